@@ -1,0 +1,41 @@
+# Two commands do everything on a fresh Debian 12 machine: `make run` and `make test`.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+VENV := .venv
+PY := $(VENV)/bin/python
+SCALE ?= 100000
+
+.PHONY: run test setup db lint messages bench-data bench clean-db
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt scripts/system-packages.sh
+	scripts/system-packages.sh
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+# Starts the project's own PostGIS unless DATABASE_URL names another one.
+db: $(VENV)/.installed
+	if [ -z "$${DATABASE_URL:-}" ]; then scripts/localdb.sh start; fi
+
+setup: db
+	$(PY) manage.py compilemessages --ignore=.venv -v0
+	$(PY) manage.py migrate --noinput -v0
+
+run: setup
+	$(PY) manage.py load_demo
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+test: setup
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m pytest
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+messages: $(VENV)/.installed
+	$(PY) manage.py makemessages -l vi -l en --ignore=.venv --ignore=bench --ignore=tests --no-obsolete
+	$(PY) manage.py makemessages -d djangojs -l vi -l en --ignore=.venv --ignore=staticfiles --no-obsolete
+
+clean-db:
+	scripts/localdb.sh stop

@@ -1,0 +1,95 @@
+"""Admin pages decide who sees what through the area scope, not Django's per-model
+permissions: one rule for the admin and the rest of the registry."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404
+
+from .scope import ADMINISTER, EDIT, VIEW, OutOfScope, scope_for
+
+
+class ScopedAdminMixin:
+    # The verbs that let a user add or change records on this page.
+    add_verb = EDIT
+    change_verb = EDIT
+    delete_verb = ADMINISTER
+
+    def get_queryset(self, request):
+        return scope_for(request.user).restrict(super().get_queryset(request), VIEW)
+
+    def _holds(self, request, verb) -> bool:
+        scope = scope_for(request.user)
+        return scope.everything or bool(scope.paths(verb))
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff and self._holds(request, VIEW)
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request):
+        return self.add_verb is not None and self.has_module_permission(request) and self._holds(request, self.add_verb)
+
+    def has_change_permission(self, request, obj=None):
+        if self.change_verb is None or not self.has_module_permission(request):
+            return False
+        if obj is None:
+            return self._holds(request, self.change_verb)
+        try:
+            scope_for(request.user).require_record(self.change_verb, obj)
+        except OutOfScope:
+            return False
+        return True
+
+    def has_delete_permission(self, request, obj=None):
+        return (
+            self.delete_verb is not None and self.has_module_permission(request) and scope_for(request.user).everything
+        )
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None and object_id:
+            raise Http404
+        return obj
+
+
+class ServiceForm:
+    """A ModelForm mixin whose clean() performs the write through a service function,
+    so the admin validates and saves exactly as every other entry point does.
+    The admin view wraps the request in a transaction; a savepoint undoes a failed call."""
+
+    request = None
+
+    def call_service(self, data: dict):
+        raise NotImplementedError
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        try:
+            with transaction.atomic():
+                self.instance = self.call_service(data)
+        except ValidationError as exc:
+            self._apply_errors(exc)
+        except OutOfScope:
+            raise ValidationError(self.out_of_scope_message) from None
+        return data
+
+    def _apply_errors(self, exc: ValidationError) -> None:
+        if hasattr(exc, "error_dict"):
+            for field, errors in exc.error_dict.items():
+                self.add_error(field if field in self.fields else None, errors)
+        else:
+            self.add_error(None, exc)
+
+    def save(self, commit=True):
+        return self.instance
+
+    def _save_m2m(self):
+        pass
+
+
+def service_admin_form(form_class, request):
+    """Bind the current request to a ServiceForm class (the admin builds forms by class)."""
+    return type(form_class.__name__, (form_class,), {"request": request})

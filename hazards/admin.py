@@ -1,0 +1,235 @@
+import json
+
+from django import forms
+from django.contrib import admin
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from leaflet.admin import LeafletGeoAdminMixin
+
+from accounts.scope import SURVEY, scope_for
+from accounts.scoped_admin import ScopedAdminMixin, ServiceForm, service_admin_form
+from mapping.models import Area
+
+from . import services
+from .evidence import due_q
+from .models import Barrier, Inspection, Photo, Signage, Site
+
+
+class AreaListFilter(admin.SimpleListFilter):
+    """Filter by any area with sub-areas in the user's scope (its whole subtree)."""
+
+    title = _("area")
+    parameter_name = "within"
+
+    def lookups(self, request, model_admin):
+        areas = scope_for(request.user).restrict(Area.objects.filter(children__isnull=False).distinct())
+        return [(a.code, "\u2003" * a.depth + str(a)) for a in areas.order_by("path")[:300]]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        area = Area.objects.filter(code=self.value()).first()
+        return queryset.filter(area__path__startswith=area.path) if area else queryset.none()
+
+
+class ProtectionFilter(admin.SimpleListFilter):
+    title = _("protection")
+    parameter_name = "protection"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("protected", _("Protected (sign and complete barrier)")),
+            ("unprotected", _("Not protected")),
+            ("due", _("Due for inspection (state unverified)")),
+            ("closed", _("Closed")),
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "protected":
+            return queryset.filter(signage=Signage.IN_PLACE, barrier=Barrier.COMPLETE)
+        if value == "unprotected":
+            return queryset.exclude(signage=Signage.IN_PLACE, barrier=Barrier.COMPLETE)
+        if value == "due":
+            return queryset.filter(due_q(timezone.now()), closed_at__isnull=True)
+        if value == "closed":
+            return queryset.filter(closed_at__isnull=False)
+        return queryset
+
+
+class SiteForm(ServiceForm, forms.ModelForm):
+    out_of_scope_message = _("You cannot change this site.")
+
+    class Meta:
+        model = Site
+        fields = [
+            "kind",
+            "name",
+            "location",
+            "outline",
+            "deep_water",
+            "depth_m",
+            "responsible_party",
+            "notes",
+            "is_temporary",
+            "expected_end",
+            "active_from",
+        ]
+
+    def call_service(self, data):
+        if self.instance.pk:
+            changes = {f: data[f] for f in self.changed_data if f in services.EDITABLE_FIELDS}
+            return services.site_update(actor=self.request.user, site=self.instance, **changes)
+        return services.site_register(actor=self.request.user, **data)
+
+
+class InspectionHistory(admin.TabularInline):
+    model = Inspection
+    extra = 0
+    can_delete = False
+    ordering = ["-observed_at"]
+    fields = [
+        "observed_at",
+        "inspector",
+        "signage",
+        "barrier",
+        "water_present",
+        "water_depth_m",
+        "clock_suspect",
+        "notes",
+    ]
+    readonly_fields = fields
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Site)
+class SiteAdmin(ScopedAdminMixin, LeafletGeoAdminMixin, admin.ModelAdmin):
+    form = SiteForm
+    add_verb = SURVEY
+    list_display = ["code", "name", "kind", "area", "signage", "barrier", "protected", "last_checked_at", "closed_at"]
+    list_filter = [AreaListFilter, ProtectionFilter, "kind", "signage", "barrier", "deep_water", "is_temporary"]
+    search_fields = ["code", "name", "area__name", "area__code", "responsible_party"]
+    list_select_related = ["area"]
+    readonly_fields = [
+        "code",
+        "area",
+        "signage",
+        "barrier",
+        "last_checked_at",
+        "closed_at",
+        "close_reason",
+        "duplicate_of",
+    ]
+    inlines = [InspectionHistory]
+    list_per_page = 100
+    change_list_template = "admin/hazards/site/change_list.html"
+    settings_overrides = {"DEFAULT_CENTER": (22.1, 105.8), "DEFAULT_ZOOM": 10}
+
+    def get_form(self, request, obj=None, **kwargs):
+        return service_admin_form(super().get_form(request, obj, **kwargs), request)
+
+    @admin.display(boolean=True, description=_("protected"))
+    def protected(self, site):
+        return site.is_protected
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is not None:
+            response.context_data["sites_geojson"] = _as_geojson(changelist.result_list)
+        return response
+
+
+def _as_geojson(sites) -> dict:
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": json.loads(site.location.geojson),
+                "properties": {
+                    "code": site.code,
+                    "name": site.name,
+                    "state": "closed"
+                    if site.closed_at
+                    else (
+                        "protected"
+                        if site.is_protected
+                        else "signed"
+                        if site.signage == Signage.IN_PLACE
+                        else "fenced"
+                        if site.barrier == Barrier.COMPLETE
+                        else "unprotected"
+                    ),
+                    "url": f"{site.pk}/change/",
+                },
+            }
+            for site in sites
+        ],
+    }
+
+
+class InspectionForm(ServiceForm, forms.ModelForm):
+    out_of_scope_message = _("You cannot inspect this site.")
+
+    class Meta:
+        model = Inspection
+        fields = [
+            "site",
+            "inspected_at",
+            "signage",
+            "barrier",
+            "water_present",
+            "water_depth_m",
+            "notes",
+            "gps_fix",
+            "gps_accuracy_m",
+        ]
+
+    def call_service(self, data):
+        return services.inspection_record(actor=self.request.user, **data)
+
+
+class PhotoInline(admin.TabularInline):
+    model = Photo
+    extra = 0
+    can_delete = False
+    fields = ["preview", "width", "height", "sha256"]
+    readonly_fields = fields
+
+    @admin.display(description=_("photo"))
+    def preview(self, photo):
+        return format_html('<a href="{}"><img src="{}" alt="" height="80"></a>', photo.image.url, photo.thumbnail.url)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Inspection)
+class InspectionAdmin(ScopedAdminMixin, LeafletGeoAdminMixin, admin.ModelAdmin):
+    """Append-only: inspections are added, never changed or deleted."""
+
+    form = InspectionForm
+    add_verb = SURVEY
+    change_verb = None
+    delete_verb = None
+    list_display = ["site", "observed_at", "inspector", "signage", "barrier", "clock_suspect", "received_at"]
+    list_filter = ["signage", "barrier", "clock_suspect"]
+    search_fields = ["site__code", "site__name", "inspector__username"]
+    list_select_related = ["site", "inspector"]
+    autocomplete_fields = ["site"]
+    date_hierarchy = "observed_at"
+    inlines = [PhotoInline]
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if "site" in form.base_fields:
+            form.base_fields["site"].queryset = scope_for(request.user).restrict(Site.objects.all(), SURVEY)
+        return service_admin_form(form, request)

@@ -1,0 +1,147 @@
+"""Demo data for `make run`: the invented province in fixtures/, four demo accounts and
+about 200 sites with two years of inspections, all written through the services.
+Safe to run again: boundaries reload by code, accounts are reset, sites are made once."""
+
+import datetime as dt
+import random
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.gis.geos import Point
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Membership, Role, User
+from accounts.scope import SURVEY, scope_for
+from hazards import services
+from hazards.models import Barrier, CloseReason, Signage, Site, SiteKind
+from mapping.loader import load_boundaries
+from mapping.models import Area
+
+FIXTURES = Path(settings.BASE_DIR) / "fixtures"
+DEMO_FILES = ["demo_province.geojson", "demo_districts.geojson", "demo_communes.geojson"]
+DEMO_PASSWORD = "SongXanh-2026"
+# username, display name, superuser, staff, area code, role
+DEMO_USERS = [
+    ("admin", "Quản trị viên", True, True, "99", Role.ADMINISTRATOR),
+    ("quanly.tinh", "Trần Thị Hoa", False, True, "99", Role.AREA_MANAGER),
+    ("quanly.huyen", "Lê Văn Nam", False, True, "991", Role.AREA_MANAGER),
+    ("canbo.xa", "Nguyễn Thị Lan", False, False, "99101", Role.FIELD_WORKER),
+    ("xem.tinh", "Phạm Minh Đức", False, True, "99", Role.VIEWER),
+]
+KIND_SHARES = [
+    (SiteKind.POND, 40),
+    (SiteKind.LAKE, 8),
+    (SiteKind.DAM, 4),
+    (SiteKind.CANAL, 14),
+    (SiteKind.WELL, 8),
+    (SiteKind.PIT, 10),
+    (SiteKind.RIVER_LANDING, 8),
+    (SiteKind.IRRIGATION_WORKS, 5),
+    (SiteKind.OTHER, 3),
+]
+KIND_NAMES = {
+    SiteKind.POND: "Ao",
+    SiteKind.LAKE: "Hồ",
+    SiteKind.DAM: "Đập",
+    SiteKind.CANAL: "Kênh mương",
+    SiteKind.WELL: "Giếng",
+    SiteKind.PIT: "Hố công trình",
+    SiteKind.RIVER_LANDING: "Bến sông",
+    SiteKind.IRRIGATION_WORKS: "Công trình thủy lợi",
+    SiteKind.OTHER: "Điểm nước sâu",
+}
+OWNERS = ["ông Ba", "bà Tư", "HTX Nông nghiệp", "UBND xã", "Công ty Xây dựng Sông Xanh", "thôn Nà Mò", "ông Hùng"]
+SITE_COUNT = 200
+
+
+class Command(BaseCommand):
+    help = "Load the demo province, accounts and sites (safe to run again)."
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            load_boundaries([FIXTURES / name for name in DEMO_FILES])
+            users = self._users()
+            if not Site.objects.filter(area__path__startswith="/99/").exists():
+                self._sites(users["admin"], [users["canbo.xa"], users["quanly.huyen"], users["admin"]])
+        self.stdout.write(_("Demo data ready. Sign in at http://127.0.0.1:8000/admin/ with:"))
+        for username, _name, _su, _staff, code, role in DEMO_USERS:
+            self.stdout.write(
+                f"  {username:<14} / {DEMO_PASSWORD}   {Role(role).label} · {Area.objects.get(code=code).name}"
+            )
+
+    def _users(self) -> dict[str, User]:
+        users = {}
+        for username, name, superuser, staff, code, role in DEMO_USERS:
+            user, _created = User.objects.get_or_create(username=username)
+            user.first_name = name
+            user.is_superuser, user.is_staff, user.is_active = superuser, staff, True
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+            Membership.objects.get_or_create(user=user, area=Area.objects.get(code=code), role=role)
+            users[username] = user
+        return users
+
+    def _sites(self, admin: User, inspectors: list[User]) -> None:
+        rng = random.Random(2026)
+        communes = list(Area.objects.filter(code__startswith="99", level=Area.Level.COMMUNE))
+        kinds = [k for k, share in KIND_SHARES for _i in range(share)]
+        today = timezone.localdate()
+        for n in range(SITE_COUNT):
+            commune = rng.choice(communes)
+            point = _random_point_in(commune, rng)
+            kind = rng.choice(kinds)
+            temporary = kind in (SiteKind.PIT, SiteKind.IRRIGATION_WORKS)
+            active_from = today - dt.timedelta(days=rng.randint(60, 760))
+            site = services.site_register(
+                actor=admin,
+                kind=kind,
+                name=f"{KIND_NAMES[kind]} {rng.choice(OWNERS)} {n + 1}",
+                location=point,
+                deep_water=rng.random() < 0.85,
+                depth_m=round(rng.uniform(1.0, 8.0), 1),
+                responsible_party=rng.choice(OWNERS),
+                is_temporary=temporary,
+                expected_end=active_from + dt.timedelta(days=540) if temporary else None,
+                active_from=active_from,
+            )
+            self._history(site, active_from, today, inspectors, rng)
+            if rng.random() < 0.05:
+                services.site_close(
+                    actor=admin,
+                    site=site,
+                    reason=CloseReason.FILLED_IN,
+                    closed_at=today - dt.timedelta(days=rng.randint(1, 50)),
+                )
+
+    def _history(self, site, start, today, inspectors, rng) -> None:
+        """Inspections every few months; signs and barriers get better over time."""
+        day = start + dt.timedelta(days=rng.randint(0, 30))
+        progress = rng.random() * 0.3
+        while day <= today:
+            progress = min(1.0, progress + rng.uniform(0.05, 0.3))
+            signage = Signage.IN_PLACE if rng.random() < progress else rng.choice([Signage.NONE, Signage.DAMAGED])
+            barrier = Barrier.COMPLETE if rng.random() < progress * 0.8 else rng.choice([Barrier.NONE, Barrier.PARTIAL])
+            when = timezone.make_aware(dt.datetime.combine(day, dt.time(rng.randint(7, 16), rng.randint(0, 59))))
+            services.inspection_record(
+                actor=rng.choice([u for u in inspectors if scope_for(u).allows(SURVEY, site.area)]),
+                site=site,
+                inspected_at=when,
+                signage=signage,
+                barrier=barrier,
+                water_present=rng.random() < 0.9,
+                water_depth_m=round(rng.uniform(0.5, 6.0), 1),
+                notes=rng.choice(["", "", "Đã nhắc chủ hộ", "Biển bị đổ sau mưa", "Đã rào lưới B40"]),
+            )
+            day += dt.timedelta(days=rng.randint(90, 300))
+
+
+def _random_point_in(area: Area, rng: random.Random) -> Point:
+    lon_min, lat_min, lon_max, lat_max = area.geom.extent
+    while True:
+        point = Point(rng.uniform(lon_min, lon_max), rng.uniform(lat_min, lat_max), srid=4326)
+        # Keep clear of borders so the demo site lands in the commune it was drawn for.
+        if area.geom.contains(point) and area.geom.boundary.distance(point) > 0.002:
+            return point

@@ -1,0 +1,169 @@
+import uuid
+
+from django.conf import settings
+from django.contrib.gis.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class SiteKind(models.TextChoices):
+    POND = "pond", _("Pond")
+    LAKE = "lake", _("Lake or reservoir")
+    DAM = "dam", _("Dam")
+    CANAL = "canal", _("Canal or ditch")
+    WELL = "well", _("Well")
+    PIT = "pit", _("Pit (construction or quarry)")
+    RIVER_LANDING = "river_landing", _("River landing or bathing spot")
+    IRRIGATION_WORKS = "irrigation_works", _("Irrigation works under construction")
+    OTHER = "other", _("Other")
+
+
+class Signage(models.TextChoices):
+    NONE = "none", _("No sign")
+    DAMAGED = "damaged", _("Sign damaged")
+    IN_PLACE = "in_place", _("Sign in place")
+
+
+class Barrier(models.TextChoices):
+    NONE = "none", _("No barrier")
+    PARTIAL = "partial", _("Partial barrier")
+    COMPLETE = "complete", _("Complete barrier")
+
+
+class CloseReason(models.TextChoices):
+    FILLED_IN = "filled_in", _("Filled in")
+    WORKS_FINISHED = "works_finished", _("Works finished")
+    DUPLICATE = "duplicate", _("Duplicate of another site")
+
+
+class Site(models.Model):
+    """A place with (possibly) deep water. Its area and current state are derived:
+    the area from the location, the state from the latest inspection."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    code = models.CharField(_("code"), max_length=20, unique=True, editable=False)
+    kind = models.CharField(_("kind"), max_length=20, choices=SiteKind.choices)
+    name = models.CharField(_("name"), max_length=200)
+    location = models.PointField(_("location"), srid=4326)
+    outline = models.PolygonField(_("outline"), srid=4326, null=True, blank=True)
+    area = models.ForeignKey(
+        "mapping.Area", on_delete=models.PROTECT, related_name="sites", verbose_name=_("area"), editable=False
+    )
+    deep_water = models.BooleanField(_("deep water"), default=True)
+    depth_m = models.DecimalField(_("depth (m)"), max_digits=5, decimal_places=2, null=True, blank=True)
+    responsible_party = models.CharField(_("responsible party"), max_length=200, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    is_temporary = models.BooleanField(_("temporary"), default=False)
+    expected_end = models.DateField(_("expected end"), null=True, blank=True)
+    active_from = models.DateField(_("active from"))
+    closed_at = models.DateField(_("closed on"), null=True, blank=True)
+    close_reason = models.CharField(_("close reason"), max_length=20, choices=CloseReason.choices, blank=True)
+    duplicate_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("duplicate of")
+    )
+    # Copied from the latest inspection by the services so maps and lists need no join.
+    signage = models.CharField(_("signage"), max_length=10, choices=Signage.choices, default=Signage.NONE)
+    barrier = models.CharField(_("barrier"), max_length=10, choices=Barrier.choices, default=Barrier.NONE)
+    last_checked_at = models.DateTimeField(_("last checked"), null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("site")
+        verbose_name_plural = _("sites")
+        ordering = ["code"]
+        indexes = [
+            models.Index(fields=["area", "kind"], name="site_area_kind"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(closed_at__isnull=True, close_reason="")
+                | (models.Q(closed_at__isnull=False) & ~models.Q(close_reason="")),
+                name="site_closed_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(close_reason="duplicate") | models.Q(duplicate_of__isnull=False),
+                name="site_duplicate_names_original",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} · {self.name}"
+
+    @property
+    def is_protected(self) -> bool:
+        return self.signage == Signage.IN_PLACE and self.barrier == Barrier.COMPLETE
+
+
+class Inspection(models.Model):
+    """One visit to a site. Append-only: a correction is a new inspection."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="inspections", verbose_name=_("site"))
+    inspected_at = models.DateTimeField(_("inspected at (device)"))
+    received_at = models.DateTimeField(_("received at (server)"), default=timezone.now, editable=False)
+    # The time the registry orders by: the device time, unless the device clock was
+    # found far off, then the server's receive time.
+    observed_at = models.DateTimeField(_("counted as of"), editable=False)
+    clock_suspect = models.BooleanField(_("device clock suspect"), default=False, editable=False)
+    inspector = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="inspections",
+        verbose_name=_("inspector"),
+    )
+    signage = models.CharField(_("signage"), max_length=10, choices=Signage.choices)
+    barrier = models.CharField(_("barrier"), max_length=10, choices=Barrier.choices)
+    water_present = models.BooleanField(_("water present"), default=True)
+    water_depth_m = models.DecimalField(_("water depth (m)"), max_digits=5, decimal_places=2, null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    gps_fix = models.PointField(_("GPS fix"), srid=4326, null=True, blank=True)
+    gps_accuracy_m = models.FloatField(_("GPS accuracy (m)"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("inspection")
+        verbose_name_plural = _("inspections")
+        ordering = ["-observed_at"]
+        indexes = [
+            models.Index(fields=["site", "-observed_at", "-received_at"], name="inspection_site_latest"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.site.code} · {self.observed_at:%Y-%m-%d}"
+
+
+def photo_path(instance: "Photo", filename: str) -> str:
+    return f"photos/{instance.sha256[:2]}/{instance.sha256}.jpg"
+
+
+def thumbnail_path(instance: "Photo", filename: str) -> str:
+    return f"thumbs/{instance.sha256[:2]}/{instance.sha256}.jpg"
+
+
+class Photo(models.Model):
+    """Evidence photo, stored without EXIF, upright, once per content hash."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    inspection = models.ForeignKey(
+        Inspection, on_delete=models.PROTECT, related_name="photos", verbose_name=_("inspection")
+    )
+    image = models.ImageField(_("image"), upload_to=photo_path)
+    thumbnail = models.ImageField(_("thumbnail"), upload_to=thumbnail_path)
+    sha256 = models.CharField(_("content hash"), max_length=64)
+    width = models.PositiveIntegerField(_("width"))
+    height = models.PositiveIntegerField(_("height"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
+        constraints = [
+            models.UniqueConstraint(fields=["inspection", "sha256"], name="photo_once_per_inspection"),
+        ]
+
+    def __str__(self) -> str:
+        return self.sha256[:12]

@@ -1,0 +1,298 @@
+"""Every write to sites and inspections. Each function validates, checks the actor's
+area scope, runs in one transaction and keeps the derived fields (area, current state)
+right. Errors are ValidationError with messages a person can act on."""
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+
+from django.contrib.gis.geos import GEOSGeometry
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.scope import EDIT, SURVEY, scope_for
+from mapping.assignment import area_containing
+from mapping.geometry import clean_outline, clean_point
+from mapping.models import Area
+
+from .models import Barrier, CloseReason, Inspection, Signage, Site, SiteKind
+
+MAX_DEPTH_M = Decimal("300")
+# A site's point may sit on the edge of its outline (a dam), but not far from it.
+OUTLINE_POINT_TOLERANCE_DEG = 0.001
+# A device time this far ahead of the server is a wrong clock, not a real time.
+CLOCK_AHEAD_TOLERANCE = dt.timedelta(minutes=10)
+# No inspection predates the registry; a reset tablet clock reports 1970 or 2000.
+CLOCK_EPOCH = dt.datetime(2015, 1, 1, tzinfo=dt.UTC)
+
+
+def _choice(value: str, choices, field: str, label: str) -> str:
+    if value not in choices.values:
+        raise ValidationError(
+            {
+                field: _("Unknown %(label)s %(value)s; choose one of: %(choices)s.")
+                % {"label": label, "value": value, "choices": ", ".join(choices.values)}
+            }
+        )
+    return value
+
+
+def _depth(value, field: str) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        depth = Decimal(str(value))
+    except ArithmeticError:
+        raise ValidationError({field: _("The depth must be a number of metres.")}) from None
+    if not depth.is_finite() or depth <= 0 or depth > MAX_DEPTH_M:
+        raise ValidationError({field: _("The depth must be between 0 and %(max)s m.") % {"max": MAX_DEPTH_M}})
+    return depth.quantize(Decimal("0.01"))
+
+
+def _name(value: str) -> str:
+    name = (value or "").strip()
+    if not name:
+        raise ValidationError({"name": _("Give the site a name (e.g. “Ao nhà ông Ba”).")})
+    if len(name) > 200:
+        raise ValidationError({"name": _("The name is too long (at most 200 characters).")})
+    return name
+
+
+def _geometry(field: str, cleaner, geom: GEOSGeometry):
+    try:
+        return cleaner(geom)
+    except ValidationError as exc:
+        raise ValidationError({field: exc.messages}) from None
+
+
+def _owner_area(actor, point) -> Area:
+    area = area_containing(point)
+    if area is None:
+        raise ValidationError(
+            {
+                "location": _(
+                    "This location is outside every loaded area. "
+                    "Check the point, or ask an administrator to load the boundaries."
+                )
+            }
+        )
+    if not scope_for(actor).allows(SURVEY, area):
+        raise ValidationError(
+            {"location": _("This location is in %(area)s, outside the areas you work in.") % {"area": area.name}}
+        )
+    return area
+
+
+def _check_outline(outline, point) -> None:
+    if outline is not None and outline.distance(point) > OUTLINE_POINT_TOLERANCE_DEG:
+        raise ValidationError({"outline": _("The outline must contain the site's point or lie right next to it.")})
+
+
+def _next_code() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval('hazards_site_code_seq')")
+        return f"HZ-{cursor.fetchone()[0]:06d}"
+
+
+@transaction.atomic
+def site_register(
+    *,
+    actor,
+    kind: str,
+    name: str,
+    location: GEOSGeometry,
+    outline: GEOSGeometry | None = None,
+    deep_water: bool = True,
+    depth_m=None,
+    responsible_party: str = "",
+    notes: str = "",
+    is_temporary: bool = False,
+    expected_end: dt.date | None = None,
+    active_from: dt.date | None = None,
+    site_id: uuid.UUID | None = None,
+) -> Site:
+    _choice(kind, SiteKind, "kind", _("kind"))
+    point = _geometry("location", clean_point, location)
+    outline = _geometry("outline", clean_outline, outline) if outline is not None else None
+    _check_outline(outline, point)
+    active_from = active_from or timezone.localdate()
+    if expected_end and expected_end < active_from:
+        raise ValidationError({"expected_end": _("The expected end date is before the date the site became active.")})
+    area = _owner_area(actor, point)
+    return Site.objects.create(
+        id=site_id or uuid.uuid4(),
+        code=_next_code(),
+        kind=kind,
+        name=_name(name),
+        location=point,
+        outline=outline,
+        area=area,
+        deep_water=bool(deep_water),
+        depth_m=_depth(depth_m, "depth_m"),
+        responsible_party=(responsible_party or "").strip()[:200],
+        notes=notes or "",
+        is_temporary=bool(is_temporary),
+        expected_end=expected_end,
+        active_from=active_from,
+        created_by=actor,
+    )
+
+
+EDITABLE_FIELDS = {
+    "kind",
+    "name",
+    "location",
+    "outline",
+    "deep_water",
+    "depth_m",
+    "responsible_party",
+    "notes",
+    "is_temporary",
+    "expected_end",
+    "active_from",
+}
+
+
+@transaction.atomic
+def site_update(*, actor, site: Site, **changes) -> Site:
+    unknown = set(changes) - EDITABLE_FIELDS
+    if unknown:
+        raise ValidationError(_("These fields cannot be changed: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
+    site = Site.objects.select_for_update().get(pk=site.pk)
+    scope_for(actor).require_record(EDIT, site)
+    if "kind" in changes:
+        site.kind = _choice(changes["kind"], SiteKind, "kind", _("kind"))
+    if "name" in changes:
+        site.name = _name(changes["name"])
+    if "depth_m" in changes:
+        site.depth_m = _depth(changes["depth_m"], "depth_m")
+    for flag in ("deep_water", "is_temporary"):
+        if flag in changes:
+            setattr(site, flag, bool(changes[flag]))
+    for text in ("responsible_party", "notes"):
+        if text in changes:
+            setattr(site, text, (changes[text] or "").strip())
+    for date_field in ("expected_end", "active_from"):
+        if date_field in changes:
+            setattr(site, date_field, changes[date_field])
+    if site.expected_end and site.expected_end < site.active_from:
+        raise ValidationError({"expected_end": _("The expected end date is before the date the site became active.")})
+    if "location" in changes:
+        site.location = _geometry("location", clean_point, changes["location"])
+        site.area = _owner_area(actor, site.location)
+        scope_for(actor).require(EDIT, site.area)
+    if "outline" in changes:
+        site.outline = _geometry("outline", clean_outline, changes["outline"]) if changes["outline"] else None
+    _check_outline(site.outline, site.location)
+    site.save()
+    return site
+
+
+@transaction.atomic
+def site_close(
+    *, actor, site: Site, reason: str, closed_at: dt.date | None = None, duplicate_of: Site | None = None
+) -> Site:
+    site = Site.objects.select_for_update().get(pk=site.pk)
+    scope = scope_for(actor)
+    scope.require_record(EDIT, site)
+    _choice(reason, CloseReason, "close_reason", _("close reason"))
+    if site.closed_at:
+        raise ValidationError(_("This site was already closed on %(date)s.") % {"date": site.closed_at})
+    closed_at = closed_at or timezone.localdate()
+    if closed_at < site.active_from:
+        raise ValidationError(
+            {"closed_at": _("A site cannot close before it became active (%(date)s).") % {"date": site.active_from}}
+        )
+    if closed_at > timezone.localdate():
+        raise ValidationError({"closed_at": _("The closing date cannot be in the future.")})
+    if reason == CloseReason.DUPLICATE:
+        if duplicate_of is None:
+            raise ValidationError({"duplicate_of": _("Name the site this one duplicates.")})
+        scope.require_record("view", duplicate_of)
+        if duplicate_of.pk == site.pk or duplicate_of.closed_at:
+            raise ValidationError({"duplicate_of": _("A site is a duplicate of another, active site.")})
+    elif duplicate_of is not None:
+        raise ValidationError({"duplicate_of": _("Only a site closed as a duplicate names another site.")})
+    site.closed_at, site.close_reason, site.duplicate_of = closed_at, reason, duplicate_of
+    site.save(update_fields=["closed_at", "close_reason", "duplicate_of", "updated_at"])
+    return site
+
+
+@transaction.atomic
+def site_reopen(*, actor, site: Site) -> Site:
+    site = Site.objects.select_for_update().get(pk=site.pk)
+    scope_for(actor).require_record(EDIT, site)
+    if not site.closed_at:
+        raise ValidationError(_("This site is not closed."))
+    site.closed_at, site.close_reason, site.duplicate_of = None, "", None
+    site.save(update_fields=["closed_at", "close_reason", "duplicate_of", "updated_at"])
+    return site
+
+
+def device_clock_suspect(inspected_at: dt.datetime, received_at: dt.datetime) -> bool:
+    return inspected_at > received_at + CLOCK_AHEAD_TOLERANCE or inspected_at < CLOCK_EPOCH
+
+
+@transaction.atomic
+def inspection_record(
+    *,
+    actor,
+    site: Site,
+    inspected_at: dt.datetime,
+    signage: str,
+    barrier: str,
+    water_present: bool = True,
+    water_depth_m=None,
+    notes: str = "",
+    gps_fix: GEOSGeometry | None = None,
+    gps_accuracy_m: float | None = None,
+    inspection_id: uuid.UUID | None = None,
+) -> Inspection:
+    # Lock the site so concurrent inspections cannot both think they are the latest.
+    site = Site.objects.select_for_update().get(pk=site.pk)
+    scope_for(actor).require_record(SURVEY, site)
+    if site.closed_at:
+        raise ValidationError(
+            _("Site %(code)s was closed on %(date)s; it takes no new inspections.")
+            % {"code": site.code, "date": site.closed_at}
+        )
+    _choice(signage, Signage, "signage", _("signage state"))
+    _choice(barrier, Barrier, "barrier", _("barrier state"))
+    if inspected_at is None or timezone.is_naive(inspected_at):
+        raise ValidationError({"inspected_at": _("Give the inspection time with its time zone.")})
+    if gps_fix is not None:
+        gps_fix = _geometry("gps_fix", clean_point, gps_fix)
+    if gps_accuracy_m is not None and not (0 <= float(gps_accuracy_m) <= 100_000):
+        raise ValidationError({"gps_accuracy_m": _("The GPS accuracy must be a distance in metres.")})
+    received_at = timezone.now()
+    suspect = device_clock_suspect(inspected_at, received_at)
+    inspection = Inspection.objects.create(
+        id=inspection_id or uuid.uuid4(),
+        site=site,
+        inspected_at=inspected_at,
+        received_at=received_at,
+        observed_at=received_at if suspect else inspected_at,
+        clock_suspect=suspect,
+        inspector=actor,
+        signage=signage,
+        barrier=barrier,
+        water_present=bool(water_present),
+        water_depth_m=_depth(water_depth_m, "water_depth_m"),
+        notes=notes or "",
+        gps_fix=gps_fix,
+        gps_accuracy_m=gps_accuracy_m,
+    )
+    refresh_current_state(site)
+    return inspection
+
+
+def refresh_current_state(site: Site) -> None:
+    """The site's current state is its latest inspection's (by counted time, then arrival)."""
+    latest = site.inspections.order_by("-observed_at", "-received_at").first()
+    Site.objects.filter(pk=site.pk).update(
+        signage=latest.signage if latest else Signage.NONE,
+        barrier=latest.barrier if latest else Barrier.NONE,
+        last_checked_at=latest.observed_at if latest else None,
+    )

@@ -1,0 +1,50 @@
+"""Which area a site belongs to: the lowest (deepest) loaded area whose boundary covers
+its point. A point on a border shared by two areas of the same depth (or on the edge of
+both) goes to the area with the smaller code, so every point has exactly one owner."""
+
+from django.contrib.gis.geos import GEOSGeometry, Point
+from django.db import connection
+
+from .models import Area
+
+OWNER_ORDER = "p.depth DESC, a.code ASC"
+
+# Both statements are built from the constant above only.
+LOWEST_AREA_SQL = f"""
+SELECT p.area_id FROM mapping_areapiece p JOIN mapping_area a ON a.id = p.area_id
+WHERE ST_Covers(p.geom, %(point)s::geometry)
+ORDER BY {OWNER_ORDER} LIMIT 1
+"""  # noqa: S608
+
+REASSIGN_SQL = f"""
+WITH owner AS (
+    SELECT s.id, s.area_id AS old_area_id, (
+        SELECT p.area_id FROM mapping_areapiece p JOIN mapping_area a ON a.id = p.area_id
+        WHERE ST_Covers(p.geom, s.location) ORDER BY {OWNER_ORDER} LIMIT 1
+    ) AS area_id
+    FROM hazards_site s
+    WHERE %(extent)s::geometry IS NULL OR s.location && %(extent)s::geometry
+), moved AS (
+    UPDATE hazards_site s SET area_id = owner.area_id
+    FROM owner
+    WHERE s.id = owner.id AND owner.area_id IS NOT NULL AND owner.area_id <> owner.old_area_id
+    RETURNING s.id
+)
+SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM owner WHERE area_id IS NULL)
+"""  # noqa: S608
+
+
+def area_containing(point: Point) -> Area | None:
+    with connection.cursor() as cursor:
+        cursor.execute(LOWEST_AREA_SQL, {"point": point.ewkt})
+        row = cursor.fetchone()
+    return Area.objects.get(pk=row[0]) if row else None
+
+
+def reassign_sites(extent: GEOSGeometry | None = None) -> tuple[int, int]:
+    """Re-derive the area of every site (or those inside extent) in one statement.
+    Returns (sites moved, sites now outside every area); the latter keep their old area."""
+    with connection.cursor() as cursor:
+        cursor.execute(REASSIGN_SQL, {"extent": extent.ewkt if extent else None})
+        moved, outside = cursor.fetchone()
+    return moved, outside

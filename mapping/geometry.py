@@ -1,0 +1,72 @@
+"""Checks for geometry arriving at the edge (files, forms, tablets). They refuse; they
+never repair in a way that changes what the geometry is."""
+
+from django.conf import settings
+from django.contrib.gis.geos import GEOSGeometry, MultiPolygon, Point, Polygon
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+WGS84 = 4326
+# A site outline larger than this is a mistake (a whole commune drawn), not a pond.
+MAX_OUTLINE_AREA_DEG2 = 0.01
+MAX_OUTLINE_VERTICES = 5000
+
+
+def _check_common(geom: GEOSGeometry) -> None:
+    if geom.srid not in (None, WGS84):
+        raise ValidationError(
+            _("Coordinates must be longitude/latitude in WGS 84 (EPSG:4326), not EPSG:%(srid)s.") % {"srid": geom.srid}
+        )
+    if geom.hasz:
+        raise ValidationError(_("Coordinates must be 2D (longitude, latitude) without height."))
+    if geom.empty:
+        raise ValidationError(_("The geometry is empty."))
+    lon_min, lat_min, lon_max, lat_max = geom.extent
+    if lon_min < -180 or lon_max > 180 or lat_min < -90 or lat_max > 90:
+        raise ValidationError(_("Coordinates are out of range: longitude must be within ±180 and latitude within ±90."))
+    b_lon_min, b_lat_min, b_lon_max, b_lat_max = settings.COUNTRY_BOUNDS
+    if lon_min < b_lon_min or lon_max > b_lon_max or lat_min < b_lat_min or lat_max > b_lat_max:
+        if b_lat_min <= lon_min <= b_lat_max and b_lon_min <= lat_min <= b_lon_max:
+            raise ValidationError(
+                _("The coordinates look swapped: give longitude first, then latitude (e.g. 105.8, 21.0).")
+            )
+        raise ValidationError(
+            _("The location (%(lon).5f, %(lat).5f) is outside the country.") % {"lon": lon_min, "lat": lat_min}
+        )
+
+
+def clean_point(geom: GEOSGeometry) -> Point:
+    if not isinstance(geom, Point):
+        raise ValidationError(_("A location must be a point, not a %(type)s.") % {"type": geom.geom_type})
+    _check_common(geom)
+    geom.srid = WGS84
+    return geom
+
+
+def clean_outline(geom: GEOSGeometry) -> Polygon:
+    if not isinstance(geom, Polygon):
+        raise ValidationError(_("An outline must be a polygon, not a %(type)s.") % {"type": geom.geom_type})
+    _check_common(geom)
+    if not geom.valid:
+        raise ValidationError(_("The outline is not a valid polygon: %(reason)s.") % {"reason": geom.valid_reason})
+    if geom.num_points > MAX_OUTLINE_VERTICES:
+        raise ValidationError(_("The outline has too many vertices (more than %(n)d).") % {"n": MAX_OUTLINE_VERTICES})
+    if geom.area > MAX_OUTLINE_AREA_DEG2:
+        raise ValidationError(_("The outline is too large for one site (over about 100 km²)."))
+    geom.srid = WGS84
+    return geom
+
+
+def clean_boundary(geom: GEOSGeometry) -> MultiPolygon:
+    """An area boundary: a valid (Multi)Polygon; a Polygon is wrapped as a one-part MultiPolygon."""
+    if isinstance(geom, Polygon):
+        geom = MultiPolygon(geom, srid=geom.srid)
+    if not isinstance(geom, MultiPolygon):
+        raise ValidationError(
+            _("A boundary must be a polygon or multipolygon, not a %(type)s.") % {"type": geom.geom_type}
+        )
+    _check_common(geom)
+    if not geom.valid:
+        raise ValidationError(_("The boundary is not a valid polygon: %(reason)s.") % {"reason": geom.valid_reason})
+    geom.srid = WGS84
+    return geom

@@ -1,0 +1,58 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from mapping.loader import BoundaryFileError, FieldMap, load_boundaries
+from mapping.models import Area
+
+
+class Command(BaseCommand):
+    help = (
+        "Load administrative boundaries (GeoJSON, Shapefile or GeoPackage, WGS 84) into the area tree. "
+        "Files in the official GSO layout (ma_tinh/ma_huyen/ma_xa, ten_*) need no field options. "
+        "Load parents before children; reloading updates areas by code and re-assigns sites."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("files", nargs="+", type=Path)
+        parser.add_argument("--code-field", help="field with the area's official code (text)")
+        parser.add_argument("--name-field", help="field with the area's name")
+        parser.add_argument("--parent-field", help="field with the parent area's code; omit for top-level areas")
+        parser.add_argument("--level", choices=Area.Level.values, help="level of the areas in the file(s)")
+        parser.add_argument("--unit-type-field", help="field with the unit type (Tỉnh, Xã, Phường…)")
+        parser.add_argument("--layer", help="layer name, for files with several layers")
+
+    def handle(self, *args, **options):
+        fields = None
+        if options["code_field"] or options["name_field"]:
+            if not (options["code_field"] and options["name_field"] and options["level"]):
+                raise CommandError(_("--code-field, --name-field and --level go together."))
+            fields = FieldMap(
+                code=options["code_field"],
+                name=options["name_field"],
+                level=options["level"],
+                parent=options["parent_field"],
+                unit_type=options["unit_type_field"],
+            )
+        for path in options["files"]:
+            if not path.exists():
+                raise CommandError(_("%(file)s: no such file.") % {"file": path})
+        try:
+            result = load_boundaries(options["files"], fields=fields, level=options["level"], layer=options["layer"])
+        except BoundaryFileError as exc:
+            raise CommandError(_("Nothing was loaded:") + "\n" + "\n".join(exc.problems)) from None
+        self.stdout.write(
+            _("Loaded %(files)d file(s): %(created)d areas created, %(updated)d updated; %(moved)d sites re-assigned.")
+            % {
+                "files": len(result.files),
+                "created": result.created,
+                "updated": result.updated,
+                "moved": result.sites_moved,
+            }
+        )
+        if result.sites_outside:
+            self.stderr.write(
+                _("Warning: %(n)d sites lie outside every loaded area and keep their previous area.")
+                % {"n": result.sites_outside}
+            )
