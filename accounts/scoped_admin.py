@@ -86,7 +86,7 @@ class ServiceForm:
     def save(self, commit=True):
         return self.instance
 
-    def _save_m2m(self):
+    def save_m2m(self):
         pass
 
 

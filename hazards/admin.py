@@ -78,7 +78,7 @@ class SiteForm(ServiceForm, forms.ModelForm):
         ]
 
     def call_service(self, data):
-        if self.instance.pk:
+        if not self.instance._state.adding:
             changes = {f: data[f] for f in self.changed_data if f in services.EDITABLE_FIELDS}
             return services.site_update(actor=self.request.user, site=self.instance, **changes)
         return services.site_register(actor=self.request.user, **data)

@@ -22,17 +22,18 @@ def _check_common(geom: GEOSGeometry) -> None:
     if geom.empty:
         raise ValidationError(_("The geometry is empty."))
     lon_min, lat_min, lon_max, lat_max = geom.extent
+    b_lon_min, b_lat_min, b_lon_max, b_lat_max = settings.COUNTRY_BOUNDS
+    if lon_min >= b_lon_min and lon_max <= b_lon_max and lat_min >= b_lat_min and lat_max <= b_lat_max:
+        return
+    if lon_min >= b_lat_min and lon_max <= b_lat_max and lat_min >= b_lon_min and lat_max <= b_lon_max:
+        raise ValidationError(
+            _("The coordinates look swapped: give longitude first, then latitude (e.g. 105.8, 21.0).")
+        )
     if lon_min < -180 or lon_max > 180 or lat_min < -90 or lat_max > 90:
         raise ValidationError(_("Coordinates are out of range: longitude must be within ±180 and latitude within ±90."))
-    b_lon_min, b_lat_min, b_lon_max, b_lat_max = settings.COUNTRY_BOUNDS
-    if lon_min < b_lon_min or lon_max > b_lon_max or lat_min < b_lat_min or lat_max > b_lat_max:
-        if b_lat_min <= lon_min <= b_lat_max and b_lon_min <= lat_min <= b_lon_max:
-            raise ValidationError(
-                _("The coordinates look swapped: give longitude first, then latitude (e.g. 105.8, 21.0).")
-            )
-        raise ValidationError(
-            _("The location (%(lon).5f, %(lat).5f) is outside the country.") % {"lon": lon_min, "lat": lat_min}
-        )
+    raise ValidationError(
+        _("The location (%(lon).5f, %(lat).5f) is outside the country.") % {"lon": lon_min, "lat": lat_min}
+    )
 
 
 def clean_point(geom: GEOSGeometry) -> Point:

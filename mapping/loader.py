@@ -24,6 +24,8 @@ GSO_LEVELS = [
     ("ma_tinh", "ten_tinh", Area.Level.PROVINCE),
 ]
 MAX_REPORTED_ERRORS = 50
+# GDAL labels a GeoJSON with heights as WGS 84 3D (4979); its heights are refused per feature.
+WGS84_CODES = {WGS84, 4979}
 
 
 class BoundaryFileError(Exception):
@@ -74,6 +76,13 @@ class _Row:
     geom: MultiPolygon
 
 
+def _geometry_of(feature):
+    try:
+        return feature.geom
+    except GDALException:
+        raise ValidationError(_("it has no geometry")) from None
+
+
 def _fail(message: str, **params) -> BoundaryFileError:
     return BoundaryFileError([message % params])
 
@@ -94,6 +103,8 @@ def _read_file(
     except (IndexError, GDALException):
         raise _fail(_("%(file)s has no layer named %(layer)s."), file=where, layer=layer) from None
 
+    if len(lyr) == 0:
+        raise _fail(_("%(file)s has no features."), file=where)
     fmap = fields or guess_fields(lyr.fields)
     field_list = ", ".join(lyr.fields)
     if fmap is None:
@@ -126,7 +137,7 @@ def _read_file(
                 file=where,
                 field=code_field,
             )
-    if lyr.srs is not None and lyr.srs.srid != WGS84:
+    if lyr.srs is not None and lyr.srs.srid not in WGS84_CODES:
         raise _fail(
             _("%(file)s is in %(crs)s, not WGS 84 (EPSG:4326). Reproject: ogr2ogr -t_srs EPSG:4326 out.gpkg %(file)s"),
             file=where,
@@ -151,9 +162,9 @@ def _read_file(
             parent_code = str(feature.get(fmap.parent) or "").strip() if fmap.parent else None
             if fmap.parent and not parent_code:
                 raise ValidationError(_("the parent code field %(field)s is empty") % {"field": fmap.parent})
-            if feature.geom_type.num == 0 or feature.geom is None:
-                raise ValidationError(_("it has no geometry"))
-            geom = clean_boundary(feature.geom.geos)
+            geom = _geometry_of(feature).geos
+            geom.srid = WGS84  # the layer's SRS was checked above (WGS 84, 2D or 3D)
+            geom = clean_boundary(geom)
             unit_type = str(feature.get(fmap.unit_type) or "").strip() if fmap.unit_type else ""
             rows.append(_Row(code, name, parent_code, unit_type, geom))
         except ValidationError as exc:
@@ -163,8 +174,6 @@ def _read_file(
         if len(problems) >= MAX_REPORTED_ERRORS:
             problems.append(_("… stopped after %(n)d problems.") % {"n": MAX_REPORTED_ERRORS})
             break
-    if not rows and not problems:
-        problems.append(_("%(file)s has no features.") % {"file": where})
     if problems:
         raise BoundaryFileError(problems)
     return rows, fmap

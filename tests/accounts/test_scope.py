@@ -1,0 +1,76 @@
+"""The one area-scope rule: a role reaches its area's whole subtree and nothing else."""
+
+import json
+
+import pytest
+
+from accounts.models import Membership, Role
+from accounts.scope import EDIT, SURVEY, VIEW, OutOfScope, scope_for
+from hazards.models import Inspection, Site
+from mapping.loader import load_boundaries
+from mapping.models import Area
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sites(demo_tree, make_site, inspect):
+    made = {code: make_site(demo_tree[code]) for code in ("99101", "99102", "99201", "99301")}
+    for site in made.values():
+        inspect(site, "2025-05-01T10:00")
+    return made
+
+
+def codes(queryset):
+    return sorted(s.area.code for s in queryset.select_related("area"))
+
+
+def test_commune_worker_sees_only_the_commune(sites, demo_tree, make_user):
+    scope = scope_for(make_user("lan", demo_tree["99101"], Role.FIELD_WORKER))
+    assert codes(scope.restrict(Site.objects.all())) == ["99101"]
+    assert scope.restrict(Inspection.objects.all()).count() == 1
+    assert list(scope.restrict(Area.objects.all()).values_list("code", flat=True)) == ["99101"]
+    with pytest.raises(OutOfScope):
+        scope.require_record(VIEW, sites["99201"])
+
+
+def test_district_manager_sees_the_district_subtree(sites, demo_tree, make_user):
+    scope = scope_for(make_user("nam", demo_tree["991"], Role.AREA_MANAGER))
+    assert codes(scope.restrict(Site.objects.all(), EDIT)) == ["99101", "99102"]
+
+
+def test_roles_decide_the_verbs(sites, demo_tree, make_user):
+    viewer = scope_for(make_user("xem", demo_tree["99"], Role.VIEWER))
+    assert codes(viewer.restrict(Site.objects.all())) == ["99101", "99102", "99201", "99301"]
+    assert not viewer.restrict(Site.objects.all(), SURVEY).exists()
+    worker = scope_for(make_user("lan", demo_tree["99101"], Role.FIELD_WORKER))
+    assert worker.allows(SURVEY, demo_tree["99101"]) and not worker.allows(EDIT, demo_tree["99101"])
+
+
+def test_several_memberships_add_up(sites, demo_tree, make_user):
+    user = make_user("hai", demo_tree["99101"], Role.FIELD_WORKER)
+    Membership.objects.create(user=user, area=demo_tree["993"], role=Role.VIEWER)
+    scope = scope_for(user)
+    assert codes(scope.restrict(Site.objects.all())) == ["99101", "99301"]
+    assert codes(scope.restrict(Site.objects.all(), SURVEY)) == ["99101"]
+
+
+def test_no_membership_no_data(sites, make_user):
+    user = make_user("none")
+    assert not scope_for(user).restrict(Site.objects.all()).exists()
+    user.is_active = False
+    assert not scope_for(user).restrict(Site.objects.all()).exists()
+
+
+def test_prefix_does_not_leak_to_sibling_codes(db, tmp_path, make_user):
+    # Area "1" must not reach area "10": paths end with a separator.
+    square = {"type": "Polygon", "coordinates": [[[105, 21], [105.5, 21], [105.5, 21.5], [105, 21.5], [105, 21]]]}
+    features = [
+        {"type": "Feature", "properties": {"ma_tinh": code, "ten_tinh": code}, "geometry": square}
+        for code in ("1", "10")
+    ]
+    path = tmp_path / "p.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    load_boundaries([path])
+    scope = scope_for(make_user("u", Area.objects.get(code="1"), Role.VIEWER))
+    assert list(scope.restrict(Area.objects.all()).values_list("code", flat=True)) == ["1"]

@@ -1,0 +1,70 @@
+"""Language, time zone and production settings as users and operators rely on them."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+
+def test_vietnamese_by_default_and_english_on_request(superuser):
+    client = Client()  # a browser that states no language preference
+    client.force_login(superuser)
+    page = client.get(reverse("admin:index"))
+    assert "Sổ quản lý điểm nguy cơ đuối nước" in page.text
+    client.post(reverse("set_language"), {"language": "en", "next": "/admin/"})
+    assert "Drowning hazard registry" in client.get(reverse("admin:index")).text
+
+
+def test_time_zone_is_vietnam_and_stored_in_utc():
+    assert settings.TIME_ZONE == "Asia/Ho_Chi_Minh" and settings.USE_TZ
+
+
+def test_every_vietnamese_message_is_translated():
+    po = settings.BASE_DIR / "locale" / "vi" / "LC_MESSAGES" / "django.po"
+    stats = subprocess.run(
+        ["msgfmt", "--statistics", "-o", "/dev/null", po], capture_output=True, text=True, check=True
+    )
+    assert "untranslated" not in stats.stderr and "fuzzy" not in stats.stderr, stats.stderr
+
+
+def manage(*args, **env):
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=settings.BASE_DIR,
+        # The browser tests' async-unsafe switch must not leak into a production check.
+        env={**{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    result = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DJANGO_SETTINGS_MODULE="config.settings.production",
+        DJANGO_SECRET_KEY="x" * 20 + "A-very-long-random-production-secret-key-0123456789",
+        DJANGO_ALLOWED_HOSTS="registry.example.org",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = manage("check", DJANGO_SETTINGS_MODULE="config.settings.production", DJANGO_SECRET_KEY="")
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_migrations_are_committed():
+    result = manage("makemigrations", "--check", "--dry-run", DJANGO_SETTINGS_MODULE="config.settings.test")
+    assert result.returncode == 0, result.stdout

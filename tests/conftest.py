@@ -1,0 +1,85 @@
+"""Shared fixtures: the demo boundary tree, users with memberships, and sites made
+through the services (never inserted behind their back)."""
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.gis.geos import Point
+from django.test import Client
+from django.utils import timezone, translation
+
+from accounts.models import Membership, Role, User
+from hazards import services
+from mapping.loader import load_boundaries
+from mapping.models import Area
+
+FIXTURES = Path(settings.BASE_DIR) / "fixtures"
+BOUNDARIES = Path(settings.BASE_DIR).parent / "shared" / "data" / "vn-boundaries"
+DEMO_FILES = [FIXTURES / f"demo_{n}.geojson" for n in ("province", "districts", "communes")]
+
+
+@pytest.fixture
+def demo_tree(db):
+    """Tỉnh Sông Xanh (99) > 3 districts (991-993) > 10 communes (99101...)."""
+    load_boundaries(DEMO_FILES)
+    return {a.code: a for a in Area.objects.all()}
+
+
+def inside(area: Area) -> Point:
+    """A point well inside an area (not on any border)."""
+    point = area.geom.point_on_surface
+    point.srid = 4326
+    return point
+
+
+@pytest.fixture
+def make_user(db):
+    def make(username: str, area: Area | None = None, role: str = Role.FIELD_WORKER, **extra) -> User:
+        user = User.objects.create_user(username=username, password="pw-Secret-123", **extra)
+        if area is not None:
+            Membership.objects.create(user=user, area=area, role=role)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def superuser(make_user):
+    return make_user("root", is_superuser=True, is_staff=True)
+
+
+@pytest.fixture
+def make_site(superuser):
+    def make(area: Area, actor=None, **fields):
+        fields.setdefault("kind", "pond")
+        fields.setdefault("name", "Ao thử")
+        fields.setdefault("location", inside(area))
+        return services.site_register(actor=actor or superuser, **fields)
+
+    return make
+
+
+@pytest.fixture
+def inspect(superuser):
+    def record(site, when: dt.datetime | str, signage="in_place", barrier="complete", actor=None, **fields):
+        if isinstance(when, str):
+            when = timezone.make_aware(dt.datetime.fromisoformat(when))
+        return services.inspection_record(
+            actor=actor or superuser, site=site, inspected_at=when, signage=signage, barrier=barrier, **fields
+        )
+
+    return record
+
+
+@pytest.fixture(autouse=True)
+def english_messages():
+    """Tests read messages in English; the Vietnamese default is tested on its own."""
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def client():
+    return Client(HTTP_ACCEPT_LANGUAGE="en")

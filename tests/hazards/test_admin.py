@@ -1,0 +1,109 @@
+"""The admin: scoped lists, 404 outside the scope, and forms that write through the services."""
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import Role
+from hazards.models import Inspection, Site
+from tests.conftest import inside
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def manager(demo_tree, make_user):
+    return make_user("nam", demo_tree["991"], Role.AREA_MANAGER, is_staff=True)
+
+
+@pytest.fixture
+def two_sites(demo_tree, make_site):
+    return make_site(demo_tree["99101"], name="Ao Suối Bạc"), make_site(demo_tree["99201"], name="Ao Bản Cọ")
+
+
+def test_manager_lists_and_maps_only_own_district(client, manager, two_sites):
+    client.force_login(manager)
+    response = client.get(reverse("admin:hazards_site_changelist"))
+    assert response.status_code == 200
+    assert "Ao Suối Bạc" in response.text and "Ao Bản Cọ" not in response.text
+    features = response.context["sites_geojson"]["features"]
+    assert [f["properties"]["code"] for f in features] == [two_sites[0].code]
+
+
+def test_other_district_site_is_404(client, manager, two_sites):
+    client.force_login(manager)
+    assert client.get(reverse("admin:hazards_site_change", args=[two_sites[1].pk])).status_code == 404
+    assert client.get(reverse("admin:hazards_site_change", args=[two_sites[0].pk])).status_code == 200
+
+
+def test_area_filter_narrows_to_a_subtree(client, superuser, two_sites):
+    client.force_login(superuser)
+    response = client.get(reverse("admin:hazards_site_changelist"), {"within": "992"})
+    assert [s.code for s in response.context["cl"].result_list] == [two_sites[1].code]
+
+
+def test_add_site_form_goes_through_the_service(client, manager, demo_tree):
+    client.force_login(manager)
+    point = inside(demo_tree["99102"])
+    data = {
+        "kind": "pond",
+        "name": "Ao mới",
+        "location": point.geojson,
+        "deep_water": "on",
+        "depth_m": "2.5",
+        "active_from": "2026-01-05",
+        "inspections-TOTAL_FORMS": "0",
+        "inspections-INITIAL_FORMS": "0",
+    }
+    response = client.post(reverse("admin:hazards_site_add"), data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    site = Site.objects.get(name="Ao mới")
+    assert site.area.code == "99102" and site.created_by == manager and site.code.startswith("HZ-")
+
+
+def test_add_site_outside_scope_shows_the_error(client, manager, demo_tree):
+    client.force_login(manager)
+    data = {
+        "kind": "pond",
+        "name": "Ao xa",
+        "location": inside(demo_tree["99301"]).geojson,
+        "active_from": "2026-01-05",
+        "inspections-TOTAL_FORMS": "0",
+        "inspections-INITIAL_FORMS": "0",
+    }
+    response = client.post(reverse("admin:hazards_site_add"), data)
+    assert response.status_code == 200
+    assert "outside the areas you work in" in response.text
+    assert not Site.objects.exists()
+
+
+def test_inspections_are_append_only_in_admin(client, superuser, two_sites):
+    client.force_login(superuser)
+    site = two_sites[0]
+    response = client.post(
+        reverse("admin:hazards_inspection_add"),
+        {
+            "site": site.pk,
+            "inspected_at_0": "2026-03-01",
+            "inspected_at_1": "09:30",
+            "signage": "in_place",
+            "barrier": "complete",
+            "water_present": "on",
+            "photos-TOTAL_FORMS": "0",
+            "photos-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302
+    inspection = Inspection.objects.get(site=site)
+    site.refresh_from_db()
+    assert site.is_protected
+    change = client.get(reverse("admin:hazards_inspection_change", args=[inspection.pk]))
+    assert change.status_code == 200 and 'name="signage"' not in change.text
+    delete = client.post(reverse("admin:hazards_inspection_delete", args=[inspection.pk]), {"post": "yes"})
+    assert delete.status_code == 403
+    assert Inspection.objects.filter(pk=inspection.pk).exists()
+
+
+def test_field_worker_has_no_admin(client, demo_tree, make_user):
+    worker = make_user("lan", demo_tree["99101"], Role.FIELD_WORKER)
+    client.force_login(worker)
+    assert client.get(reverse("admin:hazards_site_changelist")).status_code == 302

@@ -1,0 +1,37 @@
+"""A site's area is the lowest loaded area covering its point; a border point has one owner."""
+
+import pytest
+from django.contrib.gis.geos import Point
+
+from mapping.assignment import area_containing
+from mapping.models import Area
+from tests.conftest import inside
+
+pytestmark = pytest.mark.django_db
+
+
+def test_point_goes_to_the_commune(demo_tree):
+    assert area_containing(inside(demo_tree["99203"])).code == "99203"
+
+
+def test_point_outside_every_area(demo_tree):
+    assert area_containing(Point(108.0, 12.0, srid=4326)) is None
+
+
+def test_point_on_shared_border_goes_to_smaller_code(demo_tree):
+    a, b = demo_tree["99101"], demo_tree["99102"]
+    border = a.geom.intersection(b.geom)
+    assert border.length > 0, "the demo communes 99101 and 99102 share a border"
+    # A vertex of the shared border lies exactly on both boundaries.
+    lon, lat = border.coords[0] if border.geom_type == "LineString" else border[0].coords[0]
+    point = Point(lon, lat, srid=4326)
+    assert a.geom.covers(point) and b.geom.covers(point)
+    assert area_containing(point).code == "99101"
+
+
+def test_point_in_a_gap_between_communes_goes_to_the_district(demo_tree):
+    # A commune file that does not cover its whole district: the district owns the gap.
+    commune = Area.objects.get(code="99303")
+    point = inside(commune)
+    commune.pieces.all().delete()
+    assert area_containing(point).code == "993"
