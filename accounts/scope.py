@@ -76,6 +76,12 @@ class Scope:
         if not self.restrict(type(record)._default_manager.filter(pk=record.pk), verb).exists():
             raise OutOfScope
 
+    def root_areas(self, verb: str = VIEW):
+        """The areas at the top of the user's scope for `verb` (their memberships' areas)."""
+        if self.everything:
+            return Area.objects.filter(parent__isnull=True)
+        return Area.objects.filter(path__in=self.paths(verb))
+
     @property
     def is_empty(self) -> bool:
         return not self.everything and not self.grants

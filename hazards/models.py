@@ -70,6 +70,8 @@ class Site(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # Hash of the record as a tablet first sent it: a replay matches it, a clash does not.
+    client_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("site")
@@ -123,6 +125,7 @@ class Inspection(models.Model):
     notes = models.TextField(_("notes"), blank=True)
     gps_fix = models.PointField(_("GPS fix"), srid=4326, null=True, blank=True)
     gps_accuracy_m = models.FloatField(_("GPS accuracy (m)"), null=True, blank=True)
+    client_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("inspection")

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.contrib.gis.geos import GEOSGeometry
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,7 +18,8 @@ from mapping.assignment import area_containing
 from mapping.geometry import clean_outline, clean_point
 from mapping.models import Area
 
-from .models import Barrier, CloseReason, Inspection, Signage, Site, SiteKind
+from .models import Barrier, CloseReason, Inspection, Photo, Signage, Site, SiteKind
+from .photos import content_hash, process_photo
 
 MAX_DEPTH_M = Decimal("300")
 # A site's point may sit on the edge of its outline (a dam), but not far from it.
@@ -112,6 +114,7 @@ def site_register(
     expected_end: dt.date | None = None,
     active_from: dt.date | None = None,
     site_id: uuid.UUID | None = None,
+    client_fingerprint: str = "",
 ) -> Site:
     _choice(kind, SiteKind, "kind", _("kind"))
     point = _geometry("location", clean_point, location)
@@ -137,6 +140,7 @@ def site_register(
         expected_end=expected_end,
         active_from=active_from,
         created_by=actor,
+        client_fingerprint=client_fingerprint,
     )
 
 
@@ -249,6 +253,8 @@ def inspection_record(
     gps_fix: GEOSGeometry | None = None,
     gps_accuracy_m: float | None = None,
     inspection_id: uuid.UUID | None = None,
+    device_clock_off: bool = False,
+    client_fingerprint: str = "",
 ) -> Inspection:
     # Lock the site so concurrent inspections cannot both think they are the latest.
     site = Site.objects.select_for_update().get(pk=site.pk)
@@ -267,7 +273,7 @@ def inspection_record(
     if gps_accuracy_m is not None and not (0 <= float(gps_accuracy_m) <= 100_000):
         raise ValidationError({"gps_accuracy_m": _("The GPS accuracy must be a distance in metres.")})
     received_at = timezone.now()
-    suspect = device_clock_suspect(inspected_at, received_at)
+    suspect = device_clock_off or device_clock_suspect(inspected_at, received_at)
     inspection = Inspection.objects.create(
         id=inspection_id or uuid.uuid4(),
         site=site,
@@ -283,6 +289,7 @@ def inspection_record(
         notes=notes or "",
         gps_fix=gps_fix,
         gps_accuracy_m=gps_accuracy_m,
+        client_fingerprint=client_fingerprint,
     )
     refresh_current_state(site)
     return inspection
@@ -296,3 +303,27 @@ def refresh_current_state(site: Site) -> None:
         barrier=latest.barrier if latest else Barrier.NONE,
         last_checked_at=latest.observed_at if latest else None,
     )
+
+
+@transaction.atomic
+def photo_attach(
+    *, actor, inspection: Inspection, data: bytes, photo_id: uuid.UUID | None = None
+) -> tuple[Photo, bool]:
+    """Store a photo for an inspection once: the same content sent again for the same
+    inspection returns the stored photo. Returns (photo, created)."""
+    scope_for(actor).require_record(SURVEY, inspection)
+    existing = Photo.objects.filter(inspection=inspection, sha256=content_hash(data)).first()
+    if existing:
+        return existing, False
+    processed = process_photo(data)
+    photo = Photo(
+        id=photo_id or uuid.uuid4(),
+        inspection=inspection,
+        sha256=processed.sha256,
+        width=processed.width,
+        height=processed.height,
+    )
+    photo.image.save("photo.jpg", ContentFile(processed.image), save=False)
+    photo.thumbnail.save("thumb.jpg", ContentFile(processed.thumbnail), save=False)
+    photo.save()
+    return photo, True

@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "leaflet",
     "rest_framework",
     "rest_framework_gis",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "accounts",
     "mapping",
     "hazards",
@@ -97,7 +99,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+LOGIN_URL = "login"
 
 # Vietnamese first: most users read only Vietnamese.
 LANGUAGE_CODE = "vi"
@@ -149,3 +151,32 @@ LOGGING = {
 # network access stays off.
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
 os.environ.setdefault("PROJ_NETWORK", "OFF")
+
+# Evidence photos: bytes per file, pixels per image (decompression bombs are refused).
+PHOTO_MAX_BYTES = 15_000_000
+PHOTO_MAX_PIXELS = 50_000_000
+# Requests carry at most one photo; anything larger is refused before it is read.
+DATA_UPLOAD_MAX_MEMORY_SIZE = PHOTO_MAX_BYTES + 1_000_000
+FILE_UPLOAD_MAX_MEMORY_SIZE = PHOTO_MAX_BYTES + 1_000_000
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "config.api_errors.exception_handler",
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Hazard registry API",
+    "DESCRIPTION": "Sites with deep water, their inspections and photos; the tablet sync API.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from our own static files: no CDN at run time.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+LOGIN_REDIRECT_URL = "home"

@@ -1,0 +1,194 @@
+"""The tablet sync API and the data the survey app caches for offline work.
+Thin: parsing in serializers, rules in services, idempotency in sync."""
+
+import json
+
+from django.conf import settings
+from django.contrib.gis.db.models import GeometryField
+from django.contrib.gis.db.models.functions import AsGeoJSON
+from django.db.models import Func, Value
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.parsers import FileUploadParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.scope import SURVEY, scope_for
+from mapping.models import Area
+
+from . import sync
+from .evidence import is_due
+from .models import Site
+from .serializers import BatchIn, InspectionIn, OutcomeOut, SiteIn
+
+
+class SimplifiedGeom(Func):
+    function = "ST_SimplifyPreserveTopology"
+    output_field = GeometryField(srid=4326)
+
+
+def _respond(outcome: sync.Outcome) -> Response:
+    headers = {"Idempotent-Replay": "true"} if outcome.replay else {}
+    return Response(outcome.body, status=outcome.status, headers=headers)
+
+
+def _clock_off(request) -> bool:
+    return sync.device_clock_off(request.headers.get("X-Device-Time"))
+
+
+DEVICE_TIME = OpenApiParameter(
+    "X-Device-Time", str, OpenApiParameter.HEADER, description="the tablet's clock when it sent the request (ISO 8601)"
+)
+
+
+class SyncSiteView(APIView):
+    """Register a site (with its first inspection) made on a tablet."""
+
+    @extend_schema(request=SiteIn, responses={201: dict, 400: dict, 409: dict}, parameters=[DEVICE_TIME])
+    def post(self, request):
+        return _respond(sync.receive_site(actor=request.user, record=_record(request), clock_off=_clock_off(request)))
+
+
+class SyncInspectionView(APIView):
+    """Record an inspection of a known site."""
+
+    @extend_schema(
+        request=InspectionIn, responses={201: dict, 400: dict, 404: dict, 409: dict}, parameters=[DEVICE_TIME]
+    )
+    def post(self, request):
+        return _respond(
+            sync.receive_inspection(actor=request.user, record=_record(request), clock_off=_clock_off(request))
+        )
+
+
+def _record(request) -> dict:
+    return request.data if isinstance(request.data, dict) else {}
+
+
+class SyncBatchView(APIView):
+    """Send a whole outbox: sites first, then inspections; one outcome per record."""
+
+    @extend_schema(
+        request=BatchIn,
+        responses={200: inline_serializer("BatchOut", {"results": OutcomeOut(many=True)})},
+        parameters=[DEVICE_TIME],
+    )
+    def post(self, request):
+        batch = BatchIn(data=request.data if isinstance(request.data, dict) else {})
+        batch.is_valid(raise_exception=True)
+        clock_off = _clock_off(request)
+        results = []
+        for record in batch.validated_data["sites"]:
+            outcome = sync.receive_site(actor=request.user, record=record, clock_off=clock_off)
+            results.append(
+                {"id": str(record.get("id")), "type": "site", "status": outcome.status, "body": outcome.body}
+            )
+        for record in batch.validated_data["inspections"]:
+            outcome = sync.receive_inspection(actor=request.user, record=record, clock_off=clock_off)
+            results.append(
+                {"id": str(record.get("id")), "type": "inspection", "status": outcome.status, "body": outcome.body}
+            )
+        return Response({"results": results})
+
+
+class PhotoUploadView(APIView):
+    """Upload one photo of an inspection as the raw request body. Safe to retry."""
+
+    parser_classes = [FileUploadParser]
+
+    @extend_schema(
+        request={"image/jpeg": bytes, "image/png": bytes, "image/webp": bytes},
+        parameters=[OpenApiParameter("inspection", str, OpenApiParameter.QUERY, required=True)],
+        responses={201: dict, 400: dict, 404: dict, 409: dict, 413: dict},
+    )
+    def put(self, request, photo_id):
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+        if length > settings.PHOTO_MAX_BYTES:
+            return Response(
+                {
+                    "code": "too_large",
+                    "detail": _("The photo is too large (%(size).1f MB); the limit is %(limit)d MB.")
+                    % {"size": length / 1e6, "limit": settings.PHOTO_MAX_BYTES // 1_000_000},
+                },
+                status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            )
+        inspection_id = serializers.UUIDField().run_validation(request.query_params.get("inspection"))
+        upload = request.data.get("file")
+        data = upload.read() if upload else b""
+        if not data:
+            return Response({"code": "empty", "detail": _("The photo is empty.")}, status=status.HTTP_400_BAD_REQUEST)
+        return _respond(
+            sync.receive_photo(actor=request.user, photo_id=photo_id, inspection_id=inspection_id, data=data)
+        )
+
+
+class SurveyMeView(APIView):
+    """Who is signed in and where they may survey."""
+
+    @extend_schema(responses={200: dict})
+    def get(self, request):
+        user = request.user
+        tops = list(scope_for(user).root_areas(SURVEY))
+        return Response(
+            {
+                "username": user.username,
+                "name": user.get_full_name() or user.username,
+                "areas": [{"code": a.code, "name": a.name} for a in tops],
+                "can_survey": bool(tops),
+            }
+        )
+
+
+class SurveyAreasView(APIView):
+    """Boundaries of the areas the user surveys, simplified (about 10 m) for the tablet."""
+
+    @extend_schema(responses={200: dict})
+    def get(self, request):
+        areas = (
+            scope_for(request.user)
+            .restrict(Area.objects.all(), SURVEY)
+            .annotate(shape=AsGeoJSON(SimplifiedGeom("geom", Value(0.0001)), precision=5))
+            .order_by("path")
+        )
+        features = [
+            {
+                "type": "Feature",
+                "geometry": json.loads(a.shape),
+                "properties": {"code": a.code, "name": a.name, "level": a.level, "depth": a.depth},
+            }
+            for a in areas.only("code", "name", "level", "depth")
+        ]
+        return Response({"type": "FeatureCollection", "features": features})
+
+
+class SurveySitesView(APIView):
+    """Active sites the user surveys, with current state and whether they are due."""
+
+    @extend_schema(responses={200: dict})
+    def get(self, request):
+        now = timezone.now()
+        sites = (
+            scope_for(request.user)
+            .restrict(Site.objects.filter(closed_at__isnull=True), SURVEY)
+            .values("id", "code", "name", "kind", "signage", "barrier", "last_checked_at", "is_temporary", "location")
+        )
+        features = [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [round(s["location"].x, 7), round(s["location"].y, 7)]},
+                "properties": {
+                    "id": str(s["id"]),
+                    "code": s["code"],
+                    "name": s["name"],
+                    "kind": s["kind"],
+                    "signage": s["signage"],
+                    "barrier": s["barrier"],
+                    "last_checked_at": s["last_checked_at"].isoformat() if s["last_checked_at"] else None,
+                    "due": is_due(s["last_checked_at"], s["is_temporary"], now),
+                },
+            }
+            for s in sites
+        ]
+        return Response({"type": "FeatureCollection", "features": features})

@@ -1,0 +1,122 @@
+"""The field survey web app: one page, its service worker and its manifest.
+The page is the same for every user (who is signed in comes from the API), so the
+service worker can cache it for offline use."""
+
+import hashlib
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from django.contrib.auth.decorators import login_required
+from django.contrib.staticfiles import finders
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import ensure_csrf_cookie
+
+from .models import Barrier, Signage, SiteKind
+
+# Before saving, the app warns of a site of the same kind this close (metres).
+DUPLICATE_RADIUS_M = 30
+TEMPLATES = Path(__file__).parent / "templates" / "survey"
+# What the app needs offline; the service worker caches exactly these.
+SHELL_STATIC = [
+    "survey/survey.css",
+    "survey/app.js",
+    "survey/db.js",
+    "survey/geo.js",
+    "survey/outbox.js",
+    "survey/icons/icon-192.png",
+    "survey/icons/icon-512.png",
+    "leaflet/leaflet.js",
+    "leaflet/leaflet.css",
+    "leaflet/images/layers.png",
+    "leaflet/images/layers-2x.png",
+    "leaflet/images/marker-icon.png",
+    "leaflet/images/marker-icon-2x.png",
+    "leaflet/images/marker-shadow.png",
+]
+
+
+@lru_cache(maxsize=1)
+def shell_version() -> str:
+    """Changes whenever a cached file changes, so tablets pick up new versions."""
+    digest = hashlib.sha256()
+    for path in [finders.find(name) for name in SHELL_STATIC] + [TEMPLATES / "app.html", TEMPLATES / "sw.js"]:
+        with open(path, "rb") as handle:
+            digest.update(handle.read())
+    return digest.hexdigest()[:12]
+
+
+@never_cache
+@ensure_csrf_cookie
+@login_required
+def app(request):
+    config = {
+        "urls": {
+            "me": reverse("survey-me"),
+            "areas": reverse("survey-areas"),
+            "sites": reverse("survey-sites"),
+            "site": reverse("sync-site"),
+            "inspection": reverse("sync-inspection"),
+            "photo": reverse("sync-photo", args=["00000000-0000-0000-0000-000000000000"]),
+            "sw": reverse("survey-sw"),
+            "scope": reverse("survey"),
+            "login": f"{reverse('login')}?next={reverse('survey')}",
+        },
+        "duplicateRadius": DUPLICATE_RADIUS_M,
+        "kinds": dict(SiteKind.choices),
+        "signage": dict(Signage.choices),
+        "barrier": dict(Barrier.choices),
+    }
+    context = {
+        "config": config,
+        "kinds": SiteKind.choices,
+        "signage": Signage.choices,
+        "barrier": Barrier.choices,
+    }
+    return render(request, "survey/app.html", context)
+
+
+@never_cache
+def service_worker(request):
+    shell = [reverse("survey"), reverse("survey-manifest"), reverse("survey-jsi18n")] + [
+        static(p) for p in SHELL_STATIC
+    ]
+    response = render(
+        request,
+        "survey/sw.js",
+        {"version": shell_version(), "shell": json.dumps(shell)},
+        content_type="application/javascript",
+    )
+    response["Service-Worker-Allowed"] = reverse("survey")
+    return response
+
+
+def manifest(request):
+    return JsonResponse(
+        {
+            "name": _("Drowning hazard survey"),
+            "short_name": _("Hazard survey"),
+            "start_url": reverse("survey"),
+            "scope": reverse("survey"),
+            "display": "standalone",
+            "orientation": "any",
+            "background_color": "#ffffff",
+            "theme_color": "#0b3d91",
+            "lang": request.LANGUAGE_CODE,
+            "icons": [
+                {"src": static("survey/icons/icon-192.png"), "sizes": "192x192", "type": "image/png"},
+                {
+                    "src": static("survey/icons/icon-512.png"),
+                    "sizes": "512x512",
+                    "type": "image/png",
+                    "purpose": "any maskable",
+                },
+            ],
+        },
+        content_type="application/manifest+json",
+    )

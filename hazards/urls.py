@@ -1,0 +1,21 @@
+from django.urls import path
+from django.views.i18n import JavaScriptCatalog
+
+from . import api, survey
+
+api_urlpatterns = [
+    path("sync/sites/", api.SyncSiteView.as_view(), name="sync-site"),
+    path("sync/inspections/", api.SyncInspectionView.as_view(), name="sync-inspection"),
+    path("sync/batch/", api.SyncBatchView.as_view(), name="sync-batch"),
+    path("sync/photos/<uuid:photo_id>/", api.PhotoUploadView.as_view(), name="sync-photo"),
+    path("survey/me/", api.SurveyMeView.as_view(), name="survey-me"),
+    path("survey/areas/", api.SurveyAreasView.as_view(), name="survey-areas"),
+    path("survey/sites/", api.SurveySitesView.as_view(), name="survey-sites"),
+]
+
+survey_urlpatterns = [
+    path("", survey.app, name="survey"),
+    path("sw.js", survey.service_worker, name="survey-sw"),
+    path("manifest.webmanifest", survey.manifest, name="survey-manifest"),
+    path("jsi18n/", JavaScriptCatalog.as_view(packages=["hazards"]), name="survey-jsi18n"),
+]
