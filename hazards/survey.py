@@ -4,7 +4,6 @@ service worker can cache it for offline use."""
 
 import hashlib
 import json
-from functools import lru_cache
 from pathlib import Path
 
 from django.contrib.auth.decorators import login_required
@@ -41,9 +40,9 @@ SHELL_STATIC = [
 ]
 
 
-@lru_cache(maxsize=1)
 def shell_version() -> str:
-    """Changes whenever a cached file changes, so tablets pick up new versions."""
+    """Changes whenever a cached file changes, so tablets pick up new versions.
+    Recomputed per request (a few hundred KB hashed) so it never goes stale."""
     digest = hashlib.sha256()
     for path in [finders.find(name) for name in SHELL_STATIC] + [TEMPLATES / "app.html", TEMPLATES / "sw.js"]:
         with open(path, "rb") as handle:

@@ -143,7 +143,7 @@ function onPosition(position) {
     meMarker.setLatLng(latlng);
     meCircle.setLatLng(latlng).setRadius(state.position.accuracy);
   }
-  if (first) map.setView(latlng, 16);
+  if (first) map.setView(latlng, 14);
   $("#gps").textContent = interpolate(gettext("GPS: %(lat)s, %(lon)s (± %(acc)s m)"),
     { lat: latlng[0].toFixed(6), lon: latlng[1].toFixed(6), acc: state.position.accuracy }, true);
   if (!$("#view-due").hidden) renderDue();

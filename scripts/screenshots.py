@@ -1,0 +1,78 @@
+"""Screenshots of the main screens for docs/screenshots/, taken from the demo (`make run`
+serving on 127.0.0.1:8000) in headless Chromium with a 10-inch tablet viewport.
+Usage: .venv/bin/python scripts/screenshots.py [base-url]"""
+
+import sys
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+BASE = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8000"
+OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run", "--disable-quic"]
+PASSWORD = "SongXanh-2026"
+# Near a demo pond in Xã Suối Bạc, so the duplicate warning has something to show.
+FIELD_POSITION = {"latitude": 22.13830, "longitude": 105.84940, "accuracy": 8}
+
+
+def sign_in(page, username, url):
+    page.goto(f"{BASE}/accounts/login/?next={url}")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+
+
+def survey(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="vi-VN", has_touch=True,
+                                  is_mobile=True, geolocation=FIELD_POSITION, permissions=["geolocation"])
+    context.route("https://**/*", lambda route: route.abort())  # no basemap here, as in the field
+    page = context.new_page()
+    page.goto(f"{BASE}/accounts/login/?next=/survey/")
+    page.screenshot(path=OUT / "survey-1-login.png")
+    sign_in(page, "canbo.xa", "/survey/")
+    page.wait_for_selector("body[data-ready=true]")
+    page.wait_for_timeout(1000)
+    page.screenshot(path=OUT / "survey-2-map.png")
+    page.locator("path.site-dot").first.dispatch_event("click")
+    page.wait_for_timeout(300)
+    page.screenshot(path=OUT / "survey-3-site-sheet.png")
+    page.click("[data-view=due]")
+    page.screenshot(path=OUT / "survey-4-due-list.png")
+    page.click("#new-site")
+    form = page.locator("#register-form")
+    form.locator(".choices[data-name=kind] button[data-value=pond]").tap()
+    form.locator("input[name=name]").fill("Ao nhà bà Năm")
+    form.locator(".choices[data-name=signage] button[data-value=none]").tap()
+    form.locator(".choices[data-name=barrier] button[data-value=partial]").tap()
+    page.wait_for_timeout(500)
+    page.screenshot(path=OUT / "survey-5-register.png", full_page=True)
+    form.locator("button[type=submit]").tap()
+    page.wait_for_timeout(500)
+    page.screenshot(path=OUT / "survey-6-duplicate-warning.png")
+    page.click("#open-existing")
+    context.set_offline(True)
+    inspect = page.locator("#inspect-form")
+    inspect.locator(".choices[data-name=signage] button[data-value=in_place]").tap()
+    inspect.locator(".choices[data-name=barrier] button[data-value=complete]").tap()
+    page.screenshot(path=OUT / "survey-7-inspect.png", full_page=True)
+    inspect.locator("button[type=submit]").tap()
+    page.wait_for_timeout(500)
+    page.click("[data-view=outbox]")
+    page.wait_for_timeout(300)
+    page.screenshot(path=OUT / "survey-8-outbox-offline.png")
+    # The queued inspection goes with the throw-away browser context: the demo is unchanged.
+    context.close()
+
+
+def main():
+    OUT.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        survey(browser)
+        browser.close()
+    print(f"Screenshots written to {OUT}")
+
+
+if __name__ == "__main__":
+    main()
