@@ -7,11 +7,12 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from config.browser import launch
+
 BASE = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8000"
 OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic"]
-PASSWORD = "SongXanh-2026"
+PASSWORD = "SongXanh-2026"  # noqa: S105  (the demo's published password)
 # Near a demo pond in Xã Suối Bạc, so the duplicate warning has something to show.
 FIELD_POSITION = {"latitude": 22.13830, "longitude": 105.84940, "accuracy": 8}
 
@@ -24,8 +25,14 @@ def sign_in(page, username, url):
 
 
 def survey(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="vi-VN", has_touch=True,
-                                  is_mobile=True, geolocation=FIELD_POSITION, permissions=["geolocation"])
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 800},
+        locale="vi-VN",
+        has_touch=True,
+        is_mobile=True,
+        geolocation=FIELD_POSITION,
+        permissions=["geolocation"],
+    )
     context.route("https://**/*", lambda route: route.abort())  # no basemap here, as in the field
     page = context.new_page()
     page.goto(f"{BASE}/accounts/login/?next=/survey/")
@@ -68,7 +75,7 @@ def survey(browser):
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+        browser = launch(playwright)
         survey(browser)
         browser.close()
     print(f"Screenshots written to {OUT}")
