@@ -42,3 +42,37 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} · {self.area}"
+
+
+class AuditEntry(models.Model):
+    """One change to a site, inspection or membership, written by a database trigger so
+    that nothing escapes it: forms, services, admin actions and bulk SQL updates alike.
+    `changes` maps each changed column to [before, after]."""
+
+    at = models.DateTimeField(_("when"), db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("who"),
+        db_constraint=False,
+    )
+    action = models.CharField(_("action"), max_length=10)
+    table = models.CharField(_("record type"), max_length=60)
+    object_id = models.CharField(_("record"), max_length=64)
+    site_id = models.UUIDField(_("site"), null=True, blank=True, db_index=True)
+    area_path = models.CharField(_("area path"), max_length=255, blank=True)
+    changes = models.JSONField(_("changes"), default=dict)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit trail")
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["area_path"], name="audit_area_prefix", opclasses=["varchar_pattern_ops"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.table} {self.object_id}"

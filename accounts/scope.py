@@ -34,6 +34,7 @@ AREA_PATH_OF = {
     "hazards.inspection": "site__area__path",
     "hazards.photo": "inspection__site__area__path",
     "accounts.membership": "area__path",
+    "accounts.auditentry": "area_path",
 }
 
 

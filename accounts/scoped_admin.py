@@ -30,21 +30,22 @@ class ScopedAdminMixin:
     def has_add_permission(self, request):
         return self.add_verb is not None and self.has_module_permission(request) and self._holds(request, self.add_verb)
 
-    def has_change_permission(self, request, obj=None):
-        if self.change_verb is None or not self.has_module_permission(request):
+    def _may(self, request, verb, obj) -> bool:
+        if verb is None or not self.has_module_permission(request):
             return False
         if obj is None:
-            return self._holds(request, self.change_verb)
+            return self._holds(request, verb)
         try:
-            scope_for(request.user).require_record(self.change_verb, obj)
+            scope_for(request.user).require_record(verb, obj)
         except OutOfScope:
             return False
         return True
 
+    def has_change_permission(self, request, obj=None):
+        return self._may(request, self.change_verb, obj)
+
     def has_delete_permission(self, request, obj=None):
-        return (
-            self.delete_verb is not None and self.has_module_permission(request) and scope_for(request.user).everything
-        )
+        return self._may(request, self.delete_verb, obj)
 
     def get_object(self, request, object_id, from_field=None):
         obj = super().get_object(request, object_id, from_field)

@@ -3,11 +3,13 @@ import json
 from django import forms
 from django.contrib import admin
 from django.utils import timezone
+from django.template.loader import render_to_string
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdminMixin
 
-from accounts.scope import SURVEY, scope_for
+from accounts.audit import audit_of_site
+from accounts.scope import ADMINISTER, EDIT, SURVEY, OutOfScope, scope_for
 from accounts.scoped_admin import ScopedAdminMixin, ServiceForm, service_admin_form
 from mapping.models import Area
 
@@ -56,6 +58,19 @@ class ProtectionFilter(admin.SimpleListFilter):
         if value == "closed":
             return queryset.filter(closed_at__isnull=False)
         return queryset
+
+
+class DeletedFilter(admin.SimpleListFilter):
+    """Deleted sites stay out of sight unless an administrator asks for them (to restore)."""
+
+    title = _("deleted")
+    parameter_name = "deleted"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Deleted sites"))]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(deleted_at__isnull=self.value() != "yes")
 
 
 class SiteForm(ServiceForm, forms.ModelForm):
@@ -113,8 +128,19 @@ class InspectionHistory(admin.TabularInline):
 class SiteAdmin(ScopedAdminMixin, LeafletGeoAdminMixin, admin.ModelAdmin):
     form = SiteForm
     add_verb = SURVEY
+    delete_verb = EDIT
+    actions = ["restore_sites"]
     list_display = ["code", "name", "kind", "area", "signage", "barrier", "protected", "last_checked_at", "closed_at"]
-    list_filter = [AreaListFilter, ProtectionFilter, "kind", "signage", "barrier", "deep_water", "is_temporary"]
+    list_filter = [
+        AreaListFilter,
+        ProtectionFilter,
+        "kind",
+        "signage",
+        "barrier",
+        "deep_water",
+        "is_temporary",
+        DeletedFilter,
+    ]
     search_fields = ["code", "name", "area__name", "area__code", "responsible_party"]
     list_select_related = ["area"]
     readonly_fields = [
@@ -126,6 +152,7 @@ class SiteAdmin(ScopedAdminMixin, LeafletGeoAdminMixin, admin.ModelAdmin):
         "closed_at",
         "close_reason",
         "duplicate_of",
+        "history",
     ]
     inlines = [InspectionHistory]
     list_per_page = 100
@@ -138,6 +165,43 @@ class SiteAdmin(ScopedAdminMixin, LeafletGeoAdminMixin, admin.ModelAdmin):
     @admin.display(boolean=True, description=_("protected"))
     def protected(self, site):
         return site.is_protected
+
+    def get_queryset(self, request):
+        # Administrators also get deleted sites, shown only through the "deleted" filter.
+        manager = Site.all_objects if self._holds(request, ADMINISTER) else Site.objects
+        return scope_for(request.user).restrict(manager.select_related("area"))
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        return fields if obj else [f for f in fields if f != "history"]
+
+    @admin.display(description=_("change history"))
+    def history(self, site):
+        return render_to_string("admin/hazards/site/history.html", {"entries": audit_of_site(site)})
+
+    def delete_model(self, request, obj):
+        services.site_delete(actor=request.user, site=obj)
+
+    def delete_queryset(self, request, queryset):
+        for site in queryset:
+            services.site_delete(actor=request.user, site=site)
+
+    @admin.action(description=_("Restore the selected deleted sites"))
+    def restore_sites(self, request, queryset):
+        restored = 0
+        for site in queryset.filter(deleted_at__isnull=False):
+            try:
+                services.site_restore(actor=request.user, site=site)
+                restored += 1
+            except OutOfScope:
+                continue
+        self.message_user(request, _("%(n)d site(s) restored.") % {"n": restored})
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not self._holds(request, ADMINISTER):
+            actions.pop("restore_sites", None)
+        return actions
 
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)
@@ -214,12 +278,12 @@ class PhotoInline(admin.TabularInline):
 
 @admin.register(Inspection)
 class InspectionAdmin(ScopedAdminMixin, LeafletGeoAdminMixin, admin.ModelAdmin):
-    """Append-only: inspections are added, never changed or deleted."""
+    """Append-only: inspections are added, never changed; a mistaken one is deleted softly."""
 
     form = InspectionForm
     add_verb = SURVEY
     change_verb = None
-    delete_verb = None
+    delete_verb = EDIT
     list_display = ["site", "observed_at", "inspector", "signage", "barrier", "clock_suspect", "received_at"]
     list_filter = ["signage", "barrier", "clock_suspect"]
     search_fields = ["site__code", "site__name", "inspector__username"]
@@ -227,6 +291,13 @@ class InspectionAdmin(ScopedAdminMixin, LeafletGeoAdminMixin, admin.ModelAdmin):
     autocomplete_fields = ["site"]
     date_hierarchy = "observed_at"
     inlines = [PhotoInline]
+
+    def delete_model(self, request, obj):
+        services.inspection_delete(actor=request.user, inspection=obj)
+
+    def delete_queryset(self, request, queryset):
+        for inspection in queryset:
+            services.inspection_delete(actor=request.user, inspection=inspection)
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)

@@ -36,7 +36,28 @@ class CloseReason(models.TextChoices):
     DUPLICATE = "duplicate", _("Duplicate of another site")
 
 
-class Site(models.Model):
+class LiveManager(models.Manager):
+    """Hides soft-deleted records: every ordinary query, scope filter and report sees only
+    live ones. `all_objects` sees deleted ones too (restoring, refusing resurrection)."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(deleted_at__isnull=True)
+
+
+class SoftDeletable(models.Model):
+    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True, editable=False)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+
+    objects = LiveManager()
+    all_objects = models.Manager()
+
+    class Meta:
+        abstract = True
+
+
+class Site(SoftDeletable):
     """A place with (possibly) deep water. Its area and current state are derived:
     the area from the location, the state from the latest inspection."""
 
@@ -73,7 +94,7 @@ class Site(models.Model):
     # Hash of the record as a tablet first sent it: a replay matches it, a clash does not.
     client_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
 
-    class Meta:
+    class Meta(SoftDeletable.Meta):
         verbose_name = _("site")
         verbose_name_plural = _("sites")
         ordering = ["code"]
@@ -100,7 +121,7 @@ class Site(models.Model):
         return self.signage == Signage.IN_PLACE and self.barrier == Barrier.COMPLETE
 
 
-class Inspection(models.Model):
+class Inspection(SoftDeletable):
     """One visit to a site. Append-only: a correction is a new inspection."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -127,7 +148,7 @@ class Inspection(models.Model):
     gps_accuracy_m = models.FloatField(_("GPS accuracy (m)"), null=True, blank=True)
     client_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
 
-    class Meta:
+    class Meta(SoftDeletable.Meta):
         verbose_name = _("inspection")
         verbose_name_plural = _("inspections")
         ordering = ["-observed_at"]

@@ -13,7 +13,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.scope import EDIT, SURVEY, scope_for
+from accounts.audit import act_as
+from accounts.scope import ADMINISTER, EDIT, SURVEY, scope_for
 from mapping.assignment import area_containing
 from mapping.geometry import clean_outline, clean_point
 from mapping.models import Area
@@ -116,6 +117,7 @@ def site_register(
     site_id: uuid.UUID | None = None,
     client_fingerprint: str = "",
 ) -> Site:
+    act_as(actor)
     _choice(kind, SiteKind, "kind", _("kind"))
     point = _geometry("location", clean_point, location)
     outline = _geometry("outline", clean_outline, outline) if outline is not None else None
@@ -164,6 +166,7 @@ def site_update(*, actor, site: Site, **changes) -> Site:
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
         raise ValidationError(_("These fields cannot be changed: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
+    act_as(actor)
     site = Site.objects.select_for_update().get(pk=site.pk)
     scope_for(actor).require_record(EDIT, site)
     if "kind" in changes:
@@ -198,6 +201,7 @@ def site_update(*, actor, site: Site, **changes) -> Site:
 def site_close(
     *, actor, site: Site, reason: str, closed_at: dt.date | None = None, duplicate_of: Site | None = None
 ) -> Site:
+    act_as(actor)
     site = Site.objects.select_for_update().get(pk=site.pk)
     scope = scope_for(actor)
     scope.require_record(EDIT, site)
@@ -226,6 +230,7 @@ def site_close(
 
 @transaction.atomic
 def site_reopen(*, actor, site: Site) -> Site:
+    act_as(actor)
     site = Site.objects.select_for_update().get(pk=site.pk)
     scope_for(actor).require_record(EDIT, site)
     if not site.closed_at:
@@ -256,6 +261,7 @@ def inspection_record(
     device_clock_off: bool = False,
     client_fingerprint: str = "",
 ) -> Inspection:
+    act_as(actor)
     # Lock the site so concurrent inspections cannot both think they are the latest.
     site = Site.objects.select_for_update().get(pk=site.pk)
     scope_for(actor).require_record(SURVEY, site)
@@ -327,3 +333,49 @@ def photo_attach(
     photo.thumbnail.save("thumb.jpg", ContentFile(processed.thumbnail), save=False)
     photo.save()
     return photo, True
+
+
+# Deleting is soft: a deleted record leaves every list, map and report, stays in the
+# audit trail, can be restored by an administrator and is never resurrected by a tablet.
+
+
+@transaction.atomic
+def site_delete(*, actor, site: Site) -> Site:
+    act_as(actor)
+    site = Site.objects.select_for_update().get(pk=site.pk)
+    scope_for(actor).require_record(EDIT, site)
+    site.deleted_at, site.deleted_by = timezone.now(), actor
+    site.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
+    return site
+
+
+@transaction.atomic
+def site_restore(*, actor, site: Site) -> Site:
+    act_as(actor)
+    site = Site.all_objects.select_for_update().get(pk=site.pk)
+    scope_for(actor).require(ADMINISTER, site.area)
+    site.deleted_at, site.deleted_by = None, None
+    site.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
+    return site
+
+
+@transaction.atomic
+def inspection_delete(*, actor, inspection: Inspection) -> Inspection:
+    act_as(actor)
+    site = Site.objects.select_for_update().get(pk=inspection.site_id)
+    scope_for(actor).require_record(EDIT, site)
+    inspection.deleted_at, inspection.deleted_by = timezone.now(), actor
+    inspection.save(update_fields=["deleted_at", "deleted_by"])
+    refresh_current_state(site)
+    return inspection
+
+
+@transaction.atomic
+def inspection_restore(*, actor, inspection: Inspection) -> Inspection:
+    act_as(actor)
+    site = Site.objects.select_for_update().get(pk=inspection.site_id)
+    scope_for(actor).require(ADMINISTER, site.area)
+    inspection.deleted_at, inspection.deleted_by = None, None
+    inspection.save(update_fields=["deleted_at", "deleted_by"])
+    refresh_current_state(site)
+    return inspection

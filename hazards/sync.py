@@ -66,6 +66,12 @@ def _invalid(errors) -> Outcome:
     return Outcome(400, {"code": "invalid", "detail": _("The record was refused."), "errors": errors})
 
 
+def _gone(what: str) -> Outcome:
+    return Outcome(
+        410, {"code": "deleted", "detail": _("This %(what)s was deleted; it cannot be sent again.") % {"what": what}}
+    )
+
+
 def _not_found(what: str) -> Outcome:
     return Outcome(404, {"code": "not_found", "detail": _("No %(what)s with this id in your areas.") % {"what": what}})
 
@@ -109,8 +115,12 @@ def receive_site(*, actor, record: dict, clock_off: bool = False) -> Outcome:
     data = parsed.validated_data
     stamp = fingerprint(record)
     nested = data.get("inspection")
-    existing = Site.objects.select_related("area").filter(pk=data["id"]).first()
+    existing = Site.all_objects.select_related("area").filter(pk=data["id"]).first()
     if existing is not None:
+        if not scope_for(actor).allows(SURVEY, existing.area):
+            return _not_found(_("site"))
+        if existing.deleted_at:
+            return _gone(_("site"))
         if existing.client_fingerprint == stamp:
             return Outcome(201, site_body(existing, nested and nested["id"]), replay=True)
         return _conflict(_("site"), data["id"])
@@ -149,14 +159,20 @@ def receive_inspection(*, actor, record: dict, clock_off: bool = False) -> Outco
     if "site" not in data:
         return _invalid({"site": [_("Name the site that was inspected.")]})
     stamp = fingerprint(record)
-    existing = Inspection.objects.filter(pk=data["id"]).first()
+    existing = Inspection.all_objects.select_related("site__area").filter(pk=data["id"]).first()
     if existing is not None:
+        if not scope_for(actor).allows(SURVEY, existing.site.area):
+            return _not_found(_("inspection"))
+        if existing.deleted_at or existing.site.deleted_at:
+            return _gone(_("inspection"))
         if existing.client_fingerprint == stamp:
             return Outcome(201, inspection_body(existing), replay=True)
         return _conflict(_("inspection"), data["id"])
-    site = scope_for(actor).restrict(Site.objects.all(), SURVEY).filter(pk=data["site"]).first()
+    site = scope_for(actor).restrict(Site.all_objects.all(), SURVEY).filter(pk=data["site"]).first()
     if site is None:
         return _not_found(_("site"))
+    if site.deleted_at:
+        return _gone(_("site"))
     try:
         with transaction.atomic():
             inspection = services.inspection_record(

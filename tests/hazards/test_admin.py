@@ -76,7 +76,7 @@ def test_add_site_outside_scope_shows_the_error(client, manager, demo_tree):
     assert not Site.objects.exists()
 
 
-def test_inspections_are_append_only_in_admin(client, superuser, two_sites):
+def test_inspections_are_append_only_and_deleted_softly_in_admin(client, superuser, two_sites):
     client.force_login(superuser)
     site = two_sites[0]
     response = client.post(
@@ -99,8 +99,12 @@ def test_inspections_are_append_only_in_admin(client, superuser, two_sites):
     change = client.get(reverse("admin:hazards_inspection_change", args=[inspection.pk]))
     assert change.status_code == 200 and 'name="signage"' not in change.text
     delete = client.post(reverse("admin:hazards_inspection_delete", args=[inspection.pk]), {"post": "yes"})
-    assert delete.status_code == 403
-    assert Inspection.objects.filter(pk=inspection.pk).exists()
+    assert delete.status_code == 302
+    # Soft: gone from the registry and from the site's state, kept for restoring and audit.
+    assert not Inspection.objects.filter(pk=inspection.pk).exists()
+    assert Inspection.all_objects.get(pk=inspection.pk).deleted_by == superuser
+    site.refresh_from_db()
+    assert not site.is_protected and site.last_checked_at is None
 
 
 def test_field_worker_has_no_admin(client, demo_tree, make_user):
