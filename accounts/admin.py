@@ -1,36 +1,155 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .models import AuditEntry, Membership, User
-from .scope import ADMINISTER
+from mapping.models import Area
+
+from .models import AuditEntry, DeviceToken, Membership, Role, User
+from .scope import ADMINISTER, MANAGE, scope_for
 from .scoped_admin import ScopedAdminMixin
+from .tokens import token_issue, token_revoke
+
+
+def manages_accounts(request) -> bool:
+    """Superusers and area managers or administrators may manage accounts (in their areas)."""
+    scope = scope_for(request.user)
+    return request.user.is_active and request.user.is_staff and (scope.everything or bool(scope.paths(MANAGE)))
+
+
+class AccountManagementPermissions:
+    def has_module_permission(self, request):
+        return manages_accounts(request)
+
+    def has_view_permission(self, request, obj=None):
+        return manages_accounts(request)
+
+    def has_add_permission(self, request):
+        return manages_accounts(request)
 
 
 class MembershipInline(admin.TabularInline):
+    """Managers give roles only over areas they manage, and never the administrator role
+    unless they are administrators there themselves."""
+
     model = Membership
-    extra = 1
+    extra = 0
     autocomplete_fields = ["area"]
+
+    def has_view_permission(self, request, obj=None):
+        return manages_accounts(request)
+
+    has_add_permission = has_change_permission = has_delete_permission = has_view_permission
+
+    def get_min_num(self, request, obj=None, **kwargs):
+        # A person a manager creates must get a role in the manager's areas, or they would
+        # vanish from the manager's list at once.
+        return 0 if request.user.is_superuser else 1
+
+    def get_queryset(self, request):
+        return scope_for(request.user).restrict(super().get_queryset(request), MANAGE)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "area":
+            kwargs["queryset"] = scope_for(request.user).restrict(Area.objects.all(), MANAGE)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "role" and not scope_for(request.user).paths(ADMINISTER) and not request.user.is_superuser:
+            kwargs["choices"] = [c for c in Role.choices if c[0] != Role.ADMINISTRATOR]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
-    """Until area managers get their own account pages, only superusers manage accounts here."""
+class UserAdmin(AccountManagementPermissions, BaseUserAdmin):
+    """Account management: administrators everywhere, area managers for the people who
+    work in their areas (create, set areas and roles, deactivate)."""
 
     inlines = [MembershipInline]
-    list_display = ["username", "first_name", "last_name", "email", "is_active", "is_staff", "areas"]
-    fieldsets = (*BaseUserAdmin.fieldsets, (_("Contact"), {"fields": ["phone"]}))
+    list_display = ["username", "first_name", "last_name", "phone", "is_active", "is_staff", "areas"]
+    list_filter = ["is_active", "is_staff", "memberships__role"]
+    actions = ["deactivate"]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        # Managers never see or edit superusers, and only people with a role in their areas.
+        return scope_for(request.user).restrict_users(queryset.filter(is_superuser=False), MANAGE)
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return self.add_fieldsets
+        person = (_("Person"), {"fields": ["username", "password", "first_name", "last_name", "email", "phone"]})
+        status = (_("Status"), {"fields": ["is_active", "is_staff"]})
+        if request.user.is_superuser:
+            return [person, status, (_("Permissions"), {"fields": ["is_superuser"]})]
+        return [person, status]
+
+    def has_change_permission(self, request, obj=None):
+        return manages_accounts(request) and (obj is None or self.get_queryset(request).filter(pk=obj.pk).exists())
+
+    def has_delete_permission(self, request, obj=None):
+        # People are deactivated, not deleted: their names stay on inspections and in the audit.
+        return False
 
     @admin.display(description=_("areas"))
     def areas(self, user):
         return ", ".join(f"{m.area.name} ({m.get_role_display()})" for m in user.memberships.select_related("area"))
 
-    def has_module_permission(self, request):
-        return request.user.is_superuser
+    @admin.action(description=_("Deactivate the selected accounts"))
+    def deactivate(self, request, queryset):
+        count = queryset.exclude(pk=request.user.pk).update(is_active=False)
+        self.message_user(request, _("%(n)d account(s) deactivated.") % {"n": count})
 
-    has_view_permission = has_add_permission = has_change_permission = has_delete_permission = (
-        lambda self, request, obj=None: request.user.is_superuser
-    )
+
+class DeviceTokenForm(forms.ModelForm):
+    class Meta:
+        model = DeviceToken
+        fields = ["user", "name"]
+
+
+@admin.register(DeviceToken)
+class DeviceTokenAdmin(AccountManagementPermissions, admin.ModelAdmin):
+    """Tablet keys: issued here (the key is shown once), listed with their last use,
+    revoked with one action."""
+
+    form = DeviceTokenForm
+    list_display = ["name", "user", "prefix", "created_at", "last_used_at", "revoked_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "user__username", "prefix"]
+    autocomplete_fields = ["user"]
+    actions = ["revoke"]
+
+    def get_queryset(self, request):
+        users = scope_for(request.user).restrict_users(User.objects.all(), MANAGE)
+        return super().get_queryset(request).filter(user__in=users).select_related("user")
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":
+            kwargs["queryset"] = scope_for(request.user).restrict_users(User.objects.filter(is_active=True), MANAGE)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        token, key = token_issue(actor=request.user, user=obj.user, name=obj.name)
+        obj.pk = token.pk
+        messages.warning(
+            request,
+            _("Key for %(name)s: %(key)s — enter it on the tablet now; it will not be shown again.")
+            % {"name": token.name, "key": key},
+        )
+
+    @admin.action(description=_("Revoke the selected tokens"))
+    def revoke(self, request, queryset):
+        for token in queryset:
+            token_revoke(actor=request.user, token=token)
+        self.message_user(request, _("%(n)d token(s) revoked.") % {"n": queryset.count()})
 
 
 @admin.register(AuditEntry)

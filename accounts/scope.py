@@ -53,17 +53,18 @@ class Scope:
         # Drop paths already covered by an ancestor path in the list.
         return [p for i, p in enumerate(paths) if not any(p.startswith(q) for q in paths[:i])]
 
-    def restrict(self, queryset: QuerySet, verb: str = VIEW) -> QuerySet:
+    def _within(self, lookup: str, verb: str) -> Q | None:
+        """The condition "lookup lies in one of the scope's subtrees"; None for everything."""
         if self.everything:
-            return queryset
-        lookup = AREA_PATH_OF[queryset.model._meta.label_lower]
-        paths = self.paths(verb)
-        if not paths:
-            return queryset.none()
-        condition = Q()
-        for path in paths:
+            return None
+        condition = Q(pk__in=[])
+        for path in self.paths(verb):
             condition |= Q(**{f"{lookup}__startswith": path})
-        return queryset.filter(condition)
+        return condition
+
+    def restrict(self, queryset: QuerySet, verb: str = VIEW) -> QuerySet:
+        condition = self._within(AREA_PATH_OF[queryset.model._meta.label_lower], verb)
+        return queryset if condition is None else queryset.filter(condition)
 
     def allows(self, verb: str, area: Area) -> bool:
         return self.everything or any(area.path.startswith(p) for p in self.paths(verb))
@@ -76,6 +77,13 @@ class Scope:
         """The record must be visible and `verb` allowed on it."""
         if not self.restrict(type(record)._default_manager.filter(pk=record.pk), verb).exists():
             raise OutOfScope
+
+    def restrict_users(self, queryset: QuerySet, verb: str = MANAGE) -> QuerySet:
+        """Users holding a membership inside the scope: the accounts `verb` reaches."""
+        condition = self._within("memberships__area__path", verb)
+        if condition is None:
+            return queryset
+        return queryset.filter(pk__in=queryset.model.objects.filter(condition).values("pk"))
 
     def root_areas(self, verb: str = VIEW):
         """The areas at the top of the user's scope for `verb` (their memberships' areas)."""
