@@ -89,6 +89,9 @@ class LoginFailure(models.Model):
     class Meta:
         indexes = [models.Index(fields=["address", "username", "at"], name="login_failure_lookup")]
 
+    def __str__(self) -> str:
+        return f"{self.username} @ {self.address} {self.at:%H:%M}"
+
 
 class DeviceToken(models.Model):
     """A tablet's key to the API. Only its hash is stored; the key is shown once."""

@@ -29,7 +29,9 @@ def token_issue(*, actor, user, name: str) -> tuple[DeviceToken, str]:
     if not scope_for(actor).restrict_users(type(user).objects.filter(pk=user.pk), MANAGE).exists():
         raise OutOfScope
     key = secrets.token_urlsafe(32)
-    token = DeviceToken.objects.create(user=user, name=name.strip() or "?", prefix=key[:8], key_hash=_hash(key), created_by=actor)
+    token = DeviceToken.objects.create(
+        user=user, name=name.strip() or "?", prefix=key[:8], key_hash=_hash(key), created_by=actor
+    )
     return token, key
 
 

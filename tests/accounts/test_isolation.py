@@ -27,8 +27,15 @@ def world(demo_tree, make_user, make_site, inspect, superuser):
     services.photo_attach(actor=superuser, inspection=b_inspection, data=out.getvalue())
     user_a = make_user("a", demo_tree["99101"], Role.ADMINISTRATOR, is_staff=True)
     user_b = make_user("b", demo_tree["99201"], Role.FIELD_WORKER)
-    _token, key = token_issue(actor=superuser, user=user_b, name="tablet B")
-    return {"a_site": a_site, "b_site": b_site, "b_inspection": b_inspection, "user_a": user_a, "user_b": user_b, "tree": demo_tree}
+    token_issue(actor=superuser, user=user_b, name="tablet B")
+    return {
+        "a_site": a_site,
+        "b_site": b_site,
+        "b_inspection": b_inspection,
+        "user_a": user_a,
+        "user_b": user_b,
+        "tree": demo_tree,
+    }
 
 
 @pytest.fixture
@@ -86,7 +93,10 @@ def test_pages_of_b_records_are_404(as_a, world):
 
 def test_bulk_actions_skip_b(as_a, world):
     b = world["b_site"]
-    as_a.post(reverse("admin:hazards_site_changelist"), {"action": "delete_selected", "_selected_action": [b.pk], "post": "yes"})
+    as_a.post(
+        reverse("admin:hazards_site_changelist"),
+        {"action": "delete_selected", "_selected_action": [b.pk], "post": "yes"},
+    )
     assert Site.objects.filter(pk=b.pk).exists()
 
 
@@ -107,16 +117,38 @@ def test_api_reads_hold_nothing_of_b(as_a, world):
 
 def test_api_writes_to_b_are_404_without_a_hint(as_a, world):
     b, inspection = world["b_site"], world["b_inspection"]
-    record = {"id": str(uuid.uuid4()), "site": str(b.pk), "inspected_at": timezone.now().isoformat(), "signage": "none", "barrier": "none"}
+    record = {
+        "id": str(uuid.uuid4()),
+        "site": str(b.pk),
+        "inspected_at": timezone.now().isoformat(),
+        "signage": "none",
+        "barrier": "none",
+    }
     assert as_a.post(reverse("sync-inspection"), record, content_type="application/json").status_code == 404
-    clash = {"id": str(b.pk), "kind": "pond", "name": "x", "location": {"type": "Point", "coordinates": [105.85, 22.14]}}
+    clash = {
+        "id": str(b.pk),
+        "kind": "pond",
+        "name": "x",
+        "location": {"type": "Point", "coordinates": [105.85, 22.14]},
+    }
     assert as_a.post(reverse("sync-site"), clash, content_type="application/json").status_code == 404
-    replay = {"id": str(inspection.pk), "site": str(b.pk), "inspected_at": timezone.now().isoformat(), "signage": "none", "barrier": "none"}
+    replay = {
+        "id": str(inspection.pk),
+        "site": str(b.pk),
+        "inspected_at": timezone.now().isoformat(),
+        "signage": "none",
+        "barrier": "none",
+    }
     assert as_a.post(reverse("sync-inspection"), replay, content_type="application/json").status_code == 404
     photo = reverse("sync-photo", args=[uuid.uuid4()]) + f"?inspection={inspection.pk}"
     out = io.BytesIO()
     Image.new("RGB", (8, 8), (1, 2, 3)).save(out, format="JPEG")
-    response = as_a.put(photo, out.getvalue(), content_type="image/jpeg", headers={"Content-Disposition": 'attachment; filename="p.jpg"'})
+    response = as_a.put(
+        photo,
+        out.getvalue(),
+        content_type="image/jpeg",
+        headers={"Content-Disposition": 'attachment; filename="p.jpg"'},
+    )
     assert response.status_code == 404
     assert Inspection.objects.filter(site=b).count() == 1
 
@@ -131,7 +163,13 @@ def test_viewer_cannot_write(client, world, make_user):
     assert client.post(reverse("admin:hazards_site_delete", args=[a.pk]), {"post": "yes"}).status_code == 403
     change = client.post(reverse("admin:hazards_site_change", args=[a.pk]), {"name": "Đổi"})
     assert change.status_code == 403
-    record = {"id": str(uuid.uuid4()), "site": str(a.pk), "inspected_at": timezone.now().isoformat(), "signage": "none", "barrier": "none"}
+    record = {
+        "id": str(uuid.uuid4()),
+        "site": str(a.pk),
+        "inspected_at": timezone.now().isoformat(),
+        "signage": "none",
+        "barrier": "none",
+    }
     assert client.post(reverse("sync-inspection"), record, content_type="application/json").status_code == 404
     a.refresh_from_db()
     assert a.name == "Ao của xã A" and not Inspection.objects.filter(site=a).exists()

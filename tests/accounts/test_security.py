@@ -29,7 +29,7 @@ def test_lockout_after_repeated_failures_not_for_another_user(make_user):
     response, _client = sign_in("lan", "pw-Secret-123")
     assert response.status_code == 200 and "Too many failed sign-ins" in response.text
     # Another person behind the same address (a commune office's shared connection) signs in.
-    response, client = sign_in("hoa", "pw-Secret-123")
+    response, _client = sign_in("hoa", "pw-Secret-123")
     assert response.status_code == 302
     # The same person from another address is not locked out either.
     response, _client = sign_in("lan", "pw-Secret-123", address="10.0.0.2")
@@ -116,7 +116,13 @@ def test_token_writes_need_no_csrf_and_are_scoped(demo_tree, make_user, superuse
     worker = make_user("lan", demo_tree["99101"], Role.FIELD_WORKER)
     _token, key = token_issue(actor=superuser, user=worker, name="tablet")
     tablet = Client(HTTP_AUTHORIZATION=f"Token {key}", enforce_csrf_checks=True)
-    record = {"id": str(uuid.uuid4()), "site": str(uuid.uuid4()), "inspected_at": "2026-01-01T08:00:00+07:00", "signage": "none", "barrier": "none"}
+    record = {
+        "id": str(uuid.uuid4()),
+        "site": str(uuid.uuid4()),
+        "inspected_at": "2026-01-01T08:00:00+07:00",
+        "signage": "none",
+        "barrier": "none",
+    }
     assert tablet.post(reverse("sync-inspection"), record, content_type="application/json").status_code == 404
 
 
@@ -132,7 +138,9 @@ def test_token_pages_list_issue_and_revoke(client, demo_tree, make_user):
     manager = make_user("nam", demo_tree["991"], Role.AREA_MANAGER, is_staff=True)
     worker = make_user("lan", demo_tree["99101"], Role.FIELD_WORKER)
     client.force_login(manager)
-    response = client.post(reverse("admin:accounts_devicetoken_add"), {"user": worker.pk, "name": "Tablet A"}, follow=True)
+    response = client.post(
+        reverse("admin:accounts_devicetoken_add"), {"user": worker.pk, "name": "Tablet A"}, follow=True
+    )
     token = DeviceToken.objects.get()
     assert token.prefix in response.text and "will not be shown again" in response.text
     client.post(reverse("admin:accounts_devicetoken_changelist"), {"action": "revoke", "_selected_action": [token.pk]})
@@ -151,8 +159,15 @@ def membership_form(prefix="memberships", rows=()):
 def test_manager_creates_accounts_only_in_own_district(client, demo_tree, make_user, superuser):
     manager = make_user("nam", demo_tree["991"], Role.AREA_MANAGER, is_staff=True)
     client.force_login(manager)
-    base = {"username": "moi", "password1": "Mat-khau-dai-2026", "password2": "Mat-khau-dai-2026", "usable_password": "true"}
-    ok = client.post(reverse("admin:accounts_user_add"), {**base, **membership_form(rows=[(demo_tree["99102"], Role.FIELD_WORKER)])})
+    base = {
+        "username": "moi",
+        "password1": "Mat-khau-dai-2026",
+        "password2": "Mat-khau-dai-2026",
+        "usable_password": "true",
+    }
+    ok = client.post(
+        reverse("admin:accounts_user_add"), {**base, **membership_form(rows=[(demo_tree["99102"], Role.FIELD_WORKER)])}
+    )
     assert ok.status_code == 302
     assert Membership.objects.get(user__username="moi").area.code == "99102"
 
@@ -172,7 +187,9 @@ def test_manager_lists_and_deactivates_only_own_people(client, demo_tree, make_u
     names = {u.username for u in listing.context["cl"].result_list}
     assert "lan" in names and "ba" not in names and "root" not in names
     assert client.get(reverse("admin:accounts_user_change", args=[theirs.pk])).status_code in (302, 404)
-    client.post(reverse("admin:accounts_user_changelist"), {"action": "deactivate", "_selected_action": [mine.pk, theirs.pk]})
+    client.post(
+        reverse("admin:accounts_user_changelist"), {"action": "deactivate", "_selected_action": [mine.pk, theirs.pk]}
+    )
     mine.refresh_from_db()
     theirs.refresh_from_db()
     assert not mine.is_active and theirs.is_active

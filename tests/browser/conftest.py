@@ -23,7 +23,7 @@ def browser():
 @pytest.fixture
 def page(browser):
     # No internet here: basemap tiles are blocked so tests never wait on them.
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="vi-VN")
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="vi-VN", bypass_csp=True)
     context.route("https://**/*", lambda route: route.abort())
     page = context.new_page()
     yield page

@@ -171,7 +171,7 @@ def test_far_off_device_clock_is_flagged_not_trusted(api, demo_tree):
 
 def test_unauthenticated_sync_is_refused(client, demo_tree):
     response = post(client, "sync-site", site_record(demo_tree["99101"]))
-    assert response.status_code == 403
+    assert response.status_code == 401
     assert not Site.objects.exists()
 
 
