@@ -339,13 +339,17 @@ def photo_attach(
 # audit trail, can be restored by an administrator and is never resurrected by a tablet.
 
 
+def _mark_deleted(record, actor, *, deleted: bool, extra_fields=()) -> None:
+    record.deleted_at, record.deleted_by = (timezone.now(), actor) if deleted else (None, None)
+    record.save(update_fields=["deleted_at", "deleted_by", *extra_fields])
+
+
 @transaction.atomic
 def site_delete(*, actor, site: Site) -> Site:
     act_as(actor)
     site = Site.objects.select_for_update().get(pk=site.pk)
     scope_for(actor).require_record(EDIT, site)
-    site.deleted_at, site.deleted_by = timezone.now(), actor
-    site.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
+    _mark_deleted(site, actor, deleted=True, extra_fields=["updated_at"])
     return site
 
 
@@ -354,28 +358,21 @@ def site_restore(*, actor, site: Site) -> Site:
     act_as(actor)
     site = Site.all_objects.select_for_update().get(pk=site.pk)
     scope_for(actor).require(ADMINISTER, site.area)
-    site.deleted_at, site.deleted_by = None, None
-    site.save(update_fields=["deleted_at", "deleted_by", "updated_at"])
+    _mark_deleted(site, actor, deleted=False, extra_fields=["updated_at"])
     return site
 
 
 @transaction.atomic
-def inspection_delete(*, actor, inspection: Inspection) -> Inspection:
+def inspection_delete(*, actor, inspection: Inspection, deleted: bool = True) -> Inspection:
+    """Delete an inspection softly, or with deleted=False restore it (administrators);
+    either way the site's current state is derived again."""
     act_as(actor)
     site = Site.objects.select_for_update().get(pk=inspection.site_id)
-    scope_for(actor).require_record(EDIT, site)
-    inspection.deleted_at, inspection.deleted_by = timezone.now(), actor
-    inspection.save(update_fields=["deleted_at", "deleted_by"])
-    refresh_current_state(site)
-    return inspection
-
-
-@transaction.atomic
-def inspection_restore(*, actor, inspection: Inspection) -> Inspection:
-    act_as(actor)
-    site = Site.objects.select_for_update().get(pk=inspection.site_id)
-    scope_for(actor).require(ADMINISTER, site.area)
-    inspection.deleted_at, inspection.deleted_by = None, None
-    inspection.save(update_fields=["deleted_at", "deleted_by"])
+    scope = scope_for(actor)
+    if deleted:
+        scope.require_record(EDIT, site)
+    else:
+        scope.require(ADMINISTER, site.area)
+    _mark_deleted(inspection, actor, deleted=deleted)
     refresh_current_state(site)
     return inspection

@@ -2,6 +2,7 @@
 through the services (never inserted behind their back)."""
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,22 @@ def inside(area: Area) -> Point:
     point = area.geom.point_on_surface
     point.srid = 4326
     return point
+
+
+def communes_covering(code: str, point: Point) -> dict:
+    """The demo commune file with commune `code` also covering a small square around
+    `point`: a corrected boundary set to reload."""
+    communes = json.loads(DEMO_FILES[2].read_text())
+    lon, lat = point.coords
+    d = 0.001
+    square = [[lon - d, lat - d], [lon + d, lat - d], [lon + d, lat + d], [lon - d, lat + d], [lon - d, lat - d]]
+    for feature in communes["features"]:
+        if feature["properties"]["ma_xa"] == code:
+            feature["geometry"] = {
+                "type": "MultiPolygon",
+                "coordinates": [feature["geometry"]["coordinates"], [square]],
+            }
+    return communes
 
 
 @pytest.fixture

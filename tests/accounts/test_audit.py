@@ -10,7 +10,7 @@ from accounts.models import AuditEntry, Membership, Role
 from hazards import services
 from hazards.models import Site
 from mapping.loader import load_boundaries
-from tests.conftest import DEMO_FILES
+from tests.conftest import communes_covering
 
 pytestmark = pytest.mark.django_db
 
@@ -42,20 +42,8 @@ def test_bulk_update_is_recorded_row_by_row(demo_tree, make_user, make_site):
 
 def test_boundary_reload_reassignment_is_recorded(demo_tree, make_site, tmp_path):
     site = make_site(demo_tree["99102"])
-    communes = json.loads(DEMO_FILES[2].read_text())
-    lon, lat = site.location.coords
-    box = [
-        [lon - 0.001, lat - 0.001],
-        [lon + 0.001, lat - 0.001],
-        [lon + 0.001, lat + 0.001],
-        [lon - 0.001, lat + 0.001],
-        [lon - 0.001, lat - 0.001],
-    ]
-    for feature in communes["features"]:
-        if feature["properties"]["ma_xa"] == "99101":
-            feature["geometry"] = {"type": "MultiPolygon", "coordinates": [feature["geometry"]["coordinates"], [box]]}
     path = tmp_path / "communes.geojson"
-    path.write_text(json.dumps(communes))
+    path.write_text(json.dumps(communes_covering("99101", site.location)))
     act_as(None)
     load_boundaries([path])
     moved = AuditEntry.objects.get(object_id=str(site.pk), action="update", changes__has_key="area_id")

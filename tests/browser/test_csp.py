@@ -6,7 +6,14 @@ from accounts.models import Role
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PAGES = ["/admin/", "/admin/hazards/site/", "/admin/hazards/site/add/", "/admin/hazards/inspection/add/", "/api/v1/docs/", "/survey/"]
+PAGES = [
+    "/admin/",
+    "/admin/hazards/site/",
+    "/admin/hazards/site/add/",
+    "/admin/hazards/inspection/add/",
+    "/api/v1/docs/",
+    "/survey/",
+]
 
 
 def test_pages_run_under_the_policy(browser, live_server, demo_tree, make_user, make_site):

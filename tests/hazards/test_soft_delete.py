@@ -79,7 +79,7 @@ def test_deleted_inspection_no_longer_sets_the_state(demo_tree, make_site, inspe
     services.inspection_delete(actor=superuser, inspection=latest)
     site.refresh_from_db()
     assert (site.signage, site.barrier) == ("none", "none")
-    services.inspection_restore(actor=superuser, inspection=latest)
+    services.inspection_delete(actor=superuser, inspection=latest, deleted=False)
     site.refresh_from_db()
     assert site.is_protected
 

@@ -7,11 +7,9 @@ import subprocess
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from shapely.geometry import Point as SPoint
-from shapely.geometry import mapping, shape
 
 from mapping.models import Area, AreaPiece
-from tests.conftest import BOUNDARIES, DEMO_FILES, inside
+from tests.conftest import BOUNDARIES, communes_covering, inside
 
 pytestmark = pytest.mark.django_db
 
@@ -58,22 +56,11 @@ def test_real_post2025_province_commune_tree():
 def test_reload_updates_by_code_and_reassigns_sites(demo_tree, make_site, tmp_path):
     site = make_site(demo_tree["99102"], location=inside(demo_tree["99102"]))
     assert site.area.code == "99102"
-    # A corrected commune file: 99101 now also covers the site's point.
-    communes = json.loads(DEMO_FILES[2].read_text())
+    # A corrected commune file: 99101 is renamed and now covers the site's point.
+    communes = communes_covering("99101", site.location)
     for feature in communes["features"]:
         if feature["properties"]["ma_xa"] == "99101":
             feature["properties"]["ten_xa"] = "Xã Suối Bạc Mới"
-            lon, lat = site.location.coords
-            box = [
-                [lon - 0.001, lat - 0.001],
-                [lon + 0.001, lat - 0.001],
-                [lon + 0.001, lat + 0.001],
-                [lon - 0.001, lat + 0.001],
-                [lon - 0.001, lat - 0.001],
-            ]
-            feature["geometry"] = {"type": "MultiPolygon", "coordinates": [feature["geometry"]["coordinates"], [box]]}
-        if feature["properties"]["ma_xa"] == "99102":
-            feature["geometry"] = mapping(shape(feature["geometry"]).difference(SPoint(lon, lat).buffer(0.002)))
     changed = tmp_path / "communes.geojson"
     changed.write_text(json.dumps(communes))
     count = Area.objects.count()
