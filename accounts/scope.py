@@ -35,6 +35,7 @@ AREA_PATH_OF = {
     "hazards.photo": "inspection__site__area__path",
     "accounts.membership": "area__path",
     "accounts.auditentry": "area_path",
+    "reports.target": "area__path",
 }
 
 

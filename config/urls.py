@@ -30,6 +30,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("survey/", include(survey_urlpatterns)),
+    path("reports/", include("reports.urls")),
 ]
 
 if settings.DEBUG:

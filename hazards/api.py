@@ -1,12 +1,7 @@
 """The tablet sync API and the data the survey app caches for offline work.
 Thin: parsing in serializers, rules in services, idempotency in sync."""
 
-import json
-
 from django.conf import settings
-from django.contrib.gis.db.models import GeometryField
-from django.contrib.gis.db.models.functions import AsGeoJSON
-from django.db.models import Func, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -17,16 +12,12 @@ from rest_framework.views import APIView
 
 from accounts.scope import SURVEY, scope_for
 from mapping.models import Area
+from mapping.selectors import areas_geojson
 
 from . import sync
 from .evidence import is_due
 from .models import Site
 from .serializers import BatchIn, InspectionIn, OutcomeOut, SiteIn
-
-
-class SimplifiedGeom(Func):
-    function = "ST_SimplifyPreserveTopology"
-    output_field = GeometryField(srid=4326)
 
 
 def _respond(outcome: sync.Outcome) -> Response:
@@ -146,21 +137,7 @@ class SurveyAreasView(APIView):
 
     @extend_schema(responses={200: dict})
     def get(self, request):
-        areas = (
-            scope_for(request.user)
-            .restrict(Area.objects.all(), SURVEY)
-            .annotate(shape=AsGeoJSON(SimplifiedGeom("geom", Value(0.0001)), precision=5))
-            .order_by("path")
-        )
-        features = [
-            {
-                "type": "Feature",
-                "geometry": json.loads(a.shape),
-                "properties": {"code": a.code, "name": a.name, "level": a.level, "depth": a.depth},
-            }
-            for a in areas.only("code", "name", "level", "depth")
-        ]
-        return Response({"type": "FeatureCollection", "features": features})
+        return Response(areas_geojson(scope_for(request.user).restrict(Area.objects.all(), SURVEY).order_by("path")))
 
 
 class SurveySitesView(APIView):

@@ -86,6 +86,8 @@ class Site(SoftDeletable):
     signage = models.CharField(_("signage"), max_length=10, choices=Signage.choices, default=Signage.NONE)
     barrier = models.CharField(_("barrier"), max_length=10, choices=Barrier.choices, default=Barrier.NONE)
     last_checked_at = models.DateTimeField(_("last checked"), null=True, blank=True, editable=False)
+    # Whether the latest inspection carries a photo: evidence behind the current state.
+    photo_evidence = models.BooleanField(_("photo evidence"), default=False, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", editable=False
     )
@@ -153,7 +155,12 @@ class Inspection(SoftDeletable):
         verbose_name_plural = _("inspections")
         ordering = ["-observed_at"]
         indexes = [
-            models.Index(fields=["site", "-observed_at", "-received_at"], name="inspection_site_latest"),
+            # The latest live inspection of a site on or before a date: reports do this per site.
+            models.Index(
+                fields=["site", "-observed_at", "-received_at"],
+                name="inspection_live_latest",
+                condition=models.Q(deleted_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -93,6 +93,13 @@ def _check_outline(outline, point) -> None:
         raise ValidationError({"outline": _("The outline must contain the site's point or lie right next to it.")})
 
 
+def _active_from(day: dt.date) -> dt.date:
+    # A site is registered once it exists; planned works are registered when they start.
+    if day > timezone.localdate():
+        raise ValidationError({"active_from": _("A site cannot become active in the future.")})
+    return day
+
+
 def _next_code() -> str:
     with connection.cursor() as cursor:
         cursor.execute("SELECT nextval('hazards_site_code_seq')")
@@ -122,7 +129,7 @@ def site_register(
     point = _geometry("location", clean_point, location)
     outline = _geometry("outline", clean_outline, outline) if outline is not None else None
     _check_outline(outline, point)
-    active_from = active_from or timezone.localdate()
+    active_from = _active_from(active_from or timezone.localdate())
     if expected_end and expected_end < active_from:
         raise ValidationError({"expected_end": _("The expected end date is before the date the site became active.")})
     area = _owner_area(actor, point)
@@ -181,9 +188,10 @@ def site_update(*, actor, site: Site, **changes) -> Site:
     for text in ("responsible_party", "notes"):
         if text in changes:
             setattr(site, text, (changes[text] or "").strip())
-    for date_field in ("expected_end", "active_from"):
-        if date_field in changes:
-            setattr(site, date_field, changes[date_field])
+    if "expected_end" in changes:
+        site.expected_end = changes["expected_end"]
+    if "active_from" in changes:
+        site.active_from = _active_from(changes["active_from"])
     if site.expected_end and site.expected_end < site.active_from:
         raise ValidationError({"expected_end": _("The expected end date is before the date the site became active.")})
     if "location" in changes:
@@ -308,6 +316,7 @@ def refresh_current_state(site: Site) -> None:
         signage=latest.signage if latest else Signage.NONE,
         barrier=latest.barrier if latest else Barrier.NONE,
         last_checked_at=latest.observed_at if latest else None,
+        photo_evidence=bool(latest and latest.photos.exists()),
     )
 
 
@@ -332,6 +341,7 @@ def photo_attach(
     photo.image.save("photo.jpg", ContentFile(processed.image), save=False)
     photo.thumbnail.save("thumb.jpg", ContentFile(processed.thumbnail), save=False)
     photo.save()
+    refresh_current_state(inspection.site)
     return photo, True
 
 

@@ -192,3 +192,7 @@ LOGIN_REDIRECT_URL = "home"
 
 # Proxies in front of the app that append to X-Forwarded-For (0: none, trust REMOTE_ADDR).
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", 0))
+
+# A font with Vietnamese glyphs for PDF reports (Debian's fonts-dejavu-core).
+PDF_FONT = os.environ.get("PDF_FONT", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+PDF_FONT_BOLD = os.environ.get("PDF_FONT_BOLD", "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")

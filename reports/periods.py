@@ -1,0 +1,61 @@
+"""Reporting periods: half-years, years and any date range, all inclusive of both ends."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+
+@dataclass(frozen=True)
+class Period:
+    start: dt.date
+    end: dt.date
+    kind: str  # "half", "year" or "range"
+
+    @property
+    def label(self) -> str:
+        if self.kind == "half":
+            half = 1 if self.start.month == 1 else 2
+            return _("Half-year %(half)d/%(year)d") % {"half": half, "year": self.start.year}
+        if self.kind == "year":
+            return _("Year %(year)d") % {"year": self.start.year}
+        return f"{self.start:%d/%m/%Y} – {self.end:%d/%m/%Y}"
+
+    def previous(self) -> "Period":
+        if self.kind == "half":
+            return half_year_containing(self.start - dt.timedelta(days=1))
+        if self.kind == "year":
+            return year(self.start.year - 1)
+        length = self.end - self.start
+        end = self.start - dt.timedelta(days=1)
+        return Period(end - length, end, "range")
+
+    @property
+    def is_current(self) -> bool:
+        """Ends today or later: its numbers are the registry's current state."""
+        return self.end >= timezone.localdate()
+
+    @property
+    def as_of(self) -> dt.date:
+        """The day whose end the numbers describe: the period's end, or today if later."""
+        return min(self.end, timezone.localdate())
+
+
+def half_year_containing(day: dt.date) -> Period:
+    if day.month <= 6:
+        return Period(dt.date(day.year, 1, 1), dt.date(day.year, 6, 30), "half")
+    return Period(dt.date(day.year, 7, 1), dt.date(day.year, 12, 31), "half")
+
+
+def year(number: int) -> Period:
+    return Period(dt.date(number, 1, 1), dt.date(number, 12, 31), "year")
+
+
+def last_complete_half_year(today: dt.date | None = None) -> Period:
+    today = today or timezone.localdate()
+    return half_year_containing(half_year_containing(today).start - dt.timedelta(days=1))
+
+
+def local_midnight(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
