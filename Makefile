@@ -39,3 +39,10 @@ messages: $(VENV)/.installed
 
 clean-db:
 	scripts/localdb.sh stop
+
+# National-scale data in its own database (hazards_bench), then the benchmarks.
+bench-data: setup
+	$(PY) bench/generate.py --scale $(SCALE)
+
+bench: setup
+	$(PY) bench/run.py

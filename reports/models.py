@@ -64,14 +64,15 @@ class AsOfResult(models.Model):
     """A computed as-of table for one area and date, reused until data it depends on
     change (an inspection counted on or before the date, or a site's lifecycle)."""
 
-    area = models.ForeignKey("mapping.Area", on_delete=models.CASCADE, related_name="+")
+    area = models.ForeignKey("mapping.Area", null=True, on_delete=models.CASCADE, related_name="+")
     day = models.DateField()
     since = models.DateField()
     rows = models.JSONField()
     computed_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["area", "day", "since"], name="asof_key")]
+        # area NULL: the whole country.
+        constraints = [models.UniqueConstraint(fields=["area", "day", "since"], name="asof_key", nulls_distinct=False)]
 
     def __str__(self) -> str:
         return f"{self.area_id} {self.since}..{self.day}"

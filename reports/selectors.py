@@ -19,6 +19,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import connection
 from django.db.models import Case, IntegerField, Q, Sum, When
+from django.utils.translation import gettext
 
 from mapping.models import Area
 
@@ -28,6 +29,23 @@ from .periods import Period, local_midnight
 COUNTS = ["counting", "signed", "fenced", "protected", "inspected", "with_photo", "unverified"]
 DEFAULT_TARGET = Decimal("100")
 NEVER = dt.date(1, 1, 1)
+
+
+class Country:
+    """The whole registry as one report area, for users whose scope is everything: its
+    children are the top-level areas (provinces)."""
+
+    pk = None
+    code = ""
+    path = "/"
+
+    @property
+    def name(self) -> str:
+        return gettext("Whole country")
+
+    @property
+    def children(self):
+        return Area.objects.filter(parent__isnull=True)
 
 
 @dataclass
@@ -156,14 +174,14 @@ def _params(area: Area, period: Period) -> dict:
 
 
 def _as_of_by_child(area: Area, period: Period) -> dict[str, dict[str, int]]:
-    cached = AsOfResult.objects.filter(area=area, day=period.end, since=period.start).first()
+    cached = AsOfResult.objects.filter(area_id=area.pk, day=period.end, since=period.start).first()
     if cached:
         return cached.rows
     with connection.cursor() as cursor:
         cursor.execute(TABLE_AS_OF, _params(area, period))
         columns = [c.name for c in cursor.description]
         rows = {r[0]: dict(zip(columns[1:], r[1:], strict=True)) for r in cursor.fetchall()}
-    AsOfResult.objects.update_or_create(area=area, day=period.end, since=period.start, defaults={"rows": rows})
+    AsOfResult.objects.update_or_create(area_id=area.pk, day=period.end, since=period.start, defaults={"rows": rows})
     return rows
 
 
@@ -191,6 +209,11 @@ def _current_by_child(area: Area, children: list[Area], period: Period) -> dict[
         ),
     }
     ids = {child.pk: child.code for child in children}
+    if area.pk is None:  # the country: every site lies in some province
+        return {
+            ids[row.pop("area_id")]: {k.removeprefix("sum_"): int(v or 0) for k, v in row.items()}
+            for row in AreaDay.objects.filter(area_id__in=ids).values("area_id").annotate(**aggregates)
+        }
     result = {}
     for row in AreaDay.objects.filter(area_id__in=[*ids, area.pk]).values("area_id").annotate(**aggregates):
         code = ids.get(row.pop("area_id"), "__self__")
@@ -215,8 +238,10 @@ def effective_targets(areas: list[Area]) -> dict[int, dict[str, Decimal]]:
     paths = {p for a in areas for p in _ancestor_paths(a.path)}
     targets = Target.objects.filter(area__path__in=paths).select_related("area")
     by_path = {(t.area.path, t.indicator): t.value for t in targets}
-    result = {}
+    result = {None: dict.fromkeys(Indicator.values, DEFAULT_TARGET)}  # the country
     for area in areas:
+        if area.pk is None:
+            continue
         result[area.pk] = {}
         for indicator in Indicator.values:
             chain = [p for p in _ancestor_paths(area.path) if (p, indicator) in by_path]

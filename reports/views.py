@@ -15,7 +15,7 @@ from mapping.selectors import areas_geojson
 
 from . import files
 from .forms import ReportForm
-from .selectors import INDICATOR_FILTERS, progress_report, sites_behind, trend
+from .selectors import INDICATOR_FILTERS, Country, progress_report, sites_behind, trend
 
 
 def _area_and_period(request):
@@ -25,7 +25,12 @@ def _area_and_period(request):
     scope = scope_for(request.user)
     visible = scope.restrict(Area.objects.all(), VIEW)
     code = form.cleaned_data.get("area")
-    area = visible.filter(code=code).first() if code else scope.root_areas(VIEW).order_by("path").first()
+    if code:
+        area = visible.filter(code=code).first()
+    elif scope.everything:
+        area = Country()
+    else:
+        area = scope.root_areas(VIEW).order_by("path").first()
     if area is None:
         raise Http404
     return form, area, form.cleaned_data["period"]

@@ -18,7 +18,7 @@ from accounts.models import Role
 from hazards import services
 from reports.models import Target
 from reports.periods import Period, half_year_containing
-from reports.selectors import _as_of_by_child, _current_by_child, progress_report, sites_behind
+from reports.selectors import Country, _as_of_by_child, _current_by_child, progress_report, sites_behind
 from tests.conftest import inside
 
 pytestmark = pytest.mark.django_db
@@ -243,3 +243,35 @@ def test_target_changes_are_audited(demo_tree, superuser):
     Target.objects.create(area=demo_tree["991"], indicator="signed", value=90, deadline=dt.date(2026, 6, 30))
     entry = AuditEntry.objects.get(table="reports_target")
     assert entry.actor == superuser and entry.changes["value"] == [None, 90.0] and entry.area_path == "/99/991/"
+
+
+def test_whole_country_report_for_national_administrators(client, superuser, history, demo_tree):
+    client.force_login(superuser)
+    page = client.get(reverse("report"), QUERY)
+    report = page.context["report"]
+    assert report.area.code == "" and [r.area.code for r in report.rows] == ["99"]
+    assert counts(report.total) == counts(progress_report(demo_tree["99"], H1_2025).total)
+    current = half_year_containing(dt.date.today())
+    country = Country()
+    assert _current_by_child(country, list(country.children), current) == _as_of_by_child(country, current)
+
+
+def test_managers_set_targets_only_in_their_areas(client, demo_tree, make_user):
+    manager = make_user("nam", demo_tree["991"], Role.AREA_MANAGER, is_staff=True)
+    client.force_login(manager)
+    ok = client.post(
+        reverse("admin:reports_target_add"),
+        {"area": demo_tree["99101"].pk, "indicator": "protected", "value": "80", "deadline": "2026-12-31"},
+    )
+    assert ok.status_code == 302
+    refused = client.post(
+        reverse("admin:reports_target_add"),
+        {"area": demo_tree["99201"].pk, "indicator": "protected", "value": "80", "deadline": "2026-12-31"},
+    )
+    assert refused.status_code == 200
+    too_high = client.post(
+        reverse("admin:reports_target_add"),
+        {"area": demo_tree["99102"].pk, "indicator": "signed", "value": "120", "deadline": "2026-12-31"},
+    )
+    assert too_high.status_code == 200
+    assert list(Target.objects.values_list("area__code", "value")) == [("99101", 80)]

@@ -1,0 +1,134 @@
+"""`make bench`: each benchmark runs several times against the database built by
+`make bench-data`, its reference runs in the same session, and bench/RESULTS.md records
+median, p95, reference, ratio, target and verdict with notes on the machine."""
+
+import datetime as dt
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import django
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.bench")
+
+RUNS = int(os.environ.get("BENCH_RUNS", 15))
+
+
+@dataclass
+class Result:
+    name: str
+    median_ms: float
+    p95_ms: float
+    reference: str
+    reference_ms: float | None
+    target: str
+    passed: bool
+
+    @property
+    def ratio(self) -> str:
+        return f"{self.p95_ms / self.reference_ms:.2f}x" if self.reference_ms else "–"
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def timed(fn, runs: int = RUNS, before=None) -> list[float]:
+    times = []
+    for _i in range(runs):
+        if before:
+            before()
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def psql_ms(sql: str, runs: int = 5) -> tuple[float, str]:
+    """Median time psql reports for the statement, and its output (for comparison)."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    args = ["psql", "-X", "-A", "-t", "-h", db["HOST"], "-U", db["USER"], "-d", db["NAME"]]
+    script = "\\timing on\n" + "\n".join([sql.strip().rstrip(";") + ";"] * runs)
+    out = subprocess.run(args, input=script, capture_output=True, text=True, check=True).stdout
+    times = [float(t) for t in re.findall(r"^Time: ([\d.]+) ms", out, re.M)]
+    rows = [line for line in out.splitlines() if line and not line.startswith("Time:") and line != "Timing is on."]
+    return statistics.median(times), "\n".join(sorted(set(rows)))
+
+
+def machine_notes() -> list[str]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT version()")
+        pg = cursor.fetchone()[0].split(",")[0]
+        cursor.execute(
+            "SELECT (SELECT count(*) FROM hazards_site), (SELECT count(*) FROM hazards_inspection), (SELECT count(*) FROM mapping_area)"
+        )
+        sites, inspections, areas = cursor.fetchone()
+    memory = Path("/proc/meminfo").read_text().split("\n")[0].split()[1]
+    return [
+        f"Run on {dt.datetime.now():%Y-%m-%d %H:%M}, {os.cpu_count()} cores, {int(memory) // 1024 // 1024} GiB, "
+        f"{platform.python_implementation()} {platform.python_version()}, {pg}.",
+        f"Data: {sites:,} sites, {inspections:,} inspections, {areas:,} areas (`make bench-data SCALE={sites}`).",
+        f"Each figure: {RUNS} runs in one process; the reference runs in psql in the same session (median of 5).",
+    ]
+
+
+def write(results: list[Result], notes: list[str]) -> None:
+    lines = [
+        "# Benchmark results",
+        "",
+        "Written by `make bench` (bench/run.py); every figure below was measured in that run.",
+        "",
+        "| benchmark | median | p95 | reference | reference time | ratio (p95 / reference) | target | pass |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        ref = f"{r.reference_ms:.1f} ms" if r.reference_ms else "–"
+        lines.append(
+            f"| {r.name} | {r.median_ms:.1f} ms | {r.p95_ms:.1f} ms | {r.reference} | {ref} | {r.ratio} | {r.target} | {'yes' if r.passed else 'NO'} |"
+        )
+    lines += ["", "## Machine and data", "", *[f"- {n}" for n in notes], ""]
+    (ROOT / "bench" / "RESULTS.md").write_text("\n".join(lines))
+
+
+def main() -> None:
+    django.setup()
+    from django.core.management import call_command
+    from django.utils import translation
+
+    from bench import generate, report_bench
+    from hazards.models import Site
+
+    translation.activate("en")
+    generate.ensure_database()
+    call_command("migrate", verbosity=0)
+    if not Site.all_objects.exists():
+        print("No benchmark data yet: building it first (make bench-data SCALE=... to choose the size).")
+        generate.generate(int(os.environ.get("SCALE", 100_000)), 10)
+
+    notes = machine_notes()
+    results = []
+    for suite in (report_bench,):
+        results += suite.run(timed=timed, p95=p95, psql_ms=psql_ms, Result=Result)
+    write(results, notes)
+    for r in results:
+        print(
+            f"{r.name}: median {r.median_ms:.1f} ms, p95 {r.p95_ms:.1f} ms, reference {r.reference_ms or 0:.1f} ms, {r.ratio}, {'pass' if r.passed else 'FAIL'}"
+        )
+    print(f"Wrote {ROOT / 'bench' / 'RESULTS.md'}")
+
+
+if __name__ == "__main__":
+    main()
