@@ -169,11 +169,17 @@ def as_pdf(report: Report, trend_points) -> bytes:
     story = [
         Paragraph(_("Progress report: warning signs and barriers at places with deep water"), title),
         Paragraph(
-            f"{_('Area')}: {report.area.name} ({report.area.code}) · {_('Period')}: {report.period.label} "
-            f"({report.period.start:%d/%m/%Y} – {report.period.end:%d/%m/%Y})",
+            _("Area: %(area)s (%(code)s) · Period: %(period)s (%(start)s – %(end)s)")
+            % {
+                "area": report.area.name,
+                "code": report.area.code,
+                "period": report.period.label,
+                "start": f"{report.period.start:%d/%m/%Y}",
+                "end": f"{report.period.end:%d/%m/%Y}",
+            },
             body,
         ),
-        Paragraph(f"{_('Date of issue')}: {timezone.localdate():%d/%m/%Y}", body),
+        Paragraph(_("Date of issue: %(day)s") % {"day": f"{timezone.localdate():%d/%m/%Y}"}, body),
         Spacer(1, 4 * mm),
     ]
     data = [[Paragraph(h, cell) for h in headers()]] + [

@@ -142,6 +142,6 @@ def report_file(request, fmt):
     content_type, write = FORMATS[fmt]
     body = files.as_pdf(report, trend(area, period)) if fmt == "pdf" else write(report)
     response = HttpResponse(body, content_type=content_type)
-    name = slugify(f"{_('report')}-{area.code}-{period.start:%Y%m%d}-{period.end:%Y%m%d}")
+    name = slugify(_("report") + f"-{area.code}-{period.start:%Y%m%d}-{period.end:%Y%m%d}")
     response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     return response

@@ -2,6 +2,8 @@
 serving on 127.0.0.1:8000) in headless Chromium with a 10-inch tablet viewport.
 Usage: .venv/bin/python scripts/screenshots.py [base-url]"""
 
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -72,11 +74,37 @@ def survey(browser):
     context.close()
 
 
+def reports(browser):
+    """The report page and the first page of its PDF (rendered with pdftoppm when present)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="vi-VN")
+    context.route("https://**/*", lambda route: route.abort())
+    page = context.new_page()
+    sign_in(page, "quanly.tinh", "/reports/")
+    page.wait_for_selector("table.report")
+    page.wait_for_timeout(800)
+    page.screenshot(path=OUT / "report-1-page.png", full_page=True)
+    page.click("table.report tbody tr:first-child td:last-child a")
+    page.screenshot(path=OUT / "report-2-sites-behind-a-number.png", full_page=True)
+    page.goto(f"{BASE}/reports/")
+    with page.expect_download() as download:
+        page.click("text=PDF")
+    pdf = OUT / "report.pdf"
+    download.value.save_as(pdf)
+    if shutil.which("pdftoppm"):
+        subprocess.run(
+            ["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", pdf, OUT / "report-3-pdf-page-1"],
+            check=True,
+        )
+    pdf.unlink()
+    context.close()
+
+
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = launch(playwright)
         survey(browser)
+        reports(browser)
         browser.close()
     print(f"Screenshots written to {OUT}")
 

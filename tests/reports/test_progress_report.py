@@ -232,7 +232,7 @@ def test_pdf_in_vietnamese(client, manager, history):
     client.post(reverse("set_language"), {"language": "vi"})
     response = client.get(reverse("report-file", args=["pdf"]), {**QUERY, "area": "99"})
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
-    assert "Báo cáo tiến độ" in text and "Tỉnh Sông Xanh" in text
+    assert "Báo cáo tiến độ" in text and "Tỉnh Sông Xanh" in text and "Ngày lập báo cáo" in text
 
 
 def test_target_changes_are_audited(demo_tree, superuser):
