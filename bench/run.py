@@ -80,7 +80,7 @@ def machine_notes() -> list[str]:
     return [
         f"Run on {dt.datetime.now():%Y-%m-%d %H:%M}, {os.cpu_count()} cores, {int(memory) // 1024 // 1024} GiB, "
         f"{platform.python_implementation()} {platform.python_version()}, {pg}.",
-        f"Data: {sites:,} sites, {inspections:,} inspections, {areas:,} areas (`make bench-data SCALE={sites}`).",
+        f"Data: {sites:,} sites, {inspections:,} inspections, {areas:,} areas, built by `make bench-data`.",
         f"Each figure: {RUNS} runs in one process; the reference runs in psql in the same session (median of 5).",
     ]
 

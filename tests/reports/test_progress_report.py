@@ -275,3 +275,16 @@ def test_managers_set_targets_only_in_their_areas(client, demo_tree, make_user):
     )
     assert too_high.status_code == 200
     assert list(Target.objects.values_list("area__code", "value")) == [("99101", 80)]
+
+
+def test_closing_a_site_keeps_earlier_results_and_drops_later_ones(history, demo_tree, superuser):
+    from reports.models import AsOfResult
+
+    progress_report(demo_tree["99"], H1_2025)
+    kept = set(AsOfResult.objects.values_list("day", flat=True))
+    assert dt.date(2025, 6, 30) in kept
+    services.site_close(actor=superuser, site=history["H"], reason="filled_in", closed_at=dt.date(2025, 3, 1))
+    assert not AsOfResult.objects.filter(day=dt.date(2025, 6, 30)).exists()
+    assert AsOfResult.objects.filter(day=dt.date(2024, 12, 31)).exists()
+    rows = {r.area.code: r for r in progress_report(demo_tree["99"], H1_2025).rows}
+    assert rows["993"].counts["counting"] == 0
