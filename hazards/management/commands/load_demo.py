@@ -66,7 +66,12 @@ class Command(BaseCommand):
             users = self._users()
             if not Site.objects.filter(area__path__startswith="/99/").exists():
                 self._sites(users["admin"], [users["canbo.xa"], users["quanly.huyen"], users["admin"]])
-        self.stdout.write(_("Demo data ready. Sign in at http://127.0.0.1:8000/admin/ with:"))
+        self.stdout.write(
+            _(
+                "Demo data ready. Sign in at http://127.0.0.1:8000/ "
+                "(managers reach the registry, field workers the survey app) with:"
+            )
+        )
         for username, _name, _su, _staff, code, role in DEMO_USERS:
             self.stdout.write(
                 f"  {username:<14} / {DEMO_PASSWORD}   {Role(role).label} · {Area.objects.get(code=code).name}"
