@@ -10,6 +10,7 @@ from accounts.lockout import LockoutAdminAuthenticationForm, LockoutAuthenticati
 from accounts.views import home
 from hazards.urls import api_urlpatterns as hazard_api
 from hazards.urls import survey_urlpatterns
+from mapping.urls import ogc_urlpatterns
 
 api_v1 = [
     *hazard_api,
@@ -31,6 +32,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("survey/", include(survey_urlpatterns)),
     path("reports/", include("reports.urls")),
+    path("ogc/", include(ogc_urlpatterns)),
 ]
 
 if settings.DEBUG:
