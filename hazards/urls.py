@@ -1,7 +1,13 @@
 from django.urls import path
 from django.views.i18n import JavaScriptCatalog
+from rest_framework.routers import SimpleRouter
 
-from . import api, survey
+from . import api, rest, survey
+
+router = SimpleRouter()
+router.register("sites", rest.SiteViewSet, basename="site")
+router.register("inspections", rest.InspectionViewSet, basename="inspection")
+router.register("areas", rest.AreaViewSet, basename="area")
 
 api_urlpatterns = [
     path("sync/sites/", api.SyncSiteView.as_view(), name="sync-site"),
@@ -11,6 +17,7 @@ api_urlpatterns = [
     path("survey/me/", api.SurveyMeView.as_view(), name="survey-me"),
     path("survey/areas/", api.SurveyAreasView.as_view(), name="survey-areas"),
     path("survey/sites/", api.SurveySitesView.as_view(), name="survey-sites"),
+    *router.urls,
 ]
 
 survey_urlpatterns = [

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib.gis.db.models import Extent
 from django.contrib.gis.db.models.functions import AsGeoJSON
 from django.contrib.gis.geos import Polygon
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, JsonResponse
 from django.urls import reverse
@@ -25,6 +26,7 @@ from accounts.scope import VIEW, scope_for
 from accounts.tokens import DeviceTokenAuthentication
 from hazards.models import Site
 
+from .geometry import parse_bbox
 from .models import Area
 
 DEFAULT_LIMIT = 100
@@ -239,19 +241,9 @@ def _bbox(value: str) -> Polygon | None:
     if not value:
         return None
     try:
-        numbers = [float(v) for v in value.split(",")]
-    except ValueError:
-        raise BadRequest(
-            _("bbox must be four numbers: min longitude, min latitude, max longitude, max latitude.")
-        ) from None
-    if len(numbers) != 4:
-        raise BadRequest(_("bbox must be four numbers: min longitude, min latitude, max longitude, max latitude."))
-    west, south, east, north = numbers
-    if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
-        raise BadRequest(_("bbox is out of range or its corners are swapped."))
-    box = Polygon.from_bbox(numbers)
-    box.srid = 4326
-    return box
+        return parse_bbox(value)
+    except ValidationError as exc:
+        raise BadRequest(" ".join(exc.messages)) from None
 
 
 def _is_day(text: str) -> bool:

@@ -1,0 +1,173 @@
+"""The registry's REST API (/api/v1/): sites as GeoJSON with filters and pagination,
+inspections, areas. Read-only here: writes go through the sync API and the services.
+Every queryset passes the area scope."""
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import serializers, viewsets
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework_gis.pagination import GeoJsonPagination
+from rest_framework_gis.serializers import GeoFeatureModelSerializer
+
+from accounts.scope import VIEW, scope_for
+from mapping.geometry import parse_bbox
+from mapping.models import Area
+
+from .evidence import due_q, is_due
+from .models import Barrier, Inspection, Signage, Site, SiteKind
+
+STATES = {
+    "protected": Q(signage=Signage.IN_PLACE, barrier=Barrier.COMPLETE, closed_at__isnull=True),
+    "signed_only": Q(signage=Signage.IN_PLACE, closed_at__isnull=True) & ~Q(barrier=Barrier.COMPLETE),
+    "fenced_only": Q(barrier=Barrier.COMPLETE, closed_at__isnull=True) & ~Q(signage=Signage.IN_PLACE),
+    "unprotected": Q(closed_at__isnull=True) & ~Q(signage=Signage.IN_PLACE) & ~Q(barrier=Barrier.COMPLETE),
+    "closed": Q(closed_at__isnull=False),
+}
+
+
+class SiteOut(GeoFeatureModelSerializer):
+    area_code = serializers.CharField(source="area.code")
+    area_name = serializers.CharField(source="area.name")
+    protected = serializers.BooleanField(source="is_protected")
+    due = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Site
+        geo_field = "location"
+        id_field = "id"
+        fields = [
+            "id", "code", "name", "kind", "area_code", "area_name", "deep_water", "depth_m", "signage", "barrier",
+            "protected", "due", "last_checked_at", "photo_evidence", "is_temporary", "expected_end", "active_from",
+            "closed_at", "close_reason", "responsible_party",
+        ]  # fmt: skip
+
+    def get_due(self, site) -> bool:
+        return site.closed_at is None and is_due(site.last_checked_at, site.is_temporary, timezone.now())
+
+
+class InspectionOut(serializers.ModelSerializer):
+    inspector = serializers.CharField(source="inspector.username", default=None)
+    photos = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Inspection
+        fields = [
+            "id", "site", "inspected_at", "received_at", "observed_at", "clock_suspect", "inspector", "signage",
+            "barrier", "water_present", "water_depth_m", "notes", "gps_accuracy_m", "photos",
+        ]  # fmt: skip
+
+    def get_photos(self, inspection) -> list[dict]:
+        return [{"id": str(p.pk), "width": p.width, "height": p.height} for p in inspection.photos.all()]
+
+
+class AreaOut(GeoFeatureModelSerializer):
+    parent_code = serializers.CharField(source="parent.code", default=None)
+
+    class Meta:
+        model = Area
+        geo_field = "geom"
+        id_field = "code"
+        fields = ["code", "name", "level", "unit_type", "parent_code", "depth"]
+
+
+class InspectionPages(LimitOffsetPagination):
+    default_limit = 100
+    max_limit = 1000
+
+
+class SitePages(GeoJsonPagination):
+    page_size = 100
+    max_page_size = 5000
+
+
+def _choice_param(request, name: str, allowed) -> str | None:
+    value = request.query_params.get(name)
+    if value and value not in allowed:
+        raise ValidationError({name: _("Choose one of: %(choices)s.") % {"choices": ", ".join(allowed)}})
+    return value or None
+
+
+def _within_area(queryset, request, lookup: str):
+    code = request.query_params.get("area")
+    if not code:
+        return queryset
+    area = scope_for(request.user).restrict(Area.objects.all(), VIEW).filter(code=code).first()
+    return queryset.filter(**{f"{lookup}__startswith": area.path}) if area else queryset.none()
+
+
+SITE_FILTERS = [
+    OpenApiParameter("bbox", str, description="min longitude, min latitude, max longitude, max latitude (WGS 84)"),
+    OpenApiParameter("area", str, description="area code: sites in that area and below"),
+    OpenApiParameter("kind", str, enum=SiteKind.values),
+    OpenApiParameter("signage", str, enum=Signage.values),
+    OpenApiParameter("barrier", str, enum=Barrier.values),
+    OpenApiParameter("state", str, enum=list(STATES)),
+    OpenApiParameter("due", bool, description="true: state unverified, due for inspection"),
+]
+
+
+@extend_schema_view(list=extend_schema(parameters=SITE_FILTERS))
+class SiteViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = SiteOut
+    pagination_class = SitePages
+
+    def get_queryset(self):
+        request = self.request
+        sites = scope_for(request.user).restrict(Site.objects.select_related("area").order_by("code"), VIEW)
+        if self.action != "list":
+            return sites
+        if request.query_params.get("bbox"):
+            sites = sites.filter(location__intersects=parse_bbox(request.query_params["bbox"]))
+        sites = _within_area(sites, request, "area__path")
+        for name, values in (("kind", SiteKind.values), ("signage", Signage.values), ("barrier", Barrier.values)):
+            value = _choice_param(request, name, values)
+            if value:
+                sites = sites.filter(**{name: value})
+        state = _choice_param(request, "state", list(STATES))
+        if state:
+            sites = sites.filter(STATES[state])
+        due = _choice_param(request, "due", ["true", "false"])
+        if due:
+            condition = due_q(timezone.now()) & Q(closed_at__isnull=True)
+            sites = sites.filter(condition) if due == "true" else sites.exclude(condition)
+        return sites
+
+
+@extend_schema_view(list=extend_schema(parameters=[OpenApiParameter("site", str, description="site id")]))
+class InspectionViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = InspectionOut
+    pagination_class = InspectionPages
+
+    def get_queryset(self):
+        inspections = scope_for(self.request.user).restrict(
+            Inspection.objects.select_related("inspector").prefetch_related("photos").order_by("-observed_at"), VIEW
+        )
+        site = self.request.query_params.get("site")
+        if self.action == "list" and site:
+            try:
+                inspections = inspections.filter(site_id=serializers.UUIDField().to_internal_value(site))
+            except serializers.ValidationError:
+                raise ValidationError({"site": _("Give a site id (UUID).")}) from None
+        return inspections
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[OpenApiParameter("area", str), OpenApiParameter("level", str, enum=Area.Level.values)]
+    )
+)
+class AreaViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = AreaOut
+    pagination_class = type("AreaPages", (GeoJsonPagination,), {"page_size": 50, "max_page_size": 500})
+    lookup_field = "code"
+
+    def get_queryset(self):
+        areas = scope_for(self.request.user).restrict(Area.objects.select_related("parent").order_by("path"), VIEW)
+        if self.action != "list":
+            return areas
+        areas = _within_area(areas, self.request, "path")
+        level = _choice_param(self.request, "level", Area.Level.values)
+        return areas.filter(level=level) if level else areas
