@@ -2,6 +2,7 @@
 Thin: parsing in serializers, rules in services, idempotency in sync."""
 
 from django.conf import settings
+from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -10,13 +11,14 @@ from rest_framework.parsers import FileUploadParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.scope import SURVEY, scope_for
+from accounts.scope import SURVEY, VIEW, scope_for
 from mapping.models import Area
 from mapping.selectors import areas_geojson
 
-from . import sync
+from . import exports, sync
 from .evidence import is_due
 from .models import Site
+from .rest import SITE_FILTERS, filter_sites
 from .serializers import BatchIn, InspectionIn, OutcomeOut, SiteIn
 
 
@@ -169,3 +171,33 @@ class SurveySitesView(APIView):
             for s in sites
         ]
         return Response({"type": "FeatureCollection", "features": features})
+
+
+EXPORT_TYPES = {
+    "geojson": "application/geo+json",
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "gpkg": "application/geopackage+sqlite3",
+    "shp": "application/zip",
+    "kml": "application/vnd.google-earth.kml+xml",
+}
+
+
+class SiteExportView(APIView):
+    """The sites in the user's areas with their current state, in GIS and office formats.
+    Takes the same filters as /api/v1/sites/."""
+
+    @extend_schema(parameters=SITE_FILTERS, responses={(200, t): bytes for t in EXPORT_TYPES.values()})
+    def get(self, request, fmt):
+        sites = filter_sites(scope_for(request.user).restrict(Site.objects.order_by("code"), VIEW), request)
+        filename = f"sites-{timezone.localdate():%Y%m%d}.{'zip' if fmt == 'shp' else fmt}"
+        if fmt == "geojson":
+            response = StreamingHttpResponse(exports.geojson_chunks(sites), content_type=EXPORT_TYPES[fmt])
+        elif fmt == "csv":
+            response = StreamingHttpResponse(exports.csv_chunks(sites), content_type=EXPORT_TYPES[fmt])
+        elif fmt == "xlsx":
+            response = FileResponse(exports.xlsx_file(sites), content_type=EXPORT_TYPES[fmt])
+        else:
+            response = FileResponse(exports.ogr_file(sites, fmt), content_type=EXPORT_TYPES[fmt])
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response

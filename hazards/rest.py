@@ -83,19 +83,39 @@ class SitePages(GeoJsonPagination):
     max_page_size = 5000
 
 
-def _choice_param(request, name: str, allowed) -> str | None:
-    value = request.query_params.get(name)
+def _choice_param(params, name: str, allowed) -> str | None:
+    value = params.get(name)
     if value and value not in allowed:
         raise ValidationError({name: _("Choose one of: %(choices)s.") % {"choices": ", ".join(allowed)}})
     return value or None
 
 
 def _within_area(queryset, request, lookup: str):
-    code = request.query_params.get("area")
+    code = request.GET.get("area")
     if not code:
         return queryset
     area = scope_for(request.user).restrict(Area.objects.all(), VIEW).filter(code=code).first()
     return queryset.filter(**{f"{lookup}__startswith": area.path}) if area else queryset.none()
+
+
+def filter_sites(sites, request):
+    """The site filters of the API and the exports (bbox, area, kind, states, due)."""
+    params = request.GET
+    if params.get("bbox"):
+        sites = sites.filter(location__intersects=parse_bbox(params["bbox"]))
+    sites = _within_area(sites, request, "area__path")
+    for name, values in (("kind", SiteKind.values), ("signage", Signage.values), ("barrier", Barrier.values)):
+        value = _choice_param(params, name, values)
+        if value:
+            sites = sites.filter(**{name: value})
+    state = _choice_param(params, "state", list(STATES))
+    if state:
+        sites = sites.filter(STATES[state])
+    due = _choice_param(params, "due", ["true", "false"])
+    if due:
+        condition = due_q(timezone.now()) & Q(closed_at__isnull=True)
+        sites = sites.filter(condition) if due == "true" else sites.exclude(condition)
+    return sites
 
 
 SITE_FILTERS = [
@@ -115,25 +135,8 @@ class SiteViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = SitePages
 
     def get_queryset(self):
-        request = self.request
-        sites = scope_for(request.user).restrict(Site.objects.select_related("area").order_by("code"), VIEW)
-        if self.action != "list":
-            return sites
-        if request.query_params.get("bbox"):
-            sites = sites.filter(location__intersects=parse_bbox(request.query_params["bbox"]))
-        sites = _within_area(sites, request, "area__path")
-        for name, values in (("kind", SiteKind.values), ("signage", Signage.values), ("barrier", Barrier.values)):
-            value = _choice_param(request, name, values)
-            if value:
-                sites = sites.filter(**{name: value})
-        state = _choice_param(request, "state", list(STATES))
-        if state:
-            sites = sites.filter(STATES[state])
-        due = _choice_param(request, "due", ["true", "false"])
-        if due:
-            condition = due_q(timezone.now()) & Q(closed_at__isnull=True)
-            sites = sites.filter(condition) if due == "true" else sites.exclude(condition)
-        return sites
+        sites = scope_for(self.request.user).restrict(Site.objects.select_related("area").order_by("code"), VIEW)
+        return filter_sites(sites, self.request) if self.action == "list" else sites
 
 
 @extend_schema_view(list=extend_schema(parameters=[OpenApiParameter("site", str, description="site id")]))
@@ -169,5 +172,5 @@ class AreaViewSet(viewsets.ReadOnlyModelViewSet):
         if self.action != "list":
             return areas
         areas = _within_area(areas, self.request, "path")
-        level = _choice_param(self.request, "level", Area.Level.values)
+        level = _choice_param(self.request.query_params, "level", Area.Level.values)
         return areas.filter(level=level) if level else areas

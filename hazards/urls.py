@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 from django.views.i18n import JavaScriptCatalog
 from rest_framework.routers import SimpleRouter
 
@@ -17,6 +17,9 @@ api_urlpatterns = [
     path("survey/me/", api.SurveyMeView.as_view(), name="survey-me"),
     path("survey/areas/", api.SurveyAreasView.as_view(), name="survey-areas"),
     path("survey/sites/", api.SurveySitesView.as_view(), name="survey-sites"),
+    re_path(
+        r"^exports/sites\.(?P<fmt>geojson|csv|xlsx|gpkg|shp|kml)$", api.SiteExportView.as_view(), name="site-export"
+    ),
     *router.urls,
 ]
 
