@@ -1,0 +1,51 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from hazards.imports import ImportFileError, import_sites
+
+
+class Command(BaseCommand):
+    help = (
+        "Import sites from CSV, XLSX, GeoJSON, GeoPackage, Shapefile or a KoboToolbox/ODK CSV export. "
+        "Common column names are recognised; name others with the --*-column options. "
+        "Any bad row stops the whole file; importing the same file again creates nothing new."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", type=Path)
+        parser.add_argument(
+            "--as-user", required=True, help="the account the sites are registered by (its areas apply)"
+        )
+        for field_name in ("lat", "lon", "geopoint", "name", "kind", "id", "depth", "signage", "barrier", "date"):
+            parser.add_argument(f"--{field_name}-column")
+
+    def handle(self, *args, **options):
+        path = options["file"]
+        if not path.exists():
+            raise CommandError(_("%(file)s: no such file.") % {"file": path})
+        actor = User.objects.filter(username=options["as_user"], is_active=True).first()
+        if actor is None:
+            raise CommandError(_("No active user %(name)s.") % {"name": options["as_user"]})
+        names = {"lat": "latitude", "lon": "longitude", "depth": "depth_m", "date": "inspected_at"}
+        mapping = {
+            names.get(key, key): options[f"{key}_column"]
+            for key in ("lat", "lon", "geopoint", "name", "kind", "id", "depth", "signage", "barrier", "date")
+            if options[f"{key}_column"]
+        }
+
+        def progress(done, total):
+            self.stderr.write(_("%(done)d of %(total)d rows checked") % {"done": done, "total": total})
+
+        try:
+            result = import_sites(path, actor=actor, mapping=mapping, progress=progress)
+        except ImportFileError as exc:
+            raise CommandError(_("Nothing was imported:") + "\n" + "\n".join(exc.problems)) from None
+        if result.problems:
+            raise CommandError(_("Nothing was imported:") + "\n" + "\n".join(result.problems))
+        self.stdout.write(
+            _("Imported %(created)d sites; %(unchanged)d were already in the registry.")
+            % {"created": result.created, "unchanged": result.unchanged}
+        )

@@ -1,0 +1,136 @@
+"""import_sites: the formats provinces hold, every bad-row kind reported with its row
+number and nothing stored, re-imports without duplicates, and round trips with exports."""
+
+import csv
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.urls import reverse
+from openpyxl import Workbook
+
+from accounts.models import Role
+from hazards.models import Inspection, Site
+from tests.conftest import inside
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def officer(demo_tree, make_user):
+    return make_user("nam", demo_tree["991"], Role.AREA_MANAGER)
+
+
+def write_csv(path, header, rows):
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def run(path, **options):
+    call_command("import_sites", str(path), as_user="nam", **options)
+
+
+def test_csv_with_vietnamese_columns_and_reimport(tmp_path, demo_tree, officer):
+    a, b = inside(demo_tree["99101"]), inside(demo_tree["99102"])
+    path = write_csv(
+        tmp_path / "danh_sach.csv",
+        ["Tên", "Loại", "Vĩ độ", "Kinh độ", "Biển báo", "Rào chắn", "Ngày kiểm tra"],
+        [["Ao ông Ba", "Ao", a.y, a.x, "có", "một phần", "2025-05-01"], ["Giếng làng", "giếng", b.y, b.x, "", "", ""]],
+    )
+    run(path)
+    assert sorted(Site.objects.values_list("name", "kind", "area__code")) == [
+        ("Ao ông Ba", "pond", "99101"),
+        ("Giếng làng", "well", "99102"),
+    ]
+    ba = Site.objects.get(name="Ao ông Ba")
+    assert (ba.signage, ba.barrier) == ("in_place", "partial") and ba.created_by == officer
+    run(path)
+    assert Site.objects.count() == 2 and Inspection.objects.count() == 1
+
+
+def test_kobo_geopoint_and_xlsx(tmp_path, demo_tree, officer):
+    point = inside(demo_tree["99103"])
+    kobo = write_csv(
+        tmp_path / "kobo.csv",
+        ["start", "ten_diem", "loai_diem", "geopoint", "_uuid"],
+        [["2025-01-01", "Hố cát", "hố", f"{point.y} {point.x} 12 5", "5e0e3f8a-6f1f-4b0a-9a51-111111111111"]],
+    )
+    run(kobo)
+    assert Site.objects.get(pk="5e0e3f8a-6f1f-4b0a-9a51-111111111111").kind == "pit"
+    book = Workbook()
+    sheet = book.active
+    other = inside(demo_tree["99104"])
+    sheet.append(["name", "kind", "latitude", "longitude"])
+    sheet.append(["Kênh xóm", "canal", other.y, other.x])
+    book.save(tmp_path / "list.xlsx")
+    run(tmp_path / "list.xlsx")
+    assert Site.objects.get(name="Kênh xóm").area.code == "99104"
+
+
+@pytest.mark.parametrize(
+    ("row", "reason"),
+    [
+        (["Ao", "ao", "hai mốt", "105.8"], "not numbers"),
+        (["Ao", "ao", "{lon}", "{lat}"], "look swapped"),
+        (["Ao", "ao", "10.5", "106.7"], "outside"),
+        (["Ao", "núi lửa", "{lat}", "{lon}"], "unknown kind"),
+        (["", "ao", "{lat}", "{lon}"], "name"),
+    ],
+    ids=["not-a-number", "swapped", "outside-areas", "unknown-kind", "no-name"],
+)
+def test_each_bad_row_is_reported_and_nothing_stored(tmp_path, demo_tree, officer, row, reason):
+    good = inside(demo_tree["99101"])
+    bad = [v.format(lat=good.y, lon=good.x) for v in row]
+    path = write_csv(
+        tmp_path / "bad.csv", ["name", "kind", "latitude", "longitude"], [["Ao tốt", "ao", good.y, good.x], bad]
+    )
+    with pytest.raises(CommandError) as error:
+        run(path)
+    assert "row 3:" in str(error.value) and reason in str(error.value)
+    assert not Site.objects.exists()
+
+
+def test_bad_states_and_dates_are_reported(tmp_path, demo_tree, officer):
+    p = inside(demo_tree["99101"])
+    path = write_csv(
+        tmp_path / "states.csv",
+        ["name", "kind", "latitude", "longitude", "signage", "barrier", "date"],
+        [["A", "ao", p.y, p.x, "lung lay", "", ""], ["B", "ao", p.y + 0.0005, p.x, "có", "có", "hôm qua"]],
+    )
+    with pytest.raises(CommandError) as error:
+        run(path)
+    assert "row 2: unknown signage state" in str(error.value) and "row 3: the date" in str(error.value)
+    assert not Site.objects.exists() and not Inspection.objects.exists()
+
+
+def test_missing_coordinate_columns_and_unknown_format(tmp_path, officer):
+    path = write_csv(tmp_path / "no_coords.csv", ["name", "kind"], [["Ao", "ao"]])
+    with pytest.raises(CommandError, match="--lat-column"):
+        run(path)
+    (tmp_path / "list.txt").write_text("x")
+    with pytest.raises(CommandError, match="CSV, XLSX, GeoJSON"):
+        run(tmp_path / "list.txt")
+
+
+@pytest.mark.parametrize("fmt", ["geojson", "csv", "xlsx", "gpkg"])
+def test_round_trip_with_an_export(client, tmp_path, demo_tree, officer, make_site, fmt):
+    for code in ("99101", "99102", "99103"):
+        make_site(demo_tree[code], name=f"Ao {code}", kind="pond", actor=officer)
+    client.force_login(officer)
+    response = client.get(reverse("site-export", args=[fmt]))
+    body = b"".join(response.streaming_content) if response.streaming else b"".join(response)
+    path = tmp_path / f"export.{fmt}"
+    path.write_bytes(body)
+    before = sorted(Site.objects.values_list("id", "name", "kind", "area__code"))
+    located = {s.pk: s.location.coords for s in Site.objects.all()}
+    Site.objects.all().delete()
+    run(path)
+    after = sorted(Site.objects.values_list("id", "name", "kind", "area__code"))
+    assert after == before
+    for site in Site.objects.all():
+        assert site.location.coords == pytest.approx(located[site.pk], abs=1e-6)
+    run(path)
+    assert Site.objects.count() == 3
