@@ -43,6 +43,10 @@ def p95(values: list[float]) -> float:
 
 
 def timed(fn, runs: int = RUNS, before=None) -> list[float]:
+    """Times of `runs` runs after one untimed warm-up run (cold caches are not the figure)."""
+    if before:
+        before()
+    fn()
     times = []
     for _i in range(runs):
         if before:
@@ -53,12 +57,15 @@ def timed(fn, runs: int = RUNS, before=None) -> list[float]:
     return times
 
 
-def psql_ms(sql: str, runs: int = 5) -> tuple[float, str]:
-    """Median time psql reports for the statement, and its output (for comparison)."""
+def psql_ms(sql: str, runs: int = 5, discard_output: bool = False) -> tuple[float, str]:
+    """Median time psql reports for the statement, and its output (for comparison).
+    discard_output: the rows still travel to psql, which throws them away."""
     from django.conf import settings
 
     db = settings.DATABASES["default"]
     args = ["psql", "-X", "-A", "-t", "-h", db["HOST"], "-U", db["USER"], "-d", db["NAME"]]
+    if discard_output:
+        args += ["-o", "/dev/null"]
     script = "\\timing on\n" + "\n".join([sql.strip().rstrip(";") + ";"] * runs)
     out = subprocess.run(args, input=script, capture_output=True, text=True, check=True).stdout
     times = [float(t) for t in re.findall(r"^Time: ([\d.]+) ms", out, re.M)]
@@ -108,7 +115,7 @@ def main() -> None:
     from django.core.management import call_command
     from django.utils import translation
 
-    from bench import generate, report_bench
+    from bench import export_bench, generate, report_bench
     from hazards.models import Site
 
     translation.activate("en")
@@ -120,7 +127,7 @@ def main() -> None:
 
     notes = machine_notes()
     results = []
-    for suite in (report_bench,):
+    for suite in (report_bench, export_bench):
         results += suite.run(timed=timed, p95=p95, psql_ms=psql_ms, Result=Result)
     write(results, notes)
     for r in results:

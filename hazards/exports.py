@@ -4,18 +4,19 @@ and KML converted by GDAL from our own GeoJSON. Memory stays flat whatever the c
 
 import csv
 import io
-import json
 import os
 import subprocess
 import tempfile
 import zipfile
 from pathlib import Path
 
-from django.db.models import FloatField, Func
+from django.contrib.gis.db.models.functions import AsGeoJSON
+from django.db.models import BooleanField, ExpressionWrapper, F, FloatField, Func, Q, TextField, Value
+from django.db.models.functions import Cast, Round
 from django.utils import timezone
 from openpyxl import Workbook
 
-from .evidence import is_due
+from .evidence import due_q, is_due
 
 
 class X(Func):
@@ -26,6 +27,20 @@ class X(Func):
 class Y(Func):
     function = "ST_Y"
     output_field = FloatField()
+
+
+class JSONBuild(Func):
+    """json_build_object: plain json, several times faster to build than jsonb (which
+    Django's JSONObject makes) for a million features."""
+
+    function = "json_build_object"
+    output_field = TextField()
+
+    def __init__(self, **fields):
+        pairs = []
+        for key, value in fields.items():
+            pairs += [Value(key), F(value) if isinstance(value, str) else value]
+        super().__init__(*pairs)
 
 
 COLUMNS = [
@@ -72,16 +87,29 @@ def rows(queryset):
 
 
 def geojson_chunks(queryset):
+    """Each feature is built by PostgreSQL (json_build_object) and arrives as text through a
+    server-side cursor: Python only joins them, so the export runs near COPY speed."""
+    now = timezone.now()
+    due = Q(closed_at__isnull=True) & due_q(now)
+    feature = JSONBuild(
+        type=Value("Feature"),
+        id=Cast("id", TextField()),
+        geometry=Func(AsGeoJSON("location", precision=7), template="%(expressions)s::json", output_field=TextField()),
+        properties=JSONBuild(
+            id=Cast("id", TextField()), code="code", name="name", kind="kind", area_code="area__code",
+            area_name="area__name", longitude=Round(X("location"), 7), latitude=Round(Y("location"), 7),
+            deep_water="deep_water", depth_m="depth_m", signage="signage", barrier="barrier",
+            protected=ExpressionWrapper(Q(signage="in_place", barrier="complete"), output_field=BooleanField()),
+            due=ExpressionWrapper(due, output_field=BooleanField()), last_checked_at="last_checked_at",
+            is_temporary="is_temporary", active_from="active_from", closed_at="closed_at",
+            close_reason="close_reason", responsible_party="responsible_party",
+        ),
+    )  # fmt: skip
+    texts = queryset.annotate(feature_text=Cast(feature, TextField())).values_list("feature_text", flat=True)
     yield b'{"type": "FeatureCollection", "features": [\n'
     batch, first = [], True
-    for row in rows(queryset):
-        feature = {
-            "type": "Feature",
-            "id": row["id"],
-            "geometry": {"type": "Point", "coordinates": [row["longitude"], row["latitude"]]},
-            "properties": row,
-        }
-        batch.append(("" if first else ",\n") + json.dumps(feature, ensure_ascii=False))
+    for text in texts.iterator(chunk_size=CHUNK):
+        batch.append(text if first else ",\n" + text)
         first = False
         if len(batch) >= CHUNK:
             yield "".join(batch).encode()
