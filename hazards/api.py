@@ -1,7 +1,6 @@
 """The tablet sync API and the data the survey app caches for offline work.
 Thin: parsing in serializers, rules in services, idempotency in sync."""
 
-from django.conf import settings
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,6 +17,7 @@ from mapping.selectors import areas_geojson
 from . import exports, sync
 from .evidence import is_due
 from .models import Site
+from .photos import too_large
 from .rest import SITE_FILTERS, filter_sites
 from .serializers import BatchIn, InspectionIn, OutcomeOut, SiteIn
 
@@ -97,14 +97,11 @@ class PhotoUploadView(APIView):
         responses={201: dict, 400: dict, 404: dict, 409: dict, 413: dict},
     )
     def put(self, request, photo_id):
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-        if length > settings.PHOTO_MAX_BYTES:
+        # Refused before the body is read.
+        refusal = too_large(int(request.META.get("CONTENT_LENGTH") or 0))
+        if refusal:
             return Response(
-                {
-                    "code": "too_large",
-                    "detail": _("The photo is too large (%(size).1f MB); the limit is %(limit)d MB.")
-                    % {"size": length / 1e6, "limit": settings.PHOTO_MAX_BYTES // 1_000_000},
-                },
+                {"code": refusal.code, "detail": " ".join(refusal.messages)},
                 status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
             )
         inspection_id = serializers.UUIDField().run_validation(request.query_params.get("inspection"))

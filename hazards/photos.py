@@ -38,13 +38,21 @@ def _jpeg(image: Image.Image, long_side: int) -> bytes:
     return out.getvalue()
 
 
+def too_large(size: int) -> ValidationError | None:
+    """The refusal for a photo of `size` bytes, or None when it is within the limit."""
+    if size <= settings.PHOTO_MAX_BYTES:
+        return None
+    return ValidationError(
+        _("The photo is too large (%(size).1f MB); the limit is %(limit)d MB.")
+        % {"size": size / 1e6, "limit": settings.PHOTO_MAX_BYTES // 1_000_000},
+        code="too_large",
+    )
+
+
 def process_photo(data: bytes) -> ProcessedPhoto:
-    if len(data) > settings.PHOTO_MAX_BYTES:
-        raise ValidationError(
-            _("The photo is too large (%(size).1f MB); the limit is %(limit)d MB.")
-            % {"size": len(data) / 1e6, "limit": settings.PHOTO_MAX_BYTES // 1_000_000},
-            code="too_large",
-        )
+    refusal = too_large(len(data))
+    if refusal:
+        raise refusal
     too_many_pixels = ValidationError(
         _("The photo has too many pixels; the limit is %(mp)d megapixels.")
         % {"mp": settings.PHOTO_MAX_PIXELS // 1_000_000},

@@ -209,15 +209,13 @@ def _current_by_child(area: Area, children: list[Area], period: Period) -> dict[
         ),
     }
     ids = {child.pk: child.code for child in children}
-    if area.pk is None:  # the country: every site lies in some province
-        return {
-            ids[row.pop("area_id")]: {k.removeprefix("sum_"): int(v or 0) for k, v in row.items()}
-            for row in AreaDay.objects.filter(area_id__in=ids).values("area_id").annotate(**aggregates)
-        }
+    own_id = [area.pk] if area.pk is not None else []
     result = {}
-    for row in AreaDay.objects.filter(area_id__in=[*ids, area.pk]).values("area_id").annotate(**aggregates):
+    for row in AreaDay.objects.filter(area_id__in=[*ids, *own_id]).values("area_id").annotate(**aggregates):
         code = ids.get(row.pop("area_id"), "__self__")
         result[code] = {k.removeprefix("sum_"): int(v or 0) for k, v in row.items()}
+    if not own_id:  # the country has no row of its own: every site lies in some province
+        return result
     # Sites lying in the area itself, in none of its children.
     own = result.pop("__self__", dict.fromkeys(COUNTS, 0))
     direct = {k: own[k] - sum(r[k] for r in result.values()) for k in COUNTS}
