@@ -30,6 +30,7 @@ VERB_ROLES = {
 # How each scoped model reaches the area path that decides it.
 AREA_PATH_OF = {
     "mapping.area": "path",
+    "mapping.sitecell": "area__path",
     "hazards.site": "area__path",
     "hazards.inspection": "site__area__path",
     "hazards.photo": "inspection__site__area__path",

@@ -10,7 +10,7 @@ from accounts.lockout import LockoutAdminAuthenticationForm, LockoutAuthenticati
 from accounts.views import home
 from hazards.urls import api_urlpatterns as hazard_api
 from hazards.urls import survey_urlpatterns
-from mapping.urls import ogc_urlpatterns
+from mapping.urls import map_urlpatterns, ogc_urlpatterns, tile_urlpatterns
 
 api_v1 = [
     *hazard_api,
@@ -33,6 +33,8 @@ urlpatterns = [
     path("survey/", include(survey_urlpatterns)),
     path("reports/", include("reports.urls")),
     path("ogc/", include(ogc_urlpatterns)),
+    path("map/", include(map_urlpatterns)),
+    path("tiles/", include(tile_urlpatterns)),
 ]
 
 if settings.DEBUG:

@@ -16,9 +16,10 @@ from mapping.selectors import areas_geojson
 
 from . import exports, sync
 from .evidence import is_due
+from .filters import filter_sites
 from .models import Site
 from .photos import too_large
-from .rest import SITE_FILTERS, filter_sites
+from .rest import SITE_FILTERS
 from .serializers import BatchIn, InspectionIn, OutcomeOut, SiteIn
 
 

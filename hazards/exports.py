@@ -117,18 +117,23 @@ def geojson_chunks(queryset):
     yield ("".join(batch) + "\n]}\n").encode()
 
 
-def csv_chunks(queryset):
+def csv_stream(dict_rows, columns: list[str]):
+    """CSV in chunks of CHUNK rows, from any iterable of dicts."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS)
+    writer = csv.DictWriter(out, fieldnames=columns)
     out.write("\ufeff")  # Excel reads Vietnamese names correctly with a byte-order mark
     writer.writeheader()
-    for count, row in enumerate(rows(queryset), start=1):
+    for count, row in enumerate(dict_rows, start=1):
         writer.writerow(row)
         if count % CHUNK == 0:
             yield out.getvalue().encode()
             out.seek(0)
             out.truncate()
     yield out.getvalue().encode()
+
+
+def csv_chunks(queryset):
+    return csv_stream(rows(queryset), COLUMNS)
 
 
 def _unlinked(path: Path):

@@ -3,7 +3,6 @@ inspections, areas. Read-only here: writes go through the sync API and the servi
 Every queryset passes the area scope."""
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -13,19 +12,11 @@ from rest_framework_gis.pagination import GeoJsonPagination
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from accounts.scope import VIEW, scope_for
-from mapping.geometry import parse_bbox
 from mapping.models import Area
 
-from .evidence import due_q, is_due
+from .evidence import is_due
+from .filters import STATE_LABELS, choice_param, filter_sites, within_area
 from .models import Barrier, Inspection, Signage, Site, SiteKind
-
-STATES = {
-    "protected": Q(signage=Signage.IN_PLACE, barrier=Barrier.COMPLETE, closed_at__isnull=True),
-    "signed_only": Q(signage=Signage.IN_PLACE, closed_at__isnull=True) & ~Q(barrier=Barrier.COMPLETE),
-    "fenced_only": Q(barrier=Barrier.COMPLETE, closed_at__isnull=True) & ~Q(signage=Signage.IN_PLACE),
-    "unprotected": Q(closed_at__isnull=True) & ~Q(signage=Signage.IN_PLACE) & ~Q(barrier=Barrier.COMPLETE),
-    "closed": Q(closed_at__isnull=False),
-}
 
 
 class SiteOut(GeoFeatureModelSerializer):
@@ -83,48 +74,13 @@ class SitePages(GeoJsonPagination):
     max_page_size = 5000
 
 
-def _choice_param(params, name: str, allowed) -> str | None:
-    value = params.get(name)
-    if value and value not in allowed:
-        raise ValidationError({name: _("Choose one of: %(choices)s.") % {"choices": ", ".join(allowed)}})
-    return value or None
-
-
-def _within_area(queryset, request, lookup: str):
-    code = request.GET.get("area")
-    if not code:
-        return queryset
-    area = scope_for(request.user).restrict(Area.objects.all(), VIEW).filter(code=code).first()
-    return queryset.filter(**{f"{lookup}__startswith": area.path}) if area else queryset.none()
-
-
-def filter_sites(sites, request):
-    """The site filters of the API and the exports (bbox, area, kind, states, due)."""
-    params = request.GET
-    if params.get("bbox"):
-        sites = sites.filter(location__intersects=parse_bbox(params["bbox"]))
-    sites = _within_area(sites, request, "area__path")
-    for name, values in (("kind", SiteKind.values), ("signage", Signage.values), ("barrier", Barrier.values)):
-        value = _choice_param(params, name, values)
-        if value:
-            sites = sites.filter(**{name: value})
-    state = _choice_param(params, "state", list(STATES))
-    if state:
-        sites = sites.filter(STATES[state])
-    due = _choice_param(params, "due", ["true", "false"])
-    if due:
-        condition = due_q(timezone.now()) & Q(closed_at__isnull=True)
-        sites = sites.filter(condition) if due == "true" else sites.exclude(condition)
-    return sites
-
-
 SITE_FILTERS = [
     OpenApiParameter("bbox", str, description="min longitude, min latitude, max longitude, max latitude (WGS 84)"),
     OpenApiParameter("area", str, description="area code: sites in that area and below"),
     OpenApiParameter("kind", str, enum=SiteKind.values),
     OpenApiParameter("signage", str, enum=Signage.values),
     OpenApiParameter("barrier", str, enum=Barrier.values),
-    OpenApiParameter("state", str, enum=list(STATES)),
+    OpenApiParameter("state", str, enum=list(STATE_LABELS)),
     OpenApiParameter("due", bool, description="true: state unverified, due for inspection"),
 ]
 
@@ -171,6 +127,6 @@ class AreaViewSet(viewsets.ReadOnlyModelViewSet):
         areas = scope_for(self.request.user).restrict(Area.objects.select_related("parent").order_by("path"), VIEW)
         if self.action != "list":
             return areas
-        areas = _within_area(areas, self.request, "path")
-        level = _choice_param(self.request.query_params, "level", Area.Level.values)
+        areas = within_area(areas, self.request, "path")
+        level = choice_param(self.request.query_params, "level", Area.Level.values)
         return areas.filter(level=level) if level else areas

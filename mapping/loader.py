@@ -5,7 +5,7 @@ stores nothing. Reloading updates areas by code and re-assigns the sites they ho
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.contrib.gis.gdal import DataSource, GDALException
+from django.contrib.gis.gdal import GDALException
 from django.contrib.gis.gdal.field import OFTInteger, OFTInteger64, OFTReal
 from django.contrib.gis.geos import GEOSException, MultiPolygon, Polygon
 from django.core.exceptions import ValidationError
@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from .assignment import reassign_sites
 from .geometry import WGS84, clean_boundary
 from .models import Area
+from .spatialfile import MAX_REPORTED_ERRORS, SpatialFileError, fail, geometry_of, open_layer
 from .tree import rebuild_pieces, refresh_paths
 
 # Official GSO field names, most specific first: (code, name, level).
@@ -23,17 +24,6 @@ GSO_LEVELS = [
     ("ma_huyen", "ten_huyen", Area.Level.DISTRICT),
     ("ma_tinh", "ten_tinh", Area.Level.PROVINCE),
 ]
-MAX_REPORTED_ERRORS = 50
-# GDAL labels a GeoJSON with heights as WGS 84 3D (4979); its heights are refused per feature.
-WGS84_CODES = {WGS84, 4979}
-
-
-class BoundaryFileError(Exception):
-    """The file cannot be loaded; `problems` lists each bad feature, one line each."""
-
-    def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
-        self.problems = problems
 
 
 @dataclass
@@ -76,39 +66,15 @@ class _Row:
     geom: MultiPolygon
 
 
-def _geometry_of(feature):
-    try:
-        return feature.geom
-    except GDALException:
-        raise ValidationError(_("it has no geometry")) from None
-
-
-def _fail(message: str, **params) -> BoundaryFileError:
-    return BoundaryFileError([message % params])
-
-
 def _read_file(
     path: Path, fields: FieldMap | None, level: str | None, layer: str | None
 ) -> tuple[list[_Row], FieldMap]:
     where = path.name
-    try:
-        source = DataSource(str(path))
-    except GDALException:
-        raise _fail(_("%(file)s: not a readable GeoJSON, Shapefile or GeoPackage file."), file=where) from None
-    if layer is None and len(source) > 1:
-        names = ", ".join(lyr.name for lyr in source)
-        raise _fail(_("%(file)s has several layers (%(names)s): choose one with --layer."), file=where, names=names)
-    try:
-        lyr = source[layer] if layer else source[0]
-    except (IndexError, GDALException):
-        raise _fail(_("%(file)s has no layer named %(layer)s."), file=where, layer=layer) from None
-
-    if len(lyr) == 0:
-        raise _fail(_("%(file)s has no features."), file=where)
+    lyr = open_layer(path, layer)
     fmap = fields or guess_fields(lyr.fields)
     field_list = ", ".join(lyr.fields)
     if fmap is None:
-        raise _fail(
+        raise fail(
             _("%(file)s: name the code and name fields with --code-field and --name-field (fields: %(fields)s)."),
             file=where,
             fields=field_list,
@@ -116,14 +82,14 @@ def _read_file(
     if level:
         fmap.level = level
     if fmap.level not in Area.Level.values:
-        raise _fail(
+        raise fail(
             _("Unknown level %(level)s: use one of %(levels)s."), level=fmap.level, levels=", ".join(Area.Level.values)
         )
 
     wanted = [f for f in (fmap.code, fmap.name, fmap.parent, fmap.unit_type) if f]
     missing = [f for f in wanted if f not in lyr.fields]
     if missing:
-        raise _fail(
+        raise fail(
             _("%(file)s: missing field(s) %(missing)s (fields: %(fields)s)."),
             file=where,
             missing=", ".join(missing),
@@ -132,17 +98,11 @@ def _read_file(
     numeric = (OFTInteger, OFTInteger64, OFTReal)
     for code_field in filter(None, (fmap.code, fmap.parent)):
         if lyr.field_types[lyr.fields.index(code_field)] in numeric:
-            raise _fail(
+            raise fail(
                 _("%(file)s: field %(field)s holds numbers, which lose the leading zeros of codes; use text."),
                 file=where,
                 field=code_field,
             )
-    if lyr.srs is not None and lyr.srs.srid not in WGS84_CODES:
-        raise _fail(
-            _("%(file)s is in %(crs)s, not WGS 84 (EPSG:4326). Reproject: ogr2ogr -t_srs EPSG:4326 out.gpkg %(file)s"),
-            file=where,
-            crs=lyr.srs.name,
-        )
 
     rows: list[_Row] = []
     problems: list[str] = []
@@ -162,9 +122,7 @@ def _read_file(
             parent_code = str(feature.get(fmap.parent) or "").strip() if fmap.parent else None
             if fmap.parent and not parent_code:
                 raise ValidationError(_("the parent code field %(field)s is empty") % {"field": fmap.parent})
-            geom = _geometry_of(feature).geos
-            geom.srid = WGS84  # the layer's SRS was checked above (WGS 84, 2D or 3D)
-            geom = clean_boundary(geom)
+            geom = clean_boundary(geometry_of(feature))
             unit_type = str(feature.get(fmap.unit_type) or "").strip() if fmap.unit_type else ""
             rows.append(_Row(code, name, parent_code, unit_type, geom))
         except ValidationError as exc:
@@ -175,7 +133,7 @@ def _read_file(
             problems.append(_("… stopped after %(n)d problems.") % {"n": MAX_REPORTED_ERRORS})
             break
     if problems:
-        raise BoundaryFileError(problems)
+        raise SpatialFileError(problems)
     return rows, fmap
 
 
@@ -203,7 +161,7 @@ def _store(rows: list[_Row], fmap: FieldMap, where: str, result: LoadResult) -> 
     known = set(Area.objects.filter(code__in=parent_codes).values_list("code", flat=True)) | codes_in_file
     unknown = [row for row in rows if row.parent_code and row.parent_code not in known]
     if unknown:
-        raise BoundaryFileError(
+        raise SpatialFileError(
             [
                 _("%(file)s feature with code %(code)s: unknown parent code %(parent)s (load the parent level first).")
                 % {"file": where, "code": row.code, "parent": row.parent_code}
@@ -231,7 +189,7 @@ def _store(rows: list[_Row], fmap: FieldMap, where: str, result: LoadResult) -> 
 
     unreachable = refresh_paths()
     if unreachable:
-        raise BoundaryFileError(
+        raise SpatialFileError(
             [
                 _("%(file)s: the parent links of %(codes)s form a loop.")
                 % {"file": where, "codes": ", ".join(unreachable[:20])}

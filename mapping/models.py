@@ -57,3 +57,52 @@ class AreaPiece(models.Model):
     class Meta:
         verbose_name = _("area piece")
         verbose_name_plural = _("area pieces")
+
+
+class SiteCell(models.Model):
+    """The low-zoom map pyramid: sites counted per grid cell, area, kind and state, kept
+    current by triggers on hazards_site (migration 0003). A cell of level L is a web
+    mercator tile of zoom L; a tile of zoom z is drawn from the cells of level
+    z + CELL_LEVELS_BELOW, so it never carries more than 64 features."""
+
+    level = models.PositiveSmallIntegerField()
+    cx = models.IntegerField()
+    cy = models.IntegerField()
+    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20)
+    signage = models.CharField(max_length=10)
+    barrier = models.CharField(max_length=10)
+    closed = models.BooleanField()
+    n = models.IntegerField()
+    # Sums of the sites' web mercator coordinates: the cluster is drawn at their centroid.
+    sum_x = models.FloatField()
+    sum_y = models.FloatField()
+
+    class Meta:
+        verbose_name = _("map grid cell")
+        verbose_name_plural = _("map grid cells")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["level", "cx", "cy", "area", "kind", "signage", "barrier", "closed"], name="sitecell_key"
+            )
+        ]
+
+
+class Place(models.Model):
+    """A school or kindergarten: sites near one rank higher on the priority list."""
+
+    class Kind(models.TextChoices):
+        SCHOOL = "school", _("School")
+        KINDERGARTEN = "kindergarten", _("Kindergarten")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=200)
+    location = models.PointField(_("location"), srid=4326)
+
+    class Meta:
+        verbose_name = _("school or kindergarten")
+        verbose_name_plural = _("schools and kindergartens")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import ogc
+from . import ogc, views
 
 ogc_urlpatterns = [
     path("", ogc.landing, name="ogc-landing"),
@@ -9,4 +9,17 @@ ogc_urlpatterns = [
     path("collections/<str:collection_id>", ogc.collection, name="ogc-collection"),
     path("collections/<str:collection_id>/items", ogc.items, name="ogc-items"),
     path("collections/<str:collection_id>/items/<str:feature_id>", ogc.item, name="ogc-item"),
+]
+
+map_urlpatterns = [
+    path("", views.map_page, name="map"),
+    path("sites.json", views.sites_in_view, name="map-sites"),
+    path("areas.json", views.area_layer, name="map-areas"),
+    path("sites/<uuid:pk>/", views.site_panel, name="map-site-panel"),
+    path("priority.json", views.priority_list, name="map-priority"),
+    path("priority.csv", views.priority_file, name="map-priority-file"),
+]
+
+tile_urlpatterns = [
+    path("sites/<int:z>/<int:x>/<int:y>.pbf", views.site_tile, name="site-tile"),
 ]

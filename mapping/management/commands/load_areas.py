@@ -3,8 +3,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from mapping.loader import BoundaryFileError, FieldMap, load_boundaries
+from mapping.loader import FieldMap, load_boundaries
 from mapping.models import Area
+from mapping.spatialfile import SpatialFileError
 
 
 class Command(BaseCommand):
@@ -40,7 +41,7 @@ class Command(BaseCommand):
                 raise CommandError(_("%(file)s: no such file.") % {"file": path})
         try:
             result = load_boundaries(options["files"], fields=fields, level=options["level"], layer=options["layer"])
-        except BoundaryFileError as exc:
+        except SpatialFileError as exc:
             raise CommandError(_("Nothing was loaded:") + "\n" + "\n".join(exc.problems)) from None
         self.stdout.write(
             _("Loaded %(files)d file(s): %(created)d areas created, %(updated)d updated; %(moved)d sites re-assigned.")

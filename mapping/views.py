@@ -1,0 +1,232 @@
+"""The planner map (/map/) and the data it draws: vector tiles, the sites in view, the
+child areas coloured by their protected share, a site's panel and the priority list.
+Every one of them reads through the area scope and the shared site filters."""
+
+import datetime as dt
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from accounts.scope import EDIT, VIEW, OutOfScope, scope_for
+from hazards.evidence import is_due
+from hazards.exports import csv_stream
+from hazards.filters import STATE_LABELS, chosen_area, filter_sites, site_state
+from hazards.models import Barrier, Signage, Site, SiteKind
+from reports.periods import half_year_containing
+from reports.selectors import Country, progress_report
+
+from . import priority, tiles
+from .models import Area
+from .selectors import areas_geojson
+
+LIST_LIMIT = 200
+COUNT_LIMIT = 10000
+PRIORITY_SHOWN = 100
+
+
+def _bad_request(exc: ValidationError) -> JsonResponse:
+    return JsonResponse({"error": " ".join(exc.messages)}, status=400)
+
+
+def _api_login_required(view):
+    """Data endpoints answer 401 instead of redirecting to the sign-in page."""
+
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return JsonResponse({"error": _("Sign in first.")}, status=401)
+        try:
+            return view(request, *args, **kwargs)
+        except ValidationError as exc:
+            return _bad_request(exc)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+def _area_or_root(request):
+    """The area chosen with ?area=, else the top of the user's scope (the country for
+    national users). An area outside the scope is not found."""
+    if request.GET.get("area"):
+        area = chosen_area(request)
+        if area is None:
+            raise Http404
+        return area
+    scope = scope_for(request.user)
+    if scope.everything:
+        return Country()
+    area = scope.root_areas(VIEW).order_by("path").first()
+    if area is None:
+        raise Http404
+    return area
+
+
+def _page_strings() -> dict:
+    """The words map.js shows, translated here so the script needs no catalogue."""
+    return {
+        "states": {key: str(label) for key, label in STATE_LABELS.items()},
+        "kinds": dict(SiteKind.choices),
+        "country": _("Whole country"),
+        "protected_share": _("Protected share"),
+        "no_data": _("no sites counting"),
+        "sites_counting": _("%(n)s sites counting, %(share)s protected"),
+        "shown_of": _("%(shown)s shown of %(total)s"),
+        "more_than": _("more than %(n)s"),
+        "none_in_view": _("No sites in view with these filters."),
+        "due": _("due"),
+        "score": _("score"),
+        "deep_water": _("deep water"),
+        "near": _("%(m)s m from %(place)s"),
+        "candidates": _("%(n)s sites not protected"),
+        "zoom_in": _("Zoom in to see the sites"),
+        "legend_states": _("Site state"),
+        "legend_kinds": _("Kind"),
+        "legend_areas": _("Protected share of counting sites"),
+        "cluster": _("%(n)s sites: click to zoom in"),
+        "load_failed": _("The map data could not be loaded: %(error)s"),
+        "basemap_offline": _("Background map unavailable (offline): sites and areas still show."),
+    }
+
+
+@login_required
+@require_GET
+def map_page(request):
+    context = {
+        "kinds": SiteKind.choices,
+        "signage": Signage.choices,
+        "barrier": Barrier.choices,
+        "states": list(STATE_LABELS.items()),
+        "max_grid_zoom": tiles.MAX_GRID_ZOOM,
+        "no_scope": scope_for(request.user).is_empty,
+        "strings": _page_strings(),
+    }
+    return render(request, "mapping/map.html", context)
+
+
+@require_GET
+@_api_login_required
+def site_tile(request, z: int, x: int, y: int):
+    if z > tiles.MAX_ZOOM or x >= 2**z or y >= 2**z:
+        raise Http404
+    body = tiles.tile(request, z, x, y)
+    response = HttpResponse(body, content_type="application/vnd.mapbox-vector-tile")
+    # Private: what a tile holds depends on who asks.
+    response["Cache-Control"] = "private, max-age=30"
+    return response
+
+
+def _site_summary(site: dict, now: dt.datetime) -> dict:
+    closed = site["closed_at"] is not None
+    return {
+        "id": str(site["id"]),
+        "code": site["code"],
+        "name": site["name"],
+        "kind": SiteKind(site["kind"]).label,
+        "area": site["area__name"],
+        "state": site_state(site["signage"], site["barrier"], closed),
+        "due": not closed and is_due(site["last_checked_at"], site["is_temporary"], now),
+        "lon": site["location"].x,
+        "lat": site["location"].y,
+    }
+
+
+@require_GET
+@_api_login_required
+def sites_in_view(request):
+    """The sites in the map's bbox under the filters: the first LIST_LIMIT by code, and
+    how many there are (counted up to COUNT_LIMIT)."""
+    if not request.GET.get("bbox"):
+        raise ValidationError(_("bbox is required."))
+    sites = filter_sites(scope_for(request.user).restrict(Site.objects.all(), VIEW), request)
+    total = sites.order_by()[: COUNT_LIMIT + 1].count()
+    fields = ["id", "code", "name", "kind", "area__name", "signage", "barrier", "closed_at", "last_checked_at"]
+    now = timezone.now()
+    shown = [
+        _site_summary(s, now) for s in sites.order_by("code").values(*fields, "is_temporary", "location")[:LIST_LIMIT]
+    ]
+    return JsonResponse({"total": min(total, COUNT_LIMIT), "more": total > COUNT_LIMIT, "sites": shown})
+
+
+@require_GET
+@_api_login_required
+def area_layer(request):
+    """The chosen area, the way up to it, and its children coloured by protected share."""
+    area = _area_or_root(request)
+    report = progress_report(area, half_year_containing(timezone.localdate()))
+    counts = {row.area.code: row for row in report.rows if row.area}
+    visible = scope_for(request.user).restrict(Area.objects.all(), VIEW)
+    crumbs = [] if area.pk is None else list(visible.filter(code__in=area.path.strip("/").split("/")).order_by("depth"))
+
+    def properties(child):
+        row = counts.get(child.code)
+        return {
+            "protected": row.share("protected") if row else None,
+            "counting": row.counts["counting"] if row else 0,
+        }
+
+    children = areas_geojson(
+        visible.filter(parent_id=area.pk) if area.pk else visible.filter(parent__isnull=True),
+        tolerance_deg=0.0005,
+        properties=properties,
+    )
+    extent = visible.filter(pk=area.pk).first().geom.extent if area.pk else None
+    return JsonResponse(
+        {
+            "area": {"code": area.code, "name": area.name, "bounds": extent},
+            "crumbs": [{"code": a.code, "name": a.name} for a in crumbs],
+            "total": {
+                "counting": report.total.counts["counting"],
+                "protected": report.total.share("protected"),
+            },
+            "children": children,
+        }
+    )
+
+
+@login_required
+@require_GET
+def site_panel(request, pk):
+    scope = scope_for(request.user)
+    site = scope.restrict(Site.objects.select_related("area"), VIEW).filter(pk=pk).first()
+    if site is None:
+        raise Http404
+    inspections = site.inspections.select_related("inspector").prefetch_related("photos").order_by("-observed_at")
+    try:
+        scope.require_record(EDIT, site)
+        can_edit = request.user.is_staff
+    except OutOfScope:
+        can_edit = False
+    context = {
+        "site": site,
+        "state": site_state(site.signage, site.barrier, site.closed_at is not None),
+        "state_labels": STATE_LABELS,
+        "due": site.closed_at is None and is_due(site.last_checked_at, site.is_temporary, timezone.now()),
+        "inspections": inspections[:50],
+        "can_edit": can_edit,
+    }
+    return render(request, "mapping/_site_panel.html", context)
+
+
+@require_GET
+@_api_login_required
+def priority_list(request):
+    rows = list(priority.priority_rows(request, limit=PRIORITY_SHOWN))
+    for row in rows:
+        row["id"] = str(row["id"])
+        row["kind"] = SiteKind(row["kind"]).label
+    return JsonResponse({"total": priority.count(request), "sites": rows})
+
+
+@require_GET
+@_api_login_required
+def priority_file(request):
+    response = StreamingHttpResponse(
+        csv_stream(priority.priority_rows(request), priority.COLUMNS), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'attachment; filename="priority-sites.csv"'
+    return response
