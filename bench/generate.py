@@ -161,7 +161,7 @@ def generate(scale: int, per_site: int) -> None:
         with step("clearing sites, inspections and summaries"):
             cursor.execute(
                 "TRUNCATE hazards_photo, hazards_inspection, hazards_site, accounts_auditentry, "
-                "reports_areaday, reports_asofresult CASCADE"
+                "reports_areaday, reports_asofresult, mapping_sitecell CASCADE"
             )
         # Bulk load: no per-row audit or summary triggers (rebuilt below in one go).
         cursor.execute("SET session_replication_role = replica")
@@ -174,6 +174,8 @@ def generate(scale: int, per_site: int) -> None:
         cursor.execute("SET session_replication_role = origin")
         with step("rebuilding the report summary"):
             cursor.execute("SELECT reports_rebuild_summary()")
+        with step("rebuilding the map's cluster pyramid"):
+            cursor.execute("SELECT mapping_rebuild_cells()")
         with step("ANALYZE"):
             cursor.execute("ANALYZE")
         cursor.execute("SELECT count(*) FROM hazards_site")

@@ -8,6 +8,7 @@ Score out of 100 (the page and the file show its parts):
 - nothing in place (no sign and no barrier): 10 points.
 Ties go to the nearer school, then to the code."""
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 
 from accounts.scope import VIEW, scope_for
@@ -80,7 +81,10 @@ def ranked_sql(request, limit: int | None) -> tuple[str, tuple]:
 
 def priority_rows(request, limit: int | None = None):
     """Dicts in rank order, read in batches so a national list never sits in memory."""
-    sql, params = ranked_sql(request, limit)
+    try:
+        sql, params = ranked_sql(request, limit)
+    except EmptyResultSet:  # nothing in scope
+        return
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         while batch := cursor.fetchmany(2000):

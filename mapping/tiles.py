@@ -13,6 +13,7 @@ import math
 
 from django.contrib.gis.db.models.functions import Transform
 from django.contrib.gis.geos import Polygon
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Case, CharField, Q, Sum, Value, When
 from django.utils import timezone
@@ -111,7 +112,8 @@ def cluster_tile_from_sites(request, z: int, x: int, y: int) -> bytes:
 
 
 def _cluster_sql(grouped: str, z: int, x: int, y: int) -> str:
-    counts = ", ".join(f"q.{s}::int AS {s}" for s in STATE_LABELS)
+    # A state with no site is left out of the feature (NULL), as from the grid.
+    counts = ", ".join(f"NULLIF(q.{s}, 0)::int AS {s}" for s in STATE_LABELS)
     return f"""
         SELECT ST_AsMVT(t, 'clusters', {EXTENT}, 'geom') FROM (
             SELECT q.n_sites::int AS n, {counts},
@@ -146,8 +148,11 @@ def site_tile(request, z: int, x: int, y: int) -> bytes:
 
 
 def tile(request, z: int, x: int, y: int) -> bytes:
-    if z > MAX_GRID_ZOOM:
-        return site_tile(request, z, x, y)
-    if due_param(request) is not None:
-        return cluster_tile_from_sites(request, z, x, y)
-    return cluster_tile_from_grid(request, z, x, y)
+    try:
+        if z > MAX_GRID_ZOOM:
+            return site_tile(request, z, x, y)
+        if due_param(request) is not None:
+            return cluster_tile_from_sites(request, z, x, y)
+        return cluster_tile_from_grid(request, z, x, y)
+    except EmptyResultSet:  # the scope or an area outside it leaves nothing to ask for
+        return b""

@@ -30,7 +30,11 @@ PRIORITY_SHOWN = 100
 
 
 def _bad_request(exc: ValidationError) -> JsonResponse:
-    return JsonResponse({"error": " ".join(exc.messages)}, status=400)
+    if hasattr(exc, "error_dict"):
+        text = " ".join(f"{name}: {' '.join(messages)}" for name, messages in exc.message_dict.items())
+    else:
+        text = " ".join(exc.messages)
+    return JsonResponse({"error": text}, status=400)
 
 
 def _api_login_required(view):
@@ -179,6 +183,7 @@ def area_layer(request):
         {
             "area": {"code": area.code, "name": area.name, "bounds": extent},
             "crumbs": [{"code": a.code, "name": a.name} for a in crumbs],
+            "national": scope_for(request.user).everything,
             "total": {
                 "counting": report.total.counts["counting"],
                 "protected": report.total.share("protected"),

@@ -53,7 +53,8 @@ $$;
 
 CREATE OR REPLACE FUNCTION mapping_rebuild_cells() RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-    TRUNCATE mapping_sitecell;
+    -- DELETE, not TRUNCATE: TRUNCATE fails inside a transaction holding deferred FK checks.
+    DELETE FROM mapping_sitecell;
     EXECUTE mapping_cells_upsert('SELECT *, 1 AS sign FROM hazards_site');
 END
 $$;

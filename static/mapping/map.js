@@ -127,7 +127,7 @@ async function loadArea(code, fit) {
   document.getElementById("area-total").textContent = total;
   const crumbs = document.getElementById("crumbs");
   crumbs.replaceChildren();
-  const trail = [{ code: "", name: T.country }, ...data.crumbs];
+  const trail = data.national ? [{ code: "", name: T.country }, ...data.crumbs] : data.crumbs;
   trail.forEach((crumb, i) => {
     if (i > 0) crumbs.append(" › ");
     if (i === trail.length - 1) crumbs.append(Object.assign(document.createElement("strong"), { textContent: crumb.name }));

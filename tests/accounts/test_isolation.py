@@ -13,6 +13,7 @@ from accounts.models import Role
 from accounts.tokens import token_issue
 from hazards import services
 from hazards.models import Inspection, Site
+from tests.mapping.tiles_helpers import features, fetch_tile, tile_of
 
 pytestmark = pytest.mark.django_db
 
@@ -173,3 +174,21 @@ def test_viewer_cannot_write(client, world, make_user):
     assert client.post(reverse("sync-inspection"), record, content_type="application/json").status_code == 404
     a.refresh_from_db()
     assert a.name == "Ao của xã A" and not Inspection.objects.filter(site=a).exists()
+
+
+def test_map_tiles_lists_and_panels_hold_nothing_of_b(as_a, world):
+    b = world["b_site"]
+    lon, lat = b.location.x, b.location.y
+    for z in (4, 8, 10, 11, 14, 16):
+        for filters in ({}, {"due": "true"}, {"area": "99201"}, {"area": "992"}):
+            tile = fetch_tile(as_a, *tile_of(lon, lat, z), **filters)
+            assert str(b.pk) not in str(tile) and b.code not in str(tile)
+            assert sum(f["properties"].get("n", 0) for f in features(tile, "clusters")) <= 1  # only A's own site
+    box = f"{lon - 1},{lat - 1},{lon + 1},{lat + 1}"
+    for name, query in (("map-sites", {"bbox": box}), ("map-priority", {}), ("map-areas", {})):
+        body = as_a.get(reverse(name), query).text
+        assert b.code not in body and str(b.pk) not in body and "99201" not in body
+    assert b.code not in b"".join(as_a.get(reverse("map-priority-file")).streaming_content).decode()
+    assert as_a.get(reverse("map-site-panel", args=[b.pk])).status_code == 404
+    assert as_a.get(reverse("map-areas"), {"area": "99201"}).status_code == 404
+    assert as_a.get(reverse("map-sites"), {"bbox": box, "area": "99201"}).json()["total"] == 0

@@ -1,0 +1,153 @@
+"""Vector tiles of the sites: single sites with their attributes above zoom 10, clusters
+with counts per state below, both following filters, the area scope and every change."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test import RequestFactory
+from django.utils import timezone
+
+from accounts.models import Role
+from hazards import services
+from mapping import tiles
+from mapping.models import SiteCell
+from tests.conftest import inside
+from tests.mapping.tiles_helpers import cluster_total, features, fetch_tile, site_codes, tile_of
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sites(demo_tree, make_site, inspect):
+    """Four sites in commune 99101 in different states and one in another district."""
+    commune = demo_tree["99101"]
+    base = inside(commune)
+    made = {}
+    for i, (kind, signage, barrier) in enumerate(
+        [
+            ("pond", "in_place", "complete"),
+            ("well", "in_place", "none"),
+            ("pit", "none", "complete"),
+            ("dam", "none", "none"),
+        ]
+    ):
+        location = base.clone()
+        location.x += i * 0.0004
+        site = make_site(commune, kind=kind, name=f"Điểm {kind}", location=location)
+        inspect(site, timezone.now() - dt.timedelta(days=3), signage, barrier)
+        made[kind] = site
+    made["other"] = make_site(demo_tree["99201"], name="Ao huyện khác")
+    return made
+
+
+def at(site, z):
+    return tile_of(site.location.x, site.location.y, z)
+
+
+def test_site_tile_carries_each_site_with_its_attributes(client, superuser, sites):
+    client.force_login(superuser)
+    tile = fetch_tile(client, *at(sites["pond"], 14))
+    by_code = {f["properties"]["code"]: f for f in features(tile, "sites")}
+    pond = by_code[sites["pond"].code]["properties"]
+    assert pond == {
+        "id": str(sites["pond"].pk),
+        "code": sites["pond"].code,
+        "name": "Điểm pond",
+        "kind": "pond",
+        "deep": True,
+        "state": "protected",
+        "due": False,
+    }
+    states = {by_code[sites[k].code]["properties"]["state"] for k in ("well", "pit", "dam")}
+    assert states == {"signed_only", "fenced_only", "unprotected"}
+    x, y = by_code[sites["pond"].code]["geometry"]["coordinates"]
+    assert 0 <= x <= 4096 and 0 <= y <= 4096
+
+
+def test_filters_change_what_tiles_carry(client, superuser, sites):
+    client.force_login(superuser)
+    where = at(sites["pond"], 14)
+    assert site_codes(fetch_tile(client, *where, kind="pit")) == {sites["pit"].code}
+    assert site_codes(fetch_tile(client, *where, signage="in_place")) == {sites["pond"].code, sites["well"].code}
+    assert site_codes(fetch_tile(client, *where, barrier="none")) == {sites["well"].code, sites["dam"].code}
+    assert site_codes(fetch_tile(client, *where, state="unprotected")) == {sites["dam"].code}
+    assert site_codes(fetch_tile(client, *where, due="true")) == set()
+    low = at(sites["pond"], 6)
+    assert cluster_total(fetch_tile(client, *low, state="protected")) == 1
+    assert cluster_total(fetch_tile(client, *low, kind="well")) == 1
+    assert cluster_total(fetch_tile(client, *low, area="99101")) == 4
+
+
+def test_due_filter_counts_overdue_sites_at_every_zoom(client, superuser, sites, inspect):
+    old = timezone.now() - dt.timedelta(days=400)
+    services.site_update(actor=superuser, site=sites["dam"], name="Đập cũ")
+    sites["dam"].inspections.update(inspected_at=old, observed_at=old)
+    services.refresh_current_state(sites["dam"])
+    client.force_login(superuser)
+    assert site_codes(fetch_tile(client, *at(sites["dam"], 14), due="true")) == {sites["dam"].code}
+    low = fetch_tile(client, *at(sites["dam"], 7), due="true")
+    # The "other" site was never inspected: it is due too.
+    assert cluster_total(low) == 2
+    assert cluster_total(fetch_tile(client, *at(sites["dam"], 7), due="false")) == 3
+
+
+def test_cluster_tile_counts_each_state(client, superuser, sites):
+    client.force_login(superuser)
+    tile = fetch_tile(client, *at(sites["pond"], 5))
+    clusters = features(tile, "clusters")
+    assert sum(c["properties"]["n"] for c in clusters) == 5
+    totals = {s: sum(c["properties"].get(s, 0) for c in clusters) for s in ("protected", "signed_only", "fenced_only")}
+    assert totals == {"protected": 1, "signed_only": 1, "fenced_only": 1}
+    assert sum(c["properties"].get("unprotected", 0) for c in clusters) == 2
+
+
+def test_clusters_from_the_pyramid_equal_clusters_counted_from_sites(superuser, sites):
+    request = RequestFactory().get("/")
+    request.user = superuser
+    for z in (3, 6, 9, 10):
+        z, x, y = at(sites["pond"], z)
+        assert tiles.cluster_tile_from_grid(request, z, x, y) == tiles.cluster_tile_from_sites(request, z, x, y)
+
+
+def pyramid() -> list[tuple]:
+    return sorted(
+        SiteCell.objects.values_list("level", "cx", "cy", "area_id", "kind", "signage", "barrier", "closed", "n")
+    )
+
+
+def test_pyramid_follows_every_change_as_a_rebuild_would(superuser, sites, inspect, demo_tree):
+    inspect(sites["dam"], timezone.now(), "in_place", "complete")
+    services.site_close(actor=superuser, site=sites["well"], closed_at=timezone.localdate(), reason="filled_in")
+    moved = inside(demo_tree["99301"])
+    services.site_update(actor=superuser, site=sites["pit"], location=moved)
+    services.site_delete(actor=superuser, site=sites["other"])
+    kept = pyramid()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT mapping_rebuild_cells()")
+    assert pyramid() == kept
+    assert sum(n for *_, n in kept if _[0] == 3) == 4  # level 3: the four live sites once each
+    closed = [row for row in kept if row[0] == 13 and row[7]]
+    assert len(closed) == 1 and closed[0][4] == "well"
+
+
+def test_tiles_hold_only_the_users_areas(client, make_user, sites, demo_tree):
+    client.force_login(make_user("huyen1", demo_tree["991"], Role.AREA_MANAGER))
+    other = sites["other"]
+    assert site_codes(fetch_tile(client, *at(other, 14))) == set()
+    assert other.code in {sites["pond"].code, other.code}
+    for z in range(0, 11):
+        assert cluster_total(fetch_tile(client, *at(other, z))) in (0, 4)
+        assert cluster_total(fetch_tile(client, *at(other, z), due="true")) == 0
+    # Asking for the other district by name gives nothing either.
+    assert cluster_total(fetch_tile(client, *at(other, 6), area="992")) == 0
+    assert site_codes(fetch_tile(client, *at(other, 14), area="99201")) == set()
+
+
+def test_tile_requests_that_cannot_be_served(client, superuser, sites):
+    assert client.get("/tiles/sites/5/25/14.pbf").status_code == 401
+    client.force_login(superuser)
+    assert client.get("/tiles/sites/5/32/14.pbf").status_code == 404
+    assert client.get("/tiles/sites/23/0/0.pbf").status_code == 404
+    bad = client.get("/tiles/sites/14/13000/7000.pbf", {"kind": "volcano"})
+    assert bad.status_code == 400 and "kind" in bad.json()["error"]
