@@ -83,7 +83,13 @@ sites.on("click", (e) => {
 // Child areas of the chosen area, coloured by protected share; a click drills down.
 const areas = L.geoJSON(null, {
   pane: "areas",
-  style: (f) => ({ color: "#333", weight: 1, fillColor: shareColour(f.properties.protected), fillOpacity: 0.35 }),
+  style: (f) => ({
+    className: `area area-${f.properties.code}`,
+    color: "#333",
+    weight: 1,
+    fillColor: shareColour(f.properties.protected),
+    fillOpacity: 0.35,
+  }),
 }).addTo(map);
 let childAreas = [];
 
@@ -103,9 +109,12 @@ function featureContains(feature, point) {
   return polygons.some((rings) => ringContains(rings[0], point) && !rings.slice(1).some((hole) => ringContains(hole, point)));
 }
 
-// Clicks that hit no site reach the map: the child area under them is opened.
-map.on("click", (e) => {
-  const hit = childAreas.find((f) => featureContains(f, [e.latlng.lng, e.latlng.lat]));
+// A click that hits no site opens the child area under it. Leaflet ignores clicks on the
+// tiles' canvases, so they are read from the map's element; a click on a site stops there.
+el.addEventListener("click", (e) => {
+  if (e.target.closest(".leaflet-control, .leaflet-marker-icon") || map.dragging.moved()) return;
+  const at = map.mouseEventToLatLng(e);
+  const hit = childAreas.find((f) => featureContains(f, [at.lng, at.lat]));
   if (hit) loadArea(hit.properties.code, true);
 });
 

@@ -1,0 +1,153 @@
+"""A manager on the planner map: filters change what the tiles and the list carry, a
+click drills down from district to commune, a site's panel shows its history, and a
+district's manager never receives another district's sites."""
+
+import io
+
+import mapbox_vector_tile
+import pytest
+from PIL import Image
+from playwright.sync_api import expect
+
+from accounts.models import Role
+from hazards import services
+from tests.browser.conftest import login
+from tests.conftest import inside
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def registry(demo_tree, make_site, inspect, make_user, superuser):
+    sites = {}
+    for code, kinds in (("99101", ["pond", "well", "pond"]), ("99102", ["pit", "well"]), ("99201", ["pond", "dam"])):
+        base = inside(demo_tree[code])
+        for i, kind in enumerate(kinds):
+            location = base.clone()
+            location.x += i * 0.002
+            sites[f"{code}-{i}"] = make_site(demo_tree[code], kind=kind, name=f"{kind} {code}-{i}", location=location)
+    first = sites["99101-0"]
+    inspect(first, "2026-03-01T08:30", "none", "partial", notes="Chưa có biển")
+    later = inspect(first, "2026-06-15T16:05", "in_place", "partial")
+    out = io.BytesIO()
+    Image.new("RGB", (60, 40), (10, 120, 10)).save(out, format="JPEG")
+    services.photo_attach(actor=superuser, inspection=later, data=out.getvalue())
+    make_user("tinh", demo_tree["99"], Role.AREA_MANAGER, is_staff=True)
+    make_user("huyen", demo_tree["991"], Role.AREA_MANAGER, is_staff=True)
+    return sites
+
+
+def record_tiles(page) -> list:
+    """Every tile the page receives, decoded: the route passes each response on unchanged."""
+    received = []
+
+    def keep(route):
+        response = route.fetch()
+        body = response.body()
+        if response.status == 200:
+            received.append((route.request.url, mapbox_vector_tile.decode(body)))
+        route.fulfill(response=response, body=body)
+
+    page.route("**/tiles/sites/**", keep)
+    return received
+
+
+def open_map(page, live_server, username):
+    login(page, live_server, username)
+    page.goto(f"{live_server.url}/map/")
+    page.wait_for_selector("#site-list li")
+
+
+def test_filters_change_what_is_shown(page, live_server, registry):
+    tiles = record_tiles(page)
+    open_map(page, live_server, "tinh")
+    assert page.locator("#site-list li").count() == 7
+    page.select_option("select[name=kind]", "well")
+    expect(page.locator("#site-list li")).to_have_count(2)
+    assert "kind=well" in page.url
+    wells = {s.code for s in registry.values() if s.kind == "well"}
+
+    def received_with_filter() -> tuple[set, set, int]:
+        after = [tile for url, tile in tiles if "kind=well" in url]
+        sites = [f["properties"] for t in after for f in t.get("sites", {}).get("features", [])]
+        clusters = sum(f["properties"]["n"] for t in after for f in t.get("clusters", {}).get("features", []))
+        return {p["code"] for p in sites}, {p["kind"] for p in sites}, clusters
+
+    for _ in range(50):  # the tiles arrive one by one
+        codes, kinds, clusters = received_with_filter()
+        if codes == wells or clusters == len(wells):
+            break
+        page.wait_for_timeout(100)
+    assert (codes == wells and kinds == {"well"}) or clusters == len(wells)
+    page.select_option("select[name=kind]", "")
+    page.check("input[name=due]")
+    expect(page.locator("#site-list li")).to_have_count(6)  # the inspected pond is not due
+    page.select_option("select[name=state]", "signed_only")
+    expect(page.locator("#site-list li")).to_have_count(0)
+    expect(page.locator("#list-note")).to_have_text("Không có điểm nào trong khung nhìn với các bộ lọc này.")
+
+
+def click_area(page, code):
+    box = page.locator(f"path.area-{code}").bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+
+def test_drill_down_from_district_to_commune(page, live_server, registry, demo_tree):
+    open_map(page, live_server, "tinh")
+    expect(page.locator("#area-name")).to_have_text(demo_tree["99"].name)
+    expect(page.locator("path.area")).to_have_count(3)
+    click_area(page, "991")
+    expect(page.locator("#area-name")).to_have_text(demo_tree["991"].name)
+    expect(page.locator("#crumbs")).to_contain_text(demo_tree["99"].name)
+    page.wait_for_selector("path.area-99101")
+    click_area(page, "99101")
+    expect(page.locator("#area-name")).to_have_text(demo_tree["99101"].name)
+    assert "area=99101" in page.url
+    expect(page.locator("#site-list li")).to_have_count(3)
+    for text in page.locator("#site-list li .muted").all_inner_texts():
+        assert demo_tree["99101"].name in text
+    page.locator("#crumbs a", has_text=demo_tree["99"].name).click()
+    expect(page.locator("#area-name")).to_have_text(demo_tree["99"].name)
+
+
+def test_site_panel_shows_the_history(page, live_server, registry):
+    open_map(page, live_server, "tinh")
+    site = registry["99101-0"]
+    page.locator("#site-list li", has_text=site.code).locator("a").click()
+    panel = page.locator("#panel")
+    expect(panel).to_be_visible()
+    expect(panel.locator(".site-title")).to_contain_text(site.code)
+    history = panel.locator(".history li")
+    expect(history).to_have_count(2)
+    assert "15/06/2026 16:05" in history.nth(0).inner_text()
+    assert "01/03/2026 08:30" in history.nth(1).inner_text() and "Chưa có biển" in history.nth(1).inner_text()
+    thumb = history.nth(0).locator(".thumbs img")
+    expect(thumb).to_have_count(1)
+    assert thumb.get_attribute("src").endswith(".jpg")
+    expect(panel.locator("a.edit")).to_have_attribute("href", f"/admin/hazards/site/{site.pk}/change/")
+    panel.locator("[data-action=close-panel]").click()
+    expect(page.locator("#site-list")).to_be_visible()
+
+
+def test_district_manager_never_receives_another_districts_sites(page, live_server, registry):
+    tiles = record_tiles(page)
+    bodies = []
+    page.on("response", lambda r: bodies.append(r.text()) if "/map/" in r.url and r.ok and "json" in r.url else None)
+    open_map(page, live_server, "huyen")
+    assert page.locator("#site-list li").count() == 5
+    for _ in range(3):
+        page.click(".leaflet-control-zoom-out")
+        page.wait_for_load_state("networkidle")
+    page.click("#tab-priority")
+    page.wait_for_selector("#priority-list li")
+    page.wait_for_load_state("networkidle")
+    others = [s for key, s in registry.items() if key.startswith("992")]
+    assert tiles and bodies
+    for _url, tile in tiles:
+        text = str(tile)
+        assert not any(s.code in text or str(s.pk) in text for s in others)
+        assert sum(f["properties"]["n"] for f in tile.get("clusters", {}).get("features", [])) <= 5
+    for body in bodies:
+        assert not any(s.code in body or str(s.pk) in body for s in others)
+    status = page.evaluate("id => fetch(`/map/sites/${id}/`).then(r => r.status)", str(others[0].pk))
+    assert status == 404
