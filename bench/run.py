@@ -115,7 +115,7 @@ def main() -> None:
     from django.core.management import call_command
     from django.utils import translation
 
-    from bench import export_bench, generate, report_bench
+    from bench import export_bench, generate, report_bench, tile_bench
     from hazards.models import Site
 
     translation.activate("en")
@@ -127,8 +127,11 @@ def main() -> None:
 
     notes = machine_notes()
     results = []
-    for suite in (report_bench, export_bench):
-        results += suite.run(timed=timed, p95=p95, psql_ms=psql_ms, Result=Result)
+    suites = {"report": report_bench, "tile": tile_bench, "export": export_bench}
+    # BENCH_ONLY=tile,export runs some suites (RESULTS.md then holds only their rows).
+    chosen = os.environ.get("BENCH_ONLY", ",".join(suites)).split(",")
+    for name in chosen:
+        results += suites[name].run(timed=timed, p95=p95, psql_ms=psql_ms, Result=Result)
     write(results, notes)
     for r in results:
         print(

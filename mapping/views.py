@@ -175,7 +175,8 @@ def area_layer(request):
         tolerance_deg=0.0005,
         properties=properties,
     )
-    extent = visible.filter(pk=area.pk).first().geom.extent if area.pk else None
+    own = visible.filter(pk=area.pk) if area.pk else Area.objects.none()
+    extent = own.first().geom.extent if area.pk else None
     return JsonResponse(
         {
             "area": {"code": area.code, "name": area.name, "bounds": extent},
@@ -186,6 +187,7 @@ def area_layer(request):
                 "protected": report.total.share("protected"),
             },
             "children": children,
+            "outline": areas_geojson(own, tolerance_deg=0.0002),
         }
     )
 

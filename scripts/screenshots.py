@@ -99,12 +99,48 @@ def reports(browser):
     context.close()
 
 
+def planner_map(browser):
+    """The planner map of the province, a drill-down to a commune with a site's panel, and
+    the priority list (no basemap: the machine is offline, as the map must cope with)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 860}, locale="vi-VN")
+    context.route("https://**/*", lambda route: route.abort())
+    page = context.new_page()
+    sign_in(page, "quanly.tinh", "/map/")
+    page.wait_for_selector("#site-list li")
+    page.wait_for_timeout(1500)
+    page.screenshot(path=OUT / "map-1-province.png")
+
+    def click_area(code):  # the middle of the area's outline box
+        box = page.locator(f"path.area-{code}").bounding_box()
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+
+    click_area("991")
+    page.wait_for_selector("path.area-99102")
+    page.wait_for_timeout(1500)
+    page.screenshot(path=OUT / "map-2-drill-down-district.png")
+    page.goto(f"{BASE}/map/?area=99102")  # the commune, as its shared link opens it
+    page.wait_for_selector("#site-list li")
+    page.wait_for_timeout(1500)
+    page.locator("#site-list li a").first.click()
+    page.wait_for_selector("#panel .history")
+    page.wait_for_timeout(800)
+    page.screenshot(path=OUT / "map-3-commune-with-site-panel.png")
+    page.goto(f"{BASE}/map/")
+    page.wait_for_selector("#site-list li")
+    page.click("#tab-priority")
+    page.wait_for_selector("#priority-list li")
+    page.wait_for_timeout(1500)
+    page.screenshot(path=OUT / "map-4-priority-list.png")
+    context.close()
+
+
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
         browser = launch(playwright)
         survey(browser)
         reports(browser)
+        planner_map(browser)
         browser.close()
     print(f"Screenshots written to {OUT}")
 

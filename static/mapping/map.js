@@ -91,6 +91,8 @@ const areas = L.geoJSON(null, {
     fillOpacity: 0.35,
   }),
 }).addTo(map);
+// The chosen area's own boundary, drawn as a line (a commune has no children to colour).
+const outline = L.geoJSON(null, { pane: "areas", interactive: false, style: { color: "#0b3d91", weight: 3, dashArray: "8 5", fill: false } }).addTo(map);
 let childAreas = [];
 
 function ringContains(ring, [x, y]) {
@@ -125,6 +127,7 @@ async function loadArea(code, fit) {
   const data = await getJSON(`${el.dataset.areas}?${query()}`);
   childAreas = data.children.features;
   areas.clearLayers().addData(data.children);
+  outline.clearLayers().addData(data.outline);
   areas.eachLayer((shape) => {
     const p = shape.feature.properties;
     const share = p.protected === null ? T.no_data : `${p.protected.toFixed(1)}%`;

@@ -19,6 +19,7 @@ from hazards import services
 from hazards.models import Barrier, CloseReason, Signage, Site, SiteKind
 from mapping.loader import load_boundaries
 from mapping.models import Area
+from mapping.places import load_places
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
 DEMO_FILES = ["demo_province.geojson", "demo_districts.geojson", "demo_communes.geojson"]
@@ -63,6 +64,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         with transaction.atomic():
             load_boundaries([FIXTURES / name for name in DEMO_FILES])
+            load_places(FIXTURES / "demo_places.geojson")
             users = self._users()
             if not Site.objects.filter(area__path__startswith="/99/").exists():
                 self._sites(users["admin"], [users["canbo.xa"], users["quanly.huyen"], users["admin"]])

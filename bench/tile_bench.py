@@ -1,0 +1,161 @@
+"""Map tiles (issue: planner map). For zoom 5, 8, 10, 12 and 14 the busiest tile of the
+country, asked through the whole Django stack as a national user, against the raw
+ST_AsMVT query for the same tile run in psql: the grid query below zoom 11, the site
+query above. Then every tile of zoom 0 to 8 over the country, once each: time and size."""
+
+import time
+
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+
+from accounts.models import User
+from mapping.tiles import BUFFER, CELL_LEVELS_BELOW, EXTENT, MAX_GRID_ZOOM
+from tests.mapping.tiles_helpers import tile_of
+
+ZOOMS = [5, 8, 10, 12, 14]
+RATIO_TARGET = 1.5  # z10-14
+LOW_ZOOM_MS, LOW_ZOOM_BYTES = 50, 200_000  # every z0-8 tile
+
+STATES = """CASE WHEN s.closed_at IS NOT NULL THEN 'closed'
+    WHEN s.signage = 'in_place' AND s.barrier = 'complete' THEN 'protected'
+    WHEN s.signage = 'in_place' THEN 'signed_only' WHEN s.barrier = 'complete' THEN 'fenced_only'
+    ELSE 'unprotected' END"""
+
+RAW_SITES = f"""
+SELECT length(ST_AsMVT(t, 'sites', {EXTENT}, 'geom')) FROM (
+    SELECT s.id::text AS id, s.code, s.name, s.kind, s.deep_water AS deep, {STATES} AS state,
+           s.closed_at IS NULL AND (s.last_checked_at IS NULL OR s.last_checked_at < now() - CASE WHEN s.is_temporary
+               THEN interval '{settings.TEMPORARY_EVIDENCE_MAX_AGE_DAYS} days'
+               ELSE interval '{settings.EVIDENCE_MAX_AGE_DAYS} days' END) AS due,
+           ST_AsMVTGeom(ST_Transform(s.location, 3857), ST_TileEnvelope(%(z)s, %(x)s, %(y)s), {EXTENT}, {BUFFER}, true) AS geom
+    FROM hazards_site s
+    WHERE s.deleted_at IS NULL
+      AND s.location && ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => {BUFFER / EXTENT}), 4326)
+) t
+"""
+
+RAW_CLUSTERS = f"""
+SELECT length(ST_AsMVT(t, 'clusters', {EXTENT}, 'geom')) FROM (
+    SELECT sum(n)::int AS n,
+           NULLIF(sum(n) FILTER (WHERE NOT closed AND signage <> 'in_place' AND barrier <> 'complete'), 0)::int AS unprotected,
+           NULLIF(sum(n) FILTER (WHERE NOT closed AND signage = 'in_place' AND barrier <> 'complete'), 0)::int AS signed_only,
+           NULLIF(sum(n) FILTER (WHERE NOT closed AND signage <> 'in_place' AND barrier = 'complete'), 0)::int AS fenced_only,
+           NULLIF(sum(n) FILTER (WHERE NOT closed AND signage = 'in_place' AND barrier = 'complete'), 0)::int AS protected,
+           NULLIF(sum(n) FILTER (WHERE closed), 0)::int AS closed,
+           ST_AsMVTGeom(ST_SetSRID(ST_MakePoint(sum(sum_x) / sum(n), sum(sum_y) / sum(n)), 3857),
+                        ST_TileEnvelope(%(z)s, %(x)s, %(y)s), {EXTENT}, {BUFFER}, true) AS geom
+    FROM mapping_sitecell
+    WHERE level = %(level)s AND cx BETWEEN %(x0)s AND %(x1)s AND cy BETWEEN %(y0)s AND %(y1)s
+    GROUP BY cx, cy
+) t
+"""
+
+
+def busiest_tile(z: int) -> tuple[int, int, int]:
+    """The tile holding the most sites at zoom z: from the finest cells of the pyramid
+    (level 13) up to zoom 13, counted from the sites inside the busiest of them above."""
+    finest = 13
+    with connection.cursor() as cursor:
+        shift = max(0, finest - z)
+        cursor.execute(
+            "SELECT cx >> %s, cy >> %s FROM mapping_sitecell WHERE level = %s GROUP BY 1, 2 ORDER BY sum(n) DESC LIMIT 1",
+            [shift, shift, finest],
+        )
+        x, y = cursor.fetchone()
+        if z > finest:
+            span = 2 ** (z - finest)
+            cursor.execute(
+                f"""SELECT tx, ty FROM (
+                    SELECT floor((ST_X(p) + 20037508.342789244) / (40075016.68557849 / 2 ^ {z}))::int AS tx,
+                           floor((20037508.342789244 - ST_Y(p)) / (40075016.68557849 / 2 ^ {z}))::int AS ty
+                    FROM hazards_site, ST_Transform(location, 3857) AS p
+                    WHERE deleted_at IS NULL AND location && ST_Transform(ST_TileEnvelope({finest}, %s, %s), 4326)
+                ) t WHERE tx BETWEEN %s AND %s AND ty BETWEEN %s AND %s
+                GROUP BY 1, 2 ORDER BY count(*) DESC LIMIT 1""",
+                [x, y, x * span, x * span + span - 1, y * span, y * span + span - 1],
+            )
+            x, y = cursor.fetchone()
+    return z, x, y
+
+
+def reference_sql(z: int, x: int, y: int) -> str:
+    if z > MAX_GRID_ZOOM:
+        return RAW_SITES % {"z": z, "x": x, "y": y}
+    span = 2**CELL_LEVELS_BELOW
+    return RAW_CLUSTERS % {
+        "z": z, "x": x, "y": y, "level": z + CELL_LEVELS_BELOW,
+        "x0": x * span, "x1": x * span + span - 1, "y0": y * span, "y1": y * span + span - 1,
+    }  # fmt: skip
+
+
+def national_client() -> Client:
+    user, _ = User.objects.get_or_create(username="bench-national", defaults={"is_superuser": True, "is_staff": True})
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def fetch(client: Client, z: int, x: int, y: int) -> bytes:
+    response = client.get(f"/tiles/sites/{z}/{x}/{y}.pbf")
+    if response.status_code != 200:
+        raise SystemExit(f"tile {z}/{x}/{y}: HTTP {response.status_code}")
+    return response.content
+
+
+def run(*, timed, p95, psql_ms, Result):
+    client = national_client()
+    results = []
+    for z in ZOOMS:
+        z, x, y = busiest_tile(z)
+        body = fetch(client, z, x, y)
+        times = timed(lambda z=z, x=x, y=y: fetch(client, z, x, y))
+        reference, size = psql_ms(reference_sql(z, x, y))
+        if int(size) != len(body):
+            raise SystemExit(f"tile {z}/{x}/{y}: the view sent {len(body)} bytes, the raw query {size}")
+        if z >= 10:
+            target, passed = f"p95 ≤ {RATIO_TARGET}x reference", p95(times) <= RATIO_TARGET * reference
+        else:
+            target, passed = f"< {LOW_ZOOM_MS} ms, < 200 KB", p95(times) < LOW_ZOOM_MS and len(body) < LOW_ZOOM_BYTES
+        layer = "sites" if z > MAX_GRID_ZOOM else "clusters"
+        results.append(
+            Result(
+                f"tile z{z} ({x}/{y}, the busiest; {layer}, {len(body) / 1000:.1f} KB)",
+                sorted(times)[len(times) // 2],
+                p95(times),
+                "the same ST_AsMVT query in psql",
+                reference,
+                target,
+                passed,
+            )
+        )
+    results.append(every_low_zoom_tile(client, Result))
+    return results
+
+
+def every_low_zoom_tile(client: Client, Result):
+    west, south, east, north = settings.COUNTRY_BOUNDS
+    tiles = []
+    for z in range(0, 9):
+        _, x0, y0 = tile_of(west, north, z)
+        _, x1, y1 = tile_of(east, south, z)
+        tiles += [(z, x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]
+    for tile in tiles:  # warm-up
+        fetch(client, *tile)
+    times, largest = [], 0
+    for tile in tiles:
+        start = time.perf_counter()
+        size = len(fetch(client, *tile))
+        times.append((time.perf_counter() - start) * 1000)
+        largest = max(largest, size)
+    ordered = sorted(times)
+    return Result(
+        f"every tile z0-8 over the country, once each ({len(tiles)} tiles; slowest {ordered[-1]:.1f} ms, "
+        f"largest {largest / 1000:.1f} KB)",
+        ordered[len(ordered) // 2],
+        ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))],
+        "–",
+        None,
+        f"each < {LOW_ZOOM_MS} ms and < 200 KB",
+        ordered[-1] < LOW_ZOOM_MS and largest < LOW_ZOOM_BYTES,
+    )
