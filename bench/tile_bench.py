@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import connection
 from django.test import Client
 
-from accounts.models import User
+from bench.users import national_user
 from mapping.tiles import BUFFER, CELL_LEVELS_BELOW, EXTENT, MAX_GRID_ZOOM
 from tests.mapping.tiles_helpers import tile_of
 
@@ -90,9 +90,8 @@ def reference_sql(z: int, x: int, y: int) -> str:
 
 
 def national_client() -> Client:
-    user, _ = User.objects.get_or_create(username="bench-national", defaults={"is_superuser": True, "is_staff": True})
     client = Client()
-    client.force_login(user)
+    client.force_login(national_user())
     return client
 
 

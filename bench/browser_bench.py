@@ -1,0 +1,117 @@
+"""First load of /map/ (a national user) and /survey/ (the field worker of the busiest
+commune) in Debian's Chromium against a server on the benchmark database: requests,
+bytes transferred, time to first contentful paint and time until the data is shown.
+Each run starts with an empty browser cache; the background map is blocked (offline)."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+from django.conf import settings
+from django.test import Client
+from playwright.sync_api import sync_playwright
+
+from bench.users import field_worker, national_user
+from config.browser import launch
+
+PAGES = [
+    ("/map/", national_user, "#site-list li"),
+    ("/survey/", field_worker, "body[data-ready=true]"),
+]
+RUNS = 5
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(port: int) -> subprocess.Popen:
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.bench"}
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload", "--insecure"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    for _i in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=1)
+            return server
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise SystemExit("the benchmark server did not start")
+
+
+def session_cookie(user) -> str:
+    client = Client()
+    client.force_login(user)
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+MEASURE = """() => {
+    const nav = performance.getEntriesByType('navigation')[0];
+    const resources = performance.getEntriesByType('resource');
+    const paint = performance.getEntriesByName('first-contentful-paint')[0];
+    return {
+        requests: 1 + resources.length,
+        bytes: nav.transferSize + resources.reduce((sum, r) => sum + r.transferSize, 0),
+        fcp: paint ? paint.startTime : null,
+    };
+}"""
+
+
+def load_once(browser, base: str, path: str, user, ready: str) -> dict:
+    context = browser.new_context(viewport={"width": 1400, "height": 860}, locale="vi-VN", geolocation=None)
+    context.route("https://**/*", lambda route: route.abort())
+    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session_cookie(user), "url": base}])
+    page = context.new_page()
+    start = time.perf_counter()
+    page.goto(base + path)
+    page.wait_for_selector(ready, timeout=60_000)
+    shown = (time.perf_counter() - start) * 1000
+    page.wait_for_load_state("networkidle")
+    figures = page.evaluate(MEASURE)
+    context.close()
+    return {**figures, "shown": shown}
+
+
+def run(*, timed, p95, psql_ms, Result):
+    port = free_port()
+    server = start_server(port)
+    base = f"http://127.0.0.1:{port}"
+    results = []
+    try:
+        with sync_playwright() as playwright:
+            browser = launch(playwright)
+            for path, who, ready in PAGES:
+                user = who()
+                load_once(browser, base, path, user, ready)  # warm-up: server caches, not the browser's
+                loads = [load_once(browser, base, path, user, ready) for _i in range(RUNS)]
+                fcp = sorted(load["fcp"] for load in loads)
+                shown = sorted(load["shown"] for load in loads)
+                last = loads[-1]
+                results.append(
+                    Result(
+                        f"first load of {path} in Chromium, empty cache: {last['requests']} requests, "
+                        f"{last['bytes'] / 1000:.0f} KB; data shown after {shown[len(shown) // 2]:.0f} ms (median)"
+                        " — figures are the first contentful paint",
+                        fcp[len(fcp) // 2],
+                        p95(fcp),
+                        "–",
+                        None,
+                        "none set (informative)",
+                        None,
+                    )
+                )
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait()
+    return results

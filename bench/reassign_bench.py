@@ -1,0 +1,54 @@
+"""Area re-assignment after reloading boundaries (issue: bench suite): `load_boundaries`
+of the 3,321 wards file over the loaded registry (validation, update by code, the
+pieces rebuilt, and every site in the file's extent re-assigned), against loading the
+same file with ogr2ogr into PostGIS plus one point-in-polygon join in psql."""
+
+import subprocess
+import time
+
+from django.conf import settings
+
+from bench.generate import BOUNDARIES, COMMUNES
+from mapping.loader import load_boundaries
+
+SCRATCH = "bench_reference_wards"
+JOIN = f"""
+SELECT count(*) FROM (
+    SELECT DISTINCT ON (s.id) s.id, w.ma_xa
+    FROM hazards_site s JOIN {SCRATCH} w ON ST_Covers(w.geom, s.location)
+    WHERE s.deleted_at IS NULL
+    ORDER BY s.id, w.ma_xa
+) assigned
+"""
+
+
+def ogr2ogr_ms(path) -> float:
+    db = settings.DATABASES["default"]
+    target = f"PG:host={db['HOST']} user={db['USER']} dbname={db['NAME']}"
+    start = time.perf_counter()
+    subprocess.run(
+        ["ogr2ogr", "-overwrite", "-f", "PostgreSQL", target, str(path), "-nln", SCRATCH, "-lco", "GEOMETRY_NAME=geom"],
+        check=True,
+    )
+    return (time.perf_counter() - start) * 1000
+
+
+def run(*, timed, p95, psql_ms, Result):
+    path = BOUNDARIES / COMMUNES
+    if not path.exists():
+        raise SystemExit(f"{path}: the wards file is needed for the re-assignment benchmark")
+    times = timed(lambda: load_boundaries([path]), runs=3)
+    loads = [ogr2ogr_ms(path) for _i in range(3)]
+    join, _rows = psql_ms(JOIN, runs=3)
+    reference = sorted(loads)[1] + join
+    return [
+        Result(
+            "area re-assignment: reload of the 3,321 wards over the registry (every site re-derived)",
+            sorted(times)[len(times) // 2],
+            p95(times),
+            f"ogr2ogr into PostGIS ({sorted(loads)[1] / 1000:.1f} s) + one ST_Covers join in psql ({join / 1000:.1f} s)",
+            reference,
+            "none set (informative)",
+            None,
+        )
+    ]
