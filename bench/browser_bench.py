@@ -67,10 +67,10 @@ MEASURE = """() => {
 }"""
 
 
-def load_once(browser, base: str, path: str, user, ready: str) -> dict:
+def load_once(browser, base: str, path: str, cookie: str, ready: str) -> dict:
     context = browser.new_context(viewport={"width": 1400, "height": 860}, locale="vi-VN", geolocation=None)
     context.route("https://**/*", lambda route: route.abort())
-    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session_cookie(user), "url": base}])
+    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": base}])
     page = context.new_page()
     start = time.perf_counter()
     page.goto(base + path)
@@ -87,13 +87,14 @@ def run(*, timed, p95, psql_ms, Result):
     server = start_server(port)
     base = f"http://127.0.0.1:{port}"
     results = []
+    # Sessions made before the browser starts: the ORM may not run inside Playwright's event loop.
+    cookies = {path: session_cookie(who()) for path, who, _ready in PAGES}
     try:
         with sync_playwright() as playwright:
             browser = launch(playwright)
-            for path, who, ready in PAGES:
-                user = who()
-                load_once(browser, base, path, user, ready)  # warm-up: server caches, not the browser's
-                loads = [load_once(browser, base, path, user, ready) for _i in range(RUNS)]
+            for path, _who, ready in PAGES:
+                load_once(browser, base, path, cookies[path], ready)  # warm-up: server caches, not the browser's
+                loads = [load_once(browser, base, path, cookies[path], ready) for _i in range(RUNS)]
                 fcp = sorted(load["fcp"] for load in loads)
                 shown = sorted(load["shown"] for load in loads)
                 last = loads[-1]

@@ -90,7 +90,7 @@ def reference_sql(z: int, x: int, y: int) -> str:
 
 
 def national_client() -> Client:
-    client = Client()
+    client = Client(SERVER_NAME="localhost")  # a host the settings allow
     client.force_login(national_user())
     return client
 

@@ -9,7 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from accounts.lockout import LockoutAdminAuthenticationForm, LockoutAuthenticationForm
 from accounts.views import home
 from hazards.urls import api_urlpatterns as hazard_api
-from hazards.urls import survey_urlpatterns
+from hazards.urls import import_urlpatterns, survey_urlpatterns
 from mapping.urls import map_urlpatterns, ogc_urlpatterns, tile_urlpatterns
 
 api_v1 = [
@@ -34,6 +34,7 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("ogc/", include(ogc_urlpatterns)),
     path("map/", include(map_urlpatterns)),
+    path("imports/", include(import_urlpatterns)),
     path("tiles/", include(tile_urlpatterns)),
 ]
 

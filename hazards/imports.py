@@ -241,8 +241,13 @@ def _import_row(actor, row, mapping) -> bool:
     return True
 
 
-def import_sites(path: Path, *, actor, mapping: dict | None = None, progress=None) -> ImportResult:
-    """All or nothing: every row is tried in one transaction; any problem undoes the file."""
+PROGRESS_EVERY = 1000
+
+
+def import_steps(path: Path, *, actor, mapping: dict | None = None, dry_run: bool = False):
+    """The import as a generator: yields (rows done, rows in all) every PROGRESS_EVERY rows
+    and returns the ImportResult. All or nothing: every row is tried in one transaction;
+    any problem undoes the file. dry_run checks every row and keeps nothing."""
     columns, rows = read_file(Path(path))
     mapping = {**guess_mapping(columns), **(mapping or {})}
     if "geopoint" not in mapping and not {"latitude", "longitude"} <= set(mapping):
@@ -256,8 +261,9 @@ def import_sites(path: Path, *, actor, mapping: dict | None = None, progress=Non
     if missing:
         raise ImportFileError([_("No column named %(columns)s in the file.") % {"columns": ", ".join(missing)}])
     result = ImportResult(rows=len(rows))
+    first = 2 if Path(path).suffix.lower() in (".csv", ".xlsx") else 1  # the header is row 1 of a table
     with transaction.atomic():
-        for number, row in enumerate(rows, start=2 if Path(path).suffix.lower() in (".csv", ".xlsx") else 1):
+        for index, row in enumerate(rows):
             try:
                 with transaction.atomic():
                     if _import_row(actor, row, mapping):
@@ -272,12 +278,24 @@ def import_sites(path: Path, *, actor, mapping: dict | None = None, progress=Non
                     if hasattr(exc, "error_dict")
                     else " ".join(exc.messages)
                 )
-                result.problems.append(_("row %(n)d: %(problem)s") % {"n": number, "problem": detail})
-            if progress and number % 1000 == 0:
-                progress(number, len(rows))
+                result.problems.append(_("row %(n)d: %(problem)s") % {"n": index + first, "problem": detail})
+            if (index + 1) % PROGRESS_EVERY == 0:
+                yield index + 1, len(rows)
             if len(result.problems) >= MAX_REPORTED:
                 break
-        if result.problems:
+        if result.problems or dry_run:
             transaction.set_rollback(True)
+        if result.problems:
             result.created = result.unchanged = 0
     return result
+
+
+def import_sites(path: Path, *, actor, mapping: dict | None = None, progress=None) -> ImportResult:
+    steps = import_steps(path, actor=actor, mapping=mapping)
+    while True:
+        try:
+            done, total = next(steps)
+        except StopIteration as finished:
+            return finished.value
+        if progress:
+            progress(done, total)

@@ -2,7 +2,7 @@ from django.urls import path, re_path
 from django.views.i18n import JavaScriptCatalog
 from rest_framework.routers import SimpleRouter
 
-from . import api, rest, survey
+from . import api, rest, survey, uploads
 
 router = SimpleRouter()
 router.register("sites", rest.SiteViewSet, basename="site")
@@ -28,4 +28,9 @@ survey_urlpatterns = [
     path("sw.js", survey.service_worker, name="survey-sw"),
     path("manifest.webmanifest", survey.manifest, name="survey-manifest"),
     path("jsi18n/", JavaScriptCatalog.as_view(packages=["hazards"]), name="survey-jsi18n"),
+]
+
+import_urlpatterns = [
+    path("", uploads.upload, name="import-upload"),
+    path("<str:upload_id>/", uploads.preview, name="import-preview"),
 ]

@@ -9,7 +9,7 @@ from django.contrib.gis.gdal import GDALException
 from django.contrib.gis.gdal.field import OFTInteger, OFTInteger64, OFTReal
 from django.contrib.gis.geos import GEOSException, MultiPolygon, Polygon
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from .assignment import reassign_sites
@@ -152,6 +152,9 @@ def load_boundaries(
             rows, fmap = _read_file(Path(path), fields, level, layer)
             _store(rows, fmap, path.name if isinstance(path, Path) else str(path), result)
             result.files.append(str(path))
+        # The map's pyramid counts sites by province: an area moved to another province moves them.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT mapping_rebuild_cells()")
     return result
 
 

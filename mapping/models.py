@@ -60,10 +60,11 @@ class AreaPiece(models.Model):
 
 
 class SiteCell(models.Model):
-    """The low-zoom map pyramid: sites counted per grid cell, area, kind and state, kept
-    current by triggers on hazards_site (migration 0003). A cell of level L is a web
+    """The low-zoom map pyramid: sites counted per grid cell, province, kind and state,
+    kept current by triggers on hazards_site (migration 0003). A cell of level L is a web
     mercator tile of zoom L; a tile of zoom z is drawn from the cells of level
-    z + CELL_LEVELS_BELOW, so it never carries more than 64 features."""
+    z + CELL_LEVELS_BELOW, so it never carries more than 64 features. `area` is the
+    site's top-level area (its province), so the pyramid answers for whole provinces."""
 
     level = models.PositiveSmallIntegerField()
     cx = models.IntegerField()

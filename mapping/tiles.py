@@ -2,9 +2,10 @@
 
 Zoom 0 to MAX_GRID_ZOOM: one "clusters" layer, each feature a grid cell of the tile
 (8 x 8 per tile, so at most 64 features) with its site count per state, drawn at the
-centroid of its sites. The counts come from the pyramid kept by triggers
-(mapping.SiteCell); only the due filter, which depends on the clock, is counted from
-the sites themselves. Above MAX_GRID_ZOOM: one "sites" layer, one feature per site.
+centroid of its sites. For national and provincial views the counts come from the
+pyramid kept by triggers (mapping.SiteCell); below a province, and with the due filter
+(which depends on the clock), they are counted from the sites themselves. Above
+MAX_GRID_ZOOM: one "sites" layer, one feature per site.
 
 The queries are the ORM's, so the area scope and the site filters are the same
 functions the API and the exports use; the tile SQL wraps them."""
@@ -20,7 +21,7 @@ from django.utils import timezone
 
 from accounts.scope import VIEW, scope_for
 from hazards.evidence import due_q
-from hazards.filters import SITE_OPEN, STATE_LABELS, due_param, filter_common, filter_sites, state_q
+from hazards.filters import SITE_OPEN, STATE_LABELS, chosen_area, due_param, filter_common, filter_sites, state_q
 from hazards.models import Site
 
 from .models import SiteCell
@@ -147,12 +148,25 @@ def site_tile(request, z: int, x: int, y: int) -> bytes:
     return _run(sql, params)
 
 
+def grid_answers(request) -> bool:
+    """The pyramid counts sites by province: it serves a user whose scope and chosen area
+    are whole provinces or the country. Below a province the sites are few enough to be
+    counted directly; so is the due filter, which depends on the clock."""
+    if due_param(request) is not None:
+        return False
+    scope = scope_for(request.user)
+    if not scope.everything and any(path.count("/") > 2 for path in scope.paths(VIEW)):
+        return False
+    area = chosen_area(request) if request.GET.get("area") else None
+    return area is None or area.depth == 0
+
+
 def tile(request, z: int, x: int, y: int) -> bytes:
     try:
         if z > MAX_GRID_ZOOM:
             return site_tile(request, z, x, y)
-        if due_param(request) is not None:
-            return cluster_tile_from_sites(request, z, x, y)
-        return cluster_tile_from_grid(request, z, x, y)
+        if grid_answers(request):
+            return cluster_tile_from_grid(request, z, x, y)
+        return cluster_tile_from_sites(request, z, x, y)
     except EmptyResultSet:  # the scope or an area outside it leaves nothing to ask for
         return b""

@@ -8,4 +8,5 @@ from .dev import DATABASES
 
 DEBUG = False  # no query log growing through a million rows
 DATABASES["default"]["NAME"] = os.environ.get("BENCH_DB", "hazards_bench")
-DATABASES["default"]["CONN_MAX_AGE"] = 0
+# Kept open between requests, as in production (base settings): not a new connection per tile.
+DATABASES["default"]["CONN_MAX_AGE"] = 60

@@ -4,6 +4,8 @@ from django.db import migrations
 # Statement-level triggers with transition tables: a bulk update of a million sites
 # (a boundary reload, an import) costs one grouped upsert per statement, not one per row.
 # Levels 3 to 13 serve the tiles of zoom 0 to 10 (mapping/tiles.py: CELL_LEVELS_BELOW, MAX_GRID_ZOOM).
+# Sites count under their province (top-level area): a commune key made a national tile
+# sum hundreds of thousands of rows; below a province the tiles count the sites directly.
 SQL = r"""
 CREATE INDEX sitecell_empty ON mapping_sitecell (id) WHERE n = 0;
 
@@ -19,9 +21,12 @@ CREATE OR REPLACE FUNCTION mapping_cells_upsert(changes text) RETURNS text LANGU
                m.area_id, m.kind, m.signage, m.barrier, m.closed,
                sum(m.sign), sum(m.sign * m.x), sum(m.sign * m.y)
         FROM (
-            SELECT s.area_id, s.kind, s.signage, s.barrier, s.closed_at IS NOT NULL AS closed,
+            SELECT top.id AS area_id, s.kind, s.signage, s.barrier, s.closed_at IS NOT NULL AS closed,
                    ST_X(p) AS x, ST_Y(p) AS y, s.sign
-            FROM (%s) s, ST_Transform(s.location, 3857) AS p
+            FROM (%s) s
+            JOIN mapping_area own ON own.id = s.area_id
+            JOIN mapping_area top ON top.path = substring(own.path FROM '^/[^/]+/'),
+            ST_Transform(s.location, 3857) AS p
             WHERE s.deleted_at IS NULL
         ) m CROSS JOIN generate_series(3, 13) AS lv(level)
         GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
@@ -56,6 +61,8 @@ BEGIN
     -- DELETE, not TRUNCATE: TRUNCATE fails inside a transaction holding deferred FK checks.
     DELETE FROM mapping_sitecell;
     EXECUTE mapping_cells_upsert('SELECT *, 1 AS sign FROM hazards_site');
+    -- Fresh statistics: with none the planner took a tile's thousands of cells for one row.
+    ANALYZE mapping_sitecell;
 END
 $$;
 

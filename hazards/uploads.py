@@ -1,0 +1,165 @@
+"""The import page: upload a file, see its columns and first rows, map the columns to
+the registry's fields, check every row, then import. The same import as `import_sites`;
+progress is streamed into the page as rows are checked."""
+
+import shutil
+import uuid
+import zipfile
+from pathlib import Path
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils.html import escape
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.scope import SURVEY, scope_for
+
+from .imports import ImportFileError, guess_mapping, import_steps, read_file
+
+SUFFIXES = (".csv", ".xlsx", ".geojson", ".json", ".gpkg", ".zip")
+MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+PREVIEW_ROWS = 10
+# The registry's fields, in the order the mapping step shows them.
+FIELDS = {
+    "latitude": gettext_lazy("Latitude"),
+    "longitude": gettext_lazy("Longitude"),
+    "geopoint": gettext_lazy("Geopoint (KoboToolbox/ODK: latitude longitude)"),
+    "name": gettext_lazy("Name"),
+    "kind": gettext_lazy("Kind"),
+    "id": gettext_lazy("Id (UUID)"),
+    "deep_water": gettext_lazy("Deep water"),
+    "depth_m": gettext_lazy("Depth (m)"),
+    "signage": gettext_lazy("Signage"),
+    "barrier": gettext_lazy("Barrier"),
+    "inspected_at": gettext_lazy("Inspection date"),
+    "responsible_party": gettext_lazy("Responsible party"),
+    "notes": gettext_lazy("Notes"),
+}
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("File"))
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith(SUFFIXES):
+            raise forms.ValidationError(_("Use a CSV, XLSX, GeoJSON or GeoPackage file, or a zipped Shapefile."))
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(_("The file is larger than 200 MB: split it, or use manage.py import_sites."))
+        return upload
+
+
+def mapping_form(columns: list[str], data=None, initial=None) -> forms.Form:
+    choices = [("", _("(not in the file)")), *[(c, c) for c in columns]]
+    fields = {name: forms.ChoiceField(label=label, choices=choices, required=False) for name, label in FIELDS.items()}
+    return type("MappingForm", (forms.Form,), fields)(data=data, initial=initial)
+
+
+def _folder() -> Path:
+    return Path(settings.MEDIA_ROOT) / "imports"
+
+
+def _require_survey(request) -> None:
+    """Imports register sites: only accounts that may survey somewhere may import."""
+    if not scope_for(request.user).paths(SURVEY) and not request.user.is_superuser:
+        raise PermissionDenied
+
+
+def _store(upload) -> Path:
+    folder = _folder() / uuid.uuid4().hex
+    folder.mkdir(parents=True)
+    name = Path(upload.name).name
+    path = folder / name
+    with open(path, "wb") as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
+    if path.suffix.lower() != ".zip":
+        return path
+    # A zipped Shapefile: its .shp (with .dbf, .shx, .prj beside it) is what is read.
+    with zipfile.ZipFile(path) as archive:
+        members = [m for m in archive.namelist() if not m.endswith("/") and ".." not in m and not m.startswith("/")]
+        shapes = [m for m in members if m.lower().endswith(".shp")]
+        if len(shapes) != 1:
+            shutil.rmtree(folder)
+            raise ImportFileError([_("The zip must hold exactly one Shapefile (.shp with its .dbf and .shx).")])
+        for member in members:
+            (folder / Path(member).name).write_bytes(archive.read(member))
+    return folder / Path(shapes[0]).name
+
+
+def _upload_of(request, upload_id: str) -> Path:
+    """An upload belongs to the session that sent it; anyone else gets 404."""
+    path = request.session.get("imports", {}).get(upload_id)
+    if not path or not Path(path).exists():
+        raise Http404
+    return Path(path)
+
+
+@login_required
+def upload(request):
+    _require_survey(request)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            path = _store(form.cleaned_data["file"])
+        except (ImportFileError, zipfile.BadZipFile) as exc:
+            problems = getattr(exc, "problems", [_("The zip file cannot be read.")])
+            return render(request, "imports/upload.html", {"form": form, "problems": problems}, status=400)
+        upload_id = path.parent.name
+        request.session["imports"] = {**request.session.get("imports", {}), upload_id: str(path)}
+        return redirect("import-preview", upload_id=upload_id)
+    return render(request, "imports/upload.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+def preview(request, upload_id: str):
+    _require_survey(request)
+    path = _upload_of(request, upload_id)
+    try:
+        columns, rows = read_file(path)
+    except ImportFileError as exc:
+        return render(request, "imports/upload.html", {"form": UploadForm(), "problems": exc.problems}, status=400)
+    form = mapping_form(columns, data=request.POST or None, initial=guess_mapping(columns))
+    if request.method == "POST" and form.is_valid():
+        mapping = {field: column for field, column in form.cleaned_data.items() if column}
+        return StreamingHttpResponse(_run(request, path, mapping, dry_run=request.POST.get("action") != "import"))
+    context = {
+        "name": path.name,
+        "form": form,
+        "columns": columns,
+        "rows": [[row.get(c, "") for c in columns] for row in rows[:PREVIEW_ROWS]],
+        "count": len(rows),
+    }
+    return render(request, "imports/preview.html", context, status=400 if form.errors else 200)
+
+
+def _run(request, path: Path, mapping: dict, dry_run: bool):
+    """The result page, streamed: its top, a line per PROGRESS_EVERY rows, then the outcome."""
+    page = render_to_string("imports/run.html", {"name": path.name, "dry_run": dry_run}, request=request)
+    head, tail = page.split("<!-- outcome -->")
+    yield head
+    steps = import_steps(path, actor=request.user, mapping=mapping, dry_run=dry_run)
+    try:
+        while True:
+            done, total = next(steps)
+            yield (
+                f'<p class="progress"><progress max="{total}" value="{done}"></progress> '
+                + escape(_("%(done)d of %(total)d rows checked") % {"done": done, "total": total})
+                + "</p>\n"
+            )
+    except StopIteration as finished:
+        result, problems = finished.value, finished.value.problems
+    except ImportFileError as exc:
+        result, problems = None, exc.problems
+    yield render_to_string(
+        "imports/_outcome.html",
+        {"result": result, "problems": problems, "dry_run": dry_run, "upload_id": path.parent.name},
+        request=request,
+    )
+    yield tail

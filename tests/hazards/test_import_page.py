@@ -1,0 +1,142 @@
+"""The import page: upload, preview with the guessed columns, the column-mapping step,
+a check of every row that stores nothing, the import with its progress, and refusals."""
+
+import io
+import subprocess
+import zipfile
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from accounts.models import Role
+from hazards import imports
+from hazards.models import Site
+from tests.conftest import inside
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def officer(client, demo_tree, make_user, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    user = make_user("nam", demo_tree["991"], Role.AREA_MANAGER, is_staff=True)
+    client.force_login(user)
+    return user
+
+
+def csv_file(name: str, text: str) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, text.encode("utf-8"), content_type="text/csv")
+
+
+def upload(client, file) -> str:
+    response = client.post(reverse("import-upload"), {"file": file})
+    assert response.status_code == 302, response.content
+    return response["Location"]
+
+
+def streamed(response) -> str:
+    return b"".join(response.streaming_content).decode()
+
+
+def test_preview_then_mapping_then_check_then_import(client, officer, demo_tree):
+    a, b = inside(demo_tree["99101"]), inside(demo_tree["99102"])
+    # Columns no guess recognises: the user maps them.
+    text = f"Điểm,Phân loại,VD,KD\nAo ông Ba,Ao,{a.y},{a.x}\nGiếng làng,giếng,{b.y},{b.x}\n"
+    preview_url = upload(client, csv_file("danh sach.csv", text))
+    page = client.get(preview_url).content.decode()
+    assert "2 rows in the file" in page and "Ao ông Ba" in page and "<th>VD</th>" in page
+    mapping = {"name": "Điểm", "kind": "Phân loại", "latitude": "VD", "longitude": "KD"}
+    checked = streamed(client.post(preview_url, {**mapping, "action": "check"}))
+    assert "Every row is good" in checked and "2 sites would be added" in checked
+    assert not Site.objects.exists()
+    imported = streamed(client.post(preview_url, {**mapping, "action": "import"}))
+    assert "2 sites added; 0 were already in the registry" in imported
+    assert sorted(Site.objects.values_list("name", "kind", "area__code")) == [
+        ("Ao ông Ba", "pond", "99101"),
+        ("Giếng làng", "well", "99102"),
+    ]
+    again = streamed(client.post(preview_url, {**mapping, "action": "import"}))
+    assert "0 sites added; 2 were already in the registry" in again and Site.objects.count() == 2
+
+
+def test_guessed_columns_are_preselected(client, officer):
+    preview_url = upload(client, csv_file("a.csv", "ten,loai,lat,lon\nAo,Ao,22.1,105.8\n"))
+    form = client.get(preview_url).context["form"]
+    assert {k: v for k, v in form.initial.items()} == {
+        "name": "ten",
+        "kind": "loai",
+        "latitude": "lat",
+        "longitude": "lon",
+    }
+
+
+def test_bad_rows_are_listed_by_row_number_and_nothing_is_stored(client, officer, demo_tree):
+    a = inside(demo_tree["99101"])
+    outside = inside(demo_tree["99201"])  # another district: outside the officer's areas
+    text = (
+        "name,kind,lat,lon\n"
+        f"Ao tốt,ao,{a.y},{a.x}\n"
+        f"Núi lửa,volcano,{a.y},{a.x + 0.001}\n"
+        f"Đảo ngược,ao,{a.x},{a.y}\n"
+        f"Huyện khác,ao,{outside.y},{outside.x}\n"
+    )
+    preview_url = upload(client, csv_file("x.csv", text))
+    page = streamed(
+        client.post(
+            preview_url, {"name": "name", "kind": "kind", "latitude": "lat", "longitude": "lon", "action": "import"}
+        )
+    )
+    assert "Nothing was imported" in page
+    assert "row 3: " in page and "volcano" in page
+    assert "row 4: " in page and "swapped" in page
+    assert "row 5: " in page
+    assert "row 2:" not in page
+    assert not Site.objects.exists()
+
+
+def test_progress_is_shown_while_rows_are_checked(client, officer, demo_tree, monkeypatch):
+    monkeypatch.setattr(imports, "PROGRESS_EVERY", 2)  # a line every 2 rows instead of every 1,000
+    a = inside(demo_tree["99101"])
+    rows = "".join(f"Ao {n},ao,{a.y + n * 1e-5},{a.x}\n" for n in range(5))
+    preview_url = upload(client, csv_file("big.csv", "name,kind,lat,lon\n" + rows))
+    fields = {"name": "name", "kind": "kind", "latitude": "lat", "longitude": "lon", "action": "check"}
+    page = streamed(client.post(preview_url, fields))
+    assert '<progress max="5" value="2">' in page and '<progress max="5" value="4">' in page
+    assert page.index('value="4"') < page.index("5 sites would be added")
+
+
+def test_zipped_shapefile_is_read(client, officer, demo_tree, tmp_path):
+    a = inside(demo_tree["99101"])
+    source = tmp_path / "src.geojson"
+    source.write_text(
+        '{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"Ao shp","kind":"pond"},'
+        f'"geometry":{{"type":"Point","coordinates":[{a.x},{a.y}]}}}}]}}',
+        encoding="utf-8",
+    )
+    subprocess.run(["ogr2ogr", "-f", "ESRI Shapefile", str(tmp_path / "shp"), str(source), "-nln", "ao"], check=True)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for part in (tmp_path / "shp").iterdir():
+            archive.write(part, f"ao/{part.name}")
+    preview_url = upload(client, SimpleUploadedFile("ao.zip", buffer.getvalue(), content_type="application/zip"))
+    page = streamed(
+        client.post(
+            preview_url,
+            {"name": "name", "kind": "kind", "latitude": "latitude", "longitude": "longitude", "action": "import"},
+        )
+    )
+    assert "1 sites added" in page and Site.objects.get().name == "Ao shp"
+
+
+def test_refusals(client, officer, make_user, demo_tree):
+    bad = client.post(reverse("import-upload"), {"file": csv_file("list.pdf", "%PDF")})
+    assert bad.status_code == 400 and "Use a CSV, XLSX" in bad.content.decode()
+    preview_url = upload(client, csv_file("a.csv", "ten,lat,lon\nAo,22.1,105.8\n"))
+    # Another account cannot open someone else's upload.
+    client.force_login(make_user("other", demo_tree["991"], Role.AREA_MANAGER, is_staff=True))
+    assert client.get(preview_url).status_code == 404
+    client.force_login(make_user("viewer", demo_tree["99"], Role.VIEWER, is_staff=True))
+    assert client.get(reverse("import-upload")).status_code == 403
+    client.logout()
+    assert client.get(reverse("import-upload")).status_code == 302
