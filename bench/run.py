@@ -144,8 +144,11 @@ def main() -> None:
     # BENCH_ONLY=tile,export runs some suites (RESULTS.md then holds only their rows).
     chosen = os.environ.get("BENCH_ONLY", ",".join(suites)).split(",")
     for name in chosen:
-        results += suites[name].run(timed=timed, p95=p95, psql_ms=psql_ms, Result=Result)
-    write(results, notes)
+        try:
+            results += suites[name].run(timed=timed, p95=p95, psql_ms=psql_ms, Result=Result)
+        except (SystemExit, Exception) as exc:  # one broken benchmark must not lose the others' figures
+            results.append(Result(f"{name}: NOT MEASURED ({exc})", 0, 0, "–", None, "–", False))
+        write(results, notes)  # after each suite, so a long run shows what it has so far
     for r in results:
         print(
             f"{r.name}: median {r.median_ms:.1f} ms, p95 {r.p95_ms:.1f} ms, reference {r.reference_ms or 0:.1f} ms, {r.ratio}, {'–' if r.passed is None else 'pass' if r.passed else 'FAIL'}"

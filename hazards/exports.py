@@ -11,6 +11,8 @@ import zipfile
 from pathlib import Path
 
 from django.contrib.gis.db.models.functions import AsGeoJSON
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
 from django.db.models import BooleanField, ExpressionWrapper, F, FloatField, Func, Q, TextField, Value
 from django.db.models.functions import Cast, Round
 from django.utils import timezone
@@ -87,8 +89,8 @@ def rows(queryset):
 
 
 def geojson_chunks(queryset):
-    """Each feature is built by PostgreSQL (json_build_object) and arrives as text through a
-    server-side cursor: Python only joins them, so the export runs near COPY speed."""
+    """Each feature is built by PostgreSQL (json_build_object) and arrives as text by COPY:
+    Python only joins them, so the export runs near the speed of COPY itself."""
     now = timezone.now()
     due = Q(closed_at__isnull=True) & due_q(now)
     feature = JSONBuild(
@@ -107,14 +109,41 @@ def geojson_chunks(queryset):
     )  # fmt: skip
     texts = queryset.annotate(feature_text=Cast(feature, TextField())).values_list("feature_text", flat=True)
     yield b'{"type": "FeatureCollection", "features": [\n'
-    batch, first = [], True
-    for text in texts.iterator(chunk_size=CHUNK):
-        batch.append(text if first else ",\n" + text)
-        first = False
-        if len(batch) >= CHUNK:
-            yield "".join(batch).encode()
-            batch = []
-    yield ("".join(batch) + "\n]}\n").encode()
+    yield from _joined(_copied(texts))
+    yield b"\n]}\n"
+
+
+# CSV with a quote and a delimiter that JSON text never holds (json_build_object escapes
+# control characters): each line is a feature exactly as PostgreSQL built it.
+COPY_LINES = "COPY ({query}) TO STDOUT WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')"
+SPOOL_BLOCK = 1024 * 1024
+
+
+def _copied(texts):
+    """The feature lines, written by COPY into a temporary file (on disk, so memory stays
+    flat) and read back in blocks. COPY moves text several times faster than fetching
+    a million rows through a cursor."""
+    try:
+        sql, params = texts.query.sql_with_params()
+    except EmptyResultSet:  # nothing in scope
+        return
+    with tempfile.TemporaryFile() as spool, connection.cursor() as cursor:
+        raw = cursor.cursor  # psycopg2's own cursor: COPY takes no bind parameters, so they are inlined
+        raw.copy_expert(COPY_LINES.format(query=raw.mogrify(sql, params).decode()), spool)
+        spool.seek(0)
+        while block := spool.read(SPOOL_BLOCK):
+            yield block
+
+
+def _joined(blocks):
+    """Feature lines joined with commas: every newline but the last becomes ",\n"."""
+    previous = None
+    for block in blocks:
+        if previous is not None:
+            yield previous.replace(b"\n", b",\n")
+        previous = block
+    if previous:
+        yield previous.rstrip(b"\n").replace(b"\n", b",\n")
 
 
 def csv_stream(dict_rows, columns: list[str]):

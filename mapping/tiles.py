@@ -10,13 +10,15 @@ MAX_GRID_ZOOM: one "sites" layer, one feature per site.
 The queries are the ORM's, so the area scope and the site filters are the same
 functions the API and the exports use; the tile SQL wraps them."""
 
-import math
+import threading
+from collections import OrderedDict
 
+from django.contrib.gis.db.models import GeometryField
 from django.contrib.gis.db.models.functions import Transform
-from django.contrib.gis.geos import Polygon
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Case, CharField, Q, Sum, Value, When
+from django.db.models import Case, CharField, DateTimeField, IntegerField, Q, Sum, Value, When
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from accounts.scope import VIEW, scope_for
@@ -33,119 +35,150 @@ EXTENT = 4096
 BUFFER = 64
 CELL_OPEN = Q(closed=False)
 
-# Cell coordinates of a web mercator point at a level, as the triggers compute them.
+# The tile's numbers and the clock, given once per query. The compiled SQL reads them
+# from here, so it depends only on the user's scope and the filters and is kept
+# (TILE_SQL_CACHE): compiling the ORM query cost more than running it.
+TILE_CTE = f"""
+WITH tile AS (
+    SELECT z, x, y, now, ST_TileEnvelope(z, x, y) AS envelope,
+           ST_Transform(ST_TileEnvelope(z, x, y, margin => {BUFFER / EXTENT}), 4326) AS box,
+           z + {CELL_LEVELS_BELOW} AS level,
+           x * {2**CELL_LEVELS_BELOW} AS x0, x * {2**CELL_LEVELS_BELOW} + {2**CELL_LEVELS_BELOW - 1} AS x1,
+           y * {2**CELL_LEVELS_BELOW} AS y0, y * {2**CELL_LEVELS_BELOW} + {2**CELL_LEVELS_BELOW - 1} AS y1
+    FROM (SELECT %s::int AS z, %s::int AS x, %s::int AS y, %s::timestamptz AS now) given
+)
+"""  # noqa: S608 (only numbers are formatted in)
+TILE_SQL_CACHE = 512
+
+# Cell coordinates of a web mercator point at the tile's level, as the triggers compute them.
 CELL_XY = """
-    floor((ST_X(p) + 20037508.342789244) / (40075016.68557849 / 2 ^ %(level)s))::int AS cx,
-    floor((20037508.342789244 - ST_Y(p)) / (40075016.68557849 / 2 ^ %(level)s))::int AS cy
+    floor((ST_X(p) + 20037508.342789244) / (40075016.68557849 / 2 ^ tile.level))::int AS cx,
+    floor((20037508.342789244 - ST_Y(p)) / (40075016.68557849 / 2 ^ tile.level))::int AS cy
 """
+
+_compiled: OrderedDict = OrderedDict()
+_compiled_lock = threading.Lock()
+
+
+def _tile(name: str, field) -> RawSQL:
+    return RawSQL(f"(SELECT {name} FROM tile)", [], output_field=field)  # noqa: S608, S611 (a fixed column name)
 
 
 def _state_case(open_q: Q) -> Case:
     return Case(*[When(state_q(s, open_q), then=Value(s)) for s in STATE_LABELS], output_field=CharField())
 
 
-def _sql(queryset) -> tuple[str, tuple]:
-    return queryset.query.sql_with_params()
+def _compiled_sql(variant: str, request, build) -> tuple[str, tuple]:
+    """The SQL of `build(request)`, compiled once per scope and filters."""
+    scope = scope_for(request.user)
+    area = chosen_area(request) if request.GET.get("area") else None
+    key = (variant, scope.everything, scope.grants, tuple(sorted(request.GET.items())), area and area.path)
+    with _compiled_lock:
+        if key in _compiled:
+            _compiled.move_to_end(key)
+            return _compiled[key]
+    sql = build(request)
+    with _compiled_lock:
+        _compiled[key] = sql
+        if len(_compiled) > TILE_SQL_CACHE:
+            _compiled.popitem(last=False)
+    return sql
 
 
-def _run(sql: str, params) -> bytes:
+def _run(sql: str, params, z: int, x: int, y: int) -> bytes:
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(TILE_CTE + sql, [z, x, y, timezone.now(), *params])
         return bytes(cursor.fetchone()[0])
 
 
-def tile_bounds(z: int, x: int, y: int, margin: float = 0.0) -> Polygon:
-    """The tile in WGS 84, widened by `margin` (a fraction of its size) on every side."""
-    n = 2**z
-
-    def lon(tx: float) -> float:
-        return tx / n * 360 - 180
-
-    def lat(ty: float) -> float:
-        return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * ty / n))))
-
-    west, east = max(lon(x - margin), -180), min(lon(x + 1 + margin), 180)
-    south, north = max(lat(y + 1 + margin), -85.06), min(lat(y - margin), 85.06)
-    box = Polygon.from_bbox((west, south, east, north))
-    box.srid = 4326
-    return box
-
-
-def _in_tile(sites, z: int, x: int, y: int):
-    """Sites in the tile or its buffer: the condition the location index answers."""
-    return sites.filter(location__bboverlaps=tile_bounds(z, x, y, BUFFER / EXTENT))
+def _sites_in_tile(request):
+    """The user's sites under the filters, in the tile or its buffer (the location index)."""
+    sites = filter_sites(scope_for(request.user).restrict(Site.objects.all(), VIEW), request)
+    return sites.filter(location__bboverlaps=_tile("box", GeometryField(srid=4326)))
 
 
 def _cluster_counts() -> dict:
     return {state: Sum("n", filter=state_q(state, CELL_OPEN)) for state in STATE_LABELS}
 
 
-def cluster_tile_from_grid(request, z: int, x: int, y: int) -> bytes:
-    level, span = z + CELL_LEVELS_BELOW, 2**CELL_LEVELS_BELOW
-    cells = scope_for(request.user).restrict(SiteCell.objects.all(), VIEW)
-    cells = filter_common(cells, request, CELL_OPEN).filter(
-        level=level, cx__range=(x * span, x * span + span - 1), cy__range=(y * span, y * span + span - 1)
+def _clusters_from_grid_sql(request) -> tuple[str, tuple]:
+    cells = filter_common(scope_for(request.user).restrict(SiteCell.objects.all(), VIEW), request, CELL_OPEN)
+    cells = cells.filter(
+        level=_tile("level", IntegerField()),
+        cx__range=(_tile("x0", IntegerField()), _tile("x1", IntegerField())),
+        cy__range=(_tile("y0", IntegerField()), _tile("y1", IntegerField())),
     )
     grouped = cells.values("cx", "cy").annotate(n_sites=Sum("n"), sx=Sum("sum_x"), sy=Sum("sum_y"), **_cluster_counts())
-    inner, params = _sql(grouped.order_by())
-    return _run(_cluster_sql(inner, z, x, y), params)
+    inner, params = grouped.order_by().query.sql_with_params()
+    return _cluster_sql(inner), params
 
 
-def cluster_tile_from_sites(request, z: int, x: int, y: int) -> bytes:
-    """The same clusters counted from the sites (the due filter cannot be precomputed)."""
-    sites = filter_sites(scope_for(request.user).restrict(Site.objects.all(), VIEW), request)
-    inner, params = _sql(
-        _in_tile(sites, z, x, y)
+def _clusters_from_sites_sql(request) -> tuple[str, tuple]:
+    """The same clusters counted from the sites (below a province, or with the due filter)."""
+    inner, params = (
+        _sites_in_tile(request)
         .annotate(state=_state_case(SITE_OPEN), p=Transform("location", 3857))
         .values("state", "p")
         .order_by()
+        .query.sql_with_params()
     )
-    level, span = z + CELL_LEVELS_BELOW, 2**CELL_LEVELS_BELOW
     counts = ", ".join(f"count(*) FILTER (WHERE state = '{s}') AS {s}" for s in STATE_LABELS)
     # Only the tile's own cells, as from the grid: the buffer's sites belong to the next tile.
     grouped = f"""
         SELECT cx, cy, count(*) AS n_sites, sum(ST_X(p)) AS sx, sum(ST_Y(p)) AS sy, {counts}
-        FROM (SELECT state, p, {CELL_XY % {"level": level}} FROM ({inner}) s) c
-        WHERE cx BETWEEN {x * span} AND {x * span + span - 1} AND cy BETWEEN {y * span} AND {y * span + span - 1}
+        FROM (SELECT state, p, {CELL_XY} FROM ({inner}) s CROSS JOIN tile) c CROSS JOIN tile
+        WHERE cx BETWEEN tile.x0 AND tile.x1 AND cy BETWEEN tile.y0 AND tile.y1
         GROUP BY cx, cy
-    """  # noqa: S608 (only numbers and fixed names are formatted in)
-    return _run(_cluster_sql(grouped, z, x, y), params)
+    """  # noqa: S608 (only fixed names are formatted in)
+    return _cluster_sql(grouped), params
 
 
-def _cluster_sql(grouped: str, z: int, x: int, y: int) -> str:
+def _cluster_sql(grouped: str) -> str:
     # A state with no site is left out of the feature (NULL), as from the grid.
     counts = ", ".join(f"NULLIF(q.{s}, 0)::int AS {s}" for s in STATE_LABELS)
     return f"""
         SELECT ST_AsMVT(t, 'clusters', {EXTENT}, 'geom') FROM (
             SELECT q.n_sites::int AS n, {counts},
                    ST_AsMVTGeom(ST_SetSRID(ST_MakePoint(q.sx / q.n_sites, q.sy / q.n_sites), 3857),
-                                ST_TileEnvelope({z}, {x}, {y}), {EXTENT}, {BUFFER}, true) AS geom
+                                (SELECT envelope FROM tile), {EXTENT}, {BUFFER}, true) AS geom
             FROM ({grouped}) q WHERE q.n_sites > 0
         ) t
     """  # noqa: S608
 
 
-def site_tile(request, z: int, x: int, y: int) -> bytes:
-    sites = filter_sites(scope_for(request.user).restrict(Site.objects.all(), VIEW), request)
-    now = timezone.now()
-    inner, params = _sql(
-        _in_tile(sites, z, x, y)
+def _sites_sql(request) -> tuple[str, tuple]:
+    now = _tile("now", DateTimeField())
+    inner, params = (
+        _sites_in_tile(request)
         .annotate(
             state=_state_case(SITE_OPEN),
             due=Case(When(SITE_OPEN & due_q(now), then=Value(True)), default=Value(False)),
         )
         .values("id", "code", "name", "kind", "deep_water", "state", "due", "location")
         .order_by()
+        .query.sql_with_params()
     )
     sql = f"""
         SELECT ST_AsMVT(t, 'sites', {EXTENT}, 'geom') FROM (
             SELECT q.id::text AS id, q.code, q.name, q.kind, q.deep_water AS deep, q.state, q.due,
-                   ST_AsMVTGeom(ST_Transform(q.location, 3857), ST_TileEnvelope({z}, {x}, {y}),
+                   ST_AsMVTGeom(ST_Transform(q.location, 3857), (SELECT envelope FROM tile),
                                 {EXTENT}, {BUFFER}, true) AS geom
             FROM ({inner}) q
         ) t
     """  # noqa: S608
-    return _run(sql, params)
+    return sql, params
+
+
+def cluster_tile_from_grid(request, z: int, x: int, y: int) -> bytes:
+    return _run(*_compiled_sql("grid", request, _clusters_from_grid_sql), z, x, y)
+
+
+def cluster_tile_from_sites(request, z: int, x: int, y: int) -> bytes:
+    return _run(*_compiled_sql("clusters", request, _clusters_from_sites_sql), z, x, y)
+
+
+def site_tile(request, z: int, x: int, y: int) -> bytes:
+    return _run(*_compiled_sql("sites", request, _sites_sql), z, x, y)
 
 
 def grid_answers(request) -> bool:
