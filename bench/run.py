@@ -63,7 +63,8 @@ def psql_ms(sql: str, runs: int = 5, discard_output: bool = False) -> tuple[floa
     from django.conf import settings
 
     db = settings.DATABASES["default"]
-    args = ["psql", "-X", "-A", "-t", "-h", db["HOST"], "-U", db["USER"], "-d", db["NAME"]]
+    # ON_ERROR_STOP: a failing reference stops the benchmark instead of timing an error.
+    args = ["psql", "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", db["HOST"], "-U", db["USER"], "-d", db["NAME"]]
     if discard_output:
         args += ["-o", "/dev/null"]
     script = "\\timing on\n" + "\n".join([sql.strip().rstrip(";") + ";"] * runs)
@@ -85,7 +86,7 @@ def machine_notes() -> list[str]:
         sites, inspections, areas = cursor.fetchone()
     memory = Path("/proc/meminfo").read_text().split("\n")[0].split()[1]
     return [
-        f"Run on {dt.datetime.now():%Y-%m-%d %H:%M}, {os.cpu_count()} cores, {int(memory) // 1024 // 1024} GiB, "
+        f"Run on {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}, {os.cpu_count()} cores, {int(memory) // 1024 // 1024} GiB, "
         f"{platform.python_implementation()} {platform.python_version()}, {pg}.",
         f"Data: {sites:,} sites, {inspections:,} inspections, {areas:,} areas, built by `make bench-data`.",
         f"Each figure: {RUNS} runs in one process; the reference runs in psql in the same session (median of 5).",

@@ -11,7 +11,7 @@ import uuid
 from django.test import Client
 from django.utils import timezone
 
-from bench.users import busiest_commune_id, field_worker
+from bench.users import busiest_commune_id, field_worker, remove_records_of
 from hazards.models import Site
 
 NEW_SITES, INSPECTIONS = 100, 400
@@ -21,8 +21,8 @@ WITH new_site AS (
     INSERT INTO hazards_site (id, code, kind, name, location, area_id, deep_water, responsible_party, notes,
         is_temporary, active_from, close_reason, signage, barrier, last_checked_at, photo_evidence, created_at,
         updated_at, client_fingerprint)
-    SELECT gen_random_uuid(), 'REF-' || gen_random_uuid(), 'pond', 'Ao tham chiếu', ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326),
-           %(area)s, true, '', '', false, CURRENT_DATE, '', 'none', 'partial', now(), false, now(), now(), ''
+    SELECT gen_random_uuid(), 'R' || substr(md5(random()::text), 1, 12), 'pond', 'Ao tham chiếu', ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326),
+           %(area)s, true, '', 'bench reference', false, CURRENT_DATE, '', 'none', 'partial', now(), false, now(), now(), ''
     FROM generate_series(1, {NEW_SITES})
     RETURNING id
 ), inspected AS (
@@ -31,7 +31,8 @@ WITH new_site AS (
 )
 INSERT INTO hazards_inspection (id, site_id, inspected_at, received_at, observed_at, clock_suspect, signage, barrier,
     water_present, notes, client_fingerprint)
-SELECT gen_random_uuid(), id, now(), now(), now(), false, 'in_place', 'partial', true, '', '' FROM inspected
+SELECT gen_random_uuid(), id, now(), now(), now(), false, 'in_place', 'partial', true, 'bench reference', ''
+FROM inspected
 """
 
 
@@ -85,7 +86,8 @@ def batch(area_id: int, lon: float, lat: float, rng: random.Random) -> dict:
 def run(*, timed, p95, psql_ms, Result):
     area_id, lon, lat = busiest_commune()
     client = Client(SERVER_NAME="localhost")  # a host the settings allow
-    client.force_login(field_worker())
+    worker = field_worker()
+    client.force_login(worker)
     rng = random.Random(500)
     batches = []
 
@@ -100,6 +102,7 @@ def run(*, timed, p95, psql_ms, Result):
 
     times = timed(send, runs=5, before=prepare)
     reference, _rows = psql_ms(REFERENCE % {"lon": lon, "lat": lat, "area": area_id}, runs=5)
+    remove_records_of(worker, reference_note="bench reference")
     return [
         Result(
             f"sync API, one batch of {NEW_SITES + INSPECTIONS} records ({NEW_SITES} new sites with a first "

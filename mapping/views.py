@@ -18,7 +18,7 @@ from hazards.exports import csv_stream
 from hazards.filters import STATE_LABELS, chosen_area, filter_sites, site_state
 from hazards.models import Barrier, Signage, Site, SiteKind
 from reports.periods import half_year_containing
-from reports.selectors import Country, progress_report
+from reports.selectors import Country, by_child
 
 from . import priority, tiles
 from .models import Area
@@ -158,17 +158,20 @@ def sites_in_view(request):
 def area_layer(request):
     """The chosen area, the way up to it, and its children coloured by protected share."""
     area = _area_or_root(request)
-    report = progress_report(area, half_year_containing(timezone.localdate()))
-    counts = {row.area.code: row for row in report.rows if row.area}
+    # The current state only (the summary kept by triggers): not the report's previous
+    # period, which a past date makes a national computation of seconds.
+    counts = by_child(area, half_year_containing(timezone.localdate()))
+    total = {key: sum(row[key] for row in counts.values()) for key in ("counting", "protected")}
+
+    def share(row) -> float | None:
+        return 100 * row["protected"] / row["counting"] if row and row["counting"] else None
+
     visible = scope_for(request.user).restrict(Area.objects.all(), VIEW)
     crumbs = [] if area.pk is None else list(visible.filter(code__in=area.path.strip("/").split("/")).order_by("depth"))
 
     def properties(child):
         row = counts.get(child.code)
-        return {
-            "protected": row.share("protected") if row else None,
-            "counting": row.counts["counting"] if row else 0,
-        }
+        return {"protected": share(row), "counting": row["counting"] if row else 0}
 
     children = areas_geojson(
         visible.filter(parent_id=area.pk) if area.pk else visible.filter(parent__isnull=True),
@@ -182,10 +185,7 @@ def area_layer(request):
             "area": {"code": area.code, "name": area.name, "bounds": extent},
             "crumbs": [{"code": a.code, "name": a.name} for a in crumbs],
             "national": scope_for(request.user).everything,
-            "total": {
-                "counting": report.total.counts["counting"],
-                "protected": report.total.share("protected"),
-            },
+            "total": {"counting": total["counting"], "protected": share(total)},
             "children": children,
             "outline": areas_geojson(own, tolerance_deg=0.0002),
         }
