@@ -7,6 +7,7 @@ import io
 import mapbox_vector_tile
 import pytest
 from PIL import Image
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from accounts.models import Role
@@ -42,11 +43,14 @@ def record_tiles(page) -> list:
     received = []
 
     def keep(route):
-        response = route.fetch()
-        body = response.body()
+        try:
+            response = route.fetch()
+            body = response.body()
+            route.fulfill(response=response, body=body)
+        except PlaywrightError:  # the test ended and closed the page while a tile was on its way
+            return
         if response.status == 200:
             received.append((route.request.url, mapbox_vector_tile.decode(body)))
-        route.fulfill(response=response, body=body)
 
     page.route("**/tiles/sites/**", keep)
     return received
