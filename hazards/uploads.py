@@ -3,6 +3,7 @@ the registry's fields, check every row, then import. The same import as `import_
 progress is streamed into the page as rows are checked."""
 
 import shutil
+import time
 import uuid
 import zipfile
 from pathlib import Path
@@ -25,6 +26,7 @@ from .imports import ImportFileError, guess_mapping, import_steps, read_file
 SUFFIXES = (".csv", ".xlsx", ".geojson", ".json", ".gpkg", ".zip")
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 PREVIEW_ROWS = 10
+UPLOAD_KEPT_SECONDS = 24 * 3600
 # The registry's fields, in the order the mapping step shows them.
 FIELDS = {
     "latitude": gettext_lazy("Latitude"),
@@ -71,7 +73,18 @@ def _require_survey(request) -> None:
         raise PermissionDenied
 
 
+def _forget_old_uploads() -> None:
+    """Uploads are working copies: those older than a day go when a new one comes."""
+    if not _folder().exists():
+        return
+    limit = time.time() - UPLOAD_KEPT_SECONDS
+    for folder in _folder().iterdir():
+        if folder.is_dir() and folder.stat().st_mtime < limit:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def _store(upload) -> Path:
+    _forget_old_uploads()
     folder = _folder() / uuid.uuid4().hex
     folder.mkdir(parents=True)
     name = Path(upload.name).name

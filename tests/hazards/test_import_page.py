@@ -2,7 +2,9 @@
 a check of every row that stores nothing, the import with its progress, and refusals."""
 
 import io
+import os
 import subprocess
+import time
 import zipfile
 
 import pytest
@@ -10,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from accounts.models import Role
-from hazards import imports
+from hazards import imports, uploads
 from hazards.models import Site
 from tests.conftest import inside
 
@@ -140,3 +142,12 @@ def test_refusals(client, officer, make_user, demo_tree):
     assert client.get(reverse("import-upload")).status_code == 403
     client.logout()
     assert client.get(reverse("import-upload")).status_code == 302
+
+
+def test_uploads_older_than_a_day_are_removed_by_the_next(client, officer, settings):
+    first = upload(client, csv_file("a.csv", "ten,lat,lon\nAo,22.1,105.8\n"))
+    folder = next((settings.MEDIA_ROOT / "imports").iterdir())
+    old = time.time() - uploads.UPLOAD_KEPT_SECONDS - 60
+    os.utime(folder, (old, old))
+    upload(client, csv_file("b.csv", "ten,lat,lon\nAo,22.1,105.8\n"))
+    assert not folder.exists() and client.get(first).status_code == 404
