@@ -7,6 +7,7 @@ import time
 import uuid
 import zipfile
 from pathlib import Path
+from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
@@ -138,10 +139,13 @@ def preview(request, upload_id: str):
         columns, rows = read_file(path)
     except ImportFileError as exc:
         return render(request, "imports/upload.html", {"form": UploadForm(), "problems": exc.problems}, status=400)
-    form = mapping_form(columns, data=request.POST or None, initial=guess_mapping(columns))
+    # Columns chosen before (the link back from a check) win over the guesses.
+    chosen = {name: request.GET[name] for name in FIELDS if request.GET.get(name) in columns}
+    form = mapping_form(columns, data=request.POST or None, initial={**guess_mapping(columns), **chosen})
     if request.method == "POST" and form.is_valid():
         mapping = {field: column for field, column in form.cleaned_data.items() if column}
-        return StreamingHttpResponse(_run(request, path, mapping, dry_run=request.POST.get("action") != "import"))
+        dry_run = request.POST.get("action") != "import"
+        return StreamingHttpResponse(_run(request, path, mapping, dry_run=dry_run))
     context = {
         "name": path.name,
         "form": form,
@@ -172,7 +176,13 @@ def _run(request, path: Path, mapping: dict, dry_run: bool):
         result, problems = None, exc.problems
     yield render_to_string(
         "imports/_outcome.html",
-        {"result": result, "problems": problems, "dry_run": dry_run, "upload_id": path.parent.name},
+        {
+            "result": result,
+            "problems": problems,
+            "dry_run": dry_run,
+            "upload_id": path.parent.name,
+            "mapping": urlencode(mapping),
+        },
         request=request,
     )
     yield tail

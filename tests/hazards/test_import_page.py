@@ -3,6 +3,7 @@ a check of every row that stores nothing, the import with its progress, and refu
 
 import io
 import os
+import re
 import subprocess
 import time
 import zipfile
@@ -51,6 +52,9 @@ def test_preview_then_mapping_then_check_then_import(client, officer, demo_tree)
     mapping = {"name": "Điểm", "kind": "Phân loại", "latitude": "VD", "longitude": "KD"}
     checked = streamed(client.post(preview_url, {**mapping, "action": "check"}))
     assert "Every row is good" in checked and "2 sites would be added" in checked
+    # The way back to the columns keeps the choices made.
+    back = re.search(r'href="([^"]+)">Back to import them', checked).group(1).replace("&amp;", "&")
+    assert client.get(back).context["form"].initial["latitude"] == "VD"
     assert not Site.objects.exists()
     imported = streamed(client.post(preview_url, {**mapping, "action": "import"}))
     assert "2 sites added; 0 were already in the registry" in imported
