@@ -8,15 +8,13 @@ row by row through the services, too slow for 10^6 rows within a benchmark run."
 
 import json
 import os
-import subprocess
 import tempfile
-import time
 from pathlib import Path
 
-from django.conf import settings
 from django.db import connection
 
 from accounts.models import User
+from bench.ogr import ogr2ogr_ms
 from bench.users import remove_records_of
 from hazards.imports import import_sites
 
@@ -50,17 +48,6 @@ def write_file(path: Path, run: int) -> None:
     path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
 
 
-def ogr2ogr_ms(path: Path) -> float:
-    db = settings.DATABASES["default"]
-    target = f"PG:host={db['HOST']} user={db['USER']} dbname={db['NAME']}"
-    start = time.perf_counter()
-    subprocess.run(
-        ["ogr2ogr", "-overwrite", "-f", "PostgreSQL", target, str(path), "-nln", SCRATCH, "-lco", "GEOMETRY_NAME=geom"],
-        check=True,
-    )
-    return (time.perf_counter() - start) * 1000
-
-
 def run(*, timed, p95, psql_ms, Result):
     actor, _ = User.objects.get_or_create(username="bench-importer", defaults={"is_superuser": True})
     folder = Path(tempfile.mkdtemp(prefix="bench-import-"))
@@ -76,7 +63,7 @@ def run(*, timed, p95, psql_ms, Result):
             raise SystemExit(f"import: {result.created} created, problems: {result.problems[:3]}")
 
     times = timed(load, runs=3, before=prepare)
-    loads = [ogr2ogr_ms(files[-1]) for _i in range(3)]
+    loads = [ogr2ogr_ms(files[-1], SCRATCH) for _i in range(3)]
     join, _rows = psql_ms(JOIN, runs=3)
     remove_records_of(actor)
     reference = sorted(loads)[1] + join

@@ -3,12 +3,8 @@ of the 3,321 wards file over the loaded registry (validation, update by code, th
 pieces rebuilt, and every site in the file's extent re-assigned), against loading the
 same file with ogr2ogr into PostGIS plus one point-in-polygon join in psql."""
 
-import subprocess
-import time
-
-from django.conf import settings
-
 from bench.generate import BOUNDARIES, COMMUNES
+from bench.ogr import ogr2ogr_ms
 from mapping.loader import load_boundaries
 
 SCRATCH = "bench_reference_wards"
@@ -22,23 +18,12 @@ SELECT count(*) FROM (
 """
 
 
-def ogr2ogr_ms(path) -> float:
-    db = settings.DATABASES["default"]
-    target = f"PG:host={db['HOST']} user={db['USER']} dbname={db['NAME']}"
-    start = time.perf_counter()
-    subprocess.run(
-        ["ogr2ogr", "-overwrite", "-f", "PostgreSQL", target, str(path), "-nln", SCRATCH, "-lco", "GEOMETRY_NAME=geom"],
-        check=True,
-    )
-    return (time.perf_counter() - start) * 1000
-
-
 def run(*, timed, p95, psql_ms, Result):
     path = BOUNDARIES / COMMUNES
     if not path.exists():
         raise SystemExit(f"{path}: the wards file is needed for the re-assignment benchmark")
     times = timed(lambda: load_boundaries([path]), runs=3)
-    loads = [ogr2ogr_ms(path) for _i in range(3)]
+    loads = [ogr2ogr_ms(path, SCRATCH) for _i in range(3)]
     join, _rows = psql_ms(JOIN, runs=3)
     reference = sorted(loads)[1] + join
     return [

@@ -223,6 +223,7 @@ def priority_list(request):
     for row in rows:
         row["id"] = str(row["id"])
         row["kind"] = SiteKind(row["kind"]).label
+        row["state"] = site_state(row["signage"], row["barrier"], closed=False)  # candidates are open
     return JsonResponse({"total": priority.count(request), "sites": rows})
 
 

@@ -1,6 +1,7 @@
 // The planner map: vector tiles of the sites (clusters at low zoom), the child areas of
 // the chosen area coloured by protected share, the list of sites in view, the priority
 // list and a site's panel. Filters and the chosen area live in the address bar.
+import { inGeometry } from "../survey/geo.js";
 import { clusterIcon, siteIcon, shareColour, STATE_COLOURS, KIND_SHAPES, kindSwatch } from "./symbols.js";
 
 const T = JSON.parse(document.getElementById("map-strings").textContent);
@@ -95,28 +96,12 @@ const areas = L.geoJSON(null, {
 const outline = L.geoJSON(null, { pane: "areas", interactive: false, style: { color: "#0b3d91", weight: 3, dashArray: "8 5", fill: false } }).addTo(map);
 let childAreas = [];
 
-function ringContains(ring, [x, y]) {
-  let inside = false;
-  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
-    const [xi, yi] = ring[i];
-    const [xj, yj] = ring[j];
-    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
-  }
-  return inside;
-}
-
-function featureContains(feature, point) {
-  const g = feature.geometry;
-  const polygons = g.type === "Polygon" ? [g.coordinates] : g.coordinates;
-  return polygons.some((rings) => ringContains(rings[0], point) && !rings.slice(1).some((hole) => ringContains(hole, point)));
-}
-
 // A click that hits no site opens the child area under it. Leaflet ignores clicks on the
 // tiles' canvases, so they are read from the map's element; a click on a site stops there.
 el.addEventListener("click", (e) => {
   if (e.target.closest(".leaflet-control, .leaflet-marker-icon") || map.dragging.moved()) return;
   const at = map.mouseEventToLatLng(e);
-  const hit = childAreas.find((f) => featureContains(f, [at.lng, at.lat]));
+  const hit = childAreas.find((f) => inGeometry([at.lng, at.lat], f.geometry));
   if (hit) loadArea(hit.properties.code, true);
 });
 
@@ -241,14 +226,13 @@ async function refreshPriority() {
       const reasons = [`${T.score} ${s.score}`, s.kind];
       if (s.deep_water) reasons.push(T.deep_water);
       if (s.place_name && s.place_distance_m <= 2000) reasons.push(fmt(T.near, { m: s.place_distance_m, place: s.place_name }));
-      const state = s.signage !== "in_place" && s.barrier !== "complete" ? "unprotected" : s.signage === "in_place" ? "signed_only" : "fenced_only";
       const mark = L.marker([s.lat, s.lon], {
         pane: "marks",
         icon: L.divIcon({ className: "rank-mark", html: String(s.rank), iconSize: [22, 22] }),
         title: `${s.rank}. ${s.code} · ${s.name}`,
       }).on("click", () => openPanel(s.id, L.latLng(s.lat, s.lon)));
       priorityMarks.addLayer(mark);
-      return siteItem({ ...s, state }, `${s.rank}. ${reasons.join(" · ")} · ${s.area_name}`);
+      return siteItem(s, `${s.rank}. ${reasons.join(" · ")} · ${s.area_name}`);
     });
     document.getElementById("priority-list").replaceChildren(...items);
   } catch (error) {

@@ -134,6 +134,7 @@ def test_priority_list_ranks_unprotected_sites_by_risk(client, world):
     first = body["sites"][0]
     assert first["place_name"] == "Trường Mầm non Hoa Sen" and 45 <= first["place_distance_m"] <= 55
     assert [s["rank"] for s in body["sites"]] == [1, 2, 3]
+    assert [s["state"] for s in body["sites"]] == ["unprotected", "signed_only", "unprotected"]
     assert client.get(reverse("map-priority"), {"kind": "well"}).json()["total"] == 1
 
 
