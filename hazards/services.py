@@ -42,7 +42,7 @@ def _choice(value: str, choices, field: str, label: str) -> str:
     return value
 
 
-def _depth(value, field: str) -> Decimal | None:
+def clean_depth(value, field: str) -> Decimal | None:
     if value in (None, ""):
         return None
     try:
@@ -54,7 +54,7 @@ def _depth(value, field: str) -> Decimal | None:
     return depth.quantize(Decimal("0.01"))
 
 
-def _name(value: str) -> str:
+def clean_name(value: str) -> str:
     name = (value or "").strip()
     if not name:
         raise ValidationError({"name": _("Give the site a name (e.g. “Ao nhà ông Ba”).")})
@@ -70,21 +70,22 @@ def _geometry(field: str, cleaner, geom: GEOSGeometry):
         raise ValidationError({field: exc.messages}) from None
 
 
+def outside_every_area() -> str:
+    return _(
+        "This location is outside every loaded area. Check the point, or ask an administrator to load the boundaries."
+    )
+
+
+def outside_scope(area: Area) -> str:
+    return _("This location is in %(area)s, outside the areas you work in.") % {"area": area.name}
+
+
 def _owner_area(actor, point) -> Area:
     area = area_containing(point)
     if area is None:
-        raise ValidationError(
-            {
-                "location": _(
-                    "This location is outside every loaded area. "
-                    "Check the point, or ask an administrator to load the boundaries."
-                )
-            }
-        )
+        raise ValidationError({"location": outside_every_area()})
     if not scope_for(actor).allows(SURVEY, area):
-        raise ValidationError(
-            {"location": _("This location is in %(area)s, outside the areas you work in.") % {"area": area.name}}
-        )
+        raise ValidationError({"location": outside_scope(area)})
     return area
 
 
@@ -100,10 +101,16 @@ def _active_from(day: dt.date) -> dt.date:
     return day
 
 
+def site_code_sql(number: str) -> str:
+    """SQL for a site's code (HZ-000123) from the SQL expression `number` (a value of
+    hazards_site_code_seq): one format for single registrations and imports."""
+    return f"'HZ-' || lpad({number}::text, greatest(6, length({number}::text)), '0')"
+
+
 def _next_code() -> str:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval('hazards_site_code_seq')")
-        return f"HZ-{cursor.fetchone()[0]:06d}"
+        cursor.execute(f"SELECT {site_code_sql('n')} FROM nextval('hazards_site_code_seq') AS n")  # noqa: S608
+        return cursor.fetchone()[0]
 
 
 @transaction.atomic
@@ -137,12 +144,12 @@ def site_register(
         id=site_id or uuid.uuid4(),
         code=_next_code(),
         kind=kind,
-        name=_name(name),
+        name=clean_name(name),
         location=point,
         outline=outline,
         area=area,
         deep_water=bool(deep_water),
-        depth_m=_depth(depth_m, "depth_m"),
+        depth_m=clean_depth(depth_m, "depth_m"),
         responsible_party=(responsible_party or "").strip()[:200],
         notes=notes or "",
         is_temporary=bool(is_temporary),
@@ -179,9 +186,9 @@ def site_update(*, actor, site: Site, **changes) -> Site:
     if "kind" in changes:
         site.kind = _choice(changes["kind"], SiteKind, "kind", _("kind"))
     if "name" in changes:
-        site.name = _name(changes["name"])
+        site.name = clean_name(changes["name"])
     if "depth_m" in changes:
-        site.depth_m = _depth(changes["depth_m"], "depth_m")
+        site.depth_m = clean_depth(changes["depth_m"], "depth_m")
     for flag in ("deep_water", "is_temporary"):
         if flag in changes:
             setattr(site, flag, bool(changes[flag]))
@@ -299,7 +306,7 @@ def inspection_record(
         signage=signage,
         barrier=barrier,
         water_present=bool(water_present),
-        water_depth_m=_depth(water_depth_m, "water_depth_m"),
+        water_depth_m=clean_depth(water_depth_m, "water_depth_m"),
         notes=notes or "",
         gps_fix=gps_fix,
         gps_accuracy_m=gps_accuracy_m,

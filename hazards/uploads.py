@@ -6,6 +6,7 @@ import shutil
 import time
 import uuid
 import zipfile
+from itertools import islice
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -136,7 +137,9 @@ def preview(request, upload_id: str):
     _require_survey(request)
     path = _upload_of(request, upload_id)
     try:
-        columns, rows = read_file(path)
+        source = read_file(path)
+        columns = source.columns
+        first_rows = list(islice(source.rows(), PREVIEW_ROWS))
     except ImportFileError as exc:
         return render(request, "imports/upload.html", {"form": UploadForm(), "problems": exc.problems}, status=400)
     # Columns chosen before (the link back from a check) win over the guesses.
@@ -150,8 +153,8 @@ def preview(request, upload_id: str):
         "name": path.name,
         "form": form,
         "columns": columns,
-        "rows": [[row.get(c, "") for c in columns] for row in rows[:PREVIEW_ROWS]],
-        "count": len(rows),
+        "rows": [[row.get(c, "") for c in columns] for row in first_rows],
+        "count": source.count,
     }
     return render(request, "imports/preview.html", context, status=400 if form.errors else 200)
 

@@ -9,19 +9,19 @@ from .models import Area
 
 OWNER_ORDER = "p.depth DESC, a.code ASC"
 
-# Both statements are built from the constant above only.
-LOWEST_AREA_SQL = f"""
-SELECT p.area_id FROM mapping_areapiece p JOIN mapping_area a ON a.id = p.area_id
-WHERE ST_Covers(p.geom, %(point)s::geometry)
-ORDER BY {OWNER_ORDER} LIMIT 1
-"""  # noqa: S608
+
+def owner_of(point: str) -> str:
+    """SQL for the id of the area owning the point that the SQL expression `point` gives;
+    every statement that assigns areas (one site, a reload, an import) is built from it."""
+    select = "(SELECT p.area_id FROM mapping_areapiece p JOIN mapping_area a ON a.id = p.area_id "
+    return select + f"WHERE ST_Covers(p.geom, {point}) ORDER BY {OWNER_ORDER} LIMIT 1)"
+
+
+LOWEST_AREA_SQL = f"SELECT {owner_of('%(point)s::geometry')}"
 
 REASSIGN_SQL = f"""
 WITH owner AS (
-    SELECT s.id, s.area_id AS old_area_id, (
-        SELECT p.area_id FROM mapping_areapiece p JOIN mapping_area a ON a.id = p.area_id
-        WHERE ST_Covers(p.geom, s.location) ORDER BY {OWNER_ORDER} LIMIT 1
-    ) AS area_id
+    SELECT s.id, s.area_id AS old_area_id, {owner_of("s.location")} AS area_id
     FROM hazards_site s
     WHERE %(extent)s::geometry IS NULL OR s.location && %(extent)s::geometry
 ), moved AS (
@@ -38,7 +38,7 @@ def area_containing(point: Point) -> Area | None:
     with connection.cursor() as cursor:
         cursor.execute(LOWEST_AREA_SQL, {"point": point.ewkt})
         row = cursor.fetchone()
-    return Area.objects.get(pk=row[0]) if row else None
+    return Area.objects.get(pk=row[0]) if row[0] is not None else None
 
 
 def reassign_sites(extent: GEOSGeometry | None = None) -> tuple[int, int]:

@@ -2,15 +2,20 @@
 number and nothing stored, re-imports without duplicates, and round trips with exports."""
 
 import csv
+import json
+import re
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db.models import Sum
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import Workbook
 
-from accounts.models import Role
+from accounts.models import AuditEntry, Role
 from hazards.models import Inspection, Site
+from reports.models import AreaDay
 from tests.conftest import inside
 
 pytestmark = pytest.mark.django_db
@@ -134,3 +139,49 @@ def test_round_trip_with_an_export(client, tmp_path, demo_tree, officer, make_si
         assert site.location.coords == pytest.approx(located[site.pk], abs=1e-6)
     run(path)
     assert Site.objects.count() == 3
+
+
+def test_rows_outside_the_importers_areas_and_non_points_are_reported(tmp_path, demo_tree, make_user):
+    make_user("nam", demo_tree["991"], Role.AREA_MANAGER)
+    mine, theirs = inside(demo_tree["99101"]), inside(demo_tree["992"])
+    features = [
+        {"type": "Feature", "properties": {"name": "Ao nhà", "kind": "ao"}, "geometry": json.loads(mine.geojson)},
+        {"type": "Feature", "properties": {"name": "Ao xã khác", "kind": "ao"}, "geometry": json.loads(theirs.geojson)},
+        {
+            "type": "Feature",
+            "properties": {"name": "Kênh", "kind": "kênh"},
+            "geometry": {"type": "LineString", "coordinates": [list(mine.coords), [mine.x + 0.001, mine.y]]},
+        },
+    ]
+    path = tmp_path / "sites.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
+    with pytest.raises(CommandError) as error:
+        run(path)
+    message = str(error.value)
+    assert re.search(r"row 2: This location is in [^\n]+, outside the areas you work in", message)
+    assert "row 3: A location must be a point, not a LineString" in message
+    assert "row 1:" not in message
+    assert not Site.objects.exists() and not AuditEntry.objects.filter(table="hazards_site").exists()
+
+
+def test_a_site_listed_twice_is_imported_once_and_audited_with_its_file_and_row(tmp_path, demo_tree, officer):
+    p = inside(demo_tree["99102"])
+    path = write_csv(
+        tmp_path / "twice.csv",
+        ["name", "kind", "latitude", "longitude", "signage", "barrier", "date"],
+        [["Ao đôi", "ao", p.y, p.x, "có", "đầy đủ", "2025-03-04"]] * 2 + [["Giếng", "giếng", p.y, p.x, "", "", ""]],
+    )
+    run(path)
+    pond = Site.objects.get(name="Ao đôi")
+    assert Site.objects.count() == 2 and pond.inspections.count() == 1
+    assert (pond.signage, pond.barrier, pond.is_protected) == ("in_place", "complete", True)
+    assert timezone.localtime(pond.last_checked_at).isoformat() == "2025-03-04T12:00:00+07:00"
+    assert pond.code.startswith("HZ-")
+    entry = AuditEntry.objects.get(table="hazards_site", object_id=str(pond.pk))
+    assert (entry.action, entry.actor, entry.area_path) == ("insert", officer, "/99/991/99102/")
+    assert entry.changes == {"imported_from": "twice.csv", "row": 2}
+    inspection = AuditEntry.objects.get(table="hazards_inspection", site_id=pond.pk)
+    assert inspection.object_id == str(pond.inspections.get().pk)
+    # The current summary counts the imported sites, as it counts registered ones.
+    assert Site.objects.filter(area=demo_tree["99102"]).count() == 2
+    assert AreaDay.objects.filter(area=demo_tree["99"]).aggregate(n=Sum("protected"))["n"] == 1

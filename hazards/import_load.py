@@ -1,0 +1,193 @@
+"""Writing checked import rows into the registry in bulk. The rows go by COPY into a
+temporary table; the area of every point comes from one SQL statement with the border
+rule of mapping/assignment.py; points outside every area or outside the importer's
+areas are reported by row; then one statement inserts the sites, their first
+inspections and their audit entries. Must run inside the caller's transaction."""
+
+import datetime as dt
+import io
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import connection
+from django.utils import timezone
+
+from accounts.audit import act_as
+from accounts.scope import SURVEY, scope_for
+from mapping.assignment import owner_of
+from mapping.models import Area
+
+from .services import outside_every_area, outside_scope, site_code_sql
+
+
+@dataclass(slots=True)
+class ImportRow:
+    """One checked row: a new site, and its first inspection when the row gives a state."""
+
+    id: uuid.UUID
+    name: str
+    kind: str
+    longitude: float
+    latitude: float
+    deep_water: bool
+    depth_m: Decimal | None
+    responsible_party: str
+    notes: str
+    signage: str | None
+    barrier: str | None
+    inspected_at: dt.datetime | None
+    observed_at: dt.datetime | None
+    clock_suspect: bool
+
+
+STAGING = """
+CREATE TEMPORARY TABLE import_rows (
+    row_no integer NOT NULL,
+    id uuid NOT NULL,
+    name text NOT NULL,
+    kind text NOT NULL,
+    longitude float8 NOT NULL,
+    latitude float8 NOT NULL,
+    deep_water boolean NOT NULL,
+    depth_m numeric,
+    responsible_party text NOT NULL,
+    notes text NOT NULL,
+    signage text,
+    barrier text,
+    inspected_at timestamptz,
+    observed_at timestamptz,
+    clock_suspect boolean NOT NULL,
+    location geometry(Point, 4326) GENERATED ALWAYS AS (ST_SetSRID(ST_MakePoint(longitude, latitude), 4326)) STORED,
+    area_id bigint
+) ON COMMIT DROP
+"""
+COLUMNS = "row_no, id, name, kind, longitude, latitude, deep_water, depth_m, responsible_party, notes, "
+COLUMNS += "signage, barrier, inspected_at, observed_at, clock_suspect"
+ASSIGN = f"UPDATE import_rows SET area_id = {owner_of('location')}"  # noqa: S608 - constants only
+
+# The first row of each site id (a list may name one site twice), in the file's order so
+# codes follow it. Sites already in the registry (deleted ones too) are left as they are.
+# Audit entries name the file and row: the record itself holds the values it was given.
+INSERT = f"""
+WITH firsts AS (
+    SELECT r.*, nextval('hazards_site_code_seq') AS number
+    FROM (SELECT DISTINCT ON (id) * FROM import_rows ORDER BY id, row_no) r
+    ORDER BY r.row_no
+), sites AS (
+    INSERT INTO hazards_site (
+        id, code, kind, name, location, area_id, deep_water, depth_m, responsible_party, notes, is_temporary,
+        active_from, close_reason, signage, barrier, last_checked_at, photo_evidence, created_by_id, created_at,
+        updated_at, client_fingerprint)
+    SELECT id, {site_code_sql("number")}, kind, name, location, area_id, deep_water, depth_m, responsible_party, notes,
+           false, %(today)s, '', coalesce(signage, 'none'), coalesce(barrier, 'none'), observed_at, false, %(actor)s,
+           %(now)s, %(now)s, ''
+    FROM firsts
+    ON CONFLICT (id) DO NOTHING
+    RETURNING id
+), new AS (
+    SELECT f.*, uuid_in(md5(f.id::text || ' imported inspection')::cstring) AS inspection_id
+    FROM firsts f JOIN sites USING (id)
+), inspections AS (
+    INSERT INTO hazards_inspection (
+        id, site_id, inspected_at, received_at, observed_at, clock_suspect, inspector_id, signage, barrier,
+        water_present, notes, client_fingerprint)
+    SELECT inspection_id, id, inspected_at, %(now)s, observed_at, clock_suspect, %(actor)s, signage, barrier,
+           true, '', ''
+    FROM new WHERE signage IS NOT NULL
+), entries AS (
+    INSERT INTO accounts_auditentry (at, actor_id, action, "table", object_id, site_id, area_path, changes)
+    SELECT clock_timestamp(), %(actor)s, 'insert', e.tbl, e.object_id, n.id, a.path,
+           jsonb_build_object('imported_from', %(file)s, 'row', n.row_no)
+    FROM new n JOIN mapping_area a ON a.id = n.area_id,
+    LATERAL (
+        SELECT 'hazards_site', n.id::text
+        UNION ALL SELECT 'hazards_inspection', n.inspection_id::text WHERE n.signage IS NOT NULL
+    ) AS e(tbl, object_id)
+)
+SELECT count(*) FROM new
+"""  # noqa: S608 - built from constants
+NEW_COUNT = """
+SELECT count(DISTINCT r.id) FROM import_rows r WHERE NOT EXISTS (SELECT 1 FROM hazards_site s WHERE s.id = r.id)
+"""
+
+# COPY's text format: backslash escapes, \N for nothing.
+ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_value(value) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    return str(value).translate(ESCAPES)
+
+
+class ImportLoad:
+    def __init__(self, actor, file_name: str):
+        self.actor = actor
+        self.file_name = file_name
+        act_as(actor)
+        with connection.cursor() as cursor:
+            cursor.execute(STAGING)
+            # The audit trigger leaves this transaction's inserts to INSERT above.
+            cursor.execute("SELECT set_config('registry.import', %s, true)", [file_name])
+
+    def add(self, rows: list[tuple[int, ImportRow]]) -> None:
+        if not rows:
+            return
+        text = io.StringIO()
+        for number, row in rows:
+            values = (
+                number, row.id, row.name, row.kind, row.longitude, row.latitude, row.deep_water, row.depth_m,
+                row.responsible_party, row.notes, row.signage, row.barrier, row.inspected_at, row.observed_at,
+                row.clock_suspect,
+            )  # fmt: skip
+            text.write("\t".join(map(_copy_value, values)) + "\n")
+        text.seek(0)
+        with connection.cursor() as cursor:
+            cursor.cursor.copy_expert(f"COPY import_rows ({COLUMNS}) FROM STDIN", text)
+
+    def place_problems(self, limit: int) -> list[tuple[int, str]]:
+        """(row, reason) of rows outside every loaded area or outside the importer's areas;
+        every row gets its area here."""
+        with connection.cursor() as cursor:
+            cursor.execute(ASSIGN)
+            cursor.execute("SELECT row_no FROM import_rows WHERE area_id IS NULL ORDER BY row_no LIMIT %s", [limit])
+            problems = [(number, outside_every_area()) for (number,) in cursor.fetchall()]
+            cursor.execute("SELECT DISTINCT area_id FROM import_rows WHERE area_id IS NOT NULL")
+            areas = Area.objects.in_bulk([area_id for (area_id,) in cursor.fetchall()])
+            scope = scope_for(self.actor)
+            refused = [area_id for area_id, area in areas.items() if not scope.allows(SURVEY, area)]
+            if refused:
+                cursor.execute(
+                    "SELECT row_no, area_id FROM import_rows WHERE area_id = ANY(%s) ORDER BY row_no LIMIT %s",
+                    [refused, limit],
+                )
+                problems += [(number, outside_scope(areas[area_id])) for number, area_id in cursor.fetchall()]
+        return problems
+
+    def close(self) -> None:
+        # ON COMMIT DROP alone would keep it while an enclosing transaction (a test's) lasts.
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE import_rows")
+
+    def new_count(self) -> int:
+        """How many sites the import would create."""
+        with connection.cursor() as cursor:
+            cursor.execute(NEW_COUNT)
+            return cursor.fetchone()[0]
+
+    def insert(self) -> int:
+        """Writes the sites (with their first inspections); returns how many were new."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                INSERT,
+                {
+                    "today": timezone.localdate(),
+                    "actor": self.actor.pk,
+                    "now": timezone.now(),
+                    "file": self.file_name,
+                },
+            )
+            return cursor.fetchone()[0]
