@@ -41,8 +41,9 @@ class ImportRow:
     clock_suspect: bool
 
 
+# Each chunk of rows arrives by COPY in import_chunk and moves to import_rows with its area.
 STAGING = """
-CREATE TEMPORARY TABLE import_rows (
+CREATE TEMPORARY TABLE import_chunk (
     row_no integer NOT NULL,
     id uuid NOT NULL,
     name text NOT NULL,
@@ -58,13 +59,13 @@ CREATE TEMPORARY TABLE import_rows (
     inspected_at timestamptz,
     observed_at timestamptz,
     clock_suspect boolean NOT NULL,
-    location geometry(Point, 4326) GENERATED ALWAYS AS (ST_SetSRID(ST_MakePoint(longitude, latitude), 4326)) STORED,
-    area_id bigint
-) ON COMMIT DROP
+    location geometry(Point, 4326) GENERATED ALWAYS AS (ST_SetSRID(ST_MakePoint(longitude, latitude), 4326)) STORED
+) ON COMMIT DROP;
+CREATE TEMPORARY TABLE import_rows ON COMMIT DROP AS SELECT *, NULL::bigint AS area_id FROM import_chunk WITH NO DATA;
 """
 COLUMNS = "row_no, id, name, kind, longitude, latitude, deep_water, depth_m, responsible_party, notes, "
 COLUMNS += "signage, barrier, inspected_at, observed_at, clock_suspect"
-ASSIGN = f"UPDATE import_rows SET area_id = {owner_of('location')}"  # noqa: S608 - constants only
+PLACE = f"INSERT INTO import_rows SELECT *, {owner_of('location')} FROM import_chunk"  # noqa: S608 - constants only
 
 # The first row of each site id (a list may name one site twice), in the file's order so
 # codes follow it. Sites already in the registry (deleted ones too) are left as they are.
@@ -107,9 +108,6 @@ WITH firsts AS (
 )
 SELECT count(*) FROM new
 """  # noqa: S608 - built from constants
-NEW_COUNT = """
-SELECT count(DISTINCT r.id) FROM import_rows r WHERE NOT EXISTS (SELECT 1 FROM hazards_site s WHERE s.id = r.id)
-"""
 
 # COPY's text format: backslash escapes, \N for nothing.
 ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -123,7 +121,19 @@ def _copy_value(value) -> str:
     return str(value).translate(ESCAPES)
 
 
+def copy_line(number: int, row: ImportRow) -> str:
+    """A row as COPY reads it into import_chunk."""
+    values = (
+        number, row.id, row.name, row.kind, row.longitude, row.latitude, row.deep_water, row.depth_m,
+        row.responsible_party, row.notes, row.signage, row.barrier, row.inspected_at, row.observed_at,
+        row.clock_suspect,
+    )  # fmt: skip
+    return "\t".join(map(_copy_value, values)) + "\n"
+
+
 class ImportLoad:
+    """The rows of one import: `add` them a chunk at a time, then `problems`, then `insert`."""
+
     def __init__(self, actor, file_name: str):
         self.actor = actor
         self.file_name = file_name
@@ -133,26 +143,16 @@ class ImportLoad:
             # The audit trigger leaves this transaction's inserts to INSERT above.
             cursor.execute("SELECT set_config('registry.import', %s, true)", [file_name])
 
-    def add(self, rows: list[tuple[int, ImportRow]]) -> None:
-        if not rows:
-            return
-        text = io.StringIO()
-        for number, row in rows:
-            values = (
-                number, row.id, row.name, row.kind, row.longitude, row.latitude, row.deep_water, row.depth_m,
-                row.responsible_party, row.notes, row.signage, row.barrier, row.inspected_at, row.observed_at,
-                row.clock_suspect,
-            )  # fmt: skip
-            text.write("\t".join(map(_copy_value, values)) + "\n")
-        text.seek(0)
+    def add(self, lines: str) -> None:
+        """Stages a chunk of rows (copy_line of each) and gives each its area."""
         with connection.cursor() as cursor:
-            cursor.cursor.copy_expert(f"COPY import_rows ({COLUMNS}) FROM STDIN", text)
+            cursor.execute("TRUNCATE import_chunk")
+            cursor.cursor.copy_expert(f"COPY import_chunk ({COLUMNS}) FROM STDIN", io.StringIO(lines))
+            cursor.execute(PLACE)
 
-    def place_problems(self, limit: int) -> list[tuple[int, str]]:
-        """(row, reason) of rows outside every loaded area or outside the importer's areas;
-        every row gets its area here."""
+    def problems(self, limit: int) -> list[tuple[int, str]]:
+        """(row, reason) of rows outside every loaded area or outside the importer's areas."""
         with connection.cursor() as cursor:
-            cursor.execute(ASSIGN)
             cursor.execute("SELECT row_no FROM import_rows WHERE area_id IS NULL ORDER BY row_no LIMIT %s", [limit])
             problems = [(number, outside_every_area()) for (number,) in cursor.fetchall()]
             cursor.execute("SELECT DISTINCT area_id FROM import_rows WHERE area_id IS NOT NULL")
@@ -167,27 +167,14 @@ class ImportLoad:
                 problems += [(number, outside_scope(areas[area_id])) for number, area_id in cursor.fetchall()]
         return problems
 
-    def close(self) -> None:
-        # ON COMMIT DROP alone would keep it while an enclosing transaction (a test's) lasts.
-        with connection.cursor() as cursor:
-            cursor.execute("DROP TABLE import_rows")
-
-    def new_count(self) -> int:
-        """How many sites the import would create."""
-        with connection.cursor() as cursor:
-            cursor.execute(NEW_COUNT)
-            return cursor.fetchone()[0]
-
     def insert(self) -> int:
         """Writes the sites (with their first inspections); returns how many were new."""
         with connection.cursor() as cursor:
-            cursor.execute(
-                INSERT,
-                {
-                    "today": timezone.localdate(),
-                    "actor": self.actor.pk,
-                    "now": timezone.now(),
-                    "file": self.file_name,
-                },
-            )
+            when = {"today": timezone.localdate(), "now": timezone.now()}
+            cursor.execute(INSERT, {**when, "actor": self.actor.pk, "file": self.file_name})
             return cursor.fetchone()[0]
+
+    def close(self) -> None:
+        # ON COMMIT DROP alone would keep them while an enclosing transaction (a test's) lasts.
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE import_chunk, import_rows")

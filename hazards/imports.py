@@ -25,8 +25,9 @@ from mapping.geometry import check_extent
 from mapping.spatialfile import SpatialFileError, open_layer
 
 from . import services
-from .import_load import ImportLoad, ImportRow
+from .import_load import ImportLoad, ImportRow, copy_line
 from .models import Barrier, Signage, SiteKind
+from .readahead import read_ahead
 
 # A fixed namespace: the same row of the same list always gets the same site id.
 IMPORT_NAMESPACE = uuid.UUID("6f1c2a0e-3d5b-4c8e-9a7f-2b1d0c9e8f71")
@@ -329,11 +330,26 @@ def row_problem(number: int, reason: str) -> str:
 PROGRESS_EVERY = 10_000
 
 
+def _checked(source: SourceFile, check) -> Iterator[tuple[str, list, int]]:
+    """(checked rows as COPY lines, problems, rows read so far) for every PROGRESS_EVERY rows."""
+    lines, problems, read = [], [], 0
+    for read, row in enumerate(source.rows(), start=1):
+        number = read - 1 + source.first_row
+        try:
+            lines.append(copy_line(number, check(row)))
+        except ValidationError as exc:
+            problems.append((number, _reason(exc)))
+        if read % PROGRESS_EVERY == 0:
+            yield "".join(lines), problems, read
+            lines, problems = [], []
+    yield "".join(lines), problems, read
+
+
 def import_steps(path: Path, *, actor, mapping: dict | None = None, dry_run: bool = False):
     """The import as a generator: yields (rows done, rows in all) every PROGRESS_EVERY rows
-    and returns the ImportResult. Rows are checked here, then written in bulk
-    (hazards/import_load.py) inside one transaction: any problem undoes the file;
-    dry_run checks every row and keeps nothing."""
+    and returns the ImportResult. Rows are checked here (a read-ahead thread checks the
+    next rows while the database places these) and written by hazards/import_load.py, all
+    in one transaction: any problem undoes the file; dry_run undoes it in any case."""
     path = Path(path)
     source = read_file(path)
     mapping = {**guess_mapping(source.columns), **(mapping or {})}
@@ -347,32 +363,22 @@ def import_steps(path: Path, *, actor, mapping: dict | None = None, dry_run: boo
     missing = [c for c in mapping.values() if c not in source.columns]
     if missing:
         raise ImportFileError([_("No column named %(columns)s in the file.") % {"columns": ", ".join(missing)}])
-    check = _row_checker(mapping)
     result = ImportResult()
     problems: list[tuple[int, str]] = []
     with transaction.atomic():
         load = ImportLoad(actor, path.name)
-        batch = []
-        for index, row in enumerate(source.rows()):
-            number = index + source.first_row
-            try:
-                batch.append((number, check(row)))
-            except ValidationError as exc:
-                problems.append((number, _reason(exc)))
-            result.rows += 1
-            if result.rows % PROGRESS_EVERY == 0:
-                load.add(batch)
-                batch = []
-                yield result.rows, max(source.count, result.rows)
+        for lines, found, result.rows in read_ahead(_checked(source, _row_checker(mapping))):
+            problems += found
+            load.add(lines)
+            yield result.rows, max(source.count, result.rows)
             if len(problems) >= MAX_REPORTED:
                 break
-        load.add(batch)
         if len(problems) < MAX_REPORTED:
-            problems += load.place_problems(MAX_REPORTED - len(problems))
+            problems += load.problems(MAX_REPORTED - len(problems))
         if problems:
             result.problems = [row_problem(n, reason) for n, reason in sorted(problems)[:MAX_REPORTED]]
         else:
-            result.created = load.new_count() if dry_run else load.insert()
+            result.created = load.insert()
             result.unchanged = result.rows - result.created
         load.close()
         if problems or dry_run:
