@@ -9,6 +9,7 @@ import csv
 import datetime as dt
 import json
 import subprocess
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -132,6 +133,22 @@ def _xlsx_source(path: Path) -> SourceFile:
     return _table_source(path, table)
 
 
+NOT_A_POINT = object()  # the key under which a layer row carries a geometry that is no point
+
+
+def _layer_row(feature: dict, fields: list[str]) -> dict:
+    """A GeoJSON feature as a row: its properties, and a point as longitude/latitude."""
+    row = feature.get("properties") or {}
+    if "id" in fields and "id" not in row and "id" in feature:
+        row["id"] = feature["id"]  # GDAL writes an "id" field as the feature's id member
+    geometry = feature.get("geometry") or {}
+    if geometry.get("type") == "Point" and len(geometry.get("coordinates") or ()) >= 2:
+        row["longitude"], row["latitude"] = geometry["coordinates"][:2]
+    else:
+        row[NOT_A_POINT] = geometry.get("type") or _("no geometry")
+    return row
+
+
 def _layer_source(path: Path) -> SourceFile:
     """A GIS layer: checked and counted through GDAL, its features streamed by ogr2ogr as
     GeoJSON lines (one process, C speed; GDAL field by field from Python took ~60 µs a row).
@@ -143,35 +160,27 @@ def _layer_source(path: Path) -> SourceFile:
     fields = list(layer.fields)
 
     def rows():
-        process = subprocess.Popen(  # noqa: S603 - a fixed program; the path is the file being imported
-            ["ogr2ogr", "-f", "GeoJSONSeq", "/vsistdout/", str(path)],  # noqa: S607 - gdal-bin, installed by the set-up
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        try:
-            for line in process.stdout:
-                feature = json.loads(line)
-                row = feature.get("properties") or {}
-                if "id" in fields and "id" not in row and "id" in feature:
-                    row["id"] = feature["id"]  # GDAL writes an "id" field as the feature's id member
-                geometry = feature.get("geometry") or {}
-                if geometry.get("type") == "Point" and len(geometry.get("coordinates") or ()) >= 2:
-                    row["longitude"], row["latitude"] = geometry["coordinates"][:2]
-                else:
-                    row[NOT_A_POINT] = geometry.get("type") or _("no geometry")
-                yield row
-            if process.wait() != 0:
-                raise ImportFileError([f"{path.name}: {process.stderr.read().decode(errors='replace').strip()}"])
-        finally:
-            process.kill()
-            process.wait()
-            process.stdout.close()
-            process.stderr.close()
+        # Its messages go to a file: a full stderr pipe would stop ogr2ogr half way.
+        with tempfile.TemporaryFile() as errors:
+            process = subprocess.Popen(  # noqa: S603 - a fixed program; the path is the file being imported
+                ["ogr2ogr", "-f", "GeoJSONSeq", "/vsistdout/", str(path)],  # noqa: S607 - gdal-bin, from the set-up
+                stdout=subprocess.PIPE,
+                stderr=errors,
+            )
+            try:
+                for line in process.stdout:
+                    yield _layer_row(json.loads(line), fields)
+                if process.wait() != 0:
+                    errors.seek(0)
+                    raise ImportFileError([f"{path.name}: {errors.read().decode(errors='replace').strip()}"])
+            finally:
+                process.kill()
+                process.wait()
+                process.stdout.close()
 
     return SourceFile([*fields, "longitude", "latitude"], len(layer), 1, rows)
 
 
-NOT_A_POINT = object()  # the key under which a layer row carries a geometry that is no point
 SOURCES = {".csv": _csv_source, ".xlsx": _xlsx_source, ".geojson": _layer_source, ".json": _layer_source}
 SOURCES.update({".gpkg": _layer_source, ".shp": _layer_source})
 

@@ -46,8 +46,15 @@ class LiveManager(models.Manager):
 
 class SoftDeletable(models.Model):
     deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True, editable=False)
+    # Indexed only where set (partial indexes in each model's Meta): nearly every row has none.
     deleted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+        db_index=False,
     )
 
     objects = LiveManager()
@@ -67,8 +74,14 @@ class Site(SoftDeletable):
     name = models.CharField(_("name"), max_length=200)
     location = models.PointField(_("location"), srid=4326)
     outline = models.PolygonField(_("outline"), srid=4326, null=True, blank=True)
+    # No index of its own: site_area_kind (area, kind) serves every lookup by area.
     area = models.ForeignKey(
-        "mapping.Area", on_delete=models.PROTECT, related_name="sites", verbose_name=_("area"), editable=False
+        "mapping.Area",
+        on_delete=models.PROTECT,
+        related_name="sites",
+        verbose_name=_("area"),
+        editable=False,
+        db_index=False,
     )
     deep_water = models.BooleanField(_("deep water"), default=True)
     depth_m = models.DecimalField(_("depth (m)"), max_digits=5, decimal_places=2, null=True, blank=True)
@@ -80,7 +93,13 @@ class Site(SoftDeletable):
     closed_at = models.DateField(_("closed on"), null=True, blank=True)
     close_reason = models.CharField(_("close reason"), max_length=20, choices=CloseReason.choices, blank=True)
     duplicate_of = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("duplicate of")
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("duplicate of"),
+        db_index=False,
     )
     # Copied from the latest inspection by the services so maps and lists need no join.
     signage = models.CharField(_("signage"), max_length=10, choices=Signage.choices, default=Signage.NONE)
@@ -102,6 +121,10 @@ class Site(SoftDeletable):
         ordering = ["code"]
         indexes = [
             models.Index(fields=["area", "kind"], name="site_area_kind"),
+            models.Index(fields=["deleted_by"], name="site_deleted_by", condition=models.Q(deleted_by__isnull=False)),
+            models.Index(
+                fields=["duplicate_of"], name="site_duplicate_of", condition=models.Q(duplicate_of__isnull=False)
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -146,7 +169,8 @@ class Inspection(SoftDeletable):
     water_present = models.BooleanField(_("water present"), default=True)
     water_depth_m = models.DecimalField(_("water depth (m)"), max_digits=5, decimal_places=2, null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)
-    gps_fix = models.PointField(_("GPS fix"), srid=4326, null=True, blank=True)
+    # Kept as evidence, never searched by place: no spatial index to keep up on every write.
+    gps_fix = models.PointField(_("GPS fix"), srid=4326, null=True, blank=True, spatial_index=False)
     gps_accuracy_m = models.FloatField(_("GPS accuracy (m)"), null=True, blank=True)
     client_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
 
@@ -160,6 +184,9 @@ class Inspection(SoftDeletable):
                 fields=["site", "-observed_at", "-received_at"],
                 name="inspection_live_latest",
                 condition=models.Q(deleted_at__isnull=True),
+            ),
+            models.Index(
+                fields=["deleted_by"], name="inspection_deleted_by", condition=models.Q(deleted_by__isnull=False)
             ),
         ]
 

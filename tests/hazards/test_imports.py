@@ -2,6 +2,7 @@
 number and nothing stored, re-imports without duplicates, and round trips with exports."""
 
 import csv
+import itertools
 import json
 import re
 
@@ -10,11 +11,12 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db.models import Sum
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from openpyxl import Workbook
 
 from accounts.models import AuditEntry, Role
 from hazards.models import Inspection, Site
+from hazards.readahead import read_ahead
 from reports.models import AreaDay
 from tests.conftest import inside
 
@@ -185,3 +187,31 @@ def test_a_site_listed_twice_is_imported_once_and_audited_with_its_file_and_row(
     # The current summary counts the imported sites, as it counts registered ones.
     assert Site.objects.filter(area=demo_tree["99102"]).count() == 2
     assert AreaDay.objects.filter(area=demo_tree["99"]).aggregate(n=Sum("protected"))["n"] == 1
+
+
+def test_the_read_ahead_thread_speaks_the_callers_language_hands_over_errors_and_stops():
+    closed = []
+
+    def failing():
+        try:
+            yield translation.get_language()
+            raise ValueError("unreadable row")
+        finally:
+            closed.append("failing")
+
+    with translation.override("vi"):
+        items = read_ahead(failing())
+        assert next(items) == "vi"
+        with pytest.raises(ValueError, match="unreadable row"):
+            next(items)
+
+    def endless():
+        try:
+            yield from itertools.count()
+        finally:
+            closed.append("endless")
+
+    items = read_ahead(endless())
+    assert [next(items) for _i in range(3)] == [0, 1, 2]
+    items.close()
+    assert closed == ["failing", "endless"]
