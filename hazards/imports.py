@@ -111,15 +111,27 @@ def _table_source(path: Path, table: Callable[[], Iterator]) -> SourceFile:
     return SourceFile(names, sum(1 for _row in rows()), 2, rows)
 
 
+def _decoded(path: Path, lines: Iterator) -> Iterator:
+    try:
+        yield from lines
+    except UnicodeDecodeError:
+        raise ImportFileError(
+            [_("%(file)s is not UTF-8 text: save it as “CSV UTF-8” and import it again.") % {"file": path.name}]
+        ) from None
+
+
 def _csv_source(path: Path) -> SourceFile:
     def table():
         with open(path, newline="", encoding="utf-8-sig") as handle:
             sample = handle.read(4096)
             handle.seek(0)
-            dialect = csv.Sniffer().sniff(sample, delimiters=",;\t") if sample else csv.excel
+            try:
+                dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+            except csv.Error:  # one column, or nothing to tell by: plain commas
+                dialect = csv.excel
             yield from csv.reader(handle, dialect)
 
-    return _table_source(path, table)
+    return _table_source(path, lambda: _decoded(path, table()))
 
 
 def _xlsx_source(path: Path) -> SourceFile:
@@ -217,7 +229,10 @@ def guess_mapping(columns: list[str]) -> dict[str, str]:
 def _text(row, mapping, key) -> str:
     column = mapping.get(key)
     value = row.get(column) if column else None
-    return "" if value is None else str(value).strip()
+    text = "" if value is None else str(value).strip()
+    if "\x00" in text:  # PostgreSQL stores no NUL character in text
+        raise ValidationError(_("the column %(column)s holds a NUL character") % {"column": column})
+    return text
 
 
 def _coordinates(row, mapping) -> tuple[float, float]:

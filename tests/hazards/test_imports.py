@@ -215,3 +215,23 @@ def test_the_read_ahead_thread_speaks_the_callers_language_hands_over_errors_and
     assert [next(items) for _i in range(3)] == [0, 1, 2]
     items.close()
     assert closed == ["failing", "endless"]
+
+
+def test_a_file_that_is_not_utf8_or_a_cell_with_a_nul_is_refused_with_its_reason(tmp_path, demo_tree, officer):
+    p = inside(demo_tree["99101"])
+    latin = tmp_path / "latin1.csv"
+    latin.write_bytes(f"name,kind,latitude,longitude\nAo \xf4ng Ba,ao,{p.y},{p.x}\n".encode("latin-1"))
+    with pytest.raises(CommandError, match="UTF-8"):
+        run(latin)
+    nul = write_csv(tmp_path / "nul.csv", ["name", "kind", "latitude", "longitude"], [["Ao\x00", "ao", p.y, p.x]])
+    with pytest.raises(CommandError, match=r"row 2: .*NUL"):
+        run(nul)
+    assert not Site.objects.exists()
+
+
+def test_a_one_column_csv_is_read_not_refused_as_unreadable(tmp_path, demo_tree, officer):
+    p = inside(demo_tree["99101"])
+    path = tmp_path / "points.csv"
+    path.write_text(f"geopoint\n{p.y} {p.x}\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="row 2: name: Give the site a name"):
+        run(path)
