@@ -175,6 +175,8 @@ class ImportLoad:
             return cursor.fetchone()[0]
 
     def close(self) -> None:
-        # ON COMMIT DROP alone would keep them while an enclosing transaction (a test's) lasts.
+        # Within an enclosing transaction (a test's, a caller's) both would outlive the
+        # import: ON COMMIT DROP waits for its end, and a later insert would go unaudited.
         with connection.cursor() as cursor:
             cursor.execute("DROP TABLE import_chunk, import_rows")
+            cursor.execute("SELECT set_config('registry.import', '', true)")

@@ -166,7 +166,9 @@ def test_rows_outside_the_importers_areas_and_non_points_are_reported(tmp_path, 
     assert not Site.objects.exists() and not AuditEntry.objects.filter(table="hazards_site").exists()
 
 
-def test_a_site_listed_twice_is_imported_once_and_audited_with_its_file_and_row(tmp_path, demo_tree, officer):
+def test_a_site_listed_twice_is_imported_once_and_audited_with_its_file_and_row(
+    tmp_path, demo_tree, officer, make_site
+):
     p = inside(demo_tree["99102"])
     path = write_csv(
         tmp_path / "twice.csv",
@@ -187,6 +189,9 @@ def test_a_site_listed_twice_is_imported_once_and_audited_with_its_file_and_row(
     # The current summary counts the imported sites, as it counts registered ones.
     assert Site.objects.filter(area=demo_tree["99102"]).count() == 2
     assert AreaDay.objects.filter(area=demo_tree["99"]).aggregate(n=Sum("protected"))["n"] == 1
+    # Later writes in the same transaction are audited in full again.
+    later = make_site(demo_tree["99103"], actor=officer, name="Ao sau")
+    assert AuditEntry.objects.get(object_id=str(later.pk)).changes["name"] == [None, "Ao sau"]
 
 
 def test_the_read_ahead_thread_speaks_the_callers_language_hands_over_errors_and_stops():
