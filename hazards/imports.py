@@ -22,7 +22,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 
-from mapping.geometry import check_extent
+from mapping.geometry import check_extent, not_a_point
 from mapping.spatialfile import SpatialFileError, open_layer
 
 from . import services
@@ -98,7 +98,9 @@ def _table_rows(names: list[str], body) -> Iterator[dict]:
 
 def _table_source(path: Path, table: Callable[[], Iterator]) -> SourceFile:
     """A table (rows of cells from `table()`, read afresh on each call) with a header row."""
-    header = next(table(), None)
+    reader = table()
+    header = next(reader, None)
+    reader.close()  # the file (or workbook) is read again from the top for the rows
     if header is None:
         raise ImportFileError([_("%(file)s is empty.") % {"file": path.name}])
     names = [str(h or "").strip() for h in header]
@@ -238,7 +240,7 @@ def _text(row, mapping, key) -> str:
 def _coordinates(row, mapping) -> tuple[float, float]:
     """(longitude, latitude) of a row, checked to lie in the country."""
     if NOT_A_POINT in row:
-        raise ValidationError(_("A location must be a point, not a %(type)s.") % {"type": row[NOT_A_POINT]})
+        raise not_a_point(row[NOT_A_POINT])
     if "geopoint" in mapping and "latitude" not in mapping:
         parts = _text(row, mapping, "geopoint").replace(",", " ").split()
         if len(parts) < 2:

@@ -4,7 +4,7 @@ database: psycopg2 lets go of the GIL while PostgreSQL works)."""
 
 import threading
 from collections.abc import Iterator
-from queue import Empty, Full, Queue
+from queue import Full, Queue
 
 from django.utils import translation
 
@@ -44,12 +44,7 @@ def read_ahead(items: Iterator, depth: int = 2) -> Iterator:
     thread.start()
     try:
         while True:
-            try:
-                item = queue.get(timeout=0.1)
-            except Empty:
-                if not thread.is_alive() and queue.empty():
-                    return
-                continue
+            item = queue.get()  # the thread always ends with _DONE or its exception
             if item is _DONE:
                 return
             if isinstance(item, BaseException):

@@ -41,9 +41,13 @@ def check_extent(lon_min: float, lat_min: float, lon_max: float, lat_max: float)
     )
 
 
+def not_a_point(geometry_type: str) -> ValidationError:
+    return ValidationError(_("A location must be a point, not a %(type)s.") % {"type": geometry_type})
+
+
 def clean_point(geom: GEOSGeometry) -> Point:
     if not isinstance(geom, Point):
-        raise ValidationError(_("A location must be a point, not a %(type)s.") % {"type": geom.geom_type})
+        raise not_a_point(geom.geom_type)
     _check_common(geom)
     geom.srid = WGS84
     return geom
