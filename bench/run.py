@@ -57,21 +57,53 @@ def timed(fn, runs: int = RUNS, before=None) -> list[float]:
     return times
 
 
-def psql_ms(sql: str, runs: int = 5, discard_output: bool = False) -> tuple[float, str]:
-    """Median time psql reports for the statement, and its output (for comparison).
-    discard_output: the rows still travel to psql, which throws them away."""
+def psql_args(discard_output: bool = False) -> list[str]:
     from django.conf import settings
 
     db = settings.DATABASES["default"]
     # ON_ERROR_STOP: a failing reference stops the benchmark instead of timing an error.
     args = ["psql", "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", db["HOST"], "-U", db["USER"], "-d", db["NAME"]]
-    if discard_output:
-        args += ["-o", "/dev/null"]
+    return [*args, "-o", "/dev/null"] if discard_output else args
+
+
+def psql_ms(sql: str, runs: int = 5, discard_output: bool = False) -> tuple[float, str]:
+    """Median time psql reports for the statement, and its output (for comparison).
+    discard_output: the rows still travel to psql, which throws them away."""
     script = "\\timing on\n" + "\n".join([sql.strip().rstrip(";") + ";"] * runs)
-    out = subprocess.run(args, input=script, capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(psql_args(discard_output), input=script, capture_output=True, text=True, check=True).stdout
     times = [float(t) for t in re.findall(r"^Time: ([\d.]+) ms", out, re.M)]
     rows = [line for line in out.splitlines() if line and not line.startswith("Time:") and line != "Timing is on."]
     return statistics.median(times), "\n".join(sorted(set(rows)))
+
+
+class Psql:
+    """One psql session kept open, so that a reference can be timed run by run between
+    the runs of what it is compared with: both then meet the same state of the machine,
+    whose speed drifts by up to 2x within a minute here. Output is discarded."""
+
+    def __enter__(self):
+        self.process = subprocess.Popen(
+            psql_args(discard_output=True), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        self.process.stdin.write("\\timing on\n")
+        return self
+
+    def ms(self, sql: str) -> float:
+        self.process.stdin.write(sql.strip().rstrip(";") + ";\n\\echo --done--\n")
+        self.process.stdin.flush()
+        took = None
+        for line in self.process.stdout:
+            if line.startswith("Time: "):
+                took = float(line.split()[1])
+            elif line.strip() == "--done--":
+                break
+        if took is None:
+            raise SystemExit(f"psql gave no time for: {sql[:80]}")
+        return took
+
+    def __exit__(self, *exc):
+        self.process.stdin.close()
+        self.process.wait()
 
 
 def machine_notes() -> list[str]:

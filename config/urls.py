@@ -20,6 +20,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("tiles/", include(tile_urlpatterns)),  # first: the map asks for dozens at each move
     path("", home, name="home"),
     path("i18n/", include("django.conf.urls.i18n")),
     path(
@@ -35,7 +36,6 @@ urlpatterns = [
     path("ogc/", include(ogc_urlpatterns)),
     path("map/", include(map_urlpatterns)),
     path("imports/", include(import_urlpatterns)),
-    path("tiles/", include(tile_urlpatterns)),
 ]
 
 if settings.DEBUG:

@@ -10,6 +10,7 @@ MAX_GRID_ZOOM: one "sites" layer, one feature per site.
 The queries are the ORM's, so the area scope and the site filters are the same
 functions the API and the exports use; the tile SQL wraps them."""
 
+import hashlib
 import threading
 from collections import OrderedDict
 
@@ -17,7 +18,8 @@ from django.contrib.gis.db.models import GeometryField
 from django.contrib.gis.db.models.functions import Transform
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Case, CharField, DateTimeField, IntegerField, Q, Sum, Value, When
+from django.db.backends.signals import connection_created
+from django.db.models import Case, CharField, DateTimeField, ExpressionWrapper, IntegerField, Q, Sum, Value, When
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -35,9 +37,9 @@ EXTENT = 4096
 BUFFER = 64
 CELL_OPEN = Q(closed=False)
 
-# The tile's numbers and the clock, given once per query. The compiled SQL reads them
-# from here, so it depends only on the user's scope and the filters and is kept
-# (TILE_SQL_CACHE): compiling the ORM query cost more than running it.
+# The tile's numbers and the clock: the prepared statement's parameters, given once. The
+# compiled SQL reads them from here, so it depends only on the user's scope and the
+# filters and is kept (TILE_SQL_CACHE): compiling the ORM query cost more than running it.
 TILE_CTE = f"""
 WITH tile AS (
     SELECT z, x, y, now, ST_TileEnvelope(z, x, y) AS envelope,
@@ -45,7 +47,7 @@ WITH tile AS (
            z + {CELL_LEVELS_BELOW} AS level,
            x * {2**CELL_LEVELS_BELOW} AS x0, x * {2**CELL_LEVELS_BELOW} + {2**CELL_LEVELS_BELOW - 1} AS x1,
            y * {2**CELL_LEVELS_BELOW} AS y0, y * {2**CELL_LEVELS_BELOW} + {2**CELL_LEVELS_BELOW - 1} AS y1
-    FROM (SELECT %s::int AS z, %s::int AS x, %s::int AS y, %s::timestamptz AS now) given
+    FROM (SELECT $1::int AS z, $2::int AS x, $3::int AS y, $4::timestamptz AS now) given
 )
 """  # noqa: S608 (only numbers are formatted in)
 TILE_SQL_CACHE = 512
@@ -60,6 +62,19 @@ _compiled: OrderedDict = OrderedDict()
 _compiled_lock = threading.Lock()
 
 
+class _GeometryForSQL(GeometryField):
+    """A geometry the tile SQL around the query consumes: selected as PostGIS's own type,
+    not as WKB bytes for Python (which the tile SQL then parsed back, row by row)."""
+
+    def select_format(self, compiler, sql, params):
+        return sql, params
+
+
+def _mercator():
+    """The site's location in web mercator, the tiles' projection."""
+    return ExpressionWrapper(Transform("location", 3857), output_field=_GeometryForSQL(srid=3857))
+
+
 def _tile(name: str, field) -> RawSQL:
     return RawSQL(f"(SELECT {name} FROM tile)", [], output_field=field)  # noqa: S608, S611 (a fixed column name)
 
@@ -68,8 +83,10 @@ def _state_case(open_q: Q) -> Case:
     return Case(*[When(state_q(s, open_q), then=Value(s)) for s in STATE_LABELS], output_field=CharField())
 
 
-def _compiled_sql(variant: str, request, build) -> tuple[str, tuple]:
-    """The SQL of `build(request)`, compiled once per scope and filters."""
+def _statement(variant: str, request, build) -> tuple[str, str]:
+    """The tile query of `build(request)` as a statement to prepare: its name and text,
+    compiled once per scope and filters. Their values are written into the text (psycopg2
+    quotes them) so that only the tile and the clock vary."""
     scope = scope_for(request.user)
     area = chosen_area(request) if request.GET.get("area") else None
     key = (variant, scope.everything, scope.grants, tuple(sorted(request.GET.items())), area and area.path)
@@ -77,17 +94,47 @@ def _compiled_sql(variant: str, request, build) -> tuple[str, tuple]:
         if key in _compiled:
             _compiled.move_to_end(key)
             return _compiled[key]
-    sql = build(request)
+    sql, params = build(request)
+    with connection.cursor() as cursor:
+        text = TILE_CTE + cursor.mogrify(sql, params).decode()
+    statement = "tile_" + hashlib.md5(text.encode(), usedforsecurity=False).hexdigest(), text
     with _compiled_lock:
-        _compiled[key] = sql
+        _compiled[key] = statement
         if len(_compiled) > TILE_SQL_CACHE:
             _compiled.popitem(last=False)
-    return sql
+    return statement
 
 
-def _run(sql: str, params, z: int, x: int, y: int) -> bytes:
+def _forget_prepared(sender, connection, **kwargs):
+    connection.tile_statements = OrderedDict()
+
+
+# Prepared statements live as long as the database connection (a rollback keeps them).
+connection_created.connect(_forget_prepared)
+
+
+def _run(statement: tuple[str, str], z: int, x: int, y: int) -> bytes:
+    """The tile from its statement, prepared once per connection: planning the query
+    cost as much as running it at zoom 14."""
+    name, text = statement
     with connection.cursor() as cursor:
-        cursor.execute(TILE_CTE + sql, [z, x, y, timezone.now(), *params])
+        # Through the proxy: each thread's own connection (the proxy is shared).
+        prepared = getattr(connection, "tile_statements", None)
+        if prepared is None:
+            prepared = connection.tile_statements = OrderedDict()
+        if name in prepared:
+            prepared.move_to_end(name)
+        else:
+            cursor.execute(f"PREPARE {name} AS {text}")
+            prepared[name] = True
+            if len(prepared) > TILE_SQL_CACHE:
+                cursor.execute(f"DEALLOCATE {prepared.popitem(last=False)[0]}")
+        # The generic plan: the tile's numbers reach the query through the CTE at run
+        # time, so a plan made for one tile serves every tile. LOCAL: this statement only.
+        cursor.execute(
+            f"SET LOCAL plan_cache_mode = force_generic_plan; EXECUTE {name}(%s, %s, %s, %s)",
+            [z, x, y, timezone.now()],
+        )
         return bytes(cursor.fetchone()[0])
 
 
@@ -117,7 +164,7 @@ def _clusters_from_sites_sql(request) -> tuple[str, tuple]:
     """The same clusters counted from the sites (below a province, or with the due filter)."""
     inner, params = (
         _sites_in_tile(request)
-        .annotate(state=_state_case(SITE_OPEN), p=Transform("location", 3857))
+        .annotate(state=_state_case(SITE_OPEN), p=_mercator())
         .values("state", "p")
         .order_by()
         .query.sql_with_params()
@@ -153,15 +200,16 @@ def _sites_sql(request) -> tuple[str, tuple]:
         .annotate(
             state=_state_case(SITE_OPEN),
             due=Case(When(SITE_OPEN & due_q(now), then=Value(True)), default=Value(False)),
+            p=_mercator(),
         )
-        .values("id", "code", "name", "kind", "deep_water", "state", "due", "location")
+        .values("id", "code", "name", "kind", "deep_water", "state", "due", "p")
         .order_by()
         .query.sql_with_params()
     )
     sql = f"""
         SELECT ST_AsMVT(t, 'sites', {EXTENT}, 'geom') FROM (
             SELECT q.id::text AS id, q.code, q.name, q.kind, q.deep_water AS deep, q.state, q.due,
-                   ST_AsMVTGeom(ST_Transform(q.location, 3857), (SELECT envelope FROM tile),
+                   ST_AsMVTGeom(q.p, (SELECT envelope FROM tile),
                                 {EXTENT}, {BUFFER}, true) AS geom
             FROM ({inner}) q
         ) t
@@ -170,15 +218,15 @@ def _sites_sql(request) -> tuple[str, tuple]:
 
 
 def cluster_tile_from_grid(request, z: int, x: int, y: int) -> bytes:
-    return _run(*_compiled_sql("grid", request, _clusters_from_grid_sql), z, x, y)
+    return _run(_statement("grid", request, _clusters_from_grid_sql), z, x, y)
 
 
 def cluster_tile_from_sites(request, z: int, x: int, y: int) -> bytes:
-    return _run(*_compiled_sql("clusters", request, _clusters_from_sites_sql), z, x, y)
+    return _run(_statement("clusters", request, _clusters_from_sites_sql), z, x, y)
 
 
 def site_tile(request, z: int, x: int, y: int) -> bytes:
-    return _run(*_compiled_sql("sites", request, _sites_sql), z, x, y)
+    return _run(_statement("sites", request, _sites_sql), z, x, y)
 
 
 def grid_answers(request) -> bool:

@@ -18,6 +18,7 @@ map_urlpatterns = [
     path("sites/<uuid:pk>/", views.site_panel, name="map-site-panel"),
     path("priority.json", views.priority_list, name="map-priority"),
     path("priority.csv", views.priority_file, name="map-priority-file"),
+    path("tile-token.json", views.tile_token, name="map-tile-token"),
 ]
 
 tile_urlpatterns = [

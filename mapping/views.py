@@ -4,11 +4,13 @@ Every one of them reads through the area scope and the shared site filters."""
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -20,7 +22,7 @@ from hazards.models import Barrier, Signage, Site, SiteKind
 from reports.periods import half_year_containing
 from reports.selectors import Country, by_child
 
-from . import priority, tiles
+from . import priority, tile_tokens, tiles
 from .models import Area
 from .selectors import areas_geojson
 
@@ -105,11 +107,41 @@ def map_page(request):
         "max_grid_zoom": tiles.MAX_GRID_ZOOM,
         "no_scope": scope_for(request.user).is_empty,
         "strings": _page_strings(),
+        "tile_token": tile_tokens.issue(request.user),
+        "tile_token_seconds": settings.MAP_TILE_TOKEN_SECONDS,
     }
     return render(request, "mapping/map.html", context)
 
 
 @require_GET
+@_api_login_required
+def tile_token(request):
+    """A fresh token for the map's tile requests (the page renews its own with this)."""
+    return JsonResponse({"token": tile_tokens.issue(request.user), "seconds": settings.MAP_TILE_TOKEN_SECONDS})
+
+
+def _tile_token_or_session(view):
+    """A tile request may show the map's token instead of the session: then neither the
+    session nor the user is looked up (mapping/tile_tokens.py)."""
+
+    def wrapped(request, *args, **kwargs):
+        scheme, _space, token = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+        if scheme == tile_tokens.SCHEME:
+            holder = tile_tokens.holder(token)
+            if holder is None:
+                # The language middleware may not have run (mapping/middleware.py).
+                with translation.override(translation.get_language_from_request(request)):
+                    message = _("The map's access to tiles has expired. Reload the page.")
+                return JsonResponse({"error": message}, status=401)
+            request.user = holder
+        return view(request, *args, **kwargs)
+
+    wrapped.__name__ = view.__name__
+    return wrapped
+
+
+@require_GET
+@_tile_token_or_session
 @_api_login_required
 def site_tile(request, z: int, x: int, y: int):
     if z > tiles.MAX_ZOOM or x >= 2**z or y >= 2**z:
@@ -118,6 +150,7 @@ def site_tile(request, z: int, x: int, y: int):
     response = HttpResponse(body, content_type="application/vnd.mapbox-vector-tile")
     # Private: what a tile holds depends on who asks.
     response["Cache-Control"] = "private, max-age=30"
+    patch_vary_headers(response, ["Authorization"])
     return response
 
 

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "mapping.middleware.TileTokenMiddleware",
     "config.security.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -132,6 +133,10 @@ LEAFLET_CONFIG = {
         )
     ],
 }
+
+# How long a map's token for tile requests lasts (mapping/tile_tokens.py); the page renews
+# it at a third of that.
+MAP_TILE_TOKEN_SECONDS = 600
 
 # Where map background tiles may come from (Content Security Policy img-src).
 CSP_TILE_SOURCES = ["https://tile.openstreetmap.org"]

@@ -61,9 +61,26 @@ basemap.on("tileerror", () => {
   }
 });
 
-// Sites: one vector tile layer; clusters up to maxGridZoom, single sites above.
+// Sites: one vector tile layer; clusters up to maxGridZoom, single sites above. Tiles are
+// asked with the page's tile token instead of the session (mapping/tile_tokens.py), renewed
+// at a third of its life and at once when the page comes back after the computer slept.
+const tileAuth = { Authorization: `Tile ${el.dataset.tileToken}` };
+const tokenLife = Number(el.dataset.tileTokenSeconds) * 1000;
+let tokenAt = Date.now();
+async function renewTileToken() {
+  const data = await getJSON(el.dataset.tileTokenUrl);
+  tileAuth.Authorization = `Tile ${data.token}`;
+  const expired = Date.now() - tokenAt >= tokenLife;
+  tokenAt = Date.now();
+  if (expired) sites.redraw();
+}
+setInterval(() => renewTileToken().catch(showError), tokenLife / 3);
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "visible" && Date.now() - tokenAt >= tokenLife / 3) renewTileToken().catch(showError);
+});
 const sites = L.vectorGrid
   .protobuf(`${tileBase}{z}/{x}/{y}.pbf?${query()}`, {
+    fetchOptions: { credentials: "omit", headers: tileAuth },
     pane: "sites",
     interactive: true,
     maxNativeZoom: 19,

@@ -155,3 +155,19 @@ def test_district_manager_never_receives_another_districts_sites(page, live_serv
         assert not any(s.code in body or str(s.pk) in body for s in others)
     status = page.evaluate("id => fetch(`/map/sites/${id}/`).then(r => r.status)", str(others[0].pk))
     assert status == 404
+
+
+def test_the_map_renews_its_tile_token_before_it_expires(page, live_server, registry, settings):
+    settings.MAP_TILE_TOKEN_SECONDS = 6  # renewed every 2 seconds
+    tiles = record_tiles(page)
+    refused = []
+    page.on("response", lambda r: refused.append(r.url) if "/tiles/sites/" in r.url and not r.ok else None)
+    open_map(page, live_server, "tinh")
+    page.wait_for_timeout(7000)  # the page's own token has expired by now
+    received = len(tiles)
+    page.click(".leaflet-control-zoom-in")
+    for _ in range(50):
+        if len(tiles) > received:
+            break
+        page.wait_for_timeout(100)
+    assert len(tiles) > received and refused == []

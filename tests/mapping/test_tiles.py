@@ -2,9 +2,11 @@
 with counts per state below, both following filters, the area scope and every change."""
 
 import datetime as dt
+import threading
 
+import mapbox_vector_tile
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.test import RequestFactory
 from django.utils import timezone
 
@@ -151,3 +153,35 @@ def test_tile_requests_that_cannot_be_served(client, superuser, sites):
     assert client.get("/tiles/sites/23/0/0.pbf").status_code == 404
     bad = client.get("/tiles/sites/14/13000/7000.pbf", {"kind": "volcano"})
     assert bad.status_code == 400 and "kind" in bad.json()["error"]
+
+
+def test_each_thread_prepares_tile_queries_on_its_own_connection(superuser, sites):
+    """A web server's threads each hold a database connection; a tile query prepared on
+    one does not exist on another (the live server's threads once failed on this)."""
+    request = RequestFactory().get("/")
+    request.user = superuser
+    z, x, y = at(sites["pond"], 14)
+    assert sites["pond"].code in site_codes(mapbox_vector_tile.decode(tiles.tile(request, z, x, y)))
+    answers = []
+
+    def other_thread():
+        try:
+            answers.append(tiles.tile(request, z, x, y))  # its connection sees none of this test's sites
+        except Exception as exc:  # reported by the assertion below
+            answers.append(exc)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    thread.join()
+    assert answers == [b""]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_tiles_survive_a_new_database_connection(client, superuser, sites):
+    client.force_login(superuser)
+    z, x, y = at(sites["pond"], 14)
+    assert sites["pond"].code in site_codes(fetch_tile(client, z, x, y))
+    connection.close()  # the server's connection ends (CONN_MAX_AGE); its prepared statements with it
+    assert sites["pond"].code in site_codes(fetch_tile(client, z, x, y))

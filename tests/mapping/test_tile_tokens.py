@@ -1,0 +1,114 @@
+"""The map asks for tiles with the page's signed token instead of the session: the same
+tiles, within the same scope, without looking up session or user, and refused once the
+token is altered or has expired."""
+
+import re
+
+import mapbox_vector_tile
+import pytest
+from django.core import signing
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts.models import Role
+from mapping import tile_tokens
+from tests.conftest import inside
+from tests.mapping.tiles_helpers import site_codes, tile_of
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def two_districts(demo_tree, make_site):
+    mine = make_site(demo_tree["99101"], name="Ao xã mình", location=inside(demo_tree["99101"]))
+    theirs = make_site(demo_tree["99201"], name="Ao huyện khác", location=inside(demo_tree["99201"]))
+    return mine, theirs
+
+
+def page_token(client) -> str:
+    """The token the map page hands its script."""
+    page = client.get(reverse("map")).content.decode()
+    return re.search(r'data-tile-token="([^"]+)"', page).group(1)
+
+
+def tile_with(token: str, site, z: int = 14, **extra):
+    """A tile asked as the map asks: the token, no session cookie."""
+    browser = Client(HTTP_ACCEPT_LANGUAGE="en")
+    return browser.get(
+        reverse("site-tile", args=tile_of(site.location.x, site.location.y, z)),
+        HTTP_AUTHORIZATION=f"Tile {token}",
+        **extra,
+    )
+
+
+def test_the_map_pages_token_opens_the_same_tiles_as_the_session(client, superuser, two_districts):
+    mine, _theirs = two_districts
+    client.force_login(superuser)
+    token = page_token(client)
+    by_token = tile_with(token, mine)
+    assert by_token.status_code == 200
+    assert by_token["Content-Type"] == "application/vnd.mapbox-vector-tile"
+    assert "Authorization" in by_token["Vary"] and by_token["Cache-Control"] == "private, max-age=30"
+    by_session = client.get(reverse("site-tile", args=tile_of(mine.location.x, mine.location.y, 14)))
+    assert mine.code in site_codes(mapbox_vector_tile.decode(by_token.content))
+    assert by_token.content == by_session.content
+
+
+def test_a_tile_asked_with_the_token_looks_up_neither_session_nor_user(client, superuser, two_districts):
+    client.force_login(superuser)
+    token = page_token(client)
+    tile_with(token, two_districts[0])  # the first one prepares the query
+    with CaptureQueriesContext(connection) as queries:
+        assert tile_with(token, two_districts[0]).status_code == 200
+    assert len(queries) == 1 and "EXECUTE tile_" in queries[0]["sql"]
+
+
+def test_a_district_managers_token_holds_only_their_district(client, make_user, demo_tree, two_districts):
+    mine, theirs = two_districts
+    client.force_login(make_user("huyen", demo_tree["991"], Role.AREA_MANAGER))
+    token = page_token(client)
+    assert site_codes(mapbox_vector_tile.decode(tile_with(token, mine).content)) == {mine.code}
+    assert site_codes(mapbox_vector_tile.decode(tile_with(token, theirs).content)) == set()
+    asked_by_name = tile_with(token, theirs, data={"area": "99201"})
+    assert site_codes(mapbox_vector_tile.decode(asked_by_name.content)) == set()
+
+
+def test_an_altered_or_expired_token_is_refused(client, superuser, two_districts, monkeypatch):
+    client.force_login(superuser)
+    token = page_token(client)
+    payload, stamp, signature = token.rsplit(":", 2)
+    forged = signing.dumps({"u": "x", "e": True, "g": []}, salt=tile_tokens.SALT, key="not the site's secret")
+    for bad in (f"{payload}:{stamp}:{signature[::-1]}", forged, "nonsense"):
+        refused = tile_with(bad, two_districts[0])
+        assert refused.status_code == 401
+        assert refused.json()["error"] == "The map's access to tiles has expired. Reload the page."
+    real_time = signing.time.time
+    monkeypatch.setattr(signing.time, "time", lambda: real_time() - 601)  # issued 601 s ago
+    old = tile_tokens.issue(superuser)
+    monkeypatch.undo()
+    assert tile_with(old, two_districts[0]).status_code == 401
+    assert tile_with(tile_tokens.issue(superuser), two_districts[0]).status_code == 200
+
+
+def test_the_refusal_speaks_the_browsers_language(superuser, two_districts):
+    refused = Client(HTTP_ACCEPT_LANGUAGE="vi").get(
+        reverse("site-tile", args=[14, 0, 0]), HTTP_AUTHORIZATION="Tile nonsense"
+    )
+    assert refused.status_code == 401
+    assert refused.json()["error"] == "Quyền xem ô bản đồ của trang đã hết hạn. Hãy tải lại trang."
+
+
+def test_a_fresh_token_needs_the_session(client, superuser):
+    assert client.get(reverse("map-tile-token")).status_code == 401
+    client.force_login(superuser)
+    answer = client.get(reverse("map-tile-token")).json()
+    assert answer["seconds"] == 600 and tile_tokens.holder(answer["token"]).pk == str(superuser.pk)
+
+
+def test_the_token_opens_tiles_only(client, superuser):
+    client.force_login(superuser)
+    token = page_token(client)
+    for name in ("map-sites", "map-areas", "map-priority"):
+        assert Client().get(reverse(name), HTTP_AUTHORIZATION=f"Tile {token}").status_code == 401
