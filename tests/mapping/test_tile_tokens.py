@@ -112,3 +112,14 @@ def test_the_token_opens_tiles_only(client, superuser):
     token = page_token(client)
     for name in ("map-sites", "map-areas", "map-priority"):
         assert Client().get(reverse(name), HTTP_AUTHORIZATION=f"Tile {token}").status_code == 401
+
+
+def test_token_requests_that_cannot_be_served(client, superuser):
+    client.force_login(superuser)
+    token = page_token(client)
+    browser = Client(HTTP_ACCEPT_LANGUAGE="en", HTTP_AUTHORIZATION=f"Tile {token}")
+    assert browser.get(reverse("site-tile", args=[23, 0, 0])).status_code == 404
+    assert browser.get(reverse("site-tile", args=[5, 32, 14])).status_code == 404
+    bad = browser.get(reverse("site-tile", args=[14, 13000, 7000]), {"kind": "volcano"})
+    assert bad.status_code == 400 and "kind" in bad.json()["error"]
+    assert browser.post(reverse("site-tile", args=[14, 13000, 7000])).status_code == 405
