@@ -22,5 +22,9 @@ class TileTokenMiddleware:
             except Resolver404:
                 match = None
             if match is not None and match.url_name == TILE_URL_NAME:
-                return match.func(request, *match.args, **match.kwargs)
+                response = match.func(request, *match.args, **match.kwargs)
+                # As CommonMiddleware would: without a length the server closes the
+                # connection after each tile instead of keeping it for the next.
+                response.headers["Content-Length"] = str(len(response.content))
+                return response
         return self.get_response(request)

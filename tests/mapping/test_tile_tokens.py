@@ -51,6 +51,8 @@ def test_the_map_pages_token_opens_the_same_tiles_as_the_session(client, superus
     assert by_token.status_code == 200
     assert by_token["Content-Type"] == "application/vnd.mapbox-vector-tile"
     assert "Authorization" in by_token["Vary"] and by_token["Cache-Control"] == "private, max-age=30"
+    # Without it the server closes the connection after each tile (no keep-alive).
+    assert by_token["Content-Length"] == str(len(by_token.content))
     by_session = client.get(reverse("site-tile", args=tile_of(mine.location.x, mine.location.y, 14)))
     assert mine.code in site_codes(mapbox_vector_tile.decode(by_token.content))
     assert by_token.content == by_session.content
