@@ -1,9 +1,9 @@
 """Map tiles (issue: planner map). For zoom 5, 8, 10, 12 and 14 the busiest tile of the
 country, asked through the whole Django stack as a national user's map asks (with the
 page's tile token), against the raw ST_AsMVT query for the same tile run in psql: the
-grid query below zoom 11, the site query above. The two are timed in turns, one run each,
-and compared p95 to p95. Then every tile of zoom 0 to 8 over the country, once each: time
-and size."""
+grid query below zoom 11, the site query above. The two are timed in turns, rounds of
+20 runs each, and compared p95 to p95. Then every tile of zoom 0 to 8 over the country,
+once each: time and size."""
 
 import io
 import statistics

@@ -16,7 +16,7 @@ class TileTokenMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.META.get("HTTP_AUTHORIZATION", "").startswith(tile_tokens.SCHEME + " "):
+        if tile_tokens.presented(request) is not None:
             try:
                 match = resolve(request.path_info)
             except Resolver404:

@@ -38,6 +38,12 @@ class TokenHolder:
         self._area_scope = scope
 
 
+def presented(request) -> str | None:
+    """The token a request shows (`Authorization: Tile <token>`), or None."""
+    scheme, _space, token = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+    return token if scheme == SCHEME else None
+
+
 def issue(user) -> str:
     scope = scope_for(user)
     payload = {"u": str(user.pk), "e": scope.everything, "g": scope.grants}

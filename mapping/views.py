@@ -125,8 +125,8 @@ def _tile_token_or_session(view):
     session nor the user is looked up (mapping/tile_tokens.py)."""
 
     def wrapped(request, *args, **kwargs):
-        scheme, _space, token = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
-        if scheme == tile_tokens.SCHEME:
+        token = tile_tokens.presented(request)
+        if token is not None:
             holder = tile_tokens.holder(token)
             if holder is None:
                 # The language middleware may not have run (mapping/middleware.py).
