@@ -73,7 +73,8 @@ class Site(SoftDeletable):
     kind = models.CharField(_("kind"), max_length=20, choices=SiteKind.choices)
     name = models.CharField(_("name"), max_length=200)
     location = models.PointField(_("location"), srid=4326)
-    outline = models.PolygonField(_("outline"), srid=4326, null=True, blank=True)
+    # Not indexed: sites are found by their location; the outline is only drawn.
+    outline = models.PolygonField(_("outline"), srid=4326, null=True, blank=True, spatial_index=False)
     # No index of its own: site_area_kind (area, kind) serves every lookup by area.
     area = models.ForeignKey(
         "mapping.Area",

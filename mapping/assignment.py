@@ -8,13 +8,26 @@ from django.db import connection
 from .models import Area
 
 OWNER_ORDER = "p.depth DESC, a.code ASC"
+PIECES = "mapping_areapiece p JOIN mapping_area a ON a.id = p.area_id"
 
 
 def owner_of(point: str) -> str:
     """SQL for the id of the area owning the point that the SQL expression `point` gives;
-    every statement that assigns areas (one site, a reload, an import) is built from it."""
-    select = "(SELECT p.area_id FROM mapping_areapiece p JOIN mapping_area a ON a.id = p.area_id "
-    return select + f"WHERE ST_Covers(p.geom, {point}) ORDER BY {OWNER_ORDER} LIMIT 1)"
+    every statement that assigns areas to single points (one site, a reload) is built
+    from it, and owners_in below follows the same rule."""
+    select = f"SELECT p.area_id FROM {PIECES} WHERE ST_Covers(p.geom, {point})"  # noqa: S608
+    return f"({select} ORDER BY {OWNER_ORDER} LIMIT 1)"
+
+
+def owners_in(table: str) -> str:
+    """SQL selecting (row_no, area_id) for each row of `table` (row_no, location, with a
+    GiST index on location) that an area covers, by owner_of's rule. For a batch of many
+    points: each piece is the outer loop (OFFSET 0 keeps it there) and meets all its
+    points in a row, so PostGIS prepares the piece once for them; a lookup per point
+    meets a different piece each time and took three times as long."""
+    return f"""SELECT DISTINCT ON (i.row_no) i.row_no, p.area_id
+    FROM {PIECES}, LATERAL (SELECT row_no FROM {table} i WHERE ST_Covers(p.geom, i.location) OFFSET 0) i
+    ORDER BY i.row_no, {OWNER_ORDER}"""  # noqa: S608 - a table name from the caller's constants
 
 
 LOWEST_AREA_SQL = f"SELECT {owner_of('%(point)s::geometry')}"

@@ -15,6 +15,7 @@ from django.utils import timezone, translation
 from openpyxl import Workbook
 
 from accounts.models import AuditEntry, Role
+from hazards import imports
 from hazards.models import Inspection, Site
 from hazards.readahead import read_ahead
 from reports.models import AreaDay
@@ -240,3 +241,27 @@ def test_a_one_column_csv_is_read_not_refused_as_unreadable(tmp_path, demo_tree,
     path.write_text(f"geopoint\n{p.y} {p.x}\n", encoding="utf-8")
     with pytest.raises(CommandError, match="row 2: name: Give the site a name"):
         run(path)
+
+
+def test_a_file_read_in_several_chunks_is_written_as_one(tmp_path, demo_tree, officer, monkeypatch):
+    """Chunks are written as they are read; the file still counts as one: a site listed
+    again in a later chunk keeps its first row, codes follow the file, and a bad row in
+    the last chunk undoes the chunks written before it."""
+    monkeypatch.setattr(imports, "PROGRESS_EVERY", 2)
+    p, q = inside(demo_tree["99101"]), inside(demo_tree["99102"])
+    header = ["id", "name", "kind", "latitude", "longitude"]
+    first, again = "0b5c8a52-5f4e-4c39-9a59-6a3d1f0e7c11", "0b5c8a52-5f4e-4c39-9a59-6a3d1f0e7c22"
+    rows = [[first, "Ao một", "ao", p.y, p.x], [again, "Hồ hai", "hồ", q.y, q.x]]
+    rows += [[first, "Ao một (lần hai)", "giếng", q.y, q.x], ["", "Đập ba", "đập", p.y, p.x]]
+    run(write_csv(tmp_path / "chunks.csv", header, rows))
+    sites = list(Site.objects.order_by("code").values_list("name", "kind", "area__code"))
+    assert sites == [("Ao một", "pond", "99101"), ("Hồ hai", "lake", "99102"), ("Đập ba", "dam", "99101")]
+    rows_audited = AuditEntry.objects.filter(table="hazards_site").values_list("changes__row", flat=True)
+    assert sorted(rows_audited) == [2, 3, 5]
+
+    bad = [*rows[:2], ["", "Giếng bốn", "giếng", q.y, q.x], ["", "Ao năm", "ao", 10.5, 106.7]]
+    Site.objects.all().delete()
+    with pytest.raises(CommandError) as error:
+        run(write_csv(tmp_path / "bad_last_chunk.csv", header, bad))
+    assert re.findall(r"row (\d+):", str(error.value)) == ["5"]
+    assert not Site.objects.exists()

@@ -2,8 +2,9 @@
 
 import pytest
 from django.contrib.gis.geos import Point
+from django.db import connection
 
-from mapping.assignment import area_containing
+from mapping.assignment import area_containing, owners_in
 from mapping.models import Area
 from tests.conftest import inside
 
@@ -35,3 +36,28 @@ def test_point_in_a_gap_between_communes_goes_to_the_district(demo_tree):
     point = inside(commune)
     commune.pieces.all().delete()
     assert area_containing(point).code == "993"
+
+
+def test_a_batch_of_points_gets_the_same_owners_as_single_points(demo_tree):
+    """owners_in (imports) follows owner_of's rule: commune, shared border, gap, outside."""
+    a, b = demo_tree["99101"], demo_tree["99102"]
+    border = a.geom.intersection(b.geom)
+    on_border = Point(*(border.coords[0] if border.geom_type == "LineString" else border[0].coords[0]), srid=4326)
+    gap = inside(Area.objects.get(code="99303"))
+    Area.objects.get(code="99303").pieces.all().delete()
+    points = [inside(demo_tree["99203"]), on_border, gap, Point(108.0, 12.0, srid=4326)]
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMPORARY TABLE batch (row_no integer, location geometry(Point, 4326))")
+        cursor.execute("CREATE INDEX ON batch USING gist (location)")
+        for number, point in enumerate(points):
+            cursor.execute("INSERT INTO batch VALUES (%s, ST_GeomFromEWKT(%s))", [number, point.ewkt])
+        cursor.execute(owners_in("batch"))
+        owners = dict(cursor.fetchall())
+        cursor.execute("DROP TABLE batch")
+    assert [Area.objects.get(pk=owners[n]).code if n in owners else None for n in range(4)] == [
+        "99203",
+        "99101",
+        "993",
+        None,
+    ]
+    assert [area_containing(p) and area_containing(p).code for p in points] == ["99203", "99101", "993", None]
