@@ -1,10 +1,9 @@
-"""Writing checked import rows into the registry in bulk, a chunk at a time while the
-next chunk is read: the rows go by COPY into a temporary table; the area of every point
-comes from one SQL statement with the border rule of mapping/assignment.py; points
-outside every area or outside the importer's areas are reported by row; while nothing
-is wrong, one statement inserts the chunk's sites, their first inspections and their
-audit entries. Must run inside the caller's transaction, which undoes the whole file
-when anything is wrong."""
+"""Writing checked import rows into the registry in bulk. The rows go by COPY into a
+temporary table, a chunk at a time while the next chunk is read; one SQL statement per
+chunk gives every point its area by the border rule of mapping/assignment.py; points
+outside every area or outside the importer's areas are reported by row; then one
+statement inserts the sites, their first inspections and their audit entries. Must run
+inside the caller's transaction."""
 
 import datetime as dt
 import io
@@ -43,7 +42,7 @@ class ImportRow:
     clock_suspect: bool
 
 
-# Each chunk of rows arrives by COPY in import_chunk; import_places gets the area of each.
+# Each chunk of rows arrives by COPY in import_chunk and moves to import_rows with its area.
 STAGING = """
 CREATE TEMPORARY TABLE import_chunk (
     row_no integer NOT NULL,
@@ -64,20 +63,22 @@ CREATE TEMPORARY TABLE import_chunk (
     location geometry(Point, 4326) GENERATED ALWAYS AS (ST_SetSRID(ST_MakePoint(longitude, latitude), 4326)) STORED
 ) ON COMMIT DROP;
 CREATE INDEX ON import_chunk USING gist (location);
-CREATE TEMPORARY TABLE import_places (row_no integer PRIMARY KEY, area_id bigint NOT NULL) ON COMMIT DROP;
+CREATE TEMPORARY TABLE import_rows ON COMMIT DROP AS SELECT *, NULL::bigint AS area_id FROM import_chunk WITH NO DATA;
 """
 COLUMNS = "row_no, id, name, kind, longitude, latitude, deep_water, depth_m, responsible_party, notes, "
 COLUMNS += "signage, barrier, inspected_at, observed_at, clock_suspect"
-PLACE = f"INSERT INTO import_places {owners_in('import_chunk')}"
+PLACE = f"""
+INSERT INTO import_rows SELECT c.*, o.area_id
+FROM import_chunk c LEFT JOIN ({owners_in("import_chunk")}) o USING (row_no)
+"""  # noqa: S608 - constants only
 
-# The first row of each site id (a list may name one site twice; an earlier chunk's row
-# is in already), in the file's order so codes follow it. Sites already in the registry
-# (deleted ones too) are left as they are.
+# The first row of each site id (a list may name one site twice), in the file's order so
+# codes follow it. Sites already in the registry (deleted ones too) are left as they are.
 # Audit entries name the file and row: the record itself holds the values it was given.
 INSERT = f"""
 WITH firsts AS (
     SELECT r.*, nextval('hazards_site_code_seq') AS number
-    FROM (SELECT DISTINCT ON (id) * FROM import_chunk JOIN import_places USING (row_no) ORDER BY id, row_no) r
+    FROM (SELECT DISTINCT ON (id) * FROM import_rows ORDER BY id, row_no) r
     ORDER BY r.row_no
 ), sites AS (
     INSERT INTO hazards_site (
@@ -136,61 +137,54 @@ def copy_line(number: int, row: ImportRow) -> str:
 
 
 class ImportLoad:
-    """The rows of one import: `add` them a chunk at a time, then `close`."""
+    """The rows of one import: `add` them a chunk at a time, then `problems`, then `insert`."""
 
     def __init__(self, actor, file_name: str):
         self.actor = actor
         self.file_name = file_name
-        self.scope = scope_for(actor)
-        self.created = 0
         act_as(actor)
         with connection.cursor() as cursor:
             cursor.execute(STAGING)
             # The audit trigger leaves this transaction's inserts to INSERT above.
             cursor.execute("SELECT set_config('registry.import', %s, true)", [file_name])
-            # Foreign keys are checked with each chunk, while the next one is read, not
-            # all at the end. Django's keys are all deferred: ALL DEFERRED in close
-            # puts back what was.
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
-    def add(self, lines: str, *, write: bool, limit: int) -> list[tuple[int, str]]:
-        """Stages a chunk of rows (copy_line of each), gives each its area and returns up
-        to `limit` (row, reason) of rows outside every loaded area or outside the
-        importer's areas. When `write` and nothing is wrong, writes the chunk's sites."""
+    def add(self, lines: str) -> None:
+        """Stages a chunk of rows (copy_line of each) and gives each its area."""
         with connection.cursor() as cursor:
-            cursor.execute("TRUNCATE import_chunk, import_places")
-            cursor.cursor.copy_expert(f"COPY import_chunk ({COLUMNS}) FROM STDIN", io.StringIO(lines))
-            cursor.execute("ANALYZE import_chunk")  # emptied and filled: its last counts would mislead the plan
+            cursor.execute("TRUNCATE import_chunk")
+            # In one block: for each small block the read-ahead thread had to hand back
+            # the GIL, which doubled the COPY's time while it was checking rows.
+            copy = f"COPY import_chunk ({COLUMNS}) FROM STDIN"
+            cursor.cursor.copy_expert(copy, io.StringIO(lines), size=max(len(lines), 8192))
             cursor.execute(PLACE)
-            problems = self._problems(cursor, limit)
-            if write and not problems:
-                when = {"today": timezone.localdate(), "now": timezone.now()}
-                cursor.execute(INSERT, {**when, "actor": self.actor.pk, "file": self.file_name})
-                self.created += cursor.fetchone()[0]
+
+    def problems(self, limit: int) -> list[tuple[int, str]]:
+        """(row, reason) of rows outside every loaded area or outside the importer's areas."""
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT row_no FROM import_rows WHERE area_id IS NULL ORDER BY row_no LIMIT %s", [limit])
+            problems = [(number, outside_every_area()) for (number,) in cursor.fetchall()]
+            cursor.execute("SELECT DISTINCT area_id FROM import_rows WHERE area_id IS NOT NULL")
+            areas = Area.objects.in_bulk([area_id for (area_id,) in cursor.fetchall()])
+            scope = scope_for(self.actor)
+            refused = [area_id for area_id, area in areas.items() if not scope.allows(SURVEY, area)]
+            if refused:
+                cursor.execute(
+                    "SELECT row_no, area_id FROM import_rows WHERE area_id = ANY(%s) ORDER BY row_no LIMIT %s",
+                    [refused, limit],
+                )
+                problems += [(number, outside_scope(areas[area_id])) for number, area_id in cursor.fetchall()]
         return problems
 
-    def _problems(self, cursor, limit: int) -> list[tuple[int, str]]:
-        cursor.execute(
-            "SELECT row_no FROM import_chunk c WHERE NOT EXISTS (SELECT FROM import_places p WHERE p.row_no = c.row_no)"
-            " ORDER BY row_no LIMIT %s",
-            [limit],
-        )
-        problems = [(number, outside_every_area()) for (number,) in cursor.fetchall()]
-        cursor.execute("SELECT DISTINCT area_id FROM import_places")
-        areas = Area.objects.in_bulk([area_id for (area_id,) in cursor.fetchall()])
-        refused = [area_id for area_id, area in areas.items() if not self.scope.allows(SURVEY, area)]
-        if refused:
-            cursor.execute(
-                "SELECT row_no, area_id FROM import_places WHERE area_id = ANY(%s) ORDER BY row_no LIMIT %s",
-                [refused, limit],
-            )
-            problems += [(number, outside_scope(areas[area_id])) for number, area_id in cursor.fetchall()]
-        return problems
+    def insert(self) -> int:
+        """Writes the sites (with their first inspections); returns how many were new."""
+        with connection.cursor() as cursor:
+            when = {"today": timezone.localdate(), "now": timezone.now()}
+            cursor.execute(INSERT, {**when, "actor": self.actor.pk, "file": self.file_name})
+            return cursor.fetchone()[0]
 
     def close(self) -> None:
         # Within an enclosing transaction (a test's, a caller's) both would outlive the
         # import: ON COMMIT DROP waits for its end, and a later insert would go unaudited.
         with connection.cursor() as cursor:
-            cursor.execute("DROP TABLE import_chunk, import_places")
+            cursor.execute("DROP TABLE import_chunk, import_rows")
             cursor.execute("SELECT set_config('registry.import', '', true)")
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")

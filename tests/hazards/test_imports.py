@@ -244,9 +244,9 @@ def test_a_one_column_csv_is_read_not_refused_as_unreadable(tmp_path, demo_tree,
 
 
 def test_a_file_read_in_several_chunks_is_written_as_one(tmp_path, demo_tree, officer, monkeypatch):
-    """Chunks are written as they are read; the file still counts as one: a site listed
-    again in a later chunk keeps its first row, codes follow the file, and a bad row in
-    the last chunk undoes the chunks written before it."""
+    """Chunks are staged and placed as they are read; the file is written as one: a site
+    listed again in a later chunk keeps its first row, codes follow the file, and a bad
+    row in the last chunk stores nothing of the chunks before it."""
     monkeypatch.setattr(imports, "PROGRESS_EVERY", 2)
     p, q = inside(demo_tree["99101"]), inside(demo_tree["99102"])
     header = ["id", "name", "kind", "latitude", "longitude"]
