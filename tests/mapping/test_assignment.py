@@ -19,33 +19,36 @@ def test_point_outside_every_area(demo_tree):
     assert area_containing(Point(108.0, 12.0, srid=4326)) is None
 
 
-def test_point_on_shared_border_goes_to_smaller_code(demo_tree):
+def on_shared_border(demo_tree) -> Point:
+    """A vertex of the border of the demo communes 99101 and 99102: exactly on both."""
     a, b = demo_tree["99101"], demo_tree["99102"]
     border = a.geom.intersection(b.geom)
     assert border.length > 0, "the demo communes 99101 and 99102 share a border"
-    # A vertex of the shared border lies exactly on both boundaries.
-    lon, lat = border.coords[0] if border.geom_type == "LineString" else border[0].coords[0]
-    point = Point(lon, lat, srid=4326)
+    point = Point(*(border.coords[0] if border.geom_type == "LineString" else border[0].coords[0]), srid=4326)
     assert a.geom.covers(point) and b.geom.covers(point)
-    assert area_containing(point).code == "99101"
+    return point
 
 
-def test_point_in_a_gap_between_communes_goes_to_the_district(demo_tree):
-    # A commune file that does not cover its whole district: the district owns the gap.
+def in_a_gap() -> Point:
+    """A point of commune 99303 once its boundary is gone: a commune file that does not
+    cover its whole district."""
     commune = Area.objects.get(code="99303")
     point = inside(commune)
     commune.pieces.all().delete()
-    assert area_containing(point).code == "993"
+    return point
+
+
+def test_point_on_shared_border_goes_to_smaller_code(demo_tree):
+    assert area_containing(on_shared_border(demo_tree)).code == "99101"
+
+
+def test_point_in_a_gap_between_communes_goes_to_the_district(demo_tree):
+    assert area_containing(in_a_gap()).code == "993"
 
 
 def test_a_batch_of_points_gets_the_same_owners_as_single_points(demo_tree):
     """owners_in (imports) follows owner_of's rule: commune, shared border, gap, outside."""
-    a, b = demo_tree["99101"], demo_tree["99102"]
-    border = a.geom.intersection(b.geom)
-    on_border = Point(*(border.coords[0] if border.geom_type == "LineString" else border[0].coords[0]), srid=4326)
-    gap = inside(Area.objects.get(code="99303"))
-    Area.objects.get(code="99303").pieces.all().delete()
-    points = [inside(demo_tree["99203"]), on_border, gap, Point(108.0, 12.0, srid=4326)]
+    points = [inside(demo_tree["99203"]), on_shared_border(demo_tree), in_a_gap(), Point(108.0, 12.0, srid=4326)]
     with connection.cursor() as cursor:
         cursor.execute("CREATE TEMPORARY TABLE batch (row_no integer, location geometry(Point, 4326))")
         cursor.execute("CREATE INDEX ON batch USING gist (location)")
