@@ -1,9 +1,10 @@
-"""Writing checked import rows into the registry in bulk. The rows go by COPY into a
-temporary table, a chunk at a time while the next chunk is read; one SQL statement per
-chunk gives every point its area by the border rule of mapping/assignment.py; points
-outside every area or outside the importer's areas are reported by row; then one
-statement inserts the sites, their first inspections and their audit entries. Must run
-inside the caller's transaction."""
+"""Writing checked import rows into the registry in bulk, a chunk at a time while the
+next chunk is read. Each chunk goes by COPY into a temporary table; one SQL statement
+gives every point its area by the border rule of mapping/assignment.py; points outside
+every area or outside the importer's areas are reported by row; while nothing is wrong,
+one statement inserts the chunk's sites, their first inspections and their audit
+entries. The map grid and the summary take all the new sites at the end, in one
+statement each. Must run inside the caller's transaction."""
 
 import datetime as dt
 import io
@@ -42,7 +43,9 @@ class ImportRow:
     clock_suspect: bool
 
 
-# Each chunk of rows arrives by COPY in import_chunk and moves to import_rows with its area.
+# Each chunk arrives by COPY in import_chunk and moves to import_placed with its area.
+# imported_sites collects the sites inserted, for the map grid and the summary at the end
+# (mapping and reports migrations 0006 read it as they read a trigger's transition table).
 STAGING = """
 CREATE TEMPORARY TABLE import_chunk (
     row_no integer NOT NULL,
@@ -63,22 +66,25 @@ CREATE TEMPORARY TABLE import_chunk (
     location geometry(Point, 4326) GENERATED ALWAYS AS (ST_SetSRID(ST_MakePoint(longitude, latitude), 4326)) STORED
 ) ON COMMIT DROP;
 CREATE INDEX ON import_chunk USING gist (location);
-CREATE TEMPORARY TABLE import_rows ON COMMIT DROP AS SELECT *, NULL::bigint AS area_id FROM import_chunk WITH NO DATA;
+CREATE TEMPORARY TABLE import_placed ON COMMIT DROP AS SELECT *, NULL::bigint AS area_id FROM import_chunk WITH NO DATA;
+CREATE TEMPORARY TABLE imported_sites (LIKE hazards_site) ON COMMIT DROP;
 """
 COLUMNS = "row_no, id, name, kind, longitude, latitude, deep_water, depth_m, responsible_party, notes, "
 COLUMNS += "signage, barrier, inspected_at, observed_at, clock_suspect"
 PLACE = f"""
-INSERT INTO import_rows SELECT c.*, o.area_id
+INSERT INTO import_placed SELECT c.*, o.area_id
 FROM import_chunk c LEFT JOIN ({owners_in("import_chunk")}) o USING (row_no)
 """  # noqa: S608 - constants only
 
 # The first row of each site id (a list may name one site twice), in the file's order so
-# codes follow it. Sites already in the registry (deleted ones too) are left as they are.
-# Audit entries name the file and row: the record itself holds the values it was given.
+# codes follow it. Sites already in the registry (deleted ones too, and those of earlier
+# chunks) are left as they are. Audit entries name the file and row: the record itself
+# holds the values it was given.
 INSERT = f"""
 WITH firsts AS (
-    SELECT r.*, nextval('hazards_site_code_seq') AS number
-    FROM (SELECT DISTINCT ON (id) * FROM import_rows ORDER BY id, row_no) r
+    SELECT r.*, a.path AS area_path, nextval('hazards_site_code_seq') AS number
+    FROM (SELECT DISTINCT ON (id) * FROM import_placed ORDER BY id, row_no) r
+    JOIN mapping_area a ON a.id = r.area_id
     ORDER BY r.row_no
 ), sites AS (
     INSERT INTO hazards_site (
@@ -90,7 +96,9 @@ WITH firsts AS (
            %(now)s, %(now)s, ''
     FROM firsts
     ON CONFLICT (id) DO NOTHING
-    RETURNING id
+    RETURNING *
+), kept AS (
+    INSERT INTO imported_sites SELECT * FROM sites
 ), new AS (
     SELECT f.*, uuid_in(md5(f.id::text || ' imported inspection')::cstring) AS inspection_id
     FROM firsts f JOIN sites USING (id)
@@ -103,9 +111,9 @@ WITH firsts AS (
     FROM new WHERE signage IS NOT NULL
 ), entries AS (
     INSERT INTO accounts_auditentry (at, actor_id, action, "table", object_id, site_id, area_path, changes)
-    SELECT clock_timestamp(), %(actor)s, 'insert', e.tbl, e.object_id, n.id, a.path,
+    SELECT clock_timestamp(), %(actor)s, 'insert', e.tbl, e.object_id, n.id, n.area_path,
            jsonb_build_object('imported_from', %(file)s, 'row', n.row_no)
-    FROM new n JOIN mapping_area a ON a.id = n.area_id,
+    FROM new n,
     LATERAL (
         SELECT 'hazards_site', n.id::text
         UNION ALL SELECT 'hazards_inspection', n.inspection_id::text WHERE n.signage IS NOT NULL
@@ -137,54 +145,63 @@ def copy_line(number: int, row: ImportRow) -> str:
 
 
 class ImportLoad:
-    """The rows of one import: `add` them a chunk at a time, then `problems`, then `insert`."""
+    """The rows of one import, a chunk at a time: `add` stages and places a chunk and
+    returns its problems; `insert` writes it; `finish` after the last chunk; `close`."""
 
     def __init__(self, actor, file_name: str):
         self.actor = actor
         self.file_name = file_name
+        self.scope = scope_for(actor)
+        # One moment for the whole file, whichever chunk a site comes in.
+        self.moment = {"today": timezone.localdate(), "now": timezone.now()}
         act_as(actor)
         with connection.cursor() as cursor:
             cursor.execute(STAGING)
-            # The audit trigger leaves this transaction's inserts to INSERT above.
+            # The audit, grid and summary triggers leave this transaction's inserts to
+            # INSERT and finish below.
             cursor.execute("SELECT set_config('registry.import', %s, true)", [file_name])
+            # Keys checked with each chunk, while the next is read, not all at the end.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
-    def add(self, lines: str) -> None:
-        """Stages a chunk of rows (copy_line of each) and gives each its area."""
+    def add(self, lines: str, limit: int) -> list[tuple[int, str]]:
+        """Stages a chunk of rows (copy_line of each), gives each its area and returns
+        (row, reason) of up to `limit` rows outside every loaded area or the importer's areas."""
         with connection.cursor() as cursor:
-            cursor.execute("TRUNCATE import_chunk")
+            cursor.execute("TRUNCATE import_chunk, import_placed")
             # In one block: in 8 KB blocks, each block waits for the GIL from the
             # read-ahead thread; a chunk's COPY was seen to take 2 s instead of 0.4 s.
             copy = f"COPY import_chunk ({COLUMNS}) FROM STDIN"
             cursor.cursor.copy_expert(copy, io.StringIO(lines), size=max(len(lines), 8192))
             cursor.execute(PLACE)
-
-    def problems(self, limit: int) -> list[tuple[int, str]]:
-        """(row, reason) of rows outside every loaded area or outside the importer's areas."""
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT row_no FROM import_rows WHERE area_id IS NULL ORDER BY row_no LIMIT %s", [limit])
+            cursor.execute("SELECT row_no FROM import_placed WHERE area_id IS NULL ORDER BY row_no LIMIT %s", [limit])
             problems = [(number, outside_every_area()) for (number,) in cursor.fetchall()]
-            cursor.execute("SELECT DISTINCT area_id FROM import_rows WHERE area_id IS NOT NULL")
-            areas = Area.objects.in_bulk([area_id for (area_id,) in cursor.fetchall()])
-            scope = scope_for(self.actor)
-            refused = [area_id for area_id, area in areas.items() if not scope.allows(SURVEY, area)]
+            cursor.execute("SELECT DISTINCT area_id FROM import_placed WHERE area_id IS NOT NULL")
+            areas = Area.objects.only("name", "path").in_bulk([area_id for (area_id,) in cursor.fetchall()])
+            refused = [area_id for area_id, area in areas.items() if not self.scope.allows(SURVEY, area)]
             if refused:
                 cursor.execute(
-                    "SELECT row_no, area_id FROM import_rows WHERE area_id = ANY(%s) ORDER BY row_no LIMIT %s",
+                    "SELECT row_no, area_id FROM import_placed WHERE area_id = ANY(%s) ORDER BY row_no LIMIT %s",
                     [refused, limit],
                 )
                 problems += [(number, outside_scope(areas[area_id])) for number, area_id in cursor.fetchall()]
         return problems
 
     def insert(self) -> int:
-        """Writes the sites (with their first inspections); returns how many were new."""
+        """Writes the chunk's sites (with their first inspections); returns how many were new."""
         with connection.cursor() as cursor:
-            when = {"today": timezone.localdate(), "now": timezone.now()}
-            cursor.execute(INSERT, {**when, "actor": self.actor.pk, "file": self.file_name})
+            cursor.execute(INSERT, {**self.moment, "actor": self.actor.pk, "file": self.file_name})
             return cursor.fetchone()[0]
 
-    def close(self) -> None:
-        # Within an enclosing transaction (a test's, a caller's) both would outlive the
-        # import: ON COMMIT DROP waits for its end, and a later insert would go unaudited.
+    def finish(self) -> None:
+        """Adds every site inserted to the map grid and the summary."""
         with connection.cursor() as cursor:
-            cursor.execute("DROP TABLE import_chunk, import_rows")
+            cursor.execute("SELECT mapping_cells_add_imported(), reports_summary_add_imported()")
+
+    def close(self) -> None:
+        # Within an enclosing transaction (a test's, a caller's) these would outlive the
+        # import: ON COMMIT DROP waits for its end, and later inserts would skip the
+        # triggers. Every key of the schema is deferred until commit, as Django makes it.
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE import_chunk, import_placed, imported_sites")
             cursor.execute("SELECT set_config('registry.import', '', true)")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")

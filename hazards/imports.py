@@ -376,7 +376,7 @@ def _checked(source: SourceFile, check) -> Iterator[tuple[str, list, int]]:
 def import_steps(path: Path, *, actor, mapping: dict | None = None, dry_run: bool = False):
     """The import as a generator: yields (rows done, rows in all) every PROGRESS_EVERY rows
     and returns the ImportResult. Rows are checked here (a read-ahead thread checks the
-    next rows while the database places these) and written by hazards/import_load.py, all
+    next rows while the database places and writes these: hazards/import_load.py), all
     in one transaction: any problem undoes the file; dry_run undoes it in any case."""
     path = Path(path)
     source = read_file(path)
@@ -397,16 +397,16 @@ def import_steps(path: Path, *, actor, mapping: dict | None = None, dry_run: boo
         load = ImportLoad(actor, path.name)
         for lines, found, result.rows in read_ahead(_checked(source, _row_checker(mapping))):
             problems += found
-            load.add(lines)
+            problems += load.add(lines, max(MAX_REPORTED - len(problems), 0))
+            if not problems:
+                result.created += load.insert()
             yield result.rows, max(source.count, result.rows)
             if len(problems) >= MAX_REPORTED:
                 break
-        if len(problems) < MAX_REPORTED:
-            problems += load.problems(MAX_REPORTED - len(problems))
         if problems:
             result.problems = [row_problem(n, reason) for n, reason in sorted(problems)[:MAX_REPORTED]]
         else:
-            result.created = load.insert()
+            load.finish()
             result.unchanged = result.rows - result.created
         load.close()
         if problems or dry_run:
