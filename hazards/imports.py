@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import subprocess
 import tempfile
+import unicodedata
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -208,14 +209,21 @@ def read_file(path: Path) -> SourceFile:
     return source(path)
 
 
+def _plain(column: str) -> str:
+    """A column name as compared: lower case, without tone marks, "_" as a space; headers
+    are often typed without Vietnamese input ("Ngay kiem tra", "bien_bao")."""
+    letters = unicodedata.normalize("NFD", column.lower().strip().replace("đ", "d"))
+    return "".join(c for c in letters if not unicodedata.combining(c)).replace("_", " ")
+
+
 def guess_mapping(columns: list[str]) -> dict[str, str]:
     """Field -> column, from common names; a KoboToolbox/ODK geopoint column counts too."""
-    lowered = {c.lower().strip(): c for c in columns}
+    plain = {_plain(c): c for c in reversed(columns)}  # the first of two alike columns wins
     mapping = {}
     for field_name, names in COLUMN_NAMES.items():
         for name in names:
-            if name in lowered:
-                mapping[field_name] = lowered[name]
+            if _plain(name) in plain:
+                mapping[field_name] = plain[_plain(name)]
                 break
     if "latitude" not in mapping:
         for column in columns:

@@ -69,7 +69,9 @@ class Site(SoftDeletable):
     the area from the location, the state from the latest inspection."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    code = models.CharField(_("code"), max_length=20, unique=True, editable=False)
+    # Unique by a constraint (site_code_unique), not unique=True: that adds a second,
+    # pattern-matching index that no query uses and every insert keeps up.
+    code = models.CharField(_("code"), max_length=20, editable=False)
     kind = models.CharField(_("kind"), max_length=20, choices=SiteKind.choices)
     name = models.CharField(_("name"), max_length=200)
     location = models.PointField(_("location"), srid=4326)
@@ -128,6 +130,7 @@ class Site(SoftDeletable):
             ),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["code"], name="site_code_unique"),
             models.CheckConstraint(
                 condition=models.Q(closed_at__isnull=True, close_reason="")
                 | (models.Q(closed_at__isnull=False) & ~models.Q(close_reason="")),

@@ -61,6 +61,15 @@ def test_csv_with_vietnamese_columns_and_reimport(tmp_path, demo_tree, officer):
     assert Site.objects.count() == 2 and Inspection.objects.count() == 1
 
 
+def test_columns_typed_without_tone_marks_are_recognised(demo_tree, officer):
+    """Headers typed on a keyboard without Vietnamese input, or with "_", mean the same."""
+    columns = ["Ten", "LOAI", "vi do", "Kinh_do", "Bien bao", "rao_chan", "Ngay kiem tra", "Do sau"]
+    assert imports.guess_mapping(columns) == {
+        "name": "Ten", "kind": "LOAI", "latitude": "vi do", "longitude": "Kinh_do", "signage": "Bien bao",
+        "barrier": "rao_chan", "inspected_at": "Ngay kiem tra", "depth_m": "Do sau",
+    }  # fmt: skip
+
+
 def test_kobo_geopoint_and_xlsx(tmp_path, demo_tree, officer):
     point = inside(demo_tree["99103"])
     kobo = write_csv(

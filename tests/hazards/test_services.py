@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.contrib.gis.geos import Point, Polygon
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Role
@@ -25,7 +26,10 @@ def test_register_derives_area_and_code(demo_tree, make_site):
     assert site.area.code == "99202"
     assert site.code.startswith("HZ-")
     assert site.signage == "none" and site.barrier == "none" and site.last_checked_at is None
-    assert make_site(demo_tree["99202"]).code != site.code
+    other = make_site(demo_tree["99202"])
+    assert other.code != site.code
+    with pytest.raises(IntegrityError, match="site_code_unique"), transaction.atomic():
+        Site.objects.filter(pk=other.pk).update(code=site.code)  # the database keeps codes unique
 
 
 @pytest.mark.parametrize(
