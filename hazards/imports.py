@@ -221,10 +221,9 @@ def guess_mapping(columns: list[str]) -> dict[str, str]:
     plain = {_plain(c): c for c in reversed(columns)}  # the first of two alike columns wins
     mapping = {}
     for field_name, names in COLUMN_NAMES.items():
-        for name in names:
-            if _plain(name) in plain:
-                mapping[field_name] = plain[_plain(name)]
-                break
+        found = next((plain[key] for key in map(_plain, names) if key in plain), None)
+        if found:
+            mapping[field_name] = found
     if "latitude" not in mapping:
         for column in columns:
             lower = column.lower()

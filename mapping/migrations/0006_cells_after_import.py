@@ -9,6 +9,8 @@ from django.db import migrations
 # temporary table imported_sites: the rows it inserted, as a transition table holds them.
 grouped = import_module("mapping.migrations.0004_cells_grouped_once")
 SKIP = import_module("accounts.migrations.0006_statement_level_audit").SKIP["inserted"]
+INSERTED = grouped.UPSERT.format(changes="SELECT *, 1 AS sign FROM new_sites")
+IMPORTED = grouped.UPSERT.format(changes="SELECT *, 1 AS sign FROM imported_sites")
 
 
 def function(name: str, returns: str, body: str) -> str:
@@ -22,22 +24,17 @@ END
 $$;"""
 
 
-def create_sql() -> str:
-    inserted = grouped.UPSERT.format(changes="SELECT *, 1 AS sign FROM new_sites")
-    imported = grouped.UPSERT.format(changes="SELECT *, 1 AS sign FROM imported_sites")
-    return function("mapping_cells_sites_inserted", "trigger", f"{SKIP}{inserted}\n    RETURN NULL;") + function(
-        "mapping_cells_add_imported", "void", imported
-    )
-
-
-def reverse_sql() -> str:
-    inserted = grouped.UPSERT.format(changes="SELECT *, 1 AS sign FROM new_sites")
-    return "DROP FUNCTION mapping_cells_add_imported();" + function(
-        "mapping_cells_sites_inserted", "trigger", f"{inserted}\n    RETURN NULL;"
-    )
+create_sql = [
+    function("mapping_cells_sites_inserted", "trigger", f"{SKIP}{INSERTED}\n    RETURN NULL;"),
+    function("mapping_cells_add_imported", "void", IMPORTED),
+]
+reverse_sql = [
+    "DROP FUNCTION mapping_cells_add_imported()",
+    function("mapping_cells_sites_inserted", "trigger", f"{INSERTED}\n    RETURN NULL;"),
+]
 
 
 class Migration(migrations.Migration):
     dependencies = [("mapping", "0005_cells_area_unchecked"), ("accounts", "0006_statement_level_audit")]
 
-    operations = [migrations.RunSQL(create_sql(), reverse_sql())]
+    operations = [migrations.RunSQL(create_sql, reverse_sql)]
