@@ -1,6 +1,7 @@
 """Who is acting, told to the database so its audit trigger can record it."""
 
 from django.db import connection
+from django.db.models import Q
 
 ACTOR_SETTING = "registry.actor"
 
@@ -37,7 +38,11 @@ class ActorMiddleware:
 
 
 def audit_of_site(site, limit: int = 100):
-    """The change history of one site and its inspections, newest first."""
+    """The change history of one site and its inspections, newest first; for a site that
+    came from a file, the import's entry stands for its creation."""
     from .models import AuditEntry
 
-    return AuditEntry.objects.filter(site_id=site.pk).select_related("actor")[:limit]
+    entries = Q(site_id=site.pk)
+    if site.import_entry_id:
+        entries |= Q(pk=site.import_entry_id)
+    return AuditEntry.objects.filter(entries).select_related("actor")[:limit]

@@ -177,7 +177,7 @@ class SiteAdmin(ScopedAdminMixin, LeafletGeoAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("change history"))
     def history(self, site):
-        return render_to_string("admin/hazards/site/history.html", {"entries": audit_of_site(site)})
+        return render_to_string("admin/hazards/site/history.html", {"entries": audit_of_site(site), "site": site})
 
     def delete_model(self, request, obj):
         services.site_delete(actor=request.user, site=obj)

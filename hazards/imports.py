@@ -413,7 +413,7 @@ def import_steps(path: Path, *, actor, mapping: dict | None = None, dry_run: boo
         if problems:
             result.problems = [row_problem(n, reason) for n, reason in sorted(problems)[:MAX_REPORTED]]
         else:
-            load.finish()
+            load.finish(result.rows, result.created)
             result.unchanged = result.rows - result.created
         load.close()
         if problems or dry_run:

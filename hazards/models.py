@@ -117,6 +117,20 @@ class Site(SoftDeletable):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     # Hash of the record as a tablet first sent it: a replay matches it, a clash does not.
     client_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
+    # A site that came from a file names the import's one audit entry and its row there.
+    # No database key: entries are never deleted, the import writes the entry in the same
+    # transaction, and a key's check on every imported row cost seconds per million.
+    import_entry = models.ForeignKey(
+        "accounts.AuditEntry",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        editable=False,
+        db_constraint=False,
+        db_index=False,
+    )
+    import_row = models.PositiveIntegerField(_("row in the imported file"), null=True, blank=True, editable=False)
 
     class Meta(SoftDeletable.Meta):
         verbose_name = _("site")

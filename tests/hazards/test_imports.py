@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from openpyxl import Workbook
 
+from accounts.audit import audit_of_site
 from accounts.models import AuditEntry, Role
 from hazards import imports
 from hazards.models import Inspection, Site
@@ -57,8 +58,11 @@ def test_csv_with_vietnamese_columns_and_reimport(tmp_path, demo_tree, officer):
     ]
     ba = Site.objects.get(name="Ao ông Ba")
     assert (ba.signage, ba.barrier) == ("in_place", "partial") and ba.created_by == officer
+    # The import's entry sits at the lowest area holding both communes.
+    assert AuditEntry.objects.get(table="hazards_site").area_path == "/99/991/"
     run(path)
     assert Site.objects.count() == 2 and Inspection.objects.count() == 1
+    assert AuditEntry.objects.filter(table="hazards_site").count() == 1  # a re-import that adds nothing
 
 
 def test_columns_typed_without_tone_marks_are_recognised(demo_tree, officer):
@@ -179,7 +183,7 @@ def test_rows_outside_the_importers_areas_and_non_points_are_reported(tmp_path, 
 
 
 def test_a_site_listed_twice_is_imported_once_and_audited_with_its_file_and_row(
-    tmp_path, demo_tree, officer, make_site
+    client, tmp_path, demo_tree, officer, make_site
 ):
     p = inside(demo_tree["99102"])
     path = write_csv(
@@ -193,11 +197,20 @@ def test_a_site_listed_twice_is_imported_once_and_audited_with_its_file_and_row(
     assert (pond.signage, pond.barrier, pond.is_protected) == ("in_place", "complete", True)
     assert timezone.localtime(pond.last_checked_at).isoformat() == "2025-03-04T12:00:00+07:00"
     assert pond.code.startswith("HZ-")
-    entry = AuditEntry.objects.get(table="hazards_site", object_id=str(pond.pk))
-    assert (entry.action, entry.actor, entry.area_path) == ("insert", officer, "/99/991/99102/")
-    assert entry.changes == {"imported_from": "twice.csv", "row": 2}
-    inspection = AuditEntry.objects.get(table="hazards_inspection", site_id=pond.pk)
-    assert inspection.object_id == str(pond.inspections.get().pk)
+    # One audit entry for the import, named by each of its sites with the site's row.
+    entry = AuditEntry.objects.get(table="hazards_site")
+    assert (entry.action, entry.actor, entry.object_id) == ("insert", officer, "twice.csv")
+    assert entry.area_path == "/99/991/99102/"
+    assert entry.changes == {"imported_from": "twice.csv", "rows": 3, "sites_added": 2}
+    assert not AuditEntry.objects.filter(table="hazards_inspection").exists()
+    assert (pond.import_entry, pond.import_row) == (entry, 2)
+    assert Site.objects.get(name="Giếng").import_row == 4
+    assert list(audit_of_site(pond)) == [entry]
+    officer.is_staff = True
+    officer.save()
+    client.force_login(officer)
+    page = client.get(reverse("admin:hazards_site_change", args=[pond.pk]))
+    assert "Imported from twice.csv, row 2" in page.text
     # The current summary counts the imported sites, as it counts registered ones.
     assert Site.objects.filter(area=demo_tree["99102"]).count() == 2
     assert AreaDay.objects.filter(area=demo_tree["99"]).aggregate(n=Sum("protected"))["n"] == 1
@@ -267,8 +280,8 @@ def test_a_file_read_in_several_chunks_is_written_as_one(tmp_path, demo_tree, of
     run(write_csv(tmp_path / "chunks.csv", header, rows))
     sites = list(Site.objects.order_by("code").values_list("name", "kind", "area__code"))
     assert sites == [("Ao một", "pond", "99101"), ("Hồ hai", "lake", "99102"), ("Đập ba", "dam", "99101")]
-    rows_audited = AuditEntry.objects.filter(table="hazards_site").values_list("changes__row", flat=True)
-    assert sorted(rows_audited) == [2, 3, 5]
+    entry = AuditEntry.objects.get(table="hazards_site")
+    assert sorted(Site.objects.filter(import_entry=entry).values_list("import_row", flat=True)) == [2, 3, 5]
 
     bad = [*rows[:2], ["", "Giếng bốn", "giếng", q.y, q.x], ["", "Ao năm", "ao", 10.5, 106.7]]
     Site.objects.all().delete()

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.gis.geos import Point
 from django.db import connection
 
-from mapping.assignment import area_containing, owners_in
+from mapping.assignment import area_containing, place_points
 from mapping.models import Area
 from tests.conftest import inside
 
@@ -47,16 +47,20 @@ def test_point_in_a_gap_between_communes_goes_to_the_district(demo_tree):
 
 
 def test_a_batch_of_points_gets_the_same_owners_as_single_points(demo_tree):
-    """owners_in (imports) follows owner_of's rule: commune, shared border, gap, outside."""
+    """place_points (imports) follows owner_of's rule: commune, shared border, gap (placed
+    at the level above, after the communes), outside (counted as unplaced)."""
     points = [inside(demo_tree["99203"]), on_shared_border(demo_tree), in_a_gap(), Point(108.0, 12.0, srid=4326)]
     with connection.cursor() as cursor:
         cursor.execute("CREATE TEMPORARY TABLE batch (row_no integer, location geometry(Point, 4326))")
         cursor.execute("CREATE INDEX ON batch USING gist (location)")
         for number, point in enumerate(points):
             cursor.execute("INSERT INTO batch VALUES (%s, ST_GeomFromEWKT(%s))", [number, point.ewkt])
-        cursor.execute(owners_in("batch"))
+        cursor.execute("CREATE TEMPORARY TABLE batch_owner (row_no integer, area_id bigint)")
+        unplaced = place_points(cursor, "batch", "batch_owner")
+        cursor.execute("SELECT row_no, area_id FROM batch_owner")
         owners = dict(cursor.fetchall())
-        cursor.execute("DROP TABLE batch")
+        cursor.execute("DROP TABLE batch, batch_owner")
+    assert unplaced == 1
     assert [Area.objects.get(pk=owners[n]).code if n in owners else None for n in range(4)] == [
         "99203",
         "99101",
