@@ -1,22 +1,34 @@
-"""Writing checked import rows into the registry in bulk, a chunk at a time while the
-next chunk is read. Each chunk goes by COPY into a temporary table; mapping/assignment.py
-gives every point its area; points outside every area or outside the importer's areas
-are reported by row; while nothing is wrong, one statement inserts the chunk's sites and
-their first inspections. At the end, one audit entry records the import (each site
-points to it, with its row), and the map grid and the summary take all the new sites in
-one statement each. Must run inside the caller's transaction."""
+"""Writing checked import rows into the registry in bulk, in two steps that overlap.
+
+Staging (ImportStaging): each chunk goes by COPY into a temporary table,
+mapping/assignment.py gives every point its area, points outside every area or outside
+the importer's areas are reported by row, and while nothing is wrong the chunk's rows
+are kept, numbered and ready to insert, in the import's staging table. Loading
+(ImportLoad): one statement per staged chunk inserts its sites and their first
+inspections; at the end one audit entry records the import (each site names it, with
+its row) and the map grid and the summary take all the new sites in one statement each.
+
+Staging runs on a connection of its own, in the thread that reads the file
+(hazards/readahead.py), so that it and the reading share one core while the loading has
+the other: on one connection the database did all of it and was the import's bottleneck.
+Its tables are committed as it goes (scratch only: the registry is written by the
+loading, in the caller's transaction, all or nothing). Inside an enclosing transaction,
+whose uncommitted areas another connection would not see, staging runs on the caller's
+connection instead, with the same statements."""
 
 import datetime as dt
 import io
+import time
 import uuid
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.audit import act_as
-from accounts.scope import SURVEY, scope_for
+from accounts.scope import SURVEY, Scope, scope_for
 from mapping.assignment import place_points
 from mapping.models import Area
 
@@ -27,7 +39,7 @@ from .services import outside_every_area, outside_scope, site_code_sql
 class ImportRow:
     """One checked row: a new site, and its first inspection when the row gives a state."""
 
-    id: uuid.UUID
+    id: uuid.UUID | str
     name: str
     kind: str
     longitude: float
@@ -43,10 +55,9 @@ class ImportRow:
     clock_suspect: bool
 
 
-# Each chunk arrives by COPY in import_chunk; import_owner holds each row's area.
-# imported_sites collects the sites inserted, for the map grid and the summary at the end
-# (mapping and reports migrations 0006 read it as they read a trigger's transition table).
-STAGING = """
+# Each chunk arrives by COPY in import_chunk; import_owner holds each row's area. Both
+# belong to the staging connection's session, for the whole import.
+CHUNK_TABLES = """
 CREATE TEMPORARY TABLE import_chunk (
     row_no integer NOT NULL,
     id uuid NOT NULL,
@@ -64,36 +75,52 @@ CREATE TEMPORARY TABLE import_chunk (
     observed_at timestamptz,
     clock_suspect boolean NOT NULL,
     location geometry(Point, 4326) GENERATED ALWAYS AS (ST_SetSRID(ST_MakePoint(longitude, latitude), 4326)) STORED
-) ON COMMIT DROP;
-CREATE TEMPORARY TABLE import_owner (row_no integer NOT NULL, area_id bigint NOT NULL) ON COMMIT DROP;
-CREATE TEMPORARY TABLE imported_sites (LIKE hazards_site) ON COMMIT DROP;
+);
+CREATE TEMPORARY TABLE import_owner (row_no integer NOT NULL, area_id bigint NOT NULL);
 """
 COLUMNS = "row_no, id, name, kind, longitude, latitude, deep_water, depth_m, responsible_party, notes, "
 COLUMNS += "signage, barrier, inspected_at, observed_at, clock_suspect"
 # Built after the COPY, in one sorted pass: kept up row by row, it cost a third of the COPY.
 CHUNK_INDEX = "CREATE INDEX import_chunk_location ON import_chunk USING gist (location)"
 
-# The first row of each site id (a list may name one site twice), in the file's order so
-# codes follow it. Sites already in the registry (deleted ones too, and those of earlier
-# chunks) are left as they are. Rows go in by location: neighbours then share the pages
-# of the spatial and area indexes, which halved their upkeep. Each site names the
-# import's audit entry and its row in the file.
-INSERT = f"""
-WITH firsts AS (
+# The first row of each site id in the chunk (a list may name one site twice), numbered
+# in the file's order so codes follow it, and kept by location: neighbours then share
+# the pages of the spatial and area indexes when inserted, which halved their upkeep.
+READY = f"""
+WITH firsts AS MATERIALIZED (
     SELECT r.*, o.area_id, nextval('hazards_site_code_seq') AS number
     FROM (SELECT DISTINCT ON (id) * FROM import_chunk ORDER BY id, row_no) r
     JOIN import_owner o USING (row_no)
     ORDER BY r.row_no
-), sites AS (
+)
+SELECT %(chunk)s AS chunk, row_no, id, {site_code_sql("number")} AS code, kind, name, location, area_id, deep_water,
+       depth_m, responsible_party, notes, signage, barrier, inspected_at, observed_at, clock_suspect
+FROM firsts
+ORDER BY location
+"""  # noqa: S608 - built from constants
+KEEP = "INSERT INTO {staged} " + READY
+# The staging table: every chunk's ready rows. Unlogged: scratch, rebuilt by importing
+# the file again. Its name starts with the time it was made, so that one left by a
+# crashed import can be told from one in use (drop_abandoned).
+STAGED_PREFIX = "import_staged_"
+STAGED = "CREATE UNLOGGED TABLE {staged} AS " + READY + " WITH NO DATA; CREATE INDEX ON {staged} (chunk);"
+
+# imported_sites collects the sites inserted, for the map grid and the summary at the end
+# (mapping and reports migrations 0006 read it as they read a trigger's transition table).
+LOADING = "CREATE TEMPORARY TABLE imported_sites (LIKE hazards_site) ON COMMIT DROP"
+# A staged chunk into the registry. Sites already there (deleted ones too, and those of
+# earlier chunks) are left as they are. Each site names the import's audit entry and its
+# row in the file.
+INSERT = """
+WITH sites AS (
     INSERT INTO hazards_site (
         id, code, kind, name, location, area_id, deep_water, depth_m, responsible_party, notes, is_temporary,
         active_from, close_reason, signage, barrier, last_checked_at, photo_evidence, created_by_id, created_at,
         updated_at, client_fingerprint, import_entry_id, import_row)
-    SELECT id, {site_code_sql("number")}, kind, name, location, area_id, deep_water, depth_m, responsible_party, notes,
+    SELECT id, code, kind, name, location, area_id, deep_water, depth_m, responsible_party, notes,
            false, %(today)s, '', coalesce(signage, 'none'), coalesce(barrier, 'none'), observed_at, false, %(actor)s,
            %(now)s, %(now)s, '', %(entry)s, row_no
-    FROM firsts
-    ORDER BY location
+    FROM {staged} WHERE chunk = %(chunk)s
     ON CONFLICT (id) DO NOTHING
     RETURNING *
 ), kept AS (
@@ -104,11 +131,11 @@ WITH firsts AS (
         water_present, notes, client_fingerprint)
     SELECT uuid_in(md5(f.id::text || ' imported inspection')::cstring), f.id, f.inspected_at, %(now)s, f.observed_at,
            f.clock_suspect, %(actor)s, f.signage, f.barrier, true, '', ''
-    FROM firsts f JOIN sites USING (id)
-    WHERE f.signage IS NOT NULL
+    FROM {staged} f JOIN sites USING (id)
+    WHERE f.chunk = %(chunk)s AND f.signage IS NOT NULL
 )
 SELECT count(*) FROM sites
-"""  # noqa: S608 - built from constants
+"""
 
 # The import's one audit entry: what a site's history shows as its creation, with the row
 # its import_row names (one entry per site and inspection cost a quarter of the import).
@@ -117,27 +144,33 @@ INSERT INTO accounts_auditentry (id, at, actor_id, action, "table", object_id, s
 VALUES (%(entry)s, clock_timestamp(), %(actor)s, 'insert', 'hazards_site', left(%(file)s, 64), NULL, %(path)s,
         jsonb_build_object('imported_from', %(file)s, 'rows', %(rows)s, 'sites_added', %(added)s))
 """
+ABANDONED_AFTER_S = 24 * 3600
 
 # COPY's text format: backslash escapes, \N for nothing.
 ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def _copy_value(value) -> str:
+def _text(value: str) -> str:
+    return value.translate(ESCAPES)
+
+
+def _or_null(value) -> str:
+    """A value whose text needs no escaping (numbers, choices, times), or \\N for None."""
     if value is None:
         return "\\N"
-    if isinstance(value, dt.datetime):
-        return value.isoformat()
-    return str(value).translate(ESCAPES)
+    return value.isoformat() if isinstance(value, dt.datetime) else str(value)
 
 
 def copy_line(number: int, row: ImportRow) -> str:
-    """A row as COPY reads it into import_chunk."""
-    values = (
-        number, row.id, row.name, row.kind, row.longitude, row.latitude, row.deep_water, row.depth_m,
-        row.responsible_party, row.notes, row.signage, row.barrier, row.inspected_at, row.observed_at,
-        row.clock_suspect,
-    )  # fmt: skip
-    return "\t".join(map(_copy_value, values)) + "\n"
+    """A row as COPY reads it into import_chunk. Only the free texts are escaped: the
+    other values are numbers, ids, choices and times (a third of the reading time went
+    to escaping every value)."""
+    return (
+        f"{number}\t{row.id}\t{_text(row.name)}\t{row.kind}\t{row.longitude!r}\t{row.latitude!r}\t"
+        f"{row.deep_water}\t{_or_null(row.depth_m)}\t{_text(row.responsible_party)}\t{_text(row.notes)}\t"
+        f"{_or_null(row.signage)}\t{_or_null(row.barrier)}\t{_or_null(row.inspected_at)}\t"
+        f"{_or_null(row.observed_at)}\t{row.clock_suspect}\n"
+    )
 
 
 def common_path(paths) -> str:
@@ -152,36 +185,26 @@ def common_path(paths) -> str:
     return f"/{'/'.join(common)}/" if common else ""
 
 
-class ImportLoad:
-    """The rows of one import, a chunk at a time: `add` stages and places a chunk and
-    returns its problems; `insert` writes it; `finish` after the last chunk; `close`."""
+class ImportStaging:
+    """Stages chunks on the current thread's connection (see the module's text); made
+    and used in one thread. `stage` one chunk after the other, then `close`."""
 
-    def __init__(self, actor, file_name: str):
-        self.actor = actor
-        self.file_name = file_name
-        self.scope = scope_for(actor)
+    def __init__(self, staged: str, scope: Scope):
+        self.staged = staged
+        self.scope = scope
         self.paths: set[str] = set()
-        # One moment for the whole file, whichever chunk a site comes in.
-        self.moment = {"today": timezone.localdate(), "now": timezone.now(), "actor": actor.pk}
-        act_as(actor)
         with connection.cursor() as cursor:
-            cursor.execute(STAGING)
-            # The entry is written at the end, with the counts; the sites name it before.
-            cursor.execute("SELECT nextval(pg_get_serial_sequence('accounts_auditentry', 'id'))")
-            self.moment["entry"] = cursor.fetchone()[0]
-            # The audit, grid and summary triggers leave this transaction's inserts to
-            # INSERT and finish below.
-            cursor.execute("SELECT set_config('registry.import', %s, true)", [file_name])
-            # Keys checked with each chunk, while the next is read, not all at the end.
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(CHUNK_TABLES)
+            cursor.execute(STAGED.format(staged=staged), {"chunk": 0})
+
+    def stage(self, chunk: int, lines: str, limit: int, keep: bool) -> list[tuple[int, str]]:
+        """Stages a chunk of rows (copy_line of each), gives each its area and returns
+        (row, reason) of up to `limit` rows outside every loaded area or the importer's
+        areas. With `keep` and no such row, the chunk is kept, ready to insert."""
+        problems = []
+        with transaction.atomic(), connection.cursor() as cursor:
             # Compiling the placing statement took a fifth of its run, for every chunk.
             cursor.execute("SET LOCAL jit = off")
-
-    def add(self, lines: str, limit: int) -> list[tuple[int, str]]:
-        """Stages a chunk of rows (copy_line of each), gives each its area and returns
-        (row, reason) of up to `limit` rows outside every loaded area or the importer's areas."""
-        problems = []
-        with connection.cursor() as cursor:
             cursor.execute("TRUNCATE import_chunk, import_owner")
             cursor.execute("DROP INDEX IF EXISTS import_chunk_location")
             # In one block: in 8 KB blocks, each block waits for the GIL from the
@@ -206,12 +229,66 @@ class ImportLoad:
                     [refused, limit],
                 )
                 problems += [(number, outside_scope(areas[area_id])) for number, area_id in cursor.fetchall()]
+            if keep and not problems:
+                cursor.execute(KEEP.format(staged=self.staged), {"chunk": chunk})
         return problems
 
-    def insert(self) -> int:
-        """Writes the chunk's sites (with their first inspections); returns how many were new."""
+    def close(self) -> None:
         with connection.cursor() as cursor:
-            cursor.execute(INSERT, self.moment)
+            cursor.execute("DROP TABLE import_chunk, import_owner")
+
+
+class ImportLoad:
+    """One import into the registry: `staged` turns checked chunks into staged ones,
+    `insert` writes each, `finish` after the last, `close`; `discard` after the caller's
+    transaction ends. Made inside the transaction that writes the registry."""
+
+    def __init__(self, actor, file_name: str, *, apart: bool):
+        self.actor = actor
+        self.file_name = file_name
+        self.apart = apart
+        self.scope = scope_for(actor)
+        self.staging: ImportStaging | None = None
+        self.staged_table = f"{STAGED_PREFIX}{int(time.time())}_{uuid.uuid4().hex[:12]}"
+        # One moment for the whole file, whichever chunk a site comes in.
+        self.moment = {"today": timezone.localdate(), "now": timezone.now(), "actor": actor.pk}
+        act_as(actor)
+        with connection.cursor() as cursor:
+            cursor.execute(LOADING)
+            # The entry is written at the end, with the counts; the sites name it before.
+            cursor.execute("SELECT nextval(pg_get_serial_sequence('accounts_auditentry', 'id'))")
+            self.moment["entry"] = cursor.fetchone()[0]
+            # The audit, grid and summary triggers leave this transaction's inserts to
+            # INSERT and finish below.
+            cursor.execute("SELECT set_config('registry.import', %s, true)", [file_name])
+            # Keys checked with each chunk, while the next is read, not all at the end.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET LOCAL jit = off")
+        if apart:
+            drop_abandoned()
+
+    def staged(self, chunks: Generator[tuple[str, list, int]], limit: int) -> Iterator[tuple[int, list, int]]:
+        """(chunk number, problems, rows read) for each (COPY lines, problems, rows read)
+        of `chunks`, staged on this thread's connection; stops staging rows to insert
+        once a problem is found, and reports at most `limit` problems in all."""
+        found = 0
+        try:
+            self.staging = ImportStaging(self.staged_table, self.scope)
+            for number, (lines, problems, read) in enumerate(chunks):
+                keep = not found and not problems
+                problems = problems + self.staging.stage(number, lines, max(limit - found, 0), keep)
+                found += len(problems)
+                yield number, problems, read
+            self.staging.close()
+        finally:
+            chunks.close()  # a read-ahead thread stops with it
+            if self.apart:
+                connection.close()  # this thread's own connection
+
+    def insert(self, chunk: int) -> int:
+        """Writes a staged chunk's sites (with their first inspections); returns how many were new."""
+        with connection.cursor() as cursor:
+            cursor.execute(INSERT.format(staged=self.staged_table), {**self.moment, "chunk": chunk})
             return cursor.fetchone()[0]
 
     def finish(self, rows: int, added: int) -> None:
@@ -219,8 +296,10 @@ class ImportLoad:
         site inserted to the map grid and the summary."""
         with connection.cursor() as cursor:
             if added:
-                details = {"file": self.file_name, "rows": rows, "added": added, "path": common_path(self.paths)}
-                cursor.execute(ENTRY, {**self.moment, **details})
+                details = {"file": self.file_name, "rows": rows, "added": added}
+                cursor.execute(ENTRY, {**self.moment, **details, "path": common_path(self.staging.paths)})
+            # Statistics first: planned blind, the grid's grouping took half again as long.
+            cursor.execute("ANALYZE imported_sites")
             cursor.execute("SELECT mapping_cells_add_imported(), reports_summary_add_imported()")
 
     def close(self) -> None:
@@ -228,7 +307,27 @@ class ImportLoad:
         # import: ON COMMIT DROP waits for its end, and later inserts would skip the
         # triggers. Every key of the schema is deferred until commit, as Django makes it.
         with connection.cursor() as cursor:
-            cursor.execute("DROP TABLE import_chunk, import_owner, imported_sites")
+            cursor.execute("DROP TABLE imported_sites")
             cursor.execute("SELECT set_config('registry.import', '', true)")
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
             cursor.execute("SET LOCAL jit = DEFAULT")
+
+    def discard(self) -> None:
+        """Drops the staging table, once the transaction that read it has ended."""
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {self.staged_table}")
+
+
+def drop_abandoned() -> None:
+    """Drops the staging tables of imports that ended without dropping theirs (a crash):
+    those made more than a day ago."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname FROM pg_class WHERE relkind = 'r' AND relpersistence = 'u' AND relname LIKE %s",
+            [STAGED_PREFIX.replace("_", "\\_") + "%"],
+        )
+        oldest = int(time.time()) - ABANDONED_AFTER_S
+        for (name,) in cursor.fetchall():
+            made = name[len(STAGED_PREFIX) :].split("_")[0]
+            if made.isdigit() and int(made) < oldest:
+                cursor.execute(f"DROP TABLE IF EXISTS {name}")

@@ -5,6 +5,7 @@ import csv
 import itertools
 import json
 import re
+import uuid
 
 import pytest
 from django.core.management import call_command
@@ -334,3 +335,53 @@ def test_the_map_grid_and_summary_take_an_import_and_the_writes_after_it(
     after = grid_and_summary()
     assert after == rebuilt_grid_and_summary()
     assert sum(n for level, *_rest, n in after[0] if level == 3) == 5
+
+
+def test_geojson_layouts_are_read_with_their_coordinates_as_written(tmp_path, demo_tree, officer):
+    """A FeatureCollection in any layout (pretty-printed, features before "type"), a lone
+    Feature and GeoJSON lines: the same sites, at the coordinates the file gives."""
+    a, b = inside(demo_tree["99101"]), inside(demo_tree["99102"])
+    points = [[round(a.x, 6) + 0.0000009, round(a.y, 6)], [round(b.x, 6), round(b.y, 6)]]
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"name": f"Ao {n}", "kind": "ao"},
+            "geometry": {"type": "Point", "coordinates": c},
+        }
+        for n, c in enumerate(points)
+    ]
+    layouts = {
+        "pretty.geojson": json.dumps({"features": features, "type": "FeatureCollection"}, indent=2),
+        "lines.geojson": "".join(json.dumps(f) + "\n" for f in features),
+    }
+    for name, text in layouts.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        run(tmp_path / name)
+        located = sorted((s.name, s.location.coords) for s in Site.objects.all())
+        assert located == [("Ao 0", tuple(points[0])), ("Ao 1", tuple(points[1]))], name
+        Site.all_objects.all().delete()
+    (tmp_path / "one.geojson").write_text(json.dumps(features[1]), encoding="utf-8")
+    run(tmp_path / "one.geojson")
+    assert list(Site.objects.values_list("name", flat=True)) == ["Ao 1"]
+
+
+def test_a_geojson_cut_short_is_refused_with_where_it_breaks(tmp_path, demo_tree, officer, monkeypatch):
+    p = inside(demo_tree["99101"])
+    feature = {"type": "Feature", "properties": {"name": "Ao", "kind": "ao"}, "geometry": json.loads(p.geojson)}
+    text = json.dumps({"type": "FeatureCollection", "features": [feature, feature]})
+    path = tmp_path / "cut.geojson"
+    path.write_text(text, encoding="utf-8")
+    # GDAL reads the whole file when it opens it; the break shows when the rows are read.
+    opened = imports.open_layer(path, None)
+    monkeypatch.setattr(imports, "open_layer", lambda *_args: opened)
+    path.write_text(text[: len(text) // 2 + 30], encoding="utf-8")
+    with pytest.raises(CommandError, match=r"cut\.geojson is not valid GeoJSON: .* at character \d+"):
+        run(path)
+    assert not Site.objects.exists()
+
+
+def test_name_based_ids_are_those_of_earlier_imports():
+    """Rows without an id get uuid5 of their place, kind and name, as before: importing an
+    old list again still finds its sites."""
+    for name in ["105.800000|21.000000|pond|ao ông ba", "", "x" * 300]:
+        assert imports.name_based_id(name) == str(uuid.uuid5(imports.IMPORT_NAMESPACE, name))

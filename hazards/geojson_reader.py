@@ -1,0 +1,134 @@
+"""The features of a GeoJSON file, read one at a time from a sliding buffer by the json
+module's C scanner, so a million-feature file never sits in memory. Having ogr2ogr turn
+the file into GeoJSON lines first took as much CPU as the whole rest of an import's
+reading. A file holds a FeatureCollection, a Feature or a bare geometry, or a sequence
+of them (GeoJSON lines, RFC 8142's record separators allowed)."""
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+BLOCK = 1 << 20
+GEOMETRY_TYPES = {"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"}
+GEOMETRY_TYPES.add("GeometryCollection")
+SPACE = " \t\n\r\x1e"
+
+
+class GeoJSONError(ValueError):
+    """Not GeoJSON text; `at` is the character where it went wrong."""
+
+    def __init__(self, at: int):
+        super().__init__(at)
+        self.at = at
+
+
+class _Buffer:
+    def __init__(self, handle):
+        self.handle = handle
+        self.text = ""
+        self.pos = 0
+        self.dropped = 0  # characters of the file before the buffer
+        self.ended = False
+        self.decoder = json.JSONDecoder()
+
+    def _more(self) -> bool:
+        if self.ended:
+            return False
+        block = self.handle.read(BLOCK)
+        if not block:
+            self.ended = True
+            return False
+        # Drop what was read: the buffer slides along the file.
+        self.dropped += self.pos
+        self.text = self.text[self.pos :] + block
+        self.pos = 0
+        return True
+
+    def peek(self) -> str:
+        """The next character that is not white space, or "" at the end of the file."""
+        while True:
+            text, pos = self.text, self.pos
+            while pos < len(text) and text[pos] in SPACE:
+                pos += 1
+            self.pos = pos
+            if pos < len(text):
+                return text[pos]
+            if not self._more():
+                return ""
+
+    def where(self) -> int:
+        return self.dropped + self.pos
+
+    def expect(self, characters: str) -> str:
+        found = self.peek()
+        if not found or found not in characters:
+            raise GeoJSONError(self.where())
+        self.pos += 1
+        return found
+
+    def value(self):
+        """The next JSON value. A value that reaches the end of the buffer may be cut
+        short (a number, or an object missing its end): read more and decode it again."""
+        self.peek()
+        while True:
+            try:
+                value, end = self.decoder.raw_decode(self.text, self.pos)
+            except json.JSONDecodeError as exc:
+                if self._more():
+                    continue
+                raise GeoJSONError(self.dropped + exc.pos) from None
+            if end >= len(self.text) and self._more():
+                continue
+            self.pos = end
+            return value
+
+
+def _features_of(buffer: _Buffer) -> Iterator[dict]:
+    """The features of the top-level value at the buffer's position: those of a
+    FeatureCollection streamed one by one, a Feature, or a geometry as a feature."""
+    buffer.expect("{")
+    members = {}
+    streamed = False
+    if buffer.peek() == "}":
+        buffer.expect("}")
+    else:
+        while True:
+            key = buffer.value()
+            if not isinstance(key, str):
+                raise GeoJSONError(buffer.where())
+            buffer.expect(":")
+            if key == "features" and buffer.peek() == "[":
+                streamed = True
+                yield from _array(buffer)
+            else:
+                members[key] = buffer.value()
+            if buffer.expect(",}") == "}":
+                break
+    if streamed:
+        return
+    if members.get("type") == "Feature":
+        yield members
+    elif members.get("type") in GEOMETRY_TYPES:
+        yield {"type": "Feature", "properties": {}, "geometry": members}
+
+
+def _array(buffer: _Buffer) -> Iterator[dict]:
+    buffer.expect("[")
+    if buffer.peek() == "]":
+        buffer.expect("]")
+        return
+    while True:
+        feature = buffer.value()
+        if isinstance(feature, dict):
+            yield feature
+        if buffer.expect(",]") == "]":
+            return
+
+
+def features(path: Path) -> Iterator[dict]:
+    """Each feature of the file as the json module decodes it. UnicodeDecodeError for a
+    file that is not UTF-8, GeoJSONError for one that is not GeoJSON."""
+    with open(path, encoding="utf-8-sig") as handle:
+        buffer = _Buffer(handle)
+        while buffer.peek():
+            yield from _features_of(buffer)

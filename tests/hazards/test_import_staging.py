@@ -1,0 +1,111 @@
+"""Imports outside any enclosing transaction, as the command and the import page run
+them: each chunk is staged on a connection of the read-ahead thread while the caller's
+connection writes the registry. Committed data here (transaction=True): the staging
+connection sees only what is committed."""
+
+import threading
+import time
+
+import pytest
+from django.core.management.base import CommandError
+from django.db import connection
+
+from accounts.models import AuditEntry, Role
+from hazards import import_load, imports
+from hazards.models import Inspection, Site
+from tests.conftest import inside
+from tests.hazards.test_imports import grid_and_summary, rebuilt_grid_and_summary, run, write_csv
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def officer(demo_tree, make_user):
+    return make_user("nam", demo_tree["991"], Role.AREA_MANAGER)
+
+
+@pytest.fixture
+def staging_threads(monkeypatch):
+    """The names of the threads that staged, and the connections they staged on."""
+    seen = []
+    made = import_load.ImportStaging.__init__
+
+    def recording(self, *args):
+        seen.append((threading.current_thread().name, id(connection.connection)))
+        made(self, *args)
+
+    monkeypatch.setattr(import_load.ImportStaging, "__init__", recording)
+    return seen
+
+
+def staging_tables() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relname FROM pg_class WHERE relname LIKE 'import\\_staged\\_%%'")
+        return [name for (name,) in cursor.fetchall()]
+
+
+def test_chunks_staged_apart_give_the_registry_the_same_sites(
+    tmp_path, demo_tree, officer, staging_threads, monkeypatch
+):
+    monkeypatch.setattr(imports, "PROGRESS_EVERY", 2)
+    p, q = inside(demo_tree["99101"]), inside(demo_tree["99102"])
+    header = ["id", "name", "kind", "latitude", "longitude", "signage", "barrier", "date"]
+    first = "0b5c8a52-5f4e-4c39-9a59-6a3d1f0e7c11"
+    rows = [[first, "Ao một", "ao", p.y, p.x, "có", "đầy đủ", "2026-05-02"], ["", "Hồ hai", "hồ", q.y, q.x, "", "", ""]]
+    rows += [[first, "Ao một (lần hai)", "giếng", q.y, q.x, "", "", ""], ["", "Đập ba", "đập", p.y, p.x, "", "", ""]]
+    rows += [["", "Giếng bốn", "giếng", q.y, q.x, "hỏng", "một phần", "2026-05-03"]]
+    path = write_csv(tmp_path / "list.csv", header, rows)
+    run(path)
+
+    [(thread, staged_on)] = staging_threads
+    assert thread == "read-ahead" and staged_on != id(connection.connection)
+    sites = list(Site.objects.order_by("code").values_list("name", "kind", "area__code", "import_row"))
+    assert sites == [
+        ("Ao một", "pond", "99101", 2),
+        ("Hồ hai", "lake", "99102", 3),
+        ("Đập ba", "dam", "99101", 5),
+        ("Giếng bốn", "well", "99102", 6),
+    ]
+    assert sorted(Inspection.objects.values_list("site__name", "signage", "barrier")) == [
+        ("Ao một", "in_place", "complete"),
+        ("Giếng bốn", "damaged", "partial"),
+    ]
+    assert AuditEntry.objects.get(table="hazards_site").changes["sites_added"] == 4
+    assert grid_and_summary() == rebuilt_grid_and_summary()
+    assert staging_tables() == []
+
+    run(path)
+    assert Site.objects.count() == 4 and Inspection.objects.count() == 2
+    assert staging_tables() == []
+
+
+def test_a_bad_row_in_a_later_chunk_stores_nothing_when_staged_apart(
+    tmp_path, demo_tree, officer, staging_threads, monkeypatch
+):
+    monkeypatch.setattr(imports, "PROGRESS_EVERY", 2)
+    mine, theirs = inside(demo_tree["99101"]), inside(demo_tree["992"])
+    header = ["name", "kind", "latitude", "longitude"]
+    rows = [["Ao một", "ao", mine.y, mine.x], ["Ao hai", "ao", mine.y + 0.0001, mine.x]]
+    rows += [["Ao ba", "ao", mine.y + 0.0002, mine.x], ["Ao xã khác", "ao", theirs.y, theirs.x]]
+    rows += [["Ao ngoài", "ao", 10.5, 106.7]]
+    with pytest.raises(CommandError) as error:
+        run(write_csv(tmp_path / "bad.csv", header, rows))
+    message = str(error.value)
+    assert "row 5: This location is in" in message and "outside the areas you work in" in message
+    assert "row 6: " in message and "row 2:" not in message
+    assert [thread for thread, _connection in staging_threads] == ["read-ahead"]
+    assert not Site.objects.exists() and not AuditEntry.objects.filter(table="hazards_site").exists()
+    assert staging_tables() == []
+
+
+def test_a_staging_table_left_by_a_crash_is_dropped_a_day_later(tmp_path, demo_tree, officer):
+    old = f"import_staged_{int(time.time()) - 2 * 24 * 3600}_0123456789ab"
+    recent = f"import_staged_{int(time.time()) - 60}_0123456789ab"
+    with connection.cursor() as cursor:
+        for name in (old, recent):
+            cursor.execute(f"CREATE UNLOGGED TABLE {name} (chunk integer)")
+    p = inside(demo_tree["99101"])
+    run(write_csv(tmp_path / "one.csv", ["name", "kind", "latitude", "longitude"], [["Ao", "ao", p.y, p.x]]))
+    assert staging_tables() == [recent]
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE {recent}")
