@@ -451,11 +451,12 @@ def import_steps(path: Path, *, actor, mapping: dict | None = None, dry_run: boo
     try:
         with transaction.atomic():
             load = ImportLoad(actor, path.name, apart=apart)
-            chunks = _checked(source, _row_checker(mapping))
+            # The file is read in one thread; apart, the chunks are staged in another, so
+            # that reading, staging and writing each go on while the others wait.
+            chunks = read_ahead(_checked(source, _row_checker(mapping)))
+            staged = load.staged(chunks, MAX_REPORTED)
             if apart:
-                staged = read_ahead(load.staged(chunks, MAX_REPORTED))
-            else:
-                staged = load.staged(read_ahead(chunks), MAX_REPORTED)
+                staged = read_ahead(staged)
             with closing(staged):
                 for chunk, found, result.rows in staged:
                     problems += found
