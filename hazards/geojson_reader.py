@@ -9,8 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 BLOCK = 1 << 20
-GEOMETRY_TYPES = {"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"}
-GEOMETRY_TYPES.add("GeometryCollection")
+GEOMETRY_TYPES = frozenset(
+    ["Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon", "GeometryCollection"]
+)
 SPACE = " \t\n\r\x1e"
 
 
