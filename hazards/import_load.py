@@ -39,7 +39,7 @@ from .services import outside_every_area, outside_scope, site_code_sql
 class ImportRow:
     """One checked row: a new site, and its first inspection when the row gives a state."""
 
-    id: uuid.UUID | str
+    id: str
     name: str
     kind: str
     longitude: float

@@ -342,10 +342,10 @@ def name_based_id(name: str) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
-def _site_id(given: str, longitude: float, latitude: float, kind: str, name: str) -> uuid.UUID | str:
+def _site_id(given: str, longitude: float, latitude: float, kind: str, name: str) -> str:
     if given:
         try:
-            return uuid.UUID(given)
+            return str(uuid.UUID(given))
         except ValueError:
             pass
     return name_based_id(f"{longitude:.6f}|{latitude:.6f}|{kind}|{name.lower()}")
