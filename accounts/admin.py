@@ -2,8 +2,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
+from leaflet.admin import LeafletGeoAdminMixin
 
-from mapping.models import Area
+from areas.models import Area
 
 from .models import AuditEntry, DeviceToken, Membership, Role, User
 from .scope import ADMINISTER, MANAGE, scope_for
@@ -169,3 +170,21 @@ class AuditEntryAdmin(ScopedAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("changes"))
     def summary(self, entry):
         return ", ".join(sorted(entry.changes))[:200]
+
+
+# The area tree's admin lives here, not in areas/: it is scoped, and the scope rule is
+# this app's, one layer above the tree.
+@admin.register(Area)
+class AreaAdmin(ScopedAdminMixin, LeafletGeoAdminMixin, admin.ModelAdmin):
+    """Boundaries come from `load_areas`, so the admin shows them and does not edit them."""
+
+    add_verb = None
+    change_verb = None
+    delete_verb = None
+    modifiable = False
+    list_display = ["code", "name", "level", "unit_type", "parent"]
+    list_filter = ["level"]
+    search_fields = ["code", "name"]
+    list_select_related = ["parent"]
+    readonly_fields = ["code", "name", "level", "unit_type", "parent", "path", "depth"]
+    fields = [*readonly_fields, "geom"]

@@ -28,9 +28,7 @@ class Membership(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user")
     )
-    area = models.ForeignKey(
-        "mapping.Area", on_delete=models.CASCADE, related_name="memberships", verbose_name=_("area")
-    )
+    area = models.ForeignKey("areas.Area", on_delete=models.CASCADE, related_name="memberships", verbose_name=_("area"))
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 

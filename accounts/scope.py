@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.db.models import Model, Q, QuerySet
 
-from mapping.models import Area
+from areas.models import Area
 
 from .models import Membership, Role
 
@@ -29,7 +29,7 @@ VERB_ROLES = {
 
 # How each scoped model reaches the area path that decides it.
 AREA_PATH_OF = {
-    "mapping.area": "path",
+    "areas.area": "path",
     "mapping.sitecell": "area__path",
     "hazards.site": "area__path",
     "hazards.inspection": "site__area__path",

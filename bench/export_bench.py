@@ -18,7 +18,7 @@ COPY (
             'deep_water', s.deep_water, 'depth_m', s.depth_m, 'signage', s.signage, 'barrier', s.barrier,
             'last_checked_at', s.last_checked_at, 'is_temporary', s.is_temporary, 'active_from', s.active_from,
             'closed_at', s.closed_at, 'close_reason', s.close_reason, 'responsible_party', s.responsible_party))
-    FROM hazards_site s JOIN mapping_area a ON a.id = s.area_id
+    FROM hazards_site s JOIN areas_area a ON a.id = s.area_id
     WHERE s.deleted_at IS NULL ORDER BY s.code
 ) TO STDOUT
 """

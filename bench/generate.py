@@ -55,22 +55,22 @@ def step(label: str):
 
 
 SYNTHETIC_AREAS = """
-INSERT INTO mapping_area (code, name, level, unit_type, parent_id, path, depth, geom, updated_at)
+INSERT INTO areas_area (code, name, level, unit_type, parent_id, path, depth, geom, updated_at)
 SELECT lpad(p::text, 2, '0'), 'Tỉnh tổng hợp ' || p, 'province', 'Tỉnh', NULL, '', 0,
        ST_Multi(ST_MakeEnvelope(103 + (p % 6), 9 + (p / 6) * 2.4, 104 + (p % 6), 11.4 + (p / 6) * 2.4, 4326)), now()
 FROM generate_series(0, 35) p;
-INSERT INTO mapping_area (code, name, level, unit_type, parent_id, path, depth, geom, updated_at)
+INSERT INTO areas_area (code, name, level, unit_type, parent_id, path, depth, geom, updated_at)
 SELECT lpad(p::text, 2, '0') || lpad(c::text, 3, '0'), 'Xã tổng hợp ' || p || '-' || c, 'commune', 'Xã', prov.id, '', 1,
        ST_Multi(ST_MakeEnvelope(103 + (p % 6) + (c % 10) * 0.1, 9 + (p / 6) * 2.4 + (c / 10) * 0.24,
                                 103.1 + (p % 6) + (c % 10) * 0.1, 9.24 + (p / 6) * 2.4 + (c / 10) * 0.24, 4326)), now()
 FROM generate_series(0, 35) p, generate_series(0, 99) c
-JOIN mapping_area prov ON prov.code = lpad(p::text, 2, '0');
+JOIN areas_area prov ON prov.code = lpad(p::text, 2, '0');
 """
 
 SITES = """
 WITH commune AS (
     SELECT a.id, a.geom, ST_Area(a.geom) / sum(ST_Area(a.geom)) OVER () AS share
-    FROM mapping_area a WHERE NOT EXISTS (SELECT 1 FROM mapping_area c WHERE c.parent_id = a.id)
+    FROM areas_area a WHERE NOT EXISTS (SELECT 1 FROM areas_area c WHERE c.parent_id = a.id)
 ), quota AS (
     SELECT id, geom, greatest(1, round(%(scale)s * share))::int AS n FROM commune
 ), settlement AS (
@@ -140,9 +140,9 @@ def generate(scale: int, per_site: int) -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from mapping.loader import load_boundaries
-    from mapping.models import Area
-    from mapping.tree import rebuild_pieces, refresh_paths
+    from areas.loader import load_boundaries
+    from areas.models import Area
+    from areas.tree import rebuild_pieces, refresh_paths
 
     with step("migrating the benchmark database"):
         ensure_database()

@@ -34,7 +34,7 @@ SCRATCH = "bench_reference_import"
 JOIN = f"""
 SELECT count(*) FROM (
     SELECT DISTINCT ON (i.ogc_fid) i.ogc_fid, p.area_id
-    FROM {SCRATCH} i JOIN mapping_areapiece p ON ST_Covers(p.geom, i.geom)
+    FROM {SCRATCH} i JOIN areas_areapiece p ON ST_Covers(p.geom, i.geom)
     ORDER BY i.ogc_fid, p.depth DESC
 ) assigned
 """

@@ -3,9 +3,9 @@ of the 3,321 wards file over the loaded registry (validation, update by code, th
 pieces rebuilt, and every site in the file's extent re-assigned), against loading the
 same file with ogr2ogr into PostGIS plus one point-in-polygon join in psql."""
 
+from areas.loader import load_boundaries
 from bench.generate import BOUNDARIES, COMMUNES
 from bench.ogr import ogr2ogr_ms
-from mapping.loader import load_boundaries
 
 SCRATCH = "bench_reference_wards"
 JOIN = f"""

@@ -27,7 +27,7 @@ SELECT split_part(substr(a.path, 2), '/', 1) AS province,
        count(*) FILTER (WHERE EXISTS (SELECT 1 FROM hazards_photo p WHERE p.inspection_id = l.id)),
        count(*) FILTER (WHERE l.observed_at IS NULL OR l.observed_at < CASE WHEN s.is_temporary THEN '{stale_temporary}'::timestamptz ELSE '{stale}'::timestamptz END)
 FROM hazards_site s
-JOIN mapping_area a ON a.id = s.area_id
+JOIN areas_area a ON a.id = s.area_id
 LEFT JOIN latest l ON l.site_id = s.id
 WHERE s.deleted_at IS NULL AND s.deep_water AND s.active_from <= '{day}'
   AND (s.closed_at IS NULL OR s.closed_at > '{day}')

@@ -113,7 +113,7 @@ def machine_notes() -> list[str]:
         cursor.execute("SELECT version()")
         pg = cursor.fetchone()[0].split(",")[0]
         cursor.execute(
-            "SELECT (SELECT count(*) FROM hazards_site), (SELECT count(*) FROM hazards_inspection), (SELECT count(*) FROM mapping_area)"
+            "SELECT (SELECT count(*) FROM hazards_site), (SELECT count(*) FROM hazards_inspection), (SELECT count(*) FROM areas_area)"
         )
         sites, inspections, areas = cursor.fetchone()
     memory = Path("/proc/meminfo").read_text().split("\n")[0].split()[1]

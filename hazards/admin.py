@@ -11,7 +11,7 @@ from leaflet.admin import LeafletGeoAdminMixin
 from accounts.audit import audit_of_site
 from accounts.scope import ADMINISTER, EDIT, SURVEY, OutOfScope, scope_for
 from accounts.scoped_admin import ScopedAdminMixin, ServiceForm, service_admin_form
-from mapping.models import Area
+from areas.models import Area
 
 from . import services
 from .evidence import due_q

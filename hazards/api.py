@@ -11,8 +11,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.scope import SURVEY, VIEW, scope_for
-from mapping.models import Area
-from mapping.selectors import areas_geojson
+from areas.models import Area
+from areas.selectors import areas_geojson
 
 from . import exports, sync
 from .evidence import is_due

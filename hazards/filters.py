@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.scope import VIEW, scope_for
-from mapping.geometry import parse_bbox
-from mapping.models import Area
+from areas.geometry import parse_bbox
+from areas.models import Area
 
 from .evidence import due_q
 from .models import Barrier, Signage, SiteKind

@@ -1,7 +1,7 @@
 """Writing checked import rows into the registry in bulk, in two steps that overlap.
 
 Staging (ImportStaging): each chunk goes by COPY into a temporary table,
-mapping/assignment.py gives every point its area, points outside every area or outside
+areas/assignment.py gives every point its area, points outside every area or outside
 the importer's areas are reported by row, and while nothing is wrong the chunk's rows
 are kept, numbered and ready to insert, in the import's staging table. Loading
 (ImportLoad): one statement per staged chunk inserts its sites and their first
@@ -29,8 +29,8 @@ from django.utils import timezone
 
 from accounts.audit import act_as
 from accounts.scope import SURVEY, Scope, scope_for
-from mapping.assignment import place_points
-from mapping.models import Area
+from areas.assignment import place_points
+from areas.models import Area
 
 from .services import outside_every_area, outside_scope, site_code_sql
 

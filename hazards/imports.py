@@ -25,8 +25,8 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 
-from mapping.geometry import check_extent, not_a_point
-from mapping.spatialfile import SpatialFileError, open_layer
+from areas.geometry import check_extent, not_a_point
+from areas.spatialfile import SpatialFileError, open_layer
 
 from . import geojson_reader, services
 from .import_load import ImportLoad, ImportRow, copy_line

@@ -77,7 +77,7 @@ class Site(SoftDeletable):
     outline = models.PolygonField(_("outline"), srid=4326, null=True, blank=True, spatial_index=False)
     # No index of its own: site_area_kind (area, kind) serves every lookup by area.
     area = models.ForeignKey(
-        "mapping.Area",
+        "areas.Area",
         on_delete=models.PROTECT,
         related_name="sites",
         verbose_name=_("area"),

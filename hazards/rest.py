@@ -12,7 +12,7 @@ from rest_framework_gis.pagination import GeoJsonPagination
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from accounts.scope import VIEW, scope_for
-from mapping.models import Area
+from areas.models import Area
 
 from .evidence import is_due
 from .filters import STATE_LABELS, choice_param, filter_sites, within_area

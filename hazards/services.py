@@ -15,9 +15,9 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import act_as
 from accounts.scope import ADMINISTER, EDIT, SURVEY, scope_for
-from mapping.assignment import area_containing
-from mapping.geometry import clean_outline, clean_point
-from mapping.models import Area
+from areas.assignment import area_containing
+from areas.geometry import clean_outline, clean_point
+from areas.models import Area
 
 from .models import Barrier, CloseReason, Inspection, Photo, Signage, Site, SiteKind
 from .photos import content_hash, process_photo

@@ -4,4 +4,4 @@ from django.utils.translation import gettext_lazy as _
 
 class MappingConfig(AppConfig):
     name = "mapping"
-    verbose_name = _("Areas and maps")
+    verbose_name = _("Maps")

@@ -24,10 +24,9 @@ from rest_framework.exceptions import AuthenticationFailed
 
 from accounts.scope import VIEW, scope_for
 from accounts.tokens import DeviceTokenAuthentication
+from areas.geometry import parse_bbox
+from areas.models import Area
 from hazards.models import Site
-
-from .geometry import parse_bbox
-from .models import Area
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 10_000

@@ -10,9 +10,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from .geometry import clean_point
+from areas.geometry import clean_point
+from areas.spatialfile import MAX_REPORTED_ERRORS, SpatialFileError, fail, geometry_of, open_layer
+
 from .models import Place
-from .spatialfile import MAX_REPORTED_ERRORS, SpatialFileError, fail, geometry_of, open_layer
 
 NAME_FIELDS = ["name", "ten", "ten_truong", "tentruong"]
 KIND_FIELDS = ["kind", "type", "loai", "amenity", "cap_hoc", "caphoc"]

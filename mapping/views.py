@@ -15,6 +15,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from accounts.scope import EDIT, VIEW, OutOfScope, scope_for
+from areas.models import Area
+from areas.selectors import areas_geojson
 from hazards.evidence import is_due
 from hazards.exports import csv_stream
 from hazards.filters import STATE_LABELS, chosen_area, filter_sites, site_state
@@ -23,8 +25,6 @@ from reports.periods import half_year_containing
 from reports.selectors import Country, by_child
 
 from . import priority, tile_tokens, tiles
-from .models import Area
-from .selectors import areas_geojson
 
 LIST_LIMIT = 200
 COUNT_LIMIT = 10000

@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from accounts.scope import MANAGE, scope_for
 from accounts.scoped_admin import ScopedAdminMixin
-from mapping.models import Area
+from areas.models import Area
 
 from .models import Target
 

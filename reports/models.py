@@ -15,7 +15,7 @@ class Target(models.Model):
     area and every area below it that sets none of its own; without any, the directive's
     100 % applies."""
 
-    area = models.ForeignKey("mapping.Area", on_delete=models.CASCADE, related_name="targets", verbose_name=_("area"))
+    area = models.ForeignKey("areas.Area", on_delete=models.CASCADE, related_name="targets", verbose_name=_("area"))
     indicator = models.CharField(_("indicator"), max_length=10, choices=Indicator.choices)
     value = models.DecimalField(
         _("target (%)"),
@@ -44,7 +44,7 @@ class AreaDay(models.Model):
     last check fell on `day`, and how many of them are signed, fenced, protected and backed
     by a photo. The current report sums a few of these rows instead of scanning sites."""
 
-    area = models.ForeignKey("mapping.Area", on_delete=models.CASCADE, related_name="+")
+    area = models.ForeignKey("areas.Area", on_delete=models.CASCADE, related_name="+")
     is_temporary = models.BooleanField()
     day = models.DateField()  # 0001-01-01 stands for "never checked"
     counting = models.IntegerField(default=0)
@@ -64,7 +64,7 @@ class AsOfResult(models.Model):
     """A computed as-of table for one area and date, reused until data it depends on
     change (an inspection counted on or before the date, or a site's lifecycle)."""
 
-    area = models.ForeignKey("mapping.Area", null=True, on_delete=models.CASCADE, related_name="+")
+    area = models.ForeignKey("areas.Area", null=True, on_delete=models.CASCADE, related_name="+")
     day = models.DateField()
     since = models.DateField()
     rows = models.JSONField()

@@ -21,7 +21,7 @@ from django.db import connection
 from django.db.models import Case, IntegerField, Q, Sum, When
 from django.utils.translation import gettext
 
-from mapping.models import Area
+from areas.models import Area
 
 from .models import AreaDay, AsOfResult, Indicator, Target
 from .periods import Period, local_midnight
@@ -122,7 +122,7 @@ SELECT s.id, s.code, s.name, s.kind,
        last.observed_at IS NULL
          OR last.observed_at < CASE WHEN s.is_temporary THEN %(stale_temporary)s ELSE %(stale)s END AS unverified
 FROM hazards_site s
-JOIN mapping_area a ON a.id = s.area_id
+JOIN areas_area a ON a.id = s.area_id
 LEFT JOIN LATERAL (
     SELECT i.id, i.signage, i.barrier, i.observed_at
     FROM hazards_inspection i

@@ -9,9 +9,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.scope import VIEW, scope_for
+from areas.models import Area
+from areas.selectors import areas_geojson
 from hazards.models import Barrier, Signage, SiteKind
-from mapping.models import Area
-from mapping.selectors import areas_geojson
 
 from . import files
 from .forms import ReportForm

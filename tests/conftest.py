@@ -12,9 +12,9 @@ from django.test import Client
 from django.utils import timezone, translation
 
 from accounts.models import Membership, Role, User
+from areas.loader import load_boundaries
+from areas.models import Area
 from hazards import services
-from mapping.loader import load_boundaries
-from mapping.models import Area
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
 BOUNDARIES = Path(settings.BASE_DIR).parent / "shared" / "data" / "vn-boundaries"

@@ -52,10 +52,11 @@ INSTALLED_APPS = [
     "rest_framework_gis",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "areas",
     "accounts",
-    "mapping",
     "hazards",
     "reports",
+    "mapping",
 ]
 
 MIDDLEWARE = [

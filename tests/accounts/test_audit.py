@@ -7,9 +7,9 @@ from django.urls import reverse
 
 from accounts.audit import act_as
 from accounts.models import AuditEntry, Membership, Role
+from areas.loader import load_boundaries
 from hazards import services
 from hazards.models import Site
-from mapping.loader import load_boundaries
 from tests.conftest import communes_covering
 
 pytestmark = pytest.mark.django_db

@@ -48,7 +48,7 @@ def as_a(client, world):
 LISTS = [
     "admin:hazards_site_changelist",
     "admin:hazards_inspection_changelist",
-    "admin:mapping_area_changelist",
+    "admin:areas_area_changelist",
     "admin:accounts_auditentry_changelist",
     "admin:accounts_user_changelist",
     "admin:accounts_devicetoken_changelist",
@@ -84,7 +84,7 @@ def test_pages_of_b_records_are_404(as_a, world):
         reverse("admin:hazards_site_history", args=[b.pk]),
         reverse("admin:hazards_inspection_change", args=[inspection.pk]),
         reverse("admin:hazards_inspection_delete", args=[inspection.pk]),
-        reverse("admin:mapping_area_change", args=[world["tree"]["99201"].pk]),
+        reverse("admin:areas_area_change", args=[world["tree"]["99201"].pk]),
     ]
     for url in urls:
         assert as_a.get(url).status_code == 404, url

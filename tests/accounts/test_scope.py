@@ -6,9 +6,9 @@ import pytest
 
 from accounts.models import Membership, Role
 from accounts.scope import EDIT, SURVEY, VIEW, OutOfScope, scope_for
+from areas.loader import load_boundaries
+from areas.models import Area
 from hazards.models import Inspection, Site
-from mapping.loader import load_boundaries
-from mapping.models import Area
 
 pytestmark = pytest.mark.django_db
 

@@ -71,7 +71,7 @@ HTML_PAGES = [
     "admin:hazards_site_changelist",
     "admin:hazards_site_add",
     "admin:hazards_inspection_changelist",
-    "admin:mapping_area_changelist",
+    "admin:areas_area_changelist",
     "admin:accounts_user_changelist",
     "admin:accounts_auditentry_changelist",
     "survey",

@@ -5,9 +5,9 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from areas.loader import load_boundaries
 from bench.generate import SITES
 from mapping import tiles
-from mapping.loader import load_boundaries
 from tests.conftest import BOUNDARIES
 from tests.mapping.tiles_helpers import features, fetch_tile, tile_of
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.gis.geos import Point
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -15,11 +16,10 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Membership, Role, User
 from accounts.scope import SURVEY, scope_for
+from areas.loader import load_boundaries
+from areas.models import Area
 from hazards import services
 from hazards.models import Barrier, CloseReason, Signage, Site, SiteKind
-from mapping.loader import load_boundaries
-from mapping.models import Area
-from mapping.places import load_places
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
 DEMO_FILES = ["demo_province.geojson", "demo_districts.geojson", "demo_communes.geojson"]
@@ -64,7 +64,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         with transaction.atomic():
             load_boundaries([FIXTURES / name for name in DEMO_FILES])
-            load_places(FIXTURES / "demo_places.geojson")
+            # The schools belong to the map (a layer above this app): loaded by their own command.
+            call_command("load_places", FIXTURES / "demo_places.geojson", stdout=self.stdout)
             users = self._users()
             if not Site.objects.filter(area__path__startswith="/99/").exists():
                 self._sites(users["admin"], [users["canbo.xa"], users["quanly.huyen"], users["admin"]])

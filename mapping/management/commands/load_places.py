@@ -3,9 +3,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from areas.spatialfile import SpatialFileError
 from mapping.models import Place
 from mapping.places import load_places
-from mapping.spatialfile import SpatialFileError
 
 
 class Command(BaseCommand):

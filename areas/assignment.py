@@ -8,7 +8,7 @@ from django.db import connection
 from .models import Area
 
 OWNER_ORDER = "p.depth DESC, a.code ASC"
-PIECES = "mapping_areapiece p JOIN mapping_area a ON a.id = p.area_id"
+PIECES = "areas_areapiece p JOIN areas_area a ON a.id = p.area_id"
 
 
 def owner_of(point: str) -> str:
@@ -42,7 +42,7 @@ def place_points(cursor, points: str, owners: str) -> int:
     batch of many points. Depth by depth from the deepest: the points a level covers have
     their owner there, and only the others meet the level above, so nearly every point
     meets the pieces of its commune alone. Returns how many points no area covers."""
-    cursor.execute("SELECT DISTINCT depth FROM mapping_areapiece ORDER BY depth DESC")
+    cursor.execute("SELECT DISTINCT depth FROM areas_areapiece ORDER BY depth DESC")
     depths = [depth for (depth,) in cursor.fetchall()]
     cursor.execute(f"SELECT count(*) FROM {points}")  # noqa: S608
     left, source = cursor.fetchone()[0], points

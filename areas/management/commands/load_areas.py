@@ -3,9 +3,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from mapping.loader import FieldMap, load_boundaries
-from mapping.models import Area
-from mapping.spatialfile import SpatialFileError
+from areas.loader import FieldMap, load_boundaries
+from areas.models import Area
+from areas.spatialfile import SpatialFileError
 
 
 class Command(BaseCommand):

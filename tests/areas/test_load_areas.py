@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from mapping.models import Area, AreaPiece
+from areas.models import Area, AreaPiece
 from tests.conftest import BOUNDARIES, communes_covering, inside
 
 pytestmark = pytest.mark.django_db

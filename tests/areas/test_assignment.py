@@ -4,8 +4,8 @@ import pytest
 from django.contrib.gis.geos import Point
 from django.db import connection
 
-from mapping.assignment import area_containing, place_points
-from mapping.models import Area
+from areas.assignment import area_containing, place_points
+from areas.models import Area
 from tests.conftest import inside
 
 pytestmark = pytest.mark.django_db
