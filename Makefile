@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SCALE ?= 100000
 
-.PHONY: run test setup db lint messages bench-data bench clean-db
+.PHONY: run test setup db lint messages bench-data bench clean-db prod prod-stop prod-status
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt scripts/system-packages.sh
 	scripts/system-packages.sh
@@ -27,6 +27,17 @@ run: setup
 
 test: setup
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m pytest
+
+# The production stack on this machine (nginx with TLS, gunicorn, the job worker), see
+# README "Production"; `make prod` again after an upgrade. Settings from the environment.
+prod: $(VENV)/.installed
+	$(PY) scripts/prod.py start
+
+prod-stop:
+	python3 scripts/prod.py stop
+
+prod-status:
+	python3 scripts/prod.py status
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

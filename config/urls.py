@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts.lockout import LockoutAdminAuthenticationForm, LockoutAuthenticationForm
 from accounts.views import home
+from config.observability import healthz, readyz
 from hazards.urls import api_urlpatterns as hazard_api
 from hazards.urls import import_urlpatterns, survey_urlpatterns
 from mapping.urls import map_urlpatterns, ogc_urlpatterns, tile_urlpatterns
@@ -22,6 +23,8 @@ api_v1 = [
 urlpatterns = [
     path("tiles/", include(tile_urlpatterns)),  # first: the map asks for dozens at each move
     path("", home, name="home"),
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path(
         "accounts/login/",

@@ -3,7 +3,11 @@
 # is quick and a machine that already has them is not touched.
 set -euo pipefail
 
-packages=(postgresql-15 postgresql-15-postgis-3 gdal-bin gettext chromium fonts-dejavu-core)
+# libatomic1: Playwright's driver (its bundled node) needs it and a bare Debian lacks it.
+# nginx with its brotli modules and openssl: the production stack (`make prod`), which the
+# browser tests run against.
+packages=(postgresql-15 postgresql-15-postgis-3 gdal-bin gettext chromium fonts-dejavu-core libatomic1
+  nginx libnginx-mod-http-brotli-filter libnginx-mod-http-brotli-static openssl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -19,5 +23,16 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
+# Debian starts a service when it installs it; nginx's default site would take port 80
+# (the stack runs nginx with its own configuration, see scripts/prod.py). A machine that
+# already forbids starts (containers) keeps its own policy.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d
+  trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 apt-get update -qq
 apt-get install -y -qq "${missing[@]}" >/dev/null
+# Nor should it start at the next boot.
+if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+  systemctl disable --quiet nginx 2>/dev/null || true
+fi

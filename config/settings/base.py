@@ -7,6 +7,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from config.jsonlog import JSON_FORMATTER
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 
@@ -60,6 +62,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.observability.RequestLogMiddleware",  # first: it times and logs everything after it
     "django.middleware.security.SecurityMiddleware",
     "mapping.middleware.TileTokenMiddleware",
     "config.security.ContentSecurityPolicyMiddleware",
@@ -89,6 +92,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "config.security.csp_nonce",
             ],
+            "libraries": {"static_modules": "config.static_modules"},
         },
     },
 ]
@@ -137,7 +141,7 @@ LEAFLET_CONFIG = {
 
 # How long a map's token for tile requests lasts (mapping/tile_tokens.py); the page renews
 # it at a third of that.
-MAP_TILE_TOKEN_SECONDS = 600
+MAP_TILE_TOKEN_SECONDS = int(os.environ.get("MAP_TILE_TOKEN_SECONDS", 600))
 
 # Where map background tiles may come from (Content Security Policy img-src).
 CSP_TILE_SOURCES = ["https://tile.openstreetmap.org"]
@@ -150,12 +154,21 @@ COUNTRY_BOUNDS = (102.0, 6.0, 118.0, 24.0)
 EVIDENCE_MAX_AGE_DAYS = int(os.environ.get("EVIDENCE_MAX_AGE_DAYS", 365))
 TEMPORARY_EVIDENCE_MAX_AGE_DAYS = int(os.environ.get("TEMPORARY_EVIDENCE_MAX_AGE_DAYS", 90))
 
+# One JSON object per line on standard error (gunicorn and the job worker send it to their
+# log files): time, level, logger, message, the request or job id, and a traceback for
+# errors. Requests are logged by config.observability.RequestLogMiddleware, so Django's own
+# per-request warnings (4xx) would say the same thing twice.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "config.observability.RequestIdFilter"}},
+    "formatters": {"json": JSON_FORMATTER},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+    "loggers": {"django.request": {"level": "ERROR"}, "django.server": {"level": "WARNING"}},
 }
+# /readyz fails when the photo disk has less free space than this.
+READY_MIN_FREE_BYTES = int(os.environ.get("READY_MIN_FREE_BYTES", 1_000_000_000))
 
 # gis.W001: GDAL 3.6 (Debian 12) cannot block file and network access from a malicious
 # spatial reference. Boundary and place files are read only by administrators on the

@@ -1,11 +1,15 @@
-"""Playwright driving Debian's Chromium against pytest-django's live server."""
+"""Playwright driving Debian's Chromium against the production stack (tests/stack.py):
+nginx with TLS in front of gunicorn and the job worker, production settings, hashed
+static files, on the test database."""
 
 import os
 
 import pytest
+from django.conf import global_settings
 from playwright.sync_api import sync_playwright
 
-from config.browser import launch
+from config.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.stack import make_certificate, running_stack
 
 # Playwright's sync API runs an event loop in this thread; the tests' own ORM calls are
 # still plain synchronous code.
@@ -13,25 +17,56 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture(scope="session")
-def browser():
+def certificate(tmp_path_factory):
+    return make_certificate(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture(scope="session")
+def stack(django_db_setup, django_db_blocker, certificate, tmp_path_factory):
+    cert, key, _spki = certificate
+    with running_stack(tmp_path_factory.mktemp("stack"), cert, key) as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def production_password_hashing(settings):
+    """Accounts made by a test sign in through the stack, which knows only production's
+    password hashers."""
+    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
+
+
+@pytest.fixture(scope="session")
+def browser(certificate):
+    _cert, _key, spki = certificate
     with sync_playwright() as playwright:
-        browser = launch(playwright)
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, f"--ignore-certificate-errors-spki-list={spki}"]
+        )
         yield browser
         browser.close()
 
 
+def no_internet(context) -> None:
+    """No internet here: every request that is not for this machine (basemap tiles) is
+    refused at once, so tests never wait on them."""
+    context.route(lambda url: not url.startswith("https://127.0.0.1:"), lambda route: route.abort())
+
+
 @pytest.fixture
 def page(browser):
-    # No internet here: basemap tiles are blocked so tests never wait on them.
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="vi-VN", bypass_csp=True)
-    context.route("https://**/*", lambda route: route.abort())
+    # ignore_https_errors: for requests Playwright itself sends (route.fetch), which do not
+    # go through Chromium's trust of the test certificate.
+    context = browser.new_context(
+        viewport={"width": 1400, "height": 1000}, locale="vi-VN", bypass_csp=True, ignore_https_errors=True
+    )
+    no_internet(context)
     page = context.new_page()
     yield page
     context.close()
 
 
-def login(page, live_server, username, password="pw-Secret-123"):
-    page.goto(f"{live_server.url}/admin/login/")
+def login(page, stack, username, password="pw-Secret-123"):
+    page.goto(f"{stack.url}/admin/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
     page.click("input[type=submit]")

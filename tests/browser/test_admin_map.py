@@ -8,15 +8,15 @@ from tests.browser.conftest import login
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_site_list_map_shows_own_sites_coloured_by_state(page, live_server, demo_tree, make_user, make_site, inspect):
+def test_site_list_map_shows_own_sites_coloured_by_state(page, stack, demo_tree, make_user, make_site, inspect):
     make_user("nam", demo_tree["991"], Role.AREA_MANAGER, is_staff=True)
     protected = make_site(demo_tree["99101"], name="Ao đã rào")
     inspect(protected, "2026-01-10T09:00", "in_place", "complete")
     make_site(demo_tree["99102"], name="Ao chưa rào")
     make_site(demo_tree["99201"], name="Ao huyện khác")
 
-    login(page, live_server, "nam")
-    page.goto(f"{live_server.url}/admin/hazards/site/")
+    login(page, stack, "nam")
+    page.goto(f"{stack.url}/admin/hazards/site/")
     page.wait_for_selector("path.site-dot")
     assert page.locator("path.site-dot").count() == 2
     assert page.locator("path.site-dot.protected").count() == 1

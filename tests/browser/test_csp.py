@@ -3,6 +3,7 @@
 import pytest
 
 from accounts.models import Role
+from tests.browser.conftest import no_internet
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -16,25 +17,25 @@ PAGES = [
 ]
 
 
-def test_pages_run_under_the_policy(browser, live_server, demo_tree, make_user, make_site):
+def test_pages_run_under_the_policy(browser, stack, demo_tree, make_user, make_site):
     make_user("nam", demo_tree["991"], Role.AREA_MANAGER, is_staff=True)
     make_site(demo_tree["99101"])
     context = browser.new_context(locale="vi-VN")  # CSP enforced
-    context.route("https://**/*", lambda route: route.abort())
+    no_internet(context)
     page = context.new_page()
     problems = []
     page.on("console", lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None)
     page.on("pageerror", lambda error: problems.append(str(error)))
-    page.goto(f"{live_server.url}/accounts/login/?next=/admin/")
+    page.goto(f"{stack.url}/accounts/login/?next=/admin/")
     page.fill("input[name=username]", "nam")
     page.fill("input[name=password]", "pw-Secret-123")
     page.click("button[type=submit]")
     for path in PAGES:
-        page.goto(f"{live_server.url}{path}", wait_until="networkidle")
+        page.goto(f"{stack.url}{path}", wait_until="networkidle")
         assert problems == [], (path, problems)
     # The scripts did run: the admin map drew its site, the survey app started.
-    page.goto(f"{live_server.url}/admin/hazards/site/", wait_until="networkidle")
+    page.goto(f"{stack.url}/admin/hazards/site/", wait_until="networkidle")
     assert page.locator("path.site-dot").count() == 1
-    page.goto(f"{live_server.url}/survey/", wait_until="networkidle")
+    page.goto(f"{stack.url}/survey/", wait_until="networkidle")
     assert page.locator("body[data-ready=true]").count() == 1
     context.close()

@@ -14,6 +14,7 @@ from accounts.models import Role
 from hazards import services
 from tests.browser.conftest import login
 from tests.conftest import inside
+from tests.stack import running_stack
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -56,15 +57,15 @@ def record_tiles(page) -> list:
     return received
 
 
-def open_map(page, live_server, username):
-    login(page, live_server, username)
-    page.goto(f"{live_server.url}/map/")
+def open_map(page, stack, username):
+    login(page, stack, username)
+    page.goto(f"{stack.url}/map/")
     page.wait_for_selector("#site-list li")
 
 
-def test_filters_change_what_is_shown(page, live_server, registry):
+def test_filters_change_what_is_shown(page, stack, registry):
     tiles = record_tiles(page)
-    open_map(page, live_server, "tinh")
+    open_map(page, stack, "tinh")
     assert page.locator("#site-list li").count() == 7
     page.select_option("select[name=kind]", "well")
     expect(page.locator("#site-list li")).to_have_count(2)
@@ -96,8 +97,8 @@ def click_area(page, code):
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
 
 
-def test_drill_down_from_district_to_commune(page, live_server, registry, demo_tree):
-    open_map(page, live_server, "tinh")
+def test_drill_down_from_district_to_commune(page, stack, registry, demo_tree):
+    open_map(page, stack, "tinh")
     expect(page.locator("#area-name")).to_have_text(demo_tree["99"].name)
     expect(page.locator("path.area")).to_have_count(3)
     click_area(page, "991")
@@ -114,8 +115,8 @@ def test_drill_down_from_district_to_commune(page, live_server, registry, demo_t
     expect(page.locator("#area-name")).to_have_text(demo_tree["99"].name)
 
 
-def test_site_panel_shows_the_history(page, live_server, registry):
-    open_map(page, live_server, "tinh")
+def test_site_panel_shows_the_history(page, stack, registry):
+    open_map(page, stack, "tinh")
     site = registry["99101-0"]
     page.locator("#site-list li", has_text=site.code).locator("a").click()
     panel = page.locator("#panel")
@@ -133,11 +134,11 @@ def test_site_panel_shows_the_history(page, live_server, registry):
     expect(page.locator("#site-list")).to_be_visible()
 
 
-def test_district_manager_never_receives_another_districts_sites(page, live_server, registry):
+def test_district_manager_never_receives_another_districts_sites(page, stack, registry):
     tiles = record_tiles(page)
     bodies = []
     page.on("response", lambda r: bodies.append(r.text()) if "/map/" in r.url and r.ok and "json" in r.url else None)
-    open_map(page, live_server, "huyen")
+    open_map(page, stack, "huyen")
     assert page.locator("#site-list li").count() == 5
     for _ in range(3):
         page.click(".leaflet-control-zoom-out")
@@ -157,12 +158,19 @@ def test_district_manager_never_receives_another_districts_sites(page, live_serv
     assert status == 404
 
 
-def test_the_map_renews_its_tile_token_before_it_expires(page, live_server, registry, settings):
-    settings.MAP_TILE_TOKEN_SECONDS = 6  # renewed every 2 seconds
+@pytest.fixture
+def short_token_stack(stack, certificate, tmp_path):
+    """A stack of its own whose tile tokens last 6 seconds (renewed every 2)."""
+    cert, key, _spki = certificate
+    with running_stack(tmp_path / "stack", cert, key, MAP_TILE_TOKEN_SECONDS="6") as running:
+        yield running
+
+
+def test_the_map_renews_its_tile_token_before_it_expires(page, short_token_stack, registry):
     tiles = record_tiles(page)
     refused = []
     page.on("response", lambda r: refused.append(r.url) if "/tiles/sites/" in r.url and not r.ok else None)
-    open_map(page, live_server, "tinh")
+    open_map(page, short_token_stack, "tinh")
     page.wait_for_timeout(7000)  # the page's own token has expired by now
     received = len(tiles)
     page.click(".leaflet-control-zoom-in")

@@ -6,6 +6,7 @@ from PIL import Image
 
 from accounts.models import Role
 from hazards.models import Inspection, Photo, Site
+from tests.browser.conftest import no_internet
 from tests.conftest import inside
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -30,13 +31,13 @@ def tablet(browser, point: Point):
         # the policy itself is checked in test_csp.py.
         bypass_csp=True,
     )
-    context.route("https://**/*", lambda route: route.abort())
+    no_internet(context)
     return context
 
 
-def open_app(context, live_server):
+def open_app(context, stack):
     page = context.new_page()
-    page.goto(f"{live_server.url}/accounts/login/?next=/survey/")
+    page.goto(f"{stack.url}/accounts/login/?next=/survey/")
     page.fill("input[name=username]", "lan")
     page.fill("input[name=password]", "pw-Secret-123")
     page.click("button[type=submit]")
@@ -71,9 +72,9 @@ def wait_unsent(page, count: int) -> None:
     page.wait_for_function(f"document.querySelector('#unsent-count').textContent === '{count}'", timeout=20000)
 
 
-def test_register_a_site_with_a_photo_online(browser, live_server, worker, demo_tree, tmp_path):
+def test_register_a_site_with_a_photo_online(browser, stack, worker, demo_tree, tmp_path):
     context = tablet(browser, inside(demo_tree["99101"]))
-    page = open_app(context, live_server)
+    page = open_app(context, stack)
     register(page, "Ao nhà ông Ba", photo=photo_file(tmp_path))
     page.click("[data-view=outbox]")
     page.wait_for_selector("#outbox-list .chip.sent")
@@ -86,11 +87,11 @@ def test_register_a_site_with_a_photo_online(browser, live_server, worker, demo_
     context.close()
 
 
-def test_offline_records_survive_a_reload_and_sync_once(browser, live_server, worker, demo_tree, make_site, tmp_path):
+def test_offline_records_survive_a_reload_and_sync_once(browser, stack, worker, demo_tree, make_site, tmp_path):
     existing = make_site(demo_tree["99101"], name="Giếng cũ", kind="well")
     here = inside(demo_tree["99101"])
     context = tablet(browser, here)
-    page = open_app(context, live_server)
+    page = open_app(context, stack)
     # The service worker has cached the app shell before the signal goes.
     page.wait_for_function("navigator.serviceWorker.controller !== null || (location.reload(), false)", timeout=15000)
     page.wait_for_selector("body[data-ready=true]")
@@ -134,11 +135,11 @@ def test_offline_records_survive_a_reload_and_sync_once(browser, live_server, wo
     context.close()
 
 
-def test_duplicate_warning_within_30_m(browser, live_server, worker, demo_tree, make_site):
+def test_duplicate_warning_within_30_m(browser, stack, worker, demo_tree, make_site):
     here = inside(demo_tree["99101"])
     existing = make_site(demo_tree["99101"], name="Ao đã có", location=Point(here.x + 0.0001, here.y, srid=4326))
     context = tablet(browser, here)
-    page = open_app(context, live_server)
+    page = open_app(context, stack)
     register(page, "Ao mới trùng")
     dialog = page.locator("#duplicate-dialog")
     dialog.wait_for(state="visible")
@@ -150,9 +151,9 @@ def test_duplicate_warning_within_30_m(browser, live_server, worker, demo_tree, 
     context.close()
 
 
-def test_point_outside_the_workers_area_is_refused_before_queueing(browser, live_server, worker, demo_tree):
+def test_point_outside_the_workers_area_is_refused_before_queueing(browser, stack, worker, demo_tree):
     context = tablet(browser, inside(demo_tree["99201"]))
-    page = open_app(context, live_server)
+    page = open_app(context, stack)
     register(page, "Ao xã khác")
     errors = page.locator("#register-form .form-errors")
     errors.wait_for(state="visible")

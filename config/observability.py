@@ -1,0 +1,143 @@
+"""What the registry tells its operators: one JSON line per request (and per job, see
+config/jobs.py), each carrying the request id that nginx sent or that was made here, and
+the health endpoints the proxy and monitoring ask."""
+
+import contextvars
+import logging
+import re
+import shutil
+import time
+import uuid
+
+from django.conf import settings
+from django.db import DatabaseError, connection, connections
+from django.db.migrations.executor import MigrationExecutor
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+
+request_log = logging.getLogger("hazards.request")
+# The id of the request (or job) being served, stamped on every log line written meanwhile.
+current_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
+# An id from outside is kept only when it is plainly an id: it goes into every log line.
+SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,128}$")
+
+
+class RequestIdFilter(logging.Filter):
+    """Adds `request_id` to every record, so a traceback names the request that raised it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not getattr(record, "request_id", ""):
+            record.request_id = current_request_id.get()
+        return True
+
+
+class QueryTimer:
+    """Counts the queries of one request and adds up their time (a Django execute wrapper)."""
+
+    def __init__(self):
+        self.count = 0
+        self.seconds = 0.0
+
+    def __call__(self, execute, sql, params, many, context):
+        start = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.count += 1
+            self.seconds += time.perf_counter() - start
+
+
+class RequestLogMiddleware:
+    """First in the chain: times the whole request, names it, and logs it when it ends."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        given = request.headers.get("X-Request-ID", "")
+        request_id = given if SAFE_REQUEST_ID.match(given) else uuid.uuid4().hex
+        request.request_id = request_id
+        token = current_request_id.set(request_id)
+        timer = QueryTimer()
+        start = time.perf_counter()
+        try:
+            with connection.execute_wrapper(timer):
+                response = self.get_response(request)
+            response["X-Request-ID"] = request_id
+            self._log(request, response.status_code, start, timer)
+            return response
+        finally:
+            current_request_id.reset(token)
+
+    @staticmethod
+    def _log(request, status: int, start: float, timer: QueryTimer) -> None:
+        user = getattr(request, "user", None)
+        match = getattr(request, "resolver_match", None)
+        request_log.info(
+            "%s %s %s",
+            request.method,
+            request.path,
+            status,
+            extra={
+                "method": request.method,
+                "path": request.path,
+                # The URL pattern, so that one view's requests group together.
+                "route": match.route if match else None,
+                "view": match.view_name if match else None,
+                "status": status,
+                "duration_ms": round((time.perf_counter() - start) * 1000, 1),
+                "db_ms": round(timer.seconds * 1000, 1),
+                "db_queries": timer.count,
+                "user_id": user.pk if user is not None and user.is_authenticated else None,
+            },
+        )
+
+
+def healthz(request):
+    """Alive: the process answers. Touches nothing else."""
+    return JsonResponse({"status": "ok"})
+
+
+_migrations_applied = False
+
+
+def _migrations_check() -> bool:
+    """Every migration on disk is applied. Once true it stays true for this process (new
+    code comes with a restart), so the migration graph is read only until then."""
+    global _migrations_applied
+    if not _migrations_applied:
+        executor = MigrationExecutor(connections["default"])
+        _migrations_applied = not executor.migration_plan(executor.loader.graph.leaf_nodes())
+    return _migrations_applied
+
+
+def _database_check() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return True
+
+
+def _media_check() -> bool:
+    return shutil.disk_usage(settings.MEDIA_ROOT).free >= settings.READY_MIN_FREE_BYTES
+
+
+READINESS_CHECKS = {
+    "database": _database_check,
+    "migrations": _migrations_check,
+    "media_space": _media_check,
+}
+
+
+@never_cache
+def readyz(request):
+    """Ready for traffic: database reachable, migrations applied, room left for photos.
+    503 names what is wrong."""
+    checks = {}
+    for name, check in READINESS_CHECKS.items():
+        try:
+            checks[name] = check()
+        except (DatabaseError, OSError):
+            request_log.warning("readiness check %s failed", name, exc_info=True)
+            checks[name] = False
+    ok = all(checks.values())
+    return JsonResponse({"status": "ok" if ok else "failing", "checks": checks}, status=200 if ok else 503)

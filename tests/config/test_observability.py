@@ -1,0 +1,77 @@
+"""What operators rely on: one JSON line per request with its id, user, route, status,
+timings and queries; /healthz and /readyz answering without a session."""
+
+import json
+import logging
+
+import pytest
+from django.test import Client
+
+from config import observability
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def request_lines(caplog):
+    caplog.set_level(logging.INFO, logger="hazards.request")
+
+    def lines():
+        return [r for r in caplog.records if r.name == "hazards.request"]
+
+    return lines
+
+
+def test_one_line_per_request_with_id_user_route_and_database_work(client, superuser, request_lines, demo_tree):
+    client.force_login(superuser)
+    response = client.get("/api/v1/areas/?level=commune", HTTP_X_REQUEST_ID="edge-1234abcd")
+    assert response.status_code == 200
+    (line,) = request_lines()
+    assert line.request_id == "edge-1234abcd" and response["X-Request-ID"] == "edge-1234abcd"
+    assert line.user_id == superuser.pk
+    assert line.route == "api/v1/areas/$" and line.status == 200 and line.method == "GET"
+    assert line.db_queries >= 1 and line.db_ms > 0 and line.duration_ms >= line.db_ms
+
+
+def test_a_request_id_that_is_not_plainly_an_id_is_replaced(client, request_lines):
+    response = client.get("/healthz", HTTP_X_REQUEST_ID='bad"id\nforged line')
+    (line,) = request_lines()
+    assert response["X-Request-ID"] == line.request_id and len(line.request_id) == 32
+    assert line.user_id is None and line.db_queries == 0
+
+
+def test_log_lines_are_json_with_the_request_id(client, capsys, settings):
+    formatter = logging.getLogger().handlers[0].formatter
+    record = logging.LogRecord("hazards", logging.ERROR, __file__, 1, "boom %s", ("x",), None)
+    record.request_id = "abc12345"
+    line = json.loads(formatter.format(record))
+    assert line["message"] == "boom x" and line["level"] == "ERROR" and line["request_id"] == "abc12345"
+    assert line["time"].endswith("+00:00")
+
+
+def test_errors_are_logged_with_their_traceback(request_lines, caplog, settings):
+    settings.DEBUG_PROPAGATE_EXCEPTIONS = False
+    client = Client(raise_request_exception=False)
+    observability.READINESS_CHECKS["boom"] = lambda: 1 / 0
+    try:
+        assert client.get("/readyz").status_code == 500
+    finally:
+        del observability.READINESS_CHECKS["boom"]
+    errors = [r for r in caplog.records if r.name == "django.request" and r.levelno == logging.ERROR]
+    assert errors and errors[0].exc_info[0] is ZeroDivisionError
+    assert request_lines()[-1].status == 500
+
+
+def test_health_and_readiness(client, settings):
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"database": True, "migrations": True, "media_space": True}
+    assert "sessionid" not in ready.cookies and "Cookie" not in ready.get("Vary", "")
+
+
+def test_readiness_fails_when_the_photo_disk_is_nearly_full(client, settings):
+    settings.READY_MIN_FREE_BYTES = 10**18
+    ready = client.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json() == {"status": "failing", "checks": {"database": True, "migrations": True, "media_space": False}}

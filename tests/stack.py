@@ -1,0 +1,102 @@
+"""The production stack (scripts/prod.py: nginx with TLS, gunicorn, the job worker,
+production settings) started for the test database on free ports in a folder of its own,
+as `make prod` starts it. Browser tests drive Chromium against it."""
+
+import contextlib
+import getpass
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+from django.conf import settings
+from django.db import connection
+
+PROD = Path(settings.BASE_DIR) / "scripts" / "prod.py"
+
+
+@dataclass
+class Stack:
+    url: str
+    dir: Path
+    env: dict
+
+    def run(self, action: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, str(PROD), action, *args], env=self.env, check=check, capture_output=True, text=True
+        )
+
+    def log(self, name: str) -> str:
+        path = self.dir / "log" / f"{name}.log"
+        return path.read_text() if path.exists() else ""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_database_url() -> str:
+    """The URL of the database pytest-django created (test_…), for the stack's processes."""
+    db = connection.settings_dict
+    auth = quote(db["USER"], safe="") + (f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else "")
+    port = f":{db['PORT']}" if db["PORT"] else ""
+    return f"postgis://{auth}@{quote(db['HOST'], safe='')}{port}/{db['NAME']}"
+
+
+def make_certificate(folder: Path) -> tuple[Path, Path, str]:
+    """A certificate for 127.0.0.1 and the SHA-256 of its public key, which Chromium is told
+    to trust (a service worker registers only from an origin whose certificate is trusted)."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    public = subprocess.run(
+        ["openssl", "x509", "-in", str(cert), "-pubkey", "-noout"], check=True, capture_output=True
+    ).stdout
+    der = subprocess.run(
+        ["openssl", "pkey", "-pubin", "-outform", "der"], input=public, check=True, capture_output=True
+    )
+    digest = subprocess.run(
+        ["openssl", "dgst", "-sha256", "-binary"], input=der.stdout, check=True, capture_output=True
+    )
+    spki = subprocess.run(["base64", "-w0"], input=digest.stdout, check=True, capture_output=True).stdout.decode()
+    return cert, key, spki
+
+
+@contextlib.contextmanager
+def running_stack(folder: Path, cert: Path, key: Path, **extra_env: str):
+    """Starts a stack in `folder`, yields it, stops it. Its processes run as the user
+    running the tests, who also writes the test photos they serve."""
+    https = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PROD_", "TLS_", "DATABASE_URL"))},
+        "PROD_DIR": str(folder),
+        "PROD_PYTHON": sys.executable,
+        "PROD_USER": getpass.getuser(),
+        "PROD_HTTPS_PORT": str(https),
+        "PROD_HTTP_PORT": "0",  # no plain-HTTP redirect: one free port is enough
+        "PROD_SERVER_NAMES": "127.0.0.1",
+        "TLS_CERT": str(cert),
+        "TLS_KEY": str(key),
+        "DATABASE_URL": test_database_url(),
+        "DJANGO_MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "GUNICORN_WORKERS": "2",
+        **extra_env,
+    }
+    stack = Stack(url=f"https://127.0.0.1:{https}", dir=folder, env=env)
+    started = stack.run("start", check=False)
+    try:
+        if started.returncode != 0:
+            raise RuntimeError(f"the stack did not start:\n{started.stdout}\n{started.stderr}\n{stack.log('gunicorn')}")
+        yield stack
+    finally:
+        stack.run("stop", check=False)
+        shutil.rmtree(folder / "static", ignore_errors=True)
