@@ -123,6 +123,10 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", BASE_DIR / "media"))
+# Where `manage.py backup` writes dated backups (hazards/backup.py), and PostgreSQL's
+# client programs of the server's major version (pg_dump must not be older than the server).
+BACKUP_ROOT = Path(os.environ.get("DJANGO_BACKUP_ROOT", BASE_DIR / "backups"))
+POSTGRES_BIN_DIR = os.environ.get("POSTGRES_BIN_DIR", "/usr/lib/postgresql/15/bin")
 
 LEAFLET_CONFIG = {
     "DEFAULT_CENTER": (16.0, 106.0),

@@ -3,6 +3,7 @@ about 200 sites with two years of inspections, all written through the services.
 Safe to run again: boundaries reload by code, accounts are reset, sites are made once."""
 
 import datetime as dt
+import io
 import random
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from PIL import Image, ImageDraw
 
 from accounts.models import Membership, Role, User
 from accounts.scope import SURVEY, scope_for
@@ -56,6 +58,8 @@ KIND_NAMES = {
 }
 OWNERS = ["ông Ba", "bà Tư", "HTX Nông nghiệp", "UBND xã", "Công ty Xây dựng Sông Xanh", "thôn Nà Mò", "ông Hùng"]
 SITE_COUNT = 200
+# Share of sites whose latest inspection carries a photo.
+PHOTO_SHARE = 0.4
 
 
 class Command(BaseCommand):
@@ -128,13 +132,15 @@ class Command(BaseCommand):
         """Inspections every few months; signs and barriers get better over time."""
         day = start + dt.timedelta(days=rng.randint(0, 30))
         progress = rng.random() * 0.3
+        inspection = None
         while day <= today:
             progress = min(1.0, progress + rng.uniform(0.05, 0.3))
             signage = Signage.IN_PLACE if rng.random() < progress else rng.choice([Signage.NONE, Signage.DAMAGED])
             barrier = Barrier.COMPLETE if rng.random() < progress * 0.8 else rng.choice([Barrier.NONE, Barrier.PARTIAL])
             when = timezone.make_aware(dt.datetime.combine(day, dt.time(rng.randint(7, 16), rng.randint(0, 59))))
-            services.inspection_record(
-                actor=rng.choice([u for u in inspectors if scope_for(u).allows(SURVEY, site.area)]),
+            inspector = rng.choice([u for u in inspectors if scope_for(u).allows(SURVEY, site.area)])
+            inspection = services.inspection_record(
+                actor=inspector,
                 site=site,
                 inspected_at=when,
                 signage=signage,
@@ -144,6 +150,27 @@ class Command(BaseCommand):
                 notes=rng.choice(["", "", "Đã nhắc chủ hộ", "Biển bị đổ sau mưa", "Đã rào lưới B40"]),
             )
             day += dt.timedelta(days=rng.randint(90, 300))
+        if inspection is not None and rng.random() < PHOTO_SHARE:
+            services.photo_attach(actor=inspector, inspection=inspection, data=_demo_photo(inspection, rng))
+
+
+def _demo_photo(inspection, rng: random.Random) -> bytes:
+    """A small drawn picture of the place: sky, water, and the sign and fence it has."""
+    image = Image.new("RGB", (800, 600), (150 + rng.randint(0, 60), 190, 230))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle([0, 330, 800, 600], fill=(60, 110 + rng.randint(0, 60), 70))
+    draw.ellipse([120 + rng.randint(-60, 60), 380, 680, 560], fill=(40, 90, 150 + rng.randint(0, 60)))
+    if inspection.signage == Signage.IN_PLACE:
+        draw.rectangle([90, 250, 100, 420], fill=(90, 90, 90))
+        draw.rectangle([40, 190, 150, 260], fill=(220, 30, 30), outline=(255, 255, 255), width=6)
+    if inspection.barrier != Barrier.NONE:
+        end = 800 if inspection.barrier == Barrier.COMPLETE else 420
+        for x in range(0, end, 40):
+            draw.line([x, 360, x, 440], fill=(120, 80, 40), width=5)
+        draw.line([0, 380, end, 380], fill=(120, 80, 40), width=4)
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=80)
+    return out.getvalue()
 
 
 def _random_point_in(area: Area, rng: random.Random) -> Point:

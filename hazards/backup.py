@@ -1,0 +1,303 @@
+"""Backup and restore of the registry's evidence: the database in PostgreSQL's custom
+format, every stored photo and thumbnail, and the settings the numbers depend on, with a
+manifest of checksums.
+
+A backup is one consistent moment: the row counts, the list of photo files and the dump
+all read the same exported snapshot, so a photo arriving during the backup is either
+wholly in it (row and file) or not at all. Photo files are named by their content and
+never change, so a backup may hard-link the files an earlier backup already holds.
+A restore goes only into an empty database and an empty media folder, checks every
+checksum before it writes anything and compares the restored row counts with the
+manifest's."""
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import dj_database_url
+from django.apps import apps
+from django.conf import settings
+from django.db import connections
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+FORMAT = 1
+MANIFEST = "manifest.json"
+DUMP = "database.dump"
+MEDIA = "media"
+SETTINGS = "settings.json"
+# Settings that change what the stored data means: a restore warns when they differ.
+MEANINGFUL_SETTINGS = ["TIME_ZONE", "LANGUAGE_CODE", "EVIDENCE_MAX_AGE_DAYS", "TEMPORARY_EVIDENCE_MAX_AGE_DAYS"]
+CHUNK = 1 << 20
+
+
+class BackupError(Exception):
+    """A backup or restore that cannot go on; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a restore goes: a database (libpq parameters) and a media folder."""
+
+    libpq: dict[str, str]
+    media_root: Path
+
+
+def _libpq(db: dict) -> dict[str, str]:
+    """libpq environment variables for a Django DATABASES entry."""
+    names = {"HOST": "PGHOST", "PORT": "PGPORT", "USER": "PGUSER", "PASSWORD": "PGPASSWORD", "NAME": "PGDATABASE"}
+    return {env: str(db[key]) for key, env in names.items() if db.get(key)}
+
+
+def database_libpq(database_url: str | None = None, alias: str = "default") -> dict[str, str]:
+    """libpq parameters for a database URL, or for the configured database."""
+    return _libpq(dj_database_url.parse(database_url) if database_url else connections[alias].settings_dict)
+
+
+def _tool(name: str) -> str:
+    """PostgreSQL's client programs of the server's major version when installed there."""
+    versioned = Path(settings.POSTGRES_BIN_DIR) / name
+    return str(versioned) if versioned.exists() else name
+
+
+def _run(args: list[str], libpq: dict[str, str]) -> None:
+    # PostgreSQL's own programs with fixed arguments; the shell is never involved.
+    result = subprocess.run(args, env={**os.environ, **libpq}, capture_output=True, text=True, check=False)  # noqa: S603
+    if result.returncode:
+        raise BackupError(f"{Path(args[0]).name}: {result.stderr.strip() or result.stdout.strip()}")
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _tables() -> list[str]:
+    """The registry's tables: every concrete model's, and the migration record."""
+    tables = {m._meta.db_table for m in apps.get_models(include_auto_created=True) if m._meta.managed}
+    return sorted(tables | {"django_migrations"})
+
+
+def _row_counts(cursor, tables: list[str]) -> dict[str, int]:
+    counts = {}
+    for table in tables:
+        cursor.execute(f'SELECT count(*) FROM "{table}"')  # noqa: S608 - names from the models
+        counts[table] = cursor.fetchone()[0]
+    return counts
+
+
+def _photo_files(cursor) -> list[str]:
+    cursor.execute("SELECT image, thumbnail FROM hazards_photo ORDER BY image")
+    return [name for row in cursor.fetchall() for name in row if name]
+
+
+def _registry_version() -> str:
+    head = Path(settings.BASE_DIR) / ".git"
+    if not head.exists():
+        return ""
+    result = subprocess.run(  # noqa: S603
+        ["git", "-C", str(settings.BASE_DIR), "rev-parse", "HEAD"],  # noqa: S607 - git from PATH
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result.stdout.strip()
+
+
+def _copy_or_link(source: Path, destination: Path, earlier: Path | None) -> None:
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    if earlier is not None and earlier.exists():
+        os.link(earlier, destination)
+    else:
+        shutil.copyfile(source, destination)
+
+
+def backup(destination: Path, *, previous: Path | None = None, alias: str = "default") -> dict:
+    """Write a backup into `destination` (new or empty); returns its manifest. With
+    `previous` (an earlier backup) photo files already there are hard-linked, not copied."""
+    if destination.exists() and any(destination.iterdir()):
+        raise BackupError(_("The backup folder %(path)s is not empty.") % {"path": destination})
+    destination.mkdir(parents=True, exist_ok=True)
+    earlier_files = _manifest(previous)["files"] if previous else {}
+    media_root = Path(settings.MEDIA_ROOT)
+    connection = connections[alias]
+    connection.ensure_connection()
+    # The snapshot lives as long as this transaction: counts, photo list and dump all see it.
+    with connection.connection.cursor() as cursor:
+        cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        try:
+            cursor.execute("SELECT pg_export_snapshot(), current_setting('server_version'), postgis_lib_version()")
+            snapshot, server_version, postgis_version = cursor.fetchone()
+            counts = _row_counts(cursor, _tables())
+            photo_files = _photo_files(cursor)
+            cursor.execute("SELECT app, max(name) FROM django_migrations GROUP BY app ORDER BY app")
+            migrations = dict(cursor.fetchall())
+            dump = destination / DUMP
+            _run(
+                [_tool("pg_dump"), "--format=custom", f"--snapshot={snapshot}", f"--file={dump}"],
+                database_libpq(alias=alias),
+            )
+        finally:
+            cursor.execute("ROLLBACK")
+    files = {DUMP: {"sha256": sha256_of(dump), "bytes": dump.stat().st_size}}
+    for name in photo_files:
+        source = media_root / name
+        if not source.is_file():
+            raise BackupError(
+                _("The photo file %(name)s named in the database is missing from %(root)s.")
+                % {"name": name, "root": media_root}
+            )
+        relative = f"{MEDIA}/{name}"
+        digest = sha256_of(source)
+        earlier = earlier_files.get(relative)
+        reuse = previous / relative if earlier and earlier["sha256"] == digest else None
+        _copy_or_link(source, destination / relative, reuse)
+        files[relative] = {"sha256": digest, "bytes": source.stat().st_size}
+    meaningful = {name: getattr(settings, name) for name in MEANINGFUL_SETTINGS}
+    (destination / SETTINGS).write_text(json.dumps(meaningful, indent=2, ensure_ascii=False) + "\n")
+    files[SETTINGS] = {"sha256": sha256_of(destination / SETTINGS), "bytes": (destination / SETTINGS).stat().st_size}
+    manifest = {
+        "format": FORMAT,
+        "created_at": timezone.now().isoformat(),
+        "registry_version": _registry_version(),
+        "postgresql": server_version,
+        "postgis": postgis_version,
+        "migrations": migrations,
+        "row_counts": counts,
+        "files": files,
+    }
+    (destination / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    return manifest
+
+
+def _manifest(source: Path) -> dict:
+    path = source / MANIFEST
+    if not path.is_file():
+        raise BackupError(
+            _("%(path)s is not a registry backup: it has no %(manifest)s.") % {"path": source, "manifest": MANIFEST}
+        )
+    try:
+        manifest = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError):
+        raise BackupError(_("The manifest of %(path)s is damaged.") % {"path": source}) from None
+    if manifest.get("format") != FORMAT:
+        raise BackupError(_("The backup %(path)s has a format this version cannot read.") % {"path": source})
+    return manifest
+
+
+def verify(source: Path) -> dict:
+    """Every file the manifest lists is there with its checksum, and nothing else is."""
+    manifest = _manifest(source)
+    for relative, expected in manifest["files"].items():
+        path = source / relative
+        if not path.is_file():
+            raise BackupError(_("The backup is missing %(file)s.") % {"file": relative})
+        if sha256_of(path) != expected["sha256"]:
+            raise BackupError(
+                _("%(file)s in the backup does not match its checksum: it is damaged.") % {"file": relative}
+            )
+    return manifest
+
+
+def settings_differences(manifest_source: Path) -> list[str]:
+    """The meaningful settings whose value here differs from the backup's."""
+    saved = json.loads((manifest_source / SETTINGS).read_text())
+    return [
+        _("%(name)s is %(here)s here but was %(then)s when the backup was made.")
+        % {"name": name, "here": getattr(settings, name, None), "then": value}
+        for name, value in saved.items()
+        if getattr(settings, name, None) != value
+    ]
+
+
+def _query(target: Target, sql: str) -> list[tuple]:
+    result = subprocess.run(  # noqa: S603
+        [_tool("psql"), "-X", "-qAt", "-F", "\t", "-v", "ON_ERROR_STOP=1", "-c", sql],
+        env={**os.environ, **target.libpq},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode:
+        raise BackupError(f"psql: {result.stderr.strip()}")
+    return [tuple(line.split("\t")) for line in result.stdout.splitlines() if line]
+
+
+def _require_empty(target: Target) -> None:
+    tables = _query(
+        target,
+        "SELECT schemaname || '.' || tablename FROM pg_tables "
+        "WHERE schemaname NOT IN ('pg_catalog', 'information_schema', 'topology', 'tiger', 'tiger_data') "
+        "AND tablename <> 'spatial_ref_sys' LIMIT 3",
+    )
+    if tables:
+        raise BackupError(
+            _("The database %(db)s is not empty (it has %(tables)s); restore only into an empty database.")
+            % {"db": target.libpq.get("PGDATABASE", "?"), "tables": ", ".join(t[0] for t in tables)}
+        )
+    if target.media_root.exists() and any(target.media_root.iterdir()):
+        raise BackupError(
+            _("The media folder %(path)s is not empty; restore only into an empty folder.")
+            % {"path": target.media_root}
+        )
+
+
+def restore(source: Path, target: Target) -> dict:
+    """Restore a verified backup into an empty database and media folder; returns the
+    manifest. Nothing is written before every checksum has been checked."""
+    manifest = verify(source)
+    _require_empty(target)
+    _run(
+        [
+            _tool("pg_restore"),
+            "--exit-on-error",
+            "--single-transaction",
+            "--no-owner",
+            "--no-privileges",
+            # COMMENT ON EXTENSION needs the extension's owner; the comments carry nothing.
+            "--no-comments",
+            f"--dbname={target.libpq.get('PGDATABASE', '')}",
+            str(source / DUMP),
+        ],
+        target.libpq,
+    )
+    for relative, expected in manifest["files"].items():
+        if not relative.startswith(f"{MEDIA}/"):
+            continue
+        destination = target.media_root / relative.removeprefix(f"{MEDIA}/")
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source / relative, destination)
+        if sha256_of(destination) != expected["sha256"]:
+            raise BackupError(_("%(file)s was damaged while copying it back.") % {"file": relative})
+    counts = dict(_query(target, _count_sql(list(manifest["row_counts"]))))
+    wrong = [t for t, n in manifest["row_counts"].items() if int(counts.get(t, -1)) != n]
+    if wrong:
+        raise BackupError(
+            _("The restored tables %(tables)s do not hold the rows the backup counted.") % {"tables": ", ".join(wrong)}
+        )
+    # pg_restore leaves the planner without statistics: the first reports would crawl.
+    _run([_tool("vacuumdb"), "--analyze-only", "--quiet"], target.libpq)
+    return manifest
+
+
+def _count_sql(tables: list[str]) -> str:
+    return " UNION ALL ".join(f"SELECT '{t}', count(*) FROM \"{t}\"" for t in tables)  # noqa: S608
+
+
+def backups_in(root: Path) -> list[Path]:
+    """The complete backups in a folder, oldest first (names sort by time)."""
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir() if p.is_dir() and (p / MANIFEST).is_file())
+
+
+def new_backup_path(root: Path, now: dt.datetime) -> Path:
+    return root / f"registry-{timezone.localtime(now):%Y%m%d-%H%M%S}"

@@ -1,0 +1,47 @@
+"""`manage.py restore FOLDER`: a backup back into an empty database and media folder,
+every checksum checked before anything is written (hazards/backup.py)."""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from hazards.backup import BackupError, Target, database_libpq, restore, settings_differences, verify
+
+
+class Command(BaseCommand):
+    help = "Restore a backup into an empty database and an empty media folder."
+
+    def add_arguments(self, parser):
+        parser.add_argument("folder", help="the backup folder (it holds manifest.json)")
+        parser.add_argument("--check", action="store_true", help="only verify the backup's checksums; restore nothing")
+        parser.add_argument(
+            "--database-url",
+            help="restore into this database instead of the configured one (e.g. to test a backup)",
+        )
+        parser.add_argument("--media-root", help="restore the photos here instead of MEDIA_ROOT")
+
+    def handle(self, *args, folder, check=False, database_url=None, media_root=None, **options):
+        source = Path(folder)
+        media = Path(media_root) if media_root else Path(settings.MEDIA_ROOT)
+        target = Target(libpq=database_libpq(database_url), media_root=media)
+        try:
+            if check:
+                manifest = verify(source)
+                message = _("The backup is complete: %(n)d files match their checksums.")
+                self.stdout.write(message % {"n": len(manifest["files"])})
+                return
+            manifest = restore(source, target)
+        except BackupError as exc:
+            raise CommandError(str(exc)) from None
+        for warning in settings_differences(source):
+            self.stderr.write(warning)
+        self.stdout.write(
+            _("Restored %(rows)d rows and %(files)d photo files from the backup of %(when)s.")
+            % {
+                "rows": sum(manifest["row_counts"].values()),
+                "files": sum(1 for name in manifest["files"] if name.startswith("media/")),
+                "when": manifest["created_at"],
+            }
+        )

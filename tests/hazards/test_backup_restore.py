@@ -1,0 +1,175 @@
+"""The restore drill: demo data with photos is backed up, destroyed and restored into a
+fresh database and media folder, and must come back whole: every table's rows, a
+report's numbers and every photo's bytes."""
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.conf import settings
+from django.core.management import CommandError, call_command
+from django.db import connection
+from PIL import Image
+
+from hazards import services
+from hazards.backup import MANIFEST, database_libpq
+from hazards.models import Photo
+
+MANAGE = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
+# The report of the demo province for the last complete half-year and for today, read in
+# whatever database DATABASE_URL names.
+REPORT_NUMBERS = """
+import json
+from hazards.models import Site
+from reports.periods import half_year_containing, last_complete_half_year
+from reports.selectors import progress_report
+from django.utils import timezone
+Area = Site._meta.get_field("area").related_model
+province = Area.objects.get(code="99")
+out = {}
+for period in (last_complete_half_year(), half_year_containing(timezone.localdate())):
+    report = progress_report(province, period)
+    out[period.label] = {row.area.code if row.area else "-": row.counts for row in [report.total, *report.rows]}
+print(json.dumps(out, sort_keys=True))
+"""
+
+
+def _url(name: str) -> str:
+    db = connection.settings_dict
+    credentials = quote(db["USER"]) + (f":{quote(db['PASSWORD'])}" if db.get("PASSWORD") else "")
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    return f"postgis://{credentials}@{quote(db['HOST'] or '', safe='')}{port}/{name}"
+
+
+def _run(args: list[str], database_url: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
+    return subprocess.run([*MANAGE, *args], env=env, capture_output=True, text=True, check=False)
+
+
+def _counts(cursor) -> dict[str, int]:
+    cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")
+    counts = {}
+    for (table,) in cursor.fetchall():
+        cursor.execute(f'SELECT count(*) FROM "{table}"')  # noqa: S608
+        counts[table] = cursor.fetchone()[0]
+    return counts
+
+
+def _photo_digests(root: Path) -> dict[str, str]:
+    return {
+        name: hashlib.sha256((root / name).read_bytes()).hexdigest()
+        for photo in Photo.objects.all()
+        for name in (photo.image.name, photo.thumbnail.name)
+    }
+
+
+@pytest.fixture
+def fresh_database():
+    """An empty database with PostGIS beside the test database, dropped afterwards."""
+    name = f"restore_drill_{uuid.uuid4().hex[:8]}"
+    with connection.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    try:
+        env = {**os.environ, **database_libpq(), "PGDATABASE": name}
+        subprocess.run(["psql", "-X", "-q", "-c", "CREATE EXTENSION postgis"], env=env, check=True, capture_output=True)
+        yield name
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.mark.django_db(transaction=True)
+def test_restore_drill(tmp_path, settings, fresh_database):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    call_command("load_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    photos = _photo_digests(settings.MEDIA_ROOT)
+    assert len(photos) >= 40  # the demo's photos and thumbnails
+    report = _run(["shell", "--no-imports", "-c", REPORT_NUMBERS], _url(connection.settings_dict["NAME"]))
+    assert report.returncode == 0, report.stderr
+    with connection.cursor() as cursor:
+        counts = _counts(cursor)  # after the report, which keeps its past-period results
+    assert counts["hazards_site"] >= 200
+
+    call_command("backup", str(tmp_path / "backup"), stdout=open(os.devnull, "w"))  # noqa: SIM115
+    # Destroy the originals: the restore must need nothing but the backup.
+    shutil.rmtree(settings.MEDIA_ROOT)
+
+    restored_media = tmp_path / "restored-media"
+    url = _url(fresh_database)
+    result = _run(
+        ["restore", str(tmp_path / "backup"), "--database-url", url, "--media-root", str(restored_media)], url
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Restored" in result.stdout or "Đã khôi phục" in result.stdout
+
+    env = {**os.environ, **database_libpq(url)}
+    listing = subprocess.run(
+        ["psql", "-X", "-qAt", "-c", "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    restored_counts = {}
+    for table in listing:
+        out = subprocess.run(
+            ["psql", "-X", "-qAt", "-c", f'SELECT count(*) FROM "{table}"'],  # noqa: S608
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        restored_counts[table] = int(out.stdout)
+    assert restored_counts == counts
+    assert _photo_digests(restored_media) == photos
+    restored_report = _run(["shell", "--no-imports", "-c", REPORT_NUMBERS], url)
+    assert restored_report.returncode == 0, restored_report.stderr
+    assert json.loads(restored_report.stdout) == json.loads(report.stdout)
+    assert any(json.loads(report.stdout)[p]["99"]["protected"] for p in json.loads(report.stdout))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_damaged_or_misdirected_restore_writes_nothing(
+    tmp_path, settings, demo_tree, make_site, inspect, fresh_database
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    inspection = inspect(make_site(demo_tree["99101"]), "2026-05-02T09:00")
+    picture = io.BytesIO()
+    Image.new("RGB", (64, 48), (20, 120, 200)).save(picture, format="JPEG")
+    services.photo_attach(actor=inspection.inspector, inspection=inspection, data=picture.getvalue())
+    backup = tmp_path / "backup"
+    call_command("backup", str(backup), stdout=open(os.devnull, "w"))  # noqa: SIM115
+
+    # Into the database it came from (not empty): refused, nothing touched.
+    with pytest.raises(CommandError, match="not empty"):
+        call_command("restore", str(backup), "--media-root", str(tmp_path / "other"))
+
+    # A damaged photo: found by the check, and a restore refuses before writing anything.
+    manifest = json.loads((backup / MANIFEST).read_text())
+    photo = next(name for name in manifest["files"] if name.startswith("media/photos/"))
+    with (backup / photo).open("r+b") as handle:
+        handle.seek(100)
+        handle.write(b"\0\0\0\0")
+    with pytest.raises(CommandError, match="checksum"):
+        call_command("restore", str(backup), "--check")
+    url = _url(fresh_database)
+    result = _run(["restore", str(backup), "--database-url", url, "--media-root", str(tmp_path / "m2")], url)
+    assert result.returncode != 0
+    assert photo in result.stderr
+    assert not (tmp_path / "m2").exists()
+    tables = subprocess.run(
+        ["psql", "-X", "-qAt", "-c", "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"],
+        env={**os.environ, **database_libpq(url)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert tables.stdout.strip() == "1"  # spatial_ref_sys only
