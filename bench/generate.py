@@ -27,11 +27,11 @@ COMMUNES = "vn_wards_3321_post2025_gisvn_simplified.geojson"
 
 
 def ensure_database() -> None:
-    import psycopg2
+    import psycopg
     from django.conf import settings
 
     db = settings.DATABASES["default"]
-    admin = psycopg2.connect(
+    admin = psycopg.connect(
         dbname="postgres", user=db["USER"], host=db["HOST"], port=db["PORT"] or None, password=db["PASSWORD"] or None
     )
     admin.autocommit = True

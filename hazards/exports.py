@@ -128,8 +128,9 @@ def _copied(texts):
     except EmptyResultSet:  # nothing in scope
         return
     with tempfile.TemporaryFile() as spool, connection.cursor() as cursor:
-        raw = cursor.cursor  # psycopg2's own cursor: COPY takes no bind parameters, so they are inlined
-        raw.copy_expert(COPY_LINES.format(query=raw.mogrify(sql, params).decode()), spool)
+        # psycopg's COPY binds the parameters on the client: COPY itself takes none.
+        with cursor.cursor.copy(COPY_LINES.format(query=sql), params) as copy:
+            spool.writelines(copy)
         spool.seek(0)
         while block := spool.read(SPOOL_BLOCK):
             yield block

@@ -1,6 +1,6 @@
 """Running an iterator a few items ahead in a thread of its own, so that producing the
 next item (reading and checking rows: Python) overlaps using this one (writing to the
-database: psycopg2 lets go of the GIL while PostgreSQL works)."""
+database: psycopg lets go of the GIL while PostgreSQL works)."""
 
 import threading
 from collections.abc import Iterator

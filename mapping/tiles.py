@@ -85,7 +85,7 @@ def _state_case(open_q: Q) -> Case:
 
 def _statement(variant: str, request, build) -> tuple[str, str]:
     """The tile query of `build(request)` as a statement to prepare: its name and text,
-    compiled once per scope and filters. Their values are written into the text (psycopg2
+    compiled once per scope and filters. Their values are written into the text (psycopg
     quotes them) so that only the tile and the clock vary."""
     scope = scope_for(request.user)
     area = chosen_area(request) if request.GET.get("area") else None
@@ -95,8 +95,7 @@ def _statement(variant: str, request, build) -> tuple[str, str]:
             _compiled.move_to_end(key)
             return _compiled[key]
     sql, params = build(request)
-    with connection.cursor() as cursor:
-        text = TILE_CTE + cursor.mogrify(sql, params).decode()
+    text = TILE_CTE + connection.ops.compose_sql(sql, params)
     statement = "tile_" + hashlib.md5(text.encode(), usedforsecurity=False).hexdigest(), text
     with _compiled_lock:
         _compiled[key] = statement
@@ -135,6 +134,7 @@ def _run(statement: tuple[str, str], z: int, x: int, y: int) -> bytes:
             f"SET LOCAL plan_cache_mode = force_generic_plan; EXECUTE {name}(%s, %s, %s, %s)",
             [z, x, y, timezone.now()],
         )
+        cursor.nextset()  # the EXECUTE's result, after the SET's
         return bytes(cursor.fetchone()[0])
 
 
