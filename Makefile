@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SCALE ?= 100000
 
-.PHONY: run test setup db lint messages bench-data bench clean-db prod prod-stop prod-status
+.PHONY: run test setup db lint messages requirements bench-data bench clean-db prod prod-stop prod-status
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt scripts/system-packages.sh
 	scripts/system-packages.sh
@@ -48,6 +48,14 @@ lint: $(VENV)/.installed
 messages: $(VENV)/.installed
 	$(PY) manage.py makemessages -l vi -l en --ignore=.venv --ignore=bench --ignore=tests --no-obsolete
 	$(PY) manage.py makemessages -d djangojs -l vi -l en --ignore=.venv --ignore=staticfiles --no-obsolete
+
+# Pins requirements*.in and everything they pull in, with hashes, into requirements*.txt:
+# add a package to the .in file, then run this and commit the four files.
+PIP_COMPILE := $(VENV)/bin/pip-compile -q --generate-hashes --strip-extras --no-emit-index-url --no-emit-find-links
+requirements: $(VENV)/.installed
+	$(PY) -m pip install -q pip-tools==7.7.0
+	$(PIP_COMPILE) requirements.in -o requirements.txt
+	$(PIP_COMPILE) requirements-dev.in -o requirements-dev.txt
 
 clean-db:
 	scripts/localdb.sh stop
