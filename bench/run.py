@@ -106,6 +106,11 @@ class Psql:
         self.process.wait()
 
 
+def _commit() -> str:
+    out = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    return out.stdout.strip() or "?"
+
+
 def machine_notes() -> list[str]:
     from django.db import connection
 
@@ -118,29 +123,60 @@ def machine_notes() -> list[str]:
         sites, inspections, areas = cursor.fetchone()
     memory = Path("/proc/meminfo").read_text().split("\n")[0].split()[1]
     return [
-        f"Run on {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}, {os.cpu_count()} cores, {int(memory) // 1024 // 1024} GiB, "
+        f"run on {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z} at {_commit()}, {os.cpu_count()} cores, {int(memory) // 1024 // 1024} GiB, "
         f"{platform.python_implementation()} {platform.python_version()}, {pg}.",
         f"Data: {sites:,} sites, {inspections:,} inspections, {areas:,} areas, built by `make bench-data`.",
         f"Each figure: {RUNS} runs in one process; the reference runs in psql in the same session (median of 5).",
     ]
 
 
-def write(results: list[Result], notes: list[str]) -> None:
+RESULTS = ROOT / "bench" / "RESULTS.md"
+HEADER = "| suite | benchmark | median | p95 | reference | reference time | ratio (p95 / reference) | target | pass |"
+
+
+def _kept_rows(rerun: set[str]) -> tuple[list[str], list[str]]:
+    """The table rows and "measured" notes of suites this run does not measure, from the
+    current RESULTS.md: `BENCH_ONLY=tile` replaces the tile rows and keeps the others."""
+    if not RESULTS.exists():
+        return [], []
+    text = RESULTS.read_text()
+    if HEADER not in text:
+        return [], []
+    rows = [line for line in text.splitlines() if line.startswith("| ") and line.split("|")[1].strip() not in rerun]
+    notes = [
+        line
+        for line in text.splitlines()
+        if line.startswith("- Suite ") and line.removeprefix("- Suite ").split(":")[0].strip("`") not in rerun
+    ]
+    return [r for r in rows if r != HEADER], notes
+
+
+def write(results: dict[str, list[Result]], notes: list[str], order: list[str]) -> None:
+    kept, kept_notes = _kept_rows(set(results))
+    measured = {}
+    for suite, rows in results.items():
+        measured[suite] = [
+            f"| {suite} | {r.name} | {r.median_ms:.1f} ms | {r.p95_ms:.1f} ms | {r.reference} | "
+            + (f"{r.reference_ms:.1f} ms" if r.reference_ms else "–")
+            + f" | {r.ratio} | {r.target} | {'–' if r.passed is None else 'yes' if r.passed else 'NO'} |"
+            for r in rows
+        ]
+    for row in kept:
+        measured.setdefault(row.split("|")[1].strip(), []).append(row)
     lines = [
         "# Benchmark results",
         "",
-        "Written by `make bench` (bench/run.py); every figure below was measured in that run.",
+        "Written by `make bench` (bench/run.py). `BENCH_ONLY=…` measures some suites again and keeps the",
+        "other suites' rows; the notes say when each suite was last measured.",
         "",
-        "| benchmark | median | p95 | reference | reference time | ratio (p95 / reference) | target | pass |",
-        "|---|---|---|---|---|---|---|---|",
+        HEADER,
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-    for r in results:
-        ref = f"{r.reference_ms:.1f} ms" if r.reference_ms else "–"
-        lines.append(
-            f"| {r.name} | {r.median_ms:.1f} ms | {r.p95_ms:.1f} ms | {r.reference} | {ref} | {r.ratio} | {r.target} | {'–' if r.passed is None else 'yes' if r.passed else 'NO'} |"
-        )
-    lines += ["", "## Machine and data", "", *[f"- {n}" for n in notes], ""]
-    (ROOT / "bench" / "RESULTS.md").write_text("\n".join(lines))
+    for suite in sorted(measured, key=lambda s: order.index(s) if s in order else len(order)):
+        lines += measured[suite]
+    run_notes = [f"- Suite `{suite}`: {notes[0]} {notes[1]}" for suite in results]
+    lines += ["", "## Machine and data", "", *sorted(kept_notes + run_notes), *[f"- {n}" for n in notes[2:]], ""]
+    RESULTS.write_text("\n".join(lines))
 
 
 def main() -> None:
@@ -168,7 +204,7 @@ def main() -> None:
         generate.generate(int(os.environ.get("SCALE", 100_000)), 10)
 
     notes = machine_notes()
-    results = []
+    results = {}
     # Those that add data (sync, import) run last.
     suites = {
         "report": report_bench, "tile": tile_bench, "browser": browser_bench, "export": export_bench,
@@ -178,11 +214,11 @@ def main() -> None:
     chosen = os.environ.get("BENCH_ONLY", ",".join(suites)).split(",")
     for name in chosen:
         try:
-            results += suites[name].run(timed=timed, p95=p95, psql_ms=psql_ms, Result=Result)
+            results[name] = suites[name].run(timed=timed, p95=p95, psql_ms=psql_ms, Result=Result)
         except (SystemExit, Exception) as exc:  # one broken benchmark must not lose the others' figures
-            results.append(Result(f"{name}: NOT MEASURED ({exc})", 0, 0, "–", None, "–", False))
-        write(results, notes)  # after each suite, so a long run shows what it has so far
-    for r in results:
+            results[name] = [Result(f"NOT MEASURED ({exc})", 0, 0, "–", None, "–", False)]
+        write(results, notes, list(suites))  # after each suite, so a long run shows what it has so far
+    for r in (r for rows in results.values() for r in rows):
         print(
             f"{r.name}: median {r.median_ms:.1f} ms, p95 {r.p95_ms:.1f} ms, reference {r.reference_ms or 0:.1f} ms, {r.ratio}, {'–' if r.passed is None else 'pass' if r.passed else 'FAIL'}"
         )
