@@ -15,6 +15,8 @@ from django.db.migrations.executor import MigrationExecutor
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 
+from config.jobs import worker_alive
+
 request_log = logging.getLogger("hazards.request")
 # The id of the request (or job) being served, stamped on every log line written meanwhile.
 current_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
@@ -124,14 +126,15 @@ def _media_check() -> bool:
 READINESS_CHECKS = {
     "database": _database_check,
     "migrations": _migrations_check,
+    "worker": worker_alive,
     "media_space": _media_check,
 }
 
 
 @never_cache
 def readyz(request):
-    """Ready for traffic: database reachable, migrations applied, room left for photos.
-    503 names what is wrong."""
+    """Ready for traffic: database reachable, migrations applied, a job worker's heartbeat
+    recent, room left for photos. 503 names what is wrong."""
     checks = {}
     for name, check in READINESS_CHECKS.items():
         try:

@@ -234,3 +234,49 @@ class Photo(models.Model):
 
     def __str__(self) -> str:
         return self.sha256[:12]
+
+
+class ImportRun(models.Model):
+    """An import (or a check of every row) of an uploaded file, run as a job by the worker
+    (hazards/tasks.py). The page shows its progress and outcome; runs are forgotten after
+    IMPORT_RUN_KEPT_DAYS."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting for a worker")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_by = models.ForeignKey(**PERSON, related_name="+", db_index=False)
+    upload_id = models.CharField(max_length=64)
+    file_name = models.CharField(max_length=255)
+    mapping = models.JSONField(default=dict)
+    dry_run = models.BooleanField()
+    language = models.CharField(max_length=10)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    rows_total = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(null=True)
+    unchanged = models.PositiveIntegerField(null=True)
+    problems = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in {self.Status.DONE, self.Status.FAILED}
+
+
+class ImportFilePart(models.Model):
+    """The uploaded file, in the database so that a worker on another machine can read it
+    (only DATABASE_URL is shared); dropped when its run ends."""
+
+    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="parts")
+    name = models.CharField(max_length=255)  # a Shapefile is several files
+    seq = models.PositiveIntegerField()
+    data = models.BinaryField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "name", "seq"], name="import_file_part_unique")]

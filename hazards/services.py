@@ -5,6 +5,7 @@ right. Errors are ValidationError with messages a person can act on."""
 import datetime as dt
 import uuid
 from decimal import Decimal
+from pathlib import Path
 
 from django.contrib.gis.geos import GEOSGeometry
 from django.core.exceptions import ValidationError
@@ -19,7 +20,7 @@ from areas.assignment import area_containing
 from areas.geometry import clean_outline, clean_point
 from areas.models import Area
 
-from .models import Barrier, CloseReason, Inspection, Photo, Signage, Site, SiteKind
+from .models import Barrier, CloseReason, ImportFilePart, ImportRun, Inspection, Photo, Signage, Site, SiteKind
 from .photos import content_hash, process_photo
 
 MAX_DEPTH_M = Decimal("300")
@@ -393,3 +394,31 @@ def inspection_delete(*, actor, inspection: Inspection, deleted: bool = True) ->
     _mark_deleted(inspection, actor, deleted=deleted)
     refresh_current_state(site)
     return inspection
+
+
+# An uploaded file is copied into the database in parts of this size (bytes).
+IMPORT_PART_BYTES = 8 * 1024 * 1024
+
+
+@transaction.atomic
+def import_run_start(*, actor, path: Path, mapping: dict, dry_run: bool, language: str) -> ImportRun:
+    """Queues the import (or the check) of an uploaded file for the worker: the run, its
+    file copied into the database (the worker may be on another machine) and the job, all
+    or none."""
+    from .tasks import import_file  # the job runs the import code, which uses this module
+
+    run = ImportRun.objects.create(
+        created_by=actor,
+        upload_id=path.parent.name,
+        file_name=path.name,
+        mapping=mapping,
+        dry_run=dry_run,
+        language=language,
+    )
+    # A Shapefile is read with the files beside it; the zip it came in is not needed.
+    for member in sorted(p for p in path.parent.iterdir() if p.is_file() and p.suffix.lower() != ".zip"):
+        with open(member, "rb") as source:
+            for seq, data in enumerate(iter(lambda source=source: source.read(IMPORT_PART_BYTES), b"")):
+                ImportFilePart.objects.create(run=run, name=member.name, seq=seq, data=data)
+    import_file.defer(run_id=str(run.pk))
+    return run

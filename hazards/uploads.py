@@ -1,6 +1,7 @@
 """The import page: upload a file, see its columns and first rows, map the columns to
-the registry's fields, check every row, then import. The same import as `import_sites`;
-progress is streamed into the page as rows are checked."""
+the registry's fields, check every row, then import. The same import as `import_sites`,
+run as a job by the worker (hazards/tasks.py): the run's page shows its progress and then
+its outcome."""
 
 import shutil
 import time
@@ -14,16 +15,16 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, StreamingHttpResponse
-from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
-from django.utils.html import escape
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from accounts.scope import SURVEY, scope_for
 
-from .imports import ImportFileError, guess_mapping, import_steps, read_file
+from . import services
+from .imports import ImportFileError, guess_mapping, read_file
+from .models import ImportRun
 
 SUFFIXES = (".csv", ".xlsx", ".geojson", ".json", ".gpkg", ".zip")
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
@@ -147,8 +148,14 @@ def preview(request, upload_id: str):
     form = mapping_form(columns, data=request.POST or None, initial={**guess_mapping(columns), **chosen})
     if request.method == "POST" and form.is_valid():
         mapping = {field: column for field, column in form.cleaned_data.items() if column}
-        dry_run = request.POST.get("action") != "import"
-        return StreamingHttpResponse(_run(request, path, mapping, dry_run=dry_run))
+        run = services.import_run_start(
+            actor=request.user,
+            path=path,
+            mapping=mapping,
+            dry_run=request.POST.get("action") != "import",
+            language=get_language(),
+        )
+        return redirect("import-run", run_id=run.pk)
     context = {
         "name": path.name,
         "form": form,
@@ -159,33 +166,18 @@ def preview(request, upload_id: str):
     return render(request, "imports/preview.html", context, status=400 if form.errors else 200)
 
 
-def _run(request, path: Path, mapping: dict, dry_run: bool):
-    """The result page, streamed: its top, a line per PROGRESS_EVERY rows, then the outcome."""
-    page = render_to_string("imports/run.html", {"name": path.name, "dry_run": dry_run}, request=request)
-    head, tail = page.split("<!-- outcome -->")
-    yield head
-    steps = import_steps(path, actor=request.user, mapping=mapping, dry_run=dry_run)
-    try:
-        while True:
-            done, total = next(steps)
-            yield (
-                f'<p class="progress"><progress max="{total}" value="{done}"></progress> '
-                + escape(_("%(done)d of %(total)d rows checked") % {"done": done, "total": total})
-                + "</p>\n"
-            )
-    except StopIteration as finished:
-        result, problems = finished.value, finished.value.problems
-    except ImportFileError as exc:
-        result, problems = None, exc.problems
-    yield render_to_string(
-        "imports/_outcome.html",
-        {
-            "result": result,
-            "problems": problems,
-            "dry_run": dry_run,
-            "upload_id": path.parent.name,
-            "mapping": urlencode(mapping),
-        },
-        request=request,
-    )
-    yield tail
+@login_required
+def run_page(request, run_id):
+    """A run's progress while it goes (the page reloads itself), then its outcome. Only the
+    person who started it sees it."""
+    run = get_object_or_404(ImportRun, pk=run_id, created_by=request.user)
+    context = {
+        "run": run,
+        "name": run.file_name,
+        "dry_run": run.dry_run,
+        "result": run,
+        "problems": run.problems,
+        "upload_id": run.upload_id,
+        "mapping": urlencode(run.mapping),
+    }
+    return render(request, "imports/run.html", context)

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The production stack on one machine: nginx (TLS, static files, photos after the app's
-scope check), gunicorn and the job worker, with production settings.
+scope check), gunicorn and the job worker (procrastinate), with production settings.
 
     scripts/prod.py start | stop | status | manage ARGS...     (make prod, prod-stop, prod-status)
 
@@ -45,6 +45,9 @@ APP_SETTINGS = (
     "EVIDENCE_MAX_AGE_DAYS",
     "TEMPORARY_EVIDENCE_MAX_AGE_DAYS",
     "MAP_TILE_TOKEN_SECONDS",
+    "JOBS_HEARTBEAT_SECONDS",
+    "JOBS_STALLED_SECONDS",
+    "JOBS_KEPT_DAYS",
     "SENTRY_DSN",
     "SENTRY_ENVIRONMENT",
     "SENTRY_RELEASE",
@@ -62,8 +65,13 @@ STACK_SETTINGS = (
     "GUNICORN_THREADS",
     "GUNICORN_TIMEOUT",
     "PROXY_TIMEOUT",
+    "JOBS_WORKER_CONCURRENCY",
 )
 MEDIA_INTERNAL = "/protected-media/"
+PROCESSES = ("nginx", "gunicorn", "worker")
+# A stopped worker first ends its current job; one that takes longer is killed and runs
+# again from the start later (every job is all or nothing).
+WORKER_STOP_SECONDS = 120
 
 
 class Stack:
@@ -290,6 +298,10 @@ class Stack:
     def start(self) -> None:
         self.configure()
         print(f"stack folder: {self.dir}")
+        # An upgrade pauses the worker: it ends its current job (or is stopped, and the job
+        # runs again later) before migrations change the tables under it; the new code's
+        # worker starts after them.
+        self.stop_process("worker", signal.SIGTERM, WORKER_STOP_SECONDS)
         self.manage("compilemessages", "--ignore=.venv", "-v0")
         self.manage("migrate", "--noinput", "-v1")
         self.manage("collectstatic", "--noinput", "--clear", "-v0")
@@ -301,6 +313,8 @@ class Stack:
         else:
             gunicorn = [str(PYTHON), "-m", "gunicorn", "config.wsgi", "-c", "config/gunicorn.py"]
             self.spawn("gunicorn", [*gunicorn, "--bind", f"unix:{self.run}/gunicorn.sock"], env)
+        concurrency = self.get("JOBS_WORKER_CONCURRENCY", "2")
+        self.spawn("worker", [str(PYTHON), "manage.py", "procrastinate", "worker", "--concurrency", concurrency], env)
         conf = self.nginx_conf()
         run(["nginx", "-t", "-q", "-c", str(conf)])
         if self.pid("nginx"):
@@ -338,23 +352,28 @@ class Stack:
         except (urllib.error.URLError, OSError) as error:
             return 0, str(error)
 
+    def stop_process(self, name: str, sig: signal.Signals, seconds: float) -> None:
+        """Asks a process to stop after its current work; kills it after `seconds`."""
+        pid = self.pid(name)
+        if pid:
+            os.kill(pid, sig)
+            wait_gone(pid, seconds)
+            print(f"{name} stopped")
+        (self.run / f"{name}.pid").unlink(missing_ok=True)
+
     def stop(self) -> None:
-        """Stops nginx first (no new requests), then gunicorn, each after its current work."""
-        for name, sig in (("nginx", signal.SIGQUIT), ("gunicorn", signal.SIGTERM)):
-            pid = self.pid(name)
-            if pid:
-                os.kill(pid, sig)
-                wait_gone(pid, 60)
-                print(f"{name} stopped")
-            (self.run / f"{name}.pid").unlink(missing_ok=True)
+        """nginx first (no new requests), then gunicorn, then the worker."""
+        self.stop_process("nginx", signal.SIGQUIT, 60)
+        self.stop_process("gunicorn", signal.SIGTERM, 60)
+        self.stop_process("worker", signal.SIGTERM, WORKER_STOP_SECONDS)
 
     def status(self) -> int:
         down = 0
-        for name in ("nginx", "gunicorn"):
+        for name in PROCESSES:
             pid = self.pid(name)
             print(f"{name}: {'running, pid ' + str(pid) if pid else 'stopped'}")
             down += not pid
-        if down < 2:
+        if self.pid("nginx") and self.pid("gunicorn"):
             status, body = self.ask("/readyz")
             print(f"{self.base_url}/readyz: {status} {body}")
             down += status != 200

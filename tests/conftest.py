@@ -15,6 +15,7 @@ from accounts.models import Membership, Role, User
 from areas.loader import load_boundaries
 from areas.models import Area
 from hazards import services
+from tests.stack import make_certificate, running_stack
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
 BOUNDARIES = Path(settings.BASE_DIR).parent / "shared" / "data" / "vn-boundaries"
@@ -100,3 +101,20 @@ def english_messages():
 @pytest.fixture
 def client():
     return Client(HTTP_ACCEPT_LANGUAGE="en")
+
+
+@pytest.fixture(scope="session")
+def certificate(tmp_path_factory):
+    """The TLS certificate of the test stacks, and its key's hash for Chromium to trust."""
+    return make_certificate(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture(scope="session")
+def stack(django_db_setup, django_db_blocker, certificate, tmp_path_factory):
+    """The production stack (`make prod`) on the test database for the whole session.
+    Jobs' heartbeats are quick, so a killed worker's job is retried within seconds."""
+    cert, key, _spki = certificate
+    with running_stack(
+        tmp_path_factory.mktemp("stack"), cert, key, JOBS_HEARTBEAT_SECONDS="1", JOBS_STALLED_SECONDS="4"
+    ) as running:
+        yield running

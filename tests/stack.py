@@ -16,7 +16,9 @@ from urllib.parse import quote
 from django.conf import settings
 from django.db import connection
 
-PROD = Path(settings.BASE_DIR) / "scripts" / "prod.py"
+CHECKOUT = Path(settings.BASE_DIR)
+# What a copy of the checkout leaves out: the environment, the databases, what a start writes.
+NOT_RELEASED = shutil.ignore_patterns(".venv", ".git", ".pg", ".prod", "media", "staticfiles", "*cache*", "__pycache__")
 
 
 @dataclass
@@ -24,10 +26,12 @@ class Stack:
     url: str
     dir: Path
     env: dict
+    root: Path = CHECKOUT
 
     def run(self, action: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        prod = self.root / "scripts" / "prod.py"
         return subprocess.run(
-            [sys.executable, str(PROD), action, *args], env=self.env, check=check, capture_output=True, text=True
+            [sys.executable, str(prod), action, *args], env=self.env, check=check, capture_output=True, text=True
         )
 
     def log(self, name: str) -> str:
@@ -71,11 +75,20 @@ def make_certificate(folder: Path) -> tuple[Path, Path, str]:
     return cert, key, spki
 
 
+def release(folder: Path, change) -> Path:
+    """A copy of this checkout as a new release would bring it, with `change(root)` made."""
+    root = folder / "release"
+    shutil.copytree(CHECKOUT, root, ignore=NOT_RELEASED)
+    change(root)
+    return root
+
+
 @contextlib.contextmanager
-def running_stack(folder: Path, cert: Path, key: Path, **extra_env: str):
-    """Starts a stack in `folder`, yields it, stops it. Its processes run as the user
-    running the tests, who also writes the test photos they serve."""
-    https = free_port()
+def running_stack(folder: Path, cert: Path, key: Path, root: Path = CHECKOUT, port: int | None = None, **extra_env):
+    """Starts the stack of the checkout at `root` in `folder`, yields it, stops it. Its
+    processes run as the user running the tests, who also writes the test photos they
+    serve."""
+    https = port or free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PROD_", "TLS_", "DATABASE_URL"))},
         "PROD_DIR": str(folder),
@@ -91,7 +104,7 @@ def running_stack(folder: Path, cert: Path, key: Path, **extra_env: str):
         "GUNICORN_WORKERS": "2",
         **extra_env,
     }
-    stack = Stack(url=f"https://127.0.0.1:{https}", dir=folder, env=env)
+    stack = Stack(url=f"https://127.0.0.1:{https}", dir=folder, env=env, root=root)
     started = stack.run("start", check=False)
     try:
         if started.returncode != 0:

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "rest_framework_gis",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "procrastinate.contrib.django",
     "areas",
     "accounts",
     "hazards",
@@ -169,7 +170,24 @@ LOGGING = {
     "formatters": {"json": JSON_FORMATTER},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
-    "loggers": {"django.request": {"level": "ERROR"}, "django.server": {"level": "WARNING"}},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "WARNING"},
+        # The queue's start-up chatter stays out; each job's start and end stay in.
+        "procrastinate": {"level": "WARNING"},
+        "procrastinate.worker": {"level": "INFO"},
+    },
+}
+# The job queue (config/jobs.py): a worker's heartbeat period, how long a silent worker is
+# taken for dead (its jobs are queued again), how long finished runs are kept.
+JOBS_HEARTBEAT_SECONDS = int(os.environ.get("JOBS_HEARTBEAT_SECONDS", 10))
+JOBS_STALLED_SECONDS = int(os.environ.get("JOBS_STALLED_SECONDS", 30))
+JOBS_KEPT_DAYS = int(os.environ.get("JOBS_KEPT_DAYS", 7))
+PROCRASTINATE_IMPORT_PATHS = ["config.jobs"]
+PROCRASTINATE_WORKER_DEFAULTS = {
+    "update_heartbeat_interval": JOBS_HEARTBEAT_SECONDS,
+    "stalled_worker_timeout": JOBS_STALLED_SECONDS,
+    "delete_jobs": "successful",  # the runs' own records keep what users see
 }
 # /readyz fails when the photo disk has less free space than this.
 READY_MIN_FREE_BYTES = int(os.environ.get("READY_MIN_FREE_BYTES", 1_000_000_000))

@@ -1,6 +1,6 @@
-"""Playwright driving Debian's Chromium against the production stack (tests/stack.py):
-nginx with TLS in front of gunicorn and the job worker, production settings, hashed
-static files, on the test database."""
+"""Playwright driving Debian's Chromium against the production stack (the `stack`
+fixture, tests/stack.py): nginx with TLS in front of gunicorn and the job worker,
+production settings, hashed static files, on the test database."""
 
 import os
 
@@ -9,23 +9,10 @@ from django.conf import global_settings
 from playwright.sync_api import sync_playwright
 
 from config.browser import CHROMIUM, CHROMIUM_ARGS
-from tests.stack import make_certificate, running_stack
 
 # Playwright's sync API runs an event loop in this thread; the tests' own ORM calls are
 # still plain synchronous code.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@pytest.fixture(scope="session")
-def certificate(tmp_path_factory):
-    return make_certificate(tmp_path_factory.mktemp("tls"))
-
-
-@pytest.fixture(scope="session")
-def stack(django_db_setup, django_db_blocker, certificate, tmp_path_factory):
-    cert, key, _spki = certificate
-    with running_stack(tmp_path_factory.mktemp("stack"), cert, key) as running:
-        yield running
 
 
 @pytest.fixture(autouse=True)
@@ -36,14 +23,23 @@ def production_password_hashing(settings):
 
 
 @pytest.fixture(scope="session")
-def browser(certificate):
+def playwright():
+    with sync_playwright() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def chromium_args(certificate) -> list[str]:
+    """Debian's Chromium as the project launches it, trusting the test stacks' certificate."""
     _cert, _key, spki = certificate
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, f"--ignore-certificate-errors-spki-list={spki}"]
-        )
-        yield browser
-        browser.close()
+    return [*CHROMIUM_ARGS, f"--ignore-certificate-errors-spki-list={spki}"]
+
+
+@pytest.fixture(scope="session")
+def browser(playwright, chromium_args):
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=chromium_args)
+    yield browser
+    browser.close()
 
 
 def no_internet(context) -> None:

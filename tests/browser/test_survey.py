@@ -19,18 +19,23 @@ def worker(demo_tree, make_user):
     return make_user("lan", demo_tree["99101"], Role.FIELD_WORKER)
 
 
-def tablet(browser, point: Point):
-    context = browser.new_context(
-        viewport=TABLET,
-        has_touch=True,
-        is_mobile=True,
-        locale="vi-VN",
-        geolocation={"latitude": point.y, "longitude": point.x, "accuracy": 7},
-        permissions=["geolocation"],
+def tablet_options(point: Point) -> dict:
+    """A 10-inch Android tablet in Vietnamese with its GPS at `point`."""
+    return {
+        "viewport": TABLET,
+        "has_touch": True,
+        "is_mobile": True,
+        "locale": "vi-VN",
+        "geolocation": {"latitude": point.y, "longitude": point.x, "accuracy": 7},
+        "permissions": ["geolocation"],
         # Playwright's waiting helpers evaluate strings, which the CSP forbids to pages;
         # the policy itself is checked in test_csp.py.
-        bypass_csp=True,
-    )
+        "bypass_csp": True,
+    }
+
+
+def tablet(browser, point: Point):
+    context = browser.new_context(**tablet_options(point))
     no_internet(context)
     return context
 

@@ -5,6 +5,7 @@ import json
 import logging
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from config import observability
@@ -62,16 +63,36 @@ def test_errors_are_logged_with_their_traceback(request_lines, caplog, settings)
     assert request_lines()[-1].status == 500
 
 
+def heartbeat(seconds_ago: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO procrastinate_workers (last_heartbeat) VALUES (now() - make_interval(secs => %s))",
+            [seconds_ago],
+        )
+
+
 def test_health_and_readiness(client, settings):
     assert client.get("/healthz").json() == {"status": "ok"}
+    heartbeat(seconds_ago=5)
     ready = client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"database": True, "migrations": True, "media_space": True}
+    assert ready.json()["checks"] == {"database": True, "migrations": True, "worker": True, "media_space": True}
     assert "sessionid" not in ready.cookies and "Cookie" not in ready.get("Vary", "")
 
 
+def test_readiness_fails_without_a_recent_worker_heartbeat(client, settings):
+    heartbeat(seconds_ago=settings.JOBS_STALLED_SECONDS + 5)  # a worker that died
+    ready = client.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["worker"] is False
+
+
 def test_readiness_fails_when_the_photo_disk_is_nearly_full(client, settings):
+    heartbeat(seconds_ago=0)
     settings.READY_MIN_FREE_BYTES = 10**18
     ready = client.get("/readyz")
     assert ready.status_code == 503
-    assert ready.json() == {"status": "failing", "checks": {"database": True, "migrations": True, "media_space": False}}
+    assert ready.json() == {
+        "status": "failing",
+        "checks": {"database": True, "migrations": True, "worker": True, "media_space": False},
+    }

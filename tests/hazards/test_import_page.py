@@ -10,11 +10,14 @@ import zipfile
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.urls import reverse
+from procrastinate.contrib.django import app
+from procrastinate.contrib.django.models import ProcrastinateJob
 
 from accounts.models import Role
-from hazards import imports, uploads
-from hazards.models import Site
+from hazards import imports, tasks, uploads
+from hazards.models import ImportRun, Site
 from tests.conftest import inside
 
 pytestmark = pytest.mark.django_db
@@ -38,8 +41,26 @@ def upload(client, file) -> str:
     return response["Location"]
 
 
-def streamed(response) -> str:
-    return b"".join(response.streaming_content).decode()
+def run_queued_jobs() -> int:
+    """What the worker does: each queued job's task, called with its arguments."""
+    jobs = list(ProcrastinateJob.objects.filter(status="todo").order_by("id"))
+    for job in jobs:
+        app.tasks[job.task_name](**job.args)
+        with connection.cursor() as cursor:  # done: out of the queue
+            cursor.execute("DELETE FROM procrastinate_jobs WHERE id = %s", [job.id])
+    return len(jobs)
+
+
+def submitted(client, preview_url, data) -> str:
+    """Posts the mapping step, follows the run through the worker, returns its page."""
+    response = client.post(preview_url, data)
+    assert response.status_code == 302 and "/imports/runs/" in response["Location"], response.content
+    waiting = client.get(response["Location"]).content.decode()
+    assert 'http-equiv="refresh"' in waiting and "Waiting for a worker" in waiting
+    assert run_queued_jobs() == 1
+    page = client.get(response["Location"]).content.decode()
+    assert 'http-equiv="refresh"' not in page
+    return page
 
 
 def test_preview_then_mapping_then_check_then_import(client, officer, demo_tree):
@@ -50,19 +71,19 @@ def test_preview_then_mapping_then_check_then_import(client, officer, demo_tree)
     page = client.get(preview_url).content.decode()
     assert "2 rows in the file" in page and "Ao ông Ba" in page and "<th>VD</th>" in page
     mapping = {"name": "Điểm", "kind": "Phân loại", "latitude": "VD", "longitude": "KD"}
-    checked = streamed(client.post(preview_url, {**mapping, "action": "check"}))
+    checked = submitted(client, preview_url, {**mapping, "action": "check"})
     assert "Every row is good" in checked and "2 sites would be added" in checked
     # The way back to the columns keeps the choices made.
     back = re.search(r'href="([^"]+)">Back to import them', checked).group(1).replace("&amp;", "&")
     assert client.get(back).context["form"].initial["latitude"] == "VD"
     assert not Site.objects.exists()
-    imported = streamed(client.post(preview_url, {**mapping, "action": "import"}))
+    imported = submitted(client, preview_url, {**mapping, "action": "import"})
     assert "2 sites added; 0 were already in the registry" in imported
     assert sorted(Site.objects.values_list("name", "kind", "area__code")) == [
         ("Ao ông Ba", "pond", "99101"),
         ("Giếng làng", "well", "99102"),
     ]
-    again = streamed(client.post(preview_url, {**mapping, "action": "import"}))
+    again = submitted(client, preview_url, {**mapping, "action": "import"})
     assert "0 sites added; 2 were already in the registry" in again and Site.objects.count() == 2
 
 
@@ -88,10 +109,8 @@ def test_bad_rows_are_listed_by_row_number_and_nothing_is_stored(client, officer
         f"Huyện khác,ao,{outside.y},{outside.x}\n"
     )
     preview_url = upload(client, csv_file("x.csv", text))
-    page = streamed(
-        client.post(
-            preview_url, {"name": "name", "kind": "kind", "latitude": "lat", "longitude": "lon", "action": "import"}
-        )
+    page = submitted(
+        client, preview_url, {"name": "name", "kind": "kind", "latitude": "lat", "longitude": "lon", "action": "import"}
     )
     assert "Nothing was imported" in page
     assert "row 3: " in page and "volcano" in page
@@ -102,14 +121,32 @@ def test_bad_rows_are_listed_by_row_number_and_nothing_is_stored(client, officer
 
 
 def test_progress_is_shown_while_rows_are_checked(client, officer, demo_tree, monkeypatch):
-    monkeypatch.setattr(imports, "PROGRESS_EVERY", 2)  # a line every 2 rows instead of every 1,000
+    monkeypatch.setattr(imports, "PROGRESS_EVERY", 2)  # a step every 2 rows instead of every 1,000
+    monkeypatch.setattr(tasks, "PROGRESS_EVERY", 0)  # every step written
+    pages = []
+
+    def write_then_look(write):
+        # The job writes progress on a connection of its own, which this test's
+        # transaction would hide: here it is written on the test's, and the page read.
+        write()
+        pages.append(client.get(reverse("import-run", args=[ImportRun.objects.get().pk])).content.decode())
+
+    monkeypatch.setattr(tasks, "_on_own_connection", write_then_look)
     a = inside(demo_tree["99101"])
     rows = "".join(f"Ao {n},ao,{a.y + n * 1e-5},{a.x}\n" for n in range(5))
     preview_url = upload(client, csv_file("big.csv", "name,kind,lat,lon\n" + rows))
     fields = {"name": "name", "kind": "kind", "latitude": "lat", "longitude": "lon", "action": "check"}
-    page = streamed(client.post(preview_url, fields))
-    assert '<progress max="5" value="2">' in page and '<progress max="5" value="4">' in page
-    assert page.index('value="4"') < page.index("5 sites would be added")
+    page = submitted(client, preview_url, fields)
+    assert '<progress max="5" value="2">' in pages[0] and '<progress max="5" value="4">' in pages[1]
+    assert all('http-equiv="refresh"' in p for p in pages)
+    assert "5 sites would be added" in page
+
+
+def test_a_run_is_seen_only_by_whoever_started_it(client, officer, make_user, demo_tree):
+    preview_url = upload(client, csv_file("a.csv", "ten,lat,lon\nAo,22.1,105.8\n"))
+    response = client.post(preview_url, {"name": "ten", "latitude": "lat", "longitude": "lon", "action": "check"})
+    client.force_login(make_user("other", demo_tree["991"], Role.AREA_MANAGER, is_staff=True))
+    assert client.get(response["Location"]).status_code == 404
 
 
 def test_zipped_shapefile_is_read(client, officer, demo_tree, tmp_path):
@@ -126,11 +163,10 @@ def test_zipped_shapefile_is_read(client, officer, demo_tree, tmp_path):
         for part in (tmp_path / "shp").iterdir():
             archive.write(part, f"ao/{part.name}")
     preview_url = upload(client, SimpleUploadedFile("ao.zip", buffer.getvalue(), content_type="application/zip"))
-    page = streamed(
-        client.post(
-            preview_url,
-            {"name": "name", "kind": "kind", "latitude": "latitude", "longitude": "longitude", "action": "import"},
-        )
+    page = submitted(
+        client,
+        preview_url,
+        {"name": "name", "kind": "kind", "latitude": "latitude", "longitude": "longitude", "action": "import"},
     )
     assert "1 sites added" in page and Site.objects.get().name == "Ao shp"
 
@@ -155,3 +191,23 @@ def test_uploads_older_than_a_day_are_removed_by_the_next(client, officer, setti
     os.utime(folder, (old, old))
     upload(client, csv_file("b.csv", "ten,lat,lon\nAo,22.1,105.8\n"))
     assert not folder.exists() and client.get(first).status_code == 404
+
+
+def test_an_unexpected_error_ends_the_run_with_a_message_and_nothing_stored(client, officer, demo_tree, monkeypatch):
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError
+        yield
+
+    monkeypatch.setattr(tasks, "import_steps", broken)
+    a = inside(demo_tree["99101"])
+    preview_url = upload(client, csv_file("a.csv", f"name,kind,lat,lon\nAo,ao,{a.y},{a.x}\n"))
+    client.post(
+        preview_url, {"name": "name", "kind": "kind", "latitude": "lat", "longitude": "lon", "action": "import"}
+    )
+    with pytest.raises(ZeroDivisionError):  # the job fails, and the worker logs it
+        run_queued_jobs()
+    run = ImportRun.objects.get()
+    assert run.status == "failed" and run.finished_at and not run.parts.exists()
+    page = client.get(reverse("import-run", args=[run.pk])).content.decode()
+    assert "The import stopped on an unexpected error: nothing was stored." in page and "refresh" not in page
+    assert not Site.objects.exists()
