@@ -160,9 +160,10 @@ def test_district_manager_never_receives_another_districts_sites(page, stack, re
 
 @pytest.fixture
 def short_token_stack(stack, certificate, tmp_path):
-    """A stack of its own whose tile tokens last 6 seconds (renewed every 2)."""
+    """A stack of its own whose tile tokens last 12 seconds (renewed every 4: a renewal
+    may take seconds on a loaded machine, through nginx and gunicorn)."""
     cert, key, _spki = certificate
-    with running_stack(tmp_path / "stack", cert, key, MAP_TILE_TOKEN_SECONDS="6") as running:
+    with running_stack(tmp_path / "stack", cert, key, MAP_TILE_TOKEN_SECONDS="12") as running:
         yield running
 
 
@@ -171,7 +172,7 @@ def test_the_map_renews_its_tile_token_before_it_expires(page, short_token_stack
     refused = []
     page.on("response", lambda r: refused.append(r.url) if "/tiles/sites/" in r.url and not r.ok else None)
     open_map(page, short_token_stack, "tinh")
-    page.wait_for_timeout(7000)  # the page's own token has expired by now
+    page.wait_for_timeout(13000)  # the page's own token has expired by now
     received = len(tiles)
     page.click(".leaflet-control-zoom-in")
     for _ in range(50):
