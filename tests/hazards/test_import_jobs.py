@@ -10,9 +10,10 @@ import uuid
 import pytest
 
 from accounts.models import Role
-from hazards import services
+from hazards import import_load, services
 from hazards.models import ImportFilePart, ImportRun, Site
 from tests.conftest import inside
+from tests.hazards.test_import_staging import staging_tables
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -38,7 +39,9 @@ def big_file(folder, area) -> object:
     return path
 
 
-def test_a_worker_killed_mid_import_leaves_nothing_and_the_job_runs_again_whole(stack, demo_tree, make_user, tmp_path):
+def test_a_worker_killed_mid_import_leaves_nothing_and_the_job_runs_again_whole(
+    stack, demo_tree, make_user, tmp_path, monkeypatch
+):
     officer = make_user("nam", demo_tree["99101"], Role.AREA_MANAGER, is_staff=True)
     path = big_file(tmp_path, demo_tree["99101"])
     run = services.import_run_start(actor=officer, path=path, mapping={}, dry_run=False, language="en")
@@ -62,3 +65,10 @@ def test_a_worker_killed_mid_import_leaves_nothing_and_the_job_runs_again_whole(
     assert Site.objects.count() == ROWS and Site.objects.values("name").distinct().count() == ROWS
     assert not ImportFilePart.objects.filter(run=run).exists()  # the file's copy is dropped
     assert '"logger": "procrastinate.worker"' in stack.log("worker")
+    # The killed import's staging table stays behind, as after any crash, until an import
+    # a day later drops it.
+    (left,) = [name for name in staging_tables() if not name.endswith("_idx")]
+    now = time.time()
+    monkeypatch.setattr(import_load.time, "time", lambda: now + 2 * 24 * 3600)
+    import_load.drop_abandoned()
+    assert left not in staging_tables()
