@@ -3,7 +3,7 @@ request's nonce, no framing, no plugins. The basemap is the one outside source."
 
 import secrets
 
-from django.conf import settings
+from .basemap import basemap_origin
 
 
 class ContentSecurityPolicyMiddleware:
@@ -19,7 +19,7 @@ class ContentSecurityPolicyMiddleware:
 
 
 def policy(nonce: str) -> str:
-    tiles = " ".join(settings.CSP_TILE_SOURCES)
+    tiles = basemap_origin()
     return "; ".join(
         [
             "default-src 'self'",
@@ -27,7 +27,8 @@ def policy(nonce: str) -> str:
             # Leaflet positions map panes with inline styles.
             "style-src 'self' 'unsafe-inline'",
             f"img-src 'self' data: blob: {tiles}",
-            "connect-src 'self'",
+            # The survey app stores basemap tiles for offline use (fetch, in page and worker).
+            f"connect-src 'self' {tiles}",
             "font-src 'self' data:",
             "worker-src 'self'",
             "manifest-src 'self'",

@@ -51,7 +51,11 @@ class InspectionOut(serializers.ModelSerializer):
         ]  # fmt: skip
 
     def get_photos(self, inspection) -> list[dict]:
-        return [{"id": str(p.pk), "width": p.width, "height": p.height} for p in inspection.photos.all()]
+        # The survey app's site sheet shows the thumbnails in the history.
+        return [
+            {"id": str(p.pk), "width": p.width, "height": p.height, "thumbnail": p.thumbnail.url}
+            for p in inspection.photos.all()
+        ]
 
 
 class AreaOut(GeoFeatureModelSerializer):

@@ -1,12 +1,13 @@
 """The field survey web app: one page, its service worker and its manifest.
-The page is the same for every user (who is signed in comes from the API), so the
-service worker can cache it for offline use."""
+The page is the same for every user and needs no session (who is signed in, by session
+or by the tablet's device token, comes from the API), so the service worker can cache
+it for offline use and a tablet can open it to be paired."""
 
 import hashlib
 import json
 from pathlib import Path
 
-from django.contrib.auth.decorators import login_required
+from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -16,10 +17,19 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 
+from config.basemap import basemap_origin
+
+from .filters import STATE_LABELS, site_state
 from .models import Barrier, Signage, SiteKind
 
 # Before saving, the app warns of a site of the same kind this close (metres).
 DUPLICATE_RADIUS_M = 30
+# GPS accuracy (metres) above which the app warns, and above which the worker must confirm
+# that the pin is on the site before saving.
+ACCURACY_WARN_M = 30
+ACCURACY_CONFIRM_M = 100
+# Zoom levels of the basemap stored on the tablet by "offline map of my communes".
+OFFLINE_ZOOMS = (10, 17)
 TEMPLATES = Path(__file__).parent / "templates" / "survey"
 # What the app needs offline; the service worker caches exactly these.
 SHELL_STATIC = [
@@ -28,6 +38,11 @@ SHELL_STATIC = [
     "survey/db.js",
     "survey/geo.js",
     "survey/outbox.js",
+    "survey/photos.js",
+    "survey/pairing.js",
+    "survey/offline-map.js",
+    "common/palette.js",
+    "common/basemap.js",
     "survey/icons/icon-192.png",
     "survey/icons/icon-512.png",
     "leaflet/leaflet.js",
@@ -47,16 +62,26 @@ def shell_version() -> str:
     for path in [finders.find(name) for name in SHELL_STATIC] + [TEMPLATES / "app.html", TEMPLATES / "sw.js"]:
         with open(path, "rb") as handle:
             digest.update(handle.read())
+    # A new basemap source changes what the worker serves from its tile cache.
+    digest.update(json.dumps(settings.BASEMAP, sort_keys=True).encode())
     return digest.hexdigest()[:12]
+
+
+def state_rule() -> dict[str, str]:
+    """The site-state rule as a table the tablet looks states up in (signage|barrier), so
+    an inspection queued offline colours its site as the server will."""
+    return {f"{s}|{b}": site_state(s, b, False) for s in Signage.values for b in Barrier.values}
 
 
 @never_cache
 @ensure_csrf_cookie
-@login_required
 def app(request):
     config = {
         "urls": {
             "me": reverse("survey-me"),
+            "pair": "/api/v1/pair/",
+            "logout": reverse("logout"),
+            "history": reverse("inspection-list"),
             "areas": reverse("survey-areas"),
             "sites": reverse("survey-sites"),
             "site": reverse("sync-site"),
@@ -67,6 +92,11 @@ def app(request):
             "login": f"{reverse('login')}?next={reverse('survey')}",
         },
         "duplicateRadius": DUPLICATE_RADIUS_M,
+        "accuracyWarn": ACCURACY_WARN_M,
+        "accuracyConfirm": ACCURACY_CONFIRM_M,
+        "offlineZooms": OFFLINE_ZOOMS,
+        "states": state_rule(),
+        "stateLabels": {key: str(label) for key, label in STATE_LABELS.items()},
         "kinds": dict(SiteKind.choices),
         "signage": dict(Signage.choices),
         "barrier": dict(Barrier.choices),
@@ -88,7 +118,7 @@ def service_worker(request):
     response = render(
         request,
         "survey/sw.js",
-        {"version": shell_version(), "shell": json.dumps(shell)},
+        {"version": shell_version(), "shell": json.dumps(shell), "basemap_origin": json.dumps(basemap_origin())},
         content_type="application/javascript",
     )
     response["Service-Worker-Allowed"] = reverse("survey")

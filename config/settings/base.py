@@ -92,6 +92,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "config.security.csp_nonce",
+                "config.basemap.basemap",
             ],
             "libraries": {"static_modules": "config.static_modules"},
         },
@@ -129,6 +130,17 @@ MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", BASE_DIR / "media"))
 BACKUP_ROOT = Path(os.environ.get("DJANGO_BACKUP_ROOT", BASE_DIR / "backups"))
 POSTGRES_BIN_DIR = os.environ.get("POSTGRES_BIN_DIR", "/usr/lib/postgresql/15/bin")
 
+# The background map of every map (planner, survey, reports, admin): one XYZ raster
+# source. The survey app can store its tiles on a tablet for offline work, so the source's
+# terms must allow that (OpenStreetMap's do for a few communes at a time, z10-17).
+BASEMAP = {
+    "url": os.environ.get("BASEMAP_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"),
+    "attribution": os.environ.get(
+        "BASEMAP_ATTRIBUTION", '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+    ),
+    "max_zoom": int(os.environ.get("BASEMAP_MAX_ZOOM", 19)),
+}
+
 LEAFLET_CONFIG = {
     "DEFAULT_CENTER": (16.0, 106.0),
     "DEFAULT_ZOOM": 5,
@@ -136,20 +148,13 @@ LEAFLET_CONFIG = {
     "MAX_ZOOM": 19,
     "RESET_VIEW": False,
     "TILES": [
-        (
-            "OpenStreetMap",
-            "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
-            {"attribution": "&copy; OpenStreetMap contributors", "maxZoom": 19},
-        )
+        ("OpenStreetMap", BASEMAP["url"], {"attribution": BASEMAP["attribution"], "maxZoom": BASEMAP["max_zoom"]})
     ],
 }
 
 # How long a map's token for tile requests lasts (mapping/tile_tokens.py); the page renews
 # it at a third of that.
 MAP_TILE_TOKEN_SECONDS = int(os.environ.get("MAP_TILE_TOKEN_SECONDS", 600))
-
-# Where map background tiles may come from (Content Security Policy img-src).
-CSP_TILE_SOURCES = ["https://tile.openstreetmap.org"]
 
 # Geometry arriving from files, forms and tablets must fall inside this envelope
 # (lon_min, lat_min, lon_max, lat_max): mainland Vietnam with its islands.

@@ -2,7 +2,11 @@
 // the chosen area coloured by protected share, the list of sites in view, the priority
 // list and a site's panel. Filters and the chosen area live in the address bar.
 import { inGeometry } from "../survey/geo.js";
-import { clusterIcon, siteIcon, shareColour, STATE_COLOURS, KIND_SHAPES, kindSwatch } from "./symbols.js";
+import { basemapLayer } from "../common/basemap.js";
+import { paletteToCss, shareColour, STATE_COLOURS } from "../common/palette.js";
+import { clusterIcon, siteIcon, KIND_SHAPES, kindSwatch } from "./symbols.js";
+
+paletteToCss();
 
 const T = JSON.parse(document.getElementById("map-strings").textContent);
 const el = document.getElementById("map");
@@ -48,10 +52,7 @@ const map = L.map(el, { minZoom: 4, maxZoom: 19, fadeAnimation: false }).setView
 map.createPane("areas").style.zIndex = 350;
 map.createPane("sites").style.zIndex = 450;
 map.createPane("marks").style.zIndex = 460;
-const basemap = L.tileLayer("https://tile.openstreetmap.org/{z}/{x}/{y}.png", {
-  maxZoom: 19,
-  attribution: "&copy; OpenStreetMap",
-}).addTo(map);
+const basemap = basemapLayer().addTo(map);
 let basemapFailures = 0;
 basemap.on("tileerror", () => {
   basemapFailures += 1;

@@ -1,12 +1,7 @@
-// Map symbols: colour says the state, shape says the kind, a black ring says "due".
+// Map symbols: colour says the state, shape says the kind, a black ring says "due"
+// (the colours are the shared palette, static/common/palette.js).
 // Clusters are rings split by state around their site count.
-export const STATE_COLOURS = {
-  unprotected: "#d7191c",
-  signed_only: "#fdae61",
-  fenced_only: "#7b3294",
-  protected: "#1a9641",
-  closed: "#9e9e9e",
-};
+import { DUE_RING, STATE_COLOURS } from "../common/palette.js";
 
 // Shapes drawn in an 18 x 18 box.
 export const KIND_SHAPES = {
@@ -27,7 +22,7 @@ const icons = new Map();
 export function siteIcon(kind, state, due) {
   const key = `${kind}|${state}|${due}`;
   if (!icons.has(key)) {
-    const stroke = due ? 'stroke="#000" stroke-width="2.2"' : 'stroke="#fff" stroke-width="1.5"';
+    const stroke = due ? `stroke="${DUE_RING}" stroke-width="2.2"` : 'stroke="#fff" stroke-width="1.5"';
     const shape = KIND_SHAPES[kind] || KIND_SHAPES.other;
     const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="18" height="18"><g fill="${STATE_COLOURS[state]}" ${stroke}>${shape}</g></svg>`;
     icons.set(key, L.icon({ iconUrl: svgURL(svg), iconSize: [18, 18], iconAnchor: [9, 9] }));
@@ -38,11 +33,6 @@ export function siteIcon(kind, state, due) {
 export function kindSwatch(kind) {
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="18" height="18"><g fill="#666" stroke="#fff" stroke-width="1.5">${KIND_SHAPES[kind]}</g></svg>`;
   return `<img src="${svgURL(svg)}" width="14" height="14" alt="">`;
-}
-
-export function shareColour(share) {
-  if (share === null || share === undefined) return "#cccccc";
-  return share >= 100 ? "#1a9641" : share >= 80 ? "#a6d96a" : share >= 50 ? "#fdae61" : "#d7191c";
 }
 
 const short = (n) => (n >= 10000 ? `${Math.round(n / 1000)}k` : n >= 1000 ? `${(n / 1000).toFixed(1)}k` : String(n));

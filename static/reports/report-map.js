@@ -1,9 +1,10 @@
 // Child areas of the report coloured by their protected share; a click opens their report.
+import { basemapLayer } from "../common/basemap.js";
+import { shareColour as colour } from "../common/palette.js";
+
 const data = JSON.parse(document.getElementById("children-map").textContent);
-const colour = (share) =>
-  share === null || share === undefined ? "#cccccc" : share >= 100 ? "#1a9641" : share >= 80 ? "#a6d96a" : share >= 50 ? "#fdae61" : "#d7191c";
 const map = L.map("area-map");
-L.tileLayer("https://tile.openstreetmap.org/{z}/{x}/{y}.png", { maxZoom: 18, attribution: "&copy; OpenStreetMap" }).addTo(map);
+basemapLayer().addTo(map);
 const layer = L.geoJSON(data, {
   style: (f) => ({ color: "#333", weight: 1, fillColor: colour(f.properties.protected), fillOpacity: 0.8 }),
   onEachFeature: (f, shape) => {

@@ -1,26 +1,48 @@
 // The survey app: map of the worker's area, sites due for inspection, registering and
 // inspecting sites, all working offline through the outbox.
+import { basemap, basemapLayer } from "../common/basemap.js";
+import { DUE_RING, paletteToCss, STATE_COLOURS } from "../common/palette.js";
 import * as db from "./db.js";
 import { distanceMetres, inGeometry } from "./geo.js";
 import * as outbox from "./outbox.js";
+import * as pairing from "./pairing.js";
+import { prepare as preparePhoto } from "./photos.js";
 
 const config = JSON.parse(document.getElementById("survey-config").textContent);
 // gettext and interpolate come from Django's JavaScript catalogue (survey/jsi18n/).
 const { gettext, interpolate } = window;
 const $ = (selector, root = document) => root.querySelector(selector);
 const $$ = (selector, root = document) => [...root.querySelectorAll(selector)];
+const LANG = document.documentElement.lang || "vi";
+const fmt = (text, params) => interpolate(text, params, true);
+const number = (n, digits = 0) => n.toLocaleString(LANG, { maximumFractionDigits: digits });
+const day = (iso) => new Date(iso).toLocaleDateString(LANG);
+// Site data are fetched again after a send, or when older than this.
+const DATA_MAX_AGE_MS = 15 * 60_000;
+// The due list shows the nearest ones; more than this would only slow the tablet down.
+const DUE_SHOWN = 200;
+// History of the due sites is fetched ahead, while online, for this many sites.
+const HISTORY_AHEAD = 50;
+
+paletteToCss();
 
 const state = {
   me: null,
   areas: { type: "FeatureCollection", features: [] },
   sites: { type: "FeatureCollection", features: [] },
+  dataAt: 0,
+  records: [], // the outbox, kept in step by outbox.onChange
   position: null, // { coords: [lon, lat], accuracy }
+  device: null, // the pairing: { token, username, fullName }
+  authLost: false, // 401: sending stops until the tablet is paired or signed in again
   pin: null, // registration point chosen by the worker
+  pinFromGps: false,
   inspecting: null,
+  editing: null, // a refused outbox record being fixed
   allowDuplicate: false,
 };
 
-outbox.configure(config);
+outbox.configure(config, { auth: () => state.device?.token });
 
 // ---------- views ----------
 function show(name) {
@@ -32,67 +54,208 @@ function show(name) {
 }
 $$("[data-view]").forEach((button) => button.addEventListener("click", () => show(button.dataset.view)));
 
-function banner(text) {
+function banner(...content) {
   const element = $("#banner");
-  element.hidden = !text;
-  element.innerHTML = "";
-  if (text) element.append(text);
+  element.hidden = !content.length;
+  element.replaceChildren(...content);
+}
+
+function button(label, onClick, className = "") {
+  const element = document.createElement("button");
+  element.type = "button";
+  element.textContent = label;
+  element.className = className;
+  element.addEventListener("click", onClick);
+  return element;
 }
 
 // ---------- site state ----------
-function siteState(p) {
-  if (p.signage === "in_place" && p.barrier === "complete") return "protected";
-  if (p.signage === "in_place") return "signed";
-  if (p.barrier === "complete") return "fenced";
-  return "unprotected";
-}
-const STATE_LABEL = {
-  protected: gettext("Protected"),
-  signed: gettext("Signed only"),
-  fenced: gettext("Fenced only"),
-  unprotected: gettext("Not protected"),
-  queued: gettext("Not sent yet"),
-};
+// The state rule lives on the server; it hands it over as a table (signage|barrier -> state).
+const stateOf = (p) => p.state || config.states[`${p.signage}|${p.barrier}`] || "unprotected";
+const STATE_LABEL = config.stateLabels;
 
-// Sites known to the server plus those still in the outbox, for the map and duplicate checks.
-async function allSites() {
-  const queued = (await outbox.list())
-    .filter((r) => r.type === "site" && r.state !== "sent")
-    .map((r) => ({
-      type: "Feature",
-      geometry: r.payload.location,
-      properties: { id: r.id, code: "", name: r.payload.name, kind: r.payload.kind, queued: true,
-        signage: r.payload.inspection?.signage, barrier: r.payload.inspection?.barrier },
-    }));
-  const sentIds = new Set(queued.map((f) => f.properties.id));
-  return [...state.sites.features.filter((f) => !sentIds.has(f.properties.id)), ...queued];
+// Sites known to the server with what the outbox holds on top: new sites, and the latest
+// queued inspection of a known site (its state shown at once, no longer due).
+function allSites() {
+  const queued = outbox.unsent(state.records);
+  const inspected = new Map();
+  for (const r of queued) if (r.type === "inspection") inspected.set(r.payload.site, r.payload);
+  const overlay = (feature) => {
+    const inspection = inspected.get(feature.properties.id);
+    if (!inspection) return feature;
+    const p = { ...feature.properties, signage: inspection.signage, barrier: inspection.barrier, state: null };
+    return {
+      ...feature,
+      properties: { ...p, state: stateOf(p), due: false, last_checked_at: inspection.inspected_at, queued: true },
+    };
+  };
+  const fresh = queued
+    .filter((r) => r.type === "site")
+    .map((r) => {
+      const p = { signage: r.payload.inspection?.signage, barrier: r.payload.inspection?.barrier };
+      return {
+        type: "Feature",
+        geometry: r.payload.location,
+        properties: {
+          id: r.id, code: "", name: r.payload.name, kind: r.payload.kind, queued: true, due: false, new: true,
+          ...p, state: stateOf(p), last_checked_at: r.payload.inspection?.inspected_at,
+        },
+      };
+    });
+  const freshIds = new Set(fresh.map((f) => f.properties.id));
+  return [...state.sites.features.filter((f) => !freshIds.has(f.properties.id)).map(overlay), ...fresh];
 }
 
 // ---------- map ----------
 const map = L.map("map", { zoomControl: true }).setView([16, 106], 6);
-L.tileLayer("https://tile.openstreetmap.org/{z}/{x}/{y}.png", {
-  maxZoom: 19,
-  attribution: "&copy; OpenStreetMap",
-}).addTo(map);
-const AREA_STYLE = { color: "#0b3d91", weight: 2, fillOpacity: 0.04 };
+// Offline, the service worker answers from the tiles stored by "offline map of my communes".
+basemapLayer().addTo(map);
+// The worker's own position is drawn above the sites, whatever their number.
+map.createPane("me").style.zIndex = 640;
+const AREA_STYLE = { color: "#0b3d91", weight: 2, fillOpacity: 0.04, interactive: false };
 const areaLayer = L.geoJSON(null, { style: AREA_STYLE }).addTo(map);
+// Dots of 24 px drawn on one canvas (thousands of sites in a busy commune), each taking
+// taps 10 px around it: a touch target of 44 px.
+const siteRenderer = L.canvas({ tolerance: 10 });
 const siteLayer = L.layerGroup().addTo(map);
+const meRenderer = L.svg({ pane: "me" });
 let meMarker = null;
 let meCircle = null;
 
-async function renderSites() {
+function siteStyle(p) {
+  const base = { renderer: siteRenderer, radius: 12, fillColor: STATE_COLOURS[stateOf(p)], fillOpacity: 1 };
+  // Not sent yet: a dashed outline (never a state colour); due: the black ring of the planner map.
+  if (p.queued) return { ...base, color: "#0b3d91", weight: 4, dashArray: "5 4" };
+  if (p.due) return { ...base, color: DUE_RING, weight: 5 };
+  return { ...base, color: "#ffffff", weight: 2 };
+}
+
+function renderSites() {
   siteLayer.clearLayers();
-  for (const feature of await allSites()) {
-    const p = feature.properties;
+  for (const feature of allSites()) {
     const [lon, lat] = feature.geometry.coordinates;
-    const status = p.queued ? "queued" : siteState(p);
-    const marker = L.circleMarker([lat, lon], {
-      radius: 11,
-      weight: 3,
-      className: `site-dot ${status}${p.due ? " due" : ""}`,
-    });
+    const marker = L.circleMarker([lat, lon], siteStyle(feature.properties));
+    marker.feature = feature;
     marker.on("click", () => openSheet(feature));
     marker.addTo(siteLayer);
+  }
+}
+
+function mapButton(position, label, title, onClick) {
+  const control = L.control({ position });
+  control.onAdd = () => {
+    const bar = L.DomUtil.create("div", "leaflet-bar map-button");
+    const link = L.DomUtil.create("a", "", bar);
+    link.href = "#";
+    link.role = "button";
+    link.title = title;
+    link.setAttribute("aria-label", title);
+    link.innerHTML = label;
+    L.DomEvent.disableClickPropagation(bar);
+    L.DomEvent.on(link, "click", (event) => {
+      L.DomEvent.preventDefault(event);
+      onClick();
+    });
+    return bar;
+  };
+  return control.addTo(map);
+}
+
+const locate = mapButton("topleft", "&#8982;", gettext("My location"), () => {
+  if (state.position) map.setView([state.position.coords[1], state.position.coords[0]], Math.max(map.getZoom(), 16));
+  else $("#gps").textContent = gettext("No GPS position yet: go outside, away from buildings, and wait a moment.");
+});
+locate.getContainer().id = "my-location";
+
+const legend = L.control({ position: "bottomright" });
+legend.onAdd = () => {
+  const box = L.DomUtil.create("details", "legend");
+  box.id = "legend";
+  box.open = window.innerWidth >= 1000;
+  const states = ["unprotected", "signed_only", "fenced_only", "protected"]
+    .map((s) => `<li><span class="dot" style="background:${STATE_COLOURS[s]}"></span>${STATE_LABEL[s]}</li>`)
+    .join("");
+  box.innerHTML = `<summary>${gettext("Legend")}</summary><ul>${states}
+    <li><span class="dot ring"></span>${gettext("Due for inspection")}</li>
+    <li><span class="dot queued"></span>${gettext("Not sent yet")}</li>
+    <li><span class="dot me"></span>${gettext("You are here")}</li></ul>`;
+  L.DomEvent.disableClickPropagation(box);
+  return box;
+};
+legend.addTo(map);
+
+// ---------- site sheet ----------
+function directionsLink(feature) {
+  const [lon, lat] = feature.geometry.coordinates;
+  const link = document.createElement("a");
+  link.className = "button-link directions";
+  // geo: opens the tablet's own map app, which can guide the worker there.
+  link.href = `geo:${lat.toFixed(6)},${lon.toFixed(6)}?q=${lat.toFixed(6)},${lon.toFixed(6)}(${encodeURIComponent(feature.properties.name)})`;
+  link.textContent = gettext("Directions");
+  return link;
+}
+
+async function apiGet(url) {
+  const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json", ...outbox.headers() } });
+  if (response.status === 401 || response.status === 403 || response.redirected) throw new outbox.SignedOut();
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  return response.json();
+}
+
+// A site's inspections, newest first: from the server when online, else as last fetched.
+async function siteHistory(siteId) {
+  const key = `history:${siteId}`;
+  if (navigator.onLine && !state.authLost) {
+    try {
+      const body = await apiGet(`${config.urls.history}?site=${siteId}&limit=10`);
+      const items = body.results || body;
+      await db.put("cache", { key, value: items, at: Date.now() });
+      return items;
+    } catch (error) {
+      if (error instanceof outbox.SignedOut) authLost();
+    }
+  }
+  return (await db.get("cache", key))?.value || null;
+}
+
+function describeStates(p) {
+  const sign = config.signage[p.signage] || "–";
+  const barrier = config.barrier[p.barrier] || "–";
+  return `${gettext("Warning sign")}: ${sign} · ${gettext("Barrier")}: ${barrier}`;
+}
+
+function photoThumbs(photos) {
+  const list = document.createElement("div");
+  list.className = "history-photos";
+  for (const photo of photos || []) {
+    if (!photo.thumbnail) continue;
+    const image = document.createElement("img");
+    image.src = photo.thumbnail;
+    image.alt = gettext("Photo of the inspection");
+    image.loading = "lazy";
+    list.append(image);
+  }
+  return list;
+}
+
+function renderHistory(target, items) {
+  target.replaceChildren();
+  if (!items) {
+    target.textContent = gettext("History not available offline for this site yet.");
+    return;
+  }
+  if (!items.length) {
+    target.textContent = gettext("Never inspected.");
+    return;
+  }
+  for (const item of items) {
+    const entry = document.createElement("li");
+    const line = document.createElement("div");
+    line.textContent = `${day(item.inspected_at)} · ${item.inspector || ""} · ${describeStates(item)}`;
+    entry.append(line);
+    if (item.notes) entry.append(Object.assign(document.createElement("div"), { className: "muted", textContent: item.notes }));
+    entry.append(photoThumbs(item.photos));
+    target.append(entry);
   }
 }
 
@@ -100,24 +263,29 @@ function openSheet(feature) {
   const p = feature.properties;
   const sheet = $("#site-sheet");
   sheet.hidden = false;
-  sheet.innerHTML = "";
+  sheet.replaceChildren();
   const title = document.createElement("h2");
   title.textContent = `${p.code || gettext("new")} · ${p.name}`;
   const info = document.createElement("p");
-  const status = p.queued ? "queued" : siteState(p);
-  info.textContent = `${config.kinds[p.kind] || p.kind} · ${STATE_LABEL[status]}` +
-    (p.last_checked_at ? ` · ${gettext("last checked")} ${new Date(p.last_checked_at).toLocaleDateString()}` : "");
+  info.className = `state-line state-${stateOf(p)}`;
+  info.textContent =
+    `${config.kinds[p.kind] || p.kind} · ${STATE_LABEL[stateOf(p)]}` +
+    (p.last_checked_at ? ` · ${gettext("last checked")} ${day(p.last_checked_at)}` : ` · ${gettext("never checked")}`) +
+    (p.due ? ` · ${gettext("due for inspection")}` : "") +
+    (p.queued ? ` · ${gettext("not sent yet")}` : "");
+  const past = document.createElement("ol");
+  past.className = "history";
+  past.textContent = gettext("Loading history…");
   const actions = document.createElement("div");
   actions.className = "actions";
-  const inspect = document.createElement("button");
-  inspect.className = "primary";
-  inspect.textContent = gettext("Inspect");
-  inspect.addEventListener("click", () => startInspection(feature));
-  const close = document.createElement("button");
-  close.textContent = gettext("Close");
-  close.addEventListener("click", () => (sheet.hidden = true));
-  actions.append(inspect, close);
-  sheet.append(title, info, actions);
+  actions.append(
+    directionsLink(feature),
+    button(gettext("Close"), () => (sheet.hidden = true)),
+    button(gettext("Inspect"), () => startInspection(feature), "primary"),
+  );
+  sheet.append(title, info, actions, past);
+  if (p.new) past.textContent = "";
+  else siteHistory(p.id).then((items) => renderHistory(past, items));
 }
 
 function renderAreas() {
@@ -129,6 +297,10 @@ function renderAreas() {
 }
 
 // ---------- GPS ----------
+function accuracyText(accuracy) {
+  return fmt(gettext("accurate to ± %(acc)s m"), { acc: number(accuracy) });
+}
+
 function onPosition(position) {
   const first = !state.position;
   state.position = {
@@ -137,30 +309,42 @@ function onPosition(position) {
   };
   const latlng = [position.coords.latitude, position.coords.longitude];
   if (!meMarker) {
-    meCircle = L.circle(latlng, { radius: state.position.accuracy, className: "me-accuracy" }).addTo(map);
-    meMarker = L.circleMarker(latlng, { radius: 8, className: "me" }).addTo(map);
+    meCircle = L.circle(latlng, { radius: state.position.accuracy, className: "me-accuracy", pane: "me", renderer: meRenderer, interactive: false }).addTo(map);
+    meMarker = L.circleMarker(latlng, { radius: 9, className: "me", pane: "me", renderer: meRenderer, interactive: false }).addTo(map);
   } else {
     meMarker.setLatLng(latlng);
     meCircle.setLatLng(latlng).setRadius(state.position.accuracy);
   }
-  if (first) map.setView(latlng, 14);
-  $("#gps").textContent = interpolate(gettext("GPS: %(lat)s, %(lon)s (± %(acc)s m)"),
-    { lat: latlng[0].toFixed(6), lon: latlng[1].toFixed(6), acc: state.position.accuracy }, true);
+  if (first) map.setView(latlng, 15);
+  const gps = $("#gps");
+  gps.textContent = fmt(gettext("GPS: %(lat)s, %(lon)s (± %(acc)s m)"), {
+    lat: latlng[0].toFixed(6),
+    lon: latlng[1].toFixed(6),
+    acc: number(state.position.accuracy),
+  });
+  gps.classList.toggle("warn", state.position.accuracy > config.accuracyWarn);
   if (!$("#view-due").hidden) renderDue();
+  if (!$("#view-register").hidden && state.pinFromGps) placePin(state.position.coords, true);
+  else if (!$("#view-register").hidden && !state.pin) placePin(state.position.coords, true);
 }
+$("#gps").textContent = gettext("No GPS position yet.");
 if ("geolocation" in navigator) {
-  navigator.geolocation.watchPosition(onPosition, () => ($("#gps").textContent = gettext("No GPS position yet.")), {
+  navigator.geolocation.watchPosition(onPosition, () => !state.position && ($("#gps").textContent = gettext("No GPS position yet.")), {
     enableHighAccuracy: true,
     maximumAge: 10000,
   });
 }
 
 // ---------- due list ----------
-async function renderDue() {
+function distanceText(distance) {
+  return distance < 1000 ? `${number(distance)} m` : `${number(distance / 1000, 1)} km`;
+}
+
+function renderDue() {
   const list = $("#due-list");
-  list.innerHTML = "";
+  list.replaceChildren();
   const here = state.position?.coords;
-  const due = state.sites.features
+  const due = allSites()
     .filter((f) => f.properties.due)
     .map((f) => ({ feature: f, distance: here ? distanceMetres(here, f.geometry.coordinates) : null }))
     .sort((a, b) => (a.distance ?? 0) - (b.distance ?? 0));
@@ -169,48 +353,92 @@ async function renderDue() {
     empty.textContent = gettext("No site is due for inspection.");
     list.append(empty);
   }
-  for (const { feature, distance } of due) {
+  for (const { feature, distance } of due.slice(0, DUE_SHOWN)) {
     const p = feature.properties;
     const item = document.createElement("li");
-    item.className = `card ${siteState(p)}`;
+    item.className = `card state-${stateOf(p)}`;
+    item.dataset.id = p.id;
     const text = document.createElement("div");
-    text.innerHTML = "<strong></strong><span></span>";
-    text.firstChild.textContent = `${p.code} · ${p.name}`;
-    text.lastChild.textContent = `${config.kinds[p.kind]} · ${STATE_LABEL[siteState(p)]}` +
-      (distance !== null ? ` · ${distance < 1000 ? Math.round(distance) + " m" : (distance / 1000).toFixed(1) + " km"}` : "");
-    const button = document.createElement("button");
-    button.className = "primary";
-    button.textContent = gettext("Inspect");
-    button.addEventListener("click", () => startInspection(feature));
-    item.append(text, button);
+    const name = document.createElement("strong");
+    name.textContent = `${p.code} · ${p.name}`;
+    const meta = document.createElement("span");
+    meta.textContent =
+      `${config.kinds[p.kind]} · ${STATE_LABEL[stateOf(p)]}` +
+      ` · ${p.last_checked_at ? `${gettext("last checked")} ${day(p.last_checked_at)}` : gettext("never checked")}` +
+      (distance !== null ? ` · ${distanceText(distance)}` : "");
+    text.append(name, meta);
+    item.append(text, button(gettext("Inspect"), () => startInspection(feature), "primary"));
     list.append(item);
+  }
+  if (due.length > DUE_SHOWN) {
+    const more = document.createElement("li");
+    more.textContent = fmt(gettext("and %(n)s more, farther away"), { n: number(due.length - DUE_SHOWN) });
+    list.append(more);
   }
 }
 
 // ---------- forms ----------
-function setupChoices(form) {
+// Photos chosen for a form: each pick adds to them (the camera gives one per tap).
+const picked = new WeakMap();
+
+function renderThumbs(form) {
+  const thumbs = $(".thumbs", form);
+  thumbs.replaceChildren();
+  for (const photo of picked.get(form)) {
+    const item = document.createElement("li");
+    const image = document.createElement("img");
+    image.src = URL.createObjectURL(photo.blob);
+    image.alt = gettext("Photo");
+    image.onload = () => URL.revokeObjectURL(image.src);
+    const size = document.createElement("span");
+    size.textContent = `${number(photo.bytes / 1000)} KB`;
+    const remove = button("×", () => {
+      picked.set(form, picked.get(form).filter((p) => p !== photo));
+      renderThumbs(form);
+    }, "remove");
+    remove.setAttribute("aria-label", gettext("Remove this photo"));
+    item.append(image, size, remove);
+    thumbs.append(item);
+  }
+}
+
+async function addPhotos(form, files) {
+  const errors = $(".form-errors", form);
+  for (const file of files) {
+    try {
+      picked.get(form).push(await preparePhoto(file));
+    } catch {
+      errors.textContent = fmt(gettext("%(name)s could not be read as a photo."), { name: file.name });
+    }
+    renderThumbs(form);
+  }
+}
+
+function setupForm(form) {
+  picked.set(form, []);
   $$(".choices", form).forEach((group) =>
-    $$("button", group).forEach((button) =>
-      button.addEventListener("click", () => {
-        $$("button", group).forEach((b) => b.classList.toggle("chosen", b === button));
-        button.setAttribute("aria-pressed", "true");
-      }),
+    $$("button", group).forEach((choice) =>
+      choice.addEventListener("click", () => choose(form, group.dataset.name, choice.dataset.value)),
     ),
   );
-  const input = $("input[name=photos]", form);
-  input.addEventListener("change", () => {
-    const thumbs = $(".thumbs", form);
-    thumbs.innerHTML = "";
-    for (const file of input.files) {
-      const image = document.createElement("img");
-      image.src = URL.createObjectURL(file);
-      image.alt = file.name;
-      thumbs.append(image);
-    }
-  });
+  for (const input of $$("input[type=file]", form)) {
+    input.addEventListener("change", async () => {
+      const files = [...input.files];
+      input.value = "";
+      await addPhotos(form, files);
+    });
+  }
   $(".cancel", form).addEventListener("click", () => {
     resetForm(form);
-    show("map");
+    show(state.editing ? "outbox" : "map");
+    state.editing = null;
+  });
+}
+
+function choose(form, name, value) {
+  $$(`.choices[data-name=${name}] button`, form).forEach((b) => {
+    b.classList.toggle("chosen", b.dataset.value === String(value));
+    b.setAttribute("aria-pressed", String(b.dataset.value === String(value)));
   });
 }
 
@@ -220,18 +448,34 @@ function chosen(form, name) {
 
 function resetForm(form) {
   form.reset();
-  $(".thumbs", form).innerHTML = "";
+  picked.set(form, []);
+  renderThumbs(form);
   $(".form-errors", form).textContent = "";
   $$(".choices", form).forEach((group) => {
-    $$("button", group).forEach((b) => b.classList.remove("chosen"));
+    $$("button", group).forEach((b) => {
+      b.classList.remove("chosen");
+      b.removeAttribute("aria-pressed");
+    });
     if (["deep_water", "water_present"].includes(group.dataset.name)) $("button", group).classList.add("chosen");
   });
+}
+
+// A refused record back in its form, to be fixed.
+function fillForm(form, inspection, photos) {
+  choose(form, "signage", inspection.signage);
+  choose(form, "barrier", inspection.barrier);
+  choose(form, "water_present", inspection.water_present);
+  $("input[name=water_depth_m]", form).value = inspection.water_depth_m ?? "";
+  $("textarea[name=notes]", form).value = inspection.notes || "";
+  picked.set(form, photos.filter((p) => !p.sent));
+  renderThumbs(form);
 }
 
 function inspectionPayload(form, extra) {
   const depth = $("input[name=water_depth_m]", form).value;
   return {
     id: crypto.randomUUID(),
+    // The tablet's own clock; the server corrects it by the offset it measures (X-Device-Time).
     inspected_at: new Date().toISOString(),
     signage: chosen(form, "signage"),
     barrier: chosen(form, "barrier"),
@@ -244,15 +488,6 @@ function inspectionPayload(form, extra) {
   };
 }
 
-function photosOf(form) {
-  return [...$("input[name=photos]", form).files].map((file) => ({
-    id: crypto.randomUUID(),
-    type: file.type || "image/jpeg",
-    blob: file,
-    sent: false,
-  }));
-}
-
 function requireStates(form) {
   const missing = [];
   if (!chosen(form, "signage")) missing.push(gettext("Choose the state of the warning sign."));
@@ -262,54 +497,123 @@ function requireStates(form) {
 
 // ---------- register ----------
 const registerForm = $("#register-form");
-setupChoices(registerForm);
+setupForm(registerForm);
 const regMap = L.map("reg-map").setView([16, 106], 6);
-L.tileLayer("https://tile.openstreetmap.org/{z}/{x}/{y}.png", { maxZoom: 19 }).addTo(regMap);
+basemapLayer().addTo(regMap);
 const regAreaLayer = L.geoJSON(null, { style: AREA_STYLE }).addTo(regMap);
 let pinMarker = null;
 
-function describePin() {
-  const [lon, lat] = state.pin;
-  const source = state.pinFromGps
-    ? interpolate(gettext("from GPS, accurate to %(acc)s m"), { acc: state.position.accuracy }, true)
-    : gettext("placed by hand");
-  $("#reg-location").textContent = `${lat.toFixed(6)}, ${lon.toFixed(6)} (${source})`;
+function areaAt(point) {
+  return state.areas.features.find((area) => inGeometry(point, area.geometry)) || null;
 }
 
-$("#new-site").addEventListener("click", () => {
-  resetForm(registerForm);
-  state.allowDuplicate = false;
-  state.pinFromGps = Boolean(state.position);
-  state.pin = state.position ? [...state.position.coords] : [map.getCenter().lng, map.getCenter().lat];
-  show("register");
-  const latlng = [state.pin[1], state.pin[0]];
-  regMap.setView(latlng, 17);
+function insideMyAreas(point) {
+  return !state.areas.features.length || Boolean(areaAt(point));
+}
+
+const OUTSIDE = () => gettext("This point is outside the areas you work in. Move the pin to the site, or ask your manager.");
+
+// The check runs as the pin moves and is shown beside it, before anything is typed.
+function checkPin() {
+  const inside = insideMyAreas(state.pin);
+  const area = areaAt(state.pin);
+  const text = inside ? (area ? area.properties.name : "") : OUTSIDE();
+  $("#pin-check").textContent = inside ? "" : text;
+  pinMarker.unbindTooltip();
+  if (text) pinMarker.bindTooltip(text, { permanent: true, direction: "top", offset: [0, -36], className: inside ? "pin-ok" : "pin-outside" }).openTooltip();
+  pinMarker.getElement()?.classList.toggle("outside", !inside);
+}
+
+function describePin() {
+  const where = $("#reg-location");
+  const confirm = $("#accuracy-confirm");
+  where.classList.remove("warn", "danger");
+  confirm.hidden = true;
+  if (!state.pin) {
+    where.textContent = gettext("No GPS position: tap the map where the site is to place the pin.");
+    where.classList.add("warn");
+    return;
+  }
+  const [lon, lat] = state.pin;
+  if (!state.pinFromGps) {
+    const gps = state.position ? ` · ${gettext("GPS")} ${accuracyText(state.position.accuracy)}` : "";
+    where.textContent = `${lat.toFixed(6)}, ${lon.toFixed(6)} (${gettext("placed by hand")})${gps}`;
+    return;
+  }
+  const accuracy = state.position.accuracy;
+  let text = `${lat.toFixed(6)}, ${lon.toFixed(6)} (${gettext("from GPS")}, ${accuracyText(accuracy)})`;
+  if (accuracy > config.accuracyConfirm) {
+    text += `. ${gettext("The GPS is far from precise: move the pin onto the site, or confirm below that it is there.")}`;
+    where.classList.add("danger");
+    confirm.hidden = false;
+  } else if (accuracy > config.accuracyWarn) {
+    text += `. ${gettext("The GPS is not precise: check that the pin is on the site.")}`;
+    where.classList.add("warn");
+  }
+  where.textContent = text;
+}
+
+function placePin(point, fromGps) {
+  state.pin = [...point];
+  state.pinFromGps = fromGps;
+  const latlng = [point[1], point[0]];
   if (!pinMarker) {
-    pinMarker = L.marker(latlng, { draggable: true, autoPan: true }).addTo(regMap);
-    pinMarker.on("dragend", () => {
+    pinMarker = L.marker(latlng, { draggable: true, autoPan: true, title: gettext("The site") }).addTo(regMap);
+    pinMarker.on("drag dragend", () => {
       const position = pinMarker.getLatLng();
       state.pin = [position.lng, position.lat];
       state.pinFromGps = false;
       describePin();
+      checkPin();
     });
   } else {
     pinMarker.setLatLng(latlng);
+    if (!regMap.hasLayer(pinMarker)) pinMarker.addTo(regMap);
   }
+  if (fromGps) regMap.setView(latlng, 17);
   describePin();
-});
-
-function insideMyAreas(point) {
-  const areas = state.areas.features;
-  return !areas.length || areas.some((area) => inGeometry(point, area.geometry));
+  checkPin();
 }
 
-async function nearbyDuplicate(point, kind) {
-  const sites = await allSites();
-  return sites
-    .filter((f) => f.properties.kind === kind)
+// A tap on the map puts the pin there: the only way without a GPS fix.
+regMap.on("click", (event) => placePin([event.latlng.lng, event.latlng.lat], false));
+
+function openRegister() {
+  resetForm(registerForm);
+  state.allowDuplicate = false;
+  state.pin = null;
+  state.pinFromGps = false;
+  if (pinMarker) pinMarker.remove();
+  $("#pin-check").textContent = "";
+  show("register");
+  if (state.position) placePin(state.position.coords, true);
+  else {
+    if (state.areas.features.length) regMap.fitBounds(regAreaLayer.getBounds());
+    describePin();
+  }
+}
+$("#new-site").addEventListener("click", () => {
+  state.editing = null;
+  openRegister();
+});
+
+function nearbyDuplicate(point, kind) {
+  return allSites()
+    .filter((f) => f.properties.kind === kind && f.properties.id !== state.editing?.id)
     .map((f) => ({ feature: f, distance: distanceMetres(point, f.geometry.coordinates) }))
     .filter((x) => x.distance <= config.duplicateRadius)
     .sort((a, b) => a.distance - b.distance)[0];
+}
+
+function locationProblems() {
+  if (!state.pin) return [gettext("Place the pin on the site: there is no GPS position.")];
+  const problems = [];
+  if (!insideMyAreas(state.pin)) problems.push(OUTSIDE());
+  const vague = state.pinFromGps && state.position.accuracy > config.accuracyConfirm;
+  if (vague && !$("input[name=accuracy_confirmed]", registerForm).checked) {
+    problems.push(fmt(gettext("Confirm that the pin is on the site: the GPS is accurate only to ± %(acc)s m."), { acc: number(state.position.accuracy) }));
+  }
+  return problems;
 }
 
 registerForm.addEventListener("submit", async (event) => {
@@ -317,23 +621,20 @@ registerForm.addEventListener("submit", async (event) => {
   const errors = $(".form-errors", registerForm);
   const kind = chosen(registerForm, "kind");
   const name = $("input[name=name]", registerForm).value.trim();
-  const problems = [];
+  const problems = [...locationProblems()];
   if (!kind) problems.push(gettext("Choose the kind of site."));
   if (!name) problems.push(gettext("Give the site a name."));
   problems.push(...requireStates(registerForm));
-  if (!insideMyAreas(state.pin)) {
-    problems.push(gettext("This point is outside the areas you work in. Move the pin to the site, or ask your manager."));
-  }
   errors.textContent = problems.join(" ");
   if (problems.length) return;
-  const duplicate = await nearbyDuplicate(state.pin, kind);
+  const duplicate = nearbyDuplicate(state.pin, kind);
   if (duplicate && !state.allowDuplicate) {
     const p = duplicate.feature.properties;
-    $("#duplicate-text").textContent = interpolate(
-      gettext("%(name)s (%(code)s), a site of the same kind, is %(m)s m away."),
-      { name: p.name, code: p.code || gettext("not sent yet"), m: Math.round(duplicate.distance) },
-      true,
-    );
+    $("#duplicate-text").textContent = fmt(gettext("%(name)s (%(code)s), a site of the same kind, is %(m)s m away."), {
+      name: p.name,
+      code: p.code || gettext("not sent yet"),
+      m: Math.round(duplicate.distance),
+    });
     const dialog = $("#duplicate-dialog");
     dialog.showModal();
     $("#open-existing").onclick = () => {
@@ -349,41 +650,95 @@ registerForm.addEventListener("submit", async (event) => {
     return;
   }
   const depth = $("input[name=depth_m]", registerForm).value;
-  const inspection = inspectionPayload(registerForm);
   // The outbox record and the site share one UUID, so a replay is recognised.
-  const id = crypto.randomUUID();
-  await outbox.add({
+  const editing = await takeEditing();
+  const id = editing ? editing.id : crypto.randomUUID();
+  const inspection = inspectionPayload(registerForm, editing ? { id: editing.payload.inspection.id } : {});
+  const payload = {
     id,
-    type: "site",
-    label: name,
-    payload: {
-      id,
-      kind,
-      name,
-      location: { type: "Point", coordinates: state.pin.map((v) => Number(v.toFixed(7))) },
-      deep_water: chosen(registerForm, "deep_water") === "true",
-      depth_m: depth || null,
-      inspection,
-    },
-    photos: photosOf(registerForm),
-  });
+    kind,
+    name,
+    location: { type: "Point", coordinates: state.pin.map((v) => Number(v.toFixed(7))) },
+    deep_water: chosen(registerForm, "deep_water") === "true",
+    depth_m: depth || null,
+    inspection,
+  };
+  const photos = picked.get(registerForm);
+  if (editing) await outbox.resend(id, { payload, photos: [...editing.photos.filter((p) => p.sent), ...photos] });
+  else await outbox.add({ id, type: "site", label: name, payload, photos });
+  state.editing = null;
   resetForm(registerForm);
-  await renderSites();
-  show("map");
+  show(editing ? "outbox" : "map");
   sync();
 });
 
 // ---------- inspect ----------
 const inspectForm = $("#inspect-form");
-setupChoices(inspectForm);
+setupForm(inspectForm);
+
+async function renderLastState(feature) {
+  const p = feature.properties;
+  const box = $("#inspect-last");
+  box.replaceChildren();
+  box.className = `last-state state-${stateOf(p)}`;
+  const text = document.createElement("p");
+  if (!p.last_checked_at) {
+    text.textContent = gettext("This site has never been inspected.");
+    box.append(text);
+    return;
+  }
+  text.textContent = `${gettext("Last inspection")}: ${day(p.last_checked_at)} · ${STATE_LABEL[stateOf(p)]} · ${describeStates(p)}`;
+  const same = button(gettext("No change: record the same state"), () => recordNoChange(feature), "primary no-change");
+  same.id = "no-change";
+  box.append(text, same);
+  const past = p.new || p.queued ? null : await siteHistory(p.id);
+  const latest = past?.[0];
+  if (latest && state.inspecting === feature) {
+    box.dataset.water = String(latest.water_present);
+    box.append(photoThumbs(latest.photos.slice(0, 1)));
+  }
+}
 
 function startInspection(feature) {
   state.inspecting = feature;
+  state.editing = null;
   $("#site-sheet").hidden = true;
   resetForm(inspectForm);
   const p = feature.properties;
   $("#inspect-title").textContent = `${p.code || gettext("new")} · ${p.name}`;
   show("inspect");
+  renderLastState(feature);
+}
+
+// The record being fixed, to be sent again under its ids; after a conflict (another
+// record is stored under them) it goes as a new record instead.
+async function takeEditing() {
+  const editing = state.editing;
+  if (editing?.state !== "conflict") return editing;
+  await outbox.discard(editing.id);
+  state.editing = null;
+  return null;
+}
+
+async function queueInspection(payload, photos) {
+  const site = state.inspecting.properties;
+  if (state.editing) await outbox.resend(state.editing.id, { payload, photos: [...state.editing.photos.filter((p) => p.sent), ...photos] });
+  else await outbox.add({ id: payload.id, type: "inspection", label: site.name, payload, photos });
+  const back = state.editing ? "outbox" : "due";
+  state.editing = null;
+  resetForm(inspectForm);
+  show(back);
+  sync();
+}
+
+// One tap: the same sign and barrier as last time, seen today.
+async function recordNoChange(feature) {
+  const p = feature.properties;
+  choose(inspectForm, "signage", p.signage);
+  choose(inspectForm, "barrier", p.barrier);
+  const water = $("#inspect-last").dataset.water;
+  if (water) choose(inspectForm, "water_present", water);
+  await queueInspection(inspectionPayload(inspectForm, { site: p.id }), picked.get(inspectForm));
 }
 
 inspectForm.addEventListener("submit", async (event) => {
@@ -392,11 +747,9 @@ inspectForm.addEventListener("submit", async (event) => {
   $(".form-errors", inspectForm).textContent = problems.join(" ");
   if (problems.length) return;
   const site = state.inspecting.properties;
-  const payload = inspectionPayload(inspectForm, { site: site.id });
-  await outbox.add({ id: payload.id, type: "inspection", label: site.name, payload, photos: photosOf(inspectForm) });
-  resetForm(inspectForm);
-  show("map");
-  sync();
+  const editing = await takeEditing();
+  const extra = editing ? { id: editing.id, site: site.id } : { site: site.id };
+  await queueInspection(inspectionPayload(inspectForm, extra), picked.get(inspectForm));
 });
 
 // ---------- outbox view ----------
@@ -404,15 +757,39 @@ const OUTBOX_STATE = {
   pending: gettext("Waiting to send"),
   sending: gettext("Sending"),
   sent: gettext("Sent"),
-  failed: gettext("Refused"),
+  refused: gettext("Refused"),
   conflict: gettext("Conflict"),
 };
 
+function fixRecord(record) {
+  state.editing = record;
+  if (record.type === "site") {
+    openRegister();
+    state.editing = record;
+    const p = record.payload;
+    choose(registerForm, "kind", p.kind);
+    $("input[name=name]", registerForm).value = p.name;
+    choose(registerForm, "deep_water", p.deep_water);
+    $("input[name=depth_m]", registerForm).value = p.depth_m ?? "";
+    fillForm(registerForm, p.inspection, record.photos);
+    placePin(p.location.coordinates, false);
+  } else {
+    const feature = allSites().find((f) => f.properties.id === record.payload.site) || {
+      properties: { id: record.payload.site, name: record.label, code: "" },
+    };
+    startInspection(feature);
+    state.editing = record;
+    fillForm(inspectForm, record.payload, record.photos);
+  }
+  const form = record.type === "site" ? registerForm : inspectForm;
+  $(".form-errors", form).textContent = record.error || "";
+}
+
 function renderOutbox(records) {
-  const unsent = records.filter((r) => r.state !== "sent").length;
+  const unsent = outbox.unsent(records).length;
   $("#unsent-count").textContent = unsent;
   const list = $("#outbox-list");
-  list.innerHTML = "";
+  list.replaceChildren();
   if (!records.length) {
     const empty = document.createElement("li");
     empty.textContent = gettext("Nothing to send.");
@@ -424,85 +801,158 @@ function renderOutbox(records) {
     item.dataset.id = record.id;
     const text = document.createElement("div");
     const what = record.type === "site" ? gettext("New site") : gettext("Inspection");
-    const photos = record.photos.length ? ` · ${interpolate(gettext("%(n)s photo(s)"), { n: record.photos.length }, true)}` : "";
-    text.innerHTML = "<strong></strong><span></span><em></em>";
-    text.children[0].textContent = `${what}: ${record.label}`;
-    text.children[1].textContent = `${new Date(record.created).toLocaleString()}${photos}`;
-    text.children[2].textContent = record.result?.code ? `${record.result.code}` : "";
+    const photoCount = record.photos.length
+      ? ` · ${fmt(gettext("%(n)s photo(s), %(kb)s KB"), { n: record.photos.length, kb: number(record.photos.reduce((s, p) => s + (p.bytes || 0), 0) / 1000) })}`
+      : "";
+    const title = document.createElement("strong");
+    title.textContent = `${what}: ${record.label}`;
+    const when = document.createElement("span");
+    when.textContent = `${new Date(record.created).toLocaleString(LANG)}${photoCount}`;
+    text.append(title, when);
+    if (record.result?.code) text.append(Object.assign(document.createElement("em"), { textContent: record.result.code }));
+    if (record.state === "pending" && record.attempts) {
+      const retry = document.createElement("span");
+      retry.className = "retry";
+      retry.textContent = fmt(gettext("Not reached the server (%(error)s); tried %(n)s times, trying again by itself."), {
+        error: record.error,
+        n: record.attempts,
+      });
+      text.append(retry);
+    }
+    if (record.error && ["refused", "conflict"].includes(record.state)) {
+      text.append(Object.assign(document.createElement("span"), { className: "reason", textContent: record.error }));
+    }
+    const progress = document.createElement("progress");
+    progress.max = 1;
+    progress.value = 0;
+    progress.hidden = true;
+    text.append(progress);
     const chip = document.createElement("span");
     chip.className = `chip ${record.state}`;
-    chip.textContent = OUTBOX_STATE[record.state] + (record.error ? `: ${record.error}` : "");
+    chip.textContent = OUTBOX_STATE[record.state] || record.state;
     item.append(text, chip);
-    if (record.state === "failed" || record.state === "conflict" || record.state === "sent") {
-      const drop = document.createElement("button");
-      drop.textContent = record.state === "sent" ? gettext("Clear") : gettext("Discard");
-      drop.addEventListener("click", () => outbox.discard(record.id));
-      item.append(drop);
+    if (record.state === "refused" || record.state === "conflict") {
+      item.append(button(gettext("Fix and send again"), () => fixRecord(record), "primary fix"));
+      item.append(button(gettext("Discard"), () => {
+        if (confirm(gettext("Discard this record? It has not reached the server and will be lost."))) outbox.discard(record.id);
+      }, "discard"));
     }
+    if (record.state === "sent") item.append(button(gettext("Clear"), () => outbox.discard(record.id)));
     list.append(item);
   }
 }
-outbox.onChange(renderOutbox);
+
+outbox.onChange((records) => {
+  state.records = records;
+  renderOutbox(records);
+  renderSites();
+  if (!$("#view-due").hidden) renderDue();
+});
+
+// Photo upload progress: the record's own bar, and the header's for the whole outbox.
+outbox.onProgress(({ id, loaded, total }) => {
+  const overall = $("#overall-progress");
+  if (!id) {
+    overall.hidden = true;
+    return;
+  }
+  const bar = $(`#outbox-list li[data-id="${id}"] progress`);
+  if (bar) {
+    bar.hidden = false;
+    bar.value = total ? loaded / total : 0;
+  }
+  const waiting = outbox.unsent(state.records).filter((r) => r.id !== id);
+  const rest = waiting.reduce((sum, r) => sum + r.photos.filter((p) => !p.sent).reduce((s, p) => s + (p.bytes || 0), 0), 0);
+  overall.hidden = false;
+  $("progress", overall).value = (loaded / (total + rest || 1));
+  $("span", overall).textContent = fmt(gettext("Sending photos: %(done)s of %(total)s KB"), {
+    done: number(loaded / 1000),
+    total: number((total + rest) / 1000),
+  });
+});
 
 // ---------- data and sync ----------
-async function fetchJson(url) {
-  const response = await fetch(url, { credentials: "same-origin" });
-  if (response.redirected || response.status === 401 || response.status === 403) throw new Error("signed-out");
-  if (!response.ok) throw new Error(`HTTP ${response.status}`);
-  return response.json();
-}
-
 async function loadCached() {
   for (const key of ["me", "areas", "sites"]) {
     const hit = await db.get("cache", key);
-    if (hit) state[key] = hit.value;
+    if (hit) {
+      state[key] = hit.value;
+      if (key === "sites") state.dataAt = hit.at;
+    }
   }
   renderWho();
   renderAreas();
-  await renderSites();
+  renderSites();
 }
 
 async function refreshData() {
   for (const key of ["me", "areas", "sites"]) {
-    state[key] = await fetchJson(config.urls[key]);
+    state[key] = await apiGet(config.urls[key]);
     await db.put("cache", { key, value: state[key], at: Date.now() });
   }
+  state.dataAt = Date.now();
   renderWho();
   renderAreas();
-  await renderSites();
+  renderSites();
+  if (!$("#view-due").hidden) renderDue();
+  historyAhead();
+}
+
+// The history of the nearest due sites, fetched while there is a network, for the field.
+async function historyAhead() {
+  const here = state.position?.coords;
+  const due = state.sites.features
+    .filter((f) => f.properties.due && f.properties.last_checked_at)
+    .map((f) => ({ f, d: here ? distanceMetres(here, f.geometry.coordinates) : 0 }))
+    .sort((a, b) => a.d - b.d)
+    .slice(0, HISTORY_AHEAD);
+  for (const { f } of due) {
+    if (!navigator.onLine || state.authLost) return;
+    if (await db.get("cache", `history:${f.properties.id}`)) continue;
+    await siteHistory(f.properties.id);
+  }
 }
 
 function renderWho() {
-  if (state.me) $("#who").textContent = `${state.me.name} · ${state.me.areas.map((a) => a.name).join(", ")}`;
+  if (!state.me) return;
+  const who = `${state.me.name} · ${state.me.areas.map((a) => a.name).join(", ")}`;
+  $("#who").textContent = who;
+  $("#menu-who").textContent = state.device
+    ? `${who} · ${fmt(gettext("paired as %(device)s"), { device: state.device.deviceName || state.device.username })}`
+    : who;
 }
 
-function signInLink() {
-  const link = document.createElement("a");
-  link.href = config.urls.login;
-  link.textContent = gettext("Your session has ended: sign in again to send your records (they are kept).");
-  return link;
+// The server no longer accepts this tablet (token revoked, session ended): stop sending,
+// keep every record, ask to pair again.
+function authLost() {
+  state.authLost = true;
+  const text = document.createElement("span");
+  text.textContent = state.device
+    ? gettext("This tablet's pairing was revoked or has ended. Nothing is sent until it is paired again; your records are kept.")
+    : gettext("Your session has ended: pair this tablet or sign in again to send your records (they are kept).");
+  const again = button(gettext("Pair this tablet"), () => show("pair"), "primary");
+  const signIn = Object.assign(document.createElement("a"), { href: config.urls.login, textContent: gettext("Sign in") });
+  banner(text, " ", again, " ", signIn);
 }
 
 let syncing = false;
+let retryTimer = null;
 async function sync() {
-  if (syncing || !navigator.onLine) return;
+  if (syncing || state.authLost || !navigator.onLine) return;
   syncing = true;
   try {
     const result = await outbox.flush();
-    if (result === "signed-out") {
-      banner(signInLink());
-      return;
-    }
-    if (result === "done") {
-      banner("");
-      await refreshData();
-    }
+    if (result === "signed-out") return authLost();
+    const sentSomething = state.records.some((r) => r.state === "sent" && r.sentAt > state.dataAt);
+    if (result === "done" && (sentSomething || Date.now() - state.dataAt > DATA_MAX_AGE_MS)) await refreshData();
   } catch (error) {
-    if (error.message === "signed-out") banner(signInLink());
+    if (error instanceof outbox.SignedOut) authLost();
   } finally {
     syncing = false;
-    await renderSites();
   }
+  clearTimeout(retryTimer);
+  const next = await outbox.nextRetry();
+  if (next) retryTimer = setTimeout(sync, Math.max(1000, next - Date.now()));
 }
 
 function renderNetwork() {
@@ -517,12 +967,126 @@ window.addEventListener("online", () => {
 window.addEventListener("offline", renderNetwork);
 setInterval(sync, 30000);
 
+// ---------- pairing, menu, sign-out ----------
+const pairForm = $("#pair-form");
+pairForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const errors = $(".form-errors", pairForm);
+  const code = pairForm.elements.code.value.trim();
+  if (!code) {
+    errors.textContent = gettext("Enter the code your manager shows you.");
+    return;
+  }
+  errors.textContent = "";
+  try {
+    state.device = await pairing.pair(config.urls.pair, {
+      code,
+      deviceName: pairForm.elements.device_name.value.trim() || gettext("Tablet"),
+    });
+  } catch (error) {
+    errors.textContent = error.message;
+    return;
+  }
+  state.authLost = false;
+  banner();
+  pairForm.reset();
+  show("map");
+  await refreshData().catch(() => {});
+  sync();
+});
+
+const menu = $("#menu-dialog");
+$("#menu-button").addEventListener("click", () => {
+  $("#sign-out-note").textContent = "";
+  menu.showModal();
+});
+$$("dialog .close").forEach((close) => close.addEventListener("click", () => close.closest("dialog").close()));
+$("#pair-button").addEventListener("click", () => {
+  menu.close();
+  show("pair");
+});
+
+// Signing out leaves nothing of the worker on the tablet, so it is refused while records
+// are unsent: they would be lost, or sent under the next person's name.
+$("#sign-out-button").addEventListener("click", async () => {
+  const waiting = outbox.unsent(await outbox.list()).length;
+  if (waiting) {
+    $("#sign-out-note").textContent = fmt(
+      gettext("%(n)s record(s) are not sent yet. Send them (with a network) before signing out, or they would be lost."),
+      { n: waiting },
+    );
+    return;
+  }
+  await fetch(config.urls.logout, { method: "POST", credentials: "same-origin", headers: outbox.headers() }).catch(() => null);
+  await pairing.forget();
+  await db.clear("cache");
+  await db.clear("outbox");
+  location.reload();
+});
+
+$("#offline-map-button").addEventListener("click", async () => {
+  menu.close();
+  const dialog = $("#tiles-dialog");
+  const tiles = await import("./offline-map.js");
+  const urls = tiles.tileUrls(basemap.url, state.areas, config.offlineZooms);
+  const status = await tiles.status(urls);
+  $("#tiles-estimate").textContent = fmt(
+    gettext("%(total)s map tiles (zoom %(min)s to %(max)s) cover your communes; %(stored)s are on this tablet. Downloading the rest takes about %(mb)s MB."),
+    { total: number(status.total), stored: number(status.stored), min: config.offlineZooms[0], max: config.offlineZooms[1], mb: number(status.estimatedBytes / 1e6, 1) },
+  );
+  $("#tiles-status").textContent = "";
+  $("#tiles-progress").hidden = true;
+  dialog.showModal();
+  $("#tiles-download").onclick = async () => {
+    await navigator.storage?.persist?.();
+    const bar = $("#tiles-progress");
+    bar.hidden = false;
+    const done = await tiles.download(urls, ({ done, total, bytes }) => {
+      bar.value = total ? done / total : 1;
+      $("#tiles-status").textContent = fmt(gettext("%(done)s of %(total)s tiles, %(mb)s MB"), {
+        done: number(done), total: number(total), mb: number(bytes / 1e6, 1),
+      });
+    });
+    $("#tiles-status").textContent = done.failed
+      ? fmt(gettext("Stored, except %(n)s tiles that could not be fetched: try again with a better network."), { n: number(done.failed) })
+      : gettext("The map of your communes is on this tablet: it shows without a network.");
+  };
+});
+
+// ---------- start ----------
 if ("serviceWorker" in navigator) {
   navigator.serviceWorker.register(config.urls.sw, { scope: config.urls.scope });
 }
+// Asked once: without it Android may clear the outbox, unsent evidence included, when
+// storage runs low.
+navigator.storage?.persist?.();
 
 renderNetwork();
+state.device = await pairing.stored();
+state.records = await outbox.list();
+await outbox.clearOldSent();
 await loadCached();
-renderOutbox(await outbox.list());
-await sync();
+renderOutbox(state.records);
+const pairCode = pairing.codeFromHash();
+if (pairCode) {
+  pairForm.elements.code.value = pairCode;
+  history.replaceState(null, "", location.pathname);
+  show("pair");
+} else if (!state.me && !navigator.onLine) {
+  show("pair");
+}
+if (navigator.onLine && !pairCode) {
+  try {
+    if (!state.dataAt || Date.now() - state.dataAt > DATA_MAX_AGE_MS || outbox.unsent(state.records).length) {
+      await refreshData();
+    }
+  } catch (error) {
+    if (error instanceof outbox.SignedOut) {
+      if (state.device || state.records.length) authLost();
+      else show("pair");
+    }
+  }
+}
+sync();
+window.survey = { map, sites: siteLayer };
 document.body.dataset.ready = "true";

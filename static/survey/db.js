@@ -1,20 +1,55 @@
-// IndexedDB: the outbox of unsent records (with their photo blobs) and the cached area
-// data. Everything here survives a tablet restart.
+// IndexedDB: the outbox of unsent records (with their photo blobs), the cached area
+// data and the tablet's pairing. Everything here survives a tablet restart.
+//
+// Each version's step runs once, in order, inside the upgrade transaction, so a tablet
+// that skipped versions is brought forward with its records intact. Never edit a step
+// that has shipped: add the next one.
 const DB_NAME = "hazard-survey";
-const VERSION = 1;
+const UPGRADES = [
+  // 1: the first field app.
+  (db) => {
+    db.createObjectStore("outbox", { keyPath: "id" });
+    db.createObjectStore("cache", { keyPath: "key" });
+  },
+  // 2: the pairing (device token) and the retry bookkeeping of every queued record.
+  (db, tx) => {
+    db.createObjectStore("device", { keyPath: "key" });
+    const outbox = tx.objectStore("outbox");
+    outbox.openCursor().onsuccess = (event) => {
+      const cursor = event.target.result;
+      if (!cursor) return;
+      const record = cursor.value;
+      record.attempts ??= 0;
+      record.retryAt ??= 0;
+      record.sentAt ??= record.state === "sent" ? Date.now() : null;
+      // Version 1 called a record "failed" on any refusal, a server error included:
+      // give those another try, the server says again if the record itself is wrong.
+      if (record.state === "failed") record.state = "pending";
+      for (const photo of record.photos || []) photo.bytes ??= photo.blob ? photo.blob.size : 0;
+      cursor.update(record);
+      cursor.continue();
+    };
+  },
+];
+export const VERSION = UPGRADES.length;
 let opening = null;
 
 function open() {
   if (!opening) {
     opening = new Promise((resolve, reject) => {
       const request = indexedDB.open(DB_NAME, VERSION);
-      request.onupgradeneeded = () => {
-        const db = request.result;
-        db.createObjectStore("outbox", { keyPath: "id" });
-        db.createObjectStore("cache", { keyPath: "key" });
+      request.onupgradeneeded = (event) => {
+        for (let version = event.oldVersion; version < VERSION; version += 1) {
+          UPGRADES[version](request.result, request.transaction);
+        }
       };
-      request.onsuccess = () => resolve(request.result);
+      request.onsuccess = () => {
+        // Another tab with a newer app asks to upgrade: step aside so it can.
+        request.result.onversionchange = () => request.result.close();
+        resolve(request.result);
+      };
       request.onerror = () => reject(request.error);
+      request.onblocked = () => reject(new Error("blocked"));
     });
   }
   return opening;
@@ -37,3 +72,4 @@ export const put = (store, value) => run(store, "readwrite", (s) => s.put(value)
 export const get = (store, key) => run(store, "readonly", (s) => s.get(key));
 export const all = (store) => run(store, "readonly", (s) => s.getAll());
 export const remove = (store, key) => run(store, "readwrite", (s) => s.delete(key));
+export const clear = (store) => run(store, "readwrite", (s) => s.clear());

@@ -1,17 +1,35 @@
-// The outbox: records made on the tablet wait here until the server has them.
-// States: pending -> sending -> sent, or failed / conflict with the server's reason.
+// The outbox: records made on the tablet wait here until the server has stored them.
+// States: pending -> sending -> sent; refused when the server names what is wrong with
+// the record itself (a 4xx with a reason), which the worker can fix and send again.
+// Everything else (no network, 5xx, 408, 429, a 4xx page from a proxy) is retried with
+// a growing, jittered wait, forever: field evidence leaves the tablet only when stored.
 import * as db from "./db.js";
 
+const RETRY_FIRST_MS = 5_000;
+const RETRY_MAX_MS = 15 * 60_000;
+// Sent records stay visible this long (the worker may want to see the site code), then go.
+export const KEEP_SENT_MS = 7 * 24 * 3600_000;
+const RETRIED_STATUSES = new Set([408, 425, 429]);
+const PHOTO_SLOT = "00000000-0000-0000-0000-000000000000";
+
 let urls = {};
+let authorization = () => null;
 let busy = false;
 const listeners = new Set();
+const progressListeners = new Set();
 
-export function configure(config) {
+export function configure(config, { auth }) {
   urls = config.urls;
+  authorization = auth;
 }
 
 export function onChange(listener) {
   listeners.add(listener);
+}
+
+// listener({ id, loaded, total }) while a record's photos go up; id null when done.
+export function onProgress(listener) {
+  progressListeners.add(listener);
 }
 
 async function changed() {
@@ -24,8 +42,30 @@ export async function list() {
   return records.sort((a, b) => a.created - b.created);
 }
 
+export const unsent = (records) => records.filter((r) => r.state !== "sent");
+
 export async function add(record) {
-  await db.put("outbox", { ...record, state: "pending", created: Date.now(), error: null });
+  await db.put("outbox", {
+    ...record,
+    state: "pending",
+    created: Date.now(),
+    attempts: 0,
+    retryAt: 0,
+    sentAt: null,
+    error: null,
+    errors: null,
+  });
+  await changed();
+}
+
+// The worker fixed a refused record: it goes again at once, with what was already stored kept.
+export async function resend(id, { payload, photos }) {
+  const record = await db.get("outbox", id);
+  if (!record || record.state === "sent") return;
+  Object.assign(record, { state: "pending", attempts: 0, retryAt: 0, error: null, errors: null });
+  if (payload) record.payload = payload;
+  if (photos) record.photos = photos;
+  await db.put("outbox", record);
   await changed();
 }
 
@@ -34,17 +74,41 @@ export async function discard(id) {
   await changed();
 }
 
+// Sent records older than KEEP_SENT_MS leave the tablet.
+export async function clearOldSent(now = Date.now()) {
+  const old = (await list()).filter((r) => r.state === "sent" && now - (r.sentAt || 0) > KEEP_SENT_MS);
+  for (const record of old) await db.remove("outbox", record.id);
+  if (old.length) await changed();
+}
+
 function csrfToken() {
   const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
   return match ? decodeURIComponent(match[1]) : "";
 }
 
-function headers(extra) {
-  return { "X-CSRFToken": csrfToken(), "X-Device-Time": new Date().toISOString(), ...extra };
+export function headers(extra = {}) {
+  const token = authorization();
+  const auth = token ? { Authorization: `Token ${token}` } : {};
+  // The server measures the tablet's clock offset from X-Device-Time (see the sync API).
+  return { ...auth, "X-CSRFToken": csrfToken(), "X-Device-Time": new Date().toISOString(), ...extra };
 }
 
-class Offline extends Error {}
-class SignedOut extends Error {}
+export class Offline extends Error {}
+export class SignedOut extends Error {}
+
+async function parse(status, text, retryAfter) {
+  let body = null;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = null;
+  }
+  return { status, body: body && typeof body === "object" ? body : null, retryAfter };
+}
+
+function checkAuth(status, redirected) {
+  if (status === 401 || status === 403 || redirected) throw new SignedOut();
+}
 
 async function send(url, options) {
   let response;
@@ -53,40 +117,78 @@ async function send(url, options) {
   } catch {
     throw new Offline();
   }
-  if (response.status === 401 || response.status === 403 || response.redirected) throw new SignedOut();
-  let body = {};
-  try {
-    body = await response.json();
-  } catch {
-    body = {};
-  }
-  return { status: response.status, body };
+  checkAuth(response.status, response.redirected);
+  return parse(response.status, await response.text(), response.headers.get("Retry-After"));
 }
 
-function describe(body) {
-  const errors = body.errors ? Object.values(body.errors).flat().join(" ") : "";
-  return [body.detail, errors].filter(Boolean).join(" ");
+// A photo goes up with XMLHttpRequest: fetch() cannot report upload progress.
+function upload(url, blob, type, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("PUT", url);
+    xhr.withCredentials = true;
+    for (const [name, value] of Object.entries(
+      headers({ "Content-Type": type, "Content-Disposition": 'attachment; filename="photo.jpg"' }),
+    )) {
+      xhr.setRequestHeader(name, value);
+    }
+    xhr.upload.onprogress = (event) => onProgress(event.loaded);
+    xhr.onerror = () => reject(new Offline());
+    xhr.ontimeout = () => reject(new Offline());
+    xhr.onload = () => {
+      try {
+        checkAuth(xhr.status, xhr.responseURL && new URL(xhr.responseURL).pathname !== new URL(url, location.href).pathname);
+      } catch (error) {
+        reject(error);
+        return;
+      }
+      parse(xhr.status, xhr.responseText, xhr.getResponseHeader("Retry-After")).then(resolve);
+    };
+    xhr.send(blob);
+  });
+}
+
+// A refusal names what is wrong with the record: a 4xx whose JSON body says why.
+function refusal(result) {
+  const { status, body } = result;
+  if (status < 400 || status >= 500 || RETRIED_STATUSES.has(status)) return null;
+  if (!body || !(body.detail || body.errors || body.code)) return null;
+  const errors = body.errors && typeof body.errors === "object" ? body.errors : null;
+  const flat = errors ? Object.values(errors).flat(Infinity).join(" ") : "";
+  return { error: [body.detail, flat].filter(Boolean).join(" ") || body.code, errors, code: body.code || null };
+}
+
+export function retryDelay(attempts, retryAfterSeconds = null) {
+  const ceiling = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** Math.min(attempts, 20));
+  // Full jitter: tablets that lost the same server do not all come back at once.
+  const jittered = ceiling / 2 + (Math.random() * ceiling) / 2;
+  return Math.max(jittered, (retryAfterSeconds || 0) * 1000);
+}
+
+function photoBytes(record) {
+  return record.photos.reduce((sum, p) => sum + (p.bytes || p.blob?.size || 0), 0);
 }
 
 async function sendPhotos(record, inspectionId) {
+  const total = photoBytes(record);
+  let done = record.photos.filter((p) => p.sent).reduce((sum, p) => sum + (p.bytes || 0), 0);
+  const report = (loaded) => progressListeners.forEach((l) => l({ id: record.id, loaded: done + loaded, total }));
+  report(0);
   for (const photo of record.photos) {
     if (photo.sent) continue;
-    const url = `${urls.photo.replace("00000000-0000-0000-0000-000000000000", photo.id)}?inspection=${inspectionId}`;
-    const { status, body } = await send(url, {
-      method: "PUT",
-      headers: headers({ "Content-Type": photo.type, "Content-Disposition": 'attachment; filename="photo.jpg"' }),
-      body: photo.blob,
-    });
-    if (status !== 201) return { status, body };
+    const url = `${urls.photo.replace(PHOTO_SLOT, photo.id)}?inspection=${inspectionId}`;
+    const result = await upload(url, photo.blob, photo.type, report);
+    if (result.status !== 201) return { ...result, photo: photo.id };
+    done += photo.bytes || photo.blob.size;
     photo.sent = true;
     photo.blob = null;
     await db.put("outbox", record);
+    report(0);
   }
   return { status: 201 };
 }
 
-async function sendOne(record, pendingSites) {
-  if (record.type === "inspection" && pendingSites.has(record.payload.site)) return; // its site goes first
+async function sendOne(record) {
   record.state = "sending";
   await db.put("outbox", record);
   await changed();
@@ -102,29 +204,40 @@ async function sendOne(record, pendingSites) {
   }
   if (result.status === 201) {
     const inspectionId = record.type === "site" ? record.payload.inspection?.id : record.payload.id;
-    result = inspectionId ? await sendPhotos(record, inspectionId) : result;
+    if (inspectionId) result = await sendPhotos(record, inspectionId);
   }
   if (result.status === 201) {
-    record.state = "sent";
-    record.error = null;
-    pendingSites.delete(record.id);
+    Object.assign(record, { state: "sent", sentAt: Date.now(), error: null, errors: null, attempts: 0 });
   } else {
-    record.state = result.status === 409 ? "conflict" : "failed";
-    record.error = describe(result.body) || `HTTP ${result.status}`;
+    const refused = refusal(result);
+    if (refused) {
+      Object.assign(record, { state: result.status === 409 ? "conflict" : "refused", ...refused, photo: result.photo || null });
+    } else {
+      record.attempts = (record.attempts || 0) + 1;
+      record.state = "pending";
+      record.error = `HTTP ${result.status}`;
+      record.retryAt = Date.now() + retryDelay(record.attempts, Number(result.retryAfter) || null);
+    }
   }
   await db.put("outbox", record);
 }
 
-// Sends everything pending, oldest first. Returns "offline", "signed-out" or "done".
+// Sends every record whose turn has come, oldest first; an inspection waits for its new
+// site. Returns "offline", "signed-out" or "done"; nextRetry() says when to call again.
 export async function flush() {
   if (busy) return "busy";
   busy = true;
   try {
-    const records = (await list()).filter((r) => r.state === "pending" || r.state === "sending");
-    const pendingSites = new Set(records.filter((r) => r.type === "site").map((r) => r.id));
-    for (const record of records) {
+    const all = await list();
+    const waiting = new Set(unsent(all).filter((r) => r.type === "site").map((r) => r.id));
+    const now = Date.now();
+    for (const record of all) {
+      if (!["pending", "sending"].includes(record.state)) continue;
+      if (record.type === "inspection" && waiting.has(record.payload.site)) continue;
+      if ((record.retryAt || 0) > now) continue;
       try {
-        await sendOne(record, pendingSites);
+        await sendOne(record);
+        if (record.state === "sent") waiting.delete(record.id);
       } catch (error) {
         record.state = "pending";
         await db.put("outbox", record);
@@ -136,6 +249,13 @@ export async function flush() {
     return "done";
   } finally {
     busy = false;
+    progressListeners.forEach((l) => l({ id: null, loaded: 0, total: 0 }));
     await changed();
   }
+}
+
+// When the earliest waiting record may be tried again (null when none waits).
+export async function nextRetry() {
+  const times = (await list()).filter((r) => r.state === "pending" && r.retryAt).map((r) => r.retryAt);
+  return times.length ? Math.min(...times) : null;
 }

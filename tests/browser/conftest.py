@@ -8,6 +8,7 @@ import pytest
 from django.conf import global_settings
 from playwright.sync_api import sync_playwright
 
+from accounts.models import Role
 from config.browser import CHROMIUM, CHROMIUM_ARGS
 
 # Playwright's sync API runs an event loop in this thread; the tests' own ORM calls are
@@ -66,3 +67,9 @@ def login(page, stack, username, password="pw-Secret-123"):
     page.fill("#id_username", username)
     page.fill("#id_password", password)
     page.click("input[type=submit]")
+
+
+@pytest.fixture
+def worker(demo_tree, make_user):
+    """Lan, field worker of commune 99101 (the survey tests sign in as her)."""
+    return make_user("lan", demo_tree["99101"], Role.FIELD_WORKER)

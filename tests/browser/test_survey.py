@@ -2,85 +2,18 @@
 
 import pytest
 from django.contrib.gis.geos import Point
-from PIL import Image
 
-from accounts.models import Role
 from hazards.models import Inspection, Photo, Site
-from tests.browser.conftest import no_internet
+from tests.browser.tablet import go_offline, open_app, photo_file, register, tablet, unsent, wait_unsent
 from tests.conftest import inside
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-TABLET = {"width": 1280, "height": 800}
 
-
-@pytest.fixture
-def worker(demo_tree, make_user):
-    return make_user("lan", demo_tree["99101"], Role.FIELD_WORKER)
-
-
-def tablet_options(point: Point) -> dict:
-    """A 10-inch Android tablet in Vietnamese with its GPS at `point`."""
-    return {
-        "viewport": TABLET,
-        "has_touch": True,
-        "is_mobile": True,
-        "locale": "vi-VN",
-        "geolocation": {"latitude": point.y, "longitude": point.x, "accuracy": 7},
-        "permissions": ["geolocation"],
-        # Playwright's waiting helpers evaluate strings, which the CSP forbids to pages;
-        # the policy itself is checked in test_csp.py.
-        "bypass_csp": True,
-    }
-
-
-def tablet(browser, point: Point):
-    context = browser.new_context(**tablet_options(point))
-    no_internet(context)
-    return context
-
-
-def open_app(context, stack):
-    page = context.new_page()
-    page.goto(f"{stack.url}/accounts/login/?next=/survey/")
-    page.fill("input[name=username]", "lan")
-    page.fill("input[name=password]", "pw-Secret-123")
-    page.click("button[type=submit]")
-    page.wait_for_selector("body[data-ready=true]")
-    page.wait_for_function("document.querySelector('#gps').textContent.includes('GPS')")
-    return page
-
-
-def photo_file(tmp_path, name="ao.jpg"):
-    path = tmp_path / name
-    Image.new("RGB", (120, 90), (20, 120, 200)).save(path, format="JPEG")
-    return path
-
-
-def register(page, name, kind="pond", signage="none", barrier="partial", photo=None):
-    page.click("#new-site")
-    form = page.locator("#register-form")
-    form.locator(f".choices[data-name=kind] button[data-value={kind}]").tap()
-    form.locator("input[name=name]").fill(name)
-    form.locator(f".choices[data-name=signage] button[data-value={signage}]").tap()
-    form.locator(f".choices[data-name=barrier] button[data-value={barrier}]").tap()
-    if photo:
-        form.locator("input[name=photos]").set_input_files(str(photo))
-    form.locator("button[type=submit]").tap()
-
-
-def unsent(page) -> str:
-    return page.locator("#unsent-count").inner_text()
-
-
-def wait_unsent(page, count: int) -> None:
-    page.wait_for_function(f"document.querySelector('#unsent-count').textContent === '{count}'", timeout=20000)
-
-
-def test_register_a_site_with_a_photo_online(browser, stack, worker, demo_tree, tmp_path):
+def test_register_a_site_with_a_photo_online(browser, live_server, worker, demo_tree, tmp_path):
     context = tablet(browser, inside(demo_tree["99101"]))
-    page = open_app(context, stack)
-    register(page, "Ao nhà ông Ba", photo=photo_file(tmp_path))
+    page = open_app(context, live_server)
+    register(page, "Ao nhà ông Ba", photos=[photo_file(tmp_path)])
     page.click("[data-view=outbox]")
     page.wait_for_selector("#outbox-list .chip.sent")
     assert unsent(page) == "0"
@@ -92,19 +25,15 @@ def test_register_a_site_with_a_photo_online(browser, stack, worker, demo_tree, 
     context.close()
 
 
-def test_offline_records_survive_a_reload_and_sync_once(browser, stack, worker, demo_tree, make_site, tmp_path):
+def test_offline_records_survive_a_reload_and_sync_once(browser, live_server, worker, demo_tree, make_site, tmp_path):
     existing = make_site(demo_tree["99101"], name="Giếng cũ", kind="well")
     here = inside(demo_tree["99101"])
     context = tablet(browser, here)
-    page = open_app(context, stack)
+    page = open_app(context, live_server)
     # The service worker has cached the app shell before the signal goes.
-    page.wait_for_function("navigator.serviceWorker.controller !== null || (location.reload(), false)", timeout=15000)
-    page.wait_for_selector("body[data-ready=true]")
+    go_offline(context, page)
     assert page.evaluate("caches.keys().then(k => k.some(n => n.startsWith('survey-')))")
-
-    context.set_offline(True)
-    page.wait_for_selector("#net.offline")
-    register(page, "Ao thứ nhất", photo=photo_file(tmp_path, "a.jpg"))
+    register(page, "Ao thứ nhất", photos=[photo_file(tmp_path, "a.jpg")])
     wait_unsent(page, 1)
     context.set_geolocation({"latitude": here.y + 0.001, "longitude": here.x + 0.001, "accuracy": 5})
     page.wait_for_timeout(300)
@@ -140,12 +69,12 @@ def test_offline_records_survive_a_reload_and_sync_once(browser, stack, worker, 
     context.close()
 
 
-def test_duplicate_warning_within_30_m(browser, stack, worker, demo_tree, make_site):
+def test_duplicate_warning_within_30_m(browser, live_server, worker, demo_tree, make_site):
     here = inside(demo_tree["99101"])
     existing = make_site(demo_tree["99101"], name="Ao đã có", location=Point(here.x + 0.0001, here.y, srid=4326))
     context = tablet(browser, here)
-    page = open_app(context, stack)
-    register(page, "Ao mới trùng")
+    page = open_app(context, live_server)
+    register(page, "Ao mới trùng", saved=False)
     dialog = page.locator("#duplicate-dialog")
     dialog.wait_for(state="visible")
     assert "Ao đã có" in dialog.inner_text() and existing.code in dialog.inner_text()
@@ -156,10 +85,10 @@ def test_duplicate_warning_within_30_m(browser, stack, worker, demo_tree, make_s
     context.close()
 
 
-def test_point_outside_the_workers_area_is_refused_before_queueing(browser, stack, worker, demo_tree):
+def test_point_outside_the_workers_area_is_refused_before_queueing(browser, live_server, worker, demo_tree):
     context = tablet(browser, inside(demo_tree["99201"]))
-    page = open_app(context, stack)
-    register(page, "Ao xã khác")
+    page = open_app(context, live_server)
+    register(page, "Ao xã khác", saved=False)
     errors = page.locator("#register-form .form-errors")
     errors.wait_for(state="visible")
     # The tablet speaks Vietnamese: "outside the areas you work in".

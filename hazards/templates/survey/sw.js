@@ -1,8 +1,12 @@
 // Service worker of the survey app: keeps the app shell and Leaflet on the tablet so the
-// app opens with no signal. Registry data live in IndexedDB, managed by the page.
+// app opens with no signal, and serves the basemap tiles stored by "offline map of my
+// communes". Registry data live in IndexedDB, managed by the page.
 const CACHE = "survey-{{ version }}";
 const SHELL = {{ shell|safe }};
 const PAGE = SHELL[0];
+// Same name as in static/survey/offline-map.js, which fills it.
+const TILES = "basemap-tiles";
+const BASEMAP_ORIGIN = {{ basemap_origin|safe }};
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
@@ -16,12 +20,24 @@ self.addEventListener("activate", (event) => {
   );
 });
 
+function isBasemapTile(url) {
+  return BASEMAP_ORIGIN.startsWith("*.")
+    ? url.host.endsWith(BASEMAP_ORIGIN.slice(1))
+    : url.origin === BASEMAP_ORIGIN;
+}
+
 self.addEventListener("fetch", (event) => {
   const request = event.request;
   const url = new URL(request.url);
-  if (request.method !== "GET" || url.origin !== self.location.origin || url.pathname.includes("/api/")) {
+  if (request.method !== "GET") return;
+  if (isBasemapTile(url)) {
+    // Stored tiles first (they do not change often), the network for the rest.
+    event.respondWith(
+      caches.open(TILES).then((cache) => cache.match(request.url).then((hit) => hit || fetch(request))),
+    );
     return;
   }
+  if (url.origin !== self.location.origin || url.pathname.includes("/api/")) return;
   if (request.mode === "navigate" && url.pathname === PAGE) {
     // Fresh page when online; the cached one when not.
     event.respondWith(

@@ -1,0 +1,138 @@
+"""The survey app as a field worker holds it: Chromium with a 10-inch viewport, touch,
+Vietnamese, emulated GPS, camera files; helpers shared by the survey's browser tests."""
+
+import io
+import random
+
+from django.contrib.gis.geos import Point
+from PIL import Image
+
+TABLET = {"width": 1280, "height": 800}
+PASSWORD = "pw-Secret-123"
+
+
+def tablet(browser, point: Point | None, accuracy: float = 7, **extra):
+    """A tablet context; point None: no GPS fix (permission not given)."""
+    gps = (
+        {
+            "geolocation": {"latitude": point.y, "longitude": point.x, "accuracy": accuracy},
+            "permissions": ["geolocation"],
+        }
+        if point is not None
+        else {}
+    )
+    context = browser.new_context(
+        viewport=TABLET,
+        has_touch=True,
+        is_mobile=True,
+        locale="vi-VN",
+        # Playwright's waiting helpers evaluate strings, which the CSP forbids to pages;
+        # the policy itself is checked in test_csp.py.
+        bypass_csp=True,
+        **gps,
+        **extra,
+    )
+    context.route("https://**/*", lambda route: route.abort())
+    return context
+
+
+def sign_in(page, live_server, username="lan"):
+    page.goto(f"{live_server.url}/accounts/login/?next=/survey/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("body[data-ready=true]")
+
+
+def open_app(context, live_server, gps=True):
+    page = context.new_page()
+    sign_in(page, live_server)
+    if gps:
+        page.wait_for_function("document.querySelector('#gps').textContent.includes('±')")
+    return page
+
+
+def photo_file(tmp_path, name="ao.jpg", size=(120, 90), orientation=None) -> "Path":  # noqa: F821
+    """A JPEG; size as a camera's gives a file of several MB (noise does not compress)."""
+    path = tmp_path / name
+    width, height = size
+    if width * height > 100_000:
+        rng = random.Random(name)
+        image = Image.frombytes("RGB", size, rng.randbytes(width * height * 3))
+    else:
+        # A colour of its own per name: the server keeps one copy of identical photos.
+        rng = random.Random(name)
+        image = Image.new("RGB", size, (rng.randrange(256), rng.randrange(256), rng.randrange(256)))
+    exif = Image.Exif()
+    if orientation:
+        exif[0x0112] = orientation
+    image.save(path, format="JPEG", quality=95, exif=exif.tobytes())
+    return path
+
+
+def jpeg_size(data: bytes) -> tuple[int, int]:
+    with Image.open(io.BytesIO(data)) as image:
+        return image.size
+
+
+def choose(form, name, value):
+    form.locator(f".choices[data-name={name}] button[data-value={value}]").tap()
+
+
+def fill_register(page, name, kind="pond", signage="none", barrier="partial", photos=()):
+    page.click("#new-site")
+    form = page.locator("#register-form")
+    choose(form, "kind", kind)
+    form.locator("input[name=name]").fill(name)
+    choose(form, "signage", signage)
+    choose(form, "barrier", barrier)
+    for photo in photos:
+        add_photo(form, photo)
+    return form
+
+
+def add_photo(form, path, source="camera"):
+    count = form.locator(".thumbs li").count()
+    form.locator(f"input[name={source}]").set_input_files(str(path))
+    form.locator(".thumbs li").nth(count).wait_for()
+
+
+def save(page, form):
+    """Taps Save and waits until the record is in the outbox (the form closes)."""
+    form.locator("button[type=submit]").tap()
+    form.wait_for(state="hidden")
+
+
+def register(page, name, saved=True, **fields):
+    form = fill_register(page, name, **fields)
+    if saved:
+        save(page, form)
+    else:
+        form.locator("button[type=submit]").tap()
+    return form
+
+
+def unsent(page) -> str:
+    return page.locator("#unsent-count").inner_text()
+
+
+def wait_unsent(page, count: int, timeout=20000) -> None:
+    page.wait_for_function(f"document.querySelector('#unsent-count').textContent === '{count}'", timeout=timeout)
+
+
+def go_offline(context, page):
+    """Offline once the service worker controls the page (the app shell is cached)."""
+    page.wait_for_function("navigator.serviceWorker.controller !== null || (location.reload(), false)", timeout=15000)
+    page.wait_for_selector("body[data-ready=true]")
+    context.set_offline(True)
+    page.wait_for_selector("#net.offline")
+
+
+def site_markers(page) -> list[dict]:
+    """What the map draws for each site: its id, fill, outline and dash."""
+    return page.evaluate(
+        """() => window.survey.sites.getLayers().map((m) => ({
+            id: m.feature.properties.id, name: m.feature.properties.name,
+            fill: m.options.fillColor, stroke: m.options.color, dash: m.options.dashArray || null,
+        }))"""
+    )
