@@ -1088,5 +1088,6 @@ if (navigator.onLine && !pairCode) {
   }
 }
 sync();
-window.survey = { map, sites: siteLayer };
+// For tests and support staff at the console: the two maps and the site markers.
+window.survey = { map, regMap, sites: siteLayer };
 document.body.dataset.ready = "true";

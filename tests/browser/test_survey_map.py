@@ -1,0 +1,98 @@
+"""The survey map (issue #19, item 6): a legend, a my-location button, touch targets of
+at least 44 px, the worker's own dot above the sites, and the planner map's colours."""
+
+import datetime as dt
+
+import pytest
+from django.contrib.gis.geos import Point
+from django.utils import timezone
+
+from accounts.models import Role
+from tests.browser.conftest import login
+from tests.browser.tablet import go_offline, open_app, register, site_markers, tablet, wait_unsent
+from tests.conftest import inside
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PALETTE = "import('/static/common/palette.js').then((m) => ({ states: m.STATE_COLOURS, due: m.DUE_RING }))"
+
+
+def test_legend_my_location_touch_targets_and_the_planner_maps_colours(
+    browser, live_server, worker, demo_tree, make_site, inspect, make_user
+):
+    here = inside(demo_tree["99101"])
+    recently = timezone.now() - dt.timedelta(days=10)
+    states = {
+        "Ao có cả hai": ("in_place", "complete"),
+        "Ao có biển": ("in_place", "none"),
+        "Ao có rào": ("none", "complete"),
+    }
+    for i, (name, (signage, barrier)) in enumerate(states.items()):
+        site = make_site(demo_tree["99101"], name=name, location=Point(here.x + 0.002 * (i + 1), here.y, srid=4326))
+        inspect(site, recently, signage=signage, barrier=barrier)
+    make_site(demo_tree["99101"], name="Ao chưa kiểm tra", location=Point(here.x - 0.002, here.y, srid=4326))
+    context = tablet(browser, here)
+    page = open_app(context, live_server)
+
+    legend = page.locator("#legend")
+    assert legend.is_visible()
+    for label in [
+        "Đã bảo vệ",
+        "Chỉ có biển báo",
+        "Chỉ có rào chắn",
+        "Chưa có biển, chưa rào",
+        "Cần kiểm tra",
+        "Chưa gửi",
+    ]:
+        assert label in legend.inner_text()
+    for control in page.locator("#map .leaflet-control-zoom a, #my-location a").all():
+        box = control.bounding_box()
+        assert box["width"] >= 44 and box["height"] >= 44
+
+    palette = page.evaluate(PALETTE)
+    markers = {m["name"]: m for m in site_markers(page)}
+    assert markers["Ao có cả hai"]["fill"] == palette["states"]["protected"]
+    assert markers["Ao có biển"]["fill"] == palette["states"]["signed_only"]
+    assert markers["Ao có rào"]["fill"] == palette["states"]["fenced_only"]
+    assert markers["Ao chưa kiểm tra"]["fill"] == palette["states"]["unprotected"]
+    assert markers["Ao chưa kiểm tra"]["stroke"] == palette["due"]  # never checked: due
+    assert markers["Ao có biển"]["stroke"] != palette["due"]
+    # The worker's own dot is drawn above every site.
+    assert page.evaluate(
+        "Number(getComputedStyle(window.survey.map.getPane('me')).zIndex) >"
+        " Number(getComputedStyle(window.survey.map.getPane('overlayPane')).zIndex)"
+    )
+    assert page.locator("#map .leaflet-pane.leaflet-me-pane path.me").count() == 1
+
+    page.evaluate("window.survey.map.setView([16, 106], 8)")
+    page.locator("#my-location a").tap()
+    centre = page.evaluate("(({ lat, lng }) => [lng, lat])(window.survey.map.getCenter())")
+    assert Point(*centre).distance(here) < 0.001
+
+    # A site not sent yet: its state's colour, and a dashed outline that is no state colour.
+    go_offline(context, page)
+    register(page, "Ao mới chưa gửi", signage="in_place", barrier="complete")
+    wait_unsent(page, 1)
+    queued = {m["name"]: m for m in site_markers(page)}["Ao mới chưa gửi"]
+    assert queued["fill"] == palette["states"]["protected"]
+    assert queued["dash"] and queued["stroke"] not in palette["states"].values()
+
+    # The planner map speaks the same colours: one module sets them for both.
+    survey_colours = page.evaluate(
+        "['unprotected', 'signed_only', 'fenced_only', 'protected', 'closed']"
+        ".map((s) => getComputedStyle(document.documentElement).getPropertyValue(`--state-${s}`))"
+    )
+    context.close()
+    make_user("quanly", demo_tree["991"], Role.AREA_MANAGER, is_staff=True)
+    planner = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="vi-VN", bypass_csp=True)
+    planner.route("https://**/*", lambda route: route.abort())
+    page = planner.new_page()
+    login(page, live_server, "quanly")
+    page.goto(f"{live_server.url}/map/")
+    page.wait_for_selector(".legend-box")
+    planner_colours = page.evaluate(
+        "['unprotected', 'signed_only', 'fenced_only', 'protected', 'closed']"
+        ".map((s) => getComputedStyle(document.documentElement).getPropertyValue(`--state-${s}`))"
+    )
+    assert planner_colours == survey_colours and all(planner_colours)
+    planner.close()
