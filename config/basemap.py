@@ -16,5 +16,6 @@ def basemap_origin() -> str:
 
 
 def basemap(request):
-    """Template context: `{{ basemap|json_script:"basemap" }}` for static/common/basemap.js."""
-    return {"basemap": settings.BASEMAP}
+    """Template context: `{{ basemap|json_script:"basemap" }}` for static/common/basemap.js,
+    and the origin the survey's service worker serves stored tiles for."""
+    return {"basemap": settings.BASEMAP, "basemap_origin": basemap_origin()}

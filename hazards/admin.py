@@ -15,6 +15,7 @@ from areas.models import Area
 
 from . import services
 from .evidence import due_q
+from .filters import site_state
 from .models import Barrier, Inspection, Photo, Signage, Site
 
 
@@ -221,17 +222,7 @@ def _as_geojson(sites) -> dict:
                 "properties": {
                     "code": site.code,
                     "name": site.name,
-                    "state": "closed"
-                    if site.closed_at
-                    else (
-                        "protected"
-                        if site.is_protected
-                        else "signed"
-                        if site.signage == Signage.IN_PLACE
-                        else "fenced"
-                        if site.barrier == Barrier.COMPLETE
-                        else "unprotected"
-                    ),
+                    "state": site_state(site.signage, site.barrier, bool(site.closed_at)),
                     "url": f"{site.pk}/change/",
                 },
             }

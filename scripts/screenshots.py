@@ -5,6 +5,7 @@ Usage: .venv/bin/python scripts/screenshots.py [base-url]"""
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
@@ -26,6 +27,29 @@ def sign_in(page, username, url):
     page.click("button[type=submit]")
 
 
+def tap_site(page):
+    """A finger on the first site dot of the survey map (dots are drawn on a canvas)."""
+    at = page.evaluate(
+        """() => { const m = window.survey.sites.getLayers()[0];
+                   return window.survey.map.latLngToContainerPoint(m.getLatLng()); }"""
+    )
+    box = page.locator("#map").bounding_box()
+    page.touchscreen.tap(box["x"] + at["x"], box["y"] + at["y"])
+
+
+def photo(tmp: Path, name: str, colour) -> Path:
+    """A camera-sized picture (a blurred scene) for the register form."""
+    from PIL import Image, ImageDraw, ImageFilter
+
+    image = Image.new("RGB", (4000, 3000), colour)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle([0, 1700, 4000, 3000], fill=(60, 110, 70))
+    draw.ellipse([900, 1900, 3100, 2800], fill=(70, 120, 160))
+    path = tmp / name
+    image.filter(ImageFilter.GaussianBlur(3)).save(path, format="JPEG", quality=95)
+    return path
+
+
 def survey(browser):
     context = browser.new_context(
         viewport={"width": 1280, "height": 800},
@@ -43,9 +67,11 @@ def survey(browser):
     page.wait_for_selector("body[data-ready=true]")
     page.wait_for_timeout(1000)
     page.screenshot(path=OUT / "survey-2-map.png")
-    page.locator("path.site-dot").first.dispatch_event("click")
-    page.wait_for_timeout(300)
+    tap_site(page)
+    page.wait_for_selector("#site-sheet .history li")
+    page.wait_for_timeout(500)
     page.screenshot(path=OUT / "survey-3-site-sheet.png")
+    page.click("#site-sheet button:has-text('Đóng')")
     page.click("[data-view=due]")
     page.screenshot(path=OUT / "survey-4-due-list.png")
     page.click("#new-site")
@@ -54,23 +80,46 @@ def survey(browser):
     form.locator("input[name=name]").fill("Ao nhà bà Năm")
     form.locator(".choices[data-name=signage] button[data-value=none]").tap()
     form.locator(".choices[data-name=barrier] button[data-value=partial]").tap()
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, colour in enumerate([(150, 190, 230), (170, 200, 220)]):
+            form.locator("input[name=camera]").set_input_files(str(photo(Path(tmp), f"{i}.jpg", colour)))
+            form.locator(".thumbs li").nth(i).wait_for()
     page.wait_for_timeout(500)
     page.screenshot(path=OUT / "survey-5-register.png", full_page=True)
+    context.set_geolocation({**FIELD_POSITION, "accuracy": 180})
+    page.wait_for_selector("#reg-location.danger")
+    page.locator("#reg-map").scroll_into_view_if_needed()
+    page.screenshot(path=OUT / "survey-6-vague-gps.png")
+    context.set_geolocation(FIELD_POSITION)
+    page.wait_for_selector("#reg-location:not(.danger)")
     form.locator("button[type=submit]").tap()
     page.wait_for_timeout(500)
-    page.screenshot(path=OUT / "survey-6-duplicate-warning.png")
+    page.screenshot(path=OUT / "survey-7-duplicate-warning.png")
     page.click("#open-existing")
-    context.set_offline(True)
-    inspect = page.locator("#inspect-form")
-    inspect.locator(".choices[data-name=signage] button[data-value=in_place]").tap()
-    inspect.locator(".choices[data-name=barrier] button[data-value=complete]").tap()
-    page.screenshot(path=OUT / "survey-7-inspect.png", full_page=True)
-    inspect.locator("button[type=submit]").tap()
+    page.wait_for_selector("#no-change")
     page.wait_for_timeout(500)
+    page.screenshot(path=OUT / "survey-8-inspect.png", full_page=True)
+    context.set_offline(True)
+    page.click("#no-change")
+    page.wait_for_selector("#view-due:not([hidden])")
     page.click("[data-view=outbox]")
     page.wait_for_timeout(300)
-    page.screenshot(path=OUT / "survey-8-outbox-offline.png")
+    page.screenshot(path=OUT / "survey-9-outbox-offline.png")
+    page.click("#menu-button")
+    page.wait_for_timeout(300)
+    page.screenshot(path=OUT / "survey-10-menu.png")
     # The queued inspection goes with the throw-away browser context: the demo is unchanged.
+    context.close()
+    # A new tablet opened by the manager's QR code.
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 800}, locale="vi-VN", has_touch=True, is_mobile=True
+    )
+    context.route("https://**/*", lambda route: route.abort())
+    page = context.new_page()
+    page.goto(f"{BASE}/survey/#pair=ABCD-EFGH")
+    page.wait_for_selector("#view-pair:not([hidden])")
+    page.wait_for_timeout(500)
+    page.screenshot(path=OUT / "survey-11-pairing.png")
     context.close()
 
 

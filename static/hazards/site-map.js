@@ -1,4 +1,9 @@
-// Draws the sites of the admin list on its Leaflet map, coloured by protection state.
+// Draws the sites of the admin list on its Leaflet map, coloured by protection state in
+// the palette every map shares. A module, run before the page's load event, when
+// django-leaflet builds the map and calls this.
+import { paletteToCss } from "../common/palette.js";
+
+paletteToCss();
 window.showListedSites = function (map) {
   const data = JSON.parse(document.getElementById("sites-geojson").textContent);
   const layer = L.geoJSON(data, {

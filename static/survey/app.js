@@ -161,7 +161,10 @@ function mapButton(position, label, title, onClick) {
   return control.addTo(map);
 }
 
-const locate = mapButton("topleft", "&#8982;", gettext("My location"), () => {
+const CROSSHAIR =
+  '<svg width="28" height="28" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2.5" aria-hidden="true">' +
+  '<circle cx="12" cy="12" r="7"/><path d="M12 1v4M12 19v4M1 12h4M19 12h4"/><circle cx="12" cy="12" r="2" fill="currentColor"/></svg>';
+const locate = mapButton("topleft", CROSSHAIR, gettext("My location"), () => {
   if (state.position) map.setView([state.position.coords[1], state.position.coords[0]], Math.max(map.getZoom(), 16));
   else $("#gps").textContent = gettext("No GPS position yet: go outside, away from buildings, and wait a moment.");
 });
@@ -210,6 +213,8 @@ async function siteHistory(siteId) {
       const body = await apiGet(`${config.urls.history}?site=${siteId}&limit=10`);
       const items = body.results || body;
       await db.put("cache", { key, value: items, at: Date.now() });
+      // The latest photos pass through the service worker, which keeps them for the field.
+      for (const photo of items[0]?.photos || []) if (photo.thumbnail) fetch(photo.thumbnail).catch(() => null);
       return items;
     } catch (error) {
       if (error instanceof outbox.SignedOut) authLost();
@@ -886,9 +891,12 @@ async function loadCached() {
 }
 
 async function refreshData() {
-  for (const key of ["me", "areas", "sites"]) {
-    state[key] = await apiGet(config.urls[key]);
-    await db.put("cache", { key, value: state[key], at: Date.now() });
+  // In parallel: on a slow network each request costs its round trips.
+  const keys = ["me", "areas", "sites"];
+  const values = await Promise.all(keys.map((key) => apiGet(config.urls[key])));
+  for (const [i, key] of keys.entries()) {
+    state[key] = values[i];
+    await db.put("cache", { key, value: values[i], at: Date.now() });
   }
   state.dataAt = Date.now();
   renderWho();
@@ -1021,6 +1029,7 @@ $("#sign-out-button").addEventListener("click", async () => {
   await pairing.forget();
   await db.clear("cache");
   await db.clear("outbox");
+  await caches.delete("survey-photos");
   location.reload();
 });
 

@@ -182,7 +182,7 @@ def test_sign_out_is_refused_while_records_are_unsent(browser, live_server, work
     wait_unsent(page, 1)
     page.click("#menu-button")
     page.click("#sign-out-button")
-    assert "1" in page.locator("#sign-out-note").inner_text()
+    page.locator("#sign-out-note", has_text="1").wait_for()
     page.locator("#menu-dialog .close").click()
     assert unsent(page) == "1"
     context.set_offline(False)

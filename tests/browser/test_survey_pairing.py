@@ -67,7 +67,7 @@ def test_a_tablet_paired_by_qr_code_sends_with_its_token_until_revoked(
 
     # Revoked: the next send is refused with 401; the app stops and asks to pair again.
     token_revoke(actor=manager, token=token)
-    form = fill_register(page, "Ao sau thu hồi")
+    form = fill_register(page, "Giếng sau thu hồi", kind="well")  # another kind: no duplicate warning
     save(page, form)
     page.wait_for_selector("#banner:not([hidden])")
     assert "ghép nối" in page.locator("#banner").inner_text()
@@ -75,5 +75,5 @@ def test_a_tablet_paired_by_qr_code_sends_with_its_token_until_revoked(
     page.reload()
     page.wait_for_selector("body[data-ready=true]")
     assert unsent(page) == "1"
-    assert not Site.objects.filter(name="Ao sau thu hồi").exists()
+    assert not Site.objects.filter(name="Giếng sau thu hồi").exists()
     context.close()

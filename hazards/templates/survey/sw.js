@@ -6,7 +6,8 @@ const SHELL = {{ shell|safe }};
 const PAGE = SHELL[0];
 // Same name as in static/survey/offline-map.js, which fills it.
 const TILES = "basemap-tiles";
-const BASEMAP_ORIGIN = {{ basemap_origin|safe }};
+const PHOTOS = "survey-photos";
+const BASEMAP_ORIGIN = "{{ basemap_origin|escapejs }}";
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
@@ -15,7 +16,7 @@ self.addEventListener("install", (event) => {
 self.addEventListener("activate", (event) => {
   event.waitUntil(
     caches.keys()
-      .then((keys) => Promise.all(keys.filter((k) => k.startsWith("survey-") && k !== CACHE).map((k) => caches.delete(k))))
+      .then((keys) => Promise.all(keys.filter((k) => k.startsWith("survey-") && ![CACHE, PHOTOS].includes(k)).map((k) => caches.delete(k))))
       .then(() => self.clients.claim()),
   );
 });
@@ -50,6 +51,19 @@ self.addEventListener("fetch", (event) => {
           return response;
         })
         .catch(() => caches.match(PAGE, { ignoreVary: true })),
+    );
+    return;
+  }
+  if (request.destination === "image" && !SHELL.includes(url.pathname)) {
+    // Photos of the site histories: kept once seen (their names carry their content hash),
+    // so a site's evidence shows in the field.
+    event.respondWith(
+      caches.open(PHOTOS).then((cache) =>
+        cache.match(request).then((hit) => hit || fetch(request).then((response) => {
+          if (response.ok) cache.put(request, response.clone());
+          return response;
+        })),
+      ),
     );
     return;
   }
