@@ -26,8 +26,6 @@ DUPLICATE_RADIUS_M = 30
 # that the pin is on the site before saving.
 ACCURACY_WARN_M = 30
 ACCURACY_CONFIRM_M = 100
-# Zoom levels of the basemap stored on the tablet by "offline map of my communes".
-OFFLINE_ZOOMS = (10, 17)
 TEMPLATES = Path(__file__).parent / "templates" / "survey"
 # What the app needs offline; the service worker caches exactly these.
 # The ES modules the app imports as it starts, preloaded together by the page (one round
@@ -97,7 +95,7 @@ def app(request):
         "duplicateRadius": DUPLICATE_RADIUS_M,
         "accuracyWarn": ACCURACY_WARN_M,
         "accuracyConfirm": ACCURACY_CONFIRM_M,
-        "offlineZooms": OFFLINE_ZOOMS,
+        "offlineZooms": settings.SURVEY_OFFLINE_ZOOMS,
         "states": state_rule(),
         "stateLabels": {key: str(label) for key, label in STATE_LABELS.items()},
         "kinds": dict(SiteKind.choices),

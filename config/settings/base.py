@@ -140,6 +140,8 @@ BASEMAP = {
     ),
     "max_zoom": int(os.environ.get("BASEMAP_MAX_ZOOM", 19)),
 }
+# The zoom levels (first-last) a tablet stores for "offline map of my communes".
+SURVEY_OFFLINE_ZOOMS = tuple(int(z) for z in os.environ.get("SURVEY_OFFLINE_ZOOMS", "10-17").split("-", 1))
 
 LEAFLET_CONFIG = {
     "DEFAULT_CENTER": (16.0, 106.0),

@@ -7,6 +7,8 @@ import random
 from django.contrib.gis.geos import Point
 from PIL import Image
 
+from tests.browser.conftest import no_internet
+
 TABLET = {"width": 1280, "height": 800}
 PASSWORD = "pw-Secret-123"
 
@@ -32,21 +34,21 @@ def tablet(browser, point: Point | None, accuracy: float = 7, **extra):
         **gps,
         **extra,
     )
-    context.route("https://**/*", lambda route: route.abort())
+    no_internet(context)
     return context
 
 
-def sign_in(page, live_server, username="lan"):
-    page.goto(f"{live_server.url}/accounts/login/?next=/survey/")
+def sign_in(page, stack, username="lan"):
+    page.goto(f"{stack.url}/accounts/login/?next=/survey/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_selector("body[data-ready=true]")
 
 
-def open_app(context, live_server, gps=True):
+def open_app(context, stack, gps=True):
     page = context.new_page()
-    sign_in(page, live_server)
+    sign_in(page, stack)
     if gps:
         page.wait_for_function("document.querySelector('#gps').textContent.includes('±')")
     return page

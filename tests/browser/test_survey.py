@@ -10,9 +10,9 @@ from tests.conftest import inside
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_register_a_site_with_a_photo_online(browser, live_server, worker, demo_tree, tmp_path):
+def test_register_a_site_with_a_photo_online(browser, stack, worker, demo_tree, tmp_path):
     context = tablet(browser, inside(demo_tree["99101"]))
-    page = open_app(context, live_server)
+    page = open_app(context, stack)
     register(page, "Ao nhà ông Ba", photos=[photo_file(tmp_path)])
     page.click("[data-view=outbox]")
     page.wait_for_selector("#outbox-list .chip.sent")
@@ -25,11 +25,11 @@ def test_register_a_site_with_a_photo_online(browser, live_server, worker, demo_
     context.close()
 
 
-def test_offline_records_survive_a_reload_and_sync_once(browser, live_server, worker, demo_tree, make_site, tmp_path):
+def test_offline_records_survive_a_reload_and_sync_once(browser, stack, worker, demo_tree, make_site, tmp_path):
     existing = make_site(demo_tree["99101"], name="Giếng cũ", kind="well")
     here = inside(demo_tree["99101"])
     context = tablet(browser, here)
-    page = open_app(context, live_server)
+    page = open_app(context, stack)
     # The service worker has cached the app shell before the signal goes.
     go_offline(context, page)
     assert page.evaluate("caches.keys().then(k => k.some(n => n.startsWith('survey-')))")
@@ -69,11 +69,11 @@ def test_offline_records_survive_a_reload_and_sync_once(browser, live_server, wo
     context.close()
 
 
-def test_duplicate_warning_within_30_m(browser, live_server, worker, demo_tree, make_site):
+def test_duplicate_warning_within_30_m(browser, stack, worker, demo_tree, make_site):
     here = inside(demo_tree["99101"])
     existing = make_site(demo_tree["99101"], name="Ao đã có", location=Point(here.x + 0.0001, here.y, srid=4326))
     context = tablet(browser, here)
-    page = open_app(context, live_server)
+    page = open_app(context, stack)
     register(page, "Ao mới trùng", saved=False)
     dialog = page.locator("#duplicate-dialog")
     dialog.wait_for(state="visible")
@@ -85,9 +85,9 @@ def test_duplicate_warning_within_30_m(browser, live_server, worker, demo_tree, 
     context.close()
 
 
-def test_point_outside_the_workers_area_is_refused_before_queueing(browser, live_server, worker, demo_tree):
+def test_point_outside_the_workers_area_is_refused_before_queueing(browser, stack, worker, demo_tree):
     context = tablet(browser, inside(demo_tree["99201"]))
-    page = open_app(context, live_server)
+    page = open_app(context, stack)
     register(page, "Ao xã khác", saved=False)
     errors = page.locator("#register-form .form-errors")
     errors.wait_for(state="visible")

@@ -53,10 +53,10 @@ def vietnamese_date(moment: dt.datetime) -> str:
 
 
 def test_no_change_is_one_tap_and_the_due_list_and_map_follow_at_once_offline(
-    browser, live_server, worker, demo_tree, old_well
+    browser, stack, worker, demo_tree, old_well
 ):
     context = tablet(browser, inside(demo_tree["99101"]), timezone_id="Asia/Ho_Chi_Minh")
-    page = open_app(context, live_server)
+    page = open_app(context, stack)
     history_kept(page, old_well.pk)  # fetched ahead for the due sites, while online
     go_offline(context, page)
     page.click("[data-view=due]")
@@ -84,9 +84,9 @@ def test_no_change_is_one_tap_and_the_due_list_and_map_follow_at_once_offline(
     context.close()
 
 
-def test_site_sheet_shows_history_with_photos_and_directions(browser, live_server, worker, demo_tree, old_well):
+def test_site_sheet_shows_history_with_photos_and_directions(browser, stack, worker, demo_tree, old_well):
     context = tablet(browser, inside(demo_tree["99101"]), timezone_id="Asia/Ho_Chi_Minh")
-    page = open_app(context, live_server)
+    page = open_app(context, stack)
     # A finger 18 px from the dot's centre still opens it: the target is 44 px wide.
     at = page.evaluate(
         "([lon, lat]) => window.survey.map.latLngToContainerPoint([lat, lon])", list(old_well.location.coords)

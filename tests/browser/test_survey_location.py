@@ -20,10 +20,10 @@ def tap_map(page, lon: float, lat: float) -> None:
     page.touchscreen.tap(box["x"] + at["x"], box["y"] + at["y"])
 
 
-def test_accuracy_is_shown_and_a_vague_fix_warns_then_needs_confirmation(browser, live_server, worker, demo_tree):
+def test_accuracy_is_shown_and_a_vague_fix_warns_then_needs_confirmation(browser, stack, worker, demo_tree):
     here = inside(demo_tree["99101"])
     context = tablet(browser, here, accuracy=7)
-    page = open_app(context, live_server)
+    page = open_app(context, stack)
     assert "± 7 m" in page.locator("#gps").inner_text()
     form = fill_register(page, "Ao đo vị trí")
     location = page.locator("#reg-location")
@@ -49,9 +49,9 @@ def test_accuracy_is_shown_and_a_vague_fix_warns_then_needs_confirmation(browser
     context.close()
 
 
-def test_without_a_fix_the_worker_places_the_pin_and_the_area_check_follows_it(browser, live_server, worker, demo_tree):
+def test_without_a_fix_the_worker_places_the_pin_and_the_area_check_follows_it(browser, stack, worker, demo_tree):
     context = tablet(browser, None)
-    page = open_app(context, live_server, gps=False)
+    page = open_app(context, stack, gps=False)
     assert "±" not in page.locator("#gps").inner_text()
     form = fill_register(page, "Ao đặt tay")
     centre = page.evaluate("(({ lat, lng }) => [lng, lat])(window.survey.regMap.getCenter())")

@@ -8,7 +8,7 @@ from django.contrib.gis.geos import Point
 from django.utils import timezone
 
 from accounts.models import Role
-from tests.browser.conftest import login
+from tests.browser.conftest import login, no_internet
 from tests.browser.tablet import go_offline, open_app, register, site_markers, tablet, wait_unsent
 from tests.conftest import inside
 
@@ -18,7 +18,7 @@ PALETTE = "import('/static/common/palette.js').then((m) => ({ states: m.STATE_CO
 
 
 def test_legend_my_location_touch_targets_and_the_planner_maps_colours(
-    browser, live_server, worker, demo_tree, make_site, inspect, make_user
+    browser, stack, worker, demo_tree, make_site, inspect, make_user
 ):
     here = inside(demo_tree["99101"])
     recently = timezone.now() - dt.timedelta(days=10)
@@ -32,7 +32,7 @@ def test_legend_my_location_touch_targets_and_the_planner_maps_colours(
         inspect(site, recently, signage=signage, barrier=barrier)
     make_site(demo_tree["99101"], name="Ao chưa kiểm tra", location=Point(here.x - 0.002, here.y, srid=4326))
     context = tablet(browser, here)
-    page = open_app(context, live_server)
+    page = open_app(context, stack)
 
     legend = page.locator("#legend")
     assert legend.is_visible()
@@ -85,10 +85,10 @@ def test_legend_my_location_touch_targets_and_the_planner_maps_colours(
     context.close()
     make_user("quanly", demo_tree["991"], Role.AREA_MANAGER, is_staff=True)
     planner = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="vi-VN", bypass_csp=True)
-    planner.route("https://**/*", lambda route: route.abort())
+    no_internet(planner)
     page = planner.new_page()
-    login(page, live_server, "quanly")
-    page.goto(f"{live_server.url}/map/")
+    login(page, stack, "quanly")
+    page.goto(f"{stack.url}/map/")
     page.wait_for_selector(".legend-box")
     planner_colours = page.evaluate(
         "['unprotected', 'signed_only', 'fenced_only', 'protected', 'closed']"

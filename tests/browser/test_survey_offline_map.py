@@ -1,9 +1,11 @@
 """The basemap (issue #19, item 9): one setting that every map and the Content Security
 Policy read; "offline map of my communes" stores its tiles on the tablet, with a size
 estimate before and progress during, and the map shows them with no network. The tile
-server is a local one started by the test (there is no internet here)."""
+server is a local one started by the test (there is no internet here), served over TLS
+with the stack's certificate, and a stack of its own is started with BASEMAP_URL set."""
 
 import io
+import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -11,10 +13,10 @@ import pytest
 from PIL import Image
 
 from accounts.models import Role
-from hazards import survey
-from tests.browser.conftest import login
+from tests.browser.conftest import login, no_internet
 from tests.browser.tablet import open_app, tablet
 from tests.conftest import inside
+from tests.stack import running_stack
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,7 +28,7 @@ def _png() -> bytes:
 
 
 class TileServer:
-    def __init__(self):
+    def __init__(self, cert, key):
         tile = _png()
         self.requests = []
         server = self
@@ -45,7 +47,10 @@ class TileServer:
                 pass
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_port}"
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(cert, key)
+        self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
+        self.url = f"https://127.0.0.1:{self.httpd.server_port}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 
@@ -54,23 +59,34 @@ class TileServer:
         self.httpd.server_close()
 
 
-@pytest.fixture
-def tile_server(settings, monkeypatch):
-    server = TileServer()
-    settings.BASEMAP = {"url": f"{server.url}/{{z}}/{{x}}/{{y}}.png", "attribution": "Bản đồ nền thử", "max_zoom": 18}
-    # The app opens at zoom 15 on the worker; two levels keep the download short here.
-    monkeypatch.setattr(survey, "OFFLINE_ZOOMS", (14, 15))
+@pytest.fixture(scope="module")
+def tile_server(certificate):
+    cert, key, _spki = certificate
+    server = TileServer(cert, key)
     yield server
     server.stop()
 
 
-def test_the_basemap_setting_feeds_every_map_and_the_policy(browser, live_server, demo_tree, make_user, tile_server):
+@pytest.fixture(scope="module")
+def stack(django_db_setup, django_db_blocker, certificate, tile_server, tmp_path_factory):
+    """A stack whose basemap is the local tile server. The app opens at zoom 15 on the
+    worker: two levels keep the download short here."""
+    cert, key, _spki = certificate
+    env = {"BASEMAP_URL": f"{tile_server.url}/{{z}}/{{x}}/{{y}}.png", "BASEMAP_ATTRIBUTION": "Bản đồ nền thử"}
+    with running_stack(
+        tmp_path_factory.mktemp("basemap-stack"), cert, key, SURVEY_OFFLINE_ZOOMS="14-15", **env
+    ) as running:
+        yield running
+
+
+def test_the_basemap_setting_feeds_every_map_and_the_policy(browser, stack, demo_tree, make_user, tile_server):
     make_user("quanly", demo_tree["991"], Role.AREA_MANAGER, is_staff=True)
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="vi-VN")
+    no_internet(context)
     page = context.new_page()
-    login(page, live_server, "quanly")
+    login(page, stack, "quanly")
     for path in ["/map/", "/survey/"]:
-        response = page.goto(f"{live_server.url}{path}")
+        response = page.goto(f"{stack.url}{path}")
         policy = response.headers["content-security-policy"]
         assert f"img-src 'self' data: blob: {tile_server.url}" in policy
         assert f"connect-src 'self' {tile_server.url}" in policy
@@ -79,11 +95,9 @@ def test_the_basemap_setting_feeds_every_map_and_the_policy(browser, live_server
     context.close()
 
 
-def test_offline_map_of_my_communes_is_stored_and_shown_without_network(
-    browser, live_server, worker, demo_tree, tile_server
-):
+def test_offline_map_of_my_communes_is_stored_and_shown_without_network(browser, stack, worker, demo_tree, tile_server):
     context = tablet(browser, inside(demo_tree["99101"]))
-    page = open_app(context, live_server)
+    page = open_app(context, stack)
     page.wait_for_function("navigator.serviceWorker.controller !== null || (location.reload(), false)", timeout=15000)
     page.wait_for_selector("body[data-ready=true]")
     page.click("#menu-button")

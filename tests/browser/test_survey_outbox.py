@@ -25,11 +25,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 MINUTES_16 = 16 * 60 * 1000  # past the longest wait between two tries
 
 
-def test_server_errors_timeouts_and_throttling_are_retried_not_refused(browser, live_server, worker, demo_tree):
+def test_server_errors_timeouts_and_throttling_are_retried_not_refused(browser, stack, worker, demo_tree):
     context = tablet(browser, inside(demo_tree["99101"]))
     page = context.new_page()
     page.clock.install()
-    sign_in(page, live_server)
+    sign_in(page, stack)
     failures = [
         {"status": 503, "body": "<html>Bad gateway</html>", "content_type": "text/html"},
         {"status": 500, "body": json.dumps({"detail": "Server Error"}), "content_type": "application/json"},
@@ -64,9 +64,9 @@ def test_server_errors_timeouts_and_throttling_are_retried_not_refused(browser, 
     context.close()
 
 
-def test_a_refused_record_shows_why_and_is_fixed_and_sent_again(browser, live_server, worker, demo_tree):
+def test_a_refused_record_shows_why_and_is_fixed_and_sent_again(browser, stack, worker, demo_tree):
     context = tablet(browser, inside(demo_tree["99101"]))
-    page = open_app(context, live_server)
+    page = open_app(context, stack)
     refusal = {"code": "invalid", "detail": "Bản ghi bị từ chối.", "errors": {"name": ["Tên đã có người dùng."]}}
     answers = [refusal]
 
@@ -135,14 +135,14 @@ V1_DATABASE = """async ({ site, inspectionOf }) => {
 
 
 def test_the_first_versions_outbox_is_upgraded_with_records_and_photos_intact(
-    browser, live_server, worker, demo_tree, make_site
+    browser, stack, worker, demo_tree, make_site
 ):
     here = inside(demo_tree["99101"])
     well = make_site(demo_tree["99101"], name="Giếng cũ", kind="well")
     context = tablet(browser, here)
     context.add_init_script("navigator.storage.persist = () => (window.persistAsked = true, Promise.resolve(true));")
     page = context.new_page()
-    page.goto(f"{live_server.url}/accounts/login/")
+    page.goto(f"{stack.url}/accounts/login/")
     site = {
         "id": "6b0f3c3e-2a55-4f0e-9d43-1f3a3c1d0a01",
         "location": {"type": "Point", "coordinates": [here.x, here.y]},
@@ -151,7 +151,7 @@ def test_the_first_versions_outbox_is_upgraded_with_records_and_photos_intact(
         V1_DATABASE,
         {"site": site, "inspectionOf": {"id": "6b0f3c3e-2a55-4f0e-9d43-1f3a3c1d0a02", "site": str(well.pk)}},
     )
-    sign_in(page, live_server)
+    sign_in(page, stack)
     wait_unsent(page, 0)
     assert page.evaluate("window.persistAsked") is True
     registered = Site.objects.get(pk=site["id"])
@@ -167,16 +167,16 @@ def test_the_first_versions_outbox_is_upgraded_with_records_and_photos_intact(
     later = context.new_page()
     later.clock.install(time=dt.datetime.now() + dt.timedelta(days=8))
     page.close()
-    later.goto(f"{live_server.url}/survey/")
+    later.goto(f"{stack.url}/survey/")
     later.wait_for_selector("body[data-ready=true]")
     later.click("[data-view=outbox]")
     assert later.locator("#outbox-list li").all_inner_texts() == [later.evaluate("gettext('Nothing to send.')")]
     context.close()
 
 
-def test_sign_out_is_refused_while_records_are_unsent(browser, live_server, worker, demo_tree):
+def test_sign_out_is_refused_while_records_are_unsent(browser, stack, worker, demo_tree):
     context = tablet(browser, inside(demo_tree["99101"]))
-    page = open_app(context, live_server)
+    page = open_app(context, stack)
     go_offline(context, page)
     register(page, "Ao chưa gửi")
     wait_unsent(page, 1)

@@ -18,9 +18,7 @@ from tests.conftest import inside
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_tablet_paired_by_qr_code_sends_with_its_token_until_revoked(
-    browser, live_server, worker, demo_tree, make_user
-):
+def test_a_tablet_paired_by_qr_code_sends_with_its_token_until_revoked(browser, stack, worker, demo_tree, make_user):
     manager = make_user("quanly", demo_tree["991"], Role.AREA_MANAGER, is_staff=True)
     token, key = token_issue(actor=manager, user=worker, name="Máy bảng xã")
     context = tablet(browser, inside(demo_tree["99101"]))
@@ -40,7 +38,7 @@ def test_a_tablet_paired_by_qr_code_sends_with_its_token_until_revoked(
     page.on("request", lambda r: api_calls.append(r) if "/api/v1/" in r.url and "/pair/" not in r.url else None)
 
     # The camera's QR scan opens the app with the code; no one has signed in on this tablet.
-    page.goto(f"{live_server.url}/survey/#pair=abcd-efgh")
+    page.goto(f"{stack.url}/survey/#pair=abcd-efgh")
     page.wait_for_selector("body[data-ready=true]")
     form = page.locator("#pair-form")
     assert form.is_visible()

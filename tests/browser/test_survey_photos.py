@@ -12,9 +12,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 CAMERA = (4000, 3000)  # a tablet camera's 12 megapixels
 
 
-def test_camera_and_gallery_photos_add_up_and_can_be_removed(browser, live_server, worker, demo_tree, tmp_path):
+def test_camera_and_gallery_photos_add_up_and_can_be_removed(browser, stack, worker, demo_tree, tmp_path):
     context = tablet(browser, inside(demo_tree["99101"]))
-    page = open_app(context, live_server)
+    page = open_app(context, stack)
     form = fill_register(page, "Ao nhiều ảnh")
     add_photo(form, photo_file(tmp_path, "1.jpg"))
     add_photo(form, photo_file(tmp_path, "2.jpg"))  # a second camera tap: added, not replacing
@@ -32,9 +32,9 @@ def test_camera_and_gallery_photos_add_up_and_can_be_removed(browser, live_serve
     context.close()
 
 
-def test_photos_are_downscaled_upright_before_queueing_with_progress(browser, live_server, worker, demo_tree, tmp_path):
+def test_photos_are_downscaled_upright_before_queueing_with_progress(browser, stack, worker, demo_tree, tmp_path):
     context = tablet(browser, inside(demo_tree["99101"]))
-    page = open_app(context, live_server)
+    page = open_app(context, stack)
     uploads, held = [], []
 
     def photo_route(route):
@@ -72,7 +72,7 @@ def test_photos_are_downscaled_upright_before_queueing_with_progress(browser, li
     context.close()
 
 
-def test_a_real_looking_photo_is_under_400_kb(browser, live_server, worker, demo_tree, tmp_path):
+def test_a_real_looking_photo_is_under_400_kb(browser, stack, worker, demo_tree, tmp_path):
     """A smooth scene (sky, water, a bank) as a camera gives it, 12 megapixels, 4+ MB."""
     from PIL import Image, ImageDraw, ImageFilter
 
@@ -85,7 +85,7 @@ def test_a_real_looking_photo_is_under_400_kb(browser, live_server, worker, demo
     image = image.filter(ImageFilter.GaussianBlur(1))
     image.save(path, format="JPEG", quality=98)
     context = tablet(browser, inside(demo_tree["99101"]))
-    page = open_app(context, live_server)
+    page = open_app(context, stack)
     uploads = []
     page.on("request", lambda r: uploads.append(len(r.post_data_buffer)) if "/sync/photos/" in r.url else None)
     form = fill_register(page, "Ao cảnh thật", photos=[path])
