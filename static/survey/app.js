@@ -1029,7 +1029,7 @@ $("#sign-out-button").addEventListener("click", async () => {
   await pairing.forget();
   await db.clear("cache");
   await db.clear("outbox");
-  await caches.delete("survey-photos");
+  await caches.delete("site-photos");
   location.reload();
 });
 

@@ -13,8 +13,9 @@ TABLET = {"width": 1280, "height": 800}
 PASSWORD = "pw-Secret-123"
 
 
-def tablet(browser, point: Point | None, accuracy: float = 7, **extra):
-    """A tablet context; point None: no GPS fix (permission not given)."""
+def tablet_options(point: Point | None, accuracy: float = 7) -> dict:
+    """A 10-inch Android tablet in Vietnamese with its GPS at `point` (None: no fix, the
+    permission not given)."""
     gps = (
         {
             "geolocation": {"latitude": point.y, "longitude": point.x, "accuracy": accuracy},
@@ -23,17 +24,20 @@ def tablet(browser, point: Point | None, accuracy: float = 7, **extra):
         if point is not None
         else {}
     )
-    context = browser.new_context(
-        viewport=TABLET,
-        has_touch=True,
-        is_mobile=True,
-        locale="vi-VN",
+    return {
+        "viewport": TABLET,
+        "has_touch": True,
+        "is_mobile": True,
+        "locale": "vi-VN",
         # Playwright's waiting helpers evaluate strings, which the CSP forbids to pages;
         # the policy itself is checked in test_csp.py.
-        bypass_csp=True,
+        "bypass_csp": True,
         **gps,
-        **extra,
-    )
+    }
+
+
+def tablet(browser, point: Point | None, accuracy: float = 7, **extra):
+    context = browser.new_context(**tablet_options(point, accuracy), **extra)
     no_internet(context)
     return context
 

@@ -13,7 +13,7 @@ from config.browser import CHROMIUM
 from hazards import services
 from hazards.models import Inspection, Photo, Site
 from tests.browser.conftest import no_internet
-from tests.browser.test_survey import open_app, photo_file, register, tablet_options, unsent, wait_unsent
+from tests.browser.tablet import open_app, photo_file, register, tablet_options, unsent, wait_unsent
 from tests.conftest import inside
 from tests.stack import free_port, release, running_stack
 
@@ -68,13 +68,13 @@ def test_offline_work_survives_restarts_and_a_new_release(
 
         context.set_offline(True)
         page.wait_for_selector("#net.offline")
-        register(page, "Ao thứ nhất", photo=photo_file(tmp_path, "a.jpg"))
+        register(page, "Ao thứ nhất", photos=[photo_file(tmp_path, "a.jpg")])
         wait_unsent(page, 1)
         page.reload()  # from the service worker: the hashed modules are in its cache
         page.wait_for_selector("body[data-ready=true]")
         assert unsent(page) == "1"
         context.set_geolocation({"latitude": here.y + 0.001, "longitude": here.x + 0.001, "accuracy": 5})
-        register(page, "Ao thứ hai", kind="canal", photo=photo_file(tmp_path, "b.jpg"))
+        register(page, "Ao thứ hai", kind="canal", photos=[photo_file(tmp_path, "b.jpg")])
         wait_unsent(page, 2)
         context.close()  # the tablet is switched off
 

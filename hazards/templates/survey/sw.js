@@ -6,7 +6,8 @@ const SHELL = {{ shell|safe }};
 const PAGE = SHELL[0];
 // Same name as in static/survey/offline-map.js, which fills it.
 const TILES = "basemap-tiles";
-const PHOTOS = "survey-photos";
+// Not "survey-…": it outlives releases (a new version drops the old "survey-" caches).
+const PHOTOS = "site-photos";
 const BASEMAP_ORIGIN = "{{ basemap_origin|escapejs }}";
 
 self.addEventListener("install", (event) => {
@@ -16,7 +17,7 @@ self.addEventListener("install", (event) => {
 self.addEventListener("activate", (event) => {
   event.waitUntil(
     caches.keys()
-      .then((keys) => Promise.all(keys.filter((k) => k.startsWith("survey-") && ![CACHE, PHOTOS].includes(k)).map((k) => caches.delete(k))))
+      .then((keys) => Promise.all(keys.filter((k) => k.startsWith("survey-") && k !== CACHE).map((k) => caches.delete(k))))
       .then(() => self.clients.claim()),
   );
 });
