@@ -25,8 +25,11 @@ run: setup
 	$(PY) manage.py load_demo
 	$(PY) manage.py runserver 127.0.0.1:8000
 
+# The share of the apps' lines the tests run (coverage, settings in pyproject.toml) may
+# not fall below this.
+COVERAGE_FLOOR := 80
 test: setup
-	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m pytest
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m pytest --cov --cov-report=term:skip-covered --cov-fail-under=$(COVERAGE_FLOOR)
 
 # The production stack on this machine (nginx with TLS, gunicorn, the job worker), see
 # README "Production"; `make prod` again after an upgrade. Settings from the environment.

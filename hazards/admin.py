@@ -15,8 +15,8 @@ from areas.models import Area
 
 from . import services
 from .evidence import due_q
-from .filters import site_state
-from .models import Barrier, Inspection, Photo, Signage, Site
+from .models import Inspection, Photo, Site
+from .rules import SiteState
 
 
 class AreaListFilter(admin.SimpleListFilter):
@@ -42,22 +42,16 @@ class ProtectionFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         return [
-            ("protected", _("Protected (sign and complete barrier)")),
-            ("unprotected", _("Not protected")),
+            *SiteState.choices,
             ("due", _("Due for inspection (state unverified)")),
-            ("closed", _("Closed")),
         ]
 
     def queryset(self, request, queryset):
         value = self.value()
-        if value == "protected":
-            return queryset.filter(signage=Signage.IN_PLACE, barrier=Barrier.COMPLETE)
-        if value == "unprotected":
-            return queryset.exclude(signage=Signage.IN_PLACE, barrier=Barrier.COMPLETE)
+        if value in SiteState.values:
+            return queryset.filter(state=value)
         if value == "due":
             return queryset.filter(due_q(timezone.now()), closed_at__isnull=True)
-        if value == "closed":
-            return queryset.filter(closed_at__isnull=False)
         return queryset
 
 
@@ -79,19 +73,7 @@ class SiteForm(ServiceForm, forms.ModelForm):
 
     class Meta:
         model = Site
-        fields = [
-            "kind",
-            "name",
-            "location",
-            "outline",
-            "deep_water",
-            "depth_m",
-            "responsible_party",
-            "notes",
-            "is_temporary",
-            "expected_end",
-            "active_from",
-        ]
+        fields = list(services.EDITABLE_FIELDS)
 
     def call_service(self, data):
         if not self.instance._state.adding:
@@ -209,6 +191,7 @@ class SiteAdmin(ScopedAdminMixin, LeafletGeoAdminMixin, admin.ModelAdmin):
         changelist = getattr(response, "context_data", {}).get("cl")
         if changelist is not None:
             response.context_data["sites_geojson"] = _as_geojson(changelist.result_list)
+            response.context_data["site_states"] = SiteState.choices
         return response
 
 
@@ -222,7 +205,7 @@ def _as_geojson(sites) -> dict:
                 "properties": {
                     "code": site.code,
                     "name": site.name,
-                    "state": site_state(site.signage, site.barrier, bool(site.closed_at)),
+                    "state": site.state,
                     "url": f"{site.pk}/change/",
                 },
             }

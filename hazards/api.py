@@ -149,7 +149,18 @@ class SurveySitesView(APIView):
         sites = (
             scope_for(request.user)
             .restrict(Site.objects.filter(closed_at__isnull=True), SURVEY)
-            .values("id", "code", "name", "kind", "signage", "barrier", "last_checked_at", "is_temporary", "location")
+            .values(
+                "id",
+                "code",
+                "name",
+                "kind",
+                "signage",
+                "barrier",
+                "state",
+                "last_checked_at",
+                "is_temporary",
+                "location",
+            )
         )
         features = [
             {
@@ -162,6 +173,7 @@ class SurveySitesView(APIView):
                     "kind": s["kind"],
                     "signage": s["signage"],
                     "barrier": s["barrier"],
+                    "state": s["state"],
                     "last_checked_at": s["last_checked_at"].isoformat() if s["last_checked_at"] else None,
                     "due": is_due(s["last_checked_at"], s["is_temporary"], now),
                 },

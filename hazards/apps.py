@@ -1,7 +1,20 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+
+
+def _install_rules(sender, using, **kwargs):
+    from django.db import connections
+
+    from .rules import install
+
+    install(connections[using])
 
 
 class HazardsConfig(AppConfig):
     name = "hazards"
     verbose_name = _("Hazard sites")
+
+    def ready(self):
+        # Every migrate writes the rules again, so a changed TIME_ZONE reaches SQL.
+        post_migrate.connect(_install_rules, sender=self)

@@ -19,6 +19,7 @@ from django.utils import timezone
 from openpyxl import Workbook
 
 from .evidence import due_q, is_due
+from .rules import SiteState
 
 
 class X(Func):
@@ -47,7 +48,7 @@ class JSONBuild(Func):
 
 COLUMNS = [
     "id", "code", "name", "kind", "area_code", "area_name", "longitude", "latitude", "deep_water", "depth_m",
-    "signage", "barrier", "protected", "due", "last_checked_at", "is_temporary", "active_from", "closed_at",
+    "signage", "barrier", "state", "protected", "due", "last_checked_at", "is_temporary", "active_from", "closed_at",
     "close_reason", "responsible_party",
 ]  # fmt: skip
 CHUNK = 5000
@@ -60,8 +61,8 @@ def rows(queryset):
     now = timezone.now()
     values = queryset.annotate(longitude=X("location"), latitude=Y("location")).values(
         "id", "code", "name", "kind", "area__code", "area__name", "longitude", "latitude", "deep_water", "depth_m",
-        "signage", "barrier", "last_checked_at", "is_temporary", "active_from", "closed_at", "close_reason",
-        "responsible_party",
+        "signage", "barrier", "state", "last_checked_at", "is_temporary", "active_from", "closed_at",
+        "close_reason", "responsible_party",
     )  # fmt: skip
     for site in values.iterator(chunk_size=CHUNK):
         yield {
@@ -77,7 +78,8 @@ def rows(queryset):
             "depth_m": float(site["depth_m"]) if site["depth_m"] is not None else None,
             "signage": site["signage"],
             "barrier": site["barrier"],
-            "protected": site["signage"] == "in_place" and site["barrier"] == "complete",
+            "state": site["state"],
+            "protected": site["state"] == SiteState.PROTECTED,
             "due": site["closed_at"] is None and is_due(site["last_checked_at"], site["is_temporary"], now),
             "last_checked_at": site["last_checked_at"].isoformat() if site["last_checked_at"] else None,
             "is_temporary": site["is_temporary"],
@@ -100,8 +102,8 @@ def geojson_chunks(queryset):
         properties=JSONBuild(
             id=Cast("id", TextField()), code="code", name="name", kind="kind", area_code="area__code",
             area_name="area__name", longitude=Round(X("location"), 7), latitude=Round(Y("location"), 7),
-            deep_water="deep_water", depth_m="depth_m", signage="signage", barrier="barrier",
-            protected=ExpressionWrapper(Q(signage="in_place", barrier="complete"), output_field=BooleanField()),
+            deep_water="deep_water", depth_m="depth_m", signage="signage", barrier="barrier", state="state",
+            protected=ExpressionWrapper(Q(state=SiteState.PROTECTED), output_field=BooleanField()),
             due=ExpressionWrapper(due, output_field=BooleanField()), last_checked_at="last_checked_at",
             is_temporary="is_temporary", active_from="active_from", closed_at="closed_at",
             close_reason="close_reason", responsible_party="responsible_party",

@@ -1,13 +1,13 @@
 """The site filters shared by the REST API, the exports, the planner map's list and its
 tiles: bbox, area, kind, signage, barrier, state and due. The map's low-zoom grid
 (mapping.SiteCell) carries the same kind, signage, barrier and area columns, so one
-function filters both; `open_q` says how each model tells an open site."""
+function filters both; `state_of` says how each model's rows get their state."""
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from accounts.scope import VIEW, scope_for
 from areas.geometry import parse_bbox
@@ -15,36 +15,22 @@ from areas.models import Area
 
 from .evidence import due_q
 from .models import Barrier, Signage, SiteKind
+from .rules import SiteState
 
 SITE_OPEN = Q(closed_at__isnull=True)
-SIGNED = Q(signage=Signage.IN_PLACE)
-FENCED = Q(barrier=Barrier.COMPLETE)
 
 # The five map symbols, in legend order.
-STATE_LABELS = {
-    "unprotected": gettext_lazy("Unprotected"),
-    "signed_only": gettext_lazy("Signed only"),
-    "fenced_only": gettext_lazy("Fenced only"),
-    "protected": gettext_lazy("Protected"),
-    "closed": gettext_lazy("Closed"),
-}
+STATE_LABELS = dict(SiteState.choices)
+STATES = list(STATE_LABELS)
 
 
-def state_q(state: str, open_q: Q = SITE_OPEN) -> Q:
-    return {
-        "protected": open_q & SIGNED & FENCED,
-        "signed_only": open_q & SIGNED & ~FENCED,
-        "fenced_only": open_q & FENCED & ~SIGNED,
-        "unprotected": open_q & ~SIGNED & ~FENCED,
-        "closed": ~open_q,
-    }[state]
+SITE_STATE = F("state")
 
 
-def site_state(signage: str, barrier: str, closed: bool) -> str:
-    if closed:
-        return "closed"
-    signed, fenced = signage == Signage.IN_PLACE, barrier == Barrier.COMPLETE
-    return "protected" if signed and fenced else "signed_only" if signed else "fenced_only" if fenced else "unprotected"
+def state_is(state: str, state_of=SITE_STATE) -> Q:
+    """Rows in `state`: sites by their state column, other rows (the map grid) by the
+    same rule over their own columns (`state_of`, a StateOf)."""
+    return Q(Exact(state_of, Value(state)))
 
 
 def choice_param(params, name: str, allowed) -> str | None:
@@ -69,16 +55,17 @@ def within_area(queryset, request, lookup: str):
     return queryset.filter(**{f"{lookup}__startswith": area.path}) if area else queryset.none()
 
 
-def filter_common(queryset, request, open_q: Q = SITE_OPEN):
-    """Area, kind, signage, barrier and state: the filters the grid can answer too."""
+def filter_common(queryset, request, state_of=SITE_STATE):
+    """Area, kind, signage, barrier and state: the filters the grid can answer too
+    (`state_of` as state_is takes it)."""
     params = request.GET
     queryset = within_area(queryset, request, "area__path")
     for name, values in (("kind", SiteKind.values), ("signage", Signage.values), ("barrier", Barrier.values)):
         value = choice_param(params, name, values)
         if value:
             queryset = queryset.filter(**{name: value})
-    state = choice_param(params, "state", list(STATE_LABELS))
-    return queryset.filter(state_q(state, open_q)) if state else queryset
+    state = choice_param(params, "state", STATES)
+    return queryset.filter(state_is(state, state_of)) if state else queryset
 
 
 def due_param(request) -> bool | None:

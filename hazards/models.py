@@ -5,6 +5,8 @@ from django.contrib.gis.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .rules import SiteState, StateOf
+
 
 class SiteKind(models.TextChoices):
     POND = "pond", _("Pond")
@@ -45,8 +47,8 @@ class LiveManager(models.Manager):
 
 
 # References to people are not database keys: people are never deleted (accounts are
-# deactivated, accounts/admin.py), so a key guards nothing, and its check cost 4 µs on
-# every row written, seconds for a million imported sites. Django keeps on_delete.
+# deactivated, accounts/admin.py), so a key guards nothing, and its check slowed every
+# row written (bench/NOTES.md). Django keeps on_delete.
 PERSON = {"to": settings.AUTH_USER_MODEL, "null": True, "on_delete": models.SET_NULL, "db_constraint": False}
 
 
@@ -105,6 +107,12 @@ class Site(SoftDeletable):
     # Copied from the latest inspection by the services so maps and lists need no join.
     signage = models.CharField(_("signage"), max_length=10, choices=Signage.choices, default=Signage.NONE)
     barrier = models.CharField(_("barrier"), max_length=10, choices=Barrier.choices, default=Barrier.NONE)
+    # Derived by the database from the three columns it depends on (hazards/rules.py).
+    state = models.GeneratedField(
+        expression=StateOf(),
+        output_field=models.CharField(_("state"), max_length=12, choices=SiteState.choices),
+        db_persist=True,
+    )
     last_checked_at = models.DateTimeField(_("last checked"), null=True, blank=True, editable=False)
     # Whether the latest inspection carries a photo: evidence behind the current state.
     photo_evidence = models.BooleanField(_("photo evidence"), default=False, editable=False)
@@ -116,7 +124,7 @@ class Site(SoftDeletable):
     client_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
     # A site that came from a file names the import's one audit entry and its row there.
     # No database key: entries are never deleted, the import writes the entry in the same
-    # transaction, and a key's check on every imported row cost seconds per million.
+    # transaction, and a key's check slowed every imported row (bench/NOTES.md).
     import_entry = models.ForeignKey(
         "accounts.AuditEntry",
         null=True,
@@ -158,7 +166,7 @@ class Site(SoftDeletable):
 
     @property
     def is_protected(self) -> bool:
-        return self.signage == Signage.IN_PLACE and self.barrier == Barrier.COMPLETE
+        return self.state == SiteState.PROTECTED
 
 
 class Inspection(SoftDeletable):

@@ -31,8 +31,8 @@ class SiteOut(GeoFeatureModelSerializer):
         id_field = "id"
         fields = [
             "id", "code", "name", "kind", "area_code", "area_name", "deep_water", "depth_m", "signage", "barrier",
-            "protected", "due", "last_checked_at", "photo_evidence", "is_temporary", "expected_end", "active_from",
-            "closed_at", "close_reason", "responsible_party",
+            "state", "protected", "due", "last_checked_at", "photo_evidence", "is_temporary", "expected_end",
+            "active_from", "closed_at", "close_reason", "responsible_party",
         ]  # fmt: skip
 
     def get_due(self, site) -> bool:

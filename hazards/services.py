@@ -161,55 +161,50 @@ def site_register(
     )
 
 
+def _stripped(value) -> str:
+    return (value or "").strip()
+
+
+# What a person may change on a site, each with the check that cleans its value; the
+# admin's site form shows these fields, in this order.
 EDITABLE_FIELDS = {
-    "kind",
-    "name",
-    "location",
-    "outline",
-    "deep_water",
-    "depth_m",
-    "responsible_party",
-    "notes",
-    "is_temporary",
-    "expected_end",
-    "active_from",
+    "kind": lambda value: _choice(value, SiteKind, "kind", _("kind")),
+    "name": clean_name,
+    "location": lambda value: _geometry("location", clean_point, value),
+    "outline": lambda value: _geometry("outline", clean_outline, value) if value else None,
+    "deep_water": bool,
+    "depth_m": lambda value: clean_depth(value, "depth_m"),
+    "responsible_party": _stripped,
+    "notes": _stripped,
+    "is_temporary": bool,
+    "expected_end": lambda value: value,
+    "active_from": _active_from,
 }
 
 
 @transaction.atomic
 def site_update(*, actor, site: Site, **changes) -> Site:
-    unknown = set(changes) - EDITABLE_FIELDS
+    """Changes the given fields (EDITABLE_FIELDS) and saves those whose value changed; a
+    new location derives the site's area again."""
+    unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationError(_("These fields cannot be changed: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     act_as(actor)
     site = Site.objects.select_for_update().get(pk=site.pk)
     scope_for(actor).require_record(EDIT, site)
-    if "kind" in changes:
-        site.kind = _choice(changes["kind"], SiteKind, "kind", _("kind"))
-    if "name" in changes:
-        site.name = clean_name(changes["name"])
-    if "depth_m" in changes:
-        site.depth_m = clean_depth(changes["depth_m"], "depth_m")
-    for flag in ("deep_water", "is_temporary"):
-        if flag in changes:
-            setattr(site, flag, bool(changes[flag]))
-    for text in ("responsible_party", "notes"):
-        if text in changes:
-            setattr(site, text, (changes[text] or "").strip())
-    if "expected_end" in changes:
-        site.expected_end = changes["expected_end"]
-    if "active_from" in changes:
-        site.active_from = _active_from(changes["active_from"])
+    cleaned = {name: EDITABLE_FIELDS[name](value) for name, value in changes.items()}
+    changed = [name for name, value in cleaned.items() if getattr(site, name) != value]
+    for name in changed:
+        setattr(site, name, cleaned[name])
     if site.expected_end and site.expected_end < site.active_from:
         raise ValidationError({"expected_end": _("The expected end date is before the date the site became active.")})
-    if "location" in changes:
-        site.location = _geometry("location", clean_point, changes["location"])
+    if "location" in changed:
         site.area = _owner_area(actor, site.location)
         scope_for(actor).require(EDIT, site.area)
-    if "outline" in changes:
-        site.outline = _geometry("outline", clean_outline, changes["outline"]) if changes["outline"] else None
+        changed.append("area")
     _check_outline(site.outline, site.location)
-    site.save()
+    if changed:
+        site.save(update_fields=[*changed, "updated_at"])
     return site
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.templatetags.static import static
@@ -17,8 +18,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 
-from .filters import STATE_LABELS, site_state
+from .filters import STATE_LABELS
 from .models import Barrier, Signage, SiteKind
+from .rules import state_table
 
 # Before saving, the app warns of a site of the same kind this close (metres).
 DUPLICATE_RADIUS_M = 30
@@ -68,12 +70,6 @@ def shell_version() -> str:
     return digest.hexdigest()[:12]
 
 
-def state_rule() -> dict[str, str]:
-    """The site-state rule as a table the tablet looks states up in (signage|barrier), so
-    an inspection queued offline colours its site as the server will."""
-    return {f"{s}|{b}": site_state(s, b, False) for s in Signage.values for b in Barrier.values}
-
-
 @never_cache
 @ensure_csrf_cookie
 def app(request):
@@ -96,7 +92,7 @@ def app(request):
         "accuracyWarn": ACCURACY_WARN_M,
         "accuracyConfirm": ACCURACY_CONFIRM_M,
         "offlineZooms": settings.SURVEY_OFFLINE_ZOOMS,
-        "states": state_rule(),
+        "states": state_table(connection, Signage.values, Barrier.values),
         "stateLabels": {key: str(label) for key, label in STATE_LABELS.items()},
         "kinds": dict(SiteKind.choices),
         "signage": dict(Signage.choices),

@@ -64,6 +64,7 @@ def _site_properties(site) -> dict:
         "depth_m": float(site.depth_m) if site.depth_m is not None else None,
         "signage": site.signage,
         "barrier": site.barrier,
+        "state": site.state,
         "protected": site.is_protected,
         "last_checked_at": site.last_checked_at.isoformat() if site.last_checked_at else None,
         "is_temporary": site.is_temporary,

@@ -12,8 +12,9 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection
 
 from accounts.scope import VIEW, scope_for
-from hazards.filters import FENCED, SIGNED, SITE_OPEN, filter_sites
+from hazards.filters import SITE_OPEN, filter_sites
 from hazards.models import Site, SiteKind
+from hazards.rules import SiteState
 
 DEEP_WATER_POINTS = 35
 NEAR_PLACE_POINTS = 35
@@ -31,21 +32,22 @@ KIND_POINTS = {
     SiteKind.OTHER: 5,
 }
 COLUMNS = [
-    "rank", "score", "id", "code", "name", "kind", "area_name", "deep_water", "signage", "barrier",
+    "rank", "score", "id", "code", "name", "kind", "area_name", "deep_water", "signage", "barrier", "state",
     "place_name", "place_kind", "place_distance_m", "lon", "lat",
 ]  # fmt: skip
 
 
 def candidates(request):
     """Open sites in scope and filters that are not protected."""
-    sites = scope_for(request.user).restrict(Site.objects.all(), VIEW).filter(SITE_OPEN & ~(SIGNED & FENCED))
+    sites = scope_for(request.user).restrict(Site.objects.all(), VIEW).filter(SITE_OPEN)
+    sites = sites.exclude(state=SiteState.PROTECTED)
     return filter_sites(sites, request)
 
 
 def ranked_sql(request, limit: int | None) -> tuple[str, tuple]:
     inner, params = (
         candidates(request)
-        .values("id", "code", "name", "kind", "deep_water", "signage", "barrier", "location", "area__name")
+        .values("id", "code", "name", "kind", "deep_water", "signage", "barrier", "state", "location", "area__name")
         .order_by()
         .query.sql_with_params()
     )
@@ -53,7 +55,7 @@ def ranked_sql(request, limit: int | None) -> tuple[str, tuple]:
     # The inner query names the area column "name" too: select it by position.
     sql = f"""
         SELECT row_number() OVER (ORDER BY score DESC, dist NULLS LAST, code) AS rank, round(score)::int AS score,
-               id, code, name, kind, area_name, deep_water, signage, barrier,
+               id, code, name, kind, area_name, deep_water, signage, barrier, state,
                place_name, place_kind, round(dist)::int, ST_X(location), ST_Y(location)
         FROM (
             SELECT q.*, near.name AS place_name, near.kind AS place_kind, near.dist,
@@ -61,10 +63,11 @@ def ranked_sql(request, limit: int | None) -> tuple[str, tuple]:
                     + CASE q.kind {kind_points} ELSE 0 END
                     + CASE WHEN near.dist < {NEAR_PLACE_RANGE_M}
                            THEN {NEAR_PLACE_POINTS} * (1 - near.dist / {NEAR_PLACE_RANGE_M}) ELSE 0 END
-                    + CASE WHEN q.signage <> 'in_place' AND q.barrier <> 'complete'
+                    + CASE WHEN q.state = '{SiteState.UNPROTECTED.value}'
                            THEN {NOTHING_IN_PLACE_POINTS} ELSE 0 END) AS score
-            FROM (SELECT id, code, name, kind, deep_water, signage, barrier, location, area_name
-                  FROM ({inner}) AS raw (id, code, name, kind, deep_water, signage, barrier, location, area_name)) q
+            FROM (SELECT id, code, name, kind, deep_water, signage, barrier, state, location, area_name
+                  FROM ({inner})
+                  AS raw (id, code, name, kind, deep_water, signage, barrier, state, location, area_name)) q
             LEFT JOIN LATERAL (
                 -- The index orders by degrees; the nearest in metres is among the first few.
                 SELECT p.name, p.kind, ST_Distance(p.location::geography, q.location::geography) AS dist
@@ -80,12 +83,13 @@ def ranked_sql(request, limit: int | None) -> tuple[str, tuple]:
 
 
 def priority_rows(request, limit: int | None = None):
-    """Dicts in rank order, read in batches so a national list never sits in memory."""
+    """Dicts in rank order, read in batches from a server-side cursor so a national list
+    never sits in memory."""
     try:
         sql, params = ranked_sql(request, limit)
     except EmptyResultSet:  # nothing in scope
         return
-    with connection.cursor() as cursor:
+    with connection.chunked_cursor() as cursor:
         cursor.execute(sql, params)
         while batch := cursor.fetchmany(2000):
             for row in batch:

@@ -19,14 +19,15 @@ from django.contrib.gis.db.models.functions import Transform
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.backends.signals import connection_created
-from django.db.models import Case, CharField, DateTimeField, ExpressionWrapper, IntegerField, Q, Sum, Value, When
+from django.db.models import Case, DateTimeField, ExpressionWrapper, F, IntegerField, Sum, Value, When
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from accounts.scope import VIEW, scope_for
 from hazards.evidence import due_q
-from hazards.filters import SITE_OPEN, STATE_LABELS, chosen_area, due_param, filter_common, filter_sites, state_q
+from hazards.filters import SITE_OPEN, STATES, chosen_area, due_param, filter_common, filter_sites, state_is
 from hazards.models import Site
+from hazards.rules import StateOf
 
 from .models import SiteCell
 
@@ -35,7 +36,8 @@ CELL_LEVELS_BELOW = 3  # 2^3 = 8 cells across a tile; migration 0003 keeps level
 MAX_ZOOM = 22
 EXTENT = 4096
 BUFFER = 64
-CELL_OPEN = Q(closed=False)
+# A grid cell's state, by the sites' rule over the cell's columns.
+CELL_STATE = StateOf(closed=F("closed"))
 
 # The tile's numbers and the clock: the prepared statement's parameters, given once. The
 # compiled SQL reads them from here, so it depends only on the user's scope and the
@@ -77,10 +79,6 @@ def _mercator():
 
 def _tile(name: str, field) -> RawSQL:
     return RawSQL(f"(SELECT {name} FROM tile)", [], output_field=field)  # noqa: S608, S611 (a fixed column name)
-
-
-def _state_case(open_q: Q) -> Case:
-    return Case(*[When(state_q(s, open_q), then=Value(s)) for s in STATE_LABELS], output_field=CharField())
 
 
 def _statement(variant: str, request, build) -> tuple[str, str]:
@@ -145,11 +143,11 @@ def _sites_in_tile(request):
 
 
 def _cluster_counts() -> dict:
-    return {state: Sum("n", filter=state_q(state, CELL_OPEN)) for state in STATE_LABELS}
+    return {state: Sum("n", filter=state_is(state, CELL_STATE)) for state in STATES}
 
 
 def _clusters_from_grid_sql(request) -> tuple[str, tuple]:
-    cells = filter_common(scope_for(request.user).restrict(SiteCell.objects.all(), VIEW), request, CELL_OPEN)
+    cells = filter_common(scope_for(request.user).restrict(SiteCell.objects.all(), VIEW), request, CELL_STATE)
     cells = cells.filter(
         level=_tile("level", IntegerField()),
         cx__range=(_tile("x0", IntegerField()), _tile("x1", IntegerField())),
@@ -163,13 +161,9 @@ def _clusters_from_grid_sql(request) -> tuple[str, tuple]:
 def _clusters_from_sites_sql(request) -> tuple[str, tuple]:
     """The same clusters counted from the sites (below a province, or with the due filter)."""
     inner, params = (
-        _sites_in_tile(request)
-        .annotate(state=_state_case(SITE_OPEN), p=_mercator())
-        .values("state", "p")
-        .order_by()
-        .query.sql_with_params()
+        _sites_in_tile(request).annotate(p=_mercator()).values("state", "p").order_by().query.sql_with_params()
     )
-    counts = ", ".join(f"count(*) FILTER (WHERE state = '{s}') AS {s}" for s in STATE_LABELS)
+    counts = ", ".join(f"count(*) FILTER (WHERE state = '{s}') AS {s}" for s in STATES)
     # Only the tile's own cells, as from the grid: the buffer's sites belong to the next tile.
     grouped = f"""
         SELECT cx, cy, count(*) AS n_sites, sum(ST_X(p)) AS sx, sum(ST_Y(p)) AS sy, {counts}
@@ -182,7 +176,7 @@ def _clusters_from_sites_sql(request) -> tuple[str, tuple]:
 
 def _cluster_sql(grouped: str) -> str:
     # A state with no site is left out of the feature (NULL), as from the grid.
-    counts = ", ".join(f"NULLIF(q.{s}, 0)::int AS {s}" for s in STATE_LABELS)
+    counts = ", ".join(f"NULLIF(q.{s}, 0)::int AS {s}" for s in STATES)
     return f"""
         SELECT ST_AsMVT(t, 'clusters', {EXTENT}, 'geom') FROM (
             SELECT q.n_sites::int AS n, {counts},
@@ -198,7 +192,6 @@ def _sites_sql(request) -> tuple[str, tuple]:
     inner, params = (
         _sites_in_tile(request)
         .annotate(
-            state=_state_case(SITE_OPEN),
             due=Case(When(SITE_OPEN & due_q(now), then=Value(True)), default=Value(False)),
             p=_mercator(),
         )

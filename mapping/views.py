@@ -19,7 +19,7 @@ from areas.models import Area
 from areas.selectors import areas_geojson
 from hazards.evidence import is_due
 from hazards.exports import csv_stream
-from hazards.filters import STATE_LABELS, chosen_area, filter_sites, site_state
+from hazards.filters import STATE_LABELS, chosen_area, filter_sites
 from hazards.models import Barrier, Signage, Site, SiteKind
 from reports.periods import half_year_containing
 from reports.selectors import Country, by_child
@@ -162,7 +162,7 @@ def _site_summary(site: dict, now: dt.datetime) -> dict:
         "name": site["name"],
         "kind": SiteKind(site["kind"]).label,
         "area": site["area__name"],
-        "state": site_state(site["signage"], site["barrier"], closed),
+        "state": site["state"],
         "due": not closed and is_due(site["last_checked_at"], site["is_temporary"], now),
         "lon": site["location"].x,
         "lat": site["location"].y,
@@ -178,7 +178,7 @@ def sites_in_view(request):
         raise ValidationError(_("bbox is required."))
     sites = filter_sites(scope_for(request.user).restrict(Site.objects.all(), VIEW), request)
     total = sites.order_by()[: COUNT_LIMIT + 1].count()
-    fields = ["id", "code", "name", "kind", "area__name", "signage", "barrier", "closed_at", "last_checked_at"]
+    fields = ["id", "code", "name", "kind", "area__name", "state", "closed_at", "last_checked_at"]
     now = timezone.now()
     shown = [
         _site_summary(s, now) for s in sites.order_by("code").values(*fields, "is_temporary", "location")[:LIST_LIMIT]
@@ -240,7 +240,7 @@ def site_panel(request, pk):
         can_edit = False
     context = {
         "site": site,
-        "state": site_state(site.signage, site.barrier, site.closed_at is not None),
+        "state": site.state,
         "state_labels": STATE_LABELS,
         "due": site.closed_at is None and is_due(site.last_checked_at, site.is_temporary, timezone.now()),
         "inspections": inspections[:50],
@@ -256,7 +256,6 @@ def priority_list(request):
     for row in rows:
         row["id"] = str(row["id"])
         row["kind"] = SiteKind(row["kind"]).label
-        row["state"] = site_state(row["signage"], row["barrier"], closed=False)  # candidates are open
     return JsonResponse({"total": priority.count(request), "sites": rows})
 
 

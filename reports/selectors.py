@@ -22,13 +22,13 @@ from django.db.models import Case, IntegerField, Q, Sum, When
 from django.utils.translation import gettext
 
 from areas.models import Area
+from hazards.rules import FENCED_STATES, SIGNED_STATES, SiteState, sql_list
 
 from .models import AreaDay, AsOfResult, Indicator, Target
 from .periods import Period, local_midnight
 
 COUNTS = ["counting", "signed", "fenced", "protected", "inspected", "with_photo", "unverified"]
 DEFAULT_TARGET = Decimal("100")
-NEVER = dt.date(1, 1, 1)
 
 
 class Country:
@@ -113,11 +113,16 @@ def _thresholds(day: dt.date) -> dict:
     }
 
 
+# The counts by a site's state (hazards/rules.py), over the rows' `state` column.
+SIGNED = f"state IN {sql_list(SIGNED_STATES)}"
+FENCED = f"state IN {sql_list(FENCED_STATES)}"
+PROTECTED = f"state = '{SiteState.PROTECTED.value}'"
+
 # One row per counting site of the subtree, with its state as of the end of `day`.
 SITES_AS_OF = """
 SELECT s.id, s.code, s.name, s.kind,
        split_part(substr(a.path, length(%(root)s) + 1), '/', 1) AS child_code,
-       last.observed_at, last.signage, last.barrier,
+       last.observed_at, last.signage, last.barrier, registry_site_state(last.signage, last.barrier, false) AS state,
        last.id IS NOT NULL AND EXISTS (SELECT 1 FROM hazards_photo p WHERE p.inspection_id = last.id) AS with_photo,
        last.observed_at IS NULL
          OR last.observed_at < CASE WHEN s.is_temporary THEN %(stale_temporary)s ELSE %(stale)s END AS unverified
@@ -138,9 +143,9 @@ WHERE a.path LIKE %(root)s || '%%'
 TABLE_AS_OF = f"""
 SELECT child_code,
        count(*) AS counting,
-       count(*) FILTER (WHERE signage = 'in_place') AS signed,
-       count(*) FILTER (WHERE barrier = 'complete') AS fenced,
-       count(*) FILTER (WHERE signage = 'in_place' AND barrier = 'complete') AS protected,
+       count(*) FILTER (WHERE {SIGNED}) AS signed,
+       count(*) FILTER (WHERE {FENCED}) AS fenced,
+       count(*) FILTER (WHERE {PROTECTED}) AS protected,
        count(*) FILTER (WHERE observed_at >= %(since)s) AS inspected,
        count(*) FILTER (WHERE with_photo) AS with_photo,
        count(*) FILTER (WHERE unverified) AS unverified
@@ -151,12 +156,12 @@ GROUP BY child_code
 # Which sites a number stands for, by the same per-site rules.
 INDICATOR_FILTERS = {
     "counting": "true",
-    "signed": "signage = 'in_place'",
-    "fenced": "barrier = 'complete'",
-    "protected": "signage = 'in_place' AND barrier = 'complete'",
-    "not_signed": "coalesce(signage, '') <> 'in_place'",
-    "not_fenced": "coalesce(barrier, '') <> 'complete'",
-    "not_protected": "NOT (coalesce(signage, '') = 'in_place' AND coalesce(barrier, '') = 'complete')",
+    "signed": SIGNED,
+    "fenced": FENCED,
+    "protected": PROTECTED,
+    "not_signed": f"NOT {SIGNED}",
+    "not_fenced": f"NOT {FENCED}",
+    "not_protected": f"NOT {PROTECTED}",
     "inspected": "observed_at >= %(since)s",
     "with_photo": "with_photo",
     "unverified": "unverified",

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.contrib.gis.geos import Point
 from django.test import Client
@@ -89,6 +90,21 @@ def inspect(superuser):
         )
 
     return record
+
+
+# "Now" for every test but the browser's, whose pages run on the browser's own clock:
+# a fixed day, so the dates a test writes (inspections in 2026, a half-year) mean the
+# same whenever the suite runs. The clock ticks on from there.
+NOW = dt.datetime(2026, 11, 20, 9, 30)
+
+
+@pytest.fixture(autouse=True)
+def frozen_now(request):
+    if request.node.get_closest_marker("browser"):
+        yield None
+        return
+    with time_machine.travel(timezone.make_aware(NOW), tick=True) as traveller:
+        yield traveller
 
 
 @pytest.fixture(autouse=True)

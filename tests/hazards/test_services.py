@@ -5,7 +5,8 @@ import datetime as dt
 import pytest
 from django.contrib.gis.geos import Point, Polygon
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Role
@@ -169,3 +170,18 @@ def test_moving_a_site_rederives_its_area(demo_tree, make_site, make_user):
         services.site_update(actor=manager, site=site, code="X")
     site.refresh_from_db()
     assert site.area.code == "99103"
+
+
+def test_site_update_saves_only_what_changed(demo_tree, make_site, superuser, frozen_now):
+    """The same values again change nothing, not even the time of the last change; a new
+    name is the only column the update writes."""
+    site = make_site(demo_tree["99101"], name="Ao A", responsible_party="UBND xã")
+    saved_at = Site.objects.get(pk=site.pk).updated_at
+    frozen_now.shift(60)
+    services.site_update(actor=superuser, site=site, name="Ao A", responsible_party=" UBND xã ", deep_water=True)
+    assert Site.objects.get(pk=site.pk).updated_at == saved_at
+    with CaptureQueriesContext(connection) as queries:
+        services.site_update(actor=superuser, site=site, name="Ao B", deep_water=True)
+    (update,) = [q["sql"] for q in queries if q["sql"].startswith('UPDATE "hazards_site"')]
+    assert update.split(" WHERE ")[0].count("=") == 2  # the name and the time of the change
+    assert Site.objects.get(pk=site.pk).name == "Ao B"

@@ -60,6 +60,10 @@ OWNERS = ["ông Ba", "bà Tư", "HTX Nông nghiệp", "UBND xã", "Công ty Xây
 SITE_COUNT = 200
 # Share of sites whose latest inspection carries a photo.
 PHOTO_SHARE = 0.4
+# What a demo photo draws for each recorded sign and barrier: the sign's colour (none
+# drawn when there is no sign) and how far along the bank the fence runs, in pixels.
+SIGN_COLOURS = {Signage.IN_PLACE: (220, 30, 30), Signage.DAMAGED: (150, 120, 120)}
+FENCE_ENDS = {Barrier.NONE: 0, Barrier.PARTIAL: 420, Barrier.COMPLETE: 800}
 
 
 class Command(BaseCommand):
@@ -160,11 +164,12 @@ def _demo_photo(inspection, rng: random.Random) -> bytes:
     draw = ImageDraw.Draw(image)
     draw.rectangle([0, 330, 800, 600], fill=(60, 110 + rng.randint(0, 60), 70))
     draw.ellipse([120 + rng.randint(-60, 60), 380, 680, 560], fill=(40, 90, 150 + rng.randint(0, 60)))
-    if inspection.signage == Signage.IN_PLACE:
+    sign = SIGN_COLOURS.get(inspection.signage)
+    if sign:
         draw.rectangle([90, 250, 100, 420], fill=(90, 90, 90))
-        draw.rectangle([40, 190, 150, 260], fill=(220, 30, 30), outline=(255, 255, 255), width=6)
-    if inspection.barrier != Barrier.NONE:
-        end = 800 if inspection.barrier == Barrier.COMPLETE else 420
+        draw.rectangle([40, 190, 150, 260], fill=sign, outline=(255, 255, 255), width=6)
+    end = FENCE_ENDS[inspection.barrier]
+    if end:
         for x in range(0, end, 40):
             draw.line([x, 360, x, 440], fill=(120, 80, 40), width=5)
         draw.line([0, 380, end, 380], fill=(120, 80, 40), width=4)

@@ -1,0 +1,71 @@
+"""The registry's rules that Python, SQL and the browser share, defined once.
+
+A site's state and the registry's day of an instant are SQL functions (`sql/rules.sql`);
+the time zone they use is `settings.TIME_ZONE`, written into `registry_time_zone()`.
+`install` writes them at every `migrate` (a migration, then the post_migrate signal, so a
+changed setting reaches the database). Python queries read them through the expressions
+below, the API hands `state` to the browser, and `tests/test_one_definition.py` fails
+when a copy of either rule appears anywhere else.
+"""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.db.models import BooleanField, CharField, ExpressionWrapper, F, Func, Q, TextChoices
+from django.utils.translation import gettext_lazy as _
+
+RULES_SQL = Path(__file__).parent / "sql" / "rules.sql"
+
+
+class SiteState(TextChoices):
+    """The five states, in legend order (registry_site_state returns the values)."""
+
+    UNPROTECTED = "unprotected", _("Unprotected")
+    SIGNED_ONLY = "signed_only", _("Signed only")
+    FENCED_ONLY = "fenced_only", _("Fenced only")
+    PROTECTED = "protected", _("Protected")
+    CLOSED = "closed", _("Closed")
+
+
+# The states a count of signed (sign in place) or fenced (barrier complete) sites takes in.
+SIGNED_STATES = (SiteState.SIGNED_ONLY, SiteState.PROTECTED)
+FENCED_STATES = (SiteState.FENCED_ONLY, SiteState.PROTECTED)
+
+
+class StateOf(Func):
+    """registry_site_state(signage, barrier, closed) of any row that carries the three."""
+
+    function = "registry_site_state"
+    output_field = CharField()
+
+    def __init__(self, signage="signage", barrier="barrier", closed=None, **extra):
+        closed = closed if closed is not None else ExpressionWrapper(Q(closed_at__isnull=False), BooleanField())
+        super().__init__(F(signage), F(barrier), closed, **extra)
+
+
+def state_table(connection, signage_values, barrier_values) -> dict[str, str]:
+    """The state of every sign and barrier pair of an open site, keyed "signage|barrier",
+    as registry_site_state gives it: the survey app looks up an inspection queued offline
+    there, so its site takes the colour the server will give it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT s, b, registry_site_state(s, b, false) FROM unnest(%s::text[]) s CROSS JOIN unnest(%s::text[]) b",
+            [list(signage_values), list(barrier_values)],
+        )
+        return {f"{signage}|{barrier}": state for signage, barrier, state in cursor.fetchall()}
+
+
+def sql_list(states) -> str:
+    """States as an SQL list, for statements written as text: ('signed_only', 'protected')."""
+    return "(" + ", ".join(f"'{state.value}'" for state in states) + ")"
+
+
+def install(connection) -> None:
+    """Writes the time zone function and rules.sql into the database."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE OR REPLACE FUNCTION registry_time_zone() RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE "
+            "AS $$ SELECT %s::text $$",
+            [settings.TIME_ZONE],
+        )
+        cursor.execute(RULES_SQL.read_text())

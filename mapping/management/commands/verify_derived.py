@@ -1,0 +1,42 @@
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+from accounts.derived import audit_gaps
+from mapping.derived import cell_differences
+from reports.derived import summary_differences
+
+# What the triggers keep, in the order checked.
+CHECKS = [
+    (gettext_lazy("Report summary"), summary_differences),
+    (gettext_lazy("Map grid"), cell_differences),
+    (gettext_lazy("Audit coverage"), audit_gaps),
+]
+
+
+class Command(BaseCommand):
+    help = (
+        "Compare what the database triggers keep (the report summary, the map grid, the audit "
+        "trail's coverage) with a full rebuild from the sites, and repair what differs."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--check", action="store_true", help="only compare; exit 1 when anything differs")
+
+    def handle(self, *args, **options):
+        repair = not options["check"]
+        differing = 0
+        with transaction.atomic():
+            for name, check in CHECKS:
+                found = check(repair=repair)
+                differing += found
+                if not found:
+                    message = _("%(name)s: nothing to repair.")
+                elif repair:
+                    message = ngettext("%(name)s: %(n)d row repaired.", "%(name)s: %(n)d rows repaired.", found)
+                else:
+                    message = ngettext("%(name)s: %(n)d row to repair.", "%(name)s: %(n)d rows to repair.", found)
+                self.stdout.write(message % {"name": name, "n": found})
+        if differing and not repair:
+            raise CommandError(_("Derived data differ from a rebuild; run verify_derived without --check to repair."))

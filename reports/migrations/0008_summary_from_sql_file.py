@@ -1,0 +1,17 @@
+from pathlib import Path
+
+from django.db import migrations
+
+# The summary and as-of triggers from their one file (reports/sql/summary.sql), now
+# reading a site's state and the registry's day from hazards/sql/rules.sql. Change the
+# file, then add a migration like this one to apply it again.
+SUMMARY_SQL = (Path(__file__).resolve().parent.parent / "sql" / "summary.sql").read_text()
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("reports", "0007_area_keys_in_areas"),
+        ("hazards", "0013_site_state"),
+    ]
+
+    operations = [migrations.RunSQL(SUMMARY_SQL)]

@@ -1,0 +1,95 @@
+"""One home for each rule: a site's state and the time zone are defined once
+(hazards/sql/rules.sql, read through hazards/rules.py; settings.TIME_ZONE) and every
+other place reads them. These tests fail when a copy appears in the code or in the
+database's functions."""
+
+import datetime as dt
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(settings.BASE_DIR)
+RULES_SQL = "hazards/sql/rules.sql"
+# Migrations are history (what ran once); the database test below checks what runs now.
+SKIPPED = ("/migrations/", "tests/", "bench/", "static/vendor/", "locale/")
+
+# Deciding a state from the sign and the barrier: comparing with their "in place" and
+# "complete" values, in any language.
+STATE_RULE = re.compile(
+    r"""(["']in_place["']|["']complete["'])"""  # the values written out
+    r"""|(==|!=|<>|\bsignage=|\bbarrier=)\s*(Signage\.IN_PLACE|Barrier\.COMPLETE)"""  # or named
+)
+TIME_ZONE = re.compile(re.escape(settings.TIME_ZONE) + r"|AT TIME ZONE", re.IGNORECASE)
+# Where each may stand: the state rule in rules.sql (and the choices that name the
+# values); the time zone in the settings and in rules.sql's registry_local_date.
+ALLOWED = {
+    STATE_RULE: {RULES_SQL, "hazards/models.py"},
+    TIME_ZONE: {RULES_SQL, "config/settings/base.py"},
+}
+
+
+def source_files():
+    tracked = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.split()
+    for name in tracked:
+        if name.endswith((".py", ".js", ".sql", ".html")) and not any(part in f"/{name}" for part in SKIPPED):
+            yield name
+
+
+@pytest.mark.parametrize("rule", [STATE_RULE, TIME_ZONE], ids=["state", "time zone"])
+def test_no_copy_of_the_rule_in_the_code(rule):
+    copies = [
+        f"{name}:{number}: {line.strip()}"
+        for name in source_files()
+        if name not in ALLOWED[rule]
+        for number, line in enumerate((ROOT / name).read_text().splitlines(), start=1)
+        if rule.search(line)
+    ]
+    assert copies == []
+
+
+def test_the_patterns_find_copies():
+    """The test above would see the copies this project once had."""
+    assert STATE_RULE.search('if (p.signage === "in_place" && p.barrier === "complete")')
+    assert STATE_RULE.search("SIGNED = Q(signage=Signage.IN_PLACE)")
+    assert STATE_RULE.search("count(*) FILTER (WHERE signage = 'in_place')")
+    assert TIME_ZONE.search("(s.last_checked_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date")
+
+
+@pytest.mark.django_db
+def test_no_copy_of_the_rule_in_the_database_functions():
+    """What runs in PostgreSQL (triggers, rebuilds) reads the rule functions too. Of
+    the project's own functions, not those of extensions (PostGIS)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT p.proname, p.prosrc FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+            "WHERE n.nspname = current_schema() "
+            "AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')"  # not PostGIS's
+        )
+        functions = dict(cursor.fetchall())
+    homes = {"registry_site_state", "registry_local_date", "registry_time_zone"}
+    assert homes <= set(functions)
+    copies = [
+        name
+        for name, body in functions.items()
+        if name not in homes and (STATE_RULE.search(body) or TIME_ZONE.search(body))
+    ]
+    assert copies == []
+
+
+@pytest.mark.django_db
+def test_the_time_zone_comes_from_the_settings(settings):
+    from hazards import rules
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT registry_time_zone(), registry_local_date('2026-06-30 17:30:00+00')")
+        assert cursor.fetchone() == (settings.TIME_ZONE, dt.date(2026, 7, 1))
+        settings.TIME_ZONE = "UTC"
+        rules.install(connection)
+        cursor.execute("SELECT registry_local_date('2026-06-30 17:30:00+00')")
+        assert cursor.fetchone()[0] == dt.date(2026, 6, 30)
