@@ -107,6 +107,10 @@ STAGED = "CREATE UNLOGGED TABLE {staged} AS " + READY + " WITH NO DATA; CREATE I
 # imported_sites collects the sites inserted, for the map grid and the summary at the end
 # (mapping and reports migrations 0006 read it as they read a trigger's transition table).
 LOADING = "CREATE TEMPORARY TABLE imported_sites (LIKE hazards_site) ON COMMIT DROP"
+# The site columns an imported site leaves empty (NULL): the file has none of them, and
+# the services set none at registration. Every other column is written by INSERT below
+# (tests/hazards/test_import_columns.py holds the two lists to the model).
+LEFT_EMPTY = {"outline", "expected_end", "closed_at", "duplicate_of_id", "deleted_at", "deleted_by_id"}
 # A staged chunk into the registry. Sites already there (deleted ones too, and those of
 # earlier chunks) are left as they are. Each site names the import's audit entry and its
 # row in the file.

@@ -168,7 +168,7 @@ def _layer_row(feature: dict, fields: list[str]) -> dict:
 
 def _ogr_features(path: Path) -> Iterator[dict]:
     """The features of a GeoPackage or Shapefile layer, streamed by ogr2ogr as GeoJSON
-    lines (one process, C speed; GDAL field by field from Python took ~60 µs a row)."""
+    lines (one process, C speed; GDAL field by field from Python was slower, bench/NOTES.md)."""
     # Its messages go to a file: a full stderr pipe would stop ogr2ogr half way.
     with tempfile.TemporaryFile() as errors:
         process = subprocess.Popen(  # noqa: S603 - a fixed program; the path is the file being imported

@@ -7,7 +7,7 @@ stored one is left alone. Each record is all-or-nothing on its own."""
 import datetime as dt
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -31,7 +31,6 @@ class Outcome:
     status: int
     body: dict
     replay: bool = False
-    headers: dict = field(default_factory=dict)
 
 
 def fingerprint(record: dict) -> str:

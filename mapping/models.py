@@ -13,7 +13,7 @@ class SiteCell(models.Model):
     cx = models.IntegerField()
     cy = models.IntegerField()
     # No key check nor index of its own: cells are derived from the sites, whose area is
-    # checked, and tiles reach cells through sitecell_key. Both cost an import ~10 µs a site.
+    # checked, and tiles reach cells through sitecell_key. Both slowed imports (bench/NOTES.md).
     area = models.ForeignKey(
         "areas.Area", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
     )
