@@ -3,9 +3,11 @@
 import json
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from accounts.audit import act_as
+from accounts.derived import AUDITED
 from accounts.models import AuditEntry, Membership, Role
 from areas.loader import load_boundaries
 from hazards import services
@@ -95,3 +97,24 @@ def test_site_page_shows_its_history(client, demo_tree, superuser, make_site):
     client.force_login(superuser)
     page = client.get(reverse("admin:hazards_site_change", args=[site.pk]))
     assert "Ao lịch sử" in page.text and "Ao đổi tên" in page.text and "root" in page.text
+
+
+def test_a_deleted_record_is_recorded_whole(demo_tree, make_user, superuser):
+    worker = make_user("lan", demo_tree["99101"], Role.FIELD_WORKER)
+    membership = Membership.objects.get(user=worker)
+    act_as(superuser)
+    Membership.objects.filter(pk=membership.pk).delete()
+    deleted = AuditEntry.objects.get(table="accounts_membership", action="delete", object_id=str(membership.pk))
+    assert deleted.actor == superuser
+    assert deleted.changes["role"] == [Role.FIELD_WORKER, None]
+    assert deleted.area_path == "/99/991/99101/"
+
+
+def test_the_coverage_check_knows_every_audited_table():
+    """verify_derived looks for missing entries in the tables accounts/sql/audit.sql audits."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT tgrelid::regclass::text FROM pg_trigger WHERE tgname LIKE '%%\\_audit\\_%%' AND NOT tgisinternal"
+        )
+        audited = {table for (table,) in cursor.fetchall()}
+    assert audited == set(AUDITED)
