@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SCALE ?= 100000
 
-.PHONY: run test setup db lint messages requirements bench-data bench clean-db prod prod-stop prod-status
+.PHONY: run test setup db lint messages requirements bench-data bench clean-db prod prod-stop prod-status qgis
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt scripts/system-packages.sh
 	scripts/system-packages.sh
@@ -30,6 +30,11 @@ run: setup
 COVERAGE_FLOOR := 80
 test: setup
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m pytest --cov --cov-report=term:skip-covered --cov-fail-under=$(COVERAGE_FLOOR)
+
+# QGIS 3.22 from Debian (python3-qgis, about 930 MB installed) for the GIS client test
+# (tests/mapping/test_qgis.py), which otherwise installs it itself when run as root.
+qgis:
+	scripts/system-packages.sh python3-qgis
 
 # The production stack on this machine (nginx with TLS, gunicorn, the job worker), see
 # README "Production"; `make prod` again after an upgrade. Settings from the environment.

@@ -1,6 +1,12 @@
-"""Device tokens for tablets: issued by a manager, listed, revoked; sent as
-`Authorization: Token <key>`."""
+"""Device tokens: issued by a manager for a tablet or a GIS client, listed, revoked. A
+client shows one in whichever form it can send (DeviceTokenAuthentication): tablets
+`Authorization: Token <key>`, scripts and MapLibre `Authorization: Bearer <key>`, and QGIS
+3.22, which can send no header of its own, HTTP Basic with the user name and the key as
+the password. An account's password is never taken over Basic: it would travel with every
+request of a GIS client and sit in its project files."""
 
+import base64
+import binascii
 import datetime as dt
 import hashlib
 import secrets
@@ -46,12 +52,59 @@ def token_revoke(*, actor, token: DeviceToken) -> DeviceToken:
     return token
 
 
-class DeviceTokenAuthentication(authentication.TokenAuthentication):
-    keyword = "Token"
+# Shown to clients in WWW-Authenticate; protocol text, not translated.
+REALM = "Hazard registry"
+SCHEMES = ("token", "bearer", "basic")
 
-    def authenticate_credentials(self, key):
+
+def _refused():
+    return exceptions.AuthenticationFailed(
+        _(
+            "Sign in with your user name and a device token as the password (HTTP Basic), or send "
+            "Authorization: Bearer <device token>. Your account password is not accepted here; "
+            "your area manager issues device tokens (admin → Device tokens)."
+        )
+    )
+
+
+def _presented(request) -> tuple[str | None, str] | None:
+    """(user name or None, key) from the Authorization header; None when it holds another
+    scheme (the map's tile token) or nothing."""
+    scheme, _space, credentials = request.META.get("HTTP_AUTHORIZATION", "").strip().partition(" ")
+    scheme, credentials = scheme.lower(), credentials.strip()
+    if scheme not in SCHEMES:
+        return None
+    if not credentials or " " in credentials:
+        raise _refused()
+    if scheme != "basic":
+        return None, credentials
+    try:
+        raw = base64.b64decode(credentials, validate=True)
+    except binascii.Error:
+        raise _refused() from None
+    try:
+        decoded = raw.decode()
+    except UnicodeDecodeError:  # a client that ignores charset="UTF-8" sends Latin-1
+        decoded = raw.decode("latin-1")
+    username, colon, key = decoded.partition(":")
+    if not colon or not username or not key:
+        raise _refused()
+    return username, key
+
+
+class DeviceTokenAuthentication(authentication.BaseAuthentication):
+    """A device token as Token, Bearer or Basic (user name and token). The one check of
+    credentials for the API (DRF) and the plain views (signed_in_user: OGC API, tiles)."""
+
+    def authenticate(self, request):
+        presented = _presented(request)
+        if presented is None:
+            return None
+        username, key = presented
         token = DeviceToken.objects.select_related("user").filter(key_hash=_hash(key)).first()
-        if token is None or token.revoked_at is not None:
+        if token is None or (username is not None and token.user.get_username() != username):
+            raise _refused()
+        if token.revoked_at is not None:
             raise exceptions.AuthenticationFailed(_("This device token is not valid or was revoked."))
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("This account is deactivated."))
@@ -59,3 +112,26 @@ class DeviceTokenAuthentication(authentication.TokenAuthentication):
         if token.last_used_at is None or now - token.last_used_at > USE_RECORD_INTERVAL:
             DeviceToken.objects.filter(pk=token.pk).update(last_used_at=now)
         return token.user, token
+
+    def authenticate_header(self, request) -> str:
+        return challenge(request)
+
+
+def challenge(request) -> str:
+    """WWW-Authenticate for a 401. Basic, so that QGIS (and a browser opening the address)
+    asks for the user name and token; but a page's own script (fetch, Sec-Fetch-Dest: empty)
+    gets Bearer, for which Chromium does not put a sign-in dialog over the page."""
+    if request.META.get("HTTP_SEC_FETCH_DEST") == "empty":
+        return f'Bearer realm="{REALM}"'
+    return f'Basic realm="{REALM}", charset="UTF-8"'
+
+
+def signed_in_user(request):
+    """The session's user, else the device token's holder. Raises NotAuthenticated (no
+    credentials) or AuthenticationFailed (refused ones); their detail says what to do."""
+    if request.user.is_authenticated:
+        return request.user
+    found = DeviceTokenAuthentication().authenticate(request)
+    if found is None:
+        raise exceptions.NotAuthenticated(_refused().detail)
+    return found[0]

@@ -54,6 +54,11 @@ WITH tile AS (
 """  # noqa: S608 (only numbers are formatted in)
 TILE_SQL_CACHE = 512
 
+# Feature ids (MVT takes only unsigned integers, so clients such as QGIS can tell features
+# apart): a site's is the first 60 bits of its UUID, a cluster's its cell's number at the
+# tile's level (row * cells across + column).
+SITE_FEATURE_ID = "('x' || left(replace({}::text, '-', ''), 15))::bit(60)::bigint"
+
 # Cell coordinates of a web mercator point at the tile's level, as the triggers compute them.
 CELL_XY = """
     floor((ST_X(p) + 20037508.342789244) / (40075016.68557849 / 2 ^ tile.level))::int AS cx,
@@ -178,8 +183,9 @@ def _cluster_sql(grouped: str) -> str:
     # A state with no site is left out of the feature (NULL), as from the grid.
     counts = ", ".join(f"NULLIF(q.{s}, 0)::int AS {s}" for s in STATES)
     return f"""
-        SELECT ST_AsMVT(t, 'clusters', {EXTENT}, 'geom') FROM (
-            SELECT q.n_sites::int AS n, {counts},
+        SELECT ST_AsMVT(t, 'clusters', {EXTENT}, 'geom', 'fid') FROM (
+            SELECT q.cy::bigint * (1::bigint << (SELECT level FROM tile)) + q.cx AS fid,
+                   q.n_sites::int AS n, {counts},
                    ST_AsMVTGeom(ST_SetSRID(ST_MakePoint(q.sx / q.n_sites, q.sy / q.n_sites), 3857),
                                 (SELECT envelope FROM tile), {EXTENT}, {BUFFER}, true) AS geom
             FROM ({grouped}) q WHERE q.n_sites > 0
@@ -200,8 +206,9 @@ def _sites_sql(request) -> tuple[str, tuple]:
         .query.sql_with_params()
     )
     sql = f"""
-        SELECT ST_AsMVT(t, 'sites', {EXTENT}, 'geom') FROM (
-            SELECT q.id::text AS id, q.code, q.name, q.kind, q.deep_water AS deep, q.state, q.due,
+        SELECT ST_AsMVT(t, 'sites', {EXTENT}, 'geom', 'fid') FROM (
+            SELECT {SITE_FEATURE_ID.format("q.id")} AS fid,
+                   q.id::text AS id, q.code, q.name, q.kind, q.deep_water AS deep, q.state, q.due,
                    ST_AsMVTGeom(q.p, (SELECT envelope FROM tile),
                                 {EXTENT}, {BUFFER}, true) AS geom
             FROM ({inner}) q

@@ -1,14 +1,18 @@
 from django.urls import path
 
-from . import ogc, views
+from . import views
+from .ogc import views as ogc
 
 ogc_urlpatterns = [
     path("", ogc.landing, name="ogc-landing"),
     path("conformance", ogc.conformance, name="ogc-conformance"),
+    path("api", ogc.api, name="ogc-api"),
     path("collections", ogc.collections, name="ogc-collections"),
     path("collections/<str:collection_id>", ogc.collection, name="ogc-collection"),
     path("collections/<str:collection_id>/items", ogc.items, name="ogc-items"),
     path("collections/<str:collection_id>/items/<str:feature_id>", ogc.item, name="ogc-item"),
+    path("collections/<str:collection_id>/queryables", ogc.queryables, name="ogc-queryables"),
+    path("collections/<str:collection_id>/schema", ogc.schema, name="ogc-schema"),
 ]
 
 map_urlpatterns = [
@@ -23,4 +27,6 @@ map_urlpatterns = [
 
 tile_urlpatterns = [
     path("sites/<int:z>/<int:x>/<int:y>.pbf", views.site_tile, name="site-tile"),
+    path("sites.json", views.site_tilejson, name="site-tilejson"),
+    path("sites-style.json", views.site_tile_style, name="site-tile-style"),
 ]

@@ -12,9 +12,11 @@ from django.shortcuts import render
 from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
+from rest_framework import exceptions
 
 from accounts.scope import EDIT, VIEW, OutOfScope, scope_for
+from accounts.tokens import challenge, signed_in_user
 from areas.models import Area
 from areas.selectors import areas_geojson
 from hazards.evidence import is_due
@@ -24,7 +26,7 @@ from hazards.models import Barrier, Signage, Site, SiteKind
 from reports.periods import half_year_containing
 from reports.selectors import Country, by_child
 
-from . import priority, tile_tokens, tiles
+from . import priority, tile_documents, tile_tokens, tiles
 
 LIST_LIMIT = 200
 COUNT_LIMIT = 10000
@@ -120,9 +122,10 @@ def tile_token(request):
     return JsonResponse({"token": tile_tokens.issue(request.user), "seconds": settings.MAP_TILE_TOKEN_SECONDS})
 
 
-def _tile_token_or_session(view):
-    """A tile request may show the map's token instead of the session: then neither the
-    session nor the user is looked up (mapping/tile_tokens.py)."""
+def _tile_credentials(view):
+    """Who asks for a tile: the map page's tile token (then neither the session nor the
+    user is looked up, mapping/tile_tokens.py), else the session or a device token (QGIS
+    with Basic, a web map with Bearer), as everywhere else."""
 
     def wrapped(request, *args, **kwargs):
         token = tile_tokens.presented(request)
@@ -134,14 +137,21 @@ def _tile_token_or_session(view):
                     message = _("The map's access to tiles has expired. Reload the page.")
                 return JsonResponse({"error": message}, status=401)
             request.user = holder
+        else:
+            try:
+                request.user = signed_in_user(request)
+            except (exceptions.NotAuthenticated, exceptions.AuthenticationFailed) as refused:
+                response = JsonResponse({"error": str(refused.detail)}, status=401)
+                response["WWW-Authenticate"] = challenge(request)
+                return response
         return view(request, *args, **kwargs)
 
     wrapped.__name__ = view.__name__
     return wrapped
 
 
-@require_GET
-@_tile_token_or_session
+@require_safe
+@_tile_credentials
 @_api_login_required
 def site_tile(request, z: int, x: int, y: int):
     if z > tiles.MAX_ZOOM or x >= 2**z or y >= 2**z:
@@ -152,6 +162,22 @@ def site_tile(request, z: int, x: int, y: int):
     response["Cache-Control"] = "private, max-age=30"
     patch_vary_headers(response, ["Authorization"])
     return response
+
+
+def _tile_document(build):
+    @require_safe
+    def view(request):
+        response = JsonResponse(build(request), json_dumps_params={"ensure_ascii": False})
+        response["Cache-Control"] = "public, max-age=300"
+        patch_vary_headers(response, ["Accept-Language"])
+        return response
+
+    return view
+
+
+# For QGIS and MapLibre: no registry data in them, so no sign-in (mapping/tile_documents.py).
+site_tilejson = _tile_document(tile_documents.tilejson)
+site_tile_style = _tile_document(tile_documents.style)
 
 
 def _site_summary(site: dict, now: dt.datetime) -> dict:

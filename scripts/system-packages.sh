@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the registry needs, only those missing, so a second run
-# is quick and a machine that already has them is not touched.
+# is quick and a machine that already has them is not touched. Packages named as
+# arguments are installed too (`make qgis`: QGIS for the GIS client test).
 set -euo pipefail
 
 # libatomic1: Playwright's driver (its bundled node) needs it and a bare Debian lacks it.
 # nginx with its brotli modules and openssl: the production stack (`make prod`), which the
 # browser tests run against.
 packages=(postgresql-15 postgresql-15-postgis-3 gdal-bin gettext chromium fonts-dejavu-core libatomic1
-  nginx libnginx-mod-http-brotli-filter libnginx-mod-http-brotli-static openssl)
+  nginx libnginx-mod-http-brotli-filter libnginx-mod-http-brotli-static openssl "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "procrastinate.contrib.django",
+    "corsheaders",
     "areas",
     "accounts",
     "hazards",
@@ -64,6 +65,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "config.observability.RequestLogMiddleware",  # first: it times and logs everything after it
+    "corsheaders.middleware.CorsMiddleware",  # before anything that answers (preflights, tiles)
     "django.middleware.security.SecurityMiddleware",
     "mapping.middleware.TileTokenMiddleware",
     "config.security.ContentSecurityPolicyMiddleware",
@@ -226,6 +228,16 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
 }
+# Web maps on other sites may read the GIS endpoints (OGC API, tiles and their TileJSON and
+# style): GET, HEAD and their preflights, from any origin, never with cookies (the browser
+# refuses a credentialed answer to "*"), so only a device token sent as a header opens data.
+CORS_URLS_REGEX = r"^/(ogc|tiles)/"
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
+CORS_ALLOW_HEADERS = ["accept", "accept-language", "authorization"]
+CORS_EXPOSE_HEADERS = ["Content-Crs", "Link"]
+CORS_PREFLIGHT_MAX_AGE = 86400
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Hazard registry API",
     "DESCRIPTION": "Sites with deep water, their inspections and photos; the tablet sync API.",

@@ -1,6 +1,7 @@
 """Vector tiles of the sites: single sites with their attributes above zoom 10, clusters
 with counts per state below, both following filters, the area scope and every change."""
 
+import base64
 import datetime as dt
 import threading
 
@@ -8,9 +9,11 @@ import mapbox_vector_tile
 import pytest
 from django.db import connection, connections
 from django.test import RequestFactory
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
+from accounts.tokens import token_issue
 from hazards import services
 from mapping import tiles
 from mapping.models import SiteCell
@@ -185,3 +188,41 @@ def test_tiles_survive_a_new_database_connection(client, superuser, sites):
     assert sites["pond"].code in site_codes(fetch_tile(client, z, x, y))
     connection.close()  # the server's connection ends (CONN_MAX_AGE); its prepared statements with it
     assert sites["pond"].code in site_codes(fetch_tile(client, z, x, y))
+
+
+def test_features_carry_ids(client, superuser, sites):
+    """MVT ids are what QGIS tells features apart by: a site's is the first 60 bits of its
+    id, a cluster's its cell's number at the tile's level."""
+    client.force_login(superuser)
+    tile = fetch_tile(client, *at(sites["pond"], 14))
+    assert {f["id"]: f["properties"]["id"] for f in features(tile, "sites")} == {
+        int(site.pk.hex[:15], 16): str(site.pk) for key, site in sites.items() if key != "other"
+    }
+    z, x, y = at(sites["pond"], 8)
+    clusters = features(fetch_tile(client, z, x, y), "clusters")
+    level = z + 3
+    cell_x, cell_y = (int(v) for v in tile_of(sites["pond"].location.x, sites["pond"].location.y, level)[1:])
+    ids = [c["id"] for c in clusters]
+    assert cell_y * 2**level + cell_x in ids and len(set(ids)) == len(ids) == 2
+
+
+def test_gis_clients_get_tiles_with_a_device_token(client, make_user, sites, demo_tree, superuser):
+    """QGIS sends Basic (user name and device token), a web map Bearer: both receive the
+    tiles of the token holder's areas; a request without either is asked for Basic."""
+    worker = make_user("lan", demo_tree["99101"], Role.AREA_MANAGER)
+    _token, key = token_issue(actor=superuser, user=worker, name="qgis")
+    url = reverse("site-tile", args=at(sites["pond"], 14))
+    plain = base64.b64encode(f"lan:{key}".encode()).decode()
+    for header in (f"Basic {plain}", f"Bearer {key}"):
+        response = client.get(url, headers={"Authorization": header})
+        assert response.status_code == 200
+        assert sites["pond"].code in site_codes(mapbox_vector_tile.decode(response.content))
+    other = reverse("site-tile", args=at(sites["other"], 14))
+    assert (
+        site_codes(mapbox_vector_tile.decode(client.get(other, headers={"Authorization": f"Bearer {key}"}).content))
+        == set()
+    )
+    refused = client.get(url)
+    assert refused.status_code == 401 and refused["WWW-Authenticate"].startswith("Basic realm=")
+    assert client.get(url, headers={"Authorization": "Bearer revoked-or-wrong"}).status_code == 401
+    assert client.head(url, headers={"Authorization": f"Bearer {key}"}).status_code == 200

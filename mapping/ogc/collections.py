@@ -1,0 +1,185 @@
+"""The collections /ogc/ serves, kept in a small registry. A collection names its rows,
+the unique field that is both its feature id and the order it pages in, its geometry, its
+properties (each a value PostgreSQL turns into JSON, and the JSON schema of that value),
+the field `datetime` selects on, and the query parameters that filter it. Adding one is a
+`register(Collection(...))` here; the views, the OpenAPI document, the queryables and the
+schemas follow from it. Every read passes the area scope in the views."""
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from areas.models import Area
+from hazards.evidence import due_q
+from hazards.filters import SITE_OPEN, STATES, choice_param, filter_sites, within_area
+from hazards.models import Barrier, CloseReason, Signage, Site, SiteKind
+from hazards.rules import SiteState
+
+
+@dataclass(frozen=True)
+class Property:
+    name: str
+    value: object  # a field path, an expression, or a function giving one at each request
+    schema: dict  # its JSON schema ("nullable": null stands for "no value")
+    title: Callable[[], str]
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A query parameter of the items. A queryable one selects the features whose property
+    of the same name equals it (OGC API - Features Part 3)."""
+
+    name: str
+    schema: dict
+    description: Callable[[], str]
+    queryable: bool = False
+
+
+@dataclass(frozen=True)
+class Collection:
+    id: str
+    title: Callable[[], str]
+    description: Callable[[], str]
+    rows: Callable[[], QuerySet]  # before the area scope, which the views apply
+    key: str  # unique: the feature id, and the order pages follow (keyset paging)
+    parse_key: Callable[[str], object]  # a feature id from a URL; ValueError if it cannot be one
+    geometry: str
+    geometry_type: str  # GeoJSON type, for the schema
+    temporal: str  # the field the datetime parameter selects on
+    properties: tuple[Property, ...]
+    parameters: tuple[Parameter, ...] = ()
+    # Applies the parameters: (rows, a request-like object with .GET and .user) -> rows;
+    # raises django's ValidationError for a bad value.
+    filter: Callable[[QuerySet, object], QuerySet] = field(default=lambda rows, request: rows)
+
+
+COLLECTIONS: dict[str, Collection] = {}
+
+
+def register(collection: Collection) -> Collection:
+    COLLECTIONS[collection.id] = collection
+    return collection
+
+
+def _text(**extra) -> dict:
+    return {"type": "string", **extra}
+
+
+def _choice(choices) -> dict:
+    return {"type": "string", "enum": list(choices)}
+
+
+NULLABLE = {"nullable": True}
+
+# -- sites -----------------------------------------------------------------------------
+
+
+def _site_rows() -> QuerySet:
+    return Site.objects.all()
+
+
+def _due():
+    return ExpressionWrapper(SITE_OPEN & due_q(timezone.now()), output_field=BooleanField())
+
+
+PROTECTED = ExpressionWrapper(Q(state=SiteState.PROTECTED), output_field=BooleanField())
+
+
+register(
+    Collection(
+        id="sites",
+        title=lambda: _("Places with deep water"),
+        description=lambda: _(
+            "Ponds, lakes, dams, canals, wells, pits and other places with deep water, "
+            "with their current sign and barrier state."
+        ),
+        rows=_site_rows,
+        key="id",
+        parse_key=uuid.UUID,
+        geometry="location",
+        geometry_type="Point",
+        temporal="last_checked_at",
+        properties=(
+            Property("code", "code", _text(), lambda: _("code")),
+            Property("name", "name", _text(), lambda: _("name")),
+            Property("kind", "kind", _choice(SiteKind.values), lambda: _("kind")),
+            Property("area_code", "area__code", _text(), lambda: _("area code")),
+            Property("area_name", "area__name", _text(), lambda: _("area name")),
+            Property("deep_water", "deep_water", {"type": "boolean"}, lambda: _("deep water")),
+            Property("depth_m", "depth_m", {"type": "number", **NULLABLE}, lambda: _("depth (m)")),
+            Property("signage", "signage", _choice(Signage.values), lambda: _("signage")),
+            Property("barrier", "barrier", _choice(Barrier.values), lambda: _("barrier")),
+            Property("protected", PROTECTED, {"type": "boolean"}, lambda: _("protected")),
+            Property("state", "state", _choice(STATES), lambda: _("state")),
+            Property("due", _due, {"type": "boolean"}, lambda: _("due for inspection")),
+            Property(
+                "last_checked_at", "last_checked_at", _text(format="date-time", **NULLABLE), lambda: _("last checked")
+            ),
+            Property("photo_evidence", "photo_evidence", {"type": "boolean"}, lambda: _("photo evidence")),
+            Property("is_temporary", "is_temporary", {"type": "boolean"}, lambda: _("temporary")),
+            Property("expected_end", "expected_end", _text(format="date", **NULLABLE), lambda: _("expected end")),
+            Property("active_from", "active_from", _text(format="date"), lambda: _("active from")),
+            Property("closed_at", "closed_at", _text(format="date", **NULLABLE), lambda: _("closed on")),
+            Property("close_reason", "close_reason", {**_choice(["", *CloseReason.values])}, lambda: _("close reason")),
+            Property("responsible_party", "responsible_party", _text(), lambda: _("responsible party")),
+        ),
+        parameters=(
+            Parameter("kind", _choice(SiteKind.values), lambda: _("Sites of this kind."), queryable=True),
+            Parameter("signage", _choice(Signage.values), lambda: _("Sites with this sign state."), queryable=True),
+            Parameter("barrier", _choice(Barrier.values), lambda: _("Sites with this barrier state."), queryable=True),
+            Parameter(
+                "state",
+                _choice(STATES),
+                lambda: _("Sites in this state (protected: sign in place and barrier complete)."),
+                queryable=True,
+            ),
+            Parameter(
+                "due",
+                {"type": "boolean"},
+                lambda: _("true: sites due for inspection (state not checked recently); false: the others."),
+                queryable=True,
+            ),
+            Parameter("area", _text(), lambda: _("An area code: the sites in that area and the areas below it.")),
+        ),
+        filter=filter_sites,
+    )
+)
+
+# -- areas -----------------------------------------------------------------------------
+
+
+def _filter_areas(rows: QuerySet, request) -> QuerySet:
+    level = choice_param(request.GET, "level", Area.Level.values)
+    rows = rows.filter(level=level) if level else rows
+    return within_area(rows, request, "path")
+
+
+register(
+    Collection(
+        id="areas",
+        title=lambda: _("Administrative areas"),
+        description=lambda: _("Provinces, districts and communes as loaded into the registry."),
+        rows=lambda: Area.objects.all(),
+        key="code",
+        parse_key=str,
+        geometry="geom",
+        geometry_type="MultiPolygon",
+        temporal="updated_at",
+        properties=(
+            Property("code", "code", _text(), lambda: _("code")),
+            Property("name", "name", _text(), lambda: _("name")),
+            Property("level", "level", _choice(Area.Level.values), lambda: _("level")),
+            Property("unit_type", "unit_type", _text(), lambda: _("unit type")),
+            Property("parent_code", "parent__code", _text(**NULLABLE), lambda: _("parent area code")),
+        ),
+        parameters=(
+            Parameter("level", _choice(Area.Level.values), lambda: _("Areas of this level."), queryable=True),
+            Parameter("area", _text(), lambda: _("An area code: that area and the areas below it.")),
+        ),
+        filter=_filter_areas,
+    )
+)

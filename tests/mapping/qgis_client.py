@@ -1,0 +1,155 @@
+"""QGIS 3.22 itself, headless, doing what a provincial GIS officer does: store a Basic
+credential (user name and device token) in QGIS's authentication database, add the OGC API
+layer of the sites and the vector tiles with the registry's style, and look at what
+arrives. Run by Debian's /usr/bin/python3 (python3-qgis is a system package, not in the
+project's virtualenv): tests/mapping/test_qgis.py passes a JSON job as the argument and
+reads a JSON report from the output's last line."""
+
+import json
+import os
+import sys
+import tempfile
+
+PROFILE = tempfile.mkdtemp(prefix="qgis-profile-")
+# Before QGIS starts: its settings and authentication database in a folder of their own.
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+os.environ["QGIS_CUSTOM_CONFIG_PATH"] = PROFILE
+os.environ["QGIS_AUTH_DB_DIR_PATH"] = PROFILE
+
+from qgis.core import (  # noqa: E402 - after the environment above
+    Qgis,
+    QgsApplication,
+    QgsAuthCertUtils,
+    QgsAuthMethodConfig,
+    QgsCoordinateReferenceSystem,
+    QgsDataSourceUri,
+    QgsMapRendererSequentialJob,
+    QgsMapSettings,
+    QgsRectangle,
+    QgsVectorLayer,
+    QgsVectorTileBasicRenderer,
+    QgsVectorTileLayer,
+)
+from qgis.PyQt.QtCore import QSize  # noqa: E402
+from qgis.PyQt.QtNetwork import QSslCertificate  # noqa: E402
+
+
+class WatchingRenderer(QgsVectorTileBasicRenderer):
+    """The style's own renderer (so QGIS decodes the fields the style reads: state, due,
+    the clusters' counts per state), noting each feature it is given before drawing it.
+    QGIS numbers tile features itself (it ignores MVT ids), so they are told apart by place."""
+
+    def __init__(self, styles, seen):
+        super().__init__()
+        self.setStyles(styles)
+        self.seen = seen
+        self.clones = []
+
+    def type(self):
+        return "watching"
+
+    def clone(self):
+        clone = WatchingRenderer(self.styles(), self.seen)
+        self.clones.append(clone)  # QGIS renders with a clone; Python must keep it alive
+        return clone
+
+    def renderTile(self, tile, context):
+        for layer in ("sites", "clusters"):
+            for feature in tile.layerFeatures(layer):
+                point = feature.geometry().asPoint()
+                place = f"{round(point.x(), -1):.0f},{round(point.y(), -1):.0f}"  # 10 m: a site in two tiles once
+                attributes = {f.name(): feature[f.name()] for f in feature.fields()}
+                self.seen.setdefault(layer, {})[place] = {
+                    key: value for key, value in attributes.items() if isinstance(value, (str, int, float, bool))
+                }
+        super().renderTile(tile, context)
+
+
+def basic_credential(auth, username: str, token: str) -> str:
+    config = QgsAuthMethodConfig("Basic")
+    config.setName("hazard registry")
+    config.setConfig("username", username)
+    config.setConfig("password", token)
+    if not auth.storeAuthenticationConfig(config)[0]:
+        raise SystemExit("QGIS did not store the credential")
+    return config.id()
+
+
+def trust(auth, certificate_path: str) -> None:
+    """The stack's self-signed certificate, trusted as a certificate authority."""
+    for certificate in QSslCertificate.fromPath(certificate_path):
+        auth.storeCertAuthority(certificate)
+        auth.storeCertTrustPolicy(certificate, QgsAuthCertUtils.Trusted)
+    auth.rebuildCaCertsCache()
+    auth.rebuildTrustedCaCertsCache()
+    auth.rebuildCertTrustCache()
+
+
+def ogc_layer(base: str, authcfg: str) -> dict:
+    uri = QgsDataSourceUri()
+    uri.setParam("url", f"{base}/ogc/")
+    uri.setParam("typename", "sites")
+    uri.setAuthConfigId(authcfg)
+    layer = QgsVectorLayer(uri.uri(False), "sites", "OAPIF")
+    if not layer.isValid():
+        return {"valid": False, "error": layer.error().summary()}
+    ids = [feature["id"] for feature in layer.getFeatures()]
+    return {"valid": True, "ids": ids, "fields": {f.name(): f.typeName() for f in layer.fields()}}
+
+
+def tile_layer(base: str, authcfg: str, views: list) -> dict:
+    uri = QgsDataSourceUri()
+    uri.setParam("type", "xyz")
+    uri.setParam("url", f"{base}/tiles/sites/{{z}}/{{x}}/{{y}}.pbf")
+    uri.setParam("zmin", "0")
+    uri.setParam("zmax", "14")
+    uri.setParam("styleUrl", f"{base}/tiles/sites-style.json")
+    uri.setAuthConfigId(authcfg)
+    layer = QgsVectorTileLayer(bytes(uri.encodedUri()).decode(), "sites")
+    if not layer.isValid():
+        return {"valid": False, "error": layer.error().summary()}
+    # As QGIS does when a layer is added: the style named by styleUrl.
+    message, loaded = layer.loadDefaultStyle()
+    if not loaded:
+        return {"valid": True, "error": f"style not loaded: {message}"}
+    styles = layer.renderer().styles()
+    seen = {}
+    layer.setRenderer(WatchingRenderer(styles, seen))
+    by_view = []
+    for west, south, east, north in views:  # web mercator metres, drawn 1024 pixels wide
+        settings = QgsMapSettings()
+        settings.setLayers([layer])
+        settings.setDestinationCrs(QgsCoordinateReferenceSystem("EPSG:3857"))
+        settings.setOutputSize(QSize(1024, 1024))
+        settings.setExtent(QgsRectangle(west, south, east, north))
+        seen.clear()
+        job = QgsMapRendererSequentialJob(settings)
+        job.start()
+        job.waitForFinished()
+        by_view.append({name: dict(features) for name, features in seen.items()})
+    return {
+        "valid": True,
+        "style": [[style.layerName(), style.filterExpression()] for style in styles],
+        "views": by_view,
+    }
+
+
+def main() -> None:
+    job = json.loads(sys.argv[1])
+    app = QgsApplication([], False)
+    app.initQgis()
+    auth = QgsApplication.authManager()
+    auth.setMasterPassword("qgis-test-master", True)
+    trust(auth, job["certificate"])
+    authcfg = basic_credential(auth, job["username"], job["token"])
+    report = {
+        "version": Qgis.QGIS_VERSION,
+        "ogc": ogc_layer(job["url"], authcfg),
+        "tiles": tile_layer(job["url"], authcfg, job["views"]),
+    }
+    print(json.dumps(report))
+    app.exitQgis()
+
+
+if __name__ == "__main__":
+    main()
