@@ -1,14 +1,15 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdminMixin
 
 from areas.models import Area
 
 from .models import AuditEntry, DeviceToken, Membership, Role, User
-from .scope import ADMINISTER, MANAGE, scope_for
-from .scoped_admin import ScopedAdminMixin
+from .scope import ADMINISTER, MANAGE, manageable_users, scope_for
+from .scoped_admin import NotFoundOutOfScope, ScopedAdminMixin
 from .tokens import token_issue, token_revoke
 
 
@@ -29,13 +30,42 @@ class AccountManagementPermissions:
         return manages_accounts(request)
 
 
+class MembershipForm(forms.ModelForm):
+    """A role over an area, checked together against what the grantor may give
+    (accounts/scope.py: the same rule that decides whom they manage)."""
+
+    grantor = None  # bound per request by MembershipInline
+
+    class Meta:
+        model = Membership
+        fields = ["area", "role"]
+
+    def clean(self):
+        data = super().clean()
+        area, role = data.get("area"), data.get("role")
+        if area and role and not scope_for(self.grantor).may_grant(area, role):
+            raise ValidationError(
+                _(
+                    "You cannot give the role “%(role)s” over %(area)s: only roles below your own in your "
+                    "areas, or your own role in an area below yours."
+                )
+                % {"role": Role(role).label, "area": area}
+            )
+        return data
+
+
 class MembershipInline(admin.TabularInline):
-    """Managers give roles only over areas they manage, and never the administrator role
-    unless they are administrators there themselves."""
+    """Managers give roles only over areas they manage and below their own role (an
+    administrator role only where they are administrators themselves)."""
 
     model = Membership
+    form = MembershipForm
     extra = 0
     autocomplete_fields = ["area"]
+
+    def get_formset(self, request, obj=None, **kwargs):
+        kwargs["form"] = type("MembershipForm", (MembershipForm,), {"grantor": request.user})
+        return super().get_formset(request, obj, **kwargs)
 
     def has_view_permission(self, request, obj=None):
         return manages_accounts(request)
@@ -62,7 +92,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(AccountManagementPermissions, BaseUserAdmin):
+class UserAdmin(NotFoundOutOfScope, AccountManagementPermissions, BaseUserAdmin):
     """Account management: administrators everywhere, area managers for the people who
     work in their areas (create, set areas and roles, deactivate)."""
 
@@ -72,11 +102,8 @@ class UserAdmin(AccountManagementPermissions, BaseUserAdmin):
     actions = ["deactivate"]
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        if request.user.is_superuser:
-            return queryset
-        # Managers never see or edit superusers, and only people with a role in their areas.
-        return scope_for(request.user).restrict_users(queryset.filter(is_superuser=False), MANAGE)
+        # Only the people the user may manage (accounts/scope.py: can_manage_user).
+        return manageable_users(request.user, super().get_queryset(request))
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
@@ -111,7 +138,7 @@ class DeviceTokenForm(forms.ModelForm):
 
 
 @admin.register(DeviceToken)
-class DeviceTokenAdmin(AccountManagementPermissions, admin.ModelAdmin):
+class DeviceTokenAdmin(NotFoundOutOfScope, AccountManagementPermissions, admin.ModelAdmin):
     """Tablet keys: issued here (the key is shown once), listed with their last use,
     revoked with one action."""
 
@@ -123,7 +150,7 @@ class DeviceTokenAdmin(AccountManagementPermissions, admin.ModelAdmin):
     actions = ["revoke"]
 
     def get_queryset(self, request):
-        users = scope_for(request.user).restrict_users(User.objects.all(), MANAGE)
+        users = manageable_users(request.user, User.objects.all())
         return super().get_queryset(request).filter(user__in=users).select_related("user")
 
     def has_change_permission(self, request, obj=None):
@@ -134,7 +161,7 @@ class DeviceTokenAdmin(AccountManagementPermissions, admin.ModelAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "user":
-            kwargs["queryset"] = scope_for(request.user).restrict_users(User.objects.filter(is_active=True), MANAGE)
+            kwargs["queryset"] = manageable_users(request.user, User.objects.filter(is_active=True))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):

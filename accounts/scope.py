@@ -19,6 +19,9 @@ EDIT = "edit"  # edit, close and restore sites
 MANAGE = "manage"  # accounts, memberships, targets
 ADMINISTER = "administer"  # boundaries and everything else
 
+# Roles ordered by what they may do; a manager reaches only people below them.
+ROLE_RANK = {Role.VIEWER: 0, Role.FIELD_WORKER: 1, Role.AREA_MANAGER: 2, Role.ADMINISTRATOR: 3}
+
 VERB_ROLES = {
     VIEW: set(Role.values),
     SURVEY: {Role.FIELD_WORKER, Role.AREA_MANAGER, Role.ADMINISTRATOR},
@@ -80,18 +83,40 @@ class Scope:
         if not self.restrict(type(record)._default_manager.filter(pk=record.pk), verb).exists():
             raise OutOfScope
 
-    def restrict_users(self, queryset: QuerySet, verb: str = MANAGE) -> QuerySet:
-        """Users holding a membership inside the scope: the accounts `verb` reaches."""
-        condition = self._within("memberships__area__path", verb)
-        if condition is None:
-            return queryset
-        return queryset.filter(pk__in=queryset.model.objects.filter(condition).values("pk"))
-
     def root_areas(self, verb: str = VIEW):
         """The areas at the top of the user's scope for `verb` (their memberships' areas)."""
         if self.everything:
             return Area.objects.filter(parent__isnull=True)
         return Area.objects.filter(path__in=self.paths(verb))
+
+    def _reach(self) -> list[tuple[str, frozenset, str]]:
+        """What the holder's MANAGE grants reach, as (subtree path, roles reached anywhere
+        in it, role reached only strictly below its top). A grant of role r over area P
+        reaches the roles below r inside P's subtree, and r itself below P: a district
+        manager manages a commune manager, never a peer or anyone upward or sideways."""
+        reach = []
+        for path, role in self.grants:
+            if role in VERB_ROLES[MANAGE]:
+                below = frozenset(r for r, rank in ROLE_RANK.items() if rank < ROLE_RANK[role])
+                reach.append((path, below, role))
+        return reach
+
+    def may_grant(self, area: Area, role: str) -> bool:
+        """Whether the holder may give `role` over `area` and still manage the person."""
+        return self.everything or any(
+            area.path.startswith(path) and (role in below or (role == same and area.path != path))
+            for path, below, same in self._reach()
+        )
+
+    def grantable(self) -> Q | None:
+        """The memberships `may_grant` allows, as a condition on Membership; None for all."""
+        if self.everything:
+            return None
+        condition = Q(pk__in=[])
+        for path, below, same in self._reach():
+            inside = Q(area__path__startswith=path)
+            condition |= inside & (Q(role__in=below) | (Q(role=same) & ~Q(area__path=path)))
+        return condition
 
     @property
     def is_empty(self) -> bool:
@@ -99,6 +124,24 @@ class Scope:
 
 
 NO_SCOPE = Scope(everything=False, grants=())
+
+
+def manageable_users(manager, queryset: QuerySet) -> QuerySet:
+    """The people of `queryset` the manager may manage (accounts, passwords, roles,
+    device tokens): each of their memberships is one the manager may grant, they hold
+    at least one, and they are no superuser. A superuser manages everyone."""
+    scope = scope_for(manager)
+    if scope.everything:
+        return queryset
+    if scope.is_empty:
+        return queryset.none()
+    out_of_reach = Membership.objects.exclude(scope.grantable()).values("user_id")
+    return queryset.filter(is_superuser=False, pk__in=Membership.objects.values("user_id")).exclude(pk__in=out_of_reach)
+
+
+def can_manage_user(manager, user) -> bool:
+    """The one rule of who may manage whom; every account path asks it."""
+    return manageable_users(manager, type(user).objects.filter(pk=user.pk)).exists()
 
 
 def scope_for(user) -> Scope:

@@ -8,7 +8,18 @@ from django.http import Http404
 from .scope import ADMINISTER, EDIT, VIEW, OutOfScope, scope_for
 
 
-class ScopedAdminMixin:
+class NotFoundOutOfScope:
+    """A record the user may not reach answers 404, as everywhere else, not the admin's
+    redirect that says it "may have been deleted"."""
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None and object_id:
+            raise Http404
+        return obj
+
+
+class ScopedAdminMixin(NotFoundOutOfScope):
     # The verbs that let a user add or change records on this page.
     add_verb = EDIT
     change_verb = EDIT
@@ -46,12 +57,6 @@ class ScopedAdminMixin:
 
     def has_delete_permission(self, request, obj=None):
         return self._may(request, self.delete_verb, obj)
-
-    def get_object(self, request, object_id, from_field=None):
-        obj = super().get_object(request, object_id, from_field)
-        if obj is None and object_id:
-            raise Http404
-        return obj
 
 
 class ServiceForm:

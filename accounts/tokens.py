@@ -18,7 +18,7 @@ from rest_framework import authentication, exceptions
 
 from .audit import act_as
 from .models import DeviceToken
-from .scope import MANAGE, OutOfScope, scope_for
+from .scope import OutOfScope, can_manage_user
 
 # Writing last_used_at on every request would turn every read into a write.
 USE_RECORD_INTERVAL = dt.timedelta(minutes=5)
@@ -32,7 +32,7 @@ def _hash(key: str) -> str:
 def token_issue(*, actor, user, name: str) -> tuple[DeviceToken, str]:
     """Returns the token and its key; the key is not stored and cannot be shown again."""
     act_as(actor)
-    if not scope_for(actor).restrict_users(type(user).objects.filter(pk=user.pk), MANAGE).exists():
+    if not can_manage_user(actor, user):
         raise OutOfScope
     key = secrets.token_urlsafe(32)
     token = DeviceToken.objects.create(
@@ -44,7 +44,7 @@ def token_issue(*, actor, user, name: str) -> tuple[DeviceToken, str]:
 @transaction.atomic
 def token_revoke(*, actor, token: DeviceToken) -> DeviceToken:
     act_as(actor)
-    if not scope_for(actor).restrict_users(type(token.user).objects.filter(pk=token.user_id), MANAGE).exists():
+    if not can_manage_user(actor, token.user):
         raise OutOfScope
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
