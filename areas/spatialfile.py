@@ -1,12 +1,24 @@
-"""Opening a GeoJSON, Shapefile or GeoPackage file given by an administrator (boundaries,
-schools): one layer, in WGS 84, with features. Problems are reported one line each."""
+"""Opening a GeoJSON, Shapefile or GeoPackage file (boundaries, schools, site lists):
+one layer, in WGS 84, with features. Problems are reported one line each.
 
+No file may make the server fetch anything. GDAL 3.6 cannot be told to stay off the
+network (Django's gis.W001), and it fetches a GeoJSON crs given as a link, and the
+sources of a VRT or a KML whatever the file is named. So GDAL opens a file only with
+the one driver its suffix names, after its first bytes show that format; a GeoJSON file
+is first read whole by areas/geojson_reader.py, which stops at any crs but WGS 84.
+GeoPackage and Shapefile spatial references are parsed by GDAL as WKT only, never
+fetched (tests/security/test_no_network.py proves each case against a listening socket)."""
+
+from ctypes import c_char_p
 from pathlib import Path
 
 from django.contrib.gis.gdal import DataSource, GDALException
+from django.contrib.gis.gdal.driver import Driver
+from django.contrib.gis.gdal.prototypes import ds as capi
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from . import geojson_reader
 from .geometry import WGS84
 
 MAX_REPORTED_ERRORS = 50
@@ -26,12 +38,73 @@ def fail(message: str, **params) -> SpatialFileError:
     return SpatialFileError([message % params])
 
 
+GEOJSON_SUFFIXES = (".geojson", ".json")
+# The GDAL driver each suffix may be read with, and how such a file starts.
+DRIVERS = {
+    ".geojson": ("GeoJSON", None),
+    ".json": ("GeoJSON", None),
+    ".gpkg": ("GPKG", b"SQLite format 3\x00"),
+    ".shp": ("ESRI Shapefile", b"\x00\x00\x27\x0a"),
+}
+
+
+def unreadable(path: Path) -> SpatialFileError:
+    return fail(_("%(file)s: not a readable GeoJSON, Shapefile or GeoPackage file."), file=path.name)
+
+
+def check_geojson(path: Path) -> None:
+    """Read a GeoJSON file whole with the registry's reader: it must be GeoJSON text and
+    declare no crs but WGS 84."""
+    try:
+        for _feature in geojson_reader.features(path):
+            pass
+    except geojson_reader.ForeignCRS as exc:
+        raise foreign_crs(path, exc.crs) from None
+    except (geojson_reader.GeoJSONError, UnicodeDecodeError):
+        raise unreadable(path) from None
+
+
+def foreign_crs(path: Path, crs: str) -> SpatialFileError:
+    return fail(
+        _(
+            "%(file)s declares the coordinate system %(crs)s, not WGS 84 (EPSG:4326): only WGS 84 "
+            "longitude/latitude is read and links are never followed. "
+            "Reproject: ogr2ogr -t_srs EPSG:4326 out.geojson %(file)s"
+        ),
+        file=path.name,
+        crs=crs,
+    )
+
+
+def gdal_driver(path: Path) -> str:
+    """The one GDAL driver that may read `path`, once its suffix and first bytes agree
+    (and, for GeoJSON, once check_geojson has read it)."""
+    driver, magic = DRIVERS.get(path.suffix.lower(), (None, None))
+    if driver is None:
+        raise unreadable(path)
+    if magic is None:
+        check_geojson(path)
+    else:
+        with open(path, "rb") as handle:
+            if handle.read(len(magic)) != magic:
+                raise unreadable(path)
+    return driver
+
+
+def open_source(path: Path) -> DataSource:
+    """The file opened by GDAL with its one allowed driver."""
+    allowed = (c_char_p * 2)(gdal_driver(path).encode(), None)
+    Driver.ensure_registered()
+    try:
+        pointer = capi.open_ds(str(path).encode(), capi.GDAL_OF_READONLY | capi.GDAL_OF_VECTOR, allowed, None, None)
+        return DataSource(pointer, capi.get_dataset_driver(pointer))
+    except GDALException:
+        raise unreadable(path) from None
+
+
 def open_layer(path: Path, layer: str | None):
     where = path.name
-    try:
-        source = DataSource(str(path))
-    except GDALException:
-        raise fail(_("%(file)s: not a readable GeoJSON, Shapefile or GeoPackage file."), file=where) from None
+    source = open_source(path)
     if layer is None and len(source) > 1:
         names = ", ".join(lyr.name for lyr in source)
         raise fail(_("%(file)s has several layers (%(names)s): choose one with --layer."), file=where, names=names)

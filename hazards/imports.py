@@ -13,10 +13,12 @@ import subprocess
 import tempfile
 import unicodedata
 import uuid
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.etree.ElementTree import ParseError
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -24,11 +26,13 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
 
+from areas import geojson_reader
 from areas.geometry import check_extent, not_a_point
-from areas.spatialfile import SpatialFileError, open_layer
+from areas.spatialfile import GEOJSON_SUFFIXES, SpatialFileError, foreign_crs, open_layer
 
-from . import geojson_reader, services
+from . import archives, services
 from .import_load import ImportLoad, ImportRow, copy_line
 from .models import Barrier, Signage, SiteKind
 from .readahead import read_ahead
@@ -123,6 +127,10 @@ def _decoded(path: Path, lines: Iterator) -> Iterator:
         raise ImportFileError(
             [_("%(file)s is not UTF-8 text: save it as “CSV UTF-8” and import it again.") % {"file": path.name}]
         ) from None
+    except csv.Error as exc:  # a field over csv's limit (128 KB), a broken quote
+        raise ImportFileError(
+            [_("%(file)s cannot be read as CSV: %(error)s") % {"file": path.name, "error": exc}]
+        ) from None
 
 
 def _csv_source(path: Path) -> SourceFile:
@@ -139,11 +147,48 @@ def _csv_source(path: Path) -> SourceFile:
     return _table_source(path, lambda: _decoded(path, table()))
 
 
+# openpyxl reads each part of a workbook but its sheets whole (the shared strings above
+# all): none may be larger than this once inflated.
+XLSX_MAX_PART_BYTES = 64 * 1024 * 1024
+# What openpyxl raises for a file that is not a sound workbook (defusedxml's refusals of
+# entity declarations are ValueErrors).
+XLSX_ERRORS = (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, TypeError, ParseError)
+
+
+def _not_xlsx(path: Path) -> ImportFileError:
+    return ImportFileError([_("%(file)s cannot be read as an Excel workbook (.xlsx).") % {"file": path.name}])
+
+
+def _xlsx_checked(path: Path) -> None:
+    """The workbook's zip is within the archive limits before openpyxl inflates any of it."""
+    try:
+        with archives.check(path) as archive:
+            for info in archive.infolist():
+                if not info.filename.startswith("xl/worksheets/") and info.file_size > XLSX_MAX_PART_BYTES:
+                    raise archives.ArchiveError(
+                        _("%(member)s is larger than %(limit)d MB: save the sheet as CSV and import that.")
+                        % {"member": info.filename[:100], "limit": XLSX_MAX_PART_BYTES // 1_000_000}
+                    )
+    except archives.ArchiveError as exc:
+        raise ImportFileError([f"{path.name}: {exc}"]) from None
+    except zipfile.BadZipFile:
+        raise _not_xlsx(path) from None
+
+
 def _xlsx_source(path: Path) -> SourceFile:
+    _xlsx_checked(path)
+
     def table():
-        book = load_workbook(path, read_only=True, data_only=True)
         try:
+            book = load_workbook(path, read_only=True, data_only=True)
+        except XLSX_ERRORS:
+            raise _not_xlsx(path) from None
+        try:
+            if book.active is None:
+                raise _not_xlsx(path)
             yield from book.active.iter_rows(values_only=True)
+        except XLSX_ERRORS:
+            raise _not_xlsx(path) from None
         finally:
             book.close()
 
@@ -153,12 +198,16 @@ def _xlsx_source(path: Path) -> SourceFile:
 NOT_A_POINT = object()  # the key under which a layer row carries a geometry that is no point
 
 
+def _members(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
 def _layer_row(feature: dict, fields: list[str]) -> dict:
     """A GeoJSON feature as a row: its properties, and a point as longitude/latitude."""
-    row = feature.get("properties") or {}
+    row = _members(feature.get("properties"))
     if "id" in fields and "id" not in row and "id" in feature:
         row["id"] = feature["id"]  # GDAL writes an "id" field as the feature's id member
-    geometry = feature.get("geometry") or {}
+    geometry = _members(feature.get("geometry"))
     if geometry.get("type") == "Point" and len(geometry.get("coordinates") or ()) >= 2:
         row["longitude"], row["latitude"] = geometry["coordinates"][:2]
     else:
@@ -189,10 +238,12 @@ def _ogr_features(path: Path) -> Iterator[dict]:
 
 
 def _geojson_features(path: Path) -> Iterator[dict]:
-    """The features of a GeoJSON file, read by hazards/geojson_reader.py: ogr2ogr's
+    """The features of a GeoJSON file, read by areas/geojson_reader.py: ogr2ogr's
     conversion to GeoJSON lines cost as much as all the rest of the reading."""
     try:
         yield from geojson_reader.features(path)
+    except geojson_reader.ForeignCRS as exc:
+        raise ImportFileError(foreign_crs(path, exc.crs).problems) from None
     except geojson_reader.GeoJSONError as exc:
         raise ImportFileError(
             [_("%(file)s is not valid GeoJSON: it is cut short or malformed at character %(at)d.")
@@ -202,28 +253,44 @@ def _geojson_features(path: Path) -> Iterator[dict]:
         raise ImportFileError([_("%(file)s is not UTF-8 text, as GeoJSON must be.") % {"file": path.name}]) from None
 
 
-GEOJSON_SUFFIXES = {".geojson", ".json"}
-
-
-def _layer_source(path: Path) -> SourceFile:
-    """A GIS layer: checked, counted and its fields listed through GDAL, its features
-    streamed. A point becomes longitude/latitude; anything else is reported on its row."""
-    try:
-        layer = open_layer(path, None)
-    except SpatialFileError as exc:
-        raise ImportFileError(exc.problems) from None
-    fields = list(layer.fields)
-    features = _geojson_features if path.suffix.lower() in GEOJSON_SUFFIXES else _ogr_features
+def _features_source(path: Path, fields: list[str], count: int, features) -> SourceFile:
+    """A layer's rows: a point becomes longitude/latitude; anything else is reported on its row."""
 
     def rows():
         for feature in features(path):
             yield _layer_row(feature, fields)
 
-    return SourceFile([*fields, "longitude", "latitude"], len(layer), 1, rows)
+    return SourceFile([*fields, "longitude", "latitude"], count, 1, rows)
+
+
+def _layer_source(path: Path) -> SourceFile:
+    """A GeoPackage or Shapefile layer: checked, counted and its fields listed through
+    GDAL (areas/spatialfile.py), its features streamed by ogr2ogr."""
+    try:
+        layer = open_layer(path, None)
+    except SpatialFileError as exc:
+        raise ImportFileError(exc.problems) from None
+    return _features_source(path, list(layer.fields), len(layer), _ogr_features)
+
+
+def _geojson_source(path: Path) -> SourceFile:
+    """A GeoJSON file, never opened by GDAL (areas/spatialfile.py says why): one pass of
+    the registry's reader counts its features and lists their properties, with a
+    feature's own id member as an "id" column, as GDAL listed them."""
+    fields: dict[str, None] = {}
+    count = 0
+    for feature in _geojson_features(path):
+        count += 1
+        fields.update(dict.fromkeys(_members(feature.get("properties"))))
+        if "id" in feature:
+            fields.setdefault("id")
+    if not count:
+        raise ImportFileError([_("%(file)s has no features.") % {"file": path.name}])
+    return _features_source(path, list(fields), count, _geojson_features)
 
 
 SOURCES = {".csv": _csv_source, ".xlsx": _xlsx_source, ".gpkg": _layer_source, ".shp": _layer_source}
-SOURCES.update(dict.fromkeys(GEOJSON_SUFFIXES, _layer_source))
+SOURCES.update(dict.fromkeys(GEOJSON_SUFFIXES, _geojson_source))
 
 
 def read_file(path: Path) -> SourceFile:

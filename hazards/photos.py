@@ -1,9 +1,10 @@
 """Evidence photos: decoded only from JPEG, PNG or WebP, within size and pixel limits,
-turned upright, re-encoded without any metadata (EXIF GPS included: these are places
-where children play) and given a thumbnail for lists."""
+turned upright, re-encoded without any metadata (EXIF with its GPS, comments, ICC and
+XMP: these are places where children play) and given a thumbnail for lists."""
 
 import hashlib
 import io
+import math
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -29,12 +30,11 @@ def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _jpeg(image: Image.Image, long_side: int) -> bytes:
-    copy = image.copy()
-    copy.thumbnail((long_side, long_side), Image.Resampling.LANCZOS)
+def _jpeg(image: Image.Image) -> bytes:
     out = io.BytesIO()
-    # No exif= argument: the encoder writes no metadata at all.
-    copy.save(out, format="JPEG", quality=85, optimize=True)
+    # Nothing of the source is written: info (comment, ICC, XMP, EXIF) was emptied and no
+    # metadata argument is given, so the file holds pixels and its JFIF header only.
+    image.save(out, format="JPEG", quality=85, optimize=True)
     return out.getvalue()
 
 
@@ -49,37 +49,75 @@ def too_large(size: int) -> ValidationError | None:
     )
 
 
+# What decoding may cost is bounded by what was sent: a photo may declare at most
+# PIXELS_PER_BYTE pixels per byte of its file (a camera JPEG holds 2 to 12; the review's
+# 48 KB PNG declaring 7071 x 7071 held a thousand and cost 524 MB), and any photo up to
+# FREE_PIXELS, within PHOTO_MAX_PIXELS.
+PIXELS_PER_BYTE = 40
+FREE_PIXELS = 4_000_000
+
+
+def pixel_budget(size: int) -> int:
+    return min(settings.PHOTO_MAX_PIXELS, max(FREE_PIXELS, size * PIXELS_PER_BYTE))
+
+
+def _too_many_pixels(size: int) -> ValidationError:
+    return ValidationError(
+        _(
+            "The photo has too many pixels for a file of %(kb)d KB (at most %(mp).1f megapixels): "
+            "send the photo as the camera took it."
+        )
+        % {"kb": size // 1000, "mp": pixel_budget(size) / 1e6},
+        code="too_many_pixels",
+    )
+
+
+# What Pillow raises for a file that is no sound image: truncated or broken data, text
+# chunks beyond its limits (ValueError), a header that lies about its size.
+BROKEN = (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError)
+
+
 def process_photo(data: bytes) -> ProcessedPhoto:
     refusal = too_large(len(data))
     if refusal:
         raise refusal
-    too_many_pixels = ValidationError(
-        _("The photo has too many pixels; the limit is %(mp)d megapixels.")
-        % {"mp": settings.PHOTO_MAX_PIXELS // 1_000_000},
-        code="too_many_pixels",
-    )
     try:
         image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
-    except Image.DecompressionBombError:
-        raise too_many_pixels from None
-    except (UnidentifiedImageError, OSError):
+    except UnidentifiedImageError:
         raise ValidationError(_("The file is not a JPEG, PNG or WebP photo."), code="not_an_image") from None
+    except Image.DecompressionBombError:  # Pillow's own bound, far above ours
+        raise _too_many_pixels(len(data)) from None
+    except BROKEN:
+        raise _damaged() from None
     # Refuse by the declared size before decoding a single pixel (decompression bombs).
     width, height = image.size
-    if width * height > settings.PHOTO_MAX_PIXELS:
-        raise too_many_pixels
+    if width * height > pixel_budget(len(data)):
+        raise _too_many_pixels(len(data))
     try:
+        # One decoded copy: a JPEG is decoded already scaled down (draft), the image is
+        # shrunk in place, and only then turned upright and converted.
+        scale = min(1.0, STORED_LONG_SIDE / max(width, height))
+        image.draft("RGB", (math.ceil(width * scale), math.ceil(height * scale)))
         image.load()
-        upright = ImageOps.exif_transpose(image).convert("RGB")
-    except (OSError, ValueError, Image.DecompressionBombError):
-        raise ValidationError(_("The photo is damaged or incomplete; send it again."), code="damaged") from None
-    stored = _jpeg(upright, STORED_LONG_SIDE)
-    with Image.open(io.BytesIO(stored)) as check:
-        stored_size = check.size
+        factor = max(image.size) // STORED_LONG_SIDE
+        if factor >= 2:  # a whole-number reduction first frees the full image early
+            image = image.reduce(factor)
+        image.thumbnail((STORED_LONG_SIDE, STORED_LONG_SIDE), Image.Resampling.LANCZOS)
+        upright = ImageOps.exif_transpose(image)
+        stored = upright if upright.mode == "RGB" else upright.convert("RGB")
+    except BROKEN:
+        raise _damaged() from None
+    stored.info = {}
+    thumbnail = stored.copy()
+    thumbnail.thumbnail((THUMB_LONG_SIDE, THUMB_LONG_SIDE), Image.Resampling.LANCZOS)
     return ProcessedPhoto(
         sha256=content_hash(data),
-        image=stored,
-        thumbnail=_jpeg(upright, THUMB_LONG_SIDE),
-        width=stored_size[0],
-        height=stored_size[1],
+        image=_jpeg(stored),
+        thumbnail=_jpeg(thumbnail),
+        width=stored.width,
+        height=stored.height,
     )
+
+
+def _damaged() -> ValidationError:
+    return ValidationError(_("The photo is damaged or incomplete; send it again."), code="damaged")

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from accounts.scope import SURVEY, scope_for
 
-from . import services
+from . import archives, services
 from .imports import ImportFileError, guess_mapping, read_file
 from .models import ImportRun
 
@@ -67,7 +67,7 @@ def mapping_form(columns: list[str], data=None, initial=None) -> forms.Form:
 
 
 def _folder() -> Path:
-    return Path(settings.MEDIA_ROOT) / "imports"
+    return Path(settings.IMPORT_UPLOAD_ROOT)
 
 
 def _require_survey(request) -> None:
@@ -86,6 +86,10 @@ def _forget_old_uploads() -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
+# The parts of a Shapefile GDAL reads beside the .shp; nothing else leaves the zip.
+SHAPEFILE_PARTS = {".shp", ".shx", ".dbf", ".prj", ".cpg"}
+
+
 def _store(upload) -> Path:
     _forget_old_uploads()
     folder = _folder() / uuid.uuid4().hex
@@ -97,15 +101,31 @@ def _store(upload) -> Path:
             out.write(chunk)
     if path.suffix.lower() != ".zip":
         return path
-    # A zipped Shapefile: its .shp (with .dbf, .shx, .prj beside it) is what is read.
-    with zipfile.ZipFile(path) as archive:
-        members = [m for m in archive.namelist() if not m.endswith("/") and ".." not in m and not m.startswith("/")]
+    try:
+        return _unzip_shapefile(path, folder)
+    except archives.ArchiveError as exc:
+        problems = [str(exc)]
+    except zipfile.BadZipFile:
+        problems = [_("The zip file cannot be read.")]
+    except ImportFileError as exc:
+        problems = exc.problems
+    shutil.rmtree(folder)
+    raise ImportFileError(problems)
+
+
+def _unzip_shapefile(path: Path, folder: Path) -> Path:
+    """A zipped Shapefile: its .shp and the parts beside it, copied out within the
+    archive limits (hazards/archives.py); the .shp is what is read."""
+    with archives.check(path) as archive:
+        members = [m for m in archive.namelist() if not m.endswith("/")]
         shapes = [m for m in members if m.lower().endswith(".shp")]
         if len(shapes) != 1:
-            shutil.rmtree(folder)
             raise ImportFileError([_("The zip must hold exactly one Shapefile (.shp with its .dbf and .shx).")])
+        stem = Path(shapes[0]).stem
         for member in members:
-            (folder / Path(member).name).write_bytes(archive.read(member))
+            part = Path(member)
+            if part.stem == stem and part.suffix.lower() in SHAPEFILE_PARTS:
+                archives.extract(archive, member, folder / part.name)
     return folder / Path(shapes[0]).name
 
 
@@ -124,9 +144,8 @@ def upload(request):
     if request.method == "POST" and form.is_valid():
         try:
             path = _store(form.cleaned_data["file"])
-        except (ImportFileError, zipfile.BadZipFile) as exc:
-            problems = getattr(exc, "problems", [_("The zip file cannot be read.")])
-            return render(request, "imports/upload.html", {"form": form, "problems": problems}, status=400)
+        except ImportFileError as exc:
+            return render(request, "imports/upload.html", {"form": form, "problems": exc.problems}, status=400)
         upload_id = path.parent.name
         request.session["imports"] = {**request.session.get("imports", {}), upload_id: str(path)}
         return redirect("import-preview", upload_id=upload_id)

@@ -131,6 +131,9 @@ MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", BASE_DIR / "media"))
 # client programs of the server's major version (pg_dump must not be older than the server).
 BACKUP_ROOT = Path(os.environ.get("DJANGO_BACKUP_ROOT", BASE_DIR / "backups"))
 POSTGRES_BIN_DIR = os.environ.get("POSTGRES_BIN_DIR", "/usr/lib/postgresql/15/bin")
+# Files sent to the import page: working copies for their session, never served; kept
+# outside MEDIA_ROOT so that no web server configuration can expose them.
+IMPORT_UPLOAD_ROOT = Path(os.environ.get("DJANGO_IMPORT_UPLOAD_ROOT", BASE_DIR / "var" / "imports"))
 
 # The background map of every map (planner, survey, reports, admin): one XYZ raster
 # source. The survey app can store its tiles on a tablet for offline work, so the source's
@@ -201,10 +204,15 @@ PROCRASTINATE_WORKER_DEFAULTS = {
 # /readyz fails when the photo disk has less free space than this.
 READY_MIN_FREE_BYTES = int(os.environ.get("READY_MIN_FREE_BYTES", 1_000_000_000))
 
-# gis.W001: GDAL 3.6 (Debian 12) cannot block file and network access from a malicious
-# spatial reference. Boundary and place files are read only by administrators on the
-# command line, the loader refuses every layer whose SRS is not EPSG:4326, and PROJ's
-# network access stays off.
+# gis.W001: GDAL 3.6 (Debian 12) cannot be told to block file and network access from
+# a malicious spatial reference, and files do come from outside: field workers upload
+# site lists on /imports/, administrators load boundaries and schools. So no such file
+# reaches GDAL unchecked (areas/spatialfile.py): GeoJSON is read by the registry's own
+# reader, which refuses any crs but WGS 84 by name, before GDAL may open it; GDAL opens
+# a file only with the one driver its suffix names, once its first bytes agree (no VRT,
+# KML or other format that follows links); GeoPackage and Shapefile references are
+# parsed as WKT only. tests/security/test_no_network.py feeds every way in files that
+# point at a listening socket and fails on any connection. PROJ's network stays off.
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
 os.environ.setdefault("PROJ_NETWORK", "OFF")
 

@@ -25,7 +25,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def officer(client, demo_tree, make_user, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.IMPORT_UPLOAD_ROOT = tmp_path / "imports"
     user = make_user("nam", demo_tree["991"], Role.AREA_MANAGER, is_staff=True)
     client.force_login(user)
     return user
@@ -186,7 +187,7 @@ def test_refusals(client, officer, make_user, demo_tree):
 
 def test_uploads_older_than_a_day_are_removed_by_the_next(client, officer, settings):
     first = upload(client, csv_file("a.csv", "ten,lat,lon\nAo,22.1,105.8\n"))
-    folder = next((settings.MEDIA_ROOT / "imports").iterdir())
+    folder = next(settings.IMPORT_UPLOAD_ROOT.iterdir())
     old = time.time() - uploads.UPLOAD_KEPT_SECONDS - 60
     os.utime(folder, (old, old))
     upload(client, csv_file("b.csv", "ten,lat,lon\nAo,22.1,105.8\n"))

@@ -2,7 +2,12 @@
 module's C scanner, so a million-feature file never sits in memory. Having ogr2ogr turn
 the file into GeoJSON lines first took as much CPU as the whole rest of an import's
 reading. A file holds a FeatureCollection, a Feature or a bare geometry, or a sequence
-of them (GeoJSON lines, RFC 8142's record separators allowed)."""
+of them (GeoJSON lines, RFC 8142's record separators allowed).
+
+A `crs` member is read by nobody: one that names WGS 84 is allowed (old files carry it),
+any other, links included, stops the file (ForeignCRS). GDAL 3.6 would fetch a linked
+crs from the network when it opens the file (areas/spatialfile.py runs this reader over
+a GeoJSON file before GDAL may see it)."""
 
 import json
 from collections.abc import Iterator
@@ -13,6 +18,18 @@ GEOMETRY_TYPES = frozenset(
     ["Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon", "GeometryCollection"]
 )
 SPACE = " \t\n\r\x1e"
+# How a crs member may name WGS 84 longitude/latitude; nothing else is accepted.
+WGS84_NAMES = frozenset(
+    [
+        "urn:ogc:def:crs:OGC:1.3:CRS84",
+        "urn:ogc:def:crs:OGC::CRS84",
+        "urn:ogc:def:crs:EPSG::4326",
+        "urn:ogc:def:crs:EPSG:4326",
+        "EPSG:4326",
+        "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+        "http://www.opengis.net/def/crs/EPSG/0/4326",
+    ]
+)
 
 
 class GeoJSONError(ValueError):
@@ -21,6 +38,38 @@ class GeoJSONError(ValueError):
     def __init__(self, at: int):
         super().__init__(at)
         self.at = at
+
+
+class ForeignCRS(ValueError):
+    """The file declares a crs that is not WGS 84 by name (a link, a code, a definition)."""
+
+    def __init__(self, crs):
+        self.crs = json.dumps(crs, ensure_ascii=False)[:120]
+        super().__init__(self.crs)
+
+
+def _check_crs(obj: dict) -> None:
+    crs = obj.get("crs")
+    if crs is None:
+        return
+    named = crs.get("properties") if isinstance(crs, dict) and crs.get("type") == "name" else None
+    name = named.get("name") if isinstance(named, dict) else None
+    if not isinstance(name, str) or name not in WGS84_NAMES:
+        raise ForeignCRS(crs)
+
+
+def _check_geometry(geometry) -> None:
+    if isinstance(geometry, dict):
+        _check_crs(geometry)
+        for part in geometry.get("geometries") or ():
+            _check_geometry(part)
+
+
+def _checked(feature: dict) -> dict:
+    """The feature, once no crs member in it or its geometry names anything but WGS 84."""
+    _check_crs(feature)
+    _check_geometry(feature.get("geometry"))
+    return feature
 
 
 class _Buffer:
@@ -103,13 +152,16 @@ def _features_of(buffer: _Buffer) -> Iterator[dict]:
                 yield from _array(buffer)
             else:
                 members[key] = buffer.value()
+                if key == "crs":
+                    _check_crs(members)
             if buffer.expect(",}") == "}":
                 break
     if streamed:
         return
     if members.get("type") == "Feature":
-        yield members
+        yield _checked(members)
     elif members.get("type") in GEOMETRY_TYPES:
+        _check_geometry(members)
         yield {"type": "Feature", "properties": {}, "geometry": members}
 
 
@@ -121,14 +173,15 @@ def _array(buffer: _Buffer) -> Iterator[dict]:
     while True:
         feature = buffer.value()
         if isinstance(feature, dict):
-            yield feature
+            yield _checked(feature)
         if buffer.expect(",]") == "]":
             return
 
 
 def features(path: Path) -> Iterator[dict]:
     """Each feature of the file as the json module decodes it. UnicodeDecodeError for a
-    file that is not UTF-8, GeoJSONError for one that is not GeoJSON."""
+    file that is not UTF-8, GeoJSONError for one that is not GeoJSON, ForeignCRS for
+    one that declares a crs other than WGS 84."""
     with open(path, encoding="utf-8-sig") as handle:
         buffer = _Buffer(handle)
         while buffer.peek():

@@ -1,0 +1,278 @@
+"""What a file from outside may cost the server: a zip or a workbook is measured by what
+it declares before anything is inflated, and copied out in blocks; a photo may declare
+only as many pixels as its size makes believable, is decoded once, and keeps no
+metadata at all."""
+
+import io
+import json
+import os
+import struct
+import subprocess
+import sys
+import textwrap
+import tracemalloc
+import uuid
+import zipfile
+import zlib
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+from openpyxl import Workbook
+from PIL import Image, ImageCms, PngImagePlugin
+
+from accounts.models import Role
+from hazards import archives, imports, uploads
+from hazards.photos import process_photo
+from tests.hazards.test_sync_api import png_declaring
+
+pytestmark = pytest.mark.django_db
+
+MB = 1024 * 1024
+
+
+@pytest.fixture
+def worker_client(demo_tree, make_user, settings, tmp_path):
+    settings.IMPORT_UPLOAD_ROOT = tmp_path / "imports"
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(make_user("lan", demo_tree["99101"], Role.FIELD_WORKER))
+    return client
+
+
+def zip_bytes(members: dict[str, bytes], method=zipfile.ZIP_DEFLATED) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", method) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+def peak_python_memory(action) -> int:
+    """The most memory Python objects took while `action` ran, in bytes."""
+    tracemalloc.start()
+    try:
+        action()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_zip_bomb_is_refused_before_it_is_inflated(worker_client):
+    # 200 KB that would inflate to 200 MB: the review's 298 KB zip cost 600 MB of memory.
+    bomb = zip_bytes({"sites.shp": b"\x00\x00\x27\x0a" + bytes(96), "sites.dbf": bytes(200 * MB)})
+    assert len(bomb) < 400_000
+
+    def send():
+        response = worker_client.post(reverse("import-upload"), {"file": SimpleUploadedFile("bomb.zip", bomb)})
+        assert response.status_code == 400
+        assert "refused as a zip bomb" in response.content.decode()
+
+    assert peak_python_memory(send) < 20 * MB
+
+
+def test_a_zip_unpacking_beyond_the_limit_is_refused(worker_client, monkeypatch):
+    monkeypatch.setattr(archives, "MAX_TOTAL_BYTES", 3 * MB)
+    big = zip_bytes({"sites.shp": os.urandom(2 * MB), "sites.dbf": os.urandom(2 * MB)}, zipfile.ZIP_STORED)
+    response = worker_client.post(reverse("import-upload"), {"file": SimpleUploadedFile("big.zip", big)})
+    assert response.status_code == 400 and "would unpack to 4 MB; the limit is 3 MB" in response.content.decode()
+
+
+def test_a_zip_of_too_many_members_is_refused_by_its_end_record(worker_client):
+    many = zip_bytes({f"part{n}.txt": b"" for n in range(archives.MAX_MEMBERS + 1)}, zipfile.ZIP_STORED)
+    response = worker_client.post(reverse("import-upload"), {"file": SimpleUploadedFile("many.zip", many)})
+    assert response.status_code == 400 and "too many files" in response.content.decode()
+
+
+def test_allowed_members_are_copied_in_blocks(settings, tmp_path):
+    settings.IMPORT_UPLOAD_ROOT = tmp_path
+    data = os.urandom(24 * MB)
+    archive = zip_bytes({"sites.shp": b"\x00\x00\x27\x0a", "sites.dbf": data, "notes.vrt": b"<x/>"}, zipfile.ZIP_STORED)
+    upload = SimpleUploadedFile("sites.zip", archive)
+    stored = []
+    peak = peak_python_memory(lambda: stored.append(uploads._store(upload)))
+    assert peak < 8 * MB
+    shape = stored[0]
+    assert shape.name == "sites.shp" and (shape.parent / "sites.dbf").read_bytes() == data
+    assert not (shape.parent / "notes.vrt").exists()  # only the Shapefile's own parts leave the zip
+
+
+def test_a_workbook_bomb_is_refused_before_openpyxl_reads_it(tmp_path):
+    book = Workbook()
+    book.active.append(["lat", "lon"])
+    plain = io.BytesIO()
+    book.save(plain)
+    path = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            target.writestr(item, source.read(item.filename))
+        target.writestr("xl/sharedStrings.xml", b" " * (80 * MB))
+    peak = []
+
+    def read():
+        with pytest.raises(imports.ImportFileError) as refused:
+            imports.read_file(path)
+        peak.append(refused.value.problems)
+
+    assert peak_python_memory(read) < 20 * MB
+    assert "refused as a zip bomb" in peak[0][0]
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "message"),
+    [
+        ("broken.xlsx", b"PK\x03\x04 not really", "cannot be read as an Excel workbook"),
+        ("entities.xlsx", None, "cannot be read as an Excel workbook"),
+        ("big-field.csv", b"ten,lat,lon\n" + b'"' + b"x" * 200_000 + b'",21,105\n', "cannot be read as CSV"),
+    ],
+)
+def test_unreadable_tables_are_refused_with_a_message(worker_client, tmp_path, name, body, message):
+    if body is None:  # a workbook whose strings declare an entity (defusedxml refuses it)
+        book = Workbook()
+        book.active.append(["ten", "lat", "lon"])
+        plain = io.BytesIO()
+        book.save(plain)
+        out = io.BytesIO()
+        with zipfile.ZipFile(plain) as source, zipfile.ZipFile(out, "w") as target:
+            for item in source.infolist():
+                data = source.read(item.filename)
+                if item.filename == "xl/worksheets/sheet1.xml":
+                    data = data.replace(b"<worksheet ", b'<!DOCTYPE worksheet [<!ENTITY a "aaaa">]><worksheet ', 1)
+                target.writestr(item, data)
+        body = out.getvalue()
+    response = worker_client.post(reverse("import-upload"), {"file": SimpleUploadedFile(name, body)})
+    if response.status_code == 302:
+        response = worker_client.get(response["Location"])
+    assert response.status_code == 400 and message in response.content.decode()
+
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+@pytest.fixture
+def api(demo_tree, make_user, make_site, inspect):
+    site = make_site(demo_tree["99101"])
+    inspection = inspect(site, "2026-04-01T09:00")
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(make_user("lan", demo_tree["99101"], Role.FIELD_WORKER))
+
+    def put(body: bytes, content_type="image/png"):
+        url = reverse("sync-photo", args=[uuid.uuid4()]) + f"?inspection={inspection.pk}"
+        return client.put(url, body, content_type=content_type, HTTP_CONTENT_DISPOSITION="attachment; filename=p")
+
+    return put
+
+
+def test_a_photo_may_not_declare_more_pixels_than_its_size_makes_believable(api):
+    bomb = png_declaring(7071, 7071)  # the review's file: 50 megapixels in a few bytes
+    response = api(bomb)
+    assert response.status_code == 400 and response.json()["code"] == "too_many_pixels"
+    assert "too many pixels for a file of" in response.json()["detail"]
+    # A plain image of a few megapixels is fine, however well it compresses.
+    plain = io.BytesIO()
+    Image.new("L", (2000, 1500)).save(plain, format="PNG")
+    assert len(plain.getvalue()) < 10_000
+    assert api(plain.getvalue()).status_code == 201
+
+
+def test_a_png_with_a_huge_compressed_text_chunk_is_refused_not_a_server_error(api):
+    plain = io.BytesIO()
+    Image.new("RGB", (10, 10)).save(plain, format="PNG")
+    data = plain.getvalue()
+    text = png_chunk(b"zTXt", b"Comment\x00\x00" + zlib.compress(b"a" * 20_000_000))
+    response = api(data[:33] + text + data[33:])
+    assert response.status_code == 400 and response.json()["code"] == "damaged"
+
+
+def jpeg_markers(data: bytes) -> list[int]:
+    """The JPEG's marker segments before its image data (APPn, COM, DQT, SOF...)."""
+    markers, at = [], 2
+    while at < len(data) and data[at] == 0xFF:
+        marker = data[at + 1]
+        markers.append(marker)
+        if marker == 0xDA:  # start of scan: image data follows
+            break
+        at += 2 + int.from_bytes(data[at + 2 : at + 4], "big")
+    return markers
+
+
+APP0, APP15, COM = 0xE0, 0xEF, 0xFE
+
+
+def _exif_with_gps() -> bytes:
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: turned
+    exif[0x8825] = {1: "N", 2: (21.0, 1.0, 2.0), 3: "E", 4: (105.0, 50.0, 3.0)}
+    return exif.tobytes()
+
+
+def source_photos() -> dict[str, bytes]:
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF/></x:xmpmeta>'
+    image = Image.new("RGB", (64, 48), "green")
+    jpeg, png, webp = io.BytesIO(), io.BytesIO(), io.BytesIO()
+    image.save(jpeg, format="JPEG", exif=_exif_with_gps(), comment=b"Ao nha ong Ba, 21.03N", icc_profile=icc, xmp=xmp)
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "Ao nha ong Ba")
+    info.add_itxt("XML:com.adobe.xmp", xmp.decode(), zip=True)
+    image.save(png, format="PNG", pnginfo=info, icc_profile=icc, exif=_exif_with_gps())
+    image.save(webp, format="WEBP", exif=_exif_with_gps(), icc_profile=icc, xmp=xmp)
+    return {"jpeg": jpeg.getvalue(), "png": png.getvalue(), "webp": webp.getvalue()}
+
+
+@pytest.mark.parametrize("kind", ["jpeg", "png", "webp"])
+def test_stored_photos_and_thumbnails_keep_no_metadata_at_all(kind):
+    processed = process_photo(source_photos()[kind])
+    for stored in (processed.image, processed.thumbnail):
+        markers = jpeg_markers(stored)
+        # Only the JFIF header (APP0) among the application segments, and no comment.
+        assert [m for m in markers if APP0 <= m <= APP15] == [APP0], [hex(m) for m in markers]
+        assert COM not in markers
+        with Image.open(io.BytesIO(stored)) as image:
+            assert not image.getexif() and "icc_profile" not in image.info and "comment" not in image.info
+    if kind == "jpeg":  # turned upright from its orientation tag
+        assert (processed.width, processed.height) == (48, 64)
+
+
+MEASURE = textwrap.dedent(
+    """
+    import json, os, resource, sys
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
+    import django
+    django.setup()
+    from hazards.photos import process_photo
+    data = open(sys.argv[1], "rb").read()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    processed = process_photo(data)
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"grown_kb": after - before, "size": [processed.width, processed.height]}))
+    """
+)
+
+
+def _camera_jpeg(path):
+    Image.effect_noise((6000, 4000), 60).convert("RGB").save(path, format="JPEG", quality=80, exif=_exif_with_gps())
+
+
+def _smooth_png(path):
+    """24 megapixels in 12 MB: smooth enough to pass the pixels-per-byte bound."""
+    ramp = Image.linear_gradient("L").resize((6000, 4000))
+    grain = Image.effect_noise((1500, 1000), 8).resize((6000, 4000))
+    Image.merge("RGB", (ramp, grain, ramp)).save(path, format="PNG")
+
+
+@pytest.mark.parametrize(("make", "stored"), [(_camera_jpeg, [1707, 2560]), (_smooth_png, [2560, 1707])])
+def test_a_large_photo_is_decoded_once(tmp_path, settings, make, stored):
+    """A 24-megapixel photo costs at most one decoded copy (72 MB in RGB) and the smaller
+    images made from it, not a copy per step (it was 4.8 copies); measured in a fresh
+    process. A JPEG is even decoded at half size."""
+    path = tmp_path / "photo"
+    make(path)
+    result = subprocess.run(
+        [sys.executable, "-c", MEASURE, str(path)], capture_output=True, check=True, cwd=settings.BASE_DIR
+    )
+    measured = json.loads(result.stdout)
+    assert measured["size"] == stored  # upright, shrunk to the stored size
+    one_copy_kb = 6000 * 4000 * 3 // 1024
+    assert measured["grown_kb"] < 2 * one_copy_kb, measured
