@@ -37,6 +37,7 @@ APP_SETTINGS = (
     "DJANGO_ALLOWED_HOSTS",
     "DJANGO_CSRF_TRUSTED_ORIGINS",
     "DJANGO_MEDIA_ROOT",
+    "DJANGO_IMPORT_UPLOAD_ROOT",
     "DJANGO_STATIC_ROOT",
     "DJANGO_LOG_LEVEL",
     "MEDIA_ACCEL_REDIRECT_PREFIX",
@@ -126,6 +127,8 @@ class Stack:
         v = self.values
         v["DJANGO_SETTINGS_MODULE"] = "config.settings.production"
         v["DJANGO_MEDIA_ROOT"] = self.get("DJANGO_MEDIA_ROOT", str(self.dir / "media"))
+        # Import-page uploads: outside the media folder nginx serves from (never public).
+        v["DJANGO_IMPORT_UPLOAD_ROOT"] = self.get("DJANGO_IMPORT_UPLOAD_ROOT", str(self.dir / "imports"))
         v["DJANGO_STATIC_ROOT"] = self.get("DJANGO_STATIC_ROOT", str(self.dir / "static"))
         v["DJANGO_ALLOWED_HOSTS"] = self.get("DJANGO_ALLOWED_HOSTS", ",".join(self.server_names))
         v["DJANGO_CSRF_TRUSTED_ORIGINS"] = self.get(
@@ -139,7 +142,7 @@ class Stack:
             v["DATABASE_URL"] = self.local_database()
         elif v["PROD_DB_NAME"]:  # ours, made at an earlier start: it may not run after a reboot
             run(["pg_ctlcluster", "15", "main", "start"], check=False, stderr=subprocess.DEVNULL)
-        for folder in (Path(v["DJANGO_MEDIA_ROOT"]), self.run):
+        for folder in (Path(v["DJANGO_MEDIA_ROOT"]), Path(v["DJANGO_IMPORT_UPLOAD_ROOT"]), self.run):
             folder.mkdir(parents=True, exist_ok=True)
             self.give(folder)
         self.write_env()
