@@ -1,5 +1,4 @@
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -9,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from accounts.lockout import LockoutAdminAuthenticationForm, LockoutAuthenticationForm
 from accounts.views import home
 from config.observability import healthz, readyz
+from hazards.photo_files import evidence_file
 from hazards.urls import api_urlpatterns as hazard_api
 from hazards.urls import import_urlpatterns, survey_urlpatterns
 from mapping.urls import map_urlpatterns, ogc_urlpatterns, tile_urlpatterns
@@ -39,10 +39,9 @@ urlpatterns = [
     path("ogc/", include(ogc_urlpatterns)),
     path("map/", include(map_urlpatterns)),
     path("imports/", include(import_urlpatterns)),
+    # Photos and thumbnails, through the area scope (MEDIA_URL; never a static route).
+    path(f"{settings.MEDIA_URL.strip('/')}/<path:name>", evidence_file, name="evidence-file"),
 ]
-
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 admin.site.login_form = LockoutAdminAuthenticationForm
 admin.site.site_header = _("Drowning hazard registry")

@@ -135,7 +135,8 @@ class Stack:
             "DJANGO_CSRF_TRUSTED_ORIGINS", ",".join(f"https://{n}{self.origin_port}" for n in self.server_names)
         )
         v["MEDIA_ACCEL_REDIRECT_PREFIX"] = MEDIA_INTERNAL
-        v["TRUSTED_PROXY_COUNT"] = "1"  # nginx, which appends the address it saw
+        # nginx, which appends the address it saw; one more per load balancer in front of it.
+        v["TRUSTED_PROXY_COUNT"] = self.get("TRUSTED_PROXY_COUNT", "1")
         v["DJANGO_SECRET_KEY_FILE"] = str(self.secret_file())
         if not v["DATABASE_URL"]:
             v["PROD_DB_NAME"] = self.get("PROD_DB_NAME", "hazards")

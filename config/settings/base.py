@@ -127,6 +127,10 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", BASE_DIR / "media"))
+# Photos are served by hazards/photo_files.py after the area-scope check. Behind nginx,
+# the nginx location (marked `internal`) that serves MEDIA_ROOT: the view then answers
+# with X-Accel-Redirect to it and never reads the file. Empty: the view sends the file.
+MEDIA_ACCEL_REDIRECT_PREFIX = os.environ.get("MEDIA_ACCEL_REDIRECT_PREFIX", "")
 # Where `manage.py backup` writes dated backups (hazards/backup.py), and PostgreSQL's
 # client programs of the server's major version (pg_dump must not be older than the server).
 BACKUP_ROOT = Path(os.environ.get("DJANGO_BACKUP_ROOT", BASE_DIR / "backups"))
