@@ -13,6 +13,7 @@ ogc_urlpatterns = [
     path("collections/<str:collection_id>/items/<str:feature_id>", ogc.item, name="ogc-item"),
     path("collections/<str:collection_id>/queryables", ogc.queryables, name="ogc-queryables"),
     path("collections/<str:collection_id>/schema", ogc.schema, name="ogc-schema"),
+    path("collections/<str:collection_id>/style.qml", ogc.style, name="ogc-qml"),
 ]
 
 map_urlpatterns = [

@@ -9,13 +9,13 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
+from django.db.models import BooleanField, Choices, ExpressionWrapper, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from areas.models import Area
 from hazards.evidence import due_q
-from hazards.filters import SITE_OPEN, STATES, choice_param, filter_sites, within_area
+from hazards.filters import SITE_OPEN, choice_param, filter_sites, within_area
 from hazards.models import Barrier, CloseReason, Signage, Site, SiteKind
 from hazards.rules import SiteState
 
@@ -26,6 +26,8 @@ class Property:
     value: object  # a field path, an expression, or a function giving one at each request
     schema: dict  # its JSON schema ("nullable": null stands for "no value")
     title: Callable[[], str]
+    # For a choice: the choices (value, label), which the QGIS style shows in place of the values.
+    choices: type[Choices] | None = None
 
 
 @dataclass(frozen=True)
@@ -48,13 +50,15 @@ class Collection:
     key: str  # unique: the feature id, and the order pages follow (keyset paging)
     parse_key: Callable[[str], object]  # a feature id from a URL; ValueError if it cannot be one
     geometry: str
-    geometry_type: str  # GeoJSON type, for the schema
+    geometry_type: str  # GeoJSON type, for the schema and the QGIS style
     temporal: str  # the field the datetime parameter selects on
     properties: tuple[Property, ...]
     parameters: tuple[Parameter, ...] = ()
     # Applies the parameters: (rows, a request-like object with .GET and .user) -> rows;
     # raises django's ValidationError for a bad value.
     filter: Callable[[QuerySet, object], QuerySet] = field(default=lambda rows, request: rows)
+    # The property the QGIS style colours features by, in the maps' palette (a site state).
+    coloured_by: str | None = None
 
 
 COLLECTIONS: dict[str, Collection] = {}
@@ -69,8 +73,8 @@ def _text(**extra) -> dict:
     return {"type": "string", **extra}
 
 
-def _choice(choices) -> dict:
-    return {"type": "string", "enum": list(choices)}
+def _choice(choices: type[Choices], blank: bool = False) -> dict:
+    return {"type": "string", "enum": [""] * blank + list(choices.values)}
 
 
 NULLABLE = {"nullable": True}
@@ -89,6 +93,47 @@ def _due():
 PROTECTED = ExpressionWrapper(Q(state=SiteState.PROTECTED), output_field=BooleanField())
 
 
+SITE_PROPERTIES = (
+    Property("code", "code", _text(), lambda: _("code")),
+    Property("name", "name", _text(), lambda: _("name")),
+    Property("kind", "kind", _choice(SiteKind), lambda: _("kind"), SiteKind),
+    Property("area_code", "area__code", _text(), lambda: _("area code")),
+    Property("area_name", "area__name", _text(), lambda: _("area name")),
+    Property("deep_water", "deep_water", {"type": "boolean"}, lambda: _("deep water")),
+    Property("depth_m", "depth_m", {"type": "number", **NULLABLE}, lambda: _("depth (m)")),
+    Property("signage", "signage", _choice(Signage), lambda: _("signage"), Signage),
+    Property("barrier", "barrier", _choice(Barrier), lambda: _("barrier"), Barrier),
+    Property("protected", PROTECTED, {"type": "boolean"}, lambda: _("protected")),
+    Property("state", "state", _choice(SiteState), lambda: _("state"), SiteState),
+    Property("due", _due, {"type": "boolean"}, lambda: _("due for inspection")),
+    Property("last_checked_at", "last_checked_at", _text(format="date-time", **NULLABLE), lambda: _("last checked")),
+    Property("photo_evidence", "photo_evidence", {"type": "boolean"}, lambda: _("photo evidence")),
+    Property("is_temporary", "is_temporary", {"type": "boolean"}, lambda: _("temporary")),
+    Property("expected_end", "expected_end", _text(format="date", **NULLABLE), lambda: _("expected end")),
+    Property("active_from", "active_from", _text(format="date"), lambda: _("active from")),
+    Property("closed_at", "closed_at", _text(format="date", **NULLABLE), lambda: _("closed on")),
+    Property("close_reason", "close_reason", _choice(CloseReason, blank=True), lambda: _("close reason"), CloseReason),
+    Property("responsible_party", "responsible_party", _text(), lambda: _("responsible party")),
+)
+SITE_PARAMETERS = (
+    Parameter("kind", _choice(SiteKind), lambda: _("Sites of this kind."), queryable=True),
+    Parameter("signage", _choice(Signage), lambda: _("Sites with this sign state."), queryable=True),
+    Parameter("barrier", _choice(Barrier), lambda: _("Sites with this barrier state."), queryable=True),
+    Parameter(
+        "state",
+        _choice(SiteState),
+        lambda: _("Sites in this state (protected: sign in place and barrier complete)."),
+        queryable=True,
+    ),
+    Parameter(
+        "due",
+        {"type": "boolean"},
+        lambda: _("true: sites due for inspection (state not checked recently); false: the others."),
+        queryable=True,
+    ),
+    Parameter("area", _text(), lambda: _("An area code: the sites in that area and the areas below it.")),
+)
+
 register(
     Collection(
         id="sites",
@@ -103,49 +148,33 @@ register(
         geometry="location",
         geometry_type="Point",
         temporal="last_checked_at",
-        properties=(
-            Property("code", "code", _text(), lambda: _("code")),
-            Property("name", "name", _text(), lambda: _("name")),
-            Property("kind", "kind", _choice(SiteKind.values), lambda: _("kind")),
-            Property("area_code", "area__code", _text(), lambda: _("area code")),
-            Property("area_name", "area__name", _text(), lambda: _("area name")),
-            Property("deep_water", "deep_water", {"type": "boolean"}, lambda: _("deep water")),
-            Property("depth_m", "depth_m", {"type": "number", **NULLABLE}, lambda: _("depth (m)")),
-            Property("signage", "signage", _choice(Signage.values), lambda: _("signage")),
-            Property("barrier", "barrier", _choice(Barrier.values), lambda: _("barrier")),
-            Property("protected", PROTECTED, {"type": "boolean"}, lambda: _("protected")),
-            Property("state", "state", _choice(STATES), lambda: _("state")),
-            Property("due", _due, {"type": "boolean"}, lambda: _("due for inspection")),
-            Property(
-                "last_checked_at", "last_checked_at", _text(format="date-time", **NULLABLE), lambda: _("last checked")
-            ),
-            Property("photo_evidence", "photo_evidence", {"type": "boolean"}, lambda: _("photo evidence")),
-            Property("is_temporary", "is_temporary", {"type": "boolean"}, lambda: _("temporary")),
-            Property("expected_end", "expected_end", _text(format="date", **NULLABLE), lambda: _("expected end")),
-            Property("active_from", "active_from", _text(format="date"), lambda: _("active from")),
-            Property("closed_at", "closed_at", _text(format="date", **NULLABLE), lambda: _("closed on")),
-            Property("close_reason", "close_reason", {**_choice(["", *CloseReason.values])}, lambda: _("close reason")),
-            Property("responsible_party", "responsible_party", _text(), lambda: _("responsible party")),
-        ),
-        parameters=(
-            Parameter("kind", _choice(SiteKind.values), lambda: _("Sites of this kind."), queryable=True),
-            Parameter("signage", _choice(Signage.values), lambda: _("Sites with this sign state."), queryable=True),
-            Parameter("barrier", _choice(Barrier.values), lambda: _("Sites with this barrier state."), queryable=True),
-            Parameter(
-                "state",
-                _choice(STATES),
-                lambda: _("Sites in this state (protected: sign in place and barrier complete)."),
-                queryable=True,
-            ),
-            Parameter(
-                "due",
-                {"type": "boolean"},
-                lambda: _("true: sites due for inspection (state not checked recently); false: the others."),
-                queryable=True,
-            ),
-            Parameter("area", _text(), lambda: _("An area code: the sites in that area and the areas below it.")),
-        ),
+        properties=SITE_PROPERTIES,
+        parameters=SITE_PARAMETERS,
         filter=filter_sites,
+        coloured_by="state",
+    )
+)
+
+# The outlines drawn for some sites (a pond's shore): a layer of their own, since a layer
+# has one geometry type. A feature's id is its site's, so the two layers join on it.
+register(
+    Collection(
+        id="site-outlines",
+        title=lambda: _("Outlines of places with deep water"),
+        description=lambda: _(
+            "The outline of each site that has one (a pond's or a lake's shore), with the site's "
+            "attributes; its feature id is the site's."
+        ),
+        rows=lambda: _site_rows().filter(outline__isnull=False),
+        key="id",
+        parse_key=uuid.UUID,
+        geometry="outline",
+        geometry_type="Polygon",
+        temporal="last_checked_at",
+        properties=SITE_PROPERTIES,
+        parameters=SITE_PARAMETERS,
+        filter=filter_sites,
+        coloured_by="state",
     )
 )
 
@@ -172,12 +201,12 @@ register(
         properties=(
             Property("code", "code", _text(), lambda: _("code")),
             Property("name", "name", _text(), lambda: _("name")),
-            Property("level", "level", _choice(Area.Level.values), lambda: _("level")),
+            Property("level", "level", _choice(Area.Level), lambda: _("level"), Area.Level),
             Property("unit_type", "unit_type", _text(), lambda: _("unit type")),
             Property("parent_code", "parent__code", _text(**NULLABLE), lambda: _("parent area code")),
         ),
         parameters=(
-            Parameter("level", _choice(Area.Level.values), lambda: _("Areas of this level."), queryable=True),
+            Parameter("level", _choice(Area.Level), lambda: _("Areas of this level."), queryable=True),
             Parameter("area", _text(), lambda: _("An area code: that area and the areas below it.")),
         ),
         filter=_filter_areas,

@@ -13,6 +13,8 @@ JSON_SCHEMA = "https://json-schema.org/draft/2020-12/schema"
 GEOJSON = "application/geo+json"
 JSON = "application/json"
 SCHEMA = "application/schema+json"
+QML = "application/vnd.qgis.qml"
+OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 
 
 def _property_schema(prop) -> dict:
@@ -20,7 +22,7 @@ def _property_schema(prop) -> dict:
 
 
 def _geometry_schema(collection: Collection) -> dict:
-    depth = {"Point": 1, "MultiPolygon": 4}[collection.geometry_type]
+    depth = {"Point": 1, "Polygon": 3, "MultiPolygon": 4}[collection.geometry_type]
     coordinates: dict = {"type": "number"}
     for _level in range(depth):
         coordinates = {"type": "array", "items": coordinates}
@@ -206,6 +208,11 @@ def _collection_paths(collection: Collection) -> dict:
             {"200": _answer(_("JSON schema of a feature"), SCHEMA), **_errors(401)},
             operation_id=f"{collection.id}Schema",
         ),
+        f"{base}/style.qml": _get(
+            _("QGIS style: field names, choice labels and colours"),
+            {"200": _answer(_("A QGIS style file (QML)"), QML, {"type": "string"}), **_errors(401, 404)},
+            operation_id=f"{collection.id}QgisStyle",
+        ),
     }
 
 
@@ -223,7 +230,7 @@ def document(request, server: str) -> dict:
         ),
         "/api": _get(
             _("This API definition"),
-            {"200": _answer(_("OpenAPI 3.0"), "application/vnd.oai.openapi+json;version=3.0"), **_errors(400, 401)},
+            {"200": _answer(_("OpenAPI 3.0"), OPENAPI), **_errors(400, 401)},
             fmt,
             "api",
         ),

@@ -28,13 +28,10 @@ from accounts.tokens import challenge, signed_in_user
 from hazards.exports import JSONBuild
 
 from . import crs as crs_module
-from . import openapi, params
+from . import openapi, params, qml
 from .collections import COLLECTIONS, Collection
+from .openapi import GEOJSON, JSON, OPENAPI, QML, SCHEMA
 
-GEOJSON = "application/geo+json"
-JSON = "application/json"
-SCHEMA = "application/schema+json"
-OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 SCHEMA_REL = "http://www.opengis.net/def/rel/ogc/1.0/schema"
 CONFORMANCE = [
@@ -178,6 +175,7 @@ def _describe(request, user, collection: Collection) -> dict:
             # "describedBy" (relation types are case-insensitive); OGC calls it "schema".
             _link(_url(request, "ogc-schema", collection.id), "describedBy", SCHEMA, _("Feature schema")),
             _link(_url(request, "ogc-schema", collection.id), SCHEMA_REL, SCHEMA, _("Feature schema")),
+            _link(_url(request, "ogc-qml", collection.id), "stylesheet", QML, _("QGIS style")),
         ],
     }
 
@@ -346,3 +344,11 @@ def queryables(request, user, collection_id):
 def schema(request, user, collection_id):
     collection = _collection(collection_id)
     return _json(openapi.feature_schema(collection, _url(request, "ogc-schema", collection.id)), content_type=SCHEMA)
+
+
+@ogc_view
+def style(request, user, collection_id):
+    collection = _collection(collection_id)
+    response = HttpResponse(qml.style(collection), content_type=QML)
+    response["Content-Disposition"] = f'attachment; filename="{collection.id}.qml"'
+    return response

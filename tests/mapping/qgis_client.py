@@ -21,6 +21,7 @@ from qgis.core import (  # noqa: E402 - after the environment above
     QgsApplication,
     QgsAuthCertUtils,
     QgsAuthMethodConfig,
+    QgsBlockingNetworkRequest,
     QgsCoordinateReferenceSystem,
     QgsDataSourceUri,
     QgsMapRendererSequentialJob,
@@ -30,8 +31,8 @@ from qgis.core import (  # noqa: E402 - after the environment above
     QgsVectorTileBasicRenderer,
     QgsVectorTileLayer,
 )
-from qgis.PyQt.QtCore import QSize  # noqa: E402
-from qgis.PyQt.QtNetwork import QSslCertificate  # noqa: E402
+from qgis.PyQt.QtCore import QSize, QUrl  # noqa: E402
+from qgis.PyQt.QtNetwork import QNetworkRequest, QSslCertificate  # noqa: E402
 
 
 class WatchingRenderer(QgsVectorTileBasicRenderer):
@@ -93,8 +94,40 @@ def ogc_layer(base: str, authcfg: str) -> dict:
     layer = QgsVectorLayer(uri.uri(False), "sites", "OAPIF")
     if not layer.isValid():
         return {"valid": False, "error": layer.error().summary()}
-    ids = [feature["id"] for feature in layer.getFeatures()]
-    return {"valid": True, "ids": ids, "fields": {f.name(): f.typeName() for f in layer.fields()}}
+    features = list(layer.getFeatures())
+    report = {
+        "valid": True,
+        "ids": [feature["id"] for feature in features],
+        "fields": {f.name(): f.typeName() for f in layer.fields()},
+    }
+    return {**report, "style": load_style(layer, f"{base}/ogc/collections/sites/style.qml", authcfg, features[0])}
+
+
+def load_style(layer, url: str, authcfg: str, feature) -> dict:
+    """The collection's QGIS style, downloaded with the stored credential and loaded as an
+    officer does (Load Style): what QGIS then shows of the layer and of one feature."""
+    request = QgsBlockingNetworkRequest()
+    request.setAuthCfg(authcfg)
+    asked = QNetworkRequest(QUrl(url))
+    asked.setRawHeader(b"Accept-Language", b"vi")  # as a QGIS in Vietnamese asks
+    if request.get(asked) != QgsBlockingNetworkRequest.NoError:
+        return {"error": request.errorMessage()}
+    path = os.path.join(PROFILE, "sites.qml")
+    with open(path, "wb") as file:
+        file.write(bytes(request.reply().content()))
+    message, loaded = layer.loadNamedStyle(path)
+    if not loaded:
+        return {"error": message}
+    categories = layer.renderer().categories()  # kept: the symbols live as long as the list
+    kind = layer.fields().indexOf("kind")
+    setup = layer.editorWidgetSetup(kind)
+    formatter = QgsApplication.fieldFormatterRegistry().fieldFormatter(setup.type())
+    return {
+        "renderer": layer.renderer().type(),
+        "categories": {c.value(): c.symbol().color().name() for c in categories},
+        "kind_alias": layer.attributeAlias(kind),
+        "kind_shown": formatter.representValue(layer, kind, setup.config(), None, feature["kind"]),
+    }
 
 
 def tile_layer(base: str, authcfg: str, views: list) -> dict:

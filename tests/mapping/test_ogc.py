@@ -6,9 +6,11 @@ limit, strict parameters, HEAD, CORS, and the area scope."""
 import base64
 import json
 import subprocess
+from xml.etree import ElementTree
 
 import pytest
 import schemathesis
+from django.contrib.gis.geos import GEOSGeometry, Polygon
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, connection
@@ -22,6 +24,8 @@ from accounts.tokens import token_issue
 from hazards import services
 from hazards.models import Site
 from mapping.ogc import params as ogc_params
+from mapping.tile_documents import palette
+from tests.conftest import inside
 
 pytestmark = pytest.mark.django_db
 
@@ -351,3 +355,55 @@ def test_sign_in_with_a_device_token_never_a_password(client, district, make_use
     user.is_active = False
     user.save()
     assert "deactivated" in client.get(url, headers=basic("nam", key)).json()["description"]
+
+
+def test_pond_outlines_are_a_layer_of_their_own_joined_by_the_site_id(client, district, demo_tree, make_site):
+    """A layer has one geometry type: sites are points, their outlines polygons in a
+    second collection whose feature ids are the sites', in the same area scope."""
+    _user, key = district
+
+    def pond(code: str, name: str) -> Site:
+        point = inside(demo_tree[code])
+        shore = Polygon.from_bbox((point.x - 0.0005, point.y - 0.0004, point.x + 0.0005, point.y + 0.0004))
+        return make_site(demo_tree[code], name=name, location=point, outline=shore)
+
+    mine, _elsewhere = pond("99101", "Ao cá Đồng Bến"), pond("99201", "ao huyện khác")
+    page = items(client, key, "site-outlines")
+    assert [f["id"] for f in page["features"]] == [str(mine.pk)]
+    feature = page["features"][0]
+    assert feature["geometry"]["type"] == "Polygon" and feature["properties"]["name"] == "Ao cá Đồng Bến"
+    assert GEOSGeometry(json.dumps(feature["geometry"])).equals_exact(mine.outline, 1e-7)
+    assert str(mine.pk) in {f["id"] for f in items(client, key, "sites")["features"]}
+    assert items(client, key, "site-outlines", state="protected")["features"] == []
+    schema = get(client, reverse("ogc-schema", args=["site-outlines"]), key).json()
+    assert schema["properties"]["geometry"]["properties"]["type"]["enum"] == ["Polygon"]
+
+
+def test_each_collection_offers_a_qgis_style_with_its_field_names_and_colours(client, district):
+    """QGIS 3.22 reads no style from an OGC API: the officer loads this file once. Field
+    titles become aliases, choices show their labels, sites take the maps' colours."""
+    _user, key = district
+    collection = get(client, reverse("ogc-collection", args=["sites"]), key).json()
+    link = next(link for link in collection["links"] if link["rel"] == "stylesheet")
+    assert link["type"] == "application/vnd.qgis.qml" and link["href"].endswith("/ogc/collections/sites/style.qml")
+    response = client.get(link["href"], headers={"Authorization": f"Bearer {key}", "Accept-Language": "vi"})
+    assert response.status_code == 200 and response["Content-Type"] == "application/vnd.qgis.qml"
+    assert response["Content-Disposition"] == 'attachment; filename="sites.qml"'
+    root = ElementTree.fromstring(response.content)  # noqa: S314 (the registry's own answer)
+    renderer = root.find("renderer-v2")
+    assert (renderer.get("type"), renderer.get("attr")) == ("categorizedSymbol", "state")
+    colours, _ring = palette()
+    for category in renderer.iter("category"):
+        symbol = renderer.find(f"symbols/symbol[@name='{category.get('symbol')}']")
+        colour = symbol.find("layer/prop[@k='color']").get("v")
+        assert colour == ",".join(str(int(colours[category.get("value")][i : i + 2], 16)) for i in (1, 3, 5)) + ",255"
+    assert next(renderer.iter("category")).get("label") == "Chưa có biển, chưa rào"
+    aliases = {a.get("field"): a.get("name") for a in root.iter("alias")}
+    assert aliases["last_checked_at"] == "kiểm tra lần cuối"
+    kinds = root.find("fieldConfiguration/field[@name='kind']/editWidget")
+    assert kinds.get("type") == "ValueMap"
+    assert {"Ao": "pond"} in [{o.get("name"): o.get("value")} for o in kinds.iter("Option") if o.get("value")]
+    areas = ElementTree.fromstring(get(client, reverse("ogc-qml", args=["areas"]), key).content)  # noqa: S314
+    assert areas.find("renderer-v2").get("type") == "singleSymbol"
+    assert client.get(reverse("ogc-qml", args=["sites"])).status_code == 401
+    assert get(client, reverse("ogc-qml", args=["nothing"]), key).status_code == 404

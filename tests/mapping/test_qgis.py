@@ -13,7 +13,8 @@ from django.conf import settings
 
 from accounts.models import Role
 from accounts.tokens import token_issue
-from hazards.filters import STATE_LABELS
+from hazards.filters import STATES
+from mapping.tile_documents import palette
 from tests.conftest import inside
 
 pytestmark = [pytest.mark.qgis, pytest.mark.django_db(transaction=True)]
@@ -76,15 +77,21 @@ def test_qgis_reads_the_ogc_layer_and_the_vector_tiles_with_a_basic_credential(q
     assert ogc["valid"], ogc
     assert sorted(ogc["ids"]) == sorted(str(s.pk) for s in mine)
     assert {"code", "kind", "state", "closed_at", "last_checked_at"} <= set(ogc["fields"])
+    # The registry's QGIS style: colours by state in the maps' palette, Vietnamese field
+    # names and choice labels (the stack answers in Vietnamese, its default).
+    style = ogc["style"]
+    assert style["renderer"] == "categorizedSymbol" and set(style["categories"]) == set(STATES), style
+    assert style["categories"]["unprotected"] == palette()[0]["unprotected"]
+    assert (style["kind_alias"], style["kind_shown"]) == ("loại", "Ao"), style
 
     tiles = report["tiles"]
     assert tiles["valid"], tiles
     # The registry's style as QGIS read it: clusters and sites, a rule per state.
-    style = dict(tiles["style"])
+    rules = dict(tiles["style"])
     assert [layer for layer, _rule in tiles["style"]].count("clusters") == 5
-    assert "\"state\" IS 'unprotected'" in [rule for layer, rule in tiles["style"] if layer == "sites"], style
+    assert "\"state\" IS 'unprotected'" in [rule for layer, rule in tiles["style"] if layer == "sites"], rules
     near, far = tiles["views"]
     assert len(near["sites"]) == len(commune)  # each of the commune's sites, once
     assert {site["state"] for site in near["sites"].values()} == {"unprotected"}
-    counted = sum(sum(c.get(state, 0) or 0 for state in STATE_LABELS) for c in far["clusters"].values())
+    counted = sum(sum(c.get(state, 0) or 0 for state in STATES) for c in far["clusters"].values())
     assert counted == len(mine)  # the province's clusters hold the district's five sites, no other
