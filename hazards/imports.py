@@ -9,6 +9,7 @@ import csv
 import datetime as dt
 import hashlib
 import json
+import re
 import subprocess
 import tempfile
 import unicodedata
@@ -17,12 +18,13 @@ import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from xml.etree.ElementTree import ParseError
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
@@ -41,30 +43,58 @@ from .readahead import read_ahead
 IMPORT_NAMESPACE = uuid.UUID("6f1c2a0e-3d5b-4c8e-9a7f-2b1d0c9e8f71")
 MAX_REPORTED = 200
 
-# Column names people use, lower-cased, for each field the registry needs.
+# Column names people use for each field the registry needs, compared by _column_key
+# (case, tone marks, "_", spaces and a unit in brackets do not matter).
 COLUMN_NAMES = {
-    "latitude": ["latitude", "lat", "vĩ độ", "vi do", "vido", "y"],
-    "longitude": ["longitude", "lon", "lng", "long", "kinh độ", "kinh do", "kinhdo", "x"],
-    "name": ["name", "tên", "ten", "ten_diem", "tên điểm", "site_name"],
-    "kind": ["kind", "loại", "loai", "loai_diem", "type"],
-    "id": ["id", "uuid", "_uuid"],
-    "deep_water": ["deep_water", "nước sâu", "nuoc_sau"],
-    "depth_m": ["depth_m", "depth", "độ sâu", "do_sau"],
-    "signage": ["signage", "biển báo", "bien_bao"],
-    "barrier": ["barrier", "rào chắn", "rao_chan"],
-    "inspected_at": ["inspected_at", "ngày kiểm tra", "ngay_kiem_tra", "date", "_submission_time", "today"],
-    "responsible_party": ["responsible_party", "chủ quản", "chu_quan", "owner"],
-    "notes": ["notes", "ghi chú", "ghi_chu"],
-}
+    "latitude": ["latitude", "lat", "vĩ độ", "vido", "y"],
+    "longitude": ["longitude", "lon", "lng", "long", "kinh độ", "kinhdo", "x"],
+    "name": ["name", "tên", "tên điểm", "tên điểm nguy cơ", "site_name"],
+    "kind": ["kind", "loại", "loại điểm", "loại điểm nguy cơ", "loại hình", "type"],
+    "id": ["id", "uuid", "_uuid", "instanceID"],
+    "deep_water": ["deep_water", "nước sâu"],
+    "depth_m": ["depth_m", "depth", "độ sâu"],
+    "signage": ["signage", "biển báo", "biển cảnh báo", "có biển báo"],
+    "barrier": ["barrier", "rào chắn", "hàng rào", "có rào chắn"],
+    "inspected_at": [
+        "inspected_at", "ngày kiểm tra", "ngày khảo sát", "date", "start", "today", "_submission_time",
+        "SubmissionDate",
+    ],
+    "responsible_party": ["responsible_party", "chủ quản", "đơn vị quản lý", "chủ sở hữu", "owner"],
+    "notes": ["notes", "ghi chú"],
+}  # fmt: skip
+# The columns of a KoboToolbox or ODK Central geopoint question, and the time columns that
+# those servers write in UTC without saying so (Kobo's _submission_time; ODK's carries "Z").
+GEOPOINT_NAMES = ["geopoint", "_geolocation", "location", "vị trí", "tọa độ", "gps"]
+UTC_COLUMNS = ["_submission_time", "SubmissionDate"]
+GEOPOINT_PARTS = ["latitude", "longitude", "altitude", "accuracy", "precision"]
+# Columns that describe the submission or the row, not the site: not listed as left out.
+BOOKKEEPING_COLUMNS = [
+    "stt", "số thứ tự", "tt", "_id", "_index", "_status", "_validation_status", "_notes", "_tags", "_submitted_by",
+    "__version__", "_version_", "_attachments", "_parent_index", "_parent_table_name", "end", "deviceid",
+    "username", "phonenumber", "simserial", "subscriberid", "audit", "KEY", "SubmitterID", "SubmitterName",
+    "AttachmentsPresent", "AttachmentsExpected", "Status", "ReviewState", "DeviceID", "Edits", "FormVersion",
+]  # fmt: skip
+# Words people write for each choice, besides the registry's values and labels (both
+# languages). Compared by _key, and without tone marks when that is not ambiguous: "hồ"
+# (lake) and "hố" (pit) are both "ho", so only the ASCII spellings listed here decide.
 KIND_WORDS = {
-    "ao": SiteKind.POND, "hồ": SiteKind.LAKE, "ho": SiteKind.LAKE, "hồ chứa": SiteKind.LAKE, "đập": SiteKind.DAM,
-    "dap": SiteKind.DAM, "kênh": SiteKind.CANAL, "kênh mương": SiteKind.CANAL, "mương": SiteKind.CANAL,
-    "giếng": SiteKind.WELL, "gieng": SiteKind.WELL, "hố": SiteKind.PIT, "hố công trình": SiteKind.PIT,
-    "hố khai thác": SiteKind.PIT, "bến sông": SiteKind.RIVER_LANDING, "công trình thủy lợi": SiteKind.IRRIGATION_WORKS,
+    "ao": SiteKind.POND, "ao cá": SiteKind.POND, "ao nuôi cá": SiteKind.POND, "ao làng": SiteKind.POND,
+    "hồ": SiteKind.LAKE, "ho": SiteKind.LAKE, "hồ chứa": SiteKind.LAKE, "hồ thủy lợi": SiteKind.LAKE,
+    "đập": SiteKind.DAM, "đập tràn": SiteKind.DAM, "kênh": SiteKind.CANAL, "kênh mương": SiteKind.CANAL,
+    "mương": SiteKind.CANAL, "giếng": SiteKind.WELL, "giếng khơi": SiteKind.WELL, "giếng đào": SiteKind.WELL,
+    "hố": SiteKind.PIT, "hố công trình": SiteKind.PIT, "hố khai thác": SiteKind.PIT, "hố bom": SiteKind.PIT,
+    "bến sông": SiteKind.RIVER_LANDING, "bến đò": SiteKind.RIVER_LANDING, "bãi tắm": SiteKind.RIVER_LANDING,
+    "sông": SiteKind.RIVER_LANDING, "suối": SiteKind.RIVER_LANDING, "công trình thủy lợi": SiteKind.IRRIGATION_WORKS,
     "khác": SiteKind.OTHER,
 }  # fmt: skip
-SIGNAGE_WORDS = {"có": Signage.IN_PLACE, "không": Signage.NONE, "hỏng": Signage.DAMAGED, "hư hỏng": Signage.DAMAGED}
-BARRIER_WORDS = {"đầy đủ": Barrier.COMPLETE, "có": Barrier.COMPLETE, "một phần": Barrier.PARTIAL, "không": Barrier.NONE}
+SIGNAGE_WORDS = {
+    "có": Signage.IN_PLACE, "không": Signage.NONE, "chưa có": Signage.NONE, "hỏng": Signage.DAMAGED,
+    "hư hỏng": Signage.DAMAGED, "bị hỏng": Signage.DAMAGED,
+}  # fmt: skip
+BARRIER_WORDS = {
+    "đầy đủ": Barrier.COMPLETE, "có": Barrier.COMPLETE, "một phần": Barrier.PARTIAL, "không": Barrier.NONE,
+    "chưa có": Barrier.NONE,
+}  # fmt: skip
 TRUE_WORDS = {"1", "true", "yes", "có", "co", "x"}
 FALSE_WORDS = {"0", "false", "no", "không", "khong", ""}
 
@@ -81,43 +111,71 @@ class ImportResult:
     unchanged: int = 0
     rows: int = 0
     problems: list[str] = field(default_factory=list)
+    # What a person should know although nothing is wrong: columns left out, sheets not read.
+    notices: list[str] = field(default_factory=list)
 
 
 @dataclass
 class SourceFile:
-    """An opened list: its columns, how many rows it holds, the number people give its
-    first row (2 in a table under its header, 1 in a GIS layer) and its rows, read as
-    they are used so a million-row file never sits in memory."""
+    """An opened list: its columns, how many rows it holds, and its rows as (the number
+    people give the row, its cells by column), read as they are used so a million-row
+    file never sits in memory. `notices` say what of the file is not read."""
 
     columns: list[str]
     count: int
-    first_row: int
-    rows: Callable[[], Iterator[dict]]
+    rows: Callable[[], Iterator[tuple[int, dict]]]
+    notices: list[str] = field(default_factory=list)
 
 
-def _table_rows(names: list[str], body) -> Iterator[dict]:
-    for values in body:
-        values = list(values) + [None] * (len(names) - len(values))
-        if all(v in (None, "") for v in values):
-            continue
-        yield {n: v for n, v in zip(names, values, strict=False) if n}
+def _empty(value) -> bool:
+    return value is None or value == ""
 
 
-def _table_source(path: Path, table: Callable[[], Iterator]) -> SourceFile:
-    """A table (rows of cells from `table()`, read afresh on each call) with a header row."""
+# Where a header is looked for: sheets often start with the committee's name, the title
+# and the date ("UBND XÃ ...", "DANH SÁCH ...") above it.
+HEADER_SEARCH_ROWS = 30
+NUMBERING_CELL = re.compile(r"\(?\d{1,3}\)?")
+
+
+def _recognised_header(top: list) -> int | None:
+    """The index of the first row of `top` that names at least two of the registry's fields."""
+    for index, cells in enumerate(top):
+        names = [str(c).strip() for c in cells if not _empty(c)]
+        if len(names) >= 2 and len(guess_mapping(names)) >= 2:
+            return index
+    return None
+
+
+def _numbering(cells) -> bool:
+    """A row numbering the columns under a header, as official forms have: (1) (2) (3)..."""
+    filled = [str(c).strip() for c in cells if not _empty(c)]
+    return len(filled) >= 3 and all(NUMBERING_CELL.fullmatch(c) for c in filled)
+
+
+def _table_source(path: Path, table: Callable[[], Iterator], notices=()) -> SourceFile:
+    """A table (rows of cells from `table()`, read afresh on each call) under a header row:
+    the first row naming two of the registry's fields, else the first row that is not empty."""
     reader = table()
-    header = next(reader, None)
+    top = list(islice(reader, HEADER_SEARCH_ROWS))
     reader.close()  # the file (or workbook) is read again from the top for the rows
-    if header is None:
+    at = _recognised_header(top)
+    if at is None:
+        at = next((i for i, cells in enumerate(top) if not all(map(_empty, cells))), None)
+    if at is None:
         raise ImportFileError([_("%(file)s is empty.") % {"file": path.name}])
-    names = [str(h or "").strip() for h in header]
+    names = [" ".join(str(h).split()) if not _empty(h) else "" for h in top[at]]
+    skip = at + 1 + (at + 1 < len(top) and _numbering(top[at + 1]))
 
     def rows():
-        body = table()
-        next(body)
-        return _table_rows(names, body)
+        for number, values in enumerate(table(), start=1):
+            if number <= skip:
+                continue
+            values = list(values) + [None] * (len(names) - len(values))
+            if all(map(_empty, values)):
+                continue
+            yield number, {n: v for n, v in zip(names, values, strict=False) if n}
 
-    return SourceFile(names, sum(1 for _row in rows()), 2, rows)
+    return SourceFile([n for n in names if n], sum(1 for _row in rows()), rows, list(notices))
 
 
 def _decoded(path: Path, lines: Iterator) -> Iterator:
@@ -178,21 +236,52 @@ def _xlsx_checked(path: Path) -> None:
 def _xlsx_source(path: Path) -> SourceFile:
     _xlsx_checked(path)
 
+    sheet, others = _xlsx_sheet(path)
+
     def table():
         try:
             book = load_workbook(path, read_only=True, data_only=True)
         except XLSX_ERRORS:
             raise _not_xlsx(path) from None
         try:
-            if book.active is None:
-                raise _not_xlsx(path)
-            yield from book.active.iter_rows(values_only=True)
+            yield from book[sheet].iter_rows(values_only=True)
         except XLSX_ERRORS:
             raise _not_xlsx(path) from None
         finally:
             book.close()
 
-    return _table_source(path, table)
+    notices = []
+    if others:
+        notices.append(
+            _("Only the sheet “%(sheet)s” was read; these sheets also hold data and were not read: %(others)s.")
+            % {"sheet": sheet, "others": ", ".join(f"“{o}”" for o in others)}
+        )
+    return _table_source(path, table, notices)
+
+
+def _xlsx_sheet(path: Path) -> tuple[str, list[str]]:
+    """The sheet to read (the first whose header names the registry's fields, else the
+    first with data) and the other sheets that hold data."""
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except XLSX_ERRORS:
+        raise _not_xlsx(path) from None
+    try:
+        with_data, recognised = [], None
+        for sheet in book.worksheets:
+            top = list(islice(sheet.iter_rows(values_only=True), HEADER_SEARCH_ROWS))
+            if any(not all(map(_empty, cells)) for cells in top):
+                with_data.append(sheet.title)
+                if recognised is None and _recognised_header(top) is not None:
+                    recognised = sheet.title
+    except XLSX_ERRORS:
+        raise _not_xlsx(path) from None
+    finally:
+        book.close()
+    if not with_data:
+        raise ImportFileError([_("%(file)s is empty.") % {"file": path.name}])
+    chosen = recognised or with_data[0]
+    return chosen, [title for title in with_data if title != chosen]
 
 
 NOT_A_POINT = object()  # the key under which a layer row carries a geometry that is no point
@@ -257,10 +346,10 @@ def _features_source(path: Path, fields: list[str], count: int, features) -> Sou
     """A layer's rows: a point becomes longitude/latitude; anything else is reported on its row."""
 
     def rows():
-        for feature in features(path):
-            yield _layer_row(feature, fields)
+        for number, feature in enumerate(features(path), start=1):
+            yield number, _layer_row(feature, fields)
 
-    return SourceFile([*fields, "longitude", "latitude"], count, 1, rows)
+    return SourceFile([*fields, "longitude", "latitude"], count, rows)
 
 
 def _layer_source(path: Path) -> SourceFile:
@@ -302,30 +391,92 @@ def read_file(path: Path) -> SourceFile:
     return source(path)
 
 
-def _plain(column: str) -> str:
-    """A column name as compared: lower case, without tone marks, "_" as a space; headers
-    are often typed without Vietnamese input ("Ngay kiem tra", "bien_bao")."""
-    letters = unicodedata.normalize("NFD", column.lower().strip().replace("đ", "d"))
-    return "".join(c for c in letters if not unicodedata.combining(c)).replace("_", " ")
+def _key(text: str) -> str:
+    """Text as words are compared: composed Unicode (Unikey's "tổ hợp" and macOS write
+    letters and tone marks apart), lower case, "_" as a space, spaces collapsed."""
+    return " ".join(unicodedata.normalize("NFC", text).lower().replace("_", " ").split())
+
+
+def _plain(text: str) -> str:
+    """_key without tone marks: headers and choice names are often typed without
+    Vietnamese input ("Ngay kiem tra", "bien_bao", "mot_phan")."""
+    letters = unicodedata.normalize("NFD", _key(text).replace("đ", "d"))
+    return "".join(c for c in letters if not unicodedata.combining(c))
+
+
+def _column_key(column: str) -> str:
+    """A column name as compared: _plain without a unit in brackets ("Độ sâu (m)"); a
+    leading "_" is kept, as KoboToolbox's own columns (_id, _uuid) differ by it."""
+    underscore = "_" if column.startswith("_") else ""
+    return underscore + _plain(re.sub(r"\(.*?\)", " ", column))
+
+
+def _column_forms(column: str) -> list[str]:
+    """The column's name, then its last part after a group: KoboToolbox writes
+    "group_site/ten_diem", ODK Central "site-ten_diem" and "geo-Latitude"."""
+    return [column, column.rsplit("/", 1)[-1], column.rsplit("-", 1)[-1]]
+
+
+def _find(columns: list[str], names: list[str]) -> str | None:
+    """The first column named like one of `names`, whole names before group parts."""
+    wanted = set(map(_column_key, names))
+    for form in range(3):
+        found = next((c for c in columns if _column_key(_column_forms(c)[form]) in wanted), None)
+        if found:
+            return found
+    return None
 
 
 def guess_mapping(columns: list[str]) -> dict[str, str]:
     """Field -> column, from common names; a KoboToolbox/ODK geopoint column counts too."""
-    plain = {_plain(c): c for c in reversed(columns)}  # the first of two alike columns wins
     mapping = {}
     for field_name, names in COLUMN_NAMES.items():
-        found = next((plain[key] for key in map(_plain, names) if key in plain), None)
+        found = _find(columns, names)
         if found:
             mapping[field_name] = found
-    if "latitude" not in mapping:
-        for column in columns:
-            lower = column.lower()
-            if lower.endswith("_latitude"):
-                mapping["latitude"] = column
-                mapping["longitude"] = column[: -len("_latitude")] + "_longitude"
-            elif lower in ("geopoint", "_geolocation", "location", "vi_tri", "vị trí") or lower.endswith("geopoint"):
-                mapping.setdefault("geopoint", column)
+    if "latitude" not in mapping or "longitude" not in mapping:
+        for half in ("latitude", "longitude"):
+            mapping.pop(half, None)
+        # Kobo's split geopoint ("_vi_tri_latitude", "_vi_tri_longitude"), else the geopoint
+        latitude = next((c for c in columns if c.lower().endswith("_latitude")), None)
+        geopoint = _find(columns, GEOPOINT_NAMES) or next((c for c in columns if c.lower().endswith("geopoint")), None)
+        if latitude:
+            mapping["latitude"] = latitude
+            mapping["longitude"] = latitude[: -len("_latitude")] + "_longitude"
+        elif geopoint:
+            mapping["geopoint"] = geopoint
     return mapping
+
+
+def left_out(columns: list[str], mapping: dict) -> list[str]:
+    """The file's columns that no field takes, but for submission bookkeeping (Kobo's
+    _id, ODK's KEY, a row number column) and the parts of a point already taken (its
+    altitude and accuracy, the geopoint beside its split latitude and longitude)."""
+    used = set(mapping.values())
+    bookkeeping = set(map(_column_key, BOOKKEEPING_COLUMNS + UTC_COLUMNS + COLUMN_NAMES["inspected_at"]))
+    bookkeeping.update(map(_column_key, GEOPOINT_NAMES))
+    if "latitude" in mapping:
+        bookkeeping.add(_column_key(mapping["latitude"].rsplit("/", 1)[-1].lstrip("_").removesuffix("_latitude")))
+    parts = tuple(GEOPOINT_PARTS)
+
+    def kept(column: str) -> bool:
+        keys = [_column_key(form) for form in _column_forms(column)]
+        return not any(key in bookkeeping or key.endswith(parts) for key in keys)
+
+    return [column for column in columns if column not in used and kept(column)]
+
+
+def _notices(columns: list[str], mapping: dict) -> list[str]:
+    """What the outcome says of the fields and columns the mapping leaves out."""
+    notices = []
+    if "kind" not in mapping:
+        notices.append(_("No column gives the kind: every site is imported as “Other”."))
+    if "signage" not in mapping and "barrier" not in mapping:
+        notices.append(_("No column gives the sign or the barrier: no state is recorded for the sites."))
+    unused = left_out(columns, mapping)
+    if unused:
+        notices.append(_("Columns not imported: %(columns)s.") % {"columns": ", ".join(unused)})
+    return notices
 
 
 def _text(row, mapping, key) -> str:
@@ -334,10 +485,12 @@ def _text(row, mapping, key) -> str:
 
 def _cell(row, column: str | None) -> str:
     value = row.get(column) if column else None
+    if isinstance(value, dt.datetime) and value.time() == dt.time():
+        value = value.date()  # an Excel date cell: a day, not midnight
     text = "" if value is None else str(value).strip()
     if "\x00" in text:  # PostgreSQL stores no NUL character in text
         raise ValidationError(_("the column %(column)s holds a NUL character") % {"column": column})
-    return text
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
 
 
 def _coordinates(row, mapping) -> tuple[float, float]:
@@ -345,7 +498,8 @@ def _coordinates(row, mapping) -> tuple[float, float]:
     if NOT_A_POINT in row:
         raise not_a_point(row[NOT_A_POINT])
     if "geopoint" in mapping and "latitude" not in mapping:
-        parts = _text(row, mapping, "geopoint").replace(",", " ").split()
+        # "lat lon [alt acc]" (Kobo, ODK), "lat,lon" or Kobo's _geolocation "[lat, lon]"
+        parts = _text(row, mapping, "geopoint").strip("[]").replace(",", " ").split()
         if len(parts) < 2:
             raise ValidationError(_("the geopoint is empty or not 'latitude longitude [altitude accuracy]'"))
         lat_text, lon_text = parts[0], parts[1]  # ODK and Kobo write latitude first
@@ -362,17 +516,63 @@ def _coordinates(row, mapping) -> tuple[float, float]:
     return longitude, latitude
 
 
-def _words(words: dict, choices) -> dict[str, str]:
-    """Every spelling a file may use for a choice: its value, its label in the current
-    language, and the words people write, all lower-case."""
-    return {**{str(label).lower(): key for key, label in choices.choices}, **words, **{v: v for v in choices.values}}
+class Choice:
+    """Reads one field's choice (kind, sign, barrier) from what a file writes: the value,
+    its label in either language, the words people use (KIND_WORDS...) and the person's
+    own words for this import, compared by _key, then without tone marks where that is
+    not ambiguous. Each distinct text is looked up once."""
+
+    def __init__(self, choices, words: dict, own: dict | None, what: str):
+        exact = {}
+        for language in ("vi", "en"):
+            with translation.override(language):
+                exact.update({_key(str(label)): value for value, label in choices.choices})
+        exact.update({_key(value): value for value in choices.values})
+        exact.update({_key(word): value for word, value in words.items()})
+        self.exact, self.what, self.known = exact, what, {}
+        plain: dict[str, set] = {}
+        for word, value in exact.items():
+            plain.setdefault(_plain(word), set()).add(value)
+        self.plain = {word: values.pop() for word, values in plain.items() if len(values) == 1}
+        # An ASCII word listed for a choice ("ho": lake) decides its ambiguous plain form.
+        self.plain.update({_key(word): value for word, value in words.items() if _key(word).isascii()})
+        for word, choice in (own or {}).items():
+            self.exact[_key(word)] = self.plain[_plain(word)] = self(choice)
+
+    def __call__(self, value: str) -> str:
+        found = self.known.get(value)
+        if found is None:
+            key = _key(value)
+            found = self.exact.get(key) or self.plain.get(_plain(key))
+            if found is None:
+                raise ValidationError(_("unknown %(what)s %(value)r") % {"what": self.what, "value": value})
+            self.known[value] = found
+        return found
 
 
-def _choice(value: str, spellings: dict, what: str) -> str:
-    found = spellings.get(value.lower())
-    if not found:
-        raise ValidationError(_("unknown %(what)s %(value)r") % {"what": what, "value": value})
-    return found
+CHOICES = {"kind": (SiteKind, KIND_WORDS), "signage": (Signage, SIGNAGE_WORDS), "barrier": (Barrier, BARRIER_WORDS)}
+
+
+def choice_reader(field_name: str, own: dict | None = None) -> Choice:
+    choices, words = CHOICES[field_name]
+    what = {"kind": _("kind"), "signage": _("signage state"), "barrier": _("barrier state")}[field_name]
+    return Choice(choices, words, own, what)
+
+
+def own_words(text: str, field_name: str) -> dict[str, str]:
+    """A person's own words for one field's choices, one "word = choice" a line (the
+    choice in any spelling the import reads: "ao nuôi cá = ao"); ValidationError names
+    a line that is not."""
+    words = {}
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        word, equals, choice = line.partition("=")
+        if not equals or not word.strip() or not choice.strip():
+            raise ValidationError(_("Write one “word = choice” a line, not %(line)r.") % {"line": line.strip()})
+        words[word.strip()] = choice.strip()
+    choice_reader(field_name, words)  # every choice must be one the import reads
+    return words
 
 
 def _boolean(value: str, default: bool) -> bool:
@@ -384,16 +584,32 @@ def _boolean(value: str, default: bool) -> bool:
     raise ValidationError(_("%(value)r is not yes or no") % {"value": value})
 
 
-def _when(value: str) -> dt.datetime:
-    # A bare date counts at noon, so it stays the same day in any time zone.
+# A day written the Vietnamese way, day first: 05/03/2025, 5-3-2025, 05.03.2025 14:30.
+DAY_FIRST = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?")
+
+
+def _moment(value: str) -> dt.datetime | None:
+    """A date or a date and time; a bare date counts at noon, so it stays the same day in
+    any time zone."""
+    found = DAY_FIRST.fullmatch(value)
     try:
+        if found:
+            day, month, year, hour, minute, second = (int(part or 0) for part in found.groups())
+            if found.group(4) is None:
+                hour = 12
+            return dt.datetime(year, month, day, hour, minute, second)
         day = parse_date(value) if len(value) == 10 else None
-        moment = dt.datetime.combine(day, dt.time(12)) if day else parse_datetime(value)
+        return dt.datetime.combine(day, dt.time(12)) if day else parse_datetime(value)
     except ValueError:
-        moment = None
+        return None
+
+
+def _when(value: str, naive_zone) -> dt.datetime:
+    """The moment a cell gives; one without an offset is in `naive_zone`."""
+    moment = _moment(value)
     if not moment:
-        raise ValidationError(_("the date %(value)r is not a date (use YYYY-MM-DD)") % {"value": value})
-    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+        raise ValidationError(_("the date %(value)r is not a date (use DD/MM/YYYY or YYYY-MM-DD)") % {"value": value})
+    return timezone.make_aware(moment, naive_zone) if timezone.is_naive(moment) else moment
 
 
 NAMESPACE_BYTES = IMPORT_NAMESPACE.bytes
@@ -412,33 +628,35 @@ def name_based_id(name: str) -> str:
 def _site_id(given: str, longitude: float, latitude: float, kind: str, name: str) -> str:
     if given:
         try:
-            return str(uuid.UUID(given))
+            return str(uuid.UUID(given.removeprefix("uuid:")))  # ODK's instanceID is "uuid:..."
         except ValueError:
             pass
     return name_based_id(f"{longitude:.6f}|{latitude:.6f}|{kind}|{name.lower()}")
 
 
-def _row_checker(mapping: dict):
+def _row_checker(mapping: dict, words: dict | None = None):
     """A function from a file row to an ImportRow, raising ValidationError with the
-    reason; the same rules as a registration through the services."""
-    kinds = _words(KIND_WORDS, SiteKind)
-    signages, barriers = _words(SIGNAGE_WORDS, Signage), _words(BARRIER_WORDS, Barrier)
-    what_kind, what_signage, what_barrier = _("kind"), _("signage state"), _("barrier state")
+    reason; the same rules as a registration through the services. `words` holds the
+    person's own words for choices: {"kind": {"ao nuôi cá": "pond"}, ...}."""
+    words = words or {}
+    kinds, signages, barriers = (choice_reader(name, words.get(name)) for name in CHOICES)
     received_at = timezone.now()
 
     column = {key: mapping.get(key) for key in COLUMN_NAMES}
+    utc = column["inspected_at"] and _find([column["inspected_at"]], UTC_COLUMNS)
+    naive_zone = dt.UTC if utc else timezone.get_current_timezone()
 
     def check(row: dict) -> ImportRow:
         longitude, latitude = _coordinates(row, mapping)
-        kind = _choice(_cell(row, column["kind"]) or "other", kinds, what_kind)
+        kind = kinds(_cell(row, column["kind"]) or "other")
         name = services.clean_name(_cell(row, column["name"]))
         signage, barrier = _cell(row, column["signage"]), _cell(row, column["barrier"])
         inspected_at = None
         if signage or barrier:
-            signage = _choice(signage or "none", signages, what_signage)
-            barrier = _choice(barrier or "none", barriers, what_barrier)
+            signage = signages(signage or "none")
+            barrier = barriers(barrier or "none")
             when = _cell(row, column["inspected_at"])
-            inspected_at = _when(when) if when else received_at
+            inspected_at = _when(when, naive_zone) if when else received_at
         suspect = inspected_at is not None and services.device_clock_suspect(inspected_at, received_at)
         depth = _cell(row, column["depth_m"])
         return ImportRow(
@@ -479,8 +697,7 @@ PROGRESS_EVERY = 50_000
 def _checked(source: SourceFile, check) -> Iterator[tuple[str, list, int]]:
     """(checked rows as COPY lines, problems, rows read so far) for every PROGRESS_EVERY rows."""
     lines, problems, read = [], [], 0
-    for read, row in enumerate(source.rows(), start=1):
-        number = read - 1 + source.first_row
+    for read, (number, row) in enumerate(source.rows(), start=1):
         try:
             lines.append(copy_line(number, check(row)))
         except ValidationError as exc:
@@ -491,7 +708,7 @@ def _checked(source: SourceFile, check) -> Iterator[tuple[str, list, int]]:
     yield "".join(lines), problems, read
 
 
-def import_steps(path: Path, *, actor, mapping: dict | None = None, dry_run: bool = False):
+def import_steps(path: Path, *, actor, mapping: dict | None = None, words: dict | None = None, dry_run: bool = False):
     """The import as a generator: yields (rows done, rows in all) every PROGRESS_EVERY rows
     and returns the ImportResult. Rows are checked here (a read-ahead thread checks the
     next rows while the database places and writes these: hazards/import_load.py), all
@@ -509,7 +726,7 @@ def import_steps(path: Path, *, actor, mapping: dict | None = None, dry_run: boo
     missing = [c for c in mapping.values() if c not in source.columns]
     if missing:
         raise ImportFileError([_("No column named %(columns)s in the file.") % {"columns": ", ".join(missing)}])
-    result = ImportResult()
+    result = ImportResult(notices=source.notices + _notices(source.columns, mapping))
     problems: list[tuple[int, str]] = []
     # Staged on a connection of its own unless an enclosing transaction holds data (areas,
     # memberships) that another connection would not see yet (hazards/import_load.py).
@@ -520,7 +737,7 @@ def import_steps(path: Path, *, actor, mapping: dict | None = None, dry_run: boo
             load = ImportLoad(actor, path.name, apart=apart)
             # The file is read in one thread; apart, the chunks are staged in another, so
             # that reading, staging and writing each go on while the others wait.
-            chunks = read_ahead(_checked(source, _row_checker(mapping)))
+            chunks = read_ahead(_checked(source, _row_checker(mapping, words)))
             staged = load.staged(chunks, MAX_REPORTED)
             if apart:
                 staged = read_ahead(staged)
@@ -546,8 +763,10 @@ def import_steps(path: Path, *, actor, mapping: dict | None = None, dry_run: boo
     return result
 
 
-def import_sites(path: Path, *, actor, mapping: dict | None = None, progress=None) -> ImportResult:
-    steps = import_steps(path, actor=actor, mapping=mapping)
+def import_sites(
+    path: Path, *, actor, mapping: dict | None = None, words: dict | None = None, progress=None
+) -> ImportResult:
+    steps = import_steps(path, actor=actor, mapping=mapping, words=words)
     while True:
         try:
             done, total = next(steps)

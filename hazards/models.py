@@ -269,6 +269,10 @@ class ImportRun(models.Model):
     created = models.PositiveIntegerField(null=True)
     unchanged = models.PositiveIntegerField(null=True)
     problems = models.JSONField(default=list)
+    # The person's own words for choices ({"kind": {"ao nuôi cá": "pond"}}) and what the
+    # outcome says besides problems (columns left out, sheets not read).
+    words = models.JSONField(default=dict)
+    notices = models.JSONField(default=list)
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True)
 

@@ -396,7 +396,9 @@ IMPORT_PART_BYTES = 8 * 1024 * 1024
 
 
 @transaction.atomic
-def import_run_start(*, actor, path: Path, mapping: dict, dry_run: bool, language: str) -> ImportRun:
+def import_run_start(
+    *, actor, path: Path, mapping: dict, dry_run: bool, language: str, words: dict | None = None
+) -> ImportRun:
     """Queues the import (or the check) of an uploaded file for the worker: the run, its
     file copied into the database (the worker may be on another machine) and the job, all
     or none."""
@@ -407,6 +409,7 @@ def import_run_start(*, actor, path: Path, mapping: dict, dry_run: bool, languag
         upload_id=path.parent.name,
         file_name=path.name,
         mapping=mapping,
+        words=words or {},
         dry_run=dry_run,
         language=language,
     )

@@ -84,7 +84,9 @@ def _import(run: ImportRun) -> dict:
     actor = User.objects.get(pk=run.created_by_id)
     last = 0.0
     with tempfile.TemporaryDirectory(prefix="hazards-import-") as folder:
-        steps = import_steps(_materialise(run, Path(folder)), actor=actor, mapping=run.mapping, dry_run=run.dry_run)
+        steps = import_steps(
+            _materialise(run, Path(folder)), actor=actor, mapping=run.mapping, words=run.words, dry_run=run.dry_run
+        )
         try:
             while True:
                 done, total = next(steps)
@@ -106,6 +108,7 @@ def _import(run: ImportRun) -> dict:
         "created": None if result.problems else result.created,
         "unchanged": None if result.problems else result.unchanged,
         "problems": result.problems,
+        "notices": result.notices,
     }
 
 

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import get_language, gettext_lazy
@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from accounts.scope import SURVEY, scope_for
 
 from . import archives, services
-from .imports import ImportFileError, guess_mapping, read_file
+from .imports import ImportFileError, guess_mapping, own_words, read_file
 from .models import ImportRun
 
 SUFFIXES = (".csv", ".xlsx", ".geojson", ".json", ".gpkg", ".zip")
@@ -60,10 +60,40 @@ class UploadForm(forms.Form):
         return upload
 
 
+# A person's own words for choices the import does not know, one "word = choice" a line.
+WORD_FIELDS = {
+    "kind": gettext_lazy("Your words for kinds"),
+    "signage": gettext_lazy("Your words for sign states"),
+    "barrier": gettext_lazy("Your words for barrier states"),
+}
+
+
+class _MappingForm(forms.Form):
+    def words(self) -> dict:
+        return {name: self.cleaned_data[f"{name}_words"] for name in WORD_FIELDS if self.cleaned_data[f"{name}_words"]}
+
+
+def _words_field(name: str, label) -> forms.Field:
+    def clean(form):
+        try:
+            return own_words(form.cleaned_data[f"{name}_words"], name)
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages) from None
+
+    field = forms.CharField(
+        label=label,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": _("e.g. ao nuôi cá = ao")}),
+    )
+    return field, clean
+
+
 def mapping_form(columns: list[str], data=None, initial=None) -> forms.Form:
     choices = [("", _("(not in the file)")), *[(c, c) for c in columns]]
     fields = {name: forms.ChoiceField(label=label, choices=choices, required=False) for name, label in FIELDS.items()}
-    return type("MappingForm", (forms.Form,), fields)(data=data, initial=initial)
+    for name, label in WORD_FIELDS.items():
+        fields[f"{name}_words"], fields[f"clean_{name}_words"] = _words_field(name, label)
+    return type("MappingForm", (_MappingForm,), fields)(data=data, initial=initial)
 
 
 def _folder() -> Path:
@@ -159,18 +189,19 @@ def preview(request, upload_id: str):
     try:
         source = read_file(path)
         columns = source.columns
-        first_rows = list(islice(source.rows(), PREVIEW_ROWS))
+        first_rows = [row for _number, row in islice(source.rows(), PREVIEW_ROWS)]
     except ImportFileError as exc:
         return render(request, "imports/upload.html", {"form": UploadForm(), "problems": exc.problems}, status=400)
     # Columns chosen before (the link back from a check) win over the guesses.
     chosen = {name: request.GET[name] for name in FIELDS if request.GET.get(name) in columns}
     form = mapping_form(columns, data=request.POST or None, initial={**guess_mapping(columns), **chosen})
     if request.method == "POST" and form.is_valid():
-        mapping = {field: column for field, column in form.cleaned_data.items() if column}
+        mapping = {field: form.cleaned_data[field] for field in FIELDS if form.cleaned_data[field]}
         run = services.import_run_start(
             actor=request.user,
             path=path,
             mapping=mapping,
+            words=form.words(),
             dry_run=request.POST.get("action") != "import",
             language=get_language(),
         )

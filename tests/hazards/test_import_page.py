@@ -212,3 +212,23 @@ def test_an_unexpected_error_ends_the_run_with_a_message_and_nothing_stored(clie
     page = client.get(reverse("import-run", args=[run.pk])).content.decode()
     assert "The import stopped on an unexpected error: nothing was stored." in page and "refresh" not in page
     assert not Site.objects.exists()
+
+
+def test_own_words_for_choices_and_the_columns_left_out_on_the_page(client, officer, demo_tree):
+    """A check that stops on a word the import does not know; the officer says what it
+    means on the columns page and the check passes, naming the column left out."""
+    a = inside(demo_tree["99101"])
+    text = f"Tên,Loại,Vĩ độ,Kinh độ,Biển báo,Rào chắn,Người báo\nAo sen,Ao thả sen,{a.y},{a.x},Có,Lưới B40,Ông Tư\n"
+    preview_url = upload(client, csv_file("ao.csv", text))
+    mapping = {"name": "Tên", "kind": "Loại", "latitude": "Vĩ độ", "longitude": "Kinh độ"}
+    mapping |= {"signage": "Biển báo", "barrier": "Rào chắn"}
+    refused = submitted(client, preview_url, {**mapping, "action": "check"})
+    assert "row 2: unknown kind &#x27;Ao thả sen&#x27;" in refused
+    bad = client.post(preview_url, {**mapping, "kind_words": "Ao thả sen", "action": "check"})
+    assert bad.status_code == 400 and "word = choice" in bad.content.decode()
+    words = {"kind_words": "ao thả sen = ao", "barrier_words": "Lưới B40 = đầy đủ"}
+    checked = submitted(client, preview_url, {**mapping, **words, "action": "check"})
+    assert "Every row is good" in checked and "Columns not imported: Người báo." in checked
+    submitted(client, preview_url, {**mapping, **words, "action": "import"})
+    site = Site.objects.get()
+    assert (site.kind, site.signage, site.barrier) == ("pond", "in_place", "complete")

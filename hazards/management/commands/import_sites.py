@@ -1,10 +1,11 @@
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from hazards.imports import ImportFileError, import_sites
+from hazards.imports import CHOICES, ImportFileError, import_sites, own_words
 
 
 class Command(BaseCommand):
@@ -21,6 +22,14 @@ class Command(BaseCommand):
         )
         for field_name in ("lat", "lon", "geopoint", "name", "kind", "id", "depth", "signage", "barrier", "date"):
             parser.add_argument(f"--{field_name}-column")
+        for field_name in CHOICES:
+            parser.add_argument(
+                f"--{field_name}-word",
+                action="append",
+                default=[],
+                metavar="WORD=CHOICE",
+                help=f"a word of the file for a {field_name} the import does not know, e.g. 'ao nuôi cá=ao'",
+            )
 
     def handle(self, *args, **options):
         path = options["file"]
@@ -36,13 +45,20 @@ class Command(BaseCommand):
             if options[f"{key}_column"]
         }
 
+        try:
+            words = {name: own_words("\n".join(options[f"{name}_word"]), name) for name in CHOICES}
+        except ValidationError as exc:
+            raise CommandError(" ".join(exc.messages)) from None
+
         def progress(done, total):
             self.stderr.write(_("%(done)d of %(total)d rows checked") % {"done": done, "total": total})
 
         try:
-            result = import_sites(path, actor=actor, mapping=mapping, progress=progress)
+            result = import_sites(path, actor=actor, mapping=mapping, words=words, progress=progress)
         except ImportFileError as exc:
             raise CommandError(_("Nothing was imported:") + "\n" + "\n".join(exc.problems)) from None
+        for notice in result.notices:
+            self.stderr.write(notice)
         if result.problems:
             raise CommandError(_("Nothing was imported:") + "\n" + "\n".join(result.problems))
         self.stdout.write(
