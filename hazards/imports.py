@@ -34,7 +34,7 @@ from areas import geojson_reader
 from areas.geometry import check_extent, not_a_point
 from areas.spatialfile import GEOJSON_SUFFIXES, SpatialFileError, foreign_crs, open_layer
 
-from . import archives, services
+from . import archives, kml_reader, services
 from .import_load import ImportLoad, ImportRow, copy_line
 from .models import Barrier, Signage, SiteKind
 from .readahead import read_ahead
@@ -378,7 +378,38 @@ def _geojson_source(path: Path) -> SourceFile:
     return _features_source(path, list(fields), count, _geojson_features)
 
 
+def _kml_features(path: Path) -> Iterator[dict]:
+    try:
+        yield from kml_reader.Placemarks(path)
+    except kml_reader.KMLError as exc:
+        raise ImportFileError([_("%(file)s: %(reason)s.") % {"file": path.name, "reason": exc}]) from None
+
+
+def _kml_source(path: Path) -> SourceFile:
+    """A KML file or a KMZ, read by hazards/kml_reader.py (never by GDAL, which would
+    follow its network links): one pass counts the placemarks and lists their fields."""
+    fields: dict[str, None] = {}
+    count = 0
+    placemarks = kml_reader.Placemarks(path)
+    try:
+        for feature in placemarks:
+            count += 1
+            fields.update(dict.fromkeys(feature["properties"]))
+    except kml_reader.KMLError as exc:
+        raise ImportFileError([_("%(file)s: %(reason)s.") % {"file": path.name, "reason": exc}]) from None
+    if not count:
+        raise ImportFileError([_("%(file)s has no placemarks.") % {"file": path.name}])
+    source = _features_source(path, list(fields), count, _kml_features)
+    if placemarks.network_links:
+        source.notices.append(
+            _("%(n)d network links in the file were not followed: only its own placemarks are read.")
+            % {"n": placemarks.network_links}
+        )
+    return source
+
+
 SOURCES = {".csv": _csv_source, ".xlsx": _xlsx_source, ".gpkg": _layer_source, ".shp": _layer_source}
+SOURCES.update({".kml": _kml_source, ".kmz": _kml_source})
 SOURCES.update(dict.fromkeys(GEOJSON_SUFFIXES, _geojson_source))
 
 
@@ -386,7 +417,7 @@ def read_file(path: Path) -> SourceFile:
     source = SOURCES.get(path.suffix.lower())
     if source is None:
         raise ImportFileError(
-            [_("%(file)s: use a CSV, XLSX, GeoJSON, GeoPackage or Shapefile file.") % {"file": path.name}]
+            [_("%(file)s: use a CSV, XLSX, GeoJSON, GeoPackage, Shapefile, KML or KMZ file.") % {"file": path.name}]
         )
     return source(path)
 

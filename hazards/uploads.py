@@ -26,7 +26,7 @@ from . import archives, services
 from .imports import ImportFileError, guess_mapping, own_words, read_file
 from .models import ImportRun
 
-SUFFIXES = (".csv", ".xlsx", ".geojson", ".json", ".gpkg", ".zip")
+SUFFIXES = (".csv", ".xlsx", ".geojson", ".json", ".gpkg", ".kml", ".kmz", ".zip")
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 PREVIEW_ROWS = 10
 UPLOAD_KEPT_SECONDS = 24 * 3600
@@ -54,7 +54,9 @@ class UploadForm(forms.Form):
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if not upload.name.lower().endswith(SUFFIXES):
-            raise forms.ValidationError(_("Use a CSV, XLSX, GeoJSON or GeoPackage file, or a zipped Shapefile."))
+            raise forms.ValidationError(
+                _("Use a CSV, XLSX, GeoJSON, GeoPackage, KML or KMZ file, or a zipped Shapefile.")
+            )
         if upload.size > MAX_UPLOAD_BYTES:
             raise forms.ValidationError(_("The file is larger than 200 MB: split it, or use manage.py import_sites."))
         return upload
@@ -143,11 +145,18 @@ def _store(upload) -> Path:
     raise ImportFileError(problems)
 
 
+def _finder_litter(member: str) -> bool:
+    """What macOS adds to a zip it makes: __MACOSX/ with a "._" twin of every file (its
+    extended attributes), and .DS_Store."""
+    name = Path(member).name
+    return member.startswith("__MACOSX/") or name.startswith("._") or name == ".DS_Store"
+
+
 def _unzip_shapefile(path: Path, folder: Path) -> Path:
     """A zipped Shapefile: its .shp and the parts beside it, copied out within the
     archive limits (hazards/archives.py); the .shp is what is read."""
     with archives.check(path) as archive:
-        members = [m for m in archive.namelist() if not m.endswith("/")]
+        members = [m for m in archive.namelist() if not m.endswith("/") and not _finder_litter(m)]
         shapes = [m for m in members if m.lower().endswith(".shp")]
         if len(shapes) != 1:
             raise ImportFileError([_("The zip must hold exactly one Shapefile (.shp with its .dbf and .shx).")])

@@ -201,3 +201,64 @@ def test_own_words_that_name_no_choice_are_refused(tmp_path, demo_tree, officer)
         run(path, kind_word=["ao sen=hoa sen"])
     with pytest.raises(CommandError, match="word = choice"):
         run(path, kind_word=["ao sen"])
+
+
+def test_kml_from_google_earth_reads_placemarks_and_follows_no_link(tmp_path, demo_tree, officer, capsys):
+    """Placemarks with ExtendedData in folders; a NetworkLink to a listening socket is
+    never opened; a placemark that is a line or has bad coordinates is named by its row."""
+    from tests.security.test_no_network import Listener
+
+    a, b = inside(demo_tree["99101"]), inside(demo_tree["99102"])
+    listener = Listener()
+    try:
+
+        def kml(extra=""):
+            return f"""<?xml version="1.0" encoding="UTF-8"?>
+<kml xmlns="http://www.opengis.net/kml/2.2" xmlns:gx="http://www.google.com/kml/ext/2.2"><Document>
+<NetworkLink><name>Lớp cập nhật</name><Link><href>{listener.url}/layer.kml</href></Link></NetworkLink>
+<Style id="s"><IconStyle><Icon><href>{listener.url}/icon.png</href></Icon></IconStyle></Style>
+<Folder><name>Thôn 1</name>
+<Placemark><name>Giếng bỏ hoang</name><styleUrl>#s</styleUrl>
+<ExtendedData><SchemaData schemaUrl="#diem"><SimpleData name="loai">giếng</SimpleData>
+<SimpleData name="rao_chan">không</SimpleData></SchemaData></ExtendedData>
+<Point><gx:drawOrder>1</gx:drawOrder><coordinates> {a.x},{a.y},0 </coordinates></Point></Placemark>
+<Placemark><name>Hồ Đá Mài</name><ExtendedData><SchemaData><SimpleData name="loai">hồ</SimpleData></SchemaData>
+</ExtendedData><Point><coordinates>{b.x},{b.y}</coordinates></Point></Placemark>{extra}
+</Folder></Document></kml>"""
+
+        bad = tmp_path / "bad.kml"
+        bad.write_text(
+            kml(
+                f"<Placemark><name>Mương</name><LineString><coordinates>{a.x},{a.y} {b.x},{b.y}</coordinates>"
+                "</LineString></Placemark><Placemark><name>Ao</name><Point><coordinates>105,8;21,0</coordinates>"
+                "</Point></Placemark>"
+            ),
+            encoding="utf-8",
+        )
+        with pytest.raises(CommandError) as error:
+            run(bad)
+        assert "row 3: A location must be a point, not a LineString" in str(error.value)
+        assert "row 4: the coordinates are not numbers" in str(error.value)
+        assert not Site.objects.exists()
+        good = tmp_path / "diem.kml"
+        good.write_text(kml(), encoding="utf-8")
+        run(good)
+    finally:
+        listener.stop()
+    assert listener.seen == []
+    assert sorted(Site.objects.values_list("name", "kind", "barrier")) == [
+        ("Giếng bỏ hoang", "well", "none"),
+        ("Hồ Đá Mài", "lake", "none"),
+    ]
+    assert "1 network links in the file were not followed" in capsys.readouterr().err
+
+
+def test_a_kml_with_an_entity_declaration_is_refused(tmp_path, demo_tree, officer):
+    path = tmp_path / "lol.kml"
+    path.write_text(
+        '<?xml version="1.0"?><!DOCTYPE kml [<!ENTITY a "aaaaaaaaaa">]>'
+        "<kml><Placemark><name>&a;</name></Placemark></kml>",
+        encoding="utf-8",
+    )
+    with pytest.raises(CommandError, match=r"lol\.kml: it is not readable KML"):
+        run(path)

@@ -2,6 +2,7 @@
 a check of every row that stores nothing, the import with its progress, and refusals."""
 
 import io
+import json
 import os
 import re
 import subprocess
@@ -232,3 +233,45 @@ def test_own_words_for_choices_and_the_columns_left_out_on_the_page(client, offi
     submitted(client, preview_url, {**mapping, **words, "action": "import"})
     site = Site.objects.get()
     assert (site.kind, site.signage, site.barrier) == ("pond", "in_place", "complete")
+
+
+def test_a_shapefile_zipped_on_macos_is_read(client, officer, demo_tree, tmp_path):
+    """Finder's "Compress" adds __MACOSX/ with a "._" twin of every file (one more .shp)
+    and .DS_Store: they are passed over, the Shapefile is read."""
+    a = inside(demo_tree["99102"])
+    source = tmp_path / "src.geojson"
+    feature = {"type": "Feature", "properties": {"ten": "Ao Mac", "loai": "ao"}, "geometry": json.loads(a.geojson)}
+    source.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}), encoding="utf-8")
+    subprocess.run(["ogr2ogr", "-f", "ESRI Shapefile", str(tmp_path / "shp"), str(source), "-nln", "ao"], check=True)
+    apple_double = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        " + bytes(60)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("Diem nguy co/", b"")
+        for part in sorted((tmp_path / "shp").iterdir()):
+            archive.write(part, f"Diem nguy co/{part.name}")
+            archive.writestr(f"__MACOSX/Diem nguy co/._{part.name}", apple_double)
+        archive.writestr("Diem nguy co/.DS_Store", b"\x00\x00\x00\x01Bud1" + bytes(100))
+    preview_url = upload(client, SimpleUploadedFile("Diem nguy co.zip", buffer.getvalue()))
+    page = submitted(client, preview_url, {"name": "ten", "kind": "loai", "action": "import"})
+    assert "1 sites added" in page and Site.objects.get().name == "Ao Mac"
+
+
+def test_a_kmz_from_my_maps_on_the_page(client, officer, demo_tree):
+    a = inside(demo_tree["99101"])
+    kml = f"""<?xml version="1.0" encoding="UTF-8"?>
+<kml xmlns="http://www.opengis.net/kml/2.2"><Document><name>Điểm nguy cơ</name><Folder><name>Xã Suối Bạc</name>
+<Placemark><name>Ao Đồng Chùa</name><description>Sâu khoảng 2 m</description>
+<ExtendedData><Data name="Loại"><value>Ao</value></Data><Data name="Biển báo"><value>Có</value></Data></ExtendedData>
+<Point><coordinates>{a.x},{a.y},0</coordinates></Point></Placemark></Folder></Document></kml>"""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("doc.kml", kml.encode())
+        archive.writestr("images/icon-1.png", b"\x89PNG\r\n\x1a\n")
+    preview_url = upload(client, SimpleUploadedFile("Điểm nguy cơ.kmz", buffer.getvalue()))
+    page = client.get(preview_url).content.decode()
+    assert "<th>Loại</th>" in page and "Ao Đồng Chùa" in page
+    done = submitted(client, preview_url, {"name": "name", "kind": "Loại", "signage": "Biển báo", "action": "import"})
+    assert "1 sites added" in done
+    site = Site.objects.get()
+    assert (site.name, site.kind, site.signage) == ("Ao Đồng Chùa", "pond", "in_place")
+    assert site.location.coords == pytest.approx((a.x, a.y))

@@ -139,7 +139,7 @@ def test_missing_coordinate_columns_and_unknown_format(tmp_path, officer):
         run(tmp_path / "list.txt")
 
 
-@pytest.mark.parametrize("fmt", ["geojson", "csv", "xlsx", "gpkg"])
+@pytest.mark.parametrize("fmt", ["geojson", "csv", "xlsx", "gpkg", "kml"])
 def test_round_trip_with_an_export(client, tmp_path, demo_tree, officer, make_site, fmt):
     for code in ("99101", "99102", "99103"):
         make_site(demo_tree[code], name=f"Ao {code}", kind="pond", actor=officer)

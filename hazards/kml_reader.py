@@ -1,0 +1,130 @@
+"""The placemarks of a KML file (Google Earth, Google My Maps, QGIS and the registry's own
+export) or of the KML inside a KMZ, as GeoJSON-like features, read by the registry
+itself: GDAL's KML drivers would follow a NetworkLink to any address, and a file must
+never make the server fetch anything (areas/spatialfile.py); a KMZ is opened within the
+archive limits (hazards/archives.py). The XML is parsed by
+defusedxml (no entity declarations) and element by element, so memory stays flat.
+
+A placemark's properties are its <name>, its <description> and its ExtendedData
+(<Data name><value> as My Maps writes it, <SimpleData name> as GDAL and QGIS do). Its
+geometry: a Point, a Polygon (outer ring and holes), or the type of anything else.
+NetworkLinks are never opened; counted, so the caller can say they were left out."""
+
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from xml.etree.ElementTree import ParseError
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import iterparse
+from django.utils.translation import gettext as _
+
+from .archives import ArchiveError, check
+
+
+class KMLError(Exception):
+    """The file is not readable KML (or KMZ); the message says why, for a person."""
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _child(element, name: str):
+    return next((c for c in element if _local(c.tag) == name), None)
+
+
+def _number(text: str) -> float | str:
+    try:
+        return float(text)
+    except ValueError:
+        return text  # left as written: the import reports it on the placemark's row
+
+
+def _positions(text: str | None) -> list[list]:
+    """KML coordinates ("lon,lat[,alt] lon,lat[,alt] ...") as [lon, lat] pairs."""
+    pairs = (item.split(",") for item in (text or "").split())
+    return [[_number(parts[0]), _number(parts[1] if len(parts) > 1 else "")] for parts in pairs]
+
+
+def _ring(boundary) -> list[list[float]]:
+    ring = next((c for c in boundary.iter() if _local(c.tag) == "coordinates"), None)
+    return _positions(ring.text if ring is not None else None)
+
+
+def _geometry(placemark) -> dict | None:
+    for element in placemark:
+        kind = _local(element.tag)
+        if kind == "Point":
+            positions = _positions(getattr(_child(element, "coordinates"), "text", None))
+            return {"type": "Point", "coordinates": positions[0] if positions else []}
+        if kind == "Polygon":
+            outer = _child(element, "outerBoundaryIs")
+            holes = [_ring(b) for b in element if _local(b.tag) == "innerBoundaryIs"]
+            return {"type": "Polygon", "coordinates": [_ring(outer) if outer is not None else [], *holes]}
+        if kind in ("LineString", "LinearRing", "MultiGeometry", "Model", "Track", "MultiTrack"):
+            return {"type": kind}
+    return None
+
+
+def _properties(placemark) -> dict:
+    properties = {}
+    for element in placemark:
+        kind = _local(element.tag)
+        if kind in ("name", "description") and element.text:
+            properties[kind] = element.text.strip()
+        elif kind == "ExtendedData":
+            for data in element.iter():
+                if _local(data.tag) == "Data" and data.get("name"):
+                    value = _child(data, "value")
+                    properties[data.get("name")] = (value.text or "").strip() if value is not None else ""
+                elif _local(data.tag) == "SimpleData" and data.get("name"):
+                    properties[data.get("name")] = (data.text or "").strip()
+    return properties
+
+
+class Placemarks:
+    """Iterating gives each placemark as {"properties": ..., "geometry": ...}; after it,
+    `network_links` says how many NetworkLinks were passed over."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.network_links = 0
+
+    @contextmanager
+    def _source(self):
+        if self.path.suffix.lower() != ".kmz":
+            with open(self.path, "rb") as source:
+                yield source
+            return
+        try:
+            archive = check(self.path)
+        except ArchiveError as exc:
+            raise KMLError(str(exc)) from None
+        except zipfile.BadZipFile:
+            raise KMLError(_("it is not a zip file, as a KMZ is")) from None
+        with archive:
+            # Google Earth names it doc.kml; any KML at the top of the archive will do.
+            names = [n for n in archive.namelist() if n.lower().endswith(".kml") and "/" not in n]
+            if not names:
+                raise KMLError(_("the KMZ holds no KML file"))
+            with archive.open("doc.kml" if "doc.kml" in names else names[0]) as source:
+                yield source
+
+    def __iter__(self) -> Iterator[dict]:
+        self.network_links = 0
+        try:
+            with self._source() as source:
+                for _event, element in iterparse(source, events=("end",)):
+                    kind = _local(element.tag)
+                    if kind == "Placemark":
+                        yield {"properties": _properties(element), "geometry": _geometry(element)}
+                        element.clear()
+                    elif kind == "NetworkLink":
+                        self.network_links += 1
+                        element.clear()
+        except (ParseError, DefusedXmlException) as exc:
+            raise KMLError(_("it is not readable KML (%(reason)s)") % {"reason": exc}) from None
+        except (OSError, EOFError, zipfile.BadZipFile) as exc:  # a KMZ member cut short or corrupt
+            raise KMLError(_("it is not a readable KMZ (%(reason)s)") % {"reason": exc}) from None
