@@ -102,7 +102,9 @@ def open_source(path: Path) -> DataSource:
         raise unreadable(path) from None
 
 
-def open_layer(path: Path, layer: str | None):
+def open_layer(path: Path, layer: str | None, *, wgs84_only: bool = True):
+    """The file's one layer (or `layer`); in WGS 84 unless `wgs84_only` is false (the
+    caller then identifies its system with areas/crs.py)."""
     where = path.name
     source = open_source(path)
     if layer is None and len(source) > 1:
@@ -114,7 +116,7 @@ def open_layer(path: Path, layer: str | None):
         raise fail(_("%(file)s has no layer named %(layer)s."), file=where, layer=layer) from None
     if len(lyr) == 0:
         raise fail(_("%(file)s has no features."), file=where)
-    if lyr.srs is not None and lyr.srs.srid not in WGS84_CODES:
+    if wgs84_only and lyr.srs is not None and lyr.srs.srid not in WGS84_CODES:
         raise fail(
             _("%(file)s is in %(crs)s, not WGS 84 (EPSG:4326). Reproject: ogr2ogr -t_srs EPSG:4326 out.gpkg %(file)s"),
             file=where,

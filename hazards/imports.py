@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
-from areas import geojson_reader
+from areas import crs, geojson_reader
 from areas.geometry import check_extent, not_a_point
 from areas.spatialfile import GEOJSON_SUFFIXES, SpatialFileError, foreign_crs, open_layer
 
@@ -46,8 +46,8 @@ MAX_REPORTED = 200
 # Column names people use for each field the registry needs, compared by _column_key
 # (case, tone marks, "_", spaces and a unit in brackets do not matter).
 COLUMN_NAMES = {
-    "latitude": ["latitude", "lat", "vĩ độ", "vido", "y"],
-    "longitude": ["longitude", "lon", "lng", "long", "kinh độ", "kinhdo", "x"],
+    "latitude": ["latitude", "lat", "vĩ độ", "vido", "y", "northing", "tọa độ x", "toạ độ x"],
+    "longitude": ["longitude", "lon", "lng", "long", "kinh độ", "kinhdo", "x", "easting", "tọa độ y", "toạ độ y"],
     "name": ["name", "tên", "tên điểm", "tên điểm nguy cơ", "site_name"],
     "kind": ["kind", "loại", "loại điểm", "loại điểm nguy cơ", "loại hình", "type"],
     "id": ["id", "uuid", "_uuid", "instanceID"],
@@ -125,6 +125,8 @@ class SourceFile:
     count: int
     rows: Callable[[], Iterator[tuple[int, dict]]]
     notices: list[str] = field(default_factory=list)
+    # The coordinate system of the rows' coordinates (areas/crs.py): a table's, as stated.
+    system: int = crs.WGS84
 
 
 def _empty(value) -> bool:
@@ -152,7 +154,7 @@ def _numbering(cells) -> bool:
     return len(filled) >= 3 and all(NUMBERING_CELL.fullmatch(c) for c in filled)
 
 
-def _table_source(path: Path, table: Callable[[], Iterator], notices=()) -> SourceFile:
+def _table_source(path: Path, table: Callable[[], Iterator], system: int | None, notices=()) -> SourceFile:
     """A table (rows of cells from `table()`, read afresh on each call) under a header row:
     the first row naming two of the registry's fields, else the first row that is not empty."""
     reader = table()
@@ -175,7 +177,11 @@ def _table_source(path: Path, table: Callable[[], Iterator], notices=()) -> Sour
                 continue
             yield number, {n: v for n, v in zip(names, values, strict=False) if n}
 
-    return SourceFile([n for n in names if n], sum(1 for _row in rows()), rows, list(notices))
+    source = SourceFile([n for n in names if n], sum(1 for _row in rows()), rows, list(notices), system or crs.WGS84)
+    if source.system != crs.WGS84:
+        label = crs.SYSTEMS[source.system].label
+        source.notices.append(_("Coordinates converted to WGS 84 from %(system)s.") % {"system": label})
+    return source
 
 
 def _decoded(path: Path, lines: Iterator) -> Iterator:
@@ -191,7 +197,7 @@ def _decoded(path: Path, lines: Iterator) -> Iterator:
         ) from None
 
 
-def _csv_source(path: Path) -> SourceFile:
+def _csv_source(path: Path, system: int | None) -> SourceFile:
     def table():
         with open(path, newline="", encoding="utf-8-sig") as handle:
             sample = handle.read(4096)
@@ -202,7 +208,7 @@ def _csv_source(path: Path) -> SourceFile:
                 dialect = csv.excel
             yield from csv.reader(handle, dialect)
 
-    return _table_source(path, lambda: _decoded(path, table()))
+    return _table_source(path, lambda: _decoded(path, table()), system)
 
 
 # openpyxl reads each part of a workbook but its sheets whole (the shared strings above
@@ -233,7 +239,7 @@ def _xlsx_checked(path: Path) -> None:
         raise _not_xlsx(path) from None
 
 
-def _xlsx_source(path: Path) -> SourceFile:
+def _xlsx_source(path: Path, system: int | None) -> SourceFile:
     _xlsx_checked(path)
 
     sheet, others = _xlsx_sheet(path)
@@ -256,7 +262,7 @@ def _xlsx_source(path: Path) -> SourceFile:
             _("Only the sheet “%(sheet)s” was read; these sheets also hold data and were not read: %(others)s.")
             % {"sheet": sheet, "others": ", ".join(f"“{o}”" for o in others)}
         )
-    return _table_source(path, table, notices)
+    return _table_source(path, table, system, notices)
 
 
 def _xlsx_sheet(path: Path) -> tuple[str, list[str]]:
@@ -304,13 +310,20 @@ def _layer_row(feature: dict, fields: list[str]) -> dict:
     return row
 
 
-def _ogr_features(path: Path) -> Iterator[dict]:
+def _ogr_features(path: Path, system: crs.System) -> Iterator[dict]:
     """The features of a GeoPackage or Shapefile layer, streamed by ogr2ogr as GeoJSON
-    lines (one process, C speed; GDAL field by field from Python was slower, bench/NOTES.md)."""
+    lines (one process, C speed; GDAL field by field from Python was slower, bench/NOTES.md).
+    GeoJSON lines are WGS 84: from any other system ogr2ogr is given the transformation
+    (GDAL would choose its own: in the south, not the official one)."""
+    convert = []
+    if system.code != crs.WGS84:
+        # GDAL wants the result in EPSG:4326's own axis order, latitude first.
+        pipeline = crs.to_wgs84(system.code).to_proj4() + " +step +proj=axisswap +order=2,1"
+        convert = ["-s_srs", f"EPSG:{system.code}", "-t_srs", "EPSG:4326", "-ct", pipeline]
     # Its messages go to a file: a full stderr pipe would stop ogr2ogr half way.
     with tempfile.TemporaryFile() as errors:
         process = subprocess.Popen(  # noqa: S603 - a fixed program; the path is the file being imported
-            ["ogr2ogr", "-f", "GeoJSONSeq", "/vsistdout/", str(path)],  # noqa: S607 - gdal-bin, from the set-up
+            ["ogr2ogr", "-f", "GeoJSONSeq", *convert, "/vsistdout/", str(path)],  # noqa: S607 - gdal-bin
             stdout=subprocess.PIPE,
             stderr=errors,
         )
@@ -352,14 +365,54 @@ def _features_source(path: Path, fields: list[str], count: int, features) -> Sou
     return SourceFile([*fields, "longitude", "latitude"], count, rows)
 
 
-def _layer_source(path: Path) -> SourceFile:
+def _layer_source(path: Path, stated: int | None) -> SourceFile:
     """A GeoPackage or Shapefile layer: checked, counted and its fields listed through
-    GDAL (areas/spatialfile.py), its features streamed by ogr2ogr."""
+    GDAL (areas/spatialfile.py), its features streamed by ogr2ogr, in WGS 84 by the
+    official transformation when the layer is in VN-2000 (areas/crs.py)."""
     try:
-        layer = open_layer(path, None)
+        layer = open_layer(path, None, wgs84_only=False)
     except SpatialFileError as exc:
         raise ImportFileError(exc.problems) from None
-    return _features_source(path, list(layer.fields), len(layer), _ogr_features)
+    system = _layer_system(path, layer.srs.wkt if layer.srs else None, stated)
+
+    def features(path):
+        return _ogr_features(path, system)
+
+    source = _features_source(path, list(layer.fields), len(layer), features)
+    if system.code != crs.WGS84:
+        source.notices.append(_("Coordinates converted to WGS 84 from %(system)s.") % {"system": system.label})
+    return source
+
+
+def _layer_system(path: Path, wkt: str | None, stated: int | None) -> crs.System:
+    """The layer's system: the one it declares, which must agree with a stated one; a
+    declaration that is none of areas/crs.py's systems only when a system is stated
+    (a person who knows the data says what it is); none declared: the stated one, or WGS 84."""
+    if wkt is None:
+        return crs.SYSTEMS[stated or crs.WGS84]
+    try:
+        declared = crs.identify(wkt)
+    except crs.UnknownSystem as exc:
+        if stated:
+            return crs.SYSTEMS[stated]
+        raise ImportFileError(
+            [
+                _(
+                    "%(file)s declares the coordinate system “%(name)s”, which is not one the registry can identify "
+                    "without guessing (WGS 84, or VN-2000 geographic, UTM 48/49 or a province's TM-3 zone). "
+                    "If you know which it is, choose it as the file's coordinate system."
+                )
+                % {"file": path.name, "name": exc.name}
+            ]
+        ) from None
+    if stated and stated != declared.code:
+        raise ImportFileError(
+            [
+                _("%(file)s declares %(declared)s, not the %(stated)s chosen.")
+                % {"file": path.name, "declared": declared.label, "stated": crs.SYSTEMS[stated].label}
+            ]
+        )
+    return declared
 
 
 def _geojson_source(path: Path) -> SourceFile:
@@ -413,12 +466,20 @@ SOURCES.update({".kml": _kml_source, ".kmz": _kml_source})
 SOURCES.update(dict.fromkeys(GEOJSON_SUFFIXES, _geojson_source))
 
 
-def read_file(path: Path) -> SourceFile:
+def read_file(path: Path, system: int | None = None) -> SourceFile:
+    """The file opened; `system` is the coordinate system a person states for it (EPSG
+    code of areas/crs.py), for a table of coordinates or a layer that declares none."""
     source = SOURCES.get(path.suffix.lower())
     if source is None:
         raise ImportFileError(
             [_("%(file)s: use a CSV, XLSX, GeoJSON, GeoPackage, Shapefile, KML or KMZ file.") % {"file": path.name}]
         )
+    if system not in (None, crs.WGS84) and source in (_geojson_source, _kml_source):
+        raise ImportFileError(
+            [_("%(file)s: GeoJSON and KML are always in WGS 84 longitude/latitude.") % {"file": path.name}]
+        )
+    if source in (_layer_source, _csv_source, _xlsx_source):
+        return source(path, system)
     return source(path)
 
 
@@ -524,8 +585,8 @@ def _cell(row, column: str | None) -> str:
     return text if text.isascii() else unicodedata.normalize("NFC", text)
 
 
-def _coordinates(row, mapping) -> tuple[float, float]:
-    """(longitude, latitude) of a row, checked to lie in the country."""
+def _coordinates(row, mapping, system: int = crs.WGS84) -> tuple[float, float]:
+    """(longitude, latitude) of a row in WGS 84, checked to lie in the country."""
     if NOT_A_POINT in row:
         raise not_a_point(row[NOT_A_POINT])
     if "geopoint" in mapping and "latitude" not in mapping:
@@ -543,8 +604,30 @@ def _coordinates(row, mapping) -> tuple[float, float]:
             _("the coordinates are not numbers (latitude %(lat)r, longitude %(lon)r)")
             % {"lat": lat_text, "lon": lon_text}
         ) from None
+    if system != crs.WGS84:
+        longitude, latitude = _to_wgs84(system, longitude, latitude)
     check_extent(longitude, latitude, longitude, latitude)
     return longitude, latitude
+
+
+# In Vietnam a northing is at least 900 km and a TM-3 or UTM easting at most 850 km, so
+# which of a table's two numbers is which needs no column names: Vietnamese survey tables
+# call the northing X and the easting Y, GIS tables the other way round.
+NORTHING_FROM_M = 900_000
+
+
+def _to_wgs84(system: int, x: float, y: float) -> tuple[float, float]:
+    """A table's two coordinates in `system` (longitude and latitude, or the two metre
+    values in either order) as WGS 84 longitude and latitude."""
+    if crs.SYSTEMS[system].projected:
+        northing, easting = max(x, y), min(x, y)
+        if northing < NORTHING_FROM_M:
+            raise ValidationError(
+                _("the coordinates (%(x)s, %(y)s) are not metres of %(system)s")
+                % {"x": x, "y": y, "system": crs.SYSTEMS[system].label}
+            )
+        x, y = easting, northing
+    return crs.to_wgs84(system).transform(x, y)
 
 
 class Choice:
@@ -665,7 +748,7 @@ def _site_id(given: str, longitude: float, latitude: float, kind: str, name: str
     return name_based_id(f"{longitude:.6f}|{latitude:.6f}|{kind}|{name.lower()}")
 
 
-def _row_checker(mapping: dict, words: dict | None = None):
+def _row_checker(mapping: dict, words: dict | None = None, system: int = crs.WGS84):
     """A function from a file row to an ImportRow, raising ValidationError with the
     reason; the same rules as a registration through the services. `words` holds the
     person's own words for choices: {"kind": {"ao nuôi cá": "pond"}, ...}."""
@@ -678,7 +761,7 @@ def _row_checker(mapping: dict, words: dict | None = None):
     naive_zone = dt.UTC if utc else timezone.get_current_timezone()
 
     def check(row: dict) -> ImportRow:
-        longitude, latitude = _coordinates(row, mapping)
+        longitude, latitude = _coordinates(row, mapping, system)
         kind = kinds(_cell(row, column["kind"]) or "other")
         name = services.clean_name(_cell(row, column["name"]))
         signage, barrier = _cell(row, column["signage"]), _cell(row, column["barrier"])
@@ -739,13 +822,21 @@ def _checked(source: SourceFile, check) -> Iterator[tuple[str, list, int]]:
     yield "".join(lines), problems, read
 
 
-def import_steps(path: Path, *, actor, mapping: dict | None = None, words: dict | None = None, dry_run: bool = False):
+def import_steps(
+    path: Path,
+    *,
+    actor,
+    mapping: dict | None = None,
+    words: dict | None = None,
+    system: int | None = None,
+    dry_run: bool = False,
+):
     """The import as a generator: yields (rows done, rows in all) every PROGRESS_EVERY rows
     and returns the ImportResult. Rows are checked here (a read-ahead thread checks the
     next rows while the database places and writes these: hazards/import_load.py), all
     in one transaction: any problem undoes the file; dry_run undoes it in any case."""
     path = Path(path)
-    source = read_file(path)
+    source = read_file(path, system)
     mapping = {**guess_mapping(source.columns), **(mapping or {})}
     if "geopoint" not in mapping and not {"latitude", "longitude"} <= set(mapping):
         raise ImportFileError(
@@ -768,7 +859,7 @@ def import_steps(path: Path, *, actor, mapping: dict | None = None, words: dict 
             load = ImportLoad(actor, path.name, apart=apart)
             # The file is read in one thread; apart, the chunks are staged in another, so
             # that reading, staging and writing each go on while the others wait.
-            chunks = read_ahead(_checked(source, _row_checker(mapping, words)))
+            chunks = read_ahead(_checked(source, _row_checker(mapping, words, source.system)))
             staged = load.staged(chunks, MAX_REPORTED)
             if apart:
                 staged = read_ahead(staged)
@@ -795,9 +886,15 @@ def import_steps(path: Path, *, actor, mapping: dict | None = None, words: dict 
 
 
 def import_sites(
-    path: Path, *, actor, mapping: dict | None = None, words: dict | None = None, progress=None
+    path: Path,
+    *,
+    actor,
+    mapping: dict | None = None,
+    words: dict | None = None,
+    system: int | None = None,
+    progress=None,
 ) -> ImportResult:
-    steps = import_steps(path, actor=actor, mapping=mapping, words=words)
+    steps = import_steps(path, actor=actor, mapping=mapping, words=words, system=system)
     while True:
         try:
             done, total = next(steps)

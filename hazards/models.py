@@ -273,6 +273,8 @@ class ImportRun(models.Model):
     # outcome says besides problems (columns left out, sheets not read).
     words = models.JSONField(default=dict)
     notices = models.JSONField(default=list)
+    # The coordinate system a person stated for the file (EPSG code, areas/crs.py).
+    system = models.PositiveIntegerField(null=True)
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True)
 

@@ -397,7 +397,14 @@ IMPORT_PART_BYTES = 8 * 1024 * 1024
 
 @transaction.atomic
 def import_run_start(
-    *, actor, path: Path, mapping: dict, dry_run: bool, language: str, words: dict | None = None
+    *,
+    actor,
+    path: Path,
+    mapping: dict,
+    dry_run: bool,
+    language: str,
+    words: dict | None = None,
+    system: int | None = None,
 ) -> ImportRun:
     """Queues the import (or the check) of an uploaded file for the worker: the run, its
     file copied into the database (the worker may be on another machine) and the job, all
@@ -410,6 +417,7 @@ def import_run_start(
         file_name=path.name,
         mapping=mapping,
         words=words or {},
+        system=system,
         dry_run=dry_run,
         language=language,
     )

@@ -85,7 +85,12 @@ def _import(run: ImportRun) -> dict:
     last = 0.0
     with tempfile.TemporaryDirectory(prefix="hazards-import-") as folder:
         steps = import_steps(
-            _materialise(run, Path(folder)), actor=actor, mapping=run.mapping, words=run.words, dry_run=run.dry_run
+            _materialise(run, Path(folder)),
+            actor=actor,
+            mapping=run.mapping,
+            words=run.words,
+            system=run.system,
+            dry_run=run.dry_run,
         )
         try:
             while True:

@@ -17,10 +17,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from accounts.scope import SURVEY, scope_for
+from areas import crs
 
 from . import archives, services
 from .imports import ImportFileError, guess_mapping, own_words, read_file
@@ -48,8 +50,21 @@ FIELDS = {
 }
 
 
+def _system_field() -> forms.Field:
+    """The coordinate system a person states: needed for a table of VN-2000 coordinates,
+    or a layer that declares none or one the registry cannot identify (areas/crs.py)."""
+    return forms.TypedChoiceField(
+        label=gettext_lazy("Coordinate system"),
+        choices=[("", gettext_lazy("As the file says (WGS 84 longitude/latitude if it says nothing)")), *crs.choices()],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+
+
 class UploadForm(forms.Form):
     file = forms.FileField(label=gettext_lazy("File"))
+    system = _system_field()
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -93,6 +108,7 @@ def _words_field(name: str, label) -> forms.Field:
 def mapping_form(columns: list[str], data=None, initial=None) -> forms.Form:
     choices = [("", _("(not in the file)")), *[(c, c) for c in columns]]
     fields = {name: forms.ChoiceField(label=label, choices=choices, required=False) for name, label in FIELDS.items()}
+    fields["system"] = _system_field()
     for name, label in WORD_FIELDS.items():
         fields[f"{name}_words"], fields[f"clean_{name}_words"] = _words_field(name, label)
     return type("MappingForm", (_MappingForm,), fields)(data=data, initial=initial)
@@ -187,23 +203,31 @@ def upload(request):
             return render(request, "imports/upload.html", {"form": form, "problems": exc.problems}, status=400)
         upload_id = path.parent.name
         request.session["imports"] = {**request.session.get("imports", {}), upload_id: str(path)}
-        return redirect("import-preview", upload_id=upload_id)
+        system = form.cleaned_data["system"]
+        query = f"?{urlencode({'system': system})}" if system else ""
+        return redirect(reverse("import-preview", args=[upload_id]) + query)
     return render(request, "imports/upload.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def _stated_system(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() and int(value) in crs.SYSTEMS else None
 
 
 @login_required
 def preview(request, upload_id: str):
     _require_survey(request)
     path = _upload_of(request, upload_id)
+    system = _stated_system(request.POST.get("system") or request.GET.get("system"))
     try:
-        source = read_file(path)
+        source = read_file(path, system)
         columns = source.columns
         first_rows = [row for _number, row in islice(source.rows(), PREVIEW_ROWS)]
     except ImportFileError as exc:
         return render(request, "imports/upload.html", {"form": UploadForm(), "problems": exc.problems}, status=400)
     # Columns chosen before (the link back from a check) win over the guesses.
     chosen = {name: request.GET[name] for name in FIELDS if request.GET.get(name) in columns}
-    form = mapping_form(columns, data=request.POST or None, initial={**guess_mapping(columns), **chosen})
+    initial = {**guess_mapping(columns), **chosen, **({"system": system} if system else {})}
+    form = mapping_form(columns, data=request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         mapping = {field: form.cleaned_data[field] for field in FIELDS if form.cleaned_data[field]}
         run = services.import_run_start(
@@ -211,6 +235,7 @@ def preview(request, upload_id: str):
             path=path,
             mapping=mapping,
             words=form.words(),
+            system=form.cleaned_data["system"],
             dry_run=request.POST.get("action") != "import",
             language=get_language(),
         )
@@ -237,6 +262,6 @@ def run_page(request, run_id):
         "result": run,
         "problems": run.problems,
         "upload_id": run.upload_id,
-        "mapping": urlencode(run.mapping),
+        "mapping": urlencode({**run.mapping, **({"system": run.system} if run.system else {})}),
     }
     return render(request, "imports/run.html", context)

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from areas import crs
 from hazards.imports import CHOICES, ImportFileError, import_sites, own_words
 
 
@@ -22,6 +23,14 @@ class Command(BaseCommand):
         )
         for field_name in ("lat", "lon", "geopoint", "name", "kind", "id", "depth", "signage", "barrier", "date"):
             parser.add_argument(f"--{field_name}-column")
+        parser.add_argument(
+            "--crs",
+            type=int,
+            choices=sorted(crs.SYSTEMS),
+            metavar="EPSG",
+            help="the coordinate system of a table's coordinates, or of a layer that declares none or one not "
+            "identified: 4326 (WGS 84), VN-2000 4756, 3405/3406 (UTM 48/49), 9205-9218, 5897-5899 (TM-3 zones)",
+        )
         for field_name in CHOICES:
             parser.add_argument(
                 f"--{field_name}-word",
@@ -54,7 +63,9 @@ class Command(BaseCommand):
             self.stderr.write(_("%(done)d of %(total)d rows checked") % {"done": done, "total": total})
 
         try:
-            result = import_sites(path, actor=actor, mapping=mapping, words=words, progress=progress)
+            result = import_sites(
+                path, actor=actor, mapping=mapping, words=words, system=options["crs"], progress=progress
+            )
         except ImportFileError as exc:
             raise CommandError(_("Nothing was imported:") + "\n" + "\n".join(exc.problems)) from None
         for notice in result.notices:
