@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('hazards', '0012_import_runs_as_jobs'),
+        ('hazards', '0013_site_state'),
     ]
 
     operations = [
