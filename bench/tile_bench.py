@@ -39,9 +39,10 @@ STATES = """CASE WHEN s.closed_at IS NOT NULL THEN 'closed'
 RAW_SITES = f"""
 SELECT ST_AsMVT(t, 'sites', {EXTENT}, 'geom') FROM (
     SELECT s.id::text AS id, s.code, s.name, s.kind, s.deep_water AS deep, {STATES} AS state,
-           s.closed_at IS NULL AND (s.last_checked_at IS NULL OR s.last_checked_at < now() - CASE WHEN s.is_temporary
-               THEN interval '{settings.TEMPORARY_EVIDENCE_MAX_AGE_DAYS} days'
-               ELSE interval '{settings.EVIDENCE_MAX_AGE_DAYS} days' END) AS due,
+           s.closed_at IS NULL AND (s.last_checked_at IS NULL
+               OR (s.last_checked_at AT TIME ZONE '{settings.TIME_ZONE}')::date + CASE WHEN s.is_temporary
+                   THEN {settings.TEMPORARY_EVIDENCE_MAX_AGE_DAYS} ELSE {settings.EVIDENCE_MAX_AGE_DAYS} END
+                  <= (now() AT TIME ZONE '{settings.TIME_ZONE}')::date) AS due,
            ST_AsMVTGeom(ST_Transform(s.location, 3857), ST_TileEnvelope(%(z)s, %(x)s, %(y)s), {EXTENT}, {BUFFER}, true) AS geom
     FROM hazards_site s
     WHERE s.deleted_at IS NULL

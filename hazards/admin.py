@@ -14,9 +14,8 @@ from accounts.scoped_admin import ScopedAdminMixin, ServiceForm, service_admin_f
 from areas.models import Area
 
 from . import services
-from .evidence import due_q
 from .models import Inspection, Photo, Site
-from .rules import SiteState
+from .rules import Due, SiteState
 
 
 class AreaListFilter(admin.SimpleListFilter):
@@ -51,7 +50,7 @@ class ProtectionFilter(admin.SimpleListFilter):
         if value in SiteState.values:
             return queryset.filter(state=value)
         if value == "due":
-            return queryset.filter(due_q(timezone.now()), closed_at__isnull=True)
+            return queryset.filter(Due(timezone.now()))
         return queryset
 
 

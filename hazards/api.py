@@ -15,11 +15,11 @@ from areas.models import Area
 from areas.selectors import areas_geojson
 
 from . import exports, sync
-from .evidence import is_due
 from .filters import filter_sites
 from .models import Site
 from .photos import too_large
 from .rest import SITE_FILTERS
+from .rules import Due
 from .serializers import BatchIn, InspectionIn, OutcomeOut, SiteIn
 
 
@@ -158,8 +158,8 @@ class SurveySitesView(APIView):
                 "barrier",
                 "state",
                 "last_checked_at",
-                "is_temporary",
                 "location",
+                due=Due(now),
             )
         )
         features = [
@@ -175,7 +175,7 @@ class SurveySitesView(APIView):
                     "barrier": s["barrier"],
                     "state": s["state"],
                     "last_checked_at": s["last_checked_at"].isoformat() if s["last_checked_at"] else None,
-                    "due": is_due(s["last_checked_at"], s["is_temporary"], now),
+                    "due": s["due"],
                 },
             }
             for s in sites

@@ -18,8 +18,7 @@ from django.db.models.functions import Cast, Round
 from django.utils import timezone
 from openpyxl import Workbook
 
-from .evidence import due_q, is_due
-from .rules import SiteState
+from .rules import Due, SiteState
 
 
 class X(Func):
@@ -62,7 +61,7 @@ def rows(queryset):
     values = queryset.annotate(longitude=X("location"), latitude=Y("location")).values(
         "id", "code", "name", "kind", "area__code", "area__name", "longitude", "latitude", "deep_water", "depth_m",
         "signage", "barrier", "state", "last_checked_at", "is_temporary", "active_from", "closed_at",
-        "close_reason", "responsible_party",
+        "close_reason", "responsible_party", due=Due(now),
     )  # fmt: skip
     for site in values.iterator(chunk_size=CHUNK):
         yield {
@@ -80,7 +79,7 @@ def rows(queryset):
             "barrier": site["barrier"],
             "state": site["state"],
             "protected": site["state"] == SiteState.PROTECTED,
-            "due": site["closed_at"] is None and is_due(site["last_checked_at"], site["is_temporary"], now),
+            "due": site["due"],
             "last_checked_at": site["last_checked_at"].isoformat() if site["last_checked_at"] else None,
             "is_temporary": site["is_temporary"],
             "active_from": site["active_from"].isoformat(),
@@ -93,8 +92,6 @@ def rows(queryset):
 def geojson_chunks(queryset):
     """Each feature is built by PostgreSQL (json_build_object) and arrives as text by COPY:
     Python only joins them, so the export runs near the speed of COPY itself."""
-    now = timezone.now()
-    due = Q(closed_at__isnull=True) & due_q(now)
     feature = JSONBuild(
         type=Value("Feature"),
         id=Cast("id", TextField()),
@@ -104,7 +101,7 @@ def geojson_chunks(queryset):
             area_name="area__name", longitude=Round(X("location"), 7), latitude=Round(Y("location"), 7),
             deep_water="deep_water", depth_m="depth_m", signage="signage", barrier="barrier", state="state",
             protected=ExpressionWrapper(Q(state=SiteState.PROTECTED), output_field=BooleanField()),
-            due=ExpressionWrapper(due, output_field=BooleanField()), last_checked_at="last_checked_at",
+            due=Due(timezone.now()), last_checked_at="last_checked_at",
             is_temporary="is_temporary", active_from="active_from", closed_at="closed_at",
             close_reason="close_reason", responsible_party="responsible_party",
         ),

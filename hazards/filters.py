@@ -13,9 +13,8 @@ from accounts.scope import VIEW, scope_for
 from areas.geometry import parse_bbox
 from areas.models import Area
 
-from .evidence import due_q
 from .models import Barrier, Signage, SiteKind
-from .rules import SiteState
+from .rules import Due, SiteState
 
 SITE_OPEN = Q(closed_at__isnull=True)
 
@@ -81,6 +80,6 @@ def filter_sites(sites, request):
     sites = filter_common(sites, request)
     due = due_param(request)
     if due is not None:
-        condition = due_q(timezone.now()) & SITE_OPEN
+        condition = Due(timezone.now())
         sites = sites.filter(condition) if due else sites.exclude(condition)
     return sites

@@ -14,16 +14,16 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 from accounts.scope import VIEW, scope_for
 from areas.models import Area
 
-from .evidence import is_due
 from .filters import STATE_LABELS, choice_param, filter_sites, within_area
 from .models import Barrier, Inspection, Signage, Site, SiteKind
+from .rules import Due
 
 
 class SiteOut(GeoFeatureModelSerializer):
     area_code = serializers.CharField(source="area.code")
     area_name = serializers.CharField(source="area.name")
     protected = serializers.BooleanField(source="is_protected")
-    due = serializers.SerializerMethodField()
+    due = serializers.BooleanField()
 
     class Meta:
         model = Site
@@ -34,9 +34,6 @@ class SiteOut(GeoFeatureModelSerializer):
             "state", "protected", "due", "last_checked_at", "photo_evidence", "is_temporary", "expected_end",
             "active_from", "closed_at", "close_reason", "responsible_party",
         ]  # fmt: skip
-
-    def get_due(self, site) -> bool:
-        return site.closed_at is None and is_due(site.last_checked_at, site.is_temporary, timezone.now())
 
 
 class InspectionOut(serializers.ModelSerializer):
@@ -95,7 +92,9 @@ class SiteViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = SitePages
 
     def get_queryset(self):
-        sites = scope_for(self.request.user).restrict(Site.objects.select_related("area").order_by("code"), VIEW)
+        sites = scope_for(self.request.user).restrict(
+            Site.objects.select_related("area").annotate(due=Due(timezone.now())).order_by("code"), VIEW
+        )
         return filter_sites(sites, self.request) if self.action == "list" else sites
 
 

@@ -1,11 +1,13 @@
 """The registry's rules that Python, SQL and the browser share, defined once.
 
-A site's state and the registry's day of an instant are SQL functions (`sql/rules.sql`);
-the time zone they use is `settings.TIME_ZONE`, written into `registry_time_zone()`.
-`install` writes them at every `migrate` (a migration, then the post_migrate signal, so a
-changed setting reaches the database). Python queries read them through the expressions
-below, the API hands `state` to the browser, and `tests/test_one_definition.py` fails
-when a copy of either rule appears anywhere else.
+A site's state, the registry's day of an instant, and when evidence decays (a state
+unverified, a site due for inspection) are SQL functions (`sql/rules.sql`); the time
+zone and the evidence intervals they use are settings (TIME_ZONE, EVIDENCE_MAX_AGE_DAYS,
+TEMPORARY_EVIDENCE_MAX_AGE_DAYS), written into `registry_time_zone()` and
+`registry_evidence_days()`. `install` writes them at every `migrate` (a migration, then
+the post_migrate signal, so a changed setting reaches the database). Python queries read
+them through the expressions below, the API hands `state` and `due` to the browser, and
+`tests/test_one_definition.py` fails when a copy of a rule appears anywhere else.
 """
 
 from pathlib import Path
@@ -43,6 +45,25 @@ class StateOf(Func):
         super().__init__(F(signage), F(barrier), closed, **extra)
 
 
+class Due(Func):
+    """registry_site_due: whether a site is due for inspection at the instant `at` (open,
+    its state unverified on the registry's day of `at`)."""
+
+    function = "registry_site_due"
+    output_field = BooleanField()
+
+    def __init__(self, at, **extra):
+        super().__init__(F("state"), F("last_checked_at"), F("is_temporary"), at, **extra)
+
+
+class Unverified(Func):
+    """registry_unverified: whether a state checked on the day `checked_on` (a date column
+    or expression; NULL for never) of a site `is_temporary` or not is unverified on `day`."""
+
+    function = "registry_unverified"
+    output_field = BooleanField()
+
+
 def state_table(connection, signage_values, barrier_values) -> dict[str, str]:
     """The state of every sign and barrier pair of an open site, keyed "signage|barrier",
     as registry_site_state gives it: the survey app looks up an inspection queued offline
@@ -61,11 +82,19 @@ def sql_list(states) -> str:
 
 
 def install(connection) -> None:
-    """Writes the time zone function and rules.sql into the database."""
+    """Writes the settings the rules read (time zone, evidence intervals) as functions,
+    then rules.sql, into the database."""
     with connection.cursor() as cursor:
         cursor.execute(
             "CREATE OR REPLACE FUNCTION registry_time_zone() RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE "
             "AS $$ SELECT %s::text $$",
             [settings.TIME_ZONE],
+        )
+        # Days a check verifies a state: fewer for temporary sites.
+        cursor.execute(
+            "CREATE OR REPLACE FUNCTION registry_evidence_days(is_temporary boolean) RETURNS integer "
+            "LANGUAGE sql IMMUTABLE PARALLEL SAFE "
+            "AS $$ SELECT CASE WHEN is_temporary THEN %s::integer ELSE %s::integer END $$",
+            [settings.TEMPORARY_EVIDENCE_MAX_AGE_DAYS, settings.EVIDENCE_MAX_AGE_DAYS],
         )
         cursor.execute(RULES_SQL.read_text())

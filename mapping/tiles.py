@@ -19,15 +19,14 @@ from django.contrib.gis.db.models.functions import Transform
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.backends.signals import connection_created
-from django.db.models import Case, DateTimeField, ExpressionWrapper, F, IntegerField, Sum, Value, When
+from django.db.models import DateTimeField, ExpressionWrapper, F, IntegerField, Sum
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from accounts.scope import VIEW, scope_for
-from hazards.evidence import due_q
-from hazards.filters import SITE_OPEN, STATES, chosen_area, due_param, filter_common, filter_sites, state_is
+from hazards.filters import STATES, chosen_area, due_param, filter_common, filter_sites, state_is
 from hazards.models import Site
-from hazards.rules import StateOf
+from hazards.rules import Due, StateOf
 
 from .models import SiteCell
 
@@ -198,7 +197,7 @@ def _sites_sql(request) -> tuple[str, tuple]:
     inner, params = (
         _sites_in_tile(request)
         .annotate(
-            due=Case(When(SITE_OPEN & due_q(now), then=Value(True)), default=Value(False)),
+            due=Due(now),
             p=_mercator(),
         )
         .values("id", "code", "name", "kind", "deep_water", "state", "due", "p")

@@ -2,8 +2,6 @@
 child areas coloured by their protected share, a site's panel and the priority list.
 Every one of them reads through the area scope and the shared site filters."""
 
-import datetime as dt
-
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -19,10 +17,10 @@ from accounts.scope import EDIT, VIEW, OutOfScope, scope_for
 from accounts.tokens import challenge, signed_in_user
 from areas.models import Area
 from areas.selectors import areas_geojson
-from hazards.evidence import is_due
 from hazards.exports import csv_stream
 from hazards.filters import STATE_LABELS, chosen_area, filter_sites
 from hazards.models import Barrier, Signage, Site, SiteKind
+from hazards.rules import Due
 from reports.periods import half_year_containing
 from reports.selectors import Country, by_child
 
@@ -180,8 +178,7 @@ site_tilejson = _tile_document(tile_documents.tilejson)
 site_tile_style = _tile_document(tile_documents.style)
 
 
-def _site_summary(site: dict, now: dt.datetime) -> dict:
-    closed = site["closed_at"] is not None
+def _site_summary(site: dict) -> dict:
     return {
         "id": str(site["id"]),
         "code": site["code"],
@@ -189,7 +186,7 @@ def _site_summary(site: dict, now: dt.datetime) -> dict:
         "kind": SiteKind(site["kind"]).label,
         "area": site["area__name"],
         "state": site["state"],
-        "due": not closed and is_due(site["last_checked_at"], site["is_temporary"], now),
+        "due": site["due"],
         "lon": site["location"].x,
         "lat": site["location"].y,
     }
@@ -204,11 +201,8 @@ def sites_in_view(request):
         raise ValidationError(_("bbox is required."))
     sites = filter_sites(scope_for(request.user).restrict(Site.objects.all(), VIEW), request)
     total = sites.order_by()[: COUNT_LIMIT + 1].count()
-    fields = ["id", "code", "name", "kind", "area__name", "state", "closed_at", "last_checked_at"]
-    now = timezone.now()
-    shown = [
-        _site_summary(s, now) for s in sites.order_by("code").values(*fields, "is_temporary", "location")[:LIST_LIMIT]
-    ]
+    fields = ["id", "code", "name", "kind", "area__name", "state", "location"]
+    shown = [_site_summary(s) for s in sites.order_by("code").values(*fields, due=Due(timezone.now()))[:LIST_LIMIT]]
     return JsonResponse({"total": min(total, COUNT_LIMIT), "more": total > COUNT_LIMIT, "sites": shown})
 
 
@@ -255,7 +249,8 @@ def area_layer(request):
 @require_GET
 def site_panel(request, pk):
     scope = scope_for(request.user)
-    site = scope.restrict(Site.objects.select_related("area"), VIEW).filter(pk=pk).first()
+    sites = Site.objects.select_related("area").annotate(due=Due(timezone.now()))
+    site = scope.restrict(sites, VIEW).filter(pk=pk).first()
     if site is None:
         raise Http404
     inspections = site.inspections.select_related("inspector").prefetch_related("photos").order_by("-observed_at")
@@ -268,7 +263,7 @@ def site_panel(request, pk):
         "site": site,
         "state": site.state,
         "state_labels": STATE_LABELS,
-        "due": site.closed_at is None and is_due(site.last_checked_at, site.is_temporary, timezone.now()),
+        "due": site.due,
         "inspections": inspections[:50],
         "can_edit": can_edit,
     }

@@ -3,8 +3,9 @@
 Rules (DESIGN.md): a site counts toward the target on day D while it is active on D
 (active_from <= D, not closed on or before D), has deep water and is not deleted. Its
 state on D is that of its latest inspection counted before the end of D. Signed = sign in
-place; fenced = barrier complete; protected = both. Unverified = never checked, or last
-checked on or before D minus the re-check interval. Inspected = checked during the
+place; fenced = barrier complete; protected = both (hazards/sql/rules.sql). Unverified =
+never checked, or last checked too long before D (registry_unverified, the same file).
+Inspected = checked during the
 period. Photo evidence = the latest inspection on D has a photo.
 
 A period ending today or later is read from the current-state summary kept by triggers;
@@ -16,13 +17,12 @@ import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import connection
-from django.db.models import Case, IntegerField, Q, Sum, When
+from django.db.models import Case, F, IntegerField, Q, Sum, Value, When
 from django.utils.translation import gettext
 
 from areas.models import Area
-from hazards.rules import FENCED_STATES, SIGNED_STATES, SiteState, sql_list
+from hazards.rules import FENCED_STATES, SIGNED_STATES, SiteState, Unverified, sql_list
 
 from .models import AreaDay, AsOfResult, Indicator, Target
 from .periods import Period, local_midnight
@@ -105,14 +105,6 @@ class Report:
     rows: list[Row]
 
 
-def _thresholds(day: dt.date) -> dict:
-    """Instants before which a check no longer verifies the state on `day`."""
-    return {
-        "stale": local_midnight(day - dt.timedelta(days=settings.EVIDENCE_MAX_AGE_DAYS - 1)),
-        "stale_temporary": local_midnight(day - dt.timedelta(days=settings.TEMPORARY_EVIDENCE_MAX_AGE_DAYS - 1)),
-    }
-
-
 # The counts by a site's state (hazards/rules.py), over the rows' `state` column.
 SIGNED = f"state IN {sql_list(SIGNED_STATES)}"
 FENCED = f"state IN {sql_list(FENCED_STATES)}"
@@ -124,8 +116,7 @@ SELECT s.id, s.code, s.name, s.kind,
        split_part(substr(a.path, length(%(root)s) + 1), '/', 1) AS child_code,
        last.observed_at, last.signage, last.barrier, registry_site_state(last.signage, last.barrier, false) AS state,
        last.id IS NOT NULL AND EXISTS (SELECT 1 FROM hazards_photo p WHERE p.inspection_id = last.id) AS with_photo,
-       last.observed_at IS NULL
-         OR last.observed_at < CASE WHEN s.is_temporary THEN %(stale_temporary)s ELSE %(stale)s END AS unverified
+       registry_unverified(registry_local_date(last.observed_at), s.is_temporary, %(day)s) AS unverified
 FROM hazards_site s
 JOIN areas_area a ON a.id = s.area_id
 LEFT JOIN LATERAL (
@@ -174,7 +165,6 @@ def _params(area: Area, period: Period) -> dict:
         "day": period.as_of,
         "until": local_midnight(period.as_of + dt.timedelta(days=1)),
         "since": local_midnight(period.start),
-        **_thresholds(period.as_of),
     }
 
 
@@ -192,9 +182,6 @@ def _as_of_by_child(area: Area, period: Period) -> dict[str, dict[str, int]]:
 
 def _current_by_child(area: Area, children: list[Area], period: Period) -> dict[str, dict[str, int]]:
     """From the summary: each child's rows already hold its whole subtree."""
-    t = _thresholds(period.as_of)
-    stale, stale_temp = (t["stale"].date(), t["stale_temporary"].date())
-
     # Named apart from the columns: an annotation may not shadow the field it sums.
     aggregates = {
         "sum_counting": Sum("counting"),
@@ -207,7 +194,7 @@ def _current_by_child(area: Area, children: list[Area], period: Period) -> dict[
         ),
         "sum_unverified": Sum(
             Case(
-                When(Q(is_temporary=False, day__lt=stale) | Q(is_temporary=True, day__lt=stale_temp), then="counting"),
+                When(Unverified(F("day"), F("is_temporary"), Value(period.as_of)), then="counting"),
                 default=0,
                 output_field=IntegerField(),
             )

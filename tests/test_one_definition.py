@@ -1,6 +1,7 @@
-"""One home for each rule: a site's state and the time zone are defined once
-(hazards/sql/rules.sql, read through hazards/rules.py; settings.TIME_ZONE) and every
-other place reads them. These tests fail when a copy appears in the code or in the
+"""One home for each rule: a site's state, the time zone and when evidence decays (a
+state unverified, a site due) are defined once (hazards/sql/rules.sql, read through
+hazards/rules.py; settings.TIME_ZONE and the evidence intervals) and every other place
+reads them. These tests fail when a copy appears in the code or in the
 database's functions."""
 
 import datetime as dt
@@ -24,11 +25,15 @@ STATE_RULE = re.compile(
     r"""|(==|!=|<>|\bsignage=|\bbarrier=)\s*(Signage\.IN_PLACE|Barrier\.COMPLETE)"""  # or named
 )
 TIME_ZONE = re.compile(re.escape(settings.TIME_ZONE) + r"|AT TIME ZONE", re.IGNORECASE)
+# Deciding that evidence has decayed: reading the intervals' settings, or the database's
+# function of them.
+EVIDENCE_RULE = re.compile(r"settings\.(TEMPORARY_)?EVIDENCE_MAX_AGE_DAYS|registry_evidence_days")
 # Where each may stand: the state rule in rules.sql (and the choices that name the
 # values); the time zone in the settings and in rules.sql's registry_local_date.
 ALLOWED = {
     STATE_RULE: {RULES_SQL, "hazards/models.py"},
     TIME_ZONE: {RULES_SQL, "config/settings/base.py"},
+    EVIDENCE_RULE: {RULES_SQL, "hazards/rules.py"},
 }
 
 
@@ -41,7 +46,7 @@ def source_files():
             yield name
 
 
-@pytest.mark.parametrize("rule", [STATE_RULE, TIME_ZONE], ids=["state", "time zone"])
+@pytest.mark.parametrize("rule", [STATE_RULE, TIME_ZONE, EVIDENCE_RULE], ids=["state", "time zone", "evidence"])
 def test_no_copy_of_the_rule_in_the_code(rule):
     copies = [
         f"{name}:{number}: {line.strip()}"
@@ -59,6 +64,8 @@ def test_the_patterns_find_copies():
     assert STATE_RULE.search("SIGNED = Q(signage=Signage.IN_PLACE)")
     assert STATE_RULE.search("count(*) FILTER (WHERE signage = 'in_place')")
     assert TIME_ZONE.search("(s.last_checked_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date")
+    assert EVIDENCE_RULE.search("last_checked_at < now - dt.timedelta(days=settings.EVIDENCE_MAX_AGE_DAYS)")
+    assert EVIDENCE_RULE.search("checked_on + registry_evidence_days(s.is_temporary) <= day")
 
 
 @pytest.mark.django_db
@@ -72,12 +79,12 @@ def test_no_copy_of_the_rule_in_the_database_functions():
             "AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')"  # not PostGIS's
         )
         functions = dict(cursor.fetchall())
-    homes = {"registry_site_state", "registry_local_date", "registry_time_zone"}
+    homes = {"registry_site_state", "registry_local_date", "registry_time_zone", "registry_unverified"}
     assert homes <= set(functions)
     copies = [
         name
         for name, body in functions.items()
-        if name not in homes and (STATE_RULE.search(body) or TIME_ZONE.search(body))
+        if name not in homes and any(rule.search(body) for rule in (STATE_RULE, TIME_ZONE, EVIDENCE_RULE))
     ]
     assert copies == []
 
@@ -93,3 +100,17 @@ def test_the_time_zone_comes_from_the_settings(settings):
         rules.install(connection)
         cursor.execute("SELECT registry_local_date('2026-06-30 17:30:00+00')")
         assert cursor.fetchone()[0] == dt.date(2026, 6, 30)
+
+
+@pytest.mark.django_db
+def test_the_evidence_intervals_come_from_the_settings(settings):
+    from hazards import rules
+
+    check = "SELECT registry_unverified(DATE '2026-01-01', false, DATE '2026-01-01' + %s)"
+    with connection.cursor() as cursor:
+        cursor.execute(check, [settings.EVIDENCE_MAX_AGE_DAYS - 1])
+        assert cursor.fetchone()[0] is False
+        settings.EVIDENCE_MAX_AGE_DAYS = 30
+        rules.install(connection)
+        cursor.execute(check, [30])
+        assert cursor.fetchone()[0] is True

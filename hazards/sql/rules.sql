@@ -33,3 +33,22 @@ CREATE OR REPLACE FUNCTION registry_state_fenced(state text)
 RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT state IN ('fenced_only', 'protected')
 $$;
+
+-- Evidence decays. A check verifies a site's state on the registry's day it was made and
+-- the days after, registry_evidence_days(is_temporary) days in all (written from
+-- settings.EVIDENCE_MAX_AGE_DAYS and TEMPORARY_EVIDENCE_MAX_AGE_DAYS by hazards/rules.py;
+-- temporary sites, works under construction, decay faster). After that, and for a site
+-- never checked (NULL), the state is unverified on day `day`. The report counts
+-- unverified sites as of its day; the map, the lists and the API call an open site with
+-- an unverified state due for inspection (registry_site_due).
+CREATE OR REPLACE FUNCTION registry_unverified(checked_on date, is_temporary boolean, day date)
+RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT checked_on IS NULL OR checked_on + registry_evidence_days(is_temporary) <= day
+$$;
+
+-- Whether a site is due for inspection at the instant `at`: open, and its state
+-- unverified on the registry's day of `at`.
+CREATE OR REPLACE FUNCTION registry_site_due(state text, checked timestamptz, is_temporary boolean, at timestamptz)
+RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT state <> 'closed' AND registry_unverified(registry_local_date(checked), is_temporary, registry_local_date(at))
+$$;

@@ -14,10 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from areas.models import Area
-from hazards.evidence import due_q
-from hazards.filters import SITE_OPEN, choice_param, filter_sites, within_area
+from hazards.filters import choice_param, filter_sites, within_area
 from hazards.models import Barrier, CloseReason, Signage, Site, SiteKind
-from hazards.rules import SiteState
+from hazards.rules import Due, SiteState
 
 
 @dataclass(frozen=True)
@@ -87,7 +86,7 @@ def _site_rows() -> QuerySet:
 
 
 def _due():
-    return ExpressionWrapper(SITE_OPEN & due_q(timezone.now()), output_field=BooleanField())
+    return Due(timezone.now())
 
 
 PROTECTED = ExpressionWrapper(Q(state=SiteState.PROTECTED), output_field=BooleanField())
