@@ -1,15 +1,22 @@
+import segno
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import ValidationError
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdminMixin
 
 from areas.models import Area
 
+from .lockout import account_lock
 from .models import AuditEntry, DeviceToken, Membership, Role, User
+from .pairing import CODE_MINUTES, pairing_start, shown
 from .scope import ADMINISTER, MANAGE, manageable_users, scope_for
 from .scoped_admin import NotFoundOutOfScope, ScopedAdminMixin
+from .services import sign_in_unlock
 from .tokens import token_issue, token_revoke
 
 
@@ -97,9 +104,9 @@ class UserAdmin(NotFoundOutOfScope, AccountManagementPermissions, BaseUserAdmin)
     work in their areas (create, set areas and roles, deactivate)."""
 
     inlines = [MembershipInline]
-    list_display = ["username", "first_name", "last_name", "phone", "is_active", "is_staff", "areas"]
+    list_display = ["username", "first_name", "last_name", "phone", "is_active", "is_staff", "areas", "sign_in"]
     list_filter = ["is_active", "is_staff", "memberships__role"]
-    actions = ["deactivate"]
+    actions = ["deactivate", "unlock"]
 
     def get_queryset(self, request):
         # Only the people the user may manage (accounts/scope.py: can_manage_user).
@@ -130,8 +137,35 @@ class UserAdmin(NotFoundOutOfScope, AccountManagementPermissions, BaseUserAdmin)
         count = queryset.exclude(pk=request.user.pk).update(is_active=False)
         self.message_user(request, _("%(n)d account(s) deactivated.") % {"n": count})
 
+    @admin.display(description=_("sign-in"))
+    def sign_in(self, user):
+        lock = account_lock(user.get_username())
+        if lock is None:
+            return ""
+        return _("locked until %(time)s") % {"time": formats.time_format(timezone.localtime(lock.until))}
+
+    @admin.action(description=_("Unlock sign-in (after too many failed attempts)"))
+    def unlock(self, request, queryset):
+        # The list holds only people the user may manage.
+        for user in queryset:
+            sign_in_unlock(actor=request.user, user=user)
+        self.message_user(request, _("Sign-in unlocked for %(n)d account(s).") % {"n": len(queryset)})
+
+
+TABLET, CLIENT = "tablet", "client"
+
 
 class DeviceTokenForm(forms.ModelForm):
+    # A tablet is paired (it receives its own key, nobody copies it); a GIS client (QGIS)
+    # cannot be, so its key is shown once, to be entered as its password.
+    device = forms.ChoiceField(
+        label=_("for"),
+        choices=[(TABLET, _("a tablet: show a pairing code")), (CLIENT, _("a GIS client: show the key once"))],
+        initial=TABLET,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+
     class Meta:
         model = DeviceToken
         fields = ["user", "name"]
@@ -139,8 +173,9 @@ class DeviceTokenForm(forms.ModelForm):
 
 @admin.register(DeviceToken)
 class DeviceTokenAdmin(NotFoundOutOfScope, AccountManagementPermissions, admin.ModelAdmin):
-    """Tablet keys: issued here (the key is shown once), listed with their last use,
-    revoked with one action."""
+    """Device tokens: a tablet is paired here (a one-time code and its QR code; the tablet
+    then gets its own key, accounts/pairing.py), a GIS client's key is shown once; keys
+    are listed with their last use and revoked with one action."""
 
     form = DeviceTokenForm
     list_display = ["name", "user", "prefix", "created_at", "last_used_at", "revoked_at"]
@@ -165,13 +200,38 @@ class DeviceTokenAdmin(NotFoundOutOfScope, AccountManagementPermissions, admin.M
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
-        token, key = token_issue(actor=request.user, user=obj.user, name=obj.name)
-        obj.pk = token.pk
-        messages.warning(
-            request,
-            _("Key for %(name)s: %(key)s — enter it on the tablet now; it will not be shown again.")
-            % {"name": token.name, "key": key},
-        )
+        if form.cleaned_data.get("device") == CLIENT:
+            token, key = token_issue(actor=request.user, user=obj.user, name=obj.name)
+            obj.pk = token.pk
+            messages.warning(
+                request,
+                _("Key for %(name)s: %(key)s — enter it in the GIS client now; it will not be shown again.")
+                % {"name": token.name, "key": key},
+            )
+            return
+        # No key is made for a tablet: a pairing code is, and the tablet gets its key with it.
+        request.pairing = pairing_start(actor=request.user, user=obj.user, name=obj.name)
+
+    def log_addition(self, request, obj, message):
+        if obj.pk is not None:  # a pairing code is no token yet (the audit trail has both)
+            super().log_addition(request, obj, message)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if obj.pk is not None:
+            return super().response_add(request, obj, post_url_continue)
+        pairing, code = request.pairing
+        link = request.build_absolute_uri(reverse("survey")) + f"#pair={shown(code)}"
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "pairing": pairing,
+            "code": shown(code),
+            "link": link,
+            # segno draws it as SVG here: no image request, nothing from outside.
+            "qr_svg": segno.make(link, error="m").svg_inline(scale=6, title=_("Pairing link")),
+            "minutes": CODE_MINUTES,
+        }
+        return TemplateResponse(request, "admin/accounts/devicetoken/pairing.html", context)
 
     @admin.action(description=_("Revoke the selected tokens"))
     def revoke(self, request, queryset):

@@ -1,21 +1,35 @@
-"""Sign-in protection against guessing: after repeated failures a user name is locked for
-that address, and an address that fails for many names is locked altogether. The
-address is the one the server (or a trusted proxy) saw, never a header the client wrote."""
+"""Sign-in protection against guessing. Failures are counted by the name as the sign-in
+form reads it (surrounding space stripped, NFKC, case folded: "lan ", " Lan" and a
+full-width "ｌａｎ" are one name) over a WINDOW, three ways:
+- a name from one address: after FAILURES_PER_USER_AND_ADDRESS that pair waits;
+- a name from any addresses: after FAILURES_PER_ACCOUNT the account waits (a guesser
+  spread over many addresses);
+- an address for any names: after FAILURES_PER_ADDRESS the address waits.
+The refusal says which and until when. Whoever may manage the account unlocks it in the
+admin (Users → "Unlock sign-in"). The address is the one the server (or a trusted proxy)
+saw, never a header the client wrote."""
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, UsernameField
 from django.core.exceptions import ValidationError
-from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
 
 from .models import LoginFailure
 
 WINDOW = dt.timedelta(minutes=15)
 FAILURES_PER_USER_AND_ADDRESS = 5
+FAILURES_PER_ACCOUNT = 20
 FAILURES_PER_ADDRESS = 30
+
+
+def lockout_name(username) -> str:
+    """The name as the sign-in form reads it (its UsernameField), case folded."""
+    return UsernameField().to_python(username).casefold()[: LoginFailure._meta.get_field("username").max_length]
 
 
 def client_address(request) -> str:
@@ -30,37 +44,86 @@ def client_address(request) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
-def is_locked(username: str, address: str) -> bool:
-    recent = LoginFailure.objects.filter(at__gte=timezone.now() - WINDOW, address=address)
-    return (
-        recent.filter(username=username.lower()).count() >= FAILURES_PER_USER_AND_ADDRESS
-        or recent.count() >= FAILURES_PER_ADDRESS
-    )
+@dataclass(frozen=True)
+class Lock:
+    kind: str  # "name and address", "account" or "address"
+    until: dt.datetime
+
+    @property
+    def message(self) -> str:
+        until = formats.time_format(timezone.localtime(self.until))
+        if self.kind == "account":
+            return _(
+                "This account is locked after too many failed sign-ins. Try again after %(time)s, or ask your "
+                "manager or an administrator to unlock it."
+            ) % {"time": until}
+        if self.kind == "address":
+            return _("Too many failed sign-ins from this address. Try again after %(time)s.") % {"time": until}
+        return _(
+            "Too many failed sign-ins with this name from this address. Try again after %(time)s, or ask your "
+            "manager or an administrator to unlock the account."
+        ) % {"time": until}
 
 
-def record_failure(username: str, address: str) -> None:
+def _recent():
+    return LoginFailure.objects.filter(at__gte=timezone.now() - WINDOW)
+
+
+def _reached(kind: str, failures, limit: int) -> Lock | None:
+    """A lock once `failures` reach `limit`: it lasts until the oldest of them leaves the window."""
+    times = list(failures.order_by("-at").values_list("at", flat=True)[:limit])
+    return Lock(kind, times[-1] + WINDOW) if len(times) >= limit else None
+
+
+def lock_of(name: str, address: str, *, per_account: bool = True) -> Lock | None:
+    """The lock on this (normalised) name from this address, if any. per_account=False
+    for a name that is no account (pairing attempts), which nobody may lock for all."""
+    recent = _recent()
+    checks = [
+        ("name and address", recent.filter(username=name, address=address), FAILURES_PER_USER_AND_ADDRESS),
+        ("account", recent.filter(username=name), FAILURES_PER_ACCOUNT),
+        ("address", recent.filter(address=address), FAILURES_PER_ADDRESS),
+    ]
+    for kind, failures, limit in checks if per_account else [checks[0], checks[2]]:
+        lock = _reached(kind, failures, limit)
+        if lock is not None:
+            return lock
+    return None
+
+
+def account_lock(username: str) -> Lock | None:
+    """The account's own lock (for the user list), whatever the address."""
+    return _reached("account", _recent().filter(username=lockout_name(username)), FAILURES_PER_ACCOUNT)
+
+
+def record_failure(name: str, address: str) -> None:
     LoginFailure.objects.filter(at__lt=timezone.now() - WINDOW).delete()
-    LoginFailure.objects.create(username=username.lower(), address=address)
+    LoginFailure.objects.create(username=name, address=address)
 
 
-def clear(username: str, address: str) -> None:
-    LoginFailure.objects.filter(username=username.lower(), address=address).delete()
+def clear(name: str, address: str) -> None:
+    LoginFailure.objects.filter(username=name, address=address).delete()
+
+
+def unlock(username: str) -> int:
+    """Forget every recent failure of this name, from every address; returns how many."""
+    deleted, _kinds = LoginFailure.objects.filter(username=lockout_name(username)).delete()
+    return deleted
 
 
 class LockoutMixin:
-    locked_message = _("Too many failed sign-ins. Wait 15 minutes, or ask your manager to reset your password.")
-
     def clean(self):
-        username = self.data.get("username", "")
+        name = lockout_name(self.data.get("username", ""))
         address = client_address(self.request)
-        if is_locked(username, address):
-            raise ValidationError(self.locked_message, code="locked")
+        lock = lock_of(name, address)
+        if lock is not None:
+            raise ValidationError(lock.message, code="locked")
         try:
             data = super().clean()
         except ValidationError:
-            record_failure(username, address)
+            record_failure(name, address)
             raise
-        clear(username, address)
+        clear(name, address)
         return data
 
 

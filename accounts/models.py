@@ -85,7 +85,11 @@ class LoginFailure(models.Model):
     at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
-        indexes = [models.Index(fields=["address", "username", "at"], name="login_failure_lookup")]
+        indexes = [
+            models.Index(fields=["address", "username", "at"], name="login_failure_lookup"),
+            # The per-account limit counts a name's failures from every address.
+            models.Index(fields=["username", "at"], name="login_failure_by_name"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.username} @ {self.address} {self.at:%H:%M}"
@@ -114,3 +118,29 @@ class DeviceToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class PairingCode(models.Model):
+    """A one-time code a manager shows a tablet (typed, or in a QR code) so that the tablet
+    gets its own device token (accounts/pairing.py). Only its hash is stored; it lasts
+    minutes and is spent by its first use."""
+
+    code_hash = models.CharField(max_length=64, unique=True, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pairing_codes", verbose_name=_("user")
+    )
+    name = models.CharField(_("device"), max_length=100)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("valid until"))
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    token = models.OneToOneField(DeviceToken, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("pairing code")
+        verbose_name_plural = _("pairing codes")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.name}"

@@ -28,17 +28,22 @@ def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def create_token(*, user, name: str, created_by) -> tuple[DeviceToken, str]:
+    """A new token and its key (for the callers below, which check who may issue it)."""
+    key = secrets.token_urlsafe(32)
+    token = DeviceToken.objects.create(
+        user=user, name=name.strip()[:100] or "?", prefix=key[:8], key_hash=_hash(key), created_by=created_by
+    )
+    return token, key
+
+
 @transaction.atomic
 def token_issue(*, actor, user, name: str) -> tuple[DeviceToken, str]:
     """Returns the token and its key; the key is not stored and cannot be shown again."""
     act_as(actor)
     if not can_manage_user(actor, user):
         raise OutOfScope
-    key = secrets.token_urlsafe(32)
-    token = DeviceToken.objects.create(
-        user=user, name=name.strip() or "?", prefix=key[:8], key_hash=_hash(key), created_by=actor
-    )
-    return token, key
+    return create_token(user=user, name=name, created_by=actor)
 
 
 @transaction.atomic

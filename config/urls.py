@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts.api import PairView
 from accounts.lockout import LockoutAdminAuthenticationForm, LockoutAuthenticationForm
 from accounts.views import home
 from config.observability import healthz, readyz
@@ -15,6 +16,7 @@ from mapping.urls import map_urlpatterns, ogc_urlpatterns, tile_urlpatterns
 
 api_v1 = [
     *hazard_api,
+    path("pair/", PairView.as_view(), name="pair"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its script as a file, as the Content Security Policy requires.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

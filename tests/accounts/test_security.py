@@ -140,7 +140,7 @@ def test_token_pages_list_issue_and_revoke(client, demo_tree, make_user):
     worker = make_user("lan", demo_tree["99101"], Role.FIELD_WORKER)
     client.force_login(manager)
     response = client.post(
-        reverse("admin:accounts_devicetoken_add"), {"user": worker.pk, "name": "Tablet A"}, follow=True
+        reverse("admin:accounts_devicetoken_add"), {"user": worker.pk, "name": "QGIS", "device": "client"}, follow=True
     )
     token = DeviceToken.objects.get()
     assert token.prefix in response.text and "will not be shown again" in response.text

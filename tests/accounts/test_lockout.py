@@ -1,0 +1,95 @@
+"""Sign-in lockout, as the review tried it again: the name is counted as the sign-in form
+reads it, an account is locked across addresses too, the refusal tells the truth (which
+lock, until when) and a manager of the account can lift it."""
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.test import Client
+from django.urls import reverse
+from django.utils import formats, timezone
+
+from accounts.lockout import FAILURES_PER_ACCOUNT, FAILURES_PER_USER_AND_ADDRESS
+from accounts.models import AuditEntry, Role
+
+pytestmark = pytest.mark.django_db
+
+
+def sign_in(username, password, address="10.0.0.1"):
+    client = Client(REMOTE_ADDR=address, HTTP_ACCEPT_LANGUAGE="en")
+    return client.post(reverse("login"), {"username": username, "password": password})
+
+
+def locked(response) -> bool:
+    return response.status_code == 200 and "too many failed sign-ins" in response.text.lower()
+
+
+@pytest.mark.parametrize("variant", ["lan ", " lan", "LAN", "Lan\u3000", "ｌａｎ", "\tlan\n"])
+def test_every_spelling_the_form_reads_as_the_name_shares_its_count(make_user, variant):
+    make_user("lan")
+    for _attempt in range(FAILURES_PER_USER_AND_ADDRESS - 1):
+        sign_in(variant, "wrong")
+    sign_in("lan", "wrong")
+    # Locked whichever spelling comes next, the right password included.
+    assert locked(sign_in("lan", "pw-Secret-123"))
+    assert locked(sign_in(variant, "pw-Secret-123"))
+
+
+def test_an_account_is_locked_across_addresses_until_the_time_it_says(make_user):
+    make_user("lan")
+    make_user("hoa")
+    now = timezone.now().replace(microsecond=0)
+    with time_machine.travel(now, tick=False) as clock:
+        for attempt in range(FAILURES_PER_ACCOUNT):
+            sign_in("lan", "wrong", address=f"198.51.100.{attempt}")  # never five from one address
+            clock.shift(dt.timedelta(seconds=10))
+        refused = sign_in("lan", "pw-Secret-123", address="203.0.113.99")
+        assert refused.status_code == 200
+        ends = timezone.localtime(now + dt.timedelta(minutes=15))
+        assert "This account is locked after too many failed sign-ins. Try again after" in refused.text
+        assert formats.time_format(ends) in refused.text
+        assert sign_in("hoa", "pw-Secret-123", address="203.0.113.99").status_code == 302
+        # The lock ends when the first of those failures leaves the window, as it said.
+        clock.move_to(now + dt.timedelta(minutes=15) - dt.timedelta(seconds=1))
+        assert locked(sign_in("lan", "pw-Secret-123", address="203.0.113.99"))
+        clock.move_to(now + dt.timedelta(minutes=15, seconds=1))
+        assert sign_in("lan", "pw-Secret-123", address="203.0.113.99").status_code == 302
+
+
+def test_the_old_message_promised_what_a_password_reset_did_not_do(make_user):
+    make_user("lan")
+    for _attempt in range(FAILURES_PER_USER_AND_ADDRESS):
+        sign_in("lan", "wrong")
+    refused = sign_in("lan", "pw-Secret-123")
+    assert "reset your password" not in refused.text
+    assert "Too many failed sign-ins with this name from this address. Try again after" in refused.text
+    assert "unlock" in refused.text
+
+
+def test_a_manager_of_the_account_unlocks_it_at_once(demo_tree, make_user):
+    manager = make_user("nam", demo_tree["991"], Role.AREA_MANAGER, is_staff=True)
+    worker = make_user("lan", demo_tree["99101"], Role.FIELD_WORKER)
+    for attempt in range(FAILURES_PER_ACCOUNT):
+        sign_in("LAN ", "wrong", address=f"198.51.100.{attempt}")
+    assert locked(sign_in("lan", "pw-Secret-123"))
+    admin = Client(HTTP_ACCEPT_LANGUAGE="en")
+    admin.force_login(manager)
+    listing = admin.get(reverse("admin:accounts_user_changelist"))
+    assert "locked until" in listing.text
+    admin.post(reverse("admin:accounts_user_changelist"), {"action": "unlock", "_selected_action": [worker.pk]})
+    assert sign_in("lan", "pw-Secret-123").status_code == 302
+    entry = AuditEntry.objects.get(action="unlock")
+    assert entry.actor == manager and entry.object_id == str(worker.pk) and entry.area_path == "/99/991/99101/"
+
+
+def test_no_manager_unlocks_an_account_out_of_reach(demo_tree, make_user):
+    manager = make_user("nam", demo_tree["991"], Role.AREA_MANAGER, is_staff=True)
+    other = make_user("ba", demo_tree["99201"], Role.FIELD_WORKER)
+    for attempt in range(FAILURES_PER_ACCOUNT):
+        sign_in("ba", "wrong", address=f"198.51.100.{attempt}")
+    admin = Client(HTTP_ACCEPT_LANGUAGE="en")
+    admin.force_login(manager)
+    admin.post(reverse("admin:accounts_user_changelist"), {"action": "unlock", "_selected_action": [other.pk]})
+    assert locked(sign_in("ba", "pw-Secret-123"))
+    assert not AuditEntry.objects.filter(action="unlock").exists()
