@@ -3,20 +3,27 @@ straight from a server-side cursor, XLSX written row by row, and GeoPackage, Sha
 and KML converted by GDAL from our own GeoJSON. Memory stays flat whatever the count."""
 
 import csv
+import datetime as dt
 import io
+import json
 import os
 import subprocess
 import tempfile
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.gis.db.models.functions import AsGeoJSON
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import BooleanField, ExpressionWrapper, F, FloatField, Func, Q, TextField, Value
 from django.db.models.functions import Cast, Round
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
 from .rules import Due, SiteState
 
@@ -45,18 +52,53 @@ class JSONBuild(Func):
         super().__init__(*pairs)
 
 
-COLUMNS = [
-    "id", "code", "name", "kind", "area_code", "area_name", "longitude", "latitude", "deep_water", "depth_m",
-    "signage", "barrier", "state", "protected", "due", "last_checked_at", "is_temporary", "active_from", "closed_at",
-    "close_reason", "responsible_party",
+@dataclass(frozen=True)
+class Field:
+    """One field of every export: its name, its name in a Shapefile (at most 10
+    characters, unique), its type and what it holds, for the field map sent with the
+    XLSX and the Shapefile (people open them without reading our API)."""
+
+    name: str
+    shapefile: str
+    type: str
+    meaning: str
+
+
+# Times are in Vietnam time (+07:00), the registry's time zone; days are Vietnam days.
+FIELDS = [
+    Field("id", "id", "text (UUID)", gettext_lazy("The site's identifier, the same in every export and the API")),
+    Field("code", "code", "text", gettext_lazy("The site's readable code (HZ-…)")),
+    Field("name", "name", "text", gettext_lazy("Name")),
+    Field("kind", "kind", "text",
+          gettext_lazy("Kind: pond, lake, dam, canal, well, pit, river_landing, irrigation_works, other")),
+    Field("area_code", "area_code", "text",
+          gettext_lazy("Official code of the lowest area holding it (leading zeros kept)")),
+    Field("area_name", "area_name", "text", gettext_lazy("Name of that area")),
+    Field("longitude", "longitude", "number", gettext_lazy("Longitude, WGS 84 (EPSG:4326), 7 decimals")),
+    Field("latitude", "latitude", "number", gettext_lazy("Latitude, WGS 84 (EPSG:4326), 7 decimals")),
+    Field("deep_water", "deep_water", "true/false", gettext_lazy("Deep water: counts toward the target while active")),
+    Field("depth_m", "depth_m", "number", gettext_lazy("Depth in metres, where measured")),
+    Field("signage", "signage", "text", gettext_lazy("Sign at the latest inspection: none, damaged, in_place")),
+    Field("barrier", "barrier", "text", gettext_lazy("Barrier at the latest inspection: none, partial, complete")),
+    Field("state", "state", "text", gettext_lazy("State: protected, signed_only, fenced_only, unprotected, closed")),
+    Field("protected", "protected", "true/false", gettext_lazy("Sign in place and barrier complete")),
+    Field("due", "due", "true/false", gettext_lazy("Due for inspection: not checked within the set interval")),
+    Field("last_checked_at", "checked_at", "date and time", gettext_lazy("Latest inspection, Vietnam time (+07:00)")),
+    Field("is_temporary", "temporary", "true/false", gettext_lazy("Temporary site (works, a pit): checked more often")),
+    Field("active_from", "active_fr", "date", gettext_lazy("Day from which the site counts")),
+    Field("closed_at", "closed_on", "date", gettext_lazy("Day the site was closed, if it was")),
+    Field("close_reason", "close_why", "text", gettext_lazy("Why it was closed: filled_in, works_finished, duplicate")),
+    Field("responsible_party", "resp_party", "text", gettext_lazy("Who is responsible for the site")),
 ]  # fmt: skip
+COLUMNS = [f.name for f in FIELDS]
 CHUNK = 5000
 OGR2OGR = "/usr/bin/ogr2ogr"  # Debian's gdal-bin
 OGR_FORMATS = {"gpkg": ("GPKG", "sites.gpkg"), "kml": ("KML", "sites.kml"), "shp": ("ESRI Shapefile", "sites.shp")}
 
 
 def rows(queryset):
-    """One dict per site, read in chunks through a server-side cursor."""
+    """One dict per site with typed values (times in Vietnam time), read in chunks
+    through a server-side cursor."""
     now = timezone.now()
     values = queryset.annotate(longitude=X("location"), latitude=Y("location")).values(
         "id", "code", "name", "kind", "area__code", "area__name", "longitude", "latitude", "deep_water", "depth_m",
@@ -80,16 +122,16 @@ def rows(queryset):
             "state": site["state"],
             "protected": site["state"] == SiteState.PROTECTED,
             "due": site["due"],
-            "last_checked_at": site["last_checked_at"].isoformat() if site["last_checked_at"] else None,
+            "last_checked_at": timezone.localtime(site["last_checked_at"]) if site["last_checked_at"] else None,
             "is_temporary": site["is_temporary"],
-            "active_from": site["active_from"].isoformat(),
-            "closed_at": site["closed_at"].isoformat() if site["closed_at"] else None,
+            "active_from": site["active_from"],
+            "closed_at": site["closed_at"],
             "close_reason": site["close_reason"],
             "responsible_party": site["responsible_party"],
         }
 
 
-def geojson_chunks(queryset):
+def _feature_blocks(queryset):
     """Each feature is built by PostgreSQL (json_build_object) and arrives as text by COPY:
     Python only joins them, so the export runs near the speed of COPY itself."""
     feature = JSONBuild(
@@ -107,8 +149,12 @@ def geojson_chunks(queryset):
         ),
     )  # fmt: skip
     texts = queryset.annotate(feature_text=Cast(feature, TextField())).values_list("feature_text", flat=True)
+    return _joined(_copied(texts))
+
+
+def geojson_chunks(queryset):
     yield b'{"type": "FeatureCollection", "features": [\n'
-    yield from _joined(_copied(texts))
+    yield from _feature_blocks(queryset)
     yield b"\n]}\n"
 
 
@@ -126,7 +172,9 @@ def _copied(texts):
         sql, params = texts.query.sql_with_params()
     except EmptyResultSet:  # nothing in scope
         return
-    with tempfile.TemporaryFile() as spool, connection.cursor() as cursor:
+    with tempfile.TemporaryFile() as spool, transaction.atomic(), connection.cursor() as cursor:
+        # Times written in Vietnam time (+07:00), as every export writes them.
+        cursor.execute("SELECT set_config('TimeZone', %s, true)", [settings.TIME_ZONE])
         # psycopg's COPY binds the parameters on the client: COPY itself takes none.
         with cursor.cursor.copy(COPY_LINES.format(query=sql), params) as copy:
             spool.writelines(copy)
@@ -161,8 +209,13 @@ def csv_stream(dict_rows, columns: list[str]):
     yield out.getvalue().encode()
 
 
+def _as_text(row: dict) -> dict:
+    """Times and days as ISO text (2026-03-01T09:00:00+07:00, 2026-03-01)."""
+    return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in row.items()}
+
+
 def csv_chunks(queryset):
-    return csv_stream(rows(queryset), COLUMNS)
+    return csv_stream(map(_as_text, rows(queryset)), COLUMNS)
 
 
 def _unlinked(path: Path):
@@ -172,30 +225,82 @@ def _unlinked(path: Path):
     return handle
 
 
+# How Excel shows typed cells, day first as in Vietnam.
+XLSX_FORMATS = {dt.datetime: "dd/mm/yyyy hh:mm", dt.date: "dd/mm/yyyy"}
+
+
+def _xlsx_cell(sheet, value):
+    """A typed cell: a number, a true/false, a day or a Vietnam time (Excel keeps no time
+    zone: the field map says which), text as text."""
+    if isinstance(value, dt.datetime):
+        value = timezone.localtime(value).replace(tzinfo=None)
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"  # never a formula
+    elif type(value) in XLSX_FORMATS:
+        cell.number_format = XLSX_FORMATS[type(value)]
+    return cell
+
+
 def xlsx_file(queryset):
     book = Workbook(write_only=True)
     sheet = book.create_sheet("sites")
     sheet.append(COLUMNS)
     for row in rows(queryset):
-        sheet.append([row[c] for c in COLUMNS])
+        sheet.append([_xlsx_cell(sheet, row[c]) for c in COLUMNS])
+    fields = book.create_sheet("fields")
+    fields.append([_("field"), _("type"), _("meaning")])
+    for f in FIELDS:
+        fields.append([f.name, f.type, str(f.meaning)])
     handle, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(handle)
     book.save(path)
     return _unlinked(Path(path))
 
 
+# The first feature of the GeoJSON handed to GDAL, never exported: a value of each field's
+# type, so that every field is there with its type, also when no site is exported or a
+# field is empty in every site (GDAL types a GeoJSON field by its values).
+TEMPLATE_ID = "template"
+TEMPLATE = {
+    "type": "Feature",
+    "geometry": {"type": "Point", "coordinates": [105.0, 21.0]},
+    "properties": {
+        **dict.fromkeys(COLUMNS, ""),
+        **dict.fromkeys(["longitude", "latitude", "depth_m"], 0.5),
+        **dict.fromkeys(["deep_water", "protected", "due", "is_temporary"], True),
+        **dict.fromkeys(["active_from", "closed_at"], "2000-01-01"),
+        "id": TEMPLATE_ID,
+        "last_checked_at": "2000-01-01T00:00:00+07:00",
+    },
+}
+
+
+def _field_map_csv() -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([_("field"), _("Shapefile field"), _("type"), _("meaning")])
+    writer.writerows([f.name, f.shapefile, f.type, str(f.meaning)] for f in FIELDS)
+    return "\ufeff" + out.getvalue()
+
+
 def ogr_file(queryset, fmt: str):
-    """Convert our own GeoJSON with GDAL (never a file from outside)."""
+    """Convert our own GeoJSON with GDAL (never a file from outside): every field with its
+    type (TEMPLATE), in a Shapefile under its 10-character name, with the field map."""
     driver, name = OGR_FORMATS[fmt]
     with tempfile.TemporaryDirectory() as work:
         work = Path(work)
         source = work / "sites.geojson"
         with open(source, "wb") as handle:
-            for chunk in geojson_chunks(queryset):
-                handle.write(chunk)
+            handle.write(b'{"type": "FeatureCollection", "features": [\n' + json.dumps(TEMPLATE).encode())
+            for number, block in enumerate(_feature_blocks(queryset)):
+                handle.write(b",\n" + block if number == 0 else block)
+            handle.write(b"\n]}\n")
         target = work / name
         options = ["-lco", "ENCODING=UTF-8"] if fmt == "shp" else []
-        command = [OGR2OGR, "-f", driver, *options, "-nln", "sites", target, source]
+        names = ", ".join(f'"{f.name}" AS "{f.shapefile if fmt == "shp" else f.name}"' for f in FIELDS)
+        query = f"SELECT {names} FROM sites WHERE id <> '{TEMPLATE_ID}'"  # noqa: S608 - constants only
+        command = [OGR2OGR, "-f", driver, *options, "-nln", "sites", "-sql", query, target, source]
         subprocess.run(command, check=True, capture_output=True)  # noqa: S603 - our own files, fixed arguments
         if fmt == "shp":
             archive = work / "sites.zip"
@@ -203,6 +308,7 @@ def ogr_file(queryset, fmt: str):
                 for part in sorted(work.glob("sites.*")):
                     if part.suffix not in (".geojson", ".zip"):
                         zipped.write(part, part.name)
+                zipped.writestr("sites_fields.csv", _field_map_csv())
             target = archive
         final = Path(tempfile.mkstemp(suffix=target.suffix)[1])
         os.replace(target, final)

@@ -2,8 +2,10 @@
 current state, Vietnamese names intact; filters apply; nothing of other areas leaks."""
 
 import csv
+import datetime as dt
 import io
 import json
+import re
 import subprocess
 import zipfile
 
@@ -12,6 +14,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from accounts.models import Role
+from hazards import exports
 
 pytestmark = pytest.mark.django_db
 
@@ -79,3 +82,81 @@ def test_filters_apply_to_exports(api):
 
 def test_exports_need_a_signed_in_user(client):
     assert client.get(reverse("site-export", args=["geojson"])).status_code == 401
+
+
+@pytest.fixture
+def early(api, demo_tree, make_site, inspect):
+    """A check at 06:30 in Vietnam on 1 March: still 28 February in UTC."""
+    site = make_site(demo_tree["99103"], name="Đập sớm", kind="dam", depth_m=4.5)
+    inspect(site, "2026-03-01T06:30", "damaged", "partial")
+    return site
+
+
+def test_times_are_vietnam_time_in_every_format(api, early, tmp_path):
+    _response, body = download(api, "csv", kind="dam")
+    (row,) = csv.DictReader(io.StringIO(body.decode("utf-8-sig")))
+    assert row["last_checked_at"] == "2026-03-01T06:30:00+07:00"
+    _response, body = download(api, "geojson", kind="dam")
+    (feature,) = json.loads(body)["features"]
+    assert feature["properties"]["last_checked_at"] == "2026-03-01T06:30:00+07:00"
+    _response, body = download(api, "shp", kind="dam")
+    (tmp_path / "sites.zip").write_bytes(body)
+    back = ogr_json(tmp_path, "/vsizip/" + str(tmp_path / "sites.zip"))
+    assert back["features"][0]["properties"]["checked_at"] == "2026-03-01"  # a Shapefile keeps the day only
+
+
+def test_xlsx_cells_are_typed_and_the_fields_are_explained(api, early):
+    _response, body = download(api, "xlsx", kind="dam")
+    book = load_workbook(io.BytesIO(body))
+    header, values = list(book["sites"].iter_rows(values_only=True))
+    site = dict(zip(header, values, strict=True))
+    assert site["last_checked_at"] == dt.datetime(2026, 3, 1, 6, 30)  # a date cell, Vietnam time
+    assert site["active_from"] == dt.datetime(2026, 11, 20) and site["closed_at"] is None
+    assert site["depth_m"] == 4.5 and isinstance(site["longitude"], float)
+    assert site["deep_water"] is True and site["protected"] is False
+    cells = next(book["sites"].iter_rows(min_row=2))
+    assert cells[header.index("last_checked_at")].number_format == "dd/mm/yyyy hh:mm"
+    fields = {name: meaning for name, _type, meaning in book["fields"].iter_rows(min_row=2, values_only=True)}
+    assert list(fields) == list(header) and "Vietnam time" in fields["last_checked_at"]
+
+
+def ogr_json(tmp_path, source) -> dict:
+    out = tmp_path / "back.geojson"
+    out.unlink(missing_ok=True)
+    subprocess.run(["ogr2ogr", "-f", "GeoJSON", out, source, "sites"], check=True, capture_output=True)
+    return json.loads(out.read_text())
+
+
+def ogr_fields(path) -> dict[str, str]:
+    info = subprocess.run(["ogrinfo", "-so", "-al", path], check=True, capture_output=True, text=True).stdout
+    return dict(re.findall(r"^(\w+): ([\w()]+) \(", info, re.MULTILINE))
+
+
+@pytest.mark.parametrize(("fmt", "source"), [("gpkg", "{path}"), ("shp", "/vsizip/{path}")])
+def test_an_empty_export_keeps_its_fields_and_types(api, tmp_path, fmt, source):
+    _response, body = download(api, fmt, kind="dam")  # none
+    path = tmp_path / f"sites.{'zip' if fmt == 'shp' else fmt}"
+    path.write_bytes(body)
+    fields = ogr_fields(source.format(path=path))
+    names = [f.shapefile if fmt == "shp" else f.name for f in exports.FIELDS]
+    assert list(fields) == names
+    checked = "checked_at" if fmt == "shp" else "last_checked_at"
+    assert (fields["depth_m"], fields["longitude"]) == ("Real", "Real")
+    assert fields[checked] == ("Date" if fmt == "shp" else "DateTime")
+    assert ogr_json(tmp_path, source.format(path=path))["features"] == []
+
+
+def test_shapefile_names_are_unique_within_ten_characters_with_a_field_map(api, tmp_path):
+    names = [f.shapefile for f in exports.FIELDS]
+    assert len(set(names)) == len(names) and max(map(len, names)) <= 10
+    _response, body = download(api, "shp")
+    archive = zipfile.ZipFile(io.BytesIO(body))
+    field_map = list(csv.reader(io.StringIO(archive.read("sites_fields.csv").decode("utf-8-sig"))))
+    assert field_map[-1][:2] == ["responsible_party", "resp_party"]
+    (tmp_path / "s.zip").write_bytes(body)
+    feature = next(
+        f
+        for f in ogr_json(tmp_path, f"/vsizip/{tmp_path / 's.zip'}")["features"]
+        if f["properties"]["name"] == "Ao rào xong"
+    )
+    assert feature["properties"]["temporary"] is not None and feature["properties"]["checked_at"] == "2026-03-01"
