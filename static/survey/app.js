@@ -945,6 +945,9 @@ function authLost() {
 
 let syncing = false;
 let retryTimer = null;
+// Rounds ended, on the page (data-sync-rounds): a test waits for the next one instead of
+// waiting a while.
+let syncRounds = 0;
 async function sync() {
   if (syncing || state.authLost || !navigator.onLine) return;
   syncing = true;
@@ -957,6 +960,7 @@ async function sync() {
     if (error instanceof outbox.SignedOut) authLost();
   } finally {
     syncing = false;
+    document.body.dataset.syncRounds = String(++syncRounds);
   }
   clearTimeout(retryTimer);
   const next = await outbox.nextRetry();

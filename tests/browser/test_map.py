@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from accounts.models import Role
 from hazards import services
 from tests.browser.conftest import login
+from tests.browser.waiting import wait_until
 from tests.conftest import inside
 from tests.stack import running_stack
 
@@ -78,11 +79,12 @@ def test_filters_change_what_is_shown(page, stack, registry):
         clusters = sum(f["properties"]["n"] for t in after for f in t.get("clusters", {}).get("features", []))
         return {p["code"] for p in sites}, {p["kind"] for p in sites}, clusters
 
-    for _ in range(50):  # the tiles arrive one by one
-        codes, kinds, clusters = received_with_filter()
-        if codes == wells or clusters == len(wells):
-            break
-        page.wait_for_timeout(100)
+    def all_wells_received() -> bool:
+        codes, _kinds, clusters = received_with_filter()
+        return codes == wells or clusters == len(wells)
+
+    wait_until(page, all_wells_received, "the filtered tiles")  # they arrive one by one
+    codes, kinds, clusters = received_with_filter()
     assert (codes == wells and kinds == {"well"}) or clusters == len(wells)
     page.select_option("select[name=kind]", "")
     page.check("input[name=due]")
@@ -169,14 +171,26 @@ def short_token_stack(stack, certificate, tmp_path):
 
 def test_the_map_renews_its_tile_token_before_it_expires(page, short_token_stack, registry):
     tiles = record_tiles(page)
-    refused = []
+    refused, tokens = [], []
+    page.on("request", lambda r: tokens.append(r.headers["authorization"]) if "/tiles/sites/" in r.url else None)
     page.on("response", lambda r: refused.append(r.url) if "/tiles/sites/" in r.url and not r.ok else None)
     open_map(page, short_token_stack, "tinh")
-    page.wait_for_timeout(13000)  # the page's own token has expired by now
+    first = wait_until(page, lambda: tokens and tokens[0], "the first tile")
+
+    def first_token_refused() -> bool:
+        # Asked through the test's own request context, so the page's requests stay the map's.
+        tile = f"{short_token_stack.url}/tiles/sites/0/0/0.pbf"
+        return page.request.get(tile, headers={"Authorization": first}).status == 401
+
+    def renewal(response) -> bool:
+        return "tile-token.json" in response.url
+
+    # Asked again after each of the page's token renewals (every 4 s), until the server
+    # refuses the token the page started with.
+    expired = "the first token to expire"
+    wait_until(page, first_token_refused, expired, predicate=renewal, recheck_ms=None, timeout_ms=40000)
     received = len(tiles)
     page.click(".leaflet-control-zoom-in")
-    for _ in range(50):
-        if len(tiles) > received:
-            break
-        page.wait_for_timeout(100)
-    assert len(tiles) > received and refused == []
+    wait_until(page, lambda: len(tiles) > received, "a tile after zooming in")
+    assert refused == []
+    assert tokens[-1] != first

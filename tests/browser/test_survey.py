@@ -36,7 +36,7 @@ def test_offline_records_survive_a_reload_and_sync_once(browser, stack, worker, 
     register(page, "Ao thứ nhất", photos=[photo_file(tmp_path, "a.jpg")])
     wait_unsent(page, 1)
     context.set_geolocation({"latitude": here.y + 0.001, "longitude": here.x + 0.001, "accuracy": 5})
-    page.wait_for_timeout(300)
+    page.wait_for_function(f"document.querySelector('#gps').textContent.includes('{here.y + 0.001:.6f}')")
     register(page, "Ao thứ hai", kind="canal")
     wait_unsent(page, 2)
     page.click("[data-view=due]")
@@ -63,8 +63,9 @@ def test_offline_records_survive_a_reload_and_sync_once(browser, stack, worker, 
     assert existing.is_protected
     assert Inspection.objects.count() == 3
     # Another round of syncing sends nothing twice.
+    rounds = page.evaluate("Number(document.body.dataset.syncRounds || 0)")
     page.evaluate("window.dispatchEvent(new Event('online'))")
-    page.wait_for_timeout(1000)
+    page.wait_for_function(f"Number(document.body.dataset.syncRounds || 0) > {rounds}")
     assert Site.objects.count() == 3 and Inspection.objects.count() == 3
     context.close()
 

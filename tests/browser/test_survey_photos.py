@@ -5,6 +5,7 @@ import pytest
 
 from hazards.models import Photo, Site
 from tests.browser.tablet import add_photo, fill_register, open_app, photo_file, save, tablet, wait_unsent
+from tests.browser.waiting import wait_until
 from tests.conftest import inside
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -53,8 +54,7 @@ def test_photos_are_downscaled_upright_before_queueing_with_progress(browser, st
     sizes = form.locator(".thumbs li span").all_inner_texts()
     assert all(int(s.split()[0].replace(".", "")) < 1600 for s in sizes), sizes  # KB, before sending
     save(page, form)
-    while not held:  # the second photo is on its way, held by the route
-        page.wait_for_timeout(50)
+    wait_until(page, lambda: held, "the second photo, held by the route", event="request")
     page.click("[data-view=outbox]")
     # Half the record's photos are up: its bar and the header's say so.
     record_bar = page.locator("#outbox-list li progress")
