@@ -23,9 +23,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 
 from .rules import Due, SiteState
+from .spreadsheets import csv_value, xlsx_cell
 
 
 class X(Func):
@@ -201,7 +201,7 @@ def csv_stream(dict_rows, columns: list[str]):
     out.write("\ufeff")  # Excel reads Vietnamese names correctly with a byte-order mark
     writer.writeheader()
     for count, row in enumerate(dict_rows, start=1):
-        writer.writerow(row)
+        writer.writerow({key: csv_value(value) for key, value in row.items()})
         if count % CHUNK == 0:
             yield out.getvalue().encode()
             out.seek(0)
@@ -234,10 +234,8 @@ def _xlsx_cell(sheet, value):
     zone: the field map says which), text as text."""
     if isinstance(value, dt.datetime):
         value = timezone.localtime(value).replace(tzinfo=None)
-    cell = WriteOnlyCell(sheet, value=value)
-    if isinstance(value, str):
-        cell.data_type = "s"  # never a formula
-    elif type(value) in XLSX_FORMATS:
+    cell = xlsx_cell(sheet, value)
+    if type(value) in XLSX_FORMATS:
         cell.number_format = XLSX_FORMATS[type(value)]
     return cell
 

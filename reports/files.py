@@ -20,6 +20,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from hazards.spreadsheets import csv_row, xlsx_row
+
 from .selectors import Report, Row
 
 
@@ -81,9 +83,9 @@ def table(report: Report) -> list[list]:
 def as_csv(report: Report) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([_("Progress report"), report.area.name, report.period.label])
+    writer.writerow(csv_row([_("Progress report"), report.area.name, report.period.label]))
     writer.writerow(headers())
-    writer.writerows(table(report))
+    writer.writerows(csv_row(values) for values in table(report))
     # A byte-order mark so that Excel opens the Vietnamese names correctly.
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
@@ -92,12 +94,12 @@ def as_xlsx(report: Report) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = report.period.label[:31].replace("/", "-")
-    sheet.append([_("Progress report"), report.area.name, report.period.label])
+    sheet.append(xlsx_row(sheet, [_("Progress report"), report.area.name, report.period.label]))
     sheet.append(headers())
     for cell in sheet[2]:
         cell.font = Font(bold=True)
     for values in table(report):
-        sheet.append(values)
+        sheet.append(xlsx_row(sheet, values))
         sheet.cell(row=sheet.max_row, column=1).number_format = "@"  # codes keep their leading zeros
     out = io.BytesIO()
     book.save(out)
