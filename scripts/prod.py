@@ -1,16 +1,23 @@
 #!/usr/bin/env python3
 """The production stack on one machine: nginx (TLS, static files, photos after the app's
-scope check), gunicorn and the job worker (procrastinate), with production settings.
+scope check), gunicorn and the job worker (procrastinate), with production settings, kept
+running by a small supervisor.
 
-    scripts/prod.py start | stop | status | manage ARGS...     (make prod, prod-stop, prod-status)
+    scripts/prod.py start [--foreground] | stop | status | manage ARGS... | systemd-unit
+    (make prod, prod-stop, prod-status)
 
 `start` is safe to run again: it keeps what it generated (secret, certificate, database
-password), applies migrations, collects static files, starts what is not running and
-reloads nginx. Every value comes from the environment, else from the stack's env file
-(what the last start used), else a default; see README, "Production". Only the standard
+password), pauses the job worker, applies migrations, collects static files, then has the
+supervisor reload gunicorn and nginx and start the new worker (or starts the supervisor).
+The supervisor (`supervise`, run by `start`; `start --foreground` is it under systemd)
+restarts nginx, gunicorn or the worker when one dies, after a delay that doubles while it
+keeps dying. Every value comes from the environment, else from the stack's env file (what
+the last start used), else a default; see README, "Production". Only the standard
 library: it runs before anything else is installed.
 """
 
+import datetime
+import json
 import os
 import pwd
 import re
@@ -73,10 +80,18 @@ STACK_SETTINGS = (
     "JOBS_WORKER_CONCURRENCY",
 )
 MEDIA_INTERNAL = "/protected-media/"
+# Started in this order and stopped in the same one: nginx first, so no new request comes
+# while the app stops.
 PROCESSES = ("nginx", "gunicorn", "worker")
 # A stopped worker first ends its current job; one that takes longer is killed and runs
 # again from the start later (every job is all or nothing).
 WORKER_STOP_SECONDS = 120
+# How a process of the stack is asked to stop (nginx: finish open requests), and how
+# long it has before it is killed.
+STOP_SIGNALS = {"nginx": (signal.SIGQUIT, 60), "gunicorn": (signal.SIGTERM, 60), "worker": (signal.SIGTERM, 120)}
+# A process that dies is started again after RESTART_FIRST seconds, doubled at each death
+# up to RESTART_MOST; one that ran RESTART_STEADY seconds starts again at the first delay.
+RESTART_FIRST, RESTART_MOST, RESTART_STEADY = 0.5, 30.0, 60.0
 
 
 class Stack:
@@ -272,65 +287,85 @@ class Stack:
         env.update({k: v for k, v in self.values.items() if k in APP_SETTINGS and v})
         return env
 
-    def as_service(self) -> dict:
+    def service_ids(self) -> dict:
         """Popen arguments that run a process as the service user (when started by root)."""
         if os.geteuid() != 0 or self.user == "root":
             return {}
         entry = pwd.getpwnam(self.user)
+        return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
+
+    def check_service_user(self) -> None:
+        if not self.service_ids():
+            return
         probe = ["runuser", "-u", self.user, "--", str(PYTHON), "-c", "import django"]
         if subprocess.run(probe, cwd=ROOT, capture_output=True).returncode != 0:
             sys.exit(
                 f"the service user {self.user} cannot run {PYTHON} or read {ROOT}: install Python and the "
                 "checkout where that user can read them (not under /root), or set PROD_USER"
             )
-        return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
 
-    def spawn(self, name: str, argv: list[str], env: dict) -> None:
-        """Starts a long-running process of the stack in its own session, as the service
-        user, its output appended to log/NAME.log, its id in run/NAME.pid."""
-        as_user = self.as_service()
-        with open(self.log / f"{name}.log", "ab") as out:
-            process = subprocess.Popen(
-                argv, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True,
-                **as_user,
-            )  # fmt: skip
-        (self.run / f"{name}.pid").write_text(f"{process.pid}\n")
+    def command(self, name: str) -> tuple[list[str], dict]:
+        """How the supervisor starts a process of the stack: its arguments, and whose it is."""
+        if name == "nginx":  # in the foreground, so that its death is seen; workers drop to the user
+            return ["nginx", "-c", str(self.dir / "nginx.conf"), "-g", "daemon off;"], {}
+        if name == "gunicorn":
+            bind = f"unix:{self.run}/gunicorn.sock"
+            return [str(PYTHON), "-m", "gunicorn", "config.wsgi", "-c", "config/gunicorn.py", "--bind", bind], (
+                self.service_ids()
+            )
+        concurrency = self.get("JOBS_WORKER_CONCURRENCY", "2")
+        return [str(PYTHON), "manage.py", "procrastinate", "worker", "--concurrency", concurrency], self.service_ids()
 
     def manage(self, *args: str, as_service: bool = False, **kwargs) -> subprocess.CompletedProcess:
         """A management command with the stack's settings; as the service user for an
         operator's commands, so that files it writes (photos) stay the service's."""
         if as_service:
-            kwargs.update(self.as_service())
+            self.check_service_user()
+            kwargs.update(self.service_ids())
         return run([str(PYTHON), "manage.py", *args], env=self.app_env(), **kwargs)
 
-    def start(self) -> None:
+    def start(self, foreground: bool = False) -> None:
         self.configure()
         print(f"stack folder: {self.dir}")
-        # An upgrade pauses the worker: it ends its current job (or is stopped, and the job
-        # runs again later) before migrations change the tables under it; the new code's
-        # worker starts after them.
-        self.stop_process("worker", signal.SIGTERM, WORKER_STOP_SECONDS)
+        self.check_service_user()
+        supervisor = self.pid("supervisor")
+        if supervisor and foreground:
+            sys.exit(f"a supervisor already runs this stack (pid {supervisor}): `make prod-stop` first")
+        if supervisor:
+            # An upgrade pauses the worker: it ends its current job (or is stopped, and the
+            # job runs again later) before migrations change the tables under it; the new
+            # code's worker starts after them.
+            os.kill(supervisor, signal.SIGUSR1)
+            self.wait_stopped("worker", WORKER_STOP_SECONDS + 30)
+        else:  # left by a stack started before the supervisor existed, or whose supervisor was killed
+            self.stop_unsupervised()
         self.manage("compilemessages", "--ignore=.venv", "-v0")
         self.manage("migrate", "--noinput", "-v1")
         self.manage("collectstatic", "--noinput", "--clear", "-v0")
         self.manage("check", "--deploy", "--fail-level", "WARNING")
-        env = self.app_env()
-        running = self.pid("gunicorn")
-        if running:  # new code and settings: workers replaced one by one, no request lost
-            os.kill(running, signal.SIGHUP)
+        run(["nginx", "-t", "-q", "-c", str(self.nginx_conf())])
+        if supervisor:  # new code and settings: gunicorn's workers replaced one by one, nginx reloaded
+            os.kill(supervisor, signal.SIGHUP)
+        elif foreground:
+            print(f"supervising: {self.base_url}/ (logs in {self.log})", flush=True)
+            Supervisor(self).run()
+            return
         else:
-            gunicorn = [str(PYTHON), "-m", "gunicorn", "config.wsgi", "-c", "config/gunicorn.py"]
-            self.spawn("gunicorn", [*gunicorn, "--bind", f"unix:{self.run}/gunicorn.sock"], env)
-        concurrency = self.get("JOBS_WORKER_CONCURRENCY", "2")
-        self.spawn("worker", [str(PYTHON), "manage.py", "procrastinate", "worker", "--concurrency", concurrency], env)
-        conf = self.nginx_conf()
-        run(["nginx", "-t", "-q", "-c", str(conf)])
-        if self.pid("nginx"):
-            run(["nginx", "-c", str(conf), "-s", "reload"])
-        else:
-            run(["nginx", "-c", str(conf)])
+            self.spawn_supervisor()
         self.wait_ready()
         print(f"running: {self.base_url}/ (logs in {self.log})")
+
+    def spawn_supervisor(self) -> None:
+        """The supervisor in its own session, reading every setting from the env file just
+        written (so that a later start's changes reach the processes it restarts)."""
+        env = {k: v for k, v in os.environ.items() if k not in APP_SETTINGS + STACK_SETTINGS}
+        env.update(PROD_DIR=str(self.dir), PROD_PYTHON=str(PYTHON))
+        with open(self.log / "supervisor.log", "ab") as out:
+            process = subprocess.Popen(
+                [sys.executable, str(Path(__file__).resolve()), "supervise"], cwd=ROOT, env=env,
+                stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True,
+            )  # fmt: skip
+        (self.run / "supervisor.pid").write_text(f"{process.pid}\n")
 
     def wait_ready(self, seconds: float = 60) -> None:
         deadline = time.monotonic() + seconds
@@ -340,9 +375,16 @@ class Stack:
                 return
             if time.monotonic() > deadline:
                 sys.exit(f"the stack did not answer {self.base_url}/healthz ({status}: {body}); see {self.log}")
-            if not self.pid("gunicorn"):
-                sys.exit(f"gunicorn stopped; see {self.log / 'gunicorn.log'}")
+            if not self.pid("supervisor"):
+                sys.exit(f"the supervisor stopped; see {self.log / 'supervisor.log'}")
             time.sleep(0.3)
+
+    def wait_stopped(self, name: str, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while self.pid(name):
+            if time.monotonic() > deadline:
+                sys.exit(f"{name} did not stop within {seconds:.0f} s; see {self.log / 'supervisor.log'}")
+            time.sleep(0.2)
 
     def ask(self, path: str) -> tuple[int, str]:
         """GET through nginx on this machine, trusting the stack's own certificate."""
@@ -369,15 +411,18 @@ class Stack:
             print(f"{name} stopped")
         (self.run / f"{name}.pid").unlink(missing_ok=True)
 
+    def stop_unsupervised(self) -> None:
+        for name in PROCESSES:
+            self.stop_process(name, *STOP_SIGNALS[name])
+
     def stop(self) -> None:
-        """nginx first (no new requests), then gunicorn, then the worker."""
-        self.stop_process("nginx", signal.SIGQUIT, 60)
-        self.stop_process("gunicorn", signal.SIGTERM, 60)
-        self.stop_process("worker", signal.SIGTERM, WORKER_STOP_SECONDS)
+        """The supervisor stops nginx first (no new requests), then gunicorn, then the worker."""
+        self.stop_process("supervisor", signal.SIGTERM, sum(seconds for _sig, seconds in STOP_SIGNALS.values()) + 30)
+        self.stop_unsupervised()  # anything a killed supervisor left behind
 
     def status(self) -> int:
         down = 0
-        for name in PROCESSES:
+        for name in ("supervisor", *PROCESSES):
             pid = self.pid(name)
             print(f"{name}: {'running, pid ' + str(pid) if pid else 'stopped'}")
             down += not pid
@@ -386,6 +431,171 @@ class Stack:
             print(f"{self.base_url}/readyz: {status} {body}")
             down += status != 200
         return 3 if down else 0
+
+    def systemd_unit(self) -> str:
+        """A unit that keeps the supervisor itself running across crashes and reboots."""
+        return (
+            "# /etc/systemd/system/hazard-registry.service, written by `scripts/prod.py systemd-unit`\n"
+            "[Unit]\n"
+            "Description=Hazard registry (nginx, gunicorn, job worker)\n"
+            "After=network-online.target postgresql.service\n"
+            "Wants=network-online.target\n\n"
+            "[Service]\n"
+            "Type=simple\n"
+            f"Environment=PROD_DIR={self.dir} PROD_PYTHON={PYTHON}\n"
+            f"WorkingDirectory={ROOT}\n"
+            f"ExecStart=/usr/bin/python3 {ROOT / 'scripts' / 'prod.py'} start --foreground\n"
+            # Only the supervisor gets SIGTERM: it stops nginx, gunicorn and the worker in
+            # order; whatever is left after the timeout is killed.
+            "KillMode=mixed\n"
+            f"TimeoutStartSec=600\nTimeoutStopSec={sum(s for _sig, s in STOP_SIGNALS.values()) + 30}\n"
+            "Restart=always\nRestartSec=5\n\n"
+            "[Install]\nWantedBy=multi-user.target\n"
+        )
+
+
+class Child:
+    """One supervised process and what the supervisor knows of it."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.process: subprocess.Popen | None = None
+        self.env: dict = {}
+        self.wanted = True  # false while paused or stopping for good
+        self.planned = False  # asked to stop: started again at once if still wanted
+        self.started = 0.0
+        self.kill_at: float | None = None
+        self.delay = RESTART_FIRST
+        self.due = 0.0
+
+
+class Supervisor:
+    """Keeps nginx, gunicorn and the worker running: a process that dies is started again
+    after a delay that doubles while it keeps dying. Signals: HUP reloads (settings read
+    again, gunicorn's workers replaced, nginx reloaded, the worker started anew), USR1
+    pauses the worker, TERM stops everything in order and exits."""
+
+    TICK = 0.2
+
+    def __init__(self, stack: Stack):
+        self.stack = stack
+        self.children = {name: Child(name) for name in PROCESSES}
+        self.signals: list[int] = []
+
+    def log(self, level: str, message: str, **fields) -> None:
+        now = datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds")
+        line = {"time": now, "level": level, "logger": "supervisor"}
+        print(json.dumps({**line, "message": message, **fields}, ensure_ascii=False), flush=True)
+
+    def run(self) -> None:
+        # Settings come from the env file from now on, so that a later start's reach the
+        # processes started again.
+        for name in APP_SETTINGS + STACK_SETTINGS:
+            os.environ.pop(name, None)
+        pid_file = self.stack.run / "supervisor.pid"
+        pid_file.write_text(f"{os.getpid()}\n")
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1):
+            signal.signal(sig, lambda number, _frame: self.signals.append(number))
+        self.log("INFO", "supervisor started", pid=os.getpid())
+        try:
+            while True:
+                while self.signals:
+                    number = self.signals.pop(0)
+                    if number in (signal.SIGTERM, signal.SIGINT):
+                        self.shutdown()
+                        return
+                    if number == signal.SIGUSR1:
+                        self.log("INFO", "worker paused")
+                        self.children["worker"].wanted = False
+                        self.ask_stop(self.children["worker"])
+                    elif number == signal.SIGHUP:
+                        self.reload()
+                self.tend()
+                time.sleep(self.TICK)
+        finally:
+            pid_file.unlink(missing_ok=True)
+            self.log("INFO", "supervisor stopped")
+
+    def pid_file(self, child: Child) -> Path:
+        return self.stack.run / f"{child.name}.pid"
+
+    def spawn(self, child: Child) -> None:
+        argv, ids = self.stack.command(child.name)
+        env = self.stack.app_env()
+        try:
+            with open(self.stack.log / f"{child.name}.log", "ab") as out:
+                child.process = subprocess.Popen(
+                    argv, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out, **ids
+                )
+        except OSError as error:
+            self.log("ERROR", f"{child.name} could not start: {error}", process=child.name)
+            self.schedule_restart(child, ran=0.0)
+            return
+        child.env, child.started, child.kill_at, child.planned = env, time.monotonic(), None, False
+        self.pid_file(child).write_text(f"{child.process.pid}\n")
+        self.log("INFO", f"{child.name} started", process=child.name, pid=child.process.pid)
+
+    def schedule_restart(self, child: Child, ran: float) -> None:
+        if ran >= RESTART_STEADY:
+            child.delay = RESTART_FIRST
+        child.due = time.monotonic() + child.delay
+        child.delay = min(child.delay * 2, RESTART_MOST)
+
+    def ask_stop(self, child: Child) -> None:
+        if child.process is None or child.kill_at is not None:
+            return
+        sig, seconds = STOP_SIGNALS[child.name]
+        child.process.send_signal(sig)
+        child.kill_at = time.monotonic() + seconds
+
+    def tend(self) -> None:
+        """Notices deaths, kills what overstayed a stop, starts what is wanted and due."""
+        now = time.monotonic()
+        for child in self.children.values():
+            process = child.process
+            if process is not None and process.poll() is not None:
+                child.process = None
+                self.pid_file(child).unlink(missing_ok=True)
+                if child.kill_at is not None or not child.wanted:
+                    self.log("INFO", f"{child.name} stopped", process=child.name, exit=process.returncode)
+                    if child.planned:
+                        child.due = now
+                else:
+                    self.schedule_restart(child, ran=now - child.started)
+                    self.log(
+                        "ERROR", f"{child.name} died (exit {process.returncode}); starting it again",
+                        process=child.name, pid=process.pid, exit=process.returncode,
+                        restart_in_s=round(child.due - now, 1),
+                    )  # fmt: skip
+                child.kill_at = None
+            elif process is not None and child.kill_at is not None and now > child.kill_at:
+                self.log("WARNING", f"{child.name} did not stop in time: killed", process=child.name)
+                process.kill()
+            if child.process is None and child.wanted and now >= child.due:
+                self.spawn(child)
+
+    def reload(self) -> None:
+        self.stack = Stack()
+        self.log("INFO", "reloading")
+        for child in self.children.values():
+            child.wanted = True
+            if child.process is None or child.kill_at is not None:
+                child.planned, child.due, child.delay = True, 0.0, RESTART_FIRST
+            elif child.name == "worker" or child.env != self.stack.app_env():
+                # The worker has no graceful reload; new settings need a new process.
+                child.planned = True
+                self.ask_stop(child)
+            else:  # new code: gunicorn replaces its workers one by one, nginx rereads its file
+                child.process.send_signal(signal.SIGHUP)
+
+    def shutdown(self) -> None:
+        self.log("INFO", "stopping")
+        for child in self.children.values():
+            child.wanted = False
+            self.ask_stop(child)
+            while child.process is not None:
+                self.tend()
+                time.sleep(self.TICK)
 
 
 def group_of(user: str) -> str:
@@ -421,16 +631,21 @@ def run(argv: list[str], check: bool = True, **kwargs) -> subprocess.CompletedPr
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"start", "stop", "status", "manage"}:
+    commands = {"start", "stop", "status", "manage", "supervise", "systemd-unit"}
+    if not argv or argv[0] not in commands or (argv[0] == "start" and argv[1:] not in ([], ["--foreground"])):
         print(__doc__, file=sys.stderr)
         return 2
     stack = Stack()
     if argv[0] == "start":
-        stack.start()
+        stack.start(foreground=argv[1:] == ["--foreground"])
     elif argv[0] == "stop":
         stack.stop()
     elif argv[0] == "status":
         return stack.status()
+    elif argv[0] == "supervise":  # started by `start`, which has configured the stack
+        Supervisor(stack).run()
+    elif argv[0] == "systemd-unit":
+        print(stack.systemd_unit(), end="")
     else:
         stack.configure()
         return stack.manage(*argv[1:], as_service=True, check=False).returncode

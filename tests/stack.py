@@ -7,8 +7,11 @@ import getpass
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -37,6 +40,28 @@ class Stack:
     def log(self, name: str) -> str:
         path = self.dir / "log" / f"{name}.log"
         return path.read_text() if path.exists() else ""
+
+    def pid(self, name: str) -> int | None:
+        """The process `name` (supervisor, nginx, gunicorn's master, worker) if it runs."""
+        try:
+            pid = int((self.dir / "run" / f"{name}.pid").read_text())
+        except (FileNotFoundError, ValueError):
+            return None
+        return pid if Path(f"/proc/{pid}").exists() else None
+
+    def get(self, path: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
+        """GET through nginx (status, headers, body); 0 when nothing answers."""
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE  # the test stack's own certificate
+        request = urllib.request.Request(self.url + path, headers=headers or {})  # noqa: S310 - https, ours
+        try:
+            with urllib.request.urlopen(request, context=context, timeout=30) as response:  # noqa: S310
+                return response.status, dict(response.headers), response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, dict(error.headers), error.read()
+        except (urllib.error.URLError, OSError):
+            return 0, {}, b""
 
 
 def free_port() -> int:

@@ -1,6 +1,6 @@
 """Imports run as jobs of the production stack's worker (`make prod`): a worker killed
-in the middle of an import leaves nothing of the file, and after a restart the job runs
-again and the registry holds the whole file, once."""
+in the middle of an import leaves nothing of the file; the supervisor starts a new worker,
+the job runs again and the registry holds the whole file, once."""
 
 import os
 import signal
@@ -51,14 +51,14 @@ def test_a_worker_killed_mid_import_leaves_nothing_and_the_job_runs_again_whole(
         return run.status == ImportRun.Status.RUNNING and run.rows_done > 0
 
     wait_for(importing, 240, "the worker to be part-way through the file")
-    worker = int((stack.dir / "run" / "worker.pid").read_text())
+    worker = stack.pid("worker")
     os.kill(worker, signal.SIGKILL)
     wait_for(lambda: not os.path.exists(f"/proc/{worker}"), 10, "the worker to die")
     # The killed import's transaction is undone by PostgreSQL: nothing of the file.
     wait_for(lambda: Site.objects.count() == 0, 30, "the killed import's rows to vanish")
     assert run.rows_done < ROWS
 
-    stack.run("start")  # the operator starts the stack again
+    wait_for(lambda: stack.pid("worker") not in (None, worker), 30, "the supervisor to start a new worker")
     wait_for(lambda: ImportRun.objects.get(pk=run.pk).status == ImportRun.Status.DONE, 300, "the import to run again")
     run.refresh_from_db()
     assert run.attempts == 2 and run.created == ROWS
