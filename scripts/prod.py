@@ -309,10 +309,15 @@ class Stack:
         if name == "nginx":  # in the foreground, so that its death is seen; workers drop to the user
             return ["nginx", "-c", str(self.dir / "nginx.conf"), "-g", "daemon off;"], {}
         if name == "gunicorn":
-            bind = f"unix:{self.run}/gunicorn.sock"
-            return [str(PYTHON), "-m", "gunicorn", "config.wsgi", "-c", "config/gunicorn.py", "--bind", bind], (
-                self.service_ids()
-            )
+            argv = [str(PYTHON), "-m", "gunicorn", "config.wsgi", "-c", "config/gunicorn.py"]
+            argv += ["--bind", f"unix:{self.run}/gunicorn.sock"]
+            # The app server's size as saved in the env file (config/gunicorn.py's defaults
+            # otherwise): the supervisor does not pass these to the app's environment.
+            for option, name in (("--workers", "GUNICORN_WORKERS"), ("--threads", "GUNICORN_THREADS"),
+                                 ("--timeout", "GUNICORN_TIMEOUT")):  # fmt: skip
+                if self.get(name):
+                    argv += [option, self.get(name)]
+            return argv, self.service_ids()
         concurrency = self.get("JOBS_WORKER_CONCURRENCY", "2")
         return [str(PYTHON), "manage.py", "procrastinate", "worker", "--concurrency", concurrency], self.service_ids()
 
@@ -461,6 +466,7 @@ class Child:
         self.name = name
         self.process: subprocess.Popen | None = None
         self.env: dict = {}
+        self.argv: list[str] = []
         self.wanted = True  # false while paused or stopping for good
         self.planned = False  # asked to stop: started again at once if still wanted
         self.started = 0.0
@@ -531,7 +537,7 @@ class Supervisor:
             self.log("ERROR", f"{child.name} could not start: {error}", process=child.name)
             self.schedule_restart(child, ran=0.0)
             return
-        child.env, child.started, child.kill_at, child.planned = env, time.monotonic(), None, False
+        child.env, child.argv, child.started, child.kill_at, child.planned = env, argv, time.monotonic(), None, False
         self.pid_file(child).write_text(f"{child.process.pid}\n")
         self.log("INFO", f"{child.name} started", process=child.name, pid=child.process.pid)
 
@@ -579,9 +585,10 @@ class Supervisor:
         self.log("INFO", "reloading")
         for child in self.children.values():
             child.wanted = True
+            changed = (child.env, child.argv) != (self.stack.app_env(), self.stack.command(child.name)[0])
             if child.process is None or child.kill_at is not None:
                 child.planned, child.due, child.delay = True, 0.0, RESTART_FIRST
-            elif child.name == "worker" or child.env != self.stack.app_env():
+            elif child.name == "worker" or changed:
                 # The worker has no graceful reload; new settings need a new process.
                 child.planned = True
                 self.ask_stop(child)

@@ -56,7 +56,9 @@ class Stack:
         context.verify_mode = ssl.CERT_NONE  # the test stack's own certificate
         request = urllib.request.Request(self.url + path, headers=headers or {})  # noqa: S310 - https, ours
         try:
-            with urllib.request.urlopen(request, context=context, timeout=30) as response:  # noqa: S310
+            # As long as nginx waits for the app (PROXY_TIMEOUT): a request during a reload
+            # waits for gunicorn's new workers to load the app, seconds on a busy machine.
+            with urllib.request.urlopen(request, context=context, timeout=120) as response:  # noqa: S310
                 return response.status, dict(response.headers), response.read()
         except urllib.error.HTTPError as error:
             return error.code, dict(error.headers), error.read()

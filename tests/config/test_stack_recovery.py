@@ -5,6 +5,7 @@ upgrade) keeps gunicorn's master and starts a new worker."""
 
 import os
 import signal
+from pathlib import Path
 
 import pytest
 
@@ -39,6 +40,8 @@ def test_a_killed_worker_and_gunicorn_master_are_started_again(stack, demo_tree,
     run.refresh_from_db()
     assert run.status == ImportRun.Status.DONE and run.created == 1
     wait_for(lambda: stack.get("/readyz")[0] == 200, 60, "/readyz (the new worker's heartbeat)")
+    # Started again with the stack's saved settings, not the first start's environment.
+    assert len(app_workers(stack.pid("gunicorn"))) == int(stack.env["GUNICORN_WORKERS"])
     supervisor = stack.log("supervisor")
     assert "worker died" in supervisor and "gunicorn died" in supervisor
 
@@ -49,3 +52,8 @@ def test_a_killed_worker_and_gunicorn_master_are_started_again(stack, demo_tree,
     assert stack.pid("gunicorn") == master
     wait_for(lambda: stack.pid("worker") not in (None, worker), 30, "the new release's worker")
     assert stack.get("/healthz")[0] == 200
+    wait_for(lambda: len(app_workers(master)) == int(stack.env["GUNICORN_WORKERS"]), 60, "the old app workers to go")
+
+
+def app_workers(master: int) -> list[str]:
+    return Path(f"/proc/{master}/task/{master}/children").read_text().split()
