@@ -32,7 +32,10 @@ def worker_alive() -> bool:
 async def retry_stalled_jobs(context, timestamp: int) -> None:
     manager = context.app.job_manager
     for job in await manager.get_stalled_jobs(seconds_since_heartbeat=settings.JOBS_STALLED_SECONDS):
-        log.warning("job %s (%s) lost its worker: queued again", job.id, job.task_name, extra={"job_id": job.id})
+        # job_id names the run (its page's id), as every line its job writes does.
+        run_id = job.task_kwargs.get("run_id", "")
+        extra = {"job_id": run_id, "queue_job_id": job.id, "request_id": job.task_kwargs.get("request_id", "")}
+        log.warning("job %s (%s, run %s) lost its worker: queued again", job.id, job.task_name, run_id, extra=extra)
         await manager.retry_job(job)
 
 

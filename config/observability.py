@@ -2,7 +2,6 @@
 config/jobs.py), each carrying the request id that nginx sent or that was made here, and
 the health endpoints the proxy and monitoring ask."""
 
-import contextvars
 import logging
 import re
 import shutil
@@ -16,21 +15,11 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 
 from config.jobs import worker_alive
+from hazards.log_context import current_request_id
 
 request_log = logging.getLogger("hazards.request")
-# The id of the request (or job) being served, stamped on every log line written meanwhile.
-current_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 # An id from outside is kept only when it is plainly an id: it goes into every log line.
 SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,128}$")
-
-
-class RequestIdFilter(logging.Filter):
-    """Adds `request_id` to every record, so a traceback names the request that raised it."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not getattr(record, "request_id", ""):
-            record.request_id = current_request_id.get()
-        return True
 
 
 class QueryTimer:

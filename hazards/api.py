@@ -1,8 +1,10 @@
 """The tablet sync API and the data the survey app caches for offline work.
 Thin: parsing in serializers, rules in services, idempotency in sync."""
 
+from django.conf import settings
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -14,13 +16,15 @@ from accounts.scope import SURVEY, VIEW, scope_for
 from areas.models import Area
 from areas.selectors import areas_geojson
 
-from . import exports, sync
+from . import exports, services, sync
 from .filters import filter_sites
+from .job_pages import JOB_STATE, job_accepted
 from .models import Site
 from .photos import too_large
 from .rest import SITE_FILTERS
 from .rules import Due
 from .serializers import BatchIn, InspectionIn, OutcomeOut, SiteIn
+from .tasks import EXPORT_JOB
 
 
 def _respond(outcome: sync.Outcome) -> Response:
@@ -193,21 +197,34 @@ EXPORT_TYPES = {
 }
 
 
+# Converted by GDAL from a full GeoJSON first: always a job.
+JOB_FORMATS = {"gpkg", "shp", "kml"}
+
+
 class SiteExportView(APIView):
     """The sites in the user's areas with their current state, in GIS and office formats.
-    Takes the same filters as /api/v1/sites/."""
+    Takes the same filters as /api/v1/sites/. GeoPackage, Shapefile and KML, exports of
+    more than EXPORT_INLINE_MAX_SITES sites and national ones (the whole country, no area or
+    bbox) are made by the worker: a browser is sent to the job's page, a script gets 202 with
+    the job to follow (/api/v1/jobs/<id>/) and its file once made."""
 
-    @extend_schema(parameters=SITE_FILTERS, responses={(200, t): bytes for t in EXPORT_TYPES.values()})
+    @extend_schema(
+        parameters=SITE_FILTERS, responses={**{(200, t): bytes for t in EXPORT_TYPES.values()}, 202: JOB_STATE}
+    )
     def get(self, request, fmt):
-        sites = filter_sites(scope_for(request.user).restrict(Site.objects.order_by("code"), VIEW), request)
-        filename = f"sites-{timezone.localdate():%Y%m%d}.{'zip' if fmt == 'shp' else fmt}"
+        scope = scope_for(request.user)
+        sites = filter_sites(scope.restrict(Site.objects.order_by("code"), VIEW), request)
+        national = scope.everything and not (request.GET.get("area") or request.GET.get("bbox"))
+        if fmt in JOB_FORMATS or national or sites.count() > settings.EXPORT_INLINE_MAX_SITES:
+            params = {"fmt": fmt, "query": request.GET.urlencode()}
+            run = services.job_start(actor=request.user, kind=EXPORT_JOB, params=params, language=get_language())
+            return job_accepted(request, run)
+        filename = exports.export_name(fmt)
         if fmt == "geojson":
             response = StreamingHttpResponse(exports.geojson_chunks(sites), content_type=EXPORT_TYPES[fmt])
         elif fmt == "csv":
             response = StreamingHttpResponse(exports.csv_chunks(sites), content_type=EXPORT_TYPES[fmt])
-        elif fmt == "xlsx":
-            response = FileResponse(exports.xlsx_file(sites), content_type=EXPORT_TYPES[fmt])
         else:
-            response = FileResponse(exports.ogr_file(sites, fmt), content_type=EXPORT_TYPES[fmt])
+            response = FileResponse(exports.xlsx_file(sites), content_type=EXPORT_TYPES[fmt])
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response

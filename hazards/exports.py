@@ -240,19 +240,23 @@ def _xlsx_cell(sheet, value):
     return cell
 
 
-def xlsx_file(queryset):
+def xlsx_write(dict_rows, target: Path) -> None:
     book = Workbook(write_only=True)
     sheet = book.create_sheet("sites")
     sheet.append(COLUMNS)
-    for row in rows(queryset):
+    for row in dict_rows:
         sheet.append([_xlsx_cell(sheet, row[c]) for c in COLUMNS])
     fields = book.create_sheet("fields")
     fields.append([_("field"), _("type"), _("meaning")])
     for f in FIELDS:
         fields.append([f.name, f.type, str(f.meaning)])
+    book.save(target)
+
+
+def xlsx_file(queryset):
     handle, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(handle)
-    book.save(path)
+    xlsx_write(rows(queryset), Path(path))
     return _unlinked(Path(path))
 
 
@@ -282,32 +286,66 @@ def _field_map_csv() -> str:
     return "\ufeff" + out.getvalue()
 
 
-def ogr_file(queryset, fmt: str):
-    """Convert our own GeoJSON with GDAL (never a file from outside): every field with its
-    type (TEMPLATE), in a Shapefile under its 10-character name, with the field map."""
+def ogr_write(feature_blocks, fmt: str, target: Path) -> None:
+    """Converts our own GeoJSON (the blocks of _feature_blocks) with GDAL (never a file
+    from outside) into `target`: every field with its type (TEMPLATE), in a Shapefile
+    under its 10-character name, with the field map."""
     driver, name = OGR_FORMATS[fmt]
     with tempfile.TemporaryDirectory() as work:
         work = Path(work)
         source = work / "sites.geojson"
         with open(source, "wb") as handle:
             handle.write(b'{"type": "FeatureCollection", "features": [\n' + json.dumps(TEMPLATE).encode())
-            for number, block in enumerate(_feature_blocks(queryset)):
+            for number, block in enumerate(feature_blocks):
                 handle.write(b",\n" + block if number == 0 else block)
             handle.write(b"\n]}\n")
-        target = work / name
+        converted = work / name
         options = ["-lco", "ENCODING=UTF-8"] if fmt == "shp" else []
         names = ", ".join(f'"{f.name}" AS "{f.shapefile if fmt == "shp" else f.name}"' for f in FIELDS)
         query = f"SELECT {names} FROM sites WHERE id <> '{TEMPLATE_ID}'"  # noqa: S608 - constants only
-        command = [OGR2OGR, "-f", driver, *options, "-nln", "sites", "-sql", query, target, source]
+        command = [OGR2OGR, "-f", driver, *options, "-nln", "sites", "-sql", query, converted, source]
         subprocess.run(command, check=True, capture_output=True)  # noqa: S603 - our own files, fixed arguments
         if fmt == "shp":
-            archive = work / "sites.zip"
-            with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+            with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zipped:
                 for part in sorted(work.glob("sites.*")):
-                    if part.suffix not in (".geojson", ".zip"):
+                    if part.suffix != ".geojson":
                         zipped.write(part, part.name)
                 zipped.writestr("sites_fields.csv", _field_map_csv())
-            target = archive
-        final = Path(tempfile.mkstemp(suffix=target.suffix)[1])
-        os.replace(target, final)
-    return _unlinked(final)
+        else:
+            os.replace(converted, target)
+
+
+def export_name(fmt: str) -> str:
+    return f"sites-{timezone.localdate():%Y%m%d}.{'zip' if fmt == 'shp' else fmt}"
+
+
+def write_export(queryset, fmt: str, folder: Path, progress) -> Path:
+    """The export in `fmt` as a file in `folder` (the job behind large exports), telling
+    `progress(done, total)` how many sites are written."""
+    total = queryset.count()
+    progress(0, total)
+
+    def counted(chunks):
+        # A feature or a row per line (a line break inside a CSV value counts once more:
+        # near enough for a progress bar).
+        done = 0
+        for chunk in chunks:
+            done += chunk.count(b"\n")
+            progress(min(done, total), total)
+            yield chunk
+
+    def counted_rows(dict_rows):
+        for done, row in enumerate(dict_rows, start=1):
+            if done % CHUNK == 0:
+                progress(done, total)
+            yield row
+
+    target = folder / export_name(fmt)
+    if fmt in ("geojson", "csv"):
+        with open(target, "wb") as out:
+            out.writelines(counted(geojson_chunks(queryset) if fmt == "geojson" else csv_chunks(queryset)))
+    elif fmt == "xlsx":
+        xlsx_write(counted_rows(rows(queryset)), target)
+    else:
+        ogr_write(counted(_feature_blocks(queryset)), fmt, target)
+    return target

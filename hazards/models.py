@@ -244,16 +244,21 @@ class Photo(models.Model):
         return self.sha256[:12]
 
 
+class RunStatus(models.TextChoices):
+    """Where a piece of long work run by the worker stands (imports and other jobs)."""
+
+    QUEUED = "queued", _("Waiting for a worker")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
 class ImportRun(models.Model):
     """An import (or a check of every row) of an uploaded file, run as a job by the worker
     (hazards/tasks.py). The page shows its progress and outcome; runs are forgotten after
-    IMPORT_RUN_KEPT_DAYS."""
+    JOBS_KEPT_DAYS."""
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", _("Waiting for a worker")
-        RUNNING = "running", _("Running")
-        DONE = "done", _("Done")
-        FAILED = "failed", _("Failed")
+    Status = RunStatus
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     created_by = models.ForeignKey(**PERSON, related_name="+", db_index=False)
@@ -294,3 +299,44 @@ class ImportFilePart(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["run", "name", "seq"], name="import_file_part_unique")]
+
+
+class JobRun(models.Model):
+    """Other long work a person asks for (a large export, a national report): a kind
+    registered in hazards/job_kinds.py, run by the worker (hazards/tasks.py). Its page
+    shows the progress, then the file to download until `expires_at` (or why it failed).
+    Only the person who asked sees it; runs are forgotten after JOBS_KEPT_DAYS."""
+
+    Status = RunStatus
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=100)
+    params = models.JSONField(default=dict)
+    created_by = models.ForeignKey(**PERSON, related_name="+", db_index=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    language = models.CharField(max_length=10)
+    request_id = models.CharField(max_length=128, blank=True)  # the request that asked, for the logs
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    done = models.BigIntegerField(default=0)  # progress, in units of `total`
+    total = models.BigIntegerField(default=0)
+    problem = models.TextField(blank=True)  # why it failed, for the person who asked
+    result = models.CharField(max_length=255, blank=True)  # the file, relative to MEDIA_ROOT
+    result_bytes = models.BigIntegerField(null=True)
+    finished_at = models.DateTimeField(null=True)
+    expires_at = models.DateTimeField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["created_by", "kind", "created_at"], name="job_run_owner_kind")]
+
+    @property
+    def finished(self) -> bool:
+        return self.status in {self.Status.DONE, self.Status.FAILED}
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
+    def file_name(self) -> str:
+        return self.result.rsplit("/", 1)[-1]

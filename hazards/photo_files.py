@@ -3,18 +3,11 @@ area scope first: a file is served to whoever may see one of the inspections it 
 to (a session, or a tablet's device token), and answers 404 to everyone else, anonymous
 included, as any record out of scope does.
 
-In production the application never reads the file: it answers with an
-`X-Accel-Redirect` to MEDIA_ACCEL_REDIRECT_PREFIX, an nginx location marked `internal`
-(config/nginx.conf) that a client cannot ask for itself. Without the setting (development,
-tests, a server without nginx) the file is sent from here."""
+In production the application never reads the file: nginx sends it after this check
+(private_files.py)."""
 
-from pathlib import Path
-from urllib.parse import quote
-
-from django.conf import settings
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpResponse
-from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.http import Http404
 from django.views.decorators.http import require_safe
 from rest_framework import exceptions
 
@@ -22,6 +15,7 @@ from accounts.scope import ADMINISTER, VIEW, scope_for
 from accounts.tokens import signed_in_user
 
 from .models import Photo
+from .private_files import private_file
 
 CONTENT_TYPE = "image/jpeg"  # hazards/photos.py stores every photo and thumbnail as JPEG
 
@@ -44,16 +38,4 @@ def evidence_file(request, name: str):
         raise Http404 from None  # as for anyone who may not see it: nothing says it exists
     if not may_see(user, name):
         raise Http404
-    prefix = settings.MEDIA_ACCEL_REDIRECT_PREFIX
-    if prefix:
-        response = HttpResponse(content_type=CONTENT_TYPE)
-        response["X-Accel-Redirect"] = prefix.rstrip("/") + "/" + quote(name)
-    else:
-        path = Path(settings.MEDIA_ROOT) / name
-        if not path.is_file():
-            raise Http404
-        response = FileResponse(open(path, "rb"), content_type=CONTENT_TYPE)  # noqa: SIM115 - the response closes it
-    # What a file holds depends on who asks: never kept by a shared cache.
-    patch_cache_control(response, private=True, max_age=3600)
-    patch_vary_headers(response, ["Cookie", "Authorization"])
-    return response
+    return private_file(name, CONTENT_TYPE)

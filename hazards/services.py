@@ -20,7 +20,9 @@ from areas.assignment import area_containing
 from areas.geometry import clean_outline, clean_point
 from areas.models import Area
 
-from .models import Barrier, CloseReason, ImportFilePart, ImportRun, Inspection, Photo, Signage, Site, SiteKind
+from .job_kinds import KINDS
+from .log_context import current_request_id
+from .models import Barrier, CloseReason, ImportFilePart, ImportRun, Inspection, JobRun, Photo, Signage, Site, SiteKind
 from .photos import content_hash, process_photo
 
 MAX_DEPTH_M = Decimal("300")
@@ -426,5 +428,27 @@ def import_run_start(
         with open(member, "rb") as source:
             for seq, data in enumerate(iter(lambda source=source: source.read(IMPORT_PART_BYTES), b"")):
                 ImportFilePart.objects.create(run=run, name=member.name, seq=seq, data=data)
-    import_file.defer(run_id=str(run.pk))
+    import_file.defer(run_id=str(run.pk), request_id=current_request_id.get())
+    return run
+
+
+@transaction.atomic
+def job_start(*, actor, kind: str, params: dict, language: str) -> JobRun:
+    """Queues long work of a registered kind (job_kinds.py) for the worker: the run and its
+    job, both or neither. Asked again while the same work still waits or runs, it answers
+    that run rather than doing it twice (a person clicking again)."""
+    from .tasks import run_job  # the job runs the kinds' code, which may use this module
+
+    if kind not in KINDS:
+        raise ValueError(f"no job kind {kind!r}")
+    waiting = [JobRun.Status.QUEUED, JobRun.Status.RUNNING]
+    unfinished = JobRun.objects.filter(
+        created_by=actor, kind=kind, params=params, language=language, status__in=waiting
+    )
+    if found := unfinished.order_by("-created_at").first():
+        return found
+    run = JobRun.objects.create(
+        created_by=actor, kind=kind, params=params, language=language, request_id=current_request_id.get()
+    )
+    run_job.defer(run_id=str(run.pk), request_id=run.request_id)
     return run

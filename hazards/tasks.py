@@ -1,13 +1,20 @@
 """Jobs of the hazards app, run by the worker (`manage.py procrastinate worker`, started
-by `make prod`): imports and their checks.
+by `make prod`): imports and their checks, and the other long work a person asks for
+(JobRun: exports here, report documents from reports/tasks.py, see job_kinds.py).
 
-A run's file comes from the database, so a worker on another machine needs only
+An import's file comes from the database, so a worker on another machine needs only
 DATABASE_URL. The import is one transaction (hazards/imports.py): a worker killed in the
 middle leaves nothing of the file, and the job, found stalled, runs again from the start
-(config/jobs.py)."""
+(config/jobs.py). A JobRun's file is written under MEDIA_ROOT (RESULTS_FOLDER), from where
+nginx sends it to the person who asked (job_pages.py): a worker on another machine needs
+the media folder mounted, as a second app server does. A JobRun killed part-way runs again
+from the start, its folder emptied first. Every log line written by a job carries its run's
+id and the id of the request that asked for it (log_context.py)."""
 
+import contextlib
 import datetime as dt
 import logging
+import shutil
 import tempfile
 import threading
 import time
@@ -15,22 +22,44 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import F
+from django.http import HttpRequest, QueryDict
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from procrastinate.contrib.django import app
 
 from accounts.models import User
+from accounts.scope import VIEW, scope_for
 
+from . import exports
+from .filters import filter_sites
 from .imports import ImportFileError, import_steps
-from .models import ImportFilePart, ImportRun
+from .job_kinds import KINDS, JobError, job_kind
+from .log_context import current_job_id, current_request_id
+from .models import ImportFilePart, ImportRun, JobRun, Site
 
 log = logging.getLogger("hazards.jobs")
 # A run's progress is written at most this often (seconds).
 PROGRESS_EVERY = 1.0
+# Where JobRun files are written, under MEDIA_ROOT (one folder per run).
+RESULTS_FOLDER = "results"
 
 
-def _on_own_connection(write) -> None:
-    """Runs `write` on a connection of its own, so that it commits at once while the import
+@contextlib.contextmanager
+def job_log_context(run_id: str, request_id: str):
+    """Every log line written inside carries the run's id and the id of the request that
+    asked for it."""
+    job_token, request_token = current_job_id.set(run_id), current_request_id.set(request_id)
+    try:
+        yield
+    finally:
+        current_job_id.reset(job_token)
+        current_request_id.reset(request_token)
+
+
+def on_own_connection(write) -> None:
+    """Runs `write` on a connection of its own, so that it commits at once while the job
     holds its transaction open on this one (which nobody sees before the end)."""
 
     def target():
@@ -53,11 +82,25 @@ def _materialise(run: ImportRun, folder: Path) -> Path:
 
 
 @app.task(queue="imports", name="hazards.import_file")
-def import_file(*, run_id: str) -> None:
-    run = ImportRun.objects.get(pk=run_id)
-    if run.finished:  # a stalled job retried after its run had ended
+def import_file(*, run_id: str, request_id: str = "") -> None:
+    with job_log_context(run_id, request_id):
+        _import_file(run_id)
+
+
+def _claimed(model, run_id: str):
+    """The run (ImportRun or JobRun), marked running for one more attempt; None when it had
+    already ended (a stalled job retried after its run had ended)."""
+    run = model.objects.get(pk=run_id)
+    if run.finished:
+        return None
+    model.objects.filter(pk=run.pk).update(status=model.Status.RUNNING, attempts=F("attempts") + 1)
+    return run
+
+
+def _import_file(run_id: str) -> None:
+    run = _claimed(ImportRun, run_id)
+    if run is None:
         return
-    ImportRun.objects.filter(pk=run.pk).update(status=ImportRun.Status.RUNNING, attempts=run.attempts + 1)
     # Problems are written in the language of the person who asked for the run.
     with translation.override(run.language):
         # What the page says if the import fails unexpectedly (the error itself is logged
@@ -75,7 +118,11 @@ def import_file(*, run_id: str) -> None:
                 "import run %s: %s",
                 run.pk,
                 outcome["status"],
-                extra={"run_id": str(run.pk), "dry_run": run.dry_run, "sites_added": outcome.get("created")},
+                extra={
+                    "outcome": str(outcome["status"]),
+                    "dry_run": run.dry_run,
+                    "sites_added": outcome.get("created"),
+                },
             )
 
 
@@ -97,7 +144,7 @@ def _import(run: ImportRun) -> dict:
                 done, total = next(steps)
                 if time.monotonic() - last >= PROGRESS_EVERY:
                     last = time.monotonic()
-                    _on_own_connection(
+                    on_own_connection(
                         lambda done=done, total=total: ImportRun.objects.filter(pk=run.pk).update(
                             rows_done=done, rows_total=total
                         )
@@ -121,3 +168,110 @@ def _import(run: ImportRun) -> dict:
 @app.task(queue="upkeep", queueing_lock="forget_old_import_runs", name="hazards.forget_old_import_runs")
 def forget_old_import_runs(timestamp: int) -> None:
     ImportRun.objects.filter(created_at__lt=timezone.now() - dt.timedelta(days=settings.JOBS_KEPT_DAYS)).delete()
+
+
+def results_folder(run: JobRun) -> Path:
+    return Path(settings.MEDIA_ROOT) / RESULTS_FOLDER / run.pk.hex
+
+
+class Progress:
+    """progress(done, total) of a JobRun, written at most every PROGRESS_EVERY seconds."""
+
+    def __init__(self, run: JobRun):
+        self.run_id = run.pk
+        self.last = 0.0
+        self.total = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        self.total = total
+        if time.monotonic() - self.last < PROGRESS_EVERY:
+            return
+        self.last = time.monotonic()
+        on_own_connection(lambda: JobRun.objects.filter(pk=self.run_id).update(done=done, total=total))
+
+
+@app.task(queue="jobs", name="hazards.run_job")
+def run_job(*, run_id: str, request_id: str = "") -> None:
+    with job_log_context(run_id, request_id):
+        _run_job(run_id)
+
+
+def _run_job(run_id: str) -> None:
+    run = _claimed(JobRun, run_id)
+    if run is None:
+        return
+    started = time.monotonic()
+    log.info("job run %s (%s) started", run.pk, run.kind, extra={"kind": run.kind, "attempt": run.attempts + 1})
+    folder = results_folder(run)
+    shutil.rmtree(folder, ignore_errors=True)  # what a killed attempt left
+    folder.mkdir(parents=True)
+    # Messages in the language of the person who asked.
+    with translation.override(run.language):
+        # What the page says if the work fails unexpectedly (the error itself is logged
+        # with its traceback as the job fails).
+        outcome = {
+            "status": JobRun.Status.FAILED,
+            "problem": _("The work stopped on an unexpected error. Try again later."),
+        }
+        try:
+            outcome = _run(run, folder)
+        except JobError as error:
+            outcome = {"status": JobRun.Status.FAILED, "problem": str(error)}
+        finally:
+            if outcome["status"] == JobRun.Status.FAILED:
+                shutil.rmtree(folder, ignore_errors=True)
+            JobRun.objects.filter(pk=run.pk).update(**outcome, finished_at=timezone.now())
+            log.info(
+                "job run %s (%s): %s",
+                run.pk,
+                run.kind,
+                outcome["status"],
+                extra={
+                    "kind": run.kind,
+                    "outcome": str(outcome["status"]),
+                    "result_bytes": outcome.get("result_bytes"),
+                    "duration_s": round(time.monotonic() - started, 2),
+                },
+            )
+
+
+def _run(run: JobRun, folder: Path) -> dict:
+    actor = User.objects.get(pk=run.created_by_id)
+    progress = Progress(run)
+    produced = KINDS[run.kind].function(actor=actor, folder=folder, progress=progress, **run.params)
+    if produced.resolve().parent != folder.resolve():
+        raise ValueError(f"{run.kind} wrote {produced}, outside its folder {folder}")
+    return {
+        "status": JobRun.Status.DONE,
+        "done": progress.total,
+        "total": progress.total,
+        "result": f"{RESULTS_FOLDER}/{run.pk.hex}/{produced.name}",
+        "result_bytes": produced.stat().st_size,
+        "expires_at": timezone.now() + dt.timedelta(hours=settings.JOBS_RESULT_HOURS),
+    }
+
+
+@app.periodic(cron="*/10 * * * *", periodic_id="expire_job_results")
+@app.task(queue="upkeep", queueing_lock="expire_job_results", name="hazards.expire_job_results")
+def expire_job_results(timestamp: int) -> None:
+    """Files go when they expire (their page then says so); runs are forgotten after
+    JOBS_KEPT_DAYS."""
+    now = timezone.now()
+    expired = JobRun.objects.filter(expires_at__lte=now).exclude(result="")
+    for run in expired:
+        shutil.rmtree(results_folder(run), ignore_errors=True)
+    expired.update(result="", result_bytes=None)
+    JobRun.objects.filter(created_at__lt=now - dt.timedelta(days=settings.JOBS_KEPT_DAYS)).delete()
+
+
+EXPORT_JOB = "hazards.export_sites"
+
+
+@job_kind(EXPORT_JOB, gettext_lazy("Export of sites"))
+def export_sites(*, actor, folder: Path, progress, fmt: str, query: str) -> Path:
+    """The export the API was asked for (its filters as the query string it came with),
+    of the sites in the asker's scope as it is when the job runs."""
+    request = HttpRequest()
+    request.GET, request.user = QueryDict(query), actor
+    sites = filter_sites(scope_for(actor).restrict(Site.objects.order_by("code"), VIEW), request)
+    return exports.write_export(sites, fmt, folder, progress)

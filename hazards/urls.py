@@ -2,7 +2,7 @@ from django.urls import path, re_path
 from django.views.i18n import JavaScriptCatalog
 from rest_framework.routers import SimpleRouter
 
-from . import api, rest, survey, uploads
+from . import api, job_pages, rest, survey, uploads
 
 router = SimpleRouter()
 router.register("sites", rest.SiteViewSet, basename="site")
@@ -20,6 +20,8 @@ api_urlpatterns = [
     re_path(
         r"^exports/sites\.(?P<fmt>geojson|csv|xlsx|gpkg|shp|kml)$", api.SiteExportView.as_view(), name="site-export"
     ),
+    path("jobs/<uuid:run_id>/", job_pages.JobRunView.as_view(), name="api-job"),
+    path("jobs/<uuid:run_id>/file", job_pages.JobFileView.as_view(), name="job-file"),
     *router.urls,
 ]
 
@@ -35,3 +37,5 @@ import_urlpatterns = [
     path("runs/<uuid:run_id>/", uploads.run_page, name="import-run"),
     path("<str:upload_id>/", uploads.preview, name="import-preview"),
 ]
+
+job_urlpatterns = [path("<uuid:run_id>/", job_pages.run_page, name="job-page")]

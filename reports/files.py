@@ -6,6 +6,7 @@ import io
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -202,3 +203,7 @@ def as_pdf(report: Report, trend_points) -> bytes:
     story += [Paragraph(_("Protected share over the last periods"), body), _trend(trend_points)]
     doc.build(story)
     return out.getvalue()
+
+
+def file_name(area, period, fmt: str) -> str:
+    return slugify(_("report") + f"-{area.code}-{period.start:%Y%m%d}-{period.end:%Y%m%d}") + f".{fmt}"

@@ -1,10 +1,15 @@
 import datetime as dt
 
 from django import forms
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.scope import VIEW, scope_for
+from areas.models import Area
+
 from .periods import Period, half_year_containing, last_complete_half_year, year
+from .selectors import Country
 
 KINDS = [("half", _("Half-year")), ("year", _("Year")), ("range", _("Date range"))]
 
@@ -40,3 +45,23 @@ class ReportForm(forms.Form):
             half = data.get("half") or (1 if default.start.month == 1 else 2)
             data["period"] = half_year_containing(dt.date(number, 1 if half == 1 else 7, 1))
         return data
+
+
+def area_and_period(user, params):
+    """The report's area (through the user's scope; Country for the whole registry) and
+    period from its query, with the form that read them; None for what is not valid."""
+    form = ReportForm(params)
+    if not form.is_valid():
+        return form, None, None
+    scope = scope_for(user)
+    visible = scope.restrict(Area.objects.all(), VIEW)
+    code = form.cleaned_data.get("area")
+    if code:
+        area = visible.filter(code=code).first()
+    elif scope.everything:
+        area = Country()
+    else:
+        area = scope.root_areas(VIEW).order_by("path").first()
+    if area is None:
+        raise Http404
+    return form, area, form.cleaned_data["period"]

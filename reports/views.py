@@ -4,36 +4,21 @@ the same table as CSV, XLSX or PDF. Every area passes the area-scope check."""
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
-from django.utils.text import slugify
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.scope import VIEW, scope_for
 from areas.models import Area
 from areas.selectors import areas_geojson
+from hazards.job_pages import job_accepted
 from hazards.models import Barrier, Signage, SiteKind
+from hazards.services import job_start
 
 from . import files
-from .forms import ReportForm
+from .forms import area_and_period
 from .selectors import INDICATOR_FILTERS, Country, progress_report, sites_behind, trend
-
-
-def _area_and_period(request):
-    form = ReportForm(request.GET)
-    if not form.is_valid():
-        return form, None, None
-    scope = scope_for(request.user)
-    visible = scope.restrict(Area.objects.all(), VIEW)
-    code = form.cleaned_data.get("area")
-    if code:
-        area = visible.filter(code=code).first()
-    elif scope.everything:
-        area = Country()
-    else:
-        area = scope.root_areas(VIEW).order_by("path").first()
-    if area is None:
-        raise Http404
-    return form, area, form.cleaned_data["period"]
+from .tasks import REPORT_PDF_JOB
 
 
 def _period_query(request) -> str:
@@ -52,7 +37,7 @@ def _breadcrumbs(area: Area, request) -> list[Area]:
 
 @login_required
 def report_page(request):
-    form, area, period = _area_and_period(request)
+    form, area, period = area_and_period(request.user, request.GET)
     if area is None:
         return render(request, "reports/report.html", {"form": form}, status=400)
     report = progress_report(area, period)
@@ -91,7 +76,7 @@ def _trend_svg(points, width=520, height=150, pad=44) -> dict:
 
 @login_required
 def report_sites(request):
-    _form, area, period = _area_and_period(request)
+    _form, area, period = area_and_period(request.user, request.GET)
     indicator = request.GET.get("indicator", "counting")
     if area is None or indicator not in INDICATOR_FILTERS:
         raise Http404
@@ -135,13 +120,17 @@ FORMATS = {
 
 @login_required
 def report_file(request, fmt):
-    _form, area, period = _area_and_period(request)
+    """The report as a file; the national PDF is made by the worker (its page follows it)."""
+    _form, area, period = area_and_period(request.user, request.GET)
     if area is None:
         return HttpResponse(_("Choose a valid area and period."), status=400, content_type="text/plain; charset=utf-8")
+    if fmt == "pdf" and isinstance(area, Country):
+        params = {"query": request.GET.urlencode()}
+        run = job_start(actor=request.user, kind=REPORT_PDF_JOB, params=params, language=get_language())
+        return job_accepted(request, run)
     report = progress_report(area, period)
     content_type, write = FORMATS[fmt]
     body = files.as_pdf(report, trend(area, period)) if fmt == "pdf" else write(report)
     response = HttpResponse(body, content_type=content_type)
-    name = slugify(_("report") + f"-{area.code}-{period.start:%Y%m%d}-{period.end:%Y%m%d}")
-    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    response["Content-Disposition"] = f'attachment; filename="{files.file_name(area, period, fmt)}"'
     return response

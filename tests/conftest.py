@@ -9,8 +9,11 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.contrib.gis.geos import Point
+from django.db import connection
 from django.test import Client
 from django.utils import timezone, translation
+from procrastinate.contrib.django import app
+from procrastinate.contrib.django.models import ProcrastinateJob
 
 from accounts.models import Membership, Role, User
 from areas.loader import load_boundaries
@@ -134,3 +137,25 @@ def stack(django_db_setup, django_db_blocker, certificate, tmp_path_factory):
         tmp_path_factory.mktemp("stack"), cert, key, JOBS_HEARTBEAT_SECONDS="1", JOBS_STALLED_SECONDS="4"
     ) as running:
         yield running
+
+
+def run_queued_jobs() -> int:
+    """What the worker does: each queued job's task, called with its arguments."""
+    jobs = list(ProcrastinateJob.objects.filter(status="todo").order_by("id"))
+    for job in jobs:
+        app.tasks[job.task_name](**job.args)
+        with connection.cursor() as cursor:  # done: out of the queue
+            cursor.execute("DELETE FROM procrastinate_jobs WHERE id = %s", [job.id])
+    return len(jobs)
+
+
+def job_file(client, response) -> tuple[dict, bytes]:
+    """Follows a job a script was answered with (202): the worker runs it, then its state
+    and its file are fetched as a script would."""
+    assert response.status_code == 202, response.content[:300]
+    assert run_queued_jobs() == 1
+    state = client.get(response["Location"]).json()
+    assert state["status"] == "done", state
+    download = client.get(state["file"])
+    assert download.status_code == 200
+    return state, b"".join(download.streaming_content) if download.streaming else download.content

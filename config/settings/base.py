@@ -127,9 +127,10 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", BASE_DIR / "media"))
-# Photos are served by hazards/photo_files.py after the area-scope check. Behind nginx,
-# the nginx location (marked `internal`) that serves MEDIA_ROOT: the view then answers
-# with X-Accel-Redirect to it and never reads the file. Empty: the view sends the file.
+# Files only some may fetch (job results; photos) are sent by hazards/private_files.py
+# after the caller's check. Behind nginx, the nginx location (marked `internal`) that
+# serves MEDIA_ROOT: the view then answers with X-Accel-Redirect to it and never reads the
+# file. Empty: the view sends the file.
 MEDIA_ACCEL_REDIRECT_PREFIX = os.environ.get("MEDIA_ACCEL_REDIRECT_PREFIX", "")
 # Where `manage.py backup` writes dated backups (hazards/backup.py), and PostgreSQL's
 # client programs of the server's major version (pg_dump must not be older than the server).
@@ -182,7 +183,7 @@ TEMPORARY_EVIDENCE_MAX_AGE_DAYS = int(os.environ.get("TEMPORARY_EVIDENCE_MAX_AGE
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "config.observability.RequestIdFilter"}},
+    "filters": {"request_id": {"()": "hazards.log_context.LogContextFilter"}},
     "formatters": {"json": JSON_FORMATTER},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
@@ -199,6 +200,10 @@ LOGGING = {
 JOBS_HEARTBEAT_SECONDS = int(os.environ.get("JOBS_HEARTBEAT_SECONDS", 10))
 JOBS_STALLED_SECONDS = int(os.environ.get("JOBS_STALLED_SECONDS", 30))
 JOBS_KEPT_DAYS = int(os.environ.get("JOBS_KEPT_DAYS", 7))
+# How long a job's file (an export, a report) can be downloaded (hazards/tasks.py).
+JOBS_RESULT_HOURS = int(os.environ.get("JOBS_RESULT_HOURS", 24))
+# Exports of more sites than this (and every GeoPackage, Shapefile and KML) run as jobs.
+EXPORT_INLINE_MAX_SITES = int(os.environ.get("EXPORT_INLINE_MAX_SITES", 50_000))
 PROCRASTINATE_IMPORT_PATHS = ["config.jobs"]
 PROCRASTINATE_WORKER_DEFAULTS = {
     "update_heartbeat_interval": JOBS_HEARTBEAT_SECONDS,

@@ -11,15 +11,12 @@ import zipfile
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
 from django.urls import reverse
-from procrastinate.contrib.django import app
-from procrastinate.contrib.django.models import ProcrastinateJob
 
 from accounts.models import Role
 from hazards import imports, tasks, uploads
 from hazards.models import ImportRun, Site
-from tests.conftest import inside
+from tests.conftest import inside, run_queued_jobs
 
 pytestmark = pytest.mark.django_db
 
@@ -41,16 +38,6 @@ def upload(client, file) -> str:
     response = client.post(reverse("import-upload"), {"file": file})
     assert response.status_code == 302, response.content
     return response["Location"]
-
-
-def run_queued_jobs() -> int:
-    """What the worker does: each queued job's task, called with its arguments."""
-    jobs = list(ProcrastinateJob.objects.filter(status="todo").order_by("id"))
-    for job in jobs:
-        app.tasks[job.task_name](**job.args)
-        with connection.cursor() as cursor:  # done: out of the queue
-            cursor.execute("DELETE FROM procrastinate_jobs WHERE id = %s", [job.id])
-    return len(jobs)
 
 
 def submitted(client, preview_url, data) -> str:
@@ -133,7 +120,7 @@ def test_progress_is_shown_while_rows_are_checked(client, officer, demo_tree, mo
         write()
         pages.append(client.get(reverse("import-run", args=[ImportRun.objects.get().pk])).content.decode())
 
-    monkeypatch.setattr(tasks, "_on_own_connection", write_then_look)
+    monkeypatch.setattr(tasks, "on_own_connection", write_then_look)
     a = inside(demo_tree["99101"])
     rows = "".join(f"Ao {n},ao,{a.y + n * 1e-5},{a.x}\n" for n in range(5))
     preview_url = upload(client, csv_file("big.csv", "name,kind,lat,lon\n" + rows))

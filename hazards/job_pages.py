@@ -1,0 +1,106 @@
+"""A job's page (its progress, then the file to download or why it failed), its state as
+JSON for scripts, and its file. Only the person who asked sees any of them; anyone else
+gets 404, as for any record out of their reach."""
+
+import mimetypes
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.views import APIView
+
+from .job_kinds import KINDS
+from .models import JobRun
+from .private_files import private_file
+
+
+def label(run: JobRun) -> str:
+    return str(KINDS[run.kind].label) if run.kind in KINDS else run.kind
+
+
+def ready(run: JobRun) -> bool:
+    return run.status == JobRun.Status.DONE and bool(run.result) and not run.expired
+
+
+def state(request, run: JobRun) -> dict:
+    """What a script following a run needs."""
+    return {
+        "id": str(run.pk),
+        "kind": run.kind,
+        "label": label(run),
+        "status": run.status,
+        "done": run.done,
+        "total": run.total,
+        "problem": run.problem,
+        "page": request.build_absolute_uri(reverse("job-page", args=[run.pk])),
+        "file": request.build_absolute_uri(reverse("job-file", args=[run.pk])) if ready(run) else None,
+        "file_bytes": run.result_bytes if ready(run) else None,
+        "expires_at": run.expires_at.isoformat() if run.expires_at else None,
+    }
+
+
+def job_accepted(request, run: JobRun):
+    """The answer to a request whose work became a job: a browser is sent to the run's
+    page, a script gets 202 with the run's state and the address to follow."""
+    if "text/html" in request.headers.get("Accept", ""):
+        return HttpResponseRedirect(reverse("job-page", args=[run.pk]), status=303)
+    response = JsonResponse(state(request, run), status=202)
+    response["Location"] = reverse("api-job", args=[run.pk])
+    return response
+
+
+def owned_run(request, run_id) -> JobRun:
+    return get_object_or_404(JobRun, pk=run_id, created_by=request.user)
+
+
+@login_required
+def run_page(request, run_id):
+    """The run's progress while it goes (the page reloads itself), then its file."""
+    run = owned_run(request, run_id)
+    context = {"run": run, "label": label(run), "ready": ready(run), "file": reverse("job-file", args=[run.pk])}
+    return render(request, "jobs/run.html", context)
+
+
+JOB_STATE = inline_serializer(
+    "JobState",
+    {
+        "id": serializers.UUIDField(),
+        "kind": serializers.CharField(),
+        "label": serializers.CharField(),
+        "status": serializers.ChoiceField(JobRun.Status.choices),
+        "done": serializers.IntegerField(),
+        "total": serializers.IntegerField(),
+        "problem": serializers.CharField(),
+        "page": serializers.URLField(),
+        "file": serializers.URLField(allow_null=True),
+        "file_bytes": serializers.IntegerField(allow_null=True),
+        "expires_at": serializers.DateTimeField(allow_null=True),
+    },
+)
+
+
+class JobRunView(APIView):
+    """A job's state (/api/v1/jobs/<id>/): follow it until `status` is done or failed, then
+    fetch `file`."""
+
+    @extend_schema(responses={200: JOB_STATE})
+    def get(self, request, run_id):
+        return JsonResponse(state(request, owned_run(request, run_id)))
+
+
+class JobFileView(APIView):
+    """A job's file while it is kept (JOBS_RESULT_HOURS): 410 once expired."""
+
+    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    def get(self, request, run_id):
+        run = owned_run(request, run_id)
+        if run.status != JobRun.Status.DONE:
+            raise Http404
+        if not ready(run):
+            return JsonResponse({"detail": _("This file has expired: ask for it again.")}, status=410)
+        content_type = mimetypes.guess_type(run.file_name)[0] or "application/octet-stream"
+        return private_file(run.result, content_type, download_as=run.file_name)

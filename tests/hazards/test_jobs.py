@@ -1,0 +1,149 @@
+"""Long work asked for in a request runs as a job (hazards/tasks.py): national and GIS
+exports, the national report PDF. A browser is sent to the job's page, which follows it
+and then offers the file; a script follows /api/v1/jobs/<id>/. Only the person who asked
+sees the run; files expire; a job's log lines name the run and the request that asked."""
+
+import datetime as dt
+import json
+import logging
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Role
+from hazards import exports, tasks
+from hazards.models import JobRun
+from tests.conftest import run_queued_jobs
+
+pytestmark = pytest.mark.django_db
+
+BROWSER = {"HTTP_ACCEPT": "text/html,application/xhtml+xml"}
+
+
+@pytest.fixture(autouse=True)
+def results_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+@pytest.fixture
+def national(client, superuser, demo_tree, make_site, inspect):
+    """The whole registry's administrator, signed in, with sites in two districts."""
+    inspect(make_site(demo_tree["99101"], name="Ao rào xong"), "2026-03-01T09:00", "in_place", "complete")
+    make_site(demo_tree["99201"], name="Giếng huyện khác", kind="well")
+    client.force_login(superuser)
+    return client
+
+
+def test_a_national_export_is_a_job_whose_page_follows_it_to_the_file(national, caplog):
+    caplog.set_level(logging.INFO, logger="hazards.jobs")
+    asked = national.get(reverse("site-export", args=["geojson"]), HTTP_X_REQUEST_ID="req-export-0001", **BROWSER)
+    assert asked.status_code == 303
+    run = JobRun.objects.get()
+    assert asked["Location"] == reverse("job-page", args=[run.pk]) and run.request_id == "req-export-0001"
+    waiting = national.get(asked["Location"]).content.decode()
+    assert 'http-equiv="refresh"' in waiting and "Waiting for a worker" in waiting
+
+    assert run_queued_jobs() == 1
+    page = national.get(asked["Location"]).content.decode()
+    assert 'http-equiv="refresh"' not in page and "Download" in page
+    run.refresh_from_db()
+    assert run.status == JobRun.Status.DONE and run.done == run.total == 2 and run.attempts == 1
+    download = national.get(reverse("job-file", args=[run.pk]))
+    assert download["Content-Disposition"].endswith(f"{timezone.localdate():%Y%m%d}.geojson")
+    assert download["Cache-Control"].startswith("private")
+    features = json.loads(b"".join(download.streaming_content))["features"]
+    assert sorted(f["properties"]["name"] for f in features) == ["Ao rào xong", "Giếng huyện khác"]
+
+    # Each line the job wrote names its run and the request that asked for it, in the
+    # log's JSON form.
+    formatter = logging.getLogger().handlers[0].formatter
+    lines = [json.loads(formatter.format(r)) for r in caplog.records if r.name == "hazards.jobs"]
+    assert [line["message"] for line in lines] == [
+        f"job run {run.pk} (hazards.export_sites) started",
+        f"job run {run.pk} (hazards.export_sites): done",
+    ]
+    assert all(line["job_id"] == str(run.pk) and line["request_id"] == "req-export-0001" for line in lines)
+    assert lines[-1]["outcome"] == "done" and lines[-1]["result_bytes"] == run.result_bytes
+
+
+def test_a_script_follows_the_job_and_only_its_owner_sees_it(national, client, make_user, demo_tree):
+    asked = national.get(reverse("site-export", args=["gpkg"]), {"area": "991"})
+    assert asked.status_code == 202
+    state = asked.json()
+    assert state["status"] == "queued" and state["file"] is None and asked["Location"].endswith(f"/{state['id']}/")
+    run_queued_jobs()
+    state = national.get(asked["Location"]).json()
+    assert state["status"] == "done" and state["file"].endswith("/file") and state["file_bytes"] > 0
+
+    other = make_user("lan", demo_tree["99"], Role.AREA_MANAGER)
+    client.force_login(other)
+    assert client.get(asked["Location"]).status_code == 404
+    assert client.get(reverse("job-file", args=[state["id"]])).status_code == 404
+    assert client.get(reverse("job-page", args=[state["id"]])).status_code == 404
+
+
+def test_asking_again_while_it_waits_gives_the_same_run(national):
+    first = national.get(reverse("site-export", args=["kml"]), {"area": "991"}).json()
+    again = national.get(reverse("site-export", args=["kml"]), {"area": "991"}).json()
+    other = national.get(reverse("site-export", args=["kml"]), {"area": "992"}).json()
+    assert first["id"] == again["id"] != other["id"]
+    assert run_queued_jobs() == 2
+
+
+def test_bad_filters_are_refused_before_anything_is_queued(national):
+    response = national.get(reverse("site-export", args=["gpkg"]), {"kind": "volcano"})
+    assert response.status_code == 400 and not JobRun.objects.exists()
+
+
+def test_the_file_expires(national, settings):
+    national.get(reverse("site-export", args=["csv"]), **BROWSER)
+    run_queued_jobs()
+    run = JobRun.objects.get()
+    folder = tasks.results_folder(run)
+    assert folder.is_dir()
+    kept = dt.timedelta(hours=settings.JOBS_RESULT_HOURS)
+    assert abs(run.expires_at - run.finished_at - kept) < dt.timedelta(seconds=5)
+    # The run as it is a day later (its times moved back instead of the clock forward:
+    # the database's own now() takes part).
+    day = kept + dt.timedelta(minutes=1)
+    JobRun.objects.update(
+        created_at=run.created_at - day, finished_at=run.finished_at - day, expires_at=run.expires_at - day
+    )
+    assert national.get(reverse("job-file", args=[run.pk])).status_code == 410
+    assert "This file has expired" in national.get(reverse("job-page", args=[run.pk])).content.decode()
+    tasks.expire_job_results(timestamp=0)
+    run.refresh_from_db()
+    assert run.result == "" and not folder.exists()
+    JobRun.objects.update(created_at=run.created_at - dt.timedelta(days=settings.JOBS_KEPT_DAYS))
+    tasks.expire_job_results(timestamp=0)
+    assert not JobRun.objects.exists()
+
+
+def test_a_job_that_fails_says_so_and_leaves_no_file(national, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(exports, "write_export", broken)
+    national.get(reverse("site-export", args=["csv"]), **BROWSER)
+    with pytest.raises(RuntimeError):  # the worker logs it with its traceback
+        run_queued_jobs()
+    run = JobRun.objects.get()
+    assert run.status == JobRun.Status.FAILED and run.result == ""
+    assert not tasks.results_folder(run).exists()
+    page = national.get(reverse("job-page", args=[run.pk])).content.decode()
+    assert "The work stopped on an unexpected error" in page
+    assert national.get(reverse("job-file", args=[run.pk])).status_code == 404
+
+
+def test_the_national_report_pdf_is_a_job_and_smaller_ones_are_not(national):
+    period = {"kind": "year", "year": "2026"}
+    asked = national.get(reverse("report-file", args=["pdf"]), period, **BROWSER)
+    assert asked.status_code == 303
+    run_queued_jobs()
+    run = JobRun.objects.get()
+    assert run.kind == "reports.report_pdf" and run.file_name == "report-20260101-20261231.pdf"
+    body = b"".join(national.get(reverse("job-file", args=[run.pk])).streaming_content)
+    assert body.startswith(b"%PDF")
+    province = national.get(reverse("report-file", args=["pdf"]), {**period, "area": "99"}, **BROWSER)
+    assert province.status_code == 200 and province.content.startswith(b"%PDF")
