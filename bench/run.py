@@ -189,6 +189,7 @@ def main() -> None:
         export_bench,
         generate,
         import_bench,
+        load_bench,
         reassign_bench,
         report_bench,
         sync_bench,
@@ -208,9 +209,9 @@ def main() -> None:
     # Those that add data (sync, import) run last.
     suites = {
         "report": report_bench, "tile": tile_bench, "browser": browser_bench, "export": export_bench,
-        "reassign": reassign_bench, "sync": sync_bench, "import": import_bench,
+        "reassign": reassign_bench, "sync": sync_bench, "import": import_bench, "load": load_bench,
     }  # fmt: skip
-    # BENCH_ONLY=tile,export runs some suites (RESULTS.md then holds only their rows).
+    # BENCH_ONLY=tile,export runs some suites (the other suites' rows in RESULTS.md stay).
     chosen = os.environ.get("BENCH_ONLY", ",".join(suites)).split(",")
     for name in chosen:
         try:
