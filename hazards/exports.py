@@ -16,7 +16,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.gis.db.models.functions import AsGeoJSON
 from django.core.exceptions import EmptyResultSet
-from django.db import connection, transaction
+from django.db import connections, transaction
 from django.db.models import BooleanField, ExpressionWrapper, F, FloatField, Func, Q, TextField, Value
 from django.db.models.functions import Cast, Round
 from django.utils import timezone
@@ -172,7 +172,8 @@ def _copied(texts):
         sql, params = texts.query.sql_with_params()
     except EmptyResultSet:  # nothing in scope
         return
-    with tempfile.TemporaryFile() as spool, transaction.atomic(), connection.cursor() as cursor:
+    db = texts.db  # the router's choice: a replica on export routes, where one is set up
+    with tempfile.TemporaryFile() as spool, transaction.atomic(using=db), connections[db].cursor() as cursor:
         # Times written in Vietnam time (+07:00), as every export writes them.
         cursor.execute("SELECT set_config('TimeZone', %s, true)", [settings.TIME_ZONE])
         # psycopg's COPY binds the parameters on the client: COPY itself takes none.

@@ -9,7 +9,7 @@ Score out of 100 (the page and the file show its parts):
 Ties go to the nearer school, then to the code."""
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
+from django.db import connections, router
 
 from accounts.scope import VIEW, scope_for
 from hazards.filters import SITE_OPEN, filter_sites
@@ -89,7 +89,7 @@ def priority_rows(request, limit: int | None = None):
         sql, params = ranked_sql(request, limit)
     except EmptyResultSet:  # nothing in scope
         return
-    with connection.chunked_cursor() as cursor:
+    with connections[router.db_for_read(Site)].chunked_cursor() as cursor:
         cursor.execute(sql, params)
         while batch := cursor.fetchmany(2000):
             for row in batch:

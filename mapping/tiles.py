@@ -17,7 +17,7 @@ from collections import OrderedDict
 from django.contrib.gis.db.models import GeometryField
 from django.contrib.gis.db.models.functions import Transform
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
+from django.db import connection, connections, router
 from django.db.backends.signals import connection_created
 from django.db.models import DateTimeField, ExpressionWrapper, F, IntegerField, Sum
 from django.db.models.expressions import RawSQL
@@ -118,11 +118,11 @@ def _run(statement: tuple[str, str], z: int, x: int, y: int) -> bytes:
     """The tile from its statement, prepared once per connection: planning the query
     cost as much as running it at zoom 14."""
     name, text = statement
-    with connection.cursor() as cursor:
-        # Through the proxy: each thread's own connection (the proxy is shared).
-        prepared = getattr(connection, "tile_statements", None)
+    database = connections[router.db_for_read(Site)]  # this thread's connection to a replica or the primary
+    with database.cursor() as cursor:
+        prepared = getattr(database, "tile_statements", None)
         if prepared is None:
-            prepared = connection.tile_statements = OrderedDict()
+            prepared = database.tile_statements = OrderedDict()
         if name in prepared:
             prepared.move_to_end(name)
         else:

@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import connection
+from django.db import connections, router
 from django.db.models import Case, F, IntegerField, Q, Sum, Value, When
 from django.utils.translation import gettext
 
@@ -172,7 +172,8 @@ def _as_of_by_child(area: Area, period: Period) -> dict[str, dict[str, int]]:
     cached = AsOfResult.objects.filter(area_id=area.pk, day=period.end, since=period.start).first()
     if cached:
         return cached.rows
-    with connection.cursor() as cursor:
+    # Kept in the cache, so read where every write is: the primary or a caught-up replica.
+    with connections[router.db_for_read(AsOfResult, lag_ok=True, fresh=True)].cursor() as cursor:
         cursor.execute(TABLE_AS_OF, _params(area, period))
         columns = [c.name for c in cursor.description]
         rows = {r[0]: dict(zip(columns[1:], r[1:], strict=True)) for r in cursor.fetchall()}
@@ -292,7 +293,8 @@ def sites_behind(area: Area, period: Period, indicator: str, child_code: str | N
         sql += " AND child_code = %(child)s"
         params["child"] = child_code
     sql += " ORDER BY code"
-    with connection.cursor() as cursor:
+    # A past period's list may be read a few seconds late.
+    with connections[router.db_for_read(AsOfResult, lag_ok=not period.is_current)].cursor() as cursor:
         cursor.execute(sql, params)
         columns = [c.name for c in cursor.description]
         return [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]

@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "config.observability.RequestLogMiddleware",  # first: it times and logs everything after it
     "corsheaders.middleware.CorsMiddleware",  # before anything that answers (preflights, tiles)
     "django.middleware.security.SecurityMiddleware",
+    "config.replicas.ReplicaReadsMiddleware",  # before the tile shortcut, which reads too
     "mapping.middleware.TileTokenMiddleware",
     "config.security.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -102,7 +103,32 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": dj_database_url.parse(database_url(), conn_max_age=60)}
-DATABASES["default"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
+# Read replicas (config/replicas.py): reads that may lag a few seconds go there.
+for _number, _url in enumerate(os.environ.get("DATABASE_REPLICA_URL", "").split(), start=1):
+    DATABASES[f"replica{_number}"] = {**dj_database_url.parse(_url, conn_max_age=60), "TEST": {"MIRROR": "default"}}
+for _database in DATABASES.values():
+    _database["ENGINE"] = "django.contrib.gis.db.backends.postgis"
+DATABASE_ROUTERS = ["config.replicas.ReplicaRouter"]
+# After a write, the writer's reads stay on the primary this long; a replica further behind
+# than REPLICA_MAX_LAG_SECONDS, or unreachable, is left alone for REPLICA_RETRY_SECONDS.
+REPLICA_PIN_SECONDS = int(os.environ.get("REPLICA_PIN_SECONDS", 5))
+REPLICA_MAX_LAG_SECONDS = int(os.environ.get("REPLICA_MAX_LAG_SECONDS", 30))
+REPLICA_RETRY_SECONDS = int(os.environ.get("REPLICA_RETRY_SECONDS", 30))
+# The routes whose GET may read data a few seconds old: the map's tiles and lists, exports
+# and OGC. Past-period reports choose in reports/selectors.py; everything else, the sync
+# API and the survey included, reads the primary.
+LAGGING_READ_VIEWS = {
+    "site-tile",
+    "map-sites",
+    "map-areas",
+    "map-priority",
+    "map-priority-file",
+    "site-export",
+    "ogc-collections",
+    "ogc-collection",
+    "ogc-items",
+    "ogc-item",
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

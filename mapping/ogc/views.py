@@ -13,7 +13,7 @@ import json
 from django.conf import settings
 from django.contrib.gis.db.models import Extent
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import connections, transaction
 from django.db.models import F, Func, QuerySet, TextField, Value
 from django.db.models.functions import Cast
 from django.http import Http404, HttpResponse, QueryDict
@@ -245,14 +245,15 @@ def _features(collection: Collection, crs: crs_module.Crs, rows: QuerySet) -> Qu
 
 
 @contextlib.contextmanager
-def _local_times():
+def _local_times(alias: str):
     """Times in features are written by PostgreSQL in the registry's time zone, with its
     offset (2026-06-01T08:00:00+07:00), as the REST API writes them. LOCAL: for this
     transaction only, and set back before the caller's transaction goes on."""
-    with transaction.atomic(), connection.cursor() as cursor:
+    database = connections[alias]  # the rows' database: a replica, where one is set up
+    with transaction.atomic(using=database.alias), database.cursor() as cursor:
         cursor.execute("SET LOCAL TimeZone = %s", [settings.TIME_ZONE])
         yield
-        cursor.execute("SET LOCAL TimeZone = %s", [connection.timezone_name])
+        cursor.execute("SET LOCAL TimeZone = %s", [database.timezone_name])
 
 
 def _crs_headers(response: HttpResponse, crs: crs_module.Crs) -> HttpResponse:
@@ -279,7 +280,7 @@ def items(request, user, collection_id):
             rows = rows.filter(**{f"{collection.key}__gt": collection.parse_key(after)})
         except ValueError:
             raise params.BadRequest(_("after must be the feature id a next link gives.")) from None
-    with _local_times():
+    with _local_times(rows.db):
         page = list(_features(collection, crs, rows.order_by(collection.key))[: size + 1])
     more = len(page) > size
     page = page[:size]
@@ -322,7 +323,7 @@ def item(request, user, collection_id, feature_id):
     except ValueError:
         raise Http404 from None
     rows = scope_for(user).restrict(collection.rows(), VIEW).filter(**{collection.key: key})
-    with _local_times():
+    with _local_times(rows.db):
         found = list(_features(collection, crs, rows)[:1])
     if not found:
         raise Http404

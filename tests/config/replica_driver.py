@@ -1,0 +1,143 @@
+"""Plays a planner and a field worker against an app whose settings name a read replica
+(DATABASE_URL and DATABASE_REPLICA_URL in the environment), and prints what each saw as
+JSON. Run by tests/config/test_replicas.py in a process of its own, since the settings read
+those variables once.
+
+    python -m tests.config.replica_driver seed|paused|past-report|replica-down
+"""
+
+import datetime as dt
+import json
+import os
+import sys
+import time
+
+import django
+
+PAST_YEAR = {"area": "99", "kind": "year", "year": dt.date.today().year - 1}
+
+
+def _primary_reaches_replica() -> None:
+    """Waits until the replica has replayed everything the primary has written."""
+    from django.db import connections
+
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT pg_current_wal_lsn()")
+        position = cursor.fetchone()[0]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with connections["replica1"].cursor() as cursor:
+            cursor.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", [position])
+            if cursor.fetchone()[0]:
+                return
+        time.sleep(0.05)  # polling the replica's position, bounded by the deadline
+    raise SystemExit("the replica did not catch up within 60 s")
+
+
+def _site_names(client, point) -> list[str]:
+    bbox = f"{point.x - 0.05},{point.y - 0.05},{point.x + 0.05},{point.y + 0.05}"
+    answer = client.get("/map/sites.json", {"bbox": bbox})
+    assert answer.status_code == 200, answer.content
+    return sorted(s["name"] for s in answer.json()["sites"])
+
+
+def _tile_status(client, point) -> int:
+    from tests.mapping.tiles_helpers import tile_of
+
+    z, x, y = tile_of(point.x, point.y, 14)
+    return client.get(f"/tiles/sites/{z}/{x}/{y}.pbf").status_code
+
+
+def seed() -> dict:
+    from django.contrib.auth import get_user_model
+
+    from areas.loader import load_boundaries
+    from areas.models import Area
+    from hazards import services
+    from tests.conftest import DEMO_FILES, inside
+
+    load_boundaries(DEMO_FILES)
+    commune = Area.objects.get(code="99101")
+    root = get_user_model().objects.create_superuser("root", password="pw-Secret-123")
+    services.site_register(actor=root, kind="pond", name="Ao cũ", location=inside(commune))
+    _primary_reaches_replica()
+    return {"seeded": True}
+
+
+def paused() -> dict:
+    """The replica's replay is paused: what the map reads from it is behind the primary."""
+    from django.contrib.auth import get_user_model
+    from django.db import connections
+    from django.test import Client
+
+    from areas.models import Area
+    from hazards import services
+    from reports.models import AsOfResult
+    from tests.conftest import inside
+
+    root = get_user_model().objects.get(username="root")
+    commune = Area.objects.get(code="99101")
+    point = inside(commune)
+    with connections["replica1"].cursor() as cursor:
+        cursor.execute("SELECT pg_wal_replay_pause()")
+    services.site_register(actor=root, kind="pond", name="Ao mới", location=point)
+
+    planner = Client(HTTP_ACCEPT_LANGUAGE="en")
+    planner.force_login(root)
+    seen = {"map_lagging": _site_names(planner, point)}
+    answer = planner.get("/api/v1/sites/", {"area": commune.code})
+    seen["api"] = sorted(f["properties"]["name"] for f in answer.json()["features"])
+    seen["tile"] = _tile_status(planner, point)
+    answer = planner.get("/ogc/collections/sites/items", {"limit": 50})
+    seen["ogc"] = sorted(f["properties"]["name"] for f in answer.json()["features"])
+    seen["past_report"] = planner.get("/reports/", PAST_YEAR).status_code
+    seen["past_report_kept"] = AsOfResult.objects.count()
+
+    writer = Client(HTTP_ACCEPT_LANGUAGE="en")
+    writer.force_login(root)
+    writer.post("/i18n/setlang/", {"language": "en"})  # any write pins its reads
+    seen["map_after_write"] = _site_names(writer, point)
+
+    with connections["replica1"].cursor() as cursor:
+        cursor.execute("SELECT pg_wal_replay_resume()")
+    _primary_reaches_replica()
+    seen["map_caught_up"] = _site_names(planner, point)
+    return seen
+
+
+def past_report() -> dict:
+    """A past report whose numbers are not cached, read with the replica caught up."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from reports.models import AsOfResult
+
+    AsOfResult.objects.all().delete()  # as a late record would
+    _primary_reaches_replica()
+    planner = Client(HTTP_ACCEPT_LANGUAGE="en")
+    planner.force_login(get_user_model().objects.get(username="root"))
+    _primary_reaches_replica()  # the sign-in wrote a session
+    return {"status": planner.get("/reports/", PAST_YEAR).status_code, "kept": AsOfResult.objects.count()}
+
+
+def replica_down() -> dict:
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from areas.models import Area
+    from tests.conftest import inside
+
+    planner = Client(HTTP_ACCEPT_LANGUAGE="en")
+    planner.force_login(get_user_model().objects.get(username="root"))
+    point = inside(Area.objects.get(code="99101"))
+    return {"map": _site_names(planner, point), "tile": _tile_status(planner, point)}
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+    django.setup()
+    from django.test.utils import setup_test_environment
+
+    setup_test_environment()  # the test client's host, as pytest-django sets it up
+    steps = {"seed": seed, "paused": paused, "past-report": past_report, "replica-down": replica_down}
+    print(json.dumps(steps[sys.argv[1]]()))

@@ -1,0 +1,103 @@
+"""Read replicas, with a real one: a throw-away primary and a streaming replica made from
+it by pg_basebackup (tests/pgcluster.py). The app runs in processes of its own
+(tests/config/replica_driver.py) whose settings name the replica, as production's would."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+from django.urls import get_resolver
+
+from tests import pgcluster
+
+MANAGE = [sys.executable, str(settings.BASE_DIR / "manage.py")]
+
+
+def test_every_route_named_as_lagging_exists():
+    names = {name for name in get_resolver().reverse_dict if isinstance(name, str)}
+    assert names >= settings.LAGGING_READ_VIEWS
+
+
+@pytest.fixture(scope="module")
+def clusters():
+    root = pgcluster.new_root()
+    primary = pgcluster.Cluster(root, "primary")
+    replica = pgcluster.Cluster(root, "replica")
+    try:
+        primary.init_primary()
+        primary.start()
+        primary.sql("CREATE DATABASE hazards", database="postgres")
+        env = {**os.environ, "DATABASE_URL": primary.url(), "DJANGO_SETTINGS_MODULE": "config.settings.test"}
+        subprocess.run([*MANAGE, "migrate", "--no-input", "-v0"], env=env, check=True, cwd=settings.BASE_DIR)
+        # Every statement the replica runs goes to its log, to see which reads reached it.
+        replica.init_replica_of(primary, extra="log_statement = 'all'")
+        replica.start()
+        drive("seed", primary, replica)
+        yield primary, replica
+    finally:
+        pgcluster.remove(root, replica, primary)
+
+
+def drive(step: str, primary, replica) -> dict:
+    env = {
+        **os.environ,
+        "DATABASE_URL": primary.url(),
+        "DATABASE_REPLICA_URL": replica.url(),
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "REPLICA_RETRY_SECONDS": "1",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.config.replica_driver", step],
+        env=env,
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_lagging_reads_reach_the_replica_writes_and_fresh_reads_the_primary(clusters):
+    primary, replica = clusters
+    seen = drive("paused", primary, replica)
+    # With its replay paused the replica lacks the new site: the map's list came from it…
+    assert seen["map_lagging"] == ["Ao cũ"]
+    assert seen["tile"] == 200
+    assert seen["ogc"] == ["Ao cũ"]
+    # …while the API, which a tablet reads right after syncing, reads the primary,
+    assert seen["api"] == ["Ao cũ", "Ao mới"]
+    # and a client that has just written reads its own write.
+    assert seen["map_after_write"] == ["Ao cũ", "Ao mới"]
+    assert seen["map_caught_up"] == ["Ao cũ", "Ao mới"]
+    # A past period's numbers are kept in a cache, so they are read where every write is:
+    # the primary while the replica is behind…
+    assert seen["past_report"] == 200
+    assert seen["past_report_kept"] > 0
+    log = replica.server_log()
+    assert "child_code" not in log
+    # …the replica once it has caught up.
+    assert drive("past-report", primary, replica) == {"status": 200, "kept": seen["past_report_kept"]}
+    assert "child_code" in replica.server_log()
+    assert "EXECUTE tile_" in log  # the tile
+    assert "hazards_site" in log  # the map's list
+    # The replica refuses writes; none was even tried on it.
+    for verb in ("INSERT INTO", "UPDATE ", "DELETE FROM"):
+        assert verb not in log
+    # Sessions and accounts are read where they are written.
+    assert "django_session" not in log
+    assert "accounts_membership" not in log
+
+
+def test_the_app_keeps_working_while_the_replica_is_down(clusters):
+    primary, replica = clusters
+    replica.stop()
+    try:
+        seen = drive("replica-down", primary, replica)
+    finally:
+        replica.start()
+    assert "Ao cũ" in seen["map"]
+    assert seen["tile"] == 200
