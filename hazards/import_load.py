@@ -32,6 +32,9 @@ from areas.assignment import place_points
 from areas.models import Area
 
 from .services import outside_every_area, outside_scope, site_code_sql
+from .survey import DUPLICATE_RADIUS_M
+
+NEAR_LISTED = 200
 
 
 @dataclass(slots=True)
@@ -148,6 +151,23 @@ VALUES (%(entry)s, clock_timestamp(), %(actor)s, 'insert', 'hazards_site', left(
         jsonb_build_object('imported_from', %(file)s, 'rows', %(rows)s, 'sites_added', %(added)s))
 """
 ABANDONED_AFTER_S = 24 * 3600
+# A row of a chunk near a site already in the registry of the same kind (the survey app's
+# duplicate rule, hazards/survey.py): the nearest such site, for the outcome to list. The
+# box in degrees (30 m is under 0.0003° of longitude anywhere in the country) lets the
+# site index find the candidates; the distance itself is measured on the spheroid.
+NEAR = """
+SELECT c.row_no, s.code, s.name, round(ST_Distance(c.location::geography, s.location::geography))::int
+FROM import_chunk c
+CROSS JOIN LATERAL (
+    SELECT code, name, location FROM hazards_site s
+    WHERE s.deleted_at IS NULL AND s.kind = c.kind AND s.id <> c.id
+      AND s.location && ST_Expand(c.location, %(box)s)
+      AND ST_DWithin(s.location::geography, c.location::geography, %(metres)s)
+    ORDER BY s.location <-> c.location
+    LIMIT 1
+) s
+LIMIT %(limit)s
+"""
 
 # COPY's text format: backslash escapes, \N for nothing.
 ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -196,6 +216,8 @@ class ImportStaging:
         self.staged = staged
         self.scope = scope
         self.paths: set[str] = set()
+        # (row, code, name, metres) of rows near a site of the same kind, up to NEAR_LISTED.
+        self.near: list[tuple[int, str, str, int]] = []
         with connection.cursor() as cursor:
             cursor.execute(CHUNK_TABLES)
             cursor.execute(STAGED.format(staged=staged), {"chunk": 0})
@@ -234,6 +256,10 @@ class ImportStaging:
                 problems += [(number, outside_scope(areas[area_id])) for number, area_id in cursor.fetchall()]
             if keep and not problems:
                 cursor.execute(KEEP.format(staged=self.staged), {"chunk": chunk})
+                if len(self.near) < NEAR_LISTED:
+                    box = DUPLICATE_RADIUS_M / 100_000
+                    cursor.execute(NEAR, {"box": box, "metres": DUPLICATE_RADIUS_M, "limit": NEAR_LISTED})
+                    self.near = sorted(self.near + cursor.fetchall())[:NEAR_LISTED]
         return problems
 
     def close(self) -> None:

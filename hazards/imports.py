@@ -871,6 +871,8 @@ def import_steps(
                     yield result.rows, max(source.count, result.rows)
                     if len(problems) >= MAX_REPORTED:
                         break
+            if load.staging is not None:
+                result.notices += [_near(*found) for found in load.staging.near]
             if problems:
                 result.problems = [row_problem(n, reason) for n, reason in sorted(problems)[:MAX_REPORTED]]
             else:
@@ -883,6 +885,14 @@ def import_steps(
         if load is not None:
             load.discard()
     return result
+
+
+def _near(number: int, code: str, name: str, metres: int) -> str:
+    return row_problem(
+        number,
+        _("%(metres)d m from %(code)s “%(name)s”, a site of the same kind already in the registry: a duplicate?")
+        % {"metres": metres, "code": code, "name": name},
+    )
 
 
 def import_sites(

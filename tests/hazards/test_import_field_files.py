@@ -262,3 +262,29 @@ def test_a_kml_with_an_entity_declaration_is_refused(tmp_path, demo_tree, office
     )
     with pytest.raises(CommandError, match=r"lol\.kml: it is not readable KML"):
         run(path)
+
+
+def test_a_site_at_the_same_place_under_a_new_name_is_listed_as_a_possible_duplicate(
+    tmp_path, demo_tree, officer, make_site, capsys
+):
+    """The survey app's rule: a site of the same kind within 30 m. The rows are imported
+    (the list is a warning, as in the app) and the outcome names each with the site."""
+    from django.contrib.gis.geos import Point
+
+    registered = make_site(demo_tree["99101"], name="Ao ông Ba", kind="pond")
+    lon, lat = registered.location.coords
+    metre = 1 / 111_320  # a metre of latitude, in degrees
+    path = tmp_path / "ra_soat_2026.csv"
+    path.write_text(
+        "Tên,Loại,Vĩ độ,Kinh độ\n"
+        f"Ao nhà ông Ba (xóm Đình),ao,{lat + 12 * metre},{lon}\n"
+        f"Giếng nhà ông Ba,giếng,{lat + 5 * metre},{lon}\n"
+        f"Ao xóm Trại,ao,{lat + 45 * metre},{lon}\n",
+        encoding="utf-8",
+    )
+    run(path)
+    assert Site.objects.count() == 4
+    notices = capsys.readouterr().err
+    assert f"row 2: 12 m from {registered.code} “Ao ông Ba”, a site of the same kind" in notices
+    assert "row 3:" not in notices and "row 4:" not in notices
+    assert Point(lon, lat).distance(Site.objects.get(name="Ao xóm Trại").location) > 40 * metre
