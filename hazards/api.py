@@ -2,6 +2,7 @@
 Thin: parsing in serializers, rules in services, idempotency in sync."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -24,6 +25,7 @@ from .photos import too_large
 from .rest import SITE_FILTERS
 from .rules import Due
 from .serializers import BatchIn, InspectionIn, OutcomeOut, SiteIn
+from .sync_parser import SyncJSONParser
 from .tasks import EXPORT_JOB
 
 
@@ -32,63 +34,76 @@ def _respond(outcome: sync.Outcome) -> Response:
     return Response(outcome.body, status=outcome.status, headers=headers)
 
 
-def _clock_off(request) -> bool:
-    return sync.device_clock_off(request.headers.get("X-Device-Time"))
-
-
 DEVICE_TIME = OpenApiParameter(
-    "X-Device-Time", str, OpenApiParameter.HEADER, description="the tablet's clock when it sent the request (ISO 8601)"
+    "X-Device-Time",
+    str,
+    OpenApiParameter.HEADER,
+    description=(
+        "the tablet's clock when it sent the request (ISO 8601 with its zone); the server measures the tablet's "
+        "clock offset from it and applies it to the inspection times of the request"
+    ),
 )
 
 
-class SyncSiteView(APIView):
+class SyncView(APIView):
+    """A sync endpoint: reads JSON so that one bad record cannot spoil others, and
+    refuses a request it cannot read with a reason."""
+
+    parser_classes = [SyncJSONParser]
+
+    def handle_exception(self, exc):
+        if isinstance(exc, ValidationError):
+            return _respond(sync.invalid(exc))
+        return super().handle_exception(exc)
+
+    def body(self, request):
+        """The JSON the request carried; None when it carried nothing."""
+        data = request.data
+        return None if request.stream is None else data
+
+    def clock_offset(self, request):
+        """The device's clock offset, measured as the request arrives."""
+        return sync.clock_offset(request.headers.get("X-Device-Time"), timezone.now())
+
+
+class SyncSiteView(SyncView):
     """Register a site (with its first inspection) made on a tablet."""
 
-    @extend_schema(request=SiteIn, responses={201: dict, 400: dict, 409: dict}, parameters=[DEVICE_TIME])
+    @extend_schema(
+        request=SiteIn, responses={201: dict, 400: dict, 404: dict, 409: dict, 410: dict}, parameters=[DEVICE_TIME]
+    )
     def post(self, request):
-        return _respond(sync.receive_site(actor=request.user, record=_record(request), clock_off=_clock_off(request)))
+        offset = self.clock_offset(request)
+        return _respond(sync.receive_site(actor=request.user, record=self.body(request), clock_offset=offset))
 
 
-class SyncInspectionView(APIView):
+class SyncInspectionView(SyncView):
     """Record an inspection of a known site."""
 
     @extend_schema(
-        request=InspectionIn, responses={201: dict, 400: dict, 404: dict, 409: dict}, parameters=[DEVICE_TIME]
-    )
-    def post(self, request):
-        return _respond(
-            sync.receive_inspection(actor=request.user, record=_record(request), clock_off=_clock_off(request))
-        )
-
-
-def _record(request) -> dict:
-    return request.data if isinstance(request.data, dict) else {}
-
-
-class SyncBatchView(APIView):
-    """Send a whole outbox: sites first, then inspections; one outcome per record."""
-
-    @extend_schema(
-        request=BatchIn,
-        responses={200: inline_serializer("BatchOut", {"results": OutcomeOut(many=True)})},
+        request=InspectionIn,
+        responses={201: dict, 400: dict, 404: dict, 409: dict, 410: dict},
         parameters=[DEVICE_TIME],
     )
     def post(self, request):
-        batch = BatchIn(data=request.data if isinstance(request.data, dict) else {})
-        batch.is_valid(raise_exception=True)
-        clock_off = _clock_off(request)
-        results = []
-        for record in batch.validated_data["sites"]:
-            outcome = sync.receive_site(actor=request.user, record=record, clock_off=clock_off)
-            results.append(
-                {"id": str(record.get("id")), "type": "site", "status": outcome.status, "body": outcome.body}
-            )
-        for record in batch.validated_data["inspections"]:
-            outcome = sync.receive_inspection(actor=request.user, record=record, clock_off=clock_off)
-            results.append(
-                {"id": str(record.get("id")), "type": "inspection", "status": outcome.status, "body": outcome.body}
-            )
-        return Response({"results": results})
+        offset = self.clock_offset(request)
+        return _respond(sync.receive_inspection(actor=request.user, record=self.body(request), clock_offset=offset))
+
+
+class SyncBatchView(SyncView):
+    """Send a whole outbox: sites first, then inspections; one outcome per record, in
+    the order sent, each stored or refused on its own."""
+
+    @extend_schema(
+        request=BatchIn,
+        responses={200: inline_serializer("BatchOut", {"results": OutcomeOut(many=True)}), 400: dict},
+        parameters=[DEVICE_TIME],
+    )
+    def post(self, request):
+        offset = self.clock_offset(request)
+        return Response(
+            {"results": sync.receive_batch(actor=request.user, body=self.body(request), clock_offset=offset)}
+        )
 
 
 class PhotoUploadView(APIView):

@@ -771,7 +771,7 @@ def _row_checker(mapping: dict, words: dict | None = None, system: int = crs.WGS
             barrier = barriers(barrier or "none")
             when = _cell(row, column["inspected_at"])
             inspected_at = _when(when, naive_zone) if when else received_at
-        suspect = inspected_at is not None and services.device_clock_suspect(inspected_at, received_at)
+        observed_at, suspect = services.counted_time(inspected_at, received_at) if inspected_at else (None, False)
         depth = _cell(row, column["depth_m"])
         return ImportRow(
             id=_site_id(_cell(row, column["id"]), longitude, latitude, kind, name),
@@ -786,7 +786,7 @@ def _row_checker(mapping: dict, words: dict | None = None, system: int = crs.WGS
             signage=signage or None,
             barrier=barrier or None,
             inspected_at=inspected_at,
-            observed_at=received_at if suspect else inspected_at,
+            observed_at=observed_at,
             clock_suspect=suspect,
         )
 

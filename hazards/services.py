@@ -28,8 +28,9 @@ from .photos import content_hash, process_photo
 MAX_DEPTH_M = Decimal("300")
 # A site's point may sit on the edge of its outline (a dam), but not far from it.
 OUTLINE_POINT_TOLERANCE_DEG = 0.001
-# A device time this far ahead of the server is a wrong clock, not a real time.
-CLOCK_AHEAD_TOLERANCE = dt.timedelta(minutes=10)
+# A device clock within this of the server's is taken as right: the offset measured at a
+# sync includes the time the request took, and a clock drifts by seconds.
+DEVICE_CLOCK_TOLERANCE = dt.timedelta(minutes=2)
 # No inspection predates the registry; a reset tablet clock reports 1970 or 2000.
 CLOCK_EPOCH = dt.datetime(2015, 1, 1, tzinfo=dt.UTC)
 
@@ -253,8 +254,25 @@ def site_reopen(*, actor, site: Site) -> Site:
     return site
 
 
-def device_clock_suspect(inspected_at: dt.datetime, received_at: dt.datetime) -> bool:
-    return inspected_at > received_at + CLOCK_AHEAD_TOLERANCE or inspected_at < CLOCK_EPOCH
+def counted_time(
+    inspected_at: dt.datetime, received_at: dt.datetime, clock_offset: dt.timedelta | None = None
+) -> tuple[dt.datetime, bool]:
+    """When an inspection counts (observed_at) and whether the device's clock was off.
+
+    `clock_offset` is the server's time minus the device's, measured when the record
+    arrived (None when the device did not say). A clock off by more than the tolerance
+    has its offset added to the device time: a tablet three days behind shifts its
+    inspections by three days, never by years. A time that is still impossible (after it
+    arrived, or before the registry existed: the clock was changed between the inspection
+    and the sync) counts as the time it arrived. Both cases are flagged."""
+    suspect = clock_offset is not None and abs(clock_offset) > DEVICE_CLOCK_TOLERANCE
+    try:
+        counted = inspected_at + clock_offset if suspect else inspected_at
+    except OverflowError:
+        return received_at, True
+    if counted > received_at + DEVICE_CLOCK_TOLERANCE or counted < CLOCK_EPOCH:
+        return received_at, True
+    return counted, suspect
 
 
 @transaction.atomic
@@ -271,9 +289,11 @@ def inspection_record(
     gps_fix: GEOSGeometry | None = None,
     gps_accuracy_m: float | None = None,
     inspection_id: uuid.UUID | None = None,
-    device_clock_off: bool = False,
+    clock_offset: dt.timedelta | None = None,
     client_fingerprint: str = "",
 ) -> Inspection:
+    """Records an inspection; `clock_offset` is the device clock's measured offset
+    (counted_time)."""
     act_as(actor)
     # Lock the site so concurrent inspections cannot both think they are the latest.
     site = Site.objects.select_for_update().get(pk=site.pk)
@@ -292,13 +312,13 @@ def inspection_record(
     if gps_accuracy_m is not None and not (0 <= float(gps_accuracy_m) <= 100_000):
         raise ValidationError({"gps_accuracy_m": _("The GPS accuracy must be a distance in metres.")})
     received_at = timezone.now()
-    suspect = device_clock_off or device_clock_suspect(inspected_at, received_at)
+    observed_at, suspect = counted_time(inspected_at, received_at, clock_offset)
     inspection = Inspection.objects.create(
         id=inspection_id or uuid.uuid4(),
         site=site,
         inspected_at=inspected_at,
         received_at=received_at,
-        observed_at=received_at if suspect else inspected_at,
+        observed_at=observed_at,
         clock_suspect=suspect,
         inspector=actor,
         signage=signage,

@@ -1,8 +1,13 @@
 """Receiving records from tablets that may have been offline for hours.
 
 Records carry the UUIDs the tablet gave them. The same record sent again gets the same
-answer and creates nothing; a different record under a stored UUID gets 409 and the
-stored one is left alone. Each record is all-or-nothing on its own."""
+answer and creates nothing, also when both copies arrive at once; a different record
+under a stored UUID gets 409 and the stored one is left alone. Each record is stored or
+refused on its own, with a reason in the worker's language that says what to fix.
+
+The tablet states its clock when it sends (X-Device-Time): the difference to the
+server's clock is the device's offset, applied to the times of what it sends
+(services.counted_time)."""
 
 import datetime as dt
 import hashlib
@@ -22,8 +27,8 @@ from .models import Inspection, Photo, Site
 from .photos import content_hash
 from .serializers import InspectionIn, SiteIn
 
-# A tablet whose clock differs from the server's by more than this is not trusted for ordering.
-DEVICE_CLOCK_TOLERANCE = dt.timedelta(minutes=10)
+# The most records of each type one batch may hold.
+BATCH_LIMIT = 1000
 
 
 @dataclass
@@ -38,41 +43,81 @@ def fingerprint(record: dict) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def device_clock_off(device_time: str | None) -> bool:
-    """True when the tablet states its clock and it is far from the server's."""
+def clock_offset(device_time: str | None, received_at: dt.datetime) -> dt.timedelta | None:
+    """The server's clock minus the device's, from the device's statement of its clock
+    when it sent the request; None when it made none. ValidationError when the statement
+    is not a time with its zone."""
     if not device_time:
-        return False
-    stated = parse_datetime(device_time)
+        return None
+    try:
+        stated = parse_datetime(device_time.strip())
+    except ValueError:
+        stated = None
     if stated is None or timezone.is_naive(stated):
-        return True
-    return abs(stated - timezone.now()) > DEVICE_CLOCK_TOLERANCE
+        raise ValidationError(
+            _(
+                "The tablet's clock (header X-Device-Time) must be a date and time with its time zone, "
+                "e.g. 2026-05-01T08:30:00+07:00. Update the app; nothing was stored."
+            )
+        )
+    return received_at - stated
 
 
-def _conflict(kind: str, record_id) -> Outcome:
-    return Outcome(
-        409,
-        {
-            "code": "id_conflict",
-            "id": str(record_id),
-            "detail": _("A different %(kind)s with this id is already stored; it was left unchanged.") % {"kind": kind},
-        },
-    )
+def _messages(errors) -> list[str]:
+    """Every message in DRF's or Django's nested errors, in order."""
+    if isinstance(errors, dict):
+        return [message for value in errors.values() for message in _messages(value)]
+    if isinstance(errors, list | tuple):
+        return [message for value in errors for message in _messages(value)]
+    return [str(errors)]
 
 
-def _invalid(errors) -> Outcome:
+def invalid(errors) -> Outcome:
+    """A refused record: `detail` is the whole reason to show, `errors` the same by field."""
     if isinstance(errors, ValidationError):
         errors = errors.message_dict if hasattr(errors, "error_dict") else {"non_field_errors": errors.messages}
-    return Outcome(400, {"code": "invalid", "detail": _("The record was refused."), "errors": errors})
+    detail = _("The record was refused: %(reasons)s") % {"reasons": " ".join(_messages(errors))}
+    return Outcome(400, {"code": "invalid", "detail": detail, "errors": errors})
 
 
-def _gone(what: str) -> Outcome:
-    return Outcome(
-        410, {"code": "deleted", "detail": _("This %(what)s was deleted; it cannot be sent again.") % {"what": what}}
-    )
+def not_a_record() -> Outcome:
+    return invalid({"non_field_errors": [_("A record must be a JSON object; this one is not. Update the app.")]})
 
 
-def _not_found(what: str) -> Outcome:
-    return Outcome(404, {"code": "not_found", "detail": _("No %(what)s with this id in your areas.") % {"what": what}})
+def _conflict(record_id, *, site: bool) -> Outcome:
+    if site:
+        detail = _(
+            "Another site was already stored under this record's id; it was kept and this record was not stored. "
+            "Keep the record on the tablet and show it to your area manager."
+        )
+    else:
+        detail = _(
+            "Another inspection was already stored under this record's id; it was kept and this record was not "
+            "stored. Keep the record on the tablet and show it to your area manager."
+        )
+    return Outcome(409, {"code": "id_conflict", "id": str(record_id), "detail": detail})
+
+
+def _gone(*, site: bool) -> Outcome:
+    if site:
+        detail = _("A manager deleted this site, so it takes nothing more. Discard the record, or ask your manager.")
+    else:
+        detail = _("A manager deleted this inspection; it cannot be sent again. Discard the record.")
+    return Outcome(410, {"code": "deleted", "detail": detail})
+
+
+def _not_found(*, site: bool) -> Outcome:
+    if site:
+        detail = _(
+            "This site is not in the areas you work in. Check that you are signed in as yourself, "
+            "or ask your manager to give you its area."
+        )
+    else:
+        detail = _(
+            "This inspection is not in the areas you work in. Check that you are signed in as yourself, "
+            "or ask your manager to give you its area."
+        )
+    return Outcome(404, {"code": "not_found", "detail": detail})
 
 
 def site_body(site: Site, inspection_id) -> dict:
@@ -107,22 +152,51 @@ def _inspection_args(data: dict) -> dict:
     }
 
 
-def receive_site(*, actor, record: dict, clock_off: bool = False) -> Outcome:
+def _stored_site(actor, data: dict, stamp: str) -> Outcome | None:
+    """The answer for a site whose id is already stored: the same record again is a
+    replay, another is a conflict; None when the id is new."""
+    existing = Site.all_objects.select_related("area").filter(pk=data["id"]).first()
+    if existing is None:
+        return None
+    if not scope_for(actor).allows(SURVEY, existing.area):
+        return _not_found(site=True)
+    if existing.deleted_at:
+        return _gone(site=True)
+    if existing.client_fingerprint == stamp:
+        nested = data.get("inspection")
+        return Outcome(201, site_body(existing, nested and nested["id"]), replay=True)
+    return _conflict(data["id"], site=True)
+
+
+def _stored_inspection(actor, data: dict, stamp: str) -> Outcome | None:
+    """As _stored_site, for an inspection."""
+    existing = Inspection.all_objects.select_related("site__area").filter(pk=data["id"]).first()
+    if existing is None:
+        return None
+    if not scope_for(actor).allows(SURVEY, existing.site.area):
+        return _not_found(site=False)
+    if existing.deleted_at or existing.site.deleted_at:
+        return _gone(site=False)
+    if existing.client_fingerprint == stamp:
+        return Outcome(201, inspection_body(existing), replay=True)
+    return _conflict(data["id"], site=False)
+
+
+def receive_site(*, actor, record, clock_offset: dt.timedelta | None = None) -> Outcome:
+    if not isinstance(record, dict):
+        return not_a_record()
     parsed = SiteIn(data=record)
     if not parsed.is_valid():
-        return _invalid(parsed.errors)
+        return invalid(parsed.errors)
     data = parsed.validated_data
     stamp = fingerprint(record)
     nested = data.get("inspection")
-    existing = Site.all_objects.select_related("area").filter(pk=data["id"]).first()
-    if existing is not None:
-        if not scope_for(actor).allows(SURVEY, existing.area):
-            return _not_found(_("site"))
-        if existing.deleted_at:
-            return _gone(_("site"))
-        if existing.client_fingerprint == stamp:
-            return Outcome(201, site_body(existing, nested and nested["id"]), replay=True)
-        return _conflict(_("site"), data["id"])
+    stored = _stored_site(actor, data, stamp)
+    if stored is not None:
+        return stored
+    received_at = timezone.now()
+    # A site is active from its first observation, on the device's corrected clock.
+    first_seen = services.counted_time(nested["inspected_at"], received_at, clock_offset)[0] if nested else None
     try:
         with transaction.atomic():
             site = services.site_register(
@@ -137,51 +211,97 @@ def receive_site(*, actor, record: dict, clock_off: bool = False) -> Outcome:
                 notes=data.get("notes", ""),
                 is_temporary=data["is_temporary"],
                 expected_end=data.get("expected_end"),
+                active_from=timezone.localdate(first_seen) if first_seen else None,
                 client_fingerprint=stamp,
             )
             if nested:
                 services.inspection_record(
-                    actor=actor, site=site, device_clock_off=clock_off, **_inspection_args(nested)
+                    actor=actor, site=site, clock_offset=clock_offset, **_inspection_args(nested)
                 )
     except ValidationError as exc:
-        return _invalid(exc)
+        return invalid(exc)
     except IntegrityError:
-        return _conflict(_("inspection"), nested["id"] if nested else data["id"])
+        # Stored meanwhile by a request that arrived at the same time (the key's check
+        # waited for it), or the nested inspection's id is taken.
+        stored = _stored_site(actor, data, stamp)
+        return stored if stored is not None else _conflict(nested["id"] if nested else data["id"], site=not nested)
     return Outcome(201, site_body(site, nested and nested["id"]))
 
 
-def receive_inspection(*, actor, record: dict, clock_off: bool = False) -> Outcome:
+def receive_inspection(*, actor, record, clock_offset: dt.timedelta | None = None) -> Outcome:
+    if not isinstance(record, dict):
+        return not_a_record()
     parsed = InspectionIn(data=record)
     if not parsed.is_valid():
-        return _invalid(parsed.errors)
+        return invalid(parsed.errors)
     data = parsed.validated_data
     if "site" not in data:
-        return _invalid({"site": [_("Name the site that was inspected.")]})
+        return invalid({"site": [_("Name the site that was inspected (its id). Update the app.")]})
     stamp = fingerprint(record)
-    existing = Inspection.all_objects.select_related("site__area").filter(pk=data["id"]).first()
-    if existing is not None:
-        if not scope_for(actor).allows(SURVEY, existing.site.area):
-            return _not_found(_("inspection"))
-        if existing.deleted_at or existing.site.deleted_at:
-            return _gone(_("inspection"))
-        if existing.client_fingerprint == stamp:
-            return Outcome(201, inspection_body(existing), replay=True)
-        return _conflict(_("inspection"), data["id"])
+    stored = _stored_inspection(actor, data, stamp)
+    if stored is not None:
+        return stored
     site = scope_for(actor).restrict(Site.all_objects.all(), SURVEY).filter(pk=data["site"]).first()
     if site is None:
-        return _not_found(_("site"))
+        return _not_found(site=True)
     if site.deleted_at:
-        return _gone(_("site"))
+        return _gone(site=True)
     try:
         with transaction.atomic():
             inspection = services.inspection_record(
-                actor=actor, site=site, device_clock_off=clock_off, client_fingerprint=stamp, **_inspection_args(data)
+                actor=actor, site=site, clock_offset=clock_offset, client_fingerprint=stamp, **_inspection_args(data)
             )
     except ValidationError as exc:
-        return _invalid(exc)
+        return invalid(exc)
     except IntegrityError:
-        return _conflict(_("inspection"), data["id"])
+        # Stored meanwhile by a request that arrived at the same time.
+        return _stored_inspection(actor, data, stamp) or _conflict(data["id"], site=False)
     return Outcome(201, inspection_body(inspection))
+
+
+def record_id(record) -> str | None:
+    """The id a record was sent with, for its outcome; None when it has no usable one."""
+    value = record.get("id") if isinstance(record, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def read_batch(body) -> tuple[list, list]:
+    """The site and inspection records of a batch body, unread; ValidationError when the
+    body is not a batch."""
+    if not isinstance(body, dict):
+        raise ValidationError(_('A batch must be a JSON object with the lists "sites" and "inspections".'))
+    lists = []
+    for name in ("sites", "inspections"):
+        records = body.get(name, [])
+        if not isinstance(records, list):
+            raise ValidationError(_('"%(name)s" must be a list of records.') % {"name": name})
+        if len(records) > BATCH_LIMIT:
+            raise ValidationError(
+                _("A batch holds at most %(limit)d %(name)s: send the rest in another batch.")
+                % {"limit": BATCH_LIMIT, "name": name}
+            )
+        lists.append(records)
+    return lists[0], lists[1]
+
+
+def receive_batch(*, actor, body, clock_offset: dt.timedelta | None = None) -> list[dict]:
+    """One outcome per record, sites first (an inspection may name a site of the batch)."""
+    sites, inspections = read_batch(body)
+    results = []
+    for kind, records, receive in (("site", sites, receive_site), ("inspection", inspections, receive_inspection)):
+        for index, record in enumerate(records):
+            outcome = receive(actor=actor, record=record, clock_offset=clock_offset)
+            results.append(
+                {
+                    "id": record_id(record),
+                    "type": kind,
+                    "index": index,
+                    "status": outcome.status,
+                    "replay": outcome.replay,
+                    "body": outcome.body,
+                }
+            )
+    return results
 
 
 def photo_body(photo: Photo) -> dict:
@@ -197,17 +317,27 @@ def photo_body(photo: Photo) -> dict:
 def receive_photo(*, actor, photo_id, inspection_id, data: bytes) -> Outcome:
     inspection = scope_for(actor).restrict(Inspection.objects.all(), SURVEY).filter(pk=inspection_id).first()
     if inspection is None:
-        return _not_found(_("inspection"))
+        return _not_found(site=False)
     stored = Photo.objects.filter(pk=photo_id).first()
     if stored is not None:
         if stored.inspection_id == inspection.pk and stored.sha256 == content_hash(data):
             return Outcome(201, photo_body(stored), replay=True)
-        return _conflict(_("photo"), photo_id)
+        return Outcome(
+            409,
+            {
+                "code": "id_conflict",
+                "id": str(photo_id),
+                "detail": _(
+                    "Another photo was already stored under this photo's id; it was kept and this photo was not "
+                    "stored. Keep the record on the tablet and show it to your area manager."
+                ),
+            },
+        )
     try:
         photo, created = services.photo_attach(actor=actor, inspection=inspection, data=data, photo_id=photo_id)
     except ValidationError as exc:
         status = 413 if exc.code == "too_large" else 400
         return Outcome(status, {"code": exc.code or "invalid", "detail": " ".join(exc.messages)})
     except OutOfScope:
-        return _not_found(_("inspection"))
+        return _not_found(site=False)
     return Outcome(201, photo_body(photo), replay=not created)
