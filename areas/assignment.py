@@ -59,8 +59,6 @@ def place_points(cursor, points: str, owners: str) -> int:
     return left
 
 
-LOWEST_AREA_SQL = f"SELECT {owner_of('%(point)s::geometry')}"
-
 REASSIGN_SQL = f"""
 WITH owner AS (
     SELECT s.id, s.area_id AS old_area_id, {owner_of("s.location")} AS area_id
@@ -76,11 +74,27 @@ SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM owner WHERE area_id I
 """  # noqa: S608
 
 
-def area_containing(point: Point) -> Area | None:
+# The owners of a list of points (a tablet's batch of sites), in the list's order.
+OWNERS_OF_POINTS_SQL = f"""
+SELECT {owner_of("ST_SetSRID(ST_MakePoint(given.x, given.y), 4326)")}
+FROM unnest(%(xs)s::float8[], %(ys)s::float8[]) WITH ORDINALITY AS given(x, y, n)
+ORDER BY given.n
+"""  # noqa: S608
+
+
+def areas_containing(points: list[Point]) -> list[Area | None]:
+    """The area owning each point (None for a point outside every area), in two statements."""
+    if not points:
+        return []
     with connection.cursor() as cursor:
-        cursor.execute(LOWEST_AREA_SQL, {"point": point.ewkt})
-        row = cursor.fetchone()
-    return Area.objects.get(pk=row[0]) if row[0] is not None else None
+        cursor.execute(OWNERS_OF_POINTS_SQL, {"xs": [p.x for p in points], "ys": [p.y for p in points]})
+        owners = [area_id for (area_id,) in cursor.fetchall()]
+    areas = Area.objects.in_bulk({area_id for area_id in owners if area_id is not None})
+    return [areas.get(area_id) for area_id in owners]
+
+
+def area_containing(point: Point) -> Area | None:
+    return areas_containing([point])[0]
 
 
 def reassign_sites(extent: GEOSGeometry | None = None) -> tuple[int, int]:

@@ -28,7 +28,7 @@ def field_worker() -> User:
 def remove_records_of(user: User, reference_note: str | None = None) -> None:
     """Take away what a benchmark wrote as `user` (and its reference rows, marked by their
     notes), so that runs after it measure the same data. The triggers keep the summaries."""
-    from hazards.models import Inspection, Site
+    from hazards.models import Inspection
     from hazards.services import refresh_current_state
 
     inspections = Inspection.all_objects.filter(inspector=user)
@@ -47,5 +47,4 @@ def remove_records_of(user: User, reference_note: str | None = None) -> None:
         cursor.execute(
             f"DELETE FROM hazards_site WHERE {sites}", [user.pk, reference_note] if reference_note else [user.pk]
         )
-    for site in Site.all_objects.filter(pk__in=touched):
-        refresh_current_state(site)
+    refresh_current_state(touched)

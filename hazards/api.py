@@ -1,15 +1,21 @@
 """The tablet sync API and the data the survey app caches for offline work.
 Thin: parsing in serializers, rules in services, idempotency in sync."""
 
+import hashlib
+import json
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.middleware.gzip import GZipMiddleware
 from django.utils import timezone
+from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.parsers import FileUploadParser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -23,7 +29,7 @@ from .job_pages import JOB_STATE, job_accepted
 from .models import Site
 from .photos import too_large
 from .rest import SITE_FILTERS
-from .rules import Due
+from .selectors import survey_sites
 from .serializers import BatchIn, InspectionIn, OutcomeOut, SiteIn
 from .sync_parser import SyncJSONParser
 from .tasks import EXPORT_JOB
@@ -151,55 +157,54 @@ class SurveyMeView(APIView):
         )
 
 
-class SurveyAreasView(APIView):
+def tablet_json(request, data) -> HttpResponse:
+    """JSON a tablet keeps for offline work: its ETag is a hash of the content, so a
+    tablet that has it gets 304 and no body (If-None-Match; revalidated on every use),
+    and it travels gzip-compressed to a client that accepts it."""
+    body = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+    etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+    response = get_conditional_response(request, etag=etag) or HttpResponse(body, content_type="application/json")
+    response["ETag"] = etag
+    patch_cache_control(response, private=True, no_cache=True)
+    return GZipMiddleware(lambda _request: response).process_response(request, response)
+
+
+class TabletDataView(APIView):
+    # One renderer: with several, DRF would replace the Vary header that gzip sets.
+    renderer_classes = [JSONRenderer]
+
+
+class SurveyAreasView(TabletDataView):
     """Boundaries of the areas the user surveys, simplified (about 10 m) for the tablet."""
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: dict, 304: None})
     def get(self, request):
-        return Response(areas_geojson(scope_for(request.user).restrict(Area.objects.all(), SURVEY).order_by("path")))
+        areas = scope_for(request.user).restrict(Area.objects.all(), SURVEY).order_by("path")
+        return tablet_json(request, areas_geojson(areas))
 
 
-class SurveySitesView(APIView):
-    """Active sites the user surveys, with current state and whether they are due."""
+class SurveySitesView(TabletDataView):
+    """The open sites the user surveys, compact: one row per site under `columns`
+    (id, code, name, kind, state, signage, barrier, checked, due, lon, lat). checked is
+    the day of the last check (Vietnam time) or null; due is 1 when the state is
+    unverified; state is the planner map's (protected, signed_only, fenced_only,
+    unprotected); lon and lat have five decimals (about 1 m). Sent with an ETag (send
+    If-None-Match to get 304 when nothing changed) and gzip-compressed."""
 
-    @extend_schema(responses={200: dict})
-    def get(self, request):
-        now = timezone.now()
-        sites = (
-            scope_for(request.user)
-            .restrict(Site.objects.filter(closed_at__isnull=True), SURVEY)
-            .values(
-                "id",
-                "code",
-                "name",
-                "kind",
-                "signage",
-                "barrier",
-                "state",
-                "last_checked_at",
-                "location",
-                due=Due(now),
-            )
-        )
-        features = [
-            {
-                "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [round(s["location"].x, 7), round(s["location"].y, 7)]},
-                "properties": {
-                    "id": str(s["id"]),
-                    "code": s["code"],
-                    "name": s["name"],
-                    "kind": s["kind"],
-                    "signage": s["signage"],
-                    "barrier": s["barrier"],
-                    "state": s["state"],
-                    "last_checked_at": s["last_checked_at"].isoformat() if s["last_checked_at"] else None,
-                    "due": s["due"],
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                "SurveySites",
+                {
+                    "columns": serializers.ListField(child=serializers.CharField()),
+                    "sites": serializers.ListField(child=serializers.ListField()),
                 },
-            }
-            for s in sites
-        ]
-        return Response({"type": "FeatureCollection", "features": features})
+            ),
+            304: None,
+        }
+    )
+    def get(self, request):
+        return tablet_json(request, survey_sites(request.user, timezone.now()))
 
 
 EXPORT_TYPES = {

@@ -36,6 +36,13 @@ def said(label, kind: str, max_length: int | None = None) -> dict:
     missing = format_lazy(MISSING, field=label)
     messages = {"required": missing, "null": missing, "blank": missing}
     messages.update(dict.fromkeys(TYPE_CODES, format_lazy(NOT_OF_TYPE[kind], field=label)))
+    # DRF's CharField refuses these characters (PostgreSQL cannot store a NUL in text).
+    messages["null_characters_not_allowed"] = format_lazy(
+        _("{field} contains the character NUL (code 0): remove it, then send again."), field=label
+    )
+    messages["surrogate_characters_not_allowed"] = format_lazy(
+        _("{field} contains a character that is not valid Unicode: retype it, then send again."), field=label
+    )
     if max_length:
         messages["max_length"] = format_lazy(
             _("{field} is too long: at most {limit} characters."), field=label, limit=max_length

@@ -4,6 +4,7 @@ right. Errors are ValidationError with messages a person can act on."""
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,8 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.audit import act_as
-from accounts.scope import ADMINISTER, EDIT, SURVEY, scope_for
-from areas.assignment import area_containing
+from accounts.scope import ADMINISTER, EDIT, SURVEY, OutOfScope, scope_for
+from areas.assignment import area_containing, areas_containing
 from areas.geometry import clean_outline, clean_point
 from areas.models import Area
 
@@ -84,13 +85,17 @@ def outside_scope(area: Area) -> str:
     return _("This location is in %(area)s, outside the areas you work in.") % {"area": area.name}
 
 
-def _owner_area(actor, point) -> Area:
-    area = area_containing(point)
+def _allowed_area(scope, area: Area | None) -> Area:
+    """The area owning a site's point, if the scope may register sites there."""
     if area is None:
         raise ValidationError({"location": outside_every_area()})
-    if not scope_for(actor).allows(SURVEY, area):
+    if not scope.allows(SURVEY, area):
         raise ValidationError({"location": outside_scope(area)})
     return area
+
+
+def _owner_area(actor, point) -> Area:
+    return _allowed_area(scope_for(actor), area_containing(point))
 
 
 def _check_outline(outline, point) -> None:
@@ -111,57 +116,102 @@ def site_code_sql(number: str) -> str:
     return f"'HZ-' || lpad({number}::text, greatest(6, length({number}::text)), '0')"
 
 
-def _next_code() -> str:
+def _next_codes(count: int) -> list[str]:
+    """`count` new site codes, in one round trip."""
+    if not count:
+        return []
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {site_code_sql('n')} FROM nextval('hazards_site_code_seq') AS n")  # noqa: S608
-        return cursor.fetchone()[0]
+        cursor.execute(
+            f"SELECT {site_code_sql('n')} FROM (SELECT nextval('hazards_site_code_seq') AS n "  # noqa: S608
+            "FROM generate_series(1, %s)) AS numbers ORDER BY n",
+            [count],
+        )
+        return [code for (code,) in cursor.fetchall()]
 
 
-@transaction.atomic
-def site_register(
-    *,
-    actor,
-    kind: str,
-    name: str,
-    location: GEOSGeometry,
-    outline: GEOSGeometry | None = None,
-    deep_water: bool = True,
-    depth_m=None,
-    responsible_party: str = "",
-    notes: str = "",
-    is_temporary: bool = False,
-    expected_end: dt.date | None = None,
-    active_from: dt.date | None = None,
-    site_id: uuid.UUID | None = None,
-    client_fingerprint: str = "",
-) -> Site:
-    act_as(actor)
-    _choice(kind, SiteKind, "kind", _("kind"))
-    point = _geometry("location", clean_point, location)
-    outline = _geometry("outline", clean_outline, outline) if outline is not None else None
+@dataclass(kw_only=True)
+class SiteDraft:
+    """A site to register, as site_register takes it."""
+
+    kind: str
+    name: str
+    location: GEOSGeometry
+    outline: GEOSGeometry | None = None
+    deep_water: bool = True
+    depth_m: object = None  # a number or its text; clean_depth reads it
+    responsible_party: str = ""
+    notes: str = ""
+    is_temporary: bool = False
+    expected_end: dt.date | None = None
+    active_from: dt.date | None = None
+    site_id: uuid.UUID | None = None
+    client_fingerprint: str = ""
+
+
+def _checked_site(actor, draft: SiteDraft, code: str, area: Area) -> Site:
+    """The row of a new site, every value checked (ValidationError otherwise), unsaved."""
+    _choice(draft.kind, SiteKind, "kind", _("kind"))
+    point = _geometry("location", clean_point, draft.location)
+    outline = _geometry("outline", clean_outline, draft.outline) if draft.outline is not None else None
     _check_outline(outline, point)
-    active_from = _active_from(active_from or timezone.localdate())
-    if expected_end and expected_end < active_from:
+    active_from = _active_from(draft.active_from or timezone.localdate())
+    if draft.expected_end and draft.expected_end < active_from:
         raise ValidationError({"expected_end": _("The expected end date is before the date the site became active.")})
-    area = _owner_area(actor, point)
-    return Site.objects.create(
-        id=site_id or uuid.uuid4(),
-        code=_next_code(),
-        kind=kind,
-        name=clean_name(name),
+    return Site(
+        id=draft.site_id or uuid.uuid4(),
+        code=code,
+        kind=draft.kind,
+        name=clean_name(draft.name),
         location=point,
         outline=outline,
         area=area,
-        deep_water=bool(deep_water),
-        depth_m=clean_depth(depth_m, "depth_m"),
-        responsible_party=(responsible_party or "").strip()[:200],
-        notes=notes or "",
-        is_temporary=bool(is_temporary),
-        expected_end=expected_end,
+        deep_water=bool(draft.deep_water),
+        depth_m=clean_depth(draft.depth_m, "depth_m"),
+        responsible_party=(draft.responsible_party or "").strip()[:200],
+        notes=draft.notes or "",
+        is_temporary=bool(draft.is_temporary),
+        expected_end=draft.expected_end,
         active_from=active_from,
         created_by=actor,
-        client_fingerprint=client_fingerprint,
+        client_fingerprint=draft.client_fingerprint,
     )
+
+
+@transaction.atomic
+def sites_register(*, actor, drafts: list[SiteDraft]) -> list[Site | ValidationError]:
+    """Registers many sites at once (a tablet's batch): for each draft the new site, or
+    the ValidationError that refused it; one statement writes them all. The area of each
+    point comes from areas_containing, in one statement as well."""
+    act_as(actor)
+    scope = scope_for(actor)
+    results: list[Site | ValidationError | None] = [None] * len(drafts)
+    points = {}
+    for index, draft in enumerate(drafts):
+        try:
+            points[index] = _geometry("location", clean_point, draft.location)
+        except ValidationError as exc:
+            results[index] = exc
+    placed = {}
+    for index, area in zip(points, areas_containing(list(points.values())), strict=True):
+        try:
+            placed[index] = _allowed_area(scope, area)
+        except ValidationError as exc:
+            results[index] = exc
+    for (index, area), code in zip(placed.items(), _next_codes(len(placed)), strict=True):
+        try:
+            results[index] = _checked_site(actor, drafts[index], code, area)
+        except ValidationError as exc:
+            results[index] = exc
+    Site.objects.bulk_create([site for site in results if isinstance(site, Site)])
+    return results
+
+
+def site_register(*, actor, **fields) -> Site:
+    """Registers one site; `fields` are SiteDraft's. ValidationError when refused."""
+    (site,) = sites_register(actor=actor, drafts=[SiteDraft(**fields)])
+    if isinstance(site, ValidationError):
+        raise site
+    return site
 
 
 def _stripped(value) -> str:
@@ -275,74 +325,135 @@ def counted_time(
     return counted, suspect
 
 
-@transaction.atomic
-def inspection_record(
-    *,
-    actor,
-    site: Site,
-    inspected_at: dt.datetime,
-    signage: str,
-    barrier: str,
-    water_present: bool = True,
-    water_depth_m=None,
-    notes: str = "",
-    gps_fix: GEOSGeometry | None = None,
-    gps_accuracy_m: float | None = None,
-    inspection_id: uuid.UUID | None = None,
-    clock_offset: dt.timedelta | None = None,
-    client_fingerprint: str = "",
-) -> Inspection:
-    """Records an inspection; `clock_offset` is the device clock's measured offset
-    (counted_time)."""
-    act_as(actor)
-    # Lock the site so concurrent inspections cannot both think they are the latest.
-    site = Site.objects.select_for_update().get(pk=site.pk)
-    scope_for(actor).require_record(SURVEY, site)
+@dataclass(kw_only=True)
+class InspectionDraft:
+    """An inspection to record, as inspection_record takes it (with the site's id)."""
+
+    site_id: uuid.UUID
+    inspected_at: dt.datetime
+    signage: str
+    barrier: str
+    water_present: bool = True
+    water_depth_m: object = None  # a number or its text; clean_depth reads it
+    notes: str = ""
+    gps_fix: GEOSGeometry | None = None
+    gps_accuracy_m: float | None = None
+    inspection_id: uuid.UUID | None = None
+    # The device clock's measured offset (counted_time).
+    clock_offset: dt.timedelta | None = None
+    client_fingerprint: str = ""
+
+
+def check_inspection(draft: InspectionDraft) -> tuple[GEOSGeometry | None, Decimal | None]:
+    """What an inspection must be whatever its site (ValidationError otherwise); returns
+    its GPS fix and water depth, checked."""
+    _choice(draft.signage, Signage, "signage", _("signage state"))
+    _choice(draft.barrier, Barrier, "barrier", _("barrier state"))
+    if draft.inspected_at is None or timezone.is_naive(draft.inspected_at):
+        raise ValidationError({"inspected_at": _("Give the inspection time with its time zone.")})
+    gps_fix = _geometry("gps_fix", clean_point, draft.gps_fix) if draft.gps_fix is not None else None
+    if draft.gps_accuracy_m is not None and not (0 <= float(draft.gps_accuracy_m) <= 100_000):
+        raise ValidationError({"gps_accuracy_m": _("The GPS accuracy must be a distance in metres.")})
+    return gps_fix, clean_depth(draft.water_depth_m, "water_depth_m")
+
+
+def _checked_inspection(actor, draft: InspectionDraft, site: Site, received_at: dt.datetime) -> Inspection:
+    """The row of a new inspection of `site`, every value checked, unsaved."""
     if site.closed_at:
         raise ValidationError(
             _("Site %(code)s was closed on %(date)s; it takes no new inspections.")
             % {"code": site.code, "date": site.closed_at}
         )
-    _choice(signage, Signage, "signage", _("signage state"))
-    _choice(barrier, Barrier, "barrier", _("barrier state"))
-    if inspected_at is None or timezone.is_naive(inspected_at):
-        raise ValidationError({"inspected_at": _("Give the inspection time with its time zone.")})
-    if gps_fix is not None:
-        gps_fix = _geometry("gps_fix", clean_point, gps_fix)
-    if gps_accuracy_m is not None and not (0 <= float(gps_accuracy_m) <= 100_000):
-        raise ValidationError({"gps_accuracy_m": _("The GPS accuracy must be a distance in metres.")})
-    received_at = timezone.now()
-    observed_at, suspect = counted_time(inspected_at, received_at, clock_offset)
-    inspection = Inspection.objects.create(
-        id=inspection_id or uuid.uuid4(),
+    gps_fix, water_depth_m = check_inspection(draft)
+    observed_at, suspect = counted_time(draft.inspected_at, received_at, draft.clock_offset)
+    return Inspection(
+        id=draft.inspection_id or uuid.uuid4(),
         site=site,
-        inspected_at=inspected_at,
+        inspected_at=draft.inspected_at,
         received_at=received_at,
         observed_at=observed_at,
         clock_suspect=suspect,
         inspector=actor,
-        signage=signage,
-        barrier=barrier,
-        water_present=bool(water_present),
-        water_depth_m=clean_depth(water_depth_m, "water_depth_m"),
-        notes=notes or "",
+        signage=draft.signage,
+        barrier=draft.barrier,
+        water_present=bool(draft.water_present),
+        water_depth_m=water_depth_m,
+        notes=draft.notes or "",
         gps_fix=gps_fix,
-        gps_accuracy_m=gps_accuracy_m,
-        client_fingerprint=client_fingerprint,
+        gps_accuracy_m=draft.gps_accuracy_m,
+        client_fingerprint=draft.client_fingerprint,
     )
-    refresh_current_state(site)
+
+
+@transaction.atomic
+def inspections_record(*, actor, drafts: list[InspectionDraft]) -> list[Inspection | ValidationError | OutOfScope]:
+    """Records many inspections at once (a tablet's batch): for each draft the new
+    inspection, ValidationError, or OutOfScope when its site is not the actor's to
+    survey. One statement writes them all, one more derives the state of their sites."""
+    act_as(actor)
+    # Locked, in one order, so that concurrent inspections of a site cannot both think
+    # they are the latest, and two batches cannot deadlock.
+    sites = (
+        scope_for(actor)
+        .restrict(Site.objects.filter(pk__in={draft.site_id for draft in drafts}), SURVEY)
+        .select_for_update(of=("self",))
+        .order_by("pk")
+        .in_bulk()
+    )
+    received_at = timezone.now()
+    results: list[Inspection | ValidationError | OutOfScope] = []
+    for draft in drafts:
+        site = sites.get(draft.site_id)
+        try:
+            results.append(OutOfScope() if site is None else _checked_inspection(actor, draft, site, received_at))
+        except ValidationError as exc:
+            results.append(exc)
+    written = Inspection.objects.bulk_create([row for row in results if isinstance(row, Inspection)])
+    refresh_current_state({row.site_id for row in written})
+    return results
+
+
+def inspection_record(*, actor, site: Site, **fields) -> Inspection:
+    """Records one inspection of `site`; `fields` are InspectionDraft's. ValidationError
+    when refused, OutOfScope when the site is not the actor's to survey."""
+    (inspection,) = inspections_record(actor=actor, drafts=[InspectionDraft(site_id=site.pk, **fields)])
+    if isinstance(inspection, Exception):
+        raise inspection
     return inspection
 
 
-def refresh_current_state(site: Site) -> None:
-    """The site's current state is its latest inspection's (by counted time, then arrival)."""
-    latest = site.inspections.order_by("-observed_at", "-received_at").first()
-    Site.objects.filter(pk=site.pk).update(
-        signage=latest.signage if latest else Signage.NONE,
-        barrier=latest.barrier if latest else Barrier.NONE,
-        last_checked_at=latest.observed_at if latest else None,
-        photo_evidence=bool(latest and latest.photos.exists()),
-    )
+# The state rule: a site's current state is its latest live inspection's, by the time it
+# counts at, then by arrival; none, none and never checked without one. Only sites whose
+# state changes are written, so the triggers see only real changes.
+CURRENT_STATE_SQL = """
+UPDATE hazards_site s
+SET signage = n.signage, barrier = n.barrier, last_checked_at = n.observed_at, photo_evidence = n.with_photo
+FROM (
+    SELECT t.id, coalesce(l.signage, %(no_sign)s) AS signage, coalesce(l.barrier, %(no_barrier)s) AS barrier,
+           l.observed_at, coalesce(l.with_photo, false) AS with_photo
+    FROM unnest(%(ids)s::uuid[]) AS t(id)
+    LEFT JOIN LATERAL (
+        SELECT i.signage, i.barrier, i.observed_at,
+               EXISTS (SELECT FROM hazards_photo p WHERE p.inspection_id = i.id) AS with_photo
+        FROM hazards_inspection i
+        WHERE i.site_id = t.id AND i.deleted_at IS NULL
+        ORDER BY i.observed_at DESC, i.received_at DESC
+        LIMIT 1
+    ) l ON true
+) n
+WHERE s.id = n.id
+  AND (s.signage, s.barrier, s.last_checked_at, s.photo_evidence)
+      IS DISTINCT FROM (n.signage, n.barrier, n.observed_at, n.with_photo)
+"""
+
+
+def refresh_current_state(site_ids) -> None:
+    """Derives the current state (state rule above) of the sites with these ids, in one statement."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            CURRENT_STATE_SQL,
+            {"ids": [str(pk) for pk in site_ids], "no_sign": Signage.NONE, "no_barrier": Barrier.NONE},
+        )
 
 
 @transaction.atomic
@@ -366,7 +477,7 @@ def photo_attach(
     photo.image.save("photo.jpg", ContentFile(processed.image), save=False)
     photo.thumbnail.save("thumb.jpg", ContentFile(processed.thumbnail), save=False)
     photo.save()
-    refresh_current_state(inspection.site)
+    refresh_current_state([inspection.site_id])
     return photo, True
 
 
@@ -409,7 +520,7 @@ def inspection_delete(*, actor, inspection: Inspection, deleted: bool = True) ->
     else:
         scope.require(ADMINISTER, site.area)
     _mark_deleted(inspection, actor, deleted=deleted)
-    refresh_current_state(site)
+    refresh_current_state([site.pk])
     return inspection
 
 

@@ -39,6 +39,7 @@ START_MODULES = [
     "survey/outbox.js",
     "survey/photos.js",
     "survey/pairing.js",
+    "survey/sitelist.js",
     "common/palette.js",
     "common/basemap.js",
 ]

@@ -9,6 +9,7 @@ The tablet states its clock when it sends (X-Device-Time): the difference to the
 server's clock is the device's offset, applied to the times of what it sends
 (services.counted_time)."""
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -19,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from rest_framework import serializers
 
 from accounts.scope import SURVEY, OutOfScope, scope_for
 
@@ -40,7 +42,8 @@ class Outcome:
 
 def fingerprint(record: dict) -> str:
     canonical = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    # surrogatepass: a lone surrogate in a key no field reads is still hashed, not a 500.
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def clock_offset(device_time: str | None, received_at: dt.datetime) -> dt.timedelta | None:
@@ -138,26 +141,27 @@ def inspection_body(inspection: Inspection) -> dict:
     }
 
 
-def _inspection_args(data: dict) -> dict:
-    return {
-        "inspected_at": data["inspected_at"],
-        "signage": data["signage"],
-        "barrier": data["barrier"],
-        "water_present": data["water_present"],
-        "water_depth_m": data.get("water_depth_m"),
-        "notes": data.get("notes", ""),
-        "gps_fix": data.get("gps_fix"),
-        "gps_accuracy_m": data.get("gps_accuracy_m"),
-        "inspection_id": data["id"],
-    }
+def _draft(kind, data: dict, **given):
+    """A services draft (SiteDraft, InspectionDraft) of a record as read: the values
+    named alike, and `given`."""
+    names = {field.name for field in dataclasses.fields(kind)}
+    return kind(**{name: value for name, value in data.items() if name in names}, **given)
 
 
-def _stored_site(actor, data: dict, stamp: str) -> Outcome | None:
+def _inspection_draft(data: dict, site_id, clock_offset, stamp: str = "") -> services.InspectionDraft:
+    return _draft(
+        services.InspectionDraft,
+        data,
+        site_id=site_id,
+        inspection_id=data["id"],
+        clock_offset=clock_offset,
+        client_fingerprint=stamp,
+    )
+
+
+def _stored_site(actor, existing: Site, data: dict, stamp: str) -> Outcome:
     """The answer for a site whose id is already stored: the same record again is a
-    replay, another is a conflict; None when the id is new."""
-    existing = Site.all_objects.select_related("area").filter(pk=data["id"]).first()
-    if existing is None:
-        return None
+    replay, another is a conflict."""
     if not scope_for(actor).allows(SURVEY, existing.area):
         return _not_found(site=True)
     if existing.deleted_at:
@@ -168,11 +172,8 @@ def _stored_site(actor, data: dict, stamp: str) -> Outcome | None:
     return _conflict(data["id"], site=True)
 
 
-def _stored_inspection(actor, data: dict, stamp: str) -> Outcome | None:
+def _stored_inspection(actor, existing: Inspection, data: dict, stamp: str) -> Outcome:
     """As _stored_site, for an inspection."""
-    existing = Inspection.all_objects.select_related("site__area").filter(pk=data["id"]).first()
-    if existing is None:
-        return None
     if not scope_for(actor).allows(SURVEY, existing.site.area):
         return _not_found(site=False)
     if existing.deleted_at or existing.site.deleted_at:
@@ -182,87 +183,216 @@ def _stored_inspection(actor, data: dict, stamp: str) -> Outcome | None:
     return _conflict(data["id"], site=False)
 
 
-def receive_site(*, actor, record, clock_offset: dt.timedelta | None = None) -> Outcome:
-    if not isinstance(record, dict):
-        return not_a_record()
-    parsed = SiteIn(data=record)
-    if not parsed.is_valid():
-        return invalid(parsed.errors)
-    data = parsed.validated_data
-    stamp = fingerprint(record)
-    nested = data.get("inspection")
-    stored = _stored_site(actor, data, stamp)
-    if stored is not None:
-        return stored
-    received_at = timezone.now()
-    # A site is active from its first observation, on the device's corrected clock.
-    first_seen = services.counted_time(nested["inspected_at"], received_at, clock_offset)[0] if nested else None
+@dataclass(eq=False)
+class Received:
+    """One record of a request on its way: read, then stored or refused."""
+
+    type: str  # "site" or "inspection"
+    index: int  # its place in its list
+    record: object  # as sent
+    data: dict | None = None  # as read, when it could be
+    stamp: str = ""
+    outcome: Outcome | None = None
+
+    def read(self, reader: serializers.Serializer) -> None:
+        """Reads the record with `reader` (a SiteIn or InspectionIn serving every record of
+        its type: made per record, DRF copies every field, which took most of a batch's time)."""
+        if not isinstance(self.record, dict):
+            self.outcome = not_a_record()
+            return
+        try:
+            self.data = reader.run_validation(self.record)
+        except serializers.ValidationError as exc:
+            self.outcome = invalid(exc.detail)
+            return
+        if self.type == "inspection" and "site" not in self.data:
+            self.outcome = invalid({"site": [_("Name the site that was inspected (its id). Update the app.")]})
+            self.data = None
+        else:
+            self.stamp = fingerprint(self.record)
+
+    @property
+    def nested(self) -> dict | None:
+        """A site's first inspection."""
+        return self.data.get("inspection") if self.type == "site" else None
+
+    def result(self) -> dict:
+        """Its outcome as a batch answers it."""
+        sent_id = self.record.get("id") if isinstance(self.record, dict) else None
+        return {
+            "id": sent_id if isinstance(sent_id, str) else None,
+            "type": self.type,
+            "index": self.index,
+            "status": self.outcome.status,
+            "replay": self.outcome.replay,
+            "body": self.outcome.body,
+        }
+
+
+class Refused(Exception):
+    """A record refused after some of the request was written: the transaction is undone
+    and the records are taken again one by one."""
+
+    def __init__(self, item: Received, outcome: Outcome):
+        super().__init__(outcome.body.get("detail"))
+        self.item, self.outcome = item, outcome
+
+
+def receive(*, actor, sites: list, inspections: list, clock_offset: dt.timedelta | None = None) -> list[Received]:
+    """Stores or refuses each record; sites first, so an inspection may name a site sent
+    with it. Set-based: whatever the number of records, a few statements check and write
+    them all (services.sites_register, services.inspections_record)."""
+    items = [Received("site", i, r) for i, r in enumerate(sites)]
+    items += [Received("inspection", i, r) for i, r in enumerate(inspections)]
+    readers = {"site": SiteIn(), "inspection": InspectionIn()}
+    for item in items:
+        item.read(readers[item.type])
+    _store_all(actor, [item for item in items if item.outcome is None], clock_offset, again=True)
+    return items
+
+
+def _store_all(actor, items: list[Received], clock_offset, *, again: bool) -> None:
+    """Stores the items in one transaction. A unique key's clash means a record was stored
+    meanwhile by a request that arrived at the same moment (the key's check waited for
+    it): the items are then taken again, each alone, and find it stored."""
+    if not items:
+        return
     try:
         with transaction.atomic():
-            site = services.site_register(
-                actor=actor,
-                site_id=data["id"],
-                kind=data["kind"],
-                name=data["name"],
-                location=data["location"],
-                deep_water=data["deep_water"],
-                depth_m=data.get("depth_m"),
-                responsible_party=data.get("responsible_party", ""),
-                notes=data.get("notes", ""),
-                is_temporary=data["is_temporary"],
-                expected_end=data.get("expected_end"),
-                active_from=timezone.localdate(first_seen) if first_seen else None,
-                client_fingerprint=stamp,
-            )
-            if nested:
-                services.inspection_record(
-                    actor=actor, site=site, clock_offset=clock_offset, **_inspection_args(nested)
-                )
-    except ValidationError as exc:
-        return invalid(exc)
-    except IntegrityError:
-        # Stored meanwhile by a request that arrived at the same time (the key's check
-        # waited for it), or the nested inspection's id is taken.
-        stored = _stored_site(actor, data, stamp)
-        return stored if stored is not None else _conflict(nested["id"] if nested else data["id"], site=not nested)
-    return Outcome(201, site_body(site, nested and nested["id"]))
+            outcomes = _store(actor, items, clock_offset)
+    except (IntegrityError, Refused) as exc:
+        if len(items) > 1:
+            for item in items:
+                _store_all(actor, [item], clock_offset, again=True)
+        elif isinstance(exc, Refused):
+            items[0].outcome = exc.outcome
+        elif again:
+            _store_all(actor, items, clock_offset, again=False)
+        else:
+            items[0].outcome = _conflict(items[0].data["id"], site=items[0].type == "site")
+        return
+    for item, outcome in outcomes.items():
+        item.outcome = outcome
+
+
+def _store(actor, items: list[Received], clock_offset) -> dict[Received, Outcome]:
+    """The outcome of each item: records already stored are answered from what is stored,
+    new ones are written. Raises IntegrityError or Refused (see _store_all)."""
+    outcomes: dict[Received, Outcome] = {}
+    stored_sites = Site.all_objects.select_related("area").in_bulk(
+        [item.data["id"] for item in items if item.type == "site"]
+    )
+    stored_inspections = Inspection.all_objects.select_related("site__area").in_bulk(
+        [item.data["id"] for item in items if item.type == "inspection"]
+        + [item.nested["id"] for item in items if item.nested]
+    )
+    firsts: dict[tuple, Received] = {}  # the first item of the request with each id
+    repeats: dict[Received, Received] = {}
+    for item in items:
+        first = firsts.setdefault((item.type, item.data["id"]), item)
+        if first is not item:
+            repeats[item] = first
+        elif item.type == "site" and item.data["id"] in stored_sites:
+            outcomes[item] = _stored_site(actor, stored_sites[item.data["id"]], item.data, item.stamp)
+        elif item.type == "inspection" and item.data["id"] in stored_inspections:
+            outcomes[item] = _stored_inspection(actor, stored_inspections[item.data["id"]], item.data, item.stamp)
+        elif item.nested and item.nested["id"] in stored_inspections:
+            outcomes[item] = _conflict(item.nested["id"], site=False)
+    new = [item for item in items if item not in outcomes and item not in repeats]
+    received_at = timezone.now()
+    drafts = _register_sites(actor, [item for item in new if item.type == "site"], clock_offset, received_at, outcomes)
+    drafts += _inspections_to_record(actor, [item for item in new if item.type == "inspection"], clock_offset, outcomes)
+    _record_inspections(actor, drafts, outcomes)
+    for item, first in repeats.items():
+        # The same id twice in one request: the same record is answered as the first was.
+        same = item.stamp == first.stamp
+        answer = outcomes[first]
+        outcomes[item] = (
+            Outcome(answer.status, answer.body, replay=answer.status == 201)
+            if same
+            else _conflict(item.data["id"], site=item.type == "site")
+        )
+    return outcomes
+
+
+def _register_sites(actor, items: list[Received], clock_offset, received_at, outcomes) -> list:
+    """Registers the new sites; returns (item, draft) of their first inspections."""
+    checked = []
+    for item in items:
+        nested = item.nested
+        first = nested and _inspection_draft(nested, item.data["id"], clock_offset)
+        try:
+            if first:
+                services.check_inspection(first)
+        except ValidationError as exc:
+            outcomes[item] = invalid({"inspection": exc.message_dict if hasattr(exc, "error_dict") else exc.messages})
+            continue
+        # A site is active from its first observation, on the device's corrected clock.
+        seen = first and services.counted_time(first.inspected_at, received_at, clock_offset)[0]
+        draft = _draft(
+            services.SiteDraft,
+            item.data,
+            site_id=item.data["id"],
+            active_from=seen and timezone.localdate(seen),
+            client_fingerprint=item.stamp,
+        )
+        checked.append((item, first, draft))
+    sites = services.sites_register(actor=actor, drafts=[draft for _item, _first, draft in checked])
+    inspections = []
+    for (item, first, _site_draft), site in zip(checked, sites, strict=True):
+        if isinstance(site, ValidationError):
+            outcomes[item] = invalid(site)
+            continue
+        outcomes[item] = Outcome(201, site_body(site, first and first.inspection_id))
+        if first:
+            inspections.append((item, first))
+    return inspections
+
+
+def _inspections_to_record(actor, items: list[Received], clock_offset, outcomes) -> list:
+    """(item, draft) of the new inspections whose site is in the actor's areas and not
+    deleted; the others get their outcome."""
+    targets = dict(
+        scope_for(actor)
+        .restrict(Site.all_objects.filter(pk__in={item.data["site"] for item in items}), SURVEY)
+        .values_list("pk", "deleted_at")
+    )
+    drafts = []
+    for item in items:
+        site_id = item.data["site"]
+        if site_id not in targets:
+            outcomes[item] = _not_found(site=True)
+        elif targets[site_id]:
+            outcomes[item] = _gone(site=True)
+        else:
+            drafts.append((item, _inspection_draft(item.data, site_id, clock_offset, item.stamp)))
+    return drafts
+
+
+def _record_inspections(actor, drafts: list, outcomes) -> None:
+    results = services.inspections_record(actor=actor, drafts=[draft for _item, draft in drafts])
+    for (item, _draft), result in zip(drafts, results, strict=True):
+        if item.type == "site":
+            # A new site's first inspection passed the same checks before its site was
+            # written; refused now, the site must not stay.
+            if not isinstance(result, Inspection):
+                raise Refused(item, invalid(result) if isinstance(result, ValidationError) else _not_found(site=True))
+        elif isinstance(result, Inspection):
+            outcomes[item] = Outcome(201, inspection_body(result))
+        elif isinstance(result, OutOfScope):
+            outcomes[item] = _not_found(site=True)
+        else:
+            outcomes[item] = invalid(result)
+
+
+def receive_site(*, actor, record, clock_offset: dt.timedelta | None = None) -> Outcome:
+    (item,) = receive(actor=actor, sites=[record], inspections=[], clock_offset=clock_offset)
+    return item.outcome
 
 
 def receive_inspection(*, actor, record, clock_offset: dt.timedelta | None = None) -> Outcome:
-    if not isinstance(record, dict):
-        return not_a_record()
-    parsed = InspectionIn(data=record)
-    if not parsed.is_valid():
-        return invalid(parsed.errors)
-    data = parsed.validated_data
-    if "site" not in data:
-        return invalid({"site": [_("Name the site that was inspected (its id). Update the app.")]})
-    stamp = fingerprint(record)
-    stored = _stored_inspection(actor, data, stamp)
-    if stored is not None:
-        return stored
-    site = scope_for(actor).restrict(Site.all_objects.all(), SURVEY).filter(pk=data["site"]).first()
-    if site is None:
-        return _not_found(site=True)
-    if site.deleted_at:
-        return _gone(site=True)
-    try:
-        with transaction.atomic():
-            inspection = services.inspection_record(
-                actor=actor, site=site, clock_offset=clock_offset, client_fingerprint=stamp, **_inspection_args(data)
-            )
-    except ValidationError as exc:
-        return invalid(exc)
-    except IntegrityError:
-        # Stored meanwhile by a request that arrived at the same time.
-        return _stored_inspection(actor, data, stamp) or _conflict(data["id"], site=False)
-    return Outcome(201, inspection_body(inspection))
-
-
-def record_id(record) -> str | None:
-    """The id a record was sent with, for its outcome; None when it has no usable one."""
-    value = record.get("id") if isinstance(record, dict) else None
-    return value if isinstance(value, str) else None
+    (item,) = receive(actor=actor, sites=[], inspections=[record], clock_offset=clock_offset)
+    return item.outcome
 
 
 def read_batch(body) -> tuple[list, list]:
@@ -285,23 +415,11 @@ def read_batch(body) -> tuple[list, list]:
 
 
 def receive_batch(*, actor, body, clock_offset: dt.timedelta | None = None) -> list[dict]:
-    """One outcome per record, sites first (an inspection may name a site of the batch)."""
+    """One outcome per record, in the order sent, sites first."""
     sites, inspections = read_batch(body)
-    results = []
-    for kind, records, receive in (("site", sites, receive_site), ("inspection", inspections, receive_inspection)):
-        for index, record in enumerate(records):
-            outcome = receive(actor=actor, record=record, clock_offset=clock_offset)
-            results.append(
-                {
-                    "id": record_id(record),
-                    "type": kind,
-                    "index": index,
-                    "status": outcome.status,
-                    "replay": outcome.replay,
-                    "body": outcome.body,
-                }
-            )
-    return results
+    return [
+        item.result() for item in receive(actor=actor, sites=sites, inspections=inspections, clock_offset=clock_offset)
+    ]
 
 
 def photo_body(photo: Photo) -> dict:

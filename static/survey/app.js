@@ -7,6 +7,7 @@ import { distanceMetres, inGeometry } from "./geo.js";
 import * as outbox from "./outbox.js";
 import * as pairing from "./pairing.js";
 import { prepare as preparePhoto } from "./photos.js";
+import { siteFeatures } from "./sitelist.js";
 
 const config = JSON.parse(document.getElementById("survey-config").textContent);
 // gettext and interpolate come from Django's JavaScript catalogue (survey/jsi18n/).
@@ -895,8 +896,8 @@ async function refreshData() {
   const keys = ["me", "areas", "sites"];
   const values = await Promise.all(keys.map((key) => apiGet(config.urls[key])));
   for (const [i, key] of keys.entries()) {
-    state[key] = values[i];
-    await db.put("cache", { key, value: values[i], at: Date.now() });
+    state[key] = key === "sites" ? siteFeatures(values[i]) : values[i];
+    await db.put("cache", { key, value: state[key], at: Date.now() });
   }
   state.dataAt = Date.now();
   renderWho();

@@ -45,7 +45,7 @@ def test_deleted_site_leaves_lists_and_a_replay_does_not_resurrect_it(client, de
     site = Site.objects.get(pk=record["id"])
     services.site_delete(actor=superuser, site=site)
     assert not Site.objects.filter(pk=site.pk).exists()
-    assert client.get(reverse("survey-sites")).json()["features"] == []
+    assert client.get(reverse("survey-sites")).json()["sites"] == []
 
     replay = client.post(reverse("sync-site"), record, content_type="application/json")
     assert replay.status_code == 410 and replay.json()["code"] == "deleted"

@@ -134,7 +134,7 @@ def test_bad_records_get_field_errors_and_store_nothing(api, demo_tree):
     record = site_record(demo_tree["99101"])
     record["inspection"]["signage"] = "maybe"
     response = post(api, "sync-site", record)
-    assert response.status_code == 400 and "signage" in response.json()["errors"]
+    assert response.status_code == 400 and "signage" in response.json()["errors"]["inspection"]
     assert not Site.objects.exists()
     response = post(api, "sync-site", {"id": "not-a-uuid", "location": "here"})
     assert response.status_code == 400 and {"id", "location", "kind"} <= set(response.json()["errors"])
@@ -259,9 +259,9 @@ def test_photo_for_an_inspection_outside_scope_is_404(client, demo_tree, make_us
 def test_survey_data_is_the_workers_own(api, demo_tree, make_site):
     mine = make_site(demo_tree["99101"])
     make_site(demo_tree["99201"])
-    sites = api.get(reverse("survey-sites")).json()["features"]
-    assert [f["properties"]["id"] for f in sites] == [str(mine.pk)]
-    assert sites[0]["properties"]["due"] is True
+    sites = api.get(reverse("survey-sites")).json()
+    assert [row[sites["columns"].index("id")] for row in sites["sites"]] == [str(mine.pk)]
+    assert sites["sites"][0][sites["columns"].index("due")] == 1
     areas = api.get(reverse("survey-areas")).json()["features"]
     assert [a["properties"]["code"] for a in areas] == ["99101"]
     me = api.get(reverse("survey-me")).json()

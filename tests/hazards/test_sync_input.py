@@ -50,6 +50,9 @@ HOSTILE_SITE_VALUES = [
     ("kind", "NaN"),
     ("kind", '"volcano"'),
     ("name", "{}"),
+    ("name", '"Ao\\u0000nhà"'),
+    ("notes", '"\\ud800"'),
+    ("inspection.notes", '"a\\u0000b"'),
     ("name", '"' + "x" * 100_000 + '"'),
     ("deep_water", '"maybe"'),
     ("deep_water", NESTED),
@@ -191,6 +194,13 @@ def test_single_records_with_hostile_values_get_400(api, demo_tree, make_site, n
         assert response.status_code == 400, (where, raw[:40], response.content[:300])
         assert response.json()["detail"]
     assert Site.objects.count() == 1 and not Inspection.objects.exists()
+
+
+def test_a_key_no_field_reads_is_ignored_whatever_it_holds(api, demo_tree):
+    record = site_record(demo_tree["99101"])
+    body = '{"\\ud800": [NaN], ' + json.dumps(record)[1:]
+    first, again = (post_raw(api, "sync-site", body) for _attempt in range(2))
+    assert (first.status_code, again.status_code, again.headers["Idempotent-Replay"]) == (201, 201, "true")
 
 
 def test_a_body_that_is_not_a_batch_is_refused_with_a_reason(api):
