@@ -45,6 +45,7 @@ APP_SETTINGS = (
     "DJANGO_CSRF_TRUSTED_ORIGINS",
     "DJANGO_MEDIA_ROOT",
     "DJANGO_IMPORT_UPLOAD_ROOT",
+    "DJANGO_BACKUP_ROOT",
     "DJANGO_STATIC_ROOT",
     "DJANGO_LOG_LEVEL",
     "MEDIA_ACCEL_REDIRECT_PREFIX",
@@ -146,6 +147,9 @@ class Stack:
         v["DJANGO_MEDIA_ROOT"] = self.get("DJANGO_MEDIA_ROOT", str(self.dir / "media"))
         # Import-page uploads: outside the media folder nginx serves from (never public).
         v["DJANGO_IMPORT_UPLOAD_ROOT"] = self.get("DJANGO_IMPORT_UPLOAD_ROOT", str(self.dir / "imports"))
+        # `scripts/prod.py manage backup` writes here as the service user (the checkout is
+        # not theirs to write).
+        v["DJANGO_BACKUP_ROOT"] = self.get("DJANGO_BACKUP_ROOT", str(self.dir / "backups"))
         v["DJANGO_STATIC_ROOT"] = self.get("DJANGO_STATIC_ROOT", str(self.dir / "static"))
         v["DJANGO_ALLOWED_HOSTS"] = self.get("DJANGO_ALLOWED_HOSTS", ",".join(self.server_names))
         v["DJANGO_CSRF_TRUSTED_ORIGINS"] = self.get(
@@ -160,7 +164,8 @@ class Stack:
             v["DATABASE_URL"] = self.local_database()
         elif v["PROD_DB_NAME"]:  # ours, made at an earlier start: it may not run after a reboot
             run(["pg_ctlcluster", "15", "main", "start"], check=False, stderr=subprocess.DEVNULL)
-        for folder in (Path(v["DJANGO_MEDIA_ROOT"]), Path(v["DJANGO_IMPORT_UPLOAD_ROOT"]), self.run):
+        service_folders = ("DJANGO_MEDIA_ROOT", "DJANGO_IMPORT_UPLOAD_ROOT", "DJANGO_BACKUP_ROOT")
+        for folder in (*(Path(v[name]) for name in service_folders), self.run):
             folder.mkdir(parents=True, exist_ok=True)
             self.give(folder)
         self.write_env()

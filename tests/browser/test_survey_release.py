@@ -1,11 +1,15 @@
 """A tablet through the production stack (nginx, TLS, hashed static files): offline work
 survives a reload from the service worker, the app being closed and reopened, and a new
-release deployed meanwhile; back online, everything is sent once, with its photos, and
-the old version's caches are gone. Photos of another commune stay out of reach."""
+release deployed meanwhile; back online, everything is sent once, with its photos, which
+are then viewable through nginx, and the old version's caches are gone. Photos of another
+commune stay out of reach."""
 
+import hashlib
 import io
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from PIL import Image
 
 from accounts.models import Role
@@ -20,6 +24,13 @@ from tests.stack import free_port, release, running_stack
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SURVEY_CACHES = "caches.keys().then(keys => keys.filter(k => k.startsWith('survey-')))"
+# A file as the page receives it: status, type and the SHA-256 of its bytes.
+FETCHED = """async url => {
+  const response = await fetch(url);
+  const digest = await crypto.subtle.digest("SHA-256", await response.arrayBuffer());
+  const hex = [...new Uint8Array(digest)].map(b => b.toString(16).padStart(2, "0")).join("");
+  return [response.status, response.headers.get("content-type"), hex];
+}"""
 APP_MODULE = "JSON.parse(document.querySelector('script[type=importmap]').textContent).imports['/static/survey/app.js']"
 
 
@@ -98,6 +109,14 @@ def test_offline_work_survives_restarts_and_a_new_release(
             f"{SURVEY_CACHES}.then(keys => keys.length === 1 && keys[0] !== {old_caches[0]!r})", polling=200
         )
         assert unsent(page) == "0"
+        # Sent with their photos, each viewable through nginx (the area scope, then
+        # X-Accel-Redirect), byte for byte what the registry stored.
+        photos = Photo.objects.filter(inspection__site__name__startswith="Ao thứ")
+        assert photos.count() == 2
+        for photo in photos:
+            for file in (photo.image, photo.thumbnail):
+                stored = hashlib.sha256((Path(settings.MEDIA_ROOT) / file.name).read_bytes()).hexdigest()
+                assert page.evaluate(FETCHED, file.url) == [200, "image/jpeg", stored]
         context.close()
 
     assert Site.objects.filter(name="Ao thứ nhất").count() == 1

@@ -17,6 +17,7 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.test import override_settings
 from PIL import Image
 
 from hazards import services
@@ -173,3 +174,41 @@ def test_a_damaged_or_misdirected_restore_writes_nothing(
         check=True,
     )
     assert tables.stdout.strip() == "1"  # spatial_ref_sys only
+
+
+@pytest.mark.django_db(transaction=True)
+def test_backup_and_restore_drill_on_the_production_stack(
+    stack, tmp_path, demo_tree, make_site, inspect, fresh_database
+):
+    """As the README's runbook says: `scripts/prod.py manage backup` (the stack's settings,
+    as its user) into PROD_DIR/backups, `restore --check`, and a restore into another
+    database and media folder."""
+    inspection = inspect(make_site(demo_tree["99101"]), "2026-05-02T09:00")
+    picture = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 120, 20)).save(picture, format="JPEG")
+    # The photo lands in the stack's media folder, as a tablet's upload would.
+    with override_settings(MEDIA_ROOT=stack.env["DJANGO_MEDIA_ROOT"]):
+        photo, _created = services.photo_attach(
+            actor=inspection.inspector, inspection=inspection, data=picture.getvalue()
+        )
+    original = (Path(stack.env["DJANGO_MEDIA_ROOT"]) / photo.image.name).read_bytes()
+
+    made = stack.run("manage", "backup", "--keep", "2", check=False)
+    assert made.returncode == 0, made.stderr
+    (folder,) = sorted((stack.dir / "backups").iterdir())[-1:]
+    manifest = json.loads((folder / MANIFEST).read_text())
+    assert manifest["row_counts"]["hazards_photo"] == 1 and f"media/{photo.image.name}" in manifest["files"]
+    checked = stack.run("manage", "restore", str(folder), "--check", check=False)
+    assert checked.returncode == 0, checked.stderr
+
+    url, media = _url(fresh_database), tmp_path / "restored-media"
+    restored = stack.run(
+        "manage", "restore", str(folder), "--database-url", url, "--media-root", str(media), check=False
+    )
+    assert restored.returncode == 0, restored.stderr
+    assert (media / photo.image.name).read_bytes() == original
+    count = subprocess.run(
+        ["psql", "-X", "-qAt", "-c", "SELECT count(*) FROM hazards_photo"],
+        env={**os.environ, **database_libpq(url)}, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert count.stdout.strip() == "1"
