@@ -55,6 +55,7 @@ class ImportRow:
     inspected_at: dt.datetime | None
     observed_at: dt.datetime | None
     clock_suspect: bool
+    outline: str | None = None  # EWKT of a polygon the file gives
 
 
 # Each chunk arrives by COPY in import_chunk; import_owner holds each row's area. Both
@@ -76,12 +77,13 @@ CREATE TEMPORARY TABLE import_chunk (
     inspected_at timestamptz,
     observed_at timestamptz,
     clock_suspect boolean NOT NULL,
+    outline geometry(Polygon, 4326),
     location geometry(Point, 4326) GENERATED ALWAYS AS (ST_SetSRID(ST_MakePoint(longitude, latitude), 4326)) STORED
 );
 CREATE TEMPORARY TABLE import_owner (row_no integer NOT NULL, area_id bigint NOT NULL);
 """
 COLUMNS = "row_no, id, name, kind, longitude, latitude, deep_water, depth_m, responsible_party, notes, "
-COLUMNS += "signage, barrier, inspected_at, observed_at, clock_suspect"
+COLUMNS += "signage, barrier, inspected_at, observed_at, clock_suspect, outline"
 # Built after the COPY, in one sorted pass: kept up row by row, it cost a third of the COPY.
 CHUNK_INDEX = "CREATE INDEX import_chunk_location ON import_chunk USING gist (location)"
 
@@ -95,8 +97,8 @@ WITH firsts AS MATERIALIZED (
     JOIN import_owner o USING (row_no)
     ORDER BY r.row_no
 )
-SELECT %(chunk)s AS chunk, row_no, id, {site_code_sql("number")} AS code, kind, name, location, area_id, deep_water,
-       depth_m, responsible_party, notes, signage, barrier, inspected_at, observed_at, clock_suspect
+SELECT %(chunk)s AS chunk, row_no, id, {site_code_sql("number")} AS code, kind, name, location, outline, area_id,
+       deep_water, depth_m, responsible_party, notes, signage, barrier, inspected_at, observed_at, clock_suspect
 FROM firsts
 ORDER BY location
 """  # noqa: S608 - built from constants
@@ -113,17 +115,17 @@ LOADING = "CREATE TEMPORARY TABLE imported_sites (LIKE hazards_site) ON COMMIT D
 # The site columns an imported site leaves empty (NULL): the file has none of them, and
 # the services set none at registration. Every other column is written by INSERT below
 # (tests/hazards/test_import_columns.py holds the two lists to the model).
-LEFT_EMPTY = {"outline", "expected_end", "closed_at", "duplicate_of_id", "deleted_at", "deleted_by_id"}
+LEFT_EMPTY = {"expected_end", "closed_at", "duplicate_of_id", "deleted_at", "deleted_by_id"}
 # A staged chunk into the registry. Sites already there (deleted ones too, and those of
 # earlier chunks) are left as they are. Each site names the import's audit entry and its
 # row in the file.
 INSERT = """
 WITH sites AS (
     INSERT INTO hazards_site (
-        id, code, kind, name, location, area_id, deep_water, depth_m, responsible_party, notes, is_temporary,
+        id, code, kind, name, location, outline, area_id, deep_water, depth_m, responsible_party, notes, is_temporary,
         active_from, close_reason, signage, barrier, last_checked_at, photo_evidence, created_by_id, created_at,
         updated_at, client_fingerprint, import_entry_id, import_row)
-    SELECT id, code, kind, name, location, area_id, deep_water, depth_m, responsible_party, notes,
+    SELECT id, code, kind, name, location, outline, area_id, deep_water, depth_m, responsible_party, notes,
            false, %(today)s, '', coalesce(signage, 'none'), coalesce(barrier, 'none'), observed_at, false, %(actor)s,
            %(now)s, %(now)s, '', %(entry)s, row_no
     FROM {staged} WHERE chunk = %(chunk)s
@@ -192,7 +194,7 @@ def copy_line(number: int, row: ImportRow) -> str:
         f"{number}\t{row.id}\t{_text(row.name)}\t{row.kind}\t{row.longitude!r}\t{row.latitude!r}\t"
         f"{row.deep_water}\t{_or_null(row.depth_m)}\t{_text(row.responsible_party)}\t{_text(row.notes)}\t"
         f"{_or_null(row.signage)}\t{_or_null(row.barrier)}\t{_or_null(row.inspected_at)}\t"
-        f"{_or_null(row.observed_at)}\t{row.clock_suspect}\n"
+        f"{_or_null(row.observed_at)}\t{row.clock_suspect}\t{_or_null(row.outline)}\n"
     )
 
 

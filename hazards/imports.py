@@ -22,6 +22,8 @@ from itertools import islice
 from pathlib import Path
 from xml.etree.ElementTree import ParseError
 
+from django.contrib.gis.gdal import GDALException
+from django.contrib.gis.geos import GEOSException, GEOSGeometry
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone, translation
@@ -31,7 +33,7 @@ from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
 from areas import crs, geojson_reader
-from areas.geometry import check_extent, not_a_point
+from areas.geometry import check_extent, clean_outline, not_a_point
 from areas.spatialfile import GEOJSON_SUFFIXES, SpatialFileError, foreign_crs, open_layer
 
 from . import archives, kml_reader, services
@@ -291,6 +293,7 @@ def _xlsx_sheet(path: Path) -> tuple[str, list[str]]:
 
 
 NOT_A_POINT = object()  # the key under which a layer row carries a geometry that is no point
+OUTLINE = object()  # the key under which a layer row carries a polygon: the site's outline
 
 
 def _members(value) -> dict:
@@ -298,16 +301,34 @@ def _members(value) -> dict:
 
 
 def _layer_row(feature: dict, fields: list[str]) -> dict:
-    """A GeoJSON feature as a row: its properties, and a point as longitude/latitude."""
+    """A GeoJSON feature as a row: its properties, a point as longitude/latitude, a
+    polygon (a pond drawn as an area) as the outline."""
     row = _members(feature.get("properties"))
     if "id" in fields and "id" not in row and "id" in feature:
         row["id"] = feature["id"]  # GDAL writes an "id" field as the feature's id member
     geometry = _members(feature.get("geometry"))
     if geometry.get("type") == "Point" and len(geometry.get("coordinates") or ()) >= 2:
         row["longitude"], row["latitude"] = geometry["coordinates"][:2]
+    elif geometry.get("type") == "Polygon":
+        row[OUTLINE] = geometry
+    elif geometry.get("type") == "MultiPolygon" and len(geometry.get("coordinates") or ()) == 1:
+        row[OUTLINE] = {"type": "Polygon", "coordinates": geometry["coordinates"][0]}  # a Shapefile's one part
     else:
         row[NOT_A_POINT] = geometry.get("type") or _("no geometry")
     return row
+
+
+def _outline(geometry: dict) -> tuple[str, float, float]:
+    """A row's polygon checked as a registration checks an outline (valid, not too large,
+    2D, in the country) as EWKT, and the point the site is placed at: a point on its
+    surface (a centroid can fall outside a bent pond)."""
+    try:
+        polygon = GEOSGeometry(json.dumps(geometry), srid=crs.WGS84)
+    except (GEOSException, GDALException, ValueError, TypeError):
+        raise ValidationError(_("the polygon's coordinates are not valid")) from None
+    polygon = clean_outline(polygon)
+    point = polygon.point_on_surface
+    return polygon.ewkt, point.x, point.y
 
 
 def _ogr_features(path: Path, system: crs.System) -> Iterator[dict]:
@@ -589,6 +610,8 @@ def _coordinates(row, mapping, system: int = crs.WGS84) -> tuple[float, float]:
     """(longitude, latitude) of a row in WGS 84, checked to lie in the country."""
     if NOT_A_POINT in row:
         raise not_a_point(row[NOT_A_POINT])
+    if OUTLINE in row:
+        raise not_a_point("Polygon")  # _row_checker places a polygon's site itself
     if "geopoint" in mapping and "latitude" not in mapping:
         # "lat lon [alt acc]" (Kobo, ODK), "lat,lon" or Kobo's _geolocation "[lat, lon]"
         parts = _text(row, mapping, "geopoint").strip("[]").replace(",", " ").split()
@@ -761,7 +784,11 @@ def _row_checker(mapping: dict, words: dict | None = None, system: int = crs.WGS
     naive_zone = dt.UTC if utc else timezone.get_current_timezone()
 
     def check(row: dict) -> ImportRow:
-        longitude, latitude = _coordinates(row, mapping, system)
+        outline = None
+        if OUTLINE in row:
+            outline, longitude, latitude = _outline(row[OUTLINE])
+        else:
+            longitude, latitude = _coordinates(row, mapping, system)
         kind = kinds(_cell(row, column["kind"]) or "other")
         name = services.clean_name(_cell(row, column["name"]))
         signage, barrier = _cell(row, column["signage"]), _cell(row, column["barrier"])
@@ -788,6 +815,7 @@ def _row_checker(mapping: dict, words: dict | None = None, system: int = crs.WGS
             inspected_at=inspected_at,
             observed_at=observed_at,
             clock_suspect=suspect,
+            outline=outline,
         )
 
     return check

@@ -288,3 +288,40 @@ def test_a_site_at_the_same_place_under_a_new_name_is_listed_as_a_possible_dupli
     assert f"row 2: 12 m from {registered.code} “Ao ông Ba”, a site of the same kind" in notices
     assert "row 3:" not in notices and "row 4:" not in notices
     assert Point(lon, lat).distance(Site.objects.get(name="Ao xóm Trại").location) > 40 * metre
+
+
+def test_pond_outlines_are_stored_with_the_site_on_their_surface(tmp_path, demo_tree, officer):
+    """Ponds drawn as polygons (QGIS, My Maps): the outline is kept and the site placed at
+    a point on its surface, even for a pond bent like a U whose centroid lies outside it;
+    an outline that is not a valid polygon, or a whole commune, is named by its row."""
+    import json
+
+    from django.contrib.gis.geos import Polygon
+
+    c = inside(demo_tree["99102"])
+    x, y, d = c.x, c.y, 0.0005
+    u_pond = [[x, y], [x + 3 * d, y], [x + 3 * d, y + 3 * d], [x + 2 * d, y + 3 * d], [x + 2 * d, y + d],
+              [x + d, y + d], [x + d, y + 3 * d], [x, y + 3 * d], [x, y]]  # fmt: skip
+    bow_tie = [[x, y], [x + d, y + d], [x + d, y], [x, y + d], [x, y]]
+    commune = [[x - 0.2, y - 0.2], [x + 0.2, y - 0.2], [x + 0.2, y + 0.2], [x - 0.2, y + 0.2], [x - 0.2, y - 0.2]]
+
+    def feature(name, ring):
+        return {"type": "Feature", "properties": {"ten": name, "loai": "ao"},
+                "geometry": {"type": "Polygon", "coordinates": [ring]}}  # fmt: skip
+
+    bad = tmp_path / "ao_ve.geojson"
+    features = [feature("Ao chữ U", u_pond), feature("Ao lỗi", bow_tie), feature("Cả xã", commune)]
+    bad.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
+    with pytest.raises(CommandError) as error:
+        run(bad)
+    assert "row 2: The outline is not a valid polygon" in str(error.value)
+    assert "row 3: The outline is too large for one site" in str(error.value)
+    assert "row 1:" not in str(error.value) and not Site.objects.exists()
+
+    good = tmp_path / "ao.geojson"
+    good.write_text(json.dumps({"type": "FeatureCollection", "features": features[:1]}), encoding="utf-8")
+    run(good)
+    pond = Site.objects.get()
+    assert pond.outline.equals(Polygon(u_pond)) and pond.outline.contains(pond.location)
+    assert not Polygon(u_pond).centroid.within(pond.outline)  # why not the centroid
+    assert pond.area.code == "99102"
