@@ -5,18 +5,14 @@ Each run starts with an empty browser cache; the background map is blocked (offl
 /survey/ is loaded again on emulated slow 3G (400 kbit/s each way, 400 ms latency,
 Chromium's Network.emulateNetworkConditions), where it must be usable within 8 s."""
 
-import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 
 from django.conf import settings
 from django.test import Client
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
 
+from bench.server import free_port, start_server
 from bench.users import field_worker, national_user
 from config.browser import launch
 
@@ -29,31 +25,6 @@ SLOW_RUNS = 3
 SLOW_CAP_MS = 90_000
 # 400 kbit/s both ways and 400 ms round trips: a commune's mobile network on a bad day.
 SLOW_3G = {"offline": False, "latency": 400, "downloadThroughput": 400_000 / 8, "uploadThroughput": 400_000 / 8}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(port: int) -> subprocess.Popen:
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.bench"}
-    server = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload", "--insecure"],
-        cwd=settings.BASE_DIR,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    for _i in range(100):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=1)
-            return server
-        except OSError:
-            time.sleep(0.2)
-    server.kill()
-    raise SystemExit("the benchmark server did not start")
 
 
 def session_cookie(user) -> str:

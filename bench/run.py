@@ -190,6 +190,7 @@ def main() -> None:
         generate,
         import_bench,
         load_bench,
+        ogc_bench,
         reassign_bench,
         report_bench,
         sync_bench,
@@ -209,7 +210,8 @@ def main() -> None:
     # Those that add data (sync, import) run last.
     suites = {
         "report": report_bench, "tile": tile_bench, "browser": browser_bench, "export": export_bench,
-        "reassign": reassign_bench, "sync": sync_bench, "import": import_bench, "load": load_bench,
+        "ogc": ogc_bench, "reassign": reassign_bench, "sync": sync_bench, "import": import_bench,
+        "load": load_bench,
     }  # fmt: skip
     # BENCH_ONLY=tile,export runs some suites (the other suites' rows in RESULTS.md stay).
     chosen = os.environ.get("BENCH_ONLY", ",".join(suites)).split(",")

@@ -11,6 +11,17 @@ def national_user() -> User:
     return user
 
 
+def national_gis_officer() -> User:
+    """A national GIS officer: a viewer of every province. Not a superuser, who may hold no
+    device token (accounts.scope.can_manage_user)."""
+    from areas.models import Area
+
+    user, _ = User.objects.get_or_create(username="bench-gis-officer")
+    for province in Area.objects.filter(parent__isnull=True):
+        Membership.objects.get_or_create(user=user, area=province, role=Role.VIEWER)
+    return user
+
+
 def busiest_commune_id() -> int:
     with connection.cursor() as cursor:
         cursor.execute(
