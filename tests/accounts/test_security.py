@@ -225,3 +225,13 @@ def test_the_api_takes_a_device_token_as_bearer_or_basic_never_the_password(demo
     token_revoke(actor=superuser, token=token)
     for client in (basic("lan", key), Client(HTTP_AUTHORIZATION=f"Bearer {key}")):
         assert client.get(url).status_code == 401
+
+
+def test_basic_takes_a_vietnamese_user_name_in_utf8_or_latin1(demo_tree, make_user, superuser):
+    """QGIS sends the user name in UTF-8; a client that ignores charset="UTF-8" sends
+    Latin-1, which still names the same account when the name fits in it."""
+    user = make_user("lân", demo_tree["99101"], Role.VIEWER)
+    _token, key = token_issue(actor=superuser, user=user, name="QGIS")
+    for encoding in ("utf-8", "latin-1"):
+        credential = base64.b64encode(f"lân:{key}".encode(encoding)).decode()
+        assert Client(HTTP_AUTHORIZATION=f"Basic {credential}").get(reverse("site-list")).status_code == 200
