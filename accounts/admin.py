@@ -16,7 +16,7 @@ from .models import AuditEntry, DeviceToken, Membership, Role, User
 from .pairing import CODE_MINUTES, pairing_start, shown
 from .scope import ADMINISTER, MANAGE, manageable_users, scope_for
 from .scoped_admin import NotFoundOutOfScope, ScopedAdminMixin
-from .services import sign_in_unlock
+from .services import sign_in_unlock, user_deactivate
 from .tokens import token_issue, token_revoke
 
 
@@ -134,8 +134,11 @@ class UserAdmin(NotFoundOutOfScope, AccountManagementPermissions, BaseUserAdmin)
 
     @admin.action(description=_("Deactivate the selected accounts"))
     def deactivate(self, request, queryset):
-        count = queryset.exclude(pk=request.user.pk).update(is_active=False)
-        self.message_user(request, _("%(n)d account(s) deactivated.") % {"n": count})
+        # The list holds only people the user may manage; a superuser keeps their own account.
+        people = list(queryset.exclude(pk=request.user.pk))
+        for user in people:
+            user_deactivate(actor=request.user, user=user)
+        self.message_user(request, _("%(n)d account(s) deactivated.") % {"n": len(people)})
 
     @admin.display(description=_("sign-in"))
     def sign_in(self, user):

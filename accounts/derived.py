@@ -17,8 +17,19 @@ AUDITED = {
     ),
     "accounts_membership": "SELECT a.path FROM areas_area a WHERE a.id = r.area_id",
     "reports_target": "SELECT a.path FROM areas_area a WHERE a.id = r.area_id",
+    "accounts_user": "SELECT registry_account_area(r.id)",
+    "accounts_devicetoken": "SELECT registry_account_area(r.user_id)",
+    "accounts_pairingcode": "SELECT registry_account_area(r.user_id)",
+    "hazards_photo": (
+        "SELECT a.path FROM hazards_inspection i JOIN hazards_site s ON s.id = i.site_id"
+        " JOIN areas_area a ON a.id = s.area_id WHERE i.id = r.inspection_id"
+    ),
 }
-SITE_OF = {"hazards_site": "r.id", "hazards_inspection": "r.site_id"}
+SITE_OF = {
+    "hazards_site": "r.id",
+    "hazards_inspection": "r.site_id",
+    "hazards_photo": "(SELECT i.site_id FROM hazards_inspection i WHERE i.id = r.inspection_id)",
+}
 # Records the import's one entry stands for.
 IMPORTED = {
     "hazards_site": "r.import_entry_id IS NOT NULL",
@@ -36,7 +47,8 @@ RECONSTRUCT = """
 INSERT INTO accounts_auditentry (at, actor_id, action, "table", object_id, site_id, area_path, changes)
 SELECT clock_timestamp(), NULL, 'insert', '{table}', r.id::text, {site}, coalesce(({path}), ''),
        jsonb_build_object('reconstructed', jsonb_build_array(NULL, true))
-       || (SELECT jsonb_object_agg(key, jsonb_build_array(NULL, value)) FROM jsonb_each(to_jsonb(r)))
+       || registry_audit_masked((SELECT jsonb_object_agg(key, jsonb_build_array(NULL, value))
+                                 FROM jsonb_each(to_jsonb(r))), registry_audit_hidden('{table}'))
 FROM {table} r WHERE r.id = ANY (%s)
 """
 

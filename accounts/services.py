@@ -1,13 +1,12 @@
 """Writes to accounts that are not forms of the admin's own: each asks can_manage_user
 (accounts/scope.py), names its actor for the audit trail, and runs in one transaction."""
 
-from django.db import transaction
-from django.db.models import Min
+from django.db import connection, transaction
 from django.utils import timezone
 
 from . import lockout
 from .audit import act_as
-from .models import AuditEntry, Membership, User
+from .models import AuditEntry, User
 from .scope import OutOfScope, can_manage_user
 
 
@@ -17,8 +16,22 @@ def _require_manageable(actor, user: User) -> None:
 
 
 def account_area(user: User) -> str:
-    """The area path an account's audit entries are filed under: the first of its areas."""
-    return Membership.objects.filter(user=user).aggregate(path=Min("area__path"))["path"] or ""
+    """The area path an account's audit entries are filed under (accounts/sql/audit.sql)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT registry_account_area(%s)", [user.pk])
+        return cursor.fetchone()[0]
+
+
+@transaction.atomic
+def user_deactivate(*, actor, user: User) -> User:
+    """The person can no longer sign in, use a device token or a map's tile token; their
+    records and name stay (people are never deleted). Audited by the user table's trigger."""
+    act_as(actor)
+    _require_manageable(actor, user)
+    if user.is_active:
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+    return user
 
 
 @transaction.atomic

@@ -462,6 +462,9 @@ def photo_attach(
 ) -> tuple[Photo, bool]:
     """Store a photo for an inspection once: the same content sent again for the same
     inspection returns the stored photo. Returns (photo, created)."""
+    # Named here, not only by the request: a tablet's token is read after the middleware
+    # that names a session's user, and the photo and the site's new state are its acts.
+    act_as(actor)
     scope_for(actor).require_record(SURVEY, inspection)
     existing = Photo.objects.filter(inspection=inspection, sha256=content_hash(data)).first()
     if existing:

@@ -8,7 +8,37 @@
 -- that every audited record has the entry of its creation (accounts/derived.py).
 --
 -- One function serves every audited table and event. Trigger arguments: the record kind
--- (site, inspection, membership, target) and the columns left out of the entry (text[]).
+-- (site, inspection, membership, target, user, token, pairing, photo) and the columns
+-- left out of the entry (text[]).
+--
+-- Account events are here too (people created and changed: deactivation, a password set
+-- or changed; device tokens issued and revoked; pairing codes shown and spent; photos
+-- added), filed under the first of the person's areas (registry_account_area), so that an
+-- administrator there reads them. Secrets are never copied: registry_audit_hidden names
+-- the columns whose entry says only that they were set or changed ("…").
+
+CREATE OR REPLACE FUNCTION registry_account_area(person bigint) RETURNS text LANGUAGE sql STABLE AS $$
+    SELECT coalesce(min(a.path), '') FROM accounts_membership m JOIN areas_area a ON a.id = m.area_id
+    WHERE m.user_id = person
+$$;
+
+CREATE OR REPLACE FUNCTION registry_audit_hidden(audited_table text) RETURNS text[] LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE audited_table
+        WHEN 'accounts_user' THEN '{password}'::text[]
+        WHEN 'accounts_devicetoken' THEN '{key_hash}'::text[]
+        WHEN 'accounts_pairingcode' THEN '{code_hash}'::text[]
+        ELSE '{}'::text[]
+    END
+$$;
+
+-- An entry's changes with each hidden column's values replaced by "…" (null stays null).
+CREATE OR REPLACE FUNCTION registry_audit_masked(diff jsonb, hidden text[]) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+    SELECT coalesce(jsonb_object_agg(key, CASE WHEN key = ANY (hidden) THEN jsonb_build_array(
+                        CASE WHEN value -> 0 <> 'null'::jsonb THEN to_jsonb('…'::text) END,
+                        CASE WHEN value -> 1 <> 'null'::jsonb THEN to_jsonb('…'::text) END)
+                    ELSE value END), '{}'::jsonb)
+    FROM jsonb_each(diff)
+$$;
 
 -- The changed records of each event, as (record, diff) rows. OFFSET 0 keeps each row's
 -- to_jsonb computed once: inlined, it ran again for every column compared (a millisecond
@@ -51,15 +81,20 @@ BEGIN
                $4,
                c.record ->> 'id',
                c.site,
-               coalesce(a.path, ''),
-               c.diff
+               coalesce(CASE WHEN c.person IS NOT NULL THEN registry_account_area(c.person) ELSE a.path END, ''),
+               registry_audit_masked(c.diff, registry_audit_hidden($4))
         FROM (
             SELECT p.record, p.diff,
                    CASE $1 WHEN 'site' THEN (p.record ->> 'id')::uuid
-                           WHEN 'inspection' THEN (p.record ->> 'site_id')::uuid END AS site
+                           WHEN 'inspection' THEN (p.record ->> 'site_id')::uuid
+                           WHEN 'photo' THEN (SELECT i.site_id FROM hazards_inspection i
+                                              WHERE i.id = (p.record ->> 'inspection_id')::uuid) END AS site,
+                   CASE $1 WHEN 'user' THEN (p.record ->> 'id')::bigint
+                           WHEN 'token' THEN (p.record ->> 'user_id')::bigint
+                           WHEN 'pairing' THEN (p.record ->> 'user_id')::bigint END AS person
             FROM (%s) AS p(record, diff)
         ) c
-        LEFT JOIN hazards_site s ON $1 = 'inspection' AND s.id = c.site
+        LEFT JOIN hazards_site s ON $1 IN ('inspection', 'photo') AND s.id = c.site
         LEFT JOIN areas_area a ON a.id = coalesce(s.area_id, (c.record ->> 'area_id')::bigint)
         WHERE $3 <> 'UPDATE' OR c.diff <> '{}'
     $sql$, registry_audit_changes(TG_OP))
@@ -68,55 +103,47 @@ BEGIN
 END
 $$;
 
--- The audited tables (accounts/derived.py AUDITED names the same four). A site's
--- updated_at and a target's are left out: they change with every save.
-DROP TRIGGER IF EXISTS hazards_site_audit_inserted ON hazards_site;
-CREATE TRIGGER hazards_site_audit_inserted AFTER INSERT ON hazards_site REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION registry_audit('site', '{updated_at}');
-DROP TRIGGER IF EXISTS hazards_site_audit_updated ON hazards_site;
-CREATE TRIGGER hazards_site_audit_updated AFTER UPDATE ON hazards_site
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION registry_audit('site', '{updated_at}');
-DROP TRIGGER IF EXISTS hazards_site_audit_deleted ON hazards_site;
-CREATE TRIGGER hazards_site_audit_deleted AFTER DELETE ON hazards_site REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION registry_audit('site', '{updated_at}');
-
-DROP TRIGGER IF EXISTS hazards_inspection_audit_inserted ON hazards_inspection;
-CREATE TRIGGER hazards_inspection_audit_inserted AFTER INSERT ON hazards_inspection
-    REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION registry_audit('inspection', '{}');
-DROP TRIGGER IF EXISTS hazards_inspection_audit_updated ON hazards_inspection;
-CREATE TRIGGER hazards_inspection_audit_updated AFTER UPDATE ON hazards_inspection
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION registry_audit('inspection', '{}');
-DROP TRIGGER IF EXISTS hazards_inspection_audit_deleted ON hazards_inspection;
-CREATE TRIGGER hazards_inspection_audit_deleted AFTER DELETE ON hazards_inspection
-    REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION registry_audit('inspection', '{}');
-
-DROP TRIGGER IF EXISTS accounts_membership_audit_inserted ON accounts_membership;
-CREATE TRIGGER accounts_membership_audit_inserted AFTER INSERT ON accounts_membership
-    REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION registry_audit('membership', '{}');
-DROP TRIGGER IF EXISTS accounts_membership_audit_updated ON accounts_membership;
-CREATE TRIGGER accounts_membership_audit_updated AFTER UPDATE ON accounts_membership
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION registry_audit('membership', '{}');
-DROP TRIGGER IF EXISTS accounts_membership_audit_deleted ON accounts_membership;
-CREATE TRIGGER accounts_membership_audit_deleted AFTER DELETE ON accounts_membership
-    REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION registry_audit('membership', '{}');
-
-DROP TRIGGER IF EXISTS reports_target_audit_inserted ON reports_target;
-CREATE TRIGGER reports_target_audit_inserted AFTER INSERT ON reports_target REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION registry_audit('target', '{updated_at}');
-DROP TRIGGER IF EXISTS reports_target_audit_updated ON reports_target;
-CREATE TRIGGER reports_target_audit_updated AFTER UPDATE ON reports_target
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION registry_audit('target', '{updated_at}');
-DROP TRIGGER IF EXISTS reports_target_audit_deleted ON reports_target;
-CREATE TRIGGER reports_target_audit_deleted AFTER DELETE ON reports_target REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION registry_audit('target', '{updated_at}');
+-- The audited tables (accounts/derived.py AUDITED names the same ones), each with its
+-- record kind and the columns left out. A site's updated_at and a target's are left out:
+-- they change with every save; so are a person's last sign-in and a token's last use (a
+-- write on every sign-in or request). A table that does not exist yet (a migration
+-- applies this file before a later one creates it) gets its triggers when the file is
+-- applied again after it.
+DO $$
+DECLARE
+    audited record;
+BEGIN
+    FOR audited IN
+        SELECT * FROM (VALUES
+            ('hazards_site', 'site', '{updated_at}'),
+            ('hazards_inspection', 'inspection', '{}'),
+            ('accounts_membership', 'membership', '{}'),
+            ('reports_target', 'target', '{updated_at}'),
+            ('accounts_user', 'user', '{last_login}'),
+            ('accounts_devicetoken', 'token', '{last_used_at}'),
+            ('accounts_pairingcode', 'pairing', '{}'),
+            ('hazards_photo', 'photo', '{}')
+        ) AS t(name, kind, left_out)
+        WHERE to_regclass(t.name) IS NOT NULL
+    LOOP
+        EXECUTE format('DROP TRIGGER IF EXISTS %1$I ON %2$I', audited.name || '_audit_inserted', audited.name);
+        EXECUTE format(
+            'CREATE TRIGGER %1$I AFTER INSERT ON %2$I REFERENCING NEW TABLE AS new_rows '
+            'FOR EACH STATEMENT EXECUTE FUNCTION registry_audit(%3$L, %4$L)',
+            audited.name || '_audit_inserted', audited.name, audited.kind, audited.left_out);
+        EXECUTE format('DROP TRIGGER IF EXISTS %1$I ON %2$I', audited.name || '_audit_updated', audited.name);
+        EXECUTE format(
+            'CREATE TRIGGER %1$I AFTER UPDATE ON %2$I REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows '
+            'FOR EACH STATEMENT EXECUTE FUNCTION registry_audit(%3$L, %4$L)',
+            audited.name || '_audit_updated', audited.name, audited.kind, audited.left_out);
+        EXECUTE format('DROP TRIGGER IF EXISTS %1$I ON %2$I', audited.name || '_audit_deleted', audited.name);
+        EXECUTE format(
+            'CREATE TRIGGER %1$I AFTER DELETE ON %2$I REFERENCING OLD TABLE AS old_rows '
+            'FOR EACH STATEMENT EXECUTE FUNCTION registry_audit(%3$L, %4$L)',
+            audited.name || '_audit_deleted', audited.name, audited.kind, audited.left_out);
+    END LOOP;
+END
+$$;
 
 -- The per-event functions that 0006 wrote, replaced by registry_audit above.
 DROP FUNCTION IF EXISTS registry_audit_inserted();

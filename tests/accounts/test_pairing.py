@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.lockout import FAILURES_PER_USER_AND_ADDRESS
-from accounts.models import DeviceToken, Membership, PairingCode, Role
+from accounts.models import AuditEntry, DeviceToken, Membership, PairingCode, Role
 from accounts.pairing import ALPHABET
 from accounts.tokens import token_revoke
 
@@ -128,6 +128,23 @@ def test_a_code_outlives_no_change_of_who_may_manage_the_worker(people, demo_tre
     Membership.objects.create(user=worker, area=demo_tree["99"], role=Role.VIEWER)  # now above the manager
     assert pair(code).status_code == 400
     assert not DeviceToken.objects.exists()
+
+
+def test_the_pairing_and_the_token_are_in_the_audit_trail(people):
+    manager, worker = people
+    code, _html = start_pairing(manager, worker)
+    pair(code)
+    entries = AuditEntry.objects.filter(table__in=["accounts_pairingcode", "accounts_devicetoken"])
+    assert {(e.table, e.action, e.actor_id) for e in entries} >= {
+        ("accounts_pairingcode", "insert", manager.pk),
+        ("accounts_devicetoken", "insert", manager.pk),
+        ("accounts_pairingcode", "update", manager.pk),
+    }
+    for entry in entries:
+        assert entry.area_path == "/99/991/99101/"
+        for hidden in ("code_hash", "key_hash"):
+            if hidden in entry.changes:
+                assert set(entry.changes[hidden]) <= {None, "…"}
 
 
 def test_a_manager_cannot_pair_a_tablet_for_someone_out_of_reach(people, demo_tree, make_user):
