@@ -35,6 +35,16 @@ class FieldMap:
     unit_type: str | None = None
 
 
+def field_map(*, code=None, name=None, level=None, parent=None, unit_type=None) -> FieldMap | None:
+    """The fields a person names (load_areas' options, the boundary page); None when they
+    name none (the GSO layout is recognised by itself)."""
+    if not (code or name):
+        return None
+    if not (code and name and level):
+        raise SpatialFileError([_("The code field, the name field and the level go together.")])
+    return FieldMap(code=code, name=name, level=level, parent=parent or None, unit_type=unit_type or None)
+
+
 @dataclass
 class LoadResult:
     created: int = 0
@@ -42,6 +52,17 @@ class LoadResult:
     sites_moved: int = 0
     sites_outside: int = 0
     files: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """What a load did, for the person who asked."""
+        done = _(
+            "Loaded %(files)d file(s): %(created)d areas created, %(updated)d updated; %(moved)d sites re-assigned."
+        ) % {"files": len(self.files), "created": self.created, "updated": self.updated, "moved": self.sites_moved}
+        if self.sites_outside:
+            done += " " + _("Warning: %(n)d sites lie outside every loaded area and keep their previous area.") % {
+                "n": self.sites_outside
+            }
+        return done
 
 
 def guess_fields(field_names: list[str]) -> FieldMap | None:

@@ -288,23 +288,32 @@ class ImportRun(models.Model):
         return self.status in {self.Status.DONE, self.Status.FAILED}
 
 
-class ImportFilePart(models.Model):
-    """The uploaded file, in the database so that a worker on another machine can read it
-    (only DATABASE_URL is shared); dropped when its run ends."""
+class FilePart(models.Model):
+    """A part of an uploaded file a job reads, in the database so that a worker on another
+    machine can read it (only DATABASE_URL is shared); dropped when its run ends."""
 
-    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="parts")
     name = models.CharField(max_length=255)  # a Shapefile is several files
     seq = models.PositiveIntegerField()
     data = models.BinaryField()
+
+    class Meta:
+        abstract = True
+
+
+class ImportFilePart(FilePart):
+    """The file an ImportRun imports."""
+
+    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="parts")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["run", "name", "seq"], name="import_file_part_unique")]
 
 
 class JobRun(models.Model):
-    """Other long work a person asks for (a large export, a national report): a kind
-    registered in hazards/job_kinds.py, run by the worker (hazards/tasks.py). Its page
-    shows the progress, then the file to download until `expires_at` (or why it failed).
+    """Other long work a person asks for (a large export, a national report, a boundary
+    reload): a kind registered in hazards/job_kinds.py, run by the worker
+    (hazards/tasks.py). Its page shows the progress, then the file to download until
+    `expires_at` or what was done (or why it failed).
     Only the person who asked sees it; runs are forgotten after JOBS_KEPT_DAYS."""
 
     Status = RunStatus
@@ -321,6 +330,7 @@ class JobRun(models.Model):
     done = models.BigIntegerField(default=0)  # progress, in units of `total`
     total = models.BigIntegerField(default=0)
     problem = models.TextField(blank=True)  # why it failed, for the person who asked
+    summary = models.TextField(blank=True)  # what work without a file did (a boundary reload)
     result = models.CharField(max_length=255, blank=True)  # the file, relative to MEDIA_ROOT
     result_bytes = models.BigIntegerField(null=True)
     finished_at = models.DateTimeField(null=True)
@@ -340,3 +350,12 @@ class JobRun(models.Model):
     @property
     def file_name(self) -> str:
         return self.result.rsplit("/", 1)[-1]
+
+
+class JobInput(FilePart):
+    """The file a JobRun reads (a boundary file)."""
+
+    run = models.ForeignKey(JobRun, on_delete=models.CASCADE, related_name="inputs")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "name", "seq"], name="job_input_unique")]

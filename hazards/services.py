@@ -23,7 +23,19 @@ from areas.models import Area
 
 from .job_kinds import KINDS
 from .log_context import current_request_id
-from .models import Barrier, CloseReason, ImportFilePart, ImportRun, Inspection, JobRun, Photo, Signage, Site, SiteKind
+from .models import (
+    Barrier,
+    CloseReason,
+    ImportFilePart,
+    ImportRun,
+    Inspection,
+    JobInput,
+    JobRun,
+    Photo,
+    Signage,
+    Site,
+    SiteKind,
+)
 from .photos import content_hash, process_photo
 
 MAX_DEPTH_M = Decimal("300")
@@ -531,6 +543,16 @@ def inspection_delete(*, actor, inspection: Inspection, deleted: bool = True) ->
 IMPORT_PART_BYTES = 8 * 1024 * 1024
 
 
+def _store_parts(path: Path, create) -> None:
+    """Copies an uploaded file into the database, `create(name=, seq=, data=)` per part,
+    for a worker that may be on another machine. A Shapefile is read with the files
+    beside it; the zip it came in is not needed."""
+    for member in sorted(p for p in path.parent.iterdir() if p.is_file() and p.suffix.lower() != ".zip"):
+        with open(member, "rb") as source:
+            for seq, data in enumerate(iter(lambda source=source: source.read(IMPORT_PART_BYTES), b"")):
+                create(name=member.name, seq=seq, data=data)
+
+
 @transaction.atomic
 def import_run_start(
     *,
@@ -557,20 +579,17 @@ def import_run_start(
         dry_run=dry_run,
         language=language,
     )
-    # A Shapefile is read with the files beside it; the zip it came in is not needed.
-    for member in sorted(p for p in path.parent.iterdir() if p.is_file() and p.suffix.lower() != ".zip"):
-        with open(member, "rb") as source:
-            for seq, data in enumerate(iter(lambda source=source: source.read(IMPORT_PART_BYTES), b"")):
-                ImportFilePart.objects.create(run=run, name=member.name, seq=seq, data=data)
+    _store_parts(path, lambda **part: ImportFilePart.objects.create(run=run, **part))
     import_file.defer(run_id=str(run.pk), request_id=current_request_id.get())
     return run
 
 
 @transaction.atomic
-def job_start(*, actor, kind: str, params: dict, language: str) -> JobRun:
-    """Queues long work of a registered kind (job_kinds.py) for the worker: the run and its
-    job, both or neither. Asked again while the same work still waits or runs, it answers
-    that run rather than doing it twice (a person clicking again)."""
+def job_start(*, actor, kind: str, params: dict, language: str, upload: Path | None = None) -> JobRun:
+    """Queues long work of a registered kind (job_kinds.py) for the worker: the run, the
+    uploaded file it reads (copied into the database) and its job, all or none. Asked again
+    while the same work (without a file) still waits or runs, it answers that run rather
+    than doing it twice (a person clicking again)."""
     from .tasks import run_job  # the job runs the kinds' code, which may use this module
 
     if kind not in KINDS:
@@ -579,10 +598,12 @@ def job_start(*, actor, kind: str, params: dict, language: str) -> JobRun:
     unfinished = JobRun.objects.filter(
         created_by=actor, kind=kind, params=params, language=language, status__in=waiting
     )
-    if found := unfinished.order_by("-created_at").first():
+    if upload is None and (found := unfinished.order_by("-created_at").first()):
         return found
     run = JobRun.objects.create(
         created_by=actor, kind=kind, params=params, language=language, request_id=current_request_id.get()
     )
+    if upload is not None:
+        _store_parts(upload, lambda **part: JobInput.objects.create(run=run, **part))
     run_job.defer(run_id=str(run.pk), request_id=run.request_id)
     return run

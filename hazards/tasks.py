@@ -31,13 +31,15 @@ from procrastinate.contrib.django import app
 
 from accounts.models import User
 from accounts.scope import VIEW, scope_for
+from areas.loader import field_map, load_boundaries
+from areas.spatialfile import SpatialFileError
 
 from . import exports
 from .filters import filter_sites
 from .imports import ImportFileError, import_steps
 from .job_kinds import KINDS, JobError, job_kind
 from .log_context import current_job_id, current_request_id
-from .models import ImportFilePart, ImportRun, JobRun, Site
+from .models import ImportFilePart, ImportRun, JobInput, JobRun, Site
 
 log = logging.getLogger("hazards.jobs")
 # A run's progress is written at most this often (seconds).
@@ -73,12 +75,12 @@ def on_own_connection(write) -> None:
     thread.join()
 
 
-def _materialise(run: ImportRun, folder: Path) -> Path:
-    """Writes the run's file (a Shapefile's files beside each other) into `folder`."""
-    for part in ImportFilePart.objects.filter(run=run).order_by("name", "seq").iterator():
+def _materialise(parts, folder: Path) -> None:
+    """Writes a file kept in the database in parts (ImportFilePart, JobInput) into
+    `folder` (a Shapefile's files beside each other)."""
+    for part in parts.order_by("name", "seq").iterator():
         with open(folder / part.name, "ab") as out:
             out.write(part.data)
-    return folder / run.file_name
 
 
 @app.task(queue="imports", name="hazards.import_file")
@@ -131,8 +133,9 @@ def _import(run: ImportRun) -> dict:
     actor = User.objects.get(pk=run.created_by_id)
     last = 0.0
     with tempfile.TemporaryDirectory(prefix="hazards-import-") as folder:
+        _materialise(ImportFilePart.objects.filter(run=run), Path(folder))
         steps = import_steps(
-            _materialise(run, Path(folder)),
+            Path(folder) / run.file_name,
             actor=actor,
             mapping=run.mapping,
             words=run.words,
@@ -218,9 +221,10 @@ def _run_job(run_id: str) -> None:
         except JobError as error:
             outcome = {"status": JobRun.Status.FAILED, "problem": str(error)}
         finally:
-            if outcome["status"] == JobRun.Status.FAILED:
+            if not outcome.get("result"):
                 shutil.rmtree(folder, ignore_errors=True)
             JobRun.objects.filter(pk=run.pk).update(**outcome, finished_at=timezone.now())
+            JobInput.objects.filter(run=run).delete()
             log.info(
                 "job run %s (%s): %s",
                 run.pk,
@@ -238,7 +242,14 @@ def _run_job(run_id: str) -> None:
 def _run(run: JobRun, folder: Path) -> dict:
     actor = User.objects.get(pk=run.created_by_id)
     progress = Progress(run)
-    produced = KINDS[run.kind].function(actor=actor, folder=folder, progress=progress, **run.params)
+    with tempfile.TemporaryDirectory(prefix="hazards-job-") as work:
+        params = dict(run.params)
+        if "upload" in params:  # the file it reads: back from the database
+            _materialise(JobInput.objects.filter(run=run), Path(work))
+            params["upload"] = Path(work) / params["upload"]
+        produced = KINDS[run.kind].function(actor=actor, folder=folder, progress=progress, **params)
+    if isinstance(produced, str):  # work without a file says what it did
+        return {"status": JobRun.Status.DONE, "summary": produced}
     if produced.resolve().parent != folder.resolve():
         raise ValueError(f"{run.kind} wrote {produced}, outside its folder {folder}")
     return {
@@ -275,3 +286,17 @@ def export_sites(*, actor, folder: Path, progress, fmt: str, query: str) -> Path
     request.GET, request.user = QueryDict(query), actor
     sites = filter_sites(scope_for(actor).restrict(Site.objects.order_by("code"), VIEW), request)
     return exports.write_export(sites, fmt, folder, progress)
+
+
+BOUNDARIES_JOB = "areas.load_boundaries"
+
+
+@job_kind(BOUNDARIES_JOB, gettext_lazy("Boundary reload"))
+def load_boundary_file(*, actor, folder: Path, progress, upload: Path, fields: dict, level, layer) -> str:
+    """A boundary file sent on the boundary page, loaded as `load_areas` loads it: in one
+    transaction, so a worker killed part-way leaves the area tree as it was."""
+    try:
+        result = load_boundaries([upload], fields=field_map(**fields), level=level or None, layer=layer or None)
+    except SpatialFileError as exc:
+        raise JobError(_("Nothing was loaded:") + "\n" + "\n".join(exc.problems)) from None
+    return result.summary()

@@ -23,10 +23,14 @@ from django.utils.translation import gettext as _
 
 from accounts.scope import SURVEY, scope_for
 from areas import crs
+from areas.loader import field_map
+from areas.models import Area
+from areas.spatialfile import SpatialFileError
 
 from . import archives, services
 from .imports import ImportFileError, guess_mapping, own_words, read_file
 from .models import ImportRun
+from .tasks import BOUNDARIES_JOB
 
 SUFFIXES = (".csv", ".xlsx", ".geojson", ".json", ".gpkg", ".kml", ".kmz", ".zip")
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
@@ -265,3 +269,67 @@ def run_page(request, run_id):
         "mapping": urlencode({**run.mapping, **({"system": run.system} if run.system else {})}),
     }
     return render(request, "imports/run.html", context)
+
+
+BOUNDARY_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip")
+
+
+class BoundaryForm(forms.Form):
+    """A boundary file for the area tree, with load_areas' options."""
+
+    file = forms.FileField(label=gettext_lazy("File"))
+    layer = forms.CharField(label=gettext_lazy("Layer (a file with several)"), required=False)
+    level = forms.ChoiceField(
+        label=gettext_lazy("Level"), choices=[("", gettext_lazy("As the GSO fields say")), *Area.Level.choices],
+        required=False,
+    )  # fmt: skip
+    code = forms.CharField(label=gettext_lazy("Code field"), required=False)
+    name = forms.CharField(label=gettext_lazy("Name field"), required=False)
+    parent = forms.CharField(label=gettext_lazy("Parent code field"), required=False)
+    unit_type = forms.CharField(label=gettext_lazy("Unit type field"), required=False)
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith(BOUNDARY_SUFFIXES):
+            raise forms.ValidationError(_("Use a GeoJSON or GeoPackage file, or a zipped Shapefile (WGS 84)."))
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(_("The file is larger than 200 MB: use manage.py load_areas."))
+        return upload
+
+    def clean(self):
+        data = super().clean()
+        names = {"code", "name", "parent", "unit_type"}
+        self.fields_named = {name: data.get(name) or None for name in names}
+        try:
+            field_map(**self.fields_named, level=data.get("level") or None)
+        except SpatialFileError as exc:
+            raise forms.ValidationError(exc.problems) from None
+        return data
+
+
+@login_required
+def boundaries(request):
+    """An administrator reloads a boundary set: the worker loads the file as `load_areas`
+    does (one transaction; sites re-assigned), and the job's page says what it did."""
+    if not request.user.is_superuser:
+        raise PermissionDenied
+    form = BoundaryForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            path = _store(form.cleaned_data["file"])
+        except ImportFileError as exc:
+            return render(request, "imports/boundaries.html", {"form": form, "problems": exc.problems}, status=400)
+        params = {
+            "upload": path.name,
+            "fields": form.fields_named,
+            "level": form.cleaned_data["level"],
+            "layer": form.cleaned_data["layer"],
+        }
+        try:
+            run = services.job_start(
+                actor=request.user, kind=BOUNDARIES_JOB, params=params, language=get_language(), upload=path
+            )
+        finally:
+            shutil.rmtree(path.parent)  # in the database now
+        return redirect("job-page", run_id=run.pk)
+    return render(request, "imports/boundaries.html", {"form": form}, status=400 if form.errors else 200)

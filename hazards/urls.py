@@ -35,6 +35,7 @@ survey_urlpatterns = [
 import_urlpatterns = [
     path("", uploads.upload, name="import-upload"),
     path("runs/<uuid:run_id>/", uploads.run_page, name="import-run"),
+    path("boundaries/", uploads.boundaries, name="load-boundaries"),
     path("<str:upload_id>/", uploads.preview, name="import-preview"),
 ]
 

@@ -8,13 +8,16 @@ import json
 import logging
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
+from areas.models import Area
 from hazards import exports, tasks
 from hazards.models import JobRun
-from tests.conftest import run_queued_jobs
+from tests.conftest import DEMO_FILES, communes_covering, run_queued_jobs
 
 pytestmark = pytest.mark.django_db
 
@@ -67,7 +70,7 @@ def test_a_national_export_is_a_job_whose_page_follows_it_to_the_file(national, 
     assert lines[-1]["outcome"] == "done" and lines[-1]["result_bytes"] == run.result_bytes
 
 
-def test_a_script_follows_the_job_and_only_its_owner_sees_it(national, client, make_user, demo_tree):
+def test_a_script_follows_the_job_and_only_its_owner_sees_it(national, make_user, demo_tree):
     asked = national.get(reverse("site-export", args=["gpkg"]), {"area": "991"})
     assert asked.status_code == 202
     state = asked.json()
@@ -77,6 +80,7 @@ def test_a_script_follows_the_job_and_only_its_owner_sees_it(national, client, m
     assert state["status"] == "done" and state["file"].endswith("/file") and state["file_bytes"] > 0
 
     other = make_user("lan", demo_tree["99"], Role.AREA_MANAGER)
+    client = Client()
     client.force_login(other)
     assert client.get(asked["Location"]).status_code == 404
     assert client.get(reverse("job-file", args=[state["id"]])).status_code == 404
@@ -147,3 +151,47 @@ def test_the_national_report_pdf_is_a_job_and_smaller_ones_are_not(national):
     assert body.startswith(b"%PDF")
     province = national.get(reverse("report-file", args=["pdf"]), {**period, "area": "99"}, **BROWSER)
     assert province.status_code == 200 and province.content.startswith(b"%PDF")
+
+
+def test_an_administrator_reloads_boundaries_through_the_worker(national, demo_tree, make_site, tmp_path):
+    site = make_site(demo_tree["99102"], name="Ao ranh giới")
+    communes = communes_covering("99101", site.location)  # a corrected commune file
+    upload = SimpleUploadedFile("xa.geojson", json.dumps(communes).encode(), content_type="application/geo+json")
+    asked = national.post(reverse("load-boundaries"), {"file": upload})
+    assert asked.status_code == 302
+    run = JobRun.objects.get()
+    assert asked["Location"] == reverse("job-page", args=[run.pk]) and run.kind == "areas.load_boundaries"
+    site.refresh_from_db()
+    assert site.area.code == "99102"  # nothing happens in the request
+    assert "Waiting for a worker" in national.get(asked["Location"]).content.decode()
+
+    run_queued_jobs()
+    run.refresh_from_db()
+    assert run.status == JobRun.Status.DONE and not run.inputs.exists()
+    page = national.get(asked["Location"]).content.decode()
+    assert "Loaded 1 file(s): 0 areas created, 10 updated; 1 sites re-assigned." in page
+    site.refresh_from_db()
+    assert site.area.code == "99101"
+
+
+def test_a_bad_boundary_file_loads_nothing_and_the_page_says_why(national, demo_tree):
+    communes = json.loads(DEMO_FILES[2].read_text())
+    communes["features"][3]["properties"]["ma_xa"] = ""
+    communes["features"][0]["properties"]["ten_xa"] = "Xã đổi tên"
+    upload = SimpleUploadedFile("xa.geojson", json.dumps(communes).encode())
+    national.post(reverse("load-boundaries"), {"file": upload})
+    run_queued_jobs()
+    run = JobRun.objects.get()
+    assert run.status == JobRun.Status.FAILED and "Nothing was loaded" in run.problem and "empty" in run.problem
+    assert "Nothing was loaded" in national.get(reverse("job-page", args=[run.pk])).content.decode()
+    assert not Area.objects.filter(name="Xã đổi tên").exists()
+
+
+def test_only_administrators_load_boundaries_and_field_names_go_together(national, make_user, demo_tree):
+    manager = Client()
+    manager.force_login(make_user("tinh", demo_tree["99"], Role.AREA_MANAGER, is_staff=True))
+    assert manager.get(reverse("load-boundaries")).status_code == 403
+    upload = SimpleUploadedFile("xa.geojson", DEMO_FILES[2].read_bytes())
+    refused = national.post(reverse("load-boundaries"), {"file": upload, "code": "MA"})
+    assert refused.status_code == 400 and "go together" in refused.content.decode()
+    assert not JobRun.objects.exists()

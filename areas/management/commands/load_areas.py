@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from areas.loader import FieldMap, load_boundaries
+from areas.loader import field_map, load_boundaries
 from areas.models import Area
 from areas.spatialfile import SpatialFileError
 
@@ -25,35 +25,18 @@ class Command(BaseCommand):
         parser.add_argument("--layer", help="layer name, for files with several layers")
 
     def handle(self, *args, **options):
-        fields = None
-        if options["code_field"] or options["name_field"]:
-            if not (options["code_field"] and options["name_field"] and options["level"]):
-                raise CommandError(_("--code-field, --name-field and --level go together."))
-            fields = FieldMap(
+        for path in options["files"]:
+            if not path.exists():
+                raise CommandError(_("%(file)s: no such file.") % {"file": path})
+        try:
+            fields = field_map(
                 code=options["code_field"],
                 name=options["name_field"],
                 level=options["level"],
                 parent=options["parent_field"],
                 unit_type=options["unit_type_field"],
             )
-        for path in options["files"]:
-            if not path.exists():
-                raise CommandError(_("%(file)s: no such file.") % {"file": path})
-        try:
             result = load_boundaries(options["files"], fields=fields, level=options["level"], layer=options["layer"])
         except SpatialFileError as exc:
             raise CommandError(_("Nothing was loaded:") + "\n" + "\n".join(exc.problems)) from None
-        self.stdout.write(
-            _("Loaded %(files)d file(s): %(created)d areas created, %(updated)d updated; %(moved)d sites re-assigned.")
-            % {
-                "files": len(result.files),
-                "created": result.created,
-                "updated": result.updated,
-                "moved": result.sites_moved,
-            }
-        )
-        if result.sites_outside:
-            self.stderr.write(
-                _("Warning: %(n)d sites lie outside every loaded area and keep their previous area.")
-                % {"n": result.sites_outside}
-            )
+        self.stdout.write(result.summary())
