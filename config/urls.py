@@ -62,3 +62,9 @@ admin.site.login_form = LockoutAdminAuthenticationForm
 admin.site.site_header = _("Drowning hazard registry")
 admin.site.site_title = _("Hazard registry")
 admin.site.index_title = _("Registry administration")
+
+# Errors Django answers itself, in the one shape (config/errors.py).
+handler400 = "config.errors.bad_request"
+handler403 = "config.errors.permission_denied"
+handler404 = "config.errors.page_not_found"
+handler500 = "config.errors.server_error"

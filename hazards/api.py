@@ -19,17 +19,14 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.scope import SURVEY, VIEW, scope_for
+from accounts.scope import SURVEY, scope_for
 from areas.models import Area
 from areas.selectors import areas_geojson
 
-from . import exports, services, sync
-from .filters import filter_sites
+from . import exports, selectors, services, sync
 from .job_pages import JOB_STATE, job_accepted
-from .models import Site
 from .photos import too_large
 from .rest import SITE_FILTERS
-from .selectors import survey_sites
 from .serializers import BatchIn, InspectionIn, OutcomeOut, SiteIn
 from .sync_parser import SyncJSONParser
 from .tasks import EXPORT_JOB
@@ -204,7 +201,7 @@ class SurveySitesView(TabletDataView):
         }
     )
     def get(self, request):
-        return tablet_json(request, survey_sites(request.user, timezone.now()))
+        return tablet_json(request, selectors.survey_sites(request.user, timezone.now()))
 
 
 EXPORT_TYPES = {
@@ -233,7 +230,7 @@ class SiteExportView(APIView):
     )
     def get(self, request, fmt):
         scope = scope_for(request.user)
-        sites = filter_sites(scope.restrict(Site.objects.order_by("code"), VIEW), request)
+        sites = selectors.filtered_sites(request.user, request).order_by("code")
         national = scope.everything and not (request.GET.get("area") or request.GET.get("bbox"))
         if fmt in JOB_FORMATS or national or sites.count() > settings.EXPORT_INLINE_MAX_SITES:
             params = {"fmt": fmt, "query": request.GET.urlencode()}

@@ -3,7 +3,6 @@ inspections, areas. Read-only here: writes go through the sync API and the servi
 Every queryset passes the area scope."""
 
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
@@ -14,9 +13,9 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 from accounts.scope import VIEW, scope_for
 from areas.models import Area
 
+from . import selectors
 from .filters import STATE_LABELS, choice_param, filter_sites, within_area
 from .models import Barrier, Inspection, Signage, Site, SiteKind
-from .rules import Due
 
 
 class SiteOut(GeoFeatureModelSerializer):
@@ -92,9 +91,7 @@ class SiteViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = SitePages
 
     def get_queryset(self):
-        sites = scope_for(self.request.user).restrict(
-            Site.objects.select_related("area").annotate(due=Due(timezone.now())).order_by("code"), VIEW
-        )
+        sites = selectors.sites_with_due(self.request.user)
         return filter_sites(sites, self.request) if self.action == "list" else sites
 
 
@@ -104,9 +101,7 @@ class InspectionViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = InspectionPages
 
     def get_queryset(self):
-        inspections = scope_for(self.request.user).restrict(
-            Inspection.objects.select_related("inspector").prefetch_related("photos").order_by("-observed_at"), VIEW
-        )
+        inspections = selectors.inspections(self.request.user)
         site = self.request.query_params.get("site")
         if self.action == "list" and site:
             try:

@@ -1,16 +1,64 @@
-"""Reads of sites that matter for speed: the compact list of the sites a field worker
-surveys, which a tablet fetches on its first load and keeps for offline work."""
+"""Reads of sites and inspections: the querysets the pages, the APIs, the exports, the
+tiles and the priority list start from. Each passes the one area-scope check
+(accounts/scope.py) and, where a request's filters apply, the shared site filters
+(filters.py); views only shape what these return. The survey's compact site list is
+made here whole, as its speed matters (a tablet fetches it on its first load and keeps
+it for offline work)."""
 
 import datetime as dt
+import uuid
 
-from django.db.models import F, FloatField, Func, IntegerField, TextField
+from django.db.models import F, FloatField, Func, IntegerField, QuerySet, TextField
 from django.db.models.functions import Cast
+from django.utils import timezone
 
-from accounts.scope import SURVEY, scope_for
+from accounts.scope import SURVEY, VIEW, scope_for
 
-from .filters import SITE_OPEN
-from .models import Site
-from .rules import Due
+from .filters import SITE_OPEN, filter_sites
+from .models import Inspection, Site
+from .rules import Due, SiteState
+
+
+def sites(user, action: str = VIEW) -> QuerySet:
+    """Every site the user may `action` (VIEW, SURVEY, EDIT, ...)."""
+    return scope_for(user).restrict(Site.objects.all(), action)
+
+
+def filtered_sites(user, request) -> QuerySet:
+    """The sites the user may see under the request's filters (bbox, area, kind, signage,
+    barrier, state, due)."""
+    return filter_sites(sites(user), request)
+
+
+def filtered_site_rows(user, request, fields: list[str]) -> QuerySet:
+    """filtered_sites as one dict each of `fields` and `due`, by code."""
+    return filtered_sites(user, request).order_by("code").values(*fields, due=Due(timezone.now()))
+
+
+def sites_with_due(user) -> QuerySet:
+    """The user's sites with their area and whether each is due now (`due`), by code."""
+    return sites(user).select_related("area").annotate(due=Due(timezone.now())).order_by("code")
+
+
+def site_with_due(user, site_id: uuid.UUID) -> Site | None:
+    return sites_with_due(user).filter(pk=site_id).first()
+
+
+def unprotected_open_sites(user, request) -> QuerySet:
+    """The candidates of the priority list: open sites not protected, under the filters."""
+    return filtered_sites(user, request).filter(SITE_OPEN).exclude(state=SiteState.PROTECTED)
+
+
+def inspections(user) -> QuerySet:
+    """The inspections of the user's sites, newest first, with inspector and photos."""
+    latest_first = Inspection.objects.select_related("inspector").prefetch_related("photos").order_by("-observed_at")
+    return scope_for(user).restrict(latest_first, VIEW)
+
+
+def site_history(site: Site) -> QuerySet:
+    """A site's inspections, newest first, for a person who may see the site."""
+    return site.inspections.select_related("inspector").prefetch_related("photos").order_by("-observed_at")
+
 
 # Metres matter, centimetres do not: five decimals of a degree are about 1.1 m.
 COORDINATE_DECIMALS = 5
@@ -32,8 +80,8 @@ def survey_sites(user, now: dt.datetime) -> dict:
     points in Python took seconds. Rows go by place (geohash), so neighbours'
     coordinates share their leading digits and compress."""
     rows = (
-        scope_for(user)
-        .restrict(Site.objects.filter(SITE_OPEN), SURVEY)
+        sites(user, SURVEY)
+        .filter(SITE_OPEN)
         .annotate(
             text_id=Cast("id", TextField()),
             checked=Cast(Func(F("last_checked_at"), function="registry_local_date"), TextField()),

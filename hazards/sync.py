@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from accounts.scope import SURVEY, OutOfScope, scope_for
+from common.errors import error_body, field_errors, messages
 
 from . import services
 from .models import Inspection, Photo, Site
@@ -66,21 +67,12 @@ def clock_offset(device_time: str | None, received_at: dt.datetime) -> dt.timede
     return received_at - stated
 
 
-def _messages(errors) -> list[str]:
-    """Every message in DRF's or Django's nested errors, in order."""
-    if isinstance(errors, dict):
-        return [message for value in errors.values() for message in _messages(value)]
-    if isinstance(errors, list | tuple):
-        return [message for value in errors for message in _messages(value)]
-    return [str(errors)]
-
-
 def invalid(errors) -> Outcome:
     """A refused record: `detail` is the whole reason to show, `errors` the same by field."""
     if isinstance(errors, ValidationError):
-        errors = errors.message_dict if hasattr(errors, "error_dict") else {"non_field_errors": errors.messages}
-    detail = _("The record was refused: %(reasons)s") % {"reasons": " ".join(_messages(errors))}
-    return Outcome(400, {"code": "invalid", "detail": detail, "errors": errors})
+        errors = field_errors(errors)
+    detail = _("The record was refused: %(reasons)s") % {"reasons": " ".join(messages(errors))}
+    return Outcome(400, error_body("invalid", detail, errors))
 
 
 def not_a_record() -> Outcome:

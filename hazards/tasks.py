@@ -30,16 +30,14 @@ from django.utils.translation import gettext_lazy
 from procrastinate.contrib.django import app
 
 from accounts.models import User
-from accounts.scope import VIEW, scope_for
 from areas.loader import field_map, load_boundaries
 from areas.spatialfile import SpatialFileError
 
-from . import exports
-from .filters import filter_sites
+from . import exports, selectors
 from .imports import ImportFileError, import_steps
 from .job_kinds import KINDS, JobError, job_kind
 from .log_context import current_job_id, current_request_id
-from .models import ImportFilePart, ImportRun, JobInput, JobRun, Site
+from .models import ImportFilePart, ImportRun, JobInput, JobRun
 
 log = logging.getLogger("hazards.jobs")
 # A run's progress is written at most this often (seconds).
@@ -284,7 +282,7 @@ def export_sites(*, actor, folder: Path, progress, fmt: str, query: str) -> Path
     of the sites in the asker's scope as it is when the job runs."""
     request = HttpRequest()
     request.GET, request.user = QueryDict(query), actor
-    sites = filter_sites(scope_for(actor).restrict(Site.objects.order_by("code"), VIEW), request)
+    sites = selectors.filtered_sites(actor, request).order_by("code")
     return exports.write_export(sites, fmt, folder, progress)
 
 

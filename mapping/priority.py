@@ -11,8 +11,7 @@ Ties go to the nearer school, then to the code."""
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
 
-from accounts.scope import VIEW, scope_for
-from hazards.filters import SITE_OPEN, filter_sites
+from hazards import selectors
 from hazards.models import Site, SiteKind
 from hazards.rules import SiteState
 
@@ -39,9 +38,7 @@ COLUMNS = [
 
 def candidates(request):
     """Open sites in scope and filters that are not protected."""
-    sites = scope_for(request.user).restrict(Site.objects.all(), VIEW).filter(SITE_OPEN)
-    sites = sites.exclude(state=SiteState.PROTECTED)
-    return filter_sites(sites, request)
+    return selectors.unprotected_open_sites(request.user, request)
 
 
 def ranked_sql(request, limit: int | None) -> tuple[str, tuple]:

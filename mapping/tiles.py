@@ -24,7 +24,8 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from accounts.scope import VIEW, scope_for
-from hazards.filters import STATES, chosen_area, due_param, filter_common, filter_sites, state_is
+from hazards import selectors
+from hazards.filters import STATES, chosen_area, due_param, filter_common, state_is
 from hazards.models import Site
 from hazards.rules import Due, StateOf
 
@@ -142,8 +143,9 @@ def _run(statement: tuple[str, str], z: int, x: int, y: int) -> bytes:
 
 def _sites_in_tile(request):
     """The user's sites under the filters, in the tile or its buffer (the location index)."""
-    sites = filter_sites(scope_for(request.user).restrict(Site.objects.all(), VIEW), request)
-    return sites.filter(location__bboverlaps=_tile("box", GeometryField(srid=4326)))
+    return selectors.filtered_sites(request.user, request).filter(
+        location__bboverlaps=_tile("box", GeometryField(srid=4326))
+    )
 
 
 def _cluster_counts() -> dict:

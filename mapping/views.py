@@ -17,10 +17,11 @@ from accounts.scope import EDIT, VIEW, OutOfScope, scope_for
 from accounts.tokens import challenge, signed_in_user
 from areas.models import Area
 from areas.selectors import areas_geojson
+from common.errors import error_response, refused
+from hazards import selectors
 from hazards.exports import csv_stream
-from hazards.filters import STATE_LABELS, chosen_area, filter_sites
-from hazards.models import Barrier, Signage, Site, SiteKind
-from hazards.rules import Due
+from hazards.filters import STATE_LABELS, chosen_area
+from hazards.models import Barrier, Signage, SiteKind
 from reports.periods import half_year_containing
 from reports.selectors import Country, by_child
 
@@ -31,24 +32,16 @@ COUNT_LIMIT = 10000
 PRIORITY_SHOWN = 100
 
 
-def _bad_request(exc: ValidationError) -> JsonResponse:
-    if hasattr(exc, "error_dict"):
-        text = " ".join(f"{name}: {' '.join(messages)}" for name, messages in exc.message_dict.items())
-    else:
-        text = " ".join(exc.messages)
-    return JsonResponse({"error": text}, status=400)
-
-
 def _api_login_required(view):
     """Data endpoints answer 401 instead of redirecting to the sign-in page."""
 
     def wrapped(request, *args, **kwargs):
         if not request.user.is_authenticated:
-            return JsonResponse({"error": _("Sign in first.")}, status=401)
+            return error_response(401, "not_authenticated", _("Sign in first."))
         try:
             return view(request, *args, **kwargs)
         except ValidationError as exc:
-            return _bad_request(exc)
+            return refused(exc)
 
     wrapped.__name__ = view.__name__
     wrapped.__doc__ = view.__doc__
@@ -133,13 +126,13 @@ def _tile_credentials(view):
                 # The language middleware may not have run (mapping/middleware.py).
                 with translation.override(translation.get_language_from_request(request)):
                     message = _("The map's access to tiles has expired. Reload the page.")
-                return JsonResponse({"error": message}, status=401)
+                return error_response(401, "tile_token_expired", message)
             request.user = holder
         else:
             try:
                 request.user = signed_in_user(request)
-            except (exceptions.NotAuthenticated, exceptions.AuthenticationFailed) as refused:
-                response = JsonResponse({"error": str(refused.detail)}, status=401)
+            except (exceptions.NotAuthenticated, exceptions.AuthenticationFailed) as refusal:
+                response = error_response(401, refusal.get_codes(), refusal.detail)
                 response["WWW-Authenticate"] = challenge(request)
                 return response
         return view(request, *args, **kwargs)
@@ -199,10 +192,9 @@ def sites_in_view(request):
     how many there are (counted up to COUNT_LIMIT)."""
     if not request.GET.get("bbox"):
         raise ValidationError(_("bbox is required."))
-    sites = filter_sites(scope_for(request.user).restrict(Site.objects.all(), VIEW), request)
-    total = sites.order_by()[: COUNT_LIMIT + 1].count()
+    total = selectors.filtered_sites(request.user, request).order_by()[: COUNT_LIMIT + 1].count()
     fields = ["id", "code", "name", "kind", "area__name", "state", "location"]
-    shown = [_site_summary(s) for s in sites.order_by("code").values(*fields, due=Due(timezone.now()))[:LIST_LIMIT]]
+    shown = [_site_summary(s) for s in selectors.filtered_site_rows(request.user, request, fields)[:LIST_LIMIT]]
     return JsonResponse({"total": min(total, COUNT_LIMIT), "more": total > COUNT_LIMIT, "sites": shown})
 
 
@@ -248,14 +240,11 @@ def area_layer(request):
 @login_required
 @require_GET
 def site_panel(request, pk):
-    scope = scope_for(request.user)
-    sites = Site.objects.select_related("area").annotate(due=Due(timezone.now()))
-    site = scope.restrict(sites, VIEW).filter(pk=pk).first()
+    site = selectors.site_with_due(request.user, pk)
     if site is None:
         raise Http404
-    inspections = site.inspections.select_related("inspector").prefetch_related("photos").order_by("-observed_at")
     try:
-        scope.require_record(EDIT, site)
+        scope_for(request.user).require_record(EDIT, site)
         can_edit = request.user.is_staff
     except OutOfScope:
         can_edit = False
@@ -264,7 +253,7 @@ def site_panel(request, pk):
         "state": site.state,
         "state_labels": STATE_LABELS,
         "due": site.due,
-        "inspections": inspections[:50],
+        "inspections": selectors.site_history(site)[:50],
         "can_edit": can_edit,
     }
     return render(request, "mapping/_site_panel.html", context)

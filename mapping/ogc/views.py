@@ -25,6 +25,7 @@ from rest_framework import exceptions
 
 from accounts.scope import VIEW, scope_for
 from accounts.tokens import challenge, signed_in_user
+from common.errors import error_body, field_errors, sentence
 from hazards.exports import JSONBuild
 
 from . import crs as crs_module
@@ -52,14 +53,9 @@ def _json(data, status=200, content_type=JSON) -> HttpResponse:
     return HttpResponse(json.dumps(data, ensure_ascii=False), status=status, content_type=content_type)
 
 
-def _error(status: int, code: str, message: str) -> HttpResponse:
-    return _json({"code": code, "description": message}, status=status)
-
-
-def _messages(exc: ValidationError) -> str:
-    if hasattr(exc, "error_dict"):
-        return " ".join(f"{name}: {' '.join(messages)}" for name, messages in exc.message_dict.items())
-    return " ".join(exc.messages)
+def _error(status: int, code: str, message, errors: dict | None = None) -> HttpResponse:
+    """The registry's error shape (common/errors.py) with the standard's `description`."""
+    return _json(error_body(code, message, errors, description=str(message)), status=status)
 
 
 def ogc_view(view):
@@ -89,7 +85,8 @@ def ogc_view(view):
         except (params.BadRequest, crs_module.UnknownCrs) as exc:
             response = _error(400, "InvalidParameterValue", str(exc))
         except ValidationError as exc:
-            response = _error(400, "InvalidParameterValue", _messages(exc))
+            errors = field_errors(exc)
+            response = _error(400, "InvalidParameterValue", sentence(errors), errors)
         except Http404:
             response = _error(404, "NotFound", _("No such collection or feature in your areas."))
         # What the answer holds depends on who asks: never kept by a shared cache.

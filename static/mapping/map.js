@@ -36,7 +36,7 @@ function query(extra = {}) {
 async function getJSON(url) {
   const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
   const body = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(body.error || response.statusText);
+  if (!response.ok) throw new Error(body.detail || response.statusText);
   return body;
 }
 

@@ -155,7 +155,8 @@ function refusal(result) {
   if (!body || !(body.detail || body.errors || body.code)) return null;
   const errors = body.errors && typeof body.errors === "object" ? body.errors : null;
   const flat = errors ? Object.values(errors).flat(Infinity).join(" ") : "";
-  return { error: [body.detail, flat].filter(Boolean).join(" ") || body.code, errors, code: body.code || null };
+  // The form shows each field's messages beside it; the card, without field names.
+  return { error: flat || body.detail || body.code, errors, code: body.code || null };
 }
 
 export function retryDelay(attempts, retryAfterSeconds = null) {

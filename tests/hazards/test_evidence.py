@@ -50,7 +50,8 @@ def due_everywhere(client, site) -> dict[str, bool]:
     """Whether each place a person sees the site calls it due (its state unverified)."""
     point = site.location
     bbox = f"{point.x - 0.01},{point.y - 0.01},{point.x + 0.01},{point.y + 0.01}"
-    survey = client.get(reverse("survey-sites")).json()["features"]
+    survey = client.get(reverse("survey-sites")).json()
+    surveyed = [dict(zip(survey["columns"], row, strict=True)) for row in survey["sites"]]
     listed = client.get(reverse("map-sites"), {"bbox": bbox}).json()["sites"]
     filtered = client.get(reverse("site-list"), {"due": "true"}).json()["features"]
     export = client.get(reverse("site-export", args=["geojson"]))
@@ -58,7 +59,7 @@ def due_everywhere(client, site) -> dict[str, bool]:
     return {
         "rest": client.get(reverse("site-detail", args=[site.pk])).json()["properties"]["due"],
         "rest filter": site.name in {f["properties"]["name"] for f in filtered},
-        "survey": {f["properties"]["name"]: f["properties"]["due"] for f in survey}[site.name],
+        "survey": {row["name"]: bool(row["due"]) for row in surveyed}[site.name],
         "map list": {s["name"]: s["due"] for s in listed}[site.name],
         "export": {f["properties"]["name"]: f["properties"]["due"] for f in exported}[site.name],
         "report": unverified_in_report(site, timezone.localdate()),

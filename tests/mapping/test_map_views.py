@@ -73,7 +73,7 @@ def test_sites_in_view_follow_bbox_filters_and_scope(client, world):
     far = client.get(url, {"bbox": "106.5,20.0,106.6,20.1"}).json()
     assert far["total"] == 0
     assert client.get(url).status_code == 400
-    assert "bbox" in client.get(url, {"bbox": "1,2,3"}).json()["error"]
+    assert "bbox" in client.get(url, {"bbox": "1,2,3"}).json()["detail"]
 
 
 def test_area_layer_gives_children_with_their_protected_share(client, world):

@@ -85,7 +85,7 @@ def test_an_altered_or_expired_token_is_refused(client, superuser, two_districts
     for bad in (f"{payload}:{stamp}:{signature[::-1]}", forged, "nonsense"):
         refused = tile_with(bad, two_districts[0])
         assert refused.status_code == 401
-        assert refused.json()["error"] == "The map's access to tiles has expired. Reload the page."
+        assert refused.json()["detail"] == "The map's access to tiles has expired. Reload the page."
     real_time = signing.time.time
     monkeypatch.setattr(signing.time, "time", lambda: real_time() - 601)  # issued 601 s ago
     old = tile_tokens.issue(superuser)
@@ -99,7 +99,7 @@ def test_the_refusal_speaks_the_browsers_language(superuser, two_districts):
         reverse("site-tile", args=[14, 0, 0]), HTTP_AUTHORIZATION="Tile nonsense"
     )
     assert refused.status_code == 401
-    assert refused.json()["error"] == "Quyền xem ô bản đồ của trang đã hết hạn. Hãy tải lại trang."
+    assert refused.json()["detail"] == "Quyền xem ô bản đồ của trang đã hết hạn. Hãy tải lại trang."
 
 
 def test_a_fresh_token_needs_the_session(client, superuser):
@@ -123,5 +123,5 @@ def test_token_requests_that_cannot_be_served(client, superuser):
     assert browser.get(reverse("site-tile", args=[23, 0, 0])).status_code == 404
     assert browser.get(reverse("site-tile", args=[5, 32, 14])).status_code == 404
     bad = browser.get(reverse("site-tile", args=[14, 13000, 7000]), {"kind": "volcano"})
-    assert bad.status_code == 400 and "kind" in bad.json()["error"]
+    assert bad.status_code == 400 and "kind" in bad.json()["detail"]
     assert browser.post(reverse("site-tile", args=[14, 13000, 7000])).status_code == 405

@@ -155,7 +155,7 @@ def test_tile_requests_that_cannot_be_served(client, superuser, sites):
     assert client.get("/tiles/sites/5/32/14.pbf").status_code == 404
     assert client.get("/tiles/sites/23/0/0.pbf").status_code == 404
     bad = client.get("/tiles/sites/14/13000/7000.pbf", {"kind": "volcano"})
-    assert bad.status_code == 400 and "kind" in bad.json()["error"]
+    assert bad.status_code == 400 and "kind" in bad.json()["detail"]
 
 
 def test_each_thread_prepares_tile_queries_on_its_own_connection(superuser, sites):

@@ -1,0 +1,58 @@
+"""One shape for every error the registry answers in JSON: the REST and sync APIs, the
+planner map's data, the tiles and OGC API Features (which adds the standard's
+`description`, the same text):
+
+    {"code": "<what went wrong, for programs>",
+     "detail": "<what went wrong and what to do, for a person>",
+     "errors": {"<field or parameter>": ["<message>", ...]}}
+
+`errors` only when fields or parameters were refused. Pages answer the same cases with
+the error pages in templates/ (error.html; 500.html without the site's frame), and any
+address under the APIs that Django itself answers (no such path, a crash) gets this
+shape too (config/errors.py)."""
+
+from django.core.exceptions import ValidationError
+from django.http import JsonResponse
+
+NON_FIELD = "non_field_errors"
+
+
+def field_errors(exc: ValidationError) -> dict[str, list[str]]:
+    return exc.message_dict if hasattr(exc, "error_dict") else {NON_FIELD: exc.messages}
+
+
+def messages(errors) -> list[str]:
+    """Every message in DRF's or Django's errors, nested or not, in order."""
+    if isinstance(errors, dict):
+        return [message for value in errors.values() for message in messages(value)]
+    if isinstance(errors, list | tuple):
+        return [message for value in errors for message in messages(value)]
+    return [str(errors)]
+
+
+def sentence(errors: dict) -> str:
+    """The messages as one text, each group after the name of what it is about."""
+    parts = []
+    for name, value in errors.items():
+        text = " ".join(messages(value))
+        parts.append(text if name == NON_FIELD else f"{name}: {text}")
+    return " ".join(parts)
+
+
+def error_body(code: str, detail, errors: dict | None = None, **extra) -> dict:
+    body = {"code": code, "detail": str(detail)}
+    if errors:
+        body["errors"] = errors
+    return {**body, **extra}
+
+
+def error_response(status: int, code: str, detail, errors: dict | None = None, **extra) -> JsonResponse:
+    return JsonResponse(
+        error_body(code, detail, errors, **extra), status=status, json_dumps_params={"ensure_ascii": False}
+    )
+
+
+def refused(exc: ValidationError, code: str = "invalid", **extra) -> JsonResponse:
+    """400: what in the request was refused, per field and as one text."""
+    errors = field_errors(exc)
+    return error_response(400, code, sentence(errors), errors, **extra)
