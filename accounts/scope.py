@@ -37,6 +37,8 @@ AREA_PATH_OF = {
     "hazards.site": "area__path",
     "hazards.inspection": "site__area__path",
     "hazards.photo": "inspection__site__area__path",
+    "hazards.closureproposal": "site__area__path",
+    "hazards.sitemerge": "kept__area__path",
     "accounts.membership": "area__path",
     "accounts.auditentry": "area_path",
     "reports.target": "area__path",

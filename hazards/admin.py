@@ -14,6 +14,7 @@ from accounts.scoped_admin import ScopedAdminMixin, ServiceForm, service_admin_f
 from areas.models import Area
 
 from . import services
+from .lifecycle_admin import SiteLifecycleAdminMixin
 from .models import Inspection, Photo, Site
 from .rules import Due, SiteState
 
@@ -69,16 +70,39 @@ class DeletedFilter(admin.SimpleListFilter):
 
 class SiteForm(ServiceForm, forms.ModelForm):
     out_of_scope_message = _("You cannot change this site.")
+    effective_from = forms.DateField(
+        label=_("Changes take effect on"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_(
+            "For a new location in another area, deep water or temporary: the day the change takes effect. "
+            "Reports of earlier days keep the earlier details. Empty: today; the day the current details "
+            "took effect: a correction of them."
+        ),
+    )
 
     class Meta:
         model = Site
         fields = list(services.EDITABLE_FIELDS)
 
     def call_service(self, data):
+        data = dict(data)
+        effective_from = data.pop("effective_from", None)
         if not self.instance._state.adding:
             changes = {f: data[f] for f in self.changed_data if f in services.EDITABLE_FIELDS}
-            return services.site_update(actor=self.request.user, site=self.instance, **changes)
+            return services.site_update(
+                actor=self.request.user, site=self.instance, effective_from=effective_from, **changes
+            )
         return services.site_register(actor=self.request.user, **data)
+
+
+class SoftDeleteAdminMixin:
+    """Deleting is soft (services.site_delete, services.inspection_delete): the record's
+    inspections and photos are hidden with it, not removed, so none of them protects it."""
+
+    def get_deleted_objects(self, objs, request):
+        objs = list(objs)
+        return [str(obj) for obj in objs], {self.model._meta.verbose_name_plural: len(objs)}, set(), []
 
 
 class InspectionHistory(admin.TabularInline):
@@ -107,7 +131,9 @@ class InspectionHistory(admin.TabularInline):
 
 
 @admin.register(Site)
-class SiteAdmin(ScopedAdminMixin, LeafletGeoAdminMixin, admin.ModelAdmin):
+class SiteAdmin(
+    SiteLifecycleAdminMixin, SoftDeleteAdminMixin, ScopedAdminMixin, LeafletGeoAdminMixin, admin.ModelAdmin
+):
     form = SiteForm
     add_verb = SURVEY
     delete_verb = EDIT
@@ -133,6 +159,7 @@ class SiteAdmin(ScopedAdminMixin, LeafletGeoAdminMixin, admin.ModelAdmin):
         "last_checked_at",
         "closed_at",
         "close_reason",
+        "close_note",
         "duplicate_of",
         "history",
     ]
@@ -155,7 +182,7 @@ class SiteAdmin(ScopedAdminMixin, LeafletGeoAdminMixin, admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         fields = super().get_fields(request, obj)
-        return fields if obj else [f for f in fields if f != "history"]
+        return fields if obj else [f for f in fields if f not in ("history", "effective_from")]
 
     @admin.display(description=_("change history"))
     def history(self, site):
@@ -250,7 +277,7 @@ class PhotoInline(admin.TabularInline):
 
 
 @admin.register(Inspection)
-class InspectionAdmin(ScopedAdminMixin, LeafletGeoAdminMixin, admin.ModelAdmin):
+class InspectionAdmin(SoftDeleteAdminMixin, ScopedAdminMixin, LeafletGeoAdminMixin, admin.ModelAdmin):
     """Append-only: inspections are added, never changed; a mistaken one is deleted softly."""
 
     form = InspectionForm

@@ -32,7 +32,7 @@ from .sync_parser import SyncJSONParser
 from .tasks import EXPORT_JOB
 
 
-def _respond(outcome: sync.Outcome) -> Response:
+def respond(outcome: sync.Outcome) -> Response:
     headers = {"Idempotent-Replay": "true"} if outcome.replay else {}
     return Response(outcome.body, status=outcome.status, headers=headers)
 
@@ -56,7 +56,7 @@ class SyncView(APIView):
 
     def handle_exception(self, exc):
         if isinstance(exc, ValidationError):
-            return _respond(sync.invalid(exc))
+            return respond(sync.invalid(exc))
         return super().handle_exception(exc)
 
     def body(self, request):
@@ -77,7 +77,7 @@ class SyncSiteView(SyncView):
     )
     def post(self, request):
         offset = self.clock_offset(request)
-        return _respond(sync.receive_site(actor=request.user, record=self.body(request), clock_offset=offset))
+        return respond(sync.receive_site(actor=request.user, record=self.body(request), clock_offset=offset))
 
 
 class SyncInspectionView(SyncView):
@@ -90,7 +90,7 @@ class SyncInspectionView(SyncView):
     )
     def post(self, request):
         offset = self.clock_offset(request)
-        return _respond(sync.receive_inspection(actor=request.user, record=self.body(request), clock_offset=offset))
+        return respond(sync.receive_inspection(actor=request.user, record=self.body(request), clock_offset=offset))
 
 
 class SyncBatchView(SyncView):
@@ -132,7 +132,7 @@ class PhotoUploadView(APIView):
         data = upload.read() if upload else b""
         if not data:
             return Response({"code": "empty", "detail": _("The photo is empty.")}, status=status.HTTP_400_BAD_REQUEST)
-        return _respond(
+        return respond(
             sync.receive_photo(actor=request.user, photo_id=photo_id, inspection_id=inspection_id, data=data)
         )
 

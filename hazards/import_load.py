@@ -23,6 +23,7 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -126,7 +127,7 @@ WITH sites AS (
         active_from, close_reason, signage, barrier, last_checked_at, photo_evidence, created_by_id, created_at,
         updated_at, client_fingerprint, import_entry_id, import_row)
     SELECT id, code, kind, name, location, outline, area_id, deep_water, depth_m, responsible_party, notes,
-           false, %(today)s, '', coalesce(signage, 'none'), coalesce(barrier, 'none'), observed_at, false, %(actor)s,
+           false, least(%(today)s, registry_local_date(observed_at)), '', coalesce(signage, 'none'), coalesce(barrier, 'none'), observed_at, false, %(actor)s,
            %(now)s, %(now)s, '', %(entry)s, row_no
     FROM {staged} WHERE chunk = %(chunk)s
     ON CONFLICT (id) DO NOTHING
@@ -282,7 +283,13 @@ class ImportLoad:
         self.staging: ImportStaging | None = None
         self.staged_table = f"{STAGED_PREFIX}{int(time.time())}_{uuid.uuid4().hex[:12]}"
         # One moment for the whole file, whichever chunk a site comes in.
-        self.moment = {"today": timezone.localdate(), "now": timezone.now(), "actor": actor.pk}
+        # A site is active from its first observation: its row's inspection, if earlier than today.
+        self.moment = {
+            "today": timezone.localdate(),
+            "zone": settings.TIME_ZONE,
+            "now": timezone.now(),
+            "actor": actor.pk,
+        }
         act_as(actor)
         with connection.cursor() as cursor:
             cursor.execute(LOADING)

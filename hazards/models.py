@@ -2,6 +2,7 @@ import uuid
 
 from django.conf import settings
 from django.contrib.gis.db import models
+from django.contrib.postgres.fields import ArrayField
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -34,8 +35,12 @@ class Barrier(models.TextChoices):
 
 class CloseReason(models.TextChoices):
     FILLED_IN = "filled_in", _("Filled in")
-    WORKS_FINISHED = "works_finished", _("Works finished")
+    DRAINED = "drained", _("Drained")
+    FENCED_OFF = "fenced_off", _("Fenced off permanently")
     DUPLICATE = "duplicate", _("Duplicate of another site")
+    NOT_A_HAZARD = "not_a_hazard", _("Not a hazard")
+    # Stored before the reasons above existed; still offered for works under construction.
+    WORKS_FINISHED = "works_finished", _("Works finished")
 
 
 class LiveManager(models.Manager):
@@ -92,9 +97,15 @@ class Site(SoftDeletable):
     notes = models.TextField(_("notes"), blank=True)
     is_temporary = models.BooleanField(_("temporary"), default=False)
     expected_end = models.DateField(_("expected end"), null=True, blank=True)
+    # The first day the site counts: its first observation (hazards/lifecycle.py).
     active_from = models.DateField(_("active from"))
+    # The day the current area, deep-water flag and temporary flag took effect; empty when
+    # they have held since active_from. Earlier details are SiteVersion rows.
+    current_since = models.DateField(_("current details since"), null=True, blank=True, editable=False)
     closed_at = models.DateField(_("closed on"), null=True, blank=True)
     close_reason = models.CharField(_("close reason"), max_length=20, choices=CloseReason.choices, blank=True)
+    # A database default too: bulk inserts (imports, benchmarks) name only the columns they fill.
+    close_note = models.TextField(_("closing note"), blank=True, default="", db_default="")
     duplicate_of = models.ForeignKey(
         "self",
         null=True,
@@ -169,8 +180,50 @@ class Site(SoftDeletable):
         return self.state == SiteState.PROTECTED
 
 
+class SiteVersion(models.Model):
+    """The details that decide whether and where a site counts (area, deep water,
+    temporary), as they were over days [valid_from, valid_until) before a dated change
+    or a reopening. A report as of a day in that range reads these instead of the site's
+    current details; days between versions with none are days the site was closed."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="versions", verbose_name=_("site"))
+    valid_from = models.DateField(_("from"))
+    valid_until = models.DateField(_("until (exclusive)"))
+    area = models.ForeignKey(
+        "areas.Area", on_delete=models.PROTECT, related_name="+", verbose_name=_("area"), db_index=False
+    )
+    deep_water = models.BooleanField(_("deep water"))
+    is_temporary = models.BooleanField(_("temporary"))
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    recorded_by = models.ForeignKey(**PERSON, related_name="+", editable=False, db_index=False)
+
+    class Meta:
+        verbose_name = _("earlier site details")
+        verbose_name_plural = _("earlier site details")
+        ordering = ["site", "valid_from"]
+        indexes = [models.Index(fields=["site", "valid_from"], name="siteversion_site_from")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(valid_from__lt=models.F("valid_until")), name="siteversion_nonempty"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.site_id} {self.valid_from}..{self.valid_until}"
+
+
+class LiveInspectionManager(LiveManager):
+    """An inspection of a deleted site is as gone as the site (until it is restored)."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(site__deleted_at__isnull=True)
+
+
 class Inspection(SoftDeletable):
     """One visit to a site. Append-only: a correction is a new inspection."""
+
+    objects = LiveInspectionManager()
+    all_objects = models.Manager()
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="inspections", verbose_name=_("site"))
@@ -231,7 +284,8 @@ class Photo(models.Model):
     sha256 = models.CharField(_("content hash"), max_length=64)
     width = models.PositiveIntegerField(_("width"))
     height = models.PositiveIntegerField(_("height"))
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # Indexed: a submitted report looks for photos added since it was submitted.
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
 
     class Meta:
         verbose_name = _("photo")
@@ -359,3 +413,68 @@ class JobInput(FilePart):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["run", "name", "seq"], name="job_input_unique")]
+
+
+class ProposalStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for a manager")
+    CONFIRMED = "confirmed", _("Confirmed: the site was closed")
+    DECLINED = "declined", _("Declined")
+
+
+class ClosureProposal(models.Model):
+    """A field worker's proposal, made on a tablet, to close a site; a manager of the
+    site's area confirms it (the site closes on the day the worker saw it) or declines it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    site = models.ForeignKey(
+        Site, on_delete=models.PROTECT, related_name="closure_proposals", verbose_name=_("site"), db_index=False
+    )
+    reason = models.CharField(_("reason"), max_length=20, choices=CloseReason.choices)
+    note = models.TextField(_("note"), blank=True)
+    observed_at = models.DateTimeField(_("seen on (device)"))
+    received_at = models.DateTimeField(_("received at (server)"), default=timezone.now, editable=False)
+    proposed_by = models.ForeignKey(**PERSON, related_name="+", verbose_name=_("proposed by"), db_index=False)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.PENDING, editable=False
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True, editable=False)
+    decided_by = models.ForeignKey(**PERSON, related_name="+", verbose_name=_("decided by"), db_index=False)
+    decision_note = models.TextField(_("manager's note"), blank=True)
+    client_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("closure proposal")
+        verbose_name_plural = _("closure proposals")
+        ordering = ["-received_at"]
+        indexes = [models.Index(fields=["site", "status"], name="closureproposal_site_status")]
+
+    def __str__(self) -> str:
+        return f"{self.site.code} · {self.get_reason_display()}"
+
+
+class SiteMerge(models.Model):
+    """A duplicate merged into the site kept: the inspections moved and what the two
+    sites were before, so that an administrator can undo the merge exactly."""
+
+    kept = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+", verbose_name=_("site kept"))
+    duplicate = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="+", verbose_name=_("duplicate"))
+    merged_at = models.DateTimeField(_("merged at"), auto_now_add=True)
+    merged_by = models.ForeignKey(**PERSON, related_name="+", verbose_name=_("merged by"), db_index=False)
+    inspections = ArrayField(models.UUIDField(), verbose_name=_("inspections moved"))
+    kept_active_from = models.DateField(_("kept site active from, before the merge"))
+    duplicate_closed_at = models.DateField(null=True, blank=True)
+    duplicate_close_reason = models.CharField(max_length=20, blank=True)
+    duplicate_close_note = models.TextField(blank=True)
+    duplicate_of_before = models.ForeignKey(
+        Site, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    reversed_at = models.DateTimeField(_("undone at"), null=True, blank=True)
+    reversed_by = models.ForeignKey(**PERSON, related_name="+", verbose_name=_("undone by"), db_index=False)
+
+    class Meta:
+        verbose_name = _("site merge")
+        verbose_name_plural = _("site merges")
+        ordering = ["-merged_at"]
+
+    def __str__(self) -> str:
+        return f"{self.duplicate.code} → {self.kept.code}"

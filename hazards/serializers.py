@@ -153,6 +153,14 @@ class SiteIn(serializers.Serializer):
     inspection = InspectionIn(required=False, error_messages=said(capfirst(Inspection._meta.verbose_name), "record"))
 
 
+class ClosureProposalIn(serializers.Serializer):
+    id = serializers.UUIDField()
+    site = serializers.UUIDField()
+    reason = serializers.CharField(max_length=30)
+    observed_at = serializers.DateTimeField(help_text="when the worker saw the site (device time)")
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+
+
 class BatchIn(serializers.Serializer):
     """The documented shape of a batch. It is read record by record (hazards/sync.py),
     so that a bad record is refused on its own."""

@@ -21,11 +21,11 @@ from areas.assignment import area_containing, areas_containing
 from areas.geometry import clean_outline, clean_point
 from areas.models import Area
 
+from . import lifecycle
 from .job_kinds import KINDS
 from .log_context import current_request_id
 from .models import (
     Barrier,
-    CloseReason,
     ImportFilePart,
     ImportRun,
     Inspection,
@@ -48,7 +48,7 @@ DEVICE_CLOCK_TOLERANCE = dt.timedelta(minutes=2)
 CLOCK_EPOCH = dt.datetime(2015, 1, 1, tzinfo=dt.UTC)
 
 
-def _choice(value: str, choices, field: str, label: str) -> str:
+def choice(value: str, choices, field: str, label: str) -> str:
     if value not in choices.values:
         raise ValidationError(
             {
@@ -162,7 +162,7 @@ class SiteDraft:
 
 def _checked_site(actor, draft: SiteDraft, code: str, area: Area) -> Site:
     """The row of a new site, every value checked (ValidationError otherwise), unsaved."""
-    _choice(draft.kind, SiteKind, "kind", _("kind"))
+    choice(draft.kind, SiteKind, "kind", _("kind"))
     point = _geometry("location", clean_point, draft.location)
     outline = _geometry("outline", clean_outline, draft.outline) if draft.outline is not None else None
     _check_outline(outline, point)
@@ -233,7 +233,7 @@ def _stripped(value) -> str:
 # What a person may change on a site, each with the check that cleans its value; the
 # admin's site form shows these fields, in this order.
 EDITABLE_FIELDS = {
-    "kind": lambda value: _choice(value, SiteKind, "kind", _("kind")),
+    "kind": lambda value: choice(value, SiteKind, "kind", _("kind")),
     "name": clean_name,
     "location": lambda value: _geometry("location", clean_point, value),
     "outline": lambda value: _geometry("outline", clean_outline, value) if value else None,
@@ -248,19 +248,26 @@ EDITABLE_FIELDS = {
 
 
 @transaction.atomic
-def site_update(*, actor, site: Site, **changes) -> Site:
+def site_update(*, actor, site: Site, effective_from: dt.date | None = None, **changes) -> Site:
     """Changes the given fields (EDITABLE_FIELDS) and saves those whose value changed; a
-    new location derives the site's area again."""
+    new location derives the site's area again. A change of its area (by moving it), deep
+    water or temporary flag takes effect from `effective_from` (today unless given):
+    reports of earlier days keep the details it had then (hazards/lifecycle.py). Closing
+    and reopening are hazards/lifecycle.py's."""
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationError(_("These fields cannot be changed: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     act_as(actor)
     site = Site.objects.select_for_update().get(pk=site.pk)
     scope_for(actor).require_record(EDIT, site)
+    before = lifecycle.counted_details(site)
     cleaned = {name: EDITABLE_FIELDS[name](value) for name, value in changes.items()}
     changed = [name for name, value in cleaned.items() if getattr(site, name) != value]
     for name in changed:
-        setattr(site, name, cleaned[name])
+        if name == "active_from":
+            lifecycle.change_start(site, cleaned[name])  # the first stretch of its life starts then
+        else:
+            setattr(site, name, cleaned[name])
     if site.expected_end and site.expected_end < site.active_from:
         raise ValidationError({"expected_end": _("The expected end date is before the date the site became active.")})
     if "location" in changed:
@@ -268,51 +275,12 @@ def site_update(*, actor, site: Site, **changes) -> Site:
         scope_for(actor).require(EDIT, site.area)
         changed.append("area")
     _check_outline(site.outline, site.location)
+    since = site.current_since
+    lifecycle.record_change(site, before=before, effective_from=effective_from, actor=actor)
+    if site.current_since != since:
+        changed.append("current_since")
     if changed:
         site.save(update_fields=[*changed, "updated_at"])
-    return site
-
-
-@transaction.atomic
-def site_close(
-    *, actor, site: Site, reason: str, closed_at: dt.date | None = None, duplicate_of: Site | None = None
-) -> Site:
-    act_as(actor)
-    site = Site.objects.select_for_update().get(pk=site.pk)
-    scope = scope_for(actor)
-    scope.require_record(EDIT, site)
-    _choice(reason, CloseReason, "close_reason", _("close reason"))
-    if site.closed_at:
-        raise ValidationError(_("This site was already closed on %(date)s.") % {"date": site.closed_at})
-    closed_at = closed_at or timezone.localdate()
-    if closed_at < site.active_from:
-        raise ValidationError(
-            {"closed_at": _("A site cannot close before it became active (%(date)s).") % {"date": site.active_from}}
-        )
-    if closed_at > timezone.localdate():
-        raise ValidationError({"closed_at": _("The closing date cannot be in the future.")})
-    if reason == CloseReason.DUPLICATE:
-        if duplicate_of is None:
-            raise ValidationError({"duplicate_of": _("Name the site this one duplicates.")})
-        scope.require_record("view", duplicate_of)
-        if duplicate_of.pk == site.pk or duplicate_of.closed_at:
-            raise ValidationError({"duplicate_of": _("A site is a duplicate of another, active site.")})
-    elif duplicate_of is not None:
-        raise ValidationError({"duplicate_of": _("Only a site closed as a duplicate names another site.")})
-    site.closed_at, site.close_reason, site.duplicate_of = closed_at, reason, duplicate_of
-    site.save(update_fields=["closed_at", "close_reason", "duplicate_of", "updated_at"])
-    return site
-
-
-@transaction.atomic
-def site_reopen(*, actor, site: Site) -> Site:
-    act_as(actor)
-    site = Site.objects.select_for_update().get(pk=site.pk)
-    scope_for(actor).require_record(EDIT, site)
-    if not site.closed_at:
-        raise ValidationError(_("This site is not closed."))
-    site.closed_at, site.close_reason, site.duplicate_of = None, "", None
-    site.save(update_fields=["closed_at", "close_reason", "duplicate_of", "updated_at"])
     return site
 
 
@@ -359,8 +327,8 @@ class InspectionDraft:
 def check_inspection(draft: InspectionDraft) -> tuple[GEOSGeometry | None, Decimal | None]:
     """What an inspection must be whatever its site (ValidationError otherwise); returns
     its GPS fix and water depth, checked."""
-    _choice(draft.signage, Signage, "signage", _("signage state"))
-    _choice(draft.barrier, Barrier, "barrier", _("barrier state"))
+    choice(draft.signage, Signage, "signage", _("signage state"))
+    choice(draft.barrier, Barrier, "barrier", _("barrier state"))
     if draft.inspected_at is None or timezone.is_naive(draft.inspected_at):
         raise ValidationError({"inspected_at": _("Give the inspection time with its time zone.")})
     gps_fix = _geometry("gps_fix", clean_point, draft.gps_fix) if draft.gps_fix is not None else None
@@ -371,13 +339,10 @@ def check_inspection(draft: InspectionDraft) -> tuple[GEOSGeometry | None, Decim
 
 def _checked_inspection(actor, draft: InspectionDraft, site: Site, received_at: dt.datetime) -> Inspection:
     """The row of a new inspection of `site`, every value checked, unsaved."""
-    if site.closed_at:
-        raise ValidationError(
-            _("Site %(code)s was closed on %(date)s; it takes no new inspections.")
-            % {"code": site.code, "date": site.closed_at}
-        )
     gps_fix, water_depth_m = check_inspection(draft)
     observed_at, suspect = counted_time(draft.inspected_at, received_at, draft.clock_offset)
+    # Field evidence dated before a closure is kept; after it, refused with the reason.
+    lifecycle.admit_inspection_day(site, timezone.localdate(observed_at))
     return Inspection(
         id=draft.inspection_id or uuid.uuid4(),
         site=site,
@@ -421,6 +386,13 @@ def inspections_record(*, actor, drafts: list[InspectionDraft]) -> list[Inspecti
         except ValidationError as exc:
             results.append(exc)
     written = Inspection.objects.bulk_create([row for row in results if isinstance(row, Inspection)])
+    # A site is active from its first observation: an earlier one moves its start back.
+    first_days: dict = {}
+    for row in written:
+        day = timezone.localdate(row.observed_at)
+        first_days[row.site_id] = min(day, first_days.get(row.site_id, day))
+    for site_id, day in first_days.items():
+        lifecycle.extend_start(sites[site_id], day)
     refresh_current_state({row.site_id for row in written})
     return results
 

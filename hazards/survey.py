@@ -19,9 +19,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from .filters import STATE_LABELS
-from .models import Barrier, Signage, SiteKind
+from .models import Barrier, CloseReason, Signage, SiteKind
 from .rules import state_table
 
+# What a field worker may give as the reason to close a site (works finished is a
+# manager's call on a temporary site).
+TABLET_CLOSE_REASONS = ["filled_in", "drained", "fenced_off", "duplicate", "not_a_hazard"]
 # Before saving, the app warns of a site of the same kind this close (metres).
 DUPLICATE_RADIUS_M = 30
 # GPS accuracy (metres) above which the app warns, and above which the worker must confirm
@@ -84,6 +87,7 @@ def app(request):
             "sites": reverse("survey-sites"),
             "site": reverse("sync-site"),
             "inspection": reverse("sync-inspection"),
+            "closure": reverse("sync-closure"),
             "photo": reverse("sync-photo", args=["00000000-0000-0000-0000-000000000000"]),
             "sw": reverse("survey-sw"),
             "scope": reverse("survey"),
@@ -98,6 +102,7 @@ def app(request):
         "kinds": dict(SiteKind.choices),
         "signage": dict(Signage.choices),
         "barrier": dict(Barrier.choices),
+        "closeReasons": {value: label for value, label in CloseReason.choices if value in TABLET_CLOSE_REASONS},
     }
     context = {
         "config": config,

@@ -25,10 +25,10 @@ from rest_framework import serializers
 from accounts.scope import SURVEY, OutOfScope, scope_for
 from common.errors import error_body, field_errors, messages
 
-from . import services
-from .models import Inspection, Photo, Site
+from . import lifecycle, services
+from .models import ClosureProposal, Inspection, Photo, Site
 from .photos import content_hash
-from .serializers import InspectionIn, SiteIn
+from .serializers import ClosureProposalIn, InspectionIn, SiteIn
 
 # The most records of each type one batch may hold.
 BATCH_LIMIT = 1000
@@ -156,9 +156,11 @@ def _stored_site(actor, existing: Site, data: dict, stamp: str) -> Outcome:
     replay, another is a conflict."""
     if not scope_for(actor).allows(SURVEY, existing.area):
         return _not_found(site=True)
-    if existing.deleted_at:
+    replay = existing.client_fingerprint == stamp
+    # A site merged into another as a duplicate was stored: its replay is answered.
+    if existing.deleted_at and not (replay and existing.duplicate_of_id):
         return _gone(site=True)
-    if existing.client_fingerprint == stamp:
+    if replay:
         nested = data.get("inspection")
         return Outcome(201, site_body(existing, nested and nested["id"]), replay=True)
     return _conflict(data["id"], site=True)
@@ -341,23 +343,33 @@ def _register_sites(actor, items: list[Received], clock_offset, received_at, out
     return inspections
 
 
+def _surveyed_sites(actor, site_ids) -> dict:
+    """The sites records name, by id, as far as the actor surveys them: a duplicate merged
+    since stands for the site that was kept (lifecycle.surviving_site)."""
+    scope = scope_for(actor)
+    named = scope.restrict(Site.all_objects.select_related("area").filter(pk__in=set(site_ids)), SURVEY).in_bulk()
+    sites = {}
+    for site_id, site in named.items():
+        site = lifecycle.surviving_site(site)
+        if scope.allows(SURVEY, site.area):
+            sites[site_id] = site
+    return sites
+
+
 def _inspections_to_record(actor, items: list[Received], clock_offset, outcomes) -> list:
     """(item, draft) of the new inspections whose site is in the actor's areas and not
-    deleted; the others get their outcome."""
-    targets = dict(
-        scope_for(actor)
-        .restrict(Site.all_objects.filter(pk__in={item.data["site"] for item in items}), SURVEY)
-        .values_list("pk", "deleted_at")
-    )
+    deleted; the others get their outcome. An inspection of a duplicate merged since is
+    recorded on the site kept."""
+    targets = _surveyed_sites(actor, [item.data["site"] for item in items])
     drafts = []
     for item in items:
-        site_id = item.data["site"]
-        if site_id not in targets:
+        site = targets.get(item.data["site"])
+        if site is None:
             outcomes[item] = _not_found(site=True)
-        elif targets[site_id]:
+        elif site.deleted_at:
             outcomes[item] = _gone(site=True)
         else:
-            drafts.append((item, _inspection_draft(item.data, site_id, clock_offset, item.stamp)))
+            drafts.append((item, _inspection_draft(item.data, site.pk, clock_offset, item.stamp)))
     return drafts
 
 
@@ -451,3 +463,59 @@ def receive_photo(*, actor, photo_id, inspection_id, data: bytes) -> Outcome:
     except OutOfScope:
         return _not_found(site=False)
     return Outcome(201, photo_body(photo), replay=not created)
+
+
+def proposal_body(proposal: ClosureProposal) -> dict:
+    return {"id": str(proposal.pk), "site": str(proposal.site_id), "status": proposal.status}
+
+
+def receive_closure_proposal(*, actor, record, clock_offset: dt.timedelta | None = None) -> Outcome:
+    """A field worker's proposal to close a site, stored once like every record; a manager
+    confirms or declines it. The day the worker saw the site is on the device's clock,
+    corrected as an inspection's is."""
+    if not isinstance(record, dict):
+        return not_a_record()
+    parsed = ClosureProposalIn(data=record)
+    if not parsed.is_valid():
+        return invalid(parsed.errors)
+    data = parsed.validated_data
+    stamp = fingerprint(record)
+    existing = ClosureProposal.objects.select_related("site__area").filter(pk=data["id"]).first()
+    if existing is not None:
+        if not scope_for(actor).allows(SURVEY, existing.site.area):
+            return _not_found(site=True)
+        if existing.client_fingerprint == stamp:
+            return Outcome(201, proposal_body(existing), replay=True)
+        return _proposal_conflict(data["id"])
+    site = _surveyed_sites(actor, [data["site"]]).get(data["site"])
+    if site is None:
+        return _not_found(site=True)
+    if site.deleted_at:
+        return _gone(site=True)
+    seen, _suspect = services.counted_time(data["observed_at"], timezone.now(), clock_offset)
+    try:
+        with transaction.atomic():
+            proposal = lifecycle.closure_propose(
+                actor=actor,
+                site=site,
+                reason=data["reason"],
+                observed_at=seen,
+                note=data["note"],
+                proposal_id=data["id"],
+                client_fingerprint=stamp,
+            )
+    except ValidationError as exc:
+        return invalid(exc)
+    except OutOfScope:
+        return _not_found(site=True)
+    except IntegrityError:
+        return _proposal_conflict(data["id"])
+    return Outcome(201, proposal_body(proposal))
+
+
+def _proposal_conflict(record_id) -> Outcome:
+    detail = _(
+        "Another closure proposal was already stored under this record's id; it was kept and this record was not "
+        "stored. Keep the record on the tablet and show it to your area manager."
+    )
+    return Outcome(409, {"code": "id_conflict", "id": str(record_id), "detail": detail})

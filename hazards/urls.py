@@ -2,7 +2,7 @@ from django.urls import path, re_path
 from django.views.i18n import JavaScriptCatalog
 from rest_framework.routers import SimpleRouter
 
-from . import api, job_pages, rest, survey, uploads
+from . import api, job_pages, lifecycle_api, rest, survey, uploads
 
 router = SimpleRouter()
 router.register("sites", rest.SiteViewSet, basename="site")
@@ -14,6 +14,13 @@ api_urlpatterns = [
     path("sync/inspections/", api.SyncInspectionView.as_view(), name="sync-inspection"),
     path("sync/batch/", api.SyncBatchView.as_view(), name="sync-batch"),
     path("sync/photos/<uuid:photo_id>/", api.PhotoUploadView.as_view(), name="sync-photo"),
+    path("sync/closures/", lifecycle_api.SyncClosureView.as_view(), name="sync-closure"),
+    path("sites/<uuid:pk>/close/", lifecycle_api.SiteCloseView.as_view(), name="site-close"),
+    path("sites/<uuid:pk>/reopen/", lifecycle_api.SiteReopenView.as_view(), name="site-reopen"),
+    path("sites/<uuid:pk>/merge/", lifecycle_api.SiteMergeView.as_view(), name="site-merge"),
+    path("closure-proposals/", lifecycle_api.ClosureProposalListView.as_view(), name="closure-proposal-list"),
+    path("closure-proposals/<uuid:pk>/confirm/", lifecycle_api.ClosureConfirmView.as_view(), name="closure-confirm"),
+    path("closure-proposals/<uuid:pk>/decline/", lifecycle_api.ClosureDeclineView.as_view(), name="closure-decline"),
     path("survey/me/", api.SurveyMeView.as_view(), name="survey-me"),
     path("survey/areas/", api.SurveyAreasView.as_view(), name="survey-areas"),
     path("survey/sites/", api.SurveySitesView.as_view(), name="survey-sites"),

@@ -22,6 +22,7 @@ from hazards import selectors
 from hazards.exports import csv_stream
 from hazards.filters import STATE_LABELS, chosen_area
 from hazards.models import Barrier, Signage, SiteKind
+from hazards.lifecycle_forms import CloseForm, ReopenForm
 from reports.periods import half_year_containing
 from reports.selectors import Country, by_child
 
@@ -245,16 +246,18 @@ def site_panel(request, pk):
         raise Http404
     try:
         scope_for(request.user).require_record(EDIT, site)
-        can_edit = request.user.is_staff
+        may_edit = True
     except OutOfScope:
-        can_edit = False
+        may_edit = False
     context = {
         "site": site,
         "state": site.state,
         "state_labels": STATE_LABELS,
         "due": site.due,
         "inspections": selectors.site_history(site)[:50],
-        "can_edit": can_edit,
+        "can_edit": may_edit and request.user.is_staff,
+        # Managers close and reopen from the panel (through the REST API, hazards/lifecycle_api.py).
+        "life_form": (ReopenForm() if site.closed_at else CloseForm()) if may_edit else None,
     }
     return render(request, "mapping/_site_panel.html", context)
 

@@ -110,14 +110,28 @@ SIGNED = f"state IN {sql_list(SIGNED_STATES)}"
 FENCED = f"state IN {sql_list(FENCED_STATES)}"
 PROTECTED = f"state = '{SiteState.PROTECTED.value}'"
 
-# One row per counting site of the subtree, with its state as of the end of `day`.
+# One row per counting site of the subtree, with its state as of the end of `day`. The
+# site's area, deep water and temporary flag on `day`: its current ones from the day they
+# took effect, earlier ones from its versions (hazards/lifecycle.py). A site closed as a
+# duplicate never counted.
 SITES_AS_OF = """
 SELECT s.id, s.code, s.name, s.kind,
        split_part(substr(a.path, length(%(root)s) + 1), '/', 1) AS child_code,
        last.observed_at, last.signage, last.barrier, registry_site_state(last.signage, last.barrier, false) AS state,
        last.id IS NOT NULL AND EXISTS (SELECT 1 FROM hazards_photo p WHERE p.inspection_id = last.id) AS with_photo,
        registry_unverified(registry_local_date(last.observed_at), s.is_temporary, %(day)s) AS unverified
-FROM hazards_site s
+FROM (
+    SELECT s.id, s.code, s.name, s.kind, s.area_id, s.is_temporary
+    FROM hazards_site s
+    WHERE s.deleted_at IS NULL AND s.close_reason <> 'duplicate' AND s.deep_water
+      AND coalesce(s.current_since, s.active_from) <= %(day)s AND (s.closed_at IS NULL OR s.closed_at > %(day)s)
+    UNION ALL
+    SELECT s.id, s.code, s.name, s.kind, v.area_id, v.is_temporary
+    FROM hazards_siteversion v
+    JOIN hazards_site s ON s.id = v.site_id
+    WHERE s.deleted_at IS NULL AND s.close_reason <> 'duplicate' AND v.deep_water
+      AND v.valid_from <= %(day)s AND v.valid_until > %(day)s
+) s
 JOIN areas_area a ON a.id = s.area_id
 LEFT JOIN LATERAL (
     SELECT i.id, i.signage, i.barrier, i.observed_at
@@ -127,8 +141,6 @@ LEFT JOIN LATERAL (
     LIMIT 1
 ) last ON true
 WHERE a.path LIKE %(root)s || '%%'
-  AND s.deleted_at IS NULL AND s.deep_water
-  AND s.active_from <= %(day)s AND (s.closed_at IS NULL OR s.closed_at > %(day)s)
 """
 
 TABLE_AS_OF = f"""

@@ -47,7 +47,7 @@ def random_writes(tree, actor, seed: int, count: int = 60):
         if site.deleted_at:
             services.site_restore(actor=actor, site=site)
         elif site.closed_at:
-            services.site_reopen(actor=actor, site=site)
+            lifecycle.site_reopen(actor=actor, site=site)
         elif action == "inspect":
             when = start + dt.timedelta(days=rng.randrange(700), hours=rng.randrange(24))
             services.inspection_record(
@@ -57,7 +57,7 @@ def random_writes(tree, actor, seed: int, count: int = 60):
         elif action == "edit":
             services.site_update(actor=actor, site=site, deep_water=not site.deep_water, name=f"{site.name}'")
         elif action == "close":
-            services.site_close(actor=actor, site=site, reason="filled_in")
+            lifecycle.site_close(actor=actor, site=site, reason="filled_in")
         else:
             services.site_delete(actor=actor, site=site)
 

@@ -85,8 +85,11 @@ BEGIN
 END
 $$;
 
--- Only sites whose counted state changed: an edited name costs nothing. A site's
--- lifecycle changes past dates from its start; a closure from its closing date.
+-- Only sites whose counted state changed: an edited name costs nothing. Kept as-of
+-- results: a change of a site's start, a deletion (a merge included) or a closure as a
+-- duplicate (never counted) reaches back to its first day; a dated change of area, deep
+-- water or temporary flag (hazards.SiteVersion) to the day its current details started
+-- (current_since); a closure or reopening to the earlier of the two closing days.
 CREATE OR REPLACE FUNCTION reports_sites_updated() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM reports_summary_add(ARRAY(
@@ -99,13 +102,16 @@ BEGIN
               (n.area_id, n.is_temporary, n.last_checked_at, n.state, n.photo_evidence,
                n.deep_water, n.closed_at, n.deleted_at, n.active_from)));
     DELETE FROM reports_asofresult WHERE day >= (
-        SELECT min(CASE
-            WHEN (o.area_id, o.is_temporary, o.deep_water, o.deleted_at, o.active_from)
-                 IS DISTINCT FROM (n.area_id, n.is_temporary, n.deep_water, n.deleted_at, n.active_from)
-                THEN least(o.active_from, n.active_from)
-            WHEN o.closed_at IS DISTINCT FROM n.closed_at
-                THEN least(coalesce(o.closed_at, 'infinity'::date), coalesce(n.closed_at, 'infinity'::date))
-        END)
+        SELECT min(least(
+            CASE WHEN (o.deleted_at, o.active_from, o.close_reason = 'duplicate')
+                      IS DISTINCT FROM (n.deleted_at, n.active_from, n.close_reason = 'duplicate')
+                 THEN least(o.active_from, n.active_from) END,
+            CASE WHEN (o.area_id, o.is_temporary, o.deep_water, o.current_since)
+                      IS DISTINCT FROM (n.area_id, n.is_temporary, n.deep_water, n.current_since)
+                 THEN coalesce(n.current_since, n.active_from) END,
+            CASE WHEN o.closed_at IS DISTINCT FROM n.closed_at
+                 THEN least(coalesce(o.closed_at, 'infinity'::date), coalesce(n.closed_at, 'infinity'::date)) END
+        ))
         FROM old_sites o JOIN new_sites n ON n.id = o.id);
     RETURN NULL;
 END

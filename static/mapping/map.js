@@ -292,6 +292,24 @@ document.getElementById("panel").addEventListener("click", (e) => {
   selected.remove();
   showTab(paneBeforePanel);
 });
+// Closing or reopening a site from its panel: the form posts to the API, then the panel
+// and the map show the site as it is now, or the form shows the server's reason.
+document.getElementById("panel").addEventListener("submit", async (e) => {
+  const form = e.target.closest("form[data-panel-form]");
+  if (!form) return;
+  e.preventDefault();
+  const response = await fetch(form.action, {
+    method: "POST", credentials: "same-origin", headers: { Accept: "application/json" }, body: new FormData(form),
+  });
+  if (response.ok) {
+    await openPanel(form.dataset.site);
+    refreshSites();
+    return;
+  }
+  const body = await response.json().catch(() => ({}));
+  form.querySelector(".errors").textContent =
+    [body.detail, ...Object.values(body.errors || {}).flat()].filter(Boolean).join(" ") || `HTTP ${response.status}`;
+});
 
 // Legend: site states, kinds, and the area colours.
 const legend = L.control({ position: "bottomright" });

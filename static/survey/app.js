@@ -291,9 +291,32 @@ function openSheet(feature) {
     button(gettext("Close"), () => (sheet.hidden = true)),
     button(gettext("Inspect"), () => startInspection(feature), "primary"),
   );
+  if (!p.queued) actions.append(proposeClosureButton(p));
   sheet.append(title, info, actions, past);
   if (p.new) past.textContent = "";
   else siteHistory(p.id).then((items) => renderHistory(past, items));
+}
+
+// A site that is gone (filled in, drained...): the worker proposes closing it, a manager decides.
+function proposeClosureButton(p) {
+  const propose = button(gettext("Propose closing"), () => {
+    const form = document.createElement("form");
+    form.className = "actions";
+    const reason = document.createElement("select");
+    reason.append(...Object.entries(config.closeReasons).map(([value, label]) => new Option(label, value)));
+    const note = Object.assign(document.createElement("input"), { placeholder: gettext("Note") });
+    const send = Object.assign(document.createElement("button"), { className: "primary", textContent: gettext("Send proposal") });
+    form.append(reason, note, send);
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const payload = { id: crypto.randomUUID(), site: p.id, reason: reason.value, note: note.value, observed_at: new Date().toISOString() };
+      await outbox.add({ id: payload.id, type: "closure", label: p.name, payload, photos: [] });
+      $("#site-sheet").hidden = true;
+      sync();
+    });
+    propose.replaceWith(form);
+  }, "propose-closure");
+  return propose;
 }
 
 function renderAreas() {
@@ -808,7 +831,7 @@ function renderOutbox(records) {
     item.className = `card outbox-${record.state}`;
     item.dataset.id = record.id;
     const text = document.createElement("div");
-    const what = record.type === "site" ? gettext("New site") : gettext("Inspection");
+    const what = { site: gettext("New site"), inspection: gettext("Inspection"), closure: gettext("Closure proposal") }[record.type];
     const photoCount = record.photos.length
       ? ` · ${fmt(gettext("%(n)s photo(s), %(kb)s KB"), { n: record.photos.length, kb: number(record.photos.reduce((s, p) => s + (p.bytes || 0), 0) / 1000) })}`
       : "";
@@ -840,7 +863,8 @@ function renderOutbox(records) {
     chip.textContent = OUTBOX_STATE[record.state] || record.state;
     item.append(text, chip);
     if (record.state === "refused" || record.state === "conflict") {
-      item.append(button(gettext("Fix and send again"), () => fixRecord(record), "primary fix"));
+      // A refused closure proposal (the site already closed, say) has nothing to fix.
+      if (record.type !== "closure") item.append(button(gettext("Fix and send again"), () => fixRecord(record), "primary fix"));
       item.append(button(gettext("Discard"), () => {
         if (confirm(gettext("Discard this record? It has not reached the server and will be lost."))) outbox.discard(record.id);
       }, "discard"));

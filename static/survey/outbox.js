@@ -195,7 +195,7 @@ async function sendOne(record) {
   await changed();
   let result = { status: 201, body: record.result };
   if (!record.result) {
-    const url = record.type === "site" ? urls.site : urls.inspection;
+    const url = urls[record.type]; // site, inspection or closure (a proposal to close a site)
     result = await send(url, {
       method: "POST",
       headers: headers({ "Content-Type": "application/json" }),
@@ -204,7 +204,7 @@ async function sendOne(record) {
     if (result.status === 201) record.result = result.body;
   }
   if (result.status === 201) {
-    const inspectionId = record.type === "site" ? record.payload.inspection?.id : record.payload.id;
+    const inspectionId = { site: record.payload.inspection?.id, inspection: record.payload.id }[record.type];
     if (inspectionId) result = await sendPhotos(record, inspectionId);
   }
   if (result.status === 201) {
@@ -223,8 +223,9 @@ async function sendOne(record) {
   await db.put("outbox", record);
 }
 
-// Sends every record whose turn has come, oldest first; an inspection waits for its new
-// site. Returns "offline", "signed-out" or "done"; nextRetry() says when to call again.
+// Sends every record whose turn has come, oldest first; an inspection (or a closure
+// proposal) waits for its new site. Returns "offline", "signed-out" or "done"; nextRetry()
+// says when to call again.
 export async function flush() {
   if (busy) return "busy";
   busy = true;
@@ -234,7 +235,7 @@ export async function flush() {
     const now = Date.now();
     for (const record of all) {
       if (!["pending", "sending"].includes(record.state)) continue;
-      if (record.type === "inspection" && waiting.has(record.payload.site)) continue;
+      if (record.type !== "site" && waiting.has(record.payload.site)) continue; // its site goes first
       if ((record.retryAt || 0) > now) continue;
       try {
         await sendOne(record);

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from accounts.tokens import token_issue
-from hazards import services
+from hazards import lifecycle, services
 from mapping import tiles
 from mapping.models import SiteCell
 from tests.conftest import inside
@@ -123,7 +123,7 @@ def pyramid() -> list[tuple]:
 
 def test_pyramid_follows_every_change_as_a_rebuild_would(superuser, sites, inspect, demo_tree):
     inspect(sites["dam"], timezone.now(), "in_place", "complete")
-    services.site_close(actor=superuser, site=sites["well"], closed_at=timezone.localdate(), reason="filled_in")
+    lifecycle.site_close(actor=superuser, site=sites["well"], closed_at=timezone.localdate(), reason="filled_in")
     moved = inside(demo_tree["99301"])
     services.site_update(actor=superuser, site=sites["pit"], location=moved)
     services.site_delete(actor=superuser, site=sites["other"])

@@ -15,7 +15,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from accounts.models import Role
-from hazards import services
+from hazards import lifecycle, services
 from reports.models import Target
 from reports.periods import Period, half_year_containing
 from reports.selectors import Country, _as_of_by_child, _current_by_child, progress_report, sites_behind
@@ -49,7 +49,7 @@ def history(demo_tree, make_site, inspect, superuser):
     inspect(c, "2025-02-02T09:00", "none", "complete")
     d = site("99102", "D", "2024-01-01")
     inspect(d, "2024-06-01T09:00", "in_place", "complete")
-    services.site_close(actor=superuser, site=d, reason="filled_in", closed_at=dt.date(2025, 4, 1))
+    lifecycle.site_close(actor=superuser, site=d, reason="filled_in", closed_at=dt.date(2025, 4, 1))
     e = site("99201", "E", "2024-01-01")
     inspect(e, "2024-05-01T09:00", "in_place", "complete")  # more than 12 months before the end
     site("99201", "F", "2025-07-15")  # opened after the period
@@ -129,7 +129,7 @@ def test_past_report_unchanged_by_later_inspections_and_closures(history, demo_t
     before = progress_report(demo_tree["99"], H1_2025)
     inspect(history["H"], "2025-09-01T09:00", "in_place", "complete")
     inspect(history["E"], "2026-01-05T09:00", "none", "none")
-    services.site_close(actor=superuser, site=history["B"], reason="works_finished", closed_at=dt.date(2025, 10, 1))
+    lifecycle.site_close(actor=superuser, site=history["B"], reason="works_finished", closed_at=dt.date(2025, 10, 1))
     after = progress_report(demo_tree["99"], H1_2025)
     assert [counts(r) for r in after.rows] == [counts(r) for r in before.rows]
     assert counts(after.total) == counts(before.total)
@@ -283,7 +283,7 @@ def test_closing_a_site_keeps_earlier_results_and_drops_later_ones(history, demo
     progress_report(demo_tree["99"], H1_2025)
     kept = set(AsOfResult.objects.values_list("day", flat=True))
     assert dt.date(2025, 6, 30) in kept
-    services.site_close(actor=superuser, site=history["H"], reason="filled_in", closed_at=dt.date(2025, 3, 1))
+    lifecycle.site_close(actor=superuser, site=history["H"], reason="filled_in", closed_at=dt.date(2025, 3, 1))
     assert not AsOfResult.objects.filter(day=dt.date(2025, 6, 30)).exists()
     assert AsOfResult.objects.filter(day=dt.date(2024, 12, 31)).exists()
     rows = {r.area.code: r for r in progress_report(demo_tree["99"], H1_2025).rows}

@@ -20,7 +20,7 @@ from accounts.models import Membership, Role, User
 from accounts.scope import SURVEY, scope_for
 from areas.loader import load_boundaries
 from areas.models import Area
-from hazards import services
+from hazards import lifecycle, services
 from hazards.models import Barrier, CloseReason, Signage, Site, SiteKind
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
@@ -125,11 +125,14 @@ class Command(BaseCommand):
             )
             self._history(site, active_from, today, inspectors, rng)
             if rng.random() < 0.05:
-                services.site_close(
+                # Closed after its last inspection: an inspection after a closure is refused.
+                site.refresh_from_db()
+                last = timezone.localdate(site.last_checked_at) if site.last_checked_at else active_from
+                lifecycle.site_close(
                     actor=admin,
                     site=site,
-                    reason=CloseReason.FILLED_IN,
-                    closed_at=today - dt.timedelta(days=rng.randint(1, 50)),
+                    reason=rng.choice([CloseReason.FILLED_IN, CloseReason.DRAINED, CloseReason.FENCED_OFF]),
+                    closed_at=min(today, last + dt.timedelta(days=rng.randint(1, 50))),
                 )
 
     def _history(self, site, start, today, inspectors, rng) -> None:

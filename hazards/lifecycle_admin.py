@@ -1,0 +1,176 @@
+"""The site page's lifecycle actions (close, reopen, merge), closure proposals waiting for
+a manager, and the merges an administrator can undo. Every write goes through
+hazards/lifecycle.py; every record through the area scope."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.scope import ADMINISTER, EDIT, OutOfScope
+from accounts.scoped_admin import ScopedAdminMixin
+
+from . import lifecycle
+from .lifecycle_api import other_site
+from .lifecycle_forms import CloseForm, DecisionForm, MergeForm, ReopenForm
+from .models import ClosureProposal, ProposalStatus, Site, SiteMerge
+
+
+def _apply(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+class SiteLifecycleAdminMixin:
+    """Adds Close, Reopen and Merge pages to the site's admin page."""
+
+    ACTIONS = {
+        "close": (CloseForm, gettext_lazy("Close the site")),
+        "reopen": (ReopenForm, gettext_lazy("Reopen the site")),
+        "merge": (MergeForm, gettext_lazy("Merge this duplicate into another site")),
+    }
+
+    def get_urls(self):
+        own = [
+            path(
+                f"<path:object_id>/{name}/",
+                self.admin_site.admin_view(self._lifecycle_view),
+                {"action": name},
+                name=f"hazards_site_{name}",
+            )
+            for name in self.ACTIONS
+        ]
+        return own + super().get_urls()
+
+    def _perform(self, action: str, request, site: Site, data: dict) -> Site:
+        user = request.user
+        if action == "close":
+            duplicate_of = other_site(user, data["duplicate_of"], "duplicate_of")
+            kwargs = {"reason": data["reason"], "closed_at": data["closed_at"], "note": data["note"]}
+            return lifecycle.site_close(actor=user, site=site, duplicate_of=duplicate_of, **kwargs)
+        if action == "reopen":
+            return lifecycle.site_reopen(actor=user, site=site, reopened_on=data["reopened_on"])
+        kept = other_site(user, data["into"], "into")
+        lifecycle.site_merge(actor=user, duplicate=site, kept=kept)
+        return kept
+
+    def _lifecycle_view(self, request, object_id, action):
+        site = self.get_object(request, object_id)
+        if not self.has_change_permission(request, site):
+            raise Http404
+        form_class, title = self.ACTIONS[action]
+        form = form_class(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                shown = self._perform(action, request, site, form.cleaned_data)
+            except ValidationError as exc:
+                _apply(form, exc)
+            except OutOfScope:
+                form.add_error(None, _("You cannot change one of these sites."))
+            else:
+                messages.success(request, _("Done: %(title)s (%(code)s).") % {"title": title, "code": site.code})
+                return HttpResponseRedirect(reverse("admin:hazards_site_change", args=[shown.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": site,
+            "title": f"{title}: {site}",
+            "form": form,
+            "action": action,
+        }
+        return TemplateResponse(request, "admin/hazards/site/lifecycle_form.html", context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        site = self.get_object(request, object_id)
+        extra = {
+            "can_change_life": site is not None and not site.deleted_at and self.has_change_permission(request, site),
+            "pending_proposals": ClosureProposal.objects.filter(site=site, status=ProposalStatus.PENDING)
+            if site
+            else [],
+        }
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
+
+@admin.register(ClosureProposal)
+class ClosureProposalAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Proposals from field workers to close a site; a manager of the site's area decides."""
+
+    add_verb = None
+    change_verb = EDIT
+    delete_verb = None
+    list_display = ["site", "reason", "observed_at", "proposed_by", "status", "decided_by"]
+    list_filter = ["status", "reason"]
+    search_fields = ["site__code", "site__name", "proposed_by__username"]
+    list_select_related = ["site", "proposed_by", "decided_by"]
+    readonly_fields = [
+        "site", "reason", "note", "observed_at", "received_at", "proposed_by", "status", "decided_at", "decided_by",
+        "decision_note",
+    ]  # fmt: skip
+    fields = readonly_fields
+    change_form_template = "admin/hazards/closureproposal/change_form.html"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(site__deleted_at__isnull=True)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        proposal = self.get_object(request, object_id)
+        decidable = proposal.status == ProposalStatus.PENDING and self.has_change_permission(request, proposal)
+        form = DecisionForm(request.POST or None) if decidable else None
+        if form is not None and request.method == "POST" and "decision" in request.POST and form.is_valid():
+            data = form.cleaned_data
+            try:
+                if data["decision"] == "confirm":
+                    lifecycle.closure_confirm(
+                        actor=request.user,
+                        proposal=proposal,
+                        closed_at=data["closed_at"],
+                        duplicate_of=other_site(request.user, data["duplicate_of"], "duplicate_of"),
+                        note=data["note"],
+                    )
+                else:
+                    lifecycle.closure_decline(actor=request.user, proposal=proposal, note=data["note"])
+            except ValidationError as exc:
+                _apply(form, exc)
+            except OutOfScope:
+                form.add_error(None, _("You cannot change one of these sites."))
+            else:
+                messages.success(request, _("The proposal for %(code)s was decided.") % {"code": proposal.site.code})
+                return HttpResponseRedirect(reverse("admin:hazards_closureproposal_changelist"))
+        return super().change_view(request, object_id, form_url, {"decision_form": form, **(extra_context or {})})
+
+
+@admin.register(SiteMerge)
+class SiteMergeAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Every merge of a duplicate, with who did it; administrators undo them."""
+
+    add_verb = change_verb = delete_verb = None
+    list_display = ["duplicate", "kept", "merged_at", "merged_by", "reversed_at", "reversed_by"]
+    list_select_related = ["duplicate", "kept", "merged_by", "reversed_by"]
+    search_fields = ["kept__code", "duplicate__code"]
+    actions = ["undo_merges"]
+    readonly_fields = ["kept", "duplicate", "merged_at", "merged_by", "inspections", "reversed_at", "reversed_by"]
+    fields = readonly_fields
+
+    @admin.action(description=gettext_lazy("Undo the selected merges"))
+    def undo_merges(self, request, queryset):
+        for merge in queryset.filter(reversed_at__isnull=True):
+            try:
+                lifecycle.merge_undo(actor=request.user, merge=merge)
+            except ValidationError as exc:
+                self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            except OutOfScope:
+                self.message_user(request, _("You cannot undo the merge of %(code)s.") % {"code": merge.duplicate.code})
+            else:
+                self.message_user(request, _("Merge of %(code)s undone.") % {"code": merge.duplicate.code})
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not self._holds(request, ADMINISTER):
+            actions.pop("undo_merges", None)
+        return actions
