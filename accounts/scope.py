@@ -42,6 +42,7 @@ AREA_PATH_OF = {
     "accounts.membership": "area__path",
     "accounts.auditentry": "area_path",
     "reports.target": "area__path",
+    "reports.reportsubmission": "area__path",
 }
 
 

@@ -17,6 +17,14 @@ WITH latest AS (
     FROM hazards_inspection i
     WHERE i.deleted_at IS NULL AND i.observed_at < '{until}'
     ORDER BY i.site_id, i.observed_at DESC, i.received_at DESC
+), counted AS (
+    -- Each site's area and temporary flag on the day: its current details, or a version's.
+    SELECT s.id, s.area_id, s.is_temporary FROM hazards_site s
+    WHERE s.deep_water AND coalesce(s.current_since, s.active_from) <= '{day}'
+      AND (s.closed_at IS NULL OR s.closed_at > '{day}')
+    UNION ALL
+    SELECT v.site_id, v.area_id, v.is_temporary FROM hazards_siteversion v
+    WHERE v.deep_water AND v.valid_from <= '{day}' AND v.valid_until > '{day}'
 )
 SELECT split_part(substr(a.path, 2), '/', 1) AS province,
        count(*),
@@ -25,12 +33,12 @@ SELECT split_part(substr(a.path, 2), '/', 1) AS province,
        count(*) FILTER (WHERE l.signage = 'in_place' AND l.barrier = 'complete'),
        count(*) FILTER (WHERE l.observed_at >= '{since}'),
        count(*) FILTER (WHERE EXISTS (SELECT 1 FROM hazards_photo p WHERE p.inspection_id = l.id)),
-       count(*) FILTER (WHERE l.observed_at IS NULL OR l.observed_at < CASE WHEN s.is_temporary THEN '{stale_temporary}'::timestamptz ELSE '{stale}'::timestamptz END)
-FROM hazards_site s
-JOIN areas_area a ON a.id = s.area_id
-LEFT JOIN latest l ON l.site_id = s.id
-WHERE s.deleted_at IS NULL AND s.deep_water AND s.active_from <= '{day}'
-  AND (s.closed_at IS NULL OR s.closed_at > '{day}')
+       count(*) FILTER (WHERE l.observed_at IS NULL OR l.observed_at < CASE WHEN c.is_temporary THEN '{stale_temporary}'::timestamptz ELSE '{stale}'::timestamptz END)
+FROM counted c
+JOIN hazards_site s ON s.id = c.id
+JOIN areas_area a ON a.id = c.area_id
+LEFT JOIN latest l ON l.site_id = c.id
+WHERE s.deleted_at IS NULL AND s.close_reason <> 'duplicate'
 GROUP BY 1
 """
 
@@ -38,7 +46,7 @@ FIELDS = ["counting", "signed", "fenced", "protected", "inspected", "with_photo"
 
 
 def reference_sql(period) -> str:
-    from django.conf import settings
+    from hazards.evidence import stale_before
 
     day = period.as_of
     until = local_midnight(day + dt.timedelta(days=1))
@@ -46,10 +54,8 @@ def reference_sql(period) -> str:
         until=until.isoformat(),
         since=local_midnight(period.start).isoformat(),
         day=day.isoformat(),
-        stale=local_midnight(day - dt.timedelta(days=settings.EVIDENCE_MAX_AGE_DAYS - 1)).isoformat(),
-        stale_temporary=local_midnight(
-            day - dt.timedelta(days=settings.TEMPORARY_EVIDENCE_MAX_AGE_DAYS - 1)
-        ).isoformat(),
+        stale=stale_before(day, False).isoformat(),
+        stale_temporary=stale_before(day, True).isoformat(),
     )
 
 

@@ -193,6 +193,7 @@ def main() -> None:
         ogc_bench,
         reassign_bench,
         report_bench,
+        submission_bench,
         sync_bench,
         tile_bench,
     )
@@ -209,9 +210,9 @@ def main() -> None:
     results = {}
     # Those that add data (sync, import) run last.
     suites = {
-        "report": report_bench, "tile": tile_bench, "browser": browser_bench, "export": export_bench,
-        "ogc": ogc_bench, "reassign": reassign_bench, "sync": sync_bench, "import": import_bench,
-        "load": load_bench,
+        "report": report_bench, "submission": submission_bench, "tile": tile_bench, "browser": browser_bench,
+        "export": export_bench, "ogc": ogc_bench, "reassign": reassign_bench, "sync": sync_bench,
+        "import": import_bench, "load": load_bench,
     }  # fmt: skip
     # BENCH_ONLY=tile,export runs some suites (the other suites' rows in RESULTS.md stay).
     chosen = os.environ.get("BENCH_ONLY", ",".join(suites)).split(",")

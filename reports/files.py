@@ -1,94 +1,73 @@
-"""The report as files: CSV and XLSX of the table (area codes as text), and a printable
-PDF with title, period, area, table, charts and date of issue. One table serves all."""
+"""The report table as files: CSV and XLSX (area codes as text). The columns are those of
+the page (reports/table.py); the PDF and DOCX are documents (reports/documents.py).
+
+CSV: numbers as numbers, no grouping; "," between fields and "." before decimals, or,
+with `semicolon`, ";" and "," as Excel set to Vietnamese expects. XLSX: typed numbers
+(counts as integers, shares and targets as fractions in a percent format, changes in
+points), column widths to fit, the group heading merged over its columns, panes frozen
+under the heading."""
 
 import csv
 import io
+from decimal import Decimal
 
-from django.conf import settings
-from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
-from openpyxl.styles import Font
-from reportlab.graphics.charts.barcharts import HorizontalBarChart
-from reportlab.graphics.charts.lineplots import LinePlot
-from reportlab.graphics.shapes import Drawing, Line, String
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4, landscape
-from reportlab.lib.styles import ParagraphStyle
-from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
 
 from hazards.spreadsheets import csv_row, xlsx_row
 
 from .selectors import Report, Row
-
-
-def _share(value: float | None) -> str:
-    return "" if value is None else f"{value:.1f}"
+from .table import COLUMNS, groups, value
 
 
 def headers() -> list[str]:
-    return [
-        _("Area code"),
-        _("Area"),
-        _("Sites counting"),
-        _("Signed"),
-        _("Signed %"),
-        _("Fenced"),
-        _("Fenced %"),
-        _("Protected"),
-        _("Protected %"),
-        _("Target protected %"),
-        _("Gap signed"),
-        _("Gap fenced"),
-        _("Gap protected"),
-        _("Change protected (points)"),
-        _("Inspected in period"),
-        _("With photo evidence"),
-        _("Unverified"),
-    ]
+    return [_("Area code"), _("Area")] + [column.full_title for column in COLUMNS]
 
 
-def row_values(row: Row, parent_name: str) -> list:
-    c = row.counts
-    change = row.change("protected")
-    return [
-        row.area.code if row.area else "",
-        row.area.name if row.area else _("Directly in %(area)s") % {"area": parent_name},
-        c["counting"],
-        c["signed"],
-        _share(row.share("signed")),
-        c["fenced"],
-        _share(row.share("fenced")),
-        c["protected"],
-        _share(row.share("protected")),
-        f"{row.targets['protected']:.0f}",
-        row.gap("signed"),
-        row.gap("fenced"),
-        row.gap("protected"),
-        "" if change is None else f"{change:+.1f}",
-        c["inspected"],
-        c["with_photo"],
-        c["unverified"],
-    ]
+def _area_cells(row: Row, parent_name: str) -> list[str]:
+    if row.area is None:
+        return ["", _("Directly in %(area)s") % {"area": parent_name}]
+    return [row.area.code, row.area.name]
 
 
-def table(report: Report) -> list[list]:
+def rows(report: Report) -> list[tuple[Row, list[str]]]:
     name = report.area.name
-    return [row_values(row, name) for row in report.rows] + [row_values(report.total, name)]
+    return [(row, _area_cells(row, name)) for row in [*report.rows, report.total]]
 
 
-def as_csv(report: Report) -> bytes:
+def _csv_number(number, decimal_comma: bool) -> str:
+    if number is None:
+        return ""
+    text = str(number)
+    return text.replace(".", ",") if decimal_comma and isinstance(number, Decimal) else text
+
+
+def as_csv(report: Report, *, semicolon: bool = False) -> bytes:
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv.writer(out, delimiter=";" if semicolon else ",")
     writer.writerow(csv_row([_("Progress report"), report.area.name, report.period.label]))
     writer.writerow(headers())
-    writer.writerows(csv_row(values) for values in table(report))
+    for row, area in rows(report):
+        # Names may look like formulas; numbers ("-1,5" with a decimal comma too) stay numbers.
+        writer.writerow(csv_row(area) + [_csv_number(value(row, column), semicolon) for column in COLUMNS])
     # A byte-order mark so that Excel opens the Vietnamese names correctly.
     return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+# XLSX number formats: the reader's Excel shows them in its own language's separators.
+FORMATS = {"count": "#,##0", "gap": "#,##0", "share": "0.0%", "target": "0.0%", "change": "+0.0;-0.0;0.0"}
+WIDTHS = {"count": 10, "gap": 10, "share": 8, "target": 9, "change": 14}
+
+
+def _xlsx_value(number, kind: str):
+    if number is None:
+        return None
+    if kind in ("share", "target"):
+        return float(number / 100)  # a fraction shown as a percentage
+    return float(number) if isinstance(number, Decimal) else number
 
 
 def as_xlsx(report: Report) -> bytes:
@@ -96,114 +75,45 @@ def as_xlsx(report: Report) -> bytes:
     sheet = book.active
     sheet.title = report.period.label[:31].replace("/", "-")
     sheet.append(xlsx_row(sheet, [_("Progress report"), report.area.name, report.period.label]))
-    sheet.append(headers())
-    for cell in sheet[2]:
-        cell.font = Font(bold=True)
-    for values in table(report):
-        sheet.append(xlsx_row(sheet, values))
-        sheet.cell(row=sheet.max_row, column=1).number_format = "@"  # codes keep their leading zeros
+    bold, centred = Font(bold=True), Alignment(horizontal="center", vertical="center", wrap_text=True)
+    # Two heading rows: the groups over their columns, then each column's title.
+    first, column = 3, 3
+    sheet.cell(row=2, column=1, value=_("Area code"))
+    sheet.cell(row=2, column=2, value=_("Area"))
+    for cell_column in (1, 2):
+        sheet.merge_cells(start_row=2, start_column=cell_column, end_row=3, end_column=cell_column)
+    for title, span in groups():
+        if title:
+            sheet.cell(row=2, column=column, value=title)
+            sheet.merge_cells(start_row=2, start_column=column, end_row=2, end_column=column + span - 1)
+        for offset in range(span):
+            spec = COLUMNS[column - first + offset]
+            sheet.cell(row=3 if title else 2, column=column + offset, value=str(spec.title))
+            if not title:
+                sheet.merge_cells(start_row=2, start_column=column + offset, end_row=3, end_column=column + offset)
+        column += span
+    for heading in sheet.iter_rows(min_row=2, max_row=3):
+        for cell in heading:
+            cell.font, cell.alignment = bold, centred
+    for row, area in rows(report):
+        sheet.append(xlsx_row(sheet, area + [_xlsx_value(value(row, spec), spec.kind) for spec in COLUMNS]))
+        number = sheet.max_row
+        sheet.cell(row=number, column=1).number_format = "@"  # codes keep their leading zeros
+        for offset, spec in enumerate(COLUMNS):
+            sheet.cell(row=number, column=first + offset).number_format = FORMATS[spec.kind]
+    for cell in sheet[sheet.max_row]:
+        cell.font = bold  # the total
+    sheet.column_dimensions["A"].width = 10
+    sheet.column_dimensions["B"].width = max(16, min(40, max(len(area[1]) for _row, area in rows(report)) + 2))
+    for offset, spec in enumerate(COLUMNS):
+        sheet.column_dimensions[get_column_letter(first + offset)].width = WIDTHS[spec.kind]
+    sheet.row_dimensions[3].height = 45
+    sheet.freeze_panes = "C4"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
 
 
-FONT = "DejaVuSans"
-
-
-def _register_fonts() -> None:
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont(FONT, settings.PDF_FONT))
-        pdfmetrics.registerFont(TTFont(FONT + "-Bold", settings.PDF_FONT_BOLD))
-
-
-def _bars(report: Report) -> Drawing:
-    rows = [r for r in report.rows if r.counts["counting"]]
-    drawing = Drawing(250 * mm, max(40, 9 * len(rows) + 20) * mm / 2.2)
-    chart = HorizontalBarChart()
-    chart.x, chart.y = 60 * mm, 5 * mm
-    chart.width, chart.height = 170 * mm, drawing.height - 10 * mm
-    chart.data = [[r.share("protected") or 0 for r in rows] or [0]]
-    chart.categoryAxis.categoryNames = [r.area.name if r.area else "–" for r in rows] or ["–"]
-    chart.categoryAxis.labels.fontName = FONT
-    chart.valueAxis.valueMin, chart.valueAxis.valueMax, chart.valueAxis.valueStep = 0, 100, 20
-    chart.valueAxis.labels.fontName = FONT
-    chart.bars[0].fillColor = colors.HexColor("#1a9641")
-    drawing.add(chart)
-    target = float(report.total.targets["protected"])
-    x = chart.x + chart.width * target / 100
-    drawing.add(Line(x, chart.y, x, chart.y + chart.height, strokeColor=colors.red, strokeWidth=1.5))
-    drawing.add(
-        String(x + 2, chart.y + chart.height + 2, _("target %(v).0f%%") % {"v": target}, fontName=FONT, fontSize=7)
-    )
-    return drawing
-
-
-def _trend(points) -> Drawing:
-    drawing = Drawing(120 * mm, 45 * mm)
-    plot = LinePlot()
-    plot.x, plot.y, plot.width, plot.height = 15 * mm, 10 * mm, 95 * mm, 30 * mm
-    plot.data = [[(i, value) for i, (_p, value) in enumerate(points) if value is not None] or [(0, 0)]]
-    plot.xValueAxis.valueMin, plot.xValueAxis.valueMax = -0.2, len(points) - 0.8
-    plot.xValueAxis.valueSteps = list(range(len(points)))
-    plot.xValueAxis.labelTextFormat = lambda i: points[round(i)][0].label if 0 <= round(i) < len(points) else ""
-    plot.xValueAxis.labels.fontName = plot.yValueAxis.labels.fontName = FONT
-    plot.xValueAxis.labels.fontSize = 6
-    plot.yValueAxis.valueMin, plot.yValueAxis.valueMax = 0, 100
-    plot.lines[0].strokeColor = colors.HexColor("#0b3d91")
-    drawing.add(plot)
-    return drawing
-
-
-def as_pdf(report: Report, trend_points) -> bytes:
-    _register_fonts()
-    out = io.BytesIO()
-    doc = SimpleDocTemplate(
-        out,
-        pagesize=landscape(A4),
-        leftMargin=12 * mm,
-        rightMargin=12 * mm,
-        topMargin=12 * mm,
-        bottomMargin=12 * mm,
-        title=_("Progress report"),
-    )
-    title = ParagraphStyle("title", fontName=FONT + "-Bold", fontSize=15, leading=19)
-    body = ParagraphStyle("body", fontName=FONT, fontSize=9, leading=12)
-    cell = ParagraphStyle("cell", fontName=FONT, fontSize=6.5, leading=8)
-    story = [
-        Paragraph(_("Progress report: warning signs and barriers at places with deep water"), title),
-        Paragraph(
-            _("Area: %(area)s (%(code)s) · Period: %(period)s (%(start)s – %(end)s)")
-            % {
-                "area": report.area.name,
-                "code": report.area.code,
-                "period": report.period.label,
-                "start": f"{report.period.start:%d/%m/%Y}",
-                "end": f"{report.period.end:%d/%m/%Y}",
-            },
-            body,
-        ),
-        Paragraph(_("Date of issue: %(day)s") % {"day": f"{timezone.localdate():%d/%m/%Y}"}, body),
-        Spacer(1, 4 * mm),
-    ]
-    data = [[Paragraph(h, cell) for h in headers()]] + [
-        [Paragraph(str(v), cell) for v in values] for values in table(report)
-    ]
-    grid = Table(data, repeatRows=1)
-    grid.setStyle(
-        TableStyle(
-            [
-                ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
-                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef5")),
-                ("BACKGROUND", (0, -1), (-1, -1), colors.HexColor("#f3f3f3")),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ]
-        )
-    )
-    story += [grid, Spacer(1, 5 * mm), Paragraph(_("Protected share by area, against the target"), body), _bars(report)]
-    story += [Paragraph(_("Protected share over the last periods"), body), _trend(trend_points)]
-    doc.build(story)
-    return out.getvalue()
-
-
 def file_name(area, period, fmt: str) -> str:
+    """The name a report file is saved under: report-<area>-<from>-<to>.<fmt>."""
     return slugify(_("report") + f"-{area.code}-{period.start:%Y%m%d}-{period.end:%Y%m%d}") + f".{fmt}"

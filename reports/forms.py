@@ -1,7 +1,8 @@
 import datetime as dt
+import re
+import unicodedata
 
 from django import forms
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -12,18 +13,66 @@ from .periods import Period, half_year_containing, last_complete_half_year, year
 from .selectors import Country
 
 KINDS = [("half", _("Half-year")), ("year", _("Year")), ("range", _("Date range"))]
+# How many matching areas a form error or the search suggestions name.
+SHOWN_MATCHES = 20
+
+
+def plain(text: str) -> str:
+    """A name as typed without tone marks or capitals ("Suối Bạc" → "suoi bac")."""
+    decomposed = unicodedata.normalize("NFKD", text.replace("đ", "d").replace("Đ", "D"))
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).lower().split())
+
+
+def matching_areas(user, text: str) -> list[Area]:
+    """The areas in the user's scope whose code is `text`, or whose name contains it
+    (tone marks and capitals aside); largest areas first."""
+    visible = scope_for(user).restrict(Area.objects.only("pk", "code", "name", "path", "depth", "parent_id"), VIEW)
+    text = text.strip()
+    code = re.search(r"\(([^()]+)\)\s*$", text)  # "Xã Suối Bạc (99101)", as the suggestions read
+    by_code = visible.filter(code=code.group(1) if code else text).first()
+    if by_code:
+        return [by_code]
+    wanted = plain(text)
+    areas = sorted(visible.order_by(), key=lambda a: (a.depth, a.name))
+    exact = [a for a in areas if plain(a.name) == wanted]
+    return exact or [a for a in areas if wanted in plain(a.name)]
 
 
 class ReportForm(forms.Form):
-    """Which area and period; every field has a default, so an empty form is the area's
-    last complete half-year."""
+    """Which area and period; every field has a default, so an empty form is the top of
+    the user's areas (the whole country for national users) and its last complete
+    half-year. The area is found by its name or code within the user's areas."""
 
-    area = forms.CharField(required=False, label=_("Area"))
+    area = forms.CharField(required=False, label=_("Area"), max_length=200)
     kind = forms.ChoiceField(choices=KINDS, required=False, label=_("Period"))
     year = forms.IntegerField(required=False, min_value=2015, max_value=2100, label=_("Year"))
     half = forms.TypedChoiceField(choices=[(1, "1"), (2, "2")], coerce=int, required=False, label=_("Half"))
     start = forms.DateField(required=False, label=_("From"))
     end = forms.DateField(required=False, label=_("To"))
+
+    def __init__(self, data, *, user):
+        super().__init__(data)
+        self.user = user
+
+    def clean_area(self):
+        text = (self.cleaned_data.get("area") or "").strip()
+        scope = scope_for(self.user)
+        if not text:
+            if scope.everything:
+                return Country()
+            top = scope.root_areas(VIEW).order_by("path").first()
+            if top is None:
+                raise forms.ValidationError(_("Your account has no areas yet."))
+            return top
+        found = matching_areas(self.user, text)
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            raise forms.ValidationError(_("No area named “%(text)s” in your areas.") % {"text": text})
+        names = ", ".join(f"{a.name} ({a.code})" for a in found[:SHOWN_MATCHES])
+        raise forms.ValidationError(
+            _("Several areas match “%(text)s”: %(names)s. Choose one.") % {"text": text, "names": names}
+        )
 
     def clean(self):
         data = super().clean()
@@ -46,22 +95,47 @@ class ReportForm(forms.Form):
             data["period"] = half_year_containing(dt.date(number, 1 if half == 1 else 7, 1))
         return data
 
+    def shown(self) -> dict:
+        """The values the form shows: the area's name and the period actually reported
+        (the defaults filled in), or what was typed when it was refused."""
+        if not self.is_valid():
+            return {name: self.data.get(name, "") for name in self.fields}
+        area, period = self.cleaned_data["area"], self.cleaned_data["period"]
+        return {
+            "area": "" if area.pk is None else f"{area.name} ({area.code})",
+            "kind": period.kind,
+            "year": period.start.year,
+            "half": 1 if period.start.month == 1 else 2,
+            "start": period.start.isoformat() if period.kind == "range" else "",
+            "end": period.end.isoformat() if period.kind == "range" else "",
+        }
 
-def area_and_period(user, params):
-    """The report's area (through the user's scope; Country for the whole registry) and
-    period from its query, with the form that read them; None for what is not valid."""
-    form = ReportForm(params)
-    if not form.is_valid():
-        return form, None, None
-    scope = scope_for(user)
-    visible = scope.restrict(Area.objects.all(), VIEW)
-    code = form.cleaned_data.get("area")
-    if code:
-        area = visible.filter(code=code).first()
-    elif scope.everything:
-        area = Country()
-    else:
-        area = scope.root_areas(VIEW).order_by("path").first()
-    if area is None:
-        raise Http404
-    return form, area, form.cleaned_data["period"]
+
+class SubmissionForm(forms.Form):
+    """What the submitted document says besides the numbers."""
+
+    issuing_body = forms.CharField(label=_("Issuing body"), max_length=200)
+    parent_body = forms.CharField(label=_("Body above it (optional)"), max_length=200, required=False)
+    symbol = forms.CharField(label=_("Symbol"), max_length=30, help_text=_("e.g. BC-UBND; the number is given"))
+    place = forms.CharField(label=_("Place"), max_length=100)
+    signer_capacity = forms.CharField(label=_("Signs as (optional)"), max_length=100, required=False)
+    signer_title = forms.CharField(label=_("Signer's title"), max_length=100)
+    signer_name = forms.CharField(label=_("Signer's name"), max_length=100)
+    recipients = forms.CharField(
+        label=_("Recipients, one a line"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    narrative = forms.CharField(
+        label=_("Assessment and proposals"),
+        widget=forms.Textarea(attrs={"rows": 8}),
+        required=False,
+        help_text=_("Blank lines separate paragraphs."),
+    )
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[("approve", _("Approve")), ("return", _("Return for correction"))],
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False)

@@ -16,11 +16,22 @@ class Period:
     @property
     def label(self) -> str:
         if self.kind == "half":
-            half = 1 if self.start.month == 1 else 2
-            return _("Half-year %(half)d/%(year)d") % {"half": half, "year": self.start.year}
+            # As Vietnamese reports name them: "6 tháng đầu năm 2025", "6 tháng cuối năm 2025".
+            if self.start.month == 1:
+                return _("First half of %(year)d") % {"year": self.start.year}
+            return _("Second half of %(year)d") % {"year": self.start.year}
         if self.kind == "year":
             return _("Year %(year)d") % {"year": self.start.year}
         return f"{self.start:%d/%m/%Y} – {self.end:%d/%m/%Y}"
+
+    @property
+    def short_label(self) -> str:
+        """For a chart's axis: "1/2025", "2025", "01/03/25–31/05/25"."""
+        if self.kind == "half":
+            return f"{1 if self.start.month == 1 else 2}/{self.start.year}"
+        if self.kind == "year":
+            return str(self.start.year)
+        return f"{self.start:%d/%m/%y}–{self.end:%d/%m/%y}"
 
     def previous(self) -> "Period":
         if self.kind == "half":

@@ -2,10 +2,13 @@
 serving on 127.0.0.1:8000) in headless Chromium with a 10-inch tablet viewport.
 Usage: .venv/bin/python scripts/screenshots.py [base-url]"""
 
+import datetime as dt
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import uuid
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
@@ -71,7 +74,11 @@ def survey(browser):
     page.wait_for_selector("#site-sheet .history li")
     page.wait_for_timeout(500)
     page.screenshot(path=OUT / "survey-3-site-sheet.png")
-    page.click("#site-sheet button:has-text('Đóng')")
+    page.locator("#site-sheet button.propose-closure").tap()
+    page.locator("#site-sheet select").select_option("filled_in")
+    page.locator("#site-sheet input").fill("Ao đã được san lấp")
+    page.screenshot(path=OUT / "survey-12-propose-closing.png")  # not sent: the demo stays as it is
+    page.locator("#site-sheet button", has_text="Đóng").tap()  # "Close" the sheet
     page.click("[data-view=due]")
     page.screenshot(path=OUT / "survey-4-due-list.png")
     page.click("#new-site")
@@ -123,28 +130,119 @@ def survey(browser):
     context.close()
 
 
+def _pages_as_png(document: Path, name: str, pages: list[int]) -> None:
+    """Pages of a PDF as PNG (pdftoppm, from poppler-utils); a DOCX is turned into PDF by
+    LibreOffice first when it is installed (it is not needed otherwise)."""
+    if document.suffix == ".docx":
+        if not shutil.which("soffice"):
+            print(f"LibreOffice (soffice) not installed: no screenshot of {document.name}")
+            return
+        subprocess.run(["soffice", "--headless", "--convert-to", "pdf", "--outdir", OUT, document], check=True)
+        document = document.with_suffix(".pdf")
+    if not shutil.which("pdftoppm"):
+        print(f"pdftoppm not installed: no screenshot of {document.name}")
+        return
+    total = int(
+        re.search(r"Pages:\s+(\d+)", subprocess.run(["pdfinfo", document], capture_output=True, text=True).stdout)[1]
+    )
+    for number, page in enumerate(pages, start=1):
+        page = total if page == -1 else page
+        subprocess.run(
+            [
+                "pdftoppm",
+                "-png",
+                "-r",
+                "80",
+                "-f",
+                str(page),
+                "-l",
+                str(page),
+                "-singlefile",
+                document,
+                OUT / f"{name}-{number}",
+            ],
+            check=True,
+        )
+    document.unlink()
+
+
+def _download(page, link_text: str, path: Path) -> Path:
+    with page.expect_download() as download:
+        page.click(f"p.files >> text={link_text}")
+    download.value.save_as(path)
+    return path
+
+
 def reports(browser):
-    """The report page and the first page of its PDF (rendered with pdftoppm when present)."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="vi-VN")
+    """The report page, the sites behind a number, the report as a document (PDF: first
+    page and annex; DOCX through LibreOffice), then a district's report submitted, a late
+    inspection sent by a tablet, and the submission's page marking what changed. This
+    adds one submission and one inspection to the demo."""
+    context = browser.new_context(viewport={"width": 1500, "height": 1000}, locale="vi-VN")
     context.route("https://**/*", lambda route: route.abort())
     page = context.new_page()
-    sign_in(page, "quanly.tinh", "/reports/")
+    sign_in(page, "quanly.huyen", "/reports/")
     page.wait_for_selector("table.report")
     page.wait_for_timeout(800)
     page.screenshot(path=OUT / "report-1-page.png", full_page=True)
-    page.click("table.report tbody tr:first-child td:last-child a")
+    report_url = page.url
+    page.click("table.report tbody tr:first-child td.count a >> nth=-1")
     page.screenshot(path=OUT / "report-2-sites-behind-a-number.png", full_page=True)
-    page.goto(f"{BASE}/reports/")
-    with page.expect_download() as download:
-        page.click("text=PDF")
-    pdf = OUT / "report.pdf"
-    download.value.save_as(pdf)
-    if shutil.which("pdftoppm"):
-        subprocess.run(
-            ["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", pdf, OUT / "report-3-pdf-page-1"],
-            check=True,
-        )
-    pdf.unlink()
+    page.goto(report_url)
+    _pages_as_png(_download(page, "PDF", OUT / "report.pdf"), "report-3-pdf-page", [1, 2, 3])
+    _pages_as_png(_download(page, "DOCX", OUT / "report.docx"), "report-4-docx-page", [1])
+    (OUT / "report.docx").unlink(missing_ok=True)
+
+    page.click("text=Nộp báo cáo này")  # "Submit this report"
+    page.fill("input[name=signer_name]", "Nguyễn Văn An")
+    page.fill(
+        "textarea[name=narrative]",
+        "Các xã đã rà soát toàn bộ ao, hồ, giếng trên địa bàn; còn nhiều điểm chưa có rào chắn.",
+    )
+    page.screenshot(path=OUT / "report-5-submit-form.png", full_page=True)
+    page.click("form.stacked button[type=submit]")
+    page.wait_for_selector("table.report")
+    submission_url = page.url
+    _late_inspection(browser)
+    page.goto(submission_url)
+    page.wait_for_selector("table.report")
+    page.screenshot(path=OUT / "report-6-submission-changed-since.png", full_page=True)
+    context.close()
+    above = browser.new_context(viewport={"width": 1500, "height": 1000}, locale="vi-VN")
+    above.route("https://**/*", lambda route: route.abort())
+    province = above.new_page()
+    sign_in(province, "quanly.tinh", submission_url.removeprefix(BASE))
+    province.wait_for_selector("table.report")
+    province.screenshot(path=OUT / "report-7-submission-for-the-area-above.png", full_page=True)
+    province.goto(f"{BASE}/khong-co-trang-nay/")
+    province.screenshot(path=OUT / "report-8-page-not-found.png")
+    above.close()
+
+
+def _late_inspection(browser):
+    """A tablet that was offline sends a check made before the end of the last half-year."""
+    context = browser.new_context(locale="vi-VN")
+    context.route("https://**/*", lambda route: route.abort())
+    page = context.new_page()
+    sign_in(page, "canbo.xa", "/survey/")
+    page.wait_for_selector("body[data-ready=true]")
+    sites = page.request.get(f"{BASE}/api/v1/survey/sites/").json()["features"]
+    today = dt.date.today()
+    end = dt.date(today.year, 6, 30) if today.month > 6 else dt.date(today.year - 1, 12, 31)
+    token = next(c["value"] for c in context.cookies() if c["name"] == "csrftoken")
+    unprotected = [f for f in sites if f["properties"]["state"] == "unprotected"]
+    # A sign and barrier that protect the site, from the state table the app's page carries.
+    states = page.evaluate("JSON.parse(document.getElementById('survey-config').textContent).states")
+    signage, barrier = next(pair for pair, state in states.items() if state == "protected").split("|")
+    record = {
+        "id": str(uuid.uuid4()),
+        "site": unprotected[0]["properties"]["id"],
+        "inspected_at": f"{end - dt.timedelta(days=5)}T09:00:00+07:00",
+        "signage": signage,
+        "barrier": barrier,
+    }
+    response = page.request.post(f"{BASE}/api/v1/sync/inspections/", data=record, headers={"X-CSRFToken": token})
+    print("late inspection:", response.status, response.text()[:200])
     context.close()
 
 
@@ -174,6 +272,9 @@ def planner_map(browser):
     page.wait_for_selector("#panel .history")
     page.wait_for_timeout(800)
     page.screenshot(path=OUT / "map-3-commune-with-site-panel.png")
+    page.click("#panel details.life summary")
+    page.wait_for_timeout(300)
+    page.screenshot(path=OUT / "map-5-close-from-the-site-panel.png")
     page.goto(f"{BASE}/map/")
     page.wait_for_selector("#site-list li")
     page.click("#tab-priority")

@@ -6,9 +6,11 @@ set -euo pipefail
 
 # libatomic1: Playwright's driver (its bundled node) needs it and a bare Debian lacks it.
 # nginx with its brotli modules and openssl: the production stack (`make prod`), which the
-# browser tests run against.
+# browser tests run against. fonts-liberation2: the serif of administrative documents
+# (Times New Roman metrics, every Vietnamese letter); poppler-utils: pdftoppm, which turns
+# them into the screenshots of docs/screenshots/ (scripts/screenshots.py).
 packages=(postgresql-15 postgresql-15-postgis-3 gdal-bin gettext chromium fonts-dejavu-core libatomic1
-  nginx libnginx-mod-http-brotli-filter libnginx-mod-http-brotli-static openssl "$@")
+  nginx libnginx-mod-http-brotli-filter libnginx-mod-http-brotli-static openssl fonts-liberation2 poppler-utils "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -4,6 +4,7 @@ through the services (never inserted behind their back)."""
 import datetime as dt
 import json
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -108,6 +109,19 @@ def frozen_now(request):
         return
     with time_machine.travel(timezone.make_aware(NOW), tick=True) as traveller:
         yield traveller
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock(request):
+    """`@pytest.mark.frozen("2026-03-15T10:00")`: the clock stands still at that moment,
+    Vietnam time, for the test (time-machine; the database's own clock runs on)."""
+    marker = request.node.get_closest_marker("frozen")
+    if marker is None:
+        yield
+        return
+    moment = dt.datetime.fromisoformat(marker.args[0]).replace(tzinfo=ZoneInfo(settings.TIME_ZONE))
+    with time_machine.travel(moment, tick=False):
+        yield
 
 
 @pytest.fixture(autouse=True)

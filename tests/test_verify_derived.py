@@ -12,7 +12,7 @@ from django.db import connection
 from django.utils import timezone
 
 from areas.loader import load_boundaries
-from hazards import services
+from hazards import lifecycle, services
 from hazards.models import Barrier, Signage, SiteKind
 from tests.conftest import DEMO_FILES, inside
 

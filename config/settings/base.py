@@ -296,6 +296,16 @@ LOGIN_REDIRECT_URL = "home"
 # Proxies in front of the app that append to X-Forwarded-For (0: none, trust REMOTE_ADDR).
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", 0))
 
-# A font with Vietnamese glyphs for PDF reports (Debian's fonts-dejavu-core).
-PDF_FONT = os.environ.get("PDF_FONT", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
-PDF_FONT_BOLD = os.environ.get("PDF_FONT_BOLD", "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
+# Administrative documents (documents/): Liberation Serif 2 (Debian's fonts-liberation2),
+# metric-compatible with the Times New Roman that Nghị định 30/2020 names, with every
+# Vietnamese letter (Liberation 1 lacks the stacked diacritics).
+DOCUMENT_FONT_DIR = Path(os.environ.get("DOCUMENT_FONT_DIR", "/usr/share/fonts/truetype/liberation2"))
+DOCUMENT_FONTS = {
+    "regular": DOCUMENT_FONT_DIR / "LiberationSerif-Regular.ttf",
+    "bold": DOCUMENT_FONT_DIR / "LiberationSerif-Bold.ttf",
+    "italic": DOCUMENT_FONT_DIR / "LiberationSerif-Italic.ttf",
+    "bold_italic": DOCUMENT_FONT_DIR / "LiberationSerif-BoldItalic.ttf",
+}
+# Numbers group thousands in every language (config/formats: Django's Vietnamese formats
+# set no grouping); documents.numbers formats them.
+FORMAT_MODULE_PATH = ["config.formats"]

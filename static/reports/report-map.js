@@ -8,8 +8,7 @@ basemapLayer().addTo(map);
 const layer = L.geoJSON(data, {
   style: (f) => ({ color: "#333", weight: 1, fillColor: colour(f.properties.protected), fillOpacity: 0.8 }),
   onEachFeature: (f, shape) => {
-    const share = f.properties.protected;
-    shape.bindTooltip(`${f.properties.name}: ${share === null || share === undefined ? "–" : share.toFixed(1) + "%"}`);
+    shape.bindTooltip(`${f.properties.name}: ${f.properties.protected_text}`);
     shape.on("click", () => {
       const params = new URLSearchParams(location.search);
       params.set("area", f.properties.code);

@@ -13,11 +13,11 @@ from tests.conftest import inside
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_field_worker_proposes_closing_a_site_from_the_tablet(browser, live_server, demo_tree, make_site, make_user):
+def test_a_field_worker_proposes_closing_a_site_from_the_tablet(browser, stack, demo_tree, make_site, make_user):
     make_user("lan", demo_tree["99101"], Role.FIELD_WORKER)
     site = make_site(demo_tree["99101"], name="Ao đã lấp")
     context = tablet(browser, inside(demo_tree["99101"]))
-    page = open_app(context, live_server)
+    page = open_app(context, stack)
     page.locator("path.site-dot").first.dispatch_event("click")
     sheet = page.locator("#site-sheet")
     sheet.locator("button.propose-closure").tap()
@@ -36,11 +36,11 @@ def test_a_field_worker_proposes_closing_a_site_from_the_tablet(browser, live_se
     context.close()
 
 
-def test_a_manager_closes_a_site_from_the_map_panel(page, live_server, demo_tree, make_site, make_user):
+def test_a_manager_closes_a_site_from_the_map_panel(page, stack, demo_tree, make_site, make_user):
     site = make_site(demo_tree["99101"], name="Ao cạn")
     make_user("tinh", demo_tree["99"], Role.AREA_MANAGER, is_staff=True)
-    login(page, live_server, "tinh")
-    page.goto(f"{live_server.url}/map/")
+    login(page, stack, "tinh")
+    page.goto(f"{stack.url}/map/")
     page.locator("#site-list li", has_text=site.code).locator("a").click()
     panel = page.locator("#panel")
     panel.locator("details.life summary").click()

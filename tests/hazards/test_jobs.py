@@ -140,15 +140,16 @@ def test_a_job_that_fails_says_so_and_leaves_no_file(national, monkeypatch):
     assert national.get(reverse("job-file", args=[run.pk])).status_code == 404
 
 
-def test_the_national_report_pdf_is_a_job_and_smaller_ones_are_not(national):
+def test_the_national_report_documents_are_jobs_and_smaller_ones_are_not(national):
     period = {"kind": "year", "year": "2026"}
-    asked = national.get(reverse("report-file", args=["pdf"]), period, **BROWSER)
-    assert asked.status_code == 303
-    run_queued_jobs()
-    run = JobRun.objects.get()
-    assert run.kind == "reports.report_pdf" and run.file_name == "report-20260101-20261231.pdf"
-    body = b"".join(national.get(reverse("job-file", args=[run.pk])).streaming_content)
-    assert body.startswith(b"%PDF")
+    for fmt, start in [("pdf", b"%PDF"), ("docx", b"PK")]:
+        asked = national.get(reverse("report-file", args=[fmt]), period, **BROWSER)
+        assert asked.status_code == 303
+        run_queued_jobs()
+        run = JobRun.objects.get(params__fmt=fmt)
+        assert run.kind == "reports.report_document" and run.file_name == f"report-20260101-20261231.{fmt}"
+        body = b"".join(national.get(reverse("job-file", args=[run.pk])).streaming_content)
+        assert body.startswith(start)
     province = national.get(reverse("report-file", args=["pdf"]), {**period, "area": "99"}, **BROWSER)
     assert province.status_code == 200 and province.content.startswith(b"%PDF")
 

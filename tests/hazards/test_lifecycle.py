@@ -5,10 +5,8 @@ area, soft delete of sites with inspections, and merging duplicates."""
 import datetime as dt
 import io
 import uuid
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from PIL import Image
@@ -21,15 +19,8 @@ from reports.periods import Period
 from reports.selectors import _as_of_by_child, _current_by_child, sites_behind
 from tests.conftest import inside
 
-pytestmark = pytest.mark.django_db
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
+pytestmark = [pytest.mark.django_db, pytest.mark.frozen("2026-03-15T10:00")]
 TODAY = dt.date(2026, 3, 15)
-
-
-@pytest.fixture(autouse=True)
-def frozen_clock():
-    with time_machine.travel(dt.datetime(2026, 3, 15, 10, 0, tzinfo=VN), tick=False):
-        yield
 
 
 def counting_on(area, day: dt.date, child: str | None = None) -> list[str]:

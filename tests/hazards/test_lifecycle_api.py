@@ -6,22 +6,15 @@ import uuid
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.urls import reverse
 
 from accounts.models import Role
 from hazards import lifecycle
 from hazards.models import ClosureProposal, Site, SiteMerge
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.frozen("2026-03-15T10:00")]
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 D = dt.date.fromisoformat
-
-
-@pytest.fixture(autouse=True)
-def frozen_clock():
-    with time_machine.travel(dt.datetime(2026, 3, 15, 10, 0, tzinfo=VN), tick=False):
-        yield
 
 
 @pytest.fixture

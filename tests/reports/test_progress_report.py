@@ -7,6 +7,7 @@ import datetime as dt
 import html
 import io
 import re
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -19,6 +20,7 @@ from hazards import lifecycle, services
 from reports.models import Target
 from reports.periods import Period, half_year_containing
 from reports.selectors import Country, _as_of_by_child, _current_by_child, progress_report, sites_behind
+from reports.services import target_set
 from tests.conftest import inside
 
 pytestmark = pytest.mark.django_db
@@ -110,12 +112,19 @@ def test_every_number_of_a_past_half_year(history, demo_tree):
     assert (report.total.gap("signed"), report.total.gap("fenced"), report.total.gap("protected")) == (2, 2, 3)
     # Previous half-year (as of 31/12/2024): 991 had A, B, D, I counting and only D protected.
     assert rows["991"].previous["counting"] == 4 and rows["991"].previous["protected"] == 1
-    assert rows["991"].change("protected") == pytest.approx(25.0)
-    assert report.total.change("protected") == pytest.approx(50.0 - 100 * 2 / 6)
+    assert rows["991"].change("protected") == Decimal("25.0")
+    assert report.total.change("protected") == Decimal("16.7")  # 50 − 33.33…, rounded half up
 
 
 def test_nested_areas_and_inherited_targets(history, demo_tree, superuser):
-    Target.objects.create(area=demo_tree["991"], indicator="protected", value=50, deadline=dt.date(2025, 12, 31))
+    target_set(
+        actor=superuser,
+        area=demo_tree["991"],
+        indicator="protected",
+        value=50,
+        valid_from=dt.date(2025, 1, 1),
+        deadline=dt.date(2025, 12, 31),
+    )
     district = progress_report(demo_tree["991"], H1_2025)
     rows = {row.area.code: row for row in district.rows}
     assert rows["99101"].counts["counting"] == 3 and rows["99102"].counts["counting"] == 1
@@ -175,7 +184,7 @@ QUERY = {"kind": "half", "year": 2025, "half": 1}
 def test_report_page_links_each_number_to_its_sites(client, manager, history):
     page = client.get(reverse("report"), QUERY)
     assert page.status_code == 200
-    assert "Half-year 1/2025" in page.text
+    assert "First half of 2025" in page.text
     links = [html.unescape(href) for href in re.findall(r'href="([^"]+)"', page.text)]
     assert reverse("report-sites") + "?kind=half&year=2025&half=1&area=99&indicator=unverified&child=991" in links
     listing = client.get(reverse("report-sites"), {**QUERY, "area": "99", "indicator": "unverified", "child": "991"})
@@ -189,13 +198,39 @@ def test_report_defaults_to_the_last_complete_half_year(client, manager, history
     assert page.context["report"].period == expected
 
 
-def test_report_area_outside_scope_is_404(client, demo_tree, make_user, history):
+def test_report_area_outside_scope_is_a_form_error(client, demo_tree, make_user, history):
     client.force_login(make_user("ho_sen", demo_tree["992"], Role.VIEWER))
-    assert client.get(reverse("report"), {**QUERY, "area": "991"}).status_code == 404
-    assert client.get(reverse("report-file", args=["csv"]), {**QUERY, "area": "99"}).status_code == 404
-    assert client.get(reverse("report-sites"), {**QUERY, "area": "991", "indicator": "counting"}).status_code == 404
+    # The same answer as for an area that does not exist: nothing said about other areas.
+    page = client.get(reverse("report"), {**QUERY, "area": "991"})
+    assert page.status_code == 400 and "No area named “991” in your areas." in page.text
+    assert client.get(reverse("report-file", args=["csv"]), {**QUERY, "area": "99"}).status_code == 400
+    assert client.get(reverse("report-sites"), {**QUERY, "area": "991", "indicator": "counting"}).status_code == 400
     own = client.get(reverse("report"), QUERY)
     assert own.context["report"].area.code == "992"
+
+
+def test_the_area_is_chosen_by_its_name(client, manager, history):
+    found = client.get(reverse("report"), {**QUERY, "area": "suoi bac"})  # no tone marks, any case
+    assert found.status_code == 200 and found.context["report"].area.code == "99101"
+    assert 'value="Xã Suối Bạc (99101)"' in found.text
+    several = client.get(reverse("report"), {**QUERY, "area": "Xã"})
+    assert several.status_code == 400 and "Several areas match “Xã”" in several.text
+    suggestions = client.get(reverse("report-areas"), {"q": "doi thong"}).json()["areas"]
+    assert suggestions[0]["label"] == "Huyện Đồi Thông (991)"
+
+
+def test_the_form_shows_the_default_year_and_half(client, manager, history):
+    page = client.get(reverse("report"))
+    report = page.context["report"]
+    assert f'name="year" value="{report.period.start.year}"' in page.text
+
+
+def test_bad_input_is_a_form_error_on_the_page(client, manager):
+    for query in ({"year": "hai nghìn"}, {"kind": "week"}, {"half": "3"}, {"start": "30/02/2025", "kind": "range"}):
+        response = client.get(reverse("report"), query)
+        assert response.status_code == 400 and 'class="errors"' in response.text, query
+    listing = client.get(reverse("report-sites"), {**QUERY, "indicator": "everything"})
+    assert listing.status_code == 400 and "Unknown list everything" in listing.text
 
 
 def test_bad_period_is_a_clear_400(client, manager):
@@ -208,23 +243,25 @@ def test_bad_period_is_a_clear_400(client, manager):
 def test_csv_and_xlsx_hold_the_table_with_codes(client, manager, history):
     data = client.get(reverse("report-file", args=["csv"]), {**QUERY, "area": "99"}).content.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(data)))
+    head = rows[1]
+    counting, signed = head.index("Sites counting"), head.index("Warning sign in place – Sites")
+    protected, share = head.index("Protected (both) – Sites"), head.index("Protected (both) – %")
     by_code = {r[0]: r for r in rows[2:]}
-    assert by_code["991"][2:4] == ["4", "3"] and by_code["991"][7] == "2"
+    assert (by_code["991"][counting], by_code["991"][signed], by_code["991"][protected]) == ("4", "3", "2")
     total = rows[-1]
-    assert total[0] == "99" and total[2] == "6" and total[7] == "3" and total[8] == "50.0"
+    assert (total[0], total[counting], total[protected], total[share]) == ("99", "6", "3", "50.0")
     book = load_workbook(io.BytesIO(client.get(reverse("report-file", args=["xlsx"]), {**QUERY, "area": "99"}).content))
-    sheet = book.active
-    values = [[c.value for c in r] for r in sheet.iter_rows(min_row=3)]
+    values = [[c.value for c in r] for r in book.active.iter_rows(min_row=4)]
     assert [v[0] for v in values] == ["991", "992", "993", "99"]
-    assert values[-1][2] == 6 and values[-1][7] == 3 and values[-1][16] == 3
+    assert (values[-1][counting], values[-1][protected]) == (6, 3)
 
 
-def test_pdf_has_title_period_area_table_and_date(client, manager, history):
+def test_pdf_is_the_report_document(client, manager, history):
     response = client.get(reverse("report-file", args=["pdf"]), {**QUERY, "area": "99"})
     assert response["Content-Type"] == "application/pdf"
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
-    assert "Progress report" in text and "Half-year 1/2025" in text and "Tỉnh Sông Xanh" in text
-    assert "Date of issue" in text and dt.date.today().strftime("%d/%m/%Y") in text
+    assert "REPORT" in text and "First half of 2025" in text and "Tỉnh Sông Xanh" in text
+    assert dt.date.today().strftime("%d/%m/%Y") in text
     assert "Huyện Đồi Thông" in text and "50.0" in text
 
 
@@ -232,7 +269,7 @@ def test_pdf_in_vietnamese(client, manager, history):
     client.post(reverse("set_language"), {"language": "vi"})
     response = client.get(reverse("report-file", args=["pdf"]), {**QUERY, "area": "99"})
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
-    assert "Báo cáo tiến độ" in text and "Tỉnh Sông Xanh" in text and "Ngày lập báo cáo" in text
+    assert "BÁO CÁO" in text and "Tỉnh Sông Xanh" in text and "50,0" in text
 
 
 def test_target_changes_are_audited(demo_tree, superuser):
@@ -240,7 +277,7 @@ def test_target_changes_are_audited(demo_tree, superuser):
     from accounts.models import AuditEntry
 
     act_as(superuser)
-    Target.objects.create(area=demo_tree["991"], indicator="signed", value=90, deadline=dt.date(2026, 6, 30))
+    target_set(actor=superuser, area=demo_tree["991"], indicator="signed", value=90, deadline=dt.date(2099, 6, 30))
     entry = AuditEntry.objects.get(table="reports_target")
     assert entry.actor == superuser and entry.changes["value"] == [None, 90.0] and entry.area_path == "/99/991/"
 

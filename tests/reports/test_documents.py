@@ -1,0 +1,127 @@
+"""The report as a document a department signs: Vietnamese administrative form (Nghị định
+30/2020/NĐ-CP) in PDF and in editable DOCX, from the report page (a draft without a
+number) and from a submission (its number, date and frozen numbers)."""
+
+import datetime as dt
+import io
+
+import pytest
+from django.urls import reverse
+from django.utils import translation
+from docx import Document
+from pypdf import PdfReader
+
+from accounts.models import Role
+from documents.model import place_and_date
+from reports import services
+from reports.periods import Period
+
+pytestmark = [pytest.mark.django_db, pytest.mark.frozen("2026-03-05T10:00")]
+D = dt.date.fromisoformat
+QUERY = {"kind": "half", "year": 2025, "half": 1, "area": "991"}
+
+
+@pytest.fixture
+def manager(client, demo_tree, make_user):
+    user = make_user("huyen", demo_tree["991"], Role.AREA_MANAGER, is_staff=True)
+    client.force_login(user)
+    client.post(reverse("set_language"), {"language": "vi"})
+    return user
+
+
+@pytest.fixture
+def sites(demo_tree, make_site, inspect):
+    made = {}
+    for n in range(3):
+        site = make_site(demo_tree["99101"], name=f"Ao số {n}", active_from=D("2025-01-01"))
+        inspect(site, "2025-03-01T09:00", "in_place" if n == 0 else "none", "complete" if n == 0 else "partial")
+        made[n] = site
+    made["well"] = make_site(demo_tree["99102"], name="Giếng làng", kind="well", active_from=D("2025-01-01"))
+    return made
+
+
+def pdf_text(content: bytes) -> list[str]:
+    return [page.extract_text() for page in PdfReader(io.BytesIO(content)).pages]
+
+
+def test_the_date_line_writes_leading_zeros_as_the_decree_asks():
+    with translation.override("vi"):
+        assert place_and_date("Sông Xanh", D("2026-01-05")) == "Sông Xanh, ngày 05 tháng 01 năm 2026"
+        assert place_and_date("Sông Xanh", D("2026-02-15")) == "Sông Xanh, ngày 15 tháng 02 năm 2026"
+        assert place_and_date("Sông Xanh", D("2026-11-30")) == "Sông Xanh, ngày 30 tháng 11 năm 2026"
+
+
+def test_the_submitted_report_as_pdf_in_administrative_form(client, demo_tree, manager, sites):
+    with translation.override("vi"):
+        submission = services.report_submit(
+            actor=manager,
+            area=demo_tree["991"],
+            period=Period(D("2025-01-01"), D("2025-06-30"), "half"),
+            symbol="BC-UBND",
+            issuing_body="Ủy ban nhân dân huyện Đồi Thông",
+            parent_body="Ủy ban nhân dân tỉnh Sông Xanh",
+            place="Đồi Thông",
+            signer_capacity="TM. Ủy ban nhân dân",
+            signer_title="Chủ tịch",
+            signer_name="Nguyễn Văn An",
+            recipients="Ủy ban nhân dân tỉnh Sông Xanh;\nLưu: VT.",
+            narrative="Đã rà soát toàn bộ ao hồ trên địa bàn.",
+        )
+    response = client.get(reverse("submission-document", args=[submission.pk, "pdf"]))
+    assert response["Content-Type"] == "application/pdf"
+    pages = pdf_text(response.content)
+    first, text = pages[0], "\n".join(pages)
+    for expected in (
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc",
+        "ỦY BAN NHÂN DÂN TỈNH SÔNG XANH",
+        "ỦY BAN NHÂN DÂN HUYỆN ĐỒI THÔNG",
+        "Số: 1/BC-UBND",
+        "Đồi Thông, ngày 05 tháng 3 năm 2026",
+        "BÁO CÁO",
+        "6 tháng đầu năm 2025",
+    ):
+        assert expected in first, expected
+    for expected in (
+        "Xã Suối Bạc",  # the table by area
+        "Giếng",  # the breakdown by kind
+        "Đã rà soát toàn bộ ao hồ trên địa bàn.",  # the manager's narrative
+        "Nơi nhận:",
+        "- Lưu: VT.",
+        "TM. ỦY BAN NHÂN DÂN",
+        "CHỦ TỊCH",
+        "Nguyễn Văn An",
+        "PHỤ LỤC",
+        "(Kèm theo Báo cáo số 1/BC-UBND ngày 05/03/2026 của Ủy ban nhân dân huyện Đồi Thông)",
+        sites[1].code,  # not protected: in the annex
+        sites["well"].code,
+    ):
+        assert expected in text, expected
+    assert sites[0].code not in text  # protected: not in the annex
+    # Page numbers in the top margin, from the second page on.
+    assert len(pages) >= 2 and pages[1].lstrip().startswith("2")
+
+
+def test_the_report_page_gives_an_editable_docx_draft(client, manager, sites):
+    response = client.get(reverse("report-file", args=["docx"]), QUERY)
+    assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    document = Document(io.BytesIO(response.content))
+    body = "\n".join(p.text for p in document.paragraphs)
+    cells = "\n".join(cell.text for table in document.tables for row in table.rows for cell in row.cells)
+    assert "BÁO CÁO" in body and "II. ĐÁNH GIÁ VÀ KIẾN NGHỊ" in body and "PHỤ LỤC" in body
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in cells and "Độc lập - Tự do - Hạnh phúc" in cells
+    assert "Số:" in cells and "/BC-UBND" in cells  # a draft: no number yet
+    assert "Nơi nhận:" in cells and sites[1].code in cells
+    section = document.sections[0]
+    assert section.different_first_page_header_footer  # no page number on the first page
+    assert "PAGE" in section.header._element.xml  # a field: Word renumbers after edits
+    assert section.page_width > section.page_height  # landscape for the wide table
+
+
+def test_the_report_page_pdf_is_a_draft_in_the_pages_language(client, manager, sites):
+    response = client.get(reverse("report-file", args=["pdf"]), QUERY)
+    first = pdf_text(response.content)[0]
+    assert "Số:" in first and "BÁO CÁO" in first and "Huyện Đồi Thông" in first
+    client.post(reverse("set_language"), {"language": "en"})
+    english = pdf_text(client.get(reverse("report-file", args=["pdf"]), QUERY).content)[0]
+    assert "SOCIALIST REPUBLIC OF VIETNAM" in english and "REPORT" in english

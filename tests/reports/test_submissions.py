@@ -1,0 +1,185 @@
+"""Sign-off: a manager submits a period's report (numbers and lists frozen, with a number,
+date and who), the area above approves or returns it, recomputing later shows what has
+changed since per cell with the late records behind it, and submissions are listed per
+area and period."""
+
+import datetime as dt
+import html
+import re
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from accounts.models import Role
+from accounts.scope import OutOfScope
+from hazards import lifecycle
+from reports import services, submissions
+from reports.models import SubmittedSite
+from reports.periods import Period
+from reports.selectors import progress_report
+
+pytestmark = [pytest.mark.django_db, pytest.mark.frozen("2026-03-15T10:00")]
+D = dt.date.fromisoformat
+H1_2025 = Period(D("2025-01-01"), D("2025-06-30"), "half")
+DETAILS = {
+    "symbol": "BC-UBND",
+    "issuing_body": "Ủy ban nhân dân huyện Đồi Thông",
+    "place": "Đồi Thông",
+    "signer_capacity": "TM. Ủy ban nhân dân",
+    "signer_title": "Chủ tịch",
+    "signer_name": "Nguyễn Văn An",
+    "recipients": "Ủy ban nhân dân tỉnh Sông Xanh;\nLưu: VT.",
+    "narrative": "Các xã đã rà soát toàn bộ ao hồ.\n\nĐề nghị tỉnh hỗ trợ kinh phí làm rào chắn.",
+}
+
+
+@pytest.fixture
+def people(demo_tree, make_user):
+    return {
+        "district": make_user("huyen", demo_tree["991"], Role.AREA_MANAGER, is_staff=True),
+        "province": make_user("tinh", demo_tree["99"], Role.AREA_MANAGER, is_staff=True),
+        "other": make_user("khac", demo_tree["992"], Role.AREA_MANAGER, is_staff=True),
+    }
+
+
+@pytest.fixture
+def sites(demo_tree, make_site, inspect):
+    a = make_site(demo_tree["99101"], name="Ao A", active_from=D("2025-01-01"))
+    inspect(a, "2025-03-01T09:00", "in_place", "complete")
+    b = make_site(demo_tree["99101"], name="Ao B", active_from=D("2025-01-01"))
+    inspect(b, "2025-03-01T09:00", "none", "none")
+    c = make_site(demo_tree["99102"], name="Giếng C", kind="well", active_from=D("2025-01-01"))
+    return {"A": a, "B": b, "C": c}
+
+
+def submit(actor, area, period=H1_2025):
+    return services.report_submit(actor=actor, area=area, period=period, **DETAILS)
+
+
+def test_a_submission_freezes_the_numbers_and_the_lists_behind_them(demo_tree, people, sites, inspect):
+    district = demo_tree["991"]
+    submission = submit(people["district"], district)
+    assert (str(submission), submission.submitted_by, submission.status) == (
+        "1/BC-UBND",
+        people["district"],
+        "submitted",
+    )
+    assert SubmittedSite.objects.filter(submission=submission).count() == 3
+    before = submissions.frozen_report(submission)
+    assert before.total.counts["protected"] == 1 and before.total.counts["counting"] == 3
+    # A tablet that was offline sends a check made in June 2025: the live report changes...
+    inspect(sites["C"], "2025-06-20T09:00", "in_place", "complete")
+    assert progress_report(district, H1_2025).total.counts["protected"] == 2
+    # ...the submitted one does not, and says what changed, where and why.
+    assert submissions.frozen_report(submission).total.counts == before.total.counts
+    found = submissions.changes(submission)
+    assert found.cells[("*", "protected")] == (1, 2)
+    assert found.cells[("99102", "protected")] == (0, 1)
+    assert found.cells[("99102", "unverified")] == (1, 0)
+    assert ("99101", "protected") not in found.cells
+    [changed] = found.sites
+    assert changed.code == sites["C"].code
+    assert f"{demo_tree['99102'].name}: Protected (both)" in changed.entered
+    assert any("Inspection of 20/06/2025 arrived on 15/03/2026" in text for _at, text in changed.records)
+    assert [s["name"] for s in submissions.frozen_sites(submission, "protected")] == ["Ao A"]
+
+
+def test_a_closure_or_a_merge_after_submission_shows_with_its_record(demo_tree, people, sites, superuser):
+    submission = submit(people["district"], demo_tree["991"])
+    lifecycle.site_close(actor=superuser, site=sites["B"], reason="filled_in", closed_at=D("2025-05-01"))
+    lifecycle.site_merge(actor=superuser, duplicate=sites["C"], kept=sites["A"])
+    found = submissions.changes(submission)
+    assert found.cells[("*", "counting")] == (3, 1)
+    records = {s.code: " ".join(text for _at, text in s.records) for s in found.sites}
+    assert "closed on 01/05/2025 (Filled in)" in records[sites["B"].code]
+    assert "merged into another site as a duplicate" in records[sites["C"].code]
+
+
+def test_a_report_is_submitted_once_per_period_and_only_when_it_has_ended(demo_tree, people, sites):
+    district = demo_tree["991"]
+    submit(people["district"], district)
+    with pytest.raises(ValidationError, match=r"already submitted as no\. 1/BC-UBND on 15/03/2026"):
+        submit(people["district"], district)
+    with pytest.raises(ValidationError, match="submit its report once it has ended"):
+        submit(people["district"], district, Period(D("2026-01-01"), D("2026-06-30"), "half"))
+    with pytest.raises(OutOfScope):
+        submit(people["other"], district)
+    second = submit(people["district"], district, Period(D("2025-07-01"), D("2025-12-31"), "half"))
+    assert second.number == 2
+    with pytest.raises(ValidationError) as refused:
+        services.report_submit(
+            actor=people["district"],
+            area=district,
+            period=Period(D("2024-01-01"), D("2024-12-31"), "year"),
+            **{**DETAILS, "signer_name": " "},
+        )
+    assert "signer_name" in refused.value.message_dict
+
+
+def test_the_area_above_approves_or_returns_it(demo_tree, people, sites):
+    district = demo_tree["991"]
+    submission = submit(people["district"], district)
+    with pytest.raises(OutOfScope):
+        services.report_decide(actor=people["district"], submission=submission, approve=True)
+    with pytest.raises(ValidationError, match="Say what is to be corrected"):
+        services.report_decide(actor=people["province"], submission=submission, approve=False)
+    services.report_decide(actor=people["province"], submission=submission, approve=False, note="Thiếu xã Suối Bạc")
+    again = submit(people["district"], district)  # a returned report may be submitted again
+    assert again.number == 2
+    services.report_decide(actor=people["province"], submission=again, approve=True)
+    again.refresh_from_db()
+    assert (again.status, again.decided_by) == ("approved", people["province"])
+    with pytest.raises(ValidationError, match="already decided"):
+        services.report_decide(actor=people["province"], submission=again, approve=False, note="x")
+
+
+def test_submitting_from_the_report_page(client, demo_tree, people, sites):
+    client.force_login(people["district"])
+    query = {"kind": "half", "year": 2025, "half": 1, "area": "991"}
+    page = client.get(reverse("report"), query)
+    assert "Submit this report" in page.text
+    form = client.get(reverse("submission-new"), query)
+    assert form.status_code == 200 and "People&#x27;s Committee of huyện Đồi Thông" in form.text
+    url = reverse("submission-new") + "?kind=half&year=2025&half=1&area=991"
+    refused = client.post(url, {**DETAILS, "signer_title": ""})
+    assert refused.status_code == 400 and "This field is required" in refused.text
+    done = client.post(url, DETAILS)
+    assert done.status_code == 302
+    detail = client.get(done["Location"])
+    assert "Report no. 1/BC-UBND" in detail.text and "every number is as submitted" in detail.text
+    assert "Submitted as no. 1/BC-UBND on 15/03/2026 by huyen" in client.get(reverse("report"), query).text
+
+
+def test_the_submission_page_marks_each_changed_cell(client, demo_tree, people, sites, inspect):
+    submission = submit(people["district"], demo_tree["991"])
+    inspect(sites["C"], "2025-06-20T09:00", "in_place", "complete")
+    client.force_login(people["province"])
+    page = client.get(reverse("submission-detail", args=[submission.pk]))
+    assert page.status_code == 200
+    assert re.search(r'class="count changed"><a [^>]+>1</a> <span class="now"[^>]*>→ 2</span>', page.text)
+    assert "Inspection of 20/06/2025 arrived on 15/03/2026 (root)" in html.unescape(page.text)
+    listing = client.get(reverse("submission-sites", args=[submission.pk]), {"indicator": "protected"})
+    assert [s["name"] for s in listing.context["sites"]] == ["Ao A"]  # the list as submitted
+    decided = client.post(reverse("submission-decide", args=[submission.pk]), {"decision": "approve"})
+    assert decided.status_code == 302
+    client.force_login(people["other"])
+    assert client.get(reverse("submission-detail", args=[submission.pk])).status_code == 404
+
+
+def test_submitted_reports_are_listed_per_area_and_period(client, demo_tree, people, sites):
+    submit(people["district"], demo_tree["991"])
+    submit(people["province"], demo_tree["99"])
+    client.force_login(people["province"])
+    listing = client.get(reverse("submission-list"))
+    assert [(s.area.code, s.period_start) for s in listing.context["submissions"]] == [
+        ("99", D("2025-01-01")),
+        ("991", D("2025-01-01")),
+    ]
+    only = client.get(reverse("submission-list"), {"area": "Đồi Thông", "year": "2025"})
+    assert [s.area.code for s in only.context["submissions"]] == ["991"]
+    assert client.get(reverse("submission-list"), {"year": "2025"}).context["submissions"].count() == 2
+    bad = client.get(reverse("submission-list"), {"year": "năm ngoái"})
+    assert bad.status_code == 400 and "The year is a number" in bad.text
+    client.force_login(people["other"])
+    assert list(client.get(reverse("submission-list")).context["submissions"]) == []
