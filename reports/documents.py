@@ -1,4 +1,4 @@
-"""The progress report as an administrative document (documents/): heading, the table by
+"""The progress report as an administrative document (reports/administrative/): heading, the table by
 area, the breakdown by kind of hazard, the manager's assessment, recipients, signature
 and an annex listing the sites not protected. The same for a report being prepared (no
 number yet) and for one submitted (its frozen numbers and lists). Plain functions: a job
@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from documents import AdministrativeDocument, Annex, Column, Paragraph, Signature, Table, pdf, word
-from documents.numbers import format_number, format_percent, format_share, share
 from hazards.models import Barrier, Signage, SiteKind
 
 from . import submissions
+from .administrative import AdministrativeDocument, Annex, Column, Paragraph, Signature, Table, pdf, word
 from .models import ReportSubmission
+from .numbers import format_number, format_percent, format_share, share
 from .selectors import INDICATORS, Report, by_kind, sites_behind
 from .table import COLUMNS, groups, text
 

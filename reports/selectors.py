@@ -10,7 +10,7 @@ in place; fenced = barrier complete; protected = both (hazards/sql/rules.sql). U
 last checked too long before D (registry_unverified in hazards/sql/rules.sql: a check on
 day C verifies the state until C + 364, for temporary sites C + 89). Inspected = checked during the period. Photo evidence = the
 latest inspection on D has a photo. Shares are rounded half up to one decimal
-(documents/numbers.py); the gap to a target is the number of sites still to bring up:
+(reports/numbers.py); the gap to a target is the number of sites still to bring up:
 ceil(counting × target / 100) − done, never below 0. The target of a period is the one
 in force on the day its numbers describe (reports.Target).
 
@@ -29,10 +29,10 @@ from django.db.models import Case, F, IntegerField, Q, Sum, Value, When
 from django.utils.translation import gettext
 
 from areas.models import Area
-from documents.numbers import exact_share, points, share
 from hazards.rules import FENCED_STATES, SIGNED_STATES, SiteState, Unverified, sql_list
 
 from .models import AreaDay, AsOfResult, Indicator, Target
+from .numbers import exact_share, points, share
 from .periods import Period, local_midnight
 
 COUNTS = ["counting", "signed", "fenced", "protected", "inspected", "with_photo", "unverified"]

@@ -9,8 +9,7 @@ from decimal import Decimal
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from documents.numbers import format_number, format_share
-
+from .numbers import format_number, format_share
 from .selectors import Row
 
 

@@ -20,7 +20,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.scope import MANAGE, VIEW, OutOfScope, scope_for
 from areas.models import Area
 from areas.selectors import areas_geojson
-from documents.numbers import format_percent
 from hazards.job_pages import job_accepted
 from hazards.models import Barrier, Signage, SiteKind
 from hazards.services import job_start
@@ -28,6 +27,7 @@ from hazards.services import job_start
 from . import documents, files, services, submissions
 from .forms import SHOWN_MATCHES, DecisionForm, ReportForm, SubmissionForm, matching_areas
 from .models import ReportSubmission, SubmissionStatus
+from .numbers import format_percent
 from .selectors import INDICATOR_FILTERS, Country, progress_report, sites_behind, trend
 from .table import COLUMNS, heading_rows, text
 from .tasks import REPORT_DOCUMENT_JOB

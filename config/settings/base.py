@@ -296,7 +296,7 @@ LOGIN_REDIRECT_URL = "home"
 # Proxies in front of the app that append to X-Forwarded-For (0: none, trust REMOTE_ADDR).
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", 0))
 
-# Administrative documents (documents/): Liberation Serif 2 (Debian's fonts-liberation2),
+# Administrative documents (reports/administrative/): Liberation Serif 2 (Debian's fonts-liberation2),
 # metric-compatible with the Times New Roman that Nghị định 30/2020 names, with every
 # Vietnamese letter (Liberation 1 lacks the stacked diacritics).
 DOCUMENT_FONT_DIR = Path(os.environ.get("DOCUMENT_FONT_DIR", "/usr/share/fonts/truetype/liberation2"))
@@ -307,5 +307,5 @@ DOCUMENT_FONTS = {
     "bold_italic": DOCUMENT_FONT_DIR / "LiberationSerif-BoldItalic.ttf",
 }
 # Numbers group thousands in every language (config/formats: Django's Vietnamese formats
-# set no grouping); documents.numbers formats them.
+# set no grouping); reports.numbers formats them.
 FORMAT_MODULE_PATH = ["config.formats"]

@@ -12,8 +12,8 @@ from docx import Document
 from pypdf import PdfReader
 
 from accounts.models import Role
-from documents.model import place_and_date
 from reports import services
+from reports.administrative.model import place_and_date
 from reports.periods import Period
 
 pytestmark = [pytest.mark.django_db, pytest.mark.frozen("2026-03-05T10:00")]

@@ -1,6 +1,6 @@
 """What an administrative document holds, independent of its file format. The layout
-(Nghị định 30/2020/NĐ-CP, Phụ lục I) is the renderers' business: documents.pdf and
-documents.word draw the same AdministrativeDocument."""
+(Nghị định 30/2020/NĐ-CP, Phụ lục I) is the renderers' business: pdf and word
+draw the same AdministrativeDocument."""
 
 import datetime as dt
 from dataclasses import dataclass, field

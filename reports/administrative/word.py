@@ -1,5 +1,5 @@
 """An AdministrativeDocument as an editable DOCX (python-docx), laid out as its PDF
-(documents.pdf) and as Nghị định 30/2020/NĐ-CP wants: Times New Roman, A4, the heading
+(pdf.py) and as Nghị định 30/2020/NĐ-CP wants: Times New Roman, A4, the heading
 in a borderless two-column table, the page number centred in the top margin from the
 second page (a PAGE field: Word renumbers after edits), tables whose header rows repeat
 on every page."""

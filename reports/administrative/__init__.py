@@ -1,11 +1,10 @@
-"""Vietnamese administrative documents (Nghị định 30/2020/NĐ-CP) as PDF and DOCX, and
-numbers as Vietnamese documents write them. No models, no views, nothing about hazards:
-reports build progress reports with it, and any other app can build its documents (a
-notice to the owner of a remediation order) the same way.
+"""Vietnamese administrative documents (Nghị định 30/2020/NĐ-CP) as PDF and DOCX. No
+models, no views, nothing about hazards: the form of the document, apart from what a
+progress report puts in it (reports/documents.py builds that).
 
 Use:
 
-    from documents import AdministrativeDocument, Annex, Column, Paragraph, Signature, Table, pdf, word
+    from reports.administrative import AdministrativeDocument, Annex, Column, Paragraph, Signature, Table, pdf, word
 
     notice = AdministrativeDocument(
         parent_body="Ủy ban nhân dân tỉnh Sông Xanh",  # cơ quan chủ quản (optional)
@@ -30,7 +29,7 @@ Use:
 
 Names are written in ordinary case: the renderers set the issuing body, the kind, the
 signer's capacity and title in capitals where the decree wants them. Text in tables is
-already formatted (documents.numbers formats numbers in the active language: "1.234",
+already formatted (reports.numbers formats numbers in the active language: "1.234",
 "12,5"). Both renderers are plain functions of the document, safe to run in a job.
 Page layout: A4 (landscape=True for wide tables), the national heading and motto,
 number and symbol, place and date ("Sông Xanh, ngày 05 tháng 01 năm 2026"), kind and
