@@ -58,6 +58,16 @@ def open_app(context, stack, gps=True):
     return page
 
 
+def tap_site(page, site) -> None:
+    """A finger on a site's dot (the map draws dots on a canvas: there is no element to click)."""
+    at = page.evaluate(
+        "([lon, lat]) => window.survey.map.latLngToContainerPoint([lat, lon])", list(site.location.coords)
+    )
+    box = page.locator("#map").bounding_box()
+    page.touchscreen.tap(box["x"] + at["x"], box["y"] + at["y"])
+    page.locator("#site-sheet").wait_for()
+
+
 def photo_file(tmp_path, name="ao.jpg", size=(120, 90), orientation=None) -> "Path":  # noqa: F821
     """A JPEG; size as a camera's gives a file of several MB (noise does not compress)."""
     path = tmp_path / name

@@ -7,18 +7,17 @@ from playwright.sync_api import expect
 from accounts.models import Role
 from hazards.models import ClosureProposal, Site
 from tests.browser.conftest import login
-from tests.browser.test_survey import open_app, tablet
+from tests.browser.tablet import open_app, tablet, tap_site
 from tests.conftest import inside
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_field_worker_proposes_closing_a_site_from_the_tablet(browser, stack, demo_tree, make_site, make_user):
-    make_user("lan", demo_tree["99101"], Role.FIELD_WORKER)
+def test_a_field_worker_proposes_closing_a_site_from_the_tablet(browser, stack, worker, demo_tree, make_site):
     site = make_site(demo_tree["99101"], name="Ao đã lấp")
     context = tablet(browser, inside(demo_tree["99101"]))
     page = open_app(context, stack)
-    page.locator("path.site-dot").first.dispatch_event("click")
+    tap_site(page, site)
     sheet = page.locator("#site-sheet")
     sheet.locator("button.propose-closure").tap()
     sheet.locator("select").select_option("filled_in")
