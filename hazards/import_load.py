@@ -23,7 +23,6 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -113,10 +112,19 @@ STAGED = "CREATE UNLOGGED TABLE {staged} AS " + READY + " WITH NO DATA; CREATE I
 # imported_sites collects the sites inserted, for the map grid and the summary at the end
 # (mapping and reports migrations 0006 read it as they read a trigger's transition table).
 LOADING = "CREATE TEMPORARY TABLE imported_sites (LIKE hazards_site) ON COMMIT DROP"
-# The site columns an imported site leaves empty (NULL): the file has none of them, and
-# the services set none at registration. Every other column is written by INSERT below
+# The site columns an imported site leaves empty (NULL, or '' by the column's database
+# default for close_note): the file has none of them, and the services set none at
+# registration. Every other column is written by INSERT below
 # (tests/hazards/test_import_columns.py holds the two lists to the model).
-LEFT_EMPTY = {"expected_end", "closed_at", "duplicate_of_id", "deleted_at", "deleted_by_id"}
+LEFT_EMPTY = {
+    "expected_end",
+    "closed_at",
+    "close_note",
+    "duplicate_of_id",
+    "current_since",
+    "deleted_at",
+    "deleted_by_id",
+}
 # A staged chunk into the registry. Sites already there (deleted ones too, and those of
 # earlier chunks) are left as they are. Each site names the import's audit entry and its
 # row in the file.
@@ -127,7 +135,8 @@ WITH sites AS (
         active_from, close_reason, signage, barrier, last_checked_at, photo_evidence, created_by_id, created_at,
         updated_at, client_fingerprint, import_entry_id, import_row)
     SELECT id, code, kind, name, location, outline, area_id, deep_water, depth_m, responsible_party, notes,
-           false, least(%(today)s, registry_local_date(observed_at)), '', coalesce(signage, 'none'), coalesce(barrier, 'none'), observed_at, false, %(actor)s,
+           false, least(%(today)s, registry_local_date(observed_at)), '', coalesce(signage, 'none'),
+           coalesce(barrier, 'none'), observed_at, false, %(actor)s,
            %(now)s, %(now)s, '', %(entry)s, row_no
     FROM {staged} WHERE chunk = %(chunk)s
     ON CONFLICT (id) DO NOTHING
@@ -286,7 +295,6 @@ class ImportLoad:
         # A site is active from its first observation: its row's inspection, if earlier than today.
         self.moment = {
             "today": timezone.localdate(),
-            "zone": settings.TIME_ZONE,
             "now": timezone.now(),
             "actor": actor.pk,
         }

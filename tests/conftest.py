@@ -102,26 +102,20 @@ def inspect(superuser):
 NOW = dt.datetime(2026, 11, 20, 9, 30)
 
 
+# `@pytest.mark.frozen("2026-03-15T10:00")`: the clock stands still at that moment,
+# Vietnam time, for the test (the database's own clock runs on).
 @pytest.fixture(autouse=True)
 def frozen_now(request):
     if request.node.get_closest_marker("browser"):
         yield None
         return
-    with time_machine.travel(timezone.make_aware(NOW), tick=True) as traveller:
-        yield traveller
-
-
-@pytest.fixture(autouse=True)
-def frozen_clock(request):
-    """`@pytest.mark.frozen("2026-03-15T10:00")`: the clock stands still at that moment,
-    Vietnam time, for the test (time-machine; the database's own clock runs on)."""
     marker = request.node.get_closest_marker("frozen")
-    if marker is None:
-        yield
-        return
-    moment = dt.datetime.fromisoformat(marker.args[0]).replace(tzinfo=ZoneInfo(settings.TIME_ZONE))
-    with time_machine.travel(moment, tick=False):
-        yield
+    if marker is not None:
+        moment, tick = dt.datetime.fromisoformat(marker.args[0]).replace(tzinfo=ZoneInfo(settings.TIME_ZONE)), False
+    else:
+        moment, tick = timezone.make_aware(NOW), True
+    with time_machine.travel(moment, tick=tick) as traveller:
+        yield traveller
 
 
 @pytest.fixture(autouse=True)
