@@ -21,7 +21,7 @@ from schemathesis.checks import not_a_server_error
 
 from accounts.models import Role
 from accounts.tokens import token_issue
-from hazards import services
+from hazards import lifecycle
 from hazards.models import Site
 from mapping.ogc import params as ogc_params
 from mapping.tile_documents import palette
@@ -41,7 +41,7 @@ def district(demo_tree, make_user, make_site, inspect, superuser):
             inspect(site, "2026-02-01T09:00", signage="in_place", barrier="complete" if code != "99102" else "none")
     make_site(demo_tree["99301"], name="pond 99301")
     pond = Site.objects.get(name="pond 99102")
-    services.site_close(actor=superuser, site=pond, reason="filled_in", closed_at=pond.active_from)
+    lifecycle.site_close(actor=superuser, site=pond, reason="filled_in", closed_at=pond.active_from)
     _token, key = token_issue(actor=superuser, user=user, name="qgis")
     return user, key
 
