@@ -6,10 +6,11 @@ closed stretch between a closure and a reopening), has deep water on D and is no
 deleted; its area on D is the one it had that day (hazards/lifecycle.py: dated changes).
 A site closed as a duplicate, or merged into another, never counted. Its state on D is
 that of its latest inspection counted before the end of D (Vietnam time). Signed = sign
-in place; fenced = barrier complete; protected = both (hazards/sql/rules.sql). Unverified = never checked, or
-last checked too long before D (registry_unverified in hazards/sql/rules.sql: a check on
-day C verifies the state until C + 364, for temporary sites C + 89). Inspected = checked during the period. Photo evidence = the
-latest inspection on D has a photo. Shares are rounded half up to one decimal
+in place; fenced = barrier complete; protected = both (hazards/sql/rules.sql).
+Unverified = never checked, or last checked too long before D (registry_unverified in
+hazards/sql/rules.sql: a check on day C verifies the state until C + 364, for temporary
+sites C + 89). Inspected = checked during the period. Photo evidence = the latest
+inspection on D has a photo. Shares are rounded half up to one decimal
 (reports/numbers.py); the gap to a target is the number of sites still to bring up:
 ceil(counting × target / 100) − done, never below 0. The target of a period is the one
 in force on the day its numbers describe (reports.Target).

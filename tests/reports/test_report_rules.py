@@ -18,7 +18,6 @@ from django.utils import translation
 from openpyxl import load_workbook
 
 from accounts.models import Role
-from hazards.evidence import is_due
 from reports import services
 from reports.models import Target
 from reports.numbers import format_number, round_half_up, share
@@ -143,24 +142,24 @@ def test_the_gap_to_a_target_is_its_own_column_and_every_list_matches_its_number
     assert checked == 4 * 8  # every linked count (8 columns): three child areas and the total
 
 
-def test_a_check_verifies_the_state_for_365_days_after_its_day(demo_tree, make_site, inspect):
+def test_a_check_covers_365_days_from_its_own_day(demo_tree, make_site, inspect):
+    """README "Rules": the day of the check and the 364 after it; the same date a year
+    later is already unverified (registry_unverified; tests/hazards/test_evidence.py holds
+    the map, the lists and the APIs to it)."""
     commune = demo_tree["99101"]
     site = make_site(commune, name="A", active_from=D("2024-01-01"))
-    inspect(site, "2024-06-30T16:00")
-    on_the_day = Period(D("2025-06-30"), D("2025-06-30"), "range")  # 365 days later
-    day_after = Period(D("2025-07-01"), D("2025-07-01"), "range")
-    assert [s["name"] for s in sites_behind(commune, on_the_day, "unverified")] == []
-    assert [s["name"] for s in sites_behind(commune, day_after, "unverified")] == ["A"]
-    # The map and the survey app say the same: due from the 366th day on.
-    checked = dt.datetime(2024, 6, 30, 16, tzinfo=VN)
-    assert not is_due(checked, False, dt.datetime(2025, 6, 30, 23, 59, tzinfo=VN))
-    assert is_due(checked, False, dt.datetime(2025, 7, 1, 0, 1, tzinfo=VN))
-    # Across 29 February the same date a year later is 366 days on: already unverified.
+    inspect(site, "2024-06-30T23:30")
+
+    def unverified(day: str) -> list[str]:
+        return [s["name"] for s in sites_behind(commune, Period(D(day), D(day), "range"), "unverified")]
+
+    assert unverified("2025-06-29") == []  # 365th day
+    assert unverified("2025-06-30") == ["A"]  # the same date a year later
+    # Across 29 February: a check of 29/02/2024 covers up to 27/02/2025.
     leap = make_site(commune, name="L", active_from=D("2024-01-01"))
-    inspect(leap, "2024-02-28T09:00")
-    assert "L" in [
-        s["name"] for s in sites_behind(commune, Period(D("2025-02-28"), D("2025-02-28"), "range"), "unverified")
-    ]
+    inspect(leap, "2024-02-29T09:00")
+    assert "L" not in unverified("2025-02-27")
+    assert "L" in unverified("2025-02-28")
 
 
 def test_shares_are_rounded_half_up():
