@@ -4,6 +4,7 @@ rules are in hazards/lifecycle.py; errors come back as 400 with messages per fie
 site outside the user's areas as 404 (config/api_errors.py)."""
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -16,6 +17,7 @@ from . import api, lifecycle, sync
 from .filters import choice_param
 from .models import CloseReason, ClosureProposal, ProposalStatus, Site
 from .rest import SiteOut
+from .rules import Due
 from .serializers import ClosureProposalIn
 
 
@@ -87,7 +89,8 @@ def other_site(user, reference: str | None, field: str) -> Site | None:
 
 
 def _site_out(site: Site) -> dict:
-    return SiteOut(Site.all_objects.select_related("area").get(pk=site.pk)).data
+    site = Site.all_objects.select_related("area").annotate(due=Due(timezone.now())).get(pk=site.pk)
+    return SiteOut(site).data
 
 
 class SiteCloseView(APIView):

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role
-from hazards import services
+from hazards import lifecycle
 from reports.periods import Period
 from reports.selectors import by_child
 
@@ -88,6 +88,6 @@ def test_every_view_calls_a_site_due_from_the_same_day(client, checked_late, now
 def test_a_closed_site_is_never_due(client, checked_late, superuser):
     pond = checked_late["pond"]
     assert client.get(reverse("site-detail", args=[pond.pk])).json()["properties"]["due"] is True
-    services.site_close(actor=superuser, site=pond, reason="filled_in", closed_at=dt.date(2026, 11, 1))
+    lifecycle.site_close(actor=superuser, site=pond, reason="filled_in", closed_at=dt.date(2026, 11, 1))
     assert client.get(reverse("site-detail", args=[pond.pk])).json()["properties"]["due"] is False
     assert client.get(reverse("site-list"), {"due": "true"}).json()["features"] == []
