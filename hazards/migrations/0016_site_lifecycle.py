@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('areas', '0001_area_tree_from_mapping'),
-        ('hazards', '0014_import_run_words_notices_system'),
+        ('hazards', '0015_job_runs'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
