@@ -46,7 +46,7 @@ FIELDS = ["counting", "signed", "fenced", "protected", "inspected", "with_photo"
 
 
 def reference_sql(period) -> str:
-    from hazards.evidence import stale_before
+    from django.conf import settings
 
     day = period.as_of
     until = local_midnight(day + dt.timedelta(days=1))
@@ -54,8 +54,10 @@ def reference_sql(period) -> str:
         until=until.isoformat(),
         since=local_midnight(period.start).isoformat(),
         day=day.isoformat(),
-        stale=stale_before(day, False).isoformat(),
-        stale_temporary=stale_before(day, True).isoformat(),
+        stale=local_midnight(day - dt.timedelta(days=settings.EVIDENCE_MAX_AGE_DAYS - 1)).isoformat(),
+        stale_temporary=local_midnight(
+            day - dt.timedelta(days=settings.TEMPORARY_EVIDENCE_MAX_AGE_DAYS - 1)
+        ).isoformat(),
     )
 
 

@@ -315,8 +315,7 @@ def site_merge(*, actor, duplicate: Site, kept: Site) -> SiteMerge:
     duplicate.save(
         update_fields=["closed_at", "close_reason", "duplicate_of", "deleted_at", "deleted_by", "updated_at"]
     )
-    services.refresh_current_state(kept)
-    services.refresh_current_state(duplicate)
+    services.refresh_current_state([kept.pk, duplicate.pk])
     return merge
 
 
@@ -352,8 +351,7 @@ def merge_undo(*, actor, merge: SiteMerge) -> SiteMerge:
             "closed_at", "close_reason", "close_note", "duplicate_of", "deleted_at", "deleted_by", "updated_at"
         ]
     )  # fmt: skip
-    services.refresh_current_state(kept)
-    services.refresh_current_state(duplicate)
+    services.refresh_current_state([kept.pk, duplicate.pk])
     merge.reversed_at, merge.reversed_by = timezone.now(), actor
     merge.save(update_fields=["reversed_at", "reversed_by"])
     return merge
@@ -372,15 +370,17 @@ def closure_propose(
     note: str = "",
     proposal_id=None,
     client_fingerprint: str = "",
+    clock_offset: dt.timedelta | None = None,
 ) -> ClosureProposal:
+    """A field worker proposes closing a site seen at `observed_at` on the device's clock,
+    corrected by its measured offset as an inspection's time is (services.counted_time)."""
     act_as(actor)
     site = Site.objects.select_for_update().get(pk=site.pk)
     scope_for(actor).require_record(SURVEY, site)
     services.choice(reason, CloseReason, "reason", _("close reason"))
     if observed_at is None or timezone.is_naive(observed_at):
         raise ValidationError({"observed_at": _("Give the time the site was seen, with its time zone.")})
-    if services.device_clock_suspect(observed_at, timezone.now()):
-        raise ValidationError({"observed_at": _("The time the site was seen is not a plausible date.")})
+    observed_at, _suspect = services.counted_time(observed_at, timezone.now(), clock_offset)
     if site.closed_at:
         raise ValidationError(
             _("Site %(code)s was already closed on %(date)s.") % {"code": site.code, "date": _day(site.closed_at)}

@@ -492,17 +492,17 @@ def receive_closure_proposal(*, actor, record, clock_offset: dt.timedelta | None
         return _not_found(site=True)
     if site.deleted_at:
         return _gone(site=True)
-    seen, _suspect = services.counted_time(data["observed_at"], timezone.now(), clock_offset)
     try:
         with transaction.atomic():
             proposal = lifecycle.closure_propose(
                 actor=actor,
                 site=site,
                 reason=data["reason"],
-                observed_at=seen,
+                observed_at=data["observed_at"],
                 note=data["note"],
                 proposal_id=data["id"],
                 client_fingerprint=stamp,
+                clock_offset=clock_offset,
             )
     except ValidationError as exc:
         return invalid(exc)
