@@ -21,8 +21,8 @@ from common.errors import error_response, refused
 from hazards import selectors
 from hazards.exports import csv_stream
 from hazards.filters import STATE_LABELS, chosen_area
-from hazards.models import Barrier, Signage, SiteKind
 from hazards.lifecycle_forms import CloseForm, ReopenForm
+from hazards.models import Barrier, Signage, SiteKind
 from reports.periods import half_year_containing
 from reports.selectors import Country, by_child
 

@@ -10,7 +10,7 @@ SUMMARY_SQL = (Path(__file__).resolve().parent.parent / "sql" / "summary.sql").r
 class Migration(migrations.Migration):
     dependencies = [
         ("reports", "0008_summary_from_sql_file"),
-        ("hazards", "0016_site_lifecycle"),
+        ("hazards", "0017_site_lifecycle"),
     ]
 
     operations = [migrations.RunSQL(SUMMARY_SQL)]

@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('areas', '0001_area_tree_from_mapping'),
-        ('hazards', '0015_job_runs'),
+        ('hazards', '0016_job_inputs_and_summaries'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
