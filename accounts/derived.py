@@ -24,11 +24,17 @@ AUDITED = {
         "SELECT a.path FROM hazards_inspection i JOIN hazards_site s ON s.id = i.site_id"
         " JOIN areas_area a ON a.id = s.area_id WHERE i.id = r.inspection_id"
     ),
+    "hazards_remediationorder": (
+        "SELECT a.path FROM hazards_site s JOIN areas_area a ON a.id = s.area_id WHERE s.id = r.site_id"
+    ),
+    # A campaign for the whole country has no area.
+    "hazards_campaign": "SELECT a.path FROM areas_area a WHERE a.id = r.area_id",
 }
 SITE_OF = {
     "hazards_site": "r.id",
     "hazards_inspection": "r.site_id",
     "hazards_photo": "(SELECT i.site_id FROM hazards_inspection i WHERE i.id = r.inspection_id)",
+    "hazards_remediationorder": "r.site_id",
 }
 # Records the import's one entry stands for.
 IMPORTED = {

@@ -43,7 +43,16 @@ AREA_PATH_OF = {
     "accounts.auditentry": "area_path",
     "reports.target": "area__path",
     "reports.reportsubmission": "area__path",
+    "hazards.remediationorder": "site__area__path",
+    "hazards.campaignassignment": "site__area__path",
+    "hazards.campaign": "area__path",
 }
+
+
+def ancestor_paths(path: str) -> list[str]:
+    """ "/99/991/99101/" -> ["/99/", "/99/991/"]: the areas above one."""
+    codes = path.strip("/").split("/")
+    return ["/" + "/".join(codes[:i]) + "/" for i in range(1, len(codes))]
 
 
 class OutOfScope(Exception):
@@ -74,12 +83,31 @@ class Scope:
         condition = self._within(AREA_PATH_OF[queryset.model._meta.label_lower], verb)
         return queryset if condition is None else queryset.filter(condition)
 
+    def restrict_overlapping(self, queryset: QuerySet, verb: str = VIEW) -> QuerySet:
+        """Records whose area lies inside the scope or above part of it: a provincial
+        campaign concerns a commune officer too, for the commune's share of it."""
+        lookup = AREA_PATH_OF[queryset.model._meta.label_lower]
+        condition = self._within(lookup, verb)
+        if condition is None:
+            return queryset
+        above = {a for path in self.paths(verb) for a in ancestor_paths(path)}
+        # A record with no area at all covers the whole country (a national campaign).
+        return queryset.filter(condition | Q(**{f"{lookup}__in": sorted(above)}) | Q(**{f"{lookup}__isnull": True}))
+
     def allows(self, verb: str, area: Area) -> bool:
         return self.everything or any(area.path.startswith(p) for p in self.paths(verb))
 
     def require(self, verb: str, area: Area) -> None:
         if not self.allows(verb, area):
             raise OutOfScope
+
+    def require_area_or_country(self, verb: str, area: Area | None) -> None:
+        """`verb` on an area's subtree, or with no area on the whole country (national users)."""
+        if area is None:
+            if not self.everything:
+                raise OutOfScope
+        else:
+            self.require(verb, area)
 
     def require_record(self, verb: str, record: Model) -> None:
         """The record must be visible and `verb` allowed on it."""

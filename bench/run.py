@@ -192,6 +192,7 @@ def main() -> None:
         load_bench,
         ogc_bench,
         reassign_bench,
+        remedy_bench,
         report_bench,
         submission_bench,
         sync_bench,
@@ -211,7 +212,8 @@ def main() -> None:
     # Those that add data (sync, import) run last.
     suites = {
         "report": report_bench, "submission": submission_bench, "tile": tile_bench, "browser": browser_bench,
-        "export": export_bench, "ogc": ogc_bench, "reassign": reassign_bench, "sync": sync_bench,
+        "export": export_bench, "ogc": ogc_bench, "reassign": reassign_bench, "remedy": remedy_bench,
+        "sync": sync_bench,
         "import": import_bench, "load": load_bench,
     }  # fmt: skip
     # BENCH_ONLY=tile,export runs some suites (the other suites' rows in RESULTS.md stay).

@@ -11,7 +11,13 @@ from accounts.views import home
 from config.observability import healthz, readyz
 from hazards.photo_files import evidence_file
 from hazards.urls import api_urlpatterns as hazard_api
-from hazards.urls import import_urlpatterns, job_urlpatterns, survey_urlpatterns
+from hazards.urls import (
+    campaign_urlpatterns,
+    import_urlpatterns,
+    job_urlpatterns,
+    order_urlpatterns,
+    survey_urlpatterns,
+)
 from mapping.urls import map_urlpatterns, ogc_urlpatterns, tile_urlpatterns
 
 api_v1 = [
@@ -56,6 +62,8 @@ urlpatterns = [
     # Photos and thumbnails, through the area scope (MEDIA_URL; never a static route).
     path(f"{settings.MEDIA_URL.strip('/')}/<path:name>", evidence_file, name="evidence-file"),
     path("jobs/", include(job_urlpatterns)),
+    path("orders/", include(order_urlpatterns)),
+    path("campaigns/", include(campaign_urlpatterns)),
 ]
 
 admin.site.login_form = LockoutAdminAuthenticationForm

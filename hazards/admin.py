@@ -16,6 +16,7 @@ from areas.models import Area
 from . import services
 from .lifecycle_admin import SiteLifecycleAdminMixin
 from .models import Inspection, Photo, Site
+from .orders import needs_order
 from .rules import Due, SiteState
 
 
@@ -161,6 +162,7 @@ class SiteAdmin(
         "close_reason",
         "close_note",
         "duplicate_of",
+        "remediation",
         "history",
     ]
     inlines = [InspectionHistory]
@@ -182,7 +184,14 @@ class SiteAdmin(
 
     def get_fields(self, request, obj=None):
         fields = super().get_fields(request, obj)
-        return fields if obj else [f for f in fields if f not in ("history", "effective_from")]
+        return fields if obj else [f for f in fields if f not in ("history", "effective_from", "remediation")]
+
+    @admin.display(description=_("remediation orders"))
+    def remediation(self, site):
+        """The site's orders, and a link to open one where it may need one (the order page
+        checks the scope again)."""
+        context = {"orders": site.orders.order_by("-opened_at")[:10], "site": site, "may_open": needs_order(site)}
+        return render_to_string("admin/hazards/site/orders.html", context)
 
     @admin.display(description=_("change history"))
     def history(self, site):

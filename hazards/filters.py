@@ -1,20 +1,25 @@
 """The site filters shared by the REST API, the exports, the planner map's list and its
-tiles: bbox, area, kind, signage, barrier, state and due. The map's low-zoom grid
-(mapping.SiteCell) carries the same kind, signage, barrier and area columns, so one
-function filters both; `state_of` says how each model's rows get their state."""
+tiles: bbox, area, kind, signage, barrier, state, due and remediation order. The map's
+low-zoom grid (mapping.SiteCell) carries the same kind, signage, barrier and area
+columns, so one function filters both; `state_of` says how each model's rows get their
+state."""
+
+import datetime as dt
 
 from django.core.exceptions import ValidationError
-from django.db.models import F, Q, Value
-from django.db.models.lookups import Exact
+from django.db.models import Exists, F, OuterRef, Q, Value
+from django.db.models.lookups import Exact, GreaterThan, Range
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.scope import VIEW, scope_for
 from areas.geometry import parse_bbox
 from areas.models import Area
 
 from .models import Barrier, Signage, SiteKind
-from .rules import Due, SiteState
+from .models_remediation import OrderState, RemediationOrder
+from .rules import Due, LocalDate, SiteState
 
 SITE_OPEN = Q(closed_at__isnull=True)
 
@@ -32,6 +37,87 @@ def state_is(state: str, state_of=SITE_STATE) -> Q:
     return Q(Exact(state_of, Value(state)))
 
 
+def protected_q(prefix: str = "") -> Q:
+    """Protected sites (their state column), for a site reached through `prefix`."""
+    return Q(**{f"{prefix}state": SiteState.PROTECTED})
+
+
+def counting_q(day) -> Q:
+    """Sites counting toward the target on `day`: active then, with deep water (DESIGN)."""
+    return Q(deep_water=True, active_from__lte=day) & (Q(closed_at__isnull=True) | Q(closed_at__gt=day))
+
+
+# A remediation order's follow-up lists, and the map's order filter: the four states, and
+# the lists a manager works from. Due this week: the deadline within the next seven days.
+ORDER_LABELS = {
+    "open": gettext_lazy("Open"),
+    "acknowledged": gettext_lazy("Acknowledged"),
+    "done": gettext_lazy("Done, awaiting verification"),
+    "verified": gettext_lazy("Verified"),
+    "unverified": gettext_lazy("Not yet verified"),
+    "due_week": gettext_lazy("Due this week"),
+    "overdue": gettext_lazy("Overdue"),
+}
+WAITING_FOR_OWNER = (OrderState.OPEN, OrderState.ACKNOWLEDGED)
+DUE_SOON_DAYS = 7
+
+
+def order_q(value: str, today) -> Q:
+    """Orders in one of ORDER_LABELS' lists on `today`."""
+    if value in OrderState.values:
+        return Q(state=value)
+    waiting = Q(state__in=WAITING_FOR_OWNER)
+    return {
+        "unverified": ~Q(state=OrderState.VERIFIED),
+        "due_week": waiting & Q(deadline__gte=today, deadline__lt=today + dt.timedelta(days=DUE_SOON_DAYS)),
+        "overdue": waiting & Q(deadline__lt=today),
+    }[value]
+
+
+def order_param(request) -> str | None:
+    return choice_param(request.GET, "order", list(ORDER_LABELS))
+
+
+# A report's order numbers for a period (local days, both ends included), each the count
+# of one list: orders opened in it, verified in it, and overdue in it (their deadline
+# fell in the period and has passed, and by the end of that day the owner had neither
+# reported the work done nor had it verified). Each depends only on dates an order keeps,
+# so a past period gives the same numbers when run again.
+ORDER_PERIOD_LABELS = {
+    "opened": gettext_lazy("Orders opened"),
+    "overdue": gettext_lazy("Orders overdue"),
+    "verified": gettext_lazy("Orders verified"),
+}
+
+
+def order_period_q(event: str, start: dt.date, end: dt.date, today: dt.date) -> Q:
+    """Orders in one of ORDER_PERIOD_LABELS' lists for the period start..end (the
+    registry's days of their instants)."""
+    if event == "opened":
+        return Q(Range(LocalDate("opened_at"), (start, end)))
+    if event == "verified":
+        return Q(state=OrderState.VERIFIED) & Q(Range(LocalDate("verified_at"), (start, end)))
+    late = (Q(done_at__isnull=True) | Q(GreaterThan(LocalDate("done_at"), F("deadline")))) & (
+        Q(verified_at__isnull=True) | Q(GreaterThan(LocalDate("verified_at"), F("deadline")))
+    )
+    last_passed = min(end, today - dt.timedelta(days=1))
+    return Q(deadline__gte=start, deadline__lte=last_passed) & late
+
+
+def order_period_param(request) -> tuple[str, dt.date, dt.date] | None:
+    """`in_period` (one of ORDER_PERIOD_LABELS) with `from` and `to` (YYYY-MM-DD)."""
+    event = choice_param(request.GET, "in_period", list(ORDER_PERIOD_LABELS))
+    if event is None:
+        return None
+    try:
+        start, end = (dt.date.fromisoformat(request.GET.get(k, "")) for k in ("from", "to"))
+    except ValueError:
+        raise ValidationError({"in_period": _("Give the period as from=YYYY-MM-DD and to=YYYY-MM-DD.")}) from None
+    if end < start:
+        raise ValidationError({"to": _("The period cannot end before it starts.")})
+    return event, start, end
+
+
 def choice_param(params, name: str, allowed) -> str | None:
     value = params.get(name)
     if value and value not in allowed:
@@ -42,7 +128,7 @@ def choice_param(params, name: str, allowed) -> str | None:
 def chosen_area(request) -> Area | None:
     """The `area` parameter, if it names an area the user may see."""
     code = request.GET.get("area")
-    if not code:
+    if not code or "\x00" in code:  # no area's code holds a NUL, which PostgreSQL refuses in text
         return None
     return scope_for(request.user).restrict(Area.objects.all(), VIEW).filter(code=code).first()
 
@@ -82,4 +168,8 @@ def filter_sites(sites, request):
     if due is not None:
         condition = Due(timezone.now())
         sites = sites.filter(condition) if due else sites.exclude(condition)
+    order = order_param(request)
+    if order:
+        orders = RemediationOrder.objects.filter(order_q(order, timezone.localdate()), site=OuterRef("pk"))
+        sites = sites.filter(Exists(orders))
     return sites

@@ -478,3 +478,16 @@ class SiteMerge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.duplicate.code} → {self.kept.code}"
+
+
+# Orders and campaigns have a module of their own; imported here so Django finds them.
+from .models_remediation import (  # noqa: E402, F401
+    Campaign,
+    CampaignAssignment,
+    DigestSent,
+    OrderReminder,
+    OrderState,
+    PartyKind,
+    RemediationOrder,
+    Requirement,
+)

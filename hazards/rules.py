@@ -13,7 +13,7 @@ them through the expressions below, the API hands `state` and `due` to the brows
 from pathlib import Path
 
 from django.conf import settings
-from django.db.models import BooleanField, CharField, ExpressionWrapper, F, Func, Q, TextChoices
+from django.db.models import BooleanField, CharField, DateField, ExpressionWrapper, F, Func, Q, TextChoices
 from django.utils.translation import gettext_lazy as _
 
 RULES_SQL = Path(__file__).parent / "sql" / "rules.sql"
@@ -62,6 +62,13 @@ class Unverified(Func):
 
     function = "registry_unverified"
     output_field = BooleanField()
+
+
+class LocalDate(Func):
+    """registry_local_date(instant): the registry's day of an instant."""
+
+    function = "registry_local_date"
+    output_field = DateField()
 
 
 def state_table(connection, signage_values, barrier_values) -> dict[str, str]:

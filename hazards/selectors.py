@@ -3,20 +3,37 @@ tiles and the priority list start from. Each passes the one area-scope check
 (accounts/scope.py) and, where a request's filters apply, the shared site filters
 (filters.py); views only shape what these return. The survey's compact site list is
 made here whole, as its speed matters (a tablet fetches it on its first load and keeps
-it for offline work)."""
+it for offline work), with what goes first in its due list (remediation orders and
+campaigns; their own reads are in order_selectors.py)."""
 
 import datetime as dt
 import uuid
 
-from django.db.models import F, FloatField, Func, IntegerField, QuerySet, TextField
-from django.db.models.functions import Cast
+from django.db.models import (
+    Case,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce
+from django.db.models.lookups import LessThan
 from django.utils import timezone
 
 from accounts.scope import SURVEY, VIEW, scope_for
 
 from .filters import SITE_OPEN, filter_sites
 from .models import Inspection, Site
-from .rules import Due, SiteState
+from .models_remediation import CampaignAssignment, OrderState, RemediationOrder
+from .rules import Due, LocalDate, SiteState
 
 
 def sites(user, action: str = VIEW) -> QuerySet:
@@ -62,7 +79,15 @@ def site_history(site: Site) -> QuerySet:
 
 # Metres matter, centimetres do not: five decimals of a degree are about 1.1 m.
 COORDINATE_DECIMALS = 5
-SURVEY_SITE_COLUMNS = ["id", "code", "name", "kind", "state", "signage", "barrier", "checked", "due", "lon", "lat"]
+SURVEY_SITE_COLUMNS = [
+    "id", "code", "name", "kind", "state", "signage", "barrier", "checked", "due", "first", "order_state",
+    "order_deadline", "lon", "lat",
+]  # fmt: skip
+# What puts a site first in the due list, highest first: an owner says the work is done
+# and only an inspection can verify it; then the campaign sites sent to this worker.
+AWAITING_VERIFICATION = 2
+CAMPAIGN_SITE = 1
+NEVER = dt.date(1, 1, 1)  # the day of the last check of a site never checked
 
 
 class _Coordinate(Func):
@@ -72,20 +97,47 @@ class _Coordinate(Func):
     output_field = FloatField()
 
 
+def _campaign_site(user, today: dt.date) -> Exists:
+    """The site is the user's in a campaign whose window is open, and not checked since
+    the window opened."""
+    return Exists(
+        CampaignAssignment.objects.filter(
+            site=OuterRef("pk"),
+            worker=user,
+            campaign__deleted_at__isnull=True,
+            campaign__starts_on__lte=today,
+            campaign__ends_on__gte=today,
+        ).filter(LessThan(Coalesce(LocalDate(OuterRef("last_checked_at")), Value(NEVER)), F("campaign__starts_on")))
+    )
+
+
 def survey_sites(user, now: dt.datetime) -> dict:
     """The open sites the user surveys as rows of SURVEY_SITE_COLUMNS: checked is the
     day of the last check (Vietnam time) or null, due is 1 when the state is unverified
-    (hazards/rules.py), state is the site's (hazards/rules.py). Every value is made
-    by the database as text or a number: converting ten thousand rows' ids, times and
-    points in Python took seconds. Rows go by place (geohash), so neighbours'
-    coordinates share their leading digits and compress."""
+    (hazards/rules.py) or the site goes first, state is the site's (hazards/rules.py);
+    first ranks what the due list shows first (AWAITING_VERIFICATION, CAMPAIGN_SITE, 0),
+    order_state and order_deadline are those of the site's order not yet verified, if
+    any. Every value is made by the database as text or a number: converting ten
+    thousand rows' ids, times and points in Python took seconds. Rows go by place
+    (geohash), so neighbours' coordinates share their leading digits and compress."""
+    unverified = RemediationOrder.objects.filter(site=OuterRef("pk")).exclude(state=OrderState.VERIFIED)
+    awaiting = Exists(unverified.filter(state=OrderState.DONE))
+    campaign_site = _campaign_site(user, timezone.localdate(now))
     rows = (
         sites(user, SURVEY)
         .filter(SITE_OPEN)
         .annotate(
             text_id=Cast("id", TextField()),
-            checked=Cast(Func(F("last_checked_at"), function="registry_local_date"), TextField()),
-            due=Cast(Due(now), IntegerField()),
+            checked=Cast(LocalDate("last_checked_at"), TextField()),
+            due=Case(When(Q(Due(now)) | awaiting | campaign_site, then=Value(1)), default=Value(0)),
+            first=Case(
+                When(awaiting, then=Value(AWAITING_VERIFICATION)),
+                When(campaign_site, then=Value(CAMPAIGN_SITE)),
+                default=Value(0),
+                output_field=IntegerField(),
+            ),
+            order_state=Subquery(unverified.values("state")[:1]),
+            order_deadline=Cast(Subquery(unverified.values("deadline")[:1]), TextField()),
             lon=_Coordinate(F("location"), function="ST_X"),
             lat=_Coordinate(F("location"), function="ST_Y"),
         )

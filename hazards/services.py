@@ -36,6 +36,7 @@ from .models import (
     Site,
     SiteKind,
 )
+from .orders import orders_apply_inspections
 from .photos import content_hash, process_photo
 
 MAX_DEPTH_M = Decimal("300")
@@ -394,6 +395,7 @@ def inspections_record(*, actor, drafts: list[InspectionDraft]) -> list[Inspecti
     for site_id, day in first_days.items():
         lifecycle.extend_start(sites[site_id], day)
     refresh_current_state({row.site_id for row in written})
+    orders_apply_inspections(written)
     return results
 
 

@@ -1,6 +1,7 @@
 """Jobs of the hazards app, run by the worker (`manage.py procrastinate worker`, started
-by `make prod`): imports and their checks, and the other long work a person asks for
-(JobRun: exports here, report documents from reports/tasks.py, see job_kinds.py).
+by `make prod`): imports and their checks, the other long work a person asks for
+(JobRun: exports here, report documents from reports/tasks.py, see job_kinds.py), and the
+remediation order reminders.
 
 An import's file comes from the database, so a worker on another machine needs only
 DATABASE_URL. The import is one transaction (hazards/imports.py): a worker killed in the
@@ -38,6 +39,7 @@ from .imports import ImportFileError, import_steps
 from .job_kinds import KINDS, JobError, job_kind
 from .log_context import current_job_id, current_request_id
 from .models import ImportFilePart, ImportRun, JobInput, JobRun
+from .reminders import send_due_reminders
 
 log = logging.getLogger("hazards.jobs")
 # A run's progress is written at most this often (seconds).
@@ -298,3 +300,11 @@ def load_boundary_file(*, actor, folder: Path, progress, upload: Path, fields: d
     except SpatialFileError as exc:
         raise JobError(_("Nothing was loaded:") + "\n" + "\n".join(exc.problems)) from None
     return result.summary()
+
+
+@app.periodic(cron="7 * * * *", periodic_id="send_order_reminders")
+@app.task(queue="upkeep", queueing_lock="send_order_reminders", name="hazards.send_order_reminders")
+def send_order_reminders(timestamp: int) -> None:
+    """Every hour: the order reminders and daily digests due (each is sent once however
+    often this runs, hazards/reminders.py)."""
+    send_due_reminders()

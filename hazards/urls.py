@@ -2,12 +2,14 @@ from django.urls import path, re_path
 from django.views.i18n import JavaScriptCatalog
 from rest_framework.routers import SimpleRouter
 
-from . import api, job_pages, lifecycle_api, rest, survey, uploads
+from . import api, job_pages, lifecycle_api, order_api, order_pages, rest, survey, uploads
 
 router = SimpleRouter()
 router.register("sites", rest.SiteViewSet, basename="site")
 router.register("inspections", rest.InspectionViewSet, basename="inspection")
 router.register("areas", rest.AreaViewSet, basename="area")
+router.register("orders", order_api.OrderViewSet, basename="order")
+router.register("campaigns", order_api.CampaignViewSet, basename="campaign")
 
 api_urlpatterns = [
     path("sync/sites/", api.SyncSiteView.as_view(), name="sync-site"),
@@ -47,3 +49,17 @@ import_urlpatterns = [
 ]
 
 job_urlpatterns = [path("<uuid:run_id>/", job_pages.run_page, name="job-page")]
+
+order_urlpatterns = [
+    path("", order_pages.order_list, name="order-list"),
+    path("new/", order_pages.order_new, name="order-new"),
+    path("<uuid:pk>/", order_pages.order_detail, name="order-detail"),
+    path("<uuid:pk>/change/", order_pages.order_edit, name="order-edit"),
+    path("<uuid:pk>/<str:action>/", order_pages.order_action, name="order-action"),
+]
+
+campaign_urlpatterns = [
+    path("", order_pages.campaign_list, name="campaign-list"),
+    path("<int:pk>/", order_pages.campaign_board_page, name="campaign-board"),
+    re_path(r"^(?P<pk>\d+)/board\.(?P<fmt>xlsx|pdf)$", order_pages.campaign_file, name="campaign-file"),
+]

@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from accounts.scope import VIEW, scope_for
 from hazards import selectors
-from hazards.filters import STATES, chosen_area, due_param, filter_common, state_is
+from hazards.filters import STATES, chosen_area, due_param, filter_common, order_param, state_is
 from hazards.models import Site
 from hazards.rules import Due, StateOf
 
@@ -92,7 +92,15 @@ def _statement(variant: str, request, build) -> tuple[str, str]:
     quotes them) so that only the tile and the clock vary."""
     scope = scope_for(request.user)
     area = chosen_area(request) if request.GET.get("area") else None
-    key = (variant, scope.everything, scope.grants, tuple(sorted(request.GET.items())), area and area.path)
+    # The day is part of the key: the due and order filters write the date into the text.
+    key = (
+        variant,
+        scope.everything,
+        scope.grants,
+        tuple(sorted(request.GET.items())),
+        area and area.path,
+        timezone.localdate(),
+    )
     with _compiled_lock:
         if key in _compiled:
             _compiled.move_to_end(key)
@@ -233,8 +241,9 @@ def site_tile(request, z: int, x: int, y: int) -> bytes:
 def grid_answers(request) -> bool:
     """The pyramid counts sites by province: it serves a user whose scope and chosen area
     are whole provinces or the country. Below a province the sites are few enough to be
-    counted directly; so is the due filter, which depends on the clock."""
-    if due_param(request) is not None:
+    counted directly; so are the due filter, which depends on the clock, and the order
+    filter, which the pyramid does not know."""
+    if due_param(request) is not None or order_param(request):
         return False
     scope = scope_for(request.user)
     if not scope.everything and any(path.count("/") > 2 for path in scope.paths(VIEW)):

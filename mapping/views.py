@@ -20,9 +20,10 @@ from areas.selectors import areas_geojson
 from common.errors import error_response, refused
 from hazards import selectors
 from hazards.exports import csv_stream
-from hazards.filters import STATE_LABELS, chosen_area
+from hazards.filters import ORDER_LABELS, STATE_LABELS, chosen_area
 from hazards.lifecycle_forms import CloseForm, ReopenForm
 from hazards.models import Barrier, Signage, SiteKind
+from hazards.orders import may_open_order
 from reports.periods import half_year_containing
 from reports.selectors import Country, by_child
 
@@ -98,6 +99,7 @@ def map_page(request):
         "signage": Signage.choices,
         "barrier": Barrier.choices,
         "states": list(STATE_LABELS.items()),
+        "order_filters": list(ORDER_LABELS.items()),
         "max_grid_zoom": tiles.MAX_GRID_ZOOM,
         "no_scope": scope_for(request.user).is_empty,
         "strings": _page_strings(),
@@ -258,6 +260,8 @@ def site_panel(request, pk):
         "can_edit": may_edit and request.user.is_staff,
         # Managers close and reopen from the panel (through the REST API, hazards/lifecycle_api.py).
         "life_form": (ReopenForm() if site.closed_at else CloseForm()) if may_edit else None,
+        "orders": site.orders.select_related("follow_up").order_by("-opened_at")[:10],
+        "may_open_order": may_open_order(request.user, site),
     }
     return render(request, "mapping/_site_panel.html", context)
 

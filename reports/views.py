@@ -28,6 +28,7 @@ from . import documents, files, services, submissions
 from .forms import SHOWN_MATCHES, DecisionForm, ReportForm, SubmissionForm, matching_areas
 from .models import ReportSubmission, SubmissionStatus
 from .numbers import format_percent
+from .orders import order_table
 from .selectors import INDICATOR_FILTERS, Country, progress_report, sites_behind, trend
 from .table import COLUMNS, heading_rows, text
 from .tasks import REPORT_DOCUMENT_JOB
@@ -115,6 +116,7 @@ def report_page(request):
         return render(request, "reports/report.html", {"form": form, "shown": form.shown()}, status=400)
     area, period = form.cleaned_data["area"], form.cleaned_data["period"]
     report = progress_report(area, period)
+    order_rows, order_total = order_table(area, period, request.user)
     shares = {row.area.code: row.share("protected") for row in report.rows if row.area}
     bars = [
         {
@@ -141,6 +143,8 @@ def report_page(request):
         "query": query,
         "submission": _submission_for(area, period),
         "may_submit": _may_submit(request, area, period),
+        "order_rows": order_rows,
+        "order_total": order_total,
         "children_map": areas_geojson(
             area.children.all(),
             tolerance_deg=0.0005,

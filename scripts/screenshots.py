@@ -1,6 +1,7 @@
 """Screenshots of the main screens for docs/screenshots/, taken from the demo (`make run`
 serving on 127.0.0.1:8000) in headless Chromium with a 10-inch tablet viewport.
-Usage: .venv/bin/python scripts/screenshots.py [base-url]"""
+Usage: .venv/bin/python scripts/screenshots.py [base-url] [part ...]
+(parts: survey, reports, map, remediation; all by default)"""
 
 import datetime as dt
 import re
@@ -284,13 +285,68 @@ def planner_map(browser):
     context.close()
 
 
+def remediation(browser):
+    """Follow-up lists, an order, opening one from the map panel, the campaign board, and
+    the field worker's due list with the order awaiting verification first."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="vi-VN")
+    context.route("https://**/*", lambda route: route.abort())
+    page = context.new_page()
+    sign_in(page, "quanly.huyen", "/orders/")
+    page.wait_for_selector("table.followup")
+    page.screenshot(path=OUT / "orders-1-follow-up.png", full_page=True)
+    page.goto(f"{BASE}/orders/?area=99101&order=done")
+    page.locator("table.orders tbody a").first.click()
+    page.wait_for_selector(".order-state")
+    page.screenshot(path=OUT / "orders-2-order.png", full_page=True)
+    # A site of the commune that is not protected and has no order yet.
+    sites = page.request.get(f"{BASE}/api/v1/sites/?area=99101&page_size=500").json()
+    ordered = {
+        o["site_code"] for o in page.request.get(f"{BASE}/api/v1/orders/?area=99101&limit=1000").json()["results"]
+    }
+    code = next(
+        p["code"]
+        for p in (f["properties"] for f in sites["features"])
+        if not p["protected"] and not p["closed_at"] and p["code"] not in ordered
+    )
+    page.goto(f"{BASE}/map/?area=99101")
+    page.wait_for_selector("#site-list li")
+    page.wait_for_timeout(1000)
+    page.locator("#site-list li", has_text=code).locator("a").click()
+    page.wait_for_selector("#panel a.open-order")
+    page.wait_for_timeout(500)
+    page.screenshot(path=OUT / "orders-3-map-panel.png")
+    page.click("#panel a.open-order")
+    page.wait_for_selector("#order-form")
+    page.screenshot(path=OUT / "orders-4-open-an-order.png", full_page=True)
+    page.goto(f"{BASE}/campaigns/")
+    page.locator("table.report a").first.click()
+    page.wait_for_selector("table.board")
+    page.screenshot(path=OUT / "campaign-1-board.png", full_page=True)
+    context.close()
+    tablet = browser.new_context(
+        viewport={"width": 1280, "height": 800}, locale="vi-VN", has_touch=True, is_mobile=True,
+        geolocation=FIELD_POSITION, permissions=["geolocation"],
+    )  # fmt: skip
+    tablet.route("https://**/*", lambda route: route.abort())
+    page = tablet.new_page()
+    sign_in(page, "canbo.xa", "/survey/")
+    page.wait_for_selector("body[data-ready=true]")
+    page.click("[data-view=due]")
+    page.wait_for_timeout(500)
+    page.screenshot(path=OUT / "survey-9-due-list-order-first.png")
+    tablet.close()
+
+
+PARTS = {"survey": survey, "reports": reports, "map": planner_map, "remediation": remediation}
+
+
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
+    parts = sys.argv[2:] or list(PARTS)
     with sync_playwright() as playwright:
         browser = launch(playwright)
-        survey(browser)
-        reports(browser)
-        planner_map(browser)
+        for part in parts:
+            PARTS[part](browser)
         browser.close()
     print(f"Screenshots written to {OUT}")
 

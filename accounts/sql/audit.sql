@@ -1,6 +1,6 @@
--- The audit trail: every insert, update and delete of sites, inspections, memberships
--- and targets writes one accounts_auditentry per record: who (the registry.actor setting
--- of the connection), when, and each changed column as [before, after]. A trigger sees
+-- The audit trail: every insert, update and delete of sites, inspections, memberships,
+-- targets, remediation orders and campaigns writes one accounts_auditentry per record:
+-- who (the registry.actor setting of the connection), when, and each changed column as [before, after]. A trigger sees
 -- bulk SQL too, which model signals would not. Written per statement from the transition
 -- tables, so an update of a million sites is one set-based INSERT (the row-level trigger
 -- this replaced cost about a millisecond per record). Applied by accounts' migrations
@@ -8,8 +8,8 @@
 -- that every audited record has the entry of its creation (accounts/derived.py).
 --
 -- One function serves every audited table and event. Trigger arguments: the record kind
--- (site, inspection, membership, target, user, token, pairing, photo) and the columns
--- left out of the entry (text[]).
+-- (site, inspection, membership, target, user, token, pairing, photo, order, campaign) and
+-- the columns left out of the entry (text[]).
 --
 -- Account events are here too (people created and changed: deactivation, a password set
 -- or changed; device tokens issued and revoked; pairing codes shown and spent; photos
@@ -88,13 +88,14 @@ BEGIN
                    CASE $1 WHEN 'site' THEN (p.record ->> 'id')::uuid
                            WHEN 'inspection' THEN (p.record ->> 'site_id')::uuid
                            WHEN 'photo' THEN (SELECT i.site_id FROM hazards_inspection i
-                                              WHERE i.id = (p.record ->> 'inspection_id')::uuid) END AS site,
+                                              WHERE i.id = (p.record ->> 'inspection_id')::uuid)
+                           WHEN 'order' THEN (p.record ->> 'site_id')::uuid END AS site,
                    CASE $1 WHEN 'user' THEN (p.record ->> 'id')::bigint
                            WHEN 'token' THEN (p.record ->> 'user_id')::bigint
                            WHEN 'pairing' THEN (p.record ->> 'user_id')::bigint END AS person
             FROM (%s) AS p(record, diff)
         ) c
-        LEFT JOIN hazards_site s ON $1 IN ('inspection', 'photo') AND s.id = c.site
+        LEFT JOIN hazards_site s ON $1 IN ('inspection', 'photo', 'order') AND s.id = c.site
         LEFT JOIN areas_area a ON a.id = coalesce(s.area_id, (c.record ->> 'area_id')::bigint)
         WHERE $3 <> 'UPDATE' OR c.diff <> '{}'
     $sql$, registry_audit_changes(TG_OP))
@@ -122,7 +123,12 @@ BEGIN
             ('accounts_user', 'user', '{last_login}'),
             ('accounts_devicetoken', 'token', '{last_used_at}'),
             ('accounts_pairingcode', 'pairing', '{}'),
-            ('hazards_photo', 'photo', '{}')
+            ('hazards_photo', 'photo', '{}'),
+            -- Remediation orders are named by their site, as inspections are; campaigns by
+            -- their area (none for the whole country). Created by hazards 0018, after
+            -- accounts' migrations: hazards 0019 applies this file again.
+            ('hazards_remediationorder', 'order', '{updated_at}'),
+            ('hazards_campaign', 'campaign', '{}')
         ) AS t(name, kind, left_out)
         WHERE to_regclass(t.name) IS NOT NULL
     LOOP

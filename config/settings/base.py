@@ -202,6 +202,20 @@ COUNTRY_BOUNDS = (102.0, 6.0, 118.0, 24.0)
 EVIDENCE_MAX_AGE_DAYS = int(os.environ.get("EVIDENCE_MAX_AGE_DAYS", 365))
 TEMPORARY_EVIDENCE_MAX_AGE_DAYS = int(os.environ.get("TEMPORARY_EVIDENCE_MAX_AGE_DAYS", 90))
 
+# Remediation order reminders (hazards/reminders.py): this many days before a deadline,
+# and the day after it. Mail goes through Django's mail system: printed on the console
+# unless a backend is named (production: DJANGO_EMAIL_BACKEND and DJANGO_EMAIL_HOST...).
+ORDER_REMINDER_DAYS_BEFORE = int(os.environ.get("ORDER_REMINDER_DAYS_BEFORE", 3))
+EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("DJANGO_EMAIL_PORT", 25))
+EMAIL_HOST_USER = os.environ.get("DJANGO_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "so-nguy-co@localhost")
+# Links in mail need the site's address (no request to take it from).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+
 # One JSON object per line on standard error (gunicorn and the job worker send it to their
 # log files): time, level, logger, message, the request or job id, and a traceback for
 # errors. Requests are logged by config.observability.RequestLogMiddleware, so Django's own

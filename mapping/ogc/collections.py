@@ -14,8 +14,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from areas.models import Area
-from hazards.filters import choice_param, filter_sites, within_area
+from hazards.filters import ORDER_LABELS, choice_param, filter_sites, within_area
 from hazards.models import Barrier, CloseReason, Signage, Site, SiteKind
+from hazards.models_remediation import OrderState, PartyKind, RemediationOrder, Requirement
+from hazards.order_selectors import filter_orders
 from hazards.rules import Due, SiteState
 
 
@@ -174,6 +176,61 @@ register(
         parameters=SITE_PARAMETERS,
         filter=filter_sites,
         coloured_by="state",
+    )
+)
+
+# -- remediation orders ------------------------------------------------------------------
+
+
+def _order_rows() -> QuerySet:
+    # An order leaves with its deleted site, as in every list of orders (orders_for).
+    return RemediationOrder.objects.filter(site__deleted_at__isnull=True)
+
+
+register(
+    Collection(
+        id="orders",
+        title=lambda: _("Remediation orders"),
+        description=lambda: _(
+            "What each site's responsible party must put right (sign, barrier, cover, fill in), "
+            "by when, and whether an inspection has verified it; at the site's place."
+        ),
+        rows=_order_rows,
+        key="id",
+        parse_key=uuid.UUID,
+        geometry="site__location",
+        geometry_type="Point",
+        temporal="opened_at",
+        properties=(
+            Property("site_id", "site_id", _text(format="uuid"), lambda: _("site id")),
+            Property("site_code", "site__code", _text(), lambda: _("site code")),
+            Property("site_name", "site__name", _text(), lambda: _("site name")),
+            Property("area_code", "site__area__code", _text(), lambda: _("area code")),
+            Property("state", "state", _choice(OrderState), lambda: _("order state"), OrderState),
+            Property(
+                "requirements",
+                "requirements",
+                {"type": "array", "items": _choice(Requirement)},
+                lambda: _("required"),
+            ),
+            Property("deadline", "deadline", _text(format="date"), lambda: _("deadline")),
+            Property("party_kind", "party_kind", _choice(PartyKind), lambda: _("kind of responsible party"), PartyKind),
+            Property("party_name", "party_name", _text(), lambda: _("responsible party")),
+            Property("follow_up", "follow_up__username", _text(**NULLABLE), lambda: _("followed up by")),
+            Property("opened_at", "opened_at", _text(format="date-time"), lambda: _("opened at")),
+            Property("verified_at", "verified_at", _text(format="date-time", **NULLABLE), lambda: _("verified at")),
+            Property("notice_number", "notice_number", _text(), lambda: _("notice number")),
+        ),
+        parameters=(
+            Parameter(
+                "order",
+                {"type": "string", "enum": list(ORDER_LABELS)},
+                lambda: _("Orders in this state, or in this follow-up list (unverified, due_week, overdue)."),
+            ),
+            Parameter("follow_up", _text(), lambda: _("The user name of the follow-up person.")),
+            Parameter("area", _text(), lambda: _("An area code: the orders of sites in that area and below it.")),
+        ),
+        filter=filter_orders,
     )
 )
 

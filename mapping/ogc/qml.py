@@ -67,10 +67,14 @@ def _state_symbol(parent: ET.Element, name: str, geometry_type: str, fill: str, 
 
 
 def _renderer(root: ET.Element, collection: Collection) -> None:
-    if collection.coloured_by is None:  # areas: their edges, no fill
+    if collection.coloured_by is None:  # areas: their edges, no fill; orders: a plain mark
         renderer = ET.SubElement(root, "renderer-v2", type="singleSymbol", symbollevels="0", forceraster="0")
-        edge = {"style": "no", "outline_color": "60,60,60,255", "outline_width": "0.4"}
-        _symbol_layer(ET.SubElement(renderer, "symbols"), "0", "SimpleFill", edge)
+        if collection.geometry_type == "Point":
+            mark = {"name": "diamond", "size": "3.5", "color": "60,60,60,255", "outline_color": WHITE}
+            _symbol_layer(ET.SubElement(renderer, "symbols"), "0", "SimpleMarker", mark)
+        else:
+            edge = {"style": "no", "outline_color": "60,60,60,255", "outline_width": "0.4"}
+            _symbol_layer(ET.SubElement(renderer, "symbols"), "0", "SimpleFill", edge)
         return
     colours, ring = palette()
     prop = next(p for p in collection.properties if p.name == collection.coloured_by)

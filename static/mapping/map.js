@@ -13,7 +13,7 @@ const el = document.getElementById("map");
 const fmt = (text, params) => text.replace(/%\((\w+)\)s/g, (_m, key) => params[key]);
 const maxGridZoom = Number(el.dataset.maxGridZoom);
 const tileBase = el.dataset.tiles.replace(/0\/0\/0\.pbf$/, "");
-const FILTERS = ["kind", "signage", "barrier", "state", "due"];
+const FILTERS = ["kind", "signage", "barrier", "state", "due", "order"];
 
 // Leaflet.VectorGrid 1.3 calls L.DomEvent.fakeStop on a click, which Leaflet 1.9 no longer has.
 L.DomEvent.fakeStop = L.DomEvent.fakeStop || L.DomEvent.stop;

@@ -378,7 +378,8 @@ function renderDue() {
   const due = allSites()
     .filter((f) => f.properties.due)
     .map((f) => ({ feature: f, distance: here ? distanceMetres(here, f.geometry.coordinates) : null }))
-    .sort((a, b) => (a.distance ?? 0) - (b.distance ?? 0));
+    // The server ranks what goes first (an order awaiting verification, then campaign sites).
+    .sort((a, b) => (b.feature.properties.first || 0) - (a.feature.properties.first || 0) || (a.distance ?? 0) - (b.distance ?? 0));
   if (!due.length) {
     const empty = document.createElement("li");
     empty.textContent = gettext("No site is due for inspection.");
@@ -396,7 +397,8 @@ function renderDue() {
     meta.textContent =
       `${config.kinds[p.kind]} · ${STATE_LABEL[stateOf(p)]}` +
       ` · ${p.last_checked_at ? `${gettext("last checked")} ${day(p.last_checked_at)}` : gettext("never checked")}` +
-      (distance !== null ? ` · ${distanceText(distance)}` : "");
+      (distance !== null ? ` · ${distanceText(distance)}` : "") +
+      (p.first ? ` · ${p.first === 2 ? gettext("order awaiting verification") : gettext("campaign")}` : "");
     text.append(name, meta);
     item.append(text, button(gettext("Inspect"), () => startInspection(feature), "primary"));
     list.append(item);

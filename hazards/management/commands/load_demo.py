@@ -20,8 +20,9 @@ from accounts.models import Membership, Role, User
 from accounts.scope import SURVEY, scope_for
 from areas.loader import load_boundaries
 from areas.models import Area
-from hazards import lifecycle, services
-from hazards.models import Barrier, CloseReason, Signage, Site, SiteKind
+from hazards import campaigns, lifecycle, orders, services
+from hazards.filters import protected_q
+from hazards.models import Barrier, CloseReason, RemediationOrder, Signage, Site, SiteKind
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
 DEMO_FILES = ["demo_province.geojson", "demo_districts.geojson", "demo_communes.geojson"]
@@ -77,6 +78,8 @@ class Command(BaseCommand):
             users = self._users()
             if not Site.objects.filter(area__path__startswith="/99/").exists():
                 self._sites(users["admin"], [users["canbo.xa"], users["quanly.huyen"], users["admin"]])
+            if not RemediationOrder.all_objects.filter(site__area__path__startswith="/99/").exists():
+                self._remediation(users)
         self.stdout.write(
             _(
                 "Demo data ready. Sign in at http://127.0.0.1:8000/ "
@@ -93,6 +96,7 @@ class Command(BaseCommand):
         for username, name, superuser, staff, code, role in DEMO_USERS:
             user, _created = User.objects.get_or_create(username=username)
             user.first_name = name
+            user.email = f"{username}@songxanh.example"
             user.is_superuser, user.is_staff, user.is_active = superuser, staff, True
             user.set_password(DEMO_PASSWORD)
             user.save()
@@ -159,6 +163,56 @@ class Command(BaseCommand):
             day += dt.timedelta(days=rng.randint(90, 300))
         if inspection is not None and rng.random() < PHOTO_SHARE:
             services.photo_attach(actor=inspector, inspection=inspection, data=_demo_photo(inspection, rng))
+
+    def _remediation(self, users: dict[str, User]) -> None:
+        """Orders in every state, most in the field worker's commune, and a campaign in
+        progress over the province."""
+        today = timezone.localdate()
+        manager, worker = users["quanly.huyen"], users["canbo.xa"]
+        open_sites = (
+            Site.objects.filter(closed_at__isnull=True, deep_water=True).exclude(protected_q()).order_by("code")
+        )
+        here = list(open_sites.filter(area__code="99101")[:6])
+        elsewhere = list(open_sites.filter(area__path__startswith="/99/991/").exclude(area__code="99101")[:2])
+
+        def order(site, days, requirements, party=("household", "Hộ ông Ba"), follow_up=worker):
+            return orders.order_open(
+                actor=manager, site=site, party_kind=party[0], party_name=party[1], party_phone="0912 345 678",
+                party_address=f"{site.area.name}", requirements=requirements,
+                deadline=today + dt.timedelta(days=days), follow_up=follow_up,
+            )  # fmt: skip
+
+        def backdate(made, opened_days_ago, deadline_days):
+            # The services refuse a deadline in the past, as they must for a real order: the
+            # demo's history is written as if the orders had been opened weeks ago.
+            RemediationOrder.objects.filter(pk=made.pk).update(
+                opened_at=timezone.now() - dt.timedelta(days=opened_days_ago),
+                deadline=today + dt.timedelta(days=deadline_days),
+            )
+
+        def inspect(site, signage, barrier):
+            services.inspection_record(
+                actor=worker, site=site, inspected_at=timezone.now(), signage=signage, barrier=barrier
+            )
+
+        order(here[0], 5, ["sign", "barrier"])  # open, due this week
+        backdate(order(here[1], 30, ["barrier"], ("cooperative", "HTX Nông nghiệp Suối Bạc")), 40, -6)  # overdue
+        orders.order_acknowledge(actor=worker, order=order(here[2], 20, ["cover"]))
+        orders.order_mark_done(actor=worker, order=order(here[3], 10, ["sign"], ("company", "Công ty Xây dựng")))
+        verified = order(here[4], 15, ["sign", "barrier"], ("public_body", "UBND xã Suối Bạc"))
+        backdate(verified, 12, 3)
+        orders.order_mark_done(actor=worker, order=verified)
+        inspect(here[4], Signage.IN_PLACE, Barrier.COMPLETE)
+        reopened = order(here[5], 12, ["barrier"])
+        orders.order_mark_done(actor=worker, order=reopened)
+        inspect(here[5], Signage.IN_PLACE, Barrier.PARTIAL)
+        for site in elsewhere:
+            order(site, 25, ["sign"], ("household", "Hộ bà Tư"), follow_up=manager)
+        campaigns.campaign_start(
+            actor=users["quanly.tinh"], name=_("Before summer %(year)s") % {"year": today.year},
+            area=Area.objects.get(code="99"), starts_on=today - dt.timedelta(days=10),
+            ends_on=today + dt.timedelta(days=50),
+        )  # fmt: skip
 
 
 def _demo_photo(inspection, rng: random.Random) -> bytes:

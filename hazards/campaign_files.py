@@ -1,0 +1,106 @@
+"""A campaign's board as files: XLSX (area codes as text) and a printable PDF, from the
+same rows as the page."""
+
+import io
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from .order_selectors import BOARD_COLUMNS
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FONT = "DejaVuSans"
+
+
+def headers() -> list[str]:
+    return [
+        _("Area code"),
+        _("Area"),
+        _("Sites in the campaign"),
+        _("Checked"),
+        _("Protected at the start"),
+        _("Protected now"),
+        _("Nobody assigned"),
+        _("Orders opened"),
+        _("Orders verified"),
+    ]
+
+
+def _window(campaign) -> str:
+    return _("%(name)s · %(area)s · %(start)s – %(end)s") % {
+        "name": campaign.name,
+        "area": campaign.area_label,
+        "start": f"{campaign.starts_on:%d/%m/%Y}",
+        "end": f"{campaign.ends_on:%d/%m/%Y}",
+    }
+
+
+def table(rows, totals) -> list[list]:
+    body = [[row.area.code, row.area.name, *(row.counts[k] for k in BOARD_COLUMNS)] for row in rows]
+    return [*body, ["", _("Total"), *(totals[k] for k in BOARD_COLUMNS)]]
+
+
+def as_xlsx(campaign, rows, totals) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    sheet.title = _("Campaign")[:31]
+    sheet.append([_window(campaign)])
+    sheet.append(headers())
+    for cell in sheet[2]:
+        cell.font = Font(bold=True)
+    for values in table(rows, totals):
+        sheet.append(values)
+        sheet.cell(row=sheet.max_row, column=1).number_format = "@"  # codes keep their leading zeros
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def as_pdf(campaign, rows, totals) -> bytes:
+    if FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont(FONT, settings.PDF_FONT))
+        pdfmetrics.registerFont(TTFont(FONT + "-Bold", settings.PDF_FONT_BOLD))
+    out = io.BytesIO()
+    margins = {"leftMargin": 12 * mm, "rightMargin": 12 * mm, "topMargin": 12 * mm, "bottomMargin": 12 * mm}
+    doc = SimpleDocTemplate(out, pagesize=landscape(A4), title=campaign.name, **margins)
+    title = ParagraphStyle("title", fontName=FONT + "-Bold", fontSize=15, leading=19)
+    body = ParagraphStyle("body", fontName=FONT, fontSize=9, leading=12)
+    cell = ParagraphStyle("cell", fontName=FONT, fontSize=8, leading=10)
+    grid = Table([[Paragraph(h, cell) for h in headers()]] + [
+        [Paragraph(str(v), cell) for v in values] for values in table(rows, totals)
+    ], repeatRows=1)  # fmt: skip
+    grid.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef5")),
+                ("BACKGROUND", (0, -1), (-1, -1), colors.HexColor("#f3f3f3")),
+            ]
+        )
+    )
+    doc.build(
+        [
+            Paragraph(_("Campaign progress"), title),
+            Paragraph(_window(campaign), body),
+            Paragraph(_("Date of issue: %(day)s") % {"day": f"{timezone.localdate():%d/%m/%Y}"}, body),
+            Spacer(1, 4 * mm),
+            grid,
+        ]
+    )
+    return out.getvalue()
+
+
+def render(fmt: str, campaign, rows, totals) -> tuple[bytes, str]:
+    if fmt == "xlsx":
+        return as_xlsx(campaign, rows, totals), XLSX
+    return as_pdf(campaign, rows, totals), "application/pdf"

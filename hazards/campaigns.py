@@ -1,0 +1,136 @@
+"""Every write to campaigns. Starting one assigns, in one SQL statement, every counting
+site of the area that is unverified or not protected to a field worker of its commune;
+a manager may then move sites to another worker."""
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import BooleanField, ExpressionWrapper
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.audit import act_as
+from accounts.models import Role
+from accounts.scope import EDIT, SURVEY, scope_for
+from areas.models import Area
+
+from .filters import counting_q, protected_q
+from .models import Site
+from .models_remediation import Campaign, CampaignAssignment
+from .rules import Due
+
+# Each site goes to a field worker of the deepest area above it (or its own) that has
+# any; several there share its sites in turn. Workers are found per area (a few
+# thousand), not per site, and the sites are written by one INSERT ... SELECT.
+ASSIGN_SQL = """
+WITH chosen AS MATERIALIZED ({sites}),
+workers AS (
+    SELECT m.user_id, a.path
+    FROM accounts_membership m
+    JOIN areas_area a ON a.id = m.area_id
+    JOIN accounts_user u ON u.id = m.user_id
+    WHERE m.role = %s AND u.is_active
+),
+area_workers AS (
+    SELECT a.id AS area_id,
+           (SELECT array_agg(w.user_id ORDER BY w.user_id) FROM workers w
+            WHERE starts_with(a.path, w.path)
+              AND length(w.path) = (SELECT max(length(v.path)) FROM workers v WHERE starts_with(a.path, v.path))
+           ) AS workers
+    FROM areas_area a
+    WHERE a.id IN (SELECT DISTINCT area_id FROM chosen)
+)
+INSERT INTO hazards_campaignassignment (campaign_id, site_id, area_id, worker_id, protected_at_start)
+SELECT %s, c.id, c.area_id,
+       aw.workers[1 + (row_number() OVER (PARTITION BY c.area_id ORDER BY c.id) - 1) %% cardinality(aw.workers)],
+       c.protected
+FROM chosen c JOIN area_workers aw ON aw.area_id = c.area_id
+"""
+
+
+def campaign_sites(area: Area | None, now: dt.datetime):
+    """The sites a campaign over `area` (None: the country) takes: counting today, and
+    unverified or not protected."""
+    sites = Site.objects.filter(area__path__startswith=area.path) if area else Site.objects.all()
+    return (
+        sites.filter(counting_q(timezone.localdate(now)))
+        .filter(~protected_q() | Due(now))
+        .annotate(protected=ExpressionWrapper(protected_q(), output_field=BooleanField()))
+        .values_list("id", "area_id", "protected")
+        .order_by()
+    )
+
+
+def _clean_window(starts_on, ends_on) -> tuple[dt.date, dt.date]:
+    if not isinstance(starts_on, dt.date) or not isinstance(ends_on, dt.date):
+        raise ValidationError(_("Give the campaign's first and last day as dates."))
+    if ends_on < starts_on:
+        raise ValidationError({"ends_on": _("The campaign cannot end before it starts.")})
+    if ends_on < timezone.localdate():
+        raise ValidationError({"ends_on": _("The campaign's window is already over.")})
+    return starts_on, ends_on
+
+
+@transaction.atomic
+def campaign_start(*, actor, name: str, area: Area | None, starts_on: dt.date, ends_on: dt.date) -> Campaign:
+    act_as(actor)
+    scope_for(actor).require_area_or_country(EDIT, area)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": _("Give the campaign a name (e.g. “Trước hè 2026”).")})
+    if len(name) > 200:
+        raise ValidationError({"name": _("At most %(limit)s characters.") % {"limit": 200}})
+    starts_on, ends_on = _clean_window(starts_on, ends_on)
+    campaign = Campaign.objects.create(name=name, area=area, starts_on=starts_on, ends_on=ends_on, created_by=actor)
+    sites_sql, params = campaign_sites(area, timezone.now()).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(ASSIGN_SQL.format(sites=sites_sql), [*params, Role.FIELD_WORKER, campaign.pk])
+    return campaign
+
+
+@transaction.atomic
+def campaign_update(*, actor, campaign: Campaign, name: str | None = None, ends_on: dt.date | None = None) -> Campaign:
+    """Rename a campaign or move its last day; its sites stay as assigned."""
+    act_as(actor)
+    campaign = Campaign.objects.select_for_update().select_related("area").get(pk=campaign.pk)
+    scope_for(actor).require_area_or_country(EDIT, campaign.area)
+    if name is not None:
+        campaign.name = (name or "").strip()[:200] or campaign.name
+    if ends_on is not None:
+        campaign.starts_on, campaign.ends_on = _clean_window(campaign.starts_on, ends_on)
+    campaign.save()
+    return campaign
+
+
+@transaction.atomic
+def campaign_delete(*, actor, campaign: Campaign) -> Campaign:
+    act_as(actor)
+    campaign = Campaign.objects.select_for_update().select_related("area").get(pk=campaign.pk)
+    scope_for(actor).require_area_or_country(EDIT, campaign.area)
+    campaign.deleted_at, campaign.deleted_by = timezone.now(), actor
+    campaign.save(update_fields=["deleted_at", "deleted_by"])
+    return campaign
+
+
+@transaction.atomic
+def assignment_change(*, actor, assignments, worker) -> int:
+    """Send the given assignments (a queryset) to another field worker, who must be able
+    to inspect every one of their sites. Returns how many moved."""
+    act_as(actor)
+    scope = scope_for(actor)
+    rows = list(scope.restrict(assignments.select_related("site__area"), EDIT).select_for_update(of=("self",)))
+    if not rows:
+        raise ValidationError(_("No site of yours was chosen."))
+    if worker is not None:
+        if not worker.is_active:
+            raise ValidationError({"worker": _("The field worker's account is deactivated.")})
+        outside = [a.site.code for a in rows if not scope_for(worker).allows(SURVEY, a.site.area)]
+        if outside:
+            raise ValidationError(
+                {
+                    "worker": _("%(person)s does not work where these sites are: %(codes)s.")
+                    % {"person": worker, "codes": ", ".join(outside[:10])}
+                }
+            )
+    return CampaignAssignment.objects.filter(pk__in=[a.pk for a in rows]).update(worker=worker)

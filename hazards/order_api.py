@@ -1,0 +1,101 @@
+"""Remediation orders and campaigns in the REST API (/api/v1/orders/, /api/v1/campaigns/):
+read-only, the site filters on the order's site plus the order's own, the area scope."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.response import Response
+
+from .filters import ORDER_LABELS, ORDER_PERIOD_LABELS
+from .models_remediation import Campaign, RemediationOrder, Requirement
+from .order_selectors import BOARD_COLUMNS, campaign_board, campaigns_for, filter_orders, orders_for
+from .rest import SITE_FILTERS
+
+
+class OrderOut(serializers.ModelSerializer):
+    site_code = serializers.CharField(source="site.code")
+    site_name = serializers.CharField(source="site.name")
+    area_code = serializers.CharField(source="site.area.code")
+    follow_up = serializers.CharField(source="follow_up.username", default=None)
+    opened_by = serializers.CharField(source="opened_by.username", default=None)
+    requirements = serializers.ListField(child=serializers.ChoiceField(choices=Requirement.choices))
+
+    class Meta:
+        model = RemediationOrder
+        fields = [
+            "id", "site", "site_code", "site_name", "area_code", "party_kind", "party_name", "party_phone",
+            "party_address", "requirements", "details", "deadline", "follow_up", "state", "opened_at", "opened_by",
+            "acknowledged_at", "done_at", "verified_at", "decided_by", "reopened_count", "notice_number",
+            "notice_date",
+        ]  # fmt: skip
+
+
+class CampaignOut(serializers.ModelSerializer):
+    area_code = serializers.CharField(source="area.code", default=None)
+    area_name = serializers.CharField(source="area_label")
+
+    class Meta:
+        model = Campaign
+        fields = ["id", "name", "area_code", "area_name", "starts_on", "ends_on", "created_at"]
+
+
+class Pages(LimitOffsetPagination):
+    default_limit = 100
+    max_limit = 1000
+
+
+ORDER_FILTERS = [
+    *SITE_FILTERS,
+    OpenApiParameter("order", str, enum=list(ORDER_LABELS), description="an order state or a follow-up list"),
+    OpenApiParameter("follow_up", str, description="user name of the follow-up person"),
+    OpenApiParameter("site", str, description="site id"),
+    OpenApiParameter("campaign", int, description="campaign id: the orders it brought (opened in its window)"),
+    OpenApiParameter(
+        "in_period",
+        str,
+        enum=list(ORDER_PERIOD_LABELS),
+        description="a report's order list for the period from..to: opened, verified, or overdue in it",
+    ),
+    OpenApiParameter("from", str, description="the period's first day, YYYY-MM-DD (with in_period)"),
+    OpenApiParameter("to", str, description="the period's last day, YYYY-MM-DD (with in_period)"),
+    OpenApiParameter("directly", str, enum=["true"], description="with area: only orders of sites in that area itself"),
+]
+
+
+@extend_schema_view(list=extend_schema(parameters=ORDER_FILTERS))
+class OrderViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = OrderOut
+    pagination_class = Pages
+
+    def get_queryset(self):
+        orders = orders_for(self.request.user).order_by("deadline", "opened_at", "id")
+        return filter_orders(orders, self.request) if self.action == "list" else orders
+
+
+class BoardRowOut(serializers.Serializer):
+    area_code = serializers.CharField()
+    area_name = serializers.CharField()
+    counts = serializers.DictField(child=serializers.IntegerField())
+
+
+class CampaignViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = CampaignOut
+    pagination_class = Pages
+
+    def get_queryset(self):
+        return campaigns_for(self.request.user).order_by("-starts_on", "id")
+
+    @extend_schema(responses={200: dict})
+    @action(detail=True)
+    def board(self, request, pk=None):
+        """Progress per commune: sites, checked, protected at the start and now, nobody
+        assigned, orders opened and verified in the window."""
+        rows, totals = campaign_board(self.get_object(), request.user)
+        return Response(
+            {
+                "columns": BOARD_COLUMNS,
+                "rows": [{"area_code": r.area.code, "area_name": r.area.name, "counts": r.counts} for r in rows],
+                "total": totals,
+            }
+        )

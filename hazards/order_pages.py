@@ -1,0 +1,326 @@
+"""Managers' pages for remediation orders (/orders/) and campaigns (/campaigns/): the
+follow-up lists, opening and changing an order, its history, a campaign's board.
+Thin: the forms parse, the services write, the selectors read."""
+
+import datetime as dt
+import uuid
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.models import AuditEntry, Role
+from accounts.scope import EDIT, SURVEY, VIEW, OutOfScope, scope_for
+from areas.models import Area
+
+from . import campaign_files, campaigns, orders
+from .filters import ORDER_LABELS, ORDER_PERIOD_LABELS, chosen_area, order_period_param
+from .models import Site
+from .models_remediation import CampaignAssignment, OrderState, PartyKind, RemediationOrder, Requirement
+from .order_selectors import (
+    FOLLOW_UP_LISTS,
+    campaign_board,
+    campaigns_for,
+    filter_orders,
+    follow_up_by_area,
+    follow_up_by_person,
+    follow_up_counts,
+    orders_for,
+    people_who_survey,
+)
+
+PAGE_SIZE = 100
+
+
+class OrderForm(forms.Form):
+    party_kind = forms.ChoiceField(label=gettext_lazy("Kind of responsible party"), choices=PartyKind.choices)
+    party_name = forms.CharField(label=gettext_lazy("Responsible party"), max_length=200)
+    party_phone = forms.CharField(label=gettext_lazy("Phone"), max_length=30, required=False)
+    party_address = forms.CharField(label=gettext_lazy("Address"), max_length=300, required=False)
+    requirements = forms.MultipleChoiceField(
+        label=gettext_lazy("Required"), choices=Requirement.choices, widget=forms.CheckboxSelectMultiple
+    )
+    details = forms.CharField(label=gettext_lazy("Details"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    deadline = forms.DateField(label=gettext_lazy("Deadline"), widget=forms.DateInput(attrs={"type": "date"}))
+    follow_up = forms.ModelChoiceField(label=gettext_lazy("Followed up by"), queryset=None)
+
+    def __init__(self, *args, site: Site, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["follow_up"].queryset = people_who_survey(site.area)
+
+    def apply(self, call):
+        """Run a service with the cleaned data; its refusals become the form's errors."""
+        try:
+            return call(**self.cleaned_data)
+        except ValidationError as exc:
+            for field, errors in (exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}).items():
+                self.add_error(field if field in self.fields else None, errors)
+        return None
+
+
+def _visible_order(request, pk) -> RemediationOrder:
+    return get_object_or_404(orders_for(request.user), pk=pk)
+
+
+def _may(user, verb, record) -> bool:
+    try:
+        scope_for(user).require_record(verb, record)
+    except OutOfScope:
+        return False
+    return True
+
+
+def _bad_request(exc: ValidationError) -> HttpResponse:
+    return HttpResponse(" ".join(exc.messages), status=400, content_type="text/plain; charset=utf-8")
+
+
+@login_required
+@require_GET
+def order_list(request):
+    """The follow-up lists (counts per area and per person, each a link) and the orders
+    under the filters."""
+    today = timezone.localdate()
+    visible = orders_for(request.user)
+    try:
+        chosen = filter_orders(visible, request)
+        area = chosen_area(request) if request.GET.get("area") else None
+        period = order_period_param(request)
+    except ValidationError as exc:
+        return _bad_request(exc)
+    if request.GET.get("area") and area is None:
+        raise Http404
+    in_area = visible.filter(site__area__path__startswith=area.path) if area else visible
+    roots = [area] if area else list(scope_for(request.user).root_areas(VIEW).order_by("path"))
+    by_area = [row for root in roots for row in follow_up_by_area(visible, root, today)] if roots else []
+    page = Paginator(chosen.order_by("deadline", "opened_at"), PAGE_SIZE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    context = {
+        "area": area,
+        "lists": [(name, ORDER_LABELS[name]) for name in FOLLOW_UP_LISTS],
+        "totals": follow_up_counts(in_area, today),
+        "by_area": by_area,
+        "by_person": follow_up_by_person(in_area, today),
+        "page": page,
+        "order_filters": list(ORDER_LABELS.items()),
+        "chosen": request.GET.get("order", ""),
+        "follow_up": request.GET.get("follow_up", ""),
+        "query": params.urlencode(),
+        "area_query": f"area={area.code}&" if area else "",
+        "today": today,
+        # A report's number links here: the list it counts, named above the orders.
+        "period": period and {"label": ORDER_PERIOD_LABELS[period[0]], "start": period[1], "end": period[2]},
+    }
+    return render(request, "orders/list.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def order_new(request):
+    site = (
+        scope_for(request.user)
+        .restrict(Site.objects.select_related("area"), EDIT)
+        .filter(pk=_uuid_or_404(request.GET.get("site")))
+        .first()
+    )
+    if site is None:
+        raise Http404
+    form = OrderForm(request.POST or None, site=site, initial={"party_name": site.responsible_party})
+    if request.method == "POST" and form.is_valid():
+        order = form.apply(lambda **data: orders.order_open(actor=request.user, site=site, **data))
+        if order is not None:
+            return redirect("order-detail", order.pk)
+    return render(request, "orders/form.html", {"form": form, "site": site, "order": None})
+
+
+def _uuid_or_404(value):
+    try:
+        return uuid.UUID(value or "")
+    except ValueError:
+        raise Http404 from None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def order_edit(request, pk):
+    order = _visible_order(request, pk)
+    if not _may(request.user, EDIT, order) or order.state == OrderState.VERIFIED:
+        raise Http404
+    initial = {f: getattr(order, f) for f in orders.ORDER_EDITABLE}
+    form = OrderForm(request.POST or None, site=order.site, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        changed = {f: form.cleaned_data[f] for f in form.changed_data}
+        if form.apply(lambda **_data: orders.order_update(actor=request.user, order=order, **changed)) is not None:
+            return redirect("order-detail", order.pk)
+    return render(request, "orders/form.html", {"form": form, "site": order.site, "order": order})
+
+
+@login_required
+@require_GET
+def order_detail(request, pk):
+    order = _visible_order(request, pk)
+    history = AuditEntry.objects.filter(table="hazards_remediationorder", object_id=str(order.pk)).select_related(
+        "actor"
+    )
+    context = {
+        "order": order,
+        "can_edit": _may(request.user, EDIT, order),
+        "can_survey": _may(request.user, SURVEY, order),
+        "history": history[:50],
+        "overdue": order.state in (OrderState.OPEN, OrderState.ACKNOWLEDGED) and order.deadline < timezone.localdate(),
+    }
+    return render(request, "orders/detail.html", context)
+
+
+ACTIONS = {
+    "acknowledge": orders.order_acknowledge,
+    "done": orders.order_mark_done,
+    "delete": orders.order_delete,
+}
+
+
+@login_required
+@require_POST
+def order_action(request, pk, action):
+    order = _visible_order(request, pk)
+    if action not in ACTIONS:
+        raise Http404
+    try:
+        ACTIONS[action](actor=request.user, order=order)
+    except OutOfScope:
+        raise Http404 from None
+    except ValidationError as exc:
+        return _bad_request(exc)
+    return redirect("order-list" if action == "delete" else "order-detail", *([] if action == "delete" else [order.pk]))
+
+
+# ---------- campaigns ----------
+
+
+class CampaignForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
+    area = forms.CharField(
+        label=gettext_lazy("Area code"),
+        max_length=20,
+        required=False,
+        help_text=gettext_lazy("empty: the whole country"),
+    )
+    starts_on = forms.DateField(label=gettext_lazy("Starts on"), widget=forms.DateInput(attrs={"type": "date"}))
+    ends_on = forms.DateField(label=gettext_lazy("Ends on"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_area(self):
+        if not self.cleaned_data["area"]:
+            if not scope_for(self.user).everything:
+                raise ValidationError(_("Give the code of one of your areas."))
+            return None
+        area = scope_for(self.user).restrict(Area.objects.all(), EDIT).filter(code=self.cleaned_data["area"]).first()
+        if area is None:
+            raise ValidationError(_("No area with this code among the areas you manage."))
+        return area
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def campaign_list(request):
+    scope = scope_for(request.user)
+    may_start = scope.everything or bool(scope.paths(EDIT))
+    year = timezone.localdate().year
+    initial = {
+        "starts_on": dt.date(year, 4, 1),
+        "ends_on": dt.date(year, 5, 31),
+        "name": _("Before summer %(year)s") % {"year": year},
+    }
+    root = scope.root_areas(EDIT).order_by("path").first()
+    if root:
+        initial["area"] = root.code
+    form = CampaignForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST":
+        if not may_start:
+            raise Http404
+        if form.is_valid():
+            try:
+                campaign = campaigns.campaign_start(actor=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                return redirect("campaign-board", campaign.pk)
+    context = {
+        "campaigns": campaigns_for(request.user),
+        "form": form,
+        "may_start": may_start,
+        "today": timezone.localdate(),
+    }
+    return render(request, "campaigns/list.html", context)
+
+
+class AssignForm(forms.Form):
+    area = forms.ModelChoiceField(queryset=Area.objects.none(), widget=forms.HiddenInput)
+    worker = forms.ModelChoiceField(queryset=None, label=gettext_lazy("Field worker"))
+    only_unassigned = forms.BooleanField(required=False, label=gettext_lazy("Only sites nobody has"))
+
+    def __init__(self, *args, area: Area, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["area"].queryset = Area.objects.filter(pk=area.pk)
+        self.fields["worker"].queryset = people_who_survey(area, roles=[Role.FIELD_WORKER])
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def campaign_board_page(request, pk):
+    campaign = get_object_or_404(campaigns_for(request.user), pk=pk)
+    if request.method == "POST":
+        area = get_object_or_404(
+            scope_for(request.user).restrict(Area.objects.all(), EDIT), pk=request.POST.get("area")
+        )
+        form = AssignForm(request.POST, area=area)
+        if form.is_valid():
+            chosen = CampaignAssignment.objects.filter(campaign=campaign, area=area)
+            if form.cleaned_data["only_unassigned"]:
+                chosen = chosen.filter(worker__isnull=True)
+            try:
+                campaigns.assignment_change(actor=request.user, assignments=chosen, worker=form.cleaned_data["worker"])
+            except ValidationError as exc:
+                return _bad_request(exc)
+            return redirect(f"{reverse('campaign-board', args=[campaign.pk])}?area={area.code}")
+        return _bad_request(ValidationError(form.errors.as_text()))
+    rows, totals = campaign_board(campaign, request.user)
+    context = {"campaign": campaign, "rows": rows, "totals": totals, "today": timezone.localdate()}
+    area = chosen_area(request) if request.GET.get("area") else None
+    if area is not None:
+        context["area"] = area
+        context["assignments"] = (
+            scope_for(request.user)
+            .restrict(CampaignAssignment.objects.filter(campaign=campaign, area=area), VIEW)
+            .select_related("site", "worker")
+            .order_by("site__code")[:1000]
+        )
+        if _may_edit_area(request.user, area):
+            context["assign_form"] = AssignForm(area=area, initial={"area": area.pk})
+    return render(request, "campaigns/board.html", context)
+
+
+def _may_edit_area(user, area: Area) -> bool:
+    return scope_for(user).allows(EDIT, area)
+
+
+@login_required
+@require_GET
+def campaign_file(request, pk, fmt):
+    campaign = get_object_or_404(campaigns_for(request.user), pk=pk)
+    rows, totals = campaign_board(campaign, request.user)
+    body, content_type = campaign_files.render(fmt, campaign, rows, totals)
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="campaign-{campaign.pk}.{fmt}"'
+    return response

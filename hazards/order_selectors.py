@@ -1,0 +1,281 @@
+"""Reads of remediation orders and campaigns: the follow-up lists, a report's order
+numbers, the campaign board, and the people an order or a campaign site can go to. Each
+reads through the area scope. (What puts a site first in a field worker's due list is
+part of the survey's site list, selectors.survey_sites.)"""
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db.models import (
+    Aggregate,
+    CharField,
+    Count,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+)
+from django.db.models.functions import Substr
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Membership, Role, User
+from accounts.scope import SURVEY, VERB_ROLES, VIEW, ancestor_paths, scope_for
+from areas.models import Area
+
+from .filters import (
+    ORDER_PERIOD_LABELS,
+    choice_param,
+    chosen_area,
+    filter_sites,
+    order_param,
+    order_period_param,
+    order_period_q,
+    order_q,
+    protected_q,
+)
+from .models import Site
+from .models_remediation import Campaign, CampaignAssignment, OrderState, RemediationOrder
+
+SITE_PARAMS = {"bbox", "area", "kind", "signage", "barrier", "state", "due"}
+# The follow-up lists, in the order a manager works them.
+FOLLOW_UP_LISTS = ["overdue", "due_week", "done", "unverified"]
+
+
+def orders_for(user, verb: str = VIEW) -> QuerySet:
+    """The user's orders; those of a deleted site leave with it."""
+    orders = RemediationOrder.objects.filter(site__deleted_at__isnull=True)
+    return scope_for(user).restrict(orders.select_related("site__area", "follow_up", "opened_by"), verb)
+
+
+def filter_orders(orders: QuerySet, request) -> QuerySet:
+    """The site filters (area, bbox, kind, signage, barrier, state, due) on the order's
+    site, and the order's own: `order` (a state or a follow-up list), `follow_up` (user
+    name), `site` (id)."""
+    params = request.GET
+    if SITE_PARAMS & set(params):
+        orders = orders.filter(site__in=filter_sites(Site.objects.all(), request).values("pk"))
+    order = order_param(request)
+    if order:
+        orders = orders.filter(order_q(order, timezone.localdate()))
+    period = order_period_param(request)
+    if period:
+        orders = orders.filter(order_period_q(*period, timezone.localdate()))
+    if choice_param(params, "directly", ["true"]):
+        # The orders of sites lying in the area itself, not below it (a report's row).
+        if not params.get("area"):
+            raise ValidationError({"directly": _("Name the area (area=<code>).")})
+        area = chosen_area(request)
+        orders = orders.filter(site__area=area) if area else orders.none()
+    if params.get("follow_up"):
+        orders = orders.filter(follow_up__username=params["follow_up"])
+    if params.get("campaign"):
+        campaign = campaigns_for(request.user).filter(pk=_number(params["campaign"], "campaign")).first()
+        orders = orders.filter(pk__in=campaign_orders(campaign).values("pk")) if campaign else orders.none()
+    if params.get("site"):
+        try:
+            orders = orders.filter(site_id=uuid.UUID(params["site"]))
+        except ValueError:
+            raise ValidationError({"site": _("Give a site id (UUID).")}) from None
+    return orders
+
+
+@dataclass
+class FollowUpRow:
+    key: str  # area code or user name
+    label: str
+    counts: dict = field(default_factory=dict)
+
+
+def follow_up_counts(orders: QuerySet, today: dt.date) -> dict[str, int]:
+    return orders.aggregate(**{name: Count("pk", filter=order_q(name, today)) for name in FOLLOW_UP_LISTS})
+
+
+def child_code(root_path: str) -> Func:
+    """The code of the child area of the area at `root_path` that holds an order's site:
+    the next code in the site's area path ("" for a site lying in that area itself)."""
+    below = Substr(F("site__area__path"), len(root_path) + 1)
+    return Func(below, Value("/"), Value(1), function="split_part", output_field=CharField())
+
+
+def follow_up_by_area(orders: QuerySet, area: Area, today: dt.date) -> list[FollowUpRow]:
+    """The follow-up lists counted per child area of `area` (one grouped query)."""
+    grouped = (
+        orders.filter(site__area__path__startswith=area.path)
+        .annotate(child=child_code(area.path))
+        .values("child")
+        .annotate(**{name: Count("pk", filter=order_q(name, today)) for name in FOLLOW_UP_LISTS})
+        .order_by("child")
+    )
+    names = dict(Area.objects.filter(parent=area).values_list("code", "name"))
+    rows = []
+    for g in grouped:
+        counts = {k: g[k] for k in FOLLOW_UP_LISTS}
+        if any(counts.values()):
+            # A site directly in `area` (no child holds it) counts under the area itself.
+            code = g["child"] or area.code
+            rows.append(FollowUpRow(code, names.get(code, area.name), counts))
+    return rows
+
+
+def follow_up_by_person(orders: QuerySet, today: dt.date) -> list[FollowUpRow]:
+    grouped = (
+        orders.values("follow_up__username", "follow_up__first_name", "follow_up__last_name")
+        .annotate(**{name: Count("pk", filter=order_q(name, today)) for name in FOLLOW_UP_LISTS})
+        .order_by("follow_up__username")
+    )
+    rows = []
+    for g in grouped:
+        name = f"{g['follow_up__last_name']} {g['follow_up__first_name']}".strip() or g["follow_up__username"]
+        counts = {k: g[k] for k in FOLLOW_UP_LISTS}
+        if any(counts.values()):
+            rows.append(FollowUpRow(g["follow_up__username"] or "", name or "–", counts))
+    return rows
+
+
+class Median(Aggregate):
+    function = "percentile_cont"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+
+DAYS_TO_VERIFY = Func(
+    F("verified_at") - F("opened_at"), template="extract(epoch FROM %(expressions)s) / 86400", output_field=FloatField()
+)
+ORDER_PERIOD_COLUMNS = [*ORDER_PERIOD_LABELS, "median_days_to_verify"]
+
+
+def order_numbers(
+    orders: QuerySet, root_path: str, start: dt.date, end: dt.date, today: dt.date
+) -> tuple[dict[str, dict], dict]:
+    """A report's order columns for the period start..end under the area at `root_path`
+    ("/": the country): per child area code ("" for sites in that area itself) and in
+    all, the orders opened, overdue and verified (filters.order_period_q, the lists the
+    numbers link to) and the median days from opening to verification of those verified."""
+    events = {event: order_period_q(event, start, end, today) for event in ORDER_PERIOD_LABELS}
+    aggregates = {event: Count("pk", filter=q) for event, q in events.items()}
+    aggregates["median_days_to_verify"] = Median(DAYS_TO_VERIFY, filter=events["verified"])
+    within = orders.filter(site__area__path__startswith=root_path).filter(
+        events["opened"] | events["overdue"] | events["verified"]
+    )
+    by_child = {
+        row.pop("child"): row
+        for row in within.annotate(child=child_code(root_path)).values("child").annotate(**aggregates).order_by()
+    }
+    return by_child, within.aggregate(**aggregates)
+
+
+# ---------- campaigns ----------
+
+
+def campaigns_for(user) -> QuerySet:
+    """Campaigns over the user's areas or over an area above them."""
+    return scope_for(user).restrict_overlapping(Campaign.objects.select_related("area", "created_by"), VIEW)
+
+
+def window_start(campaign: Campaign) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(campaign.starts_on, dt.time.min))
+
+
+def window_end(campaign: Campaign) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(campaign.ends_on + dt.timedelta(days=1), dt.time.min))
+
+
+BOARD_COLUMNS = [
+    "sites", "checked", "protected_before", "protected_now", "unassigned", "orders_opened", "orders_verified",
+]  # fmt: skip
+
+
+@dataclass
+class BoardRow:
+    area: Area
+    counts: dict
+
+    @property
+    def share_checked(self) -> float | None:
+        return self.counts["checked"] / self.counts["sites"] if self.counts["sites"] else None
+
+
+def campaign_orders(campaign: Campaign) -> QuerySet:
+    """The orders a campaign brought: opened within its window for one of its sites."""
+    return RemediationOrder.objects.filter(
+        Exists(CampaignAssignment.objects.filter(campaign=campaign, site_id=OuterRef("site_id"))),
+        opened_at__gte=window_start(campaign),
+        opened_at__lt=window_end(campaign),
+    )
+
+
+def campaign_board(campaign: Campaign, user) -> tuple[list[BoardRow], dict]:
+    """Per commune (the area each site lay in when the campaign started): sites assigned,
+    checked since the window opened, protected at the start and now, sites with nobody
+    assigned, orders opened within the window and how many of those are verified. And
+    the totals."""
+    start = window_start(campaign)
+    assignments = scope_for(user).restrict(CampaignAssignment.objects.filter(campaign=campaign), VIEW)
+    by_area = {
+        row["area_id"]: row
+        for row in assignments.values("area_id").annotate(
+            sites=Count("pk"),
+            checked=Count("pk", filter=Q(site__last_checked_at__gte=start)),
+            protected_before=Count("pk", filter=Q(protected_at_start=True)),
+            protected_now=Count("pk", filter=protected_q("site__") & Q(site__closed_at__isnull=True)),
+            unassigned=Count("pk", filter=Q(worker__isnull=True)),
+        )
+    }
+    orders = campaign_orders(campaign).filter(site__area_id__in=list(by_area))
+    for row in orders.values("site__area_id").annotate(
+        opened=Count("pk"), verified=Count("pk", filter=Q(state=OrderState.VERIFIED))
+    ):
+        if row["site__area_id"] in by_area:
+            by_area[row["site__area_id"]].update(orders_opened=row["opened"], orders_verified=row["verified"])
+    areas = Area.objects.in_bulk(list(by_area))
+    rows = []
+    for area_id, counts in by_area.items():
+        counts.setdefault("orders_opened", 0)
+        counts.setdefault("orders_verified", 0)
+        rows.append(BoardRow(areas[area_id], {k: counts[k] for k in BOARD_COLUMNS}))
+    rows.sort(key=lambda r: r.area.path)
+    totals = {k: sum(r.counts[k] for r in rows) for k in BOARD_COLUMNS}
+    return rows, totals
+
+
+def people_who_survey(area: Area, roles=None) -> QuerySet:
+    """Active accounts that may inspect sites of `area` (holding it or an area above it,
+    in one of `roles`, by default every role that may survey): the follow-up person's and
+    the campaign worker's choices."""
+    return (
+        User.objects.filter(
+            is_active=True,
+            memberships__area__path__in=[*ancestor_paths(area.path), area.path],
+            memberships__role__in=roles or VERB_ROLES[SURVEY],
+        )
+        .distinct()
+        .order_by("last_name", "first_name", "username")
+    )
+
+
+def managers_of(area: Area) -> list:
+    """The area managers nearest above a site's area (its own, else the closest area above
+    that has any): whom reminders about its orders copy."""
+    paths = [area.path, *reversed(ancestor_paths(area.path))]
+    managers = Membership.objects.filter(role=Role.AREA_MANAGER, area__path__in=paths, user__is_active=True)
+    by_path: dict[str, set] = {}
+    for pk, path in managers.values_list("user_id", "area__path"):
+        by_path.setdefault(path, set()).add(pk)
+    for path in paths:
+        if by_path.get(path):
+            return list(User.objects.filter(pk__in=by_path[path]).order_by("username"))
+    return []
+
+
+def _number(value: str, name: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise ValidationError({name: _("Give a number.")}) from None

@@ -1,0 +1,60 @@
+"""The report's remediation order columns (issue 22): for the report's area and period, per
+child area and in all, the orders opened, overdue and verified in the period and the
+median days from opening to verification. The numbers come from
+hazards.selectors.order_numbers and each links to the order list it counts (the same
+rule, hazards.filters.order_period_q), so a number and its list always agree."""
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import number_format
+
+from hazards.filters import ORDER_PERIOD_LABELS
+from hazards.order_selectors import order_numbers, orders_for
+
+from .periods import Period
+
+
+@dataclass
+class OrderCell:
+    text: str
+    url: str
+
+
+@dataclass
+class OrderRow:
+    area: object  # an Area, the report's Country, or None for orders of sites lying in the area itself
+    cells: list[OrderCell]
+
+
+def _cells(counts: dict, area_code: str, directly: bool, period: Period) -> list[OrderCell]:
+    base = {"area": area_code} if area_code else {}
+    if directly:
+        base["directly"] = "true"
+    cells = []
+    for event in ORDER_PERIOD_LABELS:
+        query = {**base, "in_period": event, "from": period.start.isoformat(), "to": period.end.isoformat()}
+        cells.append(
+            OrderCell(
+                number_format(counts.get(event, 0), force_grouping=True), f"{reverse('order-list')}?{urlencode(query)}"
+            )
+        )
+    median = counts.get("median_days_to_verify")
+    # The median stands for the verified orders: it links to their list.
+    cells.append(OrderCell("" if median is None else number_format(median, 1, force_grouping=True), cells[-1].url))
+    return cells
+
+
+def order_table(area, period: Period, user) -> tuple[list[OrderRow], OrderRow]:
+    """The rows (each child area of `area`, then orders lying in `area` itself if any) and
+    the total, each cell a formatted number and the link to its list."""
+    by_child, total = order_numbers(orders_for(user), area.path, period.start, period.end, timezone.localdate())
+    rows = [
+        OrderRow(child, _cells(by_child.get(child.code, {}), child.code, False, period))
+        for child in area.children.order_by("code")
+    ]
+    if "" in by_child:
+        rows.append(OrderRow(None, _cells(by_child[""], area.code, True, period)))
+    return rows, OrderRow(area, _cells(total, area.code, False, period))

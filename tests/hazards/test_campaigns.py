@@ -1,0 +1,165 @@
+"""Campaigns: every counting site of the area that is unverified or not protected goes
+to a field worker of its commune; the board counts progress per commune."""
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from accounts.models import Role
+from accounts.scope import OutOfScope
+from hazards import campaigns, orders, services
+from hazards.models import CampaignAssignment
+from hazards.order_selectors import campaign_board, campaigns_for
+from hazards.selectors import AWAITING_VERIFICATION, CAMPAIGN_SITE, survey_sites
+
+pytestmark = pytest.mark.django_db
+
+TZ = dt.timezone(dt.timedelta(hours=7))
+
+
+@pytest.fixture(autouse=True)
+def frozen():
+    with time_machine.travel(dt.datetime(2026, 3, 20, 9, 0, tzinfo=TZ), tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def province(demo_tree, make_user, make_site, inspect):
+    people = {
+        "manager": make_user("quanly", demo_tree["99"], Role.AREA_MANAGER),
+        "an": make_user("an", demo_tree["99101"], Role.FIELD_WORKER),
+        "binh": make_user("binh", demo_tree["99101"], Role.FIELD_WORKER),
+        "district_worker": make_user("cuong", demo_tree["991"], Role.FIELD_WORKER),
+        "commune_manager": make_user("dung", demo_tree["99102"], Role.AREA_MANAGER),
+    }
+    c1, c2, c3 = demo_tree["99101"], demo_tree["99102"], demo_tree["99201"]
+    sites = {
+        "never_checked": make_site(c1),
+        "unprotected": make_site(c1),
+        "protected_fresh": make_site(c1),
+        "protected_stale": make_site(c2, active_from=dt.date(2024, 1, 1)),
+        "shallow": make_site(c2, deep_water=False),
+        "closed": make_site(c2),
+        "no_worker": make_site(c3),
+    }
+    inspect(sites["unprotected"], "2026-03-01T08:00", signage="in_place", barrier="none")
+    inspect(sites["protected_fresh"], "2026-03-01T08:00")
+    inspect(sites["protected_stale"], "2024-06-01T08:00")
+    services.site_close(actor=people["manager"], site=sites["closed"], reason="filled_in")
+    return people, sites
+
+
+def start(people, demo_tree, **fields):
+    values = {"name": "Trước hè 2026", "area": demo_tree["99"], "starts_on": dt.date(2026, 4, 1),
+              "ends_on": dt.date(2026, 5, 31)}  # fmt: skip
+    values.update(fields)
+    return campaigns.campaign_start(actor=people["manager"], **values)
+
+
+def test_campaign_assigns_unverified_or_unprotected_counting_sites(province, demo_tree):
+    people, sites = province
+    campaign = start(people, demo_tree)
+    assigned = {a.site_id: a for a in CampaignAssignment.objects.filter(campaign=campaign)}
+    assert set(assigned) == {sites[k].pk for k in ("never_checked", "unprotected", "protected_stale", "no_worker")}
+    # Two workers of commune 99101 share its sites; the district's worker takes 99102,
+    # which has none of its own; nobody works in 99201 (editable on the board).
+    assert {assigned[sites["never_checked"].pk].worker, assigned[sites["unprotected"].pk].worker} == {
+        people["an"],
+        people["binh"],
+    }
+    assert assigned[sites["protected_stale"].pk].worker == people["district_worker"]
+    assert assigned[sites["protected_stale"].pk].protected_at_start is True
+    assert assigned[sites["no_worker"].pk].worker is None
+
+
+def test_board_counts_checks_protection_and_orders(province, demo_tree, inspect, frozen):
+    people, sites = province
+    campaign = start(people, demo_tree)
+    frozen.move_to(dt.datetime(2026, 4, 10, 9, 0, tzinfo=TZ))
+    inspect(sites["never_checked"], "2026-04-10T08:00")
+    order = orders.order_open(
+        actor=people["manager"], site=sites["unprotected"], party_kind="household", party_name="Hộ bà Tư",
+        requirements=["barrier"], deadline=dt.date(2026, 4, 30), follow_up=people["an"],
+    )  # fmt: skip
+    frozen.move_to(dt.datetime(2026, 4, 20, 9, 0, tzinfo=TZ))
+    inspect(sites["unprotected"], "2026-04-20T08:00")
+    order.refresh_from_db()
+    assert order.state == "verified"
+    rows, totals = campaign_board(campaign, people["manager"])
+    by_code = {r.area.code: r.counts for r in rows}
+    assert by_code["99101"] == {
+        "sites": 2, "checked": 2, "protected_before": 0, "protected_now": 2, "unassigned": 0,
+        "orders_opened": 1, "orders_verified": 1,
+    }  # fmt: skip
+    assert by_code["99102"]["protected_before"] == 1 and by_code["99102"]["checked"] == 0
+    assert by_code["99201"]["unassigned"] == 1
+    assert totals["sites"] == 4 and totals["checked"] == 2
+    # A commune manager sees the provincial campaign, with the commune's share only.
+    assert list(campaigns_for(people["commune_manager"])) == [campaign]
+    rows, totals = campaign_board(campaign, people["commune_manager"])
+    assert [r.area.code for r in rows] == ["99102"] and totals["sites"] == 1
+
+
+def first_in_due_list(user) -> dict:
+    """{site id: (rank, order state, order deadline)} of the sites the tablet puts first,
+    from the site list it fetches (hazards.selectors.survey_sites)."""
+    body = survey_sites(user, timezone.now())
+    rows = [dict(zip(body["columns"], row, strict=True)) for row in body["sites"]]
+    return {row["id"]: (row["first"], row["order_state"], row["order_deadline"]) for row in rows if row["first"]}
+
+
+def test_campaign_sites_come_first_for_their_worker_until_checked(province, demo_tree, inspect, frozen):
+    people, _sites = province
+    start(people, demo_tree)
+    assigned_to_an = str(CampaignAssignment.objects.get(worker=people["an"]).site_id)
+    assert first_in_due_list(people["an"]) == {}  # the window has not opened yet
+    frozen.move_to(dt.datetime(2026, 4, 2, 9, 0, tzinfo=TZ))
+    assert first_in_due_list(people["an"]) == {assigned_to_an: (CAMPAIGN_SITE, None, None)}
+    inspect(CampaignAssignment.objects.get(worker=people["an"]).site, "2026-04-02T08:00", signage="none")
+    assert first_in_due_list(people["an"]) == {}
+
+
+def test_order_awaiting_verification_comes_first(province, demo_tree):
+    people, sites = province
+    order = orders.order_open(
+        actor=people["manager"], site=sites["unprotected"], party_kind="cooperative", party_name="HTX Tân Tiến",
+        requirements=["barrier"], deadline=dt.date(2026, 4, 30), follow_up=people["an"],
+    )  # fmt: skip
+    assert first_in_due_list(people["binh"]) == {}
+    orders.order_mark_done(actor=people["an"], order=order)
+    unprotected = str(sites["unprotected"].pk)
+    assert first_in_due_list(people["binh"]) == {unprotected: (AWAITING_VERIFICATION, "done", "2026-04-30")}
+
+
+def test_assignments_move_to_a_worker_of_the_site_only(province, demo_tree):
+    people, _sites = province
+    campaign = start(people, demo_tree)
+    nobody = CampaignAssignment.objects.filter(campaign=campaign, worker__isnull=True)
+    with pytest.raises(ValidationError, match="does not work where"):
+        campaigns.assignment_change(actor=people["manager"], assignments=nobody, worker=people["an"])
+    commune = CampaignAssignment.objects.filter(campaign=campaign, area=demo_tree["99101"])
+    assert campaigns.assignment_change(actor=people["manager"], assignments=commune, worker=people["binh"]) == 2
+    assert set(commune.values_list("worker", flat=True)) == {people["binh"].pk}
+
+
+def test_bad_windows_are_refused(province, demo_tree):
+    people, _sites = province
+    with pytest.raises(ValidationError, match="cannot end before"):
+        start(people, demo_tree, ends_on=dt.date(2026, 3, 31))
+    with pytest.raises(ValidationError, match="already over"):
+        start(people, demo_tree, starts_on=dt.date(2026, 1, 1), ends_on=dt.date(2026, 2, 1))
+
+
+def test_a_national_campaign_takes_every_area_and_only_national_users_start_one(province, demo_tree, superuser):
+    people, _sites = province
+    with pytest.raises(OutOfScope):
+        start(people, demo_tree, area=None)
+    campaign = start({"manager": superuser}, demo_tree, area=None, name="Toàn quốc")
+    assert CampaignAssignment.objects.filter(campaign=campaign).count() == 4
+    assert campaign.area_label == "Whole country"
+    assert list(campaigns_for(people["commune_manager"])) == [campaign]
+    rows, totals = campaign_board(campaign, people["commune_manager"])
+    assert [r.area.code for r in rows] == ["99102"] and totals["sites"] == 1

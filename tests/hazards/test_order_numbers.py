@@ -1,0 +1,176 @@
+"""A report's order columns for an area and a period: orders opened, overdue and verified
+in it, and the median days to verify; each number is the length of the order list it
+links to, and a past period gives the same numbers when run again later."""
+
+import datetime as dt
+import html
+import re
+import statistics
+
+import pytest
+import time_machine
+
+from accounts.models import Role
+from hazards import orders
+from hazards.models import RemediationOrder
+from hazards.order_selectors import order_numbers, orders_for
+
+pytestmark = pytest.mark.django_db
+
+TZ = dt.timezone(dt.timedelta(hours=7))
+H1 = (dt.date(2026, 1, 1), dt.date(2026, 6, 30))
+
+
+def at(day: str, hour: int = 9) -> dt.datetime:
+    return dt.datetime.combine(dt.date.fromisoformat(day), dt.time(hour), tzinfo=TZ)
+
+
+@pytest.fixture
+def clock():
+    with time_machine.travel(at("2025-11-01"), tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def province(demo_tree, make_user):
+    return make_user("tinh", demo_tree["99"], Role.AREA_MANAGER)
+
+
+@pytest.fixture
+def history(clock, demo_tree, make_site, inspect, province):
+    """Orders over 2025-12 .. 2026-07 in two districts (991: A, B, E, F; 992: C, D)."""
+
+    def open_on(day, commune, deadline, name):
+        clock.move_to(at(day))
+        site = make_site(demo_tree[commune], actor=province, name=name)
+        return orders.order_open(
+            actor=province, site=site, party_kind="household", party_name=name, requirements=["sign", "barrier"],
+            deadline=dt.date.fromisoformat(deadline), follow_up=province,
+        )  # fmt: skip
+
+    def done_on(order, day):
+        clock.move_to(at(day))
+        return orders.order_mark_done(actor=province, order=order)
+
+    def verified_on(order, day):
+        clock.move_to(at(day, 15))
+        inspect(order.site, at(day, 14), actor=province)
+        order.refresh_from_db()
+        assert order.state == "verified"
+        return order
+
+    made = {}
+    made["D"] = open_on("2025-12-01", "99201", "2025-12-31", "D: opened before the period")
+    made["A"] = open_on("2026-02-01", "99101", "2026-03-01", "A: done and verified in time")
+    made["B"] = open_on("2026-03-01", "99101", "2026-04-01", "B: nothing done")
+    made["C"] = open_on("2026-05-01", "99201", "2026-06-01", "C: done late")
+    made["F"] = open_on("2026-05-02", "99101", "2026-06-02", "F: deleted")
+    made["E"] = open_on("2026-06-20", "99101", "2026-07-20", "E: deadline after the period")
+    verified_on(made["D"], "2026-01-11")
+    done_on(made["A"], "2026-02-20")
+    verified_on(made["A"], "2026-02-25")
+    done_on(made["C"], "2026-06-05")
+    verified_on(made["C"], "2026-06-11")
+    orders.order_delete(actor=province, order=made["F"])
+    clock.move_to(at("2026-07-10"))
+    return {key: RemediationOrder.all_objects.get(pk=o.pk) for key, o in made.items()}
+
+
+def days(order) -> float:
+    return (order.verified_at - order.opened_at).total_seconds() / 86400
+
+
+def listed(client, province, **params) -> set[str]:
+    client.force_login(province)
+    response = client.get("/api/v1/orders/", {"from": H1[0], "to": H1[1], "limit": 1000, **params})
+    assert response.status_code == 200, response.content
+    return {row["party_name"][0] for row in response.json()["results"]}
+
+
+def test_order_columns_per_area_and_their_lists(history, province, client):
+    by_child, total = order_numbers(orders_for(province), "/99/", *H1, dt.date(2026, 7, 10))
+    a, c, d = history["A"], history["C"], history["D"]
+    assert {code: {k: v for k, v in row.items() if k != "median_days_to_verify"} for code, row in by_child.items()} == {
+        "991": {"opened": 3, "overdue": 1, "verified": 1},
+        "992": {"opened": 1, "overdue": 1, "verified": 2},
+    }
+    assert by_child["991"]["median_days_to_verify"] == pytest.approx(days(a))
+    assert by_child["992"]["median_days_to_verify"] == pytest.approx(statistics.median([days(c), days(d)]))
+    assert total["median_days_to_verify"] == pytest.approx(statistics.median([days(a), days(c), days(d)]))
+    assert (total["opened"], total["overdue"], total["verified"]) == (4, 2, 3)
+    # Each number is its list: the order list and the API with the same area and period.
+    assert listed(client, province, area="991", in_period="opened") == {"A", "B", "E"}
+    assert listed(client, province, area="991", in_period="overdue") == {"B"}
+    assert listed(client, province, area="992", in_period="overdue") == {"C"}
+    assert listed(client, province, area="992", in_period="verified") == {"C", "D"}
+    page = client.get("/orders/", {"area": "992", "in_period": "verified", "from": H1[0], "to": H1[1]})
+    text = page.content.decode()
+    assert "Orders verified · 01/01/2026 – 30/06/2026" in text
+    assert history["C"].site.code in text and history["D"].site.code in text and history["A"].site.code not in text
+
+
+def test_a_past_period_gives_the_same_numbers_later(history, province, clock):
+    before = order_numbers(orders_for(province), "/", *H1, dt.date(2026, 7, 10))
+    clock.move_to(at("2026-09-01"))
+    orders.order_mark_done(actor=province, order=history["B"])
+    orders.order_update(actor=province, order=history["E"], deadline=dt.date(2026, 9, 30))
+    assert order_numbers(orders_for(province), "/", *H1, dt.date(2026, 9, 1)) == before
+
+
+def test_a_deadline_counts_as_overdue_only_once_it_has_passed(history, province, clock):
+    # The period still running: E's deadline (20 July) is today, then yesterday.
+    july = (dt.date(2026, 7, 1), dt.date(2026, 7, 31))
+    clock.move_to(at("2026-07-20"))
+    assert order_numbers(orders_for(province), "/", *july, dt.date(2026, 7, 20))[1]["overdue"] == 0
+    clock.move_to(at("2026-07-21"))
+    assert order_numbers(orders_for(province), "/", *july, dt.date(2026, 7, 21))[1]["overdue"] == 1
+
+
+def test_the_report_shows_the_order_columns_each_a_link_to_its_list(history, province, client):
+    client.force_login(province)
+    page = client.get("/reports/", {"area": "99", "kind": "half", "year": 2026, "half": 1}).content.decode()
+    table = page[page.index('class="report orders-in-period"') :]
+    table = table[: table.index("</table>")]
+    rows = re.findall(r"<tr(?: class=\"total\")?><td class=\"name\">(.*?)</td>(.*?)</tr>", table, re.S)
+    cells = {
+        re.sub(r"<.*?>|\s+", " ", name).strip(): re.findall(r'<a href="([^"]+)">([^<]*)</a>', body)
+        for name, body in rows
+    }
+    # Huyện 991 and 992 hold the orders; the third district has none; then the total.
+    assert [text for _url, text in cells["Total Tỉnh Sông Xanh"][:3]] == ["4", "2", "3"]
+    district_992 = next(v for k, v in cells.items() if k.endswith("992"))
+    assert [text for _url, text in district_992[:3]] == ["1", "1", "2"]
+    median = float(district_992[3][1].replace(",", "."))
+    assert median == pytest.approx(statistics.median([days(history["C"]), days(history["D"])]), abs=0.05)
+    for links in cells.values():
+        for url, text in links[:3]:
+            listed = client.get(html.unescape(url).replace("/orders/", "/api/v1/orders/", 1) + "&limit=1000")
+            assert listed.status_code == 200 and len(listed.json()["results"]) == int(text), url
+
+
+@pytest.mark.parametrize(
+    ("params", "text"),
+    [
+        ({"in_period": "opened", "from": "2026-01-01"}, "from=YYYY-MM-DD"),
+        ({"in_period": "opened", "from": "2026-13-01", "to": "2026-06-30"}, "from=YYYY-MM-DD"),
+        ({"in_period": "opened", "from": "2026-06-30", "to": "2026-01-01"}, "cannot end before it starts"),
+        ({"in_period": "late", "from": "2026-01-01", "to": "2026-06-30"}, "Choose one of"),
+    ],
+)
+def test_a_bad_period_is_refused_with_a_reason(demo_tree, make_user, client, params, text):
+    client.force_login(make_user("tinh", demo_tree["99"], Role.AREA_MANAGER))
+    for url in ("/orders/", "/api/v1/orders/"):
+        response = client.get(url, params)
+        assert response.status_code == 400 and text in response.content.decode(), url
+
+
+def test_an_area_code_with_a_nul_character_finds_nothing(demo_tree, make_user, client):
+    """Found by the API's property test: PostgreSQL refuses a NUL in text (it was a 500)."""
+    client.force_login(make_user("tinh", demo_tree["99"], Role.AREA_MANAGER))
+    for url, params in (
+        ("/api/v1/orders/", {"area": "99\x00", "directly": "true"}),
+        ("/api/v1/orders/", {"area": "\x00"}),
+        ("/api/v1/sites/", {"area": "\x0099"}),
+    ):
+        response = client.get(url, params)
+        assert response.status_code == 200, (url, params)

@@ -1,0 +1,254 @@
+"""Orders and campaigns as managers and API clients see them: pages, REST API, files,
+the map panel, the map filter and the tablet's due list data."""
+
+import datetime as dt
+import io
+
+import pytest
+import time_machine
+from django.urls import reverse
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from accounts.models import Role
+from hazards import orders
+from hazards.models import Campaign, RemediationOrder
+
+pytestmark = pytest.mark.django_db
+
+TZ = dt.timezone(dt.timedelta(hours=7))
+
+
+@pytest.fixture(autouse=True)
+def frozen():
+    with time_machine.travel(dt.datetime(2026, 4, 6, 9, 0, tzinfo=TZ), tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def setting(demo_tree, make_user, make_site, client):
+    manager = make_user("quanly", demo_tree["991"], Role.AREA_MANAGER, is_staff=True)
+    worker = make_user("canbo", demo_tree["99101"], Role.FIELD_WORKER)
+    outsider = make_user("khac", demo_tree["992"], Role.AREA_MANAGER, is_staff=True)
+    site = make_site(demo_tree["99101"], actor=manager, name="Ao nhà ông Ba")
+    return {"manager": manager, "worker": worker, "outsider": outsider, "site": site}
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+def form_data(worker, **extra):
+    data = {
+        "party_kind": "household",
+        "party_name": "Hộ ông Ba",
+        "party_phone": "0912345678",
+        "party_address": "Thôn 3",
+        "requirements": ["sign", "barrier"],
+        "deadline": "2026-04-30",
+        "follow_up": worker.pk,
+    }
+    data.update(extra)
+    return data
+
+
+def test_manager_opens_an_order_from_the_site_panel(client, setting):
+    login(client, setting["manager"])
+    panel = client.get(reverse("map-site-panel", args=[setting["site"].pk]))
+    new_url = f"{reverse('order-new')}?site={setting['site'].pk}"
+    assert new_url in panel.content.decode()
+    response = client.post(new_url, form_data(setting["worker"]))
+    order = RemediationOrder.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("order-detail", args=[order.pk])
+    detail = client.get(response["Location"]).content.decode()
+    assert "Hộ ông Ba" in detail and "30/04/2026" in detail
+    # With an order not yet verified the panel offers no second one.
+    assert new_url not in client.get(reverse("map-site-panel", args=[setting["site"].pk])).content.decode()
+
+
+def test_order_form_errors_are_shown_and_nothing_stored(client, setting):
+    login(client, setting["manager"])
+    url = f"{reverse('order-new')}?site={setting['site'].pk}"
+    response = client.post(url, form_data(setting["worker"], deadline="2026-01-01", requirements=["other"]))
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "cannot be in the past" in text or "Say what else" in text
+    assert not RemediationOrder.objects.exists()
+
+
+def test_outsiders_and_viewers_cannot_open_or_see(client, setting, make_user, demo_tree):
+    login(client, setting["outsider"])
+    assert client.get(f"{reverse('order-new')}?site={setting['site'].pk}").status_code == 404
+    order = orders.order_open(
+        actor=setting["manager"], site=setting["site"], party_kind="company", party_name="Công ty Thủy lợi",
+        requirements=["barrier"], deadline=dt.date(2026, 4, 20), follow_up=setting["worker"],
+    )  # fmt: skip
+    assert client.get(reverse("order-detail", args=[order.pk])).status_code == 404
+    assert client.post(reverse("order-action", args=[order.pk, "delete"])).status_code == 404
+    assert client.get(reverse("order-list")).content.decode().count("Công ty Thủy lợi") == 0
+    viewer = make_user("xem", demo_tree["99"], Role.VIEWER)
+    login(client, viewer)
+    assert "Công ty Thủy lợi" in client.get(reverse("order-list")).content.decode()
+    assert client.post(reverse("order-action", args=[order.pk, "acknowledge"])).status_code == 404
+
+
+def test_field_worker_records_acknowledged_and_done(client, setting):
+    order = orders.order_open(
+        actor=setting["manager"], site=setting["site"], party_kind="household", party_name="Hộ ông Ba",
+        requirements=["sign"], deadline=dt.date(2026, 4, 20), follow_up=setting["worker"],
+    )  # fmt: skip
+    login(client, setting["worker"])
+    assert client.post(reverse("order-action", args=[order.pk, "acknowledge"])).status_code == 302
+    assert client.post(reverse("order-action", args=[order.pk, "done"])).status_code == 302
+    order.refresh_from_db()
+    assert order.state == "done"
+    again = client.post(reverse("order-action", args=[order.pk, "done"]))
+    assert again.status_code == 400 and "only an open or acknowledged order" in again.content.decode()
+
+
+def test_follow_up_page_counts_link_to_their_orders(client, setting, frozen):
+    orders.order_open(
+        actor=setting["manager"], site=setting["site"], party_kind="household", party_name="Hộ ông Ba",
+        requirements=["sign"], deadline=dt.date(2026, 4, 8), follow_up=setting["worker"],
+    )  # fmt: skip
+    frozen.move_to(dt.datetime(2026, 4, 10, 9, 0, tzinfo=TZ))
+    login(client, setting["manager"])
+    page = client.get(reverse("order-list"), {"area": "991"})
+    assert page.context["totals"]["overdue"] == 1
+    assert [(r.key, r.counts["overdue"]) for r in page.context["by_area"]] == [("99101", 1)]
+    assert [(r.key, r.counts["overdue"]) for r in page.context["by_person"]] == [("canbo", 1)]
+    assert 'href="?area=99101&order=overdue"' in page.content.decode()
+    listed = client.get(reverse("order-list"), {"area": "99101", "order": "overdue"})
+    assert [o.party_name for o in listed.context["page"]] == ["Hộ ông Ba"]
+
+
+def test_orders_api_filters_and_scope(client, setting, make_site, make_user, demo_tree, superuser):
+    elsewhere = make_site(demo_tree["99201"])
+    orders.order_open(
+        actor=superuser, site=elsewhere, party_kind="company", party_name="Công ty B", requirements=["sign"],
+        deadline=dt.date(2026, 5, 20), follow_up=make_user("canbo_b", demo_tree["99201"], Role.FIELD_WORKER),
+    )  # fmt: skip
+    orders.order_open(
+        actor=setting["manager"], site=setting["site"], party_kind="household", party_name="Hộ ông Ba",
+        requirements=["sign"], deadline=dt.date(2026, 4, 20), follow_up=setting["worker"],
+    )  # fmt: skip
+    login(client, setting["manager"])
+    body = client.get("/api/v1/orders/").json()
+    assert body["count"] == 1 and body["results"][0]["site_code"] == setting["site"].code
+    assert client.get("/api/v1/orders/", {"order": "due_week"}).json()["count"] == 0
+    assert client.get("/api/v1/orders/", {"order": "open", "kind": "pond", "area": "99101"}).json()["count"] == 1
+    assert client.get("/api/v1/orders/", {"follow_up": "canbo_b"}).json()["count"] == 0
+    bad = client.get("/api/v1/orders/", {"order": "lost"})
+    assert bad.status_code == 400 and "Choose one of" in bad.content.decode()
+    login(client, superuser)
+    assert client.get("/api/v1/orders/", {"follow_up": "canbo_b"}).json()["count"] == 1
+
+
+def test_map_filters_sites_by_order(client, setting, make_site, demo_tree):
+    make_site(demo_tree["99101"], actor=setting["manager"])
+    orders.order_open(
+        actor=setting["manager"], site=setting["site"], party_kind="household", party_name="Hộ ông Ba",
+        requirements=["sign"], deadline=dt.date(2026, 4, 20), follow_up=setting["worker"],
+    )  # fmt: skip
+    login(client, setting["manager"])
+    bbox = "105,20,107,23"
+    shown = client.get(reverse("map-sites"), {"bbox": bbox, "order": "open"}).json()
+    assert [s["code"] for s in shown["sites"]] == [setting["site"].code]
+    assert client.get(reverse("map-sites"), {"bbox": bbox}).json()["total"] == 2
+    assert client.get("/api/v1/sites/", {"order": "verified"}).json()["features"] == []
+
+
+def test_campaign_page_board_files_and_api(client, setting, demo_tree, make_user):
+    manager = setting["manager"]
+    login(client, manager)
+    response = client.post(
+        reverse("campaign-list"),
+        {"name": "Trước hè 2026", "area": "991", "starts_on": "2026-04-01", "ends_on": "2026-05-31"},
+    )
+    campaign = Campaign.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("campaign-board", args=[campaign.pk])
+    board = client.get(response["Location"])
+    assert board.context["totals"]["sites"] == 1 and board.context["totals"]["unassigned"] == 0
+    # The commune's sites go to another worker of the commune.
+    second = make_user("canbo2", demo_tree["99101"], Role.FIELD_WORKER)
+    moved = client.post(response["Location"], {"area": demo_tree["99101"].pk, "worker": second.pk})
+    assert moved.status_code == 302
+    assert client.get(moved["Location"]).context["assignments"][0].worker == second
+    sheet = load_workbook(io.BytesIO(client.get(reverse("campaign-file", args=[campaign.pk, "xlsx"])).content)).active
+    assert [c.value for c in sheet[3]][:3] == ["99101", "Xã Suối Bạc", 1]
+    pdf = PdfReader(io.BytesIO(client.get(reverse("campaign-file", args=[campaign.pk, "pdf"])).content))
+    text = pdf.pages[0].extract_text()
+    assert "Trước hè 2026" in text and "Xã Suối Bạc" in text
+    # The board's order numbers link to the campaign's orders.
+    assert f'href="/orders/?campaign={campaign.pk}"' in board.content.decode()
+    assert client.get("/api/v1/orders/", {"campaign": campaign.pk}).json()["count"] == 0
+    assert client.get("/api/v1/orders/", {"campaign": "x"}).status_code == 400
+    api = client.get(f"/api/v1/campaigns/{campaign.pk}/board/").json()
+    assert api["total"]["sites"] == 1 and api["rows"][0]["area_code"] == "99101"
+    login(client, setting["outsider"])
+    assert client.get(f"/api/v1/campaigns/{campaign.pk}/board/").status_code == 404
+
+
+def test_tablet_gets_order_awaiting_verification_first(client, setting):
+    order = orders.order_open(
+        actor=setting["manager"], site=setting["site"], party_kind="household", party_name="Hộ ông Ba",
+        requirements=["sign"], deadline=dt.date(2026, 4, 20), follow_up=setting["worker"],
+    )  # fmt: skip
+    orders.order_mark_done(actor=setting["worker"], order=order)
+    login(client, setting["worker"])
+    body = client.get(reverse("survey-sites")).json()
+    rows = {row[1]: dict(zip(body["columns"], row, strict=True)) for row in body["sites"]}
+    props = rows[setting["site"].code]
+    assert props["first"] == 2 and props["due"] == 1
+    assert (props["order_state"], props["order_deadline"]) == ("done", "2026-04-20")
+
+
+def test_orders_as_an_ogc_collection(client, setting, make_site, demo_tree, superuser, make_user):
+    orders.order_open(
+        actor=setting["manager"], site=setting["site"], party_kind="household", party_name="Hộ ông Ba",
+        requirements=["sign", "barrier"], deadline=dt.date(2026, 4, 20), follow_up=setting["worker"],
+    )  # fmt: skip
+    orders.order_open(
+        actor=superuser, site=make_site(demo_tree["99201"]), party_kind="company", party_name="Công ty B",
+        requirements=["cover"], deadline=dt.date(2026, 4, 20),
+        follow_up=make_user("canbo_b", demo_tree["99201"], Role.FIELD_WORKER),
+    )  # fmt: skip
+    login(client, setting["manager"])
+    collections = client.get(reverse("ogc-collections")).json()["collections"]
+    assert "orders" in [c["id"] for c in collections]
+    body = client.get(reverse("ogc-items", args=["orders"]), {"bbox": "105,20,107,23"}).json()
+    assert body["numberMatched"] == 1
+    feature = body["features"][0]
+    assert feature["geometry"]["type"] == "Point"
+    assert feature["properties"]["site_code"] == setting["site"].code
+    assert feature["properties"]["requirements"] == ["sign", "barrier"]
+    one = client.get(reverse("ogc-item", args=["orders", feature["id"]]))
+    assert one.status_code == 200 and one.json()["properties"]["party_name"] == "Hộ ông Ba"
+    other = client.get(reverse("ogc-items", args=["orders"]), {"limit": 10}).json()
+    assert [f["properties"]["party_name"] for f in other["features"]] == ["Hộ ông Ba"]
+    assert client.get(reverse("ogc-items", args=["orders"]), {"order": "done"}).json()["features"] == []
+    opened = client.get(reverse("ogc-items", args=["orders"]), {"order": "open", "follow_up": "canbo"}).json()
+    assert [f["id"] for f in opened["features"]] == [feature["id"]]
+    refused = client.get(reverse("ogc-items", args=["orders"]), {"colour": "red"})
+    assert refused.status_code == 400 and "order" in refused.json()["description"]
+    # GDAL reads the field types from the schema; the OpenAPI document names the collection.
+    schema = client.get(reverse("ogc-schema", args=["orders"])).json()["properties"]["properties"]["properties"]
+    assert schema["requirements"]["type"] == "array" and schema["deadline"]["format"] == "date"
+    assert "/collections/orders/items" in client.get(reverse("ogc-api")).json()["paths"]
+    # QGIS takes its style from the registry: a point mark, order states by their labels.
+    qml = client.get(reverse("ogc-qml", args=["orders"])).content.decode()
+    assert 'class="SimpleMarker"' in qml and 'name="Done (awaiting verification)" type="QString" value="done"' in qml
+
+
+def test_site_page_lists_orders_and_offers_to_open_one(client, setting):
+    login(client, setting["manager"])
+    url = reverse("admin:hazards_site_change", args=[setting["site"].pk])
+    new_url = f"{reverse('order-new')}?site={setting['site'].pk}"
+    assert new_url in client.get(url).content.decode()
+    order = orders.order_open(
+        actor=setting["manager"], site=setting["site"], party_kind="household", party_name="Hộ ông Ba",
+        requirements=["sign"], deadline=dt.date(2026, 4, 20), follow_up=setting["worker"],
+    )  # fmt: skip
+    page = client.get(url).content.decode()
+    assert reverse("order-detail", args=[order.pk]) in page and new_url not in page
