@@ -9,11 +9,11 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import number_format
 
 from hazards.filters import ORDER_PERIOD_LABELS
 from hazards.order_selectors import order_numbers, orders_for
 
+from .numbers import format_number
 from .periods import Period
 
 
@@ -36,14 +36,10 @@ def _cells(counts: dict, area_code: str, directly: bool, period: Period) -> list
     cells = []
     for event in ORDER_PERIOD_LABELS:
         query = {**base, "in_period": event, "from": period.start.isoformat(), "to": period.end.isoformat()}
-        cells.append(
-            OrderCell(
-                number_format(counts.get(event, 0), force_grouping=True), f"{reverse('order-list')}?{urlencode(query)}"
-            )
-        )
+        cells.append(OrderCell(format_number(counts.get(event, 0)), f"{reverse('order-list')}?{urlencode(query)}"))
     median = counts.get("median_days_to_verify")
     # The median stands for the verified orders: it links to their list.
-    cells.append(OrderCell("" if median is None else number_format(median, 1, force_grouping=True), cells[-1].url))
+    cells.append(OrderCell(format_number(median, 1), cells[-1].url))
     return cells
 
 
