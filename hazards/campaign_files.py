@@ -19,7 +19,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 from .order_selectors import BOARD_COLUMNS
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-FONT = "DejaVuSans"
+FONT = "BoardSerif"  # settings.DOCUMENT_FONTS: a face with every Vietnamese letter
 
 
 def headers() -> list[str]:
@@ -68,8 +68,8 @@ def as_xlsx(campaign, rows, totals) -> bytes:
 
 def as_pdf(campaign, rows, totals) -> bytes:
     if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont(FONT, settings.PDF_FONT))
-        pdfmetrics.registerFont(TTFont(FONT + "-Bold", settings.PDF_FONT_BOLD))
+        pdfmetrics.registerFont(TTFont(FONT, settings.DOCUMENT_FONTS["regular"]))
+        pdfmetrics.registerFont(TTFont(FONT + "-Bold", settings.DOCUMENT_FONTS["bold"]))
     out = io.BytesIO()
     margins = {"leftMargin": 12 * mm, "rightMargin": 12 * mm, "topMargin": 12 * mm, "bottomMargin": 12 * mm}
     doc = SimpleDocTemplate(out, pagesize=landscape(A4), title=campaign.name, **margins)

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from accounts.scope import OutOfScope
-from hazards import campaigns, orders, services
+from hazards import campaigns, lifecycle, orders
 from hazards.models import CampaignAssignment
 from hazards.order_selectors import campaign_board, campaigns_for
 from hazards.selectors import AWAITING_VERIFICATION, CAMPAIGN_SITE, survey_sites
@@ -48,7 +48,7 @@ def province(demo_tree, make_user, make_site, inspect):
     inspect(sites["unprotected"], "2026-03-01T08:00", signage="in_place", barrier="none")
     inspect(sites["protected_fresh"], "2026-03-01T08:00")
     inspect(sites["protected_stale"], "2024-06-01T08:00")
-    services.site_close(actor=people["manager"], site=sites["closed"], reason="filled_in")
+    lifecycle.site_close(actor=people["manager"], site=sites["closed"], reason="filled_in")
     return people, sites
 
 
