@@ -116,7 +116,8 @@ def test_xlsx_cells_are_typed_and_the_fields_are_explained(api, early):
     header, values = list(book["sites"].iter_rows(values_only=True))
     site = dict(zip(header, values, strict=True))
     assert site["last_checked_at"] == dt.datetime(2026, 3, 1, 6, 30)  # a date cell, Vietnam time
-    assert site["active_from"] == dt.datetime(2026, 11, 20) and site["closed_at"] is None
+    # Active from its first observation (hazards.lifecycle), the inspection's day.
+    assert site["active_from"] == dt.datetime(2026, 3, 1) and site["closed_at"] is None
     assert site["depth_m"] == 4.5 and isinstance(site["longitude"], float)
     assert site["deep_water"] is True and site["protected"] is False
     cells = next(book["sites"].iter_rows(min_row=2))
