@@ -184,6 +184,7 @@ ACTIONS = {
     "acknowledge": orders.order_acknowledge,
     "done": orders.order_mark_done,
     "delete": orders.order_delete,
+    "notice": orders.order_issue_notice,
 }
 
 

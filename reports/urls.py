@@ -17,4 +17,6 @@ urlpatterns = [
         views.submission_document,
         name="submission-document",
     ),
+    # A remediation order's notice to the site's owner (reports/notices.py).
+    path("notices/<uuid:pk>.<str:fmt>", views.order_notice, name="order-notice"),
 ]

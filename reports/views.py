@@ -22,9 +22,10 @@ from areas.models import Area
 from areas.selectors import areas_geojson
 from hazards.job_pages import job_accepted
 from hazards.models import Barrier, Signage, SiteKind
+from hazards.order_selectors import orders_for
 from hazards.services import job_start
 
-from . import documents, files, services, submissions
+from . import documents, files, notices, services, submissions
 from .forms import SHOWN_MATCHES, DecisionForm, ReportForm, SubmissionForm, matching_areas
 from .models import ReportSubmission, SubmissionStatus
 from .numbers import format_percent
@@ -436,3 +437,16 @@ def submission_decide(request, pk):
         else:
             return redirect("submission-detail", pk=submission.pk)
     return _detail(request, submission, form, status=400)
+
+
+@login_required
+@require_GET
+def order_notice(request, pk, fmt):
+    """A remediation order's notice to the site's owner, as PDF or DOCX: with the number
+    and date it was issued with, or before that a draft without a number."""
+    if fmt not in notices.CONTENT_TYPES:
+        raise Http404
+    order = get_object_or_404(orders_for(request.user), pk=pk)
+    response = HttpResponse(notices.render(order, fmt), content_type=notices.CONTENT_TYPES[fmt])
+    response["Content-Disposition"] = f'attachment; filename="{slugify(_("notice"))}-{order.site.code}.{fmt}"'
+    return response

@@ -19,6 +19,7 @@ Use:
             Paragraph("I. NỘI DUNG", style="heading"),
             Paragraph("Ủy ban nhân dân xã đề nghị ..."),
             Table([Column("Mã điểm", 1), Column("Hạn", 1, "center")], [["HZ-000123", "30/06/2026"]]),
+            Picture(jpeg_bytes, "Hiện trạng ngày 01/03/2026"),  # a photo, centred, captioned
         ],
         recipients=["Ông Nguyễn Văn Ba;", "Lưu: VT."],
         signature=Signature(capacity="TM. Ủy ban nhân dân", title="Chủ tịch", name="Trần Văn C"),
@@ -38,6 +39,6 @@ line that attaches it to the document, page numbers centred at the top from page
 Fonts: settings.DOCUMENT_FONTS (Liberation Serif, metric-compatible with the Times New
 Roman the decree names; the DOCX names Times New Roman)."""
 
-from .model import AdministrativeDocument, Annex, Column, Paragraph, Signature, Table
+from .model import AdministrativeDocument, Annex, Column, Paragraph, Picture, Signature, Table
 
-__all__ = ["AdministrativeDocument", "Annex", "Column", "Paragraph", "Signature", "Table"]
+__all__ = ["AdministrativeDocument", "Annex", "Column", "Paragraph", "Picture", "Signature", "Table"]

@@ -43,6 +43,16 @@ class Table:
 
 
 @dataclass
+class Picture:
+    """A photo in the body, centred: the image's bytes (JPEG or PNG, as stored), its
+    width on the page and a caption under it."""
+
+    data: bytes
+    caption: str = ""
+    width_mm: float = 90
+
+
+@dataclass
 class Signature:
     """The signature block: the capacity in which the signer signs ("TM. ỦY BAN NHÂN DÂN",
     "KT. GIÁM ĐỐC", or empty when the head signs), the signer's title and name."""
@@ -74,7 +84,7 @@ class AdministrativeDocument:
     signature: Signature
     number: str = ""
     parent_body: str = ""  # cơ quan chủ quản, above the issuing body
-    body: list = field(default_factory=list)  # Paragraph and Table blocks
+    body: list = field(default_factory=list)  # Paragraph, Table and Picture blocks
     recipients: list[str] = field(default_factory=list)
     annexes: list[Annex] = field(default_factory=list)
     landscape: bool = False

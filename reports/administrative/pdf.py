@@ -13,6 +13,7 @@ from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (
@@ -23,11 +24,12 @@ from reportlab.platypus import (
     Spacer,
     TableStyle,
 )
+from reportlab.platypus import Image as PdfImage
 from reportlab.platypus import Paragraph as Para
 from reportlab.platypus import Table as Grid
 from reportlab.platypus.tables import LongTable
 
-from .model import AdministrativeDocument, Paragraph, Table, national_heading
+from .model import AdministrativeDocument, Paragraph, Picture, Table, national_heading
 
 FONT = "DocumentSerif"
 # Rows per table piece: a long annex is laid out piece by piece (the layout of one huge
@@ -73,6 +75,7 @@ STYLES = {
     "cell": _style("cell", 9.5, TA_LEFT, leading=11.5),
     "cell_head": _style("cell_head", 8.5, TA_CENTER, FONT + "-Bold", leading=10),
     "caption": _style("caption", 12, TA_LEFT, FONT + "-Italic", spaceBefore=8, spaceAfter=2),
+    "picture_caption": _style("picture_caption", 11.5, TA_CENTER, FONT + "-Italic", spaceBefore=2, spaceAfter=6),
 }
 ALIGN = {"left": "LEFT", "right": "RIGHT", "center": "CENTER"}
 
@@ -169,6 +172,16 @@ def _table(table: Table, width: float) -> list:
     return pieces
 
 
+def _picture(picture: Picture, width: float) -> list:
+    pixels_wide, pixels_high = ImageReader(io.BytesIO(picture.data)).getSize()
+    shown = min(picture.width_mm * mm, width)
+    image = PdfImage(io.BytesIO(picture.data), width=shown, height=shown * pixels_high / pixels_wide)
+    parts = [Spacer(1, 2 * mm), image]
+    if picture.caption:
+        parts.append(Para(_escape(picture.caption), STYLES["picture_caption"]))
+    return [KeepTogether(parts)]
+
+
 def _blocks(blocks, width: float) -> list:
     story = []
     for block in blocks:
@@ -176,6 +189,8 @@ def _blocks(blocks, width: float) -> list:
             story += _table(block, width)
         elif isinstance(block, Paragraph):
             story.append(Para(_escape(block.text).replace("\n", "<br/>"), STYLES[block.style]))
+        elif isinstance(block, Picture):
+            story += _picture(block, width)
         else:
             raise TypeError(f"not a document block: {block!r}")
     return story

@@ -15,7 +15,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
-from .model import AdministrativeDocument, Paragraph, Table, national_heading
+from .model import AdministrativeDocument, Paragraph, Picture, Table, national_heading
 
 FONT = "Times New Roman"
 ALIGN = {"left": WD_ALIGN_PARAGRAPH.LEFT, "right": WD_ALIGN_PARAGRAPH.RIGHT, "center": WD_ALIGN_PARAGRAPH.CENTER}
@@ -153,6 +153,12 @@ def _blocks(word, blocks, width_mm: float) -> None:
                 _text(paragraph, block.text, bold=True, space_after=4)
             else:
                 _text(paragraph, block.text, 11.5, italic=True, align=WD_ALIGN_PARAGRAPH.JUSTIFY, space_after=2)
+        elif isinstance(block, Picture):
+            word.add_picture(io.BytesIO(block.data), width=Mm(min(block.width_mm, width_mm)))
+            word.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+            if block.caption:
+                caption = word.add_paragraph()
+                _text(caption, block.caption, 11.5, italic=True, align=WD_ALIGN_PARAGRAPH.CENTER, space_after=4)
         else:
             raise TypeError(f"not a document block: {block!r}")
 

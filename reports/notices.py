@@ -1,0 +1,131 @@
+"""The notice to a site's owner (issue 22): a remediation order printed as the commune's
+administrative notice (reports/administrative/, Nghị định 30/2020/NĐ-CP) in PDF and
+DOCX: to the responsible party, the site and its current state with a photo of its last
+inspection, what is required and by when, and who checks the work. It is written in the
+registry's language (Vietnamese), whoever prints it. Until the notice is issued
+(hazards.orders.order_issue_notice keeps its number and date) it prints as a draft with
+the number left blank."""
+
+from django.conf import settings
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from hazards.models import Photo
+from hazards.orders import NOTICE_SYMBOL
+
+from .administrative import AdministrativeDocument, Paragraph, Picture, Signature, pdf, word
+from .documents import default_details
+
+CONTENT_TYPES = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+
+
+def _day(value) -> str:
+    return f"{value:%d/%m/%Y}"
+
+
+def _person(user) -> str:
+    """A person's name as Vietnamese write it, family name first."""
+    return f"{user.last_name} {user.first_name}".strip() or user.username
+
+
+def _last_photo(site) -> Photo | None:
+    return (
+        Photo.objects.filter(inspection__site=site, inspection__deleted_at__isnull=True)
+        .select_related("inspection")
+        .order_by("-inspection__observed_at", "-created_at")
+        .first()
+    )
+
+
+def _body(order, issuer: str) -> list:
+    """The notice's text; `issuer` as a sentence starts with it ("Ủy ban nhân dân xã …")."""
+    within = issuer[:1].lower() + issuer[1:]  # inside a sentence: "… ủy ban nhân dân xã …"
+    site = order.site
+    party = order.party_name
+    if order.party_address:
+        party = _("%(party)s, %(address)s") % {"party": party, "address": order.party_address}
+    lon, lat = site.location.coords
+    blocks = [
+        Paragraph(_("To: %(party)s") % {"party": party}, style="heading"),
+        Paragraph(
+            _(
+                "On inspection, the %(issuer)s found that %(kind)s “%(name)s” (site %(code)s, at %(lat).5f, "
+                "%(lon).5f, %(area)s), under the responsibility of %(party)s, lacks the warning sign and barrier "
+                "that the rules require, and puts people, children above all, in danger of drowning."
+            )
+            % {
+                "issuer": within,
+                "kind": site.get_kind_display().lower(),
+                "name": site.name,
+                "code": site.code,
+                "lat": lat,
+                "lon": lon,
+                "area": site.area.name,
+                "party": order.party_name,
+            }
+        ),
+    ]
+    if site.last_checked_at:
+        blocks.append(
+            Paragraph(
+                _("At its last inspection, on %(day)s: warning sign: %(signage)s; barrier: %(barrier)s.")
+                % {
+                    "day": _day(timezone.localdate(site.last_checked_at)),
+                    "signage": site.get_signage_display().lower(),
+                    "barrier": site.get_barrier_display().lower(),
+                }
+            )
+        )
+    blocks.append(Paragraph(_("The %(issuer)s requests %(party)s:") % {"issuer": issuer, "party": order.party_name}))
+    for label in order.requirement_labels():
+        blocks.append(Paragraph(f"- {label}"))
+    if order.details:
+        blocks.append(Paragraph(f"- {order.details}"))
+    blocks += [
+        Paragraph(_("to finish the work by %(day)s at the latest.") % {"day": _day(order.deadline)}),
+        Paragraph(
+            _(
+                "When the work is done, inform %(person)s, who follows this request up, so that the site is "
+                "inspected and the work confirmed."
+            )
+            % {"person": _person(order.follow_up)}
+        ),
+    ]
+    photo = _last_photo(site)
+    if photo is not None:
+        with photo.image.open("rb") as image:
+            data = image.read()
+        caption = _("The site at its inspection of %(day)s") % {
+            "day": _day(timezone.localdate(photo.inspection.observed_at))
+        }
+        blocks.append(Picture(data, caption))
+    return blocks
+
+
+def notice(order) -> AdministrativeDocument:
+    """The order's notice as a document, in the registry's language."""
+    with translation.override(settings.LANGUAGE_CODE):
+        details = default_details(order.site.area)
+        number = order.notice_number.split("/", 1)[0] if order.notice_number else ""
+        return AdministrativeDocument(
+            issuing_body=details.issuing_body,
+            kind=_("Notice"),
+            subject=_("On putting right the drowning hazard at %(site)s") % {"site": order.site.name},
+            place=details.place,
+            day=order.notice_date or timezone.localdate(),
+            number=number,
+            symbol=NOTICE_SYMBOL,
+            body=_body(order, details.issuing_body),
+            recipients=[f"{order.party_name};", f"{_person(order.follow_up)};", *details.recipients],
+            signature=Signature(title=details.signer_title, capacity=details.signer_capacity),
+            title=_("Notice %(number)s") % {"number": order.notice_number or order.site.code},
+        )
+
+
+def render(order, fmt: str) -> bytes:
+    document = notice(order)
+    with translation.override(settings.LANGUAGE_CODE):
+        return pdf.render(document) if fmt == "pdf" else word.render(document)

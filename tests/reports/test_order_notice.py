@@ -1,0 +1,106 @@
+"""The notice to a site's owner: a remediation order printed as the commune's
+administrative notice, in Vietnamese, as PDF and DOCX, with the site and a photo of its
+last inspection, what is required and by when; a draft without a number until it is
+issued, then its number and date, kept."""
+
+import datetime as dt
+import io
+
+import pytest
+from django.urls import reverse
+from docx import Document
+from PIL import Image
+from pypdf import PdfReader
+
+from accounts.models import Role
+from hazards import orders, services
+from hazards.models import RemediationOrder
+
+pytestmark = [pytest.mark.django_db, pytest.mark.frozen("2026-04-06T09:00")]
+
+
+def jpeg() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 10, 10)).save(out, format="JPEG")
+    return out.getvalue()
+
+
+@pytest.fixture
+def order(demo_tree, make_user, make_site, inspect):
+    manager = make_user(
+        "quanly", demo_tree["991"], Role.AREA_MANAGER, is_staff=True, first_name="Lan", last_name="Trần"
+    )
+    worker = make_user("canbo", demo_tree["99101"], Role.FIELD_WORKER, first_name="Bình", last_name="Lê")
+    site = make_site(demo_tree["99101"], actor=manager, name="Ao nhà ông Ba")
+    check = inspect(site, "2026-04-02T08:00", signage="none", barrier="partial", actor=worker)
+    services.photo_attach(actor=worker, inspection=check, data=jpeg())
+    return orders.order_open(
+        actor=manager, site=site, party_kind="household", party_name="Hộ ông Nguyễn Văn Ba",
+        party_address="Thôn 3", requirements=["sign", "barrier"], deadline=dt.date(2026, 4, 30), follow_up=worker,
+    )  # fmt: skip
+
+
+def pdf_text(content: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+
+
+def docx_text(content: bytes) -> str:
+    document = Document(io.BytesIO(content))
+    cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    return "\n".join([p.text for p in document.paragraphs] + cells)
+
+
+def test_the_notice_is_a_draft_until_issued_then_keeps_its_number_and_date(client, order, frozen_now):
+    client.force_login(order.opened_by)
+    draft = pdf_text(client.get(reverse("order-notice", args=[order.pk, "pdf"])).content)
+    assert "Số:" in draft and "/TB-UBND" in draft and "1/TB-UBND" not in draft
+    page = client.get(reverse("order-detail", args=[order.pk])).content.decode()
+    assert reverse("order-action", args=[order.pk, "notice"]) in page
+    response = client.post(reverse("order-action", args=[order.pk, "notice"]))
+    assert response.status_code == 302
+    order.refresh_from_db()
+    assert (order.notice_number, order.notice_date) == ("1/TB-UBND", dt.date(2026, 4, 6))
+    frozen_now.move_to(dt.datetime(2026, 4, 9, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=7))))
+    again = pdf_text(client.get(reverse("order-notice", args=[order.pk, "pdf"])).content)
+    assert "Số: 1/TB-UBND" in again and "ngày 06 tháng 4 năm 2026" in again
+
+
+def test_the_notice_in_pdf_and_docx_says_who_must_do_what_by_when(client, order):
+    client.force_login(order.opened_by)
+    client.post(reverse("order-action", args=[order.pk, "notice"]))
+    pdf = client.get(reverse("order-notice", args=[order.pk, "pdf"]))
+    docx = client.get(reverse("order-notice", args=[order.pk, "docx"]))
+    assert pdf["Content-Type"] == "application/pdf" and docx["Content-Type"].endswith("wordprocessingml.document")
+    site = order.site
+    # Vietnamese whatever the reader's language (the tests read English pages).
+    expected = [
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "ỦY BAN NHÂN DÂN XÃ SUỐI BẠC",
+        "THÔNG BÁO",
+        "Kính gửi: Hộ ông Nguyễn Văn Ba, Thôn 3",
+        site.code,
+        "Ao nhà ông Ba",
+        "Biển báo",
+        "Rào chắn",
+        "30/04/2026",
+        "Lê Bình",
+        "02/04/2026",
+    ]
+    for text in (pdf_text(pdf.content), docx_text(docx.content)):
+        flat = " ".join(text.split())
+        missing = [e for e in expected if e not in flat]
+        assert missing == [], flat
+    # The photo of the last inspection is in both.
+    assert len(PdfReader(io.BytesIO(pdf.content)).pages[0].images) == 1
+    assert len(Document(io.BytesIO(docx.content)).inline_shapes) == 1
+
+
+def test_only_people_who_see_the_order_get_its_notice_and_only_managers_issue_it(client, order, demo_tree, make_user):
+    client.force_login(make_user("khac", demo_tree["992"], Role.AREA_MANAGER, is_staff=True))
+    assert client.get(reverse("order-notice", args=[order.pk, "pdf"])).status_code == 404
+    assert client.post(reverse("order-action", args=[order.pk, "notice"])).status_code == 404
+    client.force_login(order.follow_up)
+    assert client.get(reverse("order-notice", args=[order.pk, "docx"])).status_code == 200
+    assert client.post(reverse("order-action", args=[order.pk, "notice"])).status_code == 404
+    assert client.get(reverse("order-notice", args=[order.pk, "odt"])).status_code == 404
+    assert RemediationOrder.objects.get().notice_number == ""
