@@ -100,7 +100,7 @@ class JobFileView(APIView):
     @extend_schema(responses={(200, "application/octet-stream"): bytes})
     def get(self, request, run_id):
         run = owned_run(request, run_id)
-        if run.status != JobRun.Status.DONE:
+        if run.status != JobRun.Status.DONE or run.expires_at is None:  # no file (yet, or ever)
             raise Http404
         if not ready(run):
             return JsonResponse({"detail": _("This file has expired: ask for it again.")}, status=410)

@@ -171,6 +171,7 @@ def test_an_administrator_reloads_boundaries_through_the_worker(national, demo_t
     assert run.status == JobRun.Status.DONE and not run.inputs.exists()
     page = national.get(asked["Location"]).content.decode()
     assert "Loaded 1 file(s): 0 areas created, 10 updated; 1 sites re-assigned." in page
+    assert national.get(reverse("job-file", args=[run.pk])).status_code == 404  # nothing to download
     site.refresh_from_db()
     assert site.area.code == "99101"
 
