@@ -23,8 +23,9 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
+from psycopg.errors import QueryCanceled
 
 from accounts.audit import act_as
 from accounts.scope import SURVEY, Scope, scope_for
@@ -35,6 +36,10 @@ from .services import outside_every_area, outside_scope, site_code_sql
 from .survey import DUPLICATE_RADIUS_M
 
 NEAR_LISTED = 200
+# The near-site check of a chunk gives up after this long: rows packed within metres of
+# each other (one coordinate copied down a list) make every row compare with thousands of
+# the import's own, still uncommitted, index entries. The import itself goes on.
+NEAR_CHECK_SECONDS = 10
 
 
 @dataclass(slots=True)
@@ -230,6 +235,7 @@ class ImportStaging:
         self.paths: set[str] = set()
         # (row, code, name, metres) of rows near a site of the same kind, up to NEAR_LISTED.
         self.near: list[tuple[int, str, str, int]] = []
+        self.near_stopped = False  # the check gave up (NEAR_CHECK_SECONDS): the list may be short
         with connection.cursor() as cursor:
             cursor.execute(CHUNK_TABLES)
             cursor.execute(STAGED.format(staged=staged), {"chunk": 0})
@@ -268,11 +274,25 @@ class ImportStaging:
                 problems += [(number, outside_scope(areas[area_id])) for number, area_id in cursor.fetchall()]
             if keep and not problems:
                 cursor.execute(KEEP.format(staged=self.staged), {"chunk": chunk})
-                if len(self.near) < NEAR_LISTED:
-                    box = DUPLICATE_RADIUS_M / 100_000
-                    cursor.execute(NEAR, {"box": box, "metres": DUPLICATE_RADIUS_M, "limit": NEAR_LISTED})
-                    self.near = sorted(self.near + cursor.fetchall())[:NEAR_LISTED]
+                if len(self.near) < NEAR_LISTED and not self.near_stopped:
+                    self._check_near(cursor)
         return problems
+
+    def _check_near(self, cursor) -> None:
+        """Rows of the chunk near a site of the same kind, within NEAR_CHECK_SECONDS."""
+        box = DUPLICATE_RADIUS_M / 100_000
+        try:
+            with transaction.atomic():  # a savepoint: a check that gives up leaves the chunk staged
+                cursor.execute("SET LOCAL statement_timeout = %s", [NEAR_CHECK_SECONDS * 1000])
+                cursor.execute(NEAR, {"box": box, "metres": DUPLICATE_RADIUS_M, "limit": NEAR_LISTED})
+                found = cursor.fetchall()
+                cursor.execute("SET LOCAL statement_timeout = DEFAULT")
+        except OperationalError as exc:
+            if not isinstance(exc.__cause__, QueryCanceled):
+                raise
+            self.near_stopped = True
+            return
+        self.near = sorted(self.near + found)[:NEAR_LISTED]
 
     def close(self) -> None:
         with connection.cursor() as cursor:

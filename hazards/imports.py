@@ -901,6 +901,13 @@ def import_steps(
                         break
             if load.staging is not None:
                 result.notices += [_near(*found) for found in load.staging.near]
+                if load.staging.near_stopped:
+                    result.notices.append(
+                        _(
+                            "Many rows lie within metres of each other: not all of them could be compared with "
+                            "the sites already in the registry, so rows near a site may be missing from this list."
+                        )
+                    )
             if problems:
                 result.problems = [row_problem(n, reason) for n, reason in sorted(problems)[:MAX_REPORTED]]
             else:
