@@ -62,13 +62,21 @@ WAITING_FOR_OWNER = (OrderState.OPEN, OrderState.ACKNOWLEDGED)
 DUE_SOON_DAYS = 7
 
 
+# An order is followed up while its site is open and not deleted: the order of a site
+# closed (filled in, works finished) waits for nothing, and leaves every list of orders
+# not yet verified and the reminders, keeping its state; it comes back if the site reopens.
+FOLLOWED_UP = Q(site__closed_at__isnull=True, site__deleted_at__isnull=True)
+
+
 def order_q(value: str, today) -> Q:
     """Orders in one of ORDER_LABELS' lists on `today`."""
-    if value in OrderState.values:
+    if value == OrderState.VERIFIED:
         return Q(state=value)
-    waiting = Q(state__in=WAITING_FOR_OWNER)
+    if value in OrderState.values:
+        return Q(state=value) & FOLLOWED_UP
+    waiting = Q(state__in=WAITING_FOR_OWNER) & FOLLOWED_UP
     return {
-        "unverified": ~Q(state=OrderState.VERIFIED),
+        "unverified": ~Q(state=OrderState.VERIFIED) & FOLLOWED_UP,
         "due_week": waiting & Q(deadline__gte=today, deadline__lt=today + dt.timedelta(days=DUE_SOON_DAYS)),
         "overdue": waiting & Q(deadline__lt=today),
     }[value]
@@ -100,6 +108,8 @@ def order_period_q(event: str, start: dt.date, end: dt.date, today: dt.date) -> 
     late = (Q(done_at__isnull=True) | Q(GreaterThan(LocalDate("done_at"), F("deadline")))) & (
         Q(verified_at__isnull=True) | Q(GreaterThan(LocalDate("verified_at"), F("deadline")))
     )
+    # A site closed by the deadline (filled in, works finished) needed the work no more.
+    late &= Q(site__closed_at__isnull=True) | Q(site__closed_at__gt=F("deadline"))
     last_passed = min(end, today - dt.timedelta(days=1))
     return Q(deadline__gte=start, deadline__lte=last_passed) & late
 

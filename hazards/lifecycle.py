@@ -32,6 +32,7 @@ from accounts.scope import ADMINISTER, EDIT, SURVEY, scope_for
 
 from . import services
 from .models import CloseReason, ClosureProposal, Inspection, ProposalStatus, Site, SiteMerge, SiteVersion
+from .orders import orders_follow_merge, orders_return
 
 # The details whose change moves a site between the counts of reports.
 COUNTED_DETAILS = ("area_id", "deep_water", "is_temporary")
@@ -271,8 +272,9 @@ def _locked_pair(first: Site, second: Site) -> tuple[Site, Site]:
 
 @transaction.atomic
 def site_merge(*, actor, duplicate: Site, kept: Site) -> SiteMerge:
-    """Merge a duplicate into the site kept: inspections and photos move to the kept site,
-    which becomes active from the earlier of the two; the duplicate is closed as its
+    """Merge a duplicate into the site kept: inspections and photos move to the kept site
+    (and remediation orders, orders_follow_merge), which becomes active from the earlier of
+    the two; the duplicate is closed as its
     duplicate and deleted, so it leaves every period. Audited; see merge_undo."""
     act_as(actor)
     if duplicate.pk == kept.pk:
@@ -302,6 +304,8 @@ def site_merge(*, actor, duplicate: Site, kept: Site) -> SiteMerge:
         duplicate_of_before=duplicate.duplicate_of,
     )
     Inspection.all_objects.filter(pk__in=merge.inspections).update(site=kept)
+    merge.orders = orders_follow_merge(duplicate=duplicate, kept=kept)
+    merge.save(update_fields=["orders"])
     extend_start(kept, min([duplicate.active_from] + [timezone.localdate(i.observed_at) for i in moved]))
     ClosureProposal.objects.filter(site=duplicate, status=ProposalStatus.PENDING).update(
         status=ProposalStatus.DECLINED,
@@ -338,6 +342,7 @@ def merge_undo(*, actor, merge: SiteMerge) -> SiteMerge:
             % {"code": kept.code}
         )
     Inspection.all_objects.filter(pk__in=merge.inspections, site=kept).update(site=duplicate)
+    orders_return(moved=merge.orders, kept=kept, duplicate=duplicate)
     remaining = first_observed(kept)
     start = merge.kept_active_from if remaining is None else min(merge.kept_active_from, remaining)
     if start != kept.active_from:

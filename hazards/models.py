@@ -461,6 +461,8 @@ class SiteMerge(models.Model):
     merged_at = models.DateTimeField(_("merged at"), auto_now_add=True)
     merged_by = models.ForeignKey(**PERSON, related_name="+", verbose_name=_("merged by"), db_index=False)
     inspections = ArrayField(models.UUIDField(), verbose_name=_("inspections moved"))
+    # The duplicate's remediation orders that followed the inspections (hazards/orders.py).
+    orders = ArrayField(models.UUIDField(), default=list, verbose_name=_("remediation orders moved"))
     kept_active_from = models.DateField(_("kept site active from, before the merge"))
     duplicate_closed_at = models.DateField(null=True, blank=True)
     duplicate_close_reason = models.CharField(max_length=20, blank=True)

@@ -300,6 +300,25 @@ def order_delete(*, actor, order: RemediationOrder, deleted: bool = True) -> Rem
     return order
 
 
+def orders_follow_merge(*, duplicate: Site, kept: Site) -> list:
+    """A duplicate merged into the site kept is one place: its orders move with its
+    inspections, so their follow-up goes on at the site kept, all but an order not yet
+    verified when the site kept has one of its own (one at a time per site), which stays
+    with the deleted duplicate and so leaves the lists. Returns the ids moved, which the
+    merge keeps for its undoing (orders_return)."""
+    moving = RemediationOrder.all_objects.filter(site=duplicate)
+    if RemediationOrder.objects.filter(site=kept, state__in=UNVERIFIED).exists():
+        moving = moving.exclude(state__in=UNVERIFIED, deleted_at__isnull=True)
+    moved = list(moving.values_list("pk", flat=True))
+    RemediationOrder.all_objects.filter(pk__in=moved).update(site=kept)
+    return moved
+
+
+def orders_return(*, moved: list, kept: Site, duplicate: Site) -> None:
+    """Undoing a merge: the orders it moved go back to the duplicate."""
+    RemediationOrder.all_objects.filter(pk__in=moved, site=kept).update(site=duplicate)
+
+
 NOTICE_SYMBOL = "TB-UBND"
 
 

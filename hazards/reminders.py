@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Membership, Role, User
 
-from .filters import WAITING_FOR_OWNER, order_q
+from .filters import FOLLOWED_UP, WAITING_FOR_OWNER, order_q
 from .models_remediation import DigestSent, OrderReminder, RemediationOrder
 from .order_selectors import FOLLOW_UP_LISTS, follow_up_counts, managers_of, orders_for
 
@@ -92,7 +92,9 @@ def send_due_reminders(now: dt.datetime | None = None) -> dict[str, int]:
     """Send every reminder and digest due at `now` that was not sent yet."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    waiting = RemediationOrder.objects.filter(state__in=WAITING_FOR_OWNER).select_related("site__area", "follow_up")
+    waiting = RemediationOrder.objects.filter(FOLLOWED_UP, state__in=WAITING_FOR_OWNER).select_related(
+        "site__area", "follow_up"
+    )
     soon = today + dt.timedelta(days=settings.ORDER_REMINDER_DAYS_BEFORE)
     before = waiting.filter(deadline__gte=today, deadline__lte=soon).exclude(_reminded(OrderReminder.Kind.BEFORE))
     after = waiting.filter(deadline__lt=today).exclude(_reminded(OrderReminder.Kind.AFTER))

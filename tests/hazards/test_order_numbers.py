@@ -11,7 +11,7 @@ import pytest
 import time_machine
 
 from accounts.models import Role
-from hazards import orders
+from hazards import lifecycle, orders
 from hazards.models import RemediationOrder
 from hazards.order_selectors import order_numbers, orders_for
 
@@ -174,3 +174,11 @@ def test_an_area_code_with_a_nul_character_finds_nothing(demo_tree, make_user, c
     ):
         response = client.get(url, params)
         assert response.status_code == 200, (url, params)
+
+
+def test_the_order_of_a_site_closed_by_its_deadline_is_not_overdue(history, province):
+    """B's deadline (1 April) passed with nothing done: overdue, unless the pond was filled
+    in by then."""
+    lifecycle.site_close(actor=province, site=history["B"].site, reason="filled_in", closed_at=dt.date(2026, 3, 20))
+    _by_child, total = order_numbers(orders_for(province), "/99/", *H1, dt.date(2026, 7, 10))
+    assert total["overdue"] == 1  # C only

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from accounts.derived import audit_gaps
 from accounts.models import AuditEntry, Role
 from accounts.scope import OutOfScope
-from hazards import campaigns, orders, services
+from hazards import campaigns, lifecycle, orders, services
 from hazards.models import RemediationOrder
 from hazards.order_selectors import filter_orders, orders_for
 
@@ -250,6 +250,45 @@ def test_follow_up_lists(open_order, people, demo_tree, make_site, rf, frozen):
     assert listed(order="due_week") == {later}
     assert listed(follow_up="canbo", area="99101") == {due_soon, later, done}
     assert listed(area="99202") == set()
+
+
+def listed_for(user, rf, **params) -> set:
+    request = rf.get("/", params)
+    request.user = user
+    return set(filter_orders(orders_for(user), request))
+
+
+def test_the_order_of_a_closed_site_leaves_the_follow_up_until_the_site_reopens(open_order, people, rf, frozen):
+    order = open_order(deadline=dt.date(2026, 4, 10))
+    frozen.move_to(dt.datetime(2026, 4, 15, 9, 0, tzinfo=NOW.tzinfo))
+    manager = people["manager"]
+    assert listed_for(manager, rf, order="overdue") == {order}
+    lifecycle.site_close(actor=manager, site=order.site, reason="filled_in")
+    for name in ("overdue", "unverified", "open"):
+        assert listed_for(manager, rf, order=name) == set(), name
+    assert listed_for(manager, rf) == {order}  # still in the register of orders, as it was
+    lifecycle.site_reopen(actor=manager, site=order.site)
+    assert listed_for(manager, rf, order="overdue") == {order}
+
+
+def test_a_merge_moves_the_duplicates_orders_to_the_site_kept_and_its_undoing_back(
+    open_order, people, demo_tree, make_site, superuser, rf
+):
+    manager = people["manager"]
+    order = open_order()
+    duplicate = order.site
+    kept = make_site(demo_tree["99101"], actor=manager, name="Ao giữ lại")
+    merge = lifecycle.site_merge(actor=manager, duplicate=duplicate, kept=kept)
+    order.refresh_from_db()
+    assert order.site_id == kept.pk and listed_for(manager, rf, order="unverified") == {order}
+    lifecycle.merge_undo(actor=superuser, merge=merge)
+    order.refresh_from_db()
+    assert order.site_id == duplicate.pk
+    # The site kept has an order of its own: one at a time per site, the duplicate's stays.
+    own = open_order(site=kept)
+    lifecycle.site_merge(actor=manager, duplicate=duplicate, kept=kept)
+    order.refresh_from_db()
+    assert order.site_id == duplicate.pk and listed_for(manager, rf, order="unverified") == {own}
 
 
 def test_notice_number_and_date_are_kept(open_order, people, frozen):

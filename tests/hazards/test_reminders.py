@@ -10,7 +10,7 @@ from django.core import mail
 from django.core.management import call_command
 
 from accounts.models import Role
-from hazards import orders
+from hazards import lifecycle, orders, services
 from hazards.models import OrderReminder
 from hazards.reminders import send_due_reminders
 
@@ -106,3 +106,17 @@ def test_the_job_worker_sends_them_every_hour(order, clock):
     clock.move_to(at(11))
     send_order_reminders(timestamp=int(time.time()))
     assert reminders_to("canbo@example.vn") == [f"Đã quá hạn: {order.site.code} {order.site.name}"]
+
+
+@pytest.mark.parametrize("gone", ["closed", "deleted"])
+def test_no_reminder_for_the_order_of_a_site_closed_or_deleted(order, clock, gone):
+    manager = order.opened_by
+    if gone == "closed":
+        lifecycle.site_close(actor=manager, site=order.site, reason="filled_in")
+    else:
+        services.site_delete(actor=manager, site=order.site)
+    clock.move_to(at(7))
+    assert send_due_reminders() == {"before": 0, "after": 0, "digests": 0}
+    clock.move_to(at(11))
+    assert send_due_reminders() == {"before": 0, "after": 0, "digests": 0}
+    assert mail.outbox == []
