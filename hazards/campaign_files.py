@@ -16,6 +16,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from common.numbers import format_number
+
 from .order_selectors import BOARD_COLUMNS
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -45,9 +47,11 @@ def _window(campaign) -> str:
     }
 
 
-def table(rows, totals) -> list[list]:
-    body = [[row.area.code, row.area.name, *(row.counts[k] for k in BOARD_COLUMNS)] for row in rows]
-    return [*body, ["", _("Total"), *(totals[k] for k in BOARD_COLUMNS)]]
+def table(rows, totals, shown=lambda n: n) -> list[list]:
+    """The board's rows and total; `shown` formats the counts (the PDF writes them in the
+    reader's format, the XLSX keeps them numbers)."""
+    body = [[row.area.code, row.area.name, *(shown(row.counts[k]) for k in BOARD_COLUMNS)] for row in rows]
+    return [*body, ["", _("Total"), *(shown(totals[k]) for k in BOARD_COLUMNS)]]
 
 
 def as_xlsx(campaign, rows, totals) -> bytes:
@@ -77,7 +81,7 @@ def as_pdf(campaign, rows, totals) -> bytes:
     body = ParagraphStyle("body", fontName=FONT, fontSize=9, leading=12)
     cell = ParagraphStyle("cell", fontName=FONT, fontSize=8, leading=10)
     grid = Table([[Paragraph(h, cell) for h in headers()]] + [
-        [Paragraph(str(v), cell) for v in values] for values in table(rows, totals)
+        [Paragraph(str(v), cell) for v in values] for values in table(rows, totals, format_number)
     ], repeatRows=1)  # fmt: skip
     grid.setStyle(
         TableStyle(

@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common.numbers import format_number
 from hazards.models import Barrier, Signage, SiteKind
 
 from . import submissions
 from .administrative import AdministrativeDocument, Annex, Column, Paragraph, Signature, Table, pdf, word
 from .models import ReportSubmission
-from .numbers import format_number, format_percent, format_share, share
+from .numbers import format_percent, format_share, share
 from .selectors import INDICATORS, Report, by_kind, sites_behind
 from .table import COLUMNS, groups, text
 

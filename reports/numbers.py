@@ -1,13 +1,14 @@
 """Numbers as Vietnamese reports write them: shares rounded half up (12,25 % → 12,3 %;
 Python's round() and "%.1f" round half to even), thousands grouped with "." and decimals
-after "," in Vietnamese (1.234,5), with "," and "." in English (1,234.5). Formatting
-follows the active language, so pages and documents in Vietnamese read alike."""
+after "," in Vietnamese (1.234,5), with "," and "." in English (1,234.5) by
+common.numbers.format_number. Formatting follows the active language, so pages and
+documents in Vietnamese read alike."""
 
 import math
 from decimal import Decimal
 from fractions import Fraction
 
-from django.utils.formats import number_format
+from common.numbers import format_number
 
 
 def round_half_up(value: Fraction | Decimal | int, places: int = 1) -> Decimal:
@@ -33,14 +34,6 @@ def points(now: Fraction | None, before: Fraction | None, places: int = 1) -> De
 
 def exact_share(part: int, whole: int) -> Fraction | None:
     return Fraction(100 * part, whole) if whole else None
-
-
-def format_number(value: int | Decimal | None, places: int = 0, *, sign: bool = False) -> str:
-    """A number in the active language's format, thousands grouped; "" for None."""
-    if value is None:
-        return ""
-    text = number_format(value, decimal_pos=places, use_l10n=True, force_grouping=True)
-    return f"+{text}" if sign and value > 0 else text
 
 
 def format_share(value: Decimal | None, places: int = 1) -> str:

@@ -10,10 +10,10 @@ from urllib.parse import urlencode
 from django.urls import reverse
 from django.utils import timezone
 
+from common.numbers import format_number
 from hazards.filters import ORDER_PERIOD_LABELS
 from hazards.order_selectors import order_numbers, orders_for
 
-from .numbers import format_number
 from .periods import Period
 
 

@@ -9,7 +9,9 @@ from decimal import Decimal
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from .numbers import format_number, format_share
+from common.numbers import format_number
+
+from .numbers import format_share
 from .selectors import Row
 
 

@@ -2,17 +2,20 @@
 to a field worker of its commune; the board counts progress per commune."""
 
 import datetime as dt
+import io
 
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from pypdf import PdfReader
 
 from accounts.models import Role
 from accounts.scope import OutOfScope
-from hazards import campaigns, lifecycle, orders
+from hazards import campaign_files, campaigns, lifecycle, orders
 from hazards.models import CampaignAssignment
-from hazards.order_selectors import campaign_board, campaigns_for
+from hazards.order_selectors import BOARD_COLUMNS, BoardRow, campaign_board, campaigns_for
 from hazards.selectors import AWAITING_VERIFICATION, CAMPAIGN_SITE, survey_sites
 
 pytestmark = pytest.mark.django_db
@@ -163,3 +166,16 @@ def test_a_national_campaign_takes_every_area_and_only_national_users_start_one(
     assert list(campaigns_for(people["commune_manager"])) == [campaign]
     rows, totals = campaign_board(campaign, people["commune_manager"])
     assert [r.area.code for r in rows] == ["99102"] and totals["sites"] == 1
+
+
+def test_the_board_writes_its_counts_in_the_readers_format(province, demo_tree):
+    """A national campaign counts hundreds of thousands of sites: 1.234.567 in Vietnamese."""
+    people, _sites = province
+    campaign = start(people, demo_tree)
+    rows = [BoardRow(demo_tree["99101"], dict.fromkeys(BOARD_COLUMNS, 12345))]
+    totals = dict.fromkeys(BOARD_COLUMNS, 1234567)
+    for language, big, small in (("vi", "1.234.567", "12.345"), ("en", "1,234,567", "12,345")):
+        with translation.override(language):
+            page = render_to_string("campaigns/board.html", {"campaign": campaign, "rows": rows, "totals": totals})
+            pdf = PdfReader(io.BytesIO(campaign_files.as_pdf(campaign, rows, totals))).pages[0].extract_text()
+        assert big in page and small in page and big in pdf and small in pdf, language
