@@ -47,7 +47,8 @@ prod-stop:
 prod-status:
 	python3 scripts/prod.py status
 
-lint: $(VENV)/.installed
+# makemigrations reads the settings, which need a database (the local one unless DATABASE_URL).
+lint: db
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
