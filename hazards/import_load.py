@@ -61,6 +61,8 @@ class ImportRow:
     observed_at: dt.datetime | None
     clock_suspect: bool
     outline: str | None = None  # EWKT of a polygon the file gives
+    placed: bool = False  # the point is one on the outline's surface, not the file's
+    given: bool = False  # the id is the file's own (a site's, in a list exported by the registry)
 
 
 # Each chunk arrives by COPY in import_chunk; import_owner holds each row's area. Both

@@ -36,7 +36,7 @@ from areas import crs, geojson_reader
 from areas.geometry import check_extent, clean_outline, not_a_point
 from areas.spatialfile import GEOJSON_SUFFIXES, SpatialFileError, foreign_crs, open_layer
 
-from . import archives, kml_reader, services
+from . import archives, import_update, kml_reader, services
 from .import_load import ImportLoad, ImportRow, copy_line
 from .models import Barrier, Signage, SiteKind
 from .readahead import read_ahead
@@ -44,6 +44,8 @@ from .readahead import read_ahead
 # A fixed namespace: the same row of the same list always gets the same site id.
 IMPORT_NAMESPACE = uuid.UUID("6f1c2a0e-3d5b-4c8e-9a7f-2b1d0c9e8f71")
 MAX_REPORTED = 200
+# The changes an update lists, a line per row (a province's list is a few thousand sites).
+MAX_CHANGES_LISTED = 20_000
 
 # Column names people use for each field the registry needs, compared by _column_key
 # (case, tone marks, "_", spaces and a unit in brackets do not matter).
@@ -111,8 +113,11 @@ class ImportFileError(Exception):
 class ImportResult:
     created: int = 0
     unchanged: int = 0
+    updated: int = 0
     rows: int = 0
     problems: list[str] = field(default_factory=list)
+    # In update mode, what changed, a line per row ("row 3: HZ-000012 “Ao A”: name ...").
+    changes: list[str] = field(default_factory=list)
     # What a person should know although nothing is wrong: columns left out, sheets not read.
     notices: list[str] = field(default_factory=list)
 
@@ -762,13 +767,14 @@ def name_based_id(name: str) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
-def _site_id(given: str, longitude: float, latitude: float, kind: str, name: str) -> str:
+def _site_id(given: str, longitude: float, latitude: float, kind: str, name: str) -> tuple[str, bool]:
+    """The row's site id, and whether the file gave it."""
     if given:
         try:
-            return str(uuid.UUID(given.removeprefix("uuid:")))  # ODK's instanceID is "uuid:..."
+            return str(uuid.UUID(given.removeprefix("uuid:"))), True  # ODK's instanceID is "uuid:..."
         except ValueError:
             pass
-    return name_based_id(f"{longitude:.6f}|{latitude:.6f}|{kind}|{name.lower()}")
+    return name_based_id(f"{longitude:.6f}|{latitude:.6f}|{kind}|{name.lower()}"), False
 
 
 def _row_checker(mapping: dict, words: dict | None = None, system: int = crs.WGS84):
@@ -800,8 +806,11 @@ def _row_checker(mapping: dict, words: dict | None = None, system: int = crs.WGS
             inspected_at = _when(when, naive_zone) if when else received_at
         observed_at, suspect = services.counted_time(inspected_at, received_at) if inspected_at else (None, False)
         depth = _cell(row, column["depth_m"])
+        site_id, given = _site_id(_cell(row, column["id"]), longitude, latitude, kind, name)
         return ImportRow(
-            id=_site_id(_cell(row, column["id"]), longitude, latitude, kind, name),
+            id=site_id,
+            given=given,
+            placed=outline is not None,
             name=name,
             kind=kind,
             longitude=longitude,
@@ -836,12 +845,16 @@ def row_problem(number: int, reason: str) -> str:
 PROGRESS_EVERY = 50_000
 
 
-def _checked(source: SourceFile, check) -> Iterator[tuple[str, list, int]]:
-    """(checked rows as COPY lines, problems, rows read so far) for every PROGRESS_EVERY rows."""
+def _checked(source: SourceFile, check, given: list | None = None) -> Iterator[tuple[str, list, int]]:
+    """(checked rows as COPY lines, problems, rows read so far) for every PROGRESS_EVERY
+    rows; the rows whose id the file gives are added to `given` (row, ImportRow) as well."""
     lines, problems, read = [], [], 0
     for read, (number, row) in enumerate(source.rows(), start=1):
         try:
-            lines.append(copy_line(number, check(row)))
+            checked = check(row)
+            lines.append(copy_line(number, checked))
+            if given is not None and checked.given:
+                given.append((number, checked))
         except ValidationError as exc:
             problems.append((number, _reason(exc)))
         if read % PROGRESS_EVERY == 0:
@@ -858,11 +871,14 @@ def import_steps(
     words: dict | None = None,
     system: int | None = None,
     dry_run: bool = False,
+    update: bool = False,
 ):
     """The import as a generator: yields (rows done, rows in all) every PROGRESS_EVERY rows
     and returns the ImportResult. Rows are checked here (a read-ahead thread checks the
     next rows while the database places and writes these: hazards/import_load.py), all
-    in one transaction: any problem undoes the file; dry_run undoes it in any case."""
+    in one transaction: any problem undoes the file; dry_run undoes it in any case.
+    With `update`, rows naming a site already in the registry by its id change it
+    (hazards/import_update.py) instead of being left as they are."""
     path = Path(path)
     source = read_file(path, system)
     mapping = {**guess_mapping(source.columns), **(mapping or {})}
@@ -887,7 +903,8 @@ def import_steps(
             load = ImportLoad(actor, path.name, apart=apart)
             # The file is read in one thread; apart, the chunks are staged in another, so
             # that reading, staging and writing each go on while the others wait.
-            chunks = read_ahead(_checked(source, _row_checker(mapping, words, source.system)))
+            given: list | None = [] if update else None
+            chunks = read_ahead(_checked(source, _row_checker(mapping, words, source.system), given))
             staged = load.staged(chunks, MAX_REPORTED)
             if apart:
                 staged = read_ahead(staged)
@@ -908,18 +925,30 @@ def import_steps(
                             "the sites already in the registry, so rows near a site may be missing from this list."
                         )
                     )
+            if not problems:
+                load.finish(result.rows, result.created)
+            load.close()
+            if update and not problems:
+                # After the load: its triggers are back to recording every change.
+                updates = import_update.apply(actor=actor, rows=given, given=_given_fields(mapping))
+                problems += updates.problems
+                result.updated = updates.updated
+                result.changes = [row_problem(n, text) for n, text in updates.changes[:MAX_CHANGES_LISTED]]
             if problems:
                 result.problems = [row_problem(n, reason) for n, reason in sorted(problems)[:MAX_REPORTED]]
             else:
-                load.finish(result.rows, result.created)
-                result.unchanged = result.rows - result.created
-            load.close()
+                result.unchanged = result.rows - result.created - result.updated
             if problems or dry_run:
                 transaction.set_rollback(True)
     finally:
         if load is not None:
             load.discard()
     return result
+
+
+def _given_fields(mapping: dict) -> set[str]:
+    """The site details a file's columns give (an update changes only those)."""
+    return {name for name in import_update.DETAILS if name in mapping}
 
 
 def _near(number: int, code: str, name: str, metres: int) -> str:
@@ -938,8 +967,9 @@ def import_sites(
     words: dict | None = None,
     system: int | None = None,
     progress=None,
+    update: bool = False,
 ) -> ImportResult:
-    steps = import_steps(path, actor=actor, mapping=mapping, words=words, system=system)
+    steps = import_steps(path, actor=actor, mapping=mapping, words=words, system=system, update=update)
     while True:
         try:
             done, total = next(steps)

@@ -320,6 +320,8 @@ class ImportRun(models.Model):
     file_name = models.CharField(max_length=255)
     mapping = models.JSONField(default=dict)
     dry_run = models.BooleanField()
+    # Update mode: rows naming a site by its id change it (hazards/import_update.py).
+    update = models.BooleanField(default=False)
     language = models.CharField(max_length=10)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -327,7 +329,9 @@ class ImportRun(models.Model):
     rows_total = models.PositiveIntegerField(default=0)
     created = models.PositiveIntegerField(null=True)
     unchanged = models.PositiveIntegerField(null=True)
+    updated = models.PositiveIntegerField(null=True)
     problems = models.JSONField(default=list)
+    changes = models.JSONField(default=list)  # update mode: what changed, a line per row
     # The person's own words for choices ({"kind": {"ao nuôi cá": "pond"}}) and what the
     # outcome says besides problems (columns left out, sheets not read).
     words = models.JSONField(default=dict)

@@ -537,6 +537,7 @@ def import_run_start(
     language: str,
     words: dict | None = None,
     system: int | None = None,
+    update: bool = False,
 ) -> ImportRun:
     """Queues the import (or the check) of an uploaded file for the worker: the run, its
     file copied into the database (the worker may be on another machine) and the job, all
@@ -551,6 +552,7 @@ def import_run_start(
         words=words or {},
         system=system,
         dry_run=dry_run,
+        update=update,
         language=language,
     )
     _store_parts(path, lambda **part: ImportFilePart.objects.create(run=run, **part))

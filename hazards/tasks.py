@@ -141,6 +141,7 @@ def _import(run: ImportRun) -> dict:
             words=run.words,
             system=run.system,
             dry_run=run.dry_run,
+            update=run.update,
         )
         try:
             while True:
@@ -162,6 +163,8 @@ def _import(run: ImportRun) -> dict:
         "rows_total": result.rows,
         "created": None if result.problems else result.created,
         "unchanged": None if result.problems else result.unchanged,
+        "updated": None if result.problems else result.updated,
+        "changes": [] if result.problems else result.changes,
         "problems": result.problems,
         "notices": result.notices,
     }

@@ -113,6 +113,10 @@ def mapping_form(columns: list[str], data=None, initial=None) -> forms.Form:
     choices = [("", _("(not in the file)")), *[(c, c) for c in columns]]
     fields = {name: forms.ChoiceField(label=label, choices=choices, required=False) for name, label in FIELDS.items()}
     fields["system"] = _system_field()
+    fields["update"] = forms.BooleanField(
+        label=gettext_lazy("Update the sites the file names by their id (a list exported from the registry)"),
+        required=False,
+    )
     for name, label in WORD_FIELDS.items():
         fields[f"{name}_words"], fields[f"clean_{name}_words"] = _words_field(name, label)
     return type("MappingForm", (_MappingForm,), fields)(data=data, initial=initial)
@@ -230,6 +234,8 @@ def preview(request, upload_id: str):
         return render(request, "imports/upload.html", {"form": UploadForm(), "problems": exc.problems}, status=400)
     # Columns chosen before (the link back from a check) win over the guesses.
     chosen = {name: request.GET[name] for name in FIELDS if request.GET.get(name) in columns}
+    if request.GET.get("update"):
+        chosen["update"] = True
     initial = {**guess_mapping(columns), **chosen, **({"system": system} if system else {})}
     form = mapping_form(columns, data=request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -240,6 +246,7 @@ def preview(request, upload_id: str):
             mapping=mapping,
             words=form.words(),
             system=form.cleaned_data["system"],
+            update=form.cleaned_data["update"],
             dry_run=request.POST.get("action") != "import",
             language=get_language(),
         )
@@ -266,7 +273,9 @@ def run_page(request, run_id):
         "result": run,
         "problems": run.problems,
         "upload_id": run.upload_id,
-        "mapping": urlencode({**run.mapping, **({"system": run.system} if run.system else {})}),
+        "mapping": urlencode(
+            {**run.mapping, **({"system": run.system} if run.system else {}), **({"update": "1"} if run.update else {})}
+        ),
     }
     return render(request, "imports/run.html", context)
 

@@ -31,6 +31,12 @@ class Command(BaseCommand):
             help="the coordinate system of a table's coordinates, or of a layer that declares none or one not "
             "identified: 4326 (WGS 84), VN-2000 4756, 3405/3406 (UTM 48/49), 9205-9218, 5897-5899 (TM-3 zones)",
         )
+        parser.add_argument(
+            "--update",
+            action="store_true",
+            help="rows naming a site of the registry by its id (a list exported from it, edited) change that site; "
+            "each change is listed",
+        )
         for field_name in CHOICES:
             parser.add_argument(
                 f"--{field_name}-word",
@@ -64,7 +70,13 @@ class Command(BaseCommand):
 
         try:
             result = import_sites(
-                path, actor=actor, mapping=mapping, words=words, system=options["crs"], progress=progress
+                path,
+                actor=actor,
+                mapping=mapping,
+                words=words,
+                system=options["crs"],
+                progress=progress,
+                update=options["update"],
             )
         except ImportFileError as exc:
             raise CommandError(_("Nothing was imported:") + "\n" + "\n".join(exc.problems)) from None
@@ -72,7 +84,15 @@ class Command(BaseCommand):
             self.stderr.write(notice)
         if result.problems:
             raise CommandError(_("Nothing was imported:") + "\n" + "\n".join(result.problems))
-        self.stdout.write(
-            _("Imported %(created)d sites; %(unchanged)d were already in the registry.")
-            % {"created": result.created, "unchanged": result.unchanged}
-        )
+        for change in result.changes:
+            self.stdout.write(change)
+        if options["update"]:
+            self.stdout.write(
+                _("Imported %(created)d sites; updated %(updated)d; %(unchanged)d unchanged.")
+                % {"created": result.created, "updated": result.updated, "unchanged": result.unchanged}
+            )
+        else:
+            self.stdout.write(
+                _("Imported %(created)d sites; %(unchanged)d were already in the registry.")
+                % {"created": result.created, "unchanged": result.unchanged}
+            )

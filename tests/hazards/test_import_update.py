@@ -1,0 +1,169 @@
+"""Update mode, as a provincial GIS officer uses it: the province's list exported from the
+registry (XLSX), edited in a spreadsheet (states, names, a point moved, new rows) and
+imported again changes the sites it names, adds the new rows, lists each change by row,
+and refuses whole any file with a row it cannot apply."""
+
+import io
+import re
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from accounts.models import AuditEntry, Role
+from hazards import services
+from hazards.models import Inspection, Site
+from tests.conftest import inside, run_queued_jobs
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def officer(client, demo_tree, make_user, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.IMPORT_UPLOAD_ROOT = tmp_path / "imports"
+    user = make_user("nam", demo_tree["991"], Role.AREA_MANAGER, is_staff=True)
+    client.force_login(user)
+    return user
+
+
+@pytest.fixture
+def sites(demo_tree, officer, make_site):
+    return {
+        "ba": make_site(demo_tree["99101"], name="Ao ông Ba", kind="pond", actor=officer),
+        "gieng": make_site(demo_tree["99102"], name="Giếng làng", kind="well", actor=officer),
+        "dap": make_site(demo_tree["99103"], name="Đập Suối Bạc", kind="dam", actor=officer),
+    }
+
+
+def exported_workbook(client):
+    response = client.get(reverse("site-export", args=["xlsx"]))
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    return load_workbook(io.BytesIO(body))
+
+
+def edit(book, site, **values):
+    sheet = book["sites"]
+    header = [cell.value for cell in sheet[1]]
+    for row in sheet.iter_rows(min_row=2):
+        if row[0].value == str(site.pk):
+            for name, value in values.items():
+                row[header.index(name)].value = value
+            return
+    raise AssertionError(f"{site.code} not in the export")
+
+
+def add_row(book, **values):
+    sheet = book["sites"]
+    header = [cell.value for cell in sheet[1]]
+    sheet.append([values.get(name) for name in header])
+
+
+def saved(book, folder, name="danh_sach_tinh.xlsx"):
+    path = folder / name
+    book.save(path)
+    return path
+
+
+def upload_and_run(client, path, action):
+    response = client.post(reverse("import-upload"), {"file": SimpleUploadedFile(path.name, path.read_bytes())})
+    assert response.status_code == 302, response.content
+    preview_url = response["Location"]
+    form = client.get(preview_url).context["form"]
+    mapping = {name: value for name, value in form.initial.items() if value and name != "update"}
+    response = client.post(preview_url, {**mapping, "update": "on", "action": action})
+    assert response.status_code == 302, response.content
+    assert run_queued_jobs() == 1
+    return client.get(response["Location"]).content.decode()
+
+
+def test_an_exported_list_edited_and_imported_again_updates_adds_and_lists_each_change(
+    client, tmp_path, demo_tree, officer, sites
+):
+    book = exported_workbook(client)
+    ba, gieng, dap = sites["ba"], sites["gieng"], sites["dap"]
+    edit(book, ba, name="Ao ông Ba (xóm 2)", signage="in_place", barrier="partial")
+    moved_latitude = round(gieng.location.y + 0.00023, 7)  # 25 m north
+    edit(book, gieng, latitude=moved_latitude, depth_m=4.5)
+    new = inside(demo_tree["99104"])
+    add_row(book, name="Hố công trình mới", kind="pit", latitude=new.y, longitude=new.x, signage="none")
+    path = saved(book, tmp_path)
+    before = {s.pk: (s.name, s.signage, s.location.coords) for s in Site.objects.all()}
+
+    # The check lists what would change and stores nothing.
+    checked = upload_and_run(client, path, "check")
+    assert "1 sites would be added, 2 updated; 1 are unchanged." in checked, checked
+    assert {s.pk: (s.name, s.signage, s.location.coords) for s in Site.objects.all()} == before
+
+    page = upload_and_run(client, path, "import")
+    assert "1 sites added, 2 updated; 1 were unchanged." in page, page
+    changes = re.findall(r"<li>(row \d+: .*?)</li>", page)
+    assert changes == [
+        f"row 2: {ba.code} “Ao ông Ba”: name “Ao ông Ba” → “Ao ông Ba (xóm 2)”; "
+        "new inspection: No sign → Sign in place, No barrier → Partial barrier",
+        f"row 3: {gieng.code} “Giếng làng”: depth (m) — → 4.5; moved 25 m",
+    ]
+    ba.refresh_from_db()
+    gieng.refresh_from_db()
+    dap.refresh_from_db()
+    assert (ba.name, ba.signage, ba.barrier) == ("Ao ông Ba (xóm 2)", "in_place", "partial")
+    assert Inspection.objects.filter(site=ba).count() == 1  # the state is evidence: a new inspection
+    assert gieng.location.y == pytest.approx(moved_latitude, abs=1e-9) and str(gieng.depth_m) == "4.50"
+    assert gieng.area.code == "99102"
+    assert Site.objects.filter(name="Hố công trình mới", kind="pit", area__code="99104").exists()
+    # The edits are in each site's history, by the officer.
+    assert AuditEntry.objects.filter(site_id=ba.pk, action="update", actor=officer).exists()
+
+    # The same file again changes nothing more.
+    again = upload_and_run(client, path, "import")
+    assert "0 sites added, 0 updated; 4 were unchanged." in again, again
+
+
+def test_rows_that_cannot_be_applied_are_refused_by_row_and_nothing_is_stored(
+    client, tmp_path, demo_tree, officer, sites, make_site, superuser
+):
+    book = exported_workbook(client)
+    ba, gieng, dap = sites["ba"], sites["gieng"], sites["dap"]
+    edit(book, ba, name="Tên mới")
+    edit(book, gieng, longitude=inside(demo_tree["992"]).x, latitude=inside(demo_tree["992"]).y)  # moved out
+    add_row(book, name="Ao ngoài biên giới", kind="pond", latitude=30, longitude=105)
+    page = upload_and_run(client, saved(book, tmp_path), "import")
+    assert "Nothing was imported" in page
+    assert re.findall(r"<li>(row \d+: .*?)</li>", page) == [
+        "row 3: This location is in Xã Phiêng Lầu, outside the areas you work in.",
+        "row 5: The location (105.00000, 30.00000) is outside the country.",
+    ]
+
+    book = exported_workbook(client)
+    elsewhere = make_site(demo_tree["992"], name="Ao huyện khác", kind="pond")  # outside the officer's areas
+    edit(book, ba, name="Tên mới")
+    mine = inside(demo_tree["99101"])
+    add_row(book, id=str(elsewhere.pk), name="Đổi tên", kind="pond", latitude=mine.y, longitude=mine.x)
+    add_row(book, id=str(ba.pk), name="Tên khác", kind="pond", latitude=ba.location.y, longitude=ba.location.x)
+    services.site_delete(actor=superuser, site=dap)
+    edit(book, dap, name="Đập (đã xóa)")
+    page = upload_and_run(client, saved(book, tmp_path), "import")
+    assert "Nothing was imported" in page, page
+    assert re.findall(r"<li>(row \d+: .*?)</li>", page.split("Nothing was imported")[1]) == [
+        f"row 4: {dap.code} was deleted: restore it before updating it.",
+        f"row 5: The site {elsewhere.pk} is not in your areas.",
+        f"row 6: {ba.code} is also in row 2.",
+    ]
+    ba.refresh_from_db()
+    assert ba.name == "Ao ông Ba" and Site.objects.get(pk=elsewhere.pk).name == "Ao huyện khác"
+    assert not Inspection.objects.exists()
+
+
+def test_a_site_out_of_scope_named_by_id_is_refused_with_its_row(tmp_path, demo_tree, officer, sites, make_site):
+    elsewhere = make_site(demo_tree["992"], name="Ao huyện khác", kind="pond")
+    mine = inside(demo_tree["99101"])
+    path = tmp_path / "sua.csv"
+    path.write_text(f"id,name,kind,latitude,longitude\n{elsewhere.pk},Đổi tên,pond,{mine.y},{mine.x}\n")
+    with pytest.raises(CommandError) as refused:
+        call_command("import_sites", str(path), as_user="nam", update=True)
+    assert f"row 2: The site {elsewhere.pk} is not in your areas." in str(refused.value)
+    assert Site.objects.get(pk=elsewhere.pk).name == "Ao huyện khác"
