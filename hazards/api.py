@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.parsers import FileUploadParser
@@ -22,6 +23,7 @@ from rest_framework.views import APIView
 from accounts.scope import SURVEY, scope_for
 from areas.models import Area
 from areas.selectors import areas_geojson
+from common.errors import error_body
 
 from . import exports, selectors, services, sync
 from .job_pages import JOB_STATE, job_accepted
@@ -154,16 +156,20 @@ class SurveyMeView(APIView):
         )
 
 
-def tablet_json(request, data) -> HttpResponse:
-    """JSON a tablet keeps for offline work: its ETag is a hash of the content, so a
-    tablet that has it gets 304 and no body (If-None-Match; revalidated on every use),
-    and it travels gzip-compressed to a client that accepts it."""
-    body = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
-    etag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+def tablet_data(request, body: bytes, etag: str, cache_control: dict | None = None) -> HttpResponse:
+    """JSON a tablet keeps for offline work. Its ETag names the content, so a tablet that
+    has it gets 304 and no body (If-None-Match; by default revalidated on every use); it
+    travels gzip-compressed to a client that accepts it."""
+    etag = f'"{etag}"'
     response = get_conditional_response(request, etag=etag) or HttpResponse(body, content_type="application/json")
     response["ETag"] = etag
-    patch_cache_control(response, private=True, no_cache=True)
+    patch_cache_control(response, **(cache_control or {"private": True, "no_cache": True}))
     return GZipMiddleware(lambda _request: response).process_response(request, response)
+
+
+def tablet_json(request, data) -> HttpResponse:
+    body = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+    return tablet_data(request, body, hashlib.sha256(body).hexdigest()[:32])
 
 
 class TabletDataView(APIView):
@@ -180,28 +186,89 @@ class SurveyAreasView(TabletDataView):
         return tablet_json(request, areas_geojson(areas))
 
 
+SITE_DETAILS = inline_serializer(
+    "SurveySiteDetails",
+    {
+        "code": serializers.ListField(child=serializers.CharField()),
+        "name": serializers.ListField(child=serializers.CharField()),
+        "kind": serializers.ListField(child=serializers.CharField()),
+        "checked": serializers.ListField(child=serializers.DateField(allow_null=True)),
+        "first": serializers.ListField(child=serializers.IntegerField()),
+        "order_state": serializers.ListField(child=serializers.CharField(allow_null=True)),
+        "order_deadline": serializers.ListField(child=serializers.DateField(allow_null=True)),
+    },
+)
+
+
 class SurveySitesView(TabletDataView):
-    """The open sites the user surveys, compact: one row per site under `columns`
-    (id, code, name, kind, state, signage, barrier, checked, due, lon, lat). checked is
-    the day of the last check (Vietnam time) or null; due is 1 when the state is
-    unverified; state is the planner map's (protected, signed_only, fenced_only,
-    unprotected); lon and lat have five decimals (about 1 m). Sent with an ETag (send
-    If-None-Match to get 304 when nothing changed) and gzip-compressed."""
+    """The open sites the user surveys, first part: all the tablet needs to draw its map
+    and its due list, small enough for a slow network. Per site, in one order: `x` and
+    `y` (integers of 1/`scale` degree, each the difference to the previous site's: add them
+    up), `signage` and `barrier` (one digit per site, an index into `signage_values` and
+    `barrier_values`), `due` (one digit, 1: its state is unverified or it goes first); and
+    `due_sites`, the code, name, kind, checked (the day of the last check, Vietnam time, or
+    null), first (what goes first in the due list: 2 an order awaiting verification, 1 a
+    campaign site, else 0), order_state and order_deadline (of the site's order not yet
+    verified, or null) of the due sites in their order. The ids and the other sites' details follow from
+    /api/v1/survey/sites/rest/?version=<ETag>. ETag: the version of both parts (send
+    If-None-Match to get 304 while nothing changed); gzip-compressed."""
 
     @extend_schema(
         responses={
             200: inline_serializer(
                 "SurveySites",
                 {
-                    "columns": serializers.ListField(child=serializers.CharField()),
-                    "sites": serializers.ListField(child=serializers.ListField()),
+                    "format": serializers.IntegerField(),
+                    "count": serializers.IntegerField(),
+                    "scale": serializers.IntegerField(),
+                    "signage_values": serializers.ListField(child=serializers.CharField()),
+                    "barrier_values": serializers.ListField(child=serializers.CharField()),
+                    "x": serializers.ListField(child=serializers.IntegerField()),
+                    "y": serializers.ListField(child=serializers.IntegerField()),
+                    "signage": serializers.CharField(),
+                    "barrier": serializers.CharField(),
+                    "due": serializers.CharField(),
+                    "due_sites": SITE_DETAILS,
                 },
             ),
             304: None,
         }
     )
     def get(self, request):
-        return tablet_json(request, selectors.survey_sites(request.user, timezone.now()))
+        sites = selectors.survey_site_list(request.user, timezone.now())
+        return tablet_data(request, sites.first, sites.version)
+
+
+class SurveySitesRestView(TabletDataView):
+    """The open sites the user surveys, second part, for the first part of `version` (its
+    ETag): `id`, every site's id in the first part's order, and `other_sites`, the code,
+    name, kind, checked, first, order_state and order_deadline of the sites that are not
+    due, in order. A version is never
+    answered otherwise, so the tablet may keep the answer. 412 with `"code":
+    "list_changed"` when the list is no longer that version: fetch the first part again."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("version", str, required=True)],
+        responses={
+            200: inline_serializer(
+                "SurveySitesRest",
+                {
+                    "format": serializers.IntegerField(),
+                    "id": serializers.ListField(child=serializers.UUIDField()),
+                    "other_sites": SITE_DETAILS,
+                },
+            ),
+            304: None,
+            412: OpenApiTypes.OBJECT,
+        },
+    )
+    def get(self, request):
+        sites = selectors.survey_site_list(request.user, timezone.now())
+        if request.GET.get("version") != sites.version:
+            detail = _("The list of sites changed while it was being fetched: fetch it again.")
+            return Response(error_body("list_changed", detail), status=status.HTTP_412_PRECONDITION_FAILED)
+        forever = {"private": True, "max_age": 7 * 86400, "immutable": True}
+        return tablet_data(request, sites.rest, sites.version, forever)
 
 
 EXPORT_TYPES = {

@@ -85,6 +85,7 @@ def app(request):
             "history": reverse("inspection-list"),
             "areas": reverse("survey-areas"),
             "sites": reverse("survey-sites"),
+            "sitesRest": reverse("survey-sites-rest"),
             "site": reverse("sync-site"),
             "inspection": reverse("sync-inspection"),
             "closure": reverse("sync-closure"),

@@ -7,7 +7,7 @@ import { distanceMetres, inGeometry } from "./geo.js";
 import * as outbox from "./outbox.js";
 import * as pairing from "./pairing.js";
 import { prepare as preparePhoto } from "./photos.js";
-import { siteFeatures } from "./sitelist.js";
+import * as sitelist from "./sitelist.js";
 
 const config = JSON.parse(document.getElementById("survey-config").textContent);
 // gettext and interpolate come from Django's JavaScript catalogue (survey/jsi18n/).
@@ -30,7 +30,9 @@ paletteToCss();
 const state = {
   me: null,
   areas: { type: "FeatureCollection", features: [] },
-  sites: { type: "FeatureCollection", features: [] },
+  sites: { type: "FeatureCollection", features: [], complete: true },
+  naming: Promise.resolve(), // the site list's second part, on its way
+  namingNow: false, // while it is: no other list is fetched
   dataAt: 0,
   records: [], // the outbox, kept in step by outbox.onChange
   position: null, // { coords: [lon, lat], accuracy }
@@ -201,11 +203,15 @@ function directionsLink(feature) {
   return link;
 }
 
-async function apiGet(url) {
+async function apiResponse(url, answered = []) {
   const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json", ...outbox.headers() } });
   if (response.status === 401 || response.status === 403 || response.redirected) throw new outbox.SignedOut();
-  if (!response.ok) throw new Error(`HTTP ${response.status}`);
-  return response.json();
+  if (!response.ok && !answered.includes(response.status)) throw new Error(`HTTP ${response.status}`);
+  return response;
+}
+
+async function apiGet(url) {
+  return (await apiResponse(url)).json();
 }
 
 // A site's inspections, newest first: from the server when online, else as last fetched.
@@ -267,10 +273,24 @@ function renderHistory(target, items) {
   }
 }
 
-function openSheet(feature) {
+let sheetFor = null;
+async function openSheet(feature) {
   const p = feature.properties;
   const sheet = $("#site-sheet");
   sheet.hidden = false;
+  sheetFor = feature;
+  if (!p.id && !p.new) {
+    const wait = document.createElement("p");
+    wait.textContent = gettext("Loading the names of the sites…");
+    sheet.replaceChildren(wait);
+    const ok = await named(feature);
+    if (sheetFor !== feature) return; // another site was tapped meanwhile
+    if (!ok) {
+      wait.textContent = gettext("This site's name has not reached the tablet yet: connect to the network and try again.");
+      sheet.append(button(gettext("Close"), () => (sheet.hidden = true)));
+      return;
+    }
+  }
   sheet.replaceChildren();
   const title = document.createElement("h2");
   title.textContent = `${p.code || gettext("new")} · ${p.name}`;
@@ -724,7 +744,7 @@ async function renderLastState(feature) {
   const same = button(gettext("No change: record the same state"), () => recordNoChange(feature), "primary no-change");
   same.id = "no-change";
   box.append(text, same);
-  const past = p.new || p.queued ? null : await siteHistory(p.id);
+  const past = p.new || p.queued || !(await named(feature)) ? null : await siteHistory(p.id);
   const latest = past?.[0];
   if (latest && state.inspecting === feature) {
     box.dataset.water = String(latest.water_present);
@@ -764,14 +784,26 @@ async function queueInspection(payload, photos) {
   sync();
 }
 
+// The inspected site's id: a site from the due list may still wait for the site list's
+// second part.
+async function inspectedSiteId() {
+  if (await named(state.inspecting)) return state.inspecting.properties.id;
+  $(".form-errors", inspectForm).textContent = gettext(
+    "The site list has not fully reached the tablet yet: connect to the network and save again.",
+  );
+  return null;
+}
+
 // One tap: the same sign and barrier as last time, seen today.
 async function recordNoChange(feature) {
   const p = feature.properties;
+  const site = await inspectedSiteId();
+  if (!site) return;
   choose(inspectForm, "signage", p.signage);
   choose(inspectForm, "barrier", p.barrier);
   const water = $("#inspect-last").dataset.water;
   if (water) choose(inspectForm, "water_present", water);
-  await queueInspection(inspectionPayload(inspectForm, { site: p.id }), picked.get(inspectForm));
+  await queueInspection(inspectionPayload(inspectForm, { site }), picked.get(inspectForm));
 }
 
 inspectForm.addEventListener("submit", async (event) => {
@@ -779,9 +811,10 @@ inspectForm.addEventListener("submit", async (event) => {
   const problems = requireStates(inspectForm);
   $(".form-errors", inspectForm).textContent = problems.join(" ");
   if (problems.length) return;
-  const site = state.inspecting.properties;
+  const site = await inspectedSiteId();
+  if (!site) return;
   const editing = await takeEditing();
-  const extra = editing ? { id: editing.id, site: site.id } : { site: site.id };
+  const extra = editing ? { id: editing.id, site } : { site };
   await queueInspection(inspectionPayload(inspectForm, extra), picked.get(inspectForm));
 });
 
@@ -917,22 +950,70 @@ async function loadCached() {
   renderWho();
   renderAreas();
   renderSites();
+  markSites();
 }
 
-async function refreshData() {
-  // In parallel: on a slow network each request costs its round trips.
-  const keys = ["me", "areas", "sites"];
-  const values = await Promise.all(keys.map((key) => apiGet(config.urls[key])));
-  for (const [i, key] of keys.entries()) {
-    state[key] = key === "sites" ? siteFeatures(values[i]) : values[i];
-    await db.put("cache", { key, value: state[key], at: Date.now() });
-  }
-  state.dataAt = Date.now();
-  renderWho();
-  renderAreas();
+// The site list's first part, and its version, which asks for the second part.
+async function fetchSiteList() {
+  const response = await apiResponse(config.urls.sites);
+  const version = (response.headers.get("ETag") || "").replace(/^W\//, "").replaceAll('"', "");
+  return { sites: sitelist.firstPart(await response.json()), version };
+}
+
+// Whether every site shown has its name and id yet (body[data-sites], for tests and
+// support staff: "partial" while the list's second part is on its way).
+function markSites() {
+  document.body.dataset.sites = state.sites.complete === false ? "partial" : "named";
+}
+
+function showSites(sites) {
+  state.sites = sites;
+  markSites();
   renderSites();
   if (!$("#view-due").hidden) renderDue();
-  historyAhead();
+}
+
+// Returns once the map and the due list are drawn; the sites' names and ids follow (the
+// list's second part), and the tablet keeps the list once it has both.
+async function refreshData() {
+  // In parallel: on a slow network each request costs its round trips.
+  const [me, areas, list] = await Promise.all([apiGet(config.urls.me), apiGet(config.urls.areas), fetchSiteList()]);
+  Object.assign(state, { me, areas });
+  await db.put("cache", { key: "me", value: me, at: Date.now() });
+  await db.put("cache", { key: "areas", value: areas, at: Date.now() });
+  renderWho();
+  renderAreas();
+  showSites(list.sites);
+  state.namingNow = true;
+  state.naming = nameSites(list).finally(() => (state.namingNow = false));
+}
+
+async function nameSites({ sites, version }, tries = 2) {
+  try {
+    const response = await apiResponse(`${config.urls.sitesRest}?version=${encodeURIComponent(version)}`, [412]);
+    if (response.status === 412) {
+      // The list changed in between: both parts again.
+      if (!tries) return;
+      const list = await fetchSiteList();
+      if (state.sites === sites) showSites(list.sites);
+      return nameSites(list, tries - 1);
+    }
+    sitelist.complete(sites, await response.json());
+    if (state.sites !== sites) return; // a newer list came meanwhile
+    markSites();
+    state.dataAt = Date.now();
+    await db.put("cache", { key: "sites", value: sites, at: state.dataAt });
+    if (!$("#view-due").hidden) renderDue();
+    historyAhead();
+  } catch (error) {
+    if (error instanceof outbox.SignedOut) authLost();
+  }
+}
+
+// A site from the list's first part has its id and name once the second part is here.
+async function named(feature) {
+  if (!feature.properties.id && !feature.properties.new) await state.naming;
+  return Boolean(feature.properties.id || feature.properties.new);
 }
 
 // The history of the nearest due sites, fetched while there is a network, for the field.
@@ -984,7 +1065,8 @@ async function sync() {
     const result = await outbox.flush();
     if (result === "signed-out") return authLost();
     const sentSomething = state.records.some((r) => r.state === "sent" && r.sentAt > state.dataAt);
-    if (result === "done" && (sentSomething || Date.now() - state.dataAt > DATA_MAX_AGE_MS)) await refreshData();
+    const stale = sentSomething || Date.now() - state.dataAt > DATA_MAX_AGE_MS;
+    if (result === "done" && stale && !state.namingNow) await refreshData();
   } catch (error) {
     if (error instanceof outbox.SignedOut) authLost();
   } finally {
@@ -1096,9 +1178,6 @@ $("#offline-map-button").addEventListener("click", async () => {
 });
 
 // ---------- start ----------
-if ("serviceWorker" in navigator) {
-  navigator.serviceWorker.register(config.urls.sw, { scope: config.urls.scope });
-}
 // Asked once: without it Android may clear the outbox, unsent evidence included, when
 // storage runs low.
 navigator.storage?.persist?.();
@@ -1130,6 +1209,11 @@ if (navigator.onLine && !pairCode) {
   }
 }
 sync();
+// Only now: on a slow network the service worker's copy of the app would compete with
+// the data the worker is waiting for.
+if ("serviceWorker" in navigator) {
+  navigator.serviceWorker.register(config.urls.sw, { scope: config.urls.scope });
+}
 // For tests and support staff at the console: the two maps and the site markers.
 window.survey = { map, regMap, sites: siteLayer };
 document.body.dataset.ready = "true";

@@ -13,6 +13,11 @@ TABLET = {"width": 1280, "height": 800}
 PASSWORD = "pw-Secret-123"
 
 
+# The app has started and every site it shows has its name and id (the site list's second
+# part follows the first, which alone makes the app usable).
+READY = "body[data-ready=true][data-sites=named]"
+
+
 def tablet_options(point: Point | None, accuracy: float = 7) -> dict:
     """A 10-inch Android tablet in Vietnamese with its GPS at `point` (None: no fix, the
     permission not given)."""
@@ -42,12 +47,12 @@ def tablet(browser, point: Point | None, accuracy: float = 7, **extra):
     return context
 
 
-def sign_in(page, stack, username="lan"):
+def sign_in(page, stack, username="lan", ready=READY):
     page.goto(f"{stack.url}/accounts/login/?next=/survey/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_selector("body[data-ready=true]")
+    page.wait_for_selector(ready)
 
 
 def open_app(context, stack, gps=True):
@@ -139,7 +144,7 @@ def wait_unsent(page, count: int, timeout=20000) -> None:
 def go_offline(context, page):
     """Offline once the service worker controls the page (the app shell is cached)."""
     page.wait_for_function("navigator.serviceWorker.controller !== null || (location.reload(), false)", timeout=15000)
-    page.wait_for_selector("body[data-ready=true]")
+    page.wait_for_selector(READY)
     context.set_offline(True)
     page.wait_for_selector("#net.offline")
 

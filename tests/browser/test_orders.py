@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from accounts.models import Role
 from hazards.models import RemediationOrder
 from tests.browser.conftest import login, no_internet
+from tests.browser.tablet import READY
 from tests.conftest import inside
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -64,9 +65,9 @@ def test_order_opened_on_the_map_is_verified_by_an_offline_inspection(
     tablet.fill("input[name=username]", "lan")
     tablet.fill("input[name=password]", "pw-Secret-123")
     tablet.click("button[type=submit]")
-    tablet.wait_for_selector("body[data-ready=true]")
+    tablet.wait_for_selector(READY)
     tablet.wait_for_function("navigator.serviceWorker.controller !== null || (location.reload(), false)", timeout=15000)
-    tablet.wait_for_selector("body[data-ready=true]")
+    tablet.wait_for_selector(READY)
     context.set_offline(True)
     tablet.wait_for_selector("#net.offline")
     tablet.click("[data-view=due]")

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.gis.geos import Point
 
 from hazards.models import Inspection, Photo, Site
-from tests.browser.tablet import go_offline, open_app, photo_file, register, tablet, unsent, wait_unsent
+from tests.browser.tablet import READY, go_offline, open_app, photo_file, register, tablet, unsent, wait_unsent
 from tests.conftest import inside
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -49,7 +49,7 @@ def test_offline_records_survive_a_reload_and_sync_once(browser, stack, worker, 
     assert not Site.objects.filter(name__startswith="Ao thứ").exists()
 
     page.reload()
-    page.wait_for_selector("body[data-ready=true]")
+    page.wait_for_selector(READY)
     assert unsent(page) == "3"
     page.click("[data-view=outbox]")
     assert page.locator("#outbox-list .chip.pending").count() == 3

@@ -14,7 +14,7 @@ from PIL import Image
 
 from accounts.models import Role
 from tests.browser.conftest import login, no_internet
-from tests.browser.tablet import open_app, tablet
+from tests.browser.tablet import READY, open_app, tablet
 from tests.conftest import inside
 from tests.stack import running_stack
 
@@ -99,7 +99,7 @@ def test_offline_map_of_my_communes_is_stored_and_shown_without_network(browser,
     context = tablet(browser, inside(demo_tree["99101"]))
     page = open_app(context, stack)
     page.wait_for_function("navigator.serviceWorker.controller !== null || (location.reload(), false)", timeout=15000)
-    page.wait_for_selector("body[data-ready=true]")
+    page.wait_for_selector(READY)
     page.click("#menu-button")
     page.click("#offline-map-button")
     dialog = page.locator("#tiles-dialog")
@@ -118,7 +118,7 @@ def test_offline_map_of_my_communes_is_stored_and_shown_without_network(browser,
     tile_server.stop()
     context.set_offline(True)
     page.reload()
-    page.wait_for_selector("body[data-ready=true]")
+    page.wait_for_selector(READY)
     page.wait_for_selector("#map img.leaflet-tile-loaded")
     loaded = page.locator("#map img.leaflet-tile-loaded").count()
     assert loaded >= 4

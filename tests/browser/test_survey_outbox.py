@@ -10,6 +10,7 @@ import pytest
 
 from hazards.models import Inspection, Photo, Site
 from tests.browser.tablet import (
+    READY,
     go_offline,
     open_app,
     register,
@@ -168,7 +169,7 @@ def test_the_first_versions_outbox_is_upgraded_with_records_and_photos_intact(
     later.clock.install(time=dt.datetime.now() + dt.timedelta(days=8))
     page.close()
     later.goto(f"{stack.url}/survey/")
-    later.wait_for_selector("body[data-ready=true]")
+    later.wait_for_selector(READY)
     later.click("[data-view=outbox]")
     assert later.locator("#outbox-list li").all_inner_texts() == [later.evaluate("gettext('Nothing to send.')")]
     context.close()
@@ -190,7 +191,7 @@ def test_sign_out_is_refused_while_records_are_unsent(browser, stack, worker, de
     page.click("#menu-button")
     with page.expect_navigation():
         page.click("#sign-out-button")
-    page.wait_for_selector("body[data-ready=true]")
+    page.wait_for_selector(READY)
     page.wait_for_selector("#view-pair:not([hidden])")
     assert page.locator("#who").inner_text() == ""
     assert Site.objects.filter(name="Ao chưa gửi").count() == 1

@@ -12,7 +12,7 @@ import pytest
 from accounts.models import Role
 from accounts.tokens import token_issue, token_revoke
 from hazards.models import Site
-from tests.browser.tablet import fill_register, save, tablet, unsent, wait_unsent
+from tests.browser.tablet import READY, fill_register, save, tablet, unsent, wait_unsent
 from tests.conftest import inside
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -39,7 +39,7 @@ def test_a_tablet_paired_by_qr_code_sends_with_its_token_until_revoked(browser, 
 
     # The camera's QR scan opens the app with the code; no one has signed in on this tablet.
     page.goto(f"{stack.url}/survey/#pair=abcd-efgh")
-    page.wait_for_selector("body[data-ready=true]")
+    page.wait_for_selector(READY)
     form = page.locator("#pair-form")
     assert form.is_visible()
     assert form.locator("input[name=code]").input_value() == "ABCD-EFGH"
@@ -71,7 +71,7 @@ def test_a_tablet_paired_by_qr_code_sends_with_its_token_until_revoked(browser, 
     assert "ghép nối" in page.locator("#banner").inner_text()
     assert unsent(page) == "1"
     page.reload()
-    page.wait_for_selector("body[data-ready=true]")
+    page.wait_for_selector(READY)
     assert unsent(page) == "1"
     assert not Site.objects.filter(name="Giếng sau thu hồi").exists()
     context.close()

@@ -17,7 +17,7 @@ from config.browser import CHROMIUM
 from hazards import services
 from hazards.models import Inspection, Photo, Site
 from tests.browser.conftest import no_internet
-from tests.browser.tablet import open_app, photo_file, register, tablet_options, unsent, wait_unsent
+from tests.browser.tablet import READY, open_app, photo_file, register, tablet_options, unsent, wait_unsent
 from tests.conftest import inside
 from tests.stack import free_port, release, running_stack
 
@@ -68,7 +68,7 @@ def test_offline_work_survives_restarts_and_a_new_release(
         context = open_tablet(offline=False)
         page = open_app(context, old)
         page.wait_for_function("navigator.serviceWorker.controller !== null || (location.reload(), false)")
-        page.wait_for_selector("body[data-ready=true]")
+        page.wait_for_selector(READY)
         old_caches = page.evaluate(SURVEY_CACHES)
         old_app = page.evaluate(APP_MODULE)
         assert len(old_caches) == 1 and ".js" in old_app and old_app != "/static/survey/app.js"
@@ -82,7 +82,7 @@ def test_offline_work_survives_restarts_and_a_new_release(
         register(page, "Ao thứ nhất", photos=[photo_file(tmp_path, "a.jpg")])
         wait_unsent(page, 1)
         page.reload()  # from the service worker: the hashed modules are in its cache
-        page.wait_for_selector("body[data-ready=true]")
+        page.wait_for_selector(READY)
         assert unsent(page) == "1"
         context.set_geolocation({"latitude": here.y + 0.001, "longitude": here.x + 0.001, "accuracy": 5})
         register(page, "Ao thứ hai", kind="canal", photos=[photo_file(tmp_path, "b.jpg")])
@@ -96,14 +96,14 @@ def test_offline_work_survives_restarts_and_a_new_release(
         context = open_tablet(offline=True)
         page = context.new_page()
         page.goto(f"{new.url}/survey/")  # still offline: the old version, from its cache
-        page.wait_for_selector("body[data-ready=true]")
+        page.wait_for_selector(READY)
         assert unsent(page) == "2" and page.evaluate(APP_MODULE) == old_app
         assert not Site.objects.filter(name__startswith="Ao thứ").exists()
 
         context.set_offline(False)
         wait_unsent(page, 0)
         page.reload()  # online: the new version, and its service worker replaces the old
-        page.wait_for_selector("body[data-ready=true]")
+        page.wait_for_selector(READY)
         assert page.evaluate(APP_MODULE) not in (old_app, "/static/survey/app.js")
         page.wait_for_function(
             f"{SURVEY_CACHES}.then(keys => keys.length === 1 && keys[0] !== {old_caches[0]!r})", polling=200

@@ -16,7 +16,8 @@ from accounts.scope import OutOfScope
 from hazards import campaign_files, campaigns, lifecycle, orders
 from hazards.models import CampaignAssignment
 from hazards.order_selectors import BOARD_COLUMNS, BoardRow, campaign_board, campaigns_for
-from hazards.selectors import AWAITING_VERIFICATION, CAMPAIGN_SITE, survey_sites
+from hazards.selectors import AWAITING_VERIFICATION, CAMPAIGN_SITE, survey_site_list
+from tests.hazards.site_list import list_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -108,9 +109,8 @@ def test_board_counts_checks_protection_and_orders(province, demo_tree, inspect,
 
 def first_in_due_list(user) -> dict:
     """{site id: (rank, order state, order deadline)} of the sites the tablet puts first,
-    from the site list it fetches (hazards.selectors.survey_sites)."""
-    body = survey_sites(user, timezone.now())
-    rows = [dict(zip(body["columns"], row, strict=True)) for row in body["sites"]]
+    from the site list it fetches (hazards.selectors.survey_site_list)."""
+    rows = list_rows(survey_site_list(user, timezone.now()))
     return {row["id"]: (row["first"], row["order_state"], row["order_deadline"]) for row in rows if row["first"]}
 
 

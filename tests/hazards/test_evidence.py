@@ -15,6 +15,7 @@ from accounts.models import Role
 from hazards import lifecycle
 from reports.periods import Period
 from reports.selectors import by_child
+from tests.hazards.site_list import fetch_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -50,8 +51,7 @@ def due_everywhere(client, site) -> dict[str, bool]:
     """Whether each place a person sees the site calls it due (its state unverified)."""
     point = site.location
     bbox = f"{point.x - 0.01},{point.y - 0.01},{point.x + 0.01},{point.y + 0.01}"
-    survey = client.get(reverse("survey-sites")).json()
-    surveyed = [dict(zip(survey["columns"], row, strict=True)) for row in survey["sites"]]
+    surveyed = fetch_rows(client)
     listed = client.get(reverse("map-sites"), {"bbox": bbox}).json()["sites"]
     filtered = client.get(reverse("site-list"), {"due": "true"}).json()["features"]
     export = client.get(reverse("site-export", args=["geojson"]))

@@ -13,6 +13,7 @@ from pypdf import PdfReader
 from accounts.models import Role
 from hazards import orders
 from hazards.models import Campaign, RemediationOrder
+from tests.hazards.site_list import fetch_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -197,10 +198,9 @@ def test_tablet_gets_order_awaiting_verification_first(client, setting):
     )  # fmt: skip
     orders.order_mark_done(actor=setting["worker"], order=order)
     login(client, setting["worker"])
-    body = client.get(reverse("survey-sites")).json()
-    rows = {row[1]: dict(zip(body["columns"], row, strict=True)) for row in body["sites"]}
+    rows = {row["code"]: row for row in fetch_rows(client)}
     props = rows[setting["site"].code]
-    assert props["first"] == 2 and props["due"] == 1
+    assert props["first"] == 2 and props["due"] is True
     assert (props["order_state"], props["order_deadline"]) == ("done", "2026-04-20")
 
 
