@@ -1,7 +1,7 @@
 """Reads of remediation orders and campaigns: the follow-up lists, a report's order
 numbers, the campaign board, and the people an order or a campaign site can go to. Each
 reads through the area scope. (What puts a site first in a field worker's due list is
-part of the survey's site list, selectors.survey_sites.)"""
+part of the survey's site list, selectors.survey_site_list.)"""
 
 import datetime as dt
 import uuid
