@@ -32,7 +32,9 @@ workers AS (
     JOIN accounts_user u ON u.id = m.user_id
     WHERE m.role = %s AND u.is_active
 ),
-area_workers AS (
+-- MATERIALIZED: used once, this CTE would be inlined and its subquery run again for
+-- every site (twice), over every worker: a national campaign then took hours, not seconds.
+area_workers AS MATERIALIZED (
     SELECT a.id AS area_id,
            (SELECT array_agg(w.user_id ORDER BY w.user_id) FROM workers w
             WHERE starts_with(a.path, w.path)
