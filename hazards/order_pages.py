@@ -82,6 +82,12 @@ def _bad_request(exc: ValidationError) -> HttpResponse:
     return HttpResponse(" ".join(exc.messages), status=400, content_type="text/plain; charset=utf-8")
 
 
+def _form_page(request, template: str, context: dict) -> HttpResponse:
+    """A form page; shown again with its errors it is a refusal (400), as the registry's
+    other forms answer."""
+    return render(request, template, context, status=400 if context["form"].errors else 200)
+
+
 @login_required
 @require_GET
 def order_list(request):
@@ -138,7 +144,7 @@ def order_new(request):
         order = form.apply(lambda **data: orders.order_open(actor=request.user, site=site, **data))
         if order is not None:
             return redirect("order-detail", order.pk)
-    return render(request, "orders/form.html", {"form": form, "site": site, "order": None})
+    return _form_page(request, "orders/form.html", {"form": form, "site": site, "order": None})
 
 
 def _uuid_or_404(value):
@@ -160,7 +166,7 @@ def order_edit(request, pk):
         changed = {f: form.cleaned_data[f] for f in form.changed_data}
         if form.apply(lambda **_data: orders.order_update(actor=request.user, order=order, **changed)) is not None:
             return redirect("order-detail", order.pk)
-    return render(request, "orders/form.html", {"form": form, "site": order.site, "order": order})
+    return _form_page(request, "orders/form.html", {"form": form, "site": order.site, "order": order})
 
 
 @login_required
@@ -263,7 +269,7 @@ def campaign_list(request):
         "may_start": may_start,
         "today": timezone.localdate(),
     }
-    return render(request, "campaigns/list.html", context)
+    return _form_page(request, "campaigns/list.html", context)
 
 
 class AssignForm(forms.Form):
@@ -282,9 +288,11 @@ class AssignForm(forms.Form):
 def campaign_board_page(request, pk):
     campaign = get_object_or_404(campaigns_for(request.user), pk=pk)
     if request.method == "POST":
-        area = get_object_or_404(
-            scope_for(request.user).restrict(Area.objects.all(), EDIT), pk=request.POST.get("area")
-        )
+        area_id = request.POST.get("area", "")
+        if not (area_id.isascii() and area_id.isdigit()):
+            return _bad_request(ValidationError(_("Choose the area whose sites are given to the worker.")))
+        # Django finds no row for a number beyond the column's range (no database error).
+        area = get_object_or_404(scope_for(request.user).restrict(Area.objects.all(), EDIT), pk=int(area_id))
         form = AssignForm(request.POST, area=area)
         if form.is_valid():
             chosen = CampaignAssignment.objects.filter(campaign=campaign, area=area)

@@ -9,8 +9,9 @@ the number left blank."""
 from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from hazards.models import Photo
+from hazards.models import Photo, Requirement
 from hazards.orders import NOTICE_SYMBOL
 
 from .administrative import AdministrativeDocument, Paragraph, Picture, Signature, pdf, word
@@ -31,6 +32,15 @@ def _person(user) -> str:
     return f"{user.last_name} {user.first_name}".strip() or user.username
 
 
+# What the owner is asked to do, as the notice words it (the order's "other" is its details).
+ACTIONS = {
+    Requirement.SIGN: gettext_lazy("Put up a sign warning of deep water and the danger of drowning"),
+    Requirement.BARRIER: gettext_lazy("Put up a barrier around the dangerous water"),
+    Requirement.COVER: gettext_lazy("Cover it securely"),
+    Requirement.FILL_OR_DRAIN: gettext_lazy("Fill it in or drain it"),
+}
+
+
 def _last_photo(site) -> Photo | None:
     return (
         Photo.objects.filter(inspection__site=site, inspection__deleted_at__isnull=True)
@@ -41,8 +51,8 @@ def _last_photo(site) -> Photo | None:
 
 
 def _body(order, issuer: str) -> list:
-    """The notice's text; `issuer` as a sentence starts with it ("Ủy ban nhân dân xã …")."""
-    within = issuer[:1].lower() + issuer[1:]  # inside a sentence: "… ủy ban nhân dân xã …"
+    """The notice's text; `issuer` is the body's name, capitalised wherever it stands
+    ("Ủy ban nhân dân xã …", as Nghị định 30/2020 writes the names of bodies)."""
     site = order.site
     party = order.party_name
     if order.party_address:
@@ -57,7 +67,7 @@ def _body(order, issuer: str) -> list:
                 "that the rules require, and puts people, children above all, in danger of drowning."
             )
             % {
-                "issuer": within,
+                "issuer": issuer,
                 "kind": site.get_kind_display().lower(),
                 "name": site.name,
                 "code": site.code,
@@ -80,12 +90,13 @@ def _body(order, issuer: str) -> list:
             )
         )
     blocks.append(Paragraph(_("The %(issuer)s requests %(party)s:") % {"issuer": issuer, "party": order.party_name}))
-    for label in order.requirement_labels():
-        blocks.append(Paragraph(f"- {label}"))
+    actions = [str(ACTIONS[r]) for r in order.requirements if r in ACTIONS]
     if order.details:
-        blocks.append(Paragraph(f"- {order.details}"))
+        actions.append(order.details.rstrip(".;"))
+    for i, action in enumerate(actions):
+        blocks.append(Paragraph(f"- {action}{'.' if i == len(actions) - 1 else ';'}"))
     blocks += [
-        Paragraph(_("to finish the work by %(day)s at the latest.") % {"day": _day(order.deadline)}),
+        Paragraph(_("The work is to be finished by %(day)s at the latest.") % {"day": _day(order.deadline)}),
         Paragraph(
             _(
                 "When the work is done, inform %(person)s, who follows this request up, so that the site is "

@@ -72,10 +72,19 @@ def test_order_form_errors_are_shown_and_nothing_stored(client, setting):
     login(client, setting["manager"])
     url = f"{reverse('order-new')}?site={setting['site'].pk}"
     response = client.post(url, form_data(setting["worker"], deadline="2026-01-01", requirements=["other"]))
-    assert response.status_code == 200
+    assert response.status_code == 400
     text = response.content.decode()
     assert "cannot be in the past" in text or "Say what else" in text
     assert not RemediationOrder.objects.exists()
+    # The form again with the reason, as a refusal (4xx), for the change form too.
+    order = orders.order_open(
+        actor=setting["manager"], site=setting["site"], party_kind="household", party_name="Hộ ông Ba",
+        requirements=["sign"], deadline=dt.date(2026, 4, 20), follow_up=setting["worker"],
+    )  # fmt: skip
+    changed = client.post(reverse("order-edit", args=[order.pk]), form_data(setting["worker"], deadline="13/2026"))
+    assert changed.status_code == 400 and "Enter a valid date" in changed.content.decode()
+    order.refresh_from_db()
+    assert order.deadline == dt.date(2026, 4, 20)
 
 
 def test_outsiders_and_viewers_cannot_open_or_see(client, setting, make_user, demo_tree):
@@ -189,6 +198,29 @@ def test_campaign_page_board_files_and_api(client, setting, demo_tree, make_user
     assert api["total"]["sites"] == 1 and api["rows"][0]["area_code"] == "99101"
     login(client, setting["outsider"])
     assert client.get(f"/api/v1/campaigns/{campaign.pk}/board/").status_code == 404
+
+
+def test_campaign_forms_refuse_bad_input_with_a_reason(client, setting, demo_tree):
+    login(client, setting["manager"])
+    window = {"name": "Trước hè", "area": "991", "starts_on": "2026-05-31", "ends_on": "2026-04-01"}
+    refused = client.post(reverse("campaign-list"), window)
+    assert refused.status_code == 400 and "cannot end before it starts" in refused.content.decode()
+    good = {**window, "starts_on": "2026-04-01", "ends_on": "2026-05-31"}
+    elsewhere = client.post(reverse("campaign-list"), {**good, "area": "992"})
+    assert elsewhere.status_code == 400 and "No area with this code" in elsewhere.content.decode()
+    assert not Campaign.objects.exists()
+    client.post(reverse("campaign-list"), good)
+    board = reverse("campaign-board", args=[Campaign.objects.get().pk])
+    worker = setting["worker"]
+    # The assignment form's area is a number: anything else is a request to correct, not a 500.
+    for area in ["abc", "", "1e3", "-1"]:
+        response = client.post(board, {"area": area, "worker": worker.pk})
+        assert response.status_code == 400 and "area" in response.content.decode(), area
+    # An area out of the manager's reach is not found; a worker who is not the area's is refused.
+    assert client.post(board, {"area": demo_tree["99201"].pk, "worker": worker.pk}).status_code == 404
+    assert client.post(board, {"area": 2**40, "worker": worker.pk}).status_code == 404
+    wrong = client.post(board, {"area": demo_tree["99101"].pk, "worker": "abc"})
+    assert wrong.status_code == 400
 
 
 def test_tablet_gets_order_awaiting_verification_first(client, setting):

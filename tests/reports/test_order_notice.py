@@ -80,9 +80,13 @@ def test_the_notice_in_pdf_and_docx_says_who_must_do_what_by_when(client, order)
         "Kính gửi: Hộ ông Nguyễn Văn Ba, Thôn 3",
         site.code,
         "Ao nhà ông Ba",
-        "Biển báo",
-        "Rào chắn",
-        "30/04/2026",
+        # The body's name capitalised inside a sentence too (Nghị định 30/2020).
+        "Qua kiểm tra, Ủy ban nhân dân xã Suối Bạc nhận thấy",
+        "Ủy ban nhân dân xã Suối Bạc đề nghị Hộ ông Nguyễn Văn Ba:",
+        # What to do, each a line, then by when.
+        "- Lắp đặt biển báo cảnh báo nước sâu, nguy cơ đuối nước;",
+        "- Làm rào chắn xung quanh khu vực nước sâu nguy hiểm.",
+        "Thời hạn hoàn thành: chậm nhất ngày 30/04/2026.",
         "Lê Bình",
         "02/04/2026",
     ]
