@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.models import AuditEntry, Role
+from accounts.models import Role
 from accounts.scope import EDIT, SURVEY, VIEW, OutOfScope, scope_for
 from areas.models import Area
 
@@ -33,6 +33,7 @@ from .order_selectors import (
     follow_up_by_area,
     follow_up_by_person,
     follow_up_counts,
+    order_history,
     orders_for,
     people_who_survey,
 )
@@ -173,14 +174,11 @@ def order_edit(request, pk):
 @require_GET
 def order_detail(request, pk):
     order = _visible_order(request, pk)
-    history = AuditEntry.objects.filter(table="hazards_remediationorder", object_id=str(order.pk)).select_related(
-        "actor"
-    )
     context = {
         "order": order,
         "can_edit": _may(request.user, EDIT, order),
         "can_survey": _may(request.user, SURVEY, order),
-        "history": history[:50],
+        "history": order_history(order),
         "overdue": order.state in (OrderState.OPEN, OrderState.ACKNOWLEDGED) and order.deadline < timezone.localdate(),
     }
     return render(request, "orders/detail.html", context)

@@ -24,8 +24,9 @@ from django.db.models import (
 from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from accounts.models import Membership, Role, User
+from accounts.models import AuditEntry, Membership, Role, User
 from accounts.scope import SURVEY, VERB_ROLES, VIEW, ancestor_paths, scope_for
 from areas.models import Area
 
@@ -41,7 +42,7 @@ from .filters import (
     protected_q,
 )
 from .models import Site
-from .models_remediation import Campaign, CampaignAssignment, OrderState, RemediationOrder
+from .models_remediation import Campaign, CampaignAssignment, OrderState, RemediationOrder, Requirement
 
 SITE_PARAMS = {"bbox", "area", "kind", "signage", "barrier", "state", "due"}
 # The follow-up lists, in the order a manager works them.
@@ -279,3 +280,87 @@ def _number(value: str, name: str) -> int:
         return int(value)
     except ValueError:
         raise ValidationError({name: _("Give a number.")}) from None
+
+
+# ---------- an order's history ----------
+
+# The audit trail's columns a manager reads in an order's history, in this order.
+HISTORY_FIELDS = {
+    "state": gettext_lazy("State"),
+    "requirements": gettext_lazy("Required"),
+    "party_name": gettext_lazy("Responsible party"),
+    "deadline": gettext_lazy("Deadline"),
+    "follow_up_id": gettext_lazy("Followed up by"),
+    "notice_number": gettext_lazy("Notice"),
+}
+# What a change of state means, in the order's life (hazards/orders.py).
+STATE_EVENTS = {
+    (OrderState.OPEN, OrderState.ACKNOWLEDGED): gettext_lazy("Acknowledged by the owner"),
+    (OrderState.OPEN, OrderState.DONE): gettext_lazy("Reported done by the owner"),
+    (OrderState.ACKNOWLEDGED, OrderState.DONE): gettext_lazy("Reported done by the owner"),
+    (OrderState.DONE, OrderState.OPEN): gettext_lazy("Reopened by an inspection"),
+}
+
+
+@dataclass
+class HistoryLine:
+    at: dt.datetime
+    actor: str
+    what: str
+    changes: list[tuple[str, str, str]]  # (what changed, before, after), each as a person reads it
+
+
+def _history_event(action: str, changes: dict) -> str:
+    if action == "insert":
+        return _("Order opened")
+    if action == "delete":
+        return _("Order deleted")
+    if "deleted_at" in changes:
+        return _("Order deleted") if changes["deleted_at"][1] else _("Order restored")
+    if "state" in changes:
+        before, after = changes["state"]
+        if after == OrderState.VERIFIED:
+            return _("Verified by an inspection")
+        if (before, after) in STATE_EVENTS:
+            return str(STATE_EVENTS[(before, after)])
+    if changes.get("notice_number", ["", ""])[1]:
+        return _("Notice issued")
+    return _("Order changed")
+
+
+def order_history(order: RemediationOrder, limit: int = 50) -> list[HistoryLine]:
+    """The order's audit trail, newest first, in words and the reader's dates: what
+    happened and, of what a manager follows, what changed from what to what."""
+    entries = list(
+        AuditEntry.objects.filter(table="hazards_remediationorder", object_id=str(order.pk)).select_related("actor")[
+            :limit
+        ]
+    )
+    person_ids = {v for e in entries for v in e.changes.get("follow_up_id", []) if v is not None}
+    people = {u.pk: u.get_full_name() or u.username for u in User.objects.filter(pk__in=person_ids)}
+    states, requirements = dict(OrderState.choices), dict(Requirement.choices)
+
+    def shown(column: str, value) -> str:
+        if value in (None, "", []):
+            return ""
+        if column == "state":
+            return str(states.get(value, value))
+        if column == "requirements":
+            return ", ".join(str(requirements.get(r, r)) for r in value)
+        if column == "deadline":
+            return f"{dt.date.fromisoformat(value):%d/%m/%Y}"
+        if column == "follow_up_id":
+            return people.get(value, str(value))
+        return str(value)
+
+    lines = []
+    for entry in entries:
+        changes = [
+            (str(label), shown(column, entry.changes[column][0]), shown(column, entry.changes[column][1]))
+            for column, label in HISTORY_FIELDS.items()
+            if column in entry.changes
+            and shown(column, entry.changes[column][1]) != shown(column, entry.changes[column][0])
+        ]
+        actor = (entry.actor.get_full_name() or entry.actor.username) if entry.actor else ""
+        lines.append(HistoryLine(entry.at, actor, _history_event(entry.action, entry.changes), changes))
+    return lines

@@ -117,6 +117,37 @@ def test_field_worker_records_acknowledged_and_done(client, setting):
     assert again.status_code == 400 and "only an open or acknowledged order" in again.content.decode()
 
 
+def test_order_history_reads_in_words_and_dates_not_columns(client, setting, make_user, demo_tree):
+    manager, worker = setting["manager"], setting["worker"]
+    worker.first_name = "Nguyễn Thị Lan"
+    worker.save()
+    order = orders.order_open(
+        actor=manager, site=setting["site"], party_kind="household", party_name="Hộ ông Ba",
+        requirements=["sign"], deadline=dt.date(2026, 4, 20), follow_up=worker,
+    )  # fmt: skip
+    orders.order_update(actor=manager, order=order, deadline=dt.date(2026, 5, 2))
+    orders.order_acknowledge(actor=worker, order=order)
+    login(client, manager)
+    history = client.get(reverse("order-detail", args=[order.pk])).context["history"]
+    lines = [(line.what, line.changes) for line in history]
+    assert lines == [
+        ("Acknowledged by the owner", [("State", "Open", "Acknowledged")]),
+        ("Order changed", [("Deadline", "20/04/2026", "02/05/2026")]),
+        (
+            "Order opened",
+            [
+                ("State", "", "Open"),
+                ("Required", "", "Warning sign"),
+                ("Responsible party", "", "Hộ ông Ba"),
+                ("Deadline", "", "20/04/2026"),
+                ("Followed up by", "", "Nguyễn Thị Lan"),
+            ],
+        ),
+    ]
+    page = client.get(reverse("order-detail", args=[order.pk]), HTTP_ACCEPT_LANGUAGE="vi").content.decode()
+    assert "Thời hạn: 20/04/2026 → 02/05/2026" in page and "follow_up_id" not in page and "update" not in page
+
+
 def test_follow_up_page_counts_link_to_their_orders(client, setting, frozen):
     orders.order_open(
         actor=setting["manager"], site=setting["site"], party_kind="household", party_name="Hộ ông Ba",
