@@ -43,7 +43,12 @@ class Target(models.Model):
     valid_from = models.DateField(_("in force from"))
     valid_until = models.DateField(_("in force until"))
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+        verbose_name=_("set by"),
     )
     created_at = models.DateTimeField(_("set at"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

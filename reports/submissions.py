@@ -206,14 +206,19 @@ def _recount(submitted: Report, delta: dict, area, period: Period) -> Report:
 
 
 def _target_changes(submission: ReportSubmission, area, period: Period) -> list[Target]:
-    """Targets set since the submission that are in force on the period's last day."""
+    """Targets set since the submission that are in force on the period's last day. The
+    look-back finds one committed just after the submission's numbers were read; the targets
+    those numbers used are not new, however close to the submission they were set."""
+    used = {t["id"] for per_row in submission.numbers["targets"].values() for t in per_row.values() if t}
     return list(
         Target.objects.filter(
             created_at__gte=submission.submitted_at - LOOK_BACK,
             valid_from__lte=period.as_of,
             valid_until__gte=period.as_of,
             area__path__in=_paths(area),
-        ).select_related("area", "created_by")
+        )
+        .exclude(pk__in=used)
+        .select_related("area", "created_by")
     )
 
 

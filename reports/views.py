@@ -12,9 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.text import slugify
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.scope import MANAGE, VIEW, OutOfScope, scope_for
@@ -35,16 +34,16 @@ from .table import COLUMNS, heading_rows, text
 from .tasks import REPORT_DOCUMENT_JOB
 
 INDICATOR_LABELS = {
-    "counting": _lazy("Sites counting toward the target"),
-    "signed": _lazy("Signed sites"),
-    "fenced": _lazy("Fenced sites"),
-    "protected": _lazy("Protected sites"),
-    "not_signed": _lazy("Sites without a sign in place"),
-    "not_fenced": _lazy("Sites without a complete barrier"),
-    "not_protected": _lazy("Sites not protected"),
-    "inspected": _lazy("Sites inspected in the period"),
-    "with_photo": _lazy("Sites with photo evidence"),
-    "unverified": _lazy("Sites whose state is unverified"),
+    "counting": gettext_lazy("Sites counting toward the target"),
+    "signed": gettext_lazy("Signed sites"),
+    "fenced": gettext_lazy("Fenced sites"),
+    "protected": gettext_lazy("Protected sites"),
+    "not_signed": gettext_lazy("Sites without a sign in place"),
+    "not_fenced": gettext_lazy("Sites without a complete barrier"),
+    "not_protected": gettext_lazy("Sites not protected"),
+    "inspected": gettext_lazy("Sites inspected in the period"),
+    "with_photo": gettext_lazy("Sites with photo evidence"),
+    "unverified": gettext_lazy("Sites whose state is unverified"),
 }
 
 

@@ -6,6 +6,7 @@ area and period."""
 import datetime as dt
 import html
 import re
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -94,6 +95,29 @@ def test_a_closure_or_a_merge_after_submission_shows_with_its_record(demo_tree, 
     records = {s.code: " ".join(text for _at, text in s.records) for s in found.sites}
     assert "closed on 01/05/2025 (Filled in)" in records[sites["B"].code]
     assert "merged into another site as a duplicate" in records[sites["C"].code]
+
+
+def test_only_targets_set_after_the_submission_are_listed_as_set_since(demo_tree, people, sites, frozen_now):
+    """A target the submitted numbers already used is not "set since the submission", even
+    when it was set minutes before it (the page listed it: the look-back that finds
+    touched sites was applied to targets too)."""
+    district = demo_tree["991"]
+    used = services.target_set(
+        actor=people["province"], area=district, indicator="protected", value=50, deadline=D("2025-12-31"),
+        valid_from=D("2025-01-01"),
+    )  # fmt: skip
+    frozen_now.shift(dt.timedelta(minutes=3))
+    submission = submit(people["district"], district)
+    assert submission.numbers["targets"][""]["protected"]["id"] == used.pk
+    assert submissions.changes(submission).targets == []
+    frozen_now.shift(dt.timedelta(minutes=3))
+    later = services.target_set(
+        actor=people["province"], area=demo_tree["99101"], indicator="protected", value=80,
+        deadline=D("2025-12-31"), valid_from=D("2025-01-01"),
+    )  # fmt: skip
+    found = submissions.changes(submission)
+    assert found.targets == [later]
+    assert found.cells[("99101", "protected_target")] == (Decimal("50.0"), Decimal("80.0"))
 
 
 def test_a_report_is_submitted_once_per_period_and_only_when_it_has_ended(demo_tree, people, sites):
