@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +35,7 @@ SETTINGS = "settings.json"
 # Settings that change what the stored data means: a restore warns when they differ.
 MEANINGFUL_SETTINGS = ["TIME_ZONE", "LANGUAGE_CODE", "EVIDENCE_MAX_AGE_DAYS", "TEMPORARY_EVIDENCE_MAX_AGE_DAYS"]
 CHUNK = 1 << 20
+REFERENCE_SYSTEMS = "spatial_ref_sys"
 
 
 class BackupError(Exception):
@@ -126,6 +128,8 @@ def backup(destination: Path, *, previous: Path | None = None, alias: str = "def
     if destination.exists() and any(destination.iterdir()):
         raise BackupError(_("The backup folder %(path)s is not empty.") % {"path": destination})
     destination.mkdir(parents=True, exist_ok=True)
+    # The dump holds password hashes, sessions and people's names: the service's alone.
+    destination.chmod(0o700)
     earlier_files = _manifest(previous)["files"] if previous else {}
     media_root = Path(settings.MEDIA_ROOT)
     connection = connections[alias]
@@ -255,20 +259,24 @@ def restore(source: Path, target: Target) -> dict:
     manifest. Nothing is written before every checksum has been checked."""
     manifest = verify(source)
     _require_empty(target)
-    _run(
-        [
-            _tool("pg_restore"),
-            "--exit-on-error",
-            "--single-transaction",
-            "--no-owner",
-            "--no-privileges",
-            # COMMENT ON EXTENSION needs the extension's owner; the comments carry nothing.
-            "--no-comments",
-            f"--dbname={target.libpq.get('PGDATABASE', '')}",
-            str(source / DUMP),
-        ],
-        target.libpq,
-    )
+    with tempfile.NamedTemporaryFile("w", suffix=".list") as contents:
+        contents.write(_restore_list(source / DUMP))
+        contents.flush()
+        _run(
+            [
+                _tool("pg_restore"),
+                "--exit-on-error",
+                "--single-transaction",
+                "--no-owner",
+                "--no-privileges",
+                # COMMENT ON EXTENSION needs the extension's owner; the comments carry nothing.
+                "--no-comments",
+                f"--use-list={contents.name}",
+                f"--dbname={target.libpq.get('PGDATABASE', '')}",
+                str(source / DUMP),
+            ],
+            target.libpq,
+        )
     for relative, expected in manifest["files"].items():
         if not relative.startswith(f"{MEDIA}/"):
             continue
@@ -286,6 +294,30 @@ def restore(source: Path, target: Target) -> dict:
     # pg_restore leaves the planner without statistics: the first reports would crawl.
     _run([_tool("vacuumdb"), "--analyze-only", "--quiet"], target.libpq)
     return manifest
+
+
+def _restore_list(dump: Path) -> str:
+    """What pg_restore restores: the whole dump but the rows of PostGIS's table of
+    coordinate systems when it has none of its own. That table belongs to the extension,
+    which a superuser creates; pg_dump writes its rows added by hand (the registry adds
+    none) as a COPY, which the database's owner, who restores on the production stack, may
+    not run even with no rows."""
+    listing = _output([_tool("pg_restore"), "--list", str(dump)])
+    rows = _output([_tool("pg_restore"), "--data-only", f"--table={REFERENCE_SYSTEMS}", "--file=-", str(dump)])
+    copied = rows.split(" FROM stdin;\n", 1)[1].split("\\.\n", 1)[0] if " FROM stdin;\n" in rows else ""
+    if copied:
+        return listing
+    return "".join(
+        line for line in listing.splitlines(keepends=True) if f" TABLE DATA public {REFERENCE_SYSTEMS} " not in line
+    )
+
+
+def _output(args: list[str]) -> str:
+    # PostgreSQL's own programs reading a file, with fixed arguments.
+    result = subprocess.run(args, capture_output=True, text=True, check=False)  # noqa: S603
+    if result.returncode:
+        raise BackupError(f"{Path(args[0]).name}: {result.stderr.strip()}")
+    return result.stdout
 
 
 def _count_sql(tables: list[str]) -> str:

@@ -176,6 +176,57 @@ def test_a_damaged_or_misdirected_restore_writes_nothing(
     assert tables.stdout.strip() == "1"  # spatial_ref_sys only
 
 
+@pytest.fixture
+def owned_database():
+    """As `make prod` and the README's restore make it: an empty database owned by a login
+    role that is no superuser, PostGIS created in it by a superuser. The restore connects
+    as that role. Yields its URL."""
+    suffix = uuid.uuid4().hex[:8]
+    role, name = f"registry_{suffix}", f"restore_owned_{suffix}"
+    with connection.cursor() as cursor:
+        cursor.execute(f'CREATE ROLE "{role}" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE')
+        cursor.execute(f'CREATE DATABASE "{name}" OWNER "{role}"')
+    try:
+        env = {**os.environ, **database_libpq(), "PGDATABASE": name}
+        subprocess.run(["psql", "-X", "-q", "-c", "CREATE EXTENSION postgis"], env=env, check=True, capture_output=True)
+        db = connection.settings_dict
+        port = f":{db['PORT']}" if db.get("PORT") else ""
+        yield f"postgis://{role}@{quote(db['HOST'] or '', safe='')}{port}/{name}"
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            cursor.execute(f'DROP ROLE IF EXISTS "{role}"')
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_restore_by_the_database_owner_who_is_no_superuser(
+    tmp_path, settings, demo_tree, make_site, inspect, owned_database
+):
+    """The production stack's role `hazards` owns its database and is no superuser:
+    PostGIS's table of coordinate systems is not its to write, and the restore must not
+    try (pg_dump writes that table's rows, even none)."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    inspection = inspect(make_site(demo_tree["99101"]), "2026-05-02T09:00")
+    picture = io.BytesIO()
+    Image.new("RGB", (64, 48), (90, 160, 40)).save(picture, format="JPEG")
+    photo, _created = services.photo_attach(actor=inspection.inspector, inspection=inspection, data=picture.getvalue())
+    call_command("backup", str(tmp_path / "backup"), stdout=open(os.devnull, "w"))  # noqa: SIM115
+    # Password hashes and sessions are in the dump: no other account on the machine reads it.
+    assert (tmp_path / "backup").stat().st_mode & 0o777 == 0o700
+
+    media = tmp_path / "restored-media"
+    result = _run(["restore", str(tmp_path / "backup"), "--database-url", owned_database, "--media-root", str(media)],
+                  owned_database)  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    assert (media / photo.image.name).read_bytes() == (settings.MEDIA_ROOT / photo.image.name).read_bytes()
+    restored = subprocess.run(
+        ["psql", "-X", "-qAt", "-c", "SELECT count(*) FROM hazards_photo UNION ALL SELECT count(*) FROM hazards_site"],
+        env={**os.environ, **database_libpq(owned_database)}, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert restored.stdout.split() == ["1", "1"]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_backup_and_restore_drill_on_the_production_stack(
     stack, tmp_path, demo_tree, make_site, inspect, fresh_database
