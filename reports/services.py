@@ -225,6 +225,11 @@ def report_submit(
 
 
 def may_decide(actor, submission: ReportSubmission) -> bool:
+    """A manager of an area above the submitting one, other than the person who submitted it."""
+    return submission.submitted_by_id != actor.pk and _above(actor, submission)
+
+
+def _above(actor, submission: ReportSubmission) -> bool:
     """A manager of an area above the submitting one (national administrators above a
     province or the whole country)."""
     scope = scope_for(actor)
@@ -242,8 +247,10 @@ def report_decide(*, actor, submission: ReportSubmission, approve: bool, note: s
     submission = (
         ReportSubmission.objects.select_for_update(of=("self",)).select_related("area__parent").get(pk=submission.pk)
     )
-    if not may_decide(actor, submission):
+    if not _above(actor, submission):
         raise OutOfScope
+    if submission.submitted_by_id == actor.pk:
+        raise ValidationError(_("You submitted this report: another manager of the area above approves or returns it."))
     if submission.status != SubmissionStatus.SUBMITTED:
         raise ValidationError(
             _("This report was already decided: %(status)s.") % {"status": submission.get_status_display()}

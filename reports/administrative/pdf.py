@@ -131,6 +131,10 @@ def _table(table: Table, width: float) -> list:
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
         ("TOPPADDING", (0, 0), (-1, -1), 1.5),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+        # reportlab's 6 pt each side leaves a twenty-column table's narrow columns too
+        # little room for a heading's word ("STT" was set as "ST / T").
+        ("LEFTPADDING", (0, 0), (-1, -1), 2.5),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 2.5),
     ]
     header_rows = 1
     if table.groups:

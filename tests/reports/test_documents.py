@@ -125,3 +125,12 @@ def test_the_report_page_pdf_is_a_draft_in_the_pages_language(client, manager, s
     client.post(reverse("set_language"), {"language": "en"})
     english = pdf_text(client.get(reverse("report-file", args=["pdf"]), QUERY).content)[0]
     assert "SOCIALIST REPUBLIC OF VIETNAM" in english and "REPORT" in english
+
+
+def test_the_table_headings_are_not_broken_inside_a_word(client, manager, sites):
+    """Table 1 has twenty columns on A4 landscape: with reportlab's 6 pt padding each side
+    "STT" was set as "ST / T" and "chứng" as "chứn / g"."""
+    response = client.get(reverse("report-file", args=["pdf"]), QUERY)
+    lines = {line.strip() for line in pdf_text(response.content)[0].splitlines()}
+    assert "STT" in lines
+    assert not {"ST", "T", "chứn", "g"} & lines, sorted(lines)

@@ -158,6 +158,26 @@ def test_the_area_above_approves_or_returns_it(demo_tree, people, sites):
         services.report_decide(actor=people["province"], submission=again, approve=False, note="x")
 
 
+def test_who_submitted_a_report_does_not_approve_it(client, demo_tree, people, sites, make_user):
+    """A provincial manager may submit a district's report (the province is one of their
+    areas) but then approves it as the area above only through someone else: a sign-off
+    by the person who submitted is no sign-off."""
+    submission = submit(people["province"], demo_tree["991"])
+    with pytest.raises(ValidationError, match="You submitted this report"):
+        services.report_decide(actor=people["province"], submission=submission, approve=True)
+    client.force_login(people["province"])
+    page = client.get(reverse("submission-detail", args=[submission.pk]))
+    assert 'name="decision"' not in page.text
+    refused = client.post(reverse("submission-decide", args=[submission.pk]), {"decision": "approve"})
+    assert refused.status_code == 400 and "You submitted this report" in html.unescape(refused.text)
+    submission.refresh_from_db()
+    assert submission.status == "submitted"
+    colleague = make_user("tinh2", demo_tree["99"], Role.AREA_MANAGER, is_staff=True)
+    services.report_decide(actor=colleague, submission=submission, approve=True)
+    submission.refresh_from_db()
+    assert (submission.status, submission.decided_by) == ("approved", colleague)
+
+
 def test_submitting_from_the_report_page(client, demo_tree, people, sites):
     client.force_login(people["district"])
     query = {"kind": "half", "year": 2025, "half": 1, "area": "991"}
@@ -203,6 +223,9 @@ def test_submitted_reports_are_listed_per_area_and_period(client, demo_tree, peo
     only = client.get(reverse("submission-list"), {"area": "Đồi Thông", "year": "2025"})
     assert [s.area.code for s in only.context["submissions"]] == ["991"]
     assert client.get(reverse("submission-list"), {"year": "2025"}).context["submissions"].count() == 2
+    # The report's number and symbol (1/BC-UBND) is headed as such, not as a row number (STT).
+    vietnamese = client.get(reverse("submission-list"), HTTP_ACCEPT_LANGUAGE="vi").text
+    assert '<th class="name">Số, ký hiệu</th>' in vietnamese and ">STT<" not in vietnamese
     bad = client.get(reverse("submission-list"), {"year": "năm ngoái"})
     assert bad.status_code == 400 and "The year is a number" in bad.text
     client.force_login(people["other"])
