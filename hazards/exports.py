@@ -47,6 +47,13 @@ class Degrees7(Func):
     output_field = FloatField()
 
 
+class AsText7(Func):
+    """A geometry as WKT with 7 decimals (about 1 cm), as the coordinates are written."""
+
+    template = "ST_AsText(%(expressions)s, 7)"
+    output_field = TextField()
+
+
 class JSONBuild(Func):
     """json_build_object: plain json, several times faster to build than jsonb (which
     Django's JSONObject makes) for a million features."""
@@ -65,12 +72,14 @@ class JSONBuild(Func):
 class Field:
     """One field of every export: its name, its name in a Shapefile (at most 10
     characters, unique), its type and what it holds, for the field map sent with the
-    XLSX and the Shapefile (people open them without reading our API)."""
+    XLSX and the Shapefile (people open them without reading our API). A field not
+    `in_layer` is left out of the GIS layers' attributes (the outline is a layer there)."""
 
     name: str
     shapefile: str
     type: str
     meaning: str
+    in_layer: bool = True
 
 
 # Times are in Vietnam time (+07:00), the registry's time zone; days are Vietnam days.
@@ -98,8 +107,16 @@ FIELDS = [
     Field("closed_at", "closed_on", "date", gettext_lazy("Day the site was closed, if it was")),
     Field("close_reason", "close_why", "text", gettext_lazy("Why it was closed: filled_in, works_finished, duplicate")),
     Field("responsible_party", "resp_party", "text", gettext_lazy("Who is responsible for the site")),
+    Field("outline", "outlines", "polygon",
+          gettext_lazy("The site's outline, where drawn, WGS 84, 7 decimals: WKT in CSV and XLSX, a GeoJSON geometry "
+                       "in GeoJSON; the layer “outlines” (joined on id) in GeoPackage and Shapefile"),
+          in_layer=False),
 ]  # fmt: skip
 COLUMNS = [f.name for f in FIELDS]
+LAYER_FIELDS = [f for f in FIELDS if f.in_layer]
+# Excel keeps at most this many characters in a cell: a longer outline is left out of the
+# XLSX (the field map says where it is).
+XLSX_CELL_CHARACTERS = 32_767
 CHUNK = 5000
 OGR2OGR = "/usr/bin/ogr2ogr"  # Debian's gdal-bin
 OGR_FORMATS = {"gpkg": ("GPKG", "sites.gpkg"), "kml": ("KML", "sites.kml"), "shp": ("ESRI Shapefile", "sites.shp")}
@@ -112,7 +129,7 @@ def rows(queryset):
     values = queryset.annotate(longitude=X("location"), latitude=Y("location")).values(
         "id", "code", "name", "kind", "area__code", "area__name", "longitude", "latitude", "deep_water", "depth_m",
         "signage", "barrier", "state", "last_checked_at", "is_temporary", "active_from", "closed_at",
-        "close_reason", "responsible_party", due=Due(now),
+        "close_reason", "responsible_party", due=Due(now), outline_wkt=AsText7("outline"),
     )  # fmt: skip
     for site in values.iterator(chunk_size=CHUNK):
         yield {
@@ -137,6 +154,7 @@ def rows(queryset):
             "closed_at": site["closed_at"],
             "close_reason": site["close_reason"],
             "responsible_party": site["responsible_party"],
+            "outline": site["outline_wkt"],
         }
 
 
@@ -155,6 +173,7 @@ def _feature_blocks(queryset):
             due=Due(timezone.now()), last_checked_at="last_checked_at",
             is_temporary="is_temporary", active_from="active_from", closed_at="closed_at",
             close_reason="close_reason", responsible_party="responsible_party",
+            outline=Func(AsGeoJSON("outline", precision=7), template="%(expressions)s::json", output_field=TextField()),
         ),
     )  # fmt: skip
     texts = queryset.annotate(feature_text=Cast(feature, TextField())).values_list("feature_text", flat=True)
@@ -250,11 +269,16 @@ def _xlsx_cell(sheet, value):
     return cell
 
 
+def _in_a_cell(row: dict) -> dict:
+    outline = row["outline"]
+    return {**row, "outline": None} if outline and len(outline) > XLSX_CELL_CHARACTERS else row
+
+
 def xlsx_write(dict_rows, target: Path) -> None:
     book = Workbook(write_only=True)
     sheet = book.create_sheet("sites")
     sheet.append(COLUMNS)
-    for row in dict_rows:
+    for row in map(_in_a_cell, dict_rows):
         sheet.append([_xlsx_cell(sheet, row[c]) for c in COLUMNS])
     fields = book.create_sheet("fields")
     fields.append([_("field"), _("type"), _("meaning")])
@@ -296,28 +320,64 @@ def _field_map_csv() -> str:
     return "\ufeff" + out.getvalue()
 
 
-def ogr_write(feature_blocks, fmt: str, target: Path) -> None:
+# The outlines layer's first feature, never exported, for the same reason.
+OUTLINE_TEMPLATE = {
+    "type": "Feature",
+    "geometry": {"type": "Polygon", "coordinates": [[[105.0, 21.0], [105.001, 21.0], [105.0, 21.001], [105.0, 21.0]]]},
+    "properties": {"id": TEMPLATE_ID, "code": ""},
+}
+# Formats with a second layer for the outlines: a layer holds one geometry type.
+OUTLINE_LAYERS = {"gpkg", "shp"}
+
+
+def _outline_blocks(queryset):
+    """The outlines drawn, as GeoJSON features of their own joined to the sites on id."""
+    feature = JSONBuild(
+        type=Value("Feature"),
+        id=Cast("id", TextField()),
+        geometry=Func(AsGeoJSON("outline", precision=7), template="%(expressions)s::json", output_field=TextField()),
+        properties=JSONBuild(id=Cast("id", TextField()), code="code"),
+    )
+    drawn = queryset.filter(outline__isnull=False).order_by()
+    return _joined(
+        _copied(drawn.annotate(feature_text=Cast(feature, TextField())).values_list("feature_text", flat=True))
+    )
+
+
+def _geojson_for_gdal(path: Path, template: dict, feature_blocks) -> None:
+    with open(path, "wb") as handle:
+        handle.write(b'{"type": "FeatureCollection", "features": [\n' + json.dumps(template).encode())
+        for number, block in enumerate(feature_blocks):
+            handle.write(b",\n" + block if number == 0 else block)
+        handle.write(b"\n]}\n")
+
+
+def ogr_write(feature_blocks, fmt: str, target: Path, outline_blocks=()) -> None:
     """Converts our own GeoJSON (the blocks of _feature_blocks) with GDAL (never a file
     from outside) into `target`: every field with its type (TEMPLATE), in a Shapefile
-    under its 10-character name, with the field map."""
+    under its 10-character name, with the field map; the outlines (_outline_blocks) as
+    the layer "outlines" in a GeoPackage, outlines.shp beside sites.shp."""
     driver, name = OGR_FORMATS[fmt]
     with tempfile.TemporaryDirectory() as work:
         work = Path(work)
         source = work / "sites.geojson"
-        with open(source, "wb") as handle:
-            handle.write(b'{"type": "FeatureCollection", "features": [\n' + json.dumps(TEMPLATE).encode())
-            for number, block in enumerate(feature_blocks):
-                handle.write(b",\n" + block if number == 0 else block)
-            handle.write(b"\n]}\n")
+        _geojson_for_gdal(source, TEMPLATE, feature_blocks)
         converted = work / name
         options = ["-lco", "ENCODING=UTF-8"] if fmt == "shp" else []
-        names = ", ".join(f'"{f.name}" AS "{f.shapefile if fmt == "shp" else f.name}"' for f in FIELDS)
+        names = ", ".join(f'"{f.name}" AS "{f.shapefile if fmt == "shp" else f.name}"' for f in LAYER_FIELDS)
         query = f"SELECT {names} FROM sites WHERE id <> '{TEMPLATE_ID}'"  # noqa: S608 - constants only
         command = [OGR2OGR, "-f", driver, *options, "-nln", "sites", "-sql", query, converted, source]
         subprocess.run(command, check=True, capture_output=True)  # noqa: S603 - our own files, fixed arguments
+        if fmt in OUTLINE_LAYERS:
+            outlines = work / "outlines.geojson"
+            _geojson_for_gdal(outlines, OUTLINE_TEMPLATE, outline_blocks)
+            query = f"SELECT id, code FROM outlines WHERE id <> '{TEMPLATE_ID}'"  # noqa: S608 - constants only
+            into = [converted, "-update"] if fmt == "gpkg" else [work / "outlines.shp"]
+            command = [OGR2OGR, "-f", driver, *options, "-nln", "outlines", "-sql", query, *into, outlines]
+            subprocess.run(command, check=True, capture_output=True)  # noqa: S603 - as above
         if fmt == "shp":
             with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zipped:
-                for part in sorted(work.glob("sites.*")):
+                for part in sorted([*work.glob("sites.*"), *work.glob("outlines.*")]):
                     if part.suffix != ".geojson":
                         zipped.write(part, part.name)
                 zipped.writestr("sites_fields.csv", _field_map_csv())
@@ -357,5 +417,5 @@ def write_export(queryset, fmt: str, folder: Path, progress) -> Path:
     elif fmt == "xlsx":
         xlsx_write(counted_rows(rows(queryset)), target)
     else:
-        ogr_write(counted(_feature_blocks(queryset)), fmt, target)
+        ogr_write(counted(_feature_blocks(queryset)), fmt, target, _outline_blocks(queryset))
     return target

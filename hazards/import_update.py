@@ -70,7 +70,12 @@ def _geometry_changes(site: Site, row: ImportRow) -> tuple[dict, list[str]]:
     changes, said = {}, []
     if row.outline is not None:
         outline = GEOSGeometry(row.outline)
-        if site.outline is None or not outline.equals_exact(site.outline, OUTLINE_TOLERANCE_DEG):
+        # The same rings, whichever vertex they start from and whichever way they turn
+        # (a Shapefile turns them clockwise).
+        same = site.outline is not None and outline.normalize(clone=True).equals_exact(
+            site.outline.normalize(clone=True), OUTLINE_TOLERANCE_DEG
+        )
+        if not same:
             changes["outline"] = outline
             said.append(_("outline redrawn") if site.outline is not None else _("outline added"))
     point = Point(row.longitude, row.latitude, srid=4326)

@@ -23,7 +23,7 @@ from pathlib import Path
 from xml.etree.ElementTree import ParseError
 
 from django.contrib.gis.gdal import GDALException
-from django.contrib.gis.geos import GEOSException, GEOSGeometry
+from django.contrib.gis.geos import GEOSException, GEOSGeometry, Point
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone, translation
@@ -34,9 +34,9 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from areas import crs, geojson_reader
 from areas.geometry import check_extent, clean_outline, not_a_point
-from areas.spatialfile import GEOJSON_SUFFIXES, SpatialFileError, foreign_crs, open_layer
+from areas.spatialfile import GEOJSON_SUFFIXES, SpatialFileError, foreign_crs, open_layer, open_source
 
-from . import archives, import_update, kml_reader, services
+from . import archives, exports, import_update, kml_reader, services
 from .import_load import ImportLoad, ImportRow, copy_line
 from .models import Barrier, Signage, SiteKind
 from .readahead import read_ahead
@@ -65,7 +65,13 @@ COLUMN_NAMES = {
     ],
     "responsible_party": ["responsible_party", "chủ quản", "đơn vị quản lý", "chủ sở hữu", "owner"],
     "notes": ["notes", "ghi chú"],
+    "outline": ["outline", "đường bao", "wkt"],
 }  # fmt: skip
+# A Shapefile's field names are cut to 10 characters: the registry's own exports say
+# which (hazards/exports.py), and a list exported as a Shapefile comes back with them.
+for _export_field in exports.FIELDS:
+    if _export_field.name in COLUMN_NAMES and _export_field.shapefile != _export_field.name:
+        COLUMN_NAMES[_export_field.name].append(_export_field.shapefile)
 # The columns of a KoboToolbox or ODK Central geopoint question, and the time columns that
 # those servers write in UTC without saying so (Kobo's _submission_time; ODK's carries "Z").
 GEOPOINT_NAMES = ["geopoint", "_geolocation", "location", "vị trí", "tọa độ", "gps"]
@@ -314,29 +320,42 @@ def _layer_row(feature: dict, fields: list[str]) -> dict:
     geometry = _members(feature.get("geometry"))
     if geometry.get("type") == "Point" and len(geometry.get("coordinates") or ()) >= 2:
         row["longitude"], row["latitude"] = geometry["coordinates"][:2]
-    elif geometry.get("type") == "Polygon":
-        row[OUTLINE] = geometry
-    elif geometry.get("type") == "MultiPolygon" and len(geometry.get("coordinates") or ()) == 1:
-        row[OUTLINE] = {"type": "Polygon", "coordinates": geometry["coordinates"][0]}  # a Shapefile's one part
+    elif geometry.get("type") == "Polygon" or (
+        geometry.get("type") == "MultiPolygon" and len(geometry.get("coordinates") or ()) == 1  # a Shapefile's one part
+    ):
+        row[OUTLINE] = json.dumps(geometry)
     else:
         row[NOT_A_POINT] = geometry.get("type") or _("no geometry")
     return row
 
 
-def _outline(geometry: dict) -> tuple[str, float, float]:
-    """A row's polygon checked as a registration checks an outline (valid, not too large,
-    2D, in the country) as EWKT, and the point the site is placed at: a point on its
-    surface (a centroid can fall outside a bent pond)."""
+def _outline(text: str) -> tuple[str, float, float]:
+    """A row's polygon (GeoJSON or WKT text, WGS 84) checked as a registration checks an
+    outline (valid, not too large, 2D, in the country) as EWKT, and the point the site
+    is placed at when the row gives none: a point on its surface (a centroid can fall
+    outside a bent pond). A multipolygon of one part (as GIS programs save) is its polygon."""
     try:
-        polygon = GEOSGeometry(json.dumps(geometry), srid=crs.WGS84)
+        polygon = GEOSGeometry(text, srid=crs.WGS84)
     except (GEOSException, GDALException, ValueError, TypeError):
         raise ValidationError(_("the polygon's coordinates are not valid")) from None
+    if polygon.geom_type == "MultiPolygon" and len(polygon) == 1:
+        polygon = polygon[0]
     polygon = clean_outline(polygon)
     point = polygon.point_on_surface
     return polygon.ewkt, point.x, point.y
 
 
-def _ogr_features(path: Path, system: crs.System) -> Iterator[dict]:
+def _outline_cell(row: dict, column: str | None) -> str | None:
+    """An outline column's polygon as text: WKT (CSV, XLSX) or a GeoJSON geometry, as text
+    or as the object a GeoJSON property holds."""
+    value = row.get(column) if column else None
+    if isinstance(value, dict):
+        return json.dumps(value)
+    text = "" if value is None else str(value).strip()
+    return text or None
+
+
+def _ogr_features(path: Path, system: crs.System, layer: str | None = None) -> Iterator[dict]:
     """The features of a GeoPackage or Shapefile layer, streamed by ogr2ogr as GeoJSON
     lines (one process, C speed; GDAL field by field from Python was slower, bench/NOTES.md).
     GeoJSON lines are WGS 84: from any other system ogr2ogr is given the transformation
@@ -349,7 +368,7 @@ def _ogr_features(path: Path, system: crs.System) -> Iterator[dict]:
     # Its messages go to a file: a full stderr pipe would stop ogr2ogr half way.
     with tempfile.TemporaryFile() as errors:
         process = subprocess.Popen(  # noqa: S603 - a fixed program; the path is the file being imported
-            ["ogr2ogr", "-f", "GeoJSONSeq", *convert, "/vsistdout/", str(path)],  # noqa: S607 - gdal-bin
+            ["ogr2ogr", "-f", "GeoJSONSeq", *convert, "/vsistdout/", str(path), *([layer] if layer else [])],  # noqa: S607
             stdout=subprocess.PIPE,
             stderr=errors,
         )
@@ -391,20 +410,64 @@ def _features_source(path: Path, fields: list[str], count: int, features) -> Sou
     return SourceFile([*fields, "longitude", "latitude"], count, rows)
 
 
+# The layers of the registry's own GeoPackage and Shapefile exports (hazards/exports.py):
+# read again, the sites take their outlines from the second, joined on id.
+EXPORT_LAYERS = ("sites", "outlines")
+
+
+def _export_pair(path: Path) -> tuple[str | None, tuple[Path, str | None] | None]:
+    """The layer to read of a file with several and where its outlines are, when the file
+    is the registry's own export: (layer, (outlines file, outlines layer)), else (None, None)."""
+    sites, outlines = EXPORT_LAYERS
+    if path.suffix.lower() == ".gpkg":
+        try:
+            names = [layer.name for layer in open_source(path)]
+        except SpatialFileError as exc:
+            raise ImportFileError(exc.problems) from None
+        if sorted(names) == sorted(EXPORT_LAYERS):
+            return sites, (path, outlines)
+    elif path.stem == sites and path.with_name(f"{outlines}.shp").exists():
+        return None, (path.with_name(f"{outlines}.shp"), None)
+    return None, None
+
+
+def _drawn(path: Path, layer: str | None, stated: int | None) -> dict[str, dict]:
+    """The outlines of an export's outlines layer by site id."""
+    try:
+        found = open_layer(path, layer, wgs84_only=False)
+    except SpatialFileError:
+        return {}  # an empty outlines layer: no site has one
+    system = _layer_system(path, found.srs.wkt if found.srs else None, stated)
+    drawn = {}
+    for feature in _ogr_features(path, system, layer):
+        site = _members(feature.get("properties")).get("id")
+        if site and feature.get("geometry"):
+            drawn[str(site)] = feature["geometry"]
+    return drawn
+
+
 def _layer_source(path: Path, stated: int | None) -> SourceFile:
     """A GeoPackage or Shapefile layer: checked, counted and its fields listed through
     GDAL (areas/spatialfile.py), its features streamed by ogr2ogr, in WGS 84 by the
-    official transformation when the layer is in VN-2000 (areas/crs.py)."""
+    official transformation when the layer is in VN-2000 (areas/crs.py). The
+    registry's own export (EXPORT_LAYERS) is read with its outlines."""
+    name, outlines = _export_pair(path)
     try:
-        layer = open_layer(path, None, wgs84_only=False)
+        layer = open_layer(path, name, wgs84_only=False)
     except SpatialFileError as exc:
         raise ImportFileError(exc.problems) from None
     system = _layer_system(path, layer.srs.wkt if layer.srs else None, stated)
+    drawn = _drawn(*outlines, stated) if outlines else {}
 
     def features(path):
-        return _ogr_features(path, system)
+        for feature in _ogr_features(path, system, name):
+            outline = drawn.get(str(_members(feature.get("properties")).get("id")))
+            if outline:
+                feature["properties"]["outline"] = outline
+            yield feature
 
-    source = _features_source(path, list(layer.fields), len(layer), features)
+    fields = list(layer.fields) + (["outline"] if outlines else [])
+    source = _features_source(path, fields, len(layer), features)
     if system.code != crs.WGS84:
         source.notices.append(_("Coordinates converted to WGS 84 from %(system)s.") % {"system": system.label})
     return source
@@ -789,10 +852,19 @@ def _row_checker(mapping: dict, words: dict | None = None, system: int = crs.WGS
     utc = column["inspected_at"] and _find([column["inspected_at"]], UTC_COLUMNS)
     naive_zone = dt.UTC if utc else timezone.get_current_timezone()
 
+    placed_by_outline = "geopoint" not in mapping and "latitude" not in mapping
+
     def check(row: dict) -> ImportRow:
-        outline = None
+        outline, placed = None, False
         if OUTLINE in row:
             outline, longitude, latitude = _outline(row[OUTLINE])
+            placed = True
+        elif drawn := _outline_cell(row, column["outline"]):
+            outline, longitude, latitude = _outline(drawn)
+            placed = placed_by_outline
+            if not placed:  # the row's own point, which must lie on its outline
+                longitude, latitude = _coordinates(row, mapping, system)
+                services.check_outline(GEOSGeometry(outline), Point(longitude, latitude, srid=crs.WGS84))
         else:
             longitude, latitude = _coordinates(row, mapping, system)
         kind = kinds(_cell(row, column["kind"]) or "other")
@@ -810,7 +882,7 @@ def _row_checker(mapping: dict, words: dict | None = None, system: int = crs.WGS
         return ImportRow(
             id=site_id,
             given=given,
-            placed=outline is not None,
+            placed=placed,
             name=name,
             kind=kind,
             longitude=longitude,
@@ -882,7 +954,7 @@ def import_steps(
     path = Path(path)
     source = read_file(path, system)
     mapping = {**guess_mapping(source.columns), **(mapping or {})}
-    if "geopoint" not in mapping and not {"latitude", "longitude"} <= set(mapping):
+    if "geopoint" not in mapping and "outline" not in mapping and not {"latitude", "longitude"} <= set(mapping):
         raise ImportFileError(
             [
                 _("No coordinate columns: name them with --lat-column and --lon-column (columns: %(columns)s).")

@@ -31,7 +31,7 @@ class SiteOut(GeoFeatureModelSerializer):
         fields = [
             "id", "code", "name", "kind", "area_code", "area_name", "deep_water", "depth_m", "signage", "barrier",
             "state", "protected", "due", "last_checked_at", "photo_evidence", "is_temporary", "expected_end",
-            "active_from", "closed_at", "close_reason", "responsible_party",
+            "active_from", "closed_at", "close_reason", "responsible_party", "outline",
         ]  # fmt: skip
 
 

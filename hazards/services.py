@@ -111,7 +111,7 @@ def _owner_area(actor, point) -> Area:
     return _allowed_area(scope_for(actor), area_containing(point))
 
 
-def _check_outline(outline, point) -> None:
+def check_outline(outline, point) -> None:
     if outline is not None and outline.distance(point) > OUTLINE_POINT_TOLERANCE_DEG:
         raise ValidationError({"outline": _("The outline must contain the site's point or lie right next to it.")})
 
@@ -166,7 +166,7 @@ def _checked_site(actor, draft: SiteDraft, code: str, area: Area) -> Site:
     choice(draft.kind, SiteKind, "kind", _("kind"))
     point = _geometry("location", clean_point, draft.location)
     outline = _geometry("outline", clean_outline, draft.outline) if draft.outline is not None else None
-    _check_outline(outline, point)
+    check_outline(outline, point)
     active_from = _active_from(draft.active_from or timezone.localdate())
     if draft.expected_end and draft.expected_end < active_from:
         raise ValidationError({"expected_end": _("The expected end date is before the date the site became active.")})
@@ -275,7 +275,7 @@ def site_update(*, actor, site: Site, effective_from: dt.date | None = None, **c
         site.area = _owner_area(actor, site.location)
         scope_for(actor).require(EDIT, site.area)
         changed.append("area")
-    _check_outline(site.outline, site.location)
+    check_outline(site.outline, site.location)
     since = site.current_since
     lifecycle.record_change(site, before=before, effective_from=effective_from, actor=actor)
     if site.current_since != since:

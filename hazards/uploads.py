@@ -28,7 +28,7 @@ from areas.models import Area
 from areas.spatialfile import SpatialFileError
 
 from . import archives, services
-from .imports import ImportFileError, guess_mapping, own_words, read_file
+from .imports import EXPORT_LAYERS, ImportFileError, guess_mapping, own_words, read_file
 from .models import ImportRun
 from .tasks import BOUNDARIES_JOB
 
@@ -51,6 +51,7 @@ FIELDS = {
     "inspected_at": gettext_lazy("Inspection date"),
     "responsible_party": gettext_lazy("Responsible party"),
     "notes": gettext_lazy("Notes"),
+    "outline": gettext_lazy("Outline (a polygon as WKT or GeoJSON, WGS 84)"),
 }
 
 
@@ -182,12 +183,17 @@ def _unzip_shapefile(path: Path, folder: Path) -> Path:
     with archives.check(path) as archive:
         members = [m for m in archive.namelist() if not m.endswith("/") and not _finder_litter(m)]
         shapes = [m for m in members if m.lower().endswith(".shp")]
-        if len(shapes) != 1:
+        # The registry's own export holds its sites and their outlines (read together).
+        if sorted(Path(m).name for m in shapes) == sorted(f"{name}.shp" for name in EXPORT_LAYERS):
+            shapes = [m for m in shapes if Path(m).stem == EXPORT_LAYERS[0]]
+            stems = set(EXPORT_LAYERS)
+        elif len(shapes) == 1:
+            stems = {Path(shapes[0]).stem}
+        else:
             raise ImportFileError([_("The zip must hold exactly one Shapefile (.shp with its .dbf and .shx).")])
-        stem = Path(shapes[0]).stem
         for member in members:
             part = Path(member)
-            if part.stem == stem and part.suffix.lower() in SHAPEFILE_PARTS:
+            if part.stem in stems and part.suffix.lower() in SHAPEFILE_PARTS:
                 archives.extract(archive, member, folder / part.name)
     return folder / Path(shapes[0]).name
 

@@ -10,12 +10,13 @@ import subprocess
 import zipfile
 
 import pytest
+from django.contrib.gis.geos import GEOSGeometry, Polygon
 from django.urls import reverse
 from openpyxl import load_workbook
 
 from accounts.models import Role
 from hazards import exports
-from tests.conftest import job_file
+from tests.conftest import inside, job_file
 
 pytestmark = pytest.mark.django_db
 
@@ -144,8 +145,8 @@ def test_an_empty_export_keeps_its_fields_and_types(api, tmp_path, fmt, source):
     path = tmp_path / f"sites.{'zip' if fmt == 'shp' else fmt}"
     path.write_bytes(body)
     fields = ogr_fields(source.format(path=path))
-    names = [f.shapefile if fmt == "shp" else f.name for f in exports.FIELDS]
-    assert list(fields) == names
+    names = [f.shapefile if fmt == "shp" else f.name for f in exports.LAYER_FIELDS]
+    assert list(fields) == names  # the outlines layer's id and code come after
     checked = "checked_at" if fmt == "shp" else "last_checked_at"
     assert (fields["depth_m"], fields["longitude"]) == ("Real", "Real")
     assert fields[checked] == ("Date" if fmt == "shp" else "DateTime")
@@ -158,7 +159,7 @@ def test_shapefile_names_are_unique_within_ten_characters_with_a_field_map(api, 
     _response, body = download(api, "shp")
     archive = zipfile.ZipFile(io.BytesIO(body))
     field_map = list(csv.reader(io.StringIO(archive.read("sites_fields.csv").decode("utf-8-sig"))))
-    assert field_map[-1][:2] == ["responsible_party", "resp_party"]
+    assert ["responsible_party", "resp_party"] in [row[:2] for row in field_map]
     (tmp_path / "s.zip").write_bytes(body)
     feature = next(
         f
@@ -166,3 +167,50 @@ def test_shapefile_names_are_unique_within_ten_characters_with_a_field_map(api, 
         if f["properties"]["name"] == "Ao rào xong"
     )
     assert feature["properties"]["temporary"] is not None and feature["properties"]["checked_at"] == "2026-03-01"
+
+
+def square_around(point, d=0.0003):
+    x, y = point.coords
+    return Polygon(((x - d, y - d), (x + d, y - d), (x + d, y + d), (x - d, y + d), (x - d, y - d)), srid=4326)
+
+
+def test_outlines_appear_wherever_sites_do(client, demo_tree, make_user, make_site, tmp_path):
+    """For a GIS user: the REST API and GeoJSON give the outline as a geometry, CSV and XLSX
+    as WKT, GeoPackage and Shapefile as a second layer "outlines" joined on the site id."""
+    client.force_login(make_user("nam", demo_tree["991"], Role.VIEWER))
+    point = inside(demo_tree["99101"])
+    pond = make_site(demo_tree["99101"], name="Ao có bờ", location=point, outline=square_around(point))
+    make_site(demo_tree["99102"], name="Giếng làng", kind="well")
+
+    def drawn(value):
+        return GEOSGeometry(value if isinstance(value, str) else json.dumps(value), srid=4326)
+
+    features = client.get(reverse("site-list")).json()["features"]
+    by_name = {f["properties"]["name"]: f["properties"] for f in features}
+    assert drawn(by_name["Ao có bờ"]["outline"]).equals_exact(pond.outline, 1e-7)
+    assert by_name["Giếng làng"]["outline"] is None
+
+    _response, body = download(client, "geojson")
+    by_name = {f["properties"]["name"]: f["properties"] for f in json.loads(body)["features"]}
+    assert drawn(by_name["Ao có bờ"]["outline"]).equals_exact(pond.outline, 1e-7)
+    assert by_name["Giếng làng"]["outline"] is None
+
+    _response, body = download(client, "csv")
+    rows = {r["name"]: r for r in csv.DictReader(io.StringIO(body.decode("utf-8-sig")))}
+    assert rows["Ao có bờ"]["outline"].startswith("POLYGON((")
+    assert drawn(rows["Ao có bờ"]["outline"]).equals_exact(pond.outline, 1e-7) and rows["Giếng làng"]["outline"] == ""
+
+    _response, body = download(client, "xlsx")
+    header, *values = load_workbook(io.BytesIO(body))["sites"].iter_rows(values_only=True)
+    rows = {row[header.index("name")]: row[header.index("outline")] for row in values}
+    assert drawn(rows["Ao có bờ"]).equals_exact(pond.outline, 1e-7) and rows["Giếng làng"] is None
+
+    for fmt, source in (("gpkg", "{path}"), ("shp", "/vsizip/{path}")):
+        _state, body = download(client, fmt)
+        path = tmp_path / f"export.{'zip' if fmt == 'shp' else fmt}"
+        path.write_bytes(body)
+        out = tmp_path / f"outlines-{fmt}.geojson"
+        subprocess.run(["ogr2ogr", "-f", "GeoJSON", out, source.format(path=path), "outlines"], check=True)
+        (feature,) = json.loads(out.read_text())["features"]
+        assert feature["properties"] == {"id": str(pond.pk), "code": pond.code}
+        assert drawn(feature["geometry"]).normalize(clone=True).equals_exact(pond.outline.normalize(clone=True), 1e-7)

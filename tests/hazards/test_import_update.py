@@ -5,8 +5,12 @@ and refuses whole any file with a row it cannot apply."""
 
 import io
 import re
+import shutil
+import subprocess
+import zipfile
 
 import pytest
+from django.contrib.gis.geos import Point, Polygon
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -16,7 +20,7 @@ from openpyxl import load_workbook
 from accounts.models import AuditEntry, Role
 from hazards import services
 from hazards.models import Inspection, Site
-from tests.conftest import inside, run_queued_jobs
+from tests.conftest import inside, job_file, run_queued_jobs
 
 pytestmark = pytest.mark.django_db
 
@@ -167,3 +171,42 @@ def test_a_site_out_of_scope_named_by_id_is_refused_with_its_row(tmp_path, demo_
         call_command("import_sites", str(path), as_user="nam", update=True)
     assert f"row 2: The site {elsewhere.pk} is not in your areas." in str(refused.value)
     assert Site.objects.get(pk=elsewhere.pk).name == "Ao huyện khác"
+
+
+def test_outlines_redrawn_in_a_gis_come_back_through_the_shapefile_export(client, tmp_path, demo_tree, officer):
+    """The Shapefile export (sites.shp and outlines.shp) edited with GDAL as QGIS would
+    save it (one outline widened; the other written back clockwise, as Shapefiles turn
+    rings) and imported again: only the widened outline changed."""
+    shores = {}
+    for code in ("99101", "99102"):
+        x, y = inside(demo_tree[code]).coords
+        shore = Polygon(((x - 3e-4, y), (x, y - 3e-4), (x + 3e-4, y), (x, y + 3e-4), (x - 3e-4, y)), srid=4326)
+        site = services.site_register(
+            actor=officer, name=f"Ao {code}", kind="pond", location=Point(x, y, srid=4326), outline=shore
+        )
+        shores[site.code] = site
+    response = client.get(reverse("site-export", args=["shp"]))
+    _state, body = job_file(client, response)
+    exported, edited = tmp_path / "exported", tmp_path / "edited"
+    zipfile.ZipFile(io.BytesIO(body)).extractall(exported)
+    edited.mkdir()
+    for part in exported.glob("sites.*"):
+        shutil.copy(part, edited / part.name)
+    widened, kept = sorted(shores)
+    sql = f"SELECT id, code, CASE WHEN code = '{widened}' THEN ST_Buffer(geometry, 0.0001) ELSE geometry END "
+    sql += "AS geometry FROM outlines"
+    subprocess.run(
+        ["ogr2ogr", "-f", "ESRI Shapefile", edited / "outlines.shp", exported / "outlines.shp", "-dialect", "SQLite",
+         "-sql", sql, "-nln", "outlines"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    out = io.StringIO()
+    call_command("import_sites", str(edited / "sites.shp"), as_user="nam", update=True, stdout=out)
+    site = shores[widened]
+    changed, outcome = out.getvalue().splitlines()
+    assert re.fullmatch(rf"row [12]: {site.code} “{site.name}”: outline redrawn", changed), changed
+    assert outcome == "Imported 0 sites; updated 1; 1 unchanged."
+    before = site.outline.area
+    site.refresh_from_db()
+    assert site.outline.area > before and site.outline.contains(site.location)
+    assert Site.objects.get(code=kept).outline.equals_exact(shores[kept].outline, 1e-7)

@@ -6,8 +6,10 @@ import itertools
 import json
 import re
 import uuid
+import zipfile
 
 import pytest
+from django.contrib.gis.geos import Polygon
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
@@ -139,26 +141,34 @@ def test_missing_coordinate_columns_and_unknown_format(tmp_path, officer):
         run(tmp_path / "list.txt")
 
 
-@pytest.mark.parametrize("fmt", ["geojson", "csv", "xlsx", "gpkg", "kml"])
+@pytest.mark.parametrize("fmt", ["geojson", "csv", "xlsx", "gpkg", "kml", "shp"])
 def test_round_trip_with_an_export(client, tmp_path, demo_tree, officer, make_site, fmt):
     for code in ("99101", "99102", "99103"):
-        make_site(demo_tree[code], name=f"Ao {code}", kind="pond", actor=officer)
+        point = inside(demo_tree[code])
+        x, y = point.coords
+        shore = Polygon(((x - 3e-4, y), (x, y - 3e-4), (x + 3e-4, y), (x, y + 3e-4), (x - 3e-4, y)), srid=4326)
+        make_site(demo_tree[code], name=f"Ao {code}", kind="pond", actor=officer, location=point, outline=shore)
     client.force_login(officer)
     response = client.get(reverse("site-export", args=[fmt]))
-    if fmt in ("gpkg", "kml"):  # made by the worker
+    if fmt in ("gpkg", "kml", "shp"):  # made by the worker
         _state, body = job_file(client, response)
     else:
         body = b"".join(response.streaming_content) if response.streaming else b"".join(response)
     path = tmp_path / f"export.{fmt}"
     path.write_bytes(body)
+    if fmt == "shp":  # unzipped, as a GIS officer opens it in QGIS
+        zipfile.ZipFile(path).extractall(tmp_path / "shp")
+        path = tmp_path / "shp" / "sites.shp"
     before = sorted(Site.objects.values_list("id", "name", "kind", "area__code"))
-    located = {s.pk: s.location.coords for s in Site.objects.all()}
+    located = {s.pk: (s.location.coords, s.outline) for s in Site.objects.all()}
     Site.objects.all().delete()
     run(path)
     after = sorted(Site.objects.values_list("id", "name", "kind", "area__code"))
     assert after == before
     for site in Site.objects.all():
-        assert site.location.coords == pytest.approx(located[site.pk], abs=1e-6)
+        assert site.location.coords == pytest.approx(located[site.pk][0], abs=1e-6)
+        if fmt != "kml":  # KML is written with the points only
+            assert site.outline.equals_exact(located[site.pk][1], 1e-6), fmt
     run(path)
     assert Site.objects.count() == 3
 
