@@ -18,7 +18,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 
 from common.numbers import format_number
 
-from .order_selectors import BOARD_COLUMNS
+from .order_selectors import BOARD_COLUMNS, percent_checked
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FONT = "BoardSerif"  # settings.DOCUMENT_FONTS: a face with every Vietnamese letter
@@ -30,6 +30,7 @@ def headers() -> list[str]:
         _("Area"),
         _("Sites in the campaign"),
         _("Checked"),
+        _("Checked (%)"),
         _("Protected at the start"),
         _("Protected now"),
         _("Nobody assigned"),
@@ -47,11 +48,18 @@ def _window(campaign) -> str:
     }
 
 
-def table(rows, totals, shown=lambda n: n) -> list[list]:
-    """The board's rows and total; `shown` formats the counts (the PDF writes them in the
-    reader's format, the XLSX keeps them numbers)."""
-    body = [[row.area.code, row.area.name, *(shown(row.counts[k]) for k in BOARD_COLUMNS)] for row in rows]
-    return [*body, ["", _("Total"), *(shown(totals[k]) for k in BOARD_COLUMNS)]]
+def _cells(counts: dict, shown, shown_percent) -> list:
+    """A row's counts in the headers' order, the share checked after the checked."""
+    cells = [shown(counts[k]) for k in BOARD_COLUMNS]
+    cells.insert(BOARD_COLUMNS.index("checked") + 1, shown_percent(percent_checked(counts)))
+    return cells
+
+
+def table(rows, totals, shown=lambda n: n, shown_percent=lambda n: n) -> list[list]:
+    """The board's rows and total; `shown` and `shown_percent` format the counts and the
+    shares (the PDF writes them in the reader's format, the XLSX keeps them numbers)."""
+    body = [[row.area.code, row.area.name, *_cells(row.counts, shown, shown_percent)] for row in rows]
+    return [*body, ["", _("Total"), *_cells(totals, shown, shown_percent)]]
 
 
 def as_xlsx(campaign, rows, totals) -> bytes:
@@ -81,7 +89,8 @@ def as_pdf(campaign, rows, totals) -> bytes:
     body = ParagraphStyle("body", fontName=FONT, fontSize=9, leading=12)
     cell = ParagraphStyle("cell", fontName=FONT, fontSize=8, leading=10)
     grid = Table([[Paragraph(h, cell) for h in headers()]] + [
-        [Paragraph(str(v), cell) for v in values] for values in table(rows, totals, format_number)
+        [Paragraph(str(v), cell) for v in values]
+        for values in table(rows, totals, format_number, lambda share: format_number(share, 1))
     ], repeatRows=1)  # fmt: skip
     grid.setStyle(
         TableStyle(

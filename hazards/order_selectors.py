@@ -200,9 +200,11 @@ class BoardRow:
     area: Area
     counts: dict
 
-    @property
-    def share_checked(self) -> float | None:
-        return self.counts["checked"] / self.counts["sites"] if self.counts["sites"] else None
+
+def percent_checked(counts: dict) -> float | None:
+    """A board row's (or the total's) progress: the share of its sites checked since the
+    window opened, in percent to one decimal, as the page and the files show it."""
+    return round(100 * counts["checked"] / counts["sites"], 1) if counts["sites"] else None
 
 
 def campaign_orders(campaign: Campaign) -> QuerySet:

@@ -9,6 +9,7 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from accounts.models import Role
@@ -179,3 +180,21 @@ def test_the_board_writes_its_counts_in_the_readers_format(province, demo_tree):
             page = render_to_string("campaigns/board.html", {"campaign": campaign, "rows": rows, "totals": totals})
             pdf = PdfReader(io.BytesIO(campaign_files.as_pdf(campaign, rows, totals))).pages[0].extract_text()
         assert big in page and small in page and big in pdf and small in pdf, language
+
+
+def test_the_board_shows_the_share_checked_on_the_page_and_in_both_files(province, demo_tree):
+    """Progress is the share of the campaign's sites checked: one figure, with one decimal in
+    the reader's format, on the page, in the PDF and in the XLSX (as a number)."""
+    people, _sites = province
+    campaign = start(people, demo_tree)
+    counts = {**dict.fromkeys(BOARD_COLUMNS, 0), "sites": 3, "checked": 1}
+    rows = [BoardRow(demo_tree["99101"], counts)]
+    totals = {**dict.fromkeys(BOARD_COLUMNS, 0), "sites": 6, "checked": 1}
+    with translation.override("vi"):
+        page = render_to_string("campaigns/board.html", {"campaign": campaign, "rows": rows, "totals": totals})
+        pdf = PdfReader(io.BytesIO(campaign_files.as_pdf(campaign, rows, totals))).pages[0].extract_text()
+        sheet = load_workbook(io.BytesIO(campaign_files.as_xlsx(campaign, rows, totals))).active
+    assert "33,3" in page and "16,7" in page
+    assert "33,3" in pdf and "16,7" in pdf and "Đã kiểm tra (%)" in pdf
+    assert [c.value for c in sheet[2]][3:5] == ["Đã kiểm tra", "Đã kiểm tra (%)"]
+    assert [c.value for c in sheet[3]][3:5] == [1, 33.3] and [c.value for c in sheet[4]][3:5] == [1, 16.7]
