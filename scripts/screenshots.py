@@ -187,7 +187,7 @@ def reports(browser):
     page.wait_for_timeout(800)
     page.screenshot(path=OUT / "report-1-page.png", full_page=True)
     report_url = page.url
-    page.click("table.report tbody tr:first-child td.count a >> nth=-1")
+    page.click("table.report tbody tr:first-child td.count a >> nth=0")  # the sites counting
     page.screenshot(path=OUT / "report-2-sites-behind-a-number.png", full_page=True)
     page.goto(report_url)
     _pages_as_png(_download(page, "PDF", OUT / "report.pdf"), "report-3-pdf-page", [1, 2, 3])
@@ -227,18 +227,18 @@ def _late_inspection(browser):
     page = context.new_page()
     sign_in(page, "canbo.xa", "/survey/")
     page.wait_for_selector("body[data-ready=true]")
-    sites = page.request.get(f"{BASE}/api/v1/survey/sites/").json()["features"]
+    # The REST API's list, whose shape (GeoJSON) is stable, not the survey's packed one.
+    sites = page.request.get(f"{BASE}/api/v1/sites/?state=unprotected&page_size=1").json()["features"]
     today = dt.date.today()
     end = dt.date(today.year, 6, 30) if today.month > 6 else dt.date(today.year - 1, 12, 31)
     token = next(c["value"] for c in context.cookies() if c["name"] == "csrftoken")
-    unprotected = [f for f in sites if f["properties"]["state"] == "unprotected"]
     # A sign and barrier that protect the site, from the state table the app's page carries.
     states = page.evaluate("JSON.parse(document.getElementById('survey-config').textContent).states")
     signage, barrier = next(pair for pair, state in states.items() if state == "protected").split("|")
     record = {
         "id": str(uuid.uuid4()),
-        "site": unprotected[0]["properties"]["id"],
-        "inspected_at": f"{end - dt.timedelta(days=5)}T09:00:00+07:00",
+        "site": sites[0]["id"],
+        "inspected_at": f"{end}T16:00:00+07:00",  # the last check before the period ended
         "signage": signage,
         "barrier": barrier,
     }
