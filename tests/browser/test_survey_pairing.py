@@ -1,77 +1,107 @@
-"""Pairing a tablet (issue #19, item 7), built to the pairing contract: the manager's QR
-code opens /survey/#pair=ABCD-EFGH; POST /api/v1/pair/ {"code", "device_name"} answers
-{"token", "username", "full_name"} or 400 {"code": "pairing_invalid", "detail"}. The
-tablet then sends `Authorization: Token <key>` and no session; a revoked token stops
-the sending and asks to pair again, with every record kept.
+"""Pairing a tablet (issue #19, item 7), end to end on the production stack: a manager asks
+for a pairing code in the admin (Device tokens → add), the worker types the short code in
+the survey app (the QR code opens /survey/#pair=ABCD-EFGH, the same form filled in), the
+tablet gets its own device token from POST /api/v1/pair/ and sends with it, with no
+session; the manager revokes it in the admin and the tablet's next contact stops, with a
+message that says so and every record kept."""
 
-The pairing endpoint belongs to the security work (#17): here it is played by a route
-that answers as the contract says, with a real device token issued for the worker."""
+import re
 
 import pytest
+from django.contrib.sessions.models import Session
 
-from accounts.models import Role
-from accounts.tokens import token_issue, token_revoke
+from accounts.models import DeviceToken, Role
+from accounts.pairing import ALPHABET
 from hazards.models import Site
+from tests.browser.conftest import login
 from tests.browser.tablet import READY, fill_register, save, tablet, unsent, wait_unsent
 from tests.conftest import inside
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
+SHOWN_CODE = re.compile(rf"^[{ALPHABET}]{{4}}-[{ALPHABET}]{{4}}$")
 
-def test_a_tablet_paired_by_qr_code_sends_with_its_token_until_revoked(browser, stack, worker, demo_tree, make_user):
-    manager = make_user("quanly", demo_tree["991"], Role.AREA_MANAGER, is_staff=True)
-    token, key = token_issue(actor=manager, user=worker, name="Máy bảng xã")
+
+def pairing_code_from_admin(page, stack, worker_name: str, device_name: str) -> tuple[str, str]:
+    """What the manager does in the admin: the code shown and the link in its QR code."""
+    page.goto(f"{stack.url}/admin/accounts/devicetoken/add/")
+    # The worker is chosen as a person does in the admin's search-as-you-type list.
+    page.locator(".field-user .select2-selection").click()
+    page.locator(".select2-search__field").fill(worker_name)
+    page.locator(".select2-results__option", has_text=worker_name).click()
+    page.fill("#id_name", device_name)
+    page.locator("input[name=_save]").click()
+    code = page.locator(".pairing-code").inner_text().strip()
+    assert SHOWN_CODE.match(code)
+    assert page.locator(".pairing-qr svg").is_visible()
+    return code, page.locator(".pairing code").inner_text()
+
+
+def revoke_in_admin(page, stack, device_name: str) -> None:
+    page.goto(f"{stack.url}/admin/accounts/devicetoken/")
+    page.locator("#result_list tr", has_text=device_name).locator("input.action-select").check()
+    page.select_option("select[name=action]", "revoke")
+    page.locator("button[name=index]").click()
+    page.locator(".messagelist").wait_for()
+
+
+def test_a_tablet_paired_with_the_admin_code_sends_with_its_token_until_revoked(
+    browser, page, stack, worker, demo_tree, make_user
+):
+    make_user("quanly", demo_tree["991"], Role.AREA_MANAGER, is_staff=True)
+    login(page, stack, "quanly")
+    code, link = pairing_code_from_admin(page, stack, "lan", "Máy bảng xã")
+    assert link == f"{stack.url}/survey/#pair={code}"
+
     context = tablet(browser, inside(demo_tree["99101"]))
-    page = context.new_page()
-    asked = []
-
-    def pair_route(route):
-        body = route.request.post_data_json
-        asked.append(body)
-        if body["code"] != "ABCD-EFGH":
-            route.fulfill(status=400, json={"code": "pairing_invalid", "detail": "Mã không đúng hoặc đã hết hạn."})
-        else:
-            route.fulfill(json={"token": key, "username": "lan", "full_name": "Trần Thị Lan"})
-
-    page.route("**/api/v1/pair/", pair_route)
+    app = context.new_page()
     api_calls = []
-    page.on("request", lambda r: api_calls.append(r) if "/api/v1/" in r.url and "/pair/" not in r.url else None)
-
-    # The camera's QR scan opens the app with the code; no one has signed in on this tablet.
-    page.goto(f"{stack.url}/survey/#pair=abcd-efgh")
-    page.wait_for_selector(READY)
-    form = page.locator("#pair-form")
-    assert form.is_visible()
-    assert form.locator("input[name=code]").input_value() == "ABCD-EFGH"
-    form.locator("input[name=code]").fill("ABCD-EFGX")
-    form.locator("input[name=device_name]").fill("Máy bảng xã")
+    app.on("request", lambda r: api_calls.append(r) if "/api/v1/" in r.url and "/pair/" not in r.url else None)
+    # No one has signed in on this tablet: the app asks to be paired.
+    app.goto(f"{stack.url}/survey/")
+    app.wait_for_selector("#view-pair:not([hidden])")
+    form = app.locator("#pair-form")
+    form.locator("input[name=code]").fill("ABCD-EFGH")
+    form.locator("input[name=device_name]").fill("Tab A8 của Lan")
     form.locator("button[type=submit]").tap()
-    form.locator(".form-errors", has_text="Mã không đúng hoặc đã hết hạn.").wait_for()
-    api_calls.clear()  # before pairing, the app only found out that no one is signed in
-    form.locator("input[name=code]").fill("abcd efgh")
-    form.locator("button[type=submit]").tap()
-    page.wait_for_selector("#view-map:not([hidden])")
-    page.wait_for_function("document.querySelector('#who').textContent.includes('Xã Suối Bạc')")
-    assert asked[-1] == {"code": "ABCD-EFGH", "device_name": "Máy bảng xã"}
+    form.locator(".form-errors", has_text="Mã ghép nối này sai, đã hết hạn hoặc đã được dùng").wait_for()
+    assert not DeviceToken.objects.exists()
 
-    form = fill_register(page, "Ao ghép nối")
-    save(page, form)
-    wait_unsent(page, 0)
-    site = Site.objects.get(name="Ao ghép nối")
-    assert site.created_by == worker
-    assert api_calls and all(r.headers.get("authorization") == f"Token {key}" for r in api_calls)
-    assert all("X-Device-Time".lower() in r.headers for r in api_calls if r.method in ("POST", "PUT"))
+    # Typed as people type it: lower case, a space for the dash.
+    api_calls.clear()
+    form.locator("input[name=code]").fill(code.lower().replace("-", " "))
+    form.locator("button[type=submit]").tap()
+    app.wait_for_selector("#view-map:not([hidden])")
+    app.wait_for_selector(READY)
+    app.wait_for_function("document.querySelector('#who').textContent.includes('Xã Suối Bạc')")
+    token = DeviceToken.objects.get()
+    assert (token.user, token.name, token.revoked_at) == (worker, "Tab A8 của Lan", None)
+
+    form = fill_register(app, "Ao ghép nối")
+    save(app, form)
+    wait_unsent(app, 0)
+    assert Site.objects.get(name="Ao ghép nối").created_by == worker
+    assert api_calls and all(r.headers.get("authorization", "").startswith("Token ") for r in api_calls)
+    # The token, not a session, carries the tablet: no session cookie, and no session of the
+    # worker on the server, so no session's end can stop it.
     assert not [c for c in context.cookies() if c["name"] == "sessionid"]
+    sessions = [s.get_decoded().get("_auth_user_id") for s in Session.objects.all()]
+    assert str(worker.pk) not in sessions
 
-    # Revoked: the next send is refused with 401; the app stops and asks to pair again.
-    token_revoke(actor=manager, token=token)
-    form = fill_register(page, "Giếng sau thu hồi", kind="well")  # another kind: no duplicate warning
-    save(page, form)
-    page.wait_for_selector("#banner:not([hidden])")
-    assert "ghép nối" in page.locator("#banner").inner_text()
-    assert unsent(page) == "1"
-    page.reload()
-    page.wait_for_selector(READY)
-    assert unsent(page) == "1"
-    assert not Site.objects.filter(name="Giếng sau thu hồi").exists()
+    # The manager revokes the tablet: its next contact is refused and it says so.
+    revoke_in_admin(page, stack, "Tab A8 của Lan")
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    form = fill_register(app, "Hố sau thu hồi", kind="pit")
+    save(app, form)
+    app.wait_for_selector("#banner:not([hidden])")
+    assert "Máy tính bảng này đã bị thu hồi ghép nối" in app.locator("#banner").inner_text()
+    assert unsent(app) == "1"
+    assert not Site.objects.filter(name="Hố sau thu hồi").exists()
+    # Opened again, it still keeps the record and still sends nothing.
+    app.reload()
+    app.wait_for_selector("body[data-ready=true]")
+    app.wait_for_selector("#banner:not([hidden])")
+    assert unsent(app) == "1"
+    assert not Site.objects.filter(name="Hố sau thu hồi").exists()
     context.close()
