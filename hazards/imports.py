@@ -252,10 +252,10 @@ def _xlsx_checked(path: Path) -> None:
         raise _not_xlsx(path) from None
 
 
-def _xlsx_source(path: Path, system: int | None) -> SourceFile:
+def _xlsx_source(path: Path, system: int | None, sheet: str | None = None) -> SourceFile:
     _xlsx_checked(path)
 
-    sheet, others = _xlsx_sheet(path)
+    sheet, others = _xlsx_sheet(path, sheet)
 
     def table():
         try:
@@ -273,34 +273,82 @@ def _xlsx_source(path: Path, system: int | None) -> SourceFile:
     if others:
         notices.append(
             _("Only the sheet “%(sheet)s” was read; these sheets also hold data and were not read: %(others)s.")
-            % {"sheet": sheet, "others": ", ".join(f"“{o}”" for o in others)}
+            % {"sheet": sheet, "others": _quoted(others)}
         )
     return _table_source(path, table, system, notices)
 
 
-def _xlsx_sheet(path: Path) -> tuple[str, list[str]]:
-    """The sheet to read (the first whose header names the registry's fields, else the
-    first with data) and the other sheets that hold data."""
+def _quoted(names: list[str]) -> str:
+    return ", ".join(f"“{name}”" for name in names)
+
+
+class ChooseSheet(ImportFileError):
+    """The file holds several lists (sheets of a workbook, layers of a GeoPackage) and
+    none was chosen; `names` are those to choose from."""
+
+    def __init__(self, problem: str, names: list[str]):
+        super().__init__([problem])
+        self.names = names
+
+
+def _xlsx_sheets(path: Path) -> tuple[list[str], list[str]]:
+    """The workbook's sheets that hold data, and those of them whose header names the
+    registry's fields."""
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except XLSX_ERRORS:
         raise _not_xlsx(path) from None
     try:
-        with_data, recognised = [], None
+        with_data, recognised = [], []
         for sheet in book.worksheets:
             top = list(islice(sheet.iter_rows(values_only=True), HEADER_SEARCH_ROWS))
             if any(not all(map(_empty, cells)) for cells in top):
                 with_data.append(sheet.title)
-                if recognised is None and _recognised_header(top) is not None:
-                    recognised = sheet.title
+                if _recognised_header(top) is not None:
+                    recognised.append(sheet.title)
     except XLSX_ERRORS:
         raise _not_xlsx(path) from None
     finally:
         book.close()
+    return with_data, recognised
+
+
+def _xlsx_sheet(path: Path, chosen: str | None) -> tuple[str, list[str]]:
+    """The sheet to read (the one chosen; else the one whose header names the registry's
+    fields, or the first with data) and the other sheets that hold data. Several sheets
+    with such a header and none chosen: ChooseSheet, naming them."""
+    with_data, recognised = _xlsx_sheets(path)
     if not with_data:
         raise ImportFileError([_("%(file)s is empty.") % {"file": path.name}])
-    chosen = recognised or with_data[0]
+    if chosen is not None and chosen not in with_data:
+        raise ChooseSheet(
+            _("%(file)s has no sheet “%(sheet)s” with data; its sheets with data: %(sheets)s.")
+            % {"file": path.name, "sheet": chosen, "sheets": _quoted(with_data)},
+            with_data,
+        )
+    if chosen is None and len(recognised) > 1:
+        raise ChooseSheet(
+            _("%(file)s holds a list in several sheets (%(sheets)s): choose the sheet to import.")
+            % {"file": path.name, "sheets": _quoted(recognised)},
+            with_data,
+        )
+    chosen = chosen or (recognised or with_data)[0]
     return chosen, [title for title in with_data if title != chosen]
+
+
+def sheets(path: Path) -> list[str]:
+    """The lists a file holds that a person may choose from: a workbook's sheets with
+    data, a GeoPackage's layers (none for other files, which hold one)."""
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        _xlsx_checked(path)
+        return _xlsx_sheets(path)[0]
+    if suffix == ".gpkg":
+        try:
+            return [layer.name for layer in open_source(path)]
+        except SpatialFileError as exc:
+            raise ImportFileError(exc.problems) from None
+    return []
 
 
 NOT_A_POINT = object()  # the key under which a layer row carries a geometry that is no point
@@ -446,12 +494,19 @@ def _drawn(path: Path, layer: str | None, stated: int | None) -> dict[str, dict]
     return drawn
 
 
-def _layer_source(path: Path, stated: int | None) -> SourceFile:
+def _layer_source(path: Path, stated: int | None, chosen: str | None = None) -> SourceFile:
     """A GeoPackage or Shapefile layer: checked, counted and its fields listed through
     GDAL (areas/spatialfile.py), its features streamed by ogr2ogr, in WGS 84 by the
     official transformation when the layer is in VN-2000 (areas/crs.py). The
-    registry's own export (EXPORT_LAYERS) is read with its outlines."""
-    name, outlines = _export_pair(path)
+    registry's own export (EXPORT_LAYERS) is read with its outlines. A GeoPackage with
+    several other layers needs one chosen (ChooseSheet)."""
+    name, outlines = (chosen, None) if chosen else _export_pair(path)
+    names = sheets(path)
+    if len(names) > 1 and name not in names:
+        problem = _("%(file)s has several layers (%(layers)s): choose the layer to import.")
+        if name:
+            problem = _("%(file)s has no layer “%(layer)s”; its layers: %(layers)s.")
+        raise ChooseSheet(problem % {"file": path.name, "layer": name, "layers": _quoted(names)}, names)
     try:
         layer = open_layer(path, name, wgs84_only=False)
     except SpatialFileError as exc:
@@ -555,9 +610,10 @@ SOURCES.update({".kml": _kml_source, ".kmz": _kml_source})
 SOURCES.update(dict.fromkeys(GEOJSON_SUFFIXES, _geojson_source))
 
 
-def read_file(path: Path, system: int | None = None) -> SourceFile:
+def read_file(path: Path, system: int | None = None, sheet: str | None = None) -> SourceFile:
     """The file opened; `system` is the coordinate system a person states for it (EPSG
-    code of areas/crs.py), for a table of coordinates or a layer that declares none."""
+    code of areas/crs.py), for a table of coordinates or a layer that declares none;
+    `sheet` the sheet of a workbook or the layer of a GeoPackage chosen (sheets())."""
     source = SOURCES.get(path.suffix.lower())
     if source is None:
         raise ImportFileError(
@@ -567,7 +623,9 @@ def read_file(path: Path, system: int | None = None) -> SourceFile:
         raise ImportFileError(
             [_("%(file)s: GeoJSON and KML are always in WGS 84 longitude/latitude.") % {"file": path.name}]
         )
-    if source in (_layer_source, _csv_source, _xlsx_source):
+    if source in (_layer_source, _xlsx_source):
+        return source(path, system, sheet or None)
+    if source is _csv_source:
         return source(path, system)
     return source(path)
 
@@ -944,6 +1002,7 @@ def import_steps(
     system: int | None = None,
     dry_run: bool = False,
     update: bool = False,
+    sheet: str | None = None,
 ):
     """The import as a generator: yields (rows done, rows in all) every PROGRESS_EVERY rows
     and returns the ImportResult. Rows are checked here (a read-ahead thread checks the
@@ -952,7 +1011,7 @@ def import_steps(
     With `update`, rows naming a site already in the registry by its id change it
     (hazards/import_update.py) instead of being left as they are."""
     path = Path(path)
-    source = read_file(path, system)
+    source = read_file(path, system, sheet)
     mapping = {**guess_mapping(source.columns), **(mapping or {})}
     if "geopoint" not in mapping and "outline" not in mapping and not {"latitude", "longitude"} <= set(mapping):
         raise ImportFileError(
@@ -1040,8 +1099,9 @@ def import_sites(
     system: int | None = None,
     progress=None,
     update: bool = False,
+    sheet: str | None = None,
 ) -> ImportResult:
-    steps = import_steps(path, actor=actor, mapping=mapping, words=words, system=system, update=update)
+    steps = import_steps(path, actor=actor, mapping=mapping, words=words, system=system, update=update, sheet=sheet)
     while True:
         try:
             done, total = next(steps)

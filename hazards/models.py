@@ -325,6 +325,8 @@ class ImportRun(models.Model):
     dry_run = models.BooleanField()
     # Update mode: rows naming a site by its id change it (hazards/import_update.py).
     update = models.BooleanField(default=False)
+    # The sheet of a workbook or the layer of a GeoPackage chosen ("" for the only one).
+    sheet = models.CharField(max_length=255, blank=True, default="")
     language = models.CharField(max_length=10)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)

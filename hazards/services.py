@@ -538,6 +538,7 @@ def import_run_start(
     words: dict | None = None,
     system: int | None = None,
     update: bool = False,
+    sheet: str = "",
 ) -> ImportRun:
     """Queues the import (or the check) of an uploaded file for the worker: the run, its
     file copied into the database (the worker may be on another machine) and the job, all
@@ -553,6 +554,7 @@ def import_run_start(
         system=system,
         dry_run=dry_run,
         update=update,
+        sheet=sheet,
         language=language,
     )
     _store_parts(path, lambda **part: ImportFilePart.objects.create(run=run, **part))

@@ -142,6 +142,7 @@ def _import(run: ImportRun) -> dict:
             system=run.system,
             dry_run=run.dry_run,
             update=run.update,
+            sheet=run.sheet,
         )
         try:
             while True:

@@ -28,7 +28,7 @@ from areas.models import Area
 from areas.spatialfile import SpatialFileError
 
 from . import archives, services
-from .imports import EXPORT_LAYERS, ImportFileError, guess_mapping, own_words, read_file
+from .imports import EXPORT_LAYERS, ChooseSheet, ImportFileError, guess_mapping, own_words, read_file, sheets
 from .models import ImportRun
 from .tasks import BOUNDARIES_JOB
 
@@ -232,10 +232,16 @@ def preview(request, upload_id: str):
     _require_survey(request)
     path = _upload_of(request, upload_id)
     system = _stated_system(request.POST.get("system") or request.GET.get("system"))
+    # The sheet of a workbook or layer of a GeoPackage, chosen above the preview.
+    sheet = request.GET.get("sheet", "")
+    choosing = {"name": path.name, "sheet": sheet, "system": system}
     try:
-        source = read_file(path, system)
+        choosing["sheets"] = sheets(path)
+        source = read_file(path, system, sheet)
         columns = source.columns
         first_rows = [row for _number, row in islice(source.rows(), PREVIEW_ROWS)]
+    except ChooseSheet as exc:
+        return render(request, "imports/preview.html", {**choosing, "problems": exc.problems})
     except ImportFileError as exc:
         return render(request, "imports/upload.html", {"form": UploadForm(), "problems": exc.problems}, status=400)
     # Columns chosen before (the link back from a check) win over the guesses.
@@ -253,12 +259,13 @@ def preview(request, upload_id: str):
             words=form.words(),
             system=form.cleaned_data["system"],
             update=form.cleaned_data["update"],
+            sheet=sheet,
             dry_run=request.POST.get("action") != "import",
             language=get_language(),
         )
         return redirect("import-run", run_id=run.pk)
     context = {
-        "name": path.name,
+        **choosing,
         "form": form,
         "columns": columns,
         "rows": [[row.get(c, "") for c in columns] for row in first_rows],
@@ -280,7 +287,12 @@ def run_page(request, run_id):
         "problems": run.problems,
         "upload_id": run.upload_id,
         "mapping": urlencode(
-            {**run.mapping, **({"system": run.system} if run.system else {}), **({"update": "1"} if run.update else {})}
+            {
+                **run.mapping,
+                **({"system": run.system} if run.system else {}),
+                **({"update": "1"} if run.update else {}),
+                **({"sheet": run.sheet} if run.sheet else {}),
+            }
         ),
     }
     return render(request, "imports/run.html", context)

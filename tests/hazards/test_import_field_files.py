@@ -150,7 +150,8 @@ def commune_workbook(path, demo_tree):
 
 
 def test_commune_excel_sheet_with_title_block(tmp_path, demo_tree, officer, capsys):
-    run(commune_workbook(tmp_path / "DS diem nguy co xa Suoi Bac.xlsx", demo_tree))
+    # Two villages' lists: the officer chooses the sheet (test_import_sheets.py).
+    run(commune_workbook(tmp_path / "DS diem nguy co xa Suoi Bac.xlsx", demo_tree), sheet="Thôn 1")
     sites = {s.name: s for s in Site.objects.all()}
     assert sorted(sites) == ["Ao HTX", "Hố bom thôn 1", "Đập Khe Cát"]
     assert (sites["Ao HTX"].kind, sites["Ao HTX"].signage, sites["Ao HTX"].barrier) == ("pond", "in_place", "complete")
@@ -174,11 +175,11 @@ def test_a_bad_row_in_the_commune_sheet_names_the_row_excel_shows(tmp_path, demo
     book["Thôn 1"]["C11"] = "Ao sen"  # not a word the import knows
     book.save(path)
     with pytest.raises(CommandError) as error:
-        run(path)
+        run(path, sheet="Thôn 1")
     assert "row 11: unknown kind 'Ao sen'" in str(error.value)
     assert not Site.objects.exists()
     # The officer says what the word means: the file imports as it is.
-    run(path, kind_word=["ao sen=ao"])
+    run(path, sheet="Thôn 1", kind_word=["ao sen=ao"])
     assert Site.objects.get(name="Đập Khe Cát").kind == "pond"
 
 

@@ -22,12 +22,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def officer(client, demo_tree, make_user, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.IMPORT_UPLOAD_ROOT = tmp_path / "imports"
-    user = make_user("nam", demo_tree["991"], Role.AREA_MANAGER, is_staff=True)
-    client.force_login(user)
-    return user
+def officer(import_officer):
+    return import_officer
 
 
 def csv_file(name: str, text: str) -> SimpleUploadedFile:

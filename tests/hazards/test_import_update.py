@@ -17,7 +17,7 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from accounts.models import AuditEntry, Role
+from accounts.models import AuditEntry
 from hazards import services
 from hazards.models import Inspection, Site
 from tests.conftest import inside, job_file, run_queued_jobs
@@ -26,12 +26,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def officer(client, demo_tree, make_user, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.IMPORT_UPLOAD_ROOT = tmp_path / "imports"
-    user = make_user("nam", demo_tree["991"], Role.AREA_MANAGER, is_staff=True)
-    client.force_login(user)
-    return user
+def officer(import_officer):
+    return import_officer
 
 
 @pytest.fixture

@@ -31,6 +31,7 @@ class Command(BaseCommand):
             help="the coordinate system of a table's coordinates, or of a layer that declares none or one not "
             "identified: 4326 (WGS 84), VN-2000 4756, 3405/3406 (UTM 48/49), 9205-9218, 5897-5899 (TM-3 zones)",
         )
+        parser.add_argument("--sheet", help="the sheet of a workbook, or the layer of a GeoPackage, to import")
         parser.add_argument(
             "--update",
             action="store_true",
@@ -77,6 +78,7 @@ class Command(BaseCommand):
                 system=options["crs"],
                 progress=progress,
                 update=options["update"],
+                sheet=options["sheet"],
             )
         except ImportFileError as exc:
             raise CommandError(_("Nothing was imported:") + "\n" + "\n".join(exc.problems)) from None
