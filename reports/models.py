@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from hazards.rules import SiteState
 
+from .numbers import format_percent
+
 
 class Indicator(models.TextChoices):
     SIGNED = "signed", _("Signed")
@@ -73,7 +75,7 @@ class Target(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.area} · {self.get_indicator_display()} {self.value}% · {self.deadline:%d/%m/%Y}"
+        return f"{self.area} · {self.get_indicator_display()} {format_percent(self.value)} · {self.deadline:%d/%m/%Y}"
 
 
 class AreaDay(models.Model):

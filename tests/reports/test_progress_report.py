@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 from openpyxl import load_workbook
 from PIL import Image
 from pypdf import PdfReader
@@ -305,6 +306,18 @@ def test_target_changes_are_audited(demo_tree, superuser):
     target_set(actor=superuser, area=demo_tree["991"], indicator="signed", value=90, deadline=dt.date(2099, 6, 30))
     entry = AuditEntry.objects.get(table="reports_target")
     assert entry.actor == superuser and entry.changes["value"] == [None, 90.0] and entry.area_path == "/99/991/"
+
+
+def test_a_target_is_named_in_the_readers_number_format(demo_tree, superuser):
+    """The admin's messages and titles name a target by its value: "60,0%" in Vietnamese
+    (it read "60.0%")."""
+    target = target_set(
+        actor=superuser, area=demo_tree["99"], indicator="protected", value="62.5", deadline=dt.date(2099, 6, 30)
+    )
+    with translation.override("vi"):
+        assert str(target) == f"{target.area} · Đã bảo vệ 62,5% · 30/06/2099"
+    with translation.override("en"):
+        assert str(target) == f"{target.area} · Protected 62.5% · 30/06/2099"
 
 
 def test_whole_country_report_for_national_administrators(client, superuser, history, demo_tree):

@@ -178,6 +178,22 @@ def test_who_submitted_a_report_does_not_approve_it(client, demo_tree, people, s
     assert (submission.status, submission.decided_by) == ("approved", colleague)
 
 
+def test_the_report_says_who_submitted_and_decided_by_name(client, demo_tree, people, sites):
+    """The submission's page and the report's page name people as the list of submitted
+    reports does, by their full name (they showed the user name: "huyen")."""
+    people["district"].first_name = "Nguyễn Văn An"  # as the demo keeps a Vietnamese name
+    people["district"].save()
+    people["province"].first_name = "Trần Thị Hoa"
+    people["province"].save()
+    submission = submit(people["district"], demo_tree["991"])
+    services.report_decide(actor=people["province"], submission=submission, approve=True)
+    client.force_login(people["province"])
+    page = html.unescape(client.get(reverse("submission-detail", args=[submission.pk])).text)
+    assert "by Nguyễn Văn An." in page and ", Trần Thị Hoa" in page and ", tinh" not in page
+    report = client.get(reverse("report"), {"kind": "half", "year": 2025, "half": 1, "area": "991"})
+    assert "by Nguyễn Văn An (" in html.unescape(report.text)
+
+
 def test_submitting_from_the_report_page(client, demo_tree, people, sites):
     client.force_login(people["district"])
     query = {"kind": "half", "year": 2025, "half": 1, "area": "991"}
