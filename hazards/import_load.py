@@ -23,9 +23,8 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import OperationalError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
-from psycopg.errors import QueryCanceled
 
 from accounts.audit import act_as
 from accounts.scope import SURVEY, Scope, scope_for
@@ -36,10 +35,6 @@ from .services import outside_every_area, outside_scope, site_code_sql
 from .survey import DUPLICATE_RADIUS_M
 
 NEAR_LISTED = 200
-# The near-site check of a chunk gives up after this long: rows packed within metres of
-# each other (one coordinate copied down a list) make every row compare with thousands of
-# the import's own, still uncommitted, index entries. The import itself goes on.
-NEAR_CHECK_SECONDS = 10
 
 
 @dataclass(slots=True)
@@ -115,6 +110,8 @@ KEEP = "INSERT INTO {staged} " + READY
 # crashed import can be told from one in use (drop_abandoned).
 STAGED_PREFIX = "import_staged_"
 STAGED = "CREATE UNLOGGED TABLE {staged} AS " + READY + " WITH NO DATA; CREATE INDEX ON {staged} (chunk);"
+# The staged rows' places, for the near-site check of later chunks (NEAR_IN_FILE).
+STAGED_PLACES = "CREATE INDEX ON {staged} USING gist (location)"
 
 # imported_sites collects the sites inserted, for the map grid and the summary at the end
 # (mapping and reports migrations 0006 read it as they read a trigger's transition table).
@@ -170,23 +167,66 @@ VALUES (%(entry)s, clock_timestamp(), %(actor)s, 'insert', 'hazards_site', left(
         jsonb_build_object('imported_from', %(file)s, 'rows', %(rows)s, 'sites_added', %(added)s))
 """
 ABANDONED_AFTER_S = 24 * 3600
-# A row of a chunk near a site already in the registry of the same kind (the survey app's
-# duplicate rule, hazards/survey.py): the nearest such site, for the outcome to list. The
-# box in degrees (30 m is under 0.0003° of longitude anywhere in the country) lets the
-# site index find the candidates; the distance itself is measured on the spheroid.
-NEAR = """
-SELECT c.row_no, s.code, s.name, round(ST_Distance(c.location::geography, s.location::geography))::int
+# The near-site check (the survey app's duplicate rule, hazards/survey.py): each row of a
+# chunk near a site of the same kind already in the registry, or near an earlier row of
+# the file. The box in degrees (30 m is under 0.0003° of longitude anywhere in the
+# country) lets an index find the candidates; distances are measured on the spheroid.
+#
+# The registry is searched once per grid cell of NEAR_CELL_DEG that the chunk's rows
+# fall in, not once per row: the site index also holds the import's own rows, inserted
+# by the loading connection and not yet committed, which a search must visit to find
+# them invisible. Searched row by row, rows packed within metres of each other (one
+# coordinate copied down a list) made each row visit every other: 150,000 rows in a 45 m
+# square never finished. Per cell, each entry is visited once a chunk.
+NEAR_CELL_DEG = 0.001
+NEAR_REGISTRY = """
+WITH cells AS MATERIALIZED (
+    SELECT DISTINCT kind, floor(longitude / %(cell)s)::int AS cx, floor(latitude / %(cell)s)::int AS cy
+    FROM import_chunk
+), candidates AS MATERIALIZED (
+    SELECT cells.*, s.id, s.code, s.name, s.location
+    FROM cells CROSS JOIN LATERAL (
+        SELECT id, code, name, location FROM hazards_site s
+        WHERE s.deleted_at IS NULL AND s.kind = cells.kind
+          AND s.location && ST_MakeEnvelope(
+              cells.cx * %(cell)s - %(box)s, cells.cy * %(cell)s - %(box)s,
+              (cells.cx + 1) * %(cell)s + %(box)s, (cells.cy + 1) * %(cell)s + %(box)s, 4326)
+    ) s
+)
+SELECT DISTINCT ON (c.row_no) c.row_no, s.code, s.name,
+       round(ST_Distance(c.location::geography, s.location::geography))::int
 FROM import_chunk c
-CROSS JOIN LATERAL (
-    SELECT code, name, location FROM hazards_site s
-    WHERE s.deleted_at IS NULL AND s.kind = c.kind AND s.id <> c.id
-      AND s.location && ST_Expand(c.location, %(box)s)
-      AND ST_DWithin(s.location::geography, c.location::geography, %(metres)s)
-    ORDER BY s.location <-> c.location
-    LIMIT 1
-) s
+JOIN candidates s ON s.kind = c.kind AND s.cx = floor(c.longitude / %(cell)s)::int
+                 AND s.cy = floor(c.latitude / %(cell)s)::int AND s.id <> c.id
+WHERE ST_DWithin(s.location::geography, c.location::geography, %(metres)s)
+ORDER BY c.row_no, ST_Distance(c.location::geography, s.location::geography)
 LIMIT %(limit)s
 """
+# An earlier row of the file, of another site of the same kind, within the radius: in
+# this chunk (its own spatial index) or in one staged before (the staging table's).
+# Rows are taken in the file's order and the search stops at the first found, so a file
+# of rows packed together finds its list's worth at once.
+NEAR_IN_FILE = """
+SELECT c.row_no, e.row_no, e.name, round(ST_Distance(c.location::geography, e.location::geography))::int
+FROM (SELECT * FROM import_chunk ORDER BY row_no) c
+CROSS JOIN LATERAL (
+    (SELECT row_no, name, location FROM import_chunk e
+     WHERE e.kind = c.kind AND e.id <> c.id AND e.row_no < c.row_no
+       AND e.location && ST_Expand(c.location, %(box)s)
+       AND ST_DWithin(e.location::geography, c.location::geography, %(metres)s)
+     LIMIT 1)
+    UNION ALL
+    (SELECT row_no, name, location FROM {staged} e
+     WHERE e.kind = c.kind AND e.id <> c.id
+       AND e.location && ST_Expand(c.location, %(box)s)
+       AND ST_DWithin(e.location::geography, c.location::geography, %(metres)s)
+     LIMIT 1)
+    LIMIT 1
+) e
+WHERE c.row_no NOT IN (SELECT unnest(%(listed)s::int[]))
+LIMIT %(limit)s
+"""
+
 
 # COPY's text format: backslash escapes, \N for nothing.
 ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
@@ -235,12 +275,14 @@ class ImportStaging:
         self.staged = staged
         self.scope = scope
         self.paths: set[str] = set()
-        # (row, code, name, metres) of rows near a site of the same kind, up to NEAR_LISTED.
-        self.near: list[tuple[int, str, str, int]] = []
-        self.near_stopped = False  # the check gave up (NEAR_CHECK_SECONDS): the list may be short
+        # (row, code, None, name, metres) of rows near a site of the same kind, and (row,
+        # None, other row, name, metres) of rows near an earlier row of the file: the
+        # first NEAR_LISTED in the file's order.
+        self.near: list[tuple[int, str | None, int | None, str, int]] = []
         with connection.cursor() as cursor:
             cursor.execute(CHUNK_TABLES)
             cursor.execute(STAGED.format(staged=staged), {"chunk": 0})
+            cursor.execute(STAGED_PLACES.format(staged=staged))
 
     def stage(self, chunk: int, lines: str, limit: int, keep: bool) -> list[tuple[int, str]]:
         """Stages a chunk of rows (copy_line of each), gives each its area and returns
@@ -275,25 +317,22 @@ class ImportStaging:
                 )
                 problems += [(number, outside_scope(areas[area_id])) for number, area_id in cursor.fetchall()]
             if keep and not problems:
+                if len(self.near) < NEAR_LISTED:
+                    self._check_near(cursor)  # before the chunk is kept: earlier chunks only
                 cursor.execute(KEEP.format(staged=self.staged), {"chunk": chunk})
-                if len(self.near) < NEAR_LISTED and not self.near_stopped:
-                    self._check_near(cursor)
         return problems
 
     def _check_near(self, cursor) -> None:
-        """Rows of the chunk near a site of the same kind, within NEAR_CHECK_SECONDS."""
-        box = DUPLICATE_RADIUS_M / 100_000
-        try:
-            with transaction.atomic():  # a savepoint: a check that gives up leaves the chunk staged
-                cursor.execute("SET LOCAL statement_timeout = %s", [NEAR_CHECK_SECONDS * 1000])
-                cursor.execute(NEAR, {"box": box, "metres": DUPLICATE_RADIUS_M, "limit": NEAR_LISTED})
-                found = cursor.fetchall()
-                cursor.execute("SET LOCAL statement_timeout = DEFAULT")
-        except OperationalError as exc:
-            if not isinstance(exc.__cause__, QueryCanceled):
-                raise
-            self.near_stopped = True
-            return
+        """Rows of the chunk near a site of the same kind in the registry, else near an
+        earlier row of the file; the first NEAR_LISTED of the file's order are kept."""
+        params = {"cell": NEAR_CELL_DEG, "box": DUPLICATE_RADIUS_M / 100_000, "metres": DUPLICATE_RADIUS_M}
+        cursor.execute(NEAR_REGISTRY, {**params, "limit": NEAR_LISTED})
+        registry = cursor.fetchall()
+        listed = [row for row, *_site in registry]
+        cursor.execute(NEAR_IN_FILE.format(staged=self.staged), {**params, "listed": listed, "limit": NEAR_LISTED})
+        in_file = cursor.fetchall()
+        found = [(row, code, None, name, metres) for row, code, name, metres in registry]
+        found += [(row, None, other, name, metres) for row, other, name, metres in in_file]
         self.near = sorted(self.near + found)[:NEAR_LISTED]
 
     def close(self) -> None:

@@ -1049,13 +1049,6 @@ def import_steps(
                         break
             if load.staging is not None:
                 result.notices += [_near(*found) for found in load.staging.near]
-                if load.staging.near_stopped:
-                    result.notices.append(
-                        _(
-                            "Many rows lie within metres of each other: not all of them could be compared with "
-                            "the sites already in the registry, so rows near a site may be missing from this list."
-                        )
-                    )
             if not problems:
                 load.finish(result.rows, result.created)
             load.close()
@@ -1082,7 +1075,15 @@ def _given_fields(mapping: dict) -> set[str]:
     return {name for name in import_update.DETAILS if name in mapping}
 
 
-def _near(number: int, code: str, name: str, metres: int) -> str:
+def _near(number: int, code: str | None, other: int | None, name: str, metres: int) -> str:
+    """A row within the duplicate radius of a site of the same kind (its code) or of an
+    earlier row of the file (its number)."""
+    if code is None:
+        return row_problem(
+            number,
+            _("%(metres)d m from row %(row)d “%(name)s” of this file, of the same kind: a duplicate?")
+            % {"metres": metres, "row": other, "name": name},
+        )
     return row_problem(
         number,
         _("%(metres)d m from %(code)s “%(name)s”, a site of the same kind already in the registry: a duplicate?")

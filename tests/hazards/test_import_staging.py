@@ -11,7 +11,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from accounts.models import AuditEntry, Role
-from hazards import import_load, imports
+from hazards import import_load, imports, services
 from hazards.models import Inspection, Site
 from tests.conftest import inside
 from tests.hazards.test_imports import grid_and_summary, rebuilt_grid_and_summary, run, write_csv
@@ -109,3 +109,44 @@ def test_a_staging_table_left_by_a_crash_is_dropped_a_day_later(tmp_path, demo_t
     assert staging_tables() == [recent]
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE {recent}")
+
+
+def test_rows_near_a_site_or_an_earlier_row_of_the_file_are_listed_across_chunks(
+    tmp_path, demo_tree, officer, superuser, monkeypatch, capsys
+):
+    """The survey app's 30 m rule, checked per chunk while the earlier chunks' rows sit
+    uncommitted in the site index: a row near a site of the registry, and a row near a
+    row of an earlier chunk, each named by its row."""
+    monkeypatch.setattr(imports, "PROGRESS_EVERY", 2)
+    p, q = inside(demo_tree["99101"]), inside(demo_tree["99102"])
+    pond = services.site_register(actor=superuser, name="Ao cũ", kind="pond", location=p)
+    metre = 1 / 111_000  # of latitude
+    rows = [
+        ["Ao mới", "ao", p.y + 10 * metre, p.x],  # row 2: 10 m from the registry's pond
+        ["Giếng A", "giếng", q.y, q.x],  # row 3
+        ["Giếng B", "giếng", q.y + 5 * metre, q.x],  # row 4, the next chunk: 5 m from row 3
+        ["Ao xa", "ao", p.y + 45 * metre, p.x],  # row 5: beyond 30 m of the pond
+        ["Đập", "đập", q.y, q.x],  # row 6: another kind
+    ]
+    run(write_csv(tmp_path / "gan.csv", ["name", "kind", "latitude", "longitude"], rows))
+    notices = capsys.readouterr().err.splitlines()
+    near = [line for line in notices if "a duplicate?" in line]
+    assert near == [
+        f"row 2: 10 m from {pond.code} “Ao cũ”, a site of the same kind already in the registry: a duplicate?",
+        "row 4: 5 m from row 3 “Giếng A” of this file, of the same kind: a duplicate?",
+    ]
+    assert Site.objects.count() == 6
+
+
+def test_a_file_of_rows_packed_together_is_checked_whole_and_lists_the_first(
+    tmp_path, demo_tree, officer, monkeypatch, capsys
+):
+    """Rows copied down one place (the kill test's file, smaller): every chunk is checked
+    (nothing given up) and the first rows found are listed, up to the list's length."""
+    monkeypatch.setattr(imports, "PROGRESS_EVERY", 1000)
+    point = inside(demo_tree["99101"])
+    rows = [[f"Ao {n}", "ao", point.y + (n % 40) * 1e-5, point.x + (n // 40) * 1e-5] for n in range(3000)]
+    run(write_csv(tmp_path / "day.csv", ["name", "kind", "latitude", "longitude"], rows))
+    near = [line for line in capsys.readouterr().err.splitlines() if "a duplicate?" in line]
+    assert len(near) == import_load.NEAR_LISTED and near[0].startswith("row 3: 1 m from row 2 “Ao 0” of this file")
+    assert Site.objects.count() == 3000
