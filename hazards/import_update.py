@@ -102,14 +102,21 @@ def _detail_changes(site: Site, row: ImportRow, given: set[str]) -> tuple[dict, 
     return changes, said
 
 
-def _state_change(site: Site, row: ImportRow) -> str | None:
-    if row.signage is None or (row.signage, row.barrier) == (site.signage, site.barrier):
+def _new_state(site: Site, row: ImportRow, given: set[str]) -> tuple[str, str] | None:
+    """The sign and barrier the row states, where it differs from the site's: a state the
+    file has no column for stays the site's (a file of signs leaves the barriers)."""
+    if row.signage is None:
         return None
+    state = (row.signage if "signage" in given else site.signage, row.barrier if "barrier" in given else site.barrier)
+    return None if state == (site.signage, site.barrier) else state
+
+
+def _state_said(site: Site, signage: str, barrier: str) -> str:
     parts = []
-    if row.signage != site.signage:
-        parts.append(f"{_label(Signage, site.signage)} → {_label(Signage, row.signage)}")
-    if row.barrier != site.barrier:
-        parts.append(f"{_label(Barrier, site.barrier)} → {_label(Barrier, row.barrier)}")
+    if signage != site.signage:
+        parts.append(f"{_label(Signage, site.signage)} → {_label(Signage, signage)}")
+    if barrier != site.barrier:
+        parts.append(f"{_label(Barrier, site.barrier)} → {_label(Barrier, barrier)}")
     return _("new inspection: %(state)s") % {"state": ", ".join(parts)}
 
 
@@ -166,12 +173,12 @@ def apply(*, actor, rows: list[tuple[int, ImportRow]], given: set[str]) -> Updat
                 )
                 continue
             said += moved
-            state = _state_change(site, row)
+            state = _new_state(site, row, given)
             if state:
-                said.append(state)
+                said.append(_state_said(site, *state))
                 drafts.append(
                     services.InspectionDraft(
-                        site_id=site.pk, inspected_at=row.inspected_at, signage=row.signage, barrier=row.barrier
+                        site_id=site.pk, inspected_at=row.inspected_at, signage=state[0], barrier=state[1]
                     )
                 )
             if said:

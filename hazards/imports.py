@@ -1071,8 +1071,8 @@ def import_steps(
 
 
 def _given_fields(mapping: dict) -> set[str]:
-    """The site details a file's columns give (an update changes only those)."""
-    return {name for name in import_update.DETAILS if name in mapping}
+    """The site details and states a file's columns give (an update changes only those)."""
+    return {name for name in [*import_update.DETAILS, "signage", "barrier"] if name in mapping}
 
 
 def _near(number: int, code: str | None, other: int | None, name: str, metres: int) -> str:

@@ -206,3 +206,18 @@ def test_outlines_redrawn_in_a_gis_come_back_through_the_shapefile_export(client
     site.refresh_from_db()
     assert site.outline.area > before and site.outline.contains(site.location)
     assert Site.objects.get(code=kept).outline.equals_exact(shores[kept].outline, 1e-7)
+
+
+def test_a_file_of_signs_only_leaves_the_barriers_as_they_are(tmp_path, demo_tree, officer, sites, inspect):
+    """A commune's list of signs put up (id, name, coordinates, sign): the new inspection
+    keeps each site's barrier, which the file says nothing of."""
+    ba = sites["ba"]
+    inspect(ba, "2026-10-01T09:00", "none", "complete")
+    x, y = ba.location.coords
+    path = tmp_path / "bien_bao.csv"
+    path.write_text(f"id,name,latitude,longitude,signage\n{ba.pk},{ba.name},{y},{x},in_place\n")
+    out = io.StringIO()
+    call_command("import_sites", str(path), as_user="nam", update=True, stdout=out)
+    assert out.getvalue().splitlines()[0] == f"row 2: {ba.code} “Ao ông Ba”: new inspection: No sign → Sign in place"
+    ba.refresh_from_db()
+    assert (ba.signage, ba.barrier) == ("in_place", "complete")
