@@ -12,6 +12,7 @@ from django.contrib.gis.geos import Point
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image, ImageDraw
@@ -22,7 +23,7 @@ from areas.loader import load_boundaries
 from areas.models import Area
 from hazards import campaigns, lifecycle, orders, services
 from hazards.filters import protected_q
-from hazards.models import Barrier, CloseReason, RemediationOrder, Signage, Site, SiteKind
+from hazards.models import Barrier, CloseReason, Photo, RemediationOrder, Signage, Site, SiteKind
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
 DEMO_FILES = ["demo_province.geojson", "demo_districts.geojson", "demo_communes.geojson"]
@@ -169,11 +170,26 @@ class Command(BaseCommand):
         progress over the province."""
         today = timezone.localdate()
         manager, worker = users["quanly.huyen"], users["canbo.xa"]
+        # Sites with a photo first: their notice to the owner prints it.
+        with_photo = Exists(Photo.objects.filter(inspection__site=OuterRef("pk")))
         open_sites = (
-            Site.objects.filter(closed_at__isnull=True, deep_water=True).exclude(protected_q()).order_by("code")
+            Site.objects.filter(closed_at__isnull=True, deep_water=True)
+            .exclude(protected_q())
+            .order_by(~with_photo, "code")
         )
         here = list(open_sites.filter(area__code="99101")[:6])
         elsewhere = list(open_sites.filter(area__path__startswith="/99/991/").exclude(area__code="99101")[:2])
+
+        def lacking(site) -> list[str]:
+            """What the site lacks, as a real order would ask."""
+            return [
+                r
+                for r, met in (
+                    ("sign", site.signage == Signage.IN_PLACE),
+                    ("barrier", site.barrier == Barrier.COMPLETE),
+                )
+                if not met
+            ]
 
         def order(site, days, requirements, party=("household", "Hộ ông Ba"), follow_up=worker):
             return orders.order_open(
@@ -195,8 +211,8 @@ class Command(BaseCommand):
                 actor=worker, site=site, inspected_at=timezone.now(), signage=signage, barrier=barrier
             )
 
-        order(here[0], 5, ["sign", "barrier"])  # open, due this week
-        backdate(order(here[1], 30, ["barrier"], ("cooperative", "HTX Nông nghiệp Suối Bạc")), 40, -6)  # overdue
+        order(here[0], 5, lacking(here[0]))  # open, due this week
+        backdate(order(here[1], 30, lacking(here[1]), ("cooperative", "HTX Nông nghiệp Suối Bạc")), 40, -6)  # overdue
         orders.order_acknowledge(actor=worker, order=order(here[2], 20, ["cover"]))
         orders.order_mark_done(actor=worker, order=order(here[3], 10, ["sign"], ("company", "Công ty Xây dựng")))
         verified = order(here[4], 15, ["sign", "barrier"], ("public_body", "UBND xã Suối Bạc"))
@@ -207,7 +223,7 @@ class Command(BaseCommand):
         orders.order_mark_done(actor=worker, order=reopened)
         inspect(here[5], Signage.IN_PLACE, Barrier.PARTIAL)
         for site in elsewhere:
-            order(site, 25, ["sign"], ("household", "Hộ bà Tư"), follow_up=manager)
+            order(site, 25, lacking(site), ("household", "Hộ bà Tư"), follow_up=manager)
         campaigns.campaign_start(
             actor=users["quanly.tinh"], name=_("Before summer %(year)s") % {"year": today.year},
             area=Area.objects.get(code="99"), starts_on=today - dt.timedelta(days=10),
