@@ -83,6 +83,20 @@ class Scope:
         condition = self._within(AREA_PATH_OF[queryset.model._meta.label_lower], verb)
         return queryset if condition is None else queryset.filter(condition)
 
+    def restrict_within(self, queryset: QuerySet, verb: str, path: str) -> QuerySet:
+        """`restrict`, to the subtree at `path` too ("/": the country), written as one path
+        condition per subtree of the intersection rather than the scope's condition and the
+        subtree's: PostgreSQL multiplies the estimates of two identical LIKEs (a province's
+        125 areas taken for 5) and then plans for a handful of sites (10x slower)."""
+        lookup = AREA_PATH_OF[queryset.model._meta.label_lower]
+        scope = ["/"] if self.everything else self.paths(verb)
+        # A scope subtree holding `path` leaves `path`; one inside `path` stays as it is.
+        paths = sorted({path if path.startswith(p) else p for p in scope if path.startswith(p) or p.startswith(path)})
+        condition = Q(pk__in=[])
+        for p in paths:
+            condition |= Q(**{f"{lookup}__startswith": p})
+        return queryset.filter(condition)
+
     def restrict_overlapping(self, queryset: QuerySet, verb: str = VIEW) -> QuerySet:
         """Records whose area lies inside the scope or above part of it: a provincial
         campaign concerns a commune officer too, for the commune's share of it."""

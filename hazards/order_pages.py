@@ -104,9 +104,11 @@ def order_list(request):
         return _bad_request(exc)
     if request.GET.get("area") and area is None:
         raise Http404
-    in_area = visible.filter(site__area__path__startswith=area.path) if area else visible
+    in_area = orders_for(request.user, within=area.path) if area else visible
     roots = [area] if area else list(scope_for(request.user).root_areas(VIEW).order_by("path"))
-    by_area = [row for root in roots for row in follow_up_by_area(visible, root, today)] if roots else []
+    by_area = [
+        row for root in roots for row in follow_up_by_area(orders_for(request.user, within=root.path), root, today)
+    ]
     page = Paginator(chosen.order_by("deadline", "opened_at"), PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)

@@ -49,10 +49,14 @@ SITE_PARAMS = {"bbox", "area", "kind", "signage", "barrier", "state", "due"}
 FOLLOW_UP_LISTS = ["overdue", "due_week", "done", "unverified"]
 
 
-def orders_for(user, verb: str = VIEW) -> QuerySet:
-    """The user's orders; those of a deleted site leave with it."""
-    orders = RemediationOrder.objects.filter(site__deleted_at__isnull=True)
-    return scope_for(user).restrict(orders.select_related("site__area", "follow_up", "opened_by"), verb)
+def orders_for(user, verb: str = VIEW, within: str | None = None) -> QuerySet:
+    """The user's orders, those of sites in the area at path `within` and below if given;
+    those of a deleted site leave with it."""
+    orders = RemediationOrder.objects.filter(site__deleted_at__isnull=True).select_related(
+        "site__area", "follow_up", "opened_by"
+    )
+    scope = scope_for(user)
+    return scope.restrict(orders, verb) if within is None else scope.restrict_within(orders, verb, within)
 
 
 def filter_orders(orders: QuerySet, request) -> QuerySet:
@@ -108,10 +112,10 @@ def child_code(root_path: str) -> Func:
 
 
 def follow_up_by_area(orders: QuerySet, area: Area, today: dt.date) -> list[FollowUpRow]:
-    """The follow-up lists counted per child area of `area` (one grouped query)."""
+    """The follow-up lists counted per child area of `area` (one grouped query); `orders`
+    lie in `area` (orders_for(user, within=area.path))."""
     grouped = (
-        orders.filter(site__area__path__startswith=area.path)
-        .annotate(child=child_code(area.path))
+        orders.annotate(child=child_code(area.path))
         .values("child")
         .annotate(**{name: Count("pk", filter=order_q(name, today)) for name in FOLLOW_UP_LISTS})
         .order_by("child")
@@ -160,13 +164,12 @@ def order_numbers(
     """A report's order columns for the period start..end under the area at `root_path`
     ("/": the country): per child area code ("" for sites in that area itself) and in
     all, the orders opened, overdue and verified (filters.order_period_q, the lists the
-    numbers link to) and the median days from opening to verification of those verified."""
+    numbers link to) and the median days from opening to verification of those verified.
+    `orders` lie under `root_path` (orders_for(user, within=root_path))."""
     events = {event: order_period_q(event, start, end, today) for event in ORDER_PERIOD_LABELS}
     aggregates = {event: Count("pk", filter=q) for event, q in events.items()}
     aggregates["median_days_to_verify"] = Median(DAYS_TO_VERIFY, filter=events["verified"])
-    within = orders.filter(site__area__path__startswith=root_path).filter(
-        events["opened"] | events["overdue"] | events["verified"]
-    )
+    within = orders.filter(events["opened"] | events["overdue"] | events["verified"])
     by_child = {
         row.pop("child"): row
         for row in within.annotate(child=child_code(root_path)).values("child").annotate(**aggregates).order_by()

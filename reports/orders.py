@@ -46,7 +46,9 @@ def _cells(counts: dict, area_code: str, directly: bool, period: Period) -> list
 def order_table(area, period: Period, user) -> tuple[list[OrderRow], OrderRow]:
     """The rows (each child area of `area`, then orders lying in `area` itself if any) and
     the total, each cell a formatted number and the link to its list."""
-    by_child, total = order_numbers(orders_for(user), area.path, period.start, period.end, timezone.localdate())
+    by_child, total = order_numbers(
+        orders_for(user, within=area.path), area.path, period.start, period.end, timezone.localdate()
+    )
     rows = [
         OrderRow(child, _cells(by_child.get(child.code, {}), child.code, False, period))
         for child in area.children.order_by("code")

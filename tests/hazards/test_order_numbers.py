@@ -88,7 +88,7 @@ def listed(client, province, **params) -> set[str]:
 
 
 def test_order_columns_per_area_and_their_lists(history, province, client):
-    by_child, total = order_numbers(orders_for(province), "/99/", *H1, dt.date(2026, 7, 10))
+    by_child, total = order_numbers(orders_for(province, within="/99/"), "/99/", *H1, dt.date(2026, 7, 10))
     a, c, d = history["A"], history["C"], history["D"]
     assert {code: {k: v for k, v in row.items() if k != "median_days_to_verify"} for code, row in by_child.items()} == {
         "991": {"opened": 3, "overdue": 1, "verified": 1},
@@ -110,20 +110,20 @@ def test_order_columns_per_area_and_their_lists(history, province, client):
 
 
 def test_a_past_period_gives_the_same_numbers_later(history, province, clock):
-    before = order_numbers(orders_for(province), "/", *H1, dt.date(2026, 7, 10))
+    before = order_numbers(orders_for(province, within="/"), "/", *H1, dt.date(2026, 7, 10))
     clock.move_to(at("2026-09-01"))
     orders.order_mark_done(actor=province, order=history["B"])
     orders.order_update(actor=province, order=history["E"], deadline=dt.date(2026, 9, 30))
-    assert order_numbers(orders_for(province), "/", *H1, dt.date(2026, 9, 1)) == before
+    assert order_numbers(orders_for(province, within="/"), "/", *H1, dt.date(2026, 9, 1)) == before
 
 
 def test_a_deadline_counts_as_overdue_only_once_it_has_passed(history, province, clock):
     # The period still running: E's deadline (20 July) is today, then yesterday.
     july = (dt.date(2026, 7, 1), dt.date(2026, 7, 31))
     clock.move_to(at("2026-07-20"))
-    assert order_numbers(orders_for(province), "/", *july, dt.date(2026, 7, 20))[1]["overdue"] == 0
+    assert order_numbers(orders_for(province, within="/"), "/", *july, dt.date(2026, 7, 20))[1]["overdue"] == 0
     clock.move_to(at("2026-07-21"))
-    assert order_numbers(orders_for(province), "/", *july, dt.date(2026, 7, 21))[1]["overdue"] == 1
+    assert order_numbers(orders_for(province, within="/"), "/", *july, dt.date(2026, 7, 21))[1]["overdue"] == 1
 
 
 def test_the_report_shows_the_order_columns_each_a_link_to_its_list(history, province, client):
@@ -180,5 +180,5 @@ def test_the_order_of_a_site_closed_by_its_deadline_is_not_overdue(history, prov
     """B's deadline (1 April) passed with nothing done: overdue, unless the pond was filled
     in by then."""
     lifecycle.site_close(actor=province, site=history["B"].site, reason="filled_in", closed_at=dt.date(2026, 3, 20))
-    _by_child, total = order_numbers(orders_for(province), "/99/", *H1, dt.date(2026, 7, 10))
+    _by_child, total = order_numbers(orders_for(province, within="/99/"), "/99/", *H1, dt.date(2026, 7, 10))
     assert total["overdue"] == 1  # C only
