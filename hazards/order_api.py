@@ -9,7 +9,15 @@ from rest_framework.response import Response
 
 from .filters import ORDER_LABELS, ORDER_PERIOD_LABELS
 from .models_remediation import Campaign, RemediationOrder, Requirement
-from .order_selectors import BOARD_COLUMNS, campaign_board, campaigns_for, filter_orders, orders_for
+from .order_selectors import (
+    BOARD_COLUMNS,
+    campaign_board,
+    campaigns_for,
+    filter_orders,
+    listed_ids,
+    order_rows,
+    orders_for,
+)
 from .rest import SITE_FILTERS
 
 
@@ -45,6 +53,14 @@ class Pages(LimitOffsetPagination):
     max_limit = 1000
 
 
+class OrderPages(Pages):
+    """A page of orders: the list's ids paged, then that page's rows read (listed_ids)."""
+
+    def paginate_queryset(self, queryset, request, view=None):
+        ids = super().paginate_queryset(listed_ids(queryset), request, view)
+        return None if ids is None else order_rows(ids)
+
+
 ORDER_FILTERS = [
     *SITE_FILTERS,
     OpenApiParameter("order", str, enum=list(ORDER_LABELS), description="an order state or a follow-up list"),
@@ -66,10 +82,10 @@ ORDER_FILTERS = [
 @extend_schema_view(list=extend_schema(parameters=ORDER_FILTERS))
 class OrderViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = OrderOut
-    pagination_class = Pages
+    pagination_class = OrderPages
 
     def get_queryset(self):
-        orders = orders_for(self.request.user).order_by("deadline", "opened_at", "id")
+        orders = orders_for(self.request.user)
         return filter_orders(orders, self.request) if self.action == "list" else orders
 
 

@@ -33,7 +33,9 @@ from .order_selectors import (
     follow_up_by_area,
     follow_up_by_person,
     follow_up_counts,
+    listed_ids,
     order_history,
+    order_rows,
     orders_for,
     people_who_survey,
 )
@@ -109,7 +111,8 @@ def order_list(request):
     by_area = [
         row for root in roots for row in follow_up_by_area(orders_for(request.user, within=root.path), root, today)
     ]
-    page = Paginator(chosen.order_by("deadline", "opened_at"), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(listed_ids(chosen), PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = order_rows(page.object_list)
     params = request.GET.copy()
     params.pop("page", None)
     context = {

@@ -59,6 +59,25 @@ def orders_for(user, verb: str = VIEW, within: str | None = None) -> QuerySet:
     return scope.restrict(orders, verb) if within is None else scope.restrict_within(orders, verb, within)
 
 
+# How order lists run: by deadline, then opening, then id (a stable page order).
+LIST_ORDER = ("deadline", "opened_at", "id")
+
+
+def listed_ids(orders: QuerySet) -> QuerySet:
+    """A list's orders as ids in LIST_ORDER, to page through; order_rows reads a page's
+    rows. Sorting ids alone lets PostgreSQL take a province's sites from their area index;
+    sorting whole rows (sites included) made it read every site of the country (the
+    follow-up page's list: 0.9 s at 10^6 sites, 0.1 s as ids)."""
+    return orders.order_by(*LIST_ORDER).values_list("pk", flat=True)
+
+
+def order_rows(ids) -> list[RemediationOrder]:
+    """The orders with these ids, in that order, with what a list shows of them."""
+    ids = list(ids)
+    found = RemediationOrder.objects.select_related("site__area", "follow_up", "opened_by").in_bulk(ids)
+    return [found[pk] for pk in ids]
+
+
 def filter_orders(orders: QuerySet, request) -> QuerySet:
     """The site filters (area, bbox, kind, signage, barrier, state, due) on the order's
     site, and the order's own: `order` (a state or a follow-up list), `follow_up` (user

@@ -186,6 +186,26 @@ def test_orders_api_filters_and_scope(client, setting, make_site, make_user, dem
     assert client.get("/api/v1/orders/", {"follow_up": "canbo_b"}).json()["count"] == 1
 
 
+def test_order_lists_run_by_deadline_in_pages(client, setting, make_site, demo_tree):
+    """The page and the API page through ids and then read the rows: same order, whole rows."""
+    made = {}
+    for day, name in ((25, "Ao C"), (10, "Ao A"), (18, "Ao B")):
+        site = make_site(demo_tree["99101"], actor=setting["manager"], name=name)
+        made[name] = orders.order_open(
+            actor=setting["manager"], site=site, party_kind="household", party_name=f"Hộ {name}",
+            requirements=["sign"], deadline=dt.date(2026, 4, day), follow_up=setting["worker"],
+        )  # fmt: skip
+    login(client, setting["manager"])
+    first = client.get("/api/v1/orders/", {"limit": 2}).json()
+    rest = client.get("/api/v1/orders/", {"limit": 2, "offset": 2}).json()
+    assert first["count"] == 3 and [o["site_name"] for o in first["results"] + rest["results"]] == [
+        "Ao A", "Ao B", "Ao C"
+    ]  # fmt: skip
+    page = client.get(reverse("order-list")).context["page"]
+    assert [o.party_name for o in page] == ["Hộ Ao A", "Hộ Ao B", "Hộ Ao C"] and page.paginator.count == 3
+    assert page[0].site.area.code == "99101" and page[0].follow_up == setting["worker"]
+
+
 def test_a_user_name_holding_a_nul_finds_no_order(client, setting):
     """PostgreSQL refuses NUL in text; no user name holds one (was a 500)."""
     orders.order_open(
