@@ -1,6 +1,9 @@
 """Admin pages decide who sees what through the area scope, not Django's per-model
 permissions: one rule for the admin and the rest of the registry."""
 
+from django.contrib.admin.filters import ChoicesFieldListFilter
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
@@ -10,13 +13,49 @@ from .scope import ADMINISTER, EDIT, VIEW, OutOfScope, scope_for
 
 class NotFoundOutOfScope:
     """A record the user may not reach answers 404, as everywhere else, not the admin's
-    redirect that says it "may have been deleted"."""
+    redirect that says it "may have been deleted"; and what a page's address carries is
+    checked before the admin uses it."""
 
     def get_object(self, request, object_id, from_field=None):
         obj = super().get_object(request, object_id, from_field)
         if obj is None and object_id:
             raise Http404
         return obj
+
+    def get_changeform_initial_data(self, request):
+        """The add page fills its fields from the address (?site=<id>): only values its
+        form's field accepts, as that field reads them (a bad id or date was a 500)."""
+        fields = self.get_form(request).base_fields
+        initial = {}
+        for name, value in super().get_changeform_initial_data(request).items():
+            if name in fields:
+                try:
+                    initial[name] = fields[name].clean(value)
+                except ValidationError:
+                    continue
+        return initial
+
+    def get_changelist(self, request, **kwargs):
+        return CheckedChangeList
+
+
+class CheckedChangeList(ChangeList):
+    """A filter value the field cannot hold is a bad filter (the admin's "?e=1"), as an
+    impossible date already was, not a server error: a date drill-down year too large for
+    a date (?at__year=99999999999), or a value outside a field's choices (a PostgreSQL
+    enum behind it refuses it)."""
+
+    def get_filters(self, request):
+        try:
+            filters = super().get_filters(request)
+        except OverflowError as exc:
+            raise IncorrectLookupParameters(exc) from exc
+        for spec in filters[0]:
+            if isinstance(spec, ChoicesFieldListFilter) and spec.lookup_val:
+                allowed = {str(value) for value, _label in spec.field.flatchoices}
+                if not set(spec.lookup_val) <= allowed:
+                    raise IncorrectLookupParameters(spec.lookup_kwarg)
+        return filters
 
 
 class ScopedAdminMixin(NotFoundOutOfScope):

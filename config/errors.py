@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.template import loader
+from django.utils import translation
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -73,3 +74,40 @@ def page_not_found(request, exception=None):
 def server_error(request):
     detail = _("Something went wrong on the server. It has been recorded; try again in a few minutes.")
     return _bare_answer(request, status.HTTP_500_INTERNAL_SERVER_ERROR, "server_error", detail)
+
+
+class BadInputMiddleware:
+    """A ValidationError no view caught is the client's bad input (a malformed id in an
+    address, a value a lookup cannot take), never the server's fault: 400 with its
+    message, not 500."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, ValidationError):
+            return _answer(request, status.HTTP_400_BAD_REQUEST, "bad_request", " ".join(exception.messages))
+        return None
+
+
+class RefuseNulMiddleware:
+    """A NUL character in the path or a query parameter answers 400 before any view runs.
+    PostgreSQL cannot hold NUL in text, so no lookup could use it, and every filter,
+    form and admin page would otherwise turn it into a server error."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path_info or any(
+            "\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists()
+        ):
+            # Before the session and language middleware: the page without the site's
+            # frame, in the request's own language as the language middleware would choose.
+            with translation.override(translation.get_language_from_request(request)):
+                detail = _("The address holds a NUL character, which no page of the registry accepts.")
+                return _bare_answer(request, status.HTTP_400_BAD_REQUEST, "bad_request", detail)
+        return self.get_response(request)

@@ -7,10 +7,12 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdminMixin
+from procrastinate.contrib.django.admin import ProcrastinateJobAdmin
+from procrastinate.contrib.django.models import ProcrastinateJob
 
 from accounts.audit import audit_of_site
 from accounts.scope import ADMINISTER, EDIT, SURVEY, OutOfScope, scope_for
-from accounts.scoped_admin import ScopedAdminMixin, ServiceForm, service_admin_form
+from accounts.scoped_admin import CheckedChangeList, ScopedAdminMixin, ServiceForm, service_admin_form
 from areas.models import Area
 
 from . import services
@@ -313,3 +315,14 @@ class InspectionAdmin(SoftDeleteAdminMixin, ScopedAdminMixin, LeafletGeoAdminMix
         if "site" in form.base_fields:
             form.base_fields["site"].queryset = scope_for(request.user).restrict(Site.objects.all(), SURVEY)
         return service_admin_form(form, request)
+
+
+# The job queue's own pages (procrastinate's, for superusers), with the admin's filters
+# checked like every other page's: a status outside its choices was a server error.
+admin.site.unregister(ProcrastinateJob)
+
+
+@admin.register(ProcrastinateJob)
+class JobAdmin(ProcrastinateJobAdmin):
+    def get_changelist(self, request, **kwargs):
+        return CheckedChangeList

@@ -67,6 +67,11 @@ class AreaOut(GeoFeatureModelSerializer):
 class InspectionPages(LimitOffsetPagination):
     default_limit = 100
     max_limit = 1000
+    # Past any list there is: PostgreSQL's OFFSET is a bigint, and a larger one was a 500.
+    max_offset = 10**9
+
+    def get_offset(self, request):
+        return min(super().get_offset(request), self.max_offset)
 
 
 class SitePages(GeoJsonPagination):

@@ -81,11 +81,17 @@ def ranked_sql(request, limit: int | None) -> tuple[str, tuple]:
 
 def priority_rows(request, limit: int | None = None):
     """Dicts in rank order, read in batches from a server-side cursor so a national list
-    never sits in memory."""
+    never sits in memory. The filters are checked here, at once: the CSV streams these
+    rows, and a bad filter must be a 400 before the first byte, not an error half-way
+    through the file."""
     try:
         sql, params = ranked_sql(request, limit)
     except EmptyResultSet:  # nothing in scope
-        return
+        return iter(())
+    return _rows(sql, params)
+
+
+def _rows(sql: str, params):
     with connections[router.db_for_read(Site)].chunked_cursor() as cursor:
         cursor.execute(sql, params)
         while batch := cursor.fetchmany(2000):

@@ -38,6 +38,10 @@ def matching_areas(user, text: str) -> list[Area]:
     return exact or [a for a in areas if wanted in plain(a.name)]
 
 
+# The years a report may cover (its periods and the one before them stay real dates).
+FIRST_YEAR, LAST_YEAR = 2015, 2100
+
+
 class ReportForm(forms.Form):
     """Which area and period; every field has a default, so an empty form is the top of
     the user's areas (the whole country for national users) and its last complete
@@ -45,7 +49,7 @@ class ReportForm(forms.Form):
 
     area = forms.CharField(required=False, label=_("Area"), max_length=200)
     kind = forms.ChoiceField(choices=KINDS, required=False, label=_("Period"))
-    year = forms.IntegerField(required=False, min_value=2015, max_value=2100, label=_("Year"))
+    year = forms.IntegerField(required=False, min_value=FIRST_YEAR, max_value=LAST_YEAR, label=_("Year"))
     half = forms.TypedChoiceField(choices=[(1, "1"), (2, "2")], coerce=int, required=False, label=_("Half"))
     start = forms.DateField(required=False, label=_("From"))
     end = forms.DateField(required=False, label=_("To"))
@@ -84,6 +88,10 @@ class ReportForm(forms.Form):
                 raise forms.ValidationError(_("Give both dates of the range."))
             if start > end:
                 raise forms.ValidationError(_("The range starts after it ends."))
+            if start.year < FIRST_YEAR or end.year > LAST_YEAR:
+                raise forms.ValidationError(
+                    _("A range lies between %(first)d and %(last)d.") % {"first": FIRST_YEAR, "last": LAST_YEAR}
+                )
             if end - start > dt.timedelta(days=3660):
                 raise forms.ValidationError(_("A range covers at most ten years."))
             data["period"] = Period(start, end, "range")

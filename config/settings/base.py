@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "config.observability.RequestLogMiddleware",  # first: it times and logs everything after it
     "corsheaders.middleware.CorsMiddleware",  # before anything that answers (preflights, tiles)
     "django.middleware.security.SecurityMiddleware",
+    "config.errors.RefuseNulMiddleware",
     "config.replicas.ReplicaReadsMiddleware",  # before the tile shortcut, which reads too
     "mapping.middleware.TileTokenMiddleware",
     "config.security.ContentSecurityPolicyMiddleware",
@@ -78,6 +79,7 @@ MIDDLEWARE = [
     "accounts.audit.ActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.errors.BadInputMiddleware",  # last: it sees the view's exception first
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -280,6 +282,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "config.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
