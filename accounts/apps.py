@@ -7,4 +7,7 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self):
-        from . import schema  # noqa: F401 - registers the API description of device tokens
+        from . import (
+            schema,  # noqa: F401 - registers the API description of device tokens
+            sessions,  # noqa: F401 - connects its sign-in receiver
+        )

@@ -44,10 +44,11 @@ def sites(user, action: str = VIEW) -> QuerySet:
     return scope_for(user).restrict(Site.objects.all(), action)
 
 
-def filtered_sites(user, request) -> QuerySet:
+def filtered_sites(user, request, now=None) -> QuerySet:
     """The sites the user may see under the request's filters (bbox, area, kind, signage,
-    barrier, state, due)."""
-    return filter_sites(sites(user), request)
+    barrier, state, due at `now`: the current time, or an SQL expression for a query
+    prepared once)."""
+    return filter_sites(sites(user), request, now=now)
 
 
 def filtered_site_rows(user, request, fields: list[str]) -> QuerySet:

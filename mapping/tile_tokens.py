@@ -3,18 +3,25 @@
 A map asks for dozens of tiles at each move; looking up the session and the user for
 every one cost more than building the tile (bench/: 1.2 ms of lookups against 0.5-1 ms
 of query at zoom 14). The map page gets a token signed with the site's secret that names
-the user and carries the scope `scope_for` computed for them; a tile request showing it
-is answered within that scope without either lookup. A token lasts
-MAP_TILE_TOKEN_SECONDS and the page renews it well before then, so a user removed from
-an area, deactivated or signed out stops receiving tiles at most that long after.
-Tokens open tiles only: every other view still reads the session."""
+the user, the scope `scope_for` computed for them and a grant (mapping.TileGrant) bound
+to the page's session. A tile request showing it is answered within that scope without
+either lookup; the tile's own statement checks the grant (GRANT_IN_TILE, mapping/tiles.py):
+the session still alive, the person still active with the same password, superuser flag
+and memberships. So sign-out, idle expiry, deactivation, a password change or a change
+of roles end the map's tiles at once, at the price of one indexed join in a query that
+runs anyway (a tile read on a replica asks the primary in a query of its own: sessions
+and accounts are read where they are written). A token lasts MAP_TILE_TOKEN_SECONDS and the page renews it well before
+then. Tokens open tiles only: every other view still reads the session."""
 
+import secrets
 import threading
 import time
 from collections import OrderedDict
 
 from django.conf import settings
 from django.core import signing
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.utils import timezone
 
 from accounts.scope import Scope, scope_for
 
@@ -26,16 +33,58 @@ _verified: OrderedDict = OrderedDict()  # token: (holder, expiry in epoch second
 _lock = threading.Lock()
 
 
+# The digest of a person's memberships, as the grant keeps it and each tile checks it
+# again: one SQL expression for both, over the user row aliased u.
+MEMBERSHIPS = (
+    "(SELECT md5(coalesce(string_agg(m.area_id || ':' || m.role, ',' ORDER BY m.area_id, m.role), ''))"
+    " FROM accounts_membership m WHERE m.user_id = u.id)"
+)
+
+
+def _grant_valid(key: str, now: str) -> str:
+    """SQL: the grant `key` still holds at `now`: its session alive, its person active with
+    the password, superuser flag and memberships it saw."""
+    return f"""EXISTS (
+    SELECT 1 FROM mapping_tilegrant g
+    JOIN django_session s ON s.session_key = g.session_key AND s.expire_date > {now}
+    JOIN accounts_user u ON u.id = g.user_id AND u.is_active AND u.password = g.password
+                            AND u.is_superuser = g.everything AND {MEMBERSHIPS} = g.memberships
+    WHERE g.key = {key})"""  # noqa: S608 (fixed expressions are formatted in)
+
+
+# In a tile's own statement on the primary: the grant is its 5th parameter, the tile's
+# clock its 4th; a request without a token ($5 null) had its session checked already.
+GRANT_IN_TILE = f"($5::text IS NULL OR {_grant_valid('$5::text', '$4::timestamptz')})"
+# On its own, where sessions and accounts are written, for a tile read on a replica.
+GRANT_HOLDS = f"SELECT {_grant_valid('%s', '%s')}"
+
+GRANT = f"""
+INSERT INTO mapping_tilegrant (key, session_key, user_id, password, everything, memberships, created_at)
+SELECT %s, %s, u.id, u.password, u.is_superuser, {MEMBERSHIPS}, %s FROM accounts_user u WHERE u.id = %s
+ON CONFLICT (session_key) DO UPDATE SET user_id = EXCLUDED.user_id, password = EXCLUDED.password,
+    everything = EXCLUDED.everything, memberships = EXCLUDED.memberships
+RETURNING key, xmax = 0
+"""  # noqa: S608 (a fixed expression is formatted in)
+# Grants whose session is gone, dropped when a new session takes one. The application's
+# clock, as the session's expiry date and each tile's check are read by it.
+FORGET = """
+DELETE FROM mapping_tilegrant g
+WHERE NOT EXISTS (SELECT 1 FROM django_session s WHERE s.session_key = g.session_key AND s.expire_date > %s)
+"""
+
+
 class TokenHolder:
     """Whoever shows a valid token, as far as a tile needs: signed in, with the scope
-    computed for the user it was issued to (scope_for returns it as it would its own)."""
+    computed for the user it was issued to (scope_for returns it as it would its own)
+    and the grant each tile's statement checks."""
 
     is_authenticated = True
     is_active = True
 
-    def __init__(self, user_id: str, scope: Scope):
+    def __init__(self, user_id: str, scope: Scope, grant: str):
         self.pk = user_id
         self._area_scope = scope
+        self.tile_grant = grant
 
 
 def presented(request) -> str | None:
@@ -44,9 +93,29 @@ def presented(request) -> str | None:
     return token if scheme == SCHEME else None
 
 
-def issue(user) -> str:
-    scope = scope_for(user)
-    payload = {"u": str(user.pk), "e": scope.everything, "g": scope.grants}
+def grant(request) -> str:
+    """The key of the grant of the request's session (made, or brought up to date)."""
+    if request.session.session_key is None:
+        request.session.save()
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(GRANT, [secrets.token_urlsafe(32), request.session.session_key, now, request.user.pk])
+        key, created = cursor.fetchone()
+        if created:
+            cursor.execute(FORGET, [now])
+    return key
+
+
+def grant_holds(key: str) -> bool:
+    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+        cursor.execute(GRANT_HOLDS, [timezone.now(), key])
+        return cursor.fetchone()[0]
+
+
+def issue(request) -> str:
+    """A token for the map of this signed-in request's session."""
+    scope = scope_for(request.user)
+    payload = {"u": str(request.user.pk), "e": scope.everything, "g": scope.grants, "k": grant(request)}
     return signing.dumps(payload, salt=SALT, compress=True)
 
 
@@ -63,9 +132,11 @@ def holder(token: str) -> TokenHolder | None:
         payload = signing.loads(token, salt=SALT, max_age=settings.MAP_TILE_TOKEN_SECONDS)
     except signing.BadSignature:  # SignatureExpired included
         return None
+    if "k" not in payload:  # made before tokens were bound to a session
+        return None
     issued = signing.b62_decode(token.rsplit(signing.Signer().sep, 2)[-2])
     grants = tuple((path, role) for path, role in payload["g"])
-    found = TokenHolder(payload["u"], Scope(everything=payload["e"], grants=grants))
+    found = TokenHolder(payload["u"], Scope(everything=payload["e"], grants=grants), payload["k"])
     with _lock:
         _verified[token] = (found, issued + settings.MAP_TILE_TOKEN_SECONDS)
         if len(_verified) > VERIFIED_KEPT:

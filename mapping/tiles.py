@@ -17,7 +17,7 @@ from collections import OrderedDict
 from django.contrib.gis.db.models import GeometryField
 from django.contrib.gis.db.models.functions import Transform
 from django.core.exceptions import EmptyResultSet
-from django.db import connection, connections, router
+from django.db import DEFAULT_DB_ALIAS, connection, connections, router
 from django.db.backends.signals import connection_created
 from django.db.models import DateTimeField, ExpressionWrapper, F, IntegerField, Sum
 from django.db.models.expressions import RawSQL
@@ -29,7 +29,9 @@ from hazards.filters import STATES, chosen_area, due_param, filter_common, order
 from hazards.models import Site
 from hazards.rules import Due, StateOf
 
+from . import tile_tokens
 from .models import SiteCell
+from .tile_tokens import GRANT_IN_TILE
 
 MAX_GRID_ZOOM = 10
 CELL_LEVELS_BELOW = 3  # 2^3 = 8 cells across a tile; migration 0003 keeps levels 3 to 13
@@ -39,10 +41,14 @@ BUFFER = 64
 # A grid cell's state, by the sites' rule over the cell's columns.
 CELL_STATE = StateOf(closed=F("closed"))
 
-# The tile's numbers and the clock: the prepared statement's parameters, given once. The
-# compiled SQL reads them from here, so it depends only on the user's scope and the
-# filters and is kept (TILE_SQL_CACHE): compiling the ORM query cost more than running it.
-TILE_CTE = f"""
+
+# The tile's numbers and the clock (and on the primary the map's grant): the prepared
+# statement's parameters, given once. The compiled SQL reads them from here, so it depends
+# only on the user's scope and the filters and is kept (TILE_SQL_CACHE): compiling the ORM
+# query cost more than running it. Without a valid grant (mapping/tile_tokens.py) `tile`
+# is empty and the statement's first column says so.
+def _tile_cte(check: str) -> str:
+    return f"""
 WITH tile AS (
     SELECT z, x, y, now, ST_TileEnvelope(z, x, y) AS envelope,
            ST_Transform(ST_TileEnvelope(z, x, y, margin => {BUFFER / EXTENT}), 4326) AS box,
@@ -50,8 +56,14 @@ WITH tile AS (
            x * {2**CELL_LEVELS_BELOW} AS x0, x * {2**CELL_LEVELS_BELOW} + {2**CELL_LEVELS_BELOW - 1} AS x1,
            y * {2**CELL_LEVELS_BELOW} AS y0, y * {2**CELL_LEVELS_BELOW} + {2**CELL_LEVELS_BELOW - 1} AS y1
     FROM (SELECT $1::int AS z, $2::int AS x, $3::int AS y, $4::timestamptz AS now) given
+    WHERE {check}
 )
-"""  # noqa: S608 (only numbers are formatted in)
+"""  # noqa: S608 (only numbers and a fixed expression are formatted in)
+
+
+# On the primary the grant is checked in the tile's own statement, in a query that runs
+# anyway; a replica reads no session or account (they are checked where they are written).
+TILE_CTE = {True: _tile_cte(GRANT_IN_TILE), False: _tile_cte("true")}
 TILE_SQL_CACHE = 512
 
 # Feature ids (MVT takes only unsigned integers, so clients such as QGIS can tell features
@@ -86,15 +98,17 @@ def _tile(name: str, field) -> RawSQL:
     return RawSQL(f"(SELECT {name} FROM tile)", [], output_field=field)  # noqa: S608, S611 (a fixed column name)
 
 
-def _statement(variant: str, request, build) -> tuple[str, str]:
+def _statement(variant: str, request, build, checked: bool) -> tuple[str, str]:
     """The tile query of `build(request)` as a statement to prepare: its name and text,
     compiled once per scope and filters. Their values are written into the text (psycopg
-    quotes them) so that only the tile and the clock vary."""
+    quotes them) so that only the tile and the clock vary (and the grant, `checked`)."""
     scope = scope_for(request.user)
     area = chosen_area(request) if request.GET.get("area") else None
-    # The day is part of the key: the due and order filters write the date into the text.
+    # The day is part of the key: the order filter writes the date into the text (the due
+    # filter reads the statement's clock).
     key = (
         variant,
+        checked,
         scope.everything,
         scope.grants,
         tuple(sorted(request.GET.items())),
@@ -106,7 +120,8 @@ def _statement(variant: str, request, build) -> tuple[str, str]:
             _compiled.move_to_end(key)
             return _compiled[key]
     sql, params = build(request)
-    text = TILE_CTE + connection.ops.compose_sql(sql, params)
+    query = connection.ops.compose_sql(sql, params)
+    text = TILE_CTE[checked] + f"SELECT EXISTS (SELECT 1 FROM tile), ({query})"  # noqa: S608
     statement = "tile_" + hashlib.md5(text.encode(), usedforsecurity=False).hexdigest(), text
     with _compiled_lock:
         _compiled[key] = statement
@@ -123,11 +138,14 @@ def _forget_prepared(sender, connection, **kwargs):
 connection_created.connect(_forget_prepared)
 
 
-def _run(statement: tuple[str, str], z: int, x: int, y: int) -> bytes:
-    """The tile from its statement, prepared once per connection: planning the query
-    cost as much as running it at zoom 14."""
+class TileAccessEnded(Exception):
+    """The map's grant no longer holds: signed out, idle, deactivated, password or roles changed."""
+
+
+def _execute(database, statement: tuple[str, str], params: list) -> tuple[bool, bytes]:
+    """Whether the map's grant holds, and the tile, from its statement prepared once per
+    connection: planning the query cost as much as running it at zoom 14."""
     name, text = statement
-    database = connections[router.db_for_read(Site)]  # this thread's connection to a replica or the primary
     with database.cursor() as cursor:
         prepared = getattr(database, "tile_statements", None)
         if prepared is None:
@@ -141,17 +159,32 @@ def _run(statement: tuple[str, str], z: int, x: int, y: int) -> bytes:
                 cursor.execute(f"DEALLOCATE {prepared.popitem(last=False)[0]}")
         # The generic plan: the tile's numbers reach the query through the CTE at run
         # time, so a plan made for one tile serves every tile. LOCAL: this statement only.
-        cursor.execute(
-            f"SET LOCAL plan_cache_mode = force_generic_plan; EXECUTE {name}(%s, %s, %s, %s)",
-            [z, x, y, timezone.now()],
-        )
+        placeholders = ", ".join(["%s"] * len(params))
+        cursor.execute(f"SET LOCAL plan_cache_mode = force_generic_plan; EXECUTE {name}({placeholders})", params)
         cursor.nextset()  # the EXECUTE's result, after the SET's
-        return bytes(cursor.fetchone()[0])
+        granted, body = cursor.fetchone()
+    return granted, bytes(body or b"")
+
+
+def _run(variant: str, build, request, z: int, x: int, y: int) -> bytes:
+    database = connections[router.db_for_read(Site)]  # this thread's connection to a replica or the primary
+    grant = getattr(request.user, "tile_grant", None)
+    if database.alias == DEFAULT_DB_ALIAS:
+        statement = _statement(variant, request, build, checked=True)
+        granted, body = _execute(database, statement, [z, x, y, timezone.now(), grant])
+    else:
+        granted = grant is None or tile_tokens.grant_holds(grant)
+        statement = _statement(variant, request, build, checked=False)
+        body = _execute(database, statement, [z, x, y, timezone.now()])[1] if granted else b""
+    if not granted:
+        raise TileAccessEnded
+    return body
 
 
 def _sites_in_tile(request):
     """The user's sites under the filters, in the tile or its buffer (the location index)."""
-    return selectors.filtered_sites(request.user, request).filter(
+    # The due filter reads the statement's clock, not the one of the query's first compiling.
+    return selectors.filtered_sites(request.user, request, now=_tile("now", DateTimeField())).filter(
         location__bboverlaps=_tile("box", GeometryField(srid=4326))
     )
 
@@ -227,15 +260,15 @@ def _sites_sql(request) -> tuple[str, tuple]:
 
 
 def cluster_tile_from_grid(request, z: int, x: int, y: int) -> bytes:
-    return _run(_statement("grid", request, _clusters_from_grid_sql), z, x, y)
+    return _run("grid", _clusters_from_grid_sql, request, z, x, y)
 
 
 def cluster_tile_from_sites(request, z: int, x: int, y: int) -> bytes:
-    return _run(_statement("clusters", request, _clusters_from_sites_sql), z, x, y)
+    return _run("clusters", _clusters_from_sites_sql, request, z, x, y)
 
 
 def site_tile(request, z: int, x: int, y: int) -> bytes:
-    return _run(_statement("sites", request, _sites_sql), z, x, y)
+    return _run("sites", _sites_sql, request, z, x, y)
 
 
 def grid_answers(request) -> bool:

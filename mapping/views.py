@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_safe
 from rest_framework import exceptions
 
 from accounts.scope import EDIT, VIEW, OutOfScope, scope_for
+from accounts.sessions import passive_session
 from accounts.tokens import challenge, signed_in_user
 from areas.models import Area
 from areas.selectors import areas_geojson
@@ -103,17 +104,25 @@ def map_page(request):
         "max_grid_zoom": tiles.MAX_GRID_ZOOM,
         "no_scope": scope_for(request.user).is_empty,
         "strings": _page_strings(),
-        "tile_token": tile_tokens.issue(request.user),
+        "tile_token": tile_tokens.issue(request),
         "tile_token_seconds": settings.MAP_TILE_TOKEN_SECONDS,
     }
     return render(request, "mapping/map.html", context)
 
 
+@passive_session  # the page renews it by itself: not the person's activity
 @require_GET
 @_api_login_required
 def tile_token(request):
     """A fresh token for the map's tile requests (the page renews its own with this)."""
-    return JsonResponse({"token": tile_tokens.issue(request.user), "seconds": settings.MAP_TILE_TOKEN_SECONDS})
+    return JsonResponse({"token": tile_tokens.issue(request), "seconds": settings.MAP_TILE_TOKEN_SECONDS})
+
+
+def _tile_access_ended(request) -> JsonResponse:
+    # The language middleware may not have run (mapping/middleware.py).
+    with translation.override(translation.get_language_from_request(request)):
+        message = _("The map's access to tiles has expired. Reload the page.")
+    return error_response(401, "tile_token_expired", message)
 
 
 def _tile_credentials(view):
@@ -126,10 +135,7 @@ def _tile_credentials(view):
         if token is not None:
             holder = tile_tokens.holder(token)
             if holder is None:
-                # The language middleware may not have run (mapping/middleware.py).
-                with translation.override(translation.get_language_from_request(request)):
-                    message = _("The map's access to tiles has expired. Reload the page.")
-                return error_response(401, "tile_token_expired", message)
+                return _tile_access_ended(request)
             request.user = holder
         else:
             try:
@@ -138,12 +144,16 @@ def _tile_credentials(view):
                 response = error_response(401, refusal.get_codes(), refusal.detail)
                 response["WWW-Authenticate"] = challenge(request)
                 return response
-        return view(request, *args, **kwargs)
+        try:
+            return view(request, *args, **kwargs)
+        except tiles.TileAccessEnded:
+            return _tile_access_ended(request)
 
     wrapped.__name__ = view.__name__
     return wrapped
 
 
+@passive_session
 @require_safe
 @_tile_credentials
 @_api_login_required

@@ -88,10 +88,10 @@ def test_an_altered_or_expired_token_is_refused(client, superuser, two_districts
         assert refused.json()["detail"] == "The map's access to tiles has expired. Reload the page."
     real_time = signing.time.time
     monkeypatch.setattr(signing.time, "time", lambda: real_time() - 601)  # issued 601 s ago
-    old = tile_tokens.issue(superuser)
+    old = client.get(reverse("map-tile-token")).json()["token"]
     monkeypatch.undo()
     assert tile_with(old, two_districts[0]).status_code == 401
-    assert tile_with(tile_tokens.issue(superuser), two_districts[0]).status_code == 200
+    assert tile_with(client.get(reverse("map-tile-token")).json()["token"], two_districts[0]).status_code == 200
 
 
 def test_the_refusal_speaks_the_browsers_language(superuser, two_districts):

@@ -1,0 +1,53 @@
+"""Sessions end after SESSION_IDLE_TIMEOUT_SECONDS without a request the person made, and
+SESSION_ABSOLUTE_TIMEOUT_SECONDS after signing in however busy (OWASP ASVS level 2: 30
+minutes idle, 12 hours in all). The idle end is the session's own expiry date, which
+SESSION_COOKIE_AGE sets from the last save: a request moves it forward by saving the
+session (at most once a minute, not a write per request), so the database itself holds
+the end, and the map's tile grants (mapping/tile_tokens.py), which read it, end with it.
+Requests a page makes by itself (the map renewing its tile token, tiles) are marked
+`passive_session` and move nothing. Tablets use device tokens, which no session bounds."""
+
+import time
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
+
+TOUCHED = "_touched_at"
+SIGNED_IN = "_signed_in_at"
+TOUCH_EVERY = 60
+
+
+def passive_session(view):
+    """Mark a view whose requests the page makes by itself: they do not count as activity."""
+    view.passive_session = True
+    return view
+
+
+@receiver(user_logged_in)
+def _remember_sign_in(sender, request, user, **kwargs):
+    if request is not None and hasattr(request, "session"):
+        request.session[SIGNED_IN] = int(time.time())
+
+
+class SessionTimeoutMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        session = getattr(request, "session", None)
+        if session is None or not request.user.is_authenticated:
+            return None
+        now = int(time.time())
+        if SIGNED_IN not in session:  # a session from before these limits: counted from now
+            session[SIGNED_IN] = now
+        if now - session[SIGNED_IN] > settings.SESSION_ABSOLUTE_TIMEOUT_SECONDS:
+            logout(request)  # the view sees an anonymous request: sign in again
+            return None
+        if not getattr(view_func, "passive_session", False) and now - session.get(TOUCHED, 0) >= TOUCH_EVERY:
+            session[TOUCHED] = now  # saved at the response, with a new expiry date
+        return None

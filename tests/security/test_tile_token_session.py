@@ -1,0 +1,94 @@
+"""The map's tile token lives no longer than what it stands for: signing out, an idle or
+expired session, deactivation, a password change or a change of roles end it at once
+(it outlived them by up to ten minutes). And the due filter reads the clock of each tile,
+not the clock of the first tile that compiled the query."""
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.contrib.sessions.models import Session
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Membership, Role
+from accounts.services import user_deactivate
+from tests.conftest import inside
+from tests.mapping.test_tile_tokens import page_token, tile_with
+from tests.mapping.tiles_helpers import fetch_tile, site_codes, tile_of
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def signed_in(demo_tree, make_user, make_site):
+    site = make_site(demo_tree["99101"], location=inside(demo_tree["99101"]))
+    person = make_user("huyen", demo_tree["991"], Role.AREA_MANAGER, is_staff=True)
+    browser = Client(HTTP_ACCEPT_LANGUAGE="en")
+    browser.force_login(person)
+    token = page_token(browser)
+    assert tile_with(token, site).status_code == 200
+    return browser, person, token, site
+
+
+def ended(token, site) -> bool:
+    refused = tile_with(token, site)
+    return refused.status_code == 401 and refused.json()["detail"].startswith("The map's access to tiles has expired")
+
+
+def test_signing_out_ends_the_token(signed_in):
+    browser, _person, token, site = signed_in
+    browser.post(reverse("logout"))
+    assert ended(token, site)
+
+
+def test_an_expired_session_ends_the_token(signed_in):
+    browser, _person, token, site = signed_in
+    Session.objects.filter(session_key=browser.session.session_key).update(expire_date=timezone.now())
+    assert ended(token, site)
+
+
+def test_deactivation_ends_the_token(signed_in, superuser):
+    _browser, person, token, site = signed_in
+    user_deactivate(actor=superuser, user=person)
+    assert ended(token, site)
+
+
+def test_a_password_change_ends_the_token(signed_in):
+    _browser, person, token, site = signed_in
+    person.set_password("Mat-khau-moi-2026!")
+    person.save()
+    assert ended(token, site)
+
+
+def test_a_change_of_roles_ends_the_token(signed_in, demo_tree):
+    _browser, person, token, site = signed_in
+    Membership.objects.filter(user=person).update(area=demo_tree["992"])
+    assert ended(token, site)
+
+
+def test_a_renewed_token_keeps_working_and_a_new_session_gets_its_own(signed_in):
+    browser, person, token, site = signed_in
+    renewed = browser.get(reverse("map-tile-token")).json()["token"]
+    assert tile_with(token, site).status_code == 200 and tile_with(renewed, site).status_code == 200
+    other = Client()
+    other.force_login(person)
+    elsewhere = page_token(other)
+    other.post(reverse("logout"))
+    assert ended(elsewhere, site)
+    assert tile_with(renewed, site).status_code == 200  # the first session goes on
+
+
+def test_the_due_filter_reads_each_tiles_clock(demo_tree, make_site, inspect, superuser):
+    start = timezone.now().replace(microsecond=0)
+    site = make_site(demo_tree["99101"], location=inside(demo_tree["99101"]))
+    inspect(site, timezone.localtime(start - dt.timedelta(days=300)).replace(tzinfo=None).isoformat())
+    where = tile_of(site.location.x, site.location.y, 14)
+    with time_machine.travel(start, tick=False) as clock:
+        browser = Client(HTTP_ACCEPT_LANGUAGE="en")
+        browser.force_login(superuser)
+        assert site_codes(fetch_tile(browser, *where, due="true")) == set()
+        clock.shift(dt.timedelta(days=100))  # now checked 400 days ago: due
+        browser.force_login(superuser)
+        assert site_codes(fetch_tile(browser, *where, due="true")) == {site.code}
