@@ -20,7 +20,6 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from xml.etree.ElementTree import ParseError
 
 from django.contrib.gis.gdal import GDALException
 from django.contrib.gis.geos import GEOSException, GEOSGeometry, Point
@@ -228,8 +227,10 @@ def _csv_source(path: Path, system: int | None) -> SourceFile:
 # all): none may be larger than this once inflated.
 XLSX_MAX_PART_BYTES = 64 * 1024 * 1024
 # What openpyxl raises for a file that is not a sound workbook (defusedxml's refusals of
-# entity declarations are ValueErrors).
-XLSX_ERRORS = (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, TypeError, ParseError)
+# entity declarations are ValueErrors). Malformed XML is a SyntaxError from either parser
+# openpyxl may use: the standard library's ParseError, or lxml's XMLSyntaxError once lxml is
+# installed (python-docx brings it), which is no ParseError.
+XLSX_ERRORS = (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, TypeError, SyntaxError)
 
 
 def _not_xlsx(path: Path) -> ImportFileError:

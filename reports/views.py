@@ -25,7 +25,7 @@ from hazards.order_selectors import orders_for
 from hazards.services import job_start
 
 from . import documents, files, notices, services, submissions
-from .forms import SHOWN_MATCHES, DecisionForm, ReportForm, SubmissionForm, matching_areas
+from .forms import FIRST_YEAR, LAST_YEAR, SHOWN_MATCHES, DecisionForm, ReportForm, SubmissionForm, matching_areas
 from .models import ReportSubmission, SubmissionStatus
 from .numbers import format_percent
 from .orders import order_table
@@ -288,10 +288,15 @@ def submission_list(request):
     area_text = request.GET.get("area", "").strip()
     errors = []
     if year_text:
-        if year_text.isdigit():
-            found = found.filter(period_start__year__lte=int(year_text), period_end__year__gte=int(year_text))
+        # Digits of other scripts pass isdigit() but not int(); a year past the calendar's overflows.
+        year = int(year_text) if year_text.isascii() and year_text.isdigit() else None
+        if year is not None and FIRST_YEAR <= year <= LAST_YEAR:
+            found = found.filter(period_start__year__lte=year, period_end__year__gte=year)
         else:
-            errors.append(_("The year is a number, e.g. 2025."))
+            errors.append(
+                _("The year is a number from %(first)d to %(last)d, e.g. 2025.")
+                % {"first": FIRST_YEAR, "last": LAST_YEAR}
+            )
     if area_text:
         areas = matching_areas(request.user, area_text)
         if not areas:

@@ -244,5 +244,8 @@ def test_submitted_reports_are_listed_per_area_and_period(client, demo_tree, peo
     assert '<th class="name">Số, ký hiệu</th>' in vietnamese and ">STT<" not in vietnamese
     bad = client.get(reverse("submission-list"), {"year": "năm ngoái"})
     assert bad.status_code == 400 and "The year is a number" in bad.text
+    for beyond in ("9" * 30, "１２", "1900"):  # overflowing, other digits, outside the reports' years
+        bad = client.get(reverse("submission-list"), {"year": beyond})
+        assert bad.status_code == 400 and "The year is a number from 2015 to 2100" in bad.text
     client.force_login(people["other"])
     assert list(client.get(reverse("submission-list")).context["submissions"]) == []

@@ -11,6 +11,8 @@ OpenAPI schema lists the API's parameters; the admin lists its pages' filters an
 fields. A fixed set of common names is sent too, all at once, for routes that read a
 name only in some state this test does not reach."""
 
+import datetime as dt
+import io
 import json
 import logging
 import re
@@ -66,6 +68,7 @@ BASELINE = {
     "end": "2025-06-30",
     "level": "commune",
     "q": "Ao",
+    "order": "overdue",
 }
 # Where a name means something else.
 BASELINE_FOR = {
@@ -221,22 +224,72 @@ def concrete_urls(chain, name, samples) -> list[str]:
 
 @pytest.fixture
 def world(demo_tree, make_site, inspect, superuser, make_user):
-    from hazards import services
+    """One of everything a route's address can name, so that each route reaches its view
+    (a random id would stop at 404 before any parameter is read)."""
+    from django.utils import timezone
+    from PIL import Image
+
+    from accounts.tokens import token_issue
+    from hazards import campaigns, lifecycle, orders, services
+    from hazards.models import ImportRun
+    from hazards.tasks import EXPORT_JOB
+    from reports import services as report_services
+    from reports.periods import Period
+    from tests.conftest import run_queued_jobs
+    from tests.reports.test_submissions import DETAILS
 
     site = make_site(demo_tree["99101"], name="Ao làng")
     inspection = inspect(site, "2026-01-10T09:00")
-    import io
-
-    from PIL import Image
-
     jpeg = io.BytesIO()
     Image.new("RGB", (32, 24)).save(jpeg, format="JPEG")
     photo, _created = services.photo_attach(actor=superuser, inspection=inspection, data=jpeg.getvalue())
-    make_user("lan", demo_tree["99101"], Role.FIELD_WORKER)
+    worker = make_user("lan", demo_tree["99101"], Role.FIELD_WORKER)
+    order = orders.order_open(
+        actor=superuser,
+        site=make_site(demo_tree["99101"], name="Giếng bỏ hoang"),
+        party_kind="household",
+        party_name="Hộ ông Ba",
+        requirements=["sign"],
+        deadline=timezone.localdate() + dt.timedelta(days=20),
+        follow_up=worker,
+    )
+    today = timezone.localdate()
+    campaign = campaigns.campaign_start(
+        actor=superuser, name="Trước hè", area=demo_tree["99"], starts_on=today, ends_on=today + dt.timedelta(days=60)
+    )
+    proposal = lifecycle.closure_propose(
+        actor=worker, site=make_site(demo_tree["99101"]), reason="filled_in", observed_at=timezone.now()
+    )
+    job = services.job_start(
+        actor=superuser, kind=EXPORT_JOB, params={"fmt": "csv", "query": "area=991"}, language="en"
+    )
+    run_queued_jobs()  # done, with its file
+    kept, duplicate = make_site(demo_tree["99102"]), make_site(demo_tree["99102"])
+    lifecycle.site_merge(actor=superuser, duplicate=duplicate, kept=kept)
+    token_issue(actor=superuser, user=worker, name="máy tính bảng")
+    report_services.target_set(
+        actor=superuser, area=demo_tree["99"], indicator="protected", value=80, deadline=today + dt.timedelta(days=300)
+    )
+    submission = report_services.report_submit(
+        actor=superuser,
+        area=demo_tree["991"],
+        period=Period(dt.date(2025, 1, 1), dt.date(2025, 6, 30), "half"),
+        **DETAILS,
+    )
+    import_run = ImportRun.objects.create(
+        created_by=superuser, upload_id="x", file_name="ds.csv", dry_run=True, language="en"
+    )
     return {
         "site": site,
         "inspection": inspection,
         "photo": photo,
+        "order": order,
+        "campaign": campaign,
+        "proposal": proposal,
+        "job": job,
+        "import_run": import_run,
+        "submission": submission,
+        "orderable": make_site(demo_tree["99101"], name="Ao chưa có lệnh"),
         "tree": demo_tree,
         "point": inside(demo_tree["99101"]),
     }
@@ -277,10 +330,35 @@ def make_samples(world, upload_id):
         ("evidence-file", "name"): photo.thumbnail.name,
         ("ogc-item", "feature_id"): None,  # depends on the collection
         ("admin:auth_user_password_change", "id"): world["superuser_id"],
+        # Remediation orders and campaigns, their pages, API and notices.
+        ("order-detail", "pk"): world["order"].pk,
+        ("order-edit", "pk"): world["order"].pk,
+        ("order-action", "pk"): world["order"].pk,
+        ("order-action", "action"): "acknowledge",
+        ("order-notice", "pk"): world["order"].pk,
+        ("order-notice", "fmt"): "pdf",
+        ("campaign-detail", "pk"): world["campaign"].pk,
+        ("campaign-board", "pk"): world["campaign"].pk,
+        ("campaign-file", "pk"): world["campaign"].pk,
+        # Site lifecycle: closing, reopening, merging, closure proposals.
+        ("site-close", "pk"): site.pk,
+        ("site-reopen", "pk"): site.pk,
+        ("site-merge", "pk"): site.pk,
+        ("closure-confirm", "pk"): world["proposal"].pk,
+        ("closure-decline", "pk"): world["proposal"].pk,
+        # Jobs (a finished export with its file) and imports.
+        ("job-page", "run_id"): world["job"].pk,
+        ("api-job", "run_id"): world["job"].pk,
+        ("job-file", "run_id"): world["job"].pk,
+        ("import-run", "run_id"): world["import_run"].pk,
+        ("submission-detail", "pk"): world["submission"].pk,
+        ("submission-sites", "pk"): world["submission"].pk,
+        ("submission-decide", "pk"): world["submission"].pk,
+        ("submission-document", "pk"): world["submission"].pk,
     }
 
     def samples(name, parameter, chosen):
-        if name in ("ogc-collection", "ogc-items", "ogc-item") and parameter == "collection_id":
+        if name.startswith("ogc-") and parameter == "collection_id":
             return "sites"
         if (name, parameter) == ("ogc-item", "feature_id"):
             return site.pk if chosen.get("collection_id") == "sites" else "99101"
@@ -360,15 +438,18 @@ def send(client, url, params):
 # Routes whose 5xx is their purpose: /readyz answers 503 while no job worker beats (none
 # runs in tests). Its answer must just not depend on what the address carries.
 OWN_5XX = {"readyz": 503}
+# Routes whose 404 is their purpose: the admin's catch-all for addresses it does not know.
+OWN_404 = {"admin:None"}
 
 
 def _bad(outcome, name) -> bool:
     return not isinstance(outcome, int) or (outcome >= 500 and outcome != OWN_5XX.get(name))
 
 
-def test_no_route_answers_a_hostile_parameter_with_a_server_error(world, superuser, settings, caplog):
+def test_no_route_answers_a_hostile_parameter_with_a_server_error(world, superuser, settings, caplog, tmp_path):
     caplog.set_level(logging.WARNING)  # not a line per request for ten thousand requests
     settings.MIDDLEWARE = ["tests.security.test_hostile_parameters.RecordingMiddleware", *settings.MIDDLEWARE]
+    settings.IMPORT_UPLOAD_ROOT = tmp_path / "imports"  # its upload leaves nothing for other tests
     world["superuser_id"] = superuser.pk
     ADMIN_REQUEST["request"] = RequestFactory().get("/")
     ADMIN_REQUEST["request"].user = superuser
@@ -378,20 +459,25 @@ def test_no_route_answers_a_hostile_parameter_with_a_server_error(world, superus
     assert upload.status_code == 302
     upload_id = upload["Location"].rstrip("/").rsplit("/", 1)[1]
     samples = make_samples(world, upload_id)
+    # What a route needs in its query string to name its object (the site of a new order).
+    addressed = {"order-new": {"site": str(world["orderable"].pk)}}
+    baseline_for = {**BASELINE_FOR, **addressed}
     schema = schema_parameters(client)
     routes = all_routes()
     assert len(routes) > 60, "the resolver lists the admin, the API and the pages"
-    failures, requests = [], 0
+    failures, unreached, requests = [], [], 0
     for chain, name in routes:
         for variant, url in enumerate(concrete_urls(chain, name, samples)):
             SEEN.clear()
-            for params in ({}, {**BASELINE, **BASELINE_FOR.get(name, {})}):
+            for bare, params in ((True, addressed.get(name, {})), (False, {**BASELINE, **baseline_for.get(name, {})})):
                 outcome = send(client, url, params)
                 requests += 1
                 if _bad(outcome, name):
                     failures.append((url, "(valid values)", "", outcome))
+                if outcome == 404 and bare and name not in OWN_404:
+                    unreached.append(url)
             names = SEEN | schema_names_for(schema, url) | admin_parameters(name)
-            baseline = {k: v for k, v in {**BASELINE, **BASELINE_FOR.get(name, {})}.items() if k in names}
+            baseline = {k: v for k, v in {**BASELINE, **baseline_for.get(name, {})}.items() if k in names}
             # One by one on the first of a route's variants (the others parse the same
             # parameters: they differ in what they write, e.g. an export's format).
             for parameter in sorted(names) if variant == 0 else ():
@@ -412,6 +498,8 @@ def test_no_route_answers_a_hostile_parameter_with_a_server_error(world, superus
                 failures.append((url, "(raw bytes)", "%ff%fe%00", outcome))
     report = "\n".join(f"{url} {parameter}={value!r}: {outcome}" for url, parameter, value, outcome in failures)
     assert not failures, f"{len(failures)} of {requests} requests failed:\n{report[:20000]}"
+    # A route that answers 404 to its valid address never read a parameter: give it a sample.
+    assert not unreached, f"these addresses name nothing: give make_samples a sample for them: {unreached}"
     print(f"{requests} requests to {len(routes)} routes")
 
 

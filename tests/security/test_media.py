@@ -98,7 +98,8 @@ def test_in_production_the_web_server_sends_the_file(photo, superuser, settings)
     assert client_of().get(photo.image.url).status_code == 404
 
 
-def test_import_uploads_are_kept_outside_the_media_folder(demo_tree, make_user, settings):
+def test_import_uploads_are_kept_outside_the_media_folder(demo_tree, make_user, settings, tmp_path):
+    settings.IMPORT_UPLOAD_ROOT = tmp_path / "imports"  # only this test's upload in it
     client = client_of(make_user("lan", demo_tree["99101"], Role.FIELD_WORKER))
     sent = client.post(reverse("import-upload"), {"file": SimpleUploadedFile("ds.csv", b"ten,lat,lon\nAo,21,105\n")})
     assert sent.status_code == 302
