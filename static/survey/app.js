@@ -222,8 +222,8 @@ async function siteHistory(siteId) {
       const body = await apiGet(`${config.urls.history}?site=${siteId}&limit=10`);
       const items = body.results || body;
       await db.put("cache", { key, value: items, at: Date.now() });
-      // The latest photos pass through the service worker, which keeps them for the field.
-      for (const photo of items[0]?.photos || []) if (photo.thumbnail) fetch(photo.thumbnail).catch(() => null);
+      // The latest inspection's photos are kept for the field.
+      for (const photo of items[0]?.photos || []) if (photo.thumbnail) await storedPhoto(photo.thumbnail);
       return items;
     } catch (error) {
       if (error instanceof outbox.SignedOut) authLost();
@@ -238,16 +238,39 @@ function describeStates(p) {
   return `${gettext("Warning sign")}: ${sign} · ${gettext("Barrier")}: ${barrier}`;
 }
 
+// Photos leave the server only through their scoped URLs (/media/…), which answer the
+// worker's session or the tablet's device token and nobody else. An <img> cannot send the
+// token, so the app fetches each photo itself, keeps it (their names carry their content
+// hash: a stored copy never goes stale) and shows it from the stored copy, offline too.
+// Not named "survey-…": the service worker drops those caches at each release.
+const PHOTOS = "site-photos";
+
+async function storedPhoto(url) {
+  const cache = await caches.open(PHOTOS);
+  // The answer varies with who asks (Cookie, Authorization): the tablet keeps its own.
+  const hit = await cache.match(url, { ignoreVary: true });
+  if (hit) return hit;
+  if (!navigator.onLine || state.authLost) return null;
+  const response = await fetch(url, { credentials: "same-origin", headers: outbox.headers() }).catch(() => null);
+  if (!response?.ok) return null;
+  await cache.put(url, response.clone());
+  return response;
+}
+
 function photoThumbs(photos) {
   const list = document.createElement("div");
   list.className = "history-photos";
   for (const photo of photos || []) {
     if (!photo.thumbnail) continue;
     const image = document.createElement("img");
-    image.src = photo.thumbnail;
     image.alt = gettext("Photo of the inspection");
-    image.loading = "lazy";
+    image.dataset.src = photo.thumbnail;
     list.append(image);
+    storedPhoto(photo.thumbnail).then(async (response) => {
+      if (response) image.src = URL.createObjectURL(await response.blob());
+      else image.alt = gettext("Photo not available offline yet");
+      image.dataset.shown = String(Boolean(response));
+    });
   }
   return list;
 }
@@ -1144,7 +1167,7 @@ $("#sign-out-button").addEventListener("click", async () => {
   await pairing.forget();
   await db.clear("cache");
   await db.clear("outbox");
-  await caches.delete("site-photos");
+  await caches.delete(PHOTOS);
   location.reload();
 });
 

@@ -10,8 +10,10 @@ import pytest
 from django.contrib.gis.geos import Point
 from PIL import Image
 
+from accounts.models import Role
+from accounts.pairing import pairing_start
 from hazards import services
-from tests.browser.tablet import go_offline, open_app, site_markers, tablet, unsent, wait_unsent
+from tests.browser.tablet import READY, go_offline, open_app, site_markers, tablet, tap_site, unsent, wait_unsent
 from tests.conftest import inside
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -28,11 +30,15 @@ def old_well(demo_tree, make_site, inspect, superuser):
         demo_tree["99101"], name="Giếng cũ", kind="well", location=Point(here.x + 0.0004, here.y, srid=4326)
     )
     inspection = inspect(well, LONG_AGO, signage="in_place", barrier="partial", notes="Rào gãy một đoạn")
-    jpeg = io.BytesIO()
-    Image.new("RGB", (800, 600), (30, 90, 160)).save(jpeg, format="JPEG")
-    services.photo_attach(actor=superuser, inspection=inspection, data=jpeg.getvalue())
+    services.photo_attach(actor=superuser, inspection=inspection, data=jpeg((30, 90, 160)))
     well.refresh_from_db()
     return well
+
+
+def jpeg(colour) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (800, 600), colour).save(out, format="JPEG")
+    return out.getvalue()
 
 
 def history_kept(page, site_id) -> None:
@@ -62,11 +68,11 @@ def test_no_change_is_one_tap_and_the_due_list_and_map_follow_at_once_offline(
     page.click("[data-view=due]")
     page.locator(f"#due-list li[data-id='{old_well.pk}'] button").tap()
     last = page.locator("#inspect-last")
-    last.locator("img").wait_for()
+    last.locator("img[data-shown=true]").wait_for()
     text = last.inner_text()
     assert vietnamese_date(LONG_AGO) in text
     assert "Chỉ có biển báo" in text  # signed only, in the planner map's words
-    assert "thumbs/" in last.locator("img").get_attribute("src")
+    assert "thumbs/" in last.locator("img").get_attribute("data-src")
 
     page.locator("#no-change").tap()
     page.wait_for_selector("#view-due:not([hidden])")
@@ -99,8 +105,80 @@ def test_site_sheet_shows_history_with_photos_and_directions(browser, stack, wor
     entry = sheet.locator(".history li").first
     entry.wait_for()
     assert vietnamese_date(LONG_AGO) in entry.inner_text() and "Rào gãy một đoạn" in entry.inner_text()
-    assert "thumbs/" in entry.locator("img").get_attribute("src")
+    assert "thumbs/" in entry.locator("img").get_attribute("data-src")
+    entry.locator("img[data-shown=true]").wait_for()
     lon, lat = old_well.location.coords
     # To the metre: the site list carries five decimals.
     assert sheet.locator("a.directions").get_attribute("href").startswith(f"geo:{lat:.5f},{lon:.5f}?")
+    context.close()
+
+
+def photo_kept(page, url) -> None:
+    """Waits until the app has stored the photo at `url` (Cache Storage is read only by
+    promises: the page checks again until it is there, the test waits for its flag)."""
+    page.evaluate(
+        """(url) => {
+            const check = () => caches.open("site-photos").then((c) => c.match(url, { ignoreVary: true }))
+                .then((hit) => (hit ? (window.photoKept = url) : setTimeout(check, 50)));
+            check();
+        }""",
+        url,
+    )
+    page.wait_for_function("(url) => window.photoKept === url", arg=url)
+
+
+def test_a_paired_tablet_gets_history_photos_through_the_scoped_urls_and_keeps_them_offline(
+    browser, stack, worker, demo_tree, make_user, make_site, inspect, superuser, old_well
+):
+    """The photos' URLs answer only within the worker's area, and a paired tablet has no
+    session: the app fetches them with its device token and keeps them for the field."""
+    neighbour = make_site(demo_tree["99102"], name="Ao xã bên", kind="pond")
+    foreign, _ = services.photo_attach(
+        actor=superuser, inspection=inspect(neighbour, LONG_AGO, signage="none"), data=jpeg((200, 40, 40))
+    )
+    thumbnail = old_well.inspections.get().photos.get().thumbnail.url
+    manager = make_user("quanly", demo_tree["991"], Role.AREA_MANAGER, is_staff=True)
+    _pairing, code = pairing_start(actor=manager, user=worker, name="Máy bảng xã")
+    context = tablet(browser, inside(demo_tree["99101"]), timezone_id="Asia/Ho_Chi_Minh")
+    page = context.new_page()
+    page.goto(f"{stack.url}/survey/#pair={code}")
+    page.locator("#pair-form button[type=submit]").tap()
+    page.wait_for_selector(READY)
+    # Kept ahead, while online, for the due sites near the worker: the well's latest photo.
+    photo_kept(page, thumbnail)
+    kept = page.evaluate(
+        """(url) => caches.open('site-photos').then((c) => c.match(url, { ignoreVary: true }))
+            .then((r) => [r.status, r.headers.get('Content-Type')])""",
+        thumbnail,
+    )
+    assert kept == [200, "image/jpeg"]
+    # With no session: the scoped URL answered the device token.
+    assert not [c for c in context.cookies() if c["name"] == "sessionid"]
+
+    # The same URLs for anyone else, or for another commune's photo, answer nothing.
+    key = page.evaluate(
+        """() => new Promise((resolve) => {
+            const request = indexedDB.open("hazard-survey");
+            request.onsuccess = () => {
+              const get = request.result.transaction("device").objectStore("device").get("token");
+              get.onsuccess = () => resolve(get.result.token);
+            };
+        })"""
+    )
+    token = {"Authorization": f"Token {key}"}
+    assert stack.get(thumbnail, headers=token)[0] == 200
+    assert stack.get(thumbnail)[0] == 404
+    assert stack.get(foreign.thumbnail.url, headers=token)[0] == 404
+    assert stack.get(foreign.image.url, headers=token)[0] == 404
+
+    # Offline, the app opened again: the sheet shows the history with its photo.
+    go_offline(context, page)
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    tap_site(page, old_well)
+    image = page.locator("#site-sheet .history img").first
+    image.wait_for()
+    page.wait_for_selector("#site-sheet .history img[data-shown=true]")
+    assert image.get_attribute("data-src") == thumbnail
+    assert image.evaluate("(img) => img.complete && img.naturalWidth") == 320  # hazards/photos.py THUMB_LONG_SIDE
     context.close()

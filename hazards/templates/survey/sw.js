@@ -6,8 +6,6 @@ const SHELL = {{ shell|safe }};
 const PAGE = SHELL[0];
 // Same name as in static/survey/offline-map.js, which fills it.
 const TILES = "basemap-tiles";
-// Not "survey-…": it outlives releases (a new version drops the old "survey-" caches).
-const PHOTOS = "site-photos";
 const BASEMAP_ORIGIN = "{{ basemap_origin|escapejs }}";
 
 self.addEventListener("install", (event) => {
@@ -52,19 +50,6 @@ self.addEventListener("fetch", (event) => {
           return response;
         })
         .catch(() => caches.match(PAGE, { ignoreVary: true })),
-    );
-    return;
-  }
-  if (request.destination === "image" && !SHELL.includes(url.pathname)) {
-    // Photos of the site histories: kept once seen (their names carry their content hash),
-    // so a site's evidence shows in the field.
-    event.respondWith(
-      caches.open(PHOTOS).then((cache) =>
-        cache.match(request).then((hit) => hit || fetch(request).then((response) => {
-          if (response.ok) cache.put(request, response.clone());
-          return response;
-        })),
-      ),
     );
     return;
   }
