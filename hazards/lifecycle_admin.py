@@ -2,6 +2,8 @@
 a manager, and the merges an administrator can undo. Every write goes through
 hazards/lifecycle.py; every record through the area scope."""
 
+import copy
+
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseRedirect
@@ -84,7 +86,9 @@ class SiteLifecycleAdminMixin:
             "form": form,
             "action": action,
         }
-        return TemplateResponse(request, "admin/hazards/site/lifecycle_form.html", context)
+        # A refused action is answered 400 with its reasons on the form, as the registry's pages are.
+        status = 400 if request.method == "POST" else 200
+        return TemplateResponse(request, "admin/hazards/site/lifecycle_form.html", context, status=status)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         site = self.get_object(request, object_id)
@@ -142,7 +146,16 @@ class ClosureProposalAdmin(ScopedAdminMixin, admin.ModelAdmin):
             else:
                 messages.success(request, _("The proposal for %(code)s was decided.") % {"code": proposal.site.code})
                 return HttpResponseRedirect(reverse("admin:hazards_closureproposal_changelist"))
-        return super().change_view(request, object_id, form_url, {"decision_form": form, **(extra_context or {})})
+        context = {"decision_form": form, **(extra_context or {})}
+        if request.method == "POST":
+            # A refused decision: the page again with the reasons. Passed on as a POST, the
+            # admin would save the proposal's read-only fields and redirect as if done.
+            shown = copy.copy(request)
+            shown.method = "GET"
+            response = super().change_view(shown, object_id, form_url, context)
+            response.status_code = 400
+            return response
+        return super().change_view(request, object_id, form_url, context)
 
 
 @admin.register(SiteMerge)

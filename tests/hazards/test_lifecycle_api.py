@@ -126,7 +126,7 @@ def test_the_site_page_closes_reopens_and_merges(client, demo_tree, make_site, m
     assert reverse("admin:hazards_site_close", args=[site.pk]) in page.text
     url = reverse("admin:hazards_site_close", args=[site.pk])
     refused = client.post(url, {"reason": "filled_in", "closed_at": "2030-01-01"})
-    assert refused.status_code == 200 and "cannot be in the future" in refused.text
+    assert refused.status_code == 400 and "cannot be in the future" in refused.text  # a refusal, said why
     assert client.post(url, {"reason": "fenced_off", "closed_at": "2025-06-01"}).status_code == 302
     site.refresh_from_db()
     assert (site.closed_at, site.close_reason) == (D("2025-06-01"), "fenced_off")
@@ -152,6 +152,29 @@ def test_the_site_page_shows_a_proposal_and_the_manager_decides_there(client, wo
     assert client.post(url, {"decision": "confirm"}).status_code == 302
     site.refresh_from_db()
     assert (site.closed_at, site.close_reason) == (D("2026-03-01"), "drained")
+
+
+def test_a_decision_the_registry_refuses_is_shown_on_the_proposal_not_dropped(client, worker, manager, site, inspect):
+    """Declining without a reason, or confirming a closure dated before the site's last
+    check, is refused: the manager must see why, on the proposal's page (the admin
+    carried on as if the page's read-only fields had been saved, redirected to the list
+    and the proposal stayed pending without a word)."""
+    inspect(site, "2026-03-05T09:00", "none", "none")
+    pending = lifecycle.closure_propose(
+        actor=worker, site=site, reason="drained", observed_at=dt.datetime(2026, 3, 10, 9, tzinfo=VN)
+    )
+    client.force_login(manager)
+    url = reverse("admin:hazards_closureproposal_change", args=[pending.pk])
+    declined = client.post(url, {"decision": "decline", "note": " "})
+    assert declined.status_code == 400 and "Say why the site stays open" in declined.text
+    early = client.post(url, {"decision": "confirm", "closed_at": "2026-03-01"})
+    assert early.status_code == 400 and "inspected on 05/03/2026" in early.text
+    pending.refresh_from_db()
+    site.refresh_from_db()
+    assert (pending.status, site.closed_at) == ("pending", None)
+    assert client.post(url, {"decision": "decline", "note": "Còn nước"}).status_code == 302
+    pending.refresh_from_db()
+    assert (pending.status, pending.decision_note) == ("declined", "Còn nước")
 
 
 def test_an_administrator_undoes_a_merge_from_the_admin(client, demo_tree, make_site, superuser, manager, site):
