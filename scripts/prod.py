@@ -83,6 +83,7 @@ STACK_SETTINGS = (
     "GUNICORN_TIMEOUT",
     "PROXY_TIMEOUT",
     "JOBS_WORKER_CONCURRENCY",
+    "PROD_READY_SECONDS",
 )
 MEDIA_INTERNAL = "/protected-media/"
 # Started in this order and stopped in the same one: nginx first, so no new request comes
@@ -97,6 +98,11 @@ STOP_SIGNALS = {"nginx": (signal.SIGQUIT, 60), "gunicorn": (signal.SIGTERM, 60),
 # A process that dies is started again after RESTART_FIRST seconds, doubled at each death
 # up to RESTART_MOST; one that ran RESTART_STEADY seconds starts again at the first delay.
 RESTART_FIRST, RESTART_MOST, RESTART_STEADY = 0.5, 30.0, 60.0
+# How long `start` waits at most for the code it started to answer /healthz
+# (PROD_READY_SECONDS): loading the app takes seconds on an idle machine and minutes on a
+# loaded one, and a process that dies ends the wait at once, so the limit is only there
+# for a start that hangs.
+READY_SECONDS = 600
 
 
 class Stack:
@@ -165,7 +171,7 @@ class Stack:
             v["PROD_DB_NAME"] = self.get("PROD_DB_NAME", "hazards")
             v["DATABASE_URL"] = self.local_database()
         elif v["PROD_DB_NAME"]:  # ours, made at an earlier start: it may not run after a reboot
-            run(["pg_ctlcluster", "15", "main", "start"], check=False, stderr=subprocess.DEVNULL)
+            start_debian_cluster()
         service_folders = ("DJANGO_MEDIA_ROOT", "DJANGO_IMPORT_UPLOAD_ROOT", "DJANGO_BACKUP_ROOT")
         for folder in (*(Path(v[name]) for name in service_folders), self.run):
             folder.mkdir(parents=True, exist_ok=True)
@@ -204,7 +210,7 @@ class Stack:
         if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
             sys.exit(f"PROD_DB_NAME must be lower-case letters, digits and _ (it is written into SQL): {name!r}")
         password = secrets.token_urlsafe(24)  # letters, digits, - and _: safe inside quotes
-        run(["pg_ctlcluster", "15", "main", "start"], check=False, stderr=subprocess.DEVNULL)
+        start_debian_cluster()
         port = subprocess.run(
             ["pg_conftool", "-s", "15", "main", "show", "port"], capture_output=True, text=True, check=True
         ).stdout.strip()
@@ -345,6 +351,14 @@ class Stack:
         supervisor = self.pid("supervisor")
         if supervisor and foreground:
             sys.exit(f"a supervisor already runs this stack (pid {supervisor}): `make prod-stop` first")
+        # What changes no table is made while the running release still serves and runs
+        # jobs (collecting static files takes minutes on a loaded machine).
+        self.manage("compilemessages", "--ignore=.venv", "-v0")
+        # Not --clear: until the reload below, the running code serves pages that name the
+        # previous release's hashed files (and browsers keep such pages open): they stay.
+        self.manage("collectstatic", "--noinput", "-v0")
+        self.manage("check", "--deploy", "--fail-level", "WARNING")
+        run(["nginx", "-t", "-q", "-c", str(self.nginx_conf())])
         if supervisor:
             # An upgrade pauses the worker: it ends its current job (or is stopped, and the
             # job runs again later) before migrations change the tables under it; the new
@@ -353,11 +367,10 @@ class Stack:
             self.wait_stopped("worker", WORKER_STOP_SECONDS + 30)
         else:  # left by a stack started before the supervisor existed, or whose supervisor was killed
             self.stop_unsupervised()
-        self.manage("compilemessages", "--ignore=.venv", "-v0")
         self.manage("migrate", "--noinput", "-v1")
-        self.manage("collectstatic", "--noinput", "--clear", "-v0")
-        self.manage("check", "--deploy", "--fail-level", "WARNING")
-        run(["nginx", "-t", "-q", "-c", str(self.nginx_conf())])
+        # What the wait below reads: the supervisor's log from here on, and the app
+        # workers of the code before (those must be gone before /healthz says anything).
+        since, replaced = self.supervisor_log_size(), self.app_workers()
         if supervisor:  # new code and settings: gunicorn's workers replaced one by one, nginx reloaded
             os.kill(supervisor, signal.SIGHUP)
         elif foreground:
@@ -366,7 +379,7 @@ class Stack:
             return
         else:
             self.spawn_supervisor()
-        self.wait_ready()
+        self.wait_ready(since, replaced)
         print(f"running: {self.base_url}/ (logs in {self.log})")
 
     def spawn_supervisor(self) -> None:
@@ -381,17 +394,68 @@ class Stack:
             )  # fmt: skip
         (self.run / "supervisor.pid").write_text(f"{process.pid}\n")
 
-    def wait_ready(self, seconds: float = 60) -> None:
+    def wait_ready(self, since: int, replaced: set[int]) -> None:
+        """Waits until the code just started answers /healthz through nginx: after a reload
+        the app workers of the code before (`replaced`) are gone first, so their answer
+        proves nothing. Ends at once, naming the log to read, when the supervisor stops or
+        reports a process of the stack dead since `since` (its log's size before the start)."""
+        seconds = float(self.get("PROD_READY_SECONDS", str(READY_SECONDS)))
         deadline = time.monotonic() + seconds
         while True:
-            status, body = self.ask("/healthz")
-            if status == 200:
-                return
-            if time.monotonic() > deadline:
-                sys.exit(f"the stack did not answer {self.base_url}/healthz ({status}: {body}); see {self.log}")
+            died = self.deaths(since)
+            if died:
+                name, message = died[0]
+                sys.exit(f"{message} while the stack started; the end of {self.log / (name + '.log')}:\n"
+                         f"{self.log_tail(name)}")  # fmt: skip
             if not self.pid("supervisor"):
                 sys.exit(f"the supervisor stopped; see {self.log / 'supervisor.log'}")
+            status, body = (0, "the app workers of the code before are still running")
+            if not any(alive(pid) for pid in replaced):
+                status, body = self.ask("/healthz")
+                if status == 200:
+                    return
+            if time.monotonic() > deadline:
+                sys.exit(
+                    f"the stack did not answer {self.base_url}/healthz within {seconds:.0f} s "
+                    f"(PROD_READY_SECONDS; last answer {status}: {body}); see {self.log}"
+                )
             time.sleep(0.3)
+
+    def supervisor_log_size(self) -> int:
+        path = self.log / "supervisor.log"
+        return path.stat().st_size if path.exists() else 0
+
+    def deaths(self, since: int) -> list[tuple[str, str]]:
+        """The processes the supervisor found dead after byte `since` of its log, with its line."""
+        path = self.log / "supervisor.log"
+        if not path.exists():
+            return []
+        with path.open("rb") as log:
+            log.seek(since)
+            lines = log.read().decode(errors="replace").splitlines()
+        found = []
+        for line in lines:
+            try:
+                entry = json.loads(line)
+            except ValueError:  # a Python error of the supervisor itself: it stops, seen above
+                continue
+            if entry.get("level") == "ERROR" and entry.get("process") in PROCESSES:
+                found.append((entry["process"], entry.get("message", "")))
+        return found
+
+    def log_tail(self, name: str, lines: int = 30) -> str:
+        path = self.log / f"{name}.log"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
+
+    def app_workers(self) -> set[int]:
+        """gunicorn's app workers (its master's children) now."""
+        master = self.pid("gunicorn")
+        if not master:
+            return set()
+        try:
+            return {int(pid) for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split()}
+        except FileNotFoundError:  # it ended meanwhile
+            return set()
 
     def wait_stopped(self, name: str, seconds: float) -> None:
         deadline = time.monotonic() + seconds
@@ -620,12 +684,18 @@ def group_of(user: str) -> str:
     return grp.getgrgid(pwd.getpwnam(user).pw_gid).gr_name
 
 
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def wait_gone(pid: int, seconds: float) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+        if not alive(pid):
             return
         time.sleep(0.1)
     os.kill(pid, signal.SIGKILL)
@@ -640,6 +710,11 @@ def read_env(path: Path) -> dict:
             key, _, value = line.partition("=")
             values[key] = shlex.split(value)[0] if value else ""
     return values
+
+
+def start_debian_cluster() -> None:
+    """Debian's PostgreSQL cluster, where `make prod` keeps its database (quietly when it runs)."""
+    run(["pg_ctlcluster", "15", "main", "start"], check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def run(argv: list[str], check: bool = True, **kwargs) -> subprocess.CompletedProcess:

@@ -1,9 +1,11 @@
 """The stack recovers by itself (scripts/prod.py's supervisor): a job worker and a gunicorn
 master killed outright are started again, the site answers through nginx and the jobs
 queued meanwhile run, within a bounded wait, with no operator. `make prod` again (an
-upgrade) keeps gunicorn's master and starts a new worker."""
+upgrade) keeps gunicorn's master and starts a new worker, and says so when the new code
+cannot start instead of reporting the old code's answer."""
 
 import os
+import re
 import signal
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from hazards import services
 from hazards.models import ImportRun
 from tests.conftest import inside
 from tests.hazards.test_import_jobs import wait_for
+from tests.stack import release, running_stack
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -57,3 +60,29 @@ def test_a_killed_worker_and_gunicorn_master_are_started_again(stack, demo_tree,
 
 def app_workers(master: int) -> list[str]:
     return Path(f"/proc/{master}/task/{master}/children").read_text().split()
+
+
+def test_an_upgrade_that_cannot_start_fails_with_its_error_and_keeps_the_old_pages_files(certificate, tmp_path):
+    """A release whose app cannot start: the old app workers answer /healthz until the new
+    ones replace them, so `make prod` must not take their answer for the new code's, nor
+    wait out a fixed time once gunicorn has died: it stops at once with gunicorn's own
+    error. Its new style sheet is collected beside the old one, which the pages the old
+    code served (still open in browsers) name."""
+    cert, key, _spki = certificate
+    root = release(tmp_path, lambda _root: None)
+    with running_stack(tmp_path / "stack", cert, key, root=root) as stack:
+        old_style = re.search(
+            r"/static/survey/survey\.[0-9a-f]{12}\.css", stack.get("/accounts/login/")[2].decode()
+        ).group()
+        with (root / "static" / "survey" / "survey.css").open("a") as css:
+            css.write("\n.release-2 { color: black; }\n")
+        wsgi = root / "config" / "wsgi.py"
+        wsgi.write_text(wsgi.read_text() + '\nraise ImportError("release 7f3a lacks a module")\n')
+
+        upgraded = stack.run("start", check=False)
+
+        assert upgraded.returncode != 0 and "running:" not in upgraded.stdout
+        assert "gunicorn died" in upgraded.stderr, upgraded.stderr
+        assert "release 7f3a lacks a module" in upgraded.stderr
+        assert stack.get(old_style)[0] == 200
+        assert len(list((stack.dir / "static" / "survey").glob("survey.*.css"))) == 2
