@@ -110,8 +110,13 @@ KEEP = "INSERT INTO {staged} " + READY
 # crashed import can be told from one in use (drop_abandoned).
 STAGED_PREFIX = "import_staged_"
 STAGED = "CREATE UNLOGGED TABLE {staged} AS " + READY + " WITH NO DATA; CREATE INDEX ON {staged} (chunk);"
-# The staged rows' places, for the near-site check of later chunks (NEAR_IN_FILE).
-STAGED_PLACES = "CREATE INDEX ON {staged} USING gist (location)"
+# The staged rows by kind and grid cell, for the near-site check of later chunks
+# (NEAR_IN_FILE). Cells are twice the radius wide (0.0006° is over 60 m anywhere in the
+# country), so a row's neighbours lie in at most 2 x 2 of them. A B-tree: a spatial
+# index on rows packed in a few metres cost as much as the rest of the import.
+NEAR_GRID_DEG = 0.0006
+CELL_KEY = f"(floor(ST_X({{0}}) / {NEAR_GRID_DEG})::bigint * 1000000 + floor(ST_Y({{0}}) / {NEAR_GRID_DEG})::bigint)"
+STAGED_PLACES = "CREATE INDEX ON {staged} (kind, " + CELL_KEY.format("location") + ")"
 
 # imported_sites collects the sites inserted, for the map grid and the summary at the end
 # (mapping and reports migrations 0006 read it as they read a trigger's transition table).
@@ -198,17 +203,28 @@ SELECT DISTINCT ON (c.row_no) c.row_no, s.code, s.name,
 FROM import_chunk c
 JOIN candidates s ON s.kind = c.kind AND s.cx = floor(c.longitude / %(cell)s)::int
                  AND s.cy = floor(c.latitude / %(cell)s)::int AND s.id <> c.id
+                 AND s.location && ST_Expand(c.location, %(box)s)
 WHERE ST_DWithin(s.location::geography, c.location::geography, %(metres)s)
 ORDER BY c.row_no, ST_Distance(c.location::geography, s.location::geography)
 LIMIT %(limit)s
 """
 # An earlier row of the file, of another site of the same kind, within the radius: in
-# this chunk (its own spatial index) or in one staged before (the staging table's).
+# this chunk (its own spatial index) or in one staged before (the staging table's index
+# of grid cells: `cells` are those within the radius of the row).
 # Rows are taken in the file's order and the search stops at the first found, so a file
 # of rows packed together finds its list's worth at once.
 NEAR_IN_FILE = """
 SELECT c.row_no, e.row_no, e.name, round(ST_Distance(c.location::geography, e.location::geography))::int
-FROM (SELECT * FROM import_chunk ORDER BY row_no) c
+FROM (
+    SELECT *, ARRAY(
+        SELECT x * 1000000 + y
+        FROM generate_series(floor((longitude - %(box)s) / %(grid)s)::bigint,
+                             floor((longitude + %(box)s) / %(grid)s)::bigint) x,
+             generate_series(floor((latitude - %(box)s) / %(grid)s)::bigint,
+                             floor((latitude + %(box)s) / %(grid)s)::bigint) y
+    ) AS cells
+    FROM import_chunk ORDER BY row_no
+) c
 CROSS JOIN LATERAL (
     (SELECT row_no, name, location FROM import_chunk e
      WHERE e.kind = c.kind AND e.id <> c.id AND e.row_no < c.row_no
@@ -217,8 +233,7 @@ CROSS JOIN LATERAL (
      LIMIT 1)
     UNION ALL
     (SELECT row_no, name, location FROM {staged} e
-     WHERE e.kind = c.kind AND e.id <> c.id
-       AND e.location && ST_Expand(c.location, %(box)s)
+     WHERE e.kind = c.kind AND e.id <> c.id AND {cell} = ANY (c.cells)
        AND ST_DWithin(e.location::geography, c.location::geography, %(metres)s)
      LIMIT 1)
     LIMIT 1
@@ -329,7 +344,8 @@ class ImportStaging:
         cursor.execute(NEAR_REGISTRY, {**params, "limit": NEAR_LISTED})
         registry = cursor.fetchall()
         listed = [row for row, *_site in registry]
-        cursor.execute(NEAR_IN_FILE.format(staged=self.staged), {**params, "listed": listed, "limit": NEAR_LISTED})
+        in_file = NEAR_IN_FILE.format(staged=self.staged, cell=CELL_KEY.format("e.location"))
+        cursor.execute(in_file, {**params, "grid": NEAR_GRID_DEG, "listed": listed, "limit": NEAR_LISTED})
         in_file = cursor.fetchall()
         found = [(row, code, None, name, metres) for row, code, name, metres in registry]
         found += [(row, None, other, name, metres) for row, other, name, metres in in_file]
