@@ -1,7 +1,10 @@
 """Remediation at national scale (issue #22): a campaign started for the whole country
 assigns every counting site that is unverified or not protected to a field worker of its
 commune (target: under 60 s); the follow-up page, the order API and the campaign board
-answer a province's manager (target: under 200 ms each).
+answer a province's manager (target: under 200 ms each); and, for information, the
+report's order columns for a half-year and the tablet's site list of the busiest
+commune's field worker while the national campaign runs (its order and campaign columns
+are computed per site in SQL).
 
 Set-up, once per database: one field worker per commune (so every site has someone to go
 to) and orders on 5 % of the sites not protected, in every state, written by SQL as
@@ -11,6 +14,7 @@ SELECT in psql (no worker chosen); the follow-up counts as one grouped query in 
 import datetime as dt
 
 from django.db import connection, transaction
+from django.db.models import Count
 from django.test import Client
 from django.utils import timezone
 
@@ -19,7 +23,9 @@ from areas.models import Area
 from bench.run import Psql
 from bench.users import national_user
 from hazards.campaigns import campaign_sites, campaign_start
-from hazards.models import Campaign, RemediationOrder
+from hazards.models import Campaign, CampaignAssignment, RemediationOrder
+from hazards.order_selectors import order_numbers, orders_for
+from hazards.selectors import survey_site_list
 
 WORKER_PREFIX = "bench-fw-"
 ORDERS_SQL = """
@@ -172,6 +178,43 @@ def run(*, timed, p95, psql_ms, Result):
                     p95(times) < 200,
                 )
             )
+        half = (dt.date(timezone.localdate().year, 1, 1), dt.date(timezone.localdate().year, 6, 30))
+        times = timed(
+            lambda: order_numbers(orders_for(manager, within=province.path), province.path, *half, timezone.localdate())
+        )
+        results.append(
+            Result(
+                f"report order columns (opened, overdue, verified, median days) for {province.name}, first half-year",
+                sorted(times)[len(times) // 2],
+                p95(times),
+                "–",
+                None,
+                "none set (informative; the order lists its numbers link to: < 200 ms)",
+                None,
+            )
+        )
+        busiest = (
+            CampaignAssignment.objects.filter(campaign=campaign, worker__isnull=False)
+            .values("worker_id")
+            .annotate(n=Count("pk"))
+            .order_by("-n")
+            .first()
+        )
+        worker = User.objects.get(pk=busiest["worker_id"])
+        listed = survey_site_list(worker, timezone.now())
+        times = timed(lambda: survey_site_list(worker, timezone.now()))
+        results.append(
+            Result(
+                f"tablet site list of the busiest commune's field worker ({busiest['n']:,} of its sites "
+                f"in the national campaign; {(len(listed.first) + len(listed.rest)) // 1024:,} KB in its two parts)",
+                sorted(times)[len(times) // 2],
+                p95(times),
+                "–",
+                None,
+                "none set (informative)",
+                None,
+            )
+        )
     finally:
         _drop(campaign)
     return results
