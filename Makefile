@@ -7,11 +7,16 @@ SCALE ?= 100000
 
 .PHONY: run test setup db lint messages requirements bench-data bench clean-db prod prod-stop prod-status qgis
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt scripts/system-packages.sh
+# Debian's packages, the virtual environment, and the pinned Python packages of $(1).
+define install
 	scripts/system-packages.sh
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install -q --disable-pip-version-check -r $(1)
 	touch $@
+endef
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt scripts/system-packages.sh
+	$(call install,requirements-dev.txt)
 
 # Starts the project's own PostGIS unless DATABASE_URL names another one.
 db: $(VENV)/.installed
@@ -38,8 +43,12 @@ qgis:
 
 # The production stack on this machine (nginx with TLS, gunicorn, the job worker), see
 # README "Production"; `make prod` again after an upgrade. Settings from the environment.
-prod: $(VENV)/.installed
+prod: $(VENV)/.installed-prod
 	$(PY) scripts/prod.py start
+
+# A server gets what the registry needs to run (requirements.txt), not the test tools.
+$(VENV)/.installed-prod: requirements.txt scripts/system-packages.sh
+	$(call install,requirements.txt)
 
 prod-stop:
 	python3 scripts/prod.py stop
