@@ -3,7 +3,7 @@
 JSON. Run by tests/config/test_replicas.py in a process of its own, since the settings read
 those variables once.
 
-    python -m tests.config.replica_driver seed|paused|past-report|replica-down
+    python -m tests.config.replica_driver seed|paused|past-report|replica-down|gis-client
 """
 
 import datetime as dt
@@ -133,11 +133,58 @@ def replica_down() -> dict:
     return {"map": _site_names(planner, point), "tile": _tile_status(planner, point)}
 
 
+def gis_client() -> dict:
+    """QGIS (Basic: user name and device token) while the replica's replay is paused: a
+    revoked token and a deactivated person are written to the primary only, and stop it
+    at once all the same (accounts are read where they are written)."""
+    import base64
+
+    from django.contrib.auth import get_user_model
+    from django.db import connections
+    from django.test import Client
+
+    from accounts.models import Membership, Role
+    from accounts.services import user_deactivate
+    from accounts.tokens import token_issue, token_revoke
+    from areas.models import Area
+    from tests.conftest import inside
+
+    root = get_user_model().objects.get(username="root")
+    person = get_user_model().objects.create_user("huyen", password="pw-Secret-123")
+    Membership.objects.create(user=person, area=Area.objects.get(code="991"), role=Role.AREA_MANAGER)
+    (first, first_key), (_second, second_key) = (token_issue(actor=root, user=person, name=n) for n in ("QGIS", "GDAL"))
+    point = inside(Area.objects.get(code="99101"))
+    _primary_reaches_replica()
+
+    def reads(key: str) -> list[int]:
+        credential = base64.b64encode(f"huyen:{key}".encode()).decode()
+        qgis = Client(HTTP_ACCEPT_LANGUAGE="en", headers={"Authorization": f"Basic {credential}"})
+        return [_tile_status(qgis, point), qgis.get("/ogc/collections/sites/items").status_code]
+
+    with connections["replica1"].cursor() as cursor:
+        cursor.execute("SELECT pg_wal_replay_pause()")
+    seen = {"before": reads(first_key)}
+    token_revoke(actor=root, token=first)
+    seen["revoked"], seen["other_token"] = reads(first_key), reads(second_key)
+    user_deactivate(actor=root, user=person)
+    seen["deactivated"] = reads(second_key)
+    with connections["replica1"].cursor() as cursor:
+        cursor.execute("SELECT pg_wal_replay_resume()")
+    _primary_reaches_replica()
+    return seen
+
+
 if __name__ == "__main__":
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
     django.setup()
     from django.test.utils import setup_test_environment
 
     setup_test_environment()  # the test client's host, as pytest-django sets it up
-    steps = {"seed": seed, "paused": paused, "past-report": past_report, "replica-down": replica_down}
+    steps = {
+        "seed": seed,
+        "paused": paused,
+        "past-report": past_report,
+        "replica-down": replica_down,
+        "gis-client": gis_client,
+    }
     print(json.dumps(steps[sys.argv[1]]()))

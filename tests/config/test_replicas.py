@@ -92,6 +92,15 @@ def test_lagging_reads_reach_the_replica_writes_and_fresh_reads_the_primary(clus
     assert "accounts_membership" not in log
 
 
+def test_qgis_is_stopped_at_once_while_the_replica_lags(clusters):
+    """Tiles and OGC items are read on the replica; the device token and the person on the
+    primary, so revoking or deactivating is not waited for on a replica behind."""
+    primary, replica = clusters
+    seen = drive("gis-client", primary, replica)
+    assert seen == {"before": [200, 200], "revoked": [401, 401], "other_token": [200, 200], "deactivated": [401, 401]}
+    assert "accounts_devicetoken" not in replica.server_log()
+
+
 def test_the_app_keeps_working_while_the_replica_is_down(clusters):
     primary, replica = clusters
     replica.stop()

@@ -1,0 +1,109 @@
+"""GIS clients (QGIS 3.22 with a stored Basic credential: the person's user name and a device
+token; scripts and web maps with `Bearer <token>`) sign in on every request and hold no
+session, so the map page's tile token, bound to a browser session, is not theirs to lose:
+they read tiles and the OGC API as before. What ends their access ends it on the very next
+request, tiles and OGC API alike: revoking the token, deactivating the person, and a change
+of roles (the scope is read again with each request). The account password is never a
+GIS credential (accounts/tokens.py), old or new: changing it ends the person's browser
+sessions and their map's tile token, and has nothing of QGIS's to end."""
+
+import base64
+
+import mapbox_vector_tile
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import Membership, Role
+from accounts.services import user_deactivate
+from accounts.tokens import token_issue, token_revoke
+from tests.conftest import inside
+from tests.mapping.tiles_helpers import site_codes, tile_of
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "pw-Secret-123"  # make_user's
+
+
+def basic(username: str, secret: str) -> dict:
+    return {"Authorization": "Basic " + base64.b64encode(f"{username}:{secret}".encode()).decode()}
+
+
+@pytest.fixture
+def gis(demo_tree, make_user, make_site, superuser):
+    """A district manager's QGIS: a device token, a site of the district in view."""
+    person = make_user("huyen", demo_tree["991"], Role.AREA_MANAGER)
+    token, key = token_issue(actor=superuser, user=person, name="QGIS phòng TN-MT")
+    site = make_site(demo_tree["99101"], location=inside(demo_tree["99101"]))
+    return person, token, key, site
+
+
+def reads(headers: dict, site) -> tuple[int, set, int, set]:
+    """What a fresh client (QGIS keeps no cookie of ours) gets: a tile's status and site
+    codes, the OGC items' status and site ids."""
+    client = Client(HTTP_ACCEPT_LANGUAGE="en", headers=headers)
+    tile = client.get(reverse("site-tile", args=tile_of(site.location.x, site.location.y, 14)))
+    codes = site_codes(mapbox_vector_tile.decode(tile.content)) if tile.status_code == 200 else set()
+    ogc = client.get(reverse("ogc-items", args=["sites"]), {"limit": 100})
+    ids = {f["id"] for f in ogc.json()["features"]} if ogc.status_code == 200 else set()
+    assert "sessionid" not in tile.cookies and "sessionid" not in ogc.cookies  # no session is made for it
+    return tile.status_code, codes, ogc.status_code, ids
+
+
+def test_qgis_and_bearer_clients_read_tiles_and_the_ogc_api_without_a_session(gis):
+    person, _token, key, site = gis
+    for headers in (basic(person.username, key), {"Authorization": f"Bearer {key}"}):
+        assert reads(headers, site) == (200, {site.code}, 200, {str(site.pk)})
+
+
+def test_revoking_the_token_stops_qgis_at_once(gis, superuser):
+    person, token, key, site = gis
+    assert reads(basic(person.username, key), site)[0] == 200
+    token_revoke(actor=superuser, token=token)
+    for headers in (basic(person.username, key), {"Authorization": f"Bearer {key}"}):
+        tile_status, _codes, ogc_status, _ids = reads(headers, site)
+        assert (tile_status, ogc_status) == (401, 401)
+
+
+def test_deactivating_the_person_stops_qgis_at_once(gis, superuser):
+    person, _token, key, site = gis
+    assert reads(basic(person.username, key), site)[0] == 200
+    user_deactivate(actor=superuser, user=person)
+    client = Client(HTTP_ACCEPT_LANGUAGE="en", headers=basic(person.username, key))
+    tile = client.get(reverse("site-tile", args=tile_of(site.location.x, site.location.y, 14)))
+    assert tile.status_code == 401 and "deactivated" in tile.json()["detail"]
+    assert tile["WWW-Authenticate"].startswith("Basic ")  # QGIS asks for a credential again
+    ogc = client.get(reverse("ogc-items", args=["sites"]))
+    assert ogc.status_code == 401 and "deactivated" in ogc.json()["description"]
+
+
+def test_a_change_of_roles_reaches_qgis_at_once(gis, demo_tree):
+    person, _token, key, site = gis
+    Membership.objects.filter(user=person).update(area=demo_tree["992"])
+    assert reads(basic(person.username, key), site) == (200, set(), 200, set())
+
+
+def test_the_account_password_old_or_new_never_opens_qgis(gis):
+    person, _token, key, site = gis
+    assert reads(basic(person.username, PASSWORD), site)[::2] == (401, 401)
+    person.set_password("Mat-khau-moi-2026!")
+    person.save()
+    assert reads(basic(person.username, "Mat-khau-moi-2026!"), site)[::2] == (401, 401)
+    assert reads(basic(person.username, PASSWORD), site)[::2] == (401, 401)
+    # The device token is its own credential, ended by revocation or deactivation (above).
+    assert reads(basic(person.username, key), site) == (200, {site.code}, 200, {str(site.pk)})
+
+
+def test_a_map_page_token_and_qgis_of_one_person_do_not_end_each_other(gis):
+    """The browser's map signing out ends its tile token, not the person's QGIS."""
+    person, _token, key, site = gis
+    browser = Client(HTTP_ACCEPT_LANGUAGE="en")
+    browser.force_login(person)
+    page_token = browser.get(reverse("map-tile-token")).json()["token"]
+    browser.post(reverse("logout"))
+    ended = Client().get(
+        reverse("site-tile", args=tile_of(site.location.x, site.location.y, 14)),
+        headers={"Authorization": f"Tile {page_token}"},
+    )
+    assert ended.status_code == 401
+    assert reads(basic(person.username, key), site) == (200, {site.code}, 200, {str(site.pk)})
