@@ -1,12 +1,16 @@
 """Photos on the tablet (issue #19, item 1): several per record from camera and gallery,
 added not replaced, each removable; made small before queueing; progress while sending."""
 
+from pathlib import Path
+
 import pytest
+from django.conf import settings
 
 from hazards.models import Photo, Site
 from tests.browser.tablet import add_photo, fill_register, open_app, photo_file, save, tablet, wait_unsent
 from tests.browser.waiting import wait_until
 from tests.conftest import inside
+from tests.security.camera_photo import camera_jpeg, metadata_left, red_corner
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -92,4 +96,27 @@ def test_a_real_looking_photo_is_under_400_kb(browser, stack, worker, demo_tree,
     save(page, form)
     wait_unsent(page, 0)
     assert len(uploads) == 1 and uploads[0] < 400_000, uploads
+    context.close()
+
+
+def test_a_photo_chosen_in_the_form_is_stored_with_its_pixels_only(browser, stack, worker, demo_tree, tmp_path):
+    """A phone's photo with every kind of metadata (GPS, maker notes, comments, XMP, ICC
+    text, IPTC, a trailer), chosen in the survey form: the photo and the thumbnail a person
+    downloads (through nginx) hold its pixels, upright, and nothing else."""
+    source = tmp_path / "camera.jpg"
+    source.write_bytes(camera_jpeg(size=(640, 480), orientation=6))
+    context = tablet(browser, inside(demo_tree["99101"]))
+    page = open_app(context, stack)
+    form = fill_register(page, "Ao ảnh có GPS")
+    add_photo(form, source, source="gallery")
+    save(page, form)
+    wait_unsent(page, 0)
+    photo = Photo.objects.get(inspection__site__name="Ao ảnh có GPS")
+    assert (photo.width, photo.height) == (480, 640)  # upright
+    download = "url => fetch(url).then(r => r.arrayBuffer()).then(b => Array.from(new Uint8Array(b)))"
+    for stored in (photo.image, photo.thumbnail):
+        served = bytes(page.evaluate(download, stored.url))
+        assert served == (Path(settings.MEDIA_ROOT) / stored.name).read_bytes()
+        assert metadata_left(served) == [], stored.name
+        assert red_corner(served) == "top-right", stored.name
     context.close()

@@ -26,6 +26,7 @@ from accounts.models import Role
 from hazards import archives, imports, uploads
 from hazards.photos import process_photo
 from tests.hazards.test_sync_api import png_declaring
+from tests.security.camera_photo import APP0, APP15, COM, jpeg_markers
 
 pytestmark = pytest.mark.django_db
 
@@ -183,21 +184,6 @@ def test_a_png_with_a_huge_compressed_text_chunk_is_refused_not_a_server_error(a
     text = png_chunk(b"zTXt", b"Comment\x00\x00" + zlib.compress(b"a" * 20_000_000))
     response = api(data[:33] + text + data[33:])
     assert response.status_code == 400 and response.json()["code"] == "damaged"
-
-
-def jpeg_markers(data: bytes) -> list[int]:
-    """The JPEG's marker segments before its image data (APPn, COM, DQT, SOF...)."""
-    markers, at = [], 2
-    while at < len(data) and data[at] == 0xFF:
-        marker = data[at + 1]
-        markers.append(marker)
-        if marker == 0xDA:  # start of scan: image data follows
-            break
-        at += 2 + int.from_bytes(data[at + 2 : at + 4], "big")
-    return markers
-
-
-APP0, APP15, COM = 0xE0, 0xEF, 0xFE
 
 
 def _exif_with_gps() -> bytes:
