@@ -143,10 +143,14 @@ def _kept_rows(rerun: set[str]) -> tuple[list[str], list[str]]:
     if HEADER not in text:
         return [], []
     rows = [line for line in text.splitlines() if line.startswith("| ") and line.split("|")[1].strip() not in rerun]
+    # Every note but the measured suites' own and the line each run writes again (the
+    # notes on several suites, written by hand, stay too).
     notes = [
         line
-        for line in text.splitlines()
-        if line.startswith("- Suite ") and line.removeprefix("- Suite ").split(":")[0].strip("`") not in rerun
+        for line in text.split("## Machine and data", 1)[-1].splitlines()
+        if line.startswith("- ")
+        and not line.startswith("- Each figure:")
+        and not (line.startswith("- Suite ") and line.removeprefix("- Suite ").split(":")[0].strip("`") in rerun)
     ]
     return [r for r in rows if r != HEADER], notes
 
@@ -175,7 +179,9 @@ def write(results: dict[str, list[Result]], notes: list[str], order: list[str]) 
     for suite in sorted(measured, key=lambda s: order.index(s) if s in order else len(order)):
         lines += measured[suite]
     run_notes = [f"- Suite `{suite}`: {notes[0]} {notes[1]}" for suite in results]
-    lines += ["", "## Machine and data", "", *sorted(kept_notes + run_notes), *[f"- {n}" for n in notes[2:]], ""]
+    suite_notes = sorted([n for n in kept_notes if n.startswith("- Suite ")] + run_notes)
+    other_notes = [n for n in kept_notes if not n.startswith("- Suite ")]
+    lines += ["", "## Machine and data", "", *suite_notes, *other_notes, *[f"- {n}" for n in notes[2:]], ""]
     RESULTS.write_text("\n".join(lines))
 
 

@@ -983,32 +983,49 @@ async function fetchSiteList() {
   return { sites: sitelist.firstPart(await response.json()), version };
 }
 
-// Whether every site shown has its name and id yet (body[data-sites], for tests and
-// support staff: "partial" while the list's second part is on its way).
+// Whether every site shown has its name and id yet, and the areas' outline is in
+// (body[data-sites], for tests and support staff: "partial" while either is on its way).
 function markSites() {
-  document.body.dataset.sites = state.sites.complete === false ? "partial" : "named";
+  document.body.dataset.sites = state.sites.complete === false || state.namingNow ? "partial" : "named";
 }
 
 function showSites(sites) {
   state.sites = sites;
   markSites();
   renderSites();
+  // Before the first outline has come: the map frames the sites.
+  if (!state.position && !state.areas.features.length && sites.features.length) {
+    map.fitBounds(sites.features.map((f) => [f.geometry.coordinates[1], f.geometry.coordinates[0]]));
+  }
   if (!$("#view-due").hidden) renderDue();
 }
 
-// Returns once the map and the due list are drawn; the sites' names and ids follow (the
-// list's second part), and the tablet keeps the list once it has both.
+// Returns once the map and the due list are drawn; the areas' outline and the sites'
+// names and ids (the list's second part) follow, and the tablet keeps the list once it
+// has both parts. The outline (some 40 KB for a large commune) is asked for only then: on
+// a slow network it would share the bandwidth with the sites, which the worker waits for.
 async function refreshData() {
   // In parallel: on a slow network each request costs its round trips.
-  const [me, areas, list] = await Promise.all([apiGet(config.urls.me), apiGet(config.urls.areas), fetchSiteList()]);
-  Object.assign(state, { me, areas });
+  const [me, list] = await Promise.all([apiGet(config.urls.me), fetchSiteList()]);
+  state.me = me;
   await db.put("cache", { key: "me", value: me, at: Date.now() });
-  await db.put("cache", { key: "areas", value: areas, at: Date.now() });
   renderWho();
-  renderAreas();
-  showSites(list.sites);
   state.namingNow = true;
-  state.naming = nameSites(list).finally(() => (state.namingNow = false));
+  showSites(list.sites);
+  state.naming = Promise.all([refreshAreas(), nameSites(list)]).finally(() => {
+    state.namingNow = false;
+    markSites();
+  });
+}
+
+async function refreshAreas() {
+  try {
+    state.areas = await apiGet(config.urls.areas);
+    await db.put("cache", { key: "areas", value: state.areas, at: Date.now() });
+    renderAreas();
+  } catch (error) {
+    if (error instanceof outbox.SignedOut) authLost();
+  }
 }
 
 async function nameSites({ sites, version }, tries = 2) {
