@@ -221,3 +221,15 @@ def test_a_file_of_signs_only_leaves_the_barriers_as_they_are(tmp_path, demo_tre
     assert out.getvalue().splitlines()[0] == f"row 2: {ba.code} “Ao ông Ba”: new inspection: No sign → Sign in place"
     ba.refresh_from_db()
     assert (ba.signage, ba.barrier) == ("in_place", "complete")
+
+
+def test_the_shapefile_export_uploaded_as_it_came_is_read_with_its_outlines(client, tmp_path, demo_tree, officer):
+    """The zip the registry gave (sites.shp and outlines.shp) sent to the import page."""
+    x, y = inside(demo_tree["99101"]).coords
+    shore = Polygon(((x - 3e-4, y), (x, y - 3e-4), (x + 3e-4, y), (x, y + 3e-4), (x - 3e-4, y)), srid=4326)
+    services.site_register(actor=officer, name="Ao có bờ", kind="pond", location=Point(x, y, srid=4326), outline=shore)
+    _state, body = job_file(client, client.get(reverse("site-export", args=["shp"])))
+    path = tmp_path / "sites.zip"
+    path.write_bytes(body)
+    page = upload_and_run(client, path, "check")
+    assert "0 sites would be added, 0 updated; 1 are unchanged." in page, page
