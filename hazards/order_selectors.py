@@ -98,9 +98,7 @@ def filter_orders(orders: QuerySet, request) -> QuerySet:
         area = chosen_area(request)
         orders = orders.filter(site__area=area) if area else orders.none()
     if params.get("follow_up"):
-        # No user name holds a NUL, which PostgreSQL refuses in text (as chosen_area's codes).
-        name = params["follow_up"]
-        orders = orders.filter(follow_up__username=name) if "\x00" not in name else orders.none()
+        orders = orders.filter(follow_up__username=params["follow_up"])
     if params.get("campaign"):
         campaign = campaigns_for(request.user).filter(pk=_number(params["campaign"], "campaign")).first()
         orders = orders.filter(pk__in=campaign_orders(campaign).values("pk")) if campaign else orders.none()

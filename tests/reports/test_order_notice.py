@@ -61,6 +61,7 @@ def test_the_notice_is_a_draft_until_issued_then_keeps_its_number_and_date(clien
     order.refresh_from_db()
     assert (order.notice_number, order.notice_date) == ("1/TB-UBND", dt.date(2026, 4, 6))
     frozen_now.move_to(dt.datetime(2026, 4, 9, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=7))))
+    client.force_login(order.opened_by)  # three days on: a new session (sessions end after 12 hours)
     again = pdf_text(client.get(reverse("order-notice", args=[order.pk, "pdf"])).content)
     assert "Số: 1/TB-UBND" in again and "ngày 06 tháng 4 năm 2026" in again
 
