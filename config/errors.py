@@ -14,6 +14,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from accounts.scope import OutOfScope
 from common.errors import NON_FIELD, error_body, error_response, field_errors, sentence
+from mapping.ogc.views import ogc_error
 
 # Where programs read JSON: the APIs, the tiles, OGC API Features, the map's data.
 JSON_PREFIXES = ("/api/", "/tiles/", "/ogc/")
@@ -109,5 +110,7 @@ class RefuseNulMiddleware:
             # frame, in the request's own language as the language middleware would choose.
             with translation.override(translation.get_language_from_request(request)):
                 detail = _("The address holds a NUL character, which no page of the registry accepts.")
+                if request.path_info.startswith("/ogc/"):  # OGC clients read the standard's exception
+                    return ogc_error(status.HTTP_400_BAD_REQUEST, "InvalidParameterValue", detail)
                 return _bare_answer(request, status.HTTP_400_BAD_REQUEST, "bad_request", detail)
         return self.get_response(request)

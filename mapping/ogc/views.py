@@ -53,7 +53,7 @@ def _json(data, status=200, content_type=JSON) -> HttpResponse:
     return HttpResponse(json.dumps(data, ensure_ascii=False), status=status, content_type=content_type)
 
 
-def _error(status: int, code: str, message, errors: dict | None = None) -> HttpResponse:
+def ogc_error(status: int, code: str, message, errors: dict | None = None) -> HttpResponse:
     """The registry's error shape (common/errors.py) with the standard's `description`."""
     return _json(error_body(code, message, errors, description=str(message)), status=status)
 
@@ -68,13 +68,13 @@ def ogc_view(view):
             response["Allow"] = ALLOWED
             return response
         if request.method not in ("GET", "HEAD"):
-            response = _error(405, "MethodNotAllowed", _("Only GET and HEAD are answered here."))
+            response = ogc_error(405, "MethodNotAllowed", _("Only GET and HEAD are answered here."))
             response["Allow"] = ALLOWED
             return response
         try:
             user = signed_in_user(request)
         except (exceptions.NotAuthenticated, exceptions.AuthenticationFailed) as refused:
-            response = _error(401, "NotAuthenticated", str(refused.detail))
+            response = ogc_error(401, "NotAuthenticated", str(refused.detail))
             response["WWW-Authenticate"] = challenge(request)
             return response
         request.user = user
@@ -83,12 +83,12 @@ def ogc_view(view):
                 raise params.BadRequest(_("A parameter holds a NUL character."))
             response = view(request, user, *args, **kwargs)
         except (params.BadRequest, crs_module.UnknownCrs) as exc:
-            response = _error(400, "InvalidParameterValue", str(exc))
+            response = ogc_error(400, "InvalidParameterValue", str(exc))
         except ValidationError as exc:
             errors = field_errors(exc)
-            response = _error(400, "InvalidParameterValue", sentence(errors), errors)
+            response = ogc_error(400, "InvalidParameterValue", sentence(errors), errors)
         except Http404:
-            response = _error(404, "NotFound", _("No such collection or feature in your areas."))
+            response = ogc_error(404, "NotFound", _("No such collection or feature in your areas."))
         # What the answer holds depends on who asks: never kept by a shared cache.
         response["Cache-Control"] = "private, no-cache"
         patch_vary_headers(response, ["Authorization", "Cookie", "Accept-Language"])
