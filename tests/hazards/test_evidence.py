@@ -37,7 +37,8 @@ def checked_late(demo_tree, make_site, inspect):
 
 @pytest.fixture
 def client(client, make_user, demo_tree):
-    client.force_login(make_user("nam", demo_tree["99"], Role.AREA_MANAGER))
+    client.person = make_user("nam", demo_tree["99"], Role.AREA_MANAGER)
+    client.force_login(client.person)
     return client
 
 
@@ -77,6 +78,7 @@ def due_everywhere(client, site) -> dict[str, bool]:
 )
 def test_every_view_calls_a_site_due_from_the_same_day(client, checked_late, now, site, due):
     with time_machine.travel(local(now), tick=False):
+        client.force_login(client.person)  # signed in that day: sessions end when idle
         assert due_everywhere(client, checked_late[site]) == dict.fromkeys(
             ["rest", "rest filter", "survey", "map list", "export", "report"], due
         )
