@@ -39,6 +39,10 @@ class SessionTimeoutMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
+        # No session cookie, no session to end: reading request.user would load one and
+        # mark the answer Vary: Cookie (health probes, token clients).
+        if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            return None
         session = getattr(request, "session", None)
         if session is None or not request.user.is_authenticated:
             return None
