@@ -14,9 +14,10 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
 
 from common.numbers import format_number
+from common.pdf import paragraph
 
 from .order_selectors import BOARD_COLUMNS, percent_checked
 
@@ -88,8 +89,8 @@ def as_pdf(campaign, rows, totals) -> bytes:
     title = ParagraphStyle("title", fontName=FONT + "-Bold", fontSize=15, leading=19)
     body = ParagraphStyle("body", fontName=FONT, fontSize=9, leading=12)
     cell = ParagraphStyle("cell", fontName=FONT, fontSize=8, leading=10)
-    grid = Table([[Paragraph(h, cell) for h in headers()]] + [
-        [Paragraph(str(v), cell) for v in values]
+    grid = Table([[paragraph(h, cell) for h in headers()]] + [
+        [paragraph(v, cell) for v in values]
         for values in table(rows, totals, format_number, lambda share: format_number(share, 1))
     ], repeatRows=1)  # fmt: skip
     grid.setStyle(
@@ -103,9 +104,9 @@ def as_pdf(campaign, rows, totals) -> bytes:
     )
     doc.build(
         [
-            Paragraph(_("Campaign progress"), title),
-            Paragraph(_window(campaign), body),
-            Paragraph(_("Date of issue: %(day)s") % {"day": f"{timezone.localdate():%d/%m/%Y}"}, body),
+            paragraph(_("Campaign progress"), title),
+            paragraph(_window(campaign), body),
+            paragraph(_("Date of issue: %(day)s") % {"day": f"{timezone.localdate():%d/%m/%Y}"}, body),
             Spacer(1, 4 * mm),
             grid,
         ]

@@ -25,9 +25,10 @@ from reportlab.platypus import (
     TableStyle,
 )
 from reportlab.platypus import Image as PdfImage
-from reportlab.platypus import Paragraph as Para
 from reportlab.platypus import Table as Grid
 from reportlab.platypus.tables import LongTable
+
+from common.pdf import paragraph
 
 from .model import AdministrativeDocument, Paragraph, Picture, Table, national_heading
 
@@ -46,10 +47,6 @@ def _register_fonts() -> None:
     pdfmetrics.registerFontFamily(
         FONT, normal=FONT, bold=FONT + "-Bold", italic=FONT + "-Italic", boldItalic=FONT + "-BoldItalic"
     )
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _style(name: str, size: float = 13, align=TA_LEFT, font: str = FONT, leading: float | None = None, **extra):
@@ -91,17 +88,17 @@ def _heading(document: AdministrativeDocument, width: float) -> list:
     country, motto = national_heading()
     left = []
     if document.parent_body:
-        left.append(Para(_escape(document.parent_body.upper()), STYLES["heading_small"]))
+        left.append(paragraph(document.parent_body.upper(), STYLES["heading_small"]))
     left += [
-        Para(_escape(document.issuing_body.upper()), STYLES["heading_bold"]),
+        paragraph(document.issuing_body.upper(), STYLES["heading_bold"]),
         _line(0.4),
-        Para(_escape(document.number_and_symbol), STYLES["number"]),
+        paragraph(document.number_and_symbol, STYLES["number"]),
     ]
     right = [
-        Para(_escape(country), STYLES["heading_bold"]),
-        Para(_escape(motto), STYLES["motto"]),
+        paragraph(country, STYLES["heading_bold"]),
+        paragraph(motto, STYLES["motto"]),
         _line(0.62),
-        Para(_escape(document.place_and_date), STYLES["place"]),
+        paragraph(document.place_and_date, STYLES["place"]),
     ]
     grid = Grid([[left, right]], colWidths=[width * 0.38, width * 0.62])
     grid.setStyle(
@@ -115,8 +112,8 @@ def _heading(document: AdministrativeDocument, width: float) -> list:
     )
     return [
         grid,
-        Para(_escape(document.kind.upper()), STYLES["kind"]),
-        Para(_escape(document.subject), STYLES["subject"]),
+        paragraph(document.kind.upper(), STYLES["kind"]),
+        paragraph(document.subject, STYLES["subject"]),
         _line(0.25),
     ]
 
@@ -124,7 +121,7 @@ def _heading(document: AdministrativeDocument, width: float) -> list:
 def _table(table: Table, width: float) -> list:
     total = sum(c.width for c in table.columns)
     widths = [width * c.width / total for c in table.columns]
-    head = [[Para(_escape(c.title), STYLES["cell_head"]) for c in table.columns]]
+    head = [[paragraph(c.title, STYLES["cell_head"]) for c in table.columns]]
     style = [
         ("FONT", (0, 0), (-1, -1), FONT, 9.5),
         ("GRID", (0, 0), (-1, -1), 0.4, colors.black),
@@ -146,7 +143,7 @@ def _table(table: Table, width: float) -> list:
                 head[0][column] = ""
                 style.append(("SPAN", (column, 0), (column, 1)))
             else:
-                group_row += [Para(_escape(title), STYLES["cell_head"])] + [""] * (span - 1)
+                group_row += [paragraph(title, STYLES["cell_head"])] + [""] * (span - 1)
                 style.append(("SPAN", (column, 0), (column + span - 1, 0)))
             column += span
         head.insert(0, group_row)
@@ -159,7 +156,7 @@ def _table(table: Table, width: float) -> list:
         chunk = rows[start : start + PIECE_ROWS]
         body = [
             [
-                Para(_escape(value), STYLES["cell"]) if column.align == "left" else value
+                paragraph(value, STYLES["cell"]) if column.align == "left" else value
                 for value, column in zip(row, table.columns, strict=True)
             ]
             for row in chunk
@@ -172,7 +169,7 @@ def _table(table: Table, width: float) -> list:
         grid.setStyle(TableStyle(chunk_style))
         pieces.append(grid)
     if table.caption:
-        pieces.insert(0, Para(_escape(table.caption), STYLES["caption"]))
+        pieces.insert(0, paragraph(table.caption, STYLES["caption"]))
     return pieces
 
 
@@ -182,7 +179,7 @@ def _picture(picture: Picture, width: float) -> list:
     image = PdfImage(io.BytesIO(picture.data), width=shown, height=shown * pixels_high / pixels_wide)
     parts = [Spacer(1, 2 * mm), image]
     if picture.caption:
-        parts.append(Para(_escape(picture.caption), STYLES["picture_caption"]))
+        parts.append(paragraph(picture.caption, STYLES["picture_caption"]))
     return [KeepTogether(parts)]
 
 
@@ -192,7 +189,7 @@ def _blocks(blocks, width: float) -> list:
         if isinstance(block, Table):
             story += _table(block, width)
         elif isinstance(block, Paragraph):
-            story.append(Para(_escape(block.text).replace("\n", "<br/>"), STYLES[block.style]))
+            story.append(paragraph(block.text, STYLES[block.style]))
         elif isinstance(block, Picture):
             story += _picture(block, width)
         else:
@@ -202,11 +199,11 @@ def _blocks(blocks, width: float) -> list:
 
 def _closing(document: AdministrativeDocument, width: float) -> list:
     """Recipients (left) beside the signature block (right)."""
-    left = [Para(_escape(_("Recipients:")), STYLES["recipients_title"])]
-    left += [Para(_escape(f"- {r}"), STYLES["recipients"]) for r in document.recipients]
+    left = [paragraph(_("Recipients:"), STYLES["recipients_title"])]
+    left += [paragraph(f"- {r}", STYLES["recipients"]) for r in document.recipients]
     sign = document.signature
-    right = [Para(_escape(line.upper()), STYLES["signature"]) for line in (sign.capacity, sign.title) if line]
-    right += [Spacer(1, 24 * mm), Para(_escape(sign.name), STYLES["signature"])]
+    right = [paragraph(line.upper(), STYLES["signature"]) for line in (sign.capacity, sign.title) if line]
+    right += [Spacer(1, 24 * mm), paragraph(sign.name, STYLES["signature"])]
     grid = Grid([[left, right]], colWidths=[width * 0.5, width * 0.5])
     grid.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
     return [Spacer(1, 6 * mm), KeepTogether(grid)]
@@ -233,9 +230,9 @@ def render(document: AdministrativeDocument) -> bytes:
     for annex in document.annexes:
         story += [
             PageBreak(),
-            Para(_escape(_("Annex").upper()), STYLES["annex"]),
-            Para(_escape(annex.title.upper()), STYLES["annex"]),
-            Para(_escape(document.attached_to()), STYLES["attached"]),
+            paragraph(_("Annex").upper(), STYLES["annex"]),
+            paragraph(annex.title.upper(), STYLES["annex"]),
+            paragraph(document.attached_to(), STYLES["attached"]),
             *_blocks(annex.blocks, width),
         ]
 
