@@ -1,5 +1,5 @@
-"""A campaign's board as files: XLSX (area codes as text) and a printable PDF, from the
-same rows as the page."""
+"""A campaign's board as files: XLSX (area codes as text, every name typed as text so
+none runs as a formula) and a printable PDF, from the same rows as the page."""
 
 import io
 
@@ -20,6 +20,7 @@ from common.numbers import format_number
 from common.pdf import paragraph
 
 from .order_selectors import BOARD_COLUMNS, percent_checked
+from .spreadsheets import xlsx_row
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FONT = "BoardSerif"  # settings.DOCUMENT_FONTS: a face with every Vietnamese letter
@@ -67,12 +68,12 @@ def as_xlsx(campaign, rows, totals) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = _("Campaign")[:31]
-    sheet.append([_window(campaign)])
-    sheet.append(headers())
+    sheet.append(xlsx_row(sheet, [_window(campaign)]))
+    sheet.append(xlsx_row(sheet, headers()))
     for cell in sheet[2]:
         cell.font = Font(bold=True)
     for values in table(rows, totals):
-        sheet.append(values)
+        sheet.append(xlsx_row(sheet, values))
         sheet.cell(row=sheet.max_row, column=1).number_format = "@"  # codes keep their leading zeros
     out = io.BytesIO()
     book.save(out)

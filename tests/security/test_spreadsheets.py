@@ -1,9 +1,10 @@
 """No name a user typed runs as a formula in a file the registry writes: in CSV a cell
 that starts like a formula (= + - @, or a tab or carriage return) is escaped with an
 apostrophe; in XLSX every text cell is typed as text. Sites export, priority list and
-report files alike."""
+report files and the campaign board alike."""
 
 import csv
+import datetime as dt
 import io
 import zipfile
 
@@ -12,7 +13,8 @@ from django.contrib.gis.geos import Point
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from accounts.models import Role
+from accounts.models import Role, User
+from hazards import campaigns
 from mapping.models import Place
 
 pytestmark = pytest.mark.django_db
@@ -95,3 +97,19 @@ def test_xlsx_types_every_name_as_text(manager, url, params, texts):
     cells = {cell.value: cell.data_type for row in sheet.iter_rows() for cell in row if isinstance(cell.value, str)}
     for text in texts:
         assert cells.get(text) == "s", text
+
+
+def test_campaign_board_xlsx_types_every_name_as_text(manager, demo_tree):
+    """The campaign's name heads the sheet and the area names fill column B (pentest F4)."""
+    commune = demo_tree["99101"]
+    commune.name = '=HYPERLINK("http://evil.example/","Xã")'
+    commune.save(update_fields=["name"])
+    campaign = campaigns.campaign_start(
+        actor=User.objects.get(username="nam"), name="=1+1", area=demo_tree["99"],
+        starts_on=dt.date(2026, 12, 1), ends_on=dt.date(2026, 12, 31),
+    )  # fmt: skip
+    sheet = xlsx_sheet(body(manager.get(reverse("campaign-file", args=[campaign.pk, "xlsx"]))))
+    cells = {cell.value: cell.data_type for row in sheet.iter_rows() for cell in row if isinstance(cell.value, str)}
+    assert cells.get(commune.name) == "s"
+    heading = sheet["A1"].value
+    assert heading.startswith("=1+1 · ") and cells[heading] == "s"
