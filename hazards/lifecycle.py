@@ -228,7 +228,7 @@ def site_close(
     if site.closed_at:
         raise ValidationError(_("This site was already closed on %(date)s.") % {"date": _day(site.closed_at)})
     site.closed_at = _closing_day(site, closed_at)
-    site.close_reason, site.close_note = reason, (note or "").strip()
+    site.close_reason, site.close_note = reason, services.clean_text(note, "note", _("note"), lines=True)
     site.save(update_fields=["closed_at", "close_reason", "close_note", "updated_at"])
     return site
 
@@ -395,7 +395,7 @@ def closure_propose(
         **proposal_args,
         site=site,
         reason=reason,
-        note=(note or "").strip(),
+        note=services.clean_text(note, "note", _("note"), lines=True),
         observed_at=observed_at,
         proposed_by=actor,
         client_fingerprint=client_fingerprint,
@@ -434,7 +434,7 @@ def closure_confirm(
         note=proposal.note,
     )
     proposal.status, proposal.decided_at, proposal.decided_by = ProposalStatus.CONFIRMED, timezone.now(), actor
-    proposal.decision_note = (note or "").strip()
+    proposal.decision_note = services.clean_text(note, "note", _("note"), lines=True)
     proposal.save(update_fields=["status", "decided_at", "decided_by", "decision_note"])
     return proposal
 
@@ -446,7 +446,7 @@ def closure_decline(*, actor, proposal: ClosureProposal, note: str = "") -> Clos
     if not (note or "").strip():
         raise ValidationError({"note": _("Say why the site stays open, so the field worker knows.")})
     proposal.status, proposal.decided_at, proposal.decided_by = ProposalStatus.DECLINED, timezone.now(), actor
-    proposal.decision_note = note.strip()
+    proposal.decision_note = services.clean_text(note, "note", _("note"), lines=True)
     proposal.save(update_fields=["status", "decided_at", "decided_by", "decision_note"])
     return proposal
 

@@ -3,6 +3,7 @@ area scope, runs in one transaction and keeps the derived fields (area, current 
 right. Errors are ValidationError with messages a person can act on."""
 
 import datetime as dt
+import re
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
@@ -13,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from accounts.audit import act_as
@@ -72,8 +74,30 @@ def clean_depth(value, field: str) -> Decimal | None:
     return depth.quantize(Decimal("0.01"))
 
 
+# Control characters (C0, DEL, C1) are no text a person types: a terminal or a spreadsheet
+# takes them for commands, and a workbook cannot hold most of them (an XLSX export of the
+# record would fail). A field of several lines keeps its tabs and line breaks.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+CONTROL_CHARACTERS_IN_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def clean_text(value, field: str, label, *, lines: bool = False) -> str:
+    """The text stripped, or ValidationError naming the field if it holds a control
+    character. Every text a site, inspection or closure stores passes here."""
+    text = (value or "").strip()
+    found = (CONTROL_CHARACTERS_IN_LINES if lines else CONTROL_CHARACTERS).search(text)
+    if found:
+        raise ValidationError(
+            {
+                field: _("%(field)s contains the control character U+%(code)04X: remove it, then send again.")
+                % {"field": capfirst(label), "code": ord(found.group())}
+            }
+        )
+    return text
+
+
 def clean_name(value: str) -> str:
-    name = (value or "").strip()
+    name = clean_text(value, "name", _("name"))
     if not name:
         raise ValidationError({"name": _("Give the site a name (e.g. “Ao nhà ông Ba”).")})
     if len(name) > 200:
@@ -180,8 +204,8 @@ def _checked_site(actor, draft: SiteDraft, code: str, area: Area) -> Site:
         area=area,
         deep_water=bool(draft.deep_water),
         depth_m=clean_depth(draft.depth_m, "depth_m"),
-        responsible_party=(draft.responsible_party or "").strip()[:200],
-        notes=draft.notes or "",
+        responsible_party=clean_text(draft.responsible_party, "responsible_party", _("responsible party"))[:200],
+        notes=clean_text(draft.notes, "notes", _("notes"), lines=True),
         is_temporary=bool(draft.is_temporary),
         expected_end=draft.expected_end,
         active_from=active_from,
@@ -227,10 +251,6 @@ def site_register(*, actor, **fields) -> Site:
     return site
 
 
-def _stripped(value) -> str:
-    return (value or "").strip()
-
-
 # What a person may change on a site, each with the check that cleans its value; the
 # admin's site form shows these fields, in this order.
 EDITABLE_FIELDS = {
@@ -240,8 +260,8 @@ EDITABLE_FIELDS = {
     "outline": lambda value: _geometry("outline", clean_outline, value) if value else None,
     "deep_water": bool,
     "depth_m": lambda value: clean_depth(value, "depth_m"),
-    "responsible_party": _stripped,
-    "notes": _stripped,
+    "responsible_party": lambda value: clean_text(value, "responsible_party", _("responsible party")),
+    "notes": lambda value: clean_text(value, "notes", _("notes"), lines=True),
     "is_temporary": bool,
     "expected_end": lambda value: value,
     "active_from": _active_from,
@@ -356,7 +376,7 @@ def _checked_inspection(actor, draft: InspectionDraft, site: Site, received_at: 
         barrier=draft.barrier,
         water_present=bool(draft.water_present),
         water_depth_m=water_depth_m,
-        notes=draft.notes or "",
+        notes=clean_text(draft.notes, "notes", _("notes"), lines=True),
         gps_fix=gps_fix,
         gps_accuracy_m=draft.gps_accuracy_m,
         client_fingerprint=draft.client_fingerprint,

@@ -4,7 +4,10 @@ opened from a CSV it runs, and openpyxl writes any text starting with = as a for
 Every CSV and XLSX the registry writes (sites, priority list, report) passes its values
 through here (OWASP's CSV injection advice)."""
 
+import re
+
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -30,12 +33,31 @@ def csv_row(values) -> list:
     return [csv_value(value) for value in values]
 
 
+# "_x000B_" in a workbook's text is the character U+000B to Excel (OOXML's ST_Xstring);
+# a "_" that starts such a sequence in the text itself is written "_x005F_".
+XSTRING_LOOKALIKE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
+
+
+def _xstring(match) -> str:
+    return f"_x{ord(match.group()):04X}_"
+
+
+def xlsx_text(text: str) -> str:
+    """The text as a workbook cell holds it: the control characters openpyxl refuses
+    (ILLEGAL_CHARACTERS_RE) written in OOXML's escape, which Excel reads back as the same
+    characters. New text with them is refused at input (services.clean_text); this is for
+    records stored before that, so that one of them cannot fail every export covering it.
+    The record itself is unchanged: only this file's cell is written differently."""
+    return ILLEGAL_CHARACTERS_RE.sub(_xstring, XSTRING_LOOKALIKE.sub(_xstring, text))
+
+
 def xlsx_cell(sheet, value):
     """A cell for sheet.append: text is typed as text, so it never becomes a formula."""
-    cell = WriteOnlyCell(sheet, value=value)
     if isinstance(value, str):
+        cell = WriteOnlyCell(sheet, value=xlsx_text(value))
         cell.data_type = "s"
-    return cell
+        return cell
+    return WriteOnlyCell(sheet, value=value)
 
 
 def xlsx_row(sheet, values) -> list:

