@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from .models import LoginFailure
+from .models import LoginFailure, username_key
 
 WINDOW = dt.timedelta(minutes=15)
 FAILURES_PER_USER_AND_ADDRESS = 5
@@ -29,7 +29,7 @@ FAILURES_PER_ADDRESS = 30
 
 def lockout_name(username) -> str:
     """The name as the sign-in form reads it (its UsernameField), case folded."""
-    return UsernameField().to_python(username).casefold()[: LoginFailure._meta.get_field("username").max_length]
+    return username_key(UsernameField().to_python(username))[: LoginFailure._meta.get_field("username").max_length]
 
 
 def client_address(request) -> str:

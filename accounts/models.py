@@ -1,14 +1,43 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+
+def username_key(username: str) -> str:
+    """A user name as sign-in reads it (NFKC, as Django's UsernameField), case folded: the
+    key the lockout counts failures under (accounts/lockout.py), so no two accounts may
+    share it (else unlocking one would unlock the other)."""
+    return AbstractUser.normalize_username(username).casefold()
 
 
 class User(AbstractUser):
     """A person who signs in. What they may see comes from their memberships only."""
 
     phone = models.CharField(_("phone"), max_length=30, blank=True)
+
+    def validate_unique(self, exclude=None):
+        """Every form that creates or renames a person (the admin's) checks this."""
+        super().validate_unique(exclude)
+        if exclude and "username" in exclude:
+            return
+        key = username_key(self.username)
+        # All accounts, not only those the actor manages: a variant of any name is refused.
+        # Case folding is Python's (PostgreSQL's upper() differs, e.g. on ß), so the names
+        # are compared here; there are a few thousand people at most.
+        others = User.objects.exclude(pk=self.pk).values_list("username", flat=True)
+        if any(username_key(name) == key for name in others.iterator()):
+            # Not named: it may be an account the actor does not manage.
+            raise ValidationError(
+                {
+                    "username": _(
+                        "Another account already has this name, perhaps written with other capitals or "
+                        "characters; choose another name."
+                    )
+                }
+            )
 
     class Meta:
         verbose_name = _("user")

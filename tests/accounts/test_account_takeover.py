@@ -240,3 +240,42 @@ def test_adding_a_forbidden_role_to_a_managed_person_is_refused(people, demo_tre
     }
     assert client.post(reverse("admin:accounts_user_change", args=[worker.pk]), data).status_code == 302
     assert worker.memberships.filter(area=demo_tree["99102"]).exists()
+
+
+# Names the lockout counts as one (accounts/lockout.py: NFKC, then case folded): a
+# manager who renamed a person to a variant of the superuser's name could then lift the
+# superuser's lockout by unlocking that person (pentest F1).
+NAME_VARIANTS = [("root", "ROOT"), ("root", "Root"), ("root", "ｒｏｏｔ"), ("root", "ＲＯＯＴ"), ("strasse", "STRAßE")]
+TAKEN_NAME = "Another account already has this name, perhaps written with other capitals or characters"
+
+
+@pytest.mark.parametrize(("taken", "variant"), NAME_VARIANTS)
+def test_no_account_is_renamed_or_created_under_another_account_s_name(people, make_user, taken, variant):
+    if not User.objects.filter(username=taken).exists():
+        make_user(taken)
+    worker = people["worker"]
+    client = as_manager(people)
+    data = {
+        "username": variant,
+        "is_active": "on",
+        **membership_rows([], initial=list(worker.memberships.all())),
+    }
+    response = client.post(reverse("admin:accounts_user_change", args=[worker.pk]), data)
+    # Django's own "A user with that username already exists." where the form's NFKC
+    # makes the very name (ｒｏｏｔ), ours otherwise.
+    said = response.context["adminform"].form.errors["username"]
+    assert response.status_code == 200 and (variant == "ｒｏｏｔ" or TAKEN_NAME in said[0]), said
+    worker.refresh_from_db()
+    assert worker.username == "lan"
+    # The add form says Django's message where it sees the case variant itself, ours otherwise (ß).
+    response = _create(client, variant, [(people["worker"].memberships.get().area, Role.FIELD_WORKER)])
+    assert response.status_code == 200 and response.context["adminform"].form.errors["username"]
+    assert not User.objects.filter(username=variant).exists()
+
+
+def test_a_person_may_be_renamed_to_a_variant_of_their_own_name(people):
+    worker = people["worker"]
+    data = {"username": "LAN", "is_active": "on", **membership_rows([], initial=list(worker.memberships.all()))}
+    assert as_manager(people).post(reverse("admin:accounts_user_change", args=[worker.pk]), data).status_code == 302
+    worker.refresh_from_db()
+    assert worker.username == "LAN"
