@@ -134,7 +134,8 @@ async function loadArea(code, fit) {
   areas.eachLayer((shape) => {
     const p = shape.feature.properties;
     const share = p.protected === null ? T.no_data : `${p.protected.toFixed(1)}%`;
-    shape.bindTooltip(`${p.name}: ${share}`, { sticky: true });
+    // A text node: an area name from a boundary file is shown as written, never as HTML.
+    shape.bindTooltip(document.createTextNode(`${p.name}: ${share}`), { sticky: true });
   });
   document.getElementById("area-name").textContent = data.area.name;
   const total = data.total.protected === null ? T.no_data

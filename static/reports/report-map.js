@@ -8,7 +8,8 @@ basemapLayer().addTo(map);
 const layer = L.geoJSON(data, {
   style: (f) => ({ color: "#333", weight: 1, fillColor: colour(f.properties.protected), fillOpacity: 0.8 }),
   onEachFeature: (f, shape) => {
-    shape.bindTooltip(`${f.properties.name}: ${f.properties.protected_text}`);
+    // A text node: a string would be set as HTML, and area names come from boundary files.
+    shape.bindTooltip(document.createTextNode(`${f.properties.name}: ${f.properties.protected_text}`));
     shape.on("click", () => {
       const params = new URLSearchParams(location.search);
       params.set("area", f.properties.code);

@@ -596,7 +596,8 @@ function checkPin() {
   const text = inside ? (area ? area.properties.name : "") : OUTSIDE();
   $("#pin-check").textContent = inside ? "" : text;
   pinMarker.unbindTooltip();
-  if (text) pinMarker.bindTooltip(text, { permanent: true, direction: "top", offset: [0, -36], className: inside ? "pin-ok" : "pin-outside" }).openTooltip();
+  // A text node: the area name (from a boundary file) must not be read as HTML.
+  if (text) pinMarker.bindTooltip(document.createTextNode(text), { permanent: true, direction: "top", offset: [0, -36], className: inside ? "pin-ok" : "pin-outside" }).openTooltip();
   pinMarker.getElement()?.classList.toggle("outside", !inside);
 }
 

@@ -117,6 +117,18 @@ def test_drill_down_from_district_to_commune(page, stack, registry, demo_tree):
     expect(page.locator("#area-name")).to_have_text(demo_tree["99"].name)
 
 
+def test_an_area_name_shows_as_written_in_the_tooltip(page, stack, registry, demo_tree):
+    """Area names come from boundary files: a name that looks like HTML is shown as text,
+    never inserted as elements (pentest F6)."""
+    district = demo_tree["991"]
+    district.name = '<b id="injected">Huyện</b> & <img src=x>'
+    district.save(update_fields=["name"])
+    open_map(page, stack, "tinh")
+    page.locator("path.area-991").dispatch_event("mouseover")
+    expect(page.locator(".leaflet-tooltip")).to_contain_text(district.name + ":")
+    expect(page.locator("#injected, .leaflet-tooltip img")).to_have_count(0)
+
+
 def test_site_panel_shows_the_history(page, stack, registry):
     open_map(page, stack, "tinh")
     site = registry["99101-0"]
