@@ -27,7 +27,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.audit import act_as
-from accounts.scope import SURVEY, Scope, scope_for
+from accounts.scope import SURVEY, VIEW, Scope, scope_for
 from areas.assignment import place_points
 from areas.models import Area
 
@@ -183,6 +183,10 @@ ABANDONED_AFTER_S = 24 * 3600
 # them invisible. Searched row by row, rows packed within metres of each other (one
 # coordinate copied down a list) made each row visit every other: 150,000 rows in a 45 m
 # square never finished. Per cell, each entry is visited once a chunk.
+# Only sites the importer may see are candidates (`visible`: the areas of their VIEW
+# scope, NULL for all): the notice names the site, and a site across the border of their
+# areas is not theirs to know of, not even counted (a duplicate across a border is for
+# the managers who see both).
 NEAR_CELL_DEG = 0.001
 NEAR_REGISTRY = """
 WITH cells AS MATERIALIZED (
@@ -193,6 +197,7 @@ WITH cells AS MATERIALIZED (
     FROM cells CROSS JOIN LATERAL (
         SELECT id, code, name, location FROM hazards_site s
         WHERE s.deleted_at IS NULL AND s.kind = cells.kind
+          AND (%(visible)s::bigint[] IS NULL OR s.area_id = ANY(%(visible)s::bigint[]))
           AND s.location && ST_MakeEnvelope(
               cells.cx * %(cell)s - %(box)s, cells.cy * %(cell)s - %(box)s,
               (cells.cx + 1) * %(cell)s + %(box)s, (cells.cy + 1) * %(cell)s + %(box)s, 4326)
@@ -294,6 +299,9 @@ class ImportStaging:
         # None, other row, name, metres) of rows near an earlier row of the file: the
         # first NEAR_LISTED in the file's order.
         self.near: list[tuple[int, str | None, int | None, str, int]] = []
+        # The areas whose sites the near-site check may name (NEAR_REGISTRY); None: all.
+        areas = scope.restrict(Area.objects.all(), VIEW)
+        self.visible = None if scope.everything else list(areas.values_list("pk", flat=True))
         with connection.cursor() as cursor:
             cursor.execute(CHUNK_TABLES)
             cursor.execute(STAGED.format(staged=staged), {"chunk": 0})
@@ -341,7 +349,7 @@ class ImportStaging:
         """Rows of the chunk near a site of the same kind in the registry, else near an
         earlier row of the file; the first NEAR_LISTED of the file's order are kept."""
         params = {"cell": NEAR_CELL_DEG, "box": DUPLICATE_RADIUS_M / 100_000, "metres": DUPLICATE_RADIUS_M}
-        cursor.execute(NEAR_REGISTRY, {**params, "limit": NEAR_LISTED})
+        cursor.execute(NEAR_REGISTRY, {**params, "visible": self.visible, "limit": NEAR_LISTED})
         registry = cursor.fetchall()
         listed = [row for row, *_site in registry]
         in_file = NEAR_IN_FILE.format(staged=self.staged, cell=CELL_KEY.format("e.location"))

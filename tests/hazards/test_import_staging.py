@@ -7,6 +7,8 @@ import threading
 import time
 
 import pytest
+from django.contrib.gis.geos import Point
+from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
@@ -150,3 +152,26 @@ def test_a_file_of_rows_packed_together_is_checked_whole_and_lists_the_first(
     near = [line for line in capsys.readouterr().err.splitlines() if "a duplicate?" in line]
     assert len(near) == import_load.NEAR_LISTED and near[0].startswith("row 3: 1 m from row 2 “Ao 0” of this file")
     assert Site.objects.count() == 3000
+
+
+def test_a_site_the_importer_may_not_see_is_never_named_near_a_row(tmp_path, demo_tree, make_user, superuser, capsys):
+    """A pond of the next commune, 10 m across the border from a row of a commune field
+    worker's file, is not named in the notice (pentest F12: its code and name leaked), nor
+    counted; the district's manager, who sees both communes, is told of it."""
+    border = demo_tree["99101"].geom.intersection(demo_tree["99102"].geom).point_on_surface
+    metre = 1 / 111_000
+    offsets = [(dx * metre, dy * metre) for dx, dy in [(5, 0), (-5, 0), (0, 5), (0, -5)]]
+    near = [Point(border.x + dx, border.y + dy, srid=4326) for dx, dy in offsets]
+    ours = next(p for p in near if demo_tree["99101"].geom.contains(p))
+    theirs = next(p for p in near if demo_tree["99102"].geom.contains(p))
+    secret = services.site_register(actor=superuser, name="Ao bí mật", kind="pond", location=theirs)
+    make_user("canbo", demo_tree["99101"], Role.FIELD_WORKER)
+    make_user("nam", demo_tree["991"], Role.AREA_MANAGER)
+    for user, told in [("canbo", False), ("nam", True)]:
+        path = write_csv(
+            tmp_path / f"{user}.csv", ["name", "kind", "latitude", "longitude"], [["Ao", "ao", ours.y, ours.x]]
+        )
+        call_command("import_sites", str(path), as_user=user)
+        notices = capsys.readouterr().err
+        assert (secret.code in notices, "Ao bí mật" in notices, "a duplicate?" in notices) == (told, told, told)
+        Site.all_objects.filter(name="Ao").delete()  # the next user's row is near the pond only
