@@ -182,14 +182,7 @@ class Command(BaseCommand):
 
         def lacking(site) -> list[str]:
             """What the site lacks, as a real order would ask."""
-            return [
-                r
-                for r, met in (
-                    ("sign", site.signage == Signage.IN_PLACE),
-                    ("barrier", site.barrier == Barrier.COMPLETE),
-                )
-                if not met
-            ]
+            return [r for r in ("sign", "barrier") if not orders.requirement_met(r, site.state, water_present=True)]
 
         def order(site, days, requirements, party=("household", "Hộ ông Ba"), follow_up=worker):
             return orders.order_open(
