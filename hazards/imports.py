@@ -948,8 +948,10 @@ def _row_checker(mapping: dict, words: dict | None = None, system: int = crs.WGS
             latitude=latitude,
             deep_water=_boolean(_cell(row, column["deep_water"]), True),
             depth_m=services.clean_depth(depth.replace(",", "."), "depth_m") if depth else None,
-            responsible_party=_cell(row, column["responsible_party"])[:200],
-            notes=_cell(row, column["notes"]),
+            responsible_party=services.clean_text(
+                _cell(row, column["responsible_party"]), "responsible_party", _("responsible party")
+            )[:200],
+            notes=services.clean_text(_cell(row, column["notes"]), "notes", _("notes"), lines=True),
             signage=signage or None,
             barrier=barrier or None,
             inspected_at=inspected_at,

@@ -273,6 +273,24 @@ def test_a_file_that_is_not_utf8_or_a_cell_with_a_nul_is_refused_with_its_reason
     assert not Site.objects.exists()
 
 
+def test_a_cell_with_a_control_character_is_refused_naming_its_field(tmp_path, demo_tree, officer):
+    """Stored, it would break every XLSX export covering the site (pentest F13)."""
+    p = inside(demo_tree["99101"])
+    header = ["name", "kind", "latitude", "longitude", "responsible party", "notes"]
+    rows = [
+        ["A\x0bo", "ao", p.y, p.x, "", ""],
+        ["Ao", "ao", p.y, p.x, "UBND\x1b", ""],
+        ["Ao", "ao", p.y, p.x, "", "a\x07"],
+    ]
+    with pytest.raises(CommandError) as refused:
+        run(write_csv(tmp_path / "control.csv", header, rows))
+    said = str(refused.value)
+    assert re.search(r"row 2: .*Name contains the control character U\+000B", said), said
+    assert re.search(r"row 3: .*Responsible party contains the control character U\+001B", said), said
+    assert re.search(r"row 4: .*Notes contains the control character U\+0007", said), said
+    assert not Site.objects.exists()
+
+
 def test_a_one_column_csv_is_read_not_refused_as_unreadable(tmp_path, demo_tree, officer):
     p = inside(demo_tree["99101"])
     path = tmp_path / "points.csv"
