@@ -19,6 +19,7 @@ from .filters import counting_q, protected_q
 from .models import Site
 from .models_remediation import Campaign, CampaignAssignment
 from .rules import Due
+from .services import clean_text
 
 # Each site goes to a field worker of the deepest area above it (or its own) that has
 # any; several there share its sites in turn. Workers are found per area (a few
@@ -78,7 +79,7 @@ def _clean_window(starts_on, ends_on) -> tuple[dt.date, dt.date]:
 def campaign_start(*, actor, name: str, area: Area | None, starts_on: dt.date, ends_on: dt.date) -> Campaign:
     act_as(actor)
     scope_for(actor).require_area_or_country(EDIT, area)
-    name = (name or "").strip()
+    name = clean_text(name, "name", _("name"))
     if not name:
         raise ValidationError({"name": _("Give the campaign a name (e.g. “Trước hè 2026”).")})
     if len(name) > 200:
@@ -101,7 +102,7 @@ def campaign_update(*, actor, campaign: Campaign, name: str | None = None, ends_
     campaign = Campaign.objects.select_for_update().select_related("area").get(pk=campaign.pk)
     scope_for(actor).require_area_or_country(EDIT, campaign.area)
     if name is not None:
-        campaign.name = (name or "").strip()[:200] or campaign.name
+        campaign.name = clean_text(name, "name", _("name"))[:200] or campaign.name
     if ends_on is not None:
         campaign.starts_on, campaign.ends_on = _clean_window(campaign.starts_on, ends_on)
     campaign.save()

@@ -210,3 +210,11 @@ def test_a_started_campaign_is_counted_for_the_planner_at_once(province, demo_tr
     with connection.cursor() as cursor:
         cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'hazards_campaignassignment'")
         assert cursor.fetchone()[0] == CampaignAssignment.objects.count() == 4
+
+
+def test_a_campaign_name_with_a_control_character_is_refused(province, demo_tree):
+    """It heads the campaign board's XLSX (pentest F13)."""
+    people, _sites = province
+    with pytest.raises(ValidationError, match="Name contains the control character U\\+001B"):
+        start(people, demo_tree, name="Hè\x1b[31m")
+    assert start(people, demo_tree).name == "Trước hè 2026"
