@@ -443,7 +443,9 @@ class Stack:
                 found.append((entry["process"], entry.get("message", "")))
         return found
 
-    def log_tail(self, name: str, lines: int = 30) -> str:
+    # Enough for the cause: gunicorn ends a failed boot with its master's own traceback
+    # (about 20 lines) after each worker's, and the cause is in a worker's.
+    def log_tail(self, name: str, lines: int = 100) -> str:
         path = self.log / f"{name}.log"
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
 
