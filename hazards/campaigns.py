@@ -96,20 +96,6 @@ def campaign_start(*, actor, name: str, area: Area | None, starts_on: dt.date, e
 
 
 @transaction.atomic
-def campaign_update(*, actor, campaign: Campaign, name: str | None = None, ends_on: dt.date | None = None) -> Campaign:
-    """Rename a campaign or move its last day; its sites stay as assigned."""
-    act_as(actor)
-    campaign = Campaign.objects.select_for_update().select_related("area").get(pk=campaign.pk)
-    scope_for(actor).require_area_or_country(EDIT, campaign.area)
-    if name is not None:
-        campaign.name = clean_text(name, "name", _("name"))[:200] or campaign.name
-    if ends_on is not None:
-        campaign.starts_on, campaign.ends_on = _clean_window(campaign.starts_on, ends_on)
-    campaign.save()
-    return campaign
-
-
-@transaction.atomic
 def campaign_delete(*, actor, campaign: Campaign) -> Campaign:
     act_as(actor)
     campaign = Campaign.objects.select_for_update().select_related("area").get(pk=campaign.pk)
