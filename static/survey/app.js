@@ -1244,7 +1244,9 @@ if (navigator.onLine && !pairCode) {
     }
   } catch (error) {
     if (error instanceof outbox.SignedOut) {
-      if (state.device || state.records.length) authLost();
+      // Sent records need no session: only unsent ones (or a pairing) make the lost
+      // sign-in worth a warning. A sync ending during sign-out can store a sent record.
+      if (state.device || outbox.unsent(state.records).length) authLost();
       else show("pair");
     }
   }
