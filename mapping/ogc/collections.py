@@ -7,7 +7,7 @@ schemas follow from it. Every read passes the area scope in the views."""
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.db.models import BooleanField, Choices, ExpressionWrapper, Q, QuerySet
 from django.utils import timezone
@@ -135,7 +135,7 @@ SITE_PARAMETERS = (
     Parameter("area", _text(), lambda: _("An area code: the sites in that area and the areas below it.")),
 )
 
-register(
+SITES = register(
     Collection(
         id="sites",
         title=lambda: _("Places with deep water"),
@@ -159,7 +159,8 @@ register(
 # The outlines drawn for some sites (a pond's shore): a layer of their own, since a layer
 # has one geometry type. A feature's id is its site's, so the two layers join on it.
 register(
-    Collection(
+    replace(
+        SITES,
         id="site-outlines",
         title=lambda: _("Outlines of places with deep water"),
         description=lambda: _(
@@ -167,15 +168,8 @@ register(
             "attributes; its feature id is the site's."
         ),
         rows=lambda: _site_rows().filter(outline__isnull=False),
-        key="id",
-        parse_key=uuid.UUID,
         geometry="outline",
         geometry_type="Polygon",
-        temporal="last_checked_at",
-        properties=SITE_PROPERTIES,
-        parameters=SITE_PARAMETERS,
-        filter=filter_sites,
-        coloured_by="state",
     )
 )
 
