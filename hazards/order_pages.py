@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import Role
 from accounts.scope import EDIT, SURVEY, VIEW, OutOfScope, scope_for
 from areas.models import Area
+from common.periods import period_dates, period_name
 
 from . import campaign_files, campaigns, orders
 from .filters import ORDER_LABELS, ORDER_PERIOD_LABELS, chosen_area, order_period_param
@@ -129,9 +130,16 @@ def order_list(request):
         "area_query": f"area={area.code}&" if area else "",
         "today": today,
         # A report's number links here: the list it counts, named above the orders.
-        "period": period and {"label": ORDER_PERIOD_LABELS[period[0]], "start": period[1], "end": period[2]},
+        "period": period and _period_heading(*period),
     }
     return render(request, "orders/list.html", context)
+
+
+def _period_heading(event: str, start, end) -> dict:
+    """The list and the period as the report naming it says ("6 tháng đầu năm 2026")."""
+    name = period_name(start, end)
+    dates = period_dates(start, end)
+    return {"label": ORDER_PERIOD_LABELS[event], "name": name or dates, "dates": dates if name else ""}
 
 
 @login_required

@@ -172,9 +172,17 @@ def build(
         values[f"{indicator}_gap"] = format_number(total.gap(indicator))
     body = [
         Paragraph(
-            _(
-                "%(body)s reports the results of putting warning signs and barriers at places with deep water where "
-                "children are at risk of drowning in %(area)s, %(period)s (from %(start)s to %(end)s), as follows:"
+            (
+                _(
+                    "%(body)s reports the results of putting warning signs and barriers at places with deep water "
+                    "where children are at risk of drowning in %(area)s, %(period)s (from %(start)s to %(end)s), as "
+                    "follows:"
+                )
+                if period.named
+                else _(
+                    "%(body)s reports the results of putting warning signs and barriers at places with deep water "
+                    "where children are at risk of drowning in %(area)s from %(start)s to %(end)s, as follows:"
+                )
             )
             % values
         ),

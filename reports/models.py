@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from hazards.rules import SiteState
 
 from .numbers import format_percent
+from .periods import Period
 
 
 class Indicator(models.TextChoices):
@@ -185,6 +186,10 @@ class ReportSubmission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number}/{self.symbol}"
+
+    @property
+    def period(self) -> Period:
+        return Period(self.period_start, self.period_end, self.period_kind)
 
 
 class SubmittedSite(models.Model):

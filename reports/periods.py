@@ -4,7 +4,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
+
+from common.periods import period_dates, period_name
 
 
 @dataclass(frozen=True)
@@ -15,14 +16,17 @@ class Period:
 
     @property
     def label(self) -> str:
-        if self.kind == "half":
-            # As Vietnamese reports name them: "6 tháng đầu năm 2025", "6 tháng cuối năm 2025".
-            if self.start.month == 1:
-                return _("First half of %(year)d") % {"year": self.start.year}
-            return _("Second half of %(year)d") % {"year": self.start.year}
-        if self.kind == "year":
-            return _("Year %(year)d") % {"year": self.start.year}
-        return f"{self.start:%d/%m/%Y} – {self.end:%d/%m/%Y}"
+        """Its name in reports ("6 tháng đầu năm 2025"), or its dates if it has none."""
+        return period_name(self.start, self.end) or self.dates
+
+    @property
+    def named(self) -> bool:
+        """Whether the label names the period rather than giving its dates."""
+        return period_name(self.start, self.end) is not None
+
+    @property
+    def dates(self) -> str:
+        return period_dates(self.start, self.end)
 
     @property
     def short_label(self) -> str:

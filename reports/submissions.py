@@ -45,10 +45,6 @@ MEMBERSHIP = {
 }
 
 
-def period_of(submission: ReportSubmission) -> Period:
-    return Period(submission.period_start, submission.period_end, submission.period_kind)
-
-
 def area_of(submission: ReportSubmission):
     return submission.area if submission.area_id else Country()
 
@@ -80,7 +76,7 @@ def frozen_report(submission: ReportSubmission) -> Report:
         _target_values(numbers["targets"][""]),
         {k: sum(r.previous[k] for r in rows) for k in COUNTS},
     )
-    return Report(area=area, period=period_of(submission), total=total, rows=rows)
+    return Report(area=area, period=submission.period, total=total, rows=rows)
 
 
 def frozen_sites(submission: ReportSubmission, indicator: str, child_code: str | None = None) -> list[dict]:
@@ -154,7 +150,7 @@ class Changes:
 
 def changes(submission: ReportSubmission) -> Changes:
     """Recompute the submitted period for the sites touched since the submission."""
-    area, period = area_of(submission), period_of(submission)
+    area, period = area_of(submission), submission.period
     submitted = frozen_report(submission)
     ids = list(touched_since(submission.submitted_at))
     frozen = {r["site_id"]: r for r in SubmittedSite.objects.filter(submission=submission, site_id__in=ids).values()}

@@ -381,7 +381,7 @@ def _row_of(report, code: str):
 
 
 def _submission_query(submission: ReportSubmission) -> str:
-    period = submissions.period_of(submission)
+    period = submission.period
     params = {"kind": period.kind, "year": period.start.year, "half": 1 if period.start.month == 1 else 2}
     if period.kind == "range":
         params = {"kind": "range", "start": period.start.isoformat(), "end": period.end.isoformat()}
@@ -403,7 +403,7 @@ def submission_sites(request, pk):
     context = {
         "area": submissions.area_of(submission),
         "child_name": names.get(child) if child else None,
-        "period": submissions.period_of(submission),
+        "period": submission.period,
         "indicator_label": INDICATOR_LABELS[indicator],
         "sites": _labelled(submissions.frozen_sites(submission, indicator, child), names),
         "submission": submission,

@@ -105,7 +105,8 @@ def test_order_columns_per_area_and_their_lists(history, province, client):
     assert listed(client, province, area="992", in_period="verified") == {"C", "D"}
     page = client.get("/orders/", {"area": "992", "in_period": "verified", "from": H1[0], "to": H1[1]})
     text = page.content.decode()
-    assert "Orders verified · 01/01/2026 – 30/06/2026" in text
+    # The period as the report that links here names it, its dates beside.
+    assert "Orders verified · First half of 2026 (01/01/2026 – 30/06/2026)" in text
     assert history["C"].site.code in text and history["D"].site.code in text and history["A"].site.code not in text
 
 

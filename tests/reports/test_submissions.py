@@ -11,11 +11,12 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import translation
 
 from accounts.models import Role
 from accounts.scope import OutOfScope
 from hazards import lifecycle
-from reports import services, submissions
+from reports import documents, services, submissions
 from reports.models import SubmittedSite
 from reports.periods import Period
 from reports.selectors import progress_report
@@ -227,6 +228,27 @@ def test_the_submission_page_marks_each_changed_cell(client, demo_tree, people, 
     assert client.get(reverse("submission-detail", args=[submission.pk])).status_code == 404
 
 
+def test_a_quarter_is_named_on_the_list_the_submission_and_its_document(client, demo_tree, people, sites):
+    quarter = submit(people["district"], demo_tree["991"], Period(D("2025-10-01"), D("2025-12-31"), "range"))
+    other = submit(people["district"], demo_tree["991"], Period(D("2025-03-01"), D("2025-05-31"), "range"))
+    client.force_login(people["province"])
+    listing = client.get(reverse("submission-list"), HTTP_ACCEPT_LANGUAGE="vi").text
+    assert "Quý IV năm 2025 <small>01/10/2025 – 31/12/2025</small>" in listing
+    assert '<td class="name">01/03/2025 – 31/05/2025</td>' in listing  # no name: its dates, once
+    page = client.get(reverse("submission-detail", args=[quarter.pk]), HTTP_ACCEPT_LANGUAGE="vi").text
+    assert "Huyện Đồi Thông · Quý IV năm 2025</h1>" in page
+    sites_page = client.get(
+        reverse("submission-sites", args=[quarter.pk]), {"indicator": "counting"}, HTTP_ACCEPT_LANGUAGE="vi"
+    ).text
+    assert "Huyện Đồi Thông · Quý IV năm 2025 ·" in sites_page
+    with translation.override("vi"):
+        document = documents.for_submission(quarter)
+        assert document.subject.endswith(", Quý IV năm 2025")
+        assert "Đồi Thông, Quý IV năm 2025 (từ ngày 01/10/2025 đến ngày 31/12/2025)" in document.body[0].text
+        unnamed = documents.for_submission(other).body[0].text
+        assert "Đồi Thông từ ngày 01/03/2025 đến ngày 31/05/2025, như sau:" in unnamed
+
+
 def test_submitted_reports_are_listed_per_area_and_period(client, demo_tree, people, sites):
     submit(people["district"], demo_tree["991"])
     submit(people["province"], demo_tree["99"])
@@ -242,6 +264,10 @@ def test_submitted_reports_are_listed_per_area_and_period(client, demo_tree, peo
     # The report's number and symbol (1/BC-UBND) is headed as such, not as a row number (STT).
     vietnamese = client.get(reverse("submission-list"), HTTP_ACCEPT_LANGUAGE="vi").text
     assert '<th class="name">Số, ký hiệu</th>' in vietnamese and ">STT<" not in vietnamese
+    # The period as the report and its document name it, not as two raw dates.
+    assert re.search(r'<td class="name">6 tháng đầu năm 2025 <small>01/01/2025 – 30/06/2025</small></td>', vietnamese)
+    english = client.get(reverse("submission-list"), HTTP_ACCEPT_LANGUAGE="en").text
+    assert "First half of 2025 <small>01/01/2025 – 30/06/2025</small>" in english
     bad = client.get(reverse("submission-list"), {"year": "năm ngoái"})
     assert bad.status_code == 400 and "The year is a number" in bad.text
     for beyond in ("9" * 30, "１２", "1900"):  # overflowing, other digits, outside the reports' years
