@@ -48,7 +48,8 @@ class ForeignCRS(ValueError):
         super().__init__(self.crs)
 
 
-def _check_crs(obj: dict) -> None:
+def check_crs(obj: dict) -> None:
+    """ForeignCRS unless the object's crs member is absent or names WGS 84."""
     crs = obj.get("crs")
     if crs is None:
         return
@@ -60,14 +61,14 @@ def _check_crs(obj: dict) -> None:
 
 def _check_geometry(geometry) -> None:
     if isinstance(geometry, dict):
-        _check_crs(geometry)
+        check_crs(geometry)
         for part in geometry.get("geometries") or ():
             _check_geometry(part)
 
 
 def _checked(feature: dict) -> dict:
     """The feature, once no crs member in it or its geometry names anything but WGS 84."""
-    _check_crs(feature)
+    check_crs(feature)
     _check_geometry(feature.get("geometry"))
     return feature
 
@@ -153,7 +154,7 @@ def _features_of(buffer: _Buffer) -> Iterator[dict]:
             else:
                 members[key] = buffer.value()
                 if key == "crs":
-                    _check_crs(members)
+                    check_crs(members)
             if buffer.expect(",}") == "}":
                 break
     if streamed:

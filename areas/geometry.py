@@ -1,10 +1,14 @@
 """Checks for geometry arriving at the edge (files, forms, tablets). They refuse; they
 never repair in a way that changes what the geometry is."""
 
+import json
+
 from django.conf import settings
-from django.contrib.gis.geos import GEOSGeometry, MultiPolygon, Point, Polygon
+from django.contrib.gis.geos import GEOSException, GEOSGeometry, LinearRing, MultiPolygon, Point, Polygon
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+
+from . import geojson_reader
 
 WGS84 = 4326
 # A site outline larger than this is a mistake (a whole commune drawn), not a pond.
@@ -65,6 +69,53 @@ def clean_outline(geom: GEOSGeometry) -> Polygon:
         raise ValidationError(_("The outline is too large for one site (over about 100 km²)."))
     geom.srid = WGS84
     return geom
+
+
+def _not_readable() -> ValidationError:
+    return ValidationError(_("the polygon's coordinates are not valid"))
+
+
+def _polygon(rings) -> Polygon:
+    if not isinstance(rings, list) or not rings:
+        raise _not_readable()
+    return Polygon(*(LinearRing(ring) for ring in rings))
+
+
+def _from_geojson(text: str) -> GEOSGeometry:
+    try:
+        geometry = json.loads(text)
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than the decoder goes
+        raise _not_readable() from None
+    if not isinstance(geometry, dict):
+        raise _not_readable()
+    try:
+        geojson_reader.check_crs(geometry)
+    except geojson_reader.ForeignCRS as exc:
+        raise ValidationError(
+            _("the polygon declares the coordinate system %(crs)s: only WGS 84 longitude/latitude is read, "
+              "and a link is never followed") % {"crs": exc.crs}
+        ) from None  # fmt: skip
+    kind, coordinates = geometry.get("type"), geometry.get("coordinates")
+    if kind == "Polygon":
+        return _polygon(coordinates)
+    if kind == "MultiPolygon" and isinstance(coordinates, list) and coordinates:
+        return MultiPolygon(*(_polygon(rings) for rings in coordinates))
+    raise ValidationError(_("An outline must be a polygon, not a %(type)s.") % {"type": str(kind)[:40]})
+
+
+def geometry_from_text(text: str) -> GEOSGeometry:
+    """A geometry a file writes as text: WKT (EWKT, hex WKB) or a GeoJSON geometry, in WGS 84.
+    Read by GEOS alone: Django hands GeoJSON to GDAL, which would resolve a crs member
+    (a link is a network request; Django refuses it with SuspiciousOperation, which no
+    caller expects), so the JSON is read here and its crs held to the GeoJSON reader's
+    rule. Anything else GEOS cannot take is a ValidationError a row can report."""
+    try:
+        geometry = _from_geojson(text) if text.lstrip().startswith("{") else GEOSGeometry(text)
+    except (GEOSException, ValueError, TypeError, IndexError):
+        raise _not_readable() from None
+    if geometry.srid is None:
+        geometry.srid = WGS84
+    return geometry
 
 
 def clean_boundary(geom: GEOSGeometry) -> MultiPolygon:

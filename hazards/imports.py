@@ -21,8 +21,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 
-from django.contrib.gis.gdal import GDALException
-from django.contrib.gis.geos import GEOSException, GEOSGeometry, Point
+from django.contrib.gis.geos import GEOSGeometry, Point
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone, translation
@@ -32,7 +31,7 @@ from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
 from areas import crs, geojson_reader
-from areas.geometry import check_extent, clean_outline, not_a_point
+from areas.geometry import check_extent, clean_outline, geometry_from_text, not_a_point
 from areas.spatialfile import GEOJSON_SUFFIXES, SpatialFileError, foreign_crs, open_layer, open_source
 
 from . import archives, exports, import_update, kml_reader, services
@@ -383,10 +382,7 @@ def _outline(text: str) -> tuple[str, float, float]:
     outline (valid, not too large, 2D, in the country) as EWKT, and the point the site
     is placed at when the row gives none: a point on its surface (a centroid can fall
     outside a bent pond). A multipolygon of one part (as GIS programs save) is its polygon."""
-    try:
-        polygon = GEOSGeometry(text, srid=crs.WGS84)
-    except (GEOSException, GDALException, ValueError, TypeError):
-        raise ValidationError(_("the polygon's coordinates are not valid")) from None
+    polygon = geometry_from_text(text)
     if polygon.geom_type == "MultiPolygon" and len(polygon) == 1:
         polygon = polygon[0]
     polygon = clean_outline(polygon)

@@ -1,6 +1,8 @@
 """The import page: upload, preview with the guessed columns, the column-mapping step,
 a check of every row that stores nothing, the import with its progress, and refusals."""
 
+import csv
+import html
 import io
 import json
 import os
@@ -17,6 +19,7 @@ from accounts.models import Role
 from hazards import imports, tasks, uploads
 from hazards.models import ImportRun, Site
 from tests.conftest import inside, run_queued_jobs
+from tests.security.test_no_network import Listener
 
 pytestmark = pytest.mark.django_db
 
@@ -258,3 +261,50 @@ def test_a_kmz_from_my_maps_on_the_page(client, officer, demo_tree):
     site = Site.objects.get()
     assert (site.name, site.kind, site.signage) == ("Ao Đồng Chùa", "pond", "in_place")
     assert site.location.coords == pytest.approx((a.x, a.y))
+
+
+def test_outline_cells_geos_cannot_take_are_row_problems_and_fetch_nothing(client, officer, demo_tree):
+    """An outline cell naming a coordinate system (a link above all), or any text that is no
+    polygon, is reported on its row and the other rows are checked; the job does not stop
+    as an unexpected error (pentest F5: Django's refusal of the crs link, SuspiciousOperation,
+    escaped the row check), and the link is never requested (a socket listens)."""
+    a = inside(demo_tree["99101"])
+    x, y, d = round(a.x, 5), round(a.y, 5), 0.0005
+    ring = [[x, y], [x + d, y], [x + d, y + d], [x, y]]
+    listener = Listener()
+    try:
+        cells = [
+            {"type": "Polygon", "coordinates": [ring], "crs": {"type": "link", "properties": {"href": listener.url}}},
+            {"type": "Polygon", "coordinates": [ring], "crs": {"type": "name", "properties": {"name": "EPSG:3857"}}},
+            {"type": "Polygon", "coordinates": "ring"},
+            {"type": "Polygon", "coordinates": [[["a", "b"]]]},
+            {"type": "Point", "coordinates": [x, y]},
+            "[" * 50_000,
+            "POLYGON((1 2, 3",
+            f"SRID=3857;POLYGON(({x} {y}, {x + d} {y}, {x + d} {y + d}, {x} {y}))",
+            {"type": "Polygon", "coordinates": [ring]},
+        ]
+        lines = [["name", "kind", "outline"]]
+        lines += [[f"Ao {n}", "ao", c if isinstance(c, str) else json.dumps(c)] for n, c in enumerate(cells, start=2)]
+        text = io.StringIO()
+        csv.writer(text).writerows(lines)
+        preview_url = upload(client, csv_file("ao.csv", text.getvalue()))
+        page = html.unescape(submitted(client, preview_url, {"name": "name", "kind": "kind", "outline": "outline"}))
+    finally:
+        listener.stop()
+    assert listener.seen == []
+    assert "unexpected" not in page
+    assert (
+        f'row 2: the polygon declares the coordinate system {{"type": "link", "properties": {{"href": "{listener.url}'
+        in page
+    )
+    assert "a link is never followed" in page
+    assert (
+        'row 3: the polygon declares the coordinate system {"type": "name", "properties": {"name": "EPSG:3857"}}'
+        in page
+    )
+    for row in (4, 5, 7, 8):
+        assert f"row {row}: the polygon's coordinates are not valid" in page
+    assert "row 6: An outline must be a polygon, not a Point." in page
+    assert "row 9: Coordinates must be longitude/latitude in WGS 84 (EPSG:4326), not EPSG:3857." in page
+    assert "row 10:" not in page and not Site.objects.exists()
