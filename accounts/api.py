@@ -16,7 +16,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .lockout import clear, client_address, lock_of, record_failure
+from .lockout import Locked, begin, client_address, succeeded
 from .pairing import LOCKOUT_NAME, PairingInvalid, pairing_complete
 
 PAIR_IN = inline_serializer(
@@ -38,10 +38,10 @@ class PairView(APIView):
 
     @extend_schema(request=PAIR_IN, responses={200: PAIR_OUT, 400: REFUSAL, 429: REFUSAL})
     def post(self, request):
-        address = client_address(request)
-        lock = lock_of(LOCKOUT_NAME, address, per_account=False)
-        if lock is not None:
-            until = formats.time_format(timezone.localtime(lock.until))
+        try:
+            attempt = begin(LOCKOUT_NAME, client_address(request), per_account=False)
+        except Locked as locked:
+            until = formats.time_format(timezone.localtime(locked.lock.until))
             detail = _("Too many wrong pairing codes from this address. Try again after %(time)s.") % {"time": until}
             return Response({"code": "pairing_throttled", "detail": detail}, status=status.HTTP_429_TOO_MANY_REQUESTS)
         try:
@@ -50,10 +50,9 @@ class PairView(APIView):
             data = {}
         try:
             paired = pairing_complete(code=data.get("code"), device_name=data.get("device_name"))
-        except PairingInvalid:
-            record_failure(LOCKOUT_NAME, address)
+        except PairingInvalid:  # the attempt stays counted
             detail = _("This pairing code is wrong, has expired or was already used. Ask your manager for a new one.")
             return Response({"code": "pairing_invalid", "detail": detail}, status=status.HTTP_400_BAD_REQUEST)
-        clear(LOCKOUT_NAME, address)
+        succeeded(attempt)
         name = paired.user.get_username()
         return Response({"token": paired.key, "username": name, "full_name": paired.user.get_full_name() or name})

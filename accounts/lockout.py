@@ -7,15 +7,23 @@ full-width "ｌａｎ" are one name) over a WINDOW, three ways:
 - an address for any names: after FAILURES_PER_ADDRESS the address waits.
 The refusal says which and until when. Whoever may manage the account unlocks it in the
 admin (Users → "Unlock sign-in"). The address is the one the server (or a trusted proxy)
-saw, never a header the client wrote."""
+saw, never a header the client wrote.
+
+An attempt is counted before its password is checked (begin), under transaction-wide
+advisory locks on its name and its address, and forgotten only if it succeeds
+(succeeded): requests sent at once cannot all read "not locked" and then all be checked.
+Every form that checks a password counts this way: sign-in, the admin's sign-in and
+pairing codes (per address)."""
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm, UsernameField
 from django.core.exceptions import ValidationError
+from django.db import connection, transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
@@ -96,13 +104,41 @@ def account_lock(username: str) -> Lock | None:
     return _reached("account", _recent().filter(username=lockout_name(username)), FAILURES_PER_ACCOUNT)
 
 
-def record_failure(name: str, address: str) -> None:
+class Locked(Exception):
+    def __init__(self, lock: Lock):
+        super().__init__(lock.kind)
+        self.lock = lock
+
+
+def _advisory_key(text: str) -> int:
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big", signed=True)
+
+
+@transaction.atomic
+def begin(name: str, address: str, *, per_account: bool = True) -> LoginFailure:
+    """Count an attempt of this (normalised) name from this address before its password is
+    checked; raises Locked when a limit is reached. The attempt stays a failure unless
+    `succeeded` forgets it. The name's and the address's locks (taken in one order, so two
+    attempts never wait on each other) serialise the count and the insert of every attempt
+    that one of the limits counts; they are held for milliseconds, not the password check."""
+    with connection.cursor() as cursor:
+        for key in sorted({_advisory_key(f"lockout name:{name}"), _advisory_key(f"lockout address:{address}")}):
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+    lock = lock_of(name, address, per_account=per_account)
+    if lock is not None:
+        raise Locked(lock)
     LoginFailure.objects.filter(at__lt=timezone.now() - WINDOW).delete()
-    LoginFailure.objects.create(username=name, address=address)
+    return LoginFailure.objects.create(username=name, address=address)
 
 
-def clear(name: str, address: str) -> None:
-    LoginFailure.objects.filter(username=name, address=address).delete()
+def succeeded(attempt: LoginFailure) -> None:
+    """The attempt's password was right: forget it and the failures of its name from its address."""
+    LoginFailure.objects.filter(username=attempt.username, address=attempt.address).delete()
+
+
+def not_a_guess(attempt: LoginFailure) -> None:
+    """Nothing was checked (no password given): forget the attempt, not the failures before it."""
+    LoginFailure.objects.filter(pk=attempt.pk).delete()
 
 
 def unlock(username: str) -> int:
@@ -111,19 +147,28 @@ def unlock(username: str) -> int:
     return deleted
 
 
+def counted(check, name: str, address: str):
+    """check() under the lockout: its ValidationError counts as a failure; a Locked
+    becomes a ValidationError with the lock's message."""
+    try:
+        attempt = begin(name, address)
+    except Locked as locked:
+        raise ValidationError(locked.lock.message, code="locked") from None
+    result = check()  # a ValidationError leaves the attempt counted
+    return result, attempt
+
+
 class LockoutMixin:
     def clean(self):
-        name = lockout_name(self.data.get("username", ""))
-        address = client_address(self.request)
-        lock = lock_of(name, address)
-        if lock is not None:
-            raise ValidationError(lock.message, code="locked")
-        try:
-            data = super().clean()
-        except ValidationError:
-            record_failure(name, address)
-            raise
-        clear(name, address)
+        data, attempt = counted(
+            super().clean, lockout_name(self.data.get("username", "")), client_address(self.request)
+        )
+        # The form checks a password only when both fields came; an empty one is no guess
+        # (and must not clear the failures before it, as a right password does).
+        if self.get_user() is None:
+            not_a_guess(attempt)
+        else:
+            succeeded(attempt)
         return data
 
 

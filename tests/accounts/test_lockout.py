@@ -93,3 +93,15 @@ def test_no_manager_unlocks_an_account_out_of_reach(demo_tree, make_user):
     admin.post(reverse("admin:accounts_user_changelist"), {"action": "unlock", "_selected_action": [other.pk]})
     assert locked(sign_in("ba", "pw-Secret-123"))
     assert not AuditEntry.objects.filter(action="unlock").exists()
+
+
+def test_a_post_without_a_password_is_no_guess_and_forgets_no_failure(make_user):
+    """A right password clears the name's failures from its address; a form sent with the
+    password left empty checked nothing and cleared them too (4 guesses, one empty post,
+    4 more...: no limit at all)."""
+    make_user("lan")
+    for _attempt in range(FAILURES_PER_USER_AND_ADDRESS - 1):
+        sign_in("lan", "wrong")
+    assert not locked(sign_in("lan", ""))
+    sign_in("lan", "wrong")
+    assert locked(sign_in("lan", "pw-Secret-123"))
