@@ -12,8 +12,8 @@ saw, never a header the client wrote.
 An attempt is counted before its password is checked (begin), under transaction-wide
 advisory locks on its name and its address, and forgotten only if it succeeds
 (succeeded): requests sent at once cannot all read "not locked" and then all be checked.
-Every form that checks a password counts this way: sign-in, the admin's sign-in and
-pairing codes (per address)."""
+Every form that checks a password counts this way: sign-in, the admin's sign-in, the
+current password of the password change, and pairing codes (per address)."""
 
 import datetime as dt
 import hashlib
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth.forms import AuthenticationForm, UsernameField
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, UsernameField
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import formats, timezone
@@ -178,3 +178,19 @@ class LockoutAuthenticationForm(LockoutMixin, AuthenticationForm):
 
 class LockoutAdminAuthenticationForm(LockoutMixin, AdminAuthenticationForm):
     pass
+
+
+class LockoutPasswordChangeForm(PasswordChangeForm):
+    """The current password is guessed as a sign-in's is: the same limits (pentest F11),
+    counted under the account's name from the request's address."""
+
+    def __init__(self, user, *args, request, **kwargs):
+        super().__init__(user, *args, **kwargs)
+        self.request = request
+
+    def clean_old_password(self):
+        old, attempt = counted(
+            super().clean_old_password, lockout_name(self.user.get_username()), client_address(self.request)
+        )
+        succeeded(attempt)
+        return old

@@ -1,13 +1,13 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path, reverse_lazy
+from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.api import PairView
 from accounts.lockout import LockoutAdminAuthenticationForm, LockoutAuthenticationForm
-from accounts.views import home
+from accounts.views import PasswordChangeView, home
 from config.observability import healthz, readyz
 from hazards.photo_files import evidence_file
 from hazards.urls import api_urlpatterns as hazard_api
@@ -42,9 +42,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password/",
-        auth_views.PasswordChangeView.as_view(
-            template_name="accounts/password_change.html", success_url=reverse_lazy("password-changed")
-        ),
+        PasswordChangeView.as_view(),
         name="password-change",
     ),
     path(

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import formats, timezone
 
 from accounts.lockout import FAILURES_PER_ACCOUNT, FAILURES_PER_USER_AND_ADDRESS
-from accounts.models import AuditEntry, Role
+from accounts.models import AuditEntry, LoginFailure, Role
 
 pytestmark = pytest.mark.django_db
 
@@ -105,3 +105,43 @@ def test_a_post_without_a_password_is_no_guess_and_forgets_no_failure(make_user)
     assert not locked(sign_in("lan", ""))
     sign_in("lan", "wrong")
     assert locked(sign_in("lan", "pw-Secret-123"))
+
+
+def change_password(client, current, address="10.0.0.1"):
+    new = "pw-Changed-456"
+    return client.post(
+        reverse("password-change"),
+        {"old_password": current, "new_password1": new, "new_password2": new},
+        REMOTE_ADDR=address,
+    )
+
+
+def test_the_current_password_of_the_password_change_is_guessed_no_faster_than_a_sign_in(make_user):
+    """Pentest F11: a borrowed session guessed the account's password on the password-change
+    page at full speed. Its failures now count as the sign-in's, and lock the sign-in too."""
+    user = make_user("lan")
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(user)
+    for _attempt in range(FAILURES_PER_USER_AND_ADDRESS):
+        wrong = change_password(client, "guess")
+        assert wrong.status_code == 200 and "Your old password was entered incorrectly" in wrong.text
+    refused = change_password(client, "pw-Secret-123")
+    assert refused.status_code == 200 and "Too many failed sign-ins with this name from this address" in refused.text
+    user.refresh_from_db()
+    assert user.check_password("pw-Secret-123")
+    assert locked(sign_in("LAN", "pw-Secret-123"))
+    # From elsewhere, guesses spread over addresses reach the account's limit all the same.
+    for attempt in range(FAILURES_PER_ACCOUNT - FAILURES_PER_USER_AND_ADDRESS):
+        change_password(client, "guess", address=f"198.51.100.{attempt}")
+    assert "This account is locked" in change_password(client, "pw-Secret-123", address="203.0.113.5").text
+
+
+def test_the_right_current_password_changes_it_and_clears_the_failures(make_user):
+    user = make_user("lan")
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(user)
+    change_password(client, "guess")
+    assert change_password(client, "pw-Secret-123").status_code == 302
+    user.refresh_from_db()
+    assert user.check_password("pw-Changed-456")
+    assert not LoginFailure.objects.exists()
