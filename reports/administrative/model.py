@@ -3,6 +3,8 @@
 draw the same AdministrativeDocument."""
 
 import datetime as dt
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
@@ -129,3 +131,27 @@ def place_and_date(place: str, day: dt.date) -> str:
         "month": f"{day.month:02d}" if day.month < 3 else str(day.month),
         "year": day.year,
     }
+
+
+# The unit a body's name ends with ("Ủy ban nhân dân | xã | Suối Bạc"); the longer names
+# first, so that "thị xã" is not read as "xã".
+UNIT = re.compile(r"(?<!\S)(THÀNH PHỐ|THỊ XÃ|THỊ TRẤN|ĐẶC KHU|TỈNH|HUYỆN|QUẬN|PHƯỜNG|XÃ)\s")
+NO_BREAK = "\u00a0"
+
+
+def heading_lines(name: str, fits: Callable[[str], bool]) -> list[str]:
+    """A body's name in capitals as the heading sets it (Nghị định 30/2020, Phụ lục I):
+    on one line if it fits ("UBND XÃ SUỐI BẠC"), else the body above its unit
+    ("ỦY BAN NHÂN DÂN" / "XÃ SUỐI BẠC"), and the unit's type above its name where even
+    that is too wide ("THỊ TRẤN" / "NÔNG TRƯỜNG MỘC CHÂU"). A line that fits has its words
+    bound by no-break spaces, so no renderer splits a name inside it; only a part too wide
+    for any line wraps, at its spaces. `fits`: whether a line fits the heading's column."""
+    name = " ".join(name.upper().split())
+    unit = UNIT.search(name)
+    if fits(name) or unit is None:
+        lines = [name]
+    else:
+        body, kind, proper = name[: unit.start()].strip(), unit.group(1), name[unit.end() :].strip()
+        place = f"{kind} {proper}"
+        lines = ([body] if body else []) + ([place] if fits(place) else [kind, proper])
+    return [line.replace(" ", NO_BREAK) if fits(line) else line for line in lines]

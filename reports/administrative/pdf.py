@@ -30,7 +30,7 @@ from reportlab.platypus.tables import LongTable
 
 from common.pdf import paragraph
 
-from .model import AdministrativeDocument, Paragraph, Picture, Table, national_heading
+from .model import AdministrativeDocument, Paragraph, Picture, Table, heading_lines, national_heading
 
 FONT = "DocumentSerif"
 # Rows per table piece: a long annex is laid out piece by piece (the layout of one huge
@@ -47,6 +47,14 @@ def _register_fonts() -> None:
     pdfmetrics.registerFontFamily(
         FONT, normal=FONT, bold=FONT + "-Bold", italic=FONT + "-Italic", boldItalic=FONT + "-BoldItalic"
     )
+
+
+def fits(width: float, size: float, bold: bool):
+    """Whether a line of text fits `width` points in the document's font (the DOCX's
+    Times New Roman has the same metrics as Liberation Serif)."""
+    _register_fonts()
+    font = FONT + "-Bold" if bold else FONT
+    return lambda text: pdfmetrics.stringWidth(text, font, size) <= width
 
 
 def _style(name: str, size: float = 13, align=TA_LEFT, font: str = FONT, leading: float | None = None, **extra):
@@ -74,6 +82,7 @@ STYLES = {
     "caption": _style("caption", 12, TA_LEFT, FONT + "-Italic", spaceBefore=8, spaceAfter=2),
     "picture_caption": _style("picture_caption", 11.5, TA_CENTER, FONT + "-Italic", spaceBefore=2, spaceAfter=6),
 }
+HEADING_PADDING = 6  # points between the heading's two columns
 ALIGN = {"left": "LEFT", "right": "RIGHT", "center": "CENTER"}
 
 
@@ -86,11 +95,13 @@ def _line(fraction: float) -> HRFlowable:
 def _heading(document: AdministrativeDocument, width: float) -> list:
     """Issuing body (left) and national heading (right), side by side."""
     country, motto = national_heading()
+    column = width * 0.38 - HEADING_PADDING
     left = []
     if document.parent_body:
-        left.append(paragraph(document.parent_body.upper(), STYLES["heading_small"]))
+        lines = heading_lines(document.parent_body, fits(column, 12, bold=False))
+        left.append(paragraph("\n".join(lines), STYLES["heading_small"]))
     left += [
-        paragraph(document.issuing_body.upper(), STYLES["heading_bold"]),
+        paragraph("\n".join(heading_lines(document.issuing_body, fits(column, 12, bold=True))), STYLES["heading_bold"]),
         _line(0.4),
         paragraph(document.number_and_symbol, STYLES["number"]),
     ]
@@ -107,6 +118,7 @@ def _heading(document: AdministrativeDocument, width: float) -> list:
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("ALIGN", (0, 0), (-1, -1), "CENTER"),
                 ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), HEADING_PADDING),
             ]
         )
     )

@@ -15,9 +15,11 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
-from .model import AdministrativeDocument, Paragraph, Picture, Table, national_heading
+from .model import AdministrativeDocument, Paragraph, Picture, Table, heading_lines, national_heading
+from .pdf import fits
 
 FONT = "Times New Roman"
+CELL_MARGIN_PT = 5.4  # Word's default left and right cell margin (0.19 cm)
 ALIGN = {"left": WD_ALIGN_PARAGRAPH.LEFT, "right": WD_ALIGN_PARAGRAPH.RIGHT, "center": WD_ALIGN_PARAGRAPH.CENTER}
 
 
@@ -75,8 +77,14 @@ def _heading(word, document: AdministrativeDocument, width_mm: float) -> None:
     _widths(grid, [left_mm, right_mm])
     left, right = grid.rows[0].cells
     centre = {"align": WD_ALIGN_PARAGRAPH.CENTER}
-    lines = [(document.parent_body.upper(), {"size": 12, **centre})] if document.parent_body else []
-    lines.append((document.issuing_body.upper(), {"size": 12, "bold": True, **centre}))
+    column = Mm(left_mm).pt - 2 * CELL_MARGIN_PT
+    lines = []
+    if document.parent_body:
+        lines += [
+            (line, {"size": 12, **centre}) for line in heading_lines(document.parent_body, fits(column, 12, False))
+        ]
+    body = heading_lines(document.issuing_body, fits(column, 12, bold=True))
+    lines += [(line, {"size": 12, "bold": True, **centre}) for line in body]
     _cell(left, lines)
     _rule(left, left_mm, 25)
     _text(left.add_paragraph(), document.number_and_symbol, **centre)

@@ -109,3 +109,51 @@ def test_only_people_who_see_the_order_get_its_notice_and_only_managers_issue_it
     assert client.post(reverse("order-action", args=[order.pk, "notice"])).status_code == 404
     assert client.get(reverse("order-notice", args=[order.pk, "odt"])).status_code == 404
     assert RemediationOrder.objects.get().notice_number == ""
+
+
+def heading(text: str) -> list[str]:
+    """The lines above the number ("Số: ..."): the issuing body as the heading sets it."""
+    lines = [" ".join(line.replace("\u00a0", " ").split()) for line in text.splitlines()]
+    lines = [line for line in lines if line]
+    return lines[: next(i for i, line in enumerate(lines) if line.startswith("Số:"))]
+
+
+def docx_heading(content: bytes) -> list[str]:
+    cell = Document(io.BytesIO(content)).tables[0].rows[0].cells[0]
+    return heading("\n".join(p.text for p in cell.paragraphs))
+
+
+@pytest.mark.parametrize(
+    ("name", "lines"),
+    [
+        # The body above its commune, the commune's name whole (it was "...XÃ SUỐI" / "BẠC").
+        ("Xã Suối Bạc", ["ỦY BAN NHÂN DÂN", "XÃ SUỐI BẠC"]),
+        ("Phường Hòa Khánh Nam", ["ỦY BAN NHÂN DÂN", "PHƯỜNG HÒA KHÁNH NAM"]),
+        # "Thị trấn" is one unit, not "thị" + "trấn"; too wide for one line, the type above the name.
+        ("Thị trấn Nông trường Mộc Châu", ["ỦY BAN NHÂN DÂN", "THỊ TRẤN", "NÔNG TRƯỜNG MỘC CHÂU"]),
+    ],
+)
+def test_the_notice_heading_keeps_the_commune_name_whole(client, order, name, lines):
+    order.site.area.__class__.objects.filter(pk=order.site.area_id).update(name=name)
+    client.force_login(order.opened_by)
+    pdf = client.get(reverse("order-notice", args=[order.pk, "pdf"])).content
+    docx = client.get(reverse("order-notice", args=[order.pk, "docx"])).content
+    assert heading(PdfReader(io.BytesIO(pdf)).pages[0].extract_text()) == lines
+    assert docx_heading(docx) == lines
+
+
+def test_a_heading_line_that_fits_is_kept_whole_and_one_too_wide_wraps_at_words():
+    from reports.administrative.model import heading_lines
+
+    def fits(width):
+        return lambda text: len(text) <= width
+
+    assert heading_lines("UBND xã Suối Bạc", fits(20)) == ["UBND\u00a0XÃ\u00a0SUỐI\u00a0BẠC"]
+    assert heading_lines("Ủy ban nhân dân thị xã Sơn Tây", fits(16)) == [
+        "ỦY\u00a0BAN\u00a0NHÂN\u00a0DÂN",
+        "THỊ\u00a0XÃ\u00a0SƠN\u00a0TÂY",
+    ]
+    # A name wider than any line wraps at its own spaces, never inside a word.
+    assert heading_lines("Ủy ban nhân dân xã Một Cái Tên Rất Dài", fits(15))[-1] == "MỘT CÁI TÊN RẤT DÀI"
+    # A body without a unit in its name is one part.
+    assert heading_lines("Bộ Y tế", fits(20)) == ["BỘ\u00a0Y\u00a0TẾ"]
