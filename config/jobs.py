@@ -1,6 +1,6 @@
 """The job queue's upkeep (procrastinate on PostgreSQL: no other server to run).
 
-Workers (`manage.py procrastinate worker`) need only DATABASE_URL, so they can run on
+Workers (`manage.py jobs_worker`) need only DATABASE_URL, so they can run on
 other machines. Each records a heartbeat every JOBS_HEARTBEAT_SECONDS; a job still marked
 running whose worker has been silent for JOBS_STALLED_SECONDS belonged to a worker that
 died (killed, machine lost) and is queued again by `retry_stalled_jobs` — safe because

@@ -1,4 +1,4 @@
-"""Jobs of the hazards app, run by the worker (`manage.py procrastinate worker`, started
+"""Jobs of the hazards app, run by the worker (`manage.py jobs_worker`, started
 by `make prod`): imports and their checks, the other long work a person asks for
 (JobRun: exports here, report documents from reports/tasks.py, see job_kinds.py), and the
 remediation order reminders.

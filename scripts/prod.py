@@ -334,7 +334,7 @@ class Stack:
                     argv += [option, self.get(name)]
             return argv, self.service_ids()
         concurrency = self.get("JOBS_WORKER_CONCURRENCY", "2")
-        return [str(PYTHON), "manage.py", "procrastinate", "worker", "--concurrency", concurrency], self.service_ids()
+        return [str(PYTHON), "manage.py", "jobs_worker", "--concurrency", concurrency], self.service_ids()
 
     def manage(self, *args: str, as_service: bool = False, **kwargs) -> subprocess.CompletedProcess:
         """A management command with the stack's settings; as the service user for an

@@ -13,6 +13,7 @@ import sys
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from email.message import Message
 from pathlib import Path
 from urllib.parse import quote
 
@@ -49,8 +50,9 @@ class Stack:
             return None
         return pid if Path(f"/proc/{pid}").exists() else None
 
-    def get(self, path: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
-        """GET through nginx (status, headers, body); 0 when nothing answers."""
+    def get(self, path: str, headers: dict | None = None) -> tuple[int, Message, bytes]:
+        """GET through nginx (status, headers, body); 0 when nothing answers. The headers as
+        they came, a header sent twice included (`get_all`)."""
         context = ssl.create_default_context()
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE  # the test stack's own certificate
@@ -59,11 +61,11 @@ class Stack:
             # As long as nginx waits for the app (PROXY_TIMEOUT): a request during a reload
             # waits for gunicorn's new workers to load the app, seconds on a busy machine.
             with urllib.request.urlopen(request, context=context, timeout=120) as response:  # noqa: S310
-                return response.status, dict(response.headers), response.read()
+                return response.status, response.headers, response.read()
         except urllib.error.HTTPError as error:
-            return error.code, dict(error.headers), error.read()
+            return error.code, error.headers, error.read()
         except (urllib.error.URLError, OSError):
-            return 0, {}, b""
+            return 0, Message(), b""
 
 
 def free_port() -> int:

@@ -9,6 +9,7 @@ from django.db import connection
 from django.test import Client
 
 from config import observability
+from tests.hazards.test_import_jobs import wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -96,3 +97,19 @@ def test_readiness_fails_when_the_photo_disk_is_nearly_full(client, settings):
         "status": "failing",
         "checks": {"database": True, "migrations": True, "worker": True, "media_space": False},
     }
+
+
+def plain(line: str) -> bool:
+    try:
+        return not isinstance(json.loads(line), dict)
+    except ValueError:
+        return True
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_line_the_production_processes_log_is_json(stack):
+    wait_for(lambda: stack.get("/readyz")[0] == 200, 60, "the worker's first heartbeat")
+    for name in ("supervisor", "gunicorn", "worker", "nginx-access"):
+        lines = stack.log(name).splitlines()
+        assert lines, name
+        assert [line for line in lines if plain(line)] == [], name

@@ -98,6 +98,16 @@ def test_in_production_the_web_server_sends_the_file(photo, superuser, settings)
     assert client_of().get(photo.image.url).status_code == 404
 
 
+@pytest.mark.django_db(transaction=True)
+def test_through_nginx_a_photo_carries_the_application_s_one_cache_rule(stack, photo, superuser):
+    _token, key = token_issue(actor=superuser, user=superuser, name="qgis")
+    status, headers, sent = stack.get(photo.image.url, {"Authorization": f"Token {key}"})
+    assert status == 200 and sent == Path(photo.image.path).read_bytes()
+    # nginx keeps the application's Cache-Control on X-Accel-Redirect: adding its own sent two.
+    assert headers.get_all("Cache-Control") == ["private, max-age=3600"]
+    assert headers.get_all("X-Content-Type-Options") == ["nosniff"]
+
+
 def test_import_uploads_are_kept_outside_the_media_folder(demo_tree, make_user, settings, tmp_path):
     settings.IMPORT_UPLOAD_ROOT = tmp_path / "imports"  # only this test's upload in it
     client = client_of(make_user("lan", demo_tree["99101"], Role.FIELD_WORKER))
