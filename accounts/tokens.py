@@ -3,7 +3,13 @@ client shows one in whichever form it can send (DeviceTokenAuthentication): tabl
 `Authorization: Token <key>`, scripts and MapLibre `Authorization: Bearer <key>`, and QGIS
 3.22, which can send no header of its own, HTTP Basic with the user name and the key as
 the password. An account's password is never taken over Basic: it would travel with every
-request of a GIS client and sit in its project files."""
+request of a GIS client and sit in its project files.
+
+A browser that was given the token at its Basic prompt keeps it for the site and sends it
+with every later request there, a form another site posts included: CSRF with no cookie.
+So a write signed with Basic is refused when the browser says another site's page sent it
+(Sec-Fetch-Site, Origin). Token and Bearer are never sent on their own; QGIS, GDAL and
+scripts send no such headers, and their reads are never refused."""
 
 import base64
 import binascii
@@ -11,10 +17,11 @@ import datetime as dt
 import hashlib
 import secrets
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from rest_framework import authentication, exceptions
+from rest_framework import authentication, exceptions, permissions
 
 from .audit import act_as
 from .models import DeviceToken
@@ -97,6 +104,19 @@ def _presented(request) -> tuple[str | None, str] | None:
     return username, key
 
 
+def _from_another_site(request) -> bool:
+    """What a browser tells of the page that made the request: another site's (or a
+    sandboxed page's, Origin "null"). A client that is no browser sends neither header."""
+    fetched_from = request.META.get("HTTP_SEC_FETCH_SITE")
+    if fetched_from is not None and fetched_from not in ("same-origin", "none"):
+        return True
+    origin = request.META.get("HTTP_ORIGIN")
+    return origin is not None and origin not in {
+        f"{request.scheme}://{request.get_host()}",
+        *settings.CSRF_TRUSTED_ORIGINS,
+    }
+
+
 class DeviceTokenAuthentication(authentication.BaseAuthentication):
     """A device token as Token, Bearer or Basic (user name and token). The one check of
     credentials for the API (DRF) and the plain views (signed_in_user: OGC API, tiles)."""
@@ -106,6 +126,13 @@ class DeviceTokenAuthentication(authentication.BaseAuthentication):
         if presented is None:
             return None
         username, key = presented
+        if username is not None and request.method not in permissions.SAFE_METHODS and _from_another_site(request):
+            raise exceptions.PermissionDenied(
+                _(
+                    "A change signed with a device token over HTTP Basic is not accepted from a page of another "
+                    "site. Programs send the token as Authorization: Token <key> or Bearer <key>."
+                )
+            )
         token = DeviceToken.objects.select_related("user").filter(key_hash=_hash(key)).first()
         if token is None or (username is not None and token.user.get_username() != username):
             raise _refused()

@@ -107,3 +107,54 @@ def test_a_map_page_token_and_qgis_of_one_person_do_not_end_each_other(gis):
     )
     assert ended.status_code == 401
     assert reads(basic(person.username, key), site) == (200, {site.code}, 200, {str(site.pk)})
+
+
+# What a browser adds to a form that a page of another site posts (pentest F9).
+FROM_ANOTHER_SITE = [
+    {"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site", "Referer": "https://evil.example/x"},
+    {"Sec-Fetch-Site": "cross-site"},
+    {"Sec-Fetch-Site": "same-site"},  # a neighbouring subdomain is another site's page too
+    {"Origin": "https://evil.example"},  # a browser that sends no Sec-Fetch-* headers
+    {"Origin": "null"},  # a sandboxed frame
+]
+
+
+def close(headers: dict, site, client=None):
+    client = client or Client(HTTP_ACCEPT_LANGUAGE="en")
+    return client.post(
+        reverse("site-close", args=[site.pk]),
+        "reason=filled_in&note=csrf",
+        content_type="application/x-www-form-urlencoded",
+        headers=headers,
+    )
+
+
+@pytest.mark.parametrize("browser", FROM_ANOTHER_SITE)
+def test_a_page_of_another_site_cannot_write_with_the_token_a_browser_keeps_for_basic(gis, browser):
+    """The browser asked for the token at /ogc/'s Basic prompt keeps it and sends it with a
+    form another site posts to the registry: no cookie, no CSRF token, until now a write."""
+    person, _token, key, site = gis
+    refused = close({**basic(person.username, key), **browser}, site)
+    assert refused.status_code == 403
+    assert "not accepted from a page of another site" in refused.json()["detail"]
+    site.refresh_from_db()
+    assert site.closed_at is None
+    # Reads, which another site's page cannot see the answer of, stay open (QGIS's are).
+    assert reads({**basic(person.username, key), **browser}, site) == (200, {site.code}, 200, {str(site.pk)})
+
+
+def test_basic_writes_of_clients_that_are_no_browser_and_of_the_registry_s_own_pages_go_through(gis):
+    person, _token, key, site = gis
+    own_page = {"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"}
+    assert close({**basic(person.username, key), **own_page}, site).status_code == 200
+    assert Client().post(reverse("site-reopen", args=[site.pk]), headers=basic(person.username, key)).status_code == 200
+
+
+@pytest.mark.parametrize("browser", FROM_ANOTHER_SITE)
+def test_token_and_bearer_are_never_sent_by_a_browser_on_its_own_so_they_write_from_anywhere(gis, browser):
+    """A web app of another origin that holds the token itself sends it as a header; the
+    tablets' survey app does too."""
+    _person, _token, key, site = gis
+    assert close({"Authorization": f"Bearer {key}", **browser}, site).status_code == 200
+    reopened = Client().post(reverse("site-reopen", args=[site.pk]), headers={"Authorization": f"Token {key}", **browser})
+    assert reopened.status_code == 200
