@@ -156,5 +156,7 @@ def test_token_and_bearer_are_never_sent_by_a_browser_on_its_own_so_they_write_f
     tablets' survey app does too."""
     _person, _token, key, site = gis
     assert close({"Authorization": f"Bearer {key}", **browser}, site).status_code == 200
-    reopened = Client().post(reverse("site-reopen", args=[site.pk]), headers={"Authorization": f"Token {key}", **browser})
+    reopened = Client().post(
+        reverse("site-reopen", args=[site.pk]), headers={"Authorization": f"Token {key}", **browser}
+    )
     assert reopened.status_code == 200
