@@ -108,6 +108,16 @@ class Scope:
         # A record with no area at all covers the whole country (a national campaign).
         return queryset.filter(condition | Q(**{f"{lookup}__in": sorted(above)}) | Q(**{f"{lookup}__isnull": True}))
 
+    def readable_roots(self) -> list[str]:
+        """The subtrees the holder reads ("/": the whole country): what a file made for
+        them now may hold (a job's result keeps them, hazards/job_pages.py)."""
+        return ["/"] if self.everything else self.paths(VIEW)
+
+    def reads_all_of(self, roots: list[str]) -> bool:
+        """Whether the holder still reads everything under `roots` (readable_roots of
+        another time): a change of roles that took any of it away ends the file's download."""
+        return self.everything or all(any(root.startswith(p) for p in self.paths(VIEW)) for root in roots)
+
     def allows(self, verb: str, area: Area) -> bool:
         return self.everything or any(area.path.startswith(p) for p in self.paths(verb))
 

@@ -1,6 +1,8 @@
 """A job's page (its progress, then the file to download or why it failed), its state as
 JSON for scripts, and its file. Only the person who asked sees any of them; anyone else
-gets 404, as for any record out of their reach."""
+gets 404, as for any record out of their reach. The file is given only while its asker
+still reads every area it was made from: a change of roles ends it at once, as it ends
+the map's tiles and GIS clients."""
 
 import mimetypes
 
@@ -12,6 +14,8 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.views import APIView
+
+from accounts.scope import scope_for
 
 from .job_kinds import KINDS
 from .models import JobRun
@@ -26,8 +30,17 @@ def ready(run: JobRun) -> bool:
     return run.status == JobRun.Status.DONE and bool(run.result) and not run.expired
 
 
+def still_readable(request, run: JobRun) -> bool:
+    return run.made_within is not None and scope_for(request.user).reads_all_of(run.made_within)
+
+
+def withdrawn_message() -> str:
+    return _("Your areas or roles changed since this file was made, so it is no longer given to you: ask for it again.")
+
+
 def state(request, run: JobRun) -> dict:
     """What a script following a run needs."""
+    given = ready(run) and still_readable(request, run)
     return {
         "id": str(run.pk),
         "kind": run.kind,
@@ -38,8 +51,8 @@ def state(request, run: JobRun) -> dict:
         "problem": run.problem,
         "summary": run.summary,
         "page": request.build_absolute_uri(reverse("job-page", args=[run.pk])),
-        "file": request.build_absolute_uri(reverse("job-file", args=[run.pk])) if ready(run) else None,
-        "file_bytes": run.result_bytes if ready(run) else None,
+        "file": request.build_absolute_uri(reverse("job-file", args=[run.pk])) if given else None,
+        "file_bytes": run.result_bytes if given else None,
         "expires_at": run.expires_at.isoformat() if run.expires_at else None,
     }
 
@@ -62,7 +75,13 @@ def owned_run(request, run_id) -> JobRun:
 def run_page(request, run_id):
     """The run's progress while it goes (the page reloads itself), then its file."""
     run = owned_run(request, run_id)
-    context = {"run": run, "label": label(run), "ready": ready(run), "file": reverse("job-file", args=[run.pk])}
+    context = {
+        "run": run,
+        "label": label(run),
+        "ready": ready(run),
+        "withdrawn": withdrawn_message() if ready(run) and not still_readable(request, run) else "",
+        "file": reverse("job-file", args=[run.pk]),
+    }
     return render(request, "jobs/run.html", context)
 
 
@@ -104,5 +123,7 @@ class JobFileView(APIView):
             raise Http404
         if not ready(run):
             return JsonResponse({"detail": _("This file has expired: ask for it again.")}, status=410)
+        if not still_readable(request, run):
+            return JsonResponse({"code": "scope_changed", "detail": withdrawn_message()}, status=403)
         content_type = mimetypes.guess_type(run.file_name)[0] or "application/octet-stream"
         return private_file(run.result, content_type, download_as=run.file_name)

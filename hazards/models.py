@@ -396,6 +396,9 @@ class JobRun(models.Model):
     summary = models.TextField(blank=True)  # what work without a file did (a boundary reload)
     result = models.CharField(max_length=255, blank=True)  # the file, relative to MEDIA_ROOT
     result_bytes = models.BigIntegerField(null=True)
+    # The subtrees its asker read when it ran (Scope.readable_roots): the file is given only
+    # while they still read all of them. None: not known, never given.
+    made_within = ArrayField(models.CharField(max_length=255), null=True)
     finished_at = models.DateTimeField(null=True)
     expires_at = models.DateTimeField(null=True)
 

@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy
 from procrastinate.contrib.django import app
 
 from accounts.models import User
+from accounts.scope import scope_for
 from areas.loader import field_map, load_boundaries
 from areas.spatialfile import SpatialFileError
 
@@ -245,6 +246,8 @@ def _run_job(run_id: str) -> None:
 
 def _run(run: JobRun, folder: Path) -> dict:
     actor = User.objects.get(pk=run.created_by_id)
+    # Read before the work, which reads the same scope (scope_for keeps it on the actor).
+    made_within = scope_for(actor).readable_roots()
     progress = Progress(run)
     with tempfile.TemporaryDirectory(prefix="hazards-job-") as work:
         params = dict(run.params)
@@ -262,6 +265,7 @@ def _run(run: JobRun, folder: Path) -> dict:
         "total": progress.total,
         "result": f"{RESULTS_FOLDER}/{run.pk.hex}/{produced.name}",
         "result_bytes": produced.stat().st_size,
+        "made_within": made_within,
         "expires_at": timezone.now() + dt.timedelta(hours=settings.JOBS_RESULT_HOURS),
     }
 

@@ -197,3 +197,43 @@ def test_only_administrators_load_boundaries_and_field_names_go_together(nationa
     refused = national.post(reverse("load-boundaries"), {"file": upload, "code": "MA"})
     assert refused.status_code == 400 and "go together" in refused.content.decode()
     assert not JobRun.objects.exists()
+
+
+def test_a_file_is_no_longer_given_once_its_asker_loses_an_area_it_was_made_from(demo_tree, make_user, make_site):
+    """Pentest F8: a province manager's export stayed downloadable for a day after they
+    became a ward's viewer. A change of roles that takes away any area the file was made
+    from ends it at once; one that keeps them all (or adds some) does not."""
+    make_site(demo_tree["99101"], name="Ao xã")
+    make_site(demo_tree["99201"], name="Giếng huyện khác", kind="well")
+    manager = make_user("tinh", demo_tree["99"], Role.AREA_MANAGER, is_staff=True)
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(manager)
+    state = client.get(reverse("site-export", args=["gpkg"]), {"area": "991"}).json()  # a job in any area
+    run_queued_jobs()
+    membership = manager.memberships.get()
+    membership.area = demo_tree["99101"]
+    membership.role = Role.VIEWER
+    membership.save()
+
+    refused = client.get(reverse("job-file", args=[state["id"]]))
+    assert refused.status_code == 403 and "Your areas or roles changed" in refused.json()["detail"]
+    assert client.get(reverse("api-job", args=[state["id"]])).json()["file"] is None
+    page = client.get(reverse("job-page", args=[state["id"]])).content.decode()
+    assert "Your areas or roles changed" in page and "Download" not in page
+
+    # The province back, and a district more: every area the file came from is readable again.
+    membership.area, membership.role = demo_tree["99"], Role.AREA_MANAGER
+    membership.save()
+    manager.memberships.create(area=demo_tree["992"], role=Role.VIEWER)
+    assert client.get(reverse("job-file", args=[state["id"]])).status_code == 200
+
+
+def test_a_superuser_s_national_file_ends_with_the_superuser_flag(national, superuser):
+    national.get(reverse("site-export", args=["csv"]), **BROWSER)
+    run_queued_jobs()
+    run = JobRun.objects.get()
+    assert run.made_within == ["/"]
+    superuser.is_superuser = False
+    superuser.save()
+    superuser.memberships.create(area=Area.objects.get(code="991"), role=Role.VIEWER)
+    assert national.get(reverse("job-file", args=[run.pk])).status_code == 403
