@@ -13,10 +13,12 @@ from django.utils.translation import gettext as _
 from common.numbers import format_number
 from hazards.models import Barrier, Signage, SiteKind
 
+from . import orders as order_columns
 from . import submissions
 from .administrative import AdministrativeDocument, Annex, Column, Paragraph, Signature, Table, pdf, word
 from .models import ReportSubmission
 from .numbers import format_percent, format_share, share
+from .orders import OrderTable
 from .selectors import INDICATORS, Report, by_kind, sites_behind
 from .table import COLUMNS, groups, text
 
@@ -111,6 +113,24 @@ def _kind_table(kinds: dict[str, dict[str, int]]) -> Table:
     return Table(columns=columns, rows=table_rows, totals=1, caption=_("Table 2. Results by kind of place"))
 
 
+def _order_table(orders: OrderTable, area) -> Table:
+    columns = [Column(_("No."), 0.8, "center"), Column(_("Area"), 4)]
+    columns += [Column(str(title), 1.6, "right") for _key, title in order_columns.COLUMNS]
+    table_rows = [
+        [str(number), row.name(area)] + [cell.text for cell in row.cells]
+        for number, row in enumerate(orders.rows, start=1)
+    ]
+    table_rows.append(["", _("Total")] + [cell.text for cell in orders.total.cells])
+    return Table(
+        columns=columns,
+        rows=table_rows,
+        totals=1,
+        caption=_(
+            "Table 3. Remediation orders in the period by area (orders; median days from opening to verification)"
+        ),
+    )
+
+
 def _kind_cells(counts: dict[str, int]) -> list[str]:
     cells = [format_number(counts["counting"])]
     for indicator in INDICATORS:
@@ -153,6 +173,7 @@ def build(
     *,
     kinds: dict[str, dict[str, int]],
     unprotected: list[dict],
+    orders: OrderTable | None,
     number: str = "",
     day: dt.date | None = None,
 ) -> AdministrativeDocument:
@@ -199,6 +220,8 @@ def build(
         ),
         _area_table(report),
         _kind_table(kinds),
+        # A report submitted before orders were counted in reports has no order numbers frozen.
+        *([_order_table(orders, area)] if orders is not None else []),
         Paragraph(
             _(
                 "Numbers as of the end of %(end)s, from the inspections recorded in the hazard registry; a state not "
@@ -231,13 +254,14 @@ def build(
     )
 
 
-def for_report(report: Report, details: Details | None = None) -> AdministrativeDocument:
+def for_report(report: Report, orders: OrderTable, details: Details | None = None) -> AdministrativeDocument:
     """The document of a report being prepared: numbers as they are computed now."""
     return build(
         report,
         details or default_details(report.area),
         kinds=by_kind(report.area, report.period),
         unprotected=sites_behind(report.area, report.period, "not_protected"),
+        orders=orders,
     )
 
 
@@ -248,6 +272,7 @@ def for_submission(submission: ReportSubmission) -> AdministrativeDocument:
         details_of(submission),
         kinds=submission.numbers["kinds"],
         unprotected=submissions.frozen_sites(submission, "not_protected"),
+        orders=None,
         number=str(submission.number),
         day=timezone.localdate(submission.submitted_at),
     )

@@ -1,5 +1,7 @@
 """The report table as files: CSV and XLSX (area codes as text). The columns are those of
-the page (reports/table.py); the PDF and DOCX are documents (reports/documents.py).
+the page (reports/table.py), then the page's remediation order table (reports/orders.py:
+below the sites in the CSV, a sheet of its own in the XLSX); the PDF and DOCX are
+documents (reports/documents.py).
 
 CSV: numbers as numbers, no grouping; "," between fields and "." before decimals, or,
 with `semicolon`, ";" and "," as Excel set to Vietnamese expects. XLSX: typed numbers
@@ -10,6 +12,7 @@ under the heading."""
 import csv
 import io
 from decimal import Decimal
+from typing import Any
 
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -19,6 +22,8 @@ from openpyxl.utils import get_column_letter
 
 from hazards.spreadsheets import csv_row, xlsx_row
 
+from . import orders as order_columns
+from .orders import OrderTable
 from .selectors import Report, Row
 from .table import COLUMNS, groups, value
 
@@ -38,6 +43,28 @@ def rows(report: Report) -> list[tuple[Row, list[str]]]:
     return [(row, _area_cells(row, name)) for row in [*report.rows, report.total]]
 
 
+def order_headers() -> list[str]:
+    return [_("Area code"), _("Area")] + [str(title) for _key, title in order_columns.COLUMNS]
+
+
+def order_rows(report: Report, orders: OrderTable) -> list[tuple[list[str], list[Any]]]:
+    """The order table's rows as (area code and name, numbers): counts, then the median
+    days in a Decimal of one place, as the page shows it (None: nothing verified)."""
+    result = []
+    for row in [*orders.rows, orders.total]:
+        area = ["", row.name(report.area)] if row.area is None else [row.area.code, row.area.name]
+        numbers = [
+            cell.value if cell.key != order_columns.MEDIAN or cell.value is None else _one_place(cell.value)
+            for cell in row.cells
+        ]
+        result.append((area, numbers))
+    return result
+
+
+def _one_place(days: float) -> Decimal:
+    return Decimal(str(days)).quantize(Decimal("0.1"))
+
+
 def _csv_number(number, decimal_comma: bool) -> str:
     if number is None:
         return ""
@@ -45,7 +72,7 @@ def _csv_number(number, decimal_comma: bool) -> str:
     return text.replace(".", ",") if decimal_comma and isinstance(number, Decimal) else text
 
 
-def as_csv(report: Report, *, semicolon: bool = False) -> bytes:
+def as_csv(report: Report, orders: OrderTable, *, semicolon: bool = False) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";" if semicolon else ",")
     writer.writerow(csv_row([_("Progress report"), report.area.name, report.period.label]))
@@ -53,6 +80,11 @@ def as_csv(report: Report, *, semicolon: bool = False) -> bytes:
     for row, area in rows(report):
         # Names may look like formulas; numbers ("-1,5" with a decimal comma too) stay numbers.
         writer.writerow(csv_row(area) + [_csv_number(value(row, column), semicolon) for column in COLUMNS])
+    writer.writerow([])
+    writer.writerow([_("Remediation orders in the period")])
+    writer.writerow(order_headers())
+    for area, numbers in order_rows(report, orders):
+        writer.writerow(csv_row(area) + [_csv_number(number, semicolon) for number in numbers])
     # A byte-order mark so that Excel opens the Vietnamese names correctly.
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
@@ -70,7 +102,7 @@ def _xlsx_value(number, kind: str):
     return float(number) if isinstance(number, Decimal) else number
 
 
-def as_xlsx(report: Report) -> bytes:
+def as_xlsx(report: Report, orders: OrderTable) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = report.period.label[:31].replace("/", "-")
@@ -109,9 +141,35 @@ def as_xlsx(report: Report) -> bytes:
         sheet.column_dimensions[get_column_letter(first + offset)].width = WIDTHS[spec.kind]
     sheet.row_dimensions[3].height = 45
     sheet.freeze_panes = "C4"
+    _order_sheet(book, report, orders)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _order_sheet(book: Workbook, report: Report, orders: OrderTable) -> None:
+    """The remediation order table on a sheet of its own: counts as integers, the median
+    days as a number of one decimal place."""
+    sheet = book.create_sheet(_("Orders")[:31])
+    sheet.append(xlsx_row(sheet, [_("Remediation orders in the period"), report.area.name, report.period.label]))
+    sheet.append(order_headers())
+    for cell in sheet[2]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    for area, numbers in order_rows(report, orders):
+        sheet.append(xlsx_row(sheet, area + [float(n) if isinstance(n, Decimal) else n for n in numbers]))
+        number = sheet.max_row
+        sheet.cell(row=number, column=1).number_format = "@"
+        for offset, (key, _title) in enumerate(order_columns.COLUMNS):
+            sheet.cell(row=number, column=3 + offset).number_format = "0.0" if key == order_columns.MEDIAN else "#,##0"
+    for cell in sheet[sheet.max_row]:
+        cell.font = Font(bold=True)  # the total
+    sheet.column_dimensions["A"].width = 10
+    sheet.column_dimensions["B"].width = 30
+    for offset in range(len(order_columns.COLUMNS)):
+        sheet.column_dimensions[get_column_letter(3 + offset)].width = 14
+    sheet.row_dimensions[2].height = 30
+    sheet.freeze_panes = "C3"
 
 
 def file_name(area, period, fmt: str) -> str:

@@ -10,6 +10,7 @@ from hazards.job_kinds import JobError, job_kind
 
 from . import documents, files
 from .forms import ReportForm
+from .orders import order_table
 from .selectors import progress_report
 
 REPORT_DOCUMENT_JOB = "reports.report_document"
@@ -26,5 +27,5 @@ def report_document(*, actor, folder: Path, progress, query: str, fmt: str) -> P
     report = progress_report(area, period)
     progress(1, 2)
     target = folder / files.file_name(area, period, fmt)
-    target.write_bytes(documents.render(documents.for_report(report), fmt))
+    target.write_bytes(documents.render(documents.for_report(report, order_table(area, period, actor)), fmt))
     return target

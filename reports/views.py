@@ -28,6 +28,7 @@ from . import documents, files, notices, services, submissions
 from .forms import FIRST_YEAR, LAST_YEAR, SHOWN_MATCHES, DecisionForm, ReportForm, SubmissionForm, matching_areas
 from .models import ReportSubmission, SubmissionStatus
 from .numbers import format_percent
+from .orders import COLUMNS as ORDER_COLUMNS
 from .orders import order_table
 from .selectors import INDICATOR_FILTERS, Country, progress_report, sites_behind, trend
 from .table import COLUMNS, heading_rows, text
@@ -116,7 +117,7 @@ def report_page(request):
         return render(request, "reports/report.html", {"form": form, "shown": form.shown()}, status=400)
     area, period = form.cleaned_data["area"], form.cleaned_data["period"]
     report = progress_report(area, period)
-    order_rows, order_total = order_table(area, period, request.user)
+    orders = order_table(area, period, request.user)
     shares = {row.area.code: row.share("protected") for row in report.rows if row.area}
     bars = [
         {
@@ -143,8 +144,8 @@ def report_page(request):
         "query": query,
         "submission": _submission_for(area, period),
         "may_submit": _may_submit(request, area, period),
-        "order_rows": order_rows,
-        "order_total": order_total,
+        "orders": orders,
+        "order_columns": ORDER_COLUMNS,
         "children_map": areas_geojson(
             area.children.all(),
             tolerance_deg=0.0005,
@@ -255,14 +256,15 @@ def report_file(request, fmt):
         run = job_start(actor=request.user, kind=REPORT_DOCUMENT_JOB, params=params, language=get_language())
         return job_accepted(request, run)
     report = progress_report(area, period)
+    orders = order_table(area, period, request.user)
     name = files.file_name(area, period, fmt)
     if fmt in documents.RENDERERS:
-        body = documents.render(documents.for_report(report), fmt)
+        body = documents.render(documents.for_report(report, orders), fmt)
         return _file_response(body, documents.RENDERERS[fmt][0], name)
     if fmt == "csv":
-        body = files.as_csv(report, semicolon=request.GET.get("sep") == "semicolon")
+        body = files.as_csv(report, orders, semicolon=request.GET.get("sep") == "semicolon")
     else:
-        body = files.as_xlsx(report)
+        body = files.as_xlsx(report, orders)
     return _file_response(body, FILE_TYPES[fmt], name)
 
 

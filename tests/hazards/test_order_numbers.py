@@ -2,13 +2,18 @@
 in it, and the median days to verify; each number is the length of the order list it
 links to, and a past period gives the same numbers when run again later."""
 
+import csv
 import datetime as dt
 import html
+import io
 import re
 import statistics
 
 import pytest
 import time_machine
+from docx import Document
+from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from accounts.models import Role
 from hazards import lifecycle, orders
@@ -184,3 +189,71 @@ def test_the_order_of_a_site_closed_by_its_deadline_is_not_overdue(history, prov
     lifecycle.site_close(actor=province, site=history["B"].site, reason="filled_in", closed_at=dt.date(2026, 3, 20))
     _by_child, total = order_numbers(orders_for(province, within="/99/"), "/99/", *H1, dt.date(2026, 7, 10))
     assert total["overdue"] == 1  # C only
+
+
+REPORT = {"area": "99", "kind": "half", "year": 2026, "half": 1}
+
+
+def page_orders(client, language: str = "en") -> dict[str, list[str]]:
+    """The report page's order table: per area code ("*": the total) its four numbers as shown."""
+    client.post("/i18n/setlang/", {"language": language})
+    page = client.get("/reports/", REPORT).content.decode()
+    table = page[page.index('class="report orders-in-period"') :]
+    table = table[: table.index("</table>")]
+    result = {}
+    for name, body in re.findall(r"<tr(?: class=\"total\")?><td class=\"name\">(.*?)</td>(.*?)</tr>", table, re.S):
+        code = re.search(r"<small>(.*?)</small>", name)
+        result[code.group(1) if code else "*"] = re.findall(r'<a href="[^"]+">([^<]*)</a>', body)
+    return result
+
+
+def csv_orders(content: bytes, separator: str) -> dict[str, list[str]]:
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig")), delimiter=separator))
+    section = rows[rows.index([]) + 1 :]
+    assert section[0] == ["Remediation orders in the period"]
+    assert section[1][2:] == ["Orders opened", "Orders overdue", "Orders verified", "Median days to verify"]
+    return {("*" if row[0] == "99" else row[0]): row[2:] for row in section[2:]}
+
+
+def test_the_report_files_and_documents_carry_the_page_order_numbers(history, province, client):
+    """Each order number of the report's CSV (both separators), XLSX (typed), PDF and DOCX
+    is the page's number."""
+    client.force_login(province)
+    shown = page_orders(client)
+    assert shown["*"][:3] == ["4", "2", "3"] and shown["992"][:3] == ["1", "1", "2"]
+    assert csv_orders(client.get("/reports/report.csv", REPORT).content, ",") == shown
+    # Excel set to Vietnamese: ";" between fields, "," before decimals (as the Vietnamese page writes it).
+    semicolon = csv_orders(client.get("/reports/report.csv", {**REPORT, "sep": "semicolon"}).content, ";")
+    assert {code: row[:3] for code, row in semicolon.items()} == {code: row[:3] for code, row in shown.items()}
+    assert semicolon["992"][3] == shown["992"][3].replace(".", ",") and "," in semicolon["992"][3]
+    book = load_workbook(io.BytesIO(client.get("/reports/report.xlsx", REPORT).content))
+    sheet = book["Orders"]
+    assert [c.value for c in sheet[2]][2:] == [
+        "Orders opened",
+        "Orders overdue",
+        "Orders verified",
+        "Median days to verify",
+    ]
+    typed = {("*" if r[0] == "99" else r[0]): r[2:] for r in sheet.iter_rows(min_row=3, values_only=True)}
+    assert typed.keys() == shown.keys()
+    for code, row in typed.items():
+        assert all(isinstance(n, int) for n in row[:3]) and [str(n) for n in row[:3]] == shown[code][:3], code
+        assert (row[3] is None and shown[code][3] == "") or f"{row[3]:.1f}" == shown[code][3], code
+    pdf = client.get("/reports/report.pdf", REPORT).content
+    text = " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())
+    assert "Table 3. Remediation orders in the period by area" in text
+    assert f"Total {' '.join(shown['*'])}" in text
+    document = Document(io.BytesIO(client.get("/reports/report.docx", REPORT).content))
+    table = next(t for t in document.tables if "Orders opened" in [c.text for c in t.rows[0].cells])
+    cells = [[c.text for c in row.cells] for row in table.rows[1:]]
+    assert cells[-1][1:] == ["Total", *shown["*"]]
+    assert [row[2:] for row in cells[:-1]] == [shown[code] for code in shown if code != "*"]
+
+
+def test_the_vietnamese_files_write_the_median_as_the_vietnamese_page_does(history, province, client):
+    client.force_login(province)
+    shown = page_orders(client, "vi")
+    assert "," in shown["992"][3]
+    document = Document(io.BytesIO(client.get("/reports/report.docx", REPORT).content))
+    table = next(t for t in document.tables if "Yêu cầu đã lập" in [c.text for c in t.rows[0].cells])
+    assert [c.text for c in table.rows[-1].cells][2:] == shown["*"]
