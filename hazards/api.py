@@ -235,7 +235,7 @@ class SurveySitesView(TabletDataView):
         }
     )
     def get(self, request):
-        sites = selectors.survey_site_list(request.user, timezone.now())
+        sites = selectors.survey_site_list_first(request.user, timezone.now())
         return tablet_data(request, sites.first, sites.version)
 
 
@@ -244,8 +244,9 @@ class SurveySitesRestView(TabletDataView):
     ETag): `id`, every site's id in the first part's order, and `other_sites`, the code,
     name, kind, checked, first, order_state and order_deadline of the sites that are not
     due, in order. A version is never
-    answered otherwise, so the tablet may keep the answer. 412 with `"code":
-    "list_changed"` when the list is no longer that version: fetch the first part again."""
+    answered otherwise, so the tablet may keep the answer: as kept with its first part
+    (selectors.survey_site_list_rest), else made again. 412 with `"code": "list_changed"`
+    when the list is no longer that version: fetch the first part again."""
 
     @extend_schema(
         parameters=[OpenApiParameter("version", str, required=True)],
@@ -263,12 +264,13 @@ class SurveySitesRestView(TabletDataView):
         },
     )
     def get(self, request):
-        sites = selectors.survey_site_list(request.user, timezone.now())
-        if request.GET.get("version") != sites.version:
+        version = request.GET.get("version", "")
+        rest = selectors.survey_site_list_rest(request.user, version, timezone.now())
+        if rest is None:
             detail = _("The list of sites changed while it was being fetched: fetch it again.")
             return Response(error_body("list_changed", detail), status=status.HTTP_412_PRECONDITION_FAILED)
         forever = {"private": True, "max_age": 7 * 86400, "immutable": True}
-        return tablet_data(request, sites.rest, sites.version, forever)
+        return tablet_data(request, rest, version, forever)
 
 
 EXPORT_TYPES = {

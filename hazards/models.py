@@ -494,6 +494,23 @@ class SiteMerge(models.Model):
         return f"{self.duplicate.code} → {self.kept.code}"
 
 
+class SurveyListRest(models.Model):
+    """The second part of a worker's survey site list as last made with its first part
+    (hazards/selectors.py), so that the tablet's request for it, which follows at once,
+    reads it instead of making the whole list again. One row per worker, replaced by each
+    first part; served only for its version, to the same scope, while fresh."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    version = models.CharField(max_length=32)
+    # The subtrees the worker read when it was made (accounts.scope.Scope.readable_roots):
+    # a change of the worker's areas in between makes it unusable.
+    scope = models.TextField()
+    rest = models.BinaryField()
+    made_at = models.DateTimeField()
+
+
 # Orders and campaigns have a module of their own; imported here so Django finds them.
 from .models_remediation import (  # noqa: E402, F401
     Campaign,

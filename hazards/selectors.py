@@ -34,7 +34,7 @@ from django.utils import timezone
 from accounts.scope import SURVEY, VIEW, scope_for
 
 from .filters import SITE_OPEN, filter_sites
-from .models import Barrier, Inspection, Signage, Site
+from .models import Barrier, Inspection, Signage, Site, SurveyListRest
 from .models_remediation import CampaignAssignment, OrderState, RemediationOrder
 from .rules import Due, LocalDate, SiteState
 
@@ -232,3 +232,36 @@ def survey_site_list(user, now: dt.datetime) -> SiteList:
         )
         first, rest = cursor.fetchone()
     return SiteList(first.encode(), rest.encode())
+
+
+# How long a site list's second part is kept for the request that follows its first part
+# (within seconds; on a slow network the first part's 50 KB take a few).
+REST_KEPT = dt.timedelta(minutes=5)
+
+
+def survey_site_list_first(user, now: dt.datetime) -> SiteList:
+    """survey_site_list, its second part kept for the tablet's next request (survey_site_list_rest)."""
+    sites = survey_site_list(user, now)
+    SurveyListRest.objects.update_or_create(
+        user=user,
+        defaults={
+            "version": sites.version,
+            "scope": " ".join(scope_for(user).readable_roots()),
+            "rest": sites.rest,
+            "made_at": now,
+        },
+    )
+    return sites
+
+
+def survey_site_list_rest(user, version: str, now: dt.datetime) -> bytes | None:
+    """The second part of the user's site list of `version`, None when the list is no
+    longer that version. The part kept with the first is read while fresh and made for the
+    user's scope of now; else the list is made again (the whole statement)."""
+    kept = SurveyListRest.objects.filter(
+        user=user, version=version, scope=" ".join(scope_for(user).readable_roots()), made_at__gt=now - REST_KEPT
+    ).first()
+    if kept is not None:
+        return bytes(kept.rest)
+    sites = survey_site_list(user, now)
+    return sites.rest if sites.version == version else None

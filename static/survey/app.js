@@ -967,7 +967,9 @@ async function loadCached() {
   for (const key of ["me", "areas", "sites"]) {
     const hit = await db.get("cache", key);
     if (hit) {
-      state[key] = hit.value;
+      // The site list is kept as the two parts' text (a copy of 10,000 features took the
+      // tablet half a second); a tablet updated offline may still hold the features.
+      state[key] = key === "sites" && !hit.value.features ? sitelist.fromText(hit.value.first, hit.value.rest) : hit.value;
       if (key === "sites") state.dataAt = hit.at;
     }
   }
@@ -981,7 +983,8 @@ async function loadCached() {
 async function fetchSiteList() {
   const response = await apiResponse(config.urls.sites);
   const version = (response.headers.get("ETag") || "").replace(/^W\//, "").replaceAll('"', "");
-  return { sites: sitelist.firstPart(await response.json()), version };
+  const first = await response.text();
+  return { sites: sitelist.firstPart(JSON.parse(first)), version, first };
 }
 
 // Whether every site shown has its name and id yet, and the areas' outline is in
@@ -1013,7 +1016,7 @@ async function refreshData() {
   renderWho();
   state.namingNow = true;
   showSites(list.sites);
-  state.naming = Promise.all([refreshAreas(), nameSites(list)]).finally(() => {
+  state.naming = afterPaint().then(() => Promise.all([refreshAreas(), nameSites(list)])).finally(() => {
     state.namingNow = false;
     markSites();
   });
@@ -1029,7 +1032,16 @@ async function refreshAreas() {
   }
 }
 
-async function nameSites({ sites, version }, tries = 2) {
+// Resolves once the sites just drawn are on the screen (or soon, in a hidden tab): the
+// second part's reading would otherwise hold their drawing back.
+function afterPaint() {
+  return new Promise((resolve) => {
+    requestAnimationFrame(() => setTimeout(resolve));
+    setTimeout(resolve, 250);
+  });
+}
+
+async function nameSites({ sites, version, first }, tries = 2) {
   try {
     const response = await apiResponse(`${config.urls.sitesRest}?version=${encodeURIComponent(version)}`, [412]);
     if (response.status === 412) {
@@ -1039,11 +1051,12 @@ async function nameSites({ sites, version }, tries = 2) {
       if (state.sites === sites) showSites(list.sites);
       return nameSites(list, tries - 1);
     }
-    sitelist.complete(sites, await response.json());
+    const rest = await response.text();
+    sitelist.complete(sites, JSON.parse(rest));
     if (state.sites !== sites) return; // a newer list came meanwhile
     markSites();
     state.dataAt = Date.now();
-    await db.put("cache", { key: "sites", value: sites, at: state.dataAt });
+    await db.put("cache", { key: "sites", value: { first, rest }, at: state.dataAt });
     if (!$("#view-due").hidden) renderDue();
     historyAhead();
   } catch (error) {

@@ -53,3 +53,8 @@ export function complete(sites, rest) {
   sites.complete = true;
   return sites;
 }
+
+// The features of both parts as the tablet keeps them (their JSON text).
+export function fromText(first, rest) {
+  return complete(firstPart(JSON.parse(first)), JSON.parse(rest));
+}

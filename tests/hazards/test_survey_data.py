@@ -9,9 +9,12 @@ import json
 import pytest
 import time_machine
 from django.contrib.gis.geos import Point
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import Role
+from hazards.selectors import REST_KEPT
 from tests.hazards.site_list import fetch_rows, version_of
 
 pytestmark = pytest.mark.django_db
@@ -90,17 +93,41 @@ def test_a_tablet_that_has_the_list_gets_304_until_it_changes(api, demo_tree, ma
 
 def test_the_second_part_answers_only_its_own_version(api, demo_tree, make_site, inspect):
     site = make_site(demo_tree["99101"])
-    version = version_of(api.get(reverse("survey-sites")))
-    rest = api.get(reverse("survey-sites-rest"), {"version": version})
-    assert rest.status_code == 200 and rest.json()["id"] == [str(site.pk)]
-    # One version never changes: the tablet keeps it without asking again.
-    assert "immutable" in rest["Cache-Control"] and "private" in rest["Cache-Control"]
-    # The list changed between the two requests: the parts would not fit together.
-    make_site(demo_tree["99101"], kind="well")
-    stale = api.get(reverse("survey-sites-rest"), {"version": version})
+    now = dt.datetime.now(tz=VN)
+    with time_machine.travel(now, tick=False):
+        version = version_of(api.get(reverse("survey-sites")))
+        rest = api.get(reverse("survey-sites-rest"), {"version": version})
+        assert rest.status_code == 200 and rest.json()["id"] == [str(site.pk)]
+        # One version never changes: the tablet keeps it without asking again.
+        assert "immutable" in rest["Cache-Control"] and "private" in rest["Cache-Control"]
+        # The list changed between the two requests: the part made with the first is
+        # answered, so the two still fit together (one id for the one site the tablet has).
+        make_site(demo_tree["99101"], kind="well")
+        assert api.get(reverse("survey-sites-rest"), {"version": version}).json()["id"] == [str(site.pk)]
+    # Once that part is no longer kept, the list is made again: it is another version now.
+    with time_machine.travel(now + REST_KEPT + dt.timedelta(seconds=1), tick=False):
+        stale = api.get(reverse("survey-sites-rest"), {"version": version})
     assert stale.status_code == 412
     assert stale.json()["code"] == "list_changed" and stale.json()["detail"]
     assert api.get(reverse("survey-sites-rest")).status_code == 412  # no version at all
+
+
+def test_the_kept_second_part_is_not_answered_once_the_workers_areas_changed(api, worker, demo_tree, make_site):
+    site = make_site(demo_tree["99101"], name="Ao xã cũ")
+    version = version_of(api.get(reverse("survey-sites")))
+    membership = worker.memberships.get()
+    membership.area = demo_tree["99201"]
+    membership.save()
+    moved = api.get(reverse("survey-sites-rest"), {"version": version})
+    assert moved.status_code == 412 and str(site.pk) not in moved.text and "Ao xã cũ" not in moved.text
+
+
+def test_the_second_part_is_read_as_kept_not_made_again(api, demo_tree, make_site):
+    make_site(demo_tree["99101"])
+    version = version_of(api.get(reverse("survey-sites")))
+    with CaptureQueriesContext(connection) as queries:
+        assert api.get(reverse("survey-sites-rest"), {"version": version}).status_code == 200
+    assert not [q for q in queries.captured_queries if "string_agg" in q["sql"]]
 
 
 def test_the_list_and_the_areas_travel_compressed(client, demo_tree, make_user, make_site):
