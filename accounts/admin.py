@@ -6,11 +6,14 @@ from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import formats, timezone
+from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdminMixin
 
 from areas.models import Area
 
+from . import audit_text
+from .derived import AUDITED
 from .lockout import account_lock
 from .models import AuditEntry, DeviceToken, Membership, Role, User
 from .pairing import CODE_MINUTES, pairing_start, shown
@@ -243,23 +246,66 @@ class DeviceTokenAdmin(NotFoundOutOfScope, AccountManagementPermissions, admin.M
         self.message_user(request, _("%(n)d token(s) revoked.") % {"n": queryset.count()})
 
 
+class AuditValueFilter(admin.SimpleListFilter):
+    """The values the trail records, offered under their names in the reader's language."""
+
+    values: list[str] = []
+
+    def lookups(self, request, model_admin):
+        return sorted(((value, self.label(value)) for value in self.values), key=lambda choice: choice[1])
+
+    def queryset(self, request, queryset):
+        return queryset.filter(**{self.parameter_name: self.value()}) if self.value() else queryset
+
+
+class RecordTypeFilter(AuditValueFilter):
+    title = _("record type")
+    parameter_name = "table"
+    values = list(AUDITED)
+    label = staticmethod(audit_text.table_label)
+
+
+class ActionFilter(AuditValueFilter):
+    title = _("action")
+    parameter_name = "action"
+    values = list(audit_text.ACTIONS)
+    label = staticmethod(audit_text.action_label)
+
+
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ScopedAdminMixin, admin.ModelAdmin):
-    """The audit page: administrators read every recorded change in their areas."""
+    """The audit page: administrators read every recorded change in their areas, under the
+    names of the records and fields (accounts/audit_text.py), not the database's."""
 
     add_verb = change_verb = delete_verb = None
-    list_display = ["at", "actor", "action", "table", "object_id", "summary"]
-    list_filter = ["table", "action", ("at", admin.DateFieldListFilter)]
+    list_display = ["at", "actor", "action_shown", "table_shown", "object_id", "summary"]
+    list_filter = [RecordTypeFilter, ActionFilter, ("at", admin.DateFieldListFilter)]
     search_fields = ["object_id", "actor__username"]
     list_select_related = ["actor"]
     date_hierarchy = "at"
+    fields = ["at", "actor", "action_shown", "table_shown", "object_id", "site_id", "area_path", "changes_shown"]
+    readonly_fields = fields
 
     def has_module_permission(self, request):
         return super().has_module_permission(request) and self._holds(request, ADMINISTER)
 
+    @admin.display(description=_("action"), ordering="action")
+    def action_shown(self, entry):
+        return audit_text.action_label(entry.action)
+
+    @admin.display(description=_("record type"), ordering="table")
+    def table_shown(self, entry):
+        return audit_text.table_label(entry.table)
+
     @admin.display(description=_("changes"))
     def summary(self, entry):
-        return ", ".join(sorted(entry.changes))[:200]
+        return audit_text.summary(entry)[:200]
+
+    @admin.display(description=_("changes"))
+    def changes_shown(self, entry):
+        return format_html_join(
+            "", "<div>{}: {} → {}</div>", ((c.label, c.before, c.after) for c in audit_text.changes_of(entry))
+        )
 
 
 # The area tree's admin lives here, not in areas/: it is scoped, and the scope rule is

@@ -5,6 +5,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .audit_text import what
+
 
 def username_key(username: str) -> str:
     """A user name as sign-in reads it (NFKC, as Django's UsernameField), case folded: the
@@ -103,7 +105,7 @@ class AuditEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.table} {self.object_id}"
+        return f"{timezone.localtime(self.at):%d/%m/%Y %H:%M} · {what(self)} · {self.object_id}"
 
 
 class LoginFailure(models.Model):
@@ -124,6 +126,18 @@ class LoginFailure(models.Model):
         return f"{self.username} @ {self.address} {self.at:%H:%M}"
 
 
+def created_by_field() -> models.ForeignKey:
+    """Who made a key or a code (a manager), kept when that person's account goes."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+        verbose_name=_("created by"),
+    )
+
+
 class DeviceToken(models.Model):
     """A tablet's key to the API. Only its hash is stored; the key is shown once."""
 
@@ -132,11 +146,9 @@ class DeviceToken(models.Model):
     )
     name = models.CharField(_("device"), max_length=100)
     prefix = models.CharField(_("key starts with"), max_length=8, editable=False)
-    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    key_hash = models.CharField(_("key hash"), max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", editable=False
-    )
+    created_by = created_by_field()
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
 
@@ -154,18 +166,18 @@ class PairingCode(models.Model):
     gets its own device token (accounts/pairing.py). Only its hash is stored; it lasts
     minutes and is spent by its first use."""
 
-    code_hash = models.CharField(max_length=64, unique=True, editable=False)
+    code_hash = models.CharField(_("code hash"), max_length=64, unique=True, editable=False)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pairing_codes", verbose_name=_("user")
     )
     name = models.CharField(_("device"), max_length=100)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", editable=False
-    )
+    created_by = created_by_field()
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     expires_at = models.DateTimeField(_("valid until"))
     used_at = models.DateTimeField(_("used at"), null=True, blank=True)
-    token = models.OneToOneField(DeviceToken, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    token = models.OneToOneField(
+        DeviceToken, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("key issued")
+    )
 
     class Meta:
         verbose_name = _("pairing code")

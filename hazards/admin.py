@@ -10,6 +10,7 @@ from leaflet.admin import LeafletGeoAdminMixin
 from procrastinate.contrib.django.admin import ProcrastinateJobAdmin
 from procrastinate.contrib.django.models import ProcrastinateJob
 
+from accounts import audit_text
 from accounts.audit import audit_of_site
 from accounts.scope import ADMINISTER, EDIT, SURVEY, OutOfScope, scope_for
 from accounts.scoped_admin import CheckedChangeList, ScopedAdminMixin, ServiceForm, service_admin_form
@@ -197,7 +198,18 @@ class SiteAdmin(
 
     @admin.display(description=_("change history"))
     def history(self, site):
-        return render_to_string("admin/hazards/site/history.html", {"entries": audit_of_site(site), "site": site})
+        entries = [
+            {
+                "at": entry.at,
+                "actor": entry.actor,
+                "what": audit_text.what(entry),
+                "imported": entry.pk == site.import_entry_id,
+                "changes": entry.changes,
+                "shown": audit_text.changes_of(entry),
+            }
+            for entry in audit_of_site(site)
+        ]
+        return render_to_string("admin/hazards/site/history.html", {"entries": entries, "site": site})
 
     def delete_model(self, request, obj):
         services.site_delete(actor=request.user, site=obj)

@@ -60,7 +60,9 @@ PERSON = {"to": settings.AUTH_USER_MODEL, "null": True, "on_delete": models.SET_
 class SoftDeletable(models.Model):
     deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True, editable=False)
     # Indexed only where set (partial indexes in each model's Meta): nearly every row has none.
-    deleted_by = models.ForeignKey(**PERSON, blank=True, related_name="+", editable=False, db_index=False)
+    deleted_by = models.ForeignKey(
+        **PERSON, blank=True, related_name="+", editable=False, db_index=False, verbose_name=_("deleted by")
+    )
 
     objects = LiveManager()
     all_objects = models.Manager()
@@ -128,11 +130,13 @@ class Site(SoftDeletable):
     # Whether the latest inspection carries a photo: evidence behind the current state.
     photo_evidence = models.BooleanField(_("photo evidence"), default=False, editable=False)
     # Not indexed: no query looks sites up by who registered them.
-    created_by = models.ForeignKey(**PERSON, related_name="+", editable=False, db_index=False)
+    created_by = models.ForeignKey(
+        **PERSON, related_name="+", editable=False, db_index=False, verbose_name=_("created by")
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     # Hash of the record as a tablet first sent it: a replay matches it, a clash does not.
-    client_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
+    client_fingerprint = models.CharField(_("fingerprint as sent"), max_length=64, blank=True, editable=False)
     # A site that came from a file names the import's one audit entry and its row there.
     # No database key: entries are never deleted, the import writes the entry in the same
     # transaction, and a key's check slowed every imported row (bench/NOTES.md).
@@ -144,6 +148,7 @@ class Site(SoftDeletable):
         related_name="+",
         editable=False,
         db_constraint=False,
+        verbose_name=_("import"),
         db_index=False,
     )
     import_row = models.PositiveIntegerField(_("row in the imported file"), null=True, blank=True, editable=False)
@@ -245,7 +250,7 @@ class Inspection(SoftDeletable):
     # Kept as evidence, never searched by place: no spatial index to keep up on every write.
     gps_fix = models.PointField(_("GPS fix"), srid=4326, null=True, blank=True, spatial_index=False)
     gps_accuracy_m = models.FloatField(_("GPS accuracy (m)"), null=True, blank=True)
-    client_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
+    client_fingerprint = models.CharField(_("fingerprint as sent"), max_length=64, blank=True, editable=False)
 
     class Meta(SoftDeletable.Meta):
         verbose_name = _("inspection")
@@ -452,7 +457,7 @@ class ClosureProposal(models.Model):
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True, editable=False)
     decided_by = models.ForeignKey(**PERSON, related_name="+", verbose_name=_("decided by"), db_index=False)
     decision_note = models.TextField(_("manager's note"), blank=True)
-    client_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
+    client_fingerprint = models.CharField(_("fingerprint as sent"), max_length=64, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("closure proposal")
@@ -476,11 +481,19 @@ class SiteMerge(models.Model):
     # The duplicate's remediation orders that followed the inspections (hazards/orders.py).
     orders = ArrayField(models.UUIDField(), default=list, verbose_name=_("remediation orders moved"))
     kept_active_from = models.DateField(_("kept site active from, before the merge"))
-    duplicate_closed_at = models.DateField(null=True, blank=True)
-    duplicate_close_reason = models.CharField(max_length=20, blank=True)
-    duplicate_close_note = models.TextField(blank=True)
+    duplicate_closed_at = models.DateField(_("duplicate closed on, before the merge"), null=True, blank=True)
+    duplicate_close_reason = models.CharField(
+        _("duplicate's closure reason, before the merge"), max_length=20, blank=True
+    )
+    duplicate_close_note = models.TextField(_("duplicate's closure note, before the merge"), blank=True)
     duplicate_of_before = models.ForeignKey(
-        Site, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+        Site,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("duplicate of, before the merge"),
     )
     reversed_at = models.DateTimeField(_("undone at"), null=True, blank=True)
     reversed_by = models.ForeignKey(**PERSON, related_name="+", verbose_name=_("undone by"), db_index=False)

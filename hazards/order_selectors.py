@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts import audit_text
 from accounts.models import AuditEntry, Membership, Role, User
 from accounts.scope import SURVEY, VERB_ROLES, VIEW, ancestor_paths, scope_for
 from areas.models import Area
@@ -42,7 +43,7 @@ from .filters import (
     protected_q,
 )
 from .models import Site
-from .models_remediation import Campaign, CampaignAssignment, OrderState, RemediationOrder, Requirement
+from .models_remediation import Campaign, CampaignAssignment, OrderState, RemediationOrder
 
 SITE_PARAMS = {"bbox", "area", "kind", "signage", "barrier", "state", "due"}
 # The follow-up lists, in the order a manager works them.
@@ -362,20 +363,13 @@ def order_history(order: RemediationOrder, limit: int = 50) -> list[HistoryLine]
     )
     person_ids = {v for e in entries for v in e.changes.get("follow_up_id", []) if v is not None}
     people = {u.pk: u.get_full_name() or u.username for u in User.objects.filter(pk__in=person_ids)}
-    states, requirements = dict(OrderState.choices), dict(Requirement.choices)
 
     def shown(column: str, value) -> str:
         if value in (None, "", []):
             return ""
-        if column == "state":
-            return str(states.get(value, value))
-        if column == "requirements":
-            return ", ".join(str(requirements.get(r, r)) for r in value)
-        if column == "deadline":
-            return f"{dt.date.fromisoformat(value):%d/%m/%Y}"
         if column == "follow_up_id":
             return people.get(value, str(value))
-        return str(value)
+        return audit_text.value_text(RemediationOrder._meta.db_table, column, value)
 
     lines = []
     for entry in entries:

@@ -97,6 +97,9 @@ def test_site_page_shows_its_history(client, demo_tree, superuser, make_site):
     client.force_login(superuser)
     page = client.get(reverse("admin:hazards_site_change", args=[site.pk]))
     assert "Ao lịch sử" in page.text and "Ao đổi tên" in page.text and "root" in page.text
+    # In the reader's words: the field's and the record's names, not the database's.
+    assert "<div>Name: Ao lịch sử → Ao đổi tên</div>" in page.text and "Changed · Site" in page.text
+    assert "hazards_site" not in page.text and "<code>" not in page.text
 
 
 def test_a_deleted_record_is_recorded_whole(demo_tree, make_user, superuser):
