@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0012_field_names_in_vietnamese'),
-        ('hazards', '0024_job_file_made_within'),
+        ('hazards', '0025_survey_list_rest'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
