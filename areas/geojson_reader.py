@@ -40,6 +40,14 @@ class GeoJSONError(ValueError):
         self.at = at
 
 
+class ValueTooLarge(ValueError):
+    """One feature (or other value) longer than the reader was allowed to hold."""
+
+    def __init__(self, at: int, limit: int):
+        super().__init__(at)
+        self.at, self.limit = at, limit
+
+
 class ForeignCRS(ValueError):
     """The file declares a crs that is not WGS 84 by name (a link, a code, a definition)."""
 
@@ -74,8 +82,9 @@ def _checked(feature: dict) -> dict:
 
 
 class _Buffer:
-    def __init__(self, handle):
+    def __init__(self, handle, most: int | None):
         self.handle = handle
+        self.most = most
         self.text = ""
         self.pos = 0
         self.dropped = 0  # characters of the file before the buffer
@@ -94,6 +103,12 @@ class _Buffer:
         self.text = self.text[self.pos :] + block
         self.pos = 0
         return True
+
+    def _longer(self) -> bool:
+        """False, or ValueTooLarge when the value being read is longer than allowed."""
+        if self.most is not None and len(self.text) - self.pos > self.most:
+            raise ValueTooLarge(self.where(), self.most)
+        return False
 
     def peek(self) -> str:
         """The next character that is not white space, or "" at the end of the file."""
@@ -119,17 +134,20 @@ class _Buffer:
 
     def value(self):
         """The next JSON value. A value that reaches the end of the buffer may be cut
-        short (a number, or an object missing its end): read more and decode it again."""
+        short (a number, or an object missing its end): read more and decode it again,
+        unless it is longer than `most` characters already."""
         self.peek()
         while True:
             try:
                 value, end = self.decoder.raw_decode(self.text, self.pos)
             except json.JSONDecodeError as exc:
-                if self._more():
+                if self._longer() or self._more():
                     continue
                 raise GeoJSONError(self.dropped + exc.pos) from None
-            if end >= len(self.text) and self._more():
+            if end >= len(self.text) and (self._longer() or self._more()):
                 continue
+            if self.most is not None and end - self.pos > self.most:
+                raise ValueTooLarge(self.where(), self.most)
             self.pos = end
             return value
 
@@ -179,11 +197,13 @@ def _array(buffer: _Buffer) -> Iterator[dict]:
             return
 
 
-def features(path: Path) -> Iterator[dict]:
+def features(path: Path, most: int | None = None) -> Iterator[dict]:
     """Each feature of the file as the json module decodes it. UnicodeDecodeError for a
     file that is not UTF-8, GeoJSONError for one that is not GeoJSON, ForeignCRS for
-    one that declares a crs other than WGS 84."""
+    one that declares a crs other than WGS 84, ValueTooLarge for a feature (or a member
+    of the collection) longer than `most` characters: it is decoded whole, in several
+    times its length of memory."""
     with open(path, encoding="utf-8-sig") as handle:
-        buffer = _Buffer(handle)
+        buffer = _Buffer(handle, most)
         while buffer.peek():
             yield from _features_of(buffer)

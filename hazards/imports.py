@@ -27,14 +27,15 @@ from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
-from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
 from areas import crs, geojson_reader
-from areas.geometry import check_extent, clean_outline, geometry_from_text, not_a_point
+from areas.geometry import MAX_OUTLINE_VERTICES, check_extent, clean_outline, geometry_from_text, not_a_point
 from areas.spatialfile import GEOJSON_SUFFIXES, SpatialFileError, foreign_crs, open_layer, open_source
+from common.numbers import format_number
 
-from . import archives, exports, import_update, kml_reader, services
+from . import archives, exports, file_limits, import_update, kml_reader, services, xlsx_reader
+from .file_limits import TooLarge, too_many_rows
 from .import_load import ImportLoad, ImportRow, copy_line
 from .models import Barrier, Signage, SiteKind
 from .readahead import read_ahead
@@ -168,6 +169,7 @@ def _numbering(cells) -> bool:
 def _table_source(path: Path, table: Callable[[], Iterator], system: int | None, notices=()) -> SourceFile:
     """A table (rows of cells from `table()`, read afresh on each call) under a header row:
     the first row naming two of the registry's fields, else the first row that is not empty."""
+    table = _within_limits(path, table)
     reader = table()
     top = list(islice(reader, HEADER_SEARCH_ROWS))
     reader.close()  # the file (or workbook) is read again from the top for the rows
@@ -183,6 +185,8 @@ def _table_source(path: Path, table: Callable[[], Iterator], system: int | None,
         for number, values in enumerate(table(), start=1):
             if number <= skip:
                 continue
+            if number - skip > file_limits.MAX_ROWS:
+                raise _file_problem(path, too_many_rows())
             values = list(values) + [None] * (len(names) - len(values))
             if all(map(_empty, values)):
                 continue
@@ -193,6 +197,41 @@ def _table_source(path: Path, table: Callable[[], Iterator], system: int | None,
         label = crs.SYSTEMS[source.system].label
         source.notices.append(_("Coordinates converted to WGS 84 from %(system)s.") % {"system": label})
     return source
+
+
+def _file_problem(path: Path, exc: TooLarge) -> ImportFileError:
+    return ImportFileError([_("%(file)s: %(reason)s.") % {"file": path.name, "reason": exc}])
+
+
+def _within_limits(path: Path, read: Callable[[], Iterator]) -> Callable[[], Iterator]:
+    """`read` whose TooLarge (hazards/file_limits.py) is a problem of the file, said to the
+    person as the other problems of a file are; a row or column too many is refused too."""
+
+    def rows():
+        try:
+            for values in read():
+                if len(values) > file_limits.MAX_COLUMNS:
+                    raise TooLarge(
+                        _("a row has %(count)d columns; the most one import takes is %(n)d")
+                        % {"count": len(values), "n": file_limits.MAX_COLUMNS}
+                    )
+                yield values
+        except TooLarge as exc:
+            raise _file_problem(path, exc) from None
+
+    return rows
+
+
+def _lines(handle) -> Iterator[str]:
+    """A text file's lines, none longer than MAX_ROW_BYTES characters (a line is read
+    whole before the csv module splits it)."""
+    for number, line in enumerate(iter(lambda: handle.readline(file_limits.MAX_ROW_BYTES + 1), ""), start=1):
+        if len(line) > file_limits.MAX_ROW_BYTES:
+            raise TooLarge(
+                _("its line %(line)d is longer than %(n)s characters")
+                % {"line": number, "n": format_number(file_limits.MAX_ROW_BYTES)}
+            )
+        yield line
 
 
 def _decoded(path: Path, lines: Iterator) -> Iterator:
@@ -217,19 +256,21 @@ def _csv_source(path: Path, system: int | None) -> SourceFile:
                 dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
             except csv.Error:  # one column, or nothing to tell by: plain commas
                 dialect = csv.excel
-            yield from csv.reader(handle, dialect)
+            yield from csv.reader(_lines(handle), dialect)
 
     return _table_source(path, lambda: _decoded(path, table()), system)
 
 
-# openpyxl reads each part of a workbook but its sheets whole (the shared strings above
-# all): none may be larger than this once inflated.
-XLSX_MAX_PART_BYTES = 64 * 1024 * 1024
+# A workbook's parts once inflated: its sheets are streamed (hazards/xlsx_reader.py) and
+# may be as large as a file sent; its shared strings are held while it is read; the rest
+# (the list of sheets, the styles) openpyxl reads whole.
+XLSX_MAX_STRINGS_BYTES = 64 * 1024 * 1024
+XLSX_MAX_PART_BYTES = 10 * 1024 * 1024
 # What openpyxl raises for a file that is not a sound workbook (defusedxml's refusals of
 # entity declarations are ValueErrors). Malformed XML is a SyntaxError from either parser
 # openpyxl may use: the standard library's ParseError, or lxml's XMLSyntaxError once lxml is
 # installed (python-docx brings it), which is no ParseError.
-XLSX_ERRORS = (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, TypeError, SyntaxError)
+XLSX_ERRORS = (InvalidFileException, zipfile.BadZipFile, KeyError, IndexError, ValueError, TypeError, SyntaxError)
 
 
 def _not_xlsx(path: Path) -> ImportFileError:
@@ -241,10 +282,15 @@ def _xlsx_checked(path: Path) -> None:
     try:
         with archives.check(path) as archive:
             for info in archive.infolist():
-                if not info.filename.startswith("xl/worksheets/") and info.file_size > XLSX_MAX_PART_BYTES:
+                limit = XLSX_MAX_PART_BYTES
+                if info.filename.startswith("xl/worksheets/"):
+                    limit = file_limits.MAX_FILE_BYTES
+                elif info.filename == "xl/sharedStrings.xml":
+                    limit = XLSX_MAX_STRINGS_BYTES
+                if info.file_size > limit:
                     raise archives.ArchiveError(
                         _("%(member)s is larger than %(limit)d MB: save the sheet as CSV and import that.")
-                        % {"member": info.filename[:100], "limit": XLSX_MAX_PART_BYTES // 1_000_000}
+                        % {"member": info.filename[:100], "limit": limit // 1_000_000}
                     )
     except archives.ArchiveError as exc:
         raise ImportFileError([f"{path.name}: {exc}"]) from None
@@ -259,15 +305,10 @@ def _xlsx_source(path: Path, system: int | None, sheet: str | None = None) -> So
 
     def table():
         try:
-            book = load_workbook(path, read_only=True, data_only=True)
+            with xlsx_reader.Workbook(path) as book:
+                yield from book.rows(sheet)
         except XLSX_ERRORS:
             raise _not_xlsx(path) from None
-        try:
-            yield from book[sheet].iter_rows(values_only=True)
-        except XLSX_ERRORS:
-            raise _not_xlsx(path) from None
-        finally:
-            book.close()
 
     notices = []
     if others:
@@ -294,22 +335,20 @@ class ChooseSheet(ImportFileError):
 def _xlsx_sheets(path: Path) -> tuple[list[str], list[str]]:
     """The workbook's sheets that hold data, and those of them whose header names the
     registry's fields."""
+    with_data, recognised = [], []
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
+        with xlsx_reader.Workbook(path) as book:
+            for name in book.sheets:
+                with closing(book.rows(name)) as rows:
+                    top = list(islice(rows, HEADER_SEARCH_ROWS))
+                if any(not all(map(_empty, cells)) for cells in top):
+                    with_data.append(name)
+                    if _recognised_header(top) is not None:
+                        recognised.append(name)
     except XLSX_ERRORS:
         raise _not_xlsx(path) from None
-    try:
-        with_data, recognised = [], []
-        for sheet in book.worksheets:
-            top = list(islice(sheet.iter_rows(values_only=True), HEADER_SEARCH_ROWS))
-            if any(not all(map(_empty, cells)) for cells in top):
-                with_data.append(sheet.title)
-                if _recognised_header(top) is not None:
-                    recognised.append(sheet.title)
-    except XLSX_ERRORS:
-        raise _not_xlsx(path) from None
-    finally:
-        book.close()
+    except TooLarge as exc:
+        raise _file_problem(path, exc) from None
     return with_data, recognised
 
 
@@ -418,7 +457,11 @@ def _ogr_features(path: Path, system: crs.System, layer: str | None = None) -> I
             stderr=errors,
         )
         try:
-            for line in process.stdout:
+            # A line at a time, none longer than a row may be: a feature of a million
+            # vertices is refused before it is decoded.
+            for number, line in enumerate(iter(lambda: process.stdout.readline(file_limits.MAX_ROW_BYTES + 1), b""), 1):
+                if len(line) > file_limits.MAX_ROW_BYTES:
+                    raise _file_problem(path, _feature_too_large(number))
                 yield json.loads(line)
             if process.wait() != 0:
                 errors.seek(0)
@@ -429,11 +472,25 @@ def _ogr_features(path: Path, system: crs.System, layer: str | None = None) -> I
             process.stdout.close()
 
 
+def _feature_too_large(number: int) -> TooLarge:
+    return TooLarge(
+        _("its feature %(n)d takes more than %(limit)s characters as GeoJSON (an outline may have at most "
+          "%(vertices)s vertices)") % {"n": number, "limit": format_number(file_limits.MAX_ROW_BYTES),
+                                       "vertices": format_number(MAX_OUTLINE_VERTICES)}
+    )  # fmt: skip
+
+
 def _geojson_features(path: Path) -> Iterator[dict]:
     """The features of a GeoJSON file, read by areas/geojson_reader.py: ogr2ogr's
-    conversion to GeoJSON lines cost as much as all the rest of the reading."""
+    conversion to GeoJSON lines cost as much as all the rest of the reading. A feature
+    is decoded whole, so none may be longer than a row may be."""
+    read = 0
     try:
-        yield from geojson_reader.features(path)
+        for feature in geojson_reader.features(path, file_limits.MAX_ROW_BYTES):
+            read += 1
+            yield feature
+    except geojson_reader.ValueTooLarge:
+        raise _file_problem(path, _feature_too_large(read + 1)) from None
     except geojson_reader.ForeignCRS as exc:
         raise ImportFileError(foreign_crs(path, exc.crs).problems) from None
     except geojson_reader.GeoJSONError as exc:
@@ -445,11 +502,25 @@ def _geojson_features(path: Path) -> Iterator[dict]:
         raise ImportFileError([_("%(file)s is not UTF-8 text, as GeoJSON must be.") % {"file": path.name}]) from None
 
 
+def _too_many_fields(count: int) -> TooLarge:
+    return TooLarge(
+        _("it has %(count)d fields; the most one import takes is %(n)d")
+        % {"count": count, "n": file_limits.MAX_COLUMNS}
+    )
+
+
 def _features_source(path: Path, fields: list[str], count: int, features) -> SourceFile:
     """A layer's rows: a point becomes longitude/latitude; anything else is reported on its row."""
 
+    if count > file_limits.MAX_ROWS:
+        raise _file_problem(path, too_many_rows())
+    if len(fields) > file_limits.MAX_COLUMNS:
+        raise _file_problem(path, _too_many_fields(len(fields)))
+
     def rows():
         for number, feature in enumerate(features(path), start=1):
+            if number > file_limits.MAX_ROWS:
+                raise _file_problem(path, too_many_rows())
             yield number, _layer_row(feature, fields)
 
     return SourceFile([*fields, "longitude", "latitude"], count, rows)
@@ -564,7 +635,11 @@ def _geojson_source(path: Path) -> SourceFile:
     count = 0
     for feature in _geojson_features(path):
         count += 1
+        if count > file_limits.MAX_ROWS:
+            raise _file_problem(path, too_many_rows())
         fields.update(dict.fromkeys(_members(feature.get("properties"))))
+        if len(fields) > file_limits.MAX_COLUMNS:
+            raise _file_problem(path, _too_many_fields(len(fields)))
         if "id" in feature:
             fields.setdefault("id")
     if not count:
@@ -589,6 +664,8 @@ def _kml_source(path: Path) -> SourceFile:
         for feature in placemarks:
             count += 1
             fields.update(dict.fromkeys(feature["properties"]))
+            if len(fields) > file_limits.MAX_COLUMNS:
+                raise _file_problem(path, _too_many_fields(len(fields)))
     except kml_reader.KMLError as exc:
         raise ImportFileError([_("%(file)s: %(reason)s.") % {"file": path.name, "reason": exc}]) from None
     if not count:

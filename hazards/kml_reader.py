@@ -2,8 +2,9 @@
 export) or of the KML inside a KMZ, as GeoJSON-like features, read by the registry
 itself: GDAL's KML drivers would follow a NetworkLink to any address, and a file must
 never make the server fetch anything (areas/spatialfile.py); a KMZ is opened within the
-archive limits (hazards/archives.py). The XML is parsed by
-defusedxml (no entity declarations) and element by element, so memory stays flat.
+archive limits (hazards/archives.py) and its KML may unpack to no more than a KML may be
+sent. The XML is read by hazards/xml_stream.py: a block and one placemark at a time,
+within the limits of hazards/file_limits.py.
 
 A placemark's properties are its <name>, its <description> and its ExtendedData
 (<Data name><value> as My Maps writes it, <SimpleData name> as GDAL and QGIS do). Its
@@ -17,22 +18,19 @@ from pathlib import Path
 from xml.etree.ElementTree import ParseError
 
 from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import iterparse
 from django.utils.translation import gettext as _
 
+from . import file_limits, xml_stream
 from .archives import ArchiveError, check
+from .file_limits import TooLarge, too_large_unpacked
 
 
 class KMLError(Exception):
     """The file is not readable KML (or KMZ); the message says why, for a person."""
 
 
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
 def _child(element, name: str):
-    return next((c for c in element if _local(c.tag) == name), None)
+    return next((c for c in element if xml_stream.local(c.tag) == name), None)
 
 
 def _number(text: str) -> float | str:
@@ -49,19 +47,19 @@ def _positions(text: str | None) -> list[list]:
 
 
 def _ring(boundary) -> list[list[float]]:
-    ring = next((c for c in boundary.iter() if _local(c.tag) == "coordinates"), None)
+    ring = next((c for c in boundary.iter() if xml_stream.local(c.tag) == "coordinates"), None)
     return _positions(ring.text if ring is not None else None)
 
 
 def _geometry(placemark) -> dict | None:
     for element in placemark:
-        kind = _local(element.tag)
+        kind = xml_stream.local(element.tag)
         if kind == "Point":
             positions = _positions(getattr(_child(element, "coordinates"), "text", None))
             return {"type": "Point", "coordinates": positions[0] if positions else []}
         if kind == "Polygon":
             outer = _child(element, "outerBoundaryIs")
-            holes = [_ring(b) for b in element if _local(b.tag) == "innerBoundaryIs"]
+            holes = [_ring(b) for b in element if xml_stream.local(b.tag) == "innerBoundaryIs"]
             return {"type": "Polygon", "coordinates": [_ring(outer) if outer is not None else [], *holes]}
         if kind in ("LineString", "LinearRing", "MultiGeometry", "Model", "Track", "MultiTrack"):
             return {"type": kind}
@@ -71,15 +69,15 @@ def _geometry(placemark) -> dict | None:
 def _properties(placemark) -> dict:
     properties = {}
     for element in placemark:
-        kind = _local(element.tag)
+        kind = xml_stream.local(element.tag)
         if kind in ("name", "description") and element.text:
             properties[kind] = element.text.strip()
         elif kind == "ExtendedData":
             for data in element.iter():
-                if _local(data.tag) == "Data" and data.get("name"):
+                if xml_stream.local(data.tag) == "Data" and data.get("name"):
                     value = _child(data, "value")
                     properties[data.get("name")] = (value.text or "").strip() if value is not None else ""
-                elif _local(data.tag) == "SimpleData" and data.get("name"):
+                elif xml_stream.local(data.tag) == "SimpleData" and data.get("name"):
                     properties[data.get("name")] = (data.text or "").strip()
     return properties
 
@@ -109,21 +107,23 @@ class Placemarks:
             names = [n for n in archive.namelist() if n.lower().endswith(".kml") and "/" not in n]
             if not names:
                 raise KMLError(_("the KMZ holds no KML file"))
-            with archive.open("doc.kml" if "doc.kml" in names else names[0]) as source:
+            name = "doc.kml" if "doc.kml" in names else names[0]
+            if archive.getinfo(name).file_size > file_limits.MAX_FILE_BYTES:
+                raise KMLError(str(too_large_unpacked(name)))
+            with archive.open(name) as source:
                 yield source
 
     def __iter__(self) -> Iterator[dict]:
         self.network_links = 0
         try:
             with self._source() as source:
-                for _event, element in iterparse(source, events=("end",)):
-                    kind = _local(element.tag)
-                    if kind == "Placemark":
+                for element in xml_stream.rows(source, {"Placemark", "NetworkLink"}):
+                    if xml_stream.local(element.tag) == "Placemark":
                         yield {"properties": _properties(element), "geometry": _geometry(element)}
-                        element.clear()
-                    elif kind == "NetworkLink":
+                    else:
                         self.network_links += 1
-                        element.clear()
+        except TooLarge as exc:
+            raise KMLError(str(exc)) from None
         except (ParseError, DefusedXmlException) as exc:
             raise KMLError(_("it is not readable KML (%(reason)s)") % {"reason": exc}) from None
         except (OSError, EOFError, zipfile.BadZipFile) as exc:  # a KMZ member cut short or corrupt

@@ -3,9 +3,11 @@ it declares before anything is inflated, and copied out in blocks; a photo may d
 only as many pixels as its size makes believable, is decoded once, and keeps no
 metadata at all."""
 
+import html
 import io
 import json
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -23,7 +25,7 @@ from openpyxl import Workbook
 from PIL import Image, ImageCms, PngImagePlugin
 
 from accounts.models import Role
-from hazards import archives, imports, uploads
+from hazards import archives, file_limits, imports, uploads
 from hazards.photos import process_photo
 from tests.hazards.test_sync_api import png_declaring
 from tests.security.camera_photo import APP0, APP15, COM, jpeg_markers
@@ -262,3 +264,170 @@ def test_a_large_photo_is_decoded_once(tmp_path, settings, make, stored):
     assert measured["size"] == stored  # upright, shrunk to the stored size
     one_copy_kb = 6000 * 4000 * 3 // 1024
     assert measured["grown_kb"] < 2 * one_copy_kb, measured
+
+
+# What a file sent to the import may cost (pentest F7): every reader streams within
+# hazards/file_limits.py, and a file beyond them is refused with a message naming the limit.
+KML_HEAD = b'<kml xmlns="http://www.opengis.net/kml/2.2"><Document>'
+PLACEMARK = b"<Placemark><name>Ao</name><Point><coordinates>105.5,21.5</coordinates></Point></Placemark>"
+
+
+def kml_with(junk: bytes, inside: bytes = b"") -> bytes:
+    placemark = PLACEMARK.replace(b"<name>", inside + b"<name>")
+    return KML_HEAD + junk + placemark + b"</Document></kml>"
+
+
+def workbook_with(junk: bytes = b"", dimension: bytes | None = None) -> bytes:
+    """A two-row sheet, `junk` at the start of its sheetData (the review's junk.xlsx)."""
+    book = Workbook()
+    book.active.append(["name", "lat", "lon"])
+    book.active.append(["Ao", 21.5, 105.5])
+    plain, out = io.BytesIO(), io.BytesIO()
+    book.save(plain)
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"<sheetData>", b"<sheetData>" + junk, 1)
+                if dimension is not None:
+                    data = re.sub(rb"<dimension[^>]*/>", dimension, data)
+            target.writestr(item, data)
+    return out.getvalue()
+
+
+def read_whole(path) -> int:
+    """Reads a file as the import does (its count, then its rows); how many rows."""
+    return sum(1 for _row in imports.read_file(path).rows())
+
+
+def refused_on_the_page(client, name: str, body: bytes) -> str:
+    response = client.post(reverse("import-upload"), {"file": SimpleUploadedFile(name, body)})
+    if response.status_code == 302:
+        response = client.get(response["Location"])
+    assert response.status_code == 400, response.status_code
+    return html.unescape(response.content.decode())
+
+
+@pytest.mark.parametrize(
+    ("name", "body"),
+    [
+        ("junk.kml", kml_with(b"<x/>" * 200_000)),
+        ("junk-nested.kml", kml_with(b"<Folder>" + b"<x a='1'>y</x>" * 100_000 + b"</Folder>")),
+        ("junk.xlsx", workbook_with(b"<x/>" * 200_000)),
+        ("junk-no-dimension.xlsx", workbook_with(b"<x/>" * 200_000, dimension=b"")),
+    ],
+)
+def test_xml_between_the_rows_costs_no_memory(tmp_path, monkeypatch, name, body):
+    """Elements that are no placemark or sheet row are dropped as they are parsed: 200,000
+    of them held 16-25 MB (the review's 4 million, 355 MB), now under 2 MB, measured with
+    the count of them let through."""
+    path = tmp_path / name
+    path.write_bytes(body)
+    monkeypatch.setattr(file_limits, "MAX_ELEMENTS_OUTSIDE_ROWS", 10**9)
+    rows = []
+    assert peak_python_memory(lambda: rows.append(read_whole(path))) < 2 * MB
+    assert rows == [1]
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "message"),
+    [
+        ("junk.kml", kml_with(b"<x/>" * 100_001), "junk.kml: it holds more than 100,000 XML elements outside its rows."),
+        ("junk.xlsx", workbook_with(b"<x/>" * 100_001), "junk.xlsx: it holds more than 100,000 XML elements outside"),
+        ("in-placemark.kml", kml_with(b"", b"<x/>" * 5_001), "its row 1 holds more than 5,000 XML elements"),
+        ("long-text.kml", kml_with(b"", b"<description>" + b"a" * 1_000_001 + b"</description>"),
+         "it holds a text longer than 1,000,000 characters"),
+        ("wide.xlsx", workbook_with(b'<row r="1"><c r="ALM1"><v>1</v></c></row>'),
+         "its row 1 reaches column 1001; the most one import takes is 1000"),
+        ("long-line.csv", b"name,lat,lon\n" + b"a" * (MB + 1) + b"\n", "its line 2 is longer than 1,048,576 characters"),
+        ("wide.csv", b"name,lat,lon\n" + b",".join([b"1"] * 1001) + b"\n",
+         "a row has 1001 columns; the most one import takes is 1000"),
+        ("big-polygon.geojson",
+         json.dumps({"type": "Feature", "properties": {}, "geometry": {
+             "type": "Polygon", "coordinates": [[[105.5 + i * 1e-7, 21.5] for i in range(100_000)]]}}).encode(),
+         "its feature 1 takes more than 1,048,576 characters as GeoJSON (an outline may have at most 5,000 vertices)"),
+    ],
+)  # fmt: skip
+def test_files_beyond_the_limits_are_refused_naming_the_limit(worker_client, name, body, message):
+    assert message in refused_on_the_page(worker_client, name, body)
+
+
+def test_a_kmz_may_unpack_to_no_more_than_a_kml_may_be_sent(worker_client, monkeypatch):
+    monkeypatch.setattr(file_limits, "MAX_FILE_BYTES", MB)
+    kmz = zip_bytes({"doc.kml": kml_with(b"<!--" + os.urandom(MB // 2).hex().encode() + b"-->")})
+    page = refused_on_the_page(worker_client, "big.kmz", kmz)
+    assert "doc.kml would unpack to more than 1 MB, the most one import takes" in page
+
+
+def test_a_zipped_shapefile_may_unpack_to_no_more_than_a_file_may_be_sent(worker_client, monkeypatch):
+    monkeypatch.setattr(file_limits, "MAX_FILE_BYTES", MB)
+    parts = {"a.shp": os.urandom(MB // 3).hex().encode(), "a.dbf": os.urandom(MB // 3).hex().encode(), "a.shx": b""}
+    page = refused_on_the_page(worker_client, "a.zip", zip_bytes(parts))
+    assert "a.shp would unpack to more than 1 MB, the most one import takes" in page
+
+
+def test_a_worksheet_is_held_to_the_file_limit_too(tmp_path, monkeypatch):
+    """Worksheets were exempt from the part limit (the review's junk.xlsx)."""
+    monkeypatch.setattr(file_limits, "MAX_FILE_BYTES", 1000)
+    path = tmp_path / "sheet.xlsx"
+    path.write_bytes(workbook_with(b"<x/>" * 1000))
+    with pytest.raises(imports.ImportFileError) as refused:
+        imports.read_file(path)
+    assert "xl/worksheets/sheet1.xml is larger than 0 MB" in refused.value.problems[0]
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx", "geojson", "kml", "gpkg"])
+def test_rows_beyond_the_most_one_import_takes_are_refused_while_streaming(tmp_path, monkeypatch, suffix):
+    monkeypatch.setattr(file_limits, "MAX_ROWS", 3)
+    points = [(105.5 + n / 1000, 21.5) for n in range(4)]
+    path = tmp_path / f"rows.{suffix}"
+    collection = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": f"Ao {n}"}, "geometry": {"type": "Point", "coordinates": p}}
+        for n, p in enumerate(points)]}  # fmt: skip
+    if suffix == "csv":
+        path.write_text("name,lat,lon\n" + "".join(f"Ao,{y},{x}\n" for x, y in points))
+    elif suffix == "xlsx":
+        book = Workbook()
+        for row in [["name", "lat", "lon"], *[["Ao", y, x] for x, y in points]]:
+            book.active.append(row)
+        book.save(path)
+    elif suffix == "kml":
+        path.write_bytes(KML_HEAD + PLACEMARK * 4 + b"</Document></kml>")
+    else:
+        (tmp_path / "rows.geojson").write_text(json.dumps(collection))
+        if suffix == "gpkg":
+            subprocess.run(["ogr2ogr", "-f", "GPKG", path, tmp_path / "rows.geojson"], check=True)
+    with pytest.raises(imports.ImportFileError) as refused:
+        read_whole(path)
+    assert f"rows.{suffix}: it holds more than 3 rows, the most one import takes: split it." in refused.value.problems
+
+
+def test_a_geopackage_feature_longer_than_a_row_may_be_is_refused_before_it_is_decoded(tmp_path, monkeypatch):
+    ring = [[105.5 + i * 1e-6, 21.5 + (i % 2) * 1e-6] for i in range(2000)]
+    feature = {"type": "Feature", "properties": {"name": "Ao"}, "geometry": {"type": "Polygon", "coordinates": [ring]}}
+    (tmp_path / "big.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    subprocess.run(["ogr2ogr", "-f", "GPKG", tmp_path / "big.gpkg", tmp_path / "big.geojson"], check=True)
+    monkeypatch.setattr(file_limits, "MAX_ROW_BYTES", 10_000)
+    with pytest.raises(imports.ImportFileError) as refused:
+        read_whole(tmp_path / "big.gpkg")
+    assert "big.gpkg: its feature 1 takes more than 10,000 characters as GeoJSON" in refused.value.problems[0]
+
+
+@pytest.mark.parametrize(
+    ("name", "body"),
+    [
+        ("long-line.csv", b"name,lat,lon\n" + b"a," * (4 * MB) + b"\n"),
+        ("big-polygon.geojson", json.dumps({"type": "Polygon", "coordinates": [[[105.5, 21.5]] * 800_000]}).encode()),
+    ],
+)
+def test_a_refused_row_is_refused_before_it_is_held(tmp_path, name, body):
+    """A CSV line of 4 million fields, or the review's GeoJSON polygon of 800,000 vertices
+    (12 MB here; it cost 86 MB), is refused having decoded no more than a row may hold."""
+    path = tmp_path / name
+    path.write_bytes(body)
+
+    def read():
+        with pytest.raises(imports.ImportFileError):
+            read_whole(path)
+
+    assert peak_python_memory(read) < 32 * MB
