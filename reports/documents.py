@@ -8,6 +8,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from common.numbers import format_number
@@ -159,8 +160,8 @@ def _annex(sites: list[dict], child_names: dict[str, str], area_name: str) -> An
                 site["name"],
                 str(SiteKind(site["kind"]).label) if site["kind"] in SiteKind.values else site["kind"],
                 child_names.get(site["child_code"], area_name),
-                str(Signage(site["signage"]).label) if site["signage"] else _("never inspected"),
-                str(Barrier(site["barrier"]).label) if site["barrier"] else _("never inspected"),
+                str(Signage(site["signage"]).label) if site["signage"] else capfirst(_("never inspected")),
+                str(Barrier(site["barrier"]).label) if site["barrier"] else capfirst(_("never inspected")),
                 f"{timezone.localtime(checked):%d/%m/%Y}" if checked else "–",
             ]
         )
@@ -180,7 +181,7 @@ def build(
     period, area, total = report.period, report.area, report.total
     values = {
         "body": details.issuing_body,
-        "area": area.name,
+        "area": _sentence_case(area.name),  # inside a sentence: "trên địa bàn huyện Đồi Thông"
         "period": period.label,
         "start": f"{period.start:%d/%m/%Y}",
         "end": f"{period.end:%d/%m/%Y}",

@@ -131,21 +131,68 @@ def survey(browser):
     context.close()
 
 
-def _pages_as_png(document: Path, name: str, pages: list[int]) -> None:
-    """Pages of a PDF as PNG (pdftoppm, from poppler-utils); a DOCX is turned into PDF by
-    LibreOffice first when it is installed (it is not needed otherwise)."""
-    if document.suffix == ".docx":
-        if not shutil.which("soffice"):
-            print(f"LibreOffice (soffice) not installed: no screenshot of {document.name}")
-            return
-        subprocess.run(["soffice", "--headless", "--convert-to", "pdf", "--outdir", OUT, document], check=True)
-        document = document.with_suffix(".pdf")
-    if not shutil.which("pdftoppm"):
-        print(f"pdftoppm not installed: no screenshot of {document.name}")
+# LibreOffice turns the DOCX into pages to look at; a documentation tool, not something
+# the registry needs (so not in `make setup`).
+LIBREOFFICE = "apt-get install -y --no-install-recommends libreoffice-writer-nogui"
+
+
+def _docx_as_pdf(document: Path) -> Path | None:
+    """The DOCX as LibreOffice lays it out, or None (said aloud) without LibreOffice. Its
+    own profile: another soffice running on the machine would otherwise take the job."""
+    if not shutil.which("soffice"):
+        print(f"LibreOffice (soffice) is not installed: no screenshots of {document.name}. To make them: {LIBREOFFICE}")
+        document.unlink()
+        return None
+    with tempfile.TemporaryDirectory() as profile:
+        subprocess.run(
+            [
+                "soffice",
+                f"-env:UserInstallation=file://{profile}",
+                "--headless",
+                "--convert-to",
+                "pdf",
+                "--outdir",
+                document.parent,
+                document,
+            ],
+            check=True,
+            capture_output=True,
+        )
+    document.unlink()
+    return document.with_suffix(".pdf")
+
+
+def _page_count(document: Path) -> int:
+    info = subprocess.run(["pdfinfo", document], capture_output=True, text=True, check=True).stdout
+    return int(re.search(r"Pages:\s+(\d+)", info)[1])
+
+
+def _pages_with(document: Path, texts: list[str]) -> list[int]:
+    """The first page showing each text (pdftotext), so that the screenshots show the
+    heading, the signature and the annex wherever the layout puts them."""
+    pages = []
+    for text in texts:
+        for number in range(1, _page_count(document) + 1):
+            shown = subprocess.run(
+                ["pdftotext", "-f", str(number), "-l", str(number), document, "-"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            if text in shown:
+                pages.append(number)
+                break
+    return sorted(set(pages))
+
+
+def _pages_as_png(document: Path | None, name: str, pages: list[int]) -> None:
+    """Pages of a PDF as PNG (pdftoppm, from poppler-utils)."""
+    if document is None:
         return
-    total = int(
-        re.search(r"Pages:\s+(\d+)", subprocess.run(["pdfinfo", document], capture_output=True, text=True).stdout)[1]
-    )
+    if not shutil.which("pdftoppm"):
+        print(f"pdftoppm (poppler-utils) is not installed: no screenshots of {document.name}")
+        return
+    total = _page_count(document)
     for number, page in enumerate(pages, start=1):
         page = total if page == -1 else page
         subprocess.run(
@@ -176,7 +223,7 @@ def _download(page, link_text: str, path: Path) -> Path:
 
 def reports(browser):
     """The report page, the sites behind a number, the report as a document (PDF: first
-    page and annex; DOCX through LibreOffice), then a district's report submitted, a late
+    page and annex), then a district's report submitted (its DOCX through LibreOffice), a late
     inspection sent by a tablet, and the submission's page marking what changed. This
     adds one submission and one inspection to the demo."""
     context = browser.new_context(viewport={"width": 1500, "height": 1000}, locale="vi-VN")
@@ -191,8 +238,6 @@ def reports(browser):
     page.screenshot(path=OUT / "report-2-sites-behind-a-number.png", full_page=True)
     page.goto(report_url)
     _pages_as_png(_download(page, "PDF", OUT / "report.pdf"), "report-3-pdf-page", [1, 2, 3])
-    _pages_as_png(_download(page, "DOCX", OUT / "report.docx"), "report-4-docx-page", [1])
-    (OUT / "report.docx").unlink(missing_ok=True)
 
     page.click("text=Nộp báo cáo này")  # "Submit this report"
     page.fill("input[name=signer_name]", "Nguyễn Văn An")
@@ -204,6 +249,13 @@ def reports(browser):
     page.click("form.stacked button[type=submit]")
     page.wait_for_selector("table.report")
     submission_url = page.url
+    # The editable DOCX as submitted (its number given), as the department opens it to
+    # sign: the heading and Table 1, the signature, the annex.
+    docx = _docx_as_pdf(_download(page, "DOCX", OUT / "report-submitted.docx"))
+    if docx is not None:
+        for old in OUT.glob("report-4-docx-page-*.png"):
+            old.unlink()
+        _pages_as_png(docx, "report-4-docx-page", _pages_with(docx, ["BÁO CÁO", "Nơi nhận:", "PHỤ LỤC"]))
     _late_inspection(browser)
     page.goto(submission_url)
     page.wait_for_selector("table.report")

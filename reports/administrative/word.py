@@ -9,8 +9,8 @@ import io
 from django.utils.translation import gettext as _
 from docx import Document
 from docx.enum.section import WD_ORIENT
-from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
@@ -20,6 +20,9 @@ from .pdf import fits
 
 FONT = "Times New Roman"
 CELL_MARGIN_PT = 5.4  # Word's default left and right cell margin (0.19 cm)
+# A table's text and margins, as the PDF sets them (pdf.py's cell and cell_head styles).
+CELL_SIZE, HEAD_SIZE = 9.5, 8.5
+CELL_SIDE_PT, CELL_TOP_PT = 2.5, 1.5
 ALIGN = {"left": WD_ALIGN_PARAGRAPH.LEFT, "right": WD_ALIGN_PARAGRAPH.RIGHT, "center": WD_ALIGN_PARAGRAPH.CENTER}
 
 
@@ -107,22 +110,38 @@ def _widths(table, widths_mm: list[float]) -> None:
             cell.width = Mm(width)
 
 
-def _repeat_as_header(row) -> None:
-    marker = OxmlElement("w:tblHeader")
+def _row_flag(row, flag: str) -> None:
+    """w:tblHeader (repeat the row on every page) or w:cantSplit (keep the row on one page)."""
+    marker = OxmlElement(f"w:{flag}")
     marker.set(qn("w:val"), "true")
     row._tr.get_or_add_trPr().append(marker)
 
 
+def _cell_margins(table, side_pt: float, top_pt: float) -> None:
+    """Narrower cell margins than Word's 0.19 cm: a twenty-column table's narrow columns
+    otherwise break a heading's word across lines ("ST / T", "Chư / a"), as the PDF's
+    table had before (pdf.py pads 2.5 pt)."""
+    margins = OxmlElement("w:tblCellMar")
+    for edge, points in (("top", top_pt), ("left", side_pt), ("bottom", top_pt), ("right", side_pt)):
+        element = OxmlElement(f"w:{edge}")
+        element.set(qn("w:w"), str(round(points * 20)))  # twentieths of a point
+        element.set(qn("w:type"), "dxa")
+        margins.append(element)
+    table._tbl.tblPr.append(margins)
+
+
 def _table(word, table: Table, width_mm: float) -> None:
     if table.caption:
-        _text(word.add_paragraph(), table.caption, 12, italic=True, space_after=2)
+        caption = _text(word.add_paragraph(), table.caption, 12, italic=True, space_after=2)
+        caption.paragraph_format.keep_with_next = True  # never alone at a page's foot
     header_rows = 2 if table.groups else 1
     grid = word.add_table(rows=header_rows + len(table.rows), cols=len(table.columns))
     grid.style = "Table Grid"
     grid.alignment = WD_TABLE_ALIGNMENT.CENTER
+    _cell_margins(grid, CELL_SIDE_PT, CELL_TOP_PT)
     total = sum(c.width for c in table.columns)
     _widths(grid, [width_mm * c.width / total for c in table.columns])
-    head = {"size": 10, "bold": True, "align": WD_ALIGN_PARAGRAPH.CENTER}
+    head = {"size": HEAD_SIZE, "bold": True, "align": WD_ALIGN_PARAGRAPH.CENTER}
     for index, column in enumerate(table.columns):
         _text(grid.cell(header_rows - 1, index).paragraphs[0], column.title, **head)
     if table.groups:
@@ -139,12 +158,17 @@ def _table(word, table: Table, width_mm: float) -> None:
                 _text(merged.paragraphs[0], title, **head)
             column += span
     for row in grid.rows[:header_rows]:
-        _repeat_as_header(row)
+        _row_flag(row, "tblHeader")
+        for cell in row.cells:
+            cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+            for paragraph in cell.paragraphs:  # the heading stays with the first row
+                paragraph.paragraph_format.keep_with_next = True
     bold_from = len(table.rows) - table.totals
     for r, values in enumerate(table.rows):
-        cells = grid.rows[header_rows + r].cells
-        for value, cell, column in zip(values, cells, table.columns, strict=True):
-            _text(cell.paragraphs[0], value, 10, bold=r >= bold_from, align=ALIGN[column.align])
+        row = grid.rows[header_rows + r]
+        _row_flag(row, "cantSplit")
+        for value, cell, column in zip(values, row.cells, table.columns, strict=True):
+            _text(cell.paragraphs[0], value, CELL_SIZE, bold=r >= bold_from, align=ALIGN[column.align])
     _text(word.add_paragraph(), "", space_after=4)
 
 
@@ -176,6 +200,7 @@ def _closing(word, document: AdministrativeDocument, width_mm: float) -> None:
     grid = word.add_table(rows=1, cols=2)
     _no_borders(grid)
     _widths(grid, [width_mm / 2, width_mm / 2])
+    _row_flag(grid.rows[0], "cantSplit")  # recipients and signature on one page
     left, right = grid.rows[0].cells
     _cell(left, [(_("Recipients:"), {"size": 12, "bold": True, "italic": True})])
     for recipient in document.recipients:
@@ -227,8 +252,10 @@ def render(document: AdministrativeDocument) -> bytes:
     _blocks(word, document.body, width_mm)
     _closing(word, document, width_mm)
     for annex in document.annexes:
-        word.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
-        _text(word.add_paragraph(), _("Annex").upper(), 14, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+        title = _text(word.add_paragraph(), _("Annex").upper(), 14, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+        # A new page from the title itself: a paragraph holding a page break, after a
+        # signature that ends near a page's foot, left a blank page before the annex.
+        title.paragraph_format.page_break_before = True
         _text(word.add_paragraph(), annex.title.upper(), 14, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
         _text(word.add_paragraph(), document.attached_to(), italic=True, align=WD_ALIGN_PARAGRAPH.CENTER, space_after=8)
         _blocks(word, annex.blocks, width_mm)

@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 from docx import Document
+from docx.oxml.ns import qn
 from pypdf import PdfReader
 
 from accounts.models import Role
@@ -121,7 +122,7 @@ def test_the_report_page_gives_an_editable_docx_draft(client, manager, sites):
 def test_the_report_page_pdf_is_a_draft_in_the_pages_language(client, manager, sites):
     response = client.get(reverse("report-file", args=["pdf"]), QUERY)
     first = pdf_text(response.content)[0]
-    assert "Số:" in first and "BÁO CÁO" in first and "Huyện Đồi Thông" in first
+    assert "Số:" in first and "BÁO CÁO" in first and "huyện Đồi Thông" in first
     client.post(reverse("set_language"), {"language": "en"})
     english = pdf_text(client.get(reverse("report-file", args=["pdf"]), QUERY).content)[0]
     assert "SOCIALIST REPUBLIC OF VIETNAM" in english and "REPORT" in english
@@ -134,3 +135,26 @@ def test_the_table_headings_are_not_broken_inside_a_word(client, manager, sites)
     lines = {line.strip() for line in pdf_text(response.content)[0].splitlines()}
     assert "STT" in lines
     assert not {"ST", "T", "chứn", "g"} & lines, sorted(lines)
+
+
+def test_the_docx_lays_out_as_a_department_signs_it(client, manager, sites):
+    """What LibreOffice showed of the DOCX (docs/screenshots/report-4-docx-page-*.png):
+    the twenty-column table's headings broke inside words ("ST / T", "Chư / a") with
+    Word's wide cell margins, Table 2's caption stood alone at the foot of page 1, a blank
+    page came before the annex, and the area read "Huyện" in mid-sentence."""
+    document = Document(io.BytesIO(client.get(reverse("report-file", args=["docx"]), QUERY).content))
+    body = "\n".join(p.text for p in document.paragraphs)
+    assert "trên địa bàn huyện Đồi Thông, 6 tháng đầu năm 2025" in body
+    area_table = document.tables[1]  # after the heading's
+    # The PDF's table settings, whose headings keep their words (the test above).
+    margins = area_table._tbl.tblPr.find(qn("w:tblCellMar"))
+    assert {m.get(qn("w:w")) for m in margins} == {"50", "30"}  # 2.5 pt each side, 1.5 pt above and below
+    heading_sizes = {run.font.size.pt for cell in area_table.rows[1].cells for run in cell.paragraphs[0].runs}
+    assert heading_sizes == {8.5}
+    captions = [p for p in document.paragraphs if p.text.startswith("Bảng ")]
+    assert len(captions) >= 2 and all(p.paragraph_format.keep_with_next for p in captions)
+    assert all(row._tr.trPr.find(qn("w:cantSplit")) is not None for row in area_table.rows[2:])
+    # The annex opens a page by itself: no paragraph of a page break left to fall alone.
+    annex = next(p for p in document.paragraphs if p.text == "PHỤ LỤC")
+    assert annex.paragraph_format.page_break_before
+    assert 'w:type="page"' not in document.element.body.xml
