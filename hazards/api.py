@@ -273,6 +273,44 @@ class SurveySitesRestView(TabletDataView):
         return tablet_data(request, rest, version, forever)
 
 
+class SurveyProposalsView(TabletDataView):
+    """The closure proposals the user made from a tablet, newest first (the latest
+    PROPOSALS_SHOWN): the site (id, code, name), reason (and its label), note, observed_at, and the
+    manager's decision: status (pending, confirmed, declined), decided_at, decided_by
+    (their name) and decision_note (why). ETag: send If-None-Match to get 304 while
+    nothing changed; gzip-compressed."""
+
+    @extend_schema(responses={200: dict, 304: None})
+    def get(self, request):
+        proposals = selectors.own_closure_proposals(request.user)[:PROPOSALS_SHOWN]
+        return tablet_json(
+            request,
+            {
+                "proposals": [
+                    {
+                        "id": str(p.id),
+                        "site": str(p.site_id),
+                        "site_code": p.site.code,
+                        "site_name": p.site.name,
+                        "reason": p.reason,
+                        "reason_label": p.get_reason_display(),
+                        "note": p.note,
+                        "observed_at": p.observed_at.isoformat(),
+                        "status": p.status,
+                        "decided_at": p.decided_at.isoformat() if p.decided_at else None,
+                        "decided_by": (p.decided_by.get_full_name() or p.decided_by.username) if p.decided_by else None,
+                        "decision_note": p.decision_note,
+                    }
+                    for p in proposals
+                ]
+            },
+        )
+
+
+# A worker's proposals the tablet keeps: a season's worth.
+PROPOSALS_SHOWN = 200
+
+
 EXPORT_TYPES = {
     "geojson": "application/geo+json",
     "csv": "text/csv; charset=utf-8",

@@ -34,7 +34,7 @@ from django.utils import timezone
 from accounts.scope import SURVEY, VIEW, scope_for
 
 from .filters import SITE_OPEN, filter_sites
-from .models import Barrier, Inspection, Signage, Site, SurveyListRest
+from .models import Barrier, ClosureProposal, Inspection, Signage, Site, SurveyListRest
 from .models_remediation import CampaignAssignment, OrderState, RemediationOrder
 from .rules import Due, LocalDate, SiteState
 
@@ -74,6 +74,13 @@ def inspections(user) -> QuerySet:
     """The inspections of the user's sites, newest first, with inspector and photos."""
     latest_first = Inspection.objects.select_related("inspector").prefetch_related("photos").order_by("-observed_at")
     return scope_for(user).restrict(latest_first, VIEW)
+
+
+def own_closure_proposals(user) -> QuerySet:
+    """The closure proposals the user made on sites they may see, newest first, with the
+    manager who decided each."""
+    proposals = ClosureProposal.objects.filter(proposed_by=user, site__deleted_at__isnull=True)
+    return scope_for(user).restrict(proposals.select_related("site", "decided_by"), VIEW).order_by("-received_at")
 
 
 def site_history(site: Site) -> QuerySet:

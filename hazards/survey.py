@@ -19,7 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from .filters import STATE_LABELS
-from .models import Barrier, CloseReason, Signage, SiteKind
+from .models import Barrier, CloseReason, ProposalStatus, Signage, SiteKind
 from .rules import state_table
 
 # What a field worker may give as the reason to close a site (works finished is a
@@ -86,6 +86,7 @@ def app(request):
             "areas": reverse("survey-areas"),
             "sites": reverse("survey-sites"),
             "sitesRest": reverse("survey-sites-rest"),
+            "proposals": reverse("survey-proposals"),
             "site": reverse("sync-site"),
             "inspection": reverse("sync-inspection"),
             "closure": reverse("sync-closure"),
@@ -104,6 +105,7 @@ def app(request):
         "signage": dict(Signage.choices),
         "barrier": dict(Barrier.choices),
         "closeReasons": {value: label for value, label in CloseReason.choices if value in TABLET_CLOSE_REASONS},
+        "proposalStatus": dict(ProposalStatus.choices),
     }
     context = {
         "config": config,

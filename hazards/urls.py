@@ -27,6 +27,7 @@ api_urlpatterns = [
     path("survey/areas/", api.SurveyAreasView.as_view(), name="survey-areas"),
     path("survey/sites/", api.SurveySitesView.as_view(), name="survey-sites"),
     path("survey/sites/rest/", api.SurveySitesRestView.as_view(), name="survey-sites-rest"),
+    path("survey/proposals/", api.SurveyProposalsView.as_view(), name="survey-proposals"),
     re_path(
         r"^exports/sites\.(?P<fmt>geojson|csv|xlsx|gpkg|shp|kml)$", api.SiteExportView.as_view(), name="site-export"
     ),

@@ -31,6 +31,7 @@ const state = {
   me: null,
   areas: { type: "FeatureCollection", features: [] },
   sites: { type: "FeatureCollection", features: [], complete: true },
+  proposals: [], // the worker's closure proposals and the managers' decisions, newest first
   naming: Promise.resolve(), // the site list's second part, on its way
   namingNow: false, // while it is: no other list is fetched
   dataAt: 0,
@@ -334,10 +335,78 @@ async function openSheet(feature) {
     button(gettext("Close"), () => (sheet.hidden = true)),
     button(gettext("Inspect"), () => startInspection(feature), "primary"),
   );
-  if (!p.queued) actions.append(proposeClosureButton(p));
-  sheet.append(title, info, actions, past);
+  const proposal = state.proposals.find((x) => x.site === p.id);
+  // One proposal at a time: a manager is deciding on the one sent.
+  if (!p.queued && proposal?.status !== "pending") actions.append(proposeClosureButton(p));
+  sheet.append(title, info);
+  if (proposal) sheet.append(proposalLine(proposal));
+  sheet.append(actions, past);
   if (p.new) past.textContent = "";
   else siteHistory(p.id).then((items) => renderHistory(past, items));
+}
+
+// What became of a closure proposal: waiting, or the manager's decision, by whom, when and why.
+function proposalLine(proposal) {
+  const line = document.createElement("div");
+  line.className = `proposal-line proposal-${proposal.status}`;
+  const what = document.createElement("strong");
+  what.textContent = fmt(gettext("Closure proposed on %(day)s (%(reason)s): %(status)s"), {
+    day: day(proposal.observed_at),
+    reason: proposal.reason_label,
+    status: config.proposalStatus[proposal.status] || proposal.status,
+  });
+  line.append(what);
+  if (proposal.decided_at) {
+    const who = document.createElement("div");
+    who.className = "decided";
+    who.textContent = fmt(gettext("Decided by %(name)s on %(day)s"), { name: proposal.decided_by || "–", day: day(proposal.decided_at) });
+    line.append(who);
+  }
+  if (proposal.decision_note) {
+    const why = document.createElement("div");
+    why.className = "decision-note";
+    why.textContent = fmt(gettext("Manager's note: %(note)s"), { note: proposal.decision_note });
+    line.append(why);
+  }
+  return line;
+}
+
+function renderProposals() {
+  const list = $("#proposal-list");
+  list.replaceChildren();
+  if (!state.proposals.length) {
+    list.append(Object.assign(document.createElement("li"), { textContent: gettext("No closure proposals yet.") }));
+  }
+  for (const proposal of state.proposals) {
+    const item = document.createElement("li");
+    item.className = "card proposal";
+    item.dataset.id = proposal.id;
+    item.dataset.status = proposal.status;
+    const text = document.createElement("div");
+    const title = document.createElement("strong");
+    title.textContent = `${proposal.site_code} · ${proposal.site_name}`;
+    text.append(title, proposalLine(proposal));
+    if (proposal.note) text.append(Object.assign(document.createElement("span"), { className: "muted", textContent: proposal.note }));
+    const chip = document.createElement("span");
+    chip.className = `chip proposal-${proposal.status}`;
+    chip.textContent = config.proposalStatus[proposal.status] || proposal.status;
+    item.append(text, chip);
+    list.append(item);
+  }
+}
+
+// The worker's proposals and what managers decided, kept for offline use. Without a
+// network or a session the kept ones stay (the site list's requests report a lost sign-in).
+async function refreshProposals() {
+  let proposals;
+  try {
+    proposals = (await apiGet(config.urls.proposals)).proposals;
+  } catch {
+    return;
+  }
+  state.proposals = proposals;
+  await db.put("cache", { key: "proposals", value: proposals, at: Date.now() });
+  renderProposals();
 }
 
 // A site that is gone (filled in, drained...): the worker proposes closing it, a manager decides.
@@ -964,7 +1033,7 @@ outbox.onProgress(({ id, loaded, total }) => {
 
 // ---------- data and sync ----------
 async function loadCached() {
-  for (const key of ["me", "areas", "sites"]) {
+  for (const key of ["me", "areas", "sites", "proposals"]) {
     const hit = await db.get("cache", key);
     if (hit) {
       // The site list is kept as the two parts' text (a copy of 10,000 features took the
@@ -976,6 +1045,7 @@ async function loadCached() {
   renderWho();
   renderAreas();
   renderSites();
+  renderProposals();
   markSites();
 }
 
@@ -1016,7 +1086,7 @@ async function refreshData() {
   renderWho();
   state.namingNow = true;
   showSites(list.sites);
-  state.naming = afterPaint().then(() => Promise.all([refreshAreas(), nameSites(list)])).finally(() => {
+  state.naming = afterPaint().then(() => Promise.all([refreshAreas(), nameSites(list), refreshProposals()])).finally(() => {
     state.namingNow = false;
     markSites();
   });
@@ -1121,6 +1191,8 @@ async function sync() {
     const sentSomething = state.records.some((r) => r.state === "sent" && r.sentAt > state.dataAt);
     const stale = sentSomething || Date.now() - state.dataAt > DATA_MAX_AGE_MS;
     if (result === "done" && stale && !state.namingNow) await refreshData();
+    // A decision awaited is looked for at each round (an unchanged list costs a 304).
+    else if (result === "done" && state.proposals.some((p) => p.status === "pending")) await refreshProposals();
   } catch (error) {
     if (error instanceof outbox.SignedOut) authLost();
   } finally {
@@ -1254,6 +1326,8 @@ if (navigator.onLine && !pairCode) {
   try {
     if (!state.dataAt || Date.now() - state.dataAt > DATA_MAX_AGE_MS || outbox.unsent(state.records).length) {
       await refreshData();
+    } else if (state.me) {
+      refreshProposals(); // a manager may have decided since
     }
   } catch (error) {
     if (error instanceof outbox.SignedOut) {

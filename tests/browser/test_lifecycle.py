@@ -1,13 +1,16 @@
 """A site's life in the browser: a field worker proposes closing a site from the tablet's
-site sheet (through the outbox), a manager closes a site from the map's site panel."""
+site sheet (through the outbox) and sees the manager's decision there, online and
+offline; a manager closes a site from the map's site panel."""
 
 import pytest
+from django.contrib.gis.geos import Point
 from playwright.sync_api import expect
 
 from accounts.models import Role
+from hazards import lifecycle
 from hazards.models import ClosureProposal, Site
 from tests.browser.conftest import login
-from tests.browser.tablet import open_app, tablet, tap_site
+from tests.browser.tablet import READY, go_offline, open_app, tablet, tap_site
 from tests.conftest import inside
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -32,6 +35,71 @@ def test_a_field_worker_proposes_closing_a_site_from_the_tablet(browser, stack, 
         "Đã san lấp",
         "pending",
     )
+    context.close()
+
+
+def propose_closing(page, site, reason, note):
+    tap_site(page, site)
+    sheet = page.locator("#site-sheet")
+    sheet.locator("button.propose-closure").tap()
+    sheet.locator("select").select_option(reason)
+    sheet.locator("input").fill(note)
+    sheet.locator("button.primary", has_text="Gửi đề xuất").tap()  # "Send proposal"
+    sheet.wait_for(state="hidden")
+
+
+def test_the_worker_sees_the_managers_decisions_on_the_tablet_offline_too(
+    browser, stack, worker, demo_tree, make_site, make_user
+):
+    commune = demo_tree["99101"]
+    here = inside(commune)
+    kept = make_site(commune, name="Ao còn nước", location=Point(here.x - 0.002, here.y, srid=4326))
+    gone = make_site(commune, name="Hố đã lấp", location=Point(here.x + 0.002, here.y, srid=4326))
+    context = tablet(browser, here)
+    page = open_app(context, stack)
+    propose_closing(page, kept, "drained", "Ao cạn hết nước")
+    propose_closing(page, gone, "filled_in", "Đã san lấp")
+    page.click("[data-view=outbox]")
+    expect(page.locator("#outbox-list .chip.sent")).to_have_count(2)
+    # Sent, waiting: said on the site, which offers no second proposal meanwhile.
+    expect(page.locator("#proposal-list li[data-status=pending]")).to_have_count(2)
+    page.click("[data-view=map]")
+    tap_site(page, kept)
+    sheet = page.locator("#site-sheet")
+    expect(sheet.locator(".proposal-line.proposal-pending")).to_contain_text(
+        "Chờ cán bộ quản lý"
+    )  # "Waiting for a manager"
+    expect(sheet.locator("button.propose-closure")).to_have_count(0)
+
+    manager = make_user("quanly", demo_tree["991"], Role.AREA_MANAGER)
+    lifecycle.closure_decline(
+        actor=manager, proposal=ClosureProposal.objects.get(site=kept), note="Mùa mưa ao lại đầy, giữ biển báo"
+    )
+    lifecycle.closure_confirm(actor=manager, proposal=ClosureProposal.objects.get(site=gone))
+    page.reload()
+    page.wait_for_selector(READY)
+
+    def decisions_shown():
+        page.click("[data-view=outbox]")
+        declined = page.locator("#proposal-list li[data-status=declined]")
+        expect(declined).to_contain_text("Ao còn nước")
+        expect(declined).to_contain_text("Không đồng ý")  # "Declined"
+        expect(declined).to_contain_text("Mùa mưa ao lại đầy, giữ biển báo")
+        expect(declined).to_contain_text("quanly")
+        expect(page.locator("#proposal-list li[data-status=confirmed]")).to_contain_text("Hố đã lấp")
+        page.click("[data-view=map]")
+        tap_site(page, kept)
+        line = page.locator("#site-sheet .proposal-line.proposal-declined")
+        expect(line).to_contain_text("Mùa mưa ao lại đầy, giữ biển báo")
+        # Refused: the worker may propose again, with better evidence.
+        expect(page.locator("#site-sheet button.propose-closure")).to_be_visible()
+
+    decisions_shown()
+    # Offline, from what the tablet kept: after a restart too.
+    go_offline(context, page)
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    decisions_shown()
     context.close()
 
 

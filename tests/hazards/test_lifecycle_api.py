@@ -120,6 +120,40 @@ def test_a_manager_declines_a_proposal_saying_why(client, worker, manager, site)
     assert Site.objects.get(pk=site.pk).closed_at is None
 
 
+def test_a_tablet_reads_its_workers_proposals_and_the_decisions(client, demo_tree, make_user, worker, manager, site):
+    other_worker = make_user("hoa", demo_tree["99101"], Role.FIELD_WORKER)
+    for who, record in ((worker, proposal(site)), (other_worker, proposal(site, reason="drained"))):
+        client.force_login(who)
+        assert client.post(reverse("sync-closure"), record, content_type="application/json").status_code == 201
+    mine = ClosureProposal.objects.get(proposed_by=worker)
+    lifecycle.closure_decline(actor=manager, proposal=mine, note="Ao vẫn còn nước sâu")
+    client.force_login(worker)
+    answer = client.get(reverse("survey-proposals"))
+    assert answer.json()["proposals"] == [
+        {
+            "id": str(mine.pk),
+            "site": str(site.pk),
+            "site_code": site.code,
+            "site_name": "Ao A",
+            "reason": "filled_in",
+            "reason_label": "Filled in",
+            "note": "San lấp xong",
+            "observed_at": "2026-03-10T02:00:00+00:00",
+            "status": "declined",
+            "decided_at": "2026-03-15T03:00:00+00:00",  # the frozen now
+            "decided_by": "nam",
+            "decision_note": "Ao vẫn còn nước sâu",
+        }
+    ]
+    # Kept by the tablet: unchanged, it costs a 304.
+    assert client.get(reverse("survey-proposals"), headers={"If-None-Match": answer["ETag"]}).status_code == 304
+    # Moved to another commune, the worker no longer reads the site nor their proposal.
+    membership = worker.memberships.get()
+    membership.area = demo_tree["99201"]
+    membership.save()
+    assert client.get(reverse("survey-proposals")).json()["proposals"] == []
+
+
 def test_the_site_page_closes_reopens_and_merges(client, demo_tree, make_site, manager, site):
     client.force_login(manager)
     page = client.get(reverse("admin:hazards_site_change", args=[site.pk]))
