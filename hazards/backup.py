@@ -96,6 +96,17 @@ def _row_counts(cursor, tables: list[str]) -> dict[str, int]:
     return counts
 
 
+def contents(manifest: dict) -> str:
+    """What a backup holds, said the same way by `backup` and `restore`: rows, photos (one
+    per stored photo, its thumbnail not counted again) and size."""
+    size = sum(f["bytes"] for f in manifest["files"].values())
+    return _("%(rows)d rows, %(photos)d photos, %(mb).1f MB") % {
+        "rows": sum(manifest["row_counts"].values()),
+        "photos": manifest["row_counts"].get("hazards_photo", 0),
+        "mb": size / 1e6,
+    }
+
+
 def _photo_files(cursor) -> list[str]:
     cursor.execute("SELECT image, thumbnail FROM hazards_photo ORDER BY image")
     return [name for row in cursor.fetchall() for name in row if name]

@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -99,7 +100,8 @@ def test_restore_drill(tmp_path, settings, fresh_database):
         counts = _counts(cursor)  # after the report, which keeps its past-period results
     assert counts["hazards_site"] >= 200
 
-    call_command("backup", str(tmp_path / "backup"), stdout=open(os.devnull, "w"))  # noqa: SIM115
+    said = io.StringIO()
+    call_command("backup", str(tmp_path / "backup"), stdout=said)
     # Destroy the originals: the restore must need nothing but the backup.
     shutil.rmtree(settings.MEDIA_ROOT)
 
@@ -110,6 +112,9 @@ def test_restore_drill(tmp_path, settings, fresh_database):
     )
     assert result.returncode == 0, result.stderr
     assert "Restored" in result.stdout or "Đã khôi phục" in result.stdout
+    # Both say what the backup holds the same way: rows, one per photo (not its thumbnail), MB.
+    holds = [re.findall(r"\d+(?:[.,]\d+)?", text.rsplit(": ", 1)[1]) for text in (said.getvalue(), result.stdout)]
+    assert holds[0] == holds[1] and int(holds[0][1]) == counts["hazards_photo"] > 0, holds
 
     env = {**os.environ, **database_libpq(url)}
     listing = subprocess.run(

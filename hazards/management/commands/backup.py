@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from hazards.backup import BackupError, backup, backups_in, new_backup_path
+from hazards.backup import BackupError, backup, backups_in, contents, new_backup_path
 
 
 class Command(BaseCommand):
@@ -38,11 +38,8 @@ class Command(BaseCommand):
         except BackupError as exc:
             shutil.rmtree(destination, ignore_errors=True)
             raise CommandError(str(exc)) from None
-        photos = sum(1 for name in manifest["files"] if name.startswith("media/photos/"))
-        size = sum(f["bytes"] for f in manifest["files"].values())
         self.stdout.write(
-            _("Backup written to %(path)s: %(rows)d rows, %(photos)d photos, %(mb).1f MB.")
-            % {"path": destination, "rows": sum(manifest["row_counts"].values()), "photos": photos, "mb": size / 1e6}
+            _("Backup written to %(path)s: %(contents)s.") % {"path": destination, "contents": contents(manifest)}
         )
         if keep > 0:
             for old in backups_in(root)[:-keep]:

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from hazards.backup import BackupError, Target, database_libpq, restore, settings_differences, verify
+from hazards.backup import BackupError, Target, contents, database_libpq, restore, settings_differences, verify
 
 
 class Command(BaseCommand):
@@ -38,10 +38,6 @@ class Command(BaseCommand):
         for warning in settings_differences(source):
             self.stderr.write(warning)
         self.stdout.write(
-            _("Restored %(rows)d rows and %(files)d photo files from the backup of %(when)s.")
-            % {
-                "rows": sum(manifest["row_counts"].values()),
-                "files": sum(1 for name in manifest["files"] if name.startswith("media/")),
-                "when": manifest["created_at"],
-            }
+            _("Restored from the backup of %(when)s: %(contents)s.")
+            % {"contents": contents(manifest), "when": manifest["created_at"]}
         )
