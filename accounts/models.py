@@ -5,6 +5,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from common.text import clean_text
+
 from .audit_text import what
 
 
@@ -19,6 +21,18 @@ class User(AbstractUser):
     """A person who signs in. What they may see comes from their memberships only."""
 
     phone = models.CharField(_("phone"), max_length=30, blank=True)
+
+    def clean(self):
+        """A person's name is read on pages, PDFs and spreadsheets: no control characters."""
+        super().clean()
+        problems = {}
+        for field in ("first_name", "last_name", "phone"):
+            try:
+                setattr(self, field, clean_text(getattr(self, field), field, self._meta.get_field(field).verbose_name))
+            except ValidationError as exc:
+                problems.update(exc.message_dict)
+        if problems:
+            raise ValidationError(problems)
 
     def validate_unique(self, exclude=None):
         """Every form that creates or renames a person (the admin's) checks this."""

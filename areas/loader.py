@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
+from common.text import clean_text
+
 from .assignment import reassign_sites
 from .geometry import WGS84, clean_boundary
 from .models import Area
@@ -137,14 +139,15 @@ def _read_file(
             if code in seen:
                 raise ValidationError(_("code repeats feature %(n)d") % {"n": seen[code]})
             seen[code] = number
-            name = str(feature.get(fmap.name) or "").strip()
+            name = clean_text(str(feature.get(fmap.name) or ""), "name", _("name"))
             if not name:
                 raise ValidationError(_("the name field %(field)s is empty") % {"field": fmap.name})
             parent_code = str(feature.get(fmap.parent) or "").strip() if fmap.parent else None
             if fmap.parent and not parent_code:
                 raise ValidationError(_("the parent code field %(field)s is empty") % {"field": fmap.parent})
             geom = clean_boundary(geometry_of(feature))
-            unit_type = str(feature.get(fmap.unit_type) or "").strip() if fmap.unit_type else ""
+            unit_type = str(feature.get(fmap.unit_type) or "") if fmap.unit_type else ""
+            unit_type = clean_text(unit_type, "unit_type", _("unit type"))
             rows.append(_Row(code, name, parent_code, unit_type, geom))
         except ValidationError as exc:
             problems.append(f"{label}: {'; '.join(exc.messages)}")

@@ -14,12 +14,12 @@ from accounts.audit import act_as
 from accounts.models import Role
 from accounts.scope import EDIT, SURVEY, scope_for
 from areas.models import Area
+from common.text import clean_text
 
 from .filters import counting_q, protected_q
 from .models import Site
 from .models_remediation import Campaign, CampaignAssignment
 from .rules import Due
-from .services import clean_text
 
 # Each site goes to a field worker of the deepest area above it (or its own) that has
 # any; several there share its sites in turn. Workers are found per area (a few

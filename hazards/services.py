@@ -3,7 +3,6 @@ area scope, runs in one transaction and keeps the derived fields (area, current 
 right. Errors are ValidationError with messages a person can act on."""
 
 import datetime as dt
-import re
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
@@ -14,7 +13,6 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.utils import timezone
-from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from accounts.audit import act_as
@@ -22,6 +20,7 @@ from accounts.scope import ADMINISTER, EDIT, SURVEY, OutOfScope, scope_for
 from areas.assignment import area_containing, areas_containing
 from areas.geometry import clean_outline, clean_point
 from areas.models import Area
+from common.text import clean_text
 
 from . import lifecycle
 from .job_kinds import KINDS
@@ -72,28 +71,6 @@ def clean_depth(value, field: str) -> Decimal | None:
     if not depth.is_finite() or depth <= 0 or depth > MAX_DEPTH_M:
         raise ValidationError({field: _("The depth must be between 0 and %(max)s m.") % {"max": MAX_DEPTH_M}})
     return depth.quantize(Decimal("0.01"))
-
-
-# Control characters (C0, DEL, C1) are no text a person types: a terminal or a spreadsheet
-# takes them for commands, and a workbook cannot hold most of them (an XLSX export of the
-# record would fail). A field of several lines keeps its tabs and line breaks.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-CONTROL_CHARACTERS_IN_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-
-
-def clean_text(value, field: str, label, *, lines: bool = False) -> str:
-    """The text stripped, or ValidationError naming the field if it holds a control
-    character. Every text a site, inspection or closure stores passes here."""
-    text = (value or "").strip()
-    found = (CONTROL_CHARACTERS_IN_LINES if lines else CONTROL_CHARACTERS).search(text)
-    if found:
-        raise ValidationError(
-            {
-                field: _("%(field)s contains the control character U+%(code)04X: remove it, then send again.")
-                % {"field": capfirst(label), "code": ord(found.group())}
-            }
-        )
-    return text
 
 
 def clean_name(value: str) -> str:

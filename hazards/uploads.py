@@ -26,6 +26,7 @@ from areas import crs
 from areas.loader import field_map
 from areas.models import Area
 from areas.spatialfile import SpatialFileError
+from common.text import clean_text
 
 from . import archives, file_limits, services
 from .imports import EXPORT_LAYERS, ChooseSheet, ImportFileError, guess_mapping, own_words, read_file, sheets
@@ -146,11 +147,19 @@ def _forget_old_uploads() -> None:
 SHAPEFILE_PARTS = {".shp", ".shx", ".dbf", ".prj", ".cpg"}
 
 
+def _file_name(name: str) -> str:
+    """A file's name is kept with its run and shown on its pages: the stored text rule."""
+    try:
+        return clean_text(Path(name).name, "file", _("file name"))
+    except ValidationError as exc:
+        raise ImportFileError(exc.messages) from None
+
+
 def _store(upload) -> Path:
+    name = _file_name(upload.name)
     _forget_old_uploads()
     folder = _folder() / uuid.uuid4().hex
     folder.mkdir(parents=True)
-    name = Path(upload.name).name
     path = folder / name
     with open(path, "wb") as out:
         for chunk in upload.chunks():
@@ -158,7 +167,9 @@ def _store(upload) -> Path:
     if path.suffix.lower() != ".zip":
         return path
     try:
-        return _unzip_shapefile(path, folder)
+        shapefile = _unzip_shapefile(path, folder)
+        _file_name(shapefile.name)
+        return shapefile
     except archives.ArchiveError as exc:
         problems = [str(exc)]
     except zipfile.BadZipFile:

@@ -279,3 +279,25 @@ def test_a_person_may_be_renamed_to_a_variant_of_their_own_name(people):
     assert as_manager(people).post(reverse("admin:accounts_user_change", args=[worker.pk]), data).status_code == 302
     worker.refresh_from_db()
     assert worker.username == "LAN"
+
+
+@pytest.mark.parametrize("field", ["first_name", "last_name", "phone"])
+def test_a_person_s_name_with_a_control_character_is_refused(people, field):
+    """People's names head pages, PDFs and spreadsheets as sites' names do: the stored
+    text rule (common/text.py) refuses control characters in them too."""
+    worker = people["worker"]
+    data = {
+        "username": worker.username,
+        "is_active": "on",
+        "first_name": "Lan",
+        "last_name": "Nguyễn",
+        "phone": "0912 345 678",
+        **membership_rows([], initial=list(worker.memberships.all())),
+    }
+    client = as_manager(people)
+    response = client.post(reverse("admin:accounts_user_change", args=[worker.pk]), {**data, field: "Lan\x1b[31m"})
+    assert response.status_code == 200
+    assert "contains the control character U+001B" in response.context["adminform"].form.errors[field][0]
+    worker.refresh_from_db()
+    assert "\x1b" not in getattr(worker, field)
+    assert client.post(reverse("admin:accounts_user_change", args=[worker.pk]), data).status_code == 302

@@ -280,3 +280,20 @@ def test_real_projected_geopackage_is_refused(tmp_path):
 
 
 assert shutil.which("ogr2ogr"), "gdal-bin is installed by scripts/system-packages.sh"
+
+
+@pytest.mark.parametrize("name", ["Xã\x07 Chuông", "Xã\x1b[31m Đỏ", "Xã\u0085 C1", "Xã\nhai dòng"])
+def test_an_area_name_with_a_control_character_is_refused_naming_its_feature(tmp_path, name):
+    """Area names head pages, PDFs and every spreadsheet's rows (pentest F13's class): they
+    keep the stored text rule of sites' names (common/text.py)."""
+    features = [
+        feature({"ma_tinh": "01", "ten_tinh": "Tỉnh A", "loai": "Tỉnh"}, SQUARE),
+        feature({"ma_tinh": "03", "ten_tinh": name, "loai": "Tỉnh"}, SQUARE),
+        feature({"ma_tinh": "02", "ten_tinh": "Tỉnh B", "loai": "Tỉnh\x07"}, SQUARE),
+    ]
+    with pytest.raises(CommandError) as error:
+        load(write(tmp_path, features))
+    code = f"U+{ord(next(c for c in name if ord(c) < 32 or 127 <= ord(c) < 160)):04X}"
+    assert f"feature 2 (code 03): Name contains the control character {code}" in str(error.value)
+    assert "feature 3 (code 02): Unit type contains the control character U+0007" in str(error.value)
+    assert Area.objects.count() == 0

@@ -10,8 +10,10 @@ import re
 import subprocess
 import time
 import zipfile
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -308,3 +310,26 @@ def test_outline_cells_geos_cannot_take_are_row_problems_and_fetch_nothing(clien
     assert "row 6: An outline must be a polygon, not a Point." in page
     assert "row 9: Coordinates must be longitude/latitude in WGS 84 (EPSG:4326), not EPSG:3857." in page
     assert "row 10:" not in page and not Site.objects.exists()
+
+
+def test_a_file_name_with_a_control_character_is_refused(client, officer, demo_tree, tmp_path):
+    """A file's name is kept with its run and shown on its pages. Django drops control
+    characters from an upload's own name; a zip's Shapefile brings its name from inside."""
+    a = inside(demo_tree["99101"])
+    source = tmp_path / "src.geojson"
+    source.write_text(
+        '{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"Ao"},'
+        f'"geometry":{{"type":"Point","coordinates":[{a.x},{a.y}]}}}}]}}',
+        encoding="utf-8",
+    )
+    subprocess.run(["ogr2ogr", "-f", "ESRI Shapefile", str(tmp_path / "shp"), str(source), "-nln", "ao"], check=True)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for part in (tmp_path / "shp").iterdir():
+            archive.write(part, f"ao\x1b[2J{part.suffix}")
+    kept = set(Path(settings.IMPORT_UPLOAD_ROOT).glob("*"))
+    refused = client.post(reverse("import-upload"), {"file": SimpleUploadedFile("ao.zip", buffer.getvalue())})
+    assert refused.status_code == 400
+    assert "File name contains the control character U+001B" in refused.content.decode()
+    assert not ImportRun.objects.exists()
+    assert set(Path(settings.IMPORT_UPLOAD_ROOT).glob("*")) == kept

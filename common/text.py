@@ -1,0 +1,29 @@
+"""The one rule for text a person gives the registry to keep: names of sites, campaigns,
+areas and people, notes, uploaded files' names."""
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+
+# Control characters (C0, DEL, C1) are no text a person types: a terminal or a spreadsheet
+# takes them for commands, and a workbook cannot hold most of them (an XLSX export of the
+# record would fail). A field of several lines keeps its tabs and line breaks.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+CONTROL_CHARACTERS_IN_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def clean_text(value, field: str, label, *, lines: bool = False) -> str:
+    """The text stripped, or ValidationError naming the field if it holds a control
+    character. Every text the registry stores from a person or a file passes here."""
+    text = (value or "").strip()
+    found = (CONTROL_CHARACTERS_IN_LINES if lines else CONTROL_CHARACTERS).search(text)
+    if found:
+        raise ValidationError(
+            {
+                field: _("%(field)s contains the control character U+%(code)04X: remove it, then send again.")
+                % {"field": capfirst(label), "code": ord(found.group())}
+            }
+        )
+    return text
