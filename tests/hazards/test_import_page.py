@@ -139,20 +139,25 @@ def test_a_run_is_seen_only_by_whoever_started_it(client, officer, make_user, de
     assert client.get(response["Location"]).status_code == 404
 
 
-def test_zipped_shapefile_is_read(client, officer, demo_tree, tmp_path):
-    a = inside(demo_tree["99101"])
+def zipped_shapefile(tmp_path, point, member) -> bytes:
+    """A zip of one pond "Ao shp" at `point` as a Shapefile, each part named member(part)."""
     source = tmp_path / "src.geojson"
     source.write_text(
         '{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"Ao shp","kind":"pond"},'
-        f'"geometry":{{"type":"Point","coordinates":[{a.x},{a.y}]}}}}]}}',
+        f'"geometry":{{"type":"Point","coordinates":[{point.x},{point.y}]}}}}]}}',
         encoding="utf-8",
     )
     subprocess.run(["ogr2ogr", "-f", "ESRI Shapefile", str(tmp_path / "shp"), str(source), "-nln", "ao"], check=True)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for part in (tmp_path / "shp").iterdir():
-            archive.write(part, f"ao/{part.name}")
-    preview_url = upload(client, SimpleUploadedFile("ao.zip", buffer.getvalue(), content_type="application/zip"))
+            archive.write(part, member(part))
+    return buffer.getvalue()
+
+
+def test_zipped_shapefile_is_read(client, officer, demo_tree, tmp_path):
+    zipped = zipped_shapefile(tmp_path, inside(demo_tree["99101"]), lambda part: f"ao/{part.name}")
+    preview_url = upload(client, SimpleUploadedFile("ao.zip", zipped, content_type="application/zip"))
     page = submitted(
         client,
         preview_url,
@@ -315,20 +320,9 @@ def test_outline_cells_geos_cannot_take_are_row_problems_and_fetch_nothing(clien
 def test_a_file_name_with_a_control_character_is_refused(client, officer, demo_tree, tmp_path):
     """A file's name is kept with its run and shown on its pages. Django drops control
     characters from an upload's own name; a zip's Shapefile brings its name from inside."""
-    a = inside(demo_tree["99101"])
-    source = tmp_path / "src.geojson"
-    source.write_text(
-        '{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"Ao"},'
-        f'"geometry":{{"type":"Point","coordinates":[{a.x},{a.y}]}}}}]}}',
-        encoding="utf-8",
-    )
-    subprocess.run(["ogr2ogr", "-f", "ESRI Shapefile", str(tmp_path / "shp"), str(source), "-nln", "ao"], check=True)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for part in (tmp_path / "shp").iterdir():
-            archive.write(part, f"ao\x1b[2J{part.suffix}")
+    zipped = zipped_shapefile(tmp_path, inside(demo_tree["99101"]), lambda part: f"ao\x1b[2J{part.suffix}")
     kept = set(Path(settings.IMPORT_UPLOAD_ROOT).glob("*"))
-    refused = client.post(reverse("import-upload"), {"file": SimpleUploadedFile("ao.zip", buffer.getvalue())})
+    refused = client.post(reverse("import-upload"), {"file": SimpleUploadedFile("ao.zip", zipped)})
     assert refused.status_code == 400
     assert "File name contains the control character U+001B" in refused.content.decode()
     assert not ImportRun.objects.exists()
