@@ -83,7 +83,6 @@ STACK_SETTINGS = (
     "GUNICORN_TIMEOUT",
     "PROXY_TIMEOUT",
     "JOBS_WORKER_CONCURRENCY",
-    "PROD_READY_SECONDS",
 )
 MEDIA_INTERNAL = "/protected-media/"
 # Started in this order and stopped in the same one: nginx first, so no new request comes
@@ -101,8 +100,13 @@ RESTART_FIRST, RESTART_MOST, RESTART_STEADY = 0.5, 30.0, 60.0
 # How long `start` waits at most for the code it started to answer /healthz
 # (PROD_READY_SECONDS): loading the app takes seconds on an idle machine and minutes on a
 # loaded one, and a process that dies ends the wait at once, so the limit is only there
-# for a start that hangs.
+# for a start that hangs. Read from the environment of each start only, never saved: a
+# longer wait asked for once must not stay for every later start.
 READY_SECONDS = 600
+
+
+def ready_seconds() -> float:
+    return float(os.environ.get("PROD_READY_SECONDS") or READY_SECONDS)
 
 
 class Stack:
@@ -399,7 +403,7 @@ class Stack:
         the app workers of the code before (`replaced`) are gone first, so their answer
         proves nothing. Ends at once, naming the log to read, when the supervisor stops or
         reports a process of the stack dead since `since` (its log's size before the start)."""
-        seconds = float(self.get("PROD_READY_SECONDS", str(READY_SECONDS)))
+        seconds = ready_seconds()
         deadline = time.monotonic() + seconds
         while True:
             died = self.deaths(since)
