@@ -21,6 +21,17 @@ class User(AbstractUser):
     """A person who signs in. What they may see comes from their memberships only."""
 
     phone = models.CharField(_("phone"), max_length=30, blank=True)
+    # username_key(username), kept by save(): unique in the database, so no way of writing
+    # a person (a form, a command, a shell, two requests at once) gives two accounts one
+    # lockout key. Python's case folding, which PostgreSQL's lower() and upper() are not.
+    name_key = models.TextField(unique=True, editable=False)
+
+    def save(self, *args, **kwargs):
+        self.name_key = username_key(self.username)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "username" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_key"}
+        super().save(*args, **kwargs)
 
     def clean(self):
         """A person's name is read on pages, PDFs and spreadsheets: no control characters."""
@@ -39,12 +50,7 @@ class User(AbstractUser):
         super().validate_unique(exclude)
         if exclude and "username" in exclude:
             return
-        key = username_key(self.username)
-        # All accounts, not only those the actor manages: a variant of any name is refused.
-        # Case folding is Python's (PostgreSQL's upper() differs, e.g. on ß), so the names
-        # are compared here; there are a few thousand people at most.
-        others = User.objects.exclude(pk=self.pk).values_list("username", flat=True)
-        if any(username_key(name) == key for name in others.iterator()):
+        if User.objects.exclude(pk=self.pk).filter(name_key=username_key(self.username)).exists():
             # Not named: it may be an account the actor does not manage.
             raise ValidationError(
                 {

@@ -18,7 +18,7 @@ from django.db.models import Count
 from django.test import Client
 from django.utils import timezone
 
-from accounts.models import Membership, Role, User
+from accounts.models import Membership, Role, User, username_key
 from areas.models import Area
 from bench.run import Psql
 from bench.users import national_user
@@ -64,7 +64,9 @@ def _field_workers() -> None:
             [Role.FIELD_WORKER],
         )
         missing = cursor.fetchall()
-    users = User.objects.bulk_create([User(username=f"{WORKER_PREFIX}{code}") for _id, code in missing])
+    names = [f"{WORKER_PREFIX}{code}" for _id, code in missing]
+    # bulk_create calls no save(), which keeps the key.
+    users = User.objects.bulk_create([User(username=name, name_key=username_key(name)) for name in names])
     Membership.objects.bulk_create(
         [
             Membership(user=u, area_id=area_id, role=Role.FIELD_WORKER)

@@ -6,6 +6,7 @@ over upward (a province account), sideways (a peer manager) and through a second
 membership; each path is tried here for each of those people."""
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
 
@@ -301,3 +302,17 @@ def test_a_person_s_name_with_a_control_character_is_refused(people, field):
     worker.refresh_from_db()
     assert "\x1b" not in getattr(worker, field)
     assert client.post(reverse("admin:accounts_user_change", args=[worker.pk]), data).status_code == 302
+
+
+@pytest.mark.parametrize(("taken", "variant"), NAME_VARIANTS)
+def test_the_database_refuses_a_second_account_under_one_name_whatever_writes_it(make_user, taken, variant):
+    """The forms' check is not the only way in: a shell, a command or two requests at once
+    write no second account under one lockout key either."""
+    make_user(taken)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        User.objects.create_user(username=variant, password="pw-Secret-123")
+    other = make_user("khac")
+    other.username = variant
+    with pytest.raises(IntegrityError), transaction.atomic():
+        other.save(update_fields=["username"])
+    assert User.objects.filter(username=variant).count() == (1 if variant == taken else 0)
