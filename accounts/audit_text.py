@@ -78,7 +78,7 @@ def column_label(table: str, column: str) -> str:
     return str(capfirst(OTHER_KEYS.get(column, column)))
 
 
-def value_text(table: str, column: str, value) -> str:
+def value_text(table: str, column: str, value, names: dict | None = None) -> str:
     """A stored value as the field shows it: a choice's label, yes or no, a date in the
     reader's format, a point's coordinates."""
     if value is None or value == "" or value == []:
@@ -86,18 +86,24 @@ def value_text(table: str, column: str, value) -> str:
     field = _field(table, column)
     if isinstance(value, list):
         base = getattr(field, "base_field", None)
-        return ", ".join(value_text_of(base, item) for item in value)
-    return value_text_of(field, value)
+        return ", ".join(value_text_of(base, item, names) for item in value)
+    return value_text_of(field, value, names)
 
 
-def value_text_of(field, value) -> str:
+def value_text_of(field, value, names: dict | None = None) -> str:
+    """`names`: the records already named, shared by the entries of one page (a site's
+    history names the same people and areas again and again)."""
     if isinstance(field, models.ForeignKey):
-        # The record it names as the admin names it (a person's user name, an area's name).
-        try:
-            found = field.related_model._base_manager.filter(pk=value).first()
-        except (ValueError, ValidationError):  # a hidden value ("…", accounts/sql/audit.sql)
-            found = None
-        return str(found) if found is not None else str(value)
+        names = {} if names is None else names
+        key = (field.related_model, value)
+        if key not in names:
+            # The record it names as the admin names it (a person's user name, an area's name).
+            try:
+                found = field.related_model._base_manager.filter(pk=value).first()
+            except (ValueError, ValidationError):  # a hidden value ("…", accounts/sql/audit.sql)
+                found = None
+            names[key] = str(found) if found is not None else str(value)
+        return names[key]
     if field is not None and field.choices:
         return str(dict(field.flatchoices).get(value, value))
     if isinstance(value, bool):
@@ -121,7 +127,7 @@ def value_text_of(field, value) -> str:
     return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
 
 
-def changes_of(entry) -> list[Change]:
+def changes_of(entry, names: dict | None = None) -> list[Change]:
     """Each changed field with its value before and after; an entry that records facts
     rather than changes (a file import's) has only the after."""
     changes = []
@@ -129,7 +135,7 @@ def changes_of(entry) -> list[Change]:
         if _is_key(entry.table, column):
             continue  # the record itself, which the entry names
         before, after = values if isinstance(values, list) and len(values) == 2 else (None, values)
-        shown = value_text(entry.table, column, before), value_text(entry.table, column, after)
+        shown = value_text(entry.table, column, before, names), value_text(entry.table, column, after, names)
         if shown[0] != shown[1]:  # a record's empty fields, when it was added
             changes.append(Change(column_label(entry.table, column), *shown))
     return sorted(changes, key=lambda change: change.label)

@@ -198,6 +198,7 @@ class SiteAdmin(
 
     @admin.display(description=_("change history"))
     def history(self, site):
+        names = {}  # the people, areas and sites the entries name, each looked up once
         entries = [
             {
                 "at": entry.at,
@@ -205,7 +206,7 @@ class SiteAdmin(
                 "what": audit_text.what(entry),
                 "imported": entry.pk == site.import_entry_id,
                 "changes": entry.changes,
-                "shown": audit_text.changes_of(entry),
+                "shown": audit_text.changes_of(entry, names),
             }
             for entry in audit_of_site(site)
         ]
