@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import act_as
 from accounts.scope import ADMINISTER, EDIT, SURVEY, scope_for
+from common.text import clean_text
 
 from .models import Inspection, Site
 from .models_remediation import OrderState, PartyKind, RemediationOrder, Requirement
@@ -50,7 +51,10 @@ def _clean_choice(value: str, choices, field: str) -> str:
 
 
 def _clean_text(value, field: str, limit: int, *, required: bool = False, message: str = "") -> str:
-    text = (value or "").strip()
+    """The stored text rule (no control characters: the notice's PDF and DOCX print it), a
+    length and, if required, a message for the empty field."""
+    label = RemediationOrder._meta.get_field(field).verbose_name
+    text = clean_text(value, field, label, lines=field == "details")
     if required and not text:
         raise ValidationError({field: message})
     if len(text) > limit:

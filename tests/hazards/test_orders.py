@@ -158,6 +158,11 @@ def test_other_needs_details(open_order):
         ({"requirements": ["paint"]}, "Choose one of"),
         ({"deadline": dt.date(2026, 4, 1)}, "cannot be in the past"),
         ({"follow_up": None}, "Name who follows"),
+        # The notice's PDF and DOCX print these: the stored text rule (common/text.py).
+        ({"party_name": "Hộ\x1b[31m Ba"}, "Responsible party contains the control character U+001B"),
+        ({"party_phone": "0912\x07"}, "Phone contains the control character U+0007"),
+        ({"party_address": "Thôn\x85 3"}, "Address contains the control character U+0085"),
+        ({"requirements": ["other"], "details": "Lấp ao\x00"}, "Details contains the control character U+0000"),
     ],
 )
 def test_bad_orders_are_refused_with_a_reason_and_nothing_stored(open_order, fields, text):
