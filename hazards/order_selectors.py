@@ -7,6 +7,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass, field
 
+from django.contrib.postgres.aggregates import ArrayAgg
 from django.core.exceptions import ValidationError
 from django.db.models import (
     Aggregate,
@@ -21,7 +22,7 @@ from django.db.models import (
     QuerySet,
     Value,
 )
-from django.db.models.functions import Substr
+from django.db.models.functions import Cast, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -177,16 +178,20 @@ ORDER_PERIOD_COLUMNS = [*ORDER_PERIOD_LABELS, "median_days_to_verify"]
 
 
 def order_numbers(
-    orders: QuerySet, root_path: str, start: dt.date, end: dt.date, today: dt.date
+    orders: QuerySet, root_path: str, start: dt.date, end: dt.date, today: dt.date, *, with_ids: bool = False
 ) -> tuple[dict[str, dict], dict]:
     """A report's order columns for the period start..end under the area at `root_path`
     ("/": the country): per child area code ("" for sites in that area itself) and in
     all, the orders opened, overdue and verified (filters.order_period_q, the lists the
     numbers link to) and the median days from opening to verification of those verified.
-    `orders` lie under `root_path` (orders_for(user, within=root_path))."""
+    `orders` lie under `root_path` (orders_for(user, within=root_path)). `with_ids`: each
+    count's orders too ("opened_ids"...), read by the same statement, for a submission
+    to keep the lists behind its numbers."""
     events = {event: order_period_q(event, start, end, today) for event in ORDER_PERIOD_LABELS}
     aggregates = {event: Count("pk", filter=q) for event, q in events.items()}
     aggregates["median_days_to_verify"] = Median(DAYS_TO_VERIFY, filter=events["verified"])
+    if with_ids:
+        aggregates |= {f"{event}_ids": ArrayAgg(Cast("pk", CharField()), filter=q) for event, q in events.items()}
     within = orders.filter(events["opened"] | events["overdue"] | events["verified"])
     by_child = {
         row.pop("child"): row

@@ -19,7 +19,7 @@ from . import submissions
 from .administrative import AdministrativeDocument, Annex, Column, Paragraph, Signature, Table, pdf, word
 from .models import ReportSubmission
 from .numbers import format_percent, format_share, share
-from .orders import OrderTable
+from .orders import OrderTable, frozen_order_table
 from .selectors import INDICATORS, Report, by_kind, sites_behind
 from .table import COLUMNS, groups, text
 
@@ -268,12 +268,14 @@ def for_report(report: Report, orders: OrderTable, details: Details | None = Non
 
 def for_submission(submission: ReportSubmission) -> AdministrativeDocument:
     """The document as submitted: its number, date and frozen numbers and lists."""
+    report = submissions.frozen_report(submission)
+    children = [row.area for row in report.rows if row.area is not None]
     return build(
-        submissions.frozen_report(submission),
+        report,
         details_of(submission),
         kinds=submission.numbers["kinds"],
         unprotected=submissions.frozen_sites(submission, "not_protected"),
-        orders=None,
+        orders=frozen_order_table(submission, report.area, children),
         number=str(submission.number),
         day=timezone.localdate(submission.submitted_at),
     )

@@ -17,6 +17,7 @@ from accounts.scope import MANAGE, OutOfScope, scope_for
 from areas.models import Area
 
 from .models import Indicator, ReportSubmission, SubmissionStatus, Target
+from .orders import frozen_orders
 from .periods import Period
 from .selectors import COUNT_COLUMNS, Country, as_of_params, by_child, grouped, sites_as_of_sql, targets_in_force
 
@@ -156,7 +157,7 @@ def report_submit(
     narrative: str = "",
 ) -> ReportSubmission:
     """Submit the area's report for a period that has ended: its numbers and the list of
-    sites behind every number are frozen as of the period's end, with the next number of
+    sites (or remediation orders) behind every number are frozen as of the period's end, with the next number of
     the area's reports this year. Later evidence never changes it (submissions.changes)."""
     act_as(actor)
     _may_submit(actor, area)
@@ -219,7 +220,7 @@ def report_submit(
         cursor.execute(
             FREEZE_SITES.format(sites=sites_as_of_sql()), {**as_of_params(area, period), "submission": submission.pk}
         )
-    submission.numbers = frozen_numbers(submission, area, period)
+    submission.numbers = {**frozen_numbers(submission, area, period), "orders": frozen_orders(area, period, actor)}
     submission.save(update_fields=["numbers"])
     return submission
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("submissions/new/", views.submission_new, name="submission-new"),
     path("submissions/<int:pk>/", views.submission_detail, name="submission-detail"),
     path("submissions/<int:pk>/sites/", views.submission_sites, name="submission-sites"),
+    path("submissions/<int:pk>/orders/", views.submission_orders, name="submission-orders"),
     path("submissions/<int:pk>/decide/", views.submission_decide, name="submission-decide"),
     re_path(
         r"^submissions/(?P<pk>[0-9]+)/document\.(?P<fmt>pdf|docx)$",

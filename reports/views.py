@@ -19,9 +19,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.scope import MANAGE, VIEW, OutOfScope, scope_for
 from areas.models import Area
 from areas.selectors import areas_geojson
+from hazards.filters import ORDER_PERIOD_LABELS
 from hazards.job_pages import job_accepted
-from hazards.models import Barrier, Signage, SiteKind
-from hazards.order_selectors import orders_for
+from hazards.models import Barrier, RemediationOrder, Signage, SiteKind
+from hazards.order_selectors import LIST_ORDER, orders_for
 from hazards.services import job_start
 
 from . import documents, files, notices, services, submissions
@@ -29,7 +30,7 @@ from .forms import FIRST_YEAR, LAST_YEAR, SHOWN_MATCHES, DecisionForm, ReportFor
 from .models import ReportSubmission, SubmissionStatus
 from .numbers import format_percent
 from .orders import COLUMNS as ORDER_COLUMNS
-from .orders import order_table
+from .orders import frozen_ids, frozen_order_table, order_changes, order_table
 from .selectors import INDICATOR_FILTERS, Country, progress_report, sites_behind, trend
 from .table import COLUMNS, heading_rows, text
 from .tasks import REPORT_DOCUMENT_JOB
@@ -356,13 +357,18 @@ def _detail(request, submission: ReportSubmission, decision_form: DecisionForm, 
         for cell, column in zip(row["cells"], COLUMNS, strict=True):
             if (row["code"], column.key) in found.cells:
                 cell["now"] = text(_row_of(found.now, row["code"]), column)
+    children = [row.area for row in report.rows if row.area is not None]
+    orders = frozen_order_table(submission, report.area, children)
+    changed_orders = order_changes(orders, report.area, submission.period, request.user) if orders else 0
     context = {
         "submission": submission,
         "report": report,
         "table": table,
         **_header(),
         "changes": found,
-        "changed_cells": len(found.cells),
+        "changed_cells": len(found.cells) + changed_orders,
+        "orders": orders,
+        "order_columns": ORDER_COLUMNS,
         "may_decide": submission.status == SubmissionStatus.SUBMITTED and services.may_decide(request.user, submission),
         "decision_form": decision_form,
         "live": f"{reverse('report')}?{_submission_query(submission)}",
@@ -412,6 +418,38 @@ def submission_sites(request, pk):
         "back": reverse("submission-detail", args=[submission.pk]),
     }
     return render(request, "reports/sites.html", context)
+
+
+@login_required
+@require_GET
+def submission_orders(request, pk):
+    """The remediation orders behind a number of the submitted report, as submitted (an
+    order deleted since is still listed: the number counted it)."""
+    submission = _visible_submission(request, pk)
+    event, child = request.GET.get("event", ""), request.GET.get("child")
+    ids = frozen_ids(submission, event, child)
+    if ids is None:
+        choices = ", ".join(ORDER_PERIOD_LABELS)
+        return HttpResponse(
+            _("Choose one of: %(choices)s.") % {"choices": choices},
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    found = scope_for(request.user).restrict(
+        RemediationOrder.all_objects.filter(pk__in=ids).select_related("site__area", "follow_up"), VIEW
+    )
+    names = submission.numbers["children"]
+    context = {
+        "area": submissions.area_of(submission),
+        "child_name": names.get(child) if child else None,
+        "period": submission.period,
+        "label": ORDER_PERIOD_LABELS[event],
+        "orders": list(found.order_by(*LIST_ORDER)),
+        "submission": submission,
+        "today": timezone.localdate(),
+        "back": reverse("submission-detail", args=[submission.pk]),
+    }
+    return render(request, "reports/submission_orders.html", context)
 
 
 @login_required

@@ -257,3 +257,78 @@ def test_the_vietnamese_files_write_the_median_as_the_vietnamese_page_does(histo
     document = Document(io.BytesIO(client.get("/reports/report.docx", REPORT).content))
     table = next(t for t in document.tables if "Yêu cầu đã lập" in [c.text for c in t.rows[0].cells])
     assert [c.text for c in table.rows[-1].cells][2:] == shown["*"]
+
+
+def submission_orders(page: str) -> dict[str, list[tuple[str, str, str]]]:
+    """A submitted report's order table: per area code ("*": the total) its cells as
+    (link, number as submitted, number now or "")."""
+    table = page[page.index('class="report orders-in-period"') :]
+    table = table[: table.index("</table>")]
+    result = {}
+    for name, body in re.findall(r"<tr(?: class=\"total\")?><td class=\"name\">(.*?)</td>(.*?)</tr>", table, re.S):
+        code = re.search(r"<small>(.*?)</small>", name)
+        cells = re.findall(r'<td[^>]*><a href="([^"]+)">([^<]*)</a>(?: <span class="now"[^>]*>→ ([^<]*)</span>)?', body)
+        result[code.group(1) if code else "*"] = [(html.unescape(u), n, now) for u, n, now in cells]
+    return result
+
+
+def test_a_submitted_report_freezes_its_order_numbers_and_lists_and_shows_what_changed(
+    history, province, client, clock, demo_tree
+):
+    from reports import services
+    from reports.periods import Period
+
+    client.force_login(province)
+    live = page_orders(client)
+    submission = services.report_submit(
+        actor=province, area=demo_tree["99"], period=Period(*H1, "half"), symbol="BC-UBND",
+        issuing_body="Ủy ban nhân dân tỉnh Sông Xanh", place="Sông Xanh", signer_title="Chủ tịch",
+        signer_name="Nguyễn Văn An",
+    )  # fmt: skip
+    url = f"/reports/submissions/{submission.pk}/"
+    frozen = submission_orders(client.get(url).content.decode())
+    assert {code: [n for _u, n, _now in cells] for code, cells in frozen.items()} == live
+    assert all(now == "" for cells in frozen.values() for _u, _n, now in cells)
+    # Each number links to the orders it counted, as submitted.
+    for cells in frozen.values():
+        for link, number, _now in cells[:3]:
+            page = client.get(link)
+            listed = page.content.decode().split('class="report orders"')[1].split("</table>")[0]
+            assert page.status_code == 200 and listed.count('href="/orders/') == int(number), link
+    verified_992 = client.get(frozen["992"][2][0]).content.decode()
+    assert history["C"].site.code in verified_992 and history["D"].site.code in verified_992
+    # Later: B's order deleted (opened in the period in 991, and overdue): the frozen cells keep
+    # 3 and 1 and their lists still name B; recomputed now they read 2 and 0, marked, and so
+    # do the total's.
+    clock.move_to(at("2026-08-01"))
+    orders.order_delete(actor=province, order=history["B"])
+    client.force_login(province)
+    page = client.get(url).content.decode()
+    after = submission_orders(page)
+    assert after["991"][0][1:] == ("3", "2") and after["*"][0][1:] == ("4", "3")
+    assert after["991"][1][1:] == ("1", "0") and after["*"][1][1:] == ("2", "1")
+    assert after["992"][0][1:] == ("1", "") and after["991"][2][1:] == ("1", "")
+    assert "Changed since submission: 4 numbers" in page
+    opened_991 = client.get(after["991"][0][0]).content.decode()
+    assert history["B"].site.code in opened_991 and "deleted since" in opened_991
+    # The submitted document carries the frozen numbers.
+    pdf = client.get(f"{url}document.pdf").content
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).split())
+    assert f"Total {' '.join(live['*'])}" in text
+    docx = Document(io.BytesIO(client.get(f"{url}document.docx").content))
+    table = next(t for t in docx.tables if "Orders opened" in [c.text for c in t.rows[0].cells])
+    assert [c.text for c in table.rows[-1].cells][2:] == live["*"]
+    # A list the submission did not keep is refused with a reason, not a 500.
+    assert client.get(f"{url}orders/", {"event": "late"}).status_code == 400
+
+
+def test_only_people_who_see_the_submission_see_its_order_lists(history, province, client, demo_tree, make_user):
+    from reports import services
+    from reports.periods import Period
+
+    submission = services.report_submit(
+        actor=province, area=demo_tree["99"], period=Period(*H1, "half"), symbol="BC-UBND",
+        issuing_body="UBND tỉnh Sông Xanh", place="Sông Xanh", signer_title="Chủ tịch", signer_name="An",
+    )  # fmt: skip
+    client.force_login(make_user("huyen", demo_tree["991"], Role.AREA_MANAGER))
+    assert client.get(f"/reports/submissions/{submission.pk}/orders/", {"event": "opened"}).status_code == 404

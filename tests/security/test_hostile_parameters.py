@@ -57,6 +57,7 @@ BASELINE = {
     "due": "true",
     "child": "99101",
     "indicator": "counting",
+    "event": "opened",
     "datetime": "2025-01-01T00:00:00Z/..",
     "limit": "10",
     "offset": "0",
@@ -353,6 +354,7 @@ def make_samples(world, upload_id):
         ("import-run", "run_id"): world["import_run"].pk,
         ("submission-detail", "pk"): world["submission"].pk,
         ("submission-sites", "pk"): world["submission"].pk,
+        ("submission-orders", "pk"): world["submission"].pk,
         ("submission-decide", "pk"): world["submission"].pk,
         ("submission-document", "pk"): world["submission"].pk,
     }
