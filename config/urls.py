@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.api import PairView
@@ -50,6 +51,9 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(template_name="accounts/password_changed.html"),
         name="password-changed",
     ),
+    # The admin's own password change asks the current password too, unthrottled: the one
+    # page that counts it under the sign-in lockout serves both.
+    path("admin/password_change/", RedirectView.as_view(pattern_name="password-change")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("survey/", include(survey_urlpatterns)),

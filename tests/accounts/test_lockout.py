@@ -145,3 +145,20 @@ def test_the_right_current_password_changes_it_and_clears_the_failures(make_user
     user.refresh_from_db()
     assert user.check_password("pw-Changed-456")
     assert not LoginFailure.objects.exists()
+
+
+def test_the_admin_s_own_password_change_is_the_counted_one(make_user):
+    """Django's admin has a password change of its own (header → "Change password"), which
+    checked the current password with no limit: it now leads to the counted page."""
+    user = make_user("nam", is_staff=True)
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(user)
+    assert client.get("/admin/password_change/")["Location"] == reverse("password-change")
+    assert reverse("admin:password_change") == "/admin/password_change/"  # what the admin's header links to
+    new = "pw-Changed-456"
+    answer = client.post(
+        "/admin/password_change/", {"old_password": "pw-Secret-123", "new_password1": new, "new_password2": new}
+    )
+    assert answer.status_code == 302 and answer["Location"] == reverse("password-change")
+    user.refresh_from_db()
+    assert user.check_password("pw-Secret-123")
