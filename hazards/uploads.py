@@ -28,14 +28,13 @@ from areas.models import Area
 from areas.spatialfile import SpatialFileError
 from common.text import clean_text
 
-from . import archives, file_limits, services
+from . import archives, file_limits, services, storage_quota
 from .imports import EXPORT_LAYERS, ChooseSheet, ImportFileError, guess_mapping, own_words, read_file, sheets
 from .models import ImportRun
 from .tasks import BOUNDARIES_JOB
 
 SUFFIXES = (".csv", ".xlsx", ".geojson", ".json", ".gpkg", ".kml", ".kmz", ".zip")
 PREVIEW_ROWS = 10
-UPLOAD_KEPT_SECONDS = 24 * 3600
 # The registry's fields, in the order the mapping step shows them.
 FIELDS = {
     "latitude": gettext_lazy("Latitude"),
@@ -123,10 +122,6 @@ def mapping_form(columns: list[str], data=None, initial=None) -> forms.Form:
     return type("MappingForm", (_MappingForm,), fields)(data=data, initial=initial)
 
 
-def _folder() -> Path:
-    return Path(settings.IMPORT_UPLOAD_ROOT)
-
-
 def _require_survey(request) -> None:
     """Imports register sites: only accounts that may survey somewhere may import."""
     if not scope_for(request.user).paths(SURVEY) and not request.user.is_superuser:
@@ -134,13 +129,16 @@ def _require_survey(request) -> None:
 
 
 def _forget_old_uploads() -> None:
-    """Uploads are working copies: those older than a day go when a new one comes."""
-    if not _folder().exists():
+    """Uploads are working copies, in a folder per person: those older than
+    IMPORT_UPLOAD_KEPT_HOURS go when a new one comes, anyone's."""
+    root = Path(settings.IMPORT_UPLOAD_ROOT)
+    if not root.exists():
         return
-    limit = time.time() - UPLOAD_KEPT_SECONDS
-    for folder in _folder().iterdir():
-        if folder.is_dir() and folder.stat().st_mtime < limit:
-            shutil.rmtree(folder, ignore_errors=True)
+    limit = time.time() - settings.IMPORT_UPLOAD_KEPT_HOURS * 3600
+    for person in root.iterdir():
+        for folder in person.iterdir() if person.is_dir() else ():
+            if folder.is_dir() and folder.stat().st_mtime < limit:
+                shutil.rmtree(folder, ignore_errors=True)
 
 
 # The parts of a Shapefile GDAL reads beside the .shp; nothing else leaves the zip.
@@ -155,10 +153,20 @@ def _file_name(name: str) -> str:
         raise ImportFileError(exc.messages) from None
 
 
-def _store(upload) -> Path:
+def _room(user, adding: int) -> None:
+    try:
+        storage_quota.check_room(user, adding)
+    except storage_quota.NoRoom as exc:
+        raise ImportFileError([str(exc)]) from None
+
+
+def _store(upload, user) -> Path:
+    """The upload kept in a folder of its own, in the person's folder, if they have room
+    for it (hazards/storage_quota.py); a zipped Shapefile unpacked there instead."""
     name = _file_name(upload.name)
     _forget_old_uploads()
-    folder = _folder() / uuid.uuid4().hex
+    _room(user, upload.size)
+    folder = storage_quota.upload_folder(user) / uuid.uuid4().hex
     folder.mkdir(parents=True)
     path = folder / name
     with open(path, "wb") as out:
@@ -167,7 +175,7 @@ def _store(upload) -> Path:
     if path.suffix.lower() != ".zip":
         return path
     try:
-        shapefile = _unzip_shapefile(path, folder)
+        shapefile = _unzip_shapefile(path, folder, user)
         _file_name(shapefile.name)
         return shapefile
     except archives.ArchiveError as exc:
@@ -187,9 +195,10 @@ def _finder_litter(member: str) -> bool:
     return member.startswith("__MACOSX/") or name.startswith("._") or name == ".DS_Store"
 
 
-def _unzip_shapefile(path: Path, folder: Path) -> Path:
+def _unzip_shapefile(path: Path, folder: Path, user) -> Path:
     """A zipped Shapefile: its .shp and the parts beside it, copied out within the
-    archive limits (hazards/archives.py); the .shp is what is read."""
+    archive limits (hazards/archives.py) and the person's room; the .shp is what is read,
+    and the zip goes once they are out."""
     with archives.check(path) as archive:
         members = [m for m in archive.namelist() if not m.endswith("/") and not _finder_litter(m)]
         shapes = [m for m in members if m.lower().endswith(".shp")]
@@ -203,10 +212,13 @@ def _unzip_shapefile(path: Path, folder: Path) -> Path:
             raise ImportFileError([_("The zip must hold exactly one Shapefile (.shp with its .dbf and .shx).")])
         wanted = [m for m in members if Path(m).stem in stems and Path(m).suffix.lower() in SHAPEFILE_PARTS]
         # What is read may unpack to no more than a file sent; the archive's own limit is larger.
-        if sum(archive.getinfo(member).file_size for member in wanted) > file_limits.MAX_FILE_BYTES:
+        unpacked = sum(archive.getinfo(member).file_size for member in wanted)
+        if unpacked > file_limits.MAX_FILE_BYTES:
             raise ImportFileError([f"{path.name}: {file_limits.too_large_unpacked(shapes[0])}."])
+        _room(user, unpacked)
         for member in wanted:
             archives.extract(archive, member, folder / Path(member).name)
+    path.unlink()
     return folder / Path(shapes[0]).name
 
 
@@ -224,7 +236,7 @@ def upload(request):
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            path = _store(form.cleaned_data["file"])
+            path = _store(form.cleaned_data["file"], request.user)
         except ImportFileError as exc:
             return render(request, "imports/upload.html", {"form": form, "problems": exc.problems}, status=400)
         upload_id = path.parent.name
@@ -264,6 +276,10 @@ def preview(request, upload_id: str):
     form = mapping_form(columns, data=request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         mapping = {field: form.cleaned_data[field] for field in FIELDS if form.cleaned_data[field]}
+        try:  # the run takes a copy of the upload into the database until it ends
+            _room(request.user, sum(part.stat().st_size for part in path.parent.iterdir()))
+        except ImportFileError as exc:
+            return render(request, "imports/preview.html", {**choosing, "problems": exc.problems}, status=400)
         run = services.import_run_start(
             actor=request.user,
             path=path,
@@ -355,7 +371,7 @@ def boundaries(request):
     form = BoundaryForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            path = _store(form.cleaned_data["file"])
+            path = _store(form.cleaned_data["file"], request.user)
         except ImportFileError as exc:
             return render(request, "imports/boundaries.html", {"form": form, "problems": exc.problems}, status=400)
         params = {

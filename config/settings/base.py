@@ -173,6 +173,14 @@ POSTGRES_BIN_DIR = os.environ.get("POSTGRES_BIN_DIR", "/usr/lib/postgresql/15/bi
 # Files sent to the import page: working copies for their session, never served; kept
 # outside MEDIA_ROOT so that no web server configuration can expose them.
 IMPORT_UPLOAD_ROOT = Path(os.environ.get("DJANGO_IMPORT_UPLOAD_ROOT", BASE_DIR / "var" / "imports"))
+# What files sent to the server may take of its disk (hazards/storage_quota.py): an upload
+# is kept IMPORT_UPLOAD_KEPT_HOURS; a person may keep at most IMPORT_QUOTA_BYTES of uploads,
+# of files of their runs still queued (copied into the database) and of job results not
+# yet expired; and nothing is kept that would leave less than IMPORT_MIN_FREE_BYTES free on
+# the uploads' disk (the photos' and results' disk too, as a rule).
+IMPORT_UPLOAD_KEPT_HOURS = int(os.environ.get("IMPORT_UPLOAD_KEPT_HOURS", 24))
+IMPORT_QUOTA_BYTES = int(os.environ.get("IMPORT_QUOTA_BYTES", 1_000_000_000))
+IMPORT_MIN_FREE_BYTES = int(os.environ.get("IMPORT_MIN_FREE_BYTES", 2_000_000_000))
 
 # The background map of every map (planner, survey, reports, admin): one XYZ raster
 # source. The survey app can store its tiles on a tablet for offline work, so the source's

@@ -87,13 +87,14 @@ def test_a_zip_of_too_many_members_is_refused_by_its_end_record(worker_client):
     assert response.status_code == 400 and "too many files" in response.content.decode()
 
 
-def test_allowed_members_are_copied_in_blocks(settings, tmp_path):
+def test_allowed_members_are_copied_in_blocks(settings, tmp_path, make_user, demo_tree):
     settings.IMPORT_UPLOAD_ROOT = tmp_path
+    person = make_user("lan", demo_tree["99101"], Role.FIELD_WORKER)
     data = os.urandom(24 * MB)
     archive = zip_bytes({"sites.shp": b"\x00\x00\x27\x0a", "sites.dbf": data, "notes.vrt": b"<x/>"}, zipfile.ZIP_STORED)
     upload = SimpleUploadedFile("sites.zip", archive)
     stored = []
-    peak = peak_python_memory(lambda: stored.append(uploads._store(upload)))
+    peak = peak_python_memory(lambda: stored.append(uploads._store(upload, person)))
     assert peak < 8 * MB
     shape = stored[0]
     assert shape.name == "sites.shp" and (shape.parent / "sites.dbf").read_bytes() == data
