@@ -1,12 +1,12 @@
 """Every write to campaigns. Starting one assigns, in one SQL statement, every counting
 site of the area that is unverified or not protected to a field worker of its commune;
-a manager may then move sites to another worker."""
+a manager may then move sites to another worker, rename the campaign or move its window."""
 
 import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import BooleanField, ExpressionWrapper
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -52,10 +52,12 @@ FROM chosen c JOIN area_workers aw ON aw.area_id = c.area_id
 """
 
 
-def campaign_sites(area: Area | None, now: dt.datetime):
+def campaign_sites(area: Area | None, now: dt.datetime, *, besides: Campaign | None = None):
     """The sites a campaign over `area` (None: the country) takes: counting today, and
-    unverified or not protected."""
+    unverified or not protected; `besides`: those this campaign does not hold yet."""
     sites = Site.objects.filter(area__path__startswith=area.path) if area else Site.objects.all()
+    if besides is not None:
+        sites = sites.exclude(Exists(CampaignAssignment.objects.filter(campaign=besides, site_id=OuterRef("pk"))))
     return (
         sites.filter(counting_q(timezone.localdate(now)))
         .filter(~protected_q() | Due(now))
@@ -75,24 +77,79 @@ def _clean_window(starts_on, ends_on) -> tuple[dt.date, dt.date]:
     return starts_on, ends_on
 
 
-@transaction.atomic
-def campaign_start(*, actor, name: str, area: Area | None, starts_on: dt.date, ends_on: dt.date) -> Campaign:
-    act_as(actor)
-    scope_for(actor).require_area_or_country(EDIT, area)
+def _clean_name(name: str) -> str:
     name = clean_text(name, "name", _("name"))
     if not name:
         raise ValidationError({"name": _("Give the campaign a name (e.g. “Trước hè 2026”).")})
     if len(name) > 200:
         raise ValidationError({"name": _("At most %(limit)s characters.") % {"limit": 200}})
-    starts_on, ends_on = _clean_window(starts_on, ends_on)
-    campaign = Campaign.objects.create(name=name, area=area, starts_on=starts_on, ends_on=ends_on, created_by=actor)
-    sites_sql, params = campaign_sites(area, timezone.now()).query.sql_with_params()
+    return name
+
+
+def _assign(campaign: Campaign, sites) -> int:
+    """Give `sites` (campaign_sites) to the field workers of their communes; how many."""
+    sites_sql, params = sites.query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(ASSIGN_SQL.format(sites=sites_sql), [*params, Role.FIELD_WORKER, campaign.pk])
+        added = cursor.rowcount
         # The planner opens the board at once: without fresh statistics PostgreSQL plans it
         # for an empty table until autovacuum comes by (a national board: 6.8 s, then 0.7 s).
         cursor.execute("ANALYZE hazards_campaignassignment")
+    return added
+
+
+@transaction.atomic
+def campaign_start(*, actor, name: str, area: Area | None, starts_on: dt.date, ends_on: dt.date) -> Campaign:
+    act_as(actor)
+    scope_for(actor).require_area_or_country(EDIT, area)
+    name = _clean_name(name)
+    starts_on, ends_on = _clean_window(starts_on, ends_on)
+    campaign = Campaign.objects.create(name=name, area=area, starts_on=starts_on, ends_on=ends_on, created_by=actor)
+    _assign(campaign, campaign_sites(area, timezone.now()))
     return campaign
+
+
+@transaction.atomic
+def campaign_update(
+    *,
+    actor,
+    campaign: Campaign,
+    name: str | None = None,
+    starts_on: dt.date | None = None,
+    ends_on: dt.date | None = None,
+) -> int:
+    """Rename a campaign or move its window (what is not given stays). Its sites stay as
+    assigned, with the workers a manager gave them: the rule chose them as it started, and
+    its board counts from there ("protected at the start"). So a window that has opened
+    keeps its first day (the checks are counted since it), while its last day may move,
+    later to extend it. A window that has not opened yet may move whole, and then the
+    rule runs again for the sites it does not hold: those that counted or fell due since
+    it was started join, each given to a worker of its commune. Returns how many joined."""
+    act_as(actor)
+    # Only the campaign's row is locked: its area is the nullable side of an outer join.
+    campaign = Campaign.objects.select_for_update(of=("self",)).select_related("area").get(pk=campaign.pk)
+    scope_for(actor).require_area_or_country(EDIT, campaign.area)
+    before = (campaign.starts_on, campaign.ends_on)
+    window = (starts_on or campaign.starts_on, ends_on or campaign.ends_on)
+    opened = campaign.starts_on <= timezone.localdate()
+    if opened and window[0] != campaign.starts_on:
+        raise ValidationError(
+            {
+                "starts_on": _(
+                    "The campaign opened on %(day)s and counts the checks since then: its first day stays. "
+                    "Move its last day instead."
+                )
+                % {"day": f"{campaign.starts_on:%d/%m/%Y}"}
+            }
+        )
+    if name is not None:
+        campaign.name = _clean_name(name)
+    if window != before:
+        campaign.starts_on, campaign.ends_on = _clean_window(*window)
+    campaign.save(update_fields=["name", "starts_on", "ends_on"])
+    if not opened and campaign.starts_on != before[0]:
+        return _assign(campaign, campaign_sites(campaign.area, timezone.now(), besides=campaign))
+    return 0
 
 
 @transaction.atomic

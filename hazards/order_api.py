@@ -1,12 +1,15 @@
 """Remediation orders and campaigns in the REST API (/api/v1/orders/, /api/v1/campaigns/):
-read-only, the site filters on the order's site plus the order's own, the area scope."""
+read, with the site filters on the order's site plus the order's own, in the area scope;
+a campaign is renamed or its window moved with PATCH (hazards.campaigns.campaign_update)."""
 
+from django.core.exceptions import ValidationError
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 
+from . import campaigns
 from .filters import ORDER_LABELS, ORDER_PERIOD_LABELS
 from .models_remediation import Campaign, RemediationOrder, Requirement
 from .order_selectors import (
@@ -46,6 +49,14 @@ class CampaignOut(serializers.ModelSerializer):
     class Meta:
         model = Campaign
         fields = ["id", "name", "area_code", "area_name", "starts_on", "ends_on", "created_at"]
+
+
+class CampaignEdit(serializers.Serializer):
+    """What a PATCH may change; a field left out stays."""
+
+    name = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    starts_on = serializers.DateField(required=False)
+    ends_on = serializers.DateField(required=False)
 
 
 class Pages(LimitOffsetPagination):
@@ -101,6 +112,17 @@ class CampaignViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return campaigns_for(self.request.user).order_by("-starts_on", "id")
+
+    @extend_schema(request=CampaignEdit, responses={200: CampaignOut, 400: dict, 404: dict})
+    def partial_update(self, request, pk=None):
+        """Rename the campaign or move its window, in an area you manage (its sites are
+        chosen again only when a window that has not opened moves its first day)."""
+        parsed = CampaignEdit(data=request.data)
+        if not parsed.is_valid():
+            raise ValidationError({name: [str(e) for e in errors] for name, errors in parsed.errors.items()})
+        campaign = self.get_object()
+        campaigns.campaign_update(actor=request.user, campaign=campaign, **parsed.validated_data)
+        return Response(CampaignOut(self.get_queryset().get(pk=campaign.pk)).data)
 
     @extend_schema(responses={200: dict})
     @action(detail=True)

@@ -283,6 +283,42 @@ def campaign_list(request):
     return _form_page(request, "campaigns/list.html", context)
 
 
+class CampaignEditForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
+    starts_on = forms.DateField(label=gettext_lazy("Starts on"), widget=forms.DateInput(attrs={"type": "date"}))
+    ends_on = forms.DateField(label=gettext_lazy("Ends on"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
+def _editable_campaign(request, pk):
+    """A campaign the user sees and manages (its area, or the country for national
+    administrators); 404 otherwise, as for any record outside one's areas."""
+    campaign = get_object_or_404(campaigns_for(request.user), pk=pk)
+    scope = scope_for(request.user)
+    if not (scope.everything if campaign.area is None else scope.allows(EDIT, campaign.area)):
+        raise Http404
+    return campaign
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def campaign_edit(request, pk):
+    """Rename a campaign or move its window (hazards.campaigns.campaign_update says what
+    may move and when its sites are chosen again)."""
+    campaign = _editable_campaign(request, pk)
+    initial = {"name": campaign.name, "starts_on": campaign.starts_on, "ends_on": campaign.ends_on}
+    form = CampaignEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            campaigns.campaign_update(actor=request.user, campaign=campaign, **form.cleaned_data)
+        except ValidationError as exc:
+            for field, errors in (exc.message_dict if hasattr(exc, "error_dict") else {None: exc.messages}).items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            return redirect("campaign-board", campaign.pk)
+    context = {"form": form, "campaign": campaign, "opened": campaign.starts_on <= timezone.localdate()}
+    return _form_page(request, "campaigns/edit.html", context)
+
+
 class AssignForm(forms.Form):
     area = forms.ModelChoiceField(queryset=Area.objects.none(), widget=forms.HiddenInput)
     worker = forms.ModelChoiceField(queryset=None, label=gettext_lazy("Field worker"))
@@ -316,7 +352,14 @@ def campaign_board_page(request, pk):
             return redirect(f"{reverse('campaign-board', args=[campaign.pk])}?area={area.code}")
         return _bad_request(ValidationError(form.errors.as_text()))
     rows, totals = campaign_board(campaign, request.user)
-    context = {"campaign": campaign, "rows": rows, "totals": totals, "today": timezone.localdate()}
+    scope = scope_for(request.user)
+    context = {
+        "campaign": campaign,
+        "rows": rows,
+        "totals": totals,
+        "today": timezone.localdate(),
+        "may_edit": scope.everything if campaign.area is None else scope.allows(EDIT, campaign.area),
+    }
     area = chosen_area(request) if request.GET.get("area") else None
     if area is not None:
         context["area"] = area

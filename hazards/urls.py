@@ -63,5 +63,6 @@ order_urlpatterns = [
 campaign_urlpatterns = [
     path("", order_pages.campaign_list, name="campaign-list"),
     path("<int:pk>/", order_pages.campaign_board_page, name="campaign-board"),
+    path("<int:pk>/edit/", order_pages.campaign_edit, name="campaign-edit"),
     re_path(r"^(?P<pk>\d+)/board\.(?P<fmt>xlsx|pdf)$", order_pages.campaign_file, name="campaign-file"),
 ]

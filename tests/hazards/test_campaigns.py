@@ -218,3 +218,132 @@ def test_a_campaign_name_with_a_control_character_is_refused(province, demo_tree
     with pytest.raises(ValidationError, match="Name contains the control character U\\+001B"):
         start(people, demo_tree, name="Hè\x1b[31m")
     assert start(people, demo_tree).name == "Trước hè 2026"
+
+
+def test_a_manager_renames_and_extends_an_open_campaign_on_its_page(province, demo_tree, client, frozen, make_site):
+    """Once open, a campaign keeps its first day and its sites with the workers a manager
+    gave them; its name and last day change, audited."""
+    from accounts.models import AuditEntry
+
+    people, sites = province
+    campaign = start(people, demo_tree)
+    moved = CampaignAssignment.objects.filter(campaign=campaign, site=sites["never_checked"])
+    campaigns.assignment_change(actor=people["manager"], assignments=moved, worker=people["district_worker"])
+    before = set(CampaignAssignment.objects.filter(campaign=campaign).values_list("site_id", "worker_id"))
+    frozen.move_to(dt.datetime(2026, 5, 20, 9, 0, tzinfo=TZ))
+    make_site(demo_tree["99101"])  # a site registered since: an open campaign does not take it
+    client.force_login(people["manager"])
+    board = client.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert f'href="/campaigns/{campaign.pk}/edit/"' in board
+    page = client.get(f"/campaigns/{campaign.pk}/edit/")
+    assert page.status_code == 200 and 'value="Trước hè 2026"' in page.content.decode()
+    # Its first day cannot move any more: refused with the reason, nothing stored.
+    refused = client.post(
+        f"/campaigns/{campaign.pk}/edit/", {"name": "Hè 2026", "starts_on": "2026-04-15", "ends_on": "2026-06-30"}
+    )
+    assert refused.status_code == 400 and "its first day stays" in refused.content.decode()
+    campaign.refresh_from_db()
+    assert (campaign.name, campaign.ends_on) == ("Trước hè 2026", dt.date(2026, 5, 31))
+    saved = client.post(
+        f"/campaigns/{campaign.pk}/edit/", {"name": "Hè 2026", "starts_on": "2026-04-01", "ends_on": "2026-06-30"}
+    )
+    assert saved.status_code == 302 and saved["Location"] == f"/campaigns/{campaign.pk}/"
+    campaign.refresh_from_db()
+    assert (campaign.name, campaign.starts_on, campaign.ends_on) == (
+        "Hè 2026",
+        dt.date(2026, 4, 1),
+        dt.date(2026, 6, 30),
+    )
+    assert set(CampaignAssignment.objects.filter(campaign=campaign).values_list("site_id", "worker_id")) == before
+    entry = AuditEntry.objects.filter(table="hazards_campaign", action="update").latest("at")
+    assert entry.actor == people["manager"]
+    assert entry.changes["name"] == ["Trước hè 2026", "Hè 2026"] and entry.changes["ends_on"][1] == "2026-06-30"
+    # Extended, the window is still open on 15 June: the worker's unchecked sites stay first.
+    frozen.move_to(dt.datetime(2026, 6, 15, 9, 0, tzinfo=TZ))
+    assert campaigns_for(people["an"]).get().ends_on == dt.date(2026, 6, 30)
+
+
+def test_moving_a_window_that_has_not_opened_runs_the_rule_again_for_new_sites(province, demo_tree, make_site):
+    people, sites = province
+    campaign = start(people, demo_tree)
+    kept = CampaignAssignment.objects.filter(campaign=campaign, site=sites["never_checked"])
+    campaigns.assignment_change(actor=people["manager"], assignments=kept, worker=people["district_worker"])
+    later = make_site(demo_tree["99101"])  # registered after the campaign was started
+    # A rename alone chooses nothing again.
+    assert campaigns.campaign_update(actor=people["manager"], campaign=campaign, name="Trước hè") == 0
+    assert not CampaignAssignment.objects.filter(campaign=campaign, site=later).exists()
+    joined = campaigns.campaign_update(
+        actor=people["manager"], campaign=campaign, starts_on=dt.date(2026, 4, 15), ends_on=dt.date(2026, 6, 15)
+    )
+    assert joined == 1
+    added = CampaignAssignment.objects.get(campaign=campaign, site=later)
+    assert added.worker in (people["an"], people["binh"]) and added.area_id == demo_tree["99101"].pk
+    # The sites it held keep the workers a manager gave them.
+    assert (
+        CampaignAssignment.objects.get(campaign=campaign, site=sites["never_checked"]).worker
+        == people["district_worker"]
+    )
+    assert CampaignAssignment.objects.filter(campaign=campaign).count() == 5
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"name": "  "}, "Give the campaign a name"),
+        ({"name": "x" * 201}, "At most 200 characters"),
+        ({"name": "Hè\x07"}, "name"),
+        ({"ends_on": "2026-03-31"}, "cannot end before it starts"),
+        ({"starts_on": "2026-03-01", "ends_on": "2026-03-10"}, "already over"),
+        ({"ends_on": "31/05/2026"}, "ends_on"),
+    ],
+)
+def test_the_api_renames_and_moves_a_campaign_and_refuses_bad_input_with_a_reason(
+    province, demo_tree, client, fields, message
+):
+    people, _sites = province
+    campaign = start(people, demo_tree)
+    client.force_login(people["manager"])
+    url = f"/api/v1/campaigns/{campaign.pk}/"
+    refused = client.patch(url, fields, content_type="application/json")
+    assert refused.status_code == 400 and message in refused.content.decode(), refused.content
+    campaign.refresh_from_db()
+    assert (campaign.name, campaign.starts_on, campaign.ends_on) == (
+        "Trước hè 2026",
+        dt.date(2026, 4, 1),
+        dt.date(2026, 5, 31),
+    )
+    done = client.patch(url, {"name": "Hè 2026", "ends_on": "2026-06-30"}, content_type="application/json")
+    assert done.status_code == 200, done.content
+    assert (done.json()["name"], done.json()["starts_on"], done.json()["ends_on"]) == (
+        "Hè 2026",
+        "2026-04-01",
+        "2026-06-30",
+    )
+
+
+def test_only_managers_of_the_campaign_area_edit_it(province, demo_tree, client):
+    """A commune officer sees the provincial campaign (its commune's share) but does not
+    manage its area: no link, the page and the API answer 404, nothing changes."""
+    people, _sites = province
+    campaign = start(people, demo_tree)
+    client.force_login(people["commune_manager"])
+    assert client.get(f"/campaigns/{campaign.pk}/").status_code == 200
+    assert "/edit/" not in client.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert client.get(f"/campaigns/{campaign.pk}/edit/").status_code == 404
+    assert client.post(f"/campaigns/{campaign.pk}/edit/", {"name": "X", "starts_on": "2026-04-01",
+                                                          "ends_on": "2026-05-31"}).status_code == 404  # fmt: skip
+    patch = client.patch(f"/api/v1/campaigns/{campaign.pk}/", {"name": "X"}, content_type="application/json")
+    assert patch.status_code == 404
+    with pytest.raises(OutOfScope):
+        campaigns.campaign_update(actor=people["commune_manager"], campaign=campaign, name="X")
+    campaign.refresh_from_db()
+    assert campaign.name == "Trước hè 2026"
+
+
+def test_the_edit_page_in_vietnamese(province, demo_tree, client):
+    people, _sites = province
+    campaign = start(people, demo_tree)
+    client.force_login(people["manager"])
+    client.post("/i18n/setlang/", {"language": "vi"})
+    page = client.get(f"/campaigns/{campaign.pk}/edit/").content.decode()
+    assert "Đổi tên hoặc dời thời gian" in page and "chưa bắt đầu" in page

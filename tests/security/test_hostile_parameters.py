@@ -340,6 +340,7 @@ def make_samples(world, upload_id):
         ("order-notice", "fmt"): "pdf",
         ("campaign-detail", "pk"): world["campaign"].pk,
         ("campaign-board", "pk"): world["campaign"].pk,
+        ("campaign-edit", "pk"): world["campaign"].pk,
         ("campaign-file", "pk"): world["campaign"].pk,
         # Site lifecycle: closing, reopening, merging, closure proposals.
         ("site-close", "pk"): site.pk,
