@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdminMixin
 
 from areas.models import Area
+from common.text import clean_text
 
 from . import audit_text
 from .derived import AUDITED
@@ -175,6 +176,12 @@ class DeviceTokenForm(forms.ModelForm):
     class Meta:
         model = DeviceToken
         fields = ["user", "name"]
+
+    def clean_name(self):
+        try:
+            return clean_text(self.cleaned_data["name"], "name", _("device"))
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages) from None
 
 
 @admin.register(DeviceToken)

@@ -12,8 +12,11 @@ import secrets
 import unicodedata
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+
+from common.text import clean_text
 
 from .audit import act_as
 from .models import PairingCode
@@ -86,7 +89,12 @@ def pairing_complete(*, code: str, device_name: str) -> Paired:
         raise PairingInvalid
     # The token is the act of the manager who showed the code.
     act_as(pairing.created_by)
-    name = (device_name.strip() if isinstance(device_name, str) else "") or pairing.name
+    # The tablet's own name for itself is optional: one the stored text rule refuses gives
+    # way to the name the manager chose, rather than failing the pairing.
+    try:
+        name = clean_text(device_name if isinstance(device_name, str) else "", "device_name", "device") or pairing.name
+    except ValidationError:
+        name = pairing.name
     token, key = create_token(user=pairing.user, name=name, created_by=pairing.created_by)
     pairing.used_at = timezone.now()
     pairing.token = token

@@ -154,3 +154,18 @@ def test_a_manager_cannot_pair_a_tablet_for_someone_out_of_reach(people, demo_tr
     client.force_login(manager)
     page = client.post(reverse("admin:accounts_devicetoken_add"), {"user": stranger.pk, "name": "x"})
     assert page.status_code == 200 and not PairingCode.objects.exists()
+
+
+def test_device_names_with_control_characters_are_not_stored(people):
+    """A device's name is listed in the admin and the audit trail: the stored text rule.
+    The manager's form refuses one; a tablet's own name (optional, from an unsigned-in
+    request) gives way to the manager's."""
+    manager, worker = people
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(manager)
+    refused = client.post(reverse("admin:accounts_devicetoken_add"), {"user": worker.pk, "name": "Máy\x1b[2J 3"})
+    assert refused.status_code == 200 and "contains the control character U+001B" in refused.text
+    assert not PairingCode.objects.exists()
+    code, _html = start_pairing(manager, worker, name="Máy tính bảng 3")
+    assert pair(code, device_name="Tab\x07\x00 A8").status_code == 200
+    assert DeviceToken.objects.get().name == "Máy tính bảng 3"
