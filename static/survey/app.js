@@ -134,16 +134,72 @@ function siteStyle(p) {
   return { ...base, color: "#ffffff", weight: 2 };
 }
 
+function addDot(feature) {
+  const [lon, lat] = feature.geometry.coordinates;
+  const marker = L.circleMarker([lat, lon], siteStyle(feature.properties));
+  marker.feature = feature;
+  marker.on("click", () => openSheet(feature));
+  marker.addTo(siteLayer);
+}
+
+// With more sites than GROUP_ABOVE only those in view are drawn, and below GROUP_UNTIL_ZOOM
+// those within GROUP_CELL_PX of each other as one numbered group that a tap zooms into: a
+// busy commune's 10,000 dots took a tablet a second to draw and overlapped into one blot.
+// A group takes the colour of its least protected site and the due ring if one is due;
+// records not sent yet always keep their own dot.
+const GROUP_ABOVE = 1500;
+const GROUP_UNTIL_ZOOM = 17;
+const GROUP_CELL_PX = 48;
+const STATE_ORDER = ["unprotected", "signed_only", "fenced_only", "protected"];
+const groupLayer = L.layerGroup().addTo(map);
+
+function addGroup(cell) {
+  const bounds = L.latLngBounds(cell.map((f) => [f.geometry.coordinates[1], f.geometry.coordinates[0]]));
+  const worst = Math.min(...cell.map((f) => STATE_ORDER.indexOf(stateOf(f.properties))).filter((i) => i >= 0));
+  const due = cell.some((f) => f.properties.due);
+  const icon = L.divIcon({
+    className: `site-group${due ? " due" : ""}`,
+    html: `<span style="background:${STATE_COLOURS[STATE_ORDER[worst]] || STATE_COLOURS.unprotected}">${number(cell.length)}</span>`,
+    iconSize: [44, 44],
+  });
+  const label = fmt(gettext("%(n)s sites here: tap to zoom in"), { n: number(cell.length) });
+  L.marker(bounds.getCenter(), { icon, title: label, alt: label })
+    .on("click", () => map.fitBounds(bounds, { maxZoom: GROUP_UNTIL_ZOOM + 1, padding: [40, 40] }))
+    .addTo(groupLayer);
+}
+
 function renderSites() {
   siteLayer.clearLayers();
-  for (const feature of allSites()) {
+  groupLayer.clearLayers();
+  const features = allSites();
+  if (features.length <= GROUP_ABOVE) {
+    features.forEach(addDot);
+    return;
+  }
+  const zoom = map.getZoom();
+  const view = map.getBounds().pad(0.25);
+  const cells = new Map();
+  for (const feature of features) {
     const [lon, lat] = feature.geometry.coordinates;
-    const marker = L.circleMarker([lat, lon], siteStyle(feature.properties));
-    marker.feature = feature;
-    marker.on("click", () => openSheet(feature));
-    marker.addTo(siteLayer);
+    if (!view.contains([lat, lon])) continue;
+    if (zoom >= GROUP_UNTIL_ZOOM || feature.properties.queued) {
+      addDot(feature);
+      continue;
+    }
+    const at = map.project([lat, lon], zoom);
+    const key = `${Math.floor(at.x / GROUP_CELL_PX)}:${Math.floor(at.y / GROUP_CELL_PX)}`;
+    if (!cells.has(key)) cells.set(key, []);
+    cells.get(key).push(feature);
+  }
+  for (const cell of cells.values()) {
+    if (cell.length === 1) addDot(cell[0]);
+    else addGroup(cell);
   }
 }
+// Moved or zoomed: a long list is drawn again for the new view.
+map.on("moveend", () => {
+  if (state.sites.features.length > GROUP_ABOVE) renderSites();
+});
 
 function mapButton(position, label, title, onClick) {
   const control = L.control({ position });
@@ -185,6 +241,7 @@ legend.onAdd = () => {
   box.innerHTML = `<summary>${gettext("Legend")}</summary><ul>${states}
     <li><span class="dot ring"></span>${gettext("Due for inspection")}</li>
     <li><span class="dot queued"></span>${gettext("Not sent yet")}</li>
+    <li><span class="dot group">3</span>${gettext("Several sites: tap to zoom in")}</li>
     <li><span class="dot me"></span>${gettext("You are here")}</li></ul>`;
   L.DomEvent.disableClickPropagation(box);
   return box;
@@ -1066,11 +1123,11 @@ function markSites() {
 function showSites(sites) {
   state.sites = sites;
   markSites();
-  renderSites();
-  // Before the first outline has come: the map frames the sites.
+  // Before the first outline has come: the map frames the sites (then draws them, once).
   if (!state.position && !state.areas.features.length && sites.features.length) {
-    map.fitBounds(sites.features.map((f) => [f.geometry.coordinates[1], f.geometry.coordinates[0]]));
+    map.fitBounds(sites.features.map((f) => [f.geometry.coordinates[1], f.geometry.coordinates[0]]), { animate: false });
   }
+  renderSites();
   if (!$("#view-due").hidden) renderDue();
 }
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from tests.browser.conftest import login, no_internet
-from tests.browser.tablet import go_offline, open_app, register, site_markers, tablet, wait_unsent
+from tests.browser.tablet import go_offline, open_app, register, site_markers, tablet, tap_site, wait_unsent
 from tests.conftest import inside
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -96,3 +96,43 @@ def test_legend_my_location_touch_targets_and_the_planner_maps_colours(
     )
     assert planner_colours == survey_colours and all(planner_colours)
     planner.close()
+
+
+def test_a_busy_commune_is_drawn_in_numbered_groups_that_a_tap_opens(browser, stack, worker, demo_tree, make_site):
+    """More sites than the app draws one by one (GROUP_ABOVE in static/survey/app.js, 1,500):
+    close ones are one numbered group of 44 px; a tap zooms in until each has its dot."""
+    commune = demo_tree["99101"]
+    here = inside(commune)
+    sites = [
+        make_site(
+            commune,
+            name=f"Ao số {i}",
+            location=Point(here.x + (i % 40 - 20) * 0.0005, here.y + (i // 40 - 19) * 0.0005, srid=4326),
+        )
+        for i in range(1501)
+    ]
+    context = tablet(browser, here)
+    page = open_app(context, stack)
+    groups = page.locator(".site-group")
+    groups.first.wait_for()
+    counts = [int(text.replace(".", "")) for text in groups.all_inner_texts()]
+    drawn = len(counts) + len(site_markers(page))
+    assert min(counts) >= 2 and drawn < 1501 / 2
+    # Never inspected, all due: each group carries the due ring.
+    assert groups.count() == page.locator(".site-group.due").count()
+    box = groups.first.bounding_box()
+    assert box["width"] >= 44 and box["height"] >= 44
+    zoom = page.evaluate("window.survey.map.getZoom()")
+    page.evaluate("() => { window.moved = new Promise((done) => window.survey.map.once('moveend', done)); }")
+    groups.first.tap()
+    page.evaluate("() => window.moved.then(() => true)")  # the zoom's animation ended
+    assert page.evaluate("window.survey.map.getZoom()") > zoom
+    # Close in, each site has its own dot and sheet.
+    site = sites[820]
+    page.evaluate(
+        "([lon, lat]) => { window.survey.map.setView([lat, lon], 18, { animate: false }); }", list(site.location.coords)
+    )
+    page.wait_for_function(f"window.survey.sites.getLayers().some((m) => m.feature.properties.id === '{site.pk}')")
+    tap_site(page, site)
+    assert "Ao số 820" in page.locator("#site-sheet h2").inner_text()
+    context.close()
