@@ -58,6 +58,7 @@ class ImportRow:
     outline: str | None = None  # EWKT of a polygon the file gives
     placed: bool = False  # the point is one on the outline's surface, not the file's
     given: bool = False  # the id is the file's own (a site's, in a list exported by the registry)
+    outline_removed: bool = False  # the outline cell says to remove the site's outline (imports.REMOVE_OUTLINE)
 
 
 # Each chunk arrives by COPY in import_chunk; import_owner holds each row's area. Both

@@ -68,6 +68,9 @@ def _detail_names() -> dict[str, str]:
 def _geometry_changes(site: Site, row: ImportRow) -> tuple[dict, list[str]]:
     """The new location and outline of the row's site, and how they read."""
     changes, said = {}, []
+    if row.outline_removed and site.outline is not None:
+        changes["outline"] = None
+        said.append(_("outline removed"))
     if row.outline is not None:
         outline = GEOSGeometry(row.outline)
         # The same rings, whichever vertex they start from and whichever way they turn
@@ -80,7 +83,7 @@ def _geometry_changes(site: Site, row: ImportRow) -> tuple[dict, list[str]]:
             said.append(_("outline redrawn") if site.outline is not None else _("outline added"))
     point = Point(row.longitude, row.latitude, srid=4326)
     # A polygon's site: its point moves only when the new outline leaves it.
-    left = "outline" in changes and not changes["outline"].intersects(site.location)
+    left = changes.get("outline") is not None and not changes["outline"].intersects(site.location)
     if left or not row.placed:
         _forward, _back, metres = GEOD.inv(site.location.x, site.location.y, row.longitude, row.latitude)
         if metres > MOVE_TOLERANCE_M:

@@ -392,6 +392,13 @@ def sheets(path: Path) -> list[str]:
 
 NOT_A_POINT = object()  # the key under which a layer row carries a geometry that is no point
 OUTLINE = object()  # the key under which a layer row carries a polygon: the site's outline
+# The key under which a row of the registry's own export carries the outline its outlines
+# layer still draws for a site whose outline cell says to remove it.
+DRAWN = object()
+# What an outline cell says to remove the site's outline in update mode (a blank cell keeps
+# it), compared as column names are (no case or tone marks: "Xóa", "xoá", "XOA"): an
+# explicit word, so that "0", "-", "không" or an empty WKT cannot remove one by accident.
+REMOVE_OUTLINE = ("xoa", "remove")
 
 
 def _members(value) -> dict:
@@ -427,6 +434,24 @@ def _outline(text: str) -> tuple[str, float, float]:
     polygon = clean_outline(polygon)
     point = polygon.point_on_surface
     return polygon.ewkt, point.x, point.y
+
+
+def _removes_outline(text: str | None) -> bool:
+    return text is not None and not text.lstrip().startswith("{") and _plain(text) in REMOVE_OUTLINE
+
+
+def _outline_text(text: str) -> tuple[str, float, float]:
+    """_outline of a cell: a word or an empty geometry there is refused with what to write,
+    as it might mean "remove" or "unknown" (a polygon with mistakes in it keeps its reason)."""
+    try:
+        return _outline(text)
+    except ValidationError:
+        if any(bracket in text for bracket in "({["):  # coordinates, wrong: their own reason
+            raise
+        raise ValidationError(
+            _("the outline “%(value)s” is no polygon: write “xóa” (or “remove”) to remove the site's outline, "
+              "or leave the cell empty to keep it") % {"value": text[:40]}
+        ) from None  # fmt: skip
 
 
 def _outline_cell(row: dict, column: str | None) -> str | None:
@@ -584,12 +609,16 @@ def _layer_source(path: Path, stated: int | None, chosen: str | None = None) -> 
 
     def features(path):
         for feature in _ogr_features(path, system, name):
-            outline = drawn.get(str(_members(feature.get("properties")).get("id")))
-            if outline:
-                feature["properties"]["outline"] = outline
+            properties = _members(feature.get("properties"))
+            outline = drawn.get(str(properties.get("id")))
+            if outline and _removes_outline(_outline_cell(properties, "outline")):
+                properties[DRAWN] = True  # the cell says remove, the layer still draws one
+            elif outline:
+                properties["outline"] = outline
             yield feature
 
-    fields = list(layer.fields) + (["outline"] if outlines else [])
+    # A field "outline" added to the sites layer (to type "xóa" in) is the same column.
+    fields = list(layer.fields) + (["outline"] if outlines and "outline" not in layer.fields else [])
     source = _features_source(path, fields, len(layer), features)
     if system.code != crs.WGS84:
         source.notices.append(_("Coordinates converted to WGS 84 from %(system)s.") % {"system": system.label})
@@ -988,11 +1017,18 @@ def _row_checker(mapping: dict, words: dict | None = None, system: int = crs.WGS
 
     def check(row: dict) -> ImportRow:
         outline, placed = None, False
+        cell = _outline_cell(row, column["outline"])
+        removed = _removes_outline(cell)
+        if removed and (OUTLINE in row or DRAWN in row):
+            raise ValidationError(
+                _("the outline column says “%(value)s” but the row's geometry still draws an outline: delete the "
+                  "outline (in QGIS, its feature in the outlines layer) or empty the cell") % {"value": cell}
+            )  # fmt: skip
         if OUTLINE in row:
             outline, longitude, latitude = _outline(row[OUTLINE])
             placed = True
-        elif drawn := _outline_cell(row, column["outline"]):
-            outline, longitude, latitude = _outline(drawn)
+        elif cell and not removed:
+            outline, longitude, latitude = _outline_text(cell)
             placed = placed_by_outline
             if not placed:  # the row's own point, which must lie on its outline
                 longitude, latitude = _coordinates(row, mapping, system)
@@ -1031,6 +1067,7 @@ def _row_checker(mapping: dict, words: dict | None = None, system: int = crs.WGS
             observed_at=observed_at,
             clock_suspect=suspect,
             outline=outline,
+            outline_removed=removed,
         )
 
     return check

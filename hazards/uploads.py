@@ -115,6 +115,10 @@ def mapping_form(columns: list[str], data=None, initial=None) -> forms.Form:
     fields["system"] = _system_field()
     fields["update"] = forms.BooleanField(
         label=gettext_lazy("Update the sites the file names by their id (a list exported from the registry)"),
+        help_text=gettext_lazy(
+            "An empty cell leaves the site's field as it is. To remove a site's outline, write “xóa” (or “remove”) "
+            "in its outline column."
+        ),
         required=False,
     )
     for name, label in WORD_FIELDS.items():

@@ -3,6 +3,7 @@ registry (XLSX), edited in a spreadsheet (states, names, a point moved, new rows
 imported again changes the sites it names, adds the new rows, lists each change by row,
 and refuses whole any file with a row it cannot apply."""
 
+import html
 import io
 import re
 import shutil
@@ -233,3 +234,87 @@ def test_the_shapefile_export_uploaded_as_it_came_is_read_with_its_outlines(clie
     path.write_bytes(body)
     page = upload_and_run(client, path, "check")
     assert "0 sites would be added, 0 updated; 1 are unchanged." in page, page
+
+
+def test_an_outline_removed_by_writing_xoa_in_its_cell_and_ambiguous_cells_refused(
+    client, tmp_path, demo_tree, officer
+):
+    """A blank outline cell keeps the outline; the officer removes one by writing “xóa”
+    (or “remove”) over its WKT in the exported list. A cell that could mean either
+    (“không”, “0”, an empty WKT) is refused by its row, and nothing of the file is stored."""
+    ponds = {}
+    for code, name in (("99101", "Ao đã lấp"), ("99102", "Ao giữ bờ"), ("99103", "Ao bỏ bờ")):
+        x, y = inside(demo_tree[code]).coords
+        shore = Polygon(((x - 3e-4, y), (x, y - 3e-4), (x + 3e-4, y), (x, y + 3e-4), (x - 3e-4, y)), srid=4326)
+        ponds[code] = services.site_register(
+            actor=officer, name=name, kind="pond", location=Point(x, y, srid=4326), outline=shore
+        )
+    filled, kept, dropped = ponds["99101"], ponds["99102"], ponds["99103"]
+
+    for ambiguous in ("không", "0", "POLYGON EMPTY"):
+        book = exported_workbook(client)
+        edit(book, filled, outline=ambiguous)
+        edit(book, dropped, outline="Xoá", name="Ao bỏ bờ (đã san)")
+        page = upload_and_run(client, saved(book, tmp_path), "import")
+        assert "Nothing was imported" in page, page
+        assert re.findall(r"<li>(row \d+: .*?)</li>", html.unescape(page)) == [
+            f"row 2: the outline “{ambiguous}” is no polygon: write “xóa” (or “remove”) to remove the site's "
+            "outline, or leave the cell empty to keep it"
+        ]
+    assert all(Site.objects.get(pk=site.pk).outline is not None for site in ponds.values())
+    assert Site.objects.get(pk=dropped.pk).name == "Ao bỏ bờ"
+
+    book = exported_workbook(client)
+    edit(book, filled, outline="xóa")
+    edit(book, kept, outline=None)  # blank: unchanged
+    edit(book, dropped, outline="remove")
+    path = saved(book, tmp_path)
+    checked = upload_and_run(client, path, "check")
+    assert "0 sites would be added, 2 updated; 1 are unchanged." in checked, checked
+    assert Site.objects.get(pk=filled.pk).outline is not None
+    page = upload_and_run(client, path, "import")
+    assert re.findall(r"<li>(row \d+: .*?)</li>", page) == [
+        f"row 2: {filled.code} “Ao đã lấp”: outline removed",
+        f"row 4: {dropped.code} “Ao bỏ bờ”: outline removed",
+    ]
+    for site in (filled, dropped):
+        after = Site.objects.get(pk=site.pk)
+        assert after.outline is None and after.location.equals_exact(site.location, 1e-9)
+        entry = AuditEntry.objects.get(site_id=site.pk, action="update", actor=officer)
+        assert entry.changes["outline"][1] is None and entry.changes["outline"][0]
+    assert Site.objects.get(pk=kept.pk).outline.equals_exact(kept.outline, 1e-7)
+    # The list exported again carries no outline for them: importing it changes nothing.
+    again = upload_and_run(client, saved(exported_workbook(client), tmp_path), "import")
+    assert "0 sites added, 0 updated; 3 were unchanged." in again, again
+
+
+def test_an_outline_removed_in_the_geopackage_export_as_in_qgis(client, tmp_path, demo_tree, officer):
+    """In QGIS: a text field “outline” added to the sites layer and “xóa” typed in it. While
+    the outlines layer still draws the pond, the row is refused (which one is meant?);
+    with that feature deleted too, the outline is removed."""
+    x, y = inside(demo_tree["99101"]).coords
+    shore = Polygon(((x - 3e-4, y), (x, y - 3e-4), (x + 3e-4, y), (x, y + 3e-4), (x - 3e-4, y)), srid=4326)
+    pond = services.site_register(
+        actor=officer, name="Ao lấp", kind="pond", location=Point(x, y, srid=4326), outline=shore
+    )
+    _state, body = job_file(client, client.get(reverse("site-export", args=["gpkg"])))
+    path = tmp_path / "tinh.gpkg"
+    path.write_bytes(body)
+
+    def sql(statement):
+        subprocess.run(["ogrinfo", path, "-sql", statement], check=True, capture_output=True)
+
+    sql("ALTER TABLE sites ADD COLUMN outline TEXT")
+    sql("UPDATE sites SET outline = 'xóa'")  # the one pond
+    page = html.unescape(upload_and_run(client, path, "import"))
+    assert "Nothing was imported" in page, page
+    assert re.findall(r"<li>(row \d+: .*?)</li>", page) == [
+        "row 1: the outline column says “xóa” but the row's geometry still draws an outline: delete the outline "
+        "(in QGIS, its feature in the outlines layer) or empty the cell"
+    ]
+    assert Site.objects.get(pk=pond.pk).outline is not None
+
+    sql("DELETE FROM outlines")
+    page = upload_and_run(client, path, "import")
+    assert re.findall(r"<li>(row \d+: .*?)</li>", page) == [f"row 1: {pond.code} “Ao lấp”: outline removed"], page
+    assert Site.objects.get(pk=pond.pk).outline is None

@@ -36,7 +36,8 @@ class Command(BaseCommand):
             "--update",
             action="store_true",
             help="rows naming a site of the registry by its id (a list exported from it, edited) change that site; "
-            "each change is listed",
+            "each change is listed; an empty cell changes nothing, “xóa” (or “remove”) in the outline column "
+            "removes the site's outline",
         )
         for field_name in CHOICES:
             parser.add_argument(
