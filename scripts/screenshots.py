@@ -338,8 +338,8 @@ def planner_map(browser):
 
 
 def remediation(browser):
-    """Follow-up lists, an order, opening one from the map panel, the campaign board, and
-    the field worker's due list with the order awaiting verification first."""
+    """Follow-up lists, an order, opening one from the map panel, the campaign board and its
+    editing, and the field worker's due list with the order awaiting verification first."""
     context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="vi-VN")
     context.route("https://**/*", lambda route: route.abort())
     page = context.new_page()
@@ -374,6 +374,17 @@ def remediation(browser):
     page.locator("table.report a").first.click()
     page.wait_for_selector("table.board")
     page.screenshot(path=OUT / "campaign-1-board.png", full_page=True)
+    context.close()
+    # The province's manager renames the provincial campaign or moves its window (not saved:
+    # the demo stays as it is); the district's manager sees no such link.
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="vi-VN")
+    context.route("https://**/*", lambda route: route.abort())
+    page = context.new_page()
+    sign_in(page, "quanly.tinh", "/campaigns/")
+    page.locator("table.report a").first.click()
+    page.click("#campaign-edit")
+    page.wait_for_selector("#campaign-edit-form")
+    page.screenshot(path=OUT / "campaign-2-edit.png", full_page=True)
     context.close()
     tablet = browser.new_context(
         viewport={"width": 1280, "height": 800}, locale="vi-VN", has_touch=True, is_mobile=True,

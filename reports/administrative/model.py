@@ -117,6 +117,12 @@ class AdministrativeDocument:
         }
 
 
+def ends_with_text(document: AdministrativeDocument) -> bool:
+    """Whether the body ends with a paragraph, which the renderers keep on the signature's
+    page (a photo or a table at the end is left where it falls)."""
+    return bool(document.body) and isinstance(document.body[-1], Paragraph)
+
+
 def national_heading() -> tuple[str, str]:
     """Quốc hiệu and tiêu ngữ."""
     return _("SOCIALIST REPUBLIC OF VIETNAM"), _("Independence - Freedom - Happiness")

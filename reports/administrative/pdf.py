@@ -30,7 +30,7 @@ from reportlab.platypus.tables import LongTable
 
 from common.pdf import paragraph
 
-from .model import AdministrativeDocument, Paragraph, Picture, Table, heading_lines, national_heading
+from .model import AdministrativeDocument, Paragraph, Picture, Table, ends_with_text, heading_lines, national_heading
 
 FONT = "DocumentSerif"
 # Rows per table piece: a long annex is laid out piece by piece (the layout of one huge
@@ -238,7 +238,12 @@ def render(document: AdministrativeDocument) -> bytes:
         author=document.issuing_body,
     )
     width = pdf.width
-    story = _heading(document, width) + _blocks(document.body, width) + _closing(document, width)
+    body, closing = _blocks(document.body, width), _closing(document, width)
+    if ends_with_text(document):
+        # The signature never stands alone on a page: the body's last paragraph goes with it
+        # (a page holding nothing but a signature could be put under another text).
+        body, closing = body[:-1], [KeepTogether(body[-1:] + closing)]
+    story = _heading(document, width) + body + closing
     for annex in document.annexes:
         story += [
             PageBreak(),

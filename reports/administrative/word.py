@@ -15,7 +15,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
-from .model import AdministrativeDocument, Paragraph, Picture, Table, heading_lines, national_heading
+from .model import AdministrativeDocument, Paragraph, Picture, Table, ends_with_text, heading_lines, national_heading
 from .pdf import fits
 
 FONT = "Times New Roman"
@@ -196,7 +196,12 @@ def _blocks(word, blocks, width_mm: float) -> None:
 
 
 def _closing(word, document: AdministrativeDocument, width_mm: float) -> None:
-    _text(word.add_paragraph(), "", space_after=6)
+    spacer = _text(word.add_paragraph(), "", space_after=6)
+    if ends_with_text(document):
+        # The signature never stands alone on a page: the body's last paragraph and the
+        # space under it keep with the recipients and signature (as in the PDF).
+        word.paragraphs[-2].paragraph_format.keep_with_next = True
+        spacer.paragraph_format.keep_with_next = True
     grid = word.add_table(rows=1, cols=2)
     _no_borders(grid)
     _widths(grid, [width_mm / 2, width_mm / 2])

@@ -158,3 +158,26 @@ def test_the_docx_lays_out_as_a_department_signs_it(client, manager, sites):
     annex = next(p for p in document.paragraphs if p.text == "PHỤ LỤC")
     assert annex.paragraph_format.page_break_before
     assert 'w:type="page"' not in document.element.body.xml
+
+
+def test_the_signature_never_stands_alone_on_a_page():
+    """However long the body, the page with the recipients and the signature also holds
+    the body's last paragraph (the submitted DOCX with the order table had put the
+    signature alone on page 3)."""
+    from reports.administrative import AdministrativeDocument, Paragraph, Signature, pdf, word
+
+    for count in range(8, 30):
+        body = [Paragraph(f"Đoạn {n}: " + "các xã đã rà soát toàn bộ ao hồ trên địa bàn " * 4) for n in range(count)]
+        body.append(Paragraph("Đề nghị tỉnh hỗ trợ kinh phí làm rào chắn."))
+        document = AdministrativeDocument(
+            issuing_body="Ủy ban nhân dân huyện Đồi Thông", kind="Báo cáo", subject="Thử", place="Đồi Thông",
+            day=dt.date(2026, 7, 1), symbol="BC-UBND", body=body, recipients=["Lưu: VT."],
+            signature=Signature(title="Chủ tịch", name="Nguyễn Văn An"),
+        )  # fmt: skip
+        with translation.override("vi"):
+            pages = [page.extract_text() for page in PdfReader(io.BytesIO(pdf.render(document))).pages]
+            docx = Document(io.BytesIO(word.render(document)))
+        signed = next(text for text in pages if "Nơi nhận" in text)
+        assert "kinh phí làm rào chắn" in " ".join(signed.split()), count
+        last = next(p for p in reversed(docx.paragraphs) if "kinh phí" in p.text)
+        assert last.paragraph_format.keep_with_next, count
