@@ -11,10 +11,11 @@ from pathlib import Path
 
 from django.utils.translation import gettext as _
 from openpyxl.cell.text import Text
-from openpyxl.reader.excel import ExcelReader
+from openpyxl.packaging.relationship import get_rels_path
+from openpyxl.reader.excel import ExcelReader, _find_workbook_part  # how openpyxl finds it (pinned)
 from openpyxl.styles.stylesheet import apply_stylesheet
 from openpyxl.worksheet._reader import WorkSheetParser  # openpyxl's cell parser, pinned in requirements.txt
-from openpyxl.xml.constants import SHARED_STRINGS
+from openpyxl.xml.constants import ARC_CONTENT_TYPES, ARC_STYLE, SHARED_STRINGS
 
 from common.numbers import format_number
 
@@ -35,9 +36,14 @@ class Workbook:
     def __init__(self, path: Path):
         self.reader = ExcelReader(path, read_only=True, data_only=True)
         try:
+            self._small(ARC_CONTENT_TYPES)
             self.reader.read_manifest()
             self.strings = self._strings()
+            workbook = _find_workbook_part(self.reader.package).PartName[1:]
+            self._small(workbook)
+            self._small(get_rels_path(workbook))
             self.reader.read_workbook()
+            self._small(ARC_STYLE)
             apply_stylesheet(self.reader.archive, self.reader.wb)
             self.sheets = {
                 sheet.name: rel.target
@@ -47,6 +53,20 @@ class Workbook:
         except BaseException:
             self.close()
             raise
+
+    def _small(self, part: str) -> None:
+        """TooLarge unless the part, which openpyxl reads whole, is as small as a real one."""
+        if part not in self.reader.valid_files:
+            return
+
+        def too_many() -> TooLarge:
+            return TooLarge(
+                _("%(part)s holds more than %(n)s XML elements")
+                % {"part": part, "n": format_number(file_limits.MAX_ELEMENTS_READ_WHOLE)}
+            )
+
+        with self.reader.archive.open(part) as source:
+            xml_stream.check_elements(source, file_limits.MAX_ELEMENTS_READ_WHOLE, too_many)
 
     def _strings(self) -> list[str]:
         part = self.reader.package.find(SHARED_STRINGS)

@@ -100,3 +100,25 @@ def rows(
         target.ready.clear()
     parser.close()
     yield from target.ready
+
+
+class _Counter:
+    def __init__(self, most: int, too_many: Callable[[], TooLarge]):
+        self.elements, self.most, self.too_many = 0, most, too_many
+
+    def start(self, _tag, _attrib):
+        self.elements += 1
+        if self.elements > self.most:
+            raise self.too_many()
+
+    def close(self):
+        return None
+
+
+def check_elements(source: BinaryIO, most: int, too_many: Callable[[], TooLarge]) -> None:
+    """too_many() once the XML holds more than `most` elements: before a library that
+    reads a document whole (and slowly) is given it."""
+    parser = DefusedXMLParser(target=_Counter(most, too_many))
+    while block := source.read(BLOCK):
+        parser.feed(block)
+    parser.close()
