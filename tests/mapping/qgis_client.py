@@ -30,6 +30,7 @@ from qgis.core import (  # noqa: E402 - after the environment above
     QgsVectorLayer,
     QgsVectorTileBasicRenderer,
     QgsVectorTileLayer,
+    QgsWkbTypes,
 )
 from qgis.PyQt.QtCore import QSize, QUrl  # noqa: E402
 from qgis.PyQt.QtNetwork import QNetworkRequest, QSslCertificate  # noqa: E402
@@ -86,21 +87,57 @@ def trust(auth, certificate_path: str) -> None:
     auth.rebuildCertTrustCache()
 
 
-def ogc_layer(base: str, authcfg: str) -> dict:
+def layer_report(layer, features) -> dict:
+    """What QGIS shows of a layer: its fields, geometry type, and each feature's code,
+    name and state where the layer has them and its geometry's bounds, by site id."""
+    fields = {f.name(): f.typeName() for f in layer.fields()}
+    shown = [name for name in ("code", "name", "state") if name in fields]
+    by_id = {}
+    for feature in features:
+        box = feature.geometry().boundingBox()
+        by_id[str(feature["id"])] = {
+            **{name: feature[name] for name in shown},
+            "bounds": [box.xMinimum(), box.yMinimum(), box.xMaximum(), box.yMaximum()],
+        }
+    return {
+        "valid": True,
+        "ids": [str(feature["id"]) for feature in features],
+        "fields": fields,
+        "geometry": QgsWkbTypes.displayString(layer.wkbType()),
+        "features": by_id,
+    }
+
+
+def ogc_collection(base: str, authcfg: str, collection: str):
     uri = QgsDataSourceUri()
     uri.setParam("url", f"{base}/ogc/")
-    uri.setParam("typename", "sites")
+    uri.setParam("typename", collection)
     uri.setAuthConfigId(authcfg)
-    layer = QgsVectorLayer(uri.uri(False), "sites", "OAPIF")
+    layer = QgsVectorLayer(uri.uri(False), collection, "OAPIF")
     if not layer.isValid():
-        return {"valid": False, "error": layer.error().summary()}
+        return layer, [], {"valid": False, "error": layer.error().summary()}
     features = list(layer.getFeatures())
-    report = {
-        "valid": True,
-        "ids": [feature["id"] for feature in features],
-        "fields": {f.name(): f.typeName() for f in layer.fields()},
-    }
+    return layer, features, layer_report(layer, features)
+
+
+def ogc_layer(base: str, authcfg: str) -> dict:
+    layer, features, report = ogc_collection(base, authcfg, "sites")
+    if not report["valid"]:
+        return report
     return {**report, "style": load_style(layer, f"{base}/ogc/collections/sites/style.qml", authcfg, features[0])}
+
+
+def file_layers(sources: dict) -> dict:
+    """The exports as the officer opens them (Layer > Add Vector Layer): the GeoPackage's
+    two layers, and the Shapefile zip read in place (/vsizip/), sites.shp and outlines.shp."""
+    opened = {}
+    for name, source in sources.items():
+        layer = QgsVectorLayer(source, name, "ogr")
+        if not layer.isValid():
+            opened[name] = {"valid": False, "error": layer.error().summary()}
+            continue
+        opened[name] = layer_report(layer, list(layer.getFeatures()))
+    return opened
 
 
 def load_style(layer, url: str, authcfg: str, feature) -> dict:
@@ -178,6 +215,8 @@ def main() -> None:
     report = {
         "version": Qgis.QGIS_VERSION,
         "ogc": ogc_layer(job["url"], authcfg),
+        "ogc_outlines": ogc_collection(job["url"], authcfg, "site-outlines")[2],
+        "files": file_layers(job["files"]),
         "tiles": tile_layer(job["url"], authcfg, job["views"]),
     }
     print(json.dumps(report))

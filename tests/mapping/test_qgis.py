@@ -10,12 +10,14 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.contrib.gis.geos import Point, Polygon
 
 from accounts.models import Role
 from accounts.tokens import token_issue
 from hazards.filters import STATES
 from mapping.tile_documents import palette
 from tests.conftest import inside
+from tests.hazards.test_import_jobs import wait_for
 
 pytestmark = [pytest.mark.qgis, pytest.mark.django_db(transaction=True)]
 
@@ -39,17 +41,61 @@ def qgis():
 
 @pytest.fixture
 def province(demo_tree, make_user, make_site, superuser):
-    """A district manager with a device token; five sites in the district, two outside."""
+    """A district manager with a device token; five sites in the district (the first two
+    ponds drawn with their shores), two outside (one drawn)."""
     user = make_user("huyen", demo_tree["991"], Role.AREA_MANAGER)
     _token, key = token_issue(actor=superuser, user=user, name="QGIS trên máy tính phòng")
     mine = []
     for code in ("99101", "99101", "99101", "99102", "99103"):
         location = inside(demo_tree[code]).clone()
         location.x += 0.002 * len(mine)
-        mine.append(make_site(demo_tree[code], location=location, name=f"Ao {len(mine)}"))
-    for code in ("99201", "99301"):
-        make_site(demo_tree[code], name="Ao huyện khác")
+        drawn = {"outline": shore(location)} if len(mine) < 2 else {}
+        mine.append(make_site(demo_tree[code], location=location, name=f"Ao {len(mine)}", **drawn))
+    make_site(demo_tree["99201"], name="Ao huyện khác", outline=shore(inside(demo_tree["99201"])))
+    make_site(demo_tree["99301"], name="Ao huyện khác")
     return user, key, mine
+
+
+def shore(point: Point) -> Polygon:
+    x, y = point.coords
+    return Polygon(((x - 3e-4, y), (x, y - 3e-4), (x + 3e-4, y), (x, y + 3e-4), (x - 3e-4, y)), srid=4326)
+
+
+def exported(stack, key: str, fmt: str, folder: Path) -> Path:
+    """The export as a script or the officer's browser fetches it from the stack: asked,
+    made by the stack's worker, downloaded."""
+    asking = {"Authorization": f"Token {key}"}
+    status, _headers, body = stack.get(f"/api/v1/exports/sites.{fmt}", asking)
+    assert status == 202, body[:300]
+    run_id = json.loads(body)["id"]
+
+    def finished():
+        state = json.loads(stack.get(f"/api/v1/jobs/{run_id}/", asking)[2])
+        assert state["status"] != "failed", state
+        return state if state["status"] == "done" else None
+
+    state = wait_for(finished, 300, f"the {fmt} export")
+    status, _headers, body = stack.get(state["file"].removeprefix(stack.url), asking)
+    assert status == 200
+    path = folder / f"province.{'zip' if fmt == 'shp' else fmt}"
+    path.write_bytes(body)
+    return path
+
+
+def assert_matches_the_registry(report: dict, sites: list, outlines: bool = False) -> None:
+    """A layer as QGIS read it holds these sites, no other, with their codes and names (and
+    states) and, for an outlines layer, each site's outline where the registry has it."""
+    assert report["valid"], report
+    assert sorted(report["ids"]) == sorted(str(s.pk) for s in sites)
+    for site in sites:
+        seen = report["features"][str(site.pk)]
+        assert seen["code"] == site.code
+        if "name" in seen:
+            assert seen["name"] == site.name
+        if "state" in seen:
+            assert seen["state"] == site.state
+        geometry = site.outline if outlines else site.location
+        assert seen["bounds"] == pytest.approx(list(geometry.extent), abs=1e-7), site.code
 
 
 def mercator_box(points, margin: float) -> list[float]:
@@ -57,10 +103,20 @@ def mercator_box(points, margin: float) -> list[float]:
     return [min(xs) - margin, min(ys) - margin, max(xs) + margin, max(ys) + margin]
 
 
-def test_qgis_reads_the_ogc_layer_and_the_vector_tiles_with_a_basic_credential(qgis, stack, certificate, province):
+def test_qgis_reads_the_ogc_layers_the_exports_and_the_vector_tiles_with_a_basic_credential(
+    qgis, stack, certificate, province, tmp_path
+):
     user, key, mine = province
     commune = [s for s in mine if s.area.code == "99101"]
+    drawn = [s for s in mine if s.outline is not None]
+    gpkg, shp = exported(stack, key, "gpkg", tmp_path), exported(stack, key, "shp", tmp_path)
     job = {
+        "files": {
+            "gpkg sites": f"{gpkg}|layername=sites",
+            "gpkg outlines": f"{gpkg}|layername=outlines",
+            "shp sites": f"/vsizip/{shp}/sites.shp",
+            "shp outlines": f"/vsizip/{shp}/outlines.shp",
+        },
         "url": stack.url,
         "certificate": str(certificate[0]),
         "username": user.username,
@@ -83,6 +139,23 @@ def test_qgis_reads_the_ogc_layer_and_the_vector_tiles_with_a_basic_credential(q
     assert style["renderer"] == "categorizedSymbol" and set(style["categories"]) == set(STATES), style
     assert style["categories"]["unprotected"] == palette()[0]["unprotected"]
     assert (style["kind_alias"], style["kind_shown"]) == ("loại", "Ao"), style
+
+    assert_matches_the_registry(ogc, mine)
+    assert ogc["geometry"] == "Point"
+    outlines = report["ogc_outlines"]
+    assert_matches_the_registry(outlines, drawn, outlines=True)
+    assert outlines["geometry"] == "Polygon"
+
+    # The exports as QGIS opens them: the sites (points) and their outlines (polygons, id
+    # and code, joined on id), of the user's areas only.
+    files = report["files"]
+    for fmt in ("gpkg", "shp"):
+        assert_matches_the_registry(files[f"{fmt} sites"], mine)
+        assert files[f"{fmt} sites"]["geometry"] == "Point"
+        assert_matches_the_registry(files[f"{fmt} outlines"], drawn, outlines=True)
+        assert set(files[f"{fmt} outlines"]["fields"]) >= {"id", "code"}
+    assert files["gpkg outlines"]["geometry"] == "Polygon"
+    assert files["shp outlines"]["geometry"] in ("Polygon", "MultiPolygon")  # a Shapefile's polygons are multi
 
     tiles = report["tiles"]
     assert tiles["valid"], tiles
