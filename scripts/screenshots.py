@@ -20,8 +20,10 @@ from config.browser import launch
 BASE = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8000"
 OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 PASSWORD = "SongXanh-2026"  # noqa: S105  (the demo's published password)
-# Near a demo pond in Xã Suối Bạc, so the duplicate warning has something to show.
-FIELD_POSITION = {"latitude": 22.13830, "longitude": 105.84940, "accuracy": 8}
+# Where the field worker stands: about 11 m north of a demo pond of their commune (found
+# when the script starts: the demo's positions change with what it draws), so the map
+# opens on it and registering here shows the duplicate warning.
+FIELD_POSITION = {}
 
 
 def sign_in(page, username, url):
@@ -31,11 +33,24 @@ def sign_in(page, username, url):
     page.click("button[type=submit]")
 
 
+def find_field_position(browser) -> None:
+    """FIELD_POSITION near an unprotected pond of the field worker's commune, by the REST API."""
+    context = browser.new_context(locale="vi-VN")
+    page = context.new_page()
+    sign_in(page, "canbo.xa", "/api/v1/")
+    answer = page.request.get(f"{BASE}/api/v1/sites/?kind=pond&state=unprotected&page_size=1").json()
+    lon, lat = answer["features"][0]["geometry"]["coordinates"]
+    FIELD_POSITION.update(latitude=lat + 0.0001, longitude=lon, accuracy=8)
+    context.close()
+
+
 def tap_site(page):
-    """A finger on the first site dot of the survey map (dots are drawn on a canvas)."""
+    """A finger on the site dot nearest the map's middle (dots are drawn on a canvas)."""
     at = page.evaluate(
-        """() => { const m = window.survey.sites.getLayers()[0];
-                   return window.survey.map.latLngToContainerPoint(m.getLatLng()); }"""
+        """() => { const map = window.survey.map, middle = map.getCenter();
+                   const near = window.survey.sites.getLayers().sort(
+                     (a, b) => middle.distanceTo(a.getLatLng()) - middle.distanceTo(b.getLatLng()))[0];
+                   return map.latLngToContainerPoint(near.getLatLng()); }"""
     )
     box = page.locator("#map").bounding_box()
     page.touchscreen.tap(box["x"] + at["x"], box["y"] + at["y"])
@@ -408,6 +423,7 @@ def main():
     parts = sys.argv[2:] or list(PARTS)
     with sync_playwright() as playwright:
         browser = launch(playwright)
+        find_field_position(browser)
         for part in parts:
             PARTS[part](browser)
         browser.close()
