@@ -99,7 +99,8 @@ class AdministrativeDocument:
     @property
     def number_and_symbol(self) -> str:
         """ "Số: 12/BC-UBND", or "Số:      /BC-UBND" for a draft."""
-        number = self.number or "\u2002" * 4
+        # No-break spaces: PDF and DOCX layout keep them, where ordinary spaces collapse to one.
+        number = self.number or "\u00a0" * 8
         return _("No.: %(number)s/%(symbol)s") % {"number": number, "symbol": self.symbol}
 
     @property

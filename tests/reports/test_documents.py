@@ -4,6 +4,7 @@ number) and from a submission (its number, date and frozen numbers)."""
 
 import datetime as dt
 import io
+import re
 
 import pytest
 from django.urls import reverse
@@ -123,6 +124,8 @@ def test_the_report_page_pdf_is_a_draft_in_the_pages_language(client, manager, s
     response = client.get(reverse("report-file", args=["pdf"]), QUERY)
     first = pdf_text(response.content)[0]
     assert "Số:" in first and "BÁO CÁO" in first and "huyện Đồi Thông" in first
+    # A draft keeps room before the symbol for the number the clerk writes in.
+    assert re.search(r"Số:[\s\u00a0]{3,}/BC-UBND", first), first[:300]
     client.post(reverse("set_language"), {"language": "en"})
     english = pdf_text(client.get(reverse("report-file", args=["pdf"]), QUERY).content)[0]
     assert "SOCIALIST REPUBLIC OF VIETNAM" in english and "REPORT" in english
