@@ -78,6 +78,7 @@ STYLES = {
     "annex": _style("annex", 14, TA_CENTER, FONT + "-Bold"),
     "attached": _style("attached", 13, TA_CENTER, FONT + "-Italic", spaceAfter=4 * mm),
     "cell": _style("cell", 9.5, TA_LEFT, leading=11.5),
+    "cell_total": _style("cell_total", 9.5, TA_LEFT, FONT + "-Bold", leading=11.5),
     "cell_head": _style("cell_head", 8.5, TA_CENTER, FONT + "-Bold", leading=10),
     "caption": _style("caption", 12, TA_LEFT, FONT + "-Italic", spaceBefore=8, spaceAfter=2),
     "picture_caption": _style("picture_caption", 11.5, TA_CENTER, FONT + "-Italic", spaceBefore=2, spaceAfter=6),
@@ -166,12 +167,16 @@ def _table(table: Table, width: float) -> list:
     rows = table.rows
     for start in range(0, max(1, len(rows)), PIECE_ROWS):
         chunk = rows[start : start + PIECE_ROWS]
+        first_total = len(rows) - table.totals
         body = [
             [
-                paragraph(value, STYLES["cell"]) if column.align == "left" else value
+                # Text cells are paragraphs, which the table's FONT below does not reach.
+                paragraph(value, STYLES["cell_total" if start + at >= first_total else "cell"])
+                if column.align == "left"
+                else value
                 for value, column in zip(row, table.columns, strict=True)
             ]
-            for row in chunk
+            for at, row in enumerate(chunk)
         ]
         chunk_style = list(style)
         last_rows = table.totals - (len(rows) - start - len(chunk))

@@ -184,3 +184,16 @@ def test_the_signature_never_stands_alone_on_a_page():
         assert "kinh phí làm rào chắn" in " ".join(signed.split()), count
         last = next(p for p in reversed(docx.paragraphs) if "kinh phí" in p.text)
         assert last.paragraph_format.keep_with_next, count
+
+
+def test_the_totals_rows_are_bold_in_the_pdf(client, manager, sites):
+    response = client.get(reverse("report-file", args=["pdf"]), QUERY)
+    fonts = {}
+
+    def seen(text, _cm, _tm, font, _size):
+        if text.strip() and font:
+            fonts.setdefault(text.strip(), set()).add(font.get("/BaseFont", ""))
+
+    for page in PdfReader(io.BytesIO(response.content)).pages:
+        page.extract_text(visitor_text=seen)
+    assert fonts.get("Tổng") and all("Bold" in font for font in fonts["Tổng"]), fonts.get("Tổng")
