@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
 
+from common.forms import add_refusal
+
 from .scope import ADMINISTER, EDIT, VIEW, OutOfScope, scope_for
 
 
@@ -116,17 +118,10 @@ class ServiceForm:
             with transaction.atomic():
                 self.instance = self.call_service(data)
         except ValidationError as exc:
-            self._apply_errors(exc)
+            add_refusal(self, exc)
         except OutOfScope:
             raise ValidationError(self.out_of_scope_message) from None
         return data
-
-    def _apply_errors(self, exc: ValidationError) -> None:
-        if hasattr(exc, "error_dict"):
-            for field, errors in exc.error_dict.items():
-                self.add_error(field if field in self.fields else None, errors)
-        else:
-            self.add_error(None, exc)
 
     def save(self, commit=True):
         return self.instance

@@ -14,19 +14,12 @@ from django.utils.translation import gettext_lazy
 
 from accounts.scope import ADMINISTER, EDIT, OutOfScope
 from accounts.scoped_admin import ScopedAdminMixin
+from common.forms import add_refusal
 
 from . import lifecycle
 from .lifecycle_api import other_site
 from .lifecycle_forms import CloseForm, DecisionForm, MergeForm, ReopenForm
 from .models import ClosureProposal, ProposalStatus, Site, SiteMerge
-
-
-def _apply(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 class SiteLifecycleAdminMixin:
@@ -72,7 +65,7 @@ class SiteLifecycleAdminMixin:
             try:
                 shown = self._perform(action, request, site, form.cleaned_data)
             except ValidationError as exc:
-                _apply(form, exc)
+                add_refusal(form, exc)
             except OutOfScope:
                 form.add_error(None, _("You cannot change one of these sites."))
             else:
@@ -140,7 +133,7 @@ class ClosureProposalAdmin(ScopedAdminMixin, admin.ModelAdmin):
                 else:
                     lifecycle.closure_decline(actor=request.user, proposal=proposal, note=data["note"])
             except ValidationError as exc:
-                _apply(form, exc)
+                add_refusal(form, exc)
             except OutOfScope:
                 form.add_error(None, _("You cannot change one of these sites."))
             else:

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import Role
 from accounts.scope import EDIT, SURVEY, VIEW, OutOfScope, scope_for
 from areas.models import Area
+from common.forms import add_refusal
 from common.periods import period_dates, period_name
 
 from . import campaign_files, campaigns, orders
@@ -271,7 +272,7 @@ def campaign_list(request):
             try:
                 campaign = campaigns.campaign_start(actor=request.user, **form.cleaned_data)
             except ValidationError as exc:
-                form.add_error(None, exc)
+                add_refusal(form, exc)
             else:
                 return redirect("campaign-board", campaign.pk)
     context = {

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.scope import MANAGE, VIEW, OutOfScope, scope_for
 from areas.models import Area
 from areas.selectors import areas_geojson
+from common.forms import add_refusal
 from hazards.filters import ORDER_PERIOD_LABELS
 from hazards.job_pages import job_accepted
 from hazards.models import Barrier, RemediationOrder, Signage, SiteKind
@@ -213,7 +214,7 @@ def report_sites(request):
     try:
         indicator = _indicator(request)
     except ValidationError as exc:
-        form.add_error(None, exc)
+        add_refusal(form, exc)
     if not form.is_valid():
         return render(request, "reports/report.html", {"form": form, "shown": form.shown()}, status=400)
     area, period = form.cleaned_data["area"], form.cleaned_data["period"]
@@ -334,7 +335,7 @@ def submission_new(request):
         try:
             submission = services.report_submit(actor=request.user, area=area, period=period, **details.cleaned_data)
         except ValidationError as exc:
-            details.add_error(None, exc)
+            add_refusal(details, exc)
         else:
             return redirect("submission-detail", pk=submission.pk)
     context = {
@@ -475,7 +476,7 @@ def submission_decide(request, pk):
                 note=form.cleaned_data["note"],
             )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_refusal(form, exc)
         except OutOfScope:
             raise Http404 from None
         else:

@@ -212,6 +212,14 @@ def test_submitting_from_the_report_page(client, demo_tree, people, sites):
     assert "Submitted as no. 1/BC-UBND on 15/03/2026 by huyen" in client.get(reverse("report"), query).text
 
 
+def test_a_period_not_yet_ended_is_refused_on_the_form_not_with_an_error_page(client, people, sites):
+    client.force_login(people["district"])
+    url = reverse("submission-new") + "?kind=half&year=2026&half=1&area=991"  # ends 30/06/2026
+    refused = client.post(url, DETAILS)
+    assert refused.status_code == 400
+    assert "The period ends on 30/06/2026; submit its report once it has ended." in html.unescape(refused.text)
+
+
 def test_the_submission_page_marks_each_changed_cell(client, demo_tree, people, sites, inspect):
     submission = submit(people["district"], demo_tree["991"])
     inspect(sites["C"], "2025-06-20T09:00", "in_place", "complete")
