@@ -19,12 +19,14 @@ from accounts.tokens import challenge, signed_in_user
 from areas.models import Area
 from areas.selectors import areas_geojson
 from common.errors import error_response, refused
+from common.numbers import format_number
 from hazards import selectors
 from hazards.exports import csv_stream
 from hazards.filters import ORDER_LABELS, STATE_LABELS, chosen_area
 from hazards.lifecycle_forms import CloseForm, ReopenForm
 from hazards.models import Barrier, Signage, SiteKind
 from hazards.orders import may_open_order
+from reports.numbers import format_percent, share
 from reports.periods import half_year_containing
 from reports.selectors import Country, by_child
 
@@ -221,15 +223,23 @@ def area_layer(request):
     counts = by_child(area, half_year_containing(timezone.localdate()))
     total = {key: sum(row[key] for row in counts.values()) for key in ("counting", "protected")}
 
-    def share(row) -> float | None:
-        return 100 * row["protected"] / row["counting"] if row and row["counting"] else None
+    def numbers(row) -> dict:
+        """The share as the reports round and write it (half up, the page's language):
+        the map says what the report says."""
+        counting = row["counting"] if row else 0
+        protected = share(row["protected"], counting) if row else None
+        return {
+            "counting": counting,
+            "counting_text": format_number(counting),
+            "protected": None if protected is None else float(protected),
+            "protected_text": format_percent(protected),
+        }
 
     visible = scope_for(request.user).restrict(Area.objects.all(), VIEW)
     crumbs = [] if area.pk is None else list(visible.filter(code__in=area.path.strip("/").split("/")).order_by("depth"))
 
     def properties(child):
-        row = counts.get(child.code)
-        return {"protected": share(row), "counting": row["counting"] if row else 0}
+        return numbers(counts.get(child.code))
 
     children = areas_geojson(
         visible.filter(parent_id=area.pk) if area.pk else visible.filter(parent__isnull=True),
@@ -243,7 +253,7 @@ def area_layer(request):
             "area": {"code": area.code, "name": area.name, "bounds": extent},
             "crumbs": [{"code": a.code, "name": a.name} for a in crumbs],
             "national": scope_for(request.user).everything,
-            "total": {"counting": total["counting"], "protected": share(total)},
+            "total": numbers(total),
             "children": children,
             "outline": areas_geojson(own, tolerance_deg=0.0002),
         }

@@ -11,6 +11,8 @@ paletteToCss();
 const T = JSON.parse(document.getElementById("map-strings").textContent);
 const el = document.getElementById("map");
 const fmt = (text, params) => text.replace(/%\((\w+)\)s/g, (_m, key) => params[key]);
+// Counts in the page's language (1.234 in Vietnamese), not the browser's.
+const count = (n) => n.toLocaleString(document.documentElement.lang || "vi");
 const maxGridZoom = Number(el.dataset.maxGridZoom);
 const tileBase = el.dataset.tiles.replace(/0\/0\/0\.pbf$/, "");
 const FILTERS = ["kind", "signage", "barrier", "state", "due", "order"];
@@ -133,13 +135,13 @@ async function loadArea(code, fit) {
   outline.clearLayers().addData(data.outline);
   areas.eachLayer((shape) => {
     const p = shape.feature.properties;
-    const share = p.protected === null ? T.no_data : `${p.protected.toFixed(1)}%`;
+    const share = p.protected === null ? T.no_data : p.protected_text;
     // A text node: an area name from a boundary file is shown as written, never as HTML.
     shape.bindTooltip(document.createTextNode(`${p.name}: ${share}`), { sticky: true });
   });
   document.getElementById("area-name").textContent = data.area.name;
   const total = data.total.protected === null ? T.no_data
-    : fmt(T.sites_counting, { n: data.total.counting.toLocaleString(), share: `${data.total.protected.toFixed(1)}%` });
+    : fmt(T.sites_counting, { n: data.total.counting_text, share: data.total.protected_text });
   document.getElementById("area-total").textContent = total;
   const crumbs = document.getElementById("crumbs");
   crumbs.replaceChildren();
@@ -217,7 +219,7 @@ async function refreshList() {
     if (ticket !== listRequest) return;
     const note = document.getElementById("list-note");
     note.classList.remove("errors");
-    const total = data.more ? fmt(T.more_than, { n: data.total.toLocaleString() }) : data.total.toLocaleString();
+    const total = data.more ? fmt(T.more_than, { n: count(data.total) }) : count(data.total);
     document.getElementById("list-count").textContent = `(${total})`;
     note.textContent = data.total === 0 ? T.none_in_view : fmt(T.shown_of, { shown: data.sites.length, total });
     document.getElementById("site-list").replaceChildren(
@@ -239,7 +241,7 @@ async function refreshPriority() {
   document.getElementById("priority-download").href = `${el.dataset.priority.replace(/\.json$/, ".csv")}?${query()}`;
   try {
     const data = await getJSON(`${el.dataset.priority}?${query()}`);
-    document.getElementById("priority-count").textContent = fmt(T.candidates, { n: data.total.toLocaleString() });
+    document.getElementById("priority-count").textContent = fmt(T.candidates, { n: count(data.total) });
     priorityMarks.clearLayers();
     const items = data.sites.map((s) => {
       const reasons = [`${T.score} ${s.score}`, s.kind];

@@ -106,6 +106,7 @@ def test_drill_down_from_district_to_commune(page, stack, registry, demo_tree):
     click_area(page, "991")
     expect(page.locator("#area-name")).to_have_text(demo_tree["991"].name)
     expect(page.locator("#crumbs")).to_contain_text(demo_tree["99"].name)
+    expect(page.locator("#area-total")).to_contain_text("0,0%")  # as the Vietnamese report writes it
     page.wait_for_selector("path.area-99101")
     click_area(page, "99101")
     expect(page.locator("#area-name")).to_have_text(demo_tree["99101"].name)

@@ -84,7 +84,11 @@ def test_area_layer_gives_children_with_their_protected_share(client, world):
     assert [c["code"] for c in body["crumbs"]] == ["991"] and not body["national"]
     by_code = {f["properties"]["code"]: f["properties"] for f in body["children"]["features"]}
     assert by_code["99101"]["counting"] == 3  # the well has no deep water
-    assert by_code["99101"]["protected"] == pytest.approx(100 / 3)
+    # Rounded and written as the reports write shares (half up; the page's language).
+    assert by_code["99101"]["protected"] == 33.3 and by_code["99101"]["protected_text"] == "33.3%"
+    assert body["total"] == {"counting": 3, "counting_text": "3", "protected": 33.3, "protected_text": "33.3%"}
+    vietnamese = client.get(reverse("map-areas"), HTTP_ACCEPT_LANGUAGE="vi").json()
+    assert vietnamese["total"]["protected_text"] == "33,3%"
     assert all(code.startswith("991") for code in by_code)
     commune = client.get(reverse("map-areas"), {"area": "99101"}).json()
     assert commune["area"]["name"] == world["tree"]["99101"].name and commune["children"]["features"] == []
