@@ -24,7 +24,7 @@ class User(AbstractUser):
     # username_key(username), kept by save(): unique in the database, so no way of writing
     # a person (a form, a command, a shell, two requests at once) gives two accounts one
     # lockout key. Python's case folding, which PostgreSQL's lower() and upper() are not.
-    name_key = models.TextField(unique=True, editable=False)
+    name_key = models.TextField(_("user name as compared"), unique=True, editable=False)
 
     def save(self, *args, **kwargs):
         self.name_key = username_key(self.username)
