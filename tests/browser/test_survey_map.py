@@ -133,6 +133,8 @@ def test_a_busy_commune_is_drawn_in_numbered_groups_that_a_tap_opens(browser, st
         "([lon, lat]) => { window.survey.map.setView([lat, lon], 18, { animate: false }); }", list(site.location.coords)
     )
     page.wait_for_function(f"window.survey.sites.getLayers().some((m) => m.feature.properties.id === '{site.pk}')")
+    # The canvas draws the new view's dots at its next frames: tap once they are drawn.
+    page.evaluate("new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
     tap_site(page, site)
     assert "Ao số 820" in page.locator("#site-sheet h2").inner_text()
     context.close()
