@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from accounts.audit import act_as
 from accounts.scope import MANAGE, OutOfScope, scope_for
 from areas.models import Area
+from common.text import clean_text
 
 from .models import Indicator, ReportSubmission, SubmissionStatus, Target
 from .orders import frozen_orders
@@ -140,6 +141,10 @@ def frozen_numbers(submission: ReportSubmission, area, period: Period) -> dict:
     }
 
 
+# The submitted document's texts of several lines (tabs and line breaks kept).
+MULTILINE = ("recipients", "narrative")
+
+
 @transaction.atomic
 def report_submit(
     *,
@@ -173,6 +178,14 @@ def report_submit(
     missing = {name: _("This field is required.") for name, text in required.items() if not (text or "").strip()}
     if missing:
         raise ValidationError(missing)
+    texts = {
+        name: clean_text(value, name, ReportSubmission._meta.get_field(name).verbose_name, lines=name in MULTILINE)
+        for name, value in {
+            "symbol": symbol, "issuing_body": issuing_body, "parent_body": parent_body, "place": place,
+            "signer_capacity": signer_capacity, "signer_title": signer_title, "signer_name": signer_name,
+            "recipients": recipients, "narrative": narrative,
+        }.items()
+    }  # fmt: skip
     area_id = area.pk
     if area_id is not None:
         Area.objects.select_for_update().get(pk=area_id)  # one submission at a time per area: its numbering
@@ -203,18 +216,10 @@ def report_submit(
         period_start=period.start,
         period_end=period.end,
         number=(last or 0) + 1,
-        symbol=symbol.strip(),
         submitted_at=now,
         submitted_by=actor,
         numbers={},
-        issuing_body=issuing_body.strip(),
-        parent_body=(parent_body or "").strip(),
-        place=place.strip(),
-        signer_capacity=(signer_capacity or "").strip(),
-        signer_title=signer_title.strip(),
-        signer_name=signer_name.strip(),
-        recipients=(recipients or "").strip(),
-        narrative=(narrative or "").strip(),
+        **texts,
     )
     with connection.cursor() as cursor:
         cursor.execute(
@@ -256,7 +261,7 @@ def report_decide(*, actor, submission: ReportSubmission, approve: bool, note: s
         raise ValidationError(
             _("This report was already decided: %(status)s.") % {"status": submission.get_status_display()}
         )
-    note = (note or "").strip()
+    note = clean_text(note, "note", ReportSubmission._meta.get_field("decision_note").verbose_name, lines=True)
     if not approve and not note:
         raise ValidationError({"note": _("Say what is to be corrected.")})
     submission.status = SubmissionStatus.APPROVED if approve else SubmissionStatus.RETURNED

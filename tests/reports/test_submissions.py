@@ -220,6 +220,29 @@ def test_a_period_not_yet_ended_is_refused_on_the_form_not_with_an_error_page(cl
     assert "The period ends on 30/06/2026; submit its report once it has ended." in html.unescape(refused.text)
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("signer_name", "Nguyễn\x1bVăn An"),
+        ("recipients", "UBND tỉnh;\x01\nLưu: VT."),
+        ("narrative", "Đề nghị\x0b hỗ trợ"),
+    ],
+)
+def test_a_control_character_in_the_document_s_text_is_refused_naming_the_field(
+    client, demo_tree, people, sites, field, value
+):
+    """Such text broke the submission's DOCX (500) for its author and the area above (pentest N2)."""
+    client.force_login(people["district"])
+    url = reverse("submission-new") + "?kind=half&year=2025&half=1&area=991"
+    refused = client.post(url, {**DETAILS, field: value})
+    assert refused.status_code == 400 and "contains the control character U+00" in html.unescape(refused.text)
+    assert not services.ReportSubmission.objects.exists()
+    decided = submit(people["district"], demo_tree["991"])
+    client.force_login(people["province"])
+    answer = client.post(reverse("submission-decide", args=[decided.pk]), {"decision": "return", "note": "Sửa\x07 lại"})
+    assert answer.status_code == 400 and "contains the control character U+0007" in html.unescape(answer.text)
+
+
 def test_the_submission_page_marks_each_changed_cell(client, demo_tree, people, sites, inspect):
     submission = submit(people["district"], demo_tree["991"])
     inspect(sites["C"], "2025-06-20T09:00", "in_place", "complete")
