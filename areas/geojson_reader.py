@@ -144,6 +144,8 @@ class _Buffer:
                 if self._longer() or self._more():
                     continue
                 raise GeoJSONError(self.dropped + exc.pos) from None
+            except RecursionError:  # nested deeper than json decodes; no real GeoJSON nests so
+                raise GeoJSONError(self.where()) from None
             if end >= len(self.text) and (self._longer() or self._more()):
                 continue
             if self.most is not None and end - self.pos > self.most:

@@ -396,6 +396,23 @@ def test_geojson_layouts_are_read_with_their_coordinates_as_written(tmp_path, de
     assert list(Site.objects.values_list("name", flat=True)) == ["Ao 1"]
 
 
+@pytest.mark.parametrize(
+    "geometry", ['{"type": "Point", "coordinates": ' + "[" * 1200 + "]" * 1200 + "}", '{"a": ' * 5000 + "1" + "}" * 5000]
+)
+def test_a_geojson_nested_deeper_than_python_reads_is_refused_not_a_crash(tmp_path, demo_tree, officer, geometry):
+    """json's decoder gives up (RecursionError) on deep nesting: a 2.5 KB file made the
+    preview answer 500 (pentest N4)."""
+    path = tmp_path / "deep.geojson"
+    path.write_text(
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"name": "Ao", "kind": "ao"},'
+        f' "geometry": {geometry}}}]}}',
+        encoding="utf-8",
+    )
+    with pytest.raises(CommandError, match=r"deep\.geojson is not valid GeoJSON: .* at character \d+"):
+        run(path)
+    assert not Site.objects.exists()
+
+
 def test_a_geojson_cut_short_is_refused_with_where_it_breaks(tmp_path, demo_tree, officer, monkeypatch):
     p = inside(demo_tree["99101"])
     feature = {"type": "Feature", "properties": {"name": "Ao", "kind": "ao"}, "geometry": json.loads(p.geojson)}
