@@ -397,7 +397,8 @@ def test_geojson_layouts_are_read_with_their_coordinates_as_written(tmp_path, de
 
 
 @pytest.mark.parametrize(
-    "geometry", ['{"type": "Point", "coordinates": ' + "[" * 1200 + "]" * 1200 + "}", '{"a": ' * 5000 + "1" + "}" * 5000]
+    "geometry",
+    ['{"type": "Point", "coordinates": ' + "[" * 1200 + "]" * 1200 + "}", '{"a": ' * 5000 + "1" + "}" * 5000],
 )
 def test_a_geojson_nested_deeper_than_python_reads_is_refused_not_a_crash(tmp_path, demo_tree, officer, geometry):
     """json's decoder gives up (RecursionError) on deep nesting: a 2.5 KB file made the
