@@ -27,6 +27,12 @@ MAX_TEXT_CHARS = 1_000_000
 # XML a library reads whole, and slowly (openpyxl: a workbook's list of sheets and its
 # styles, about 30 µs an element): a real workbook's have a few thousand elements.
 MAX_ELEMENTS_READ_WHOLE = 20_000
+# A workbook's parts once inflated: its sheets are streamed (hazards/xlsx_reader.py) and
+# may be as large as a file sent; its shared strings are held while it is read; the rest
+# (the list of sheets, the styles) openpyxl reads whole. Held to these by what each part
+# is (the package's content types and relationships), wherever the zip puts it.
+XLSX_MAX_STRINGS_BYTES = 64 * 1024 * 1024
+XLSX_MAX_PART_BYTES = 10 * 1024 * 1024
 
 
 class TooLarge(Exception):

@@ -261,11 +261,6 @@ def _csv_source(path: Path, system: int | None) -> SourceFile:
     return _table_source(path, lambda: _decoded(path, table()), system)
 
 
-# A workbook's parts once inflated: its sheets are streamed (hazards/xlsx_reader.py) and
-# may be as large as a file sent; its shared strings are held while it is read; the rest
-# (the list of sheets, the styles) openpyxl reads whole.
-XLSX_MAX_STRINGS_BYTES = 64 * 1024 * 1024
-XLSX_MAX_PART_BYTES = 10 * 1024 * 1024
 # What openpyxl raises for a file that is not a sound workbook (defusedxml's refusals of
 # entity declarations are ValueErrors). Malformed XML is a SyntaxError from either parser
 # openpyxl may use: the standard library's ParseError, or lxml's XMLSyntaxError once lxml is
@@ -282,11 +277,13 @@ def _xlsx_checked(path: Path) -> None:
     try:
         with archives.check(path) as archive:
             for info in archive.infolist():
-                limit = XLSX_MAX_PART_BYTES
+                # By the usual names first, before openpyxl reads anything; the reader
+                # checks each part again by what it is.
+                limit = file_limits.XLSX_MAX_PART_BYTES
                 if info.filename.startswith("xl/worksheets/"):
                     limit = file_limits.MAX_FILE_BYTES
                 elif info.filename == "xl/sharedStrings.xml":
-                    limit = XLSX_MAX_STRINGS_BYTES
+                    limit = file_limits.XLSX_MAX_STRINGS_BYTES
                 if info.file_size > limit:
                     raise archives.ArchiveError(
                         _("%(member)s is larger than %(limit)d MB: save the sheet as CSV and import that.")

@@ -58,6 +58,7 @@ class Workbook:
         """TooLarge unless the part, which openpyxl reads whole, is as small as a real one."""
         if part not in self.reader.valid_files:
             return
+        self._at_most(part, file_limits.XLSX_MAX_PART_BYTES)
 
         def too_many() -> TooLarge:
             return TooLarge(
@@ -68,10 +69,17 @@ class Workbook:
         with self.reader.archive.open(part) as source:
             xml_stream.check_elements(source, file_limits.MAX_ELEMENTS_READ_WHOLE, too_many)
 
+    def _at_most(self, part: str, limit: int) -> None:
+        """TooLarge if the part inflates beyond `limit` bytes, whatever its name in the zip
+        (pentest N1: a workbook part moved under xl/worksheets/ had the sheets' allowance)."""
+        if self.reader.archive.getinfo(part).file_size > limit:
+            raise TooLarge(_("%(part)s is larger than %(limit)d MB") % {"part": part, "limit": limit // 1_000_000})
+
     def _strings(self) -> list[str]:
         part = self.reader.package.find(SHARED_STRINGS)
         if part is None:
             return []
+        self._at_most(part.PartName[1:], file_limits.XLSX_MAX_STRINGS_BYTES)
         with self.reader.archive.open(part.PartName[1:]) as source:
             return [
                 Text.from_tree(element).content.replace("x005F_", "")  # as openpyxl's read_string_table

@@ -3,6 +3,7 @@ it declares before anything is inflated, and copied out in blocks; a photo may d
 only as many pixels as its size makes believable, is decoded once, and keeps no
 metadata at all."""
 
+import base64
 import html
 import io
 import json
@@ -454,3 +455,33 @@ def test_workbook_parts_openpyxl_reads_whole_are_counted_first(worker_client, pa
             target.writestr(item, data, zipfile.ZIP_STORED)
     page = refused_on_the_page(worker_client, "parts.xlsx", out.getvalue())
     assert f"parts.xlsx: {part} holds more than 20,000 XML elements." in page
+
+
+def test_the_workbook_part_is_held_to_its_limit_wherever_the_zip_puts_it(worker_client):
+    """openpyxl finds the workbook by the package's relationships, not by its name: moved
+    under xl/worksheets/, it had the sheets' 200 MB allowance and was read whole (pentest
+    N1: a 6 MB file cost 268 MB and 21 s)."""
+    book = Workbook()
+    book.active.append(["name", "lat", "lon"])
+    book.active.append(["Ao", 21.5, 105.5])
+    plain, out = io.BytesIO(), io.BytesIO()
+    book.save(plain)
+    moved = "xl/worksheets/workbook.xml"
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            name, data = item.filename, source.read(item.filename)
+            if name in ("[Content_Types].xml", "_rels/.rels"):
+                data = data.replace(b"xl/workbook.xml", moved.encode())
+            elif name == "xl/_rels/workbook.xml.rels":
+                name = "xl/worksheets/_rels/workbook.xml.rels"
+                data = data.replace(b'Target="styles', b'Target="../styles').replace(
+                    b'Target="theme', b'Target="../theme'
+                )
+            elif name == "xl/workbook.xml":
+                name = moved
+                # Text that does not compress, so the zip is no bomb: only the part's size is at fault.
+                noise = base64.b64encode(os.urandom(8 * 1024 * 1024))
+                data = data.replace(b"<sheets>", b'<sheets a="' + noise + b'"/><sheets>', 1)
+            target.writestr(name, data)
+    page = refused_on_the_page(worker_client, "moved.xlsx", out.getvalue())
+    assert f"moved.xlsx: {moved} is larger than 10 MB." in page
