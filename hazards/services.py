@@ -22,7 +22,7 @@ from areas.geometry import clean_outline, clean_point
 from areas.models import Area
 from common.text import clean_text
 
-from . import lifecycle
+from . import lifecycle, storage_quota
 from .job_kinds import KINDS
 from .log_context import current_request_id
 from .models import (
@@ -575,6 +575,8 @@ def job_start(*, actor, kind: str, params: dict, language: str, upload: Path | N
     )
     if upload is None and (found := unfinished.order_by("-created_at").first()):
         return found
+    if upload is None:  # a file sent is held to the upload quota where it arrives
+        storage_quota.check_job_room(actor)
     run = JobRun.objects.create(
         created_by=actor, kind=kind, params=params, language=language, request_id=current_request_id.get()
     )

@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db.models import F, Func, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -47,6 +48,30 @@ def _free_bytes() -> int:
     while not folder.exists():  # made on the first upload
         folder = folder.parent
     return shutil.disk_usage(folder).free
+
+
+def check_job_room(user) -> None:
+    """ValidationError unless `user` may queue more work whose file stays on the server:
+    at most JOBS_MAX_WAITING_PER_PERSON waiting or running, and job files within the
+    quota (pentest N3: a viewer queued 100 exports in 2.7 s)."""
+    waiting = JobRun.objects.filter(created_by=user, status__in=[JobRun.Status.QUEUED, JobRun.Status.RUNNING])
+    if waiting.count() >= settings.JOBS_MAX_WAITING_PER_PERSON:
+        raise ValidationError(
+            _(
+                "You already have %(n)d jobs waiting or running: ask for more once one has finished "
+                "(their pages show how far they are)."
+            )
+            % {"n": settings.JOBS_MAX_WAITING_PER_PERSON}
+        )
+    stored = stored_bytes(user)
+    if stored >= settings.IMPORT_QUOTA_BYTES:
+        raise ValidationError(
+            _(
+                "You already keep %(stored)s MB of files and job files on the server, the most one person may keep. "
+                "Job files are removed %(hours)d hours after they were made: ask again then."
+            )
+            % {"stored": format_number(stored / MB, 1), "hours": settings.JOBS_RESULT_HOURS}
+        )
 
 
 def check_room(user, adding: int) -> None:

@@ -258,6 +258,8 @@ JOBS_STALLED_SECONDS = int(os.environ.get("JOBS_STALLED_SECONDS", 30))
 JOBS_KEPT_DAYS = int(os.environ.get("JOBS_KEPT_DAYS", 7))
 # How long a job's file (an export, a report) can be downloaded (hazards/tasks.py).
 JOBS_RESULT_HOURS = int(os.environ.get("JOBS_RESULT_HOURS", 24))
+# How many exports and reports one person may have waiting or running at once.
+JOBS_MAX_WAITING_PER_PERSON = int(os.environ.get("JOBS_MAX_WAITING_PER_PERSON", 3))
 # Exports of more sites than this (and every GeoPackage, Shapefile and KML) run as jobs.
 EXPORT_INLINE_MAX_SITES = int(os.environ.get("EXPORT_INLINE_MAX_SITES", 50_000))
 PROCRASTINATE_IMPORT_PATHS = ["config.jobs"]

@@ -95,6 +95,27 @@ def test_asking_again_while_it_waits_gives_the_same_run(national):
     assert run_queued_jobs() == 2
 
 
+def test_one_person_has_only_so_many_jobs_waiting_at_once(national, settings):
+    """Each different address was new work (an unused parameter made it so): a viewer queued
+    100 exports in 2.7 s, each leaving a file for a day (pentest N3)."""
+    settings.JOBS_MAX_WAITING_PER_PERSON = 3
+    asked = [national.get(reverse("site-export", args=["gpkg"]), {"area": "991", "x": n}) for n in range(4)]
+    assert [a.status_code for a in asked] == [202, 202, 202, 400]
+    assert "You already have 3 jobs waiting or running" in asked[3].json()["detail"]
+    assert JobRun.objects.count() == 3
+    assert run_queued_jobs() == 3
+    assert national.get(reverse("site-export", args=["gpkg"]), {"area": "991", "x": 9}).status_code == 202
+
+
+def test_job_files_count_against_what_a_person_may_keep(national, settings):
+    national.get(reverse("site-export", args=["gpkg"]), {"area": "991"})
+    assert run_queued_jobs() == 1
+    settings.IMPORT_QUOTA_BYTES = JobRun.objects.get().result_bytes
+    refused = national.get(reverse("site-export", args=["gpkg"]), {"area": "992"})
+    assert refused.status_code == 400 and "job files" in refused.json()["detail"]
+    assert JobRun.objects.count() == 1
+
+
 def test_bad_filters_are_refused_before_anything_is_queued(national):
     response = national.get(reverse("site-export", args=["gpkg"]), {"kind": "volcano"})
     assert response.status_code == 400 and not JobRun.objects.exists()
