@@ -1,0 +1,57 @@
+"""Vietnamese for Django REST framework's own field errors, which its catalogue lacks:
+an API answer to a Vietnamese request said '"xyz" is not a valid choice.' DRF asks gettext
+for these at run time and the project's catalogue (locale/) comes first; they are named
+here only so that `make messages` puts them there (tests/config/test_i18n_and_deploy.py
+checks that every one DRF has is translated)."""
+
+from django.utils.translation import gettext_noop
+
+DRF_FIELD_ERRORS = [
+    gettext_noop('"{input}" is not a valid choice.'),
+    gettext_noop('"{input}" is not a valid path choice.'),
+    gettext_noop("A valid biginteger is required."),
+    gettext_noop("A valid integer is required."),
+    gettext_noop("A valid number is required."),
+    gettext_noop("Datetime has wrong format. Use one of these formats instead: {format}."),
+    gettext_noop("Datetime value out of range."),
+    gettext_noop("Duration has wrong format. Use one of these formats instead: {format}."),
+    gettext_noop("Ensure that there are no more than {max_decimal_places} decimal places."),
+    gettext_noop("Ensure that there are no more than {max_digits} digits in total."),
+    gettext_noop("Ensure that there are no more than {max_whole_digits} digits before the decimal point."),
+    gettext_noop("Ensure this field has at least {min_length} characters."),
+    gettext_noop("Ensure this field has at least {min_length} elements."),
+    gettext_noop("Ensure this field has no more than {max_length} characters."),
+    gettext_noop("Ensure this field has no more than {max_length} elements."),
+    gettext_noop("Ensure this filename has at most {max_length} characters (it has {length})."),
+    gettext_noop("Ensure this value is greater than or equal to {min_value}."),
+    gettext_noop("Ensure this value is less than or equal to {max_value}."),
+    gettext_noop('Enter a valid "slug" consisting of Unicode letters, numbers, underscores, or hyphens.'),
+    gettext_noop('Enter a valid "slug" consisting of letters, numbers, underscores or hyphens.'),
+    gettext_noop("Expected a date but got a datetime."),
+    gettext_noop("Expected a datetime but got a date."),
+    gettext_noop('Expected a dictionary of items but got type "{input_type}".'),
+    gettext_noop('Expected a list of items but got type "{input_type}".'),
+    gettext_noop("Incorrect type. Expected URL string, received {data_type}."),
+    gettext_noop("Incorrect type. Expected pk value, received {data_type}."),
+    gettext_noop("Integer value too large to convert to float"),
+    gettext_noop("Invalid data. Expected a dictionary, but got {datatype}."),
+    gettext_noop('Invalid datetime for the timezone "{timezone}".'),
+    gettext_noop("Invalid hyperlink - Incorrect URL match."),
+    gettext_noop("Invalid hyperlink - No URL match."),
+    gettext_noop("Invalid hyperlink - Object does not exist."),
+    gettext_noop('Invalid pk "{pk_value}" - object does not exist.'),
+    gettext_noop("Invalid value."),
+    gettext_noop("Must be a valid UUID."),
+    gettext_noop("Must be a valid boolean."),
+    gettext_noop("No filename could be determined."),
+    gettext_noop("Not a valid string."),
+    gettext_noop("Object with {slug_name}={value} does not exist."),
+    gettext_noop("String value too large."),
+    gettext_noop("The number of days must be between {min_days} and {max_days}."),
+    gettext_noop("The submitted data was not a file. Check the encoding type on the form."),
+    gettext_noop("This dictionary may not be empty."),
+    gettext_noop("This field may not be null."),
+    gettext_noop("This selection may not be empty."),
+    gettext_noop("This value does not match the required pattern."),
+    gettext_noop("Time has wrong format. Use one of these formats instead: {format}."),
+]
