@@ -93,7 +93,7 @@ def test_migrations_are_committed():
 
 
 def test_every_field_error_of_the_rest_framework_reads_in_vietnamese():
-    """DRF's Vietnamese catalogue lacks most of them (config/drf_messages.py)."""
+    """DRF's Vietnamese catalogue lacks most of them (config/library_messages.py)."""
     from rest_framework import fields, relations, serializers
 
     messages = {
@@ -108,3 +108,11 @@ def test_every_field_error_of_the_rest_framework_reads_in_vietnamese():
     with translation.override("vi"):
         untranslated = sorted(text for message, text in english.items() if str(message) == text)
     assert untranslated == []
+
+
+def test_the_admin_s_form_error_reads_in_vietnamese():
+    """Django's Vietnamese catalogue lacks the plural form the admin asks for."""
+    with translation.override("vi"):
+        for count in (1, 2):
+            said = translation.ngettext("Please correct the error below.", "Please correct the errors below.", count)
+            assert "Please" not in said, said

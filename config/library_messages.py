@@ -1,10 +1,12 @@
-"""Vietnamese for Django REST framework's own field errors, which its catalogue lacks:
-an API answer to a Vietnamese request said '"xyz" is not a valid choice.' DRF asks gettext
-for these at run time and the project's catalogue (locale/) comes first; they are named
-here only so that `make messages` puts them there (tests/config/test_i18n_and_deploy.py
-checks that every one DRF has is translated)."""
+"""Vietnamese for messages of the libraries the registry uses that their own catalogues
+lack. Django REST framework's field errors: an API answer to a Vietnamese request said
+'"xyz" is not a valid choice.' Django's admin asks for "Please correct the error below."
+with a plural form its Vietnamese catalogue does not have. The libraries ask gettext for
+these at run time and the project's catalogue (locale/) comes first; they are named here
+only so that `make messages` puts them there (tests/config/test_i18n_and_deploy.py checks
+them)."""
 
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext_lazy
 
 DRF_FIELD_ERRORS = [
     gettext_noop('"{input}" is not a valid choice.'),
@@ -55,3 +57,5 @@ DRF_FIELD_ERRORS = [
     gettext_noop("This value does not match the required pattern."),
     gettext_noop("Time has wrong format. Use one of these formats instead: {format}."),
 ]
+
+ADMIN_FORM_ERRORS = ngettext_lazy("Please correct the error below.", "Please correct the errors below.")
