@@ -69,7 +69,7 @@ messages: $(VENV)/.installed
 
 # Pins requirements*.in and everything they pull in, with hashes, into requirements*.txt:
 # add a package to the .in file, then run this and commit the four files.
-PIP_COMPILE := $(VENV)/bin/pip-compile -q --generate-hashes --strip-extras --no-emit-index-url --no-emit-find-links
+PIP_COMPILE := $(VENV)/bin/pip-compile -q --generate-hashes --no-strip-extras --no-emit-index-url --no-emit-find-links
 requirements: $(VENV)/.installed
 	$(PY) -m pip install -q pip-tools==7.7.0
 	$(PIP_COMPILE) requirements.in -o requirements.txt
