@@ -21,6 +21,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership, Role, User
+from common.urls import absolute_url
 
 from .filters import FOLLOWED_UP, WAITING_FOR_OWNER, order_q
 from .models_remediation import DigestSent, OrderReminder, RemediationOrder
@@ -35,7 +36,7 @@ def _recipients(order: RemediationOrder) -> list[str]:
 
 
 def _order_url(order: RemediationOrder) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse("order-detail", args=[order.pk])
+    return absolute_url(reverse("order-detail", args=[order.pk]))
 
 
 def _send_reminder(order: RemediationOrder, kind: str, now: dt.datetime) -> bool:
@@ -76,7 +77,7 @@ def _digest(manager: User, today: dt.date, now: dt.datetime) -> bool:
         with transaction.atomic():
             DigestSent.objects.create(user=manager, day=today, sent_at=now)
             context = {"manager": manager, "lists": lists, "counts": counts, "today": today,
-                       "url": settings.SITE_URL.rstrip("/") + reverse("order-list")}  # fmt: skip
+                       "url": absolute_url(reverse("order-list"))}  # fmt: skip
             subject = _("Remediation orders on %(day)s: %(overdue)s overdue, %(done)s awaiting verification") % {
                 "day": f"{today:%d/%m/%Y}",
                 "overdue": counts["overdue"],

@@ -20,6 +20,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from common.urls import absolute_url
 from hazards.spreadsheets import csv_row, xlsx_row
 
 from . import orders as order_columns
@@ -47,9 +48,10 @@ def order_headers() -> list[str]:
     return [_("Area code"), _("Area")] + [str(title) for _key, title in order_columns.COLUMNS]
 
 
-def order_rows(report: Report, orders: OrderTable) -> list[tuple[list[str], list[Any]]]:
-    """The order table's rows as (area code and name, numbers): counts, then the median
-    days in a Decimal of one place, as the page shows it (None: nothing verified)."""
+def order_rows(report: Report, orders: OrderTable) -> list[tuple[list[str], list[Any], list[str]]]:
+    """The order table's rows as (area code and name, numbers, links): counts, then the
+    median days in a Decimal of one place, as the page shows it (None: nothing verified);
+    each number's link is the page's, to the orders it counts."""
     result = []
     for row in [*orders.rows, orders.total]:
         area = ["", row.name(report.area)] if row.area is None else [row.area.code, row.area.name]
@@ -57,7 +59,7 @@ def order_rows(report: Report, orders: OrderTable) -> list[tuple[list[str], list
             cell.value if cell.key != order_columns.MEDIAN or cell.value is None else _one_place(cell.value)
             for cell in row.cells
         ]
-        result.append((area, numbers))
+        result.append((area, numbers, [cell.url for cell in row.cells]))
     return result
 
 
@@ -83,12 +85,14 @@ def as_csv(report: Report, orders: OrderTable, *, semicolon: bool = False) -> by
     writer.writerow([])
     writer.writerow([_("Remediation orders in the period")])
     writer.writerow(order_headers())
-    for area, numbers in order_rows(report, orders):
+    for area, numbers, _links in order_rows(report, orders):
         writer.writerow(csv_row(area) + [_csv_number(number, semicolon) for number in numbers])
     # A byte-order mark so that Excel opens the Vietnamese names correctly.
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
+# The colour of a link's text in Office's "Hyperlink" style, which openpyxl's links do not set.
+LINK_COLOUR = "0563C1"
 # XLSX number formats: the reader's Excel shows them in its own language's separators.
 FORMATS = {"count": "#,##0", "gap": "#,##0", "share": "0.0%", "target": "0.0%", "change": "+0.0;-0.0;0.0"}
 WIDTHS = {"count": 10, "gap": 10, "share": 8, "target": 9, "change": 14}
@@ -149,20 +153,26 @@ def as_xlsx(report: Report, orders: OrderTable) -> bytes:
 
 def _order_sheet(book: Workbook, report: Report, orders: OrderTable) -> None:
     """The remediation order table on a sheet of its own: counts as integers, the median
-    days as a number of one decimal place."""
+    days as a number of one decimal place, each a link to the orders it counts (the
+    page's link, absolute: the workbook is opened away from the registry)."""
     sheet = book.create_sheet(_("Orders")[:31])
     sheet.append(xlsx_row(sheet, [_("Remediation orders in the period"), report.area.name, report.period.label]))
     sheet.append(order_headers())
     for cell in sheet[2]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    for area, numbers in order_rows(report, orders):
+    total_row = 3 + len(orders.rows)  # below the title and the headings
+    for area, numbers, links in order_rows(report, orders):
         sheet.append(xlsx_row(sheet, area + [float(n) if isinstance(n, Decimal) else n for n in numbers]))
         number = sheet.max_row
         sheet.cell(row=number, column=1).number_format = "@"
-        for offset, (key, _title) in enumerate(order_columns.COLUMNS):
-            sheet.cell(row=number, column=3 + offset).number_format = "0.0" if key == order_columns.MEDIAN else "#,##0"
-    for cell in sheet[sheet.max_row]:
+        for offset, ((key, _title), link) in enumerate(zip(order_columns.COLUMNS, links, strict=True)):
+            cell = sheet.cell(row=number, column=3 + offset)
+            cell.number_format = "0.0" if key == order_columns.MEDIAN else "#,##0"
+            if cell.value is not None:  # openpyxl would write the address into an empty cell
+                cell.hyperlink = absolute_url(link)
+                cell.font = Font(color=LINK_COLOUR, underline="single", bold=number == total_row)
+    for cell in sheet[sheet.max_row][:2]:
         cell.font = Font(bold=True)  # the total
     sheet.column_dimensions["A"].width = 10
     sheet.column_dimensions["B"].width = 30

@@ -194,8 +194,9 @@ def test_the_order_of_a_site_closed_by_its_deadline_is_not_overdue(history, prov
 REPORT = {"area": "99", "kind": "half", "year": 2026, "half": 1}
 
 
-def page_orders(client, language: str = "en") -> dict[str, list[str]]:
-    """The report page's order table: per area code ("*": the total) its four numbers as shown."""
+def page_order_cells(client, language: str = "en") -> dict[str, list[tuple[str, str]]]:
+    """The report page's order table: per area code ("*": the total) its four cells, each
+    (link, number as shown)."""
     client.post("/i18n/setlang/", {"language": language})
     page = client.get("/reports/", REPORT).content.decode()
     table = page[page.index('class="report orders-in-period"') :]
@@ -203,8 +204,14 @@ def page_orders(client, language: str = "en") -> dict[str, list[str]]:
     result = {}
     for name, body in re.findall(r"<tr(?: class=\"total\")?><td class=\"name\">(.*?)</td>(.*?)</tr>", table, re.S):
         code = re.search(r"<small>(.*?)</small>", name)
-        result[code.group(1) if code else "*"] = re.findall(r'<a href="[^"]+">([^<]*)</a>', body)
+        cells = re.findall(r'<a href="([^"]+)">([^<]*)</a>', body)
+        result[code.group(1) if code else "*"] = [(html.unescape(url), text) for url, text in cells]
     return result
+
+
+def page_orders(client, language: str = "en") -> dict[str, list[str]]:
+    """The report page's order table: per area code ("*": the total) its four numbers as shown."""
+    return {code: [text for _url, text in cells] for code, cells in page_order_cells(client, language).items()}
 
 
 def csv_orders(content: bytes, separator: str) -> dict[str, list[str]]:
@@ -248,6 +255,33 @@ def test_the_report_files_and_documents_carry_the_page_order_numbers(history, pr
     cells = [[c.text for c in row.cells] for row in table.rows[1:]]
     assert cells[-1][1:] == ["Total", *shown["*"]]
     assert [row[2:] for row in cells[:-1]] == [shown[code] for code in shown if code != "*"]
+
+
+@pytest.mark.parametrize("site_url", ["https://songxanh.example.vn", "https://songxanh.example.vn/"])
+def test_the_xlsx_order_numbers_link_to_the_orders_they_count(history, province, client, settings, site_url):
+    """Each order number of the report's XLSX opens, from wherever the workbook is, the
+    list the page's number links to, and that list holds that many orders."""
+    settings.SITE_URL = site_url
+    client.force_login(province)
+    links = {code: [url for url, _text in cells] for code, cells in page_order_cells(client).items()}
+    sheet = load_workbook(io.BytesIO(client.get("/reports/report.xlsx", REPORT).content))["Orders"]
+    linked = {}
+    for row in sheet.iter_rows(min_row=3):
+        code = "*" if row[0].value == "99" else row[0].value
+        linked[code] = [(c.value, c.hyperlink.target if c.hyperlink else None) for c in row[2:]]
+    assert linked.keys() == links.keys() and len(linked) == 4  # three districts and the total
+    for code, cells in linked.items():
+        for (number, target), page_link in zip(cells, links[code], strict=True):
+            if number is None:  # no order verified: no median, nothing to open
+                assert target is None, code
+                continue
+            assert target == "https://songxanh.example.vn" + page_link, code
+    for cells in linked.values():
+        for number, target in cells[:3]:  # the counts (the median links to the verified)
+            path = target.removeprefix("https://songxanh.example.vn")
+            listed = client.get(path.replace("/orders/", "/api/v1/orders/", 1) + "&limit=1000")
+            assert listed.status_code == 200 and len(listed.json()["results"]) == number, target
+    assert client.get(linked["992"][0][1].removeprefix("https://songxanh.example.vn")).status_code == 200
 
 
 def test_the_vietnamese_files_write_the_median_as_the_vietnamese_page_does(history, province, client):
