@@ -55,11 +55,21 @@ def current_start(site: Site) -> dt.date:
     return site.current_since or site.active_from
 
 
-def open_spans(site: Site) -> list[tuple[dt.date, dt.date | None]]:
-    """The stretches of days the site was open, [from, until) oldest first; until None:
-    open still. Consecutive versions (a dated change, not a closure) form one stretch."""
-    spans = list(SiteVersion.objects.filter(site=site).order_by("valid_from").values_list("valid_from", "valid_until"))
-    spans.append((current_start(site), site.closed_at))
+def open_spans(sites) -> dict:
+    """The stretches of days each site was open, by its id, [from, until) oldest first;
+    until None: open still. Consecutive versions (a dated change, not a closure) form one
+    stretch. One query, whatever the number of sites."""
+    versions: dict = {site.pk: [] for site in sites}
+    for site_id, start, until in (
+        SiteVersion.objects.filter(site__in=list(versions))
+        .order_by("site_id", "valid_from")
+        .values_list("site_id", "valid_from", "valid_until")
+    ):
+        versions[site_id].append((start, until))
+    return {site.pk: _joined([*versions[site.pk], (current_start(site), site.closed_at)]) for site in sites}
+
+
+def _joined(spans: list) -> list[tuple[dt.date, dt.date | None]]:
     merged: list[tuple[dt.date, dt.date | None]] = []
     for start, until in spans:
         if merged and merged[-1][1] == start:
@@ -69,11 +79,10 @@ def open_spans(site: Site) -> list[tuple[dt.date, dt.date | None]]:
     return merged
 
 
-def admit_inspection_day(site: Site, day: dt.date) -> None:
-    """Refuse an inspection dated after a closure of the site (in a closed stretch). One
-    dated before the site became active is admitted: it is an earlier first observation.
-    One on a closing day is admitted: the site was seen that day."""
-    spans = open_spans(site)
+def admit_inspection_day(site: Site, day: dt.date, spans: list) -> None:
+    """Refuse an inspection dated after a closure of the site (in a closed stretch; `spans`
+    are the site's open_spans). One dated before the site became active is admitted: it is
+    an earlier first observation. One on a closing day is admitted: the site was seen that day."""
     if day < spans[0][0]:
         return
     for start, until in spans:
@@ -95,28 +104,39 @@ def admit_inspection_day(site: Site, day: dt.date) -> None:
     raise ValidationError({"inspected_at": message % values})
 
 
-def _set_start(site: Site, day: dt.date) -> None:
-    """Make `day` the site's first counted day (its first stretch starts then)."""
-    first = SiteVersion.objects.filter(site=site).order_by("valid_from").first()
-    if first is not None:
-        if day >= first.valid_until:
-            raise ValidationError(
-                {
-                    "active_from": _("The site's details changed on %(date)s; it must be active before that.")
-                    % {"date": _day(first.valid_until)}
-                }
-            )
-        first.valid_from = day
-        first.save(update_fields=["valid_from"])
-    site.active_from = day
+def _set_starts(days: dict) -> None:
+    """Make each day (by site) its site's first counted day: the first stretch of its life
+    starts then. The caller saves the sites; one query reads their first versions and one
+    writes them, whatever the number of sites."""
+    versions = SiteVersion.objects.filter(site__in=list(days)).order_by("site_id", "valid_from")
+    firsts = {version.site_id: version for version in versions.distinct("site_id")}
+    for site, day in days.items():
+        first = firsts.get(site.pk)
+        if first is not None:
+            if day >= first.valid_until:
+                raise ValidationError(
+                    {
+                        "active_from": _("The site's details changed on %(date)s; it must be active before that.")
+                        % {"date": _day(first.valid_until)}
+                    }
+                )
+            first.valid_from = day
+        site.active_from = day
+    SiteVersion.objects.bulk_update(firsts.values(), ["valid_from"])
 
 
-def extend_start(site: Site, day: dt.date) -> None:
-    """A site is active from its first observation: an observation earlier than its
-    active_from moves it back (the caller holds the site's lock)."""
-    if day < site.active_from:
-        _set_start(site, day)
-        Site.objects.filter(pk=site.pk).update(active_from=day, updated_at=timezone.now())
+def extend_starts(days: dict) -> None:
+    """A site is active from its first observation: an observation (its day, by site)
+    earlier than a site's active_from moves it back (the caller holds the sites' locks).
+    A fixed number of statements for any number of sites."""
+    earlier = {site: day for site, day in days.items() if day < site.active_from}
+    if not earlier:
+        return
+    _set_starts(earlier)
+    now = timezone.now()
+    for site in earlier:
+        site.updated_at = now  # written by hand: a bulk update leaves auto_now alone
+    Site.all_objects.bulk_update(list(earlier), ["active_from", "updated_at"])
 
 
 def first_observed(site: Site) -> dt.date | None:
@@ -137,7 +157,7 @@ def change_start(site: Site, day: dt.date) -> None:
         )
     if site.closed_at and day > site.closed_at:
         raise ValidationError({"active_from": _("A site cannot become active after it closed.")})
-    _set_start(site, day)
+    _set_starts({site: day})
 
 
 def record_change(site: Site, *, before: dict, effective_from: dt.date | None, actor) -> None:
@@ -290,8 +310,9 @@ def site_merge(*, actor, duplicate: Site, kept: Site) -> SiteMerge:
             {"duplicate_of": _("Site %(code)s is closed; merge the duplicate into an open site.") % {"code": kept.code}}
         )
     moved = list(Inspection.all_objects.filter(site=duplicate).order_by("observed_at"))
+    spans = open_spans([kept])[kept.pk]
     for inspection in moved:
-        admit_inspection_day(kept, timezone.localdate(inspection.observed_at))
+        admit_inspection_day(kept, timezone.localdate(inspection.observed_at), spans)
     merge = SiteMerge.objects.create(
         kept=kept,
         duplicate=duplicate,
@@ -306,7 +327,7 @@ def site_merge(*, actor, duplicate: Site, kept: Site) -> SiteMerge:
     Inspection.all_objects.filter(pk__in=merge.inspections).update(site=kept)
     merge.orders = orders_follow_merge(duplicate=duplicate, kept=kept)
     merge.save(update_fields=["orders"])
-    extend_start(kept, min([duplicate.active_from] + [timezone.localdate(i.observed_at) for i in moved]))
+    extend_starts({kept: min([duplicate.active_from] + [timezone.localdate(i.observed_at) for i in moved])})
     ClosureProposal.objects.filter(site=duplicate, status=ProposalStatus.PENDING).update(
         status=ProposalStatus.DECLINED,
         decided_at=timezone.now(),
@@ -346,7 +367,7 @@ def merge_undo(*, actor, merge: SiteMerge) -> SiteMerge:
     remaining = first_observed(kept)
     start = merge.kept_active_from if remaining is None else min(merge.kept_active_from, remaining)
     if start != kept.active_from:
-        _set_start(kept, start)
+        _set_starts({kept: start})
         kept.save(update_fields=["active_from", "updated_at"])
     duplicate.closed_at, duplicate.close_reason = merge.duplicate_closed_at, merge.duplicate_close_reason
     duplicate.close_note, duplicate.duplicate_of = merge.duplicate_close_note, merge.duplicate_of_before
@@ -451,11 +472,19 @@ def closure_decline(*, actor, proposal: ClosureProposal, note: str = "") -> Clos
     return proposal
 
 
-def surviving_site(site: Site) -> Site:
-    """The site that carries a merged duplicate's evidence now (the site itself otherwise):
-    a tablet that inspected the duplicate before the merge still has its record stored."""
-    seen = set()
-    while site.deleted_at and site.duplicate_of_id and site.pk not in seen:
-        seen.add(site.pk)
-        site = Site.all_objects.get(pk=site.duplicate_of_id)
-    return site
+def surviving_sites(sites: dict) -> dict:
+    """The site that carries each merged duplicate's evidence now (the site itself
+    otherwise), by the same keys as `sites`, with its area: a tablet that inspected the
+    duplicate before the merge still has its record stored. One query per step along the
+    longest chain of merges, whatever the number of sites."""
+    surviving, seen = dict(sites), {key: set() for key in sites}
+    while following := {
+        key: site
+        for key, site in surviving.items()
+        if site.deleted_at and site.duplicate_of_id and site.pk not in seen[key]
+    }:
+        kept = Site.all_objects.select_related("area").in_bulk({site.duplicate_of_id for site in following.values()})
+        for key, site in following.items():
+            seen[key].add(site.pk)
+            surviving[key] = kept[site.duplicate_of_id]
+    return surviving

@@ -216,11 +216,16 @@ def order_update(*, actor, order: RemediationOrder, **changes) -> RemediationOrd
     return order
 
 
-def _move(order: RemediationOrder, state: str, **stamps) -> RemediationOrder:
+def _moved(order: RemediationOrder, state: str, **stamps) -> RemediationOrder:
+    """The order in its new state, unsaved."""
     order.state = state
     for key, value in stamps.items():
         setattr(order, key, value)
-    order.save(update_fields=["state", *stamps, "updated_at"])
+    return order
+
+
+def _move(order: RemediationOrder, state: str, **stamps) -> RemediationOrder:
+    _moved(order, state, **stamps).save(update_fields=["state", *stamps, "updated_at"])
     return order
 
 
@@ -258,7 +263,8 @@ def orders_apply_inspections(inspections: list[Inspection]) -> None:
     locked, for a tablet's whole batch at once (one query finds the orders, one more the
     states the inspections show, for the sites that have an order). Only inspections
     made after the order was opened count, and only those made after the owner reported
-    done can reopen it; a site's inspections decide in the order they were made."""
+    done can reopen it; a site's inspections decide in the order they were made. One
+    statement writes the orders they move."""
     by_site: dict = {}
     for inspection in sorted(inspections, key=lambda i: i.observed_at):
         by_site.setdefault(inspection.site_id, []).append(inspection)
@@ -271,17 +277,32 @@ def orders_apply_inspections(inspections: list[Inspection]) -> None:
         .annotate(shown=StateOf(closed=Value(False)))
         .values_list("pk", "shown")
     )
+    now = timezone.now()
+    moved = []
     for order in orders:
         for inspection in by_site[order.site_id]:
             if inspection.observed_at < order.opened_at:
                 continue
             if all(requirement_met(r, shown[inspection.pk], inspection.water_present) for r in order.requirements):
-                _move(order, OrderState.VERIFIED, verified_at=timezone.now(), decided_by=inspection)
+                moved.append(_moved(order, OrderState.VERIFIED, verified_at=now, decided_by=inspection))
                 break
             if order.state == OrderState.DONE and inspection.observed_at >= order.done_at:
-                _move(
-                    order, OrderState.OPEN, done_at=None, decided_by=inspection, reopened_count=order.reopened_count + 1
+                moved.append(
+                    _moved(
+                        order,
+                        OrderState.OPEN,
+                        done_at=None,
+                        decided_by=inspection,
+                        reopened_count=order.reopened_count + 1,
+                    )
                 )
+    for order in moved:
+        order.updated_at = now  # written by hand: a bulk update leaves auto_now alone
+    # One statement for the batch's orders; an order moved twice (reopened, then
+    # verified by a later inspection) is written once, as it ends.
+    RemediationOrder.objects.bulk_update(
+        set(moved), ["state", "verified_at", "done_at", "decided_by", "reopened_count", "updated_at"]
+    )
 
 
 @transaction.atomic

@@ -335,12 +335,13 @@ def check_inspection(draft: InspectionDraft) -> tuple[GEOSGeometry | None, Decim
     return gps_fix, clean_depth(draft.water_depth_m, "water_depth_m")
 
 
-def _checked_inspection(actor, draft: InspectionDraft, site: Site, received_at: dt.datetime) -> Inspection:
-    """The row of a new inspection of `site`, every value checked, unsaved."""
+def _checked_inspection(actor, draft: InspectionDraft, site: Site, spans: list, received_at: dt.datetime) -> Inspection:
+    """The row of a new inspection of `site` (open for `spans`, lifecycle.open_spans),
+    every value checked, unsaved."""
     gps_fix, water_depth_m = check_inspection(draft)
     observed_at, suspect = counted_time(draft.inspected_at, received_at, draft.clock_offset)
     # Field evidence dated before a closure is kept; after it, refused with the reason.
-    lifecycle.admit_inspection_day(site, timezone.localdate(observed_at))
+    lifecycle.admit_inspection_day(site, timezone.localdate(observed_at), spans)
     return Inspection(
         id=draft.inspection_id or uuid.uuid4(),
         site=site,
@@ -364,7 +365,9 @@ def _checked_inspection(actor, draft: InspectionDraft, site: Site, received_at: 
 def inspections_record(*, actor, drafts: list[InspectionDraft]) -> list[Inspection | ValidationError | OutOfScope]:
     """Records many inspections at once (a tablet's batch): for each draft the new
     inspection, ValidationError, or OutOfScope when its site is not the actor's to
-    survey. One statement writes them all, one more derives the state of their sites."""
+    survey. A fixed number of statements check and write them all, however many: the
+    sites' lifespans are read at once, one statement writes the inspections, one more
+    derives the state of their sites."""
     act_as(actor)
     # Locked, in one order, so that concurrent inspections of a site cannot both think
     # they are the latest, and two batches cannot deadlock.
@@ -375,12 +378,15 @@ def inspections_record(*, actor, drafts: list[InspectionDraft]) -> list[Inspecti
         .order_by("pk")
         .in_bulk()
     )
+    spans = lifecycle.open_spans(sites.values())
     received_at = timezone.now()
     results: list[Inspection | ValidationError | OutOfScope] = []
     for draft in drafts:
         site = sites.get(draft.site_id)
         try:
-            results.append(OutOfScope() if site is None else _checked_inspection(actor, draft, site, received_at))
+            results.append(
+                OutOfScope() if site is None else _checked_inspection(actor, draft, site, spans[site.pk], received_at)
+            )
         except ValidationError as exc:
             results.append(exc)
     written = Inspection.objects.bulk_create([row for row in results if isinstance(row, Inspection)])
@@ -388,9 +394,9 @@ def inspections_record(*, actor, drafts: list[InspectionDraft]) -> list[Inspecti
     first_days: dict = {}
     for row in written:
         day = timezone.localdate(row.observed_at)
-        first_days[row.site_id] = min(day, first_days.get(row.site_id, day))
-    for site_id, day in first_days.items():
-        lifecycle.extend_start(sites[site_id], day)
+        site = sites[row.site_id]
+        first_days[site] = min(day, first_days.get(site, day))
+    lifecycle.extend_starts(first_days)
     refresh_current_state({row.site_id for row in written})
     orders_apply_inspections(written)
     return results

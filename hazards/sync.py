@@ -345,15 +345,12 @@ def _register_sites(actor, items: list[Received], clock_offset, received_at, out
 
 def _surveyed_sites(actor, site_ids) -> dict:
     """The sites records name, by id, as far as the actor surveys them: a duplicate merged
-    since stands for the site that was kept (lifecycle.surviving_site)."""
+    since stands for the site that was kept (lifecycle.surviving_sites)."""
     scope = scope_for(actor)
     named = scope.restrict(Site.all_objects.select_related("area").filter(pk__in=set(site_ids)), SURVEY).in_bulk()
-    sites = {}
-    for site_id, site in named.items():
-        site = lifecycle.surviving_site(site)
-        if scope.allows(SURVEY, site.area):
-            sites[site_id] = site
-    return sites
+    return {
+        site_id: site for site_id, site in lifecycle.surviving_sites(named).items() if scope.allows(SURVEY, site.area)
+    }
 
 
 def _inspections_to_record(actor, items: list[Received], clock_offset, outcomes) -> list:

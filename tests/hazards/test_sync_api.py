@@ -1,17 +1,21 @@
 """The tablet sync API: idempotent replays, 409 on clashing ids, photo limits and retries."""
 
+import datetime as dt
 import io
 import struct
 import uuid
 import zlib
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
 from accounts.models import Role
-from hazards.models import Inspection, Photo, Site
+from hazards import lifecycle, orders
+from hazards.models import Inspection, Photo, RemediationOrder, Site, SiteVersion
 from tests.conftest import inside
 from tests.hazards.site_list import fetch_rows
 
@@ -118,6 +122,79 @@ def test_same_uuid_different_body_is_409_and_stored_record_untouched(api, demo_t
     response = post(api, "sync-inspection", changed)
     assert response.status_code == 409 and response.json()["code"] == "id_conflict"
     assert Inspection.objects.get(pk=inspection["id"]).barrier == "none"
+
+
+def inspection_of(site_id, when=None, **fields):
+    return {
+        "id": str(uuid.uuid4()),
+        "site": str(site_id),
+        "inspected_at": (when or timezone.now()).isoformat(),
+        "signage": "in_place",
+        "barrier": "complete",
+        **fields,
+    }
+
+
+def varied_batch(area, superuser, worker, make_site, n):
+    """A tablet's batch of 2n records, every kind in proportion: n new sites with their
+    first inspection, and n inspections of known sites, a fifth each of a plain site, of
+    a site closed and reopened (dated before it became active, so it moves its start
+    back), of one dated in its closed stretch (refused), of a duplicate merged since
+    (recorded on the site kept), and of a site whose order it verifies. Returns the
+    batch, the status each record must get and the sites whose start moves back."""
+    today = timezone.localdate()
+    sites, inspections, expected, earlier = [], [], [], []
+    for i in range(n):
+        sites.append(site_record(area))
+        site = make_site(area, active_from=today - dt.timedelta(days=30))
+        if i % 5 in (1, 2):
+            lifecycle.site_close(
+                actor=superuser, site=site, reason="filled_in", closed_at=today - dt.timedelta(days=20)
+            )
+            lifecycle.site_reopen(actor=superuser, site=site, reopened_on=today - dt.timedelta(days=10))
+        if i % 5 == 3:
+            lifecycle.site_merge(actor=superuser, duplicate=site, kept=make_site(area))
+        if i % 5 == 4:
+            orders.order_open(
+                actor=superuser,
+                site=site,
+                party_kind="household",
+                party_name="Hộ ông Ba",
+                requirements=["sign", "barrier"],
+                deadline=today + dt.timedelta(days=30),
+                follow_up=worker,
+            )
+        closed_stretch = i % 5 == 2
+        when = {1: timezone.now() - dt.timedelta(days=35), 2: timezone.now() - dt.timedelta(days=15)}.get(i % 5)
+        inspections.append(inspection_of(site.pk, when))
+        expected.append(400 if closed_stretch else 201)
+        if i % 5 == 1:
+            earlier.append(site.pk)
+    return {"sites": sites, "inspections": inspections}, [201] * n + expected, earlier
+
+
+def test_a_batch_takes_as_many_queries_for_fifty_records_as_for_five(api, demo_tree, superuser, worker, make_site):
+    """A tablet's batch is checked and written set-based: ten times the records, not one
+    query more, sent the first time or again (then a replay of every record)."""
+    post(api, "sync-batch", {"sites": [site_record(demo_tree["99101"])]})  # the session's first queries
+    counts = {}
+    for n in (5, 50):
+        batch, expected, earlier = varied_batch(demo_tree["99101"], superuser, worker, make_site, n)
+        for attempt in ("first", "again"):
+            with CaptureQueriesContext(connection) as queries:
+                response = post(api, "sync-batch", batch)
+            results = response.json()["results"]
+            assert [r["status"] for r in results] == expected, [r["body"] for r in results if r["status"] != 201]
+            assert all(r["replay"] == (attempt == "again") for r in results if r["status"] == 201)
+            counts[n, attempt] = len(queries)
+        refused = [r["body"]["errors"] for r in results if r["status"] == 400]
+        assert all("closed" in str(errors["inspected_at"]) for errors in refused)
+        moved_back = timezone.localdate() - dt.timedelta(days=35)
+        assert set(Site.objects.filter(pk__in=earlier).values_list("active_from", flat=True)) == {moved_back}
+        assert set(SiteVersion.objects.filter(site__in=earlier).values_list("valid_from", flat=True)) == {moved_back}
+    assert counts[50, "first"] == counts[5, "first"], counts
+    assert counts[50, "again"] == counts[5, "again"], counts
+    assert not RemediationOrder.objects.filter(state__in=orders.UNVERIFIED).exists()
 
 
 def test_point_outside_the_workers_area_is_refused(api, demo_tree):
