@@ -256,11 +256,9 @@ def _cleanup() -> None:
         )
         cursor.execute("DELETE FROM hazards_site WHERE notes = %s", [NOTE])
     from accounts.models import DeviceToken, Membership, User
-    from hazards.models import Site
     from hazards.services import refresh_current_state
 
-    for site in Site.all_objects.filter(pk__in=touched):
-        refresh_current_state(site)
+    refresh_current_state(touched)
     users = User.objects.filter(username__startswith=LOAD_PREFIX)
     DeviceToken.objects.filter(user__in=users).delete()
     Membership.objects.filter(user__in=users).delete()
