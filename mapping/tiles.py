@@ -46,12 +46,15 @@ CELL_STATE = StateOf(closed=F("closed"))
 # statement's parameters, given once. The compiled SQL reads them from here, so it depends
 # only on the user's scope and the filters and is kept (TILE_SQL_CACHE): compiling the ORM
 # query cost more than running it. Without a valid grant (mapping/tile_tokens.py) `tile`
-# is empty and the statement's first column says so.
+# is empty and the statement's first column says so. The buffer's box is cut at the
+# world's edges first: past the antimeridian its corner came back at -177 degrees, and
+# the box of a tile of the easternmost column (Vietnam's at zooms 1 and 2) held none of it.
 def _tile_cte(check: str) -> str:
     return f"""
 WITH tile AS (
     SELECT z, x, y, now, ST_TileEnvelope(z, x, y) AS envelope,
-           ST_Transform(ST_TileEnvelope(z, x, y, margin => {BUFFER / EXTENT}), 4326) AS box,
+           ST_Transform(ST_Intersection(ST_TileEnvelope(z, x, y, margin => {BUFFER / EXTENT}),
+                                        ST_TileEnvelope(0, 0, 0)), 4326) AS box,
            z + {CELL_LEVELS_BELOW} AS level,
            x * {2**CELL_LEVELS_BELOW} AS x0, x * {2**CELL_LEVELS_BELOW} + {2**CELL_LEVELS_BELOW - 1} AS x1,
            y * {2**CELL_LEVELS_BELOW} AS y0, y * {2**CELL_LEVELS_BELOW} + {2**CELL_LEVELS_BELOW - 1} AS y1

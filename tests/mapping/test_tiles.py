@@ -149,6 +149,18 @@ def test_tiles_hold_only_the_users_areas(client, make_user, sites, demo_tree):
     assert site_codes(fetch_tile(client, *at(other, 14), area="99201")) == set()
 
 
+def test_tiles_of_the_easternmost_column_count_their_sites(client, make_user, sites, demo_tree):
+    """At zooms 1 and 2 Vietnam lies in the tiles that end at the antimeridian, whose
+    buffered box once wrapped round to the Americas: a district's clusters, counted from
+    its sites, came back empty."""
+    client.force_login(make_user("huyen1", demo_tree["991"], Role.AREA_MANAGER))
+    for z in (1, 2):
+        tile = at(sites["pond"], z)
+        assert tile[1] == 2**z - 1
+        assert cluster_total(fetch_tile(client, *tile)) == 4
+        assert cluster_total(fetch_tile(client, *tile, due="false")) == 4
+
+
 def test_tile_requests_that_cannot_be_served(client, superuser, sites):
     assert client.get("/tiles/sites/5/25/14.pbf").status_code == 401
     client.force_login(superuser)
