@@ -34,6 +34,7 @@ VERB_ROLES = {
 AREA_PATH_OF = {
     "areas.area": "path",
     "mapping.sitecell": "area__path",
+    "mapping.sitestatecell": "area__path",
     "hazards.site": "area__path",
     "hazards.inspection": "site__area__path",
     "hazards.photo": "inspection__site__area__path",

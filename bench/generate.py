@@ -161,7 +161,7 @@ def generate(scale: int, per_site: int) -> None:
         with step("clearing sites, inspections and summaries"):
             cursor.execute(
                 "TRUNCATE hazards_photo, hazards_inspection, hazards_site, accounts_auditentry, "
-                "reports_areaday, reports_asofresult, mapping_sitecell CASCADE"
+                "reports_areaday, reports_asofresult, mapping_sitecell, mapping_sitestatecell CASCADE"
             )
         # Bulk load: no per-row audit or summary triggers (rebuilt below in one go).
         cursor.execute("SET session_replication_role = replica")

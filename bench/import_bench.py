@@ -83,7 +83,9 @@ def write_dense_file(path: Path) -> None:
         out.write("]}\n")
 
 
-TOUCHED = "hazards_site, hazards_inspection, mapping_sitecell, reports_areaday, accounts_auditentry"
+TOUCHED = (
+    "hazards_site, hazards_inspection, mapping_sitecell, mapping_sitestatecell, reports_areaday, accounts_auditentry"
+)
 
 
 def import_once(path: Path, actor, size: int = SIZE) -> float:

@@ -1,8 +1,8 @@
 """The site filters shared by the REST API, the exports, the planner map's list and its
 tiles: bbox, area, kind, signage, barrier, state, due and remediation order. The map's
 low-zoom grid (mapping.SiteCell) carries the same kind, signage, barrier and area
-columns, so one function filters both; `state_of` says how each model's rows get their
-state."""
+columns, so one function filters both (the grid by state, mapping.SiteStateCell, only
+area and state); `state_of` says how each model's rows get their state."""
 
 import datetime as dt
 
@@ -150,12 +150,21 @@ def within_area(queryset, request, lookup: str):
     return queryset.filter(**{f"{lookup}__startswith": area.path}) if area else queryset.none()
 
 
+# The filters on a site's own columns, which the map's grid by state does not carry.
+ATTRIBUTE_FILTERS = (("kind", SiteKind.values), ("signage", Signage.values), ("barrier", Barrier.values))
+
+
+def attribute_filtered(request) -> bool:
+    """Whether the request filters by kind, signage or barrier."""
+    return any(choice_param(request.GET, name, values) for name, values in ATTRIBUTE_FILTERS)
+
+
 def filter_common(queryset, request, state_of=SITE_STATE):
     """Area, kind, signage, barrier and state: the filters the grid can answer too
     (`state_of` as state_is takes it)."""
     params = request.GET
     queryset = within_area(queryset, request, "area__path")
-    for name, values in (("kind", SiteKind.values), ("signage", Signage.values), ("barrier", Barrier.values)):
+    for name, values in ATTRIBUTE_FILTERS:
         value = choice_param(params, name, values)
         if value:
             queryset = queryset.filter(**{name: value})

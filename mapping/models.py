@@ -2,29 +2,38 @@ from django.contrib.gis.db import models
 from django.utils.translation import gettext_lazy as _
 
 
-class SiteCell(models.Model):
-    """The low-zoom map pyramid: sites counted per grid cell, province, kind and state,
-    kept current by triggers on hazards_site. A cell of level L is a web
-    mercator tile of zoom L; a tile of zoom z is drawn from the cells of level
-    z + CELL_LEVELS_BELOW, so it never carries more than 64 features. `area` is the
-    site's top-level area (its province), so the pyramid answers for whole provinces."""
+class GridCell(models.Model):
+    """A cell of the low-zoom map pyramid, kept current by triggers on hazards_site
+    (mapping/sql/site_cells.sql). A cell of level L is a web mercator tile of zoom L; a
+    tile of zoom z is drawn from the cells of level z + CELL_LEVELS_BELOW, so it never
+    carries more than 64 features. `area` is the sites' top-level area (their province),
+    so the pyramid answers for whole provinces."""
 
     level = models.PositiveSmallIntegerField()
     cx = models.IntegerField()
     cy = models.IntegerField()
     # No key check nor index of its own: cells are derived from the sites, whose area is
-    # checked, and tiles reach cells through sitecell_key. Both slowed imports (bench/NOTES.md).
+    # checked, and tiles reach cells through the table's key. Both slowed imports (bench/NOTES.md).
     area = models.ForeignKey(
         "areas.Area", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
     )
-    kind = models.CharField(max_length=20)
-    signage = models.CharField(max_length=10)
-    barrier = models.CharField(max_length=10)
-    closed = models.BooleanField()
     n = models.IntegerField()
     # Sums of the sites' web mercator coordinates: the cluster is drawn at their centroid.
     sum_x = models.FloatField()
     sum_y = models.FloatField()
+
+    class Meta:
+        abstract = True
+
+
+class SiteCell(GridCell):
+    """Sites counted per cell, province, kind, signage, barrier and closure: what a tile
+    with a kind, signage or barrier filter reads."""
+
+    kind = models.CharField(max_length=20)
+    signage = models.CharField(max_length=10)
+    barrier = models.CharField(max_length=10)
+    closed = models.BooleanField()
 
     class Meta:
         verbose_name = _("map grid cell")
@@ -34,6 +43,22 @@ class SiteCell(models.Model):
                 fields=["level", "cx", "cy", "area", "kind", "signage", "barrier", "closed"], name="sitecell_key"
             )
         ]
+
+
+class SiteStateCell(GridCell):
+    """The same cells counted by state alone: what every other low-zoom tile reads. A
+    cell holds one row per province and state, not one per kind, sign and barrier too,
+    so the busiest national tile sums hundreds of rows instead of thousands
+    (bench/NOTES.md). Kept in the same statement as SiteCell; `state` is
+    registry_site_state of the sites' sign, barrier and closure, the state every list
+    and report counts."""
+
+    state = models.CharField(max_length=12)
+
+    class Meta:
+        verbose_name = _("map grid cell by state")
+        verbose_name_plural = _("map grid cells by state")
+        constraints = [models.UniqueConstraint(fields=["level", "cx", "cy", "area", "state"], name="sitestatecell_key")]
 
 
 class Place(models.Model):

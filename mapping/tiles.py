@@ -3,9 +3,10 @@
 Zoom 0 to MAX_GRID_ZOOM: one "clusters" layer, each feature a grid cell of the tile
 (8 x 8 per tile, so at most 64 features) with its site count per state, drawn at the
 centroid of its sites. For national and provincial views the counts come from the
-pyramid kept by triggers (mapping.SiteCell); below a province, and with the due filter
-(which depends on the clock), they are counted from the sites themselves. Above
-MAX_GRID_ZOOM: one "sites" layer, one feature per site.
+pyramid kept by triggers: by state alone (mapping.SiteStateCell), or with a kind,
+signage or barrier filter by all of them (mapping.SiteCell); below a province, and with
+the due filter (which depends on the clock), they are counted from the sites themselves.
+Above MAX_GRID_ZOOM: one "sites" layer, one feature per site.
 
 The queries are the ORM's, so the area scope and the site filters are the same
 functions the API and the exports use; the tile SQL wraps them."""
@@ -25,12 +26,21 @@ from django.utils import timezone
 
 from accounts.scope import VIEW, scope_for
 from hazards import selectors
-from hazards.filters import STATES, chosen_area, due_param, filter_common, order_param, state_is
+from hazards.filters import (
+    SITE_STATE,
+    STATES,
+    attribute_filtered,
+    chosen_area,
+    due_param,
+    filter_common,
+    order_param,
+    state_is,
+)
 from hazards.models import Site
 from hazards.rules import Due, StateOf
 
 from . import tile_tokens
-from .models import SiteCell
+from .models import SiteCell, SiteStateCell
 from .tile_tokens import GRANT_IN_TILE
 
 MAX_GRID_ZOOM = 10
@@ -192,18 +202,29 @@ def _sites_in_tile(request):
     )
 
 
-def _cluster_counts() -> dict:
-    return {state: Sum("n", filter=state_is(state, CELL_STATE)) for state in STATES}
+def _cluster_counts(state_of) -> dict:
+    return {state: Sum("n", filter=state_is(state, state_of)) for state in STATES}
+
+
+def _grid(request):
+    """The cells a tile sums and how their rows get their state: the grid by state, a
+    few rows a cell, unless a kind, signage or barrier filter needs the whole grid."""
+    if attribute_filtered(request):
+        return SiteCell, CELL_STATE
+    return SiteStateCell, SITE_STATE
 
 
 def _clusters_from_grid_sql(request) -> tuple[str, tuple]:
-    cells = filter_common(scope_for(request.user).restrict(SiteCell.objects.all(), VIEW), request, CELL_STATE)
+    model, state_of = _grid(request)
+    cells = filter_common(scope_for(request.user).restrict(model.objects.all(), VIEW), request, state_of)
     cells = cells.filter(
         level=_tile("level", IntegerField()),
         cx__range=(_tile("x0", IntegerField()), _tile("x1", IntegerField())),
         cy__range=(_tile("y0", IntegerField()), _tile("y1", IntegerField())),
     )
-    grouped = cells.values("cx", "cy").annotate(n_sites=Sum("n"), sx=Sum("sum_x"), sy=Sum("sum_y"), **_cluster_counts())
+    grouped = cells.values("cx", "cy").annotate(
+        n_sites=Sum("n"), sx=Sum("sum_x"), sy=Sum("sum_y"), **_cluster_counts(state_of)
+    )
     inner, params = grouped.order_by().query.sql_with_params()
     return _cluster_sql(inner), params
 

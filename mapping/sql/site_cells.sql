@@ -3,7 +3,10 @@
 -- level L is the web mercator tile of zoom L; levels 3 to 13 serve the tiles of zoom 0 to
 -- 10 (mapping/tiles.py: CELL_LEVELS_BELOW, MAX_GRID_ZOOM). Sites count under their
 -- province (top-level area): a commune key made a national tile sum hundreds of thousands
--- of rows. Applied by mapping's migrations (0009 and any later one that applies it again),
+-- of rows. Beside it, in the same statement, mapping_sitestatecell: the same cells counted
+-- by state alone (registry_site_state, the one definition), which a tile without a kind,
+-- sign or barrier filter reads: many times fewer rows (bench/NOTES.md). Applied by
+-- mapping's migrations (0009, 0011 and any later one that applies it again), both tables
 -- checked against a full rebuild by `manage.py verify_derived`.
 
 -- What one site adds to the grid (sign 1) or takes away (sign -1); NULL when deleted.
@@ -23,18 +26,20 @@ $$;
 
 -- Adds deltas to the cells. Grouped once at the finest level (13) and rolled up from
 -- there: a cell index of level L is the level-13 index shifted right by 13 - L (the grid
--- halves exactly at each level). Cells whose count falls to zero are deleted by id from
--- the upsert's RETURNING, in a statement of their own (the upsert's own statement does
--- not see the rows it writes); a partial index on n = 0 made every count update a
--- non-HOT update of all four indexes.
+-- halves exactly at each level). The cells by state are the rolled-up cells grouped by
+-- their state. Cells whose count falls to zero are deleted by id from the upserts'
+-- RETURNING, in statements of their own (an upsert's own statement does not see the rows
+-- it writes); a partial index on n = 0 made every count update a non-HOT update of all
+-- four indexes.
 CREATE OR REPLACE FUNCTION mapping_cells_add(deltas mapping_cell_delta[]) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     emptied bigint[];
+    emptied_states bigint[];
 BEGIN
-    WITH changed AS (
-        INSERT INTO mapping_sitecell AS c (level, cx, cy, area_id, kind, signage, barrier, closed, n, sum_x, sum_y)
-        SELECT lv.level, g.cx >> (13 - lv.level), g.cy >> (13 - lv.level),
-               g.area_id, g.kind, g.signage, g.barrier, g.closed, sum(g.n), sum(g.sum_x), sum(g.sum_y)
+    WITH rolled AS (
+        SELECT lv.level, g.cx >> (13 - lv.level) AS cx, g.cy >> (13 - lv.level) AS cy,
+               g.area_id, g.kind, g.signage, g.barrier, g.closed,
+               sum(g.n) AS n, sum(g.sum_x) AS sum_x, sum(g.sum_y) AS sum_y
         FROM (
             SELECT floor((m.x + 20037508.342789244) / (40075016.68557849 / 2 ^ 13))::int AS cx,
                    floor((20037508.342789244 - m.y) / (40075016.68557849 / 2 ^ 13))::int AS cy,
@@ -50,12 +55,26 @@ BEGIN
             GROUP BY 1, 2, 3, 4, 5, 6, 7
         ) g CROSS JOIN generate_series(3, 13) AS lv(level)
         GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+    ), changed AS (
+        INSERT INTO mapping_sitecell AS c (level, cx, cy, area_id, kind, signage, barrier, closed, n, sum_x, sum_y)
+        SELECT * FROM rolled
         ON CONFLICT (level, cx, cy, area_id, kind, signage, barrier, closed) DO UPDATE SET
             n = c.n + EXCLUDED.n, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y
         RETURNING c.id, c.n
+    ), changed_states AS (
+        INSERT INTO mapping_sitestatecell AS c (level, cx, cy, area_id, state, n, sum_x, sum_y)
+        SELECT level, cx, cy, area_id, registry_site_state(signage, barrier, closed), sum(n), sum(sum_x), sum(sum_y)
+        FROM rolled
+        GROUP BY 1, 2, 3, 4, 5
+        ON CONFLICT (level, cx, cy, area_id, state) DO UPDATE SET
+            n = c.n + EXCLUDED.n, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y
+        RETURNING c.id, c.n
     )
-    SELECT array_agg(id) FILTER (WHERE n = 0) INTO emptied FROM changed;
+    SELECT (SELECT array_agg(id) FILTER (WHERE n = 0) FROM changed),
+           (SELECT array_agg(id) FILTER (WHERE n = 0) FROM changed_states)
+    INTO emptied, emptied_states;
     DELETE FROM mapping_sitecell WHERE id = ANY (emptied);
+    DELETE FROM mapping_sitestatecell WHERE id = ANY (emptied_states);
 END
 $$;
 
@@ -99,14 +118,16 @@ BEGIN
 END
 $$;
 
--- The whole grid from the sites, as the triggers would have left it.
+-- The whole grid, both tables, from the sites, as the triggers would have left it.
 CREATE OR REPLACE FUNCTION mapping_rebuild_cells() RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     -- DELETE, not TRUNCATE: TRUNCATE fails inside a transaction holding deferred FK checks.
     DELETE FROM mapping_sitecell;
+    DELETE FROM mapping_sitestatecell;
     PERFORM mapping_cells_add(ARRAY(SELECT mapping_cell_delta(s, 1) FROM hazards_site s));
     -- Fresh statistics: with none the planner took a tile's thousands of cells for one row.
     ANALYZE mapping_sitecell;
+    ANALYZE mapping_sitestatecell;
 END
 $$;
 

@@ -23,7 +23,7 @@ from accounts.models import AuditEntry, Role
 from hazards import imports
 from hazards.models import Inspection, Site
 from hazards.readahead import read_ahead
-from mapping.models import SiteCell
+from mapping.models import SiteCell, SiteStateCell
 from reports.models import AreaDay
 from tests.conftest import inside, job_file
 
@@ -323,13 +323,14 @@ def test_a_file_read_in_several_chunks_is_written_as_one(tmp_path, demo_tree, of
     assert not Site.objects.exists()
 
 
-def grid_and_summary() -> tuple[list, list]:
+def grid_and_summary() -> tuple[list, list, list]:
     cells = SiteCell.objects.values_list("level", "cx", "cy", "area_id", "kind", "signage", "barrier", "closed", "n")
+    by_state = SiteStateCell.objects.values_list("level", "cx", "cy", "area_id", "state", "n")
     days = AreaDay.objects.values_list("area_id", "is_temporary", "day", "counting", "signed", "fenced", "protected")
-    return sorted(cells), sorted(days)
+    return sorted(cells), sorted(by_state), sorted(days)
 
 
-def rebuilt_grid_and_summary() -> tuple[list, list]:
+def rebuilt_grid_and_summary() -> tuple[list, list, list]:
     with connection.cursor() as cursor:
         # The summary's rebuild truncates, which waits for no pending key check.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
