@@ -117,6 +117,15 @@ def _from_another_site(request) -> bool:
     }
 
 
+def sent_by_another_site(request) -> bool:
+    """Another site's page made the browser send this with credentials the browser adds
+    by itself: the session cookie (a link followed: SameSite=Lax sends it) or a token it
+    keeps for Basic. Token and Bearer come only from a program holding the key, which
+    could send them from anywhere anyway."""
+    scheme = request.META.get("HTTP_AUTHORIZATION", "").strip().partition(" ")[0].lower()
+    return scheme not in ("token", "bearer") and _from_another_site(request)
+
+
 class DeviceTokenAuthentication(authentication.BaseAuthentication):
     """A device token as Token, Bearer or Basic (user name and token). The one check of
     credentials for the API (DRF) and the plain views (signed_in_user: OGC API, tiles)."""

@@ -10,7 +10,6 @@ from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.middleware.gzip import GZipMiddleware
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -25,8 +24,8 @@ from areas.models import Area
 from areas.selectors import areas_geojson
 from common.errors import error_body
 
-from . import exports, selectors, services, sync
-from .job_pages import JOB_STATE, job_accepted
+from . import exports, selectors, sync
+from .job_pages import JOB_STATE, job_started
 from .photos import too_large
 from .rest import SITE_FILTERS
 from .serializers import BatchIn, InspectionIn, OutcomeOut, SiteIn
@@ -340,9 +339,7 @@ class SiteExportView(APIView):
         sites = selectors.filtered_sites(request.user, request).order_by("code")
         national = scope.everything and not (request.GET.get("area") or request.GET.get("bbox"))
         if fmt in JOB_FORMATS or national or sites.count() > settings.EXPORT_INLINE_MAX_SITES:
-            params = {"fmt": fmt, "query": request.GET.urlencode()}
-            run = services.job_start(actor=request.user, kind=EXPORT_JOB, params=params, language=get_language())
-            return job_accepted(request, run)
+            return job_started(request, kind=EXPORT_JOB, params={"fmt": fmt, "query": request.GET.urlencode()})
         filename = exports.export_name(fmt)
         if fmt == "geojson":
             response = StreamingHttpResponse(exports.geojson_chunks(sites), content_type=EXPORT_TYPES[fmt])

@@ -7,16 +7,20 @@ the map's tiles and GIS clients."""
 import mimetypes
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.views import APIView
 
 from accounts.scope import scope_for
+from accounts.tokens import sent_by_another_site
+from common.errors import error_response
 
+from . import services
 from .job_kinds import KINDS
 from .models import JobRun
 from .private_files import private_file
@@ -65,6 +69,23 @@ def job_accepted(request, run: JobRun):
     response = JsonResponse(state(request, run), status=202)
     response["Location"] = reverse("api-job", args=[run.pk])
     return response
+
+
+def job_started(request, *, kind: str, params: dict) -> HttpResponse:
+    """Starts the work a GET asks for (an export, a national report) and answers it. Not
+    when another site's page made the browser send it with credentials it adds by itself
+    (a link followed with the session cookie, an image with a cached Basic token): anyone
+    could otherwise make a signed-in person's browser queue jobs (pentest N3)."""
+    if sent_by_another_site(request):
+        detail = _(
+            "This was asked for by a link or a page on another site, so it was not started. "
+            "Open the registry yourself and ask for it there."
+        )
+        if "text/html" in request.headers.get("Accept", ""):
+            return render(request, "error.html", {"detail": detail}, status=403)
+        return error_response(403, "another_site", detail)
+    run = services.job_start(actor=request.user, kind=kind, params=params, language=get_language())
+    return job_accepted(request, run)
 
 
 def owned_run(request, run_id) -> JobRun:

@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.text import slugify
-from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.scope import MANAGE, VIEW, OutOfScope, scope_for
@@ -21,10 +21,9 @@ from areas.models import Area
 from areas.selectors import areas_geojson
 from common.forms import add_refusal
 from hazards.filters import ORDER_PERIOD_LABELS
-from hazards.job_pages import job_accepted
+from hazards.job_pages import job_started
 from hazards.models import Barrier, RemediationOrder, Signage, SiteKind
 from hazards.order_selectors import LIST_ORDER, orders_for
-from hazards.services import job_start
 
 from . import documents, files, notices, services, submissions
 from .forms import FIRST_YEAR, LAST_YEAR, SHOWN_MATCHES, DecisionForm, ReportForm, SubmissionForm, matching_areas
@@ -254,9 +253,7 @@ def report_file(request, fmt):
     area, period = form.cleaned_data["area"], form.cleaned_data["period"]
     if fmt in documents.RENDERERS and isinstance(area, Country):
         # The national document reads every province: the worker makes it, its page follows.
-        params = {"query": request.GET.urlencode(), "fmt": fmt}
-        run = job_start(actor=request.user, kind=REPORT_DOCUMENT_JOB, params=params, language=get_language())
-        return job_accepted(request, run)
+        return job_started(request, kind=REPORT_DOCUMENT_JOB, params={"query": request.GET.urlencode(), "fmt": fmt})
     report = progress_report(area, period)
     orders = order_table(area, period, request.user)
     name = files.file_name(area, period, fmt)
