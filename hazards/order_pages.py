@@ -32,9 +32,7 @@ from .order_selectors import (
     campaign_board,
     campaigns_for,
     filter_orders,
-    follow_up_by_area,
-    follow_up_by_person,
-    follow_up_counts,
+    follow_up_tables,
     listed_ids,
     order_history,
     order_rows,
@@ -99,20 +97,16 @@ def order_list(request):
     """The follow-up lists (counts per area and per person, each a link) and the orders
     under the filters."""
     today = timezone.localdate()
-    visible = orders_for(request.user)
     try:
-        chosen = filter_orders(visible, request)
+        chosen = filter_orders(orders_for(request.user), request)
         area = chosen_area(request) if request.GET.get("area") else None
         period = order_period_param(request)
     except ValidationError as exc:
         return _bad_request(exc)
     if request.GET.get("area") and area is None:
         raise Http404
-    in_area = orders_for(request.user, within=area.path) if area else visible
     roots = [area] if area else list(scope_for(request.user).root_areas(VIEW).order_by("path"))
-    by_area = [
-        row for root in roots for row in follow_up_by_area(orders_for(request.user, within=root.path), root, today)
-    ]
+    tables = follow_up_tables(request.user, roots, today)
     page = Paginator(listed_ids(chosen), PAGE_SIZE).get_page(request.GET.get("page"))
     page.object_list = order_rows(page.object_list)
     params = request.GET.copy()
@@ -120,9 +114,9 @@ def order_list(request):
     context = {
         "area": area,
         "lists": [(name, ORDER_LABELS[name]) for name in FOLLOW_UP_LISTS],
-        "totals": follow_up_counts(in_area, today),
-        "by_area": by_area,
-        "by_person": follow_up_by_person(in_area, today),
+        "totals": tables.total,
+        "by_area": tables.by_area,
+        "by_person": tables.by_person,
         "page": page,
         "order_filters": list(ORDER_LABELS.items()),
         "chosen": request.GET.get("order", ""),

@@ -156,12 +156,62 @@ def test_follow_up_page_counts_link_to_their_orders(client, setting, frozen):
     frozen.move_to(dt.datetime(2026, 4, 10, 9, 0, tzinfo=TZ))
     login(client, setting["manager"])
     page = client.get(reverse("order-list"), {"area": "991"})
-    assert page.context["totals"]["overdue"] == 1
+    assert page.context["totals"].counts["overdue"] == 1
     assert [(r.key, r.counts["overdue"]) for r in page.context["by_area"]] == [("99101", 1)]
     assert [(r.key, r.counts["overdue"]) for r in page.context["by_person"]] == [("canbo", 1)]
     assert 'href="?area=99101&order=overdue"' in page.content.decode()
     listed = client.get(reverse("order-list"), {"area": "99101", "order": "overdue"})
     assert [o.party_name for o in listed.context["page"]] == ["Hộ ông Ba"]
+
+
+def test_follow_up_tables_count_per_area_and_person_and_sum_to_the_total(
+    client, setting, frozen, make_user, make_site, demo_tree
+):
+    """The three tables come from one grouped count: each area's and each person's row and
+    the total must still be the lists they link to."""
+    other = make_user("canbo2", demo_tree["991"], Role.FIELD_WORKER, first_name="Lan", last_name="Trần")
+    third = make_user("canbo3", demo_tree["992"], Role.FIELD_WORKER)
+    district = make_user("quanly.tinh", demo_tree["99"], Role.AREA_MANAGER, is_staff=True)
+    sites = [make_site(demo_tree[code], actor=district) for code in ("99101", "99102", "99102", "99201")]
+
+    def order(site, follow_up, deadline):
+        return orders.order_open(
+            actor=district, site=site, party_kind="household", party_name="Hộ", requirements=["sign"],
+            deadline=deadline, follow_up=follow_up,
+        )  # fmt: skip
+
+    order(setting["site"], setting["worker"], dt.date(2026, 4, 8))  # overdue on 10 April
+    order(sites[0], other, dt.date(2026, 4, 14))  # due this week
+    order(sites[1], other, dt.date(2026, 4, 9))  # overdue
+    orders.order_mark_done(actor=district, order=order(sites[2], other, dt.date(2026, 5, 30)))
+    order(sites[3], third, dt.date(2026, 4, 7))  # overdue, in the other district
+    frozen.move_to(dt.datetime(2026, 4, 10, 9, 0, tzinfo=TZ))
+    login(client, district)
+
+    def tables(**params):
+        page = client.get(reverse("order-list"), params)
+        assert page.status_code == 200
+        rows = lambda name: [(r.key, [n for _k, n in r.cells]) for r in page.context[name]]  # noqa: E731
+        return [n for _k, n in page.context["totals"].cells], rows("by_area"), rows("by_person")
+
+    # Columns: overdue, due this week, done awaiting verification, not verified.
+    assert tables(area="991") == (
+        [2, 1, 1, 4],
+        [("99101", [1, 1, 0, 2]), ("99102", [1, 0, 1, 2])],
+        [("canbo", [1, 0, 0, 1]), ("canbo2", [1, 1, 1, 3])],
+    )
+    # No area: the manager's province, per district, every person.
+    assert tables() == (
+        [3, 1, 1, 5],
+        [("991", [2, 1, 1, 4]), ("992", [1, 0, 0, 1])],
+        [("canbo", [1, 0, 0, 1]), ("canbo2", [1, 1, 1, 3]), ("canbo3", [1, 0, 0, 1])],
+    )
+    assert (
+        client.get(reverse("order-list"), {"follow_up": "canbo2", "order": "overdue"}).context["page"].paginator.count
+        == 1
+    )
+    page = client.get(reverse("order-list"), {"area": "991"}).content.decode()
+    assert 'href="?area=991&amp;follow_up=canbo2&order=due_week">1</a>' in page
 
 
 def test_orders_api_filters_and_scope(client, setting, make_site, make_user, demo_tree, superuser):
