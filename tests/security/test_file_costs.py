@@ -485,3 +485,43 @@ def test_the_workbook_part_is_held_to_its_limit_wherever_the_zip_puts_it(worker_
             target.writestr(name, data)
     page = refused_on_the_page(worker_client, "moved.xlsx", out.getvalue())
     assert f"moved.xlsx: {moved} is larger than 10 MB." in page
+
+
+def workbook_with_strings(part: str, noise: bytes) -> bytes:
+    """A workbook whose shared strings, named `part`, hold `noise` as one text."""
+    book = Workbook()
+    book.active.append(["name", "lat", "lon"])
+    book.active.append(["Ao", 21.5, 105.5])
+    plain, out = io.BytesIO(), io.BytesIO()
+    book.save(plain)  # openpyxl writes its texts inline: no shared strings of its own
+    strings = b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>%s</t></si></sst>'
+    kind = b"application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "[Content_Types].xml":
+                data = data.replace(
+                    b"</Types>", b'<Override PartName="/%s" ContentType="%s"/></Types>' % (part.encode(), kind)
+                )
+            target.writestr(item, data)
+        target.writestr(part, strings % noise)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("part", ["xl/sharedStrings.xml", "xl/worksheets/ss.xml"])
+def test_the_shared_strings_are_held_to_their_limit_whatever_their_name(worker_client, monkeypatch, part):
+    """openpyxl finds the shared strings by their content type, under any name: the
+    review's ss.xlsx named /xl/worksheets/ss.xml (187 MB from 4.45 MB) where the cap looked
+    for xl/sharedStrings.xml (pentest N1). They are held in memory while the sheets are
+    read, so beyond their limit the workbook is refused naming them, nothing stored."""
+    from hazards.models import ImportRun, Site
+
+    monkeypatch.setattr(file_limits, "XLSX_MAX_STRINGS_BYTES", MB)
+    # Text that does not compress, so the zip is no bomb: only the part's size is at fault.
+    within = workbook_with_strings(part, base64.b64encode(os.urandom(MB // 2)))
+    response = worker_client.post(reverse("import-upload"), {"file": SimpleUploadedFile("small.xlsx", within)})
+    assert worker_client.get(response["Location"]).status_code == 200
+    beyond = workbook_with_strings(part, base64.b64encode(os.urandom(MB)))
+    page = refused_on_the_page(worker_client, "strings.xlsx", beyond)
+    assert f"strings.xlsx: {part} is larger than 1 MB" in page
+    assert not Site.objects.exists() and not ImportRun.objects.exists()
