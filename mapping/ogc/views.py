@@ -29,7 +29,7 @@ from common.errors import error_body, field_errors, sentence
 from hazards.exports import JSONBuild
 
 from . import crs as crs_module
-from . import openapi, params, qml
+from . import next_page, openapi, params, qml
 from .collections import COLLECTIONS, Collection
 from .openapi import GEOJSON, JSON, OPENAPI, QML, SCHEMA
 
@@ -241,6 +241,15 @@ def _features(collection: Collection, crs: crs_module.Crs, rows: QuerySet) -> Qu
     return rows.annotate(feature_text=Cast(feature, TextField())).values_list(collection.key, "feature_text")
 
 
+def _page(collection: Collection, crs: crs_module.Crs, rows: QuerySet, after, size: int) -> list:
+    """Up to size + 1 (key, feature text) of `rows` after the key `after` (None: the first
+    page), in key order: the one beyond the page tells whether a next page exists."""
+    if after is not None:
+        rows = rows.filter(**{f"{collection.key}__gt": after})
+    with _local_times(rows.db):
+        return list(_features(collection, crs, rows.order_by(collection.key))[: size + 1])
+
+
 @contextlib.contextmanager
 def _local_times(alias: str):
     """Times in features are written by PostgreSQL in the registry's time zone, with its
@@ -272,13 +281,15 @@ def items(request, user, collection_id):
         body = {"type": "FeatureCollection", "features": [], "numberMatched": rows.count(), "numberReturned": 0}
         return _crs_headers(_json(body, content_type=GEOJSON), crs)
     after = request.GET.get("after")
+    after_key, page = None, None
     if after:
         try:
-            rows = rows.filter(**{f"{collection.key}__gt": collection.parse_key(after)})
+            after_key = collection.parse_key(after)
         except ValueError:
             raise params.BadRequest(_("after must be the feature id a next link gives.")) from None
-    with _local_times(rows.db):
-        page = list(_features(collection, crs, rows.order_by(collection.key))[: size + 1])
+        page = next_page.built(next_page.page_key(user, scope_for(user), collection.id, crs.uri, request.GET))
+    if page is None:
+        page = _page(collection, crs, rows, after_key, size)
     more = len(page) > size
     page = page[:size]
     base = _url(request, "ogc-items", collection.id)
@@ -287,6 +298,15 @@ def items(request, user, collection_id):
     if more:
         query["after"], query["limit"] = str(page[-1][0]), str(size)
         links.append(_link(f"{base}?{query.urlencode()}", "next", GEOJSON, _("Next page")))
+        # A client that followed a next link reads them all: its next page is built while
+        # it reads this one (next_page.py), unless this connection is in a transaction,
+        # whose rows the builder's own connection would not see.
+        if after and not connections[rows.db].in_atomic_block:
+            next_page.build_ahead(
+                next_page.page_key(user, scope_for(user), collection.id, crs.uri, query),
+                functools.partial(_page, collection, crs, rows, page[-1][0], size),
+                rows.db,
+            )
     links.append(_link(_url(request, "ogc-collection", collection.id), "collection", JSON, collection.title()))
     head = {"type": "FeatureCollection"}
     if not after and not more:  # the whole result is on this page: its count costs nothing
