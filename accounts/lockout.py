@@ -36,8 +36,11 @@ FAILURES_PER_ADDRESS = 30
 
 
 def lockout_name(username) -> str:
-    """The name as the sign-in form reads it (its UsernameField), case folded."""
-    return username_key(UsernameField().to_python(username))[: LoginFailure._meta.get_field("username").max_length]
+    """The key a name's failures are counted under: the name as the sign-in form reads it
+    (its UsernameField), case folded, as its SHA-256. The whole name, however long case
+    folding makes it: cut to a column's width, two long names sharing their start shared a
+    lockout (pentest I5); and whatever is posted takes 64 characters."""
+    return hashlib.sha256(username_key(UsernameField().to_python(username)).encode()).hexdigest()
 
 
 def client_address(request) -> str:
@@ -88,8 +91,8 @@ def lock_of(name: str, address: str, *, per_account: bool = True) -> Lock | None
     for a name that is no account (pairing attempts), which nobody may lock for all."""
     recent = _recent()
     checks = [
-        ("name and address", recent.filter(username=name, address=address), FAILURES_PER_USER_AND_ADDRESS),
-        ("account", recent.filter(username=name), FAILURES_PER_ACCOUNT),
+        ("name and address", recent.filter(name_digest=name, address=address), FAILURES_PER_USER_AND_ADDRESS),
+        ("account", recent.filter(name_digest=name), FAILURES_PER_ACCOUNT),
         ("address", recent.filter(address=address), FAILURES_PER_ADDRESS),
     ]
     for kind, failures, limit in checks if per_account else [checks[0], checks[2]]:
@@ -101,7 +104,7 @@ def lock_of(name: str, address: str, *, per_account: bool = True) -> Lock | None
 
 def account_lock(username: str) -> Lock | None:
     """The account's own lock (for the user list), whatever the address."""
-    return _reached("account", _recent().filter(username=lockout_name(username)), FAILURES_PER_ACCOUNT)
+    return _reached("account", _recent().filter(name_digest=lockout_name(username)), FAILURES_PER_ACCOUNT)
 
 
 class Locked(Exception):
@@ -128,12 +131,12 @@ def begin(name: str, address: str, *, per_account: bool = True) -> LoginFailure:
     if lock is not None:
         raise Locked(lock)
     LoginFailure.objects.filter(at__lt=timezone.now() - WINDOW).delete()
-    return LoginFailure.objects.create(username=name, address=address)
+    return LoginFailure.objects.create(name_digest=name, address=address)
 
 
 def succeeded(attempt: LoginFailure) -> None:
     """The attempt's password was right: forget it and the failures of its name from its address."""
-    LoginFailure.objects.filter(username=attempt.username, address=attempt.address).delete()
+    LoginFailure.objects.filter(name_digest=attempt.name_digest, address=attempt.address).delete()
 
 
 def not_a_guess(attempt: LoginFailure) -> None:
@@ -143,7 +146,7 @@ def not_a_guess(attempt: LoginFailure) -> None:
 
 def unlock(username: str) -> int:
     """Forget every recent failure of this name, from every address; returns how many."""
-    deleted, _kinds = LoginFailure.objects.filter(username=lockout_name(username)).delete()
+    deleted, _kinds = LoginFailure.objects.filter(name_digest=lockout_name(username)).delete()
     return deleted
 
 

@@ -131,19 +131,21 @@ class AuditEntry(models.Model):
 class LoginFailure(models.Model):
     """A failed sign-in, kept for the lockout window only."""
 
-    username = models.CharField(max_length=150)
+    # The name's key as lockout.lockout_name makes it (a SHA-256 of the whole name), or
+    # a counter's own key (pairing codes).
+    name_digest = models.CharField(max_length=64)
     address = models.CharField(max_length=64)
     at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
         indexes = [
-            models.Index(fields=["address", "username", "at"], name="login_failure_lookup"),
+            models.Index(fields=["address", "name_digest", "at"], name="login_failure_lookup"),
             # The per-account limit counts a name's failures from every address.
-            models.Index(fields=["username", "at"], name="login_failure_by_name"),
+            models.Index(fields=["name_digest", "at"], name="login_failure_by_name"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.username} @ {self.address} {self.at:%H:%M}"
+        return f"{self.name_digest[:8]} @ {self.address} {self.at:%H:%M}"
 
 
 def created_by_field() -> models.ForeignKey:

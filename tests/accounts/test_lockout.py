@@ -36,6 +36,18 @@ def test_every_spelling_the_form_reads_as_the_name_shares_its_count(make_user, v
     assert locked(sign_in(variant, "pw-Secret-123"))
 
 
+def test_two_long_names_sharing_their_first_150_characters_are_locked_apart(make_user):
+    """The key was cut to 150 characters (the column's width), and case folding lengthens
+    a name ("ß" is "ss"): "a"*149+"s" and "a"*149+"ß" shared one lockout (pentest I5)."""
+    make_user("a" * 149 + "s")
+    long = "a" * 149 + "ß"
+    make_user(long)
+    for _attempt in range(FAILURES_PER_USER_AND_ADDRESS):
+        sign_in("a" * 149 + "s", "wrong")
+    assert locked(sign_in("a" * 149 + "s", "pw-Secret-123"))
+    assert sign_in(long, "pw-Secret-123").status_code == 302
+
+
 def test_an_account_is_locked_across_addresses_until_the_time_it_says(make_user):
     make_user("lan")
     make_user("hoa")
