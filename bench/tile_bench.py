@@ -1,9 +1,9 @@
 """Map tiles (issue: planner map). For zoom 5, 8, 10, 12 and 14 the busiest tile of the
 country, asked through the whole Django stack as a national user's map asks (with the
 page's tile token), against the raw ST_AsMVT query for the same tile run in psql: the
-grid by state below zoom 11, the site query above. The two are timed in turns, rounds
-of 20 runs each, and compared p95 to p95. Then every tile of zoom 0 to 8 over the
-country, once each: time and size."""
+grids below zoom 11 (by state up to zoom 8), the site query above. The two are timed in
+turns, rounds of 20 runs each, and compared p95 to p95. Then every tile of zoom 0 to 8
+over the country, once each: time and size."""
 
 import io
 import statistics
@@ -21,7 +21,7 @@ from bench.run import Psql
 from bench.users import national_user
 from hazards.filters import STATES as STATE_NAMES
 from mapping import tile_tokens
-from mapping.tiles import BUFFER, CELL_LEVELS_BELOW, EXTENT, MAX_GRID_ZOOM
+from mapping.tiles import BUFFER, CELL_LEVELS_BELOW, EXTENT, MAX_GRID_ZOOM, STATE_GRID_MAX_ZOOM
 from tests.mapping.tiles_helpers import tile_of
 
 APPLICATION = WSGIHandler()
@@ -51,21 +51,30 @@ SELECT ST_AsMVT(t, 'sites', {EXTENT}, 'geom') FROM (
 ) t
 """
 
-# The counts a tile without filters reads: the grid by state (mapping_sitestatecell).
-STATE_COUNTS = ",\n           ".join(
-    f"NULLIF(sum(n) FILTER (WHERE state = '{state}'), 0)::int AS {state}" for state in STATE_NAMES
-)
-RAW_CLUSTERS = f"""
+
+def raw_clusters(table: str, state: str) -> str:
+    """The clusters of a tile from one of the grids, `state` the state of its rows."""
+    counts = ",\n           ".join(
+        f"NULLIF(sum(n) FILTER (WHERE {state} = '{name}'), 0)::int AS {name}" for name in STATE_NAMES
+    )
+    return f"""
 SELECT ST_AsMVT(t, 'clusters', {EXTENT}, 'geom') FROM (
     SELECT sum(n)::int AS n,
-           {STATE_COUNTS},
+           {counts},
            ST_AsMVTGeom(ST_SetSRID(ST_MakePoint(sum(sum_x) / sum(n), sum(sum_y) / sum(n)), 3857),
                         ST_TileEnvelope(%(z)s, %(x)s, %(y)s), {EXTENT}, {BUFFER}, true) AS geom
-    FROM mapping_sitestatecell
+    FROM {table}
     WHERE level = %(level)s AND cx BETWEEN %(x0)s AND %(x1)s AND cy BETWEEN %(y0)s AND %(y1)s
     GROUP BY cx, cy
 ) t
 """
+
+
+# The grid a national tile without filters reads, by whether its zoom is up to STATE_GRID_MAX_ZOOM.
+RAW_CLUSTERS = {
+    True: raw_clusters("mapping_sitestatecell", "state"),
+    False: raw_clusters("mapping_sitecell", "registry_site_state(signage, barrier, closed)"),
+}
 
 
 def busiest_tile(z: int) -> tuple[int, int, int]:
@@ -99,7 +108,7 @@ def reference_sql(z: int, x: int, y: int) -> str:
     if z > MAX_GRID_ZOOM:
         return RAW_SITES % {"z": z, "x": x, "y": y}
     span = 2**CELL_LEVELS_BELOW
-    return RAW_CLUSTERS % {
+    return RAW_CLUSTERS[z <= STATE_GRID_MAX_ZOOM] % {
         "z": z, "x": x, "y": y, "level": z + CELL_LEVELS_BELOW,
         "x0": x * span, "x1": x * span + span - 1, "y0": y * span, "y1": y * span + span - 1,
     }  # fmt: skip

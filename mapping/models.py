@@ -46,10 +46,10 @@ class SiteCell(GridCell):
 
 
 class SiteStateCell(GridCell):
-    """The same cells counted by state alone: what every other low-zoom tile reads. A
-    cell holds one row per province and state, not one per kind, sign and barrier too,
-    so the busiest national tile sums hundreds of rows instead of thousands
-    (bench/NOTES.md). Kept in the same statement as SiteCell; `state` is
+    """The same cells of levels 3 to 11 counted by state alone: what every other tile of
+    zoom 0 to 8 reads. A cell holds one row per province and state, not one per kind,
+    sign and barrier too, so the busiest national tile sums hundreds of rows instead of
+    thousands (bench/NOTES.md). Kept in the same statement as SiteCell; `state` is
     registry_site_state of the sites' sign, barrier and closure, the state every list
     and report counts."""
 

@@ -3,10 +3,11 @@
 Zoom 0 to MAX_GRID_ZOOM: one "clusters" layer, each feature a grid cell of the tile
 (8 x 8 per tile, so at most 64 features) with its site count per state, drawn at the
 centroid of its sites. For national and provincial views the counts come from the
-pyramid kept by triggers: by state alone (mapping.SiteStateCell), or with a kind,
-signage or barrier filter by all of them (mapping.SiteCell); below a province, and with
-the due filter (which depends on the clock), they are counted from the sites themselves.
-Above MAX_GRID_ZOOM: one "sites" layer, one feature per site.
+pyramid kept by triggers: up to zoom 8 by state alone (mapping.SiteStateCell), at zooms
+9 and 10 or with a kind, signage or barrier filter by all of them (mapping.SiteCell);
+below a province, and with the due filter (which depends on the clock), they are
+counted from the sites themselves. Above MAX_GRID_ZOOM: one "sites" layer, one feature
+per site.
 
 The queries are the ORM's, so the area scope and the site filters are the same
 functions the API and the exports use; the tile SQL wraps them."""
@@ -14,6 +15,7 @@ functions the API and the exports use; the tile SQL wraps them."""
 import hashlib
 import threading
 from collections import OrderedDict
+from functools import partial
 
 from django.contrib.gis.db.models import GeometryField
 from django.contrib.gis.db.models.functions import Transform
@@ -45,6 +47,8 @@ from .tile_tokens import GRANT_IN_TILE
 
 MAX_GRID_ZOOM = 10
 CELL_LEVELS_BELOW = 3  # 2^3 = 8 cells across a tile; migration 0003 keeps levels 3 to 13
+# The grid by state keeps levels 3 to 11 (mapping/sql/site_cells.sql).
+STATE_GRID_MAX_ZOOM = 8
 MAX_ZOOM = 22
 EXTENT = 4096
 BUFFER = 64
@@ -206,16 +210,16 @@ def _cluster_counts(state_of) -> dict:
     return {state: Sum("n", filter=state_is(state, state_of)) for state in STATES}
 
 
-def _grid(request):
-    """The cells a tile sums and how their rows get their state: the grid by state, a
-    few rows a cell, unless a kind, signage or barrier filter needs the whole grid."""
-    if attribute_filtered(request):
-        return SiteCell, CELL_STATE
-    return SiteStateCell, SITE_STATE
+def grid_for(request, z: int):
+    """The cells a tile of zoom z sums and how their rows get their state: up to
+    STATE_GRID_MAX_ZOOM the grid by state, a few rows a cell, unless a kind, signage or
+    barrier filter needs the whole grid."""
+    if z <= STATE_GRID_MAX_ZOOM and not attribute_filtered(request):
+        return SiteStateCell, SITE_STATE
+    return SiteCell, CELL_STATE
 
 
-def _clusters_from_grid_sql(request) -> tuple[str, tuple]:
-    model, state_of = _grid(request)
+def _clusters_from_grid_sql(request, model, state_of) -> tuple[str, tuple]:
     cells = filter_common(scope_for(request.user).restrict(model.objects.all(), VIEW), request, state_of)
     cells = cells.filter(
         level=_tile("level", IntegerField()),
@@ -284,7 +288,9 @@ def _sites_sql(request) -> tuple[str, tuple]:
 
 
 def cluster_tile_from_grid(request, z: int, x: int, y: int) -> bytes:
-    return _run("grid", _clusters_from_grid_sql, request, z, x, y)
+    model, state_of = grid_for(request, z)
+    build = partial(_clusters_from_grid_sql, model=model, state_of=state_of)
+    return _run(model._meta.db_table, build, request, z, x, y)
 
 
 def cluster_tile_from_sites(request, z: int, x: int, y: int) -> bytes:

@@ -3,11 +3,12 @@
 -- level L is the web mercator tile of zoom L; levels 3 to 13 serve the tiles of zoom 0 to
 -- 10 (mapping/tiles.py: CELL_LEVELS_BELOW, MAX_GRID_ZOOM). Sites count under their
 -- province (top-level area): a commune key made a national tile sum hundreds of thousands
--- of rows. Beside it, in the same statement, mapping_sitestatecell: the same cells counted
--- by state alone (registry_site_state, the one definition), which a tile without a kind,
--- sign or barrier filter reads: many times fewer rows (bench/NOTES.md). Applied by
--- mapping's migrations (0009, 0011 and any later one that applies it again), both tables
--- checked against a full rebuild by `manage.py verify_derived`.
+-- of rows. Beside it, in the same statement, mapping_sitestatecell: the same cells of
+-- levels 3 to 11 counted by state alone (registry_site_state, the one definition), which
+-- a tile of zoom 0 to 8 without a kind, sign or barrier filter reads: many times fewer
+-- rows (bench/NOTES.md). Applied by mapping's migrations (0009, 0012 and any later one
+-- that applies it again), both tables checked against a full rebuild by
+-- `manage.py verify_derived`.
 
 -- What one site adds to the grid (sign 1) or takes away (sign -1); NULL when deleted.
 DO $$ BEGIN
@@ -26,45 +27,50 @@ $$;
 
 -- Adds deltas to the cells. Grouped once at the finest level (13) and rolled up from
 -- there: a cell index of level L is the level-13 index shifted right by 13 - L (the grid
--- halves exactly at each level). The cells by state are the rolled-up cells grouped by
--- their state. Cells whose count falls to zero are deleted by id from the upserts'
--- RETURNING, in statements of their own (an upsert's own statement does not see the rows
--- it writes); a partial index on n = 0 made every count update a non-HOT update of all
--- four indexes.
+-- halves exactly at each level). The cells by state are grouped by state at level 11 and
+-- rolled up from there: they serve zooms 0 to 8 (mapping/tiles.py: STATE_GRID_MAX_ZOOM),
+-- levels 3 to 11; at levels 12 and 13 a cell holds a few sites, so counting them by state
+-- again saved a tile little and cost a third more on every write (bench/NOTES.md).
+-- Cells whose count falls to zero are deleted by id from the upserts' RETURNING, in
+-- statements of their own (an upsert's own statement does not see the rows it writes); a
+-- partial index on n = 0 made every count update a non-HOT update of all four indexes.
 CREATE OR REPLACE FUNCTION mapping_cells_add(deltas mapping_cell_delta[]) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     emptied bigint[];
     emptied_states bigint[];
 BEGIN
-    WITH rolled AS (
-        SELECT lv.level, g.cx >> (13 - lv.level) AS cx, g.cy >> (13 - lv.level) AS cy,
-               g.area_id, g.kind, g.signage, g.barrier, g.closed,
-               sum(g.n) AS n, sum(g.sum_x) AS sum_x, sum(g.sum_y) AS sum_y
+    WITH fine AS (
+        SELECT floor((m.x + 20037508.342789244) / (40075016.68557849 / 2 ^ 13))::int AS cx,
+               floor((20037508.342789244 - m.y) / (40075016.68557849 / 2 ^ 13))::int AS cy,
+               m.area_id, m.kind, m.signage, m.barrier, m.closed,
+               sum(m.sign) AS n, sum(m.sign * m.x) AS sum_x, sum(m.sign * m.y) AS sum_y
         FROM (
-            SELECT floor((m.x + 20037508.342789244) / (40075016.68557849 / 2 ^ 13))::int AS cx,
-                   floor((20037508.342789244 - m.y) / (40075016.68557849 / 2 ^ 13))::int AS cy,
-                   m.area_id, m.kind, m.signage, m.barrier, m.closed,
-                   sum(m.sign) AS n, sum(m.sign * m.x) AS sum_x, sum(m.sign * m.y) AS sum_y
-            FROM (
-                SELECT top.id AS area_id, d.kind, d.signage, d.barrier, d.closed, ST_X(p) AS x, ST_Y(p) AS y, d.sign
-                FROM unnest(deltas) d
-                JOIN areas_area own ON own.id = d.area_id
-                JOIN areas_area top ON top.path = substring(own.path FROM '^/[^/]+/'),
-                ST_Transform(d.location, 3857) AS p
-            ) m
-            GROUP BY 1, 2, 3, 4, 5, 6, 7
-        ) g CROSS JOIN generate_series(3, 13) AS lv(level)
-        GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+            SELECT top.id AS area_id, d.kind, d.signage, d.barrier, d.closed, ST_X(p) AS x, ST_Y(p) AS y, d.sign
+            FROM unnest(deltas) d
+            JOIN areas_area own ON own.id = d.area_id
+            JOIN areas_area top ON top.path = substring(own.path FROM '^/[^/]+/'),
+            ST_Transform(d.location, 3857) AS p
+        ) m
+        GROUP BY 1, 2, 3, 4, 5, 6, 7
     ), changed AS (
         INSERT INTO mapping_sitecell AS c (level, cx, cy, area_id, kind, signage, barrier, closed, n, sum_x, sum_y)
-        SELECT * FROM rolled
+        SELECT lv.level, f.cx >> (13 - lv.level), f.cy >> (13 - lv.level),
+               f.area_id, f.kind, f.signage, f.barrier, f.closed, sum(f.n), sum(f.sum_x), sum(f.sum_y)
+        FROM fine f CROSS JOIN generate_series(3, 13) AS lv(level)
+        GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
         ON CONFLICT (level, cx, cy, area_id, kind, signage, barrier, closed) DO UPDATE SET
             n = c.n + EXCLUDED.n, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y
         RETURNING c.id, c.n
     ), changed_states AS (
         INSERT INTO mapping_sitestatecell AS c (level, cx, cy, area_id, state, n, sum_x, sum_y)
-        SELECT level, cx, cy, area_id, registry_site_state(signage, barrier, closed), sum(n), sum(sum_x), sum(sum_y)
-        FROM rolled
+        SELECT lv.level, s.cx >> (11 - lv.level), s.cy >> (11 - lv.level), s.area_id, s.state,
+               sum(s.n), sum(s.sum_x), sum(s.sum_y)
+        FROM (
+            SELECT f.cx >> 2 AS cx, f.cy >> 2 AS cy, f.area_id, registry_site_state(f.signage, f.barrier, f.closed) AS state,
+                   sum(f.n) AS n, sum(f.sum_x) AS sum_x, sum(f.sum_y) AS sum_y
+            FROM fine f
+            GROUP BY 1, 2, 3, 4
+        ) s CROSS JOIN generate_series(3, 11) AS lv(level)
         GROUP BY 1, 2, 3, 4, 5
         ON CONFLICT (level, cx, cy, area_id, state) DO UPDATE SET
             n = c.n + EXCLUDED.n, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y

@@ -1,5 +1,5 @@
-"""The map grid by state (mapping.SiteStateCell), which the low-zoom tiles read unless a
-kind, signage or barrier filter asks for the whole grid: after every kind of write its
+"""The map grid by state (mapping.SiteStateCell), which tiles of zoom 0 to 8 read unless
+a kind, signage or barrier filter asks for the whole grid: after every kind of write its
 counts equal the sites counted directly, as the map's lists count them, and a tile made
 from it shows a user the counts of their own provinces only."""
 
@@ -27,7 +27,8 @@ pytestmark = pytest.mark.django_db
 
 # A second province east of the demo's (Tỉnh Sông Xanh, 99), in the same tiles up to zoom 7.
 SQUARE = [[[106.2, 21.9], [106.5, 21.9], [106.5, 22.2], [106.2, 22.2], [106.2, 21.9]]]
-LEVELS = range(3, 14)
+# The levels the grid by state keeps: those of the tiles of zoom 0 to STATE_GRID_MAX_ZOOM.
+LEVELS = range(tiles.CELL_LEVELS_BELOW, tiles.STATE_GRID_MAX_ZOOM + tiles.CELL_LEVELS_BELOW + 1)
 
 
 @pytest.fixture
@@ -64,6 +65,7 @@ def assert_grid_counts_the_sites(superuser):
     expected = listed(superuser)
     for level in LEVELS:
         assert by_state(level) == expected, level
+    assert not SiteStateCell.objects.exclude(level__in=LEVELS).exists()
     assert not SiteStateCell.objects.filter(n__lte=0).exists()  # emptied cells are deleted
 
 
@@ -127,9 +129,11 @@ def test_a_province_viewer_sees_only_its_provinces_counts(client, areas, superus
         clusters = features(fetch_tile(client, *tile), "clusters")
         assert sum(c["properties"]["n"] for c in clusters) == 2, z
         assert sum(c["properties"].get("protected", 0) for c in clusters) == 1, z
-        # The tile comes from the grid by state, and equals the sites counted one by one.
+        # The tile comes from the grid by state (from the whole grid at zooms 9 and 10),
+        # and equals the sites counted one by one.
         request = request_for(viewer)
-        assert tiles.grid_answers(request) and tiles._grid(request)[0] is SiteStateCell
+        assert tiles.grid_answers(request)
+        assert tiles.grid_for(request, z)[0] is (SiteStateCell if z <= 8 else tiles.SiteCell)
         assert tiles.cluster_tile_from_grid(request, *tile) == tiles.cluster_tile_from_sites(request, *tile)
     shared = tile_of(theirs.location.x, theirs.location.y, 5)
     assert shared == tile_of(ours.location.x, ours.location.y, 5)
@@ -139,8 +143,8 @@ def test_a_province_viewer_sees_only_its_provinces_counts(client, areas, superus
 
 
 def test_filters_read_the_grid_that_carries_them(client, areas, superuser, make_site, inspect):
-    """A state or area filter is answered by the grid by state; kind, signage and barrier
-    by the whole grid; both give the tile the sites give."""
+    """Up to zoom 8 a state or area filter is answered by the grid by state; kind,
+    signage and barrier by the whole grid; both give the tile the sites give."""
     for code, kind in [("99101", "pond"), ("99201", "well"), ("98", "pond")]:
         site = make_site(areas[code], kind=kind)
         inspect(site, timezone.now() - dt.timedelta(days=1), "in_place", "none")
@@ -156,7 +160,7 @@ def test_filters_read_the_grid_that_carries_them(client, areas, superuser, make_
         ({"barrier": "none", "area": "98"}, tiles.SiteCell, 1),
     ]:
         request = request_for(superuser, **params)
-        assert tiles._grid(request)[0] is model, params
+        assert tiles.grid_for(request, z)[0] is model, params
         assert tiles.cluster_tile_from_grid(request, z, x, y) == tiles.cluster_tile_from_sites(request, z, x, y)
         client.force_login(superuser)
         assert cluster_total(fetch_tile(client, z, x, y, **params)) == total, params
