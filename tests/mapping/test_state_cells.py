@@ -9,7 +9,8 @@ import json
 from collections import Counter
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
+from django.db import connection
 from django.db.models import Sum
 from django.test import RequestFactory
 from django.utils import timezone
@@ -164,3 +165,19 @@ def test_filters_read_the_grid_that_carries_them(client, areas, superuser, make_
         assert tiles.cluster_tile_from_grid(request, z, x, y) == tiles.cluster_tile_from_sites(request, z, x, y)
         client.force_login(superuser)
         assert cluster_total(fetch_tile(client, z, x, y, **params)) == total, params
+
+
+def test_verify_derived_finds_and_repairs_the_grid_by_state(areas, superuser, make_site):
+    for code in ("99101", "99201", "98"):
+        make_site(areas[code])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE mapping_sitestatecell SET n = n + 1 WHERE id = (SELECT min(id) FROM mapping_sitestatecell)"
+        )
+        cursor.execute("DELETE FROM mapping_sitestatecell WHERE id = (SELECT max(id) FROM mapping_sitestatecell)")
+    with pytest.raises(CommandError):
+        call_command("verify_derived", "--check", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("verify_derived", stdout=out)
+    assert "Map grid: 2 rows repaired." in out.getvalue().splitlines()
+    assert_grid_counts_the_sites(superuser)
