@@ -17,7 +17,7 @@ from .order_selectors import (
     campaign_board,
     campaigns_for,
     filter_orders,
-    listed_ids,
+    listed_page,
     order_rows,
     orders_for,
 )
@@ -65,11 +65,19 @@ class Pages(LimitOffsetPagination):
 
 
 class OrderPages(Pages):
-    """A page of orders: the list's ids paged, then that page's rows read (listed_ids)."""
+    """A page of orders: the list's ids and their count in one statement (listed_page),
+    then that page's rows read; DRF's LimitOffsetPagination counts first, then pages."""
 
     def paginate_queryset(self, queryset, request, view=None):
-        ids = super().paginate_queryset(listed_ids(queryset), request, view)
-        return None if ids is None else order_rows(ids)
+        self.request = request
+        self.limit = self.get_limit(request)
+        if self.limit is None:
+            return None
+        self.offset = self.get_offset(request)
+        ids, self.count = listed_page(queryset, self.offset, self.limit)
+        if self.count > self.limit and self.template is not None:
+            self.display_page_controls = True
+        return order_rows(ids)
 
 
 ORDER_FILTERS = [

@@ -34,6 +34,7 @@ from .order_selectors import (
     filter_orders,
     follow_up_tables,
     listed_ids,
+    listed_page,
     order_history,
     order_rows,
     orders_for,
@@ -107,8 +108,13 @@ def order_list(request):
         raise Http404
     roots = [area] if area else list(scope_for(request.user).root_areas(VIEW).order_by("path"))
     tables = follow_up_tables(request.user, roots, today)
-    page = Paginator(listed_ids(chosen), PAGE_SIZE).get_page(request.GET.get("page"))
-    page.object_list = order_rows(page.object_list)
+    number = _page_number(request.GET.get("page", ""))
+    ids, count = listed_page(chosen, (number - 1) * PAGE_SIZE, PAGE_SIZE)
+    paginator = Paginator(listed_ids(chosen), PAGE_SIZE)
+    paginator.count = count  # counted with the page (listed_page), not again
+    page = paginator.get_page(number)
+    # A page past the end shows the last one, as Paginator.get_page does.
+    page.object_list = order_rows(ids if page.number == number else page.object_list)
     params = request.GET.copy()
     params.pop("page", None)
     context = {
@@ -128,6 +134,12 @@ def order_list(request):
         "period": period and _period_heading(*period),
     }
     return render(request, "orders/list.html", context)
+
+
+def _page_number(text: str) -> int:
+    """?page=: a whole number from 1, else the first page; one past any list (whose offset
+    PostgreSQL could not take) is the last page, as for any page past the end."""
+    return min(int(text), 10**9) if text.isascii() and text.isdigit() and int(text) > 0 else 1
 
 
 def _period_heading(event: str, start, end) -> dict:

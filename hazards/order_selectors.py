@@ -21,6 +21,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Value,
+    Window,
 )
 from django.db.models.functions import Cast, Substr
 from django.utils import timezone
@@ -72,6 +73,19 @@ def listed_ids(orders: QuerySet) -> QuerySet:
     sorting whole rows (sites included) made it read every site of the country (the
     follow-up page's list: 0.9 s at 10^6 sites, 0.1 s as ids)."""
     return orders.order_by(*LIST_ORDER).values_list("pk", flat=True)
+
+
+def listed_page(orders: QuerySet, offset: int, limit: int) -> tuple[list, int]:
+    """A page of a list's ids (listed_ids) and how many orders the list holds, read by one
+    statement (count(*) OVER (), taken before the LIMIT): a count and then the page found
+    the list's orders twice (0.1 s each for a province at 10^6 sites, under load). A page
+    past the end has no row to carry the count: then it is counted on its own."""
+    rows = list(
+        orders.order_by(*LIST_ORDER)
+        .annotate(listed=Window(Count("pk")))
+        .values_list("pk", "listed")[offset : offset + limit]
+    )
+    return [pk for pk, _n in rows], rows[0][1] if rows else orders.count()
 
 
 def order_rows(ids) -> list[RemediationOrder]:

@@ -251,9 +251,17 @@ def test_order_lists_run_by_deadline_in_pages(client, setting, make_site, demo_t
     assert first["count"] == 3 and [o["site_name"] for o in first["results"] + rest["results"]] == [
         "Ao A", "Ao B", "Ao C"
     ]  # fmt: skip
+    assert client.get("/api/v1/orders/", {"limit": 2, "offset": 5}).json() | {"previous": None} == {
+        "count": 3, "next": None, "previous": None, "results": []
+    }  # fmt: skip
     page = client.get(reverse("order-list")).context["page"]
     assert [o.party_name for o in page] == ["Hộ Ao A", "Hộ Ao B", "Hộ Ao C"] and page.paginator.count == 3
     assert page[0].site.area.code == "99101" and page[0].follow_up == setting["worker"]
+    # The page and its count are read together; a page past the end, or no page number,
+    # shows the last or the first page, as before.
+    for number in ("2", "99999999999999999999", "abc", "0", "-1"):
+        page = client.get(reverse("order-list"), {"page": number}).context["page"]
+        assert (page.number, page.paginator.count, len(page)) == (1, 3, 3), number
 
 
 def test_a_user_name_holding_a_nul_is_refused_with_a_reason(client, setting):
