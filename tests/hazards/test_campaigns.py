@@ -15,10 +15,11 @@ from pypdf import PdfReader
 
 from accounts.models import Role
 from accounts.scope import OutOfScope
-from hazards import campaign_files, campaigns, lifecycle, orders
+from hazards import campaign_files, campaigns, lifecycle, orders, services
 from hazards.models import CampaignAssignment
 from hazards.order_selectors import BOARD_COLUMNS, BoardRow, campaign_board, campaigns_for
 from hazards.selectors import AWAITING_VERIFICATION, CAMPAIGN_SITE, survey_site_list
+from tests.conftest import inside
 from tests.hazards.site_list import list_rows
 
 pytestmark = pytest.mark.django_db
@@ -105,6 +106,23 @@ def test_board_counts_checks_protection_and_orders(province, demo_tree, inspect,
     assert totals["sites"] == 4 and totals["checked"] == 2
     # A commune manager sees the provincial campaign, with the commune's share only.
     assert list(campaigns_for(people["commune_manager"])) == [campaign]
+    rows, totals = campaign_board(campaign, people["commune_manager"])
+    assert [r.area.code for r in rows] == ["99102"] and totals["sites"] == 1
+
+
+def test_a_site_moved_after_the_start_stays_on_its_first_commune_row(province, demo_tree, frozen):
+    """The board's rows are the communes the sites lay in at the start, of the reader's
+    areas; a site moved since counts on its first commune's row, for whoever sees both
+    that commune and the site now (the board reaches a province's share through those
+    communes, hazards.order_selectors.campaign_board)."""
+    people, sites = province
+    campaign = start(people, demo_tree)
+    frozen.move_to(dt.datetime(2026, 4, 10, 9, 0, tzinfo=TZ))
+    services.site_update(actor=people["manager"], site=sites["never_checked"], location=inside(demo_tree["99102"]))
+    rows, totals = campaign_board(campaign, people["manager"])
+    assert {r.area.code: r.counts["sites"] for r in rows} == {"99101": 2, "99102": 1, "99201": 1}
+    # The commune manager of 99102 sees the site now but not its first commune: neither
+    # a row for a commune outside their area nor the site on theirs.
     rows, totals = campaign_board(campaign, people["commune_manager"])
     assert [r.area.code for r in rows] == ["99102"] and totals["sites"] == 1
 
