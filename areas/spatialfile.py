@@ -9,6 +9,8 @@ is first read whole by areas/geojson_reader.py, which stops at any crs but WGS 8
 GeoPackage and Shapefile spatial references are parsed by GDAL as WKT only, never
 fetched (tests/security/test_no_network.py proves each case against a listening socket)."""
 
+import sqlite3
+from contextlib import closing
 from ctypes import c_char_p
 from pathlib import Path
 
@@ -91,9 +93,33 @@ def gdal_driver(path: Path) -> str:
     return driver
 
 
+def check_tables_only(path: Path) -> None:
+    """A GeoPackage holds tables of data only (and their rtree spatial indexes). A view
+    or another virtual table is a program that SQLite runs when GDAL reads the file or
+    counts a layer: a view over an endless recursive query held a web thread for good
+    (pentest P8). Only SQLite's catalogue is read here, which runs nothing."""
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)) as db:
+            found = db.execute("SELECT type, name, sql FROM sqlite_master").fetchall()
+    except sqlite3.Error:
+        raise unreadable(path) from None
+    for kind, name, sql in found:
+        text = " ".join((sql or "").split()).upper()
+        if kind == "view" or (text.startswith("CREATE VIRTUAL TABLE") and " USING RTREE" not in text):
+            raise fail(
+                _("%(file)s holds “%(name)s”, a view or a virtual table, not a table of data: save its layers "
+                  "as tables (in QGIS: Export → Save Features As) and import that."),
+                file=path.name,
+                name=name,
+            )  # fmt: skip
+
+
 def open_source(path: Path) -> DataSource:
     """The file opened by GDAL with its one allowed driver."""
-    allowed = (c_char_p * 2)(gdal_driver(path).encode(), None)
+    driver = gdal_driver(path)
+    if driver == "GPKG":
+        check_tables_only(path)
+    allowed = (c_char_p * 2)(driver.encode(), None)
     Driver.ensure_registered()
     try:
         pointer = capi.open_ds(str(path).encode(), capi.GDAL_OF_READONLY | capi.GDAL_OF_VECTOR, allowed, None, None)

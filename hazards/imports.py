@@ -12,6 +12,7 @@ import json
 import re
 import subprocess
 import tempfile
+import threading
 import unicodedata
 import uuid
 import zipfile
@@ -471,13 +472,18 @@ def _ogr_features(path: Path, system: crs.System, layer: str | None = None) -> I
         # GDAL wants the result in EPSG:4326's own axis order, latitude first.
         pipeline = crs.to_wgs84(system.code).to_proj4() + " +step +proj=axisswap +order=2,1"
         convert = ["-s_srs", f"EPSG:{system.code}", "-t_srs", "EPSG:4326", "-ct", pipeline]
+    # prlimit bounds its memory and CPU, a timer its time waiting (a view of SQLite that
+    # never ends); what the file asks of GDAL is beyond Python's reach.
+    bounded = ["prlimit", f"--as={file_limits.GDAL_MAX_MEMORY_BYTES}", f"--cpu={file_limits.GDAL_MAX_SECONDS}", "--"]
     # Its messages go to a file: a full stderr pipe would stop ogr2ogr half way.
     with tempfile.TemporaryFile() as errors:
-        process = subprocess.Popen(  # noqa: S603 - a fixed program; the path is the file being imported
-            ["ogr2ogr", "-f", "GeoJSONSeq", *convert, "/vsistdout/", str(path), *([layer] if layer else [])],  # noqa: S607
+        process = subprocess.Popen(  # noqa: S603 - fixed programs; the path is the file being imported
+            [*bounded, "ogr2ogr", "-f", "GeoJSONSeq", *convert, "/vsistdout/", str(path), *([layer] if layer else [])],
             stdout=subprocess.PIPE,
             stderr=errors,
         )
+        deadline = threading.Timer(file_limits.GDAL_MAX_SECONDS, process.kill)
+        deadline.start()
         try:
             # A line at a time, none longer than a row may be: a feature of a million
             # vertices is refused before it is decoded.
@@ -487,11 +493,24 @@ def _ogr_features(path: Path, system: crs.System, layer: str | None = None) -> I
                 yield json.loads(line)
             if process.wait() != 0:
                 errors.seek(0)
-                raise ImportFileError([f"{path.name}: {errors.read().decode(errors='replace').strip()}"])
+                message = errors.read().decode(errors="replace").strip()
+                if process.returncode < 0 or "memory" in message.lower():
+                    raise _file_problem(path, _beyond_gdal_limits()) from None
+                raise ImportFileError([f"{path.name}: {message}"])
         finally:
+            deadline.cancel()
             process.kill()
             process.wait()
             process.stdout.close()
+
+
+def _beyond_gdal_limits() -> TooLarge:
+    return TooLarge(
+        _("reading it needs more than %(mb)s MB of memory or %(minutes)s minutes, the most one import may use: "
+          "save its layer again as plain data (no views or computed columns), or split it")
+        % {"mb": format_number(file_limits.GDAL_MAX_MEMORY_BYTES // (1024 * 1024)),
+           "minutes": format_number(file_limits.GDAL_MAX_SECONDS // 60)}
+    )  # fmt: skip
 
 
 def _feature_too_large(number: int) -> TooLarge:

@@ -525,3 +525,47 @@ def test_the_shared_strings_are_held_to_their_limit_whatever_their_name(worker_c
     page = refused_on_the_page(worker_client, "strings.xlsx", beyond)
     assert f"strings.xlsx: {part} is larger than 1 MB" in page
     assert not Site.objects.exists() and not ImportRun.objects.exists()
+
+
+def geopackage_with(tmp_path, *statements: str) -> bytes:
+    """A GeoPackage of one site (layer "pts"), then `statements` run on it by SQLite."""
+    import sqlite3
+
+    feature = {"type": "Feature", "properties": {"name": "Ao", "kind": "pond"},
+               "geometry": {"type": "Point", "coordinates": [105.5, 21.5]}}  # fmt: skip
+    (tmp_path / "pts.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    path = tmp_path / "crafted.gpkg"
+    subprocess.run(["ogr2ogr", "-f", "GPKG", "-nln", "pts", path, tmp_path / "pts.geojson"], check=True)
+    with sqlite3.connect(path) as db:
+        for statement in statements:
+            db.execute(statement)
+    return path.read_bytes()
+
+
+def test_a_geopackage_layer_computed_beyond_gdal_s_memory_limit_is_refused(worker_client, tmp_path):
+    """Python cannot count GDAL's memory: a 106 KB GeoPackage whose column SQLite computes
+    as 300 MB of text made ogr2ogr hold 2.1 GB for 57 s. ogr2ogr runs under an address
+    space limit: the file is refused saying why, nothing stored."""
+    from hazards.models import ImportRun, Site
+
+    crafted = geopackage_with(
+        tmp_path, "ALTER TABLE pts ADD COLUMN note TEXT GENERATED ALWAYS AS (printf('%.*c', 300000000, 'x')) VIRTUAL"
+    )
+    assert len(crafted) < 200_000
+    page = refused_on_the_page(worker_client, "computed.gpkg", crafted)
+    assert f"computed.gpkg: reading it needs more than {file_limits.GDAL_MAX_MEMORY_BYTES // MB:,} MB of memory" in page
+    assert not Site.objects.exists() and not ImportRun.objects.exists()
+
+
+def test_a_geopackage_layer_that_is_a_view_over_an_endless_query_is_refused(worker_client, tmp_path):
+    """The review's view_inf.gpkg: GDAL counting the layer ran the view for good (pentest P8)."""
+    crafted = geopackage_with(
+        tmp_path,
+        "CREATE VIEW v AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c) "
+        "SELECT x AS fid, (SELECT geom FROM pts LIMIT 1) AS geom, 'a' AS name, 'pond' AS kind FROM c",
+        "INSERT INTO gpkg_contents (table_name, data_type, identifier, srs_id) VALUES ('v','features','v',4326)",
+        "INSERT INTO gpkg_geometry_columns VALUES ('v','geom','POINT',4326,0,0)",
+    )
+    response = worker_client.post(reverse("import-upload"), {"file": SimpleUploadedFile("view.gpkg", crafted)})
+    page = html.unescape(worker_client.get(response["Location"], {"sheet": "v"}, follow=True).content.decode())
+    assert "view.gpkg holds “v”, a view or a virtual table, not a table of data" in page
