@@ -24,6 +24,8 @@ MAX_ROW_BYTES = 1024 * 1024
 MAX_ELEMENTS_PER_ROW = 5_000
 MAX_ELEMENTS_OUTSIDE_ROWS = 100_000
 MAX_TEXT_CHARS = 1_000_000
+# XML: one tag with its attributes, or one comment (a KML's are a few hundred bytes).
+MAX_TAG_BYTES = 256 * 1024
 # XML a library reads whole, and slowly (openpyxl: a workbook's list of sheets and its
 # styles, about 30 µs an element): a real workbook's have a few thousand elements.
 MAX_ELEMENTS_READ_WHOLE = 20_000

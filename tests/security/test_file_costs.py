@@ -569,3 +569,25 @@ def test_a_geopackage_layer_that_is_a_view_over_an_endless_query_is_refused(work
     response = worker_client.post(reverse("import-upload"), {"file": SimpleUploadedFile("view.gpkg", crafted)})
     page = html.unescape(worker_client.get(response["Location"], {"sheet": "v"}, follow=True).content.decode())
     assert "view.gpkg holds “v”, a view or a virtual table, not a table of data" in page
+
+
+@pytest.mark.parametrize("suffix", ["kml", "xlsx"])
+def test_one_xml_tag_longer_than_a_tag_may_be_is_refused_before_it_costs_its_square(tmp_path, suffix):
+    """expat 2.5 parses an unfinished tag again at every block, so a tag of N bytes cost
+    N² / 64 KB: a 378 KB KMZ holding a 20 MB attribute cost 39 s a preview (pentest P6).
+    A long text is no tag: it still reads."""
+    path = tmp_path / f"tag.{suffix}"
+    long_text = b"<description>" + b"x" * 900_000 + b"</description>"
+    if suffix == "kml":
+        path.write_bytes(kml_with(b"", inside=long_text))
+        assert read_whole(path) == 1
+        path.write_bytes(
+            KML_HEAD.replace(b"<Document>", b'<Document junk="' + b"a" * (4 * MB) + b'">')
+            + PLACEMARK
+            + b"</Document></kml>"
+        )
+    else:
+        path.write_bytes(workbook_with(b'<x junk="' + base64.b64encode(os.urandom(3 * MB)) + b'"/>'))
+    with pytest.raises(imports.ImportFileError) as refused:
+        read_whole(path)
+    assert f"tag.{suffix}: it holds an XML tag or comment longer than 262,144 bytes." in refused.value.problems
