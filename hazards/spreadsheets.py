@@ -36,6 +36,9 @@ def csv_row(values) -> list:
 # "_x000B_" in a workbook's text is the character U+000B to Excel (OOXML's ST_Xstring);
 # a "_" that starts such a sequence in the text itself is written "_x005F_".
 XSTRING_LOOKALIKE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
+# What openpyxl refuses, and what XML itself cannot hold (U+FFFE, U+FFFF, lone surrogates),
+# which lxml refuses when the cell is written (pentest P7).
+NOT_IN_XML = re.compile(f"{ILLEGAL_CHARACTERS_RE.pattern}|[\ud800-\udfff\ufffe\uffff]")
 
 
 def _xstring(match) -> str:
@@ -43,12 +46,12 @@ def _xstring(match) -> str:
 
 
 def xlsx_text(text: str) -> str:
-    """The text as a workbook cell holds it: the control characters openpyxl refuses
-    (ILLEGAL_CHARACTERS_RE) written in OOXML's escape, which Excel reads back as the same
+    """The text as a workbook cell holds it: the characters a cell cannot hold (NOT_IN_XML)
+    written in OOXML's escape, which Excel reads back as the same
     characters. New text with them is refused at input (services.clean_text); this is for
     records stored before that, so that one of them cannot fail every export covering it.
     The record itself is unchanged: only this file's cell is written differently."""
-    return ILLEGAL_CHARACTERS_RE.sub(_xstring, XSTRING_LOOKALIKE.sub(_xstring, text))
+    return NOT_IN_XML.sub(_xstring, XSTRING_LOOKALIKE.sub(_xstring, text))
 
 
 def xlsx_cell(sheet, value):

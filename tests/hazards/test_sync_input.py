@@ -215,6 +215,19 @@ def test_a_control_character_is_refused_naming_the_field(api, demo_tree):
     assert Site.objects.get().notes == "Bờ dốc.\r\n\tSâu 2 m."
 
 
+@pytest.mark.parametrize("character", ["\uffff", "\ufffe", "\ufdd0", "\U0001fffe"])
+def test_a_noncharacter_is_refused_naming_the_field(api, demo_tree, character):
+    """U+FFFE and U+FFFF passed the control-character rule, and XML cannot hold them: one
+    tablet's site name made every XLSX export above it answer 500 (pentest P7)."""
+    record = site_record(demo_tree["99101"], name=f"Ao {character} x")
+    response = post_raw(api, "sync-site", json.dumps(record))
+    assert response.status_code == 400, response.content[:300]
+    assert response.json()["errors"]["name"] == [
+        f"Name contains U+{ord(character):04X}, which is no character: remove it, then send again."
+    ]
+    assert not Site.objects.exists()
+
+
 def test_a_key_no_field_reads_is_ignored_whatever_it_holds(api, demo_tree):
     record = site_record(demo_tree["99101"])
     body = '{"\\ud800": [NaN], ' + json.dumps(record)[1:]

@@ -119,8 +119,9 @@ def test_campaign_board_xlsx_types_every_name_as_text(manager, demo_tree):
 # Stored before input refused control characters (F13): one such name made every XLSX
 # covering it answer 500. The cell holds OOXML's escape, which Excel reads back as the
 # character; the record is unchanged.
-STORED_CONTROL = "Giếng\x0b\x01\x1b[31m ctrl _x0041_"
-WRITTEN_CONTROL = "Giếng_x000B__x0001__x001B_[31m ctrl _x005F_x0041_"
+# U+FFFE and U+FFFF, which XML cannot hold either, made them answer 500 again (pentest P7).
+STORED_CONTROL = "Giếng\x0b\x01\x1b[31m ctrl _x0041_ \uffff\ufffe"
+WRITTEN_CONTROL = "Giếng_x000B__x0001__x001B_[31m ctrl _x005F_x0041_ _xFFFF__xFFFE_"
 
 
 @pytest.fixture
