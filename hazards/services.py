@@ -548,6 +548,7 @@ def import_run_start(
     or none."""
     from .tasks import import_file  # the job runs the import code, which uses this module
 
+    storage_quota.check_job_room(actor)
     run = ImportRun.objects.create(
         created_by=actor,
         upload_id=path.parent.name,

@@ -284,17 +284,20 @@ def preview(request, upload_id: str):
             _room(request.user, sum(part.stat().st_size for part in path.parent.iterdir()))
         except ImportFileError as exc:
             return render(request, "imports/preview.html", {**choosing, "problems": exc.problems}, status=400)
-        run = services.import_run_start(
-            actor=request.user,
-            path=path,
-            mapping=mapping,
-            words=form.words(),
-            system=form.cleaned_data["system"],
-            update=form.cleaned_data["update"],
-            sheet=sheet,
-            dry_run=request.POST.get("action") != "import",
-            language=get_language(),
-        )
+        try:
+            run = services.import_run_start(
+                actor=request.user,
+                path=path,
+                mapping=mapping,
+                words=form.words(),
+                system=form.cleaned_data["system"],
+                update=form.cleaned_data["update"],
+                sheet=sheet,
+                dry_run=request.POST.get("action") != "import",
+                language=get_language(),
+            )
+        except ValidationError as exc:
+            return render(request, "imports/preview.html", {**choosing, "problems": exc.messages}, status=400)
         return redirect("import-run", run_id=run.pk)
     context = {
         **choosing,

@@ -331,3 +331,23 @@ def test_a_file_name_with_a_control_character_is_refused(client, officer, demo_t
     assert "File name contains the control character U+001B" in refused.content.decode()
     assert not ImportRun.objects.exists()
     assert kept_files() == kept
+
+
+def test_checks_and_imports_count_with_exports_under_one_limit_of_waiting_work(client, officer, settings):
+    """Import runs escaped the per-person limit: one field worker queued 20 checks of one
+    file and another person's 2.5 s export waited 232 s behind them (pentest P1)."""
+    from hazards.models import JobRun
+
+    settings.JOBS_MAX_WAITING_PER_PERSON = 3
+    preview_url = upload(client, csv_file("a.csv", "ten,lat,lon\nAo,22.1,105.8\n"))
+    check = {"name": "ten", "latitude": "lat", "longitude": "lon", "action": "check"}
+    assert [client.post(preview_url, check).status_code for _n in range(3)] == [302, 302, 302]
+    refused = client.post(preview_url, check)
+    assert refused.status_code == 400
+    assert "You already have 3 jobs waiting or running" in html.unescape(refused.content.decode())
+    export = client.get(
+        reverse("site-export", args=["gpkg"]), {"area": "99101"}, headers={"Accept": "application/json"}
+    )
+    assert export.status_code == 400 and ImportRun.objects.count() == 3 and not JobRun.objects.exists()
+    run_queued_jobs()
+    assert client.post(preview_url, check).status_code == 302
