@@ -174,3 +174,17 @@ def test_the_admin_s_own_password_change_is_the_counted_one(make_user):
     assert answer.status_code == 302 and answer["Location"] == reverse("password-change")
     user.refresh_from_db()
     assert user.check_password("pw-Secret-123")
+
+
+def test_a_superuser_s_own_set_password_page_leads_to_the_counted_one(superuser):
+    """The admin's set-password page of one's own account asked no current password: a
+    borrowed superuser session set a new one for good (pentest P4)."""
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(superuser)
+    own = reverse("admin:auth_user_password_change", args=[superuser.pk])
+    assert client.get(own)["Location"] == reverse("password-change")
+    new = "Takeover-2026!zz"
+    answer = client.post(own, {"password1": new, "password2": new, "usable_password": "true"})
+    assert answer.status_code == 302 and answer["Location"] == reverse("password-change")
+    superuser.refresh_from_db()
+    assert superuser.check_password("pw-Secret-123")
