@@ -22,6 +22,12 @@ NONCHARACTERS = re.compile(
 )
 
 
+# What XML 1.0 cannot hold at all: control characters but tab and line breaks, lone
+# surrogates, U+FFFE and U+FFFF. Writers of workbooks and Word documents escape or replace
+# them in text stored before clean_text refused them.
+NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def clean_text(value, field: str, label, *, lines: bool = False) -> str:
     """The text stripped, or ValidationError naming the field if it holds a control
     character. Every text the registry stores from a person or a file passes here."""

@@ -7,7 +7,8 @@ through here (OWASP's CSV injection advice)."""
 import re
 
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+from common.text import NOT_IN_XML
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -36,9 +37,6 @@ def csv_row(values) -> list:
 # "_x000B_" in a workbook's text is the character U+000B to Excel (OOXML's ST_Xstring);
 # a "_" that starts such a sequence in the text itself is written "_x005F_".
 XSTRING_LOOKALIKE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
-# What openpyxl refuses, and what XML itself cannot hold (U+FFFE, U+FFFF, lone surrogates),
-# which lxml refuses when the cell is written (pentest P7).
-NOT_IN_XML = re.compile(f"{ILLEGAL_CHARACTERS_RE.pattern}|[\ud800-\udfff\ufffe\uffff]")
 
 
 def _xstring(match) -> str:

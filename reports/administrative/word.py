@@ -15,6 +15,8 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
+from common.text import NOT_IN_XML
+
 from .model import AdministrativeDocument, Paragraph, Picture, Table, ends_with_text, heading_lines, national_heading
 from .pdf import fits
 
@@ -27,7 +29,9 @@ ALIGN = {"left": WD_ALIGN_PARAGRAPH.LEFT, "right": WD_ALIGN_PARAGRAPH.RIGHT, "ce
 
 
 def _text(paragraph, text: str, size: float = 13, bold=False, italic=False, align=None, space_after: float = 0):
-    run = paragraph.add_run(text)
+    # Text stored before clean_text refused what XML cannot hold made python-docx fail the
+    # whole document (pentest N2, P7); Word has no escape for it: shown as U+FFFD.
+    run = paragraph.add_run(NOT_IN_XML.sub("\ufffd", text))
     run.font.name, run.font.size, run.bold, run.italic = FONT, Pt(size), bold, italic
     if align is not None:
         paragraph.alignment = align

@@ -5,7 +5,9 @@ area and period."""
 
 import datetime as dt
 import html
+import io
 import re
+import zipfile
 from decimal import Decimal
 
 import pytest
@@ -306,3 +308,18 @@ def test_submitted_reports_are_listed_per_area_and_period(client, demo_tree, peo
         assert bad.status_code == 400 and "The year is a number from 2015 to 2100" in bad.text
     client.force_login(people["other"])
     assert list(client.get(reverse("submission-list")).context["submissions"]) == []
+
+
+def test_a_submission_stored_with_what_xml_cannot_hold_still_gives_its_docx(client, demo_tree, people, sites):
+    """Text stored before the rule refused it (U+FFFF, control characters) made the
+    submission's DOCX answer 500 to its author and the province (pentest N2, P7)."""
+    submission = submit(people["district"], demo_tree["991"])
+    type(submission).objects.filter(pk=submission.pk).update(
+        signer_name="Nguyễn Văn A\uffff", narrative="Đánh giá\x01 \ufffe"
+    )
+    for person in (people["district"], people["province"]):
+        client.force_login(person)
+        response = client.get(reverse("submission-document", args=[submission.pk, "docx"]))
+        assert response.status_code == 200
+        text = b"".join(response.streaming_content) if response.streaming else response.content
+        assert "Nguyễn Văn A\ufffd".encode() in zipfile.ZipFile(io.BytesIO(text)).read("word/document.xml")
