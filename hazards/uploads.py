@@ -15,6 +15,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -164,11 +165,14 @@ def _room(user, adding: int) -> None:
         raise ImportFileError([str(exc)]) from None
 
 
+@transaction.atomic
 def _store(upload, user) -> Path:
     """The upload kept in a folder of its own, in the person's folder, if they have room
-    for it (hazards/storage_quota.py); a zipped Shapefile unpacked there instead."""
+    for it (hazards/storage_quota.py); a zipped Shapefile unpacked there instead. Under
+    the person's lock, so that uploads sent at once are counted one after another."""
     name = _file_name(upload.name)
     _forget_old_uploads()
+    storage_quota.hold(user)
     _room(user, upload.size)
     folder = storage_quota.upload_folder(user) / uuid.uuid4().hex
     folder.mkdir(parents=True)

@@ -1,6 +1,6 @@
-"""The per-person limit of waiting work holds for requests sent at once (pentest P2: 30
-export requests at once queued 7 jobs, the limit being 3): real concurrent HTTP requests
-against the live test server, each on its own thread and database connection."""
+"""The per-person limits of waiting work and kept files hold for requests sent at once
+(pentest P2: 30 export requests at once queued 7 jobs, the limit being 3; 8 uploads kept
+1.3 GB against 1 GB): each on its own thread and database connection."""
 
 import pytest
 import requests
@@ -26,3 +26,35 @@ def test_exports_asked_at_once_queue_no_more_than_the_limit(live_server, demo_tr
     answers = at_once(export, 12)
     assert sorted(answers) == [202] * 3 + [400] * 9
     assert JobRun.objects.filter(created_by=viewer).count() == 3
+
+
+def test_uploads_sent_at_once_keep_no_more_than_the_quota(demo_tree, make_user, settings, tmp_path):
+    """8 zips sent at once kept 1.3 GB for one field worker against a quota of 1 GB (P2):
+    each request read the same stored total before any had written."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.db import connection
+
+    from hazards import storage_quota, uploads
+
+    settings.IMPORT_UPLOAD_ROOT = tmp_path
+    settings.IMPORT_QUOTA_BYTES = 3 * 1_000_000
+    settings.IMPORT_MIN_FREE_BYTES = 0
+    worker = make_user("lan", demo_tree["99101"], Role.FIELD_WORKER)
+
+    def store(_i):
+        upload = SimpleUploadedFile("ds.csv", b"ten,lat,lon\n" + b"x" * 999_000)
+
+        def send():
+            try:
+                uploads._store(upload, worker)
+                return "kept"
+            except uploads.ImportFileError:
+                return "refused"
+            finally:
+                connection.close()  # each thread's own connection
+
+        return send
+
+    answers = at_once(store, 8)
+    assert sorted(answers) == ["kept"] * 3 + ["refused"] * 5
+    assert storage_quota.stored_bytes(worker) <= settings.IMPORT_QUOTA_BYTES
