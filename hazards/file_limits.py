@@ -35,7 +35,7 @@ MAX_ELEMENTS_READ_WHOLE = 20_000
 # is (the package's content types and relationships), wherever the zip puts it.
 XLSX_MAX_STRINGS_BYTES = 64 * 1024 * 1024
 XLSX_MAX_PART_BYTES = 10 * 1024 * 1024
-# ogr2ogr reading a GeoPackage or Shapefile: its address space and its time. GDAL's memory
+# ogr2ogr reading a GeoPackage or Shapefile: its address space and its CPU time. GDAL's memory
 # is not Python's to count: a 106 KB GeoPackage whose column is computed by SQLite made it
 # hold 2.1 GB for 57 s. GDAL itself needs about 350 MB of address space to start.
 GDAL_MAX_MEMORY_BYTES = 1024 * 1024 * 1024

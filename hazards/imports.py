@@ -12,7 +12,6 @@ import json
 import re
 import subprocess
 import tempfile
-import threading
 import unicodedata
 import uuid
 import zipfile
@@ -472,8 +471,8 @@ def _ogr_features(path: Path, system: crs.System, layer: str | None = None) -> I
         # GDAL wants the result in EPSG:4326's own axis order, latitude first.
         pipeline = crs.to_wgs84(system.code).to_proj4() + " +step +proj=axisswap +order=2,1"
         convert = ["-s_srs", f"EPSG:{system.code}", "-t_srs", "EPSG:4326", "-ct", pipeline]
-    # prlimit bounds its memory and CPU, a timer its time waiting (a view of SQLite that
-    # never ends); what the file asks of GDAL is beyond Python's reach.
+    # prlimit bounds its memory and CPU time (what the file asks of GDAL is beyond Python's
+    # reach); not its wall time, which runs on while the import of a million rows reads it.
     bounded = ["prlimit", f"--as={file_limits.GDAL_MAX_MEMORY_BYTES}", f"--cpu={file_limits.GDAL_MAX_SECONDS}", "--"]
     # Its messages go to a file: a full stderr pipe would stop ogr2ogr half way.
     with tempfile.TemporaryFile() as errors:
@@ -482,8 +481,6 @@ def _ogr_features(path: Path, system: crs.System, layer: str | None = None) -> I
             stdout=subprocess.PIPE,
             stderr=errors,
         )
-        deadline = threading.Timer(file_limits.GDAL_MAX_SECONDS, process.kill)
-        deadline.start()
         try:
             # A line at a time, none longer than a row may be: a feature of a million
             # vertices is refused before it is decoded.
@@ -498,7 +495,6 @@ def _ogr_features(path: Path, system: crs.System, layer: str | None = None) -> I
                     raise _file_problem(path, _beyond_gdal_limits()) from None
                 raise ImportFileError([f"{path.name}: {message}"])
         finally:
-            deadline.cancel()
             process.kill()
             process.wait()
             process.stdout.close()
