@@ -73,7 +73,9 @@ class OrderPages(Pages):
         self.limit = self.get_limit(request)
         if self.limit is None:
             return None
-        self.offset = self.get_offset(request)
+        # An offset past any list (PostgreSQL's OFFSET is a bigint) is past its end, as the
+        # pages' _page_number takes it: DRF's own pagination never asked for such a page.
+        self.offset = min(self.get_offset(request), 10**9)
         ids, self.count = listed_page(queryset, self.offset, self.limit)
         if self.count > self.limit and self.template is not None:
             self.display_page_controls = True
