@@ -284,12 +284,20 @@ def _fault(name: str, stack: Stack, at_s: float, stop: threading.Event, log: lis
         if stop.wait(at_s):
             return
         if name == "database":
-            data = Path(connection.settings_dict["HOST"]).parent / "data"
-            command = ["/usr/lib/postgresql/15/bin/pg_ctl", "-D", str(data), "-m", "fast", "-w", "restart"]
+            base = Path(connection.settings_dict["HOST"]).parent  # scripts/localdb.sh's cluster
+            command = [
+                "/usr/lib/postgresql/15/bin/pg_ctl", "-D", str(base / "data"), "-l", str(base / "server.log"),
+                "-m", "fast", "-w", "restart",
+            ]  # fmt: skip
             if os.geteuid() == 0:
                 command = ["runuser", "-u", "postgres", "--", *command]
-            result = subprocess.run(command, capture_output=True, text=True, check=False)
-            log.append(f"database restarted (exit {result.returncode})")
+            # The restarted server writes to its log, not to a pipe of ours (waiting for the
+            # pipe's end would wait for the server's), and outlives this process's group.
+            started = time.monotonic()
+            result = subprocess.run(
+                command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, check=False
+            )
+            log.append(f"database restarted in {time.monotonic() - started:.1f} s, pg_ctl exit {result.returncode}")
         elif name == "gunicorn-worker":
             workers = _children(stack.pid("gunicorn") or 0)
             if workers:
@@ -358,6 +366,7 @@ def _one_run(Result, fault: str | None) -> list:
     batch, photo = "sync batch", "photo upload"
     tile_names = [n for n in stats if n.startswith("tile z")]
     tile_p95 = max((float(stats[n]["95%"]) for n in tile_names), default=0)
+    retried = ", ".join(f"{code} x{n}" for code, n in sorted(extra["retried"].items())) or "none"
     label = f"under a fault: {fault} ({'; '.join(log)})" if fault else "no fault"
     name = (
         f"load, {label}: {TABLETS} tablets x {RECORDS} records x {PHOTOS_PER_RECORD} photos, {PLANNERS} planners; "
@@ -365,7 +374,7 @@ def _one_run(Result, fault: str | None) -> list:
         f"batch p50/p95/p99 {pct(batch, '50%')}/{pct(batch, '95%')}/{pct(batch, '99%')} ms, "
         f"photo {pct(photo, '50%')}/{pct(photo, '95%')}/{pct(photo, '99%')} ms, "
         f"tile p95 {tile_p95:.0f} ms, report p95 {pct('report page', '95%')} ms; "
-        f"{failures} errors, {extra['retries']} retried answers (5xx/408/429/network), {extra['refused']} refused; "
+        f"{failures} errors, retried answers {retried}, {extra['refused']} refused; "
         f"stored {check['sites'][0]}/{check['sites'][1]} sites, {check['inspections'][0]}/{check['inspections'][1]} "
         f"inspections, {check['photos'][0]}/{check['photos'][1]} photos, {check['duplicates']} duplicates, "
         f"{check['missing_files']} photo files missing; stack {'up' if recovered else 'DOWN'} afterwards"

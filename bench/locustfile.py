@@ -28,7 +28,7 @@ RETRY_STATUSES = {408, 429, 500, 502, 503, 504}
 _tablets = iter(PLAN["tablets"])
 _planners = iter(PLAN["planners"])
 _done = {"tablets": 0}
-STATS = {"retries": 0, "refused": 0}
+STATS = {"retried": {}, "refused": 0}
 
 
 def _camera_picture() -> bytes:
@@ -47,6 +47,30 @@ def _camera_picture() -> bytes:
 
 
 PICTURE = _camera_picture()
+
+
+def _until_answered(user: HttpUser, name: str, method: str, path: str, **kwargs):
+    """Until the server answers: after a network error, a 5xx, 408 or 429 the request is
+    sent again (backoff with jitter), as the tablet's outbox does with a record that is not
+    at fault and as a person reloads a page that says "try again in a minute". The other
+    answers are returned. A 500 is tried again too, but counted as an error: it is a fault
+    of the server, never the expected answer to a restart (that is a 503)."""
+    backoff = 1.0
+    while True:
+        with user.client.request(method, path, name=name, catch_response=True, **kwargs) as response:
+            status = response.status_code
+            if status == 500:
+                response.failure(f"500: {response.text[:200]}")
+            elif status in RETRY_STATUSES or status == 0:
+                response.success()  # counted, not failed: the request is sent again
+                key = str(status or "network")
+                STATS["retried"][key] = STATS["retried"].get(key, 0) + 1
+            else:
+                if status >= 400 and not (status == 409 and response.headers.get("Idempotent-Replay")):
+                    response.failure(f"refused {status}: {response.text[:200]}")
+                return response
+        gevent.sleep(random.uniform(0, backoff))
+        backoff = min(MAX_BACKOFF_S, backoff * 2)
 
 
 def _loopback_only(environment, **kwargs):
@@ -73,26 +97,6 @@ class Tablet(HttpUser):
             for i in range(0, len(self.plan["records"]), RECORDS_PER_BATCH)
         ]
 
-    def _send(self, name: str, method: str, path: str, **kwargs):
-        """Until the server answers: what the outbox does with a record that is not at fault."""
-        backoff = 1.0
-        while True:
-            with self.client.request(method, path, name=name, catch_response=True, **kwargs) as response:
-                status = response.status_code
-                if (status and status < 400) or (status == 409 and response.headers.get("Idempotent-Replay")):
-                    response.success()
-                    return response
-                if status in RETRY_STATUSES or status == 0:
-                    # Counted, not failed: the tablet keeps the record and tries again.
-                    response.success()
-                    STATS["retries"] += 1
-                else:
-                    STATS["refused"] += 1
-                    response.failure(f"refused {status}: {response.text[:200]}")
-                    return response
-            gevent.sleep(random.uniform(0, backoff))
-            backoff = min(MAX_BACKOFF_S, backoff * 2)
-
     @task
     def sync_outbox(self):
         if not self.batches:
@@ -106,10 +110,11 @@ class Tablet(HttpUser):
             else:
                 payload["inspections"].append(record["inspection"])
         device_time = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
-        response = self._send(
-            "sync batch", "POST", "/api/v1/sync/batch/", json=payload, headers={"X-Device-Time": device_time}
+        response = _until_answered(
+            self, "sync batch", "POST", "/api/v1/sync/batch/", json=payload, headers={"X-Device-Time": device_time}
         )
         if response.status_code >= 400:
+            STATS["refused"] += len(records)
             return
         refused = [r for r in response.json().get("results", []) if r["status"] >= 400 and r["status"] != 409]
         if refused:
@@ -121,13 +126,16 @@ class Tablet(HttpUser):
         for record in records:
             for photo_id in record["photos"]:
                 body = PICTURE + uuid.UUID(photo_id).bytes  # unique content, as every real photo is
-                self._send(
+                photo = _until_answered(
+                    self,
                     "photo upload",
                     "PUT",
                     f"/api/v1/sync/photos/{photo_id}/?inspection={record['inspection_id']}",
                     data=body,
                     headers={"Content-Type": "image/jpeg", "Content-Disposition": 'attachment; filename="photo.jpg"'},
                 )
+                if photo.status_code >= 400 and photo.status_code != 409:
+                    STATS["refused"] += 1
 
 
 class Planner(HttpUser):
@@ -139,15 +147,18 @@ class Planner(HttpUser):
     def on_start(self):
         self.client.verify = False
         self.plan = next(_planners)
-        self.client.get("/accounts/login/", name="sign-in page")
+        _until_answered(self, "sign-in page", "GET", "/accounts/login/")
         token = self.client.cookies.get("csrftoken", "")
-        self.client.post(
+        _until_answered(
+            self,
+            "sign in",
+            "POST",
             "/accounts/login/",
             data={"username": self.plan["username"], "password": self.plan["password"], "csrfmiddlewaretoken": token},
             headers={"Referer": self.host + "/accounts/login/"},
-            name="sign in",
         )
-        self.tile_token = self.client.get("/map/tile-token.json", name="tile token").json().get("token", "")
+        answer = _until_answered(self, "tile token", "GET", "/map/tile-token.json")
+        self.tile_token = answer.json().get("token", "") if answer.status_code == 200 else ""
 
     def _stop_when_tablets_are_done(self):
         if _done["tablets"] >= PLAN["tablet_count"]:
@@ -159,18 +170,20 @@ class Planner(HttpUser):
         z, x, y = random.choice(PLAN["tiles"])
         for dx in (-1, 0, 1):
             for dy in (-1, 0, 1):
-                self.client.get(
+                _until_answered(
+                    self,
+                    f"tile z{z}",
+                    "GET",
                     f"/tiles/sites/{z}/{x + dx}/{y + dy}.pbf",
                     headers={"Authorization": f"Tile {self.tile_token}"},
-                    name=f"tile z{z}",
                 )
         west, south, east, north = PLAN["bbox"]
-        self.client.get(f"/map/sites.json?bbox={west},{south},{east},{north}", name="map list")
+        _until_answered(self, "map list", "GET", f"/map/sites.json?bbox={west},{south},{east},{north}")
 
     @task(1)
     def open_the_report(self):
         self._stop_when_tablets_are_done()
-        self.client.get("/reports/", name="report page")
+        _until_answered(self, "report page", "GET", "/reports/")
 
 
 @events.quitting.add_listener

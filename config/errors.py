@@ -3,7 +3,10 @@ handler), and what Django answers itself when no view does (no such address, a r
 before the view, a crash): JSON at the addresses programs read, the project's error
 pages everywhere else."""
 
+import sys
+
 from django.core.exceptions import ValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.template import loader
@@ -72,7 +75,19 @@ def page_not_found(request, exception=None):
     return _answer(request, status.HTTP_404_NOT_FOUND, "not_found", detail)
 
 
+# Seconds a client is asked to wait when the database does not answer (a restart takes a few).
+DATABASE_RETRY_AFTER_S = 15
+
+
 def server_error(request):
+    """Django's answer to a crash. A database that does not answer (restarting, its
+    connection lost, a statement cancelled) is not a fault of the request: 503 with
+    Retry-After, which tablets and GIS clients retry, instead of 500."""
+    if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+        detail = _("The registry's database is not answering just now. Try again in a minute.")
+        response = _bare_answer(request, status.HTTP_503_SERVICE_UNAVAILABLE, "unavailable", detail)
+        response["Retry-After"] = str(DATABASE_RETRY_AFTER_S)
+        return response
     detail = _("Something went wrong on the server. It has been recorded; try again in a few minutes.")
     return _bare_answer(request, status.HTTP_500_INTERNAL_SERVER_ERROR, "server_error", detail)
 

@@ -61,8 +61,17 @@ class RequestLogMiddleware:
             current_request_id.reset(token)
 
     @staticmethod
-    def _log(request, status: int, start: float, timer: QueryTimer) -> None:
+    def _user_id(request) -> int | None:
+        """The signed-in person, if their session can still be read: a line in the log
+        never turns an answer (a 503 while the database restarts) into a crash."""
         user = getattr(request, "user", None)
+        try:
+            return user.pk if user is not None and user.is_authenticated else None
+        except DatabaseError:
+            return None
+
+    @classmethod
+    def _log(cls, request, status: int, start: float, timer: QueryTimer) -> None:
         match = getattr(request, "resolver_match", None)
         request_log.info(
             "%s %s %s",
@@ -79,7 +88,7 @@ class RequestLogMiddleware:
                 "duration_ms": round((time.perf_counter() - start) * 1000, 1),
                 "db_ms": round(timer.seconds * 1000, 1),
                 "db_queries": timer.count,
-                "user_id": user.pk if user is not None and user.is_authenticated else None,
+                "user_id": cls._user_id(request),
             },
         )
 

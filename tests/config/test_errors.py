@@ -82,3 +82,31 @@ def test_a_crash_is_a_500_in_the_shape_without_the_sites_frame(rf):
     assert api.status_code == 500 and shape(api) == {"code", "detail"}
     page = server_error(rf.get("/reports/"))
     assert page.status_code == 500 and b"<h1>" in page.content
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("path", ["/api/v1/sites/", "/reports/"])
+def test_a_database_out_of_reach_is_a_503_to_try_again_not_a_crash(path, settings, make_user, demo_tree):
+    """While PostgreSQL restarts, every request answers 503 with Retry-After: tablets and
+    GIS clients retry, and a person reads that the registry is back in a moment."""
+    from django.db import connection
+
+    settings.DEBUG = False
+    client = Client(raise_request_exception=False, HTTP_ACCEPT_LANGUAGE="vi")
+    client.force_login(make_user("nam", demo_tree["991"], Role.AREA_MANAGER))  # a session to read
+    saved = dict(connection.settings_dict)
+    connection.close()
+    # A real connection attempt that fails: a port nothing listens on, on this machine.
+    connection.settings_dict.update(HOST="127.0.0.1", PORT="9")
+    try:
+        response = client.get(path)
+    finally:
+        connection.close()
+        connection.settings_dict.clear()
+        connection.settings_dict.update(saved)
+    assert response.status_code == 503
+    assert int(response["Retry-After"]) > 0
+    if path.startswith("/api/"):
+        assert shape(response) == {"code", "detail"} and response.json()["code"] == "unavailable"
+    else:
+        assert "thử lại" in response.content.decode()
