@@ -18,6 +18,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import islice
 from pathlib import Path
 
@@ -129,16 +130,24 @@ class ImportResult:
 
 @dataclass
 class SourceFile:
-    """An opened list: its columns, how many rows it holds, and its rows as (the number
-    people give the row, its cells by column), read as they are used so a million-row
-    file never sits in memory. `notices` say what of the file is not read."""
+    """An opened list: its columns and its rows as (the number people give the row, its
+    cells by column), read as they are used so a million-row file never sits in memory.
+    `notices` say what of the file is not read."""
 
     columns: list[str]
-    count: int
     rows: Callable[[], Iterator[tuple[int, dict]]]
     notices: list[str] = field(default_factory=list)
     # The coordinate system of the rows' coordinates (areas/crs.py): a table's, as stated.
     system: int = crs.WGS84
+    # How many rows the file holds when that is known without reading it through (a
+    # layer's feature count, or a file read whole to list its columns), else None.
+    said: int | None = None
+
+    @cached_property
+    def count(self) -> int:
+        """How many rows the file holds: a pass over the whole file unless `said`, so
+        only a job asks (the preview of a million-row file would cost minutes a page)."""
+        return self.said if self.said is not None else sum(1 for _row in self.rows())
 
 
 def _empty(value) -> bool:
@@ -192,7 +201,7 @@ def _table_source(path: Path, table: Callable[[], Iterator], system: int | None,
                 continue
             yield number, {n: v for n, v in zip(names, values, strict=False) if n}
 
-    source = SourceFile([n for n in names if n], sum(1 for _row in rows()), rows, list(notices), system or crs.WGS84)
+    source = SourceFile([n for n in names if n], rows, list(notices), system or crs.WGS84)
     if source.system != crs.WGS84:
         label = crs.SYSTEMS[source.system].label
         source.notices.append(_("Coordinates converted to WGS 84 from %(system)s.") % {"system": label})
@@ -546,10 +555,11 @@ def _too_many_fields(count: int) -> TooLarge:
     )
 
 
-def _features_source(path: Path, fields: list[str], count: int, features) -> SourceFile:
-    """A layer's rows: a point becomes longitude/latitude; anything else is reported on its row."""
+def _features_source(path: Path, fields: list[str], count: int | None, features) -> SourceFile:
+    """A layer's rows: a point becomes longitude/latitude; anything else is reported on its
+    row. `count`: how many features it has, if known without reading them all."""
 
-    if count > file_limits.MAX_ROWS:
+    if (count or 0) > file_limits.MAX_ROWS:
         raise _file_problem(path, too_many_rows())
     if len(fields) > file_limits.MAX_COLUMNS:
         raise _file_problem(path, _too_many_fields(len(fields)))
@@ -560,7 +570,7 @@ def _features_source(path: Path, fields: list[str], count: int, features) -> Sou
                 raise _file_problem(path, too_many_rows())
             yield number, _layer_row(feature, fields)
 
-    return SourceFile([*fields, "longitude", "latitude"], count, rows)
+    return SourceFile([*fields, "longitude", "latitude"], rows, said=count)
 
 
 # The layers of the registry's own GeoPackage and Shapefile exports (hazards/exports.py):
@@ -668,24 +678,40 @@ def _layer_system(path: Path, wkt: str | None, stated: int | None) -> crs.System
     return declared
 
 
-def _geojson_source(path: Path) -> SourceFile:
-    """A GeoJSON file, never opened by GDAL (areas/spatialfile.py says why): one pass of
-    the registry's reader counts its features and lists their properties, with a
-    feature's own id member as an "id" column, as GDAL listed them."""
+# A preview lists the properties of a GeoJSON or KML file's first features as its columns
+# (reading them all cost a 16 MB KMZ a minute of CPU a page); the check and the import read
+# every feature, and name a property first met further on among the columns left out.
+PREVIEW_FEATURES = 100
+
+
+def _fields_of(path: Path, features: Iterator[dict], head: int | None, with_id: bool) -> tuple[list[str], int | None]:
+    """The features' properties as columns, in the order met (a feature's own id member as
+    an "id" column, as GDAL listed them), from every feature or the first `head`; and how
+    many features there are, or None when only the first `head` were read."""
     fields: dict[str, None] = {}
     count = 0
-    for feature in _geojson_features(path):
+    for feature in features:
+        if count == head:
+            return list(fields), None
         count += 1
         if count > file_limits.MAX_ROWS:
             raise _file_problem(path, too_many_rows())
         fields.update(dict.fromkeys(_members(feature.get("properties"))))
         if len(fields) > file_limits.MAX_COLUMNS:
             raise _file_problem(path, _too_many_fields(len(fields)))
-        if "id" in feature:
+        if with_id and "id" in feature:
             fields.setdefault("id")
-    if not count:
+    return list(fields), count
+
+
+def _geojson_source(path: Path, head: int | None = None) -> SourceFile:
+    """A GeoJSON file, never opened by GDAL (areas/spatialfile.py says why), read by the
+    registry's reader: its features' properties are the columns (_fields_of)."""
+    with closing(_geojson_features(path)) as features:
+        fields, count = _fields_of(path, features, head, with_id=True)
+    if count == 0:
         raise ImportFileError([_("%(file)s has no features.") % {"file": path.name}])
-    return _features_source(path, list(fields), count, _geojson_features)
+    return _features_source(path, fields, count, _geojson_features)
 
 
 def _kml_features(path: Path) -> Iterator[dict]:
@@ -695,23 +721,18 @@ def _kml_features(path: Path) -> Iterator[dict]:
         raise ImportFileError([_("%(file)s: %(reason)s.") % {"file": path.name, "reason": exc}]) from None
 
 
-def _kml_source(path: Path) -> SourceFile:
+def _kml_source(path: Path, head: int | None = None) -> SourceFile:
     """A KML file or a KMZ, read by hazards/kml_reader.py (never by GDAL, which would
-    follow its network links): one pass counts the placemarks and lists their fields."""
-    fields: dict[str, None] = {}
-    count = 0
+    follow its network links): its placemarks' fields are the columns (_fields_of)."""
     placemarks = kml_reader.Placemarks(path)
     try:
-        for feature in placemarks:
-            count += 1
-            fields.update(dict.fromkeys(feature["properties"]))
-            if len(fields) > file_limits.MAX_COLUMNS:
-                raise _file_problem(path, _too_many_fields(len(fields)))
+        with closing(iter(placemarks)) as features:
+            fields, count = _fields_of(path, features, head, with_id=False)
     except kml_reader.KMLError as exc:
         raise ImportFileError([_("%(file)s: %(reason)s.") % {"file": path.name, "reason": exc}]) from None
-    if not count:
+    if count == 0:
         raise ImportFileError([_("%(file)s has no placemarks.") % {"file": path.name}])
-    source = _features_source(path, list(fields), count, _kml_features)
+    source = _features_source(path, fields, count, _kml_features)
     if placemarks.network_links:
         source.notices.append(
             _("%(n)d network links in the file were not followed: only its own placemarks are read.")
@@ -725,10 +746,11 @@ SOURCES.update({".kml": _kml_source, ".kmz": _kml_source})
 SOURCES.update(dict.fromkeys(GEOJSON_SUFFIXES, _geojson_source))
 
 
-def read_file(path: Path, system: int | None = None, sheet: str | None = None) -> SourceFile:
+def read_file(path: Path, system: int | None = None, sheet: str | None = None, preview: bool = False) -> SourceFile:
     """The file opened; `system` is the coordinate system a person states for it (EPSG
     code of areas/crs.py), for a table of coordinates or a layer that declares none;
-    `sheet` the sheet of a workbook or the layer of a GeoPackage chosen (sheets())."""
+    `sheet` the sheet of a workbook or the layer of a GeoPackage chosen (sheets());
+    `preview`: for a page, which reads only the first rows (PREVIEW_FEATURES)."""
     source = SOURCES.get(path.suffix.lower())
     if source is None:
         raise ImportFileError(
@@ -742,7 +764,7 @@ def read_file(path: Path, system: int | None = None, sheet: str | None = None) -
         return source(path, system, sheet or None)
     if source is _csv_source:
         return source(path, system)
-    return source(path)
+    return source(path, PREVIEW_FEATURES if preview else None)
 
 
 def _key(text: str) -> str:

@@ -269,9 +269,10 @@ def preview(request, upload_id: str):
     choosing = {"name": path.name, "sheet": sheet, "system": system}
     try:
         choosing["sheets"] = sheets(path)
-        source = read_file(path, system, sheet)
+        source = read_file(path, system, sheet, preview=True)
         columns = source.columns
-        first_rows = [row for _number, row in islice(source.rows(), PREVIEW_ROWS)]
+        # One row more than shown tells whether there are more: only the check counts them all.
+        first_rows = [row for _number, row in islice(source.rows(), PREVIEW_ROWS + 1)]
     except ChooseSheet as exc:
         return render(request, "imports/preview.html", {**choosing, "problems": exc.problems})
     except ImportFileError as exc:
@@ -307,8 +308,8 @@ def preview(request, upload_id: str):
         **choosing,
         "form": form,
         "columns": columns,
-        "rows": [[row.get(c, "") for c in columns] for row in first_rows],
-        "count": source.count,
+        "rows": [[row.get(c, "") for c in columns] for row in first_rows[:PREVIEW_ROWS]],
+        "count": len(first_rows) if len(first_rows) <= PREVIEW_ROWS else source.said,  # None: more, not counted
     }
     return render(request, "imports/preview.html", context, status=400 if form.errors else 200)
 

@@ -26,8 +26,9 @@ from openpyxl import Workbook
 from PIL import Image, ImageCms, PngImagePlugin
 
 from accounts.models import Role
-from hazards import archives, file_limits, imports, uploads
+from hazards import archives, file_limits, imports, uploads, xml_stream
 from hazards.photos import process_photo
+from tests.conftest import run_queued_jobs
 from tests.hazards.test_sync_api import png_declaring
 from tests.security.camera_photo import APP0, APP15, COM, jpeg_markers
 
@@ -591,3 +592,79 @@ def test_one_xml_tag_longer_than_a_tag_may_be_is_refused_before_it_costs_its_squ
     with pytest.raises(imports.ImportFileError) as refused:
         read_whole(path)
     assert f"tag.{suffix}: it holds an XML tag or comment longer than 262,144 bytes." in refused.value.problems
+
+
+MANY = 5_000
+
+
+def many_rows(suffix: str) -> bytes:
+    """A file of MANY sites, as a field team's export would hold them."""
+    names = [f"Ao {n}" for n in range(MANY)]
+    if suffix == ".csv":
+        return ("name,kind,latitude,longitude\n" + "".join(f"{n},ao,21.5,105.5\n" for n in names)).encode()
+    if suffix == ".geojson":
+        point = {"type": "Point", "coordinates": [105.5, 21.5]}
+        features = [{"type": "Feature", "properties": {"name": n}, "geometry": point} for n in names]
+        return json.dumps({"type": "FeatureCollection", "features": features}).encode()
+    if suffix == ".kmz":
+        marks = "".join(
+            f"<Placemark><name>{n}</name><Point><coordinates>105.5,21.5</coordinates></Point></Placemark>"
+            for n in names
+        )
+        kml = f'<kml xmlns="http://www.opengis.net/kml/2.2"><Document>{marks}</Document></kml>'
+        return zip_bytes({"doc.kml": kml.encode()})
+    book = Workbook()
+    book.active.append(["name", "kind", "latitude", "longitude"])
+    for n in names:
+        book.active.append([n, "ao", 21.5, 105.5])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def counted(monkeypatch, owner, name: str) -> list[int]:
+    """Counts what the generator function `owner.name` yields, wherever it is called from."""
+    read = [0]
+    whole = getattr(owner, name)
+
+    def counting(*args, **kwargs):
+        for item in whole(*args, **kwargs):
+            read[0] += 1
+            yield item
+
+    monkeypatch.setattr(owner, name, counting)
+    return read
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".geojson", ".kmz"])
+def test_the_preview_reads_only_the_first_rows_of_a_long_file(worker_client, monkeypatch, suffix):
+    """The preview and the mapping step read the first rows, not the whole file: counting a
+    16 MB KMZ's million placemarks on every GET cost minutes of CPU a page (pentest P3).
+    It says there are more; the check counts them. Rows consumed are counted at the
+    readers: lines of a CSV, features of a GeoJSON, XML rows of a workbook or a KML."""
+    from areas import geojson_reader
+
+    preview_url = worker_client.post(
+        reverse("import-upload"), {"file": SimpleUploadedFile(f"many{suffix}", many_rows(suffix))}
+    )["Location"]
+    read = [counted(monkeypatch, imports, "_lines"), counted(monkeypatch, geojson_reader, "features")]
+    read.append(counted(monkeypatch, xml_stream, "rows"))
+    page = worker_client.get(preview_url)
+    assert 0 < sum(r[0] for r in read) <= 2 * (imports.PREVIEW_FEATURES + imports.HEADER_SEARCH_ROWS)
+    assert page.status_code == 200
+    assert "More than 10 rows in the file" in page.content.decode() and "Ao 9" in page.content.decode()
+    for r in read:
+        r[0] = 0
+    mapping = worker_client.post(preview_url, {"latitude": "nothing", "action": "check"})
+    assert mapping.status_code == 400
+    assert 0 < sum(r[0] for r in read) <= 2 * (imports.PREVIEW_FEATURES + imports.HEADER_SEARCH_ROWS)
+
+
+def test_the_check_counts_every_row_of_a_long_file(worker_client):
+    preview_url = worker_client.post(
+        reverse("import-upload"), {"file": SimpleUploadedFile("many.csv", many_rows(".csv"))}
+    )["Location"]
+    run = worker_client.post(preview_url, {"action": "check"})
+    assert run.status_code == 302
+    run_queued_jobs()
+    assert "5,000 rows read from the file" in worker_client.get(run["Location"]).content.decode()
