@@ -93,18 +93,27 @@ CHUNK_INDEX = "CREATE INDEX import_chunk_location ON import_chunk USING gist (lo
 # The first row of each site id in the chunk (a list may name one site twice), numbered
 # in the file's order so codes follow it, and kept by location: neighbours then share
 # the pages of the spatial and area indexes when inserted, which halved their upkeep.
+# {number} is NUMBERS or, in a check, CHECK_NUMBERS.
 READY = f"""
 WITH firsts AS MATERIALIZED (
-    SELECT r.*, o.area_id, nextval('hazards_site_code_seq') AS number
+    SELECT r.*, o.area_id, {{number}} AS number
     FROM (SELECT DISTINCT ON (id) * FROM import_chunk ORDER BY id, row_no) r
     JOIN import_owner o USING (row_no)
     ORDER BY r.row_no
 )
-SELECT %(chunk)s AS chunk, row_no, id, {site_code_sql("number")} AS code, kind, name, location, outline, area_id,
+SELECT %(chunk)s AS chunk, row_no, id, coalesce({site_code_sql("number")}, %(check)s || to_hex(row_no)) AS code,
+       kind, name, location, outline, area_id,
        deep_water, depth_m, responsible_party, notes, signage, barrier, inspected_at, observed_at, clock_suspect
 FROM firsts
 ORDER BY location
 """  # noqa: S608 - built from constants
+# A sequence is not undone with the transaction: a check drawing codes from it moved every
+# later site's code (45 checks of one person: HZ-1500202 after HZ-000200, pentest P9). A
+# check's sites, inserted and undone, take codes of their own instead: the %(check)s
+# prefix of the run and the row, which no site keeps and no other transaction holds, so
+# a registration meanwhile never waits on one of them.
+NUMBERS = "nextval('hazards_site_code_seq')"
+CHECK_NUMBERS = "NULL::bigint"
 KEEP = "INSERT INTO {staged} " + READY
 # The staging table: every chunk's ready rows. Unlogged: scratch, rebuilt by importing
 # the file again. Its name starts with the time it was made, so that one left by a
@@ -292,9 +301,11 @@ class ImportStaging:
     """Stages chunks on the current thread's connection (see the module's text); made
     and used in one thread. `stage` one chunk after the other, then `close`."""
 
-    def __init__(self, staged: str, scope: Scope):
+    def __init__(self, staged: str, scope: Scope, check: str | None = None):
         self.staged = staged
         self.scope = scope
+        # A check's code prefix (ImportLoad), None for an import: see NUMBERS.
+        self.codes = {"number": CHECK_NUMBERS if check else NUMBERS, "check": check}
         self.paths: set[str] = set()
         # (row, code, None, name, metres) of rows near a site of the same kind, and (row,
         # None, other row, name, metres) of rows near an earlier row of the file: the
@@ -305,7 +316,7 @@ class ImportStaging:
         self.visible = None if scope.everything else list(areas.values_list("pk", flat=True))
         with connection.cursor() as cursor:
             cursor.execute(CHUNK_TABLES)
-            cursor.execute(STAGED.format(staged=staged), {"chunk": 0})
+            cursor.execute(STAGED.format(staged=staged, number=self.codes["number"]), {"chunk": 0, **self.codes})
             cursor.execute(STAGED_PLACES.format(staged=staged))
 
     def stage(self, chunk: int, lines: str, limit: int, keep: bool) -> list[tuple[int, str]]:
@@ -343,7 +354,9 @@ class ImportStaging:
             if keep and not problems:
                 if len(self.near) < NEAR_LISTED:
                     self._check_near(cursor)  # before the chunk is kept: earlier chunks only
-                cursor.execute(KEEP.format(staged=self.staged), {"chunk": chunk})
+                cursor.execute(
+                    KEEP.format(staged=self.staged, number=self.codes["number"]), {"chunk": chunk, **self.codes}
+                )
         return problems
 
     def _check_near(self, cursor) -> None:
@@ -370,13 +383,16 @@ class ImportLoad:
     `insert` writes each, `finish` after the last, `close`; `discard` after the caller's
     transaction ends. Made inside the transaction that writes the registry."""
 
-    def __init__(self, actor, file_name: str, *, apart: bool):
+    def __init__(self, actor, file_name: str, *, apart: bool, check: bool = False):
         self.actor = actor
         self.file_name = file_name
         self.apart = apart
         self.scope = scope_for(actor)
         self.staging: ImportStaging | None = None
-        self.staged_table = f"{STAGED_PREFIX}{int(time.time())}_{uuid.uuid4().hex[:12]}"
+        run = uuid.uuid4().hex[:12]
+        self.staged_table = f"{STAGED_PREFIX}{int(time.time())}_{run}"
+        # A check's codes (NUMBERS): "~", the run, the row in hex; 20 characters at most.
+        self.check = f"~{run[:8]}-" if check else None
         # One moment for the whole file, whichever chunk a site comes in.
         # A site is active from its first observation: its row's inspection, if earlier than today.
         self.moment = {
@@ -405,7 +421,7 @@ class ImportLoad:
         once a problem is found, and reports at most `limit` problems in all."""
         found = 0
         try:
-            self.staging = ImportStaging(self.staged_table, self.scope)
+            self.staging = ImportStaging(self.staged_table, self.scope, self.check)
             for number, (lines, problems, read) in enumerate(chunks):
                 keep = not found and not problems
                 problems = problems + self.staging.stage(number, lines, max(limit - found, 0), keep)

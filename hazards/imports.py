@@ -1178,7 +1178,7 @@ def import_steps(
     load = None
     try:
         with transaction.atomic():
-            load = ImportLoad(actor, path.name, apart=apart)
+            load = ImportLoad(actor, path.name, apart=apart, check=dry_run)
             # The file is read in one thread; apart, the chunks are staged in another, so
             # that reading, staging and writing each go on while the others wait.
             given: list | None = [] if update else None

@@ -351,3 +351,26 @@ def test_checks_and_imports_count_with_exports_under_one_limit_of_waiting_work(c
     assert export.status_code == 400 and ImportRun.objects.count() == 3 and not JobRun.objects.exists()
     run_queued_jobs()
     assert client.post(preview_url, check).status_code == 302
+
+
+def test_a_check_draws_no_site_codes(client, officer, demo_tree):
+    """A check stores nothing, codes included: the sites it inserts and undoes drew codes
+    from the registry's sequence, which is not undone, so 45 checks moved the next site
+    registered anywhere from HZ-000201 to HZ-1500202 (pentest P9)."""
+    from tests.hazards.test_sync_api import post, site_record
+
+    a = inside(demo_tree["99101"])
+    rows = "".join(f"Ao số {n},ao,{a.y + n / 10_000},{a.x}\n" for n in range(30))
+    preview_url = upload(client, csv_file("ao.csv", f"name,kind,latitude,longitude\n{rows}"))
+    before = post(client, "sync-site", site_record(demo_tree["99101"])).json()["code"]
+    checked = submitted(client, preview_url, {"action": "check"})
+    assert "30 sites would be added" in checked and not Site.objects.filter(name__startswith="Ao số").exists()
+    after = post(client, "sync-site", site_record(demo_tree["99101"])).json()["code"]
+    assert int(after.removeprefix("HZ-")) == int(before.removeprefix("HZ-")) + 1
+    imported = submitted(client, preview_url, {"action": "import"})
+    assert "30 sites added" in imported
+    codes = sorted(
+        int(code.removeprefix("HZ-"))
+        for code in Site.objects.filter(name__startswith="Ao số").values_list("code", flat=True)
+    )
+    assert codes == list(range(codes[0], codes[0] + 30)) and codes[0] == int(after.removeprefix("HZ-")) + 1
