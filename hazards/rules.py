@@ -88,6 +88,13 @@ def sql_list(states) -> str:
     return "(" + ", ".join(f"'{state.value}'" for state in states) + ")"
 
 
+def evidence_days() -> dict[str, int]:
+    """The days a check verifies a state, of a site and of a temporary one: for the
+    database's registry_evidence_days and for the text a person reads (the report says
+    how long a state stays verified)."""
+    return {"days": settings.EVIDENCE_MAX_AGE_DAYS, "temporary_days": settings.TEMPORARY_EVIDENCE_MAX_AGE_DAYS}
+
+
 def install(connection) -> None:
     """Writes the settings the rules read (time zone, evidence intervals) as functions,
     then rules.sql, into the database."""
@@ -102,6 +109,6 @@ def install(connection) -> None:
             "CREATE OR REPLACE FUNCTION registry_evidence_days(is_temporary boolean) RETURNS integer "
             "LANGUAGE sql IMMUTABLE PARALLEL SAFE "
             "AS $$ SELECT CASE WHEN is_temporary THEN %s::integer ELSE %s::integer END $$",
-            [settings.TEMPORARY_EVIDENCE_MAX_AGE_DAYS, settings.EVIDENCE_MAX_AGE_DAYS],
+            [evidence_days()["temporary_days"], evidence_days()["days"]],
         )
         cursor.execute(RULES_SQL.read_text())

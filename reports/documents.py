@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from common.numbers import format_number
 from hazards.models import Barrier, Signage, SiteKind
+from hazards.rules import evidence_days
 
 from . import orders as order_columns
 from . import submissions
@@ -186,6 +187,7 @@ def build(
         "start": f"{period.start:%d/%m/%Y}",
         "end": f"{period.end:%d/%m/%Y}",
         "counting": format_number(total.counts["counting"]),
+        **{name: format_number(days) for name, days in evidence_days().items()},
     }
     for indicator in INDICATORS:
         values[indicator] = format_number(total.counts[indicator])
@@ -226,7 +228,8 @@ def build(
         Paragraph(
             _(
                 "Numbers as of the end of %(end)s, from the inspections recorded in the hazard registry; a state not "
-                "re-checked within 365 days (90 for works under construction) is counted as unverified."
+                "re-checked within %(days)s days (%(temporary_days)s for works under construction) is counted as "
+                "unverified."
             )
             % values,
             "note",

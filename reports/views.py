@@ -24,6 +24,7 @@ from hazards.filters import ORDER_PERIOD_LABELS
 from hazards.job_pages import job_started
 from hazards.models import Barrier, RemediationOrder, Signage, SiteKind
 from hazards.order_selectors import LIST_ORDER, orders_for
+from hazards.rules import evidence_days
 
 from . import documents, files, notices, services, submissions
 from .forms import FIRST_YEAR, LAST_YEAR, SHOWN_MATCHES, DecisionForm, ReportForm, SubmissionForm, matching_areas
@@ -147,6 +148,7 @@ def report_page(request):
         "may_submit": _may_submit(request, area, period),
         "orders": orders,
         "order_columns": ORDER_COLUMNS,
+        "evidence": evidence_days(),
         "children_map": areas_geojson(
             area.children.all(),
             tolerance_deg=0.0005,

@@ -28,34 +28,61 @@ TIME_ZONE = re.compile(re.escape(settings.TIME_ZONE) + r"|AT TIME ZONE", re.IGNO
 # Deciding that evidence has decayed: reading the intervals' settings, or the database's
 # function of them.
 EVIDENCE_RULE = re.compile(r"settings\.(TEMPORARY_)?EVIDENCE_MAX_AGE_DAYS|registry_evidence_days")
+# Writing the intervals out for a person to read ("365 days", "90 ngày") or in code
+# (timedelta(days=365)): text takes them from hazards.rules.evidence_days, so a changed
+# setting changes what the report says.
+_DAYS = "|".join(str(d) for d in {settings.EVIDENCE_MAX_AGE_DAYS, settings.TEMPORARY_EVIDENCE_MAX_AGE_DAYS})
+EVIDENCE_INTERVALS = re.compile(rf"\b({_DAYS})\s*(days|ngày)\b|\bdays\s*=\s*({_DAYS})\b", re.IGNORECASE)
 # Where each may stand: the state rule in rules.sql (and the choices that name the
 # values); the time zone in the settings and in rules.sql's registry_local_date.
 ALLOWED = {
     STATE_RULE: {RULES_SQL, "hazards/models.py"},
     TIME_ZONE: {RULES_SQL, "config/settings/base.py"},
     EVIDENCE_RULE: {RULES_SQL, "hazards/rules.py"},
+    EVIDENCE_INTERVALS: set(),
 }
 
 
-def source_files():
+def source_files(suffixes=(".py", ".js", ".sql", ".html"), skipped=SKIPPED):
     tracked = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True
     ).stdout.split()
     for name in tracked:
-        if name.endswith((".py", ".js", ".sql", ".html")) and not any(part in f"/{name}" for part in SKIPPED):
+        if name.endswith(suffixes) and not any(part in f"/{name}" for part in skipped):
             yield name
 
 
-@pytest.mark.parametrize("rule", [STATE_RULE, TIME_ZONE, EVIDENCE_RULE], ids=["state", "time zone", "evidence"])
-def test_no_copy_of_the_rule_in_the_code(rule):
-    copies = [
+def lines_of(name):
+    text = (ROOT / name).read_text()
+    if name.endswith(".po"):
+        text = text.replace('"\n"', "")  # a message wraps over lines: "365 " on one, "days" on the next
+    return enumerate(text.splitlines(), start=1)
+
+
+def copies_of(rule, names):
+    return [
         f"{name}:{number}: {line.strip()}"
-        for name in source_files()
+        for name in names
         if name not in ALLOWED[rule]
-        for number, line in enumerate((ROOT / name).read_text().splitlines(), start=1)
+        for number, line in lines_of(name)
         if rule.search(line)
     ]
-    assert copies == []
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [STATE_RULE, TIME_ZONE, EVIDENCE_RULE, EVIDENCE_INTERVALS],
+    ids=["state", "time zone", "evidence", "evidence intervals"],
+)
+def test_no_copy_of_the_rule_in_the_code(rule):
+    assert copies_of(rule, source_files()) == []
+
+
+def test_no_copy_of_the_evidence_intervals_in_what_a_person_reads():
+    """Templates, e-mails and the translations (a Vietnamese msgstr may write out what its
+    English msgid takes from the settings)."""
+    texts = source_files((".html", ".txt", ".po"), skipped=("tests/", "static/vendor/"))
+    assert copies_of(EVIDENCE_INTERVALS, texts) == []
 
 
 def test_the_patterns_find_copies():
@@ -66,6 +93,9 @@ def test_the_patterns_find_copies():
     assert TIME_ZONE.search("(s.last_checked_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date")
     assert EVIDENCE_RULE.search("last_checked_at < now - dt.timedelta(days=settings.EVIDENCE_MAX_AGE_DAYS)")
     assert EVIDENCE_RULE.search("checked_on + registry_evidence_days(s.is_temporary) <= day")
+    assert EVIDENCE_INTERVALS.search("a state not re-checked within 365 days (90 for works under construction)")
+    assert EVIDENCE_INTERVALS.search("trong vòng 365 ngày (90 ngày với công trình đang thi công)")
+    assert EVIDENCE_INTERVALS.search("last_checked_at < now - dt.timedelta(days=365)")
 
 
 @pytest.mark.django_db

@@ -197,3 +197,19 @@ def test_the_totals_rows_are_bold_in_the_pdf(client, manager, sites):
     for page in PdfReader(io.BytesIO(response.content)).pages:
         page.extract_text(visitor_text=seen)
     assert fonts.get("Tổng") and all("Bold" in font for font in fonts["Tổng"]), fonts.get("Tổng")
+
+
+def test_the_report_states_the_evidence_intervals_of_the_settings(client, manager, sites, settings):
+    """The intervals are settings (EVIDENCE_MAX_AGE_DAYS, TEMPORARY_EVIDENCE_MAX_AGE_DAYS):
+    a province that re-checks every 180 days reads 180 in its report, not the default."""
+    settings.EVIDENCE_MAX_AGE_DAYS, settings.TEMPORARY_EVIDENCE_MAX_AGE_DAYS = 180, 60
+    document = Document(io.BytesIO(client.get(reverse("report-file", args=["docx"]), QUERY).content))
+    body = "\n".join(p.text for p in document.paragraphs)
+    assert "trong vòng 180 ngày (60 ngày với công trình đang thi công)" in body
+    page = client.get(reverse("report"), QUERY).content.decode()
+    assert "trong vòng 180 ngày (60 ngày với" in page
+    client.post(reverse("set_language"), {"language": "en"})
+    pdf = "".join(pdf_text(client.get(reverse("report-file", args=["pdf"]), QUERY).content))
+    assert "within 180 days (60 for works under construction)" in " ".join(pdf.split())
+    page = client.get(reverse("report"), QUERY).content.decode()
+    assert "within 180 days (60 for works under construction)" in page
