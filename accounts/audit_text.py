@@ -1,6 +1,6 @@
 """The audit trail as a person reads it: the trigger (accounts/sql/audit.sql) records
-table and column names and stored values ("update hazards_site", "barrier: none →
-complete"); the site's history and the audit pages show the model's and the fields'
+table and column names and stored values ("update accounts_membership",
+"role: viewer → field_worker"); the site's history and the audit pages show the model's and the fields'
 names and the choices' labels in the reader's language instead."""
 
 import datetime as dt

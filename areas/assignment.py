@@ -2,7 +2,7 @@
 its point. A point on a border shared by two areas of the same depth (or on the edge of
 both) goes to the area with the smaller code, so every point has exactly one owner."""
 
-from django.contrib.gis.geos import GEOSGeometry, Point
+from django.contrib.gis.geos import Point
 from django.db import connection
 
 from .models import Area
@@ -59,21 +59,6 @@ def place_points(cursor, points: str, owners: str) -> int:
     return left
 
 
-REASSIGN_SQL = f"""
-WITH owner AS (
-    SELECT s.id, s.area_id AS old_area_id, {owner_of("s.location")} AS area_id
-    FROM hazards_site s
-    WHERE %(extent)s::geometry IS NULL OR s.location && %(extent)s::geometry
-), moved AS (
-    UPDATE hazards_site s SET area_id = owner.area_id
-    FROM owner
-    WHERE s.id = owner.id AND owner.area_id IS NOT NULL AND owner.area_id <> owner.old_area_id
-    RETURNING s.id
-)
-SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM owner WHERE area_id IS NULL)
-"""  # noqa: S608
-
-
 # The owners of a list of points (a tablet's batch of sites), in the list's order.
 OWNERS_OF_POINTS_SQL = f"""
 SELECT {owner_of("ST_SetSRID(ST_MakePoint(given.x, given.y), 4326)")}
@@ -95,12 +80,3 @@ def areas_containing(points: list[Point]) -> list[Area | None]:
 
 def area_containing(point: Point) -> Area | None:
     return areas_containing([point])[0]
-
-
-def reassign_sites(extent: GEOSGeometry | None = None) -> tuple[int, int]:
-    """Re-derive the area of every site (or those inside extent) in one statement.
-    Returns (sites moved, sites now outside every area); the latter keep their old area."""
-    with connection.cursor() as cursor:
-        cursor.execute(REASSIGN_SQL, {"extent": extent.ewkt if extent else None})
-        moved, outside = cursor.fetchone()
-    return moved, outside

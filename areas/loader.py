@@ -1,6 +1,7 @@
 """Loads an administrative boundary set (GeoJSON, Shapefile, GeoPackage) into the area
 tree. A file is checked whole before anything is written; a file with any bad feature
-stores nothing. Reloading updates areas by code and re-assigns the sites they hold."""
+stores nothing. Reloading updates areas by code; the apps above re-derive what lies in
+them, in the load's transaction, through areas/signals.py."""
 
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,14 +10,14 @@ from django.contrib.gis.gdal import GDALException
 from django.contrib.gis.gdal.field import OFTInteger, OFTInteger64, OFTReal
 from django.contrib.gis.geos import GEOSException, MultiPolygon, Polygon
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from common.text import clean_text
 
-from .assignment import reassign_sites
 from .geometry import WGS84, clean_boundary
 from .models import Area
+from .signals import areas_reloaded, boundaries_reloaded
 from .spatialfile import MAX_REPORTED_ERRORS, SpatialFileError, fail, geometry_of, open_layer
 from .tree import rebuild_pieces, refresh_paths
 
@@ -176,9 +177,7 @@ def load_boundaries(
             rows, fmap = _read_file(Path(path), fields, level, layer)
             _store(rows, fmap, path.name if isinstance(path, Path) else str(path), result)
             result.files.append(str(path))
-        # The map's pyramid counts sites by province: an area moved to another province moves them.
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT mapping_rebuild_cells()")
+        boundaries_reloaded.send(sender=Area)
     return result
 
 
@@ -228,6 +227,6 @@ def _store(rows: list[_Row], fmap: FieldMap, where: str, result: LoadResult) -> 
         (min(e[0] for e in extents), min(e[1] for e in extents), max(e[2] for e in extents), max(e[3] for e in extents))
     )
     extent.srid = WGS84
-    moved, outside = reassign_sites(extent)
-    result.sites_moved += moved
-    result.sites_outside += outside
+    for _receiver, (moved, outside) in areas_reloaded.send(sender=Area, extent=extent):
+        result.sites_moved += moved
+        result.sites_outside += outside

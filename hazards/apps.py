@@ -16,5 +16,10 @@ class HazardsConfig(AppConfig):
     verbose_name = _("Hazard sites")
 
     def ready(self):
+        from areas.signals import areas_reloaded
+
+        from .receivers import reassign_sites
+
         # Every migrate writes the rules again, so a changed TIME_ZONE reaches SQL.
         post_migrate.connect(_install_rules, sender=self)
+        areas_reloaded.connect(reassign_sites, dispatch_uid="hazards.reassign_sites")

@@ -110,7 +110,7 @@ def _words_field(name: str, label) -> forms.Field:
     return field, clean
 
 
-def mapping_form(columns: list[str], data=None, initial=None) -> forms.Form:
+def columns_form(columns: list[str], data=None, initial=None) -> forms.Form:
     choices = [("", _("(not in the file)")), *[(c, c) for c in columns]]
     fields = {name: forms.ChoiceField(label=label, choices=choices, required=False) for name, label in FIELDS.items()}
     fields["system"] = _system_field()
@@ -282,7 +282,7 @@ def preview(request, upload_id: str):
     if request.GET.get("update"):
         chosen["update"] = True
     initial = {**guess_mapping(columns), **chosen, **({"system": system} if system else {})}
-    form = mapping_form(columns, data=request.POST or None, initial=initial)
+    form = columns_form(columns, data=request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         mapping = {field: form.cleaned_data[field] for field in FIELDS if form.cleaned_data[field]}
         try:  # the run takes a copy of the upload into the database until it ends

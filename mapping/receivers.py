@@ -1,0 +1,11 @@
+"""What the map does when the apps below it change (connected in MappingConfig.ready()),
+in the transaction of the change."""
+
+from django.db import connection
+
+
+def rebuild_cells(sender, **kwargs) -> None:
+    """Receives boundaries_reloaded: the map's pyramid counts sites by province, and an
+    area moved to another province moves them."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT mapping_rebuild_cells()")
