@@ -18,7 +18,7 @@ from common.text import clean_text
 from .geometry import WGS84, clean_boundary
 from .models import Area
 from .signals import areas_reloaded, boundaries_reloaded
-from .spatialfile import MAX_REPORTED_ERRORS, SpatialFileError, fail, geometry_of, open_layer
+from .spatialfile import MAX_REPORTED_ERRORS, SpatialFileError, fail, geometry_of, open_layer, unreadable_geometry
 from .tree import rebuild_pieces, refresh_paths
 
 # Official GSO field names, most specific first: (code, name, level).
@@ -153,7 +153,7 @@ def _read_file(
         except ValidationError as exc:
             problems.append(f"{label}: {'; '.join(exc.messages)}")
         except (GDALException, GEOSException) as exc:
-            problems.append(f"{label}: " + _("unreadable geometry (%(error)s)") % {"error": exc})
+            problems.append(f"{label}: {unreadable_geometry(exc)}")
         if len(problems) >= MAX_REPORTED_ERRORS:
             problems.append(_("… stopped after %(n)d problems.") % {"n": MAX_REPORTED_ERRORS})
             break

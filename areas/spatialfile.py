@@ -9,6 +9,7 @@ is first read whole by areas/geojson_reader.py, which stops at any crs but WGS 8
 GeoPackage and Shapefile spatial references are parsed by GDAL as WKT only, never
 fetched (tests/security/test_no_network.py proves each case against a listening socket)."""
 
+import logging
 import sqlite3
 from contextlib import closing
 from ctypes import c_char_p
@@ -22,6 +23,8 @@ from django.utils.translation import gettext as _
 
 from . import geojson_reader
 from .geometry import WGS84
+
+log = logging.getLogger(__name__)
 
 MAX_REPORTED_ERRORS = 50
 # GDAL labels a GeoJSON with heights as WGS 84 3D (4979); its heights are refused per feature.
@@ -149,6 +152,16 @@ def open_layer(path: Path, layer: str | None, *, wgs84_only: bool = True):
             crs=lyr.srs.name,
         )
     return lyr
+
+
+def unreadable_geometry(exc: Exception) -> str:
+    """What a person is told of a feature whose geometry GDAL or GEOS cannot read (their
+    own words, which name C functions and pointers, are logged)."""
+    log.info("Geometry refused: %s", exc)
+    return _(
+        "its geometry cannot be read: check the layer's geometries in QGIS "
+        "(Vector → Geometry Tools → Check Validity), save it again and load that"
+    )
 
 
 def geometry_of(feature):

@@ -12,6 +12,7 @@ a member at its declared size, so what is declared is what can come out."""
 import shutil
 import struct
 import zipfile
+import zlib
 from pathlib import Path
 
 from django.utils.translation import gettext as _
@@ -23,6 +24,10 @@ MAX_RATIO = 100
 # Below this a member's ratio means nothing (a few kilobytes of zeros compress 1000 times).
 RATIO_FROM_BYTES = 1024 * 1024
 BLOCK = 1024 * 1024
+# What reading a member of a damaged or cut-short zip raises: a CRC that does not match,
+# deflated data zlib cannot inflate (zlib.error, which is no OSError: it answered 500),
+# a member that ends early.
+DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError)
 
 END_RECORD = struct.Struct("<4s4H2LH")
 END_SIGNATURE = b"PK\x05\x06"

@@ -9,6 +9,7 @@ import csv
 import datetime as dt
 import hashlib
 import json
+import logging
 import re
 import subprocess
 import tempfile
@@ -22,6 +23,7 @@ from functools import cached_property
 from itertools import islice
 from pathlib import Path
 
+from defusedxml import DefusedXmlException
 from django.contrib.gis.geos import GEOSGeometry, Point
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -35,11 +37,13 @@ from areas.geometry import MAX_OUTLINE_VERTICES, check_extent, clean_outline, ge
 from areas.spatialfile import GEOJSON_SUFFIXES, SpatialFileError, foreign_crs, open_layer, open_source
 from common.numbers import format_number
 
-from . import archives, exports, file_limits, import_update, kml_reader, services, xlsx_reader
+from . import archives, exports, file_limits, import_update, kml_reader, services, xlsx_reader, xml_stream
 from .file_limits import TooLarge, too_many_rows
 from .import_load import ImportLoad, ImportRow, copy_line
 from .models import Barrier, Signage, SiteKind
 from .readahead import read_ahead
+
+log = logging.getLogger(__name__)
 
 # A fixed namespace: the same row of the same list always gets the same site id.
 IMPORT_NAMESPACE = uuid.UUID("6f1c2a0e-3d5b-4c8e-9a7f-2b1d0c9e8f71")
@@ -250,10 +254,13 @@ def _decoded(path: Path, lines: Iterator) -> Iterator:
         raise ImportFileError(
             [_("%(file)s is not UTF-8 text: save it as “CSV UTF-8” and import it again.") % {"file": path.name}]
         ) from None
-    except csv.Error as exc:  # a field over csv's limit (128 KB), a broken quote
+    except csv.Error as exc:  # a field over csv's limit (128 KB), a broken quote: its words logged
+        log.info("CSV refused: %s", exc)
         raise ImportFileError(
-            [_("%(file)s cannot be read as CSV: %(error)s") % {"file": path.name, "error": exc}]
-        ) from None
+            [_("%(file)s cannot be read as CSV: a quoted cell is not closed, or is longer than %(n)s characters. "
+               "Save it again as “CSV UTF-8” and import it again.")
+             % {"file": path.name, "n": format_number(csv.field_size_limit())}]
+        ) from None  # fmt: skip
 
 
 def _csv_source(path: Path, system: int | None) -> SourceFile:
@@ -274,10 +281,15 @@ def _csv_source(path: Path, system: int | None) -> SourceFile:
 # entity declarations are ValueErrors). Malformed XML is a SyntaxError from either parser
 # openpyxl may use: the standard library's ParseError, or lxml's XMLSyntaxError once lxml is
 # installed (python-docx brings it), which is no ParseError.
-XLSX_ERRORS = (InvalidFileException, zipfile.BadZipFile, KeyError, IndexError, ValueError, TypeError, SyntaxError)
+XLSX_ERRORS = (InvalidFileException, *archives.DAMAGED, KeyError, IndexError, ValueError, TypeError, SyntaxError)
 
 
-def _not_xlsx(path: Path) -> ImportFileError:
+def _not_xlsx(path: Path, exc: Exception | None = None) -> ImportFileError:
+    """The refusal of a workbook for `exc`, one of XLSX_ERRORS (its words are logged)."""
+    if isinstance(exc, DefusedXmlException):
+        return ImportFileError([_("%(file)s: %(reason)s.") % {"file": path.name, "reason": xml_stream.refusal(exc)}])
+    if exc is not None:
+        log.info("XLSX refused: %r", exc)
     return ImportFileError([_("%(file)s cannot be read as an Excel workbook (.xlsx).") % {"file": path.name}])
 
 
@@ -313,8 +325,8 @@ def _xlsx_source(path: Path, system: int | None, sheet: str | None = None) -> So
         try:
             with xlsx_reader.Workbook(path) as book:
                 yield from book.rows(sheet)
-        except XLSX_ERRORS:
-            raise _not_xlsx(path) from None
+        except XLSX_ERRORS as exc:
+            raise _not_xlsx(path, exc) from None
 
     notices = []
     if others:
@@ -351,8 +363,8 @@ def _xlsx_sheets(path: Path) -> tuple[list[str], list[str]]:
                     with_data.append(name)
                     if _recognised_header(top) is not None:
                         recognised.append(name)
-    except XLSX_ERRORS:
-        raise _not_xlsx(path) from None
+    except XLSX_ERRORS as exc:
+        raise _not_xlsx(path, exc) from None
     except TooLarge as exc:
         raise _file_problem(path, exc) from None
     return with_data, recognised
@@ -502,7 +514,11 @@ def _ogr_features(path: Path, system: crs.System, layer: str | None = None) -> I
                 message = errors.read().decode(errors="replace").strip()
                 if process.returncode < 0 or "memory" in message.lower():
                     raise _file_problem(path, _beyond_gdal_limits()) from None
-                raise ImportFileError([f"{path.name}: {message}"])
+                log.info("ogr2ogr refused %s: %s", path.name, message)
+                raise ImportFileError(
+                    [_("%(file)s: GDAL cannot read its layer. Open it in QGIS, save the layer again as a GeoPackage "
+                       "and import that.") % {"file": path.name}]
+                )  # fmt: skip
         finally:
             process.kill()
             process.wait()

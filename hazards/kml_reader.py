@@ -21,7 +21,7 @@ from defusedxml import DefusedXmlException
 from django.utils.translation import gettext as _
 
 from . import file_limits, xml_stream
-from .archives import ArchiveError, check
+from .archives import DAMAGED, ArchiveError, check
 from .file_limits import TooLarge, too_large_unpacked
 
 
@@ -125,6 +125,7 @@ class Placemarks:
         except TooLarge as exc:
             raise KMLError(str(exc)) from None
         except (ParseError, DefusedXmlException) as exc:
-            raise KMLError(_("it is not readable KML (%(reason)s)") % {"reason": exc}) from None
-        except (OSError, EOFError, zipfile.BadZipFile) as exc:  # a KMZ member cut short or corrupt
-            raise KMLError(_("it is not a readable KMZ (%(reason)s)") % {"reason": exc}) from None
+            raise KMLError(xml_stream.refusal(exc)) from None
+        except (OSError, *DAMAGED) as exc:  # a KMZ member cut short or corrupt
+            xml_stream.log.info("KMZ refused: %r", exc)
+            raise KMLError(_("it is not a readable KMZ: the archive is damaged or cut short; send it again")) from None

@@ -6,7 +6,6 @@ its outcome."""
 import shutil
 import time
 import uuid
-import zipfile
 from itertools import islice
 from pathlib import Path
 from urllib.parse import urlencode
@@ -188,7 +187,7 @@ def _store(upload, user) -> Path:
         return shapefile
     except archives.ArchiveError as exc:
         problems = [str(exc)]
-    except zipfile.BadZipFile:
+    except archives.DAMAGED:
         problems = [_("The zip file cannot be read.")]
     except ImportFileError as exc:
         problems = exc.problems

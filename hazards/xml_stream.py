@@ -6,10 +6,12 @@ the document (clearing one empties it but leaves it there): 4 million <x/> in a 
 held 355 MB. Parsed by defusedxml (no entity declarations); the limits of
 hazards/file_limits.py are checked at every element and text."""
 
+import logging
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
 from xml.etree.ElementTree import Element, TreeBuilder
 
+from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 from django.utils.translation import gettext as _
 
@@ -19,6 +21,23 @@ from . import file_limits
 from .file_limits import TooLarge, too_many_rows
 
 BLOCK = 64 * 1024
+log = logging.getLogger(__name__)
+
+
+def refusal(exc: Exception) -> str:
+    """What a person is told of XML refused by the parser (ParseError, defusedxml's
+    refusals), to follow "<file>: ": the parser's own words (EntitiesForbidden(name='x',
+    system_id='file:///etc/passwd'…)) are logged, not shown."""
+    log.info("XML refused: %r", exc)
+    if isinstance(exc, DefusedXmlException):
+        return _(
+            "it declares a document type or entities (<!DOCTYPE …>), which are not accepted: "
+            "export it again from the program that made it"
+        )
+    line = getattr(exc, "position", (0, 0))[0]
+    return _("its XML is broken or cut short at line %(line)s: export it again from the program that made it") % {
+        "line": format_number(line)
+    }
 
 
 def local(tag: str) -> str:

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from areas.geometry import clean_point
-from areas.spatialfile import MAX_REPORTED_ERRORS, SpatialFileError, fail, geometry_of, open_layer
+from areas.spatialfile import MAX_REPORTED_ERRORS, SpatialFileError, fail, geometry_of, open_layer, unreadable_geometry
 
 from .models import Place
 
@@ -78,8 +78,8 @@ def load_places(
             )
         except (GDALException, GEOSException) as exc:
             problems.append(
-                _("%(file)s feature %(n)d: unreadable geometry (%(error)s)")
-                % {"file": where, "n": number, "error": exc}
+                _("%(file)s feature %(n)d: %(problem)s")
+                % {"file": where, "n": number, "problem": unreadable_geometry(exc)}
             )
         if len(problems) >= MAX_REPORTED_ERRORS:
             problems.append(_("… stopped after %(n)d problems.") % {"n": MAX_REPORTED_ERRORS})

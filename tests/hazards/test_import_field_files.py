@@ -261,7 +261,7 @@ def test_a_kml_with_an_entity_declaration_is_refused(tmp_path, demo_tree, office
         "<kml><Placemark><name>&a;</name></Placemark></kml>",
         encoding="utf-8",
     )
-    with pytest.raises(CommandError, match=r"lol\.kml: it is not readable KML"):
+    with pytest.raises(CommandError, match=r"lol\.kml: it declares a document type or entities"):
         run(path)
 
 

@@ -124,32 +124,69 @@ def test_a_workbook_bomb_is_refused_before_openpyxl_reads_it(tmp_path):
     assert "refused as a zip bomb" in peak[0][0]
 
 
+def workbook_declaring_an_entity() -> bytes:
+    """A workbook whose sheet declares an entity (defusedxml refuses it)."""
+    book = Workbook()
+    book.active.append(["ten", "lat", "lon"])
+    plain = io.BytesIO()
+    book.save(plain)
+    out = io.BytesIO()
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"<worksheet ", b'<!DOCTYPE worksheet [<!ENTITY a "aaaa">]><worksheet ', 1)
+            target.writestr(item, data)
+    return out.getvalue()
+
+
+def kmz_damaged_at(offset: int) -> bytes:
+    """A KMZ of many placemarks whose deflated doc.kml is overwritten at `offset` of it:
+    zlib cannot inflate it (at 0) or its CRC does not match (further on)."""
+    marks = b"".join(b"<Placemark><name>Ao %d</name></Placemark>" % n for n in range(2000))
+    body = bytearray(zip_bytes({"doc.kml": b"<kml><Document>" + marks + b"</Document></kml>"}))
+    start = 30 + len("doc.kml") + offset  # after the member's local header
+    body[start : start + 2] = b"\xff\xff"
+    return bytes(body)
+
+
+XXE_KML = b"""<?xml version="1.0"?><!DOCTYPE kml [<!ENTITY x SYSTEM "file:///etc/passwd">]>
+<kml><Placemark><name>&x;</name></Placemark></kml>"""
+ENTITIES = ("it declares a document type or entities (<!DOCTYPE …>), which are not accepted",
+            "tệp khai báo kiểu tài liệu hoặc thực thể (<!DOCTYPE …>), là điều không được chấp nhận")  # fmt: skip
+DAMAGED_ZIP = ("the archive is damaged or cut short", "tệp nén bị hỏng hoặc bị cắt cụt")
+# The words of the libraries behind the readers, which a person cannot act on.
+LIBRARY_WORDS = re.compile(r"Forbidden|system_id|Error|error -|CRC|field limit|not well-formed|mismatched tag|\(\w+=")
+
+
 @pytest.mark.parametrize(
-    ("name", "body", "message"),
+    ("name", "body", "english", "vietnamese"),
     [
-        ("broken.xlsx", b"PK\x03\x04 not really", "cannot be read as an Excel workbook"),
-        ("entities.xlsx", None, "cannot be read as an Excel workbook"),
-        ("big-field.csv", b"ten,lat,lon\n" + b'"' + b"x" * 200_000 + b'",21,105\n', "cannot be read as CSV"),
+        ("broken.xlsx", b"PK\x03\x04 not really", "cannot be read as an Excel workbook", "Không đọc được"),
+        ("entities.xlsx", workbook_declaring_an_entity(), *ENTITIES),
+        ("xxe.kml", XXE_KML, *ENTITIES),
+        ("broken.kml", b"<kml>\n<Placemark><name>Ao</Placemark></kml>", "its XML is broken or cut short at line 2",
+         "XML của tệp bị hỏng hoặc bị cắt cụt ở dòng 2"),
+        ("inflate.kmz", kmz_damaged_at(0), *DAMAGED_ZIP),
+        ("crc.kmz", kmz_damaged_at(400), *DAMAGED_ZIP),
+        ("big-field.csv", b"ten,lat,lon\n" + b'"' + b"x" * 200_000 + b'",21,105\n',
+         "a quoted cell is not closed, or is longer than 131,072 characters", "dài hơn 131.072 ký tự"),
     ],
-)
-def test_unreadable_tables_are_refused_with_a_message(worker_client, tmp_path, name, body, message):
-    if body is None:  # a workbook whose strings declare an entity (defusedxml refuses it)
-        book = Workbook()
-        book.active.append(["ten", "lat", "lon"])
-        plain = io.BytesIO()
-        book.save(plain)
-        out = io.BytesIO()
-        with zipfile.ZipFile(plain) as source, zipfile.ZipFile(out, "w") as target:
-            for item in source.infolist():
-                data = source.read(item.filename)
-                if item.filename == "xl/worksheets/sheet1.xml":
-                    data = data.replace(b"<worksheet ", b'<!DOCTYPE worksheet [<!ENTITY a "aaaa">]><worksheet ', 1)
-                target.writestr(item, data)
-        body = out.getvalue()
-    response = worker_client.post(reverse("import-upload"), {"file": SimpleUploadedFile(name, body)})
-    if response.status_code == 302:
-        response = worker_client.get(response["Location"])
-    assert response.status_code == 400 and message in response.content.decode()
+)  # fmt: skip
+def test_a_refused_file_is_told_in_words_a_person_can_act_on(worker_client, name, body, english, vietnamese):
+    """A file the readers refuse is told as a sentence, in the person's language, not in
+    the words of the library that refused it: a KML declaring an entity was refused with
+    "EntitiesForbidden(name='x', system_id='file:///etc/passwd'…)" (pentest I9), and a KMZ
+    whose deflated data zlib could not inflate answered 500."""
+    for language, message in (("en", english), ("vi", vietnamese)):
+        response = worker_client.post(
+            reverse("import-upload"), {"file": SimpleUploadedFile(name, body)}, HTTP_ACCEPT_LANGUAGE=language
+        )
+        if response.status_code == 302:
+            response = worker_client.get(response["Location"], HTTP_ACCEPT_LANGUAGE=language)
+        problems = " ".join(response.context["problems"])
+        assert response.status_code == 400 and message in problems, problems
+        assert not LIBRARY_WORDS.search(problems), problems
 
 
 def png_chunk(kind: bytes, data: bytes) -> bytes:
