@@ -1,10 +1,9 @@
-from pathlib import Path
-
 from django.db import migrations
+
+from common.sql_files import apply_sql_file
 
 # accounts/sql/audit.sql again, now that the tables it newly audits exist: people, device
 # tokens, pairing codes and photos.
-AUDIT_SQL = (Path(__file__).resolve().parent.parent / "sql" / "audit.sql").read_text()
 
 
 class Migration(migrations.Migration):
@@ -13,4 +12,4 @@ class Migration(migrations.Migration):
         ("hazards", "0014_import_run_words_notices_system"),
     ]
 
-    operations = [migrations.RunSQL(AUDIT_SQL)]
+    operations = [apply_sql_file("accounts", "audit.sql")]

@@ -1,9 +1,8 @@
-from pathlib import Path
-
 from django.db import migrations, models
 
+from common.sql_files import apply_sql_file
+
 # The audit triggers again, now leaving the key out (it repeats the name's change).
-AUDIT_SQL = (Path(__file__).resolve().parent.parent / "sql" / "audit.sql").read_text()
 
 
 def fill_keys(apps, schema_editor):
@@ -27,7 +26,7 @@ class Migration(migrations.Migration):
             name="name_key",
             field=models.TextField(editable=False, null=True),
         ),
-        migrations.RunSQL(AUDIT_SQL, migrations.RunSQL.noop),
+        apply_sql_file("accounts", "audit.sql", reverse_sql=migrations.RunSQL.noop),
         migrations.RunPython(fill_keys, migrations.RunPython.noop),
         migrations.AlterField(
             model_name="user",

@@ -4,7 +4,7 @@
 -- bulk SQL too, which model signals would not. Written per statement from the transition
 -- tables, so an update of a million sites is one set-based INSERT (the row-level trigger
 -- this replaced cost about a millisecond per record). Applied by accounts' migrations
--- (accounts/migrations/0008_audit_from_sql_file.py); `manage.py verify_derived` checks
+-- (0008, 0011, 0013) and hazards 0019, through common/sql_files.py; `manage.py verify_derived` checks
 -- that every audited record has the entry of its creation (accounts/derived.py).
 --
 -- One function serves every audited table and event. Trigger arguments: the record kind

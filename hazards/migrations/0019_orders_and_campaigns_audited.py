@@ -1,11 +1,10 @@
-from pathlib import Path
-
 from django.db import migrations
+
+from common.sql_files import apply_sql_file
 
 # Orders and campaigns are audited by the registry's statement-level trigger: the audit
 # file (accounts/sql/audit.sql) writes their triggers once their tables exist, so it is
 # applied again here, after 0018 created them.
-AUDIT_SQL = (Path(__file__).resolve().parents[2] / "accounts" / "sql" / "audit.sql").read_text()
 DROP_TRIGGERS = [
     f"DROP TRIGGER IF EXISTS {table}_audit_{event} ON {table}"
     for table in ("hazards_remediationorder", "hazards_campaign")
@@ -19,4 +18,4 @@ class Migration(migrations.Migration):
         ("accounts", "0011_audit_accounts_tokens_photos"),
     ]
 
-    operations = [migrations.RunSQL(AUDIT_SQL, DROP_TRIGGERS)]
+    operations = [apply_sql_file("accounts", "audit.sql", reverse_sql=DROP_TRIGGERS)]

@@ -1,10 +1,9 @@
-from pathlib import Path
-
 from django.db import migrations
+
+from common.sql_files import apply_sql_file
 
 # The map grid's triggers from their one file (mapping/sql/site_cells.sql). Change the
 # file, then add a migration like this one to apply it again.
-CELLS_SQL = (Path(__file__).resolve().parent.parent / "sql" / "site_cells.sql").read_text()
 
 
 class Migration(migrations.Migration):
@@ -13,4 +12,4 @@ class Migration(migrations.Migration):
         ("hazards", "0013_site_state"),
     ]
 
-    operations = [migrations.RunSQL(CELLS_SQL)]
+    operations = [apply_sql_file("mapping", "site_cells.sql")]

@@ -1,11 +1,10 @@
-from pathlib import Path
-
 import django.db.models.deletion
 from django.db import migrations, models
 
+from common.sql_files import apply_sql_file
+
 # The map grid by state (mapping.SiteStateCell), kept by the grid's triggers from their
 # one file, which now writes both tables.
-CELLS_SQL = (Path(__file__).resolve().parent.parent / "sql" / "site_cells.sql").read_text()
 
 # The first rows from the grid itself (the same sums grouped by state): rebuilding both
 # tables from a million sites would hold the sites' lock for minutes.
@@ -57,6 +56,6 @@ class Migration(migrations.Migration):
         ),
         # Room on each page for a count's new version: its updates stay HOT, as the grid's.
         migrations.RunSQL("ALTER TABLE mapping_sitestatecell SET (fillfactor = 70)", migrations.RunSQL.noop),
-        migrations.RunSQL(CELLS_SQL),
+        apply_sql_file("mapping", "site_cells.sql"),
         migrations.RunSQL(FROM_GRID, migrations.RunSQL.noop),
     ]

@@ -6,9 +6,9 @@
 -- of rows. Beside it, in the same statement, mapping_sitestatecell: the same cells of
 -- levels 3 to 11 counted by state alone (registry_site_state, the one definition), which
 -- a tile of zoom 0 to 8 without a kind, sign or barrier filter reads: many times fewer
--- rows (bench/NOTES.md). Applied by mapping's migrations (0009, 0012 and any later one
--- that applies it again), both tables checked against a full rebuild by
--- `manage.py verify_derived`.
+-- rows (bench/NOTES.md). Applied by mapping's migrations (0004, 0006, 0009, 0011, 0012 and
+-- any later one that applies it again, through common/sql_files.py), both tables checked
+-- against a full rebuild by `manage.py verify_derived`.
 
 -- What one site adds to the grid (sign 1) or takes away (sign -1); NULL when deleted.
 DO $$ BEGIN

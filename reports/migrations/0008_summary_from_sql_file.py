@@ -1,11 +1,10 @@
-from pathlib import Path
-
 from django.db import migrations
+
+from common.sql_files import apply_sql_file
 
 # The summary and as-of triggers from their one file (reports/sql/summary.sql), now
 # reading a site's state and the registry's day from hazards/sql/rules.sql. Change the
 # file, then add a migration like this one to apply it again.
-SUMMARY_SQL = (Path(__file__).resolve().parent.parent / "sql" / "summary.sql").read_text()
 
 
 class Migration(migrations.Migration):
@@ -14,4 +13,4 @@ class Migration(migrations.Migration):
         ("hazards", "0013_site_state"),
     ]
 
-    operations = [migrations.RunSQL(SUMMARY_SQL)]
+    operations = [apply_sql_file("reports", "summary.sql")]

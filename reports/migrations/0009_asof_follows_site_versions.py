@@ -1,10 +1,9 @@
-from pathlib import Path
-
 from django.db import migrations
+
+from common.sql_files import apply_sql_file
 
 # reports/sql/summary.sql again: kept as-of results follow a site's dated details
 # (hazards.SiteVersion, current_since) and a closure as a duplicate.
-SUMMARY_SQL = (Path(__file__).resolve().parent.parent / "sql" / "summary.sql").read_text()
 
 
 class Migration(migrations.Migration):
@@ -13,4 +12,4 @@ class Migration(migrations.Migration):
         ("hazards", "0017_site_lifecycle"),
     ]
 
-    operations = [migrations.RunSQL(SUMMARY_SQL)]
+    operations = [apply_sql_file("reports", "summary.sql")]

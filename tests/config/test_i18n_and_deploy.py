@@ -92,6 +92,18 @@ def test_migrations_are_committed():
     assert result.returncode == 0, result.stdout
 
 
+def test_no_migration_imports_another():
+    """What migrations share (an app's SQL file) is applied through common/sql_files.py:
+    a migration importing another ties its meaning to a file that may change or go."""
+    found = [
+        f"{path.relative_to(settings.BASE_DIR)}: {line.strip()}"
+        for path in sorted(settings.BASE_DIR.glob("*/migrations/*.py"))
+        for line in path.read_text().splitlines()
+        if re.search(r"import_module|\bmigrations\.\d{4}|from \.\d{4}|__import__", line)
+    ]
+    assert not found, found
+
+
 def test_every_field_error_of_the_rest_framework_reads_in_vietnamese():
     """DRF's Vietnamese catalogue lacks most of them (config/library_messages.py)."""
     from rest_framework import fields, relations, serializers
