@@ -153,16 +153,6 @@ def campaign_update(
 
 
 @transaction.atomic
-def campaign_delete(*, actor, campaign: Campaign) -> Campaign:
-    act_as(actor)
-    campaign = Campaign.objects.select_for_update().select_related("area").get(pk=campaign.pk)
-    scope_for(actor).require_area_or_country(EDIT, campaign.area)
-    campaign.deleted_at, campaign.deleted_by = timezone.now(), actor
-    campaign.save(update_fields=["deleted_at", "deleted_by"])
-    return campaign
-
-
-@transaction.atomic
 def assignment_change(*, actor, assignments, worker) -> int:
     """Send the given assignments (a queryset) to another field worker, who must be able
     to inspect every one of their sites. Returns how many moved."""

@@ -110,12 +110,6 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
         return filter_orders(orders, self.request) if self.action == "list" else orders
 
 
-class BoardRowOut(serializers.Serializer):
-    area_code = serializers.CharField()
-    area_name = serializers.CharField()
-    counts = serializers.DictField(child=serializers.IntegerField())
-
-
 class CampaignViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = CampaignOut
     pagination_class = Pages

@@ -221,7 +221,6 @@ class Median(Aggregate):
 DAYS_TO_VERIFY = Func(
     F("verified_at") - F("opened_at"), template="extract(epoch FROM %(expressions)s) / 86400", output_field=FloatField()
 )
-ORDER_PERIOD_COLUMNS = [*ORDER_PERIOD_LABELS, "median_days_to_verify"]
 
 
 def order_numbers(

@@ -18,10 +18,6 @@ class Indicator(models.TextChoices):
     PROTECTED = "protected", _("Protected")
 
 
-# A target is in force on both its first and its last day.
-IN_FORCE_BOUNDS = RangeBoundary(inclusive_lower=True, inclusive_upper=True)
-
-
 class DateRange(models.Func):
     function = "DATERANGE"
     output_field = DateRangeField()

@@ -20,7 +20,7 @@ from common.text import clean_text
 from .models import Indicator, ReportSubmission, SubmissionStatus, Target
 from .orders import frozen_orders
 from .periods import Period
-from .selectors import COUNT_COLUMNS, Country, as_of_params, by_child, grouped, sites_as_of_sql, targets_in_force
+from .selectors import COUNT_COLUMNS, as_of_params, by_child, grouped, sites_as_of_sql, targets_in_force
 
 
 def _day(value: dt.date) -> str:
@@ -268,7 +268,3 @@ def report_decide(*, actor, submission: ReportSubmission, approve: bool, note: s
     submission.decided_at, submission.decided_by, submission.decision_note = timezone.now(), actor, note
     submission.save(update_fields=["status", "decided_at", "decided_by", "decision_note"])
     return submission
-
-
-def submission_area(submission: ReportSubmission):
-    return submission.area if submission.area_id else Country()

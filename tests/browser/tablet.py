@@ -1,7 +1,6 @@
 """The survey app as a field worker holds it: Chromium with a 10-inch viewport, touch,
 Vietnamese, emulated GPS, camera files; helpers shared by the survey's browser tests."""
 
-import io
 import random
 
 from django.contrib.gis.geos import Point
@@ -89,11 +88,6 @@ def photo_file(tmp_path, name="ao.jpg", size=(120, 90), orientation=None) -> "Pa
         exif[0x0112] = orientation
     image.save(path, format="JPEG", quality=95, exif=exif.tobytes())
     return path
-
-
-def jpeg_size(data: bytes) -> tuple[int, int]:
-    with Image.open(io.BytesIO(data)) as image:
-        return image.size
 
 
 def choose(form, name, value):
