@@ -116,6 +116,8 @@ FROM_ANOTHER_SITE = [
     {"Sec-Fetch-Site": "same-site"},  # a neighbouring subdomain is another site's page too
     {"Origin": "https://evil.example"},  # a browser that sends no Sec-Fetch-* headers
     {"Origin": "null"},  # a sandboxed frame
+    {"Referer": "https://evil.example/"},  # a browser before 2020: neither Origin nor Sec-Fetch-* (pentest I12)
+    {"Referer": "http://testserver.evil.example/form"},
 ]
 
 
@@ -148,6 +150,9 @@ def test_basic_writes_of_clients_that_are_no_browser_and_of_the_registry_s_own_p
     own_page = {"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"}
     assert close({**basic(person.username, key), **own_page}, site).status_code == 200
     assert Client().post(reverse("site-reopen", args=[site.pk]), headers=basic(person.username, key)).status_code == 200
+    # A browser that tells only the page it comes from: the registry's own.
+    own_old_page = {"Referer": "http://testserver/sites/"}
+    assert close({**basic(person.username, key), **own_old_page}, site).status_code == 200
 
 
 @pytest.mark.parametrize("browser", FROM_ANOTHER_SITE)
