@@ -182,6 +182,7 @@ def _plan(folder: Path) -> dict:
         "tablet_count": TABLETS,
         "planner_count": PLANNERS,
         "records_per_batch": RECORDS_PER_BATCH,
+        "tile_token_seconds": settings.MAP_TILE_TOKEN_SECONDS,
         "tablets": tablets,
         "planners": planners,
         "tiles": tiles,

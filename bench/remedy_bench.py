@@ -31,15 +31,20 @@ WORKER_PREFIX = "bench-fw-"
 ORDERS_SQL = """
 INSERT INTO hazards_remediationorder (
     id, site_id, party_kind, party_name, party_phone, party_address, requirements, details, deadline,
-    follow_up_id, state, opened_at, opened_by_id, reopened_count, notice_number, updated_at)
+    follow_up_id, state, opened_at, opened_by_id, reopened_count, notice_number, updated_at,
+    acknowledged_at, done_at, verified_at)
 SELECT gen_random_uuid(), s.id, 'household', 'Hộ ' || s.code, '', '', ARRAY['sign', 'barrier'], '',
-       current_date + (random() * 60)::int - 30, w.user_id,
-       (ARRAY['open', 'acknowledged', 'done', 'verified'])[1 + floor(random() * 4)::int],
-       now() - interval '20 days', NULL, 0, '', now()
-FROM hazards_site s
+       current_date + (random() * 60)::int - 30, w.user_id, s.state, now() - interval '20 days', NULL, 0, '', now(),
+       CASE WHEN s.state <> 'open' THEN now() - interval '15 days' END,
+       CASE WHEN s.state = 'done' THEN now() - interval '10 days' END,
+       CASE WHEN s.state = 'verified' THEN now() - interval '5 days' END
+FROM (
+    -- Each order's state drawn once, so that the time of that state goes with it.
+    SELECT id, area_id, code, (ARRAY['open', 'acknowledged', 'done', 'verified'])[1 + floor(random() * 4)::int] AS state
+    FROM hazards_site
+    WHERE deleted_at IS NULL AND state NOT IN ('protected', 'closed') AND random() < 0.05
+) s
 LEFT JOIN accounts_membership w ON w.area_id = s.area_id AND w.role = 'field_worker'
-WHERE s.deleted_at IS NULL AND s.state NOT IN ('protected', 'closed')
-  AND random() < 0.05
 """
 FOLLOW_UP_REFERENCE = """
 SELECT split_part(a.path, '/', 3) AS child,

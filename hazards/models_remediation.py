@@ -91,6 +91,18 @@ class RemediationOrder(SoftDeletable):
                 name="order_one_unverified_per_site",
                 condition=models.Q(deleted_at__isnull=True) & ~models.Q(state="verified"),
             ),
+            # A state holds the time it was reached: later inspections are judged against it.
+            *(
+                models.CheckConstraint(
+                    condition=~models.Q(state=state) | models.Q(**{f"{stamp}__isnull": False}),
+                    name=f"order_{state}_has_its_time",
+                )
+                for state, stamp in (
+                    (OrderState.ACKNOWLEDGED, "acknowledged_at"),
+                    (OrderState.DONE, "done_at"),
+                    (OrderState.VERIFIED, "verified_at"),
+                )
+            ),
         ]
 
     def __str__(self) -> str:

@@ -309,3 +309,17 @@ def test_a_deleted_sites_orders_leave_the_lists(open_order, people):
     order = open_order()
     services.site_delete(actor=people["manager"], site=order.site)
     assert list(orders_for(people["manager"])) == []
+
+
+@pytest.mark.parametrize(
+    ("state", "stamp"), [("acknowledged", "acknowledged_at"), ("done", "done_at"), ("verified", "verified_at")]
+)
+def test_the_database_holds_no_order_in_a_state_without_its_time(open_order, state, stamp):
+    """An order reported done without the time it was (a load benchmark's orders were
+    written so by SQL) made every tablet batch inspecting its site answer 500: the state's
+    time is what later inspections are compared with, so the database refuses the row."""
+    from django.db import IntegrityError, transaction
+
+    order = open_order()
+    with pytest.raises(IntegrityError, match=f"order_{state}_has_its_time"), transaction.atomic():
+        RemediationOrder.objects.filter(pk=order.pk).update(state=state, **{stamp: None})
