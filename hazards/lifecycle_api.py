@@ -1,7 +1,8 @@
 """The REST API of a site's life (/api/v1/): managers close, reopen and merge sites and
 decide closure proposals; tablets propose closures (through sync, idempotent). Thin: the
-rules are in hazards/lifecycle.py; errors come back as 400 with messages per field, a
-site outside the user's areas as 404 (config/api_errors.py)."""
+rules are in hazards/lifecycle.py; errors come back in the one error shape
+(common/errors.py, config/errors.py): 400 with messages per field, a site outside the
+user's areas 404."""
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone

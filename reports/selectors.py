@@ -1,6 +1,6 @@
 """The numbers of the periodic report, computed in PostgreSQL.
 
-Rules (README "Progress reports"; DESIGN.md): a site counts toward the target on day D
+Rules (README "Progress reports"; ../shared/DESIGN.md): a site counts toward the target on day D
 while it is active on D (from its first observation, not closed on or before D, not in a
 closed stretch between a closure and a reopening), has deep water on D and is not
 deleted; its area on D is the one it had that day (hazards/lifecycle.py: dated changes).

@@ -1,5 +1,5 @@
 """Production: every secret and host from the environment, HTTPS only, behind nginx
-(`make prod`, scripts/prod.sh)."""
+(`make prod`, scripts/prod.py)."""
 
 import os
 from pathlib import Path
