@@ -34,7 +34,7 @@ workers AS (
     WHERE m.role = %s AND u.is_active
 ),
 -- MATERIALIZED: used once, this CTE would be inlined and its subquery run again for
--- every site (twice), over every worker: a national campaign then took hours, not seconds.
+-- every site (twice), over every worker (bench/NOTES.md).
 area_workers AS MATERIALIZED (
     SELECT a.id AS area_id,
            (SELECT array_agg(w.user_id ORDER BY w.user_id) FROM workers w
@@ -93,7 +93,7 @@ def _assign(campaign: Campaign, sites) -> int:
         cursor.execute(ASSIGN_SQL.format(sites=sites_sql), [*params, Role.FIELD_WORKER, campaign.pk])
         added = cursor.rowcount
         # The planner opens the board at once: without fresh statistics PostgreSQL plans it
-        # for an empty table until autovacuum comes by (a national board: 6.8 s, then 0.7 s).
+        # for an empty table until autovacuum comes by (bench/NOTES.md).
         cursor.execute("ANALYZE hazards_campaignassignment")
     return added
 

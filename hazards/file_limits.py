@@ -27,7 +27,7 @@ MAX_TEXT_CHARS = 1_000_000
 # XML: one tag with its attributes, or one comment (a KML's are a few hundred bytes).
 MAX_TAG_BYTES = 256 * 1024
 # XML a library reads whole, and slowly (openpyxl: a workbook's list of sheets and its
-# styles, about 30 µs an element): a real workbook's have a few thousand elements.
+# styles, bench/NOTES.md): a real workbook's have a few thousand elements.
 MAX_ELEMENTS_READ_WHOLE = 20_000
 # A workbook's parts once inflated: its sheets are streamed (hazards/xlsx_reader.py) and
 # may be as large as a file sent; its shared strings are held while it is read; the rest

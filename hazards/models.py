@@ -160,7 +160,7 @@ class Site(SoftDeletable):
         indexes = [
             # INCLUDE: a scope's or area's filter (area path → its sites) joined to a few
             # rows elsewhere (orders, assignments) reads the index alone, not every site's
-            # row in the area (the follow-up lists of a province: 4x faster at 10^6 sites).
+            # row in the area (bench/NOTES.md).
             models.Index(fields=["area", "kind"], name="site_area_kind", include=["id", "deleted_at", "closed_at"]),
             models.Index(fields=["deleted_by"], name="site_deleted_by", condition=models.Q(deleted_by__isnull=False)),
             models.Index(

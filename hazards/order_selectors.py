@@ -70,16 +70,16 @@ LIST_ORDER = ("deadline", "opened_at", "id")
 def listed_ids(orders: QuerySet) -> QuerySet:
     """A list's orders as ids in LIST_ORDER, to page through; order_rows reads a page's
     rows. Sorting ids alone lets PostgreSQL take a province's sites from their area index;
-    sorting whole rows (sites included) made it read every site of the country (the
-    follow-up page's list: 0.9 s at 10^6 sites, 0.1 s as ids)."""
+    sorting whole rows (sites included) made it read every site of the country
+    (bench/NOTES.md)."""
     return orders.order_by(*LIST_ORDER).values_list("pk", flat=True)
 
 
 def listed_page(orders: QuerySet, offset: int, limit: int) -> tuple[list, int]:
     """A page of a list's ids (listed_ids) and how many orders the list holds, read by one
     statement (count(*) OVER (), taken before the LIMIT): a count and then the page found
-    the list's orders twice (0.1 s each for a province at 10^6 sites, under load). A page
-    past the end has no row to carry the count: then it is counted on its own."""
+    the list's orders twice (bench/NOTES.md). A page past the end has no row to carry the
+    count: then it is counted on its own."""
     rows = list(
         orders.order_by(*LIST_ORDER)
         .annotate(listed=Window(Count("pk")))
@@ -106,8 +106,8 @@ def filter_orders(orders: QuerySet, request) -> QuerySet:
     name), `site` (id)."""
     params = request.GET
     # The area on the order's own join to its site's area: as a subquery of the area's
-    # sites PostgreSQL read them twice (a province's order list: 0.19 s at 10^6 sites,
-    # 0.11 s so, under load). The other site filters read the site's own columns.
+    # sites PostgreSQL read them twice (bench/NOTES.md). The other site filters read the
+    # site's own columns.
     orders = within_area(orders, request, "site__area__path")
     if (SITE_PARAMS - {"area"}) & set(params):
         orders = orders.filter(site__in=filter_sites(Site.objects.all(), request).values("pk"))
@@ -171,8 +171,7 @@ def follow_up_tables(user, roots: list[Area], today: dt.date) -> FollowUpTables:
     user sees, whose subtrees do not overlap) and per follow-up person: one grouped
     statement per root, by child area and person, summed here (a few hundred rows for a
     province). Each such statement finds the root's orders through its sites once; three
-    statements (all, by area, by person) did it three times (about 60 ms each for a
-    province at 10^6 sites, under load)."""
+    statements (all, by area, by person) did it three times (bench/NOTES.md)."""
     counts = {name: Count("pk", filter=order_q(name, today)) for name in FOLLOW_UP_LISTS}
     total = dict.fromkeys(FOLLOW_UP_LISTS, 0)
     by_area, by_person = [], {}
@@ -296,9 +295,9 @@ def campaign_board(campaign: Campaign, user) -> tuple[list[BoardRow], dict]:
     start = window_start(campaign)
     scope = scope_for(user)
     # The communes first, by the assignments' own (campaign, area) index: a province's
-    # share of a national campaign is then read through its 15,000 assignments, not
-    # through every site of the country (0.8 s at 10^6 sites under load, 0.3 s so; the
-    # site's own area alone cannot be reached from the assignments).
+    # share of a national campaign is then read through its assignments, not through every
+    # site of the country (bench/NOTES.md; the site's own area alone cannot be reached
+    # from the assignments).
     assignments = scope.restrict(CampaignAssignment.objects.filter(campaign=campaign), VIEW).filter(
         area__in=scope.restrict(Area.objects.all(), VIEW).values("pk")
     )

@@ -184,10 +184,11 @@ def _details(condition: str) -> str:
 
 
 # Both parts made by PostgreSQL from the rows above in one statement (one snapshot; made
-# in Python, ten thousand rows took seconds). Sites go by place (geohash), so a site's
-# coordinates are sent as the difference to the previous site's: small numbers that
-# compress well. Signage, barrier and due are one digit per site in a string. Columns,
-# not rows: a column of like values compresses better. Only constants are formatted in.
+# in Python, a busy commune's list was slow, bench/NOTES.md). Sites go by place
+# (geohash), so a site's coordinates are sent as the difference to the previous site's:
+# small numbers that compress well. Signage, barrier and due are one digit per site in a
+# string. Columns, not rows: a column of like values compresses better. Only constants
+# are formatted in.
 LIST_SQL = f"""
 WITH s AS ({{rows}}),
 o AS (

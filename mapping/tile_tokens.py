@@ -1,17 +1,17 @@
 """Short-lived signed tokens for the map's tile requests.
 
 A map asks for dozens of tiles at each move; looking up the session and the user for
-every one cost more than building the tile (bench/: 1.2 ms of lookups against 0.5-1 ms
-of query at zoom 14). The map page gets a token signed with the site's secret that names
-the user, the scope `scope_for` computed for them and a grant (mapping.TileGrant) bound
-to the page's session. A tile request showing it is answered within that scope without
-either lookup; the tile's own statement checks the grant (GRANT_IN_TILE, mapping/tiles.py):
-the session still alive, the person still active with the same password, superuser flag
-and memberships. So sign-out, idle expiry, deactivation, a password change or a change
-of roles end the map's tiles at once, at the price of one indexed join in a query that
-runs anyway (a tile read on a replica asks the primary in a query of its own: sessions
-and accounts are read where they are written). A token lasts MAP_TILE_TOKEN_SECONDS and the page renews it well before
-then. Tokens open tiles only: every other view still reads the session."""
+every one cost more than building the tile (bench/NOTES.md). The map page gets a token
+signed with the site's secret that names the user, the scope `scope_for` computed for
+them and a grant (mapping.TileGrant) bound to the page's session. A tile request showing
+it is answered within that scope without either lookup; the tile's own statement checks
+the grant (GRANT_IN_TILE, mapping/tiles.py): the session still alive, the person still
+active with the same password, superuser flag and memberships. So sign-out, idle expiry,
+deactivation, a password change or a change of roles end the map's tiles at once, at the
+price of one indexed join in a query that runs anyway (a tile read on a replica asks the
+primary in a query of its own: sessions and accounts are read where they are written). A
+token lasts MAP_TILE_TOKEN_SECONDS and the page renews it well before then. Tokens open
+tiles only: every other view still reads the session."""
 
 import secrets
 import threading

@@ -3,7 +3,7 @@ from django.db import migrations
 # The audit trail, written per statement from its transition tables instead of per row:
 # the same entries (one per changed record, each changed column as [before, after]),
 # but an import of a million sites writes them in one set-based INSERT; the row-level
-# trigger cost about a millisecond per record. One function per event serves every
+# trigger cost far more per record (bench/NOTES.md). One function per event serves every
 # audited table (PL/pgSQL plans them per table); arguments: record kind, ignored columns.
 ENTRIES = """
     INSERT INTO accounts_auditentry (at, actor_id, action, "table", object_id, site_id, area_path, changes)
@@ -27,7 +27,7 @@ ENTRIES = """
 """
 
 # Each yields (record, diff). OFFSET 0 keeps each row's to_jsonb computed once: inlined,
-# it ran again for every column compared (a millisecond per row).
+# it ran again for every column compared (bench/NOTES.md).
 WHOLE_RECORD = """
     SELECT r.record, (SELECT coalesce(jsonb_object_agg(key, jsonb_build_array({pair})), '{{}}')
                       FROM jsonb_each(r.record) WHERE key <> ALL (TG_ARGV[1]::text[]))
@@ -46,7 +46,7 @@ CHANGES = {
 }
 # A file import names itself in registry.import for its transaction and writes one compact
 # entry per record it inserts (file and row; hazards/import_load.py): the whole-record
-# image cost ~60 µs a row, a minute for a million-row file.
+# image made a million-row file slow (bench/NOTES.md).
 SKIP = {"inserted": "    IF current_setting('registry.import', true) <> '' THEN\n        RETURN NULL;\n    END IF;\n"}
 REFERENCING = {
     "inserted": ("INSERT", "NEW TABLE AS new_rows"),

@@ -3,7 +3,7 @@
 -- who (the registry.actor setting of the connection), when, and each changed column as [before, after]. A trigger sees
 -- bulk SQL too, which model signals would not. Written per statement from the transition
 -- tables, so an update of a million sites is one set-based INSERT (the row-level trigger
--- this replaced cost about a millisecond per record). Applied by accounts' migrations
+-- this replaced cost far more per record, bench/NOTES.md). Applied by accounts' migrations
 -- (0008, 0011, 0013) and hazards 0019, through common/sql_files.py; `manage.py verify_derived` checks
 -- that every audited record has the entry of its creation (accounts/derived.py).
 --
@@ -41,8 +41,8 @@ CREATE OR REPLACE FUNCTION registry_audit_masked(diff jsonb, hidden text[]) RETU
 $$;
 
 -- The changed records of each event, as (record, diff) rows. OFFSET 0 keeps each row's
--- to_jsonb computed once: inlined, it ran again for every column compared (a millisecond
--- per row). $2 is the trigger's list of left-out columns.
+-- to_jsonb computed once: inlined, it ran again for every column compared
+-- (bench/NOTES.md). $2 is the trigger's list of left-out columns.
 CREATE OR REPLACE FUNCTION registry_audit_changes(event text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE event
         WHEN 'INSERT' THEN
@@ -69,7 +69,7 @@ CREATE OR REPLACE FUNCTION registry_audit() RETURNS trigger LANGUAGE plpgsql AS 
 BEGIN
     -- A file import names itself in registry.import for its transaction and writes one
     -- compact entry per record it inserts (file and row; hazards/import_load.py): the
-    -- whole-record image cost ~60 µs a row, a minute for a million-row file.
+    -- whole-record image made a million-row file slow (bench/NOTES.md).
     IF TG_OP = 'INSERT' AND current_setting('registry.import', true) <> '' THEN
         RETURN NULL;
     END IF;

@@ -1,7 +1,7 @@
 """`{% followup_cells row area=… follow_up=… %}`: a follow-up table row's counts, each a
-link to its list (?area=…&follow_up=…&order=<list>), written here in one call a row: as
-four template cells a row, a province's two tables (some 250 rows) took about 0.1 s of
-the follow-up page to render."""
+link to its list (?area=…&follow_up=…&order=<list>), written here in one call a row: four
+template cells a row through the template loop were a large share of the follow-up
+page's rendering (bench/NOTES.md)."""
 
 from urllib.parse import urlencode
 

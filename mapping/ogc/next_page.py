@@ -1,9 +1,8 @@
 """The next page of items, made while the client reads this one.
 
 GDAL (ogr2ogr, QGIS) asks for a page, reads all of it and only then asks for the next:
-measured at 10^6 sites, the server built a page of 10,000 features in about 0.4 s and
-then sat idle while GDAL spent about 0.6 s of CPU reading it, and GDAL sat idle while
-the server built the next. A client that has followed a next link is reading the whole
+the server sat idle while GDAL read a page, and GDAL sat idle while the server built the
+next (bench/NOTES.md). A client that has followed a next link is reading the whole
 collection, so the page its next link names is built in the background as soon as its
 page is sent, and handed over when it asks: on two cores the two overlap.
 

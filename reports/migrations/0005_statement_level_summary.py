@@ -4,7 +4,7 @@ from django.db import migrations
 # transition tables instead of per row: the same arithmetic (a changed site's old
 # contribution taken away from its area and every ancestor, the new one added; as-of
 # results dropped from the first date a change touches), but a million-row import or
-# boundary reload costs one grouped upsert. Per row it cost about two milliseconds.
+# boundary reload costs one grouped upsert, not one per row (bench/NOTES.md).
 
 # Adds `changes` (site rows with a "sign" column: +1 to add, -1 to take away).
 # Grouped by area first, then spread to the ancestors: a million sites in a few thousand

@@ -144,7 +144,7 @@ function addDot(feature) {
 
 // With more sites than GROUP_ABOVE only those in view are drawn, and below GROUP_UNTIL_ZOOM
 // those within GROUP_CELL_PX of each other as one numbered group that a tap zooms into: a
-// busy commune's 10,000 dots took a tablet a second to draw and overlapped into one blot.
+// busy commune's 10,000 dots were slow to draw (bench/NOTES.md) and overlapped into one blot.
 // A group takes the colour of its least protected site and the due ring if one is due;
 // records not sent yet always keep their own dot.
 const GROUP_ABOVE = 1500;
@@ -1093,8 +1093,8 @@ async function loadCached() {
   for (const key of ["me", "areas", "sites", "proposals"]) {
     const hit = await db.get("cache", key);
     if (hit) {
-      // The site list is kept as the two parts' text (a copy of 10,000 features took the
-      // tablet half a second); a tablet updated offline may still hold the features.
+      // The site list is kept as the two parts' text (IndexedDB was slow to copy the
+      // features, bench/NOTES.md); a tablet updated offline may still hold the features.
       state[key] = key === "sites" && !hit.value.features ? sitelist.fromText(hit.value.first, hit.value.rest) : hit.value;
       if (key === "sites") state.dataAt = hit.at;
     }

@@ -221,8 +221,8 @@ def test_the_board_shows_the_share_checked_on_the_page_and_in_both_files(provinc
 
 def test_a_started_campaign_is_counted_for_the_planner_at_once(province, demo_tree):
     """The board is opened right after the start: PostgreSQL must know the assignments are
-    there (a national campaign's board took 6.8 s until autovacuum analysed them, 0.7 s
-    after), so the start analyses the table itself."""
+    there (a national campaign's board was slow until autovacuum analysed them,
+    bench/NOTES.md), so the start analyses the table itself."""
     people, _sites = province
     start(people, demo_tree)
     with connection.cursor() as cursor:

@@ -280,10 +280,10 @@ def _builds_features(sql: list[str]) -> bool:
 
 @pytest.mark.django_db(transaction=True)  # the page built ahead is read on a connection of its own
 def test_a_client_paging_through_gets_each_next_page_built_while_it_reads_one(client, district):
-    """GDAL asks for a page only once it has read the one before: the server built each
-    page only then, and sat idle while GDAL read (at 10^6 sites, ogr2ogr's copy took twice
-    the time of the two one after the other). Once a client has followed a next link, the
-    page after is built meanwhile and handed over: the same features, in the same order."""
+    """GDAL asks for a page only once it has read the one before: the server built each page
+    only then, and sat idle while GDAL read (bench/NOTES.md). Once a client has followed a
+    next link, the page after is built meanwhile and handed over: the same features, in the
+    same order."""
     _user, key = district
     page = items(client, key, limit=1)
     pages, built_on_request = [page], []
