@@ -6,7 +6,8 @@ the importer's areas are reported by row, and while nothing is wrong the chunk's
 are kept, numbered and ready to insert, in the import's staging table. Loading
 (ImportLoad): one statement per staged chunk inserts its sites and their first
 inspections; at the end one audit entry records the import (each site names it, with
-its row) and the map grid and the summary take all the new sites in one statement each.
+its row) and sites_imported (hazards/signals.py) hands all the new sites to the apps
+above, the map grid and the summary, which take them in one statement each.
 
 Staging runs on a connection of its own, in the thread that reads the file
 (hazards/readahead.py), so that it and the reading share one core while the loading has
@@ -31,7 +32,9 @@ from accounts.scope import SURVEY, VIEW, Scope, scope_for
 from areas.assignment import place_points
 from areas.models import Area
 
+from .models import Site
 from .services import outside_every_area, outside_scope, site_code_sql
+from .signals import sites_imported
 from .survey import DUPLICATE_RADIUS_M
 
 NEAR_LISTED = 200
@@ -128,8 +131,8 @@ NEAR_GRID_DEG = 0.0006
 CELL_KEY = f"(floor(ST_X({{0}}) / {NEAR_GRID_DEG})::bigint * 1000000 + floor(ST_Y({{0}}) / {NEAR_GRID_DEG})::bigint)"
 STAGED_PLACES = "CREATE INDEX ON {staged} (kind, " + CELL_KEY.format("location") + ")"
 
-# imported_sites collects the sites inserted, for the map grid and the summary at the end
-# (mapping and reports migrations 0006 read it as they read a trigger's transition table).
+# imported_sites collects the sites inserted, for the receivers of sites_imported at the
+# end (hazards/signals.py), which read it as they read a trigger's transition table.
 LOADING = "CREATE TEMPORARY TABLE imported_sites (LIKE hazards_site) ON COMMIT DROP"
 # The site columns an imported site leaves empty (NULL, or '' by the column's database
 # default for close_note): the file has none of them, and the services set none at
@@ -440,15 +443,15 @@ class ImportLoad:
             return cursor.fetchone()[0]
 
     def finish(self, rows: int, added: int) -> None:
-        """Records the import in the audit trail (when it added sites) and adds every
-        site inserted to the map grid and the summary."""
+        """Records the import in the audit trail (when it added sites) and hands every
+        site inserted to the apps above (sites_imported)."""
         with connection.cursor() as cursor:
             if added:
                 details = {"file": self.file_name, "rows": rows, "added": added}
                 cursor.execute(ENTRY, {**self.moment, **details, "path": common_path(self.staging.paths)})
             # Statistics first: planned blind, the grid's grouping took half again as long.
             cursor.execute("ANALYZE imported_sites")
-            cursor.execute("SELECT mapping_cells_add_imported(), reports_summary_add_imported()")
+        sites_imported.send(sender=Site)
 
     def close(self) -> None:
         # Within an enclosing transaction (a test's, a caller's) these would outlive the

@@ -8,7 +8,9 @@ class MappingConfig(AppConfig):
 
     def ready(self):
         from areas.signals import boundaries_reloaded
+        from hazards.signals import sites_imported
 
-        from .receivers import rebuild_cells
+        from .receivers import add_imported_to_cells, rebuild_cells
 
         boundaries_reloaded.connect(rebuild_cells, dispatch_uid="mapping.rebuild_cells")
+        sites_imported.connect(add_imported_to_cells, dispatch_uid="mapping.add_imported_to_cells")

@@ -9,3 +9,9 @@ def rebuild_cells(sender, **kwargs) -> None:
     area moved to another province moves them."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT mapping_rebuild_cells()")
+
+
+def add_imported_to_cells(sender, **kwargs) -> None:
+    """Receives sites_imported: every site of the import into the grid in one statement."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT mapping_cells_add_imported()")

@@ -1,0 +1,11 @@
+"""What hazards tells the apps above it. They connect their receivers in their
+AppConfig.ready(), so hazards names nothing above it (tests/test_layers.py)."""
+
+from django.dispatch import Signal
+
+# Sent at the end of a file import, in its transaction, once the temporary table
+# imported_sites (the columns of hazards_site) holds every site the import inserted and
+# has its statistics. Set-based: the import's inserts skip the row-level work of the
+# triggers above (registry.import is set), and a receiver takes all the sites in one
+# statement instead. A receiver's exception undoes the import.
+sites_imported = Signal()
