@@ -6,6 +6,7 @@ area and period."""
 import datetime as dt
 import html
 import io
+import json
 import re
 import zipfile
 from decimal import Decimal
@@ -17,11 +18,13 @@ from django.utils import translation
 
 from accounts.models import Role
 from accounts.scope import OutOfScope
+from areas.loader import load_boundaries
 from hazards import lifecycle
 from reports import documents, services, submissions
 from reports.models import SubmittedSite
 from reports.periods import Period
 from reports.selectors import progress_report
+from tests.conftest import communes_covering
 
 pytestmark = [pytest.mark.django_db, pytest.mark.frozen("2026-03-15T10:00")]
 D = dt.date.fromisoformat
@@ -98,6 +101,28 @@ def test_a_closure_or_a_merge_after_submission_shows_with_its_record(demo_tree, 
     records = {s.code: " ".join(text for _at, text in s.records) for s in found.sites}
     assert "closed on 01/05/2025 (Filled in)" in records[sites["B"].code]
     assert "merged into another site as a duplicate" in records[sites["C"].code]
+
+
+def test_a_boundary_reload_is_no_dated_move_past_reports_count_the_site_in_its_new_area(
+    demo_tree, people, sites, tmp_path
+):
+    """A reload re-assigns sites by a corrected boundary (hazards/receivers.py), without a
+    dated area change: the period's report run again counts the well in the commune that
+    now covers it, and the submitted report keeps its numbers and lists the well as changed
+    since (README "Layout", the two write paths beside the services)."""
+    district = demo_tree["991"]
+    submission = submit(people["district"], district)
+    before = {row.area and row.area.code: row.counts["counting"] for row in progress_report(district, H1_2025).rows}
+    assert (before["99101"], before["99102"]) == (2, 1)
+    path = tmp_path / "communes.geojson"
+    path.write_text(json.dumps(communes_covering("99101", sites["C"].location)))
+    load_boundaries([path])
+    again = {row.area and row.area.code: row.counts["counting"] for row in progress_report(district, H1_2025).rows}
+    assert (again["99101"], again["99102"]) == (3, 0)
+    assert submissions.frozen_report(submission).total.counts["counting"] == 3
+    found = submissions.changes(submission)
+    assert found.cells[("99101", "counting")] == (2, 3) and found.cells[("99102", "counting")] == (1, 0)
+    assert [changed.code for changed in found.sites] == [sites["C"].code]
 
 
 def test_only_targets_set_after_the_submission_are_listed_as_set_since(demo_tree, people, sites, frozen_now):
