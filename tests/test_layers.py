@@ -57,7 +57,7 @@ ALLOWED = {
 
 
 def upper_name(apps: tuple[str, ...]) -> re.Pattern:
-    """A table or SQL function of the apps (mapping_site_cell, reports_rebuild_summary())
+    """A table or SQL function of the apps (mapping_sitecell, reports_rebuild_summary())
     or a model label ("reports.target")."""
     names = "|".join(apps)
     return re.compile(rf"""\b(?:{names})_\w+|["'](?:{names})\.[a-z]+["']""")
