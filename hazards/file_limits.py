@@ -1,8 +1,8 @@
-"""What one file sent to the import may hold, whatever its format, so that reading it
-costs memory and time in proportion to these numbers and not to what the file claims
-(pentest F7: 248 KB of KMZ cost 355 MB and 22 s). Each reader checks them while it
-streams, before it builds anything larger, and stops with TooLarge, whose message names
-the limit for the person who sent the file."""
+"""What one file sent to the import may hold, whatever its format, so that reading it costs
+memory and time in proportion to these numbers and not to what the file claims (pentest
+F7: a small KMZ cost hundreds of megabytes; bench/NOTES.md). Each reader checks them
+while it streams, before it builds anything larger, and stops with TooLarge, whose
+message names the limit for the person who sent the file."""
 
 from django.utils.translation import gettext as _
 
@@ -35,9 +35,10 @@ MAX_ELEMENTS_READ_WHOLE = 20_000
 # is (the package's content types and relationships), wherever the zip puts it.
 XLSX_MAX_STRINGS_BYTES = 64 * 1024 * 1024
 XLSX_MAX_PART_BYTES = 10 * 1024 * 1024
-# ogr2ogr reading a GeoPackage or Shapefile: its address space and its CPU time. GDAL's memory
-# is not Python's to count: a 106 KB GeoPackage whose column is computed by SQLite made it
-# hold 2.1 GB for 57 s. GDAL itself needs about 350 MB of address space to start.
+# ogr2ogr reading a GeoPackage or Shapefile: its address space and its CPU time. GDAL's
+# memory is not Python's to count: a small GeoPackage whose column is computed by SQLite
+# made it hold gigabytes (bench/NOTES.md). GDAL itself needs about 350 MB of address
+# space to start.
 GDAL_MAX_MEMORY_BYTES = 1024 * 1024 * 1024
 GDAL_MAX_SECONDS = 300
 

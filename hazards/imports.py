@@ -695,8 +695,9 @@ def _layer_system(path: Path, wkt: str | None, stated: int | None) -> crs.System
 
 
 # A preview lists the properties of a GeoJSON or KML file's first features as its columns
-# (reading them all cost a 16 MB KMZ a minute of CPU a page); the check and the import read
-# every feature, and name a property first met further on among the columns left out.
+# (reading them all made every page of a large KMZ cost the CPU of the whole file,
+# pentest P3, bench/NOTES.md); the check and the import read every feature, and name a
+# property first met further on among the columns left out.
 PREVIEW_FEATURES = 100
 
 

@@ -64,9 +64,10 @@ def hold(user) -> None:
 def check_job_room(user) -> None:
     """ValidationError unless `user` may queue more work for the one job worker: at most
     JOBS_MAX_WAITING_PER_PERSON jobs and import runs waiting or running (pentest N3: a
-    viewer queued 100 exports in 2.7 s; P1: a field worker queued 20 checks of one file
-    and another person's export waited 232 s), and job files within the quota. Called in
-    the transaction that queues the work, under the person's lock (hold)."""
+    viewer queued a hundred exports at once; P1: a field worker's checks of one file made
+    another person's export wait behind them; bench/NOTES.md), and job files within the
+    quota. Called in the transaction that queues the work, under the person's lock
+    (hold)."""
     hold(user)
     unfinished = [JobRun.Status.QUEUED, JobRun.Status.RUNNING]
     waiting = JobRun.objects.filter(created_by=user, status__in=unfinished).count()

@@ -121,9 +121,9 @@ def rows(
     while block := source.read(BLOCK):
         parser.feed(block)
         # expat 2.5 parses an unfinished tag again from its start at every block
-        # (CVE-2023-52425): a tag of N bytes costs N² / BLOCK, and a 20 MB attribute in a
-        # 378 KB KMZ cost 39 s (pentest P6). Blocks that end no tag (no element or text
-        # came of them) are one tag going on: beyond MAX_TAG_BYTES it is refused.
+        # (CVE-2023-52425): a tag of N bytes costs N² / BLOCK (pentest P6,
+        # bench/NOTES.md). Blocks that end no tag (no element or text came of them) are
+        # one tag going on: beyond MAX_TAG_BYTES it is refused.
         unfinished = unfinished + len(block) if target.events == events else 0
         events = target.events
         if unfinished > file_limits.MAX_TAG_BYTES:
