@@ -1,3 +1,5 @@
+import re
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
@@ -9,12 +11,42 @@ from common.text import clean_text
 
 from .audit_text import what
 
+# Characters of a user name that read as others in a list (pentest I8: "ADMİN" beside
+# "admin"), compared in lower case. Django's validator lets a user name hold letters of
+# any script, digits and . @ + - _; this is the part of Unicode's confusables (UTS #39)
+# that can make such a name look like a Latin one: the Cyrillic and Greek lower-case
+# letters drawn as Latin ones, dotless i, the digits 0 and 1, and "rn" for "m". (The
+# whole UTS #39 skeleton, as ICU computes it, would need PyICU built from source against
+# libicu, and it compares case-sensitively: "I" and "l" would still pass this way.)
+LOOKALIKES = str.maketrans(
+    {
+        **dict(zip("аеорсухіјѕһԁԛԝӏ", "aeopcyxijshdqwl", strict=True)),  # Cyrillic
+        **dict(zip("οανικτυ", "oavikty", strict=True)),  # Greek
+        "ı": "i",
+        "0": "o",
+        "1": "l",
+    }
+)
+# A dot above on i or j, which have one already (Unicode's Soft_Dotted): what "İ" case
+# folds to ("i̇"), drawn as a plain i.
+DOT_ON_I = re.compile("(?<=[ij])\u0307")
+
 
 def username_key(username: str) -> str:
-    """A user name as sign-in reads it (NFKC, as Django's UsernameField), case folded: the
-    key the lockout counts failures under (accounts/lockout.py), so no two accounts may
-    share it (else unlocking one would unlock the other)."""
-    return AbstractUser.normalize_username(username).casefold()
+    """A user name as sign-in reads it (NFKC, as Django's UsernameField), case folded, and
+    each character that reads as another (LOOKALIKES) taken as that one: the key the
+    lockout counts failures under (accounts/lockout.py), so no two accounts may share it
+    (else unlocking one would unlock the other), nor look alike in a list."""
+    folded = AbstractUser.normalize_username(username).casefold()
+    return DOT_ON_I.sub("", folded).translate(LOOKALIKES).replace("rn", "m")
+
+
+def fill_name_keys(model) -> None:
+    """Each account's key as User.save() keeps it, for a migration's User (`model`) when
+    the rule changes; two accounts sharing one stop it at the key's unique constraint
+    (rename one first)."""
+    for user in model.objects.only("pk", "username").iterator():
+        model.objects.filter(pk=user.pk).update(name_key=username_key(user.username))
 
 
 class User(AbstractUser):
@@ -55,8 +87,8 @@ class User(AbstractUser):
             raise ValidationError(
                 {
                     "username": _(
-                        "Another account already has this name, perhaps written with other capitals or "
-                        "characters; choose another name."
+                        "Another account already has this name or one that looks the same (other capitals, or "
+                        "letters that look alike, such as İ for I or 0 for o); choose another name."
                     )
                 }
             )

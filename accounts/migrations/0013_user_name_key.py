@@ -8,11 +8,9 @@ from common.sql_files import apply_sql_file
 def fill_keys(apps, schema_editor):
     """Each account's key as User.save() keeps it; two accounts sharing one stop the
     migration at the unique constraint below (rename one first)."""
-    from accounts.models import username_key
+    from accounts.models import fill_name_keys
 
-    User = apps.get_model("accounts", "User")
-    for user in User.objects.only("pk", "username").iterator():
-        User.objects.filter(pk=user.pk).update(name_key=username_key(user.username))
+    fill_name_keys(apps.get_model("accounts", "User"))
 
 
 class Migration(migrations.Migration):

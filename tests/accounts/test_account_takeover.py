@@ -245,9 +245,13 @@ def test_adding_a_forbidden_role_to_a_managed_person_is_refused(people, demo_tre
 
 # Names the lockout counts as one (accounts/lockout.py: NFKC, then case folded): a
 # manager who renamed a person to a variant of the superuser's name could then lift the
-# superuser's lockout by unlocking that person (pentest F1).
+# superuser's lockout by unlocking that person (pentest F1). And names that look alike in a
+# list and the audit trail (accounts.models.LOOKALIKES): "ADMİN" beside "admin" (pentest I8),
+# Cyrillic or Greek letters drawn as Latin ones, 0 for o, 1 for l, rn for m.
 NAME_VARIANTS = [("root", "ROOT"), ("root", "Root"), ("root", "ｒｏｏｔ"), ("root", "ＲＯＯＴ"), ("strasse", "STRAßE")]
-TAKEN_NAME = "Another account already has this name, perhaps written with other capitals or characters"
+NAME_VARIANTS += [("admin", "ADMİN"), ("admin", "аdmin"), ("root", "rοοt"), ("root", "r00t"), ("admin", "adrnin")]
+NAME_VARIANTS += [("lan.1", "lan.l"), ("ivan", "ıvan"), ("xem.tinh", "хеm.tinh")]
+TAKEN_NAME = "Another account already has this name or one that looks the same"
 
 
 @pytest.mark.parametrize(("taken", "variant"), NAME_VARIANTS)
@@ -282,10 +286,19 @@ def test_a_person_may_be_renamed_to_a_variant_of_their_own_name(people):
     assert worker.username == "LAN"
 
 
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("Lan\x1b[31m", "contains the control character U+001B"),
+        ("Lan\u202eneyugN", "contains U+202E, an invisible character that changes how text reads"),
+        ("Lan\u200b", "contains U+200B, an invisible character that changes how text reads"),
+    ],
+)
 @pytest.mark.parametrize("field", ["first_name", "last_name", "phone"])
-def test_a_person_s_name_with_a_control_character_is_refused(people, field):
+def test_a_person_s_name_with_a_control_character_is_refused(people, field, value, message):
     """People's names head pages, PDFs and spreadsheets as sites' names do: the stored
-    text rule (common/text.py) refuses control characters in them too."""
+    text rule (common/text.py) refuses control characters in them too, and the invisible
+    ones that reorder a name or make two that look the same differ (pentest I8)."""
     worker = people["worker"]
     data = {
         "username": worker.username,
@@ -296,11 +309,11 @@ def test_a_person_s_name_with_a_control_character_is_refused(people, field):
         **membership_rows([], initial=list(worker.memberships.all())),
     }
     client = as_manager(people)
-    response = client.post(reverse("admin:accounts_user_change", args=[worker.pk]), {**data, field: "Lan\x1b[31m"})
+    response = client.post(reverse("admin:accounts_user_change", args=[worker.pk]), {**data, field: value})
     assert response.status_code == 200
-    assert "contains the control character U+001B" in response.context["adminform"].form.errors[field][0]
+    assert message in response.context["adminform"].form.errors[field][0]
     worker.refresh_from_db()
-    assert "\x1b" not in getattr(worker, field)
+    assert getattr(worker, field) != value
     assert client.post(reverse("admin:accounts_user_change", args=[worker.pk]), data).status_code == 302
 
 
