@@ -30,24 +30,26 @@ VERB_ROLES = {
     ADMINISTER: {Role.ADMINISTRATOR},
 }
 
-# How each scoped model reaches the area path that decides it.
-AREA_PATH_OF = {
-    "areas.area": "path",
-    "mapping.sitecell": "area__path",
-    "mapping.sitestatecell": "area__path",
-    "hazards.site": "area__path",
-    "hazards.inspection": "site__area__path",
-    "hazards.photo": "inspection__site__area__path",
-    "hazards.closureproposal": "site__area__path",
-    "hazards.sitemerge": "kept__area__path",
-    "accounts.membership": "area__path",
-    "accounts.auditentry": "area_path",
-    "reports.target": "area__path",
-    "reports.reportsubmission": "area__path",
-    "hazards.remediationorder": "site__area__path",
-    "hazards.campaignassignment": "site__area__path",
-    "hazards.campaign": "area__path",
-}
+# How each scoped model reaches the area path that decides it, by model label. Each app
+# declares its own models in its AppConfig.ready() (scope_models), so the one check names
+# no app above accounts.
+AREA_PATH_OF: dict[str, str] = {}
+
+
+def scope_models(lookups: dict[type[Model], str]) -> None:
+    """Declares, for each model, the lookup from a record to the area path that decides
+    who may read or change it ("site__area__path")."""
+    for model, lookup in lookups.items():
+        AREA_PATH_OF[model._meta.label_lower] = lookup
+
+
+def area_path_of(queryset: QuerySet) -> str:
+    label = queryset.model._meta.label_lower
+    try:
+        return AREA_PATH_OF[label]
+    except KeyError:
+        # A model no app declared would be read unfiltered if this were skipped.
+        raise LookupError(f"{label} has no area scope: declare it with accounts.scope.scope_models") from None
 
 
 def ancestor_paths(path: str) -> list[str]:
@@ -81,7 +83,7 @@ class Scope:
         return condition
 
     def restrict(self, queryset: QuerySet, verb: str = VIEW) -> QuerySet:
-        condition = self._within(AREA_PATH_OF[queryset.model._meta.label_lower], verb)
+        condition = self._within(area_path_of(queryset), verb)
         return queryset if condition is None else queryset.filter(condition)
 
     def restrict_within(self, queryset: QuerySet, verb: str, path: str) -> QuerySet:
@@ -89,7 +91,7 @@ class Scope:
         condition per subtree of the intersection rather than the scope's condition and the
         subtree's: PostgreSQL multiplies the estimates of two identical LIKEs (a province's
         125 areas taken for 5) and then plans for a handful of sites (10x slower)."""
-        lookup = AREA_PATH_OF[queryset.model._meta.label_lower]
+        lookup = area_path_of(queryset)
         scope = ["/"] if self.everything else self.paths(verb)
         # A scope subtree holding `path` leaves `path`; one inside `path` stays as it is.
         paths = sorted({path if path.startswith(p) else p for p in scope if path.startswith(p) or p.startswith(path)})
@@ -101,7 +103,7 @@ class Scope:
     def restrict_overlapping(self, queryset: QuerySet, verb: str = VIEW) -> QuerySet:
         """Records whose area lies inside the scope or above part of it: a provincial
         campaign concerns a commune officer too, for the commune's share of it."""
-        lookup = AREA_PATH_OF[queryset.model._meta.label_lower]
+        lookup = area_path_of(queryset)
         condition = self._within(lookup, verb)
         if condition is None:
             return queryset

@@ -16,10 +16,25 @@ class HazardsConfig(AppConfig):
     verbose_name = _("Hazard sites")
 
     def ready(self):
+        from accounts.scope import scope_models
         from areas.signals import areas_reloaded
 
+        from .models import ClosureProposal, Inspection, Photo, Site, SiteMerge
+        from .models_remediation import Campaign, CampaignAssignment, RemediationOrder
         from .receivers import reassign_sites
 
         # Every migrate writes the rules again, so a changed TIME_ZONE reaches SQL.
         post_migrate.connect(_install_rules, sender=self)
         areas_reloaded.connect(reassign_sites, dispatch_uid="hazards.reassign_sites")
+        scope_models(
+            {
+                Site: "area__path",
+                Inspection: "site__area__path",
+                Photo: "inspection__site__area__path",
+                ClosureProposal: "site__area__path",
+                SiteMerge: "kept__area__path",
+                RemediationOrder: "site__area__path",
+                CampaignAssignment: "site__area__path",
+                Campaign: "area__path",
+            }
+        )

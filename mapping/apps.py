@@ -7,10 +7,13 @@ class MappingConfig(AppConfig):
     verbose_name = _("Maps")
 
     def ready(self):
+        from accounts.scope import scope_models
         from areas.signals import boundaries_reloaded
         from hazards.signals import sites_imported
 
+        from .models import SiteCell, SiteStateCell
         from .receivers import add_imported_to_cells, rebuild_cells
 
         boundaries_reloaded.connect(rebuild_cells, dispatch_uid="mapping.rebuild_cells")
         sites_imported.connect(add_imported_to_cells, dispatch_uid="mapping.add_imported_to_cells")
+        scope_models({SiteCell: "area__path", SiteStateCell: "area__path"})

@@ -7,8 +7,11 @@ class ReportsConfig(AppConfig):
     verbose_name = _("Reports")
 
     def ready(self):
+        from accounts.scope import scope_models
         from hazards.signals import sites_imported
 
+        from .models import ReportSubmission, Target
         from .receivers import add_imported_to_summary
 
         sites_imported.connect(add_imported_to_summary, dispatch_uid="reports.add_imported_to_summary")
+        scope_models({Target: "area__path", ReportSubmission: "area__path"})

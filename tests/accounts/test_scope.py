@@ -3,9 +3,11 @@
 import json
 
 import pytest
+from django.apps import apps
+from django.contrib.sessions.models import Session
 
 from accounts.models import Membership, Role
-from accounts.scope import EDIT, SURVEY, VIEW, OutOfScope, scope_for
+from accounts.scope import AREA_PATH_OF, EDIT, SURVEY, VIEW, OutOfScope, scope_for
 from areas.loader import load_boundaries
 from areas.models import Area
 from hazards.models import Inspection, Site
@@ -106,3 +108,16 @@ def test_prefix_does_not_leak_to_sibling_codes(db, tmp_path, make_user):
     load_boundaries([path])
     scope = scope_for(make_user("u", Area.objects.get(code="1"), Role.VIEWER))
     assert list(scope.restrict(Area.objects.all()).values_list("code", flat=True)) == ["1"]
+
+
+def test_each_app_declares_its_scoped_models_and_an_undeclared_one_is_refused(sites, demo_tree, make_user):
+    """The scope check names no app above accounts: every app declares how its models
+    reach their area (scope_models in its AppConfig.ready()), and each declared lookup
+    reaches an area's path."""
+    assert {label.split(".")[0] for label in AREA_PATH_OF} == {"areas", "accounts", "hazards", "mapping", "reports"}
+    scope = scope_for(make_user("lan", demo_tree["99101"], Role.FIELD_WORKER))
+    for label in AREA_PATH_OF:
+        list(scope.restrict(apps.get_model(label).objects.all())[:1])
+    # A model no app declared is never read unfiltered.
+    with pytest.raises(LookupError, match=r"sessions\.session has no area scope"):
+        scope.restrict(Session.objects.all())
