@@ -135,6 +135,7 @@ def _plan(folder: Path) -> dict:
         known = list(
             Site.objects.filter(area_id=commune, closed_at__isnull=True).values_list("id", "location")[:RECORDS]
         )
+        _keep_orders([site_id for site_id, _location in known])
         records = []
         for index in range(RECORDS):
             site_id, location = known[index % len(known)]
@@ -241,9 +242,37 @@ def _check(plan: dict, media_root: Path) -> dict:
     }
 
 
+# The orders of the sites the tablets inspect, as they were before: the load's inspections
+# verify or reopen them as a campaign day's would, and the clean-up puts them back.
+KEPT_ORDERS = "bench_load_kept_orders"
+ORDER_COLUMNS = "state, acknowledged_at, done_at, verified_at, decided_by_id, reopened_count, updated_at"
+
+
+def _keep_orders(site_ids: list) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE IF NOT EXISTS {KEPT_ORDERS} AS SELECT * FROM hazards_remediationorder LIMIT 0")
+        cursor.execute(
+            f"INSERT INTO {KEPT_ORDERS} SELECT * FROM hazards_remediationorder WHERE site_id = ANY(%s)", [site_ids]
+        )
+
+
+def _orders_back() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s)", [KEPT_ORDERS])
+        if cursor.fetchone()[0] is None:
+            return
+        cursor.execute(
+            f"UPDATE hazards_remediationorder o SET ({ORDER_COLUMNS}) = "
+            f"(SELECT {ORDER_COLUMNS} FROM {KEPT_ORDERS} k WHERE k.id = o.id) "
+            f"WHERE o.id IN (SELECT id FROM {KEPT_ORDERS})"
+        )
+        cursor.execute(f"DROP TABLE {KEPT_ORDERS}")
+
+
 def _cleanup() -> None:
     """Remove what the load wrote: its records (the triggers keep summaries right), photos
-    rows, tokens and accounts."""
+    rows, tokens and accounts, and put back the orders its inspections decided."""
+    _orders_back()
     with connection.cursor() as cursor:
         cursor.execute(
             "DELETE FROM hazards_photo WHERE inspection_id IN (SELECT id FROM hazards_inspection WHERE notes = %s)",
