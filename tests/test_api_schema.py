@@ -25,12 +25,13 @@ def api_token(demo_tree, make_user, make_site, superuser):
 
 
 @pytest.fixture
-def api_schema(db):
+def api_schema(db, api_token):
     # Like Django's test client: keep the test's connection (and transaction) open
     # across requests instead of closing it when each request finishes.
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
-    yield schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", WSGIHandler())
+    signed = {"Authorization": f"Token {api_token}"}  # the schema is for those who use the API
+    yield schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", WSGIHandler(), headers=signed)
     request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
 

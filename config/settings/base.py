@@ -323,6 +323,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Sites with deep water, their inspections and photos; the tablet sync API.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its docs page describe every route, filter and error of the API: for
+    # people and devices that use it (a session or a device token), as every /ogc/ resource,
+    # its own OpenAPI document included, already is (pentest I10).
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     # Swagger UI from our own static files: no CDN at run time.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

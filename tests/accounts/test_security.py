@@ -235,3 +235,19 @@ def test_basic_takes_a_vietnamese_user_name_in_utf8_or_latin1(demo_tree, make_us
     for encoding in ("utf-8", "latin-1"):
         credential = base64.b64encode(f"lân:{key}".encode(encoding)).decode()
         assert Client(HTTP_AUTHORIZATION=f"Basic {credential}").get(reverse("site-list")).status_code == 200
+
+
+def test_the_api_schema_and_its_docs_are_for_people_and_devices_that_sign_in(client, demo_tree, make_user, superuser):
+    """The schema names every route, filter and error of the API: anonymous clients got it
+    whole (pentest I10). A session or a device token reads it, as /ogc/'s own API document,
+    which asked for sign-in already."""
+    for name in ("api-schema", "api-docs", "ogc-api"):
+        assert client.get(reverse(name)).status_code == 401, name
+    worker = make_user("lan", demo_tree["99101"], Role.FIELD_WORKER)
+    _token, key = token_issue(actor=superuser, user=worker, name="QGIS")
+    device = Client(HTTP_AUTHORIZATION=f"Token {key}")
+    assert "/api/v1/sync/batch/" in device.get(reverse("api-schema"), {"format": "json"}).json()["paths"]
+    assert device.get(reverse("ogc-api")).status_code == 200
+    client.force_login(worker)
+    assert client.get(reverse("api-docs")).status_code == 200
+    assert client.get(reverse("api-schema")).status_code == 200
