@@ -12,7 +12,6 @@ So a write signed with Basic is refused when the browser says another site's pag
 scripts send no such headers, and their reads are never refused."""
 
 import base64
-import binascii
 import datetime as dt
 import hashlib
 import secrets
@@ -93,7 +92,7 @@ def _presented(request) -> tuple[str | None, str] | None:
         return None, credentials
     try:
         raw = base64.b64decode(credentials, validate=True)
-    except binascii.Error:
+    except ValueError:  # binascii.Error, or a letter outside ASCII (a header arrives as Latin-1)
         raise _refused() from None
     try:
         decoded = raw.decode()

@@ -165,3 +165,19 @@ def test_token_and_bearer_are_never_sent_by_a_browser_on_its_own_so_they_write_f
         reverse("site-reopen", args=[site.pk]), headers={"Authorization": f"Token {key}", **browser}
     )
     assert reopened.status_code == 200
+
+
+@pytest.mark.parametrize("credentials", ["\xff", "é:ñ", "\x00"])
+def test_a_basic_credential_that_is_no_base64_text_is_refused_saying_what_to_send(gis, credentials):
+    """A header's bytes arrive as Latin-1 text: a Basic credential holding a letter outside
+    ASCII made base64 raise ValueError, a 500 on every API, OGC and tile route (pentest 5)."""
+    _person, _token, _key, site = gis
+    client = Client(HTTP_ACCEPT_LANGUAGE="en", headers={"Authorization": f"Basic {credentials}"})
+    for url in (
+        reverse("survey-me"),
+        reverse("ogc-items", args=["sites"]),
+        reverse("site-tile", args=tile_of(site.location.x, site.location.y, 14)),
+    ):
+        response = client.get(url)
+        assert response.status_code == 401, url
+        assert "device token" in response.content.decode()
