@@ -9,6 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from accounts.api import PairView
 from accounts.lockout import LockoutAdminAuthenticationForm, LockoutAuthenticationForm
 from accounts.views import PasswordChangeView, home
+from config.leaflet_icons import leaflet_icons
 from config.observability import healthz, readyz
 from hazards.photo_files import evidence_file
 from hazards.urls import api_urlpatterns as hazard_api
@@ -34,6 +35,7 @@ urlpatterns = [
     path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("leaflet-icons.js", leaflet_icons, name="leaflet-icons"),
     path("i18n/", include("django.conf.urls.i18n")),
     path(
         "accounts/login/",

@@ -119,7 +119,7 @@ def app(request):
 
 @never_cache
 def service_worker(request):
-    shell = [reverse("survey"), reverse("survey-manifest"), reverse("survey-jsi18n")] + [
+    shell = [reverse("survey"), reverse("survey-manifest"), reverse("survey-jsi18n"), reverse("leaflet-icons")] + [
         static(p) for p in SHELL_STATIC
     ]
     response = render(

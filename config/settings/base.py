@@ -5,6 +5,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from config.jsonlog import JSON_FORMATTER
@@ -201,6 +202,12 @@ LEAFLET_CONFIG = {
     "MIN_ZOOM": 3,
     "MAX_ZOOM": 19,
     "RESET_VIEW": False,
+    # The marker images' URLs from the static files storage (config/leaflet_icons.py), on
+    # django-leaflet's maps and in its form widget.
+    "PLUGINS": {
+        "icons": {"js": [reverse_lazy("leaflet-icons")], "auto-include": True},
+        "forms": {"js": [reverse_lazy("leaflet-icons")]},
+    },
     "TILES": [
         ("OpenStreetMap", BASEMAP["url"], {"attribution": BASEMAP["attribution"], "maxZoom": BASEMAP["max_zoom"]})
     ],
