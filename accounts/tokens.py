@@ -120,7 +120,10 @@ def _from_another_site(request) -> bool:
     referer = request.META.get("HTTP_REFERER")
     if fetched_from is not None or referer is None:
         return False
-    page = urlsplit(referer)
+    try:
+        page = urlsplit(referer)
+    except ValueError:  # no address (an unclosed IPv6 bracket): not one of ours
+        return True
     return f"{page.scheme}://{page.netloc}" not in own
 
 

@@ -115,3 +115,15 @@ def test_an_export_link_on_another_site_is_refused_saying_why(superuser, demo_tr
     assert refused.status_code == 403
     assert "a link or a page on another site" in refused.content.decode()
     assert not JobRun.objects.exists()
+
+
+@pytest.mark.parametrize("referer", ["http://[::1", "http://[x]/", "https://a:99999999999/"])
+def test_a_referer_that_is_no_address_is_refused_as_another_site_s_not_a_500(superuser, demo_tree, referer):
+    """An old browser (no Sec-Fetch-Site, no Origin) is judged by its Referer; one that
+    urlsplit cannot read (an unclosed IPv6 bracket) raised ValueError, a 500 on every GET
+    that starts work and every Basic write (pentest 5). What cannot be read is not ours."""
+    client = Client(HTTP_ACCEPT_LANGUAGE="en", headers={"Referer": referer, "Accept": "text/html"})
+    client.force_login(superuser)
+    refused = client.get("/api/v1/exports/sites.gpkg", {"area": "991"})
+    assert refused.status_code == 403
+    assert not JobRun.objects.exists()
