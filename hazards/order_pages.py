@@ -261,7 +261,10 @@ class CampaignForm(forms.Form):
 def campaign_list(request):
     scope = scope_for(request.user)
     may_start = scope.everything or bool(scope.paths(EDIT))
-    year = timezone.localdate().year
+    # The coming pre-summer window: this year's until its last day, then next year's (a
+    # window already over cannot be started).
+    today = timezone.localdate()
+    year = today.year if today <= dt.date(today.year, 5, 31) else today.year + 1
     initial = {
         "starts_on": dt.date(year, 4, 1),
         "ends_on": dt.date(year, 5, 31),
@@ -285,7 +288,7 @@ def campaign_list(request):
         "campaigns": campaigns_for(request.user),
         "form": form,
         "may_start": may_start,
-        "today": timezone.localdate(),
+        "today": today,
     }
     return _form_page(request, "campaigns/list.html", context)
 

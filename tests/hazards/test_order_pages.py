@@ -409,3 +409,27 @@ def test_site_page_lists_orders_and_offers_to_open_one(client, setting):
     )  # fmt: skip
     page = client.get(url).content.decode()
     assert reverse("order-detail", args=[order.pk]) in page and new_url not in page
+
+
+@pytest.mark.parametrize(
+    ("today", "year"),
+    [
+        (dt.datetime(2026, 1, 15, 9, 0, tzinfo=TZ), 2026),  # planning this spring's checks
+        (dt.datetime(2026, 5, 31, 9, 0, tzinfo=TZ), 2026),  # its last day: still this year's
+        (dt.datetime(2026, 6, 1, 9, 0, tzinfo=TZ), 2027),  # summer has come: next year's
+        (dt.datetime(2026, 12, 4, 9, 0, tzinfo=TZ), 2027),
+    ],
+)
+def test_campaign_form_offers_the_coming_pre_summer_window_which_starts_as_offered(
+    client, setting, frozen, today, year
+):
+    """A manager planning in December is offered next spring, not the spring gone by (a
+    window over already, which starting refuses)."""
+    frozen.move_to(today)
+    login(client, setting["manager"])
+    form = client.get(reverse("campaign-list")).context["form"]
+    assert form.initial["starts_on"] == dt.date(year, 4, 1) and form.initial["ends_on"] == dt.date(year, 5, 31)
+    assert str(year) in form.initial["name"]
+    offered = {**form.initial, "starts_on": form.initial["starts_on"].isoformat(),
+               "ends_on": form.initial["ends_on"].isoformat()}  # fmt: skip
+    assert client.post(reverse("campaign-list"), offered).status_code == 302
