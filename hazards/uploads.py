@@ -255,7 +255,8 @@ def upload(request):
 
 
 def _stated_system(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() and int(value) in crs.SYSTEMS else None
+    # Compared as text: isdigit() holds for "²", and for 5,000 digits, which int() refuses.
+    return next((code for code in crs.SYSTEMS if value == str(code)), None)
 
 
 @login_required

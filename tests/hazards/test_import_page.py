@@ -374,3 +374,13 @@ def test_a_check_draws_no_site_codes(client, officer, demo_tree):
         for code in Site.objects.filter(name__startswith="Ao số").values_list("code", flat=True)
     )
     assert codes == list(range(codes[0], codes[0] + 30)) and codes[0] == int(after.removeprefix("HZ-")) + 1
+
+
+@pytest.mark.parametrize("stated", ["²", "¹²", "٣"])
+def test_a_stated_system_in_digits_of_another_kind_is_no_system_not_a_500(client, officer, stated):
+    """str.isdigit() holds for superscripts, which int() refuses: ?system=² answered 500 on
+    the preview, as a GET and as the mapping step's POST (pentest 5)."""
+    preview_url = upload(client, csv_file("ao.csv", "name,latitude,longitude\nAo,22.1,105.1\n"))
+    assert client.get(preview_url, {"system": stated}).status_code == 200
+    for posted in (stated, "9" * 5000):
+        assert client.post(preview_url, {"system": posted}).status_code in (200, 400)
