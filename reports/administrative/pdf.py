@@ -223,7 +223,7 @@ def _closing(document: AdministrativeDocument, width: float) -> list:
     right += [Spacer(1, 24 * mm), paragraph(sign.name, STYLES["signature"])]
     grid = Grid([[left, right]], colWidths=[width * 0.5, width * 0.5])
     grid.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
-    return [Spacer(1, 6 * mm), KeepTogether(grid)]
+    return [Spacer(1, 6 * mm), grid]
 
 
 def render(document: AdministrativeDocument) -> bytes:
@@ -247,7 +247,10 @@ def render(document: AdministrativeDocument) -> bytes:
     if ends_with_text(document):
         # The signature never stands alone on a page: the body's last paragraph goes with it
         # (a page holding nothing but a signature could be put under another text).
-        body, closing = body[:-1], [KeepTogether(body[-1:] + closing)]
+        body, closing = body[:-1], body[-1:] + closing
+    # One KeepTogether: ReportLab carries one nested in another to the next page even when
+    # both fit where they stand (a short notice took two pages, half of the first empty).
+    closing = [KeepTogether(closing)]
     story = _heading(document, width) + body + closing
     for annex in document.annexes:
         story += [

@@ -157,3 +157,22 @@ def test_a_heading_line_that_fits_is_kept_whole_and_one_too_wide_wraps_at_words(
     assert heading_lines("Ủy ban nhân dân xã Một Cái Tên Rất Dài", fits(15))[-1] == "MỘT CÁI TÊN RẤT DÀI"
     # A body without a unit in its name is one part.
     assert heading_lines("Bộ Y tế", fits(20)) == ["BỘ\u00a0Y\u00a0TẾ"]
+
+
+def test_a_notice_without_a_photo_fits_its_page_with_its_signature(client, demo_tree, make_user, make_site, inspect):
+    """A site inspected without a photo: the notice is short and fits one page, its last
+    paragraph beside the closing. The closing kept with that paragraph used to be carried
+    whole to a second page, leaving half of the first empty (a nested KeepTogether)."""
+    manager = make_user("quanly", demo_tree["991"], Role.AREA_MANAGER, is_staff=True)
+    worker = make_user("canbo", demo_tree["99101"], Role.FIELD_WORKER, first_name="Bình", last_name="Lê")
+    site = make_site(demo_tree["99101"], actor=manager, name="Đập ông Ba")
+    inspect(site, "2026-04-02T08:00", signage="in_place", barrier="none", actor=worker)
+    order = orders.order_open(
+        actor=manager, site=site, party_kind="household", party_name="Hộ ông Ba", requirements=["barrier"],
+        deadline=dt.date(2026, 4, 30), follow_up=worker,
+    )  # fmt: skip
+    client.force_login(manager)
+    pages = PdfReader(io.BytesIO(client.get(reverse("order-notice", args=[order.pk, "pdf"])).content)).pages
+    assert len(pages) == 1
+    text = " ".join(pages[0].extract_text().split())
+    assert "Khi hoàn thành, đề nghị báo cho Lê Bình" in text and "CHỦ TỊCH" in text
