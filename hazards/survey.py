@@ -39,6 +39,7 @@ START_MODULES = [
     "survey/app.js",
     "survey/db.js",
     "survey/geo.js",
+    "survey/numbers.js",
     "survey/outbox.js",
     "survey/photos.js",
     "survey/pairing.js",

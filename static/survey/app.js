@@ -4,6 +4,7 @@ import { basemap, basemapLayer } from "../common/basemap.js";
 import { DUE_RING, paletteToCss, STATE_COLOURS } from "../common/palette.js";
 import * as db from "./db.js";
 import { distanceMetres, inGeometry } from "./geo.js";
+import { formatDecimal, parseDecimal } from "./numbers.js";
 import * as outbox from "./outbox.js";
 import * as pairing from "./pairing.js";
 import { prepare as preparePhoto } from "./photos.js";
@@ -667,14 +668,13 @@ function fillForm(form, inspection, photos) {
   choose(form, "signage", inspection.signage);
   choose(form, "barrier", inspection.barrier);
   choose(form, "water_present", inspection.water_present);
-  $("input[name=water_depth_m]", form).value = inspection.water_depth_m ?? "";
+  $("input[name=water_depth_m]", form).value = formatDecimal(inspection.water_depth_m, LANG);
   $("textarea[name=notes]", form).value = inspection.notes || "";
   picked.set(form, photos.filter((p) => !p.sent));
   renderThumbs(form);
 }
 
 function inspectionPayload(form, extra) {
-  const depth = $("input[name=water_depth_m]", form).value;
   return {
     id: crypto.randomUUID(),
     // The tablet's own clock; the server corrects it by the offset it measures (X-Device-Time).
@@ -682,12 +682,37 @@ function inspectionPayload(form, extra) {
     signage: chosen(form, "signage"),
     barrier: chosen(form, "barrier"),
     water_present: chosen(form, "water_present") === "true",
-    water_depth_m: depth || null,
+    water_depth_m: numberValue(form, "water_depth_m"),
     notes: $("textarea[name=notes]", form).value,
     gps_fix: state.position ? { type: "Point", coordinates: state.position.coords } : null,
     gps_accuracy_m: state.position ? state.position.accuracy : null,
     ...extra,
   };
+}
+
+// Number fields (data-number) are text fields: a number input would drop or mangle the
+// decimal comma Vietnamese writes (2,5 became 25). Read here, sent with a point.
+function fieldLabel(input) {
+  return input.closest("label")?.firstChild?.textContent.trim() || input.name;
+}
+
+function numberProblems(form) {
+  const problems = [];
+  for (const input of $$("input[data-number]", form)) {
+    const read = parseDecimal(input.value);
+    input.setAttribute("aria-invalid", String(Boolean(read.invalid)));
+    if (read.invalid) {
+      problems.push(fmt(gettext("%(field)s: “%(text)s” is not a number. Write it like 2,5 or 2.5."), {
+        field: fieldLabel(input),
+        text: input.value.trim(),
+      }));
+    }
+  }
+  return problems;
+}
+
+function numberValue(form, name) {
+  return parseDecimal($(`input[name=${name}]`, form).value).text ?? null;
 }
 
 function requireStates(form) {
@@ -827,7 +852,7 @@ registerForm.addEventListener("submit", async (event) => {
   const problems = [...locationProblems()];
   if (!kind) problems.push(gettext("Choose the kind of site."));
   if (!name) problems.push(gettext("Give the site a name."));
-  problems.push(...requireStates(registerForm));
+  problems.push(...requireStates(registerForm), ...numberProblems(registerForm));
   errors.textContent = problems.join(" ");
   if (problems.length) return;
   const duplicate = nearbyDuplicate(state.pin, kind);
@@ -852,7 +877,6 @@ registerForm.addEventListener("submit", async (event) => {
     };
     return;
   }
-  const depth = $("input[name=depth_m]", registerForm).value;
   // The outbox record and the site share one UUID, so a replay is recognised.
   const editing = await takeEditing();
   const id = editing ? editing.id : crypto.randomUUID();
@@ -863,7 +887,7 @@ registerForm.addEventListener("submit", async (event) => {
     name,
     location: { type: "Point", coordinates: state.pin.map((v) => Number(v.toFixed(7))) },
     deep_water: chosen(registerForm, "deep_water") === "true",
-    depth_m: depth || null,
+    depth_m: numberValue(registerForm, "depth_m"),
     inspection,
   };
   const photos = picked.get(registerForm);
@@ -947,6 +971,9 @@ async function inspectedSiteId() {
 // One tap: the same sign and barrier as last time, seen today.
 async function recordNoChange(feature) {
   const p = feature.properties;
+  const problems = numberProblems(inspectForm);
+  $(".form-errors", inspectForm).textContent = problems.join(" ");
+  if (problems.length) return;
   const site = await inspectedSiteId();
   if (!site) return;
   choose(inspectForm, "signage", p.signage);
@@ -958,7 +985,7 @@ async function recordNoChange(feature) {
 
 inspectForm.addEventListener("submit", async (event) => {
   event.preventDefault();
-  const problems = requireStates(inspectForm);
+  const problems = [...requireStates(inspectForm), ...numberProblems(inspectForm)];
   $(".form-errors", inspectForm).textContent = problems.join(" ");
   if (problems.length) return;
   const site = await inspectedSiteId();
@@ -986,7 +1013,7 @@ function fixRecord(record) {
     choose(registerForm, "kind", p.kind);
     $("input[name=name]", registerForm).value = p.name;
     choose(registerForm, "deep_water", p.deep_water);
-    $("input[name=depth_m]", registerForm).value = p.depth_m ?? "";
+    $("input[name=depth_m]", registerForm).value = formatDecimal(p.depth_m, LANG);
     fillForm(registerForm, p.inspection, record.photos);
     placePin(p.location.coordinates, false);
   } else {
