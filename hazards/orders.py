@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import act_as
 from accounts.scope import ADMINISTER, EDIT, SURVEY, scope_for
+from areas.models import Area
 from common.text import clean_text
 
 from .models import Inspection, Site
@@ -347,6 +348,23 @@ def orders_return(*, moved: list, kept: Site, duplicate: Site) -> None:
 NOTICE_SYMBOL = "TB-UBND"
 
 
+def notice_issuer(area: Area) -> Area:
+    """Whose People's Committee requires the owner of a site lying in `area`: the commune
+    (or ward, town) holding it, as a village (thôn, bản, tổ dân phố) has none."""
+    while area.level == Area.Level.VILLAGE and area.parent_id:
+        area = area.parent
+    return area
+
+
+def _issued_by(issuer: Area) -> list:
+    """The areas whose sites' notices `issuer` issues: its own and its villages'."""
+    ids, below = [issuer.pk], [issuer.pk]
+    while below:
+        below = list(Area.objects.filter(parent_id__in=below, level=Area.Level.VILLAGE).values_list("pk", flat=True))
+        ids += below
+    return ids
+
+
 @transaction.atomic
 def order_issue_notice(*, actor, order: RemediationOrder) -> RemediationOrder:
     """Give the order's notice its number and date, once: printing it again shows the
@@ -356,11 +374,11 @@ def order_issue_notice(*, actor, order: RemediationOrder) -> RemediationOrder:
     if order.notice_number:
         return order
     today = timezone.localdate()
-    issuer = order.site.area
+    issuer = notice_issuer(order.site.area)
     with connection.cursor() as cursor:
         # Two managers of one commune issuing at once must not take the same number.
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"notice:{issuer.pk}:{today.year}"])
     issued = RemediationOrder.all_objects.filter(
-        site__area=issuer, notice_date__year=today.year, notice_number__endswith=f"/{NOTICE_SYMBOL}"
+        site__area__in=_issued_by(issuer), notice_date__year=today.year, notice_number__endswith=f"/{NOTICE_SYMBOL}"
     ).count()
     return _move(order, order.state, notice_number=f"{issued + 1}/{NOTICE_SYMBOL}", notice_date=today)

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from hazards.models import Photo, Requirement
-from hazards.orders import NOTICE_SYMBOL
+from hazards.orders import NOTICE_SYMBOL, notice_issuer
 
 from .administrative import AdministrativeDocument, Paragraph, Picture, Signature, pdf, word
 from .documents import default_details
@@ -50,10 +50,12 @@ def _last_photo(site) -> Photo | None:
     )
 
 
-def _body(order, issuer: str) -> list:
+def _body(order, issuer: str, commune) -> list:
     """The notice's text; `issuer` is the body's name, capitalised wherever it stands
-    ("Ủy ban nhân dân xã …", as Nghị định 30/2020 writes the names of bodies)."""
+    ("Ủy ban nhân dân xã …", as Nghị định 30/2020 writes the names of bodies), of the
+    area `commune` (hazards.orders.notice_issuer)."""
     site = order.site
+    place = site.area.name if site.area == commune else f"{site.area.name}, {commune.name}"
     party = order.party_name
     if order.party_address:
         party = _("%(party)s, %(address)s") % {"party": party, "address": order.party_address}
@@ -73,7 +75,7 @@ def _body(order, issuer: str) -> list:
                 "code": site.code,
                 "lat": lat,
                 "lon": lon,
-                "area": site.area.name,
+                "area": place,
                 "party": order.party_name,
             }
         ),
@@ -119,7 +121,8 @@ def _body(order, issuer: str) -> list:
 def notice(order) -> AdministrativeDocument:
     """The order's notice as a document, in the registry's language."""
     with translation.override(settings.LANGUAGE_CODE):
-        details = default_details(order.site.area)
+        commune = notice_issuer(order.site.area)
+        details = default_details(commune)
         number = order.notice_number.split("/", 1)[0] if order.notice_number else ""
         return AdministrativeDocument(
             issuing_body=details.issuing_body,
@@ -129,7 +132,7 @@ def notice(order) -> AdministrativeDocument:
             day=order.notice_date or timezone.localdate(),
             number=number,
             symbol=NOTICE_SYMBOL,
-            body=_body(order, details.issuing_body),
+            body=_body(order, details.issuing_body, commune),
             recipients=[f"{order.party_name};", f"{_person(order.follow_up)};", *details.recipients],
             signature=Signature(title=details.signer_title, capacity=details.signer_capacity),
             title=_("Notice %(number)s") % {"number": order.notice_number or order.site.code},

@@ -5,6 +5,7 @@ issued, then its number and date, kept."""
 
 import datetime as dt
 import io
+import json
 
 import pytest
 from django.urls import reverse
@@ -13,8 +14,10 @@ from PIL import Image
 from pypdf import PdfReader
 
 from accounts.models import Role
+from areas.loader import field_map, load_boundaries
 from hazards import orders, services
 from hazards.models import RemediationOrder
+from tests.conftest import inside
 
 pytestmark = [pytest.mark.django_db, pytest.mark.frozen("2026-04-06T09:00")]
 
@@ -176,3 +179,41 @@ def test_a_notice_without_a_photo_fits_its_page_with_its_signature(client, demo_
     assert len(pages) == 1
     text = " ".join(pages[0].extract_text().split())
     assert "Khi hoàn thành, đề nghị báo cho Lê Bình" in text and "CHỦ TỊCH" in text
+
+
+def test_a_site_in_a_village_gets_the_notice_of_its_commune_numbered_in_the_commune_series(
+    client, demo_tree, make_user, make_site, tmp_path
+):
+    """A village (thôn) has no People's Committee: a site lying in one is the commune's to
+    require, so its notice is the commune's, with the commune's next number. It was issued
+    as "ỦY BAN NHÂN DÂN THÔN …", with numbers of the village's own, beside the commune's."""
+    commune = demo_tree["99101"]
+    centre = inside(commune)
+    village_geom = commune.geom.intersection(centre.buffer(0.002))
+    path = tmp_path / "villages.geojson"
+    feature = {"type": "Feature", "geometry": json.loads(village_geom.geojson),
+               "properties": {"code": "9910101", "name": "Thôn Bản Chang", "parent": "99101", "loai": "Thôn"}}  # fmt: skip
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    load_boundaries(
+        [path], fields=field_map(code="code", name="name", level="village", parent="parent", unit_type="loai")
+    )
+    manager = make_user("quanly", demo_tree["991"], Role.AREA_MANAGER, is_staff=True)
+    worker = make_user("canbo", commune, Role.FIELD_WORKER)
+    in_commune = make_site(commune, actor=manager, location=commune.geom.difference(village_geom).point_on_surface)
+    in_village = make_site(commune, actor=manager, location=centre, name="Ao thôn Bản Chang")
+    assert (in_commune.area.code, in_village.area.code) == ("99101", "9910101")
+    client.force_login(manager)
+    numbers = []
+    for site in (in_commune, in_village):
+        order = orders.order_open(
+            actor=manager, site=site, party_kind="household", party_name="Hộ ông Ba", requirements=["sign"],
+            deadline=dt.date(2026, 4, 30), follow_up=worker,
+        )  # fmt: skip
+        client.post(reverse("order-action", args=[order.pk, "notice"]))
+        numbers.append(RemediationOrder.objects.get(pk=order.pk).notice_number)
+    assert numbers == ["1/TB-UBND", "2/TB-UBND"]
+    for fmt, read in (("pdf", pdf_text), ("docx", docx_text)):
+        text = " ".join(read(client.get(reverse("order-notice", args=[order.pk, fmt])).content).split())
+        assert "ỦY BAN NHÂN DÂN XÃ SUỐI BẠC" in text and "Ủy ban nhân dân xã Suối Bạc đề nghị" in text, text
+        assert "DÂN THÔN" not in text and "Ủy ban nhân dân thôn" not in text, text
+        assert "Thôn Bản Chang, Xã Suối Bạc" in text, text
