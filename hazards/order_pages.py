@@ -44,6 +44,15 @@ from .order_selectors import (
 PAGE_SIZE = 100
 
 
+class PersonChoiceField(forms.ModelChoiceField):
+    """A person to choose by the name the lists show, with the sign-in name that tells two
+    of one name apart."""
+
+    def label_from_instance(self, obj) -> str:
+        name = obj.get_full_name()
+        return f"{name} ({obj.username})" if name else obj.username
+
+
 class OrderForm(forms.Form):
     party_kind = forms.ChoiceField(label=gettext_lazy("Kind of responsible party"), choices=PartyKind.choices)
     party_name = forms.CharField(label=gettext_lazy("Responsible party"), max_length=200)
@@ -54,7 +63,7 @@ class OrderForm(forms.Form):
     )
     details = forms.CharField(label=gettext_lazy("Details"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
     deadline = forms.DateField(label=gettext_lazy("Deadline"), widget=forms.DateInput(attrs={"type": "date"}))
-    follow_up = forms.ModelChoiceField(label=gettext_lazy("Followed up by"), queryset=None)
+    follow_up = PersonChoiceField(label=gettext_lazy("Followed up by"), queryset=None)
 
     def __init__(self, *args, site: Site, **kwargs):
         super().__init__(*args, **kwargs)
@@ -331,7 +340,7 @@ def campaign_edit(request, pk):
 
 class AssignForm(forms.Form):
     area = forms.ModelChoiceField(queryset=Area.objects.none(), widget=forms.HiddenInput)
-    worker = forms.ModelChoiceField(queryset=None, label=gettext_lazy("Field worker"))
+    worker = PersonChoiceField(queryset=None, label=gettext_lazy("Field worker"))
     only_unassigned = forms.BooleanField(required=False, label=gettext_lazy("Only sites nobody has"))
 
     def __init__(self, *args, area: Area, **kwargs):

@@ -433,3 +433,21 @@ def test_campaign_form_offers_the_coming_pre_summer_window_which_starts_as_offer
     offered = {**form.initial, "starts_on": form.initial["starts_on"].isoformat(),
                "ends_on": form.initial["ends_on"].isoformat()}  # fmt: skip
     assert client.post(reverse("campaign-list"), offered).status_code == 302
+
+
+def test_people_to_choose_are_shown_by_name(client, demo_tree, make_user, make_site):
+    """Whom to follow an order up, whom to send a campaign's sites to: a manager picks
+    people by the names the lists show ("Nguyễn Thị Lan"), not by their sign-in names."""
+    manager = make_user("quanly", demo_tree["991"], Role.AREA_MANAGER, is_staff=True)
+    make_user("canbo", demo_tree["99101"], Role.FIELD_WORKER, first_name="Nguyễn Thị Lan")
+    make_user("canbo2", demo_tree["99101"], Role.FIELD_WORKER)  # no name given: the sign-in name
+    site = make_site(demo_tree["99101"], actor=manager, name="Ao nhà ông Ba")
+    login(client, manager)
+    form = client.get(reverse("order-new") + f"?site={site.pk}").content.decode()
+    assert ">Nguyễn Thị Lan (canbo)</option>" in form and ">canbo2</option>" in form
+    campaign = client.post(
+        reverse("campaign-list"),
+        {"name": "Trước hè 2026", "area": "991", "starts_on": "2026-04-01", "ends_on": "2026-05-31"},
+    )
+    board = client.get(campaign["Location"] + f"?area={demo_tree['99101'].code}").content.decode()
+    assert ">Nguyễn Thị Lan (canbo)</option>" in board and ">canbo2</option>" in board
