@@ -40,6 +40,9 @@ from .models import (
 from .orders import orders_apply_inspections
 from .photos import content_hash, process_photo
 
+# A depth is more than MIN_DEPTH_M (not equal) and at most MAX_DEPTH_M; the survey's
+# forms check the same before saving (hazards/survey.py record_limits).
+MIN_DEPTH_M = Decimal("0")
 MAX_DEPTH_M = Decimal("300")
 # A site's point may sit on the edge of its outline (a dam), but not far from it.
 OUTLINE_POINT_TOLERANCE_DEG = 0.001
@@ -61,6 +64,10 @@ def choice(value: str, choices, field: str, label: str) -> str:
     return value
 
 
+def depth_out_of_range() -> str:
+    return _("The depth must be between 0 and %(max)s m.") % {"max": MAX_DEPTH_M}
+
+
 def clean_depth(value, field: str) -> Decimal | None:
     if value in (None, ""):
         return None
@@ -68,8 +75,8 @@ def clean_depth(value, field: str) -> Decimal | None:
         depth = Decimal(str(value))
     except ArithmeticError:
         raise ValidationError({field: _("The depth must be a number of metres.")}) from None
-    if not depth.is_finite() or depth <= 0 or depth > MAX_DEPTH_M:
-        raise ValidationError({field: _("The depth must be between 0 and %(max)s m.") % {"max": MAX_DEPTH_M}})
+    if not depth.is_finite() or depth <= MIN_DEPTH_M or depth > MAX_DEPTH_M:
+        raise ValidationError({field: depth_out_of_range()})
     return depth.quantize(Decimal("0.01"))
 
 

@@ -21,6 +21,8 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from .filters import STATE_LABELS
 from .models import Barrier, CloseReason, ProposalStatus, Signage, SiteKind
 from .rules import state_table
+from .serializers import InspectionIn, SiteIn
+from .services import MAX_DEPTH_M, MIN_DEPTH_M, depth_out_of_range
 
 # What a field worker may give as the reason to close a site (works finished is a
 # manager's call on a temporary site).
@@ -63,6 +65,25 @@ SHELL_STATIC = [
 ]
 
 
+def _text_limit(serializer, name: str) -> dict:
+    field = serializer().fields[name]
+    return {"maxLength": field.max_length, "message": str(field.error_messages["max_length"])}
+
+
+def record_limits() -> dict:
+    """What the server checks on the values a worker types into a record (the services'
+    depth rule, the sync serializers' lengths), with the server's own messages: the forms
+    check them before saving, so that a wrong record never leaves the tablet to come back
+    refused hours later. The numbers live on the server only."""
+    depth = {"above": float(MIN_DEPTH_M), "max": float(MAX_DEPTH_M), "message": depth_out_of_range()}
+    return {
+        "depth_m": depth,
+        "water_depth_m": depth,
+        "name": _text_limit(SiteIn, "name"),
+        "notes": _text_limit(InspectionIn, "notes"),
+    }
+
+
 def shell_version() -> str:
     """Changes whenever a cached file changes, so tablets pick up new versions.
     Recomputed per request (a few hundred KB hashed) so it never goes stale."""
@@ -100,6 +121,7 @@ def app(request):
         "accuracyWarn": ACCURACY_WARN_M,
         "accuracyConfirm": ACCURACY_CONFIRM_M,
         "offlineZooms": settings.SURVEY_OFFLINE_ZOOMS,
+        "limits": record_limits(),
         "states": state_table(connection, Signage.values, Barrier.values),
         "stateLabels": {key: str(label) for key, label in STATE_LABELS.items()},
         "kinds": dict(SiteKind.choices),

@@ -696,17 +696,33 @@ function fieldLabel(input) {
   return input.closest("label")?.firstChild?.textContent.trim() || input.name;
 }
 
-function numberProblems(form) {
+// What the server would refuse in the typed values, said before saving: the limits and
+// their messages come from the server (config.limits), which checks them again.
+function numberProblem(input, limit) {
+  const read = parseDecimal(input.value);
+  if (read.invalid) {
+    return fmt(gettext("%(field)s: “%(text)s” is not a number. Write it like 2,5 or 2.5."), {
+      field: fieldLabel(input),
+      text: input.value.trim(),
+    });
+  }
+  if (read.value === null || !limit) return null;
+  if (read.value <= limit.above || read.value > limit.max) return `${fieldLabel(input)}: ${limit.message}`;
+  return null;
+}
+
+function fieldProblems(form) {
   const problems = [];
-  for (const input of $$("input[data-number]", form)) {
-    const read = parseDecimal(input.value);
-    input.setAttribute("aria-invalid", String(Boolean(read.invalid)));
-    if (read.invalid) {
-      problems.push(fmt(gettext("%(field)s: “%(text)s” is not a number. Write it like 2,5 or 2.5."), {
-        field: fieldLabel(input),
-        text: input.value.trim(),
-      }));
-    }
+  for (const input of $$("input[name], textarea[name]", form)) {
+    const limit = config.limits[input.name];
+    if (!limit && input.dataset.number === undefined) continue;
+    let problem = null;
+    if (input.dataset.number !== undefined) problem = numberProblem(input, limit);
+    // Characters as the server counts them (a value put back in the form may be longer
+    // than the field lets a finger type).
+    else if (limit?.maxLength && [...input.value].length > limit.maxLength) problem = limit.message;
+    input.setAttribute("aria-invalid", String(Boolean(problem)));
+    if (problem) problems.push(problem);
   }
   return problems;
 }
@@ -852,7 +868,7 @@ registerForm.addEventListener("submit", async (event) => {
   const problems = [...locationProblems()];
   if (!kind) problems.push(gettext("Choose the kind of site."));
   if (!name) problems.push(gettext("Give the site a name."));
-  problems.push(...requireStates(registerForm), ...numberProblems(registerForm));
+  problems.push(...requireStates(registerForm), ...fieldProblems(registerForm));
   errors.textContent = problems.join(" ");
   if (problems.length) return;
   const duplicate = nearbyDuplicate(state.pin, kind);
@@ -971,7 +987,7 @@ async function inspectedSiteId() {
 // One tap: the same sign and barrier as last time, seen today.
 async function recordNoChange(feature) {
   const p = feature.properties;
-  const problems = numberProblems(inspectForm);
+  const problems = fieldProblems(inspectForm);
   $(".form-errors", inspectForm).textContent = problems.join(" ");
   if (problems.length) return;
   const site = await inspectedSiteId();
@@ -985,7 +1001,7 @@ async function recordNoChange(feature) {
 
 inspectForm.addEventListener("submit", async (event) => {
   event.preventDefault();
-  const problems = [...requireStates(inspectForm), ...numberProblems(inspectForm)];
+  const problems = [...requireStates(inspectForm), ...fieldProblems(inspectForm)];
   $(".form-errors", inspectForm).textContent = problems.join(" ");
   if (problems.length) return;
   const site = await inspectedSiteId();

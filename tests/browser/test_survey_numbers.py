@@ -19,12 +19,16 @@ def type_into(form, name, text):
     field.press_sequentially(text)
 
 
+def type_depths(form, depth, water_depth):
+    type_into(form, "depth_m", depth)
+    type_into(form, "water_depth_m", water_depth)
+
+
 def test_a_decimal_comma_and_a_decimal_point_both_read_as_decimals(browser, stack, worker, demo_tree):
     context = tablet(browser, inside(demo_tree["99101"]))
     page = open_app(context, stack)
     form = fill_register(page, "Ao sâu")
-    type_into(form, "depth_m", "2,5")
-    type_into(form, "water_depth_m", "1.5")
+    type_depths(form, "2,5", "1.5")
     save(page, form)
     wait_unsent(page, 0)
     site = Site.objects.get(name="Ao sâu")
@@ -65,4 +69,24 @@ def test_a_record_back_in_its_form_shows_its_depth_with_a_comma(browser, stack, 
     page.click("[data-view=outbox]")
     page.locator("#outbox-list .fix").tap()
     assert form.locator("input[name=depth_m]").input_value() == "2,5"
+    context.close()
+
+
+def test_the_servers_limits_are_checked_in_the_form_before_saving(browser, stack, worker, demo_tree):
+    context = tablet(browser, inside(demo_tree["99101"]))
+    page = open_app(context, stack)
+    form = fill_register(page, "Ao quá sâu")
+    type_depths(form, "301", "0")
+    form.locator("button[type=submit]").tap()
+    errors = form.locator(".form-errors")
+    errors.wait_for(state="visible")
+    # The server's own message ("more than 0 and at most 300 m"), for each depth.
+    assert "Độ sâu (m): Độ sâu phải lớn hơn 0 và không quá 300 m." in errors.inner_text()
+    assert "Độ sâu nước (m): Độ sâu phải lớn hơn 0 và không quá 300 m." in errors.inner_text()
+    assert form.is_visible() and unsent(page) == "0"
+    type_depths(form, "300", "0,5")
+    save(page, form)
+    wait_unsent(page, 0)
+    site = Site.objects.get(name="Ao quá sâu")
+    assert site.depth_m == Decimal("300") and Inspection.objects.get(site=site).water_depth_m == Decimal("0.5")
     context.close()
