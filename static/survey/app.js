@@ -632,10 +632,33 @@ function setupForm(form) {
     });
   }
   $(".cancel", form).addEventListener("click", () => {
+    if (entered(form) && !confirm(gettext("Discard this form? What you entered, photos included, will be lost."))) return;
     resetForm(form);
     show(state.editing ? "outbox" : "map");
     state.editing = null;
   });
+}
+
+// What a form held when it opened (empty, or a refused record back to be fixed): Cancel
+// asks before throwing away anything entered since.
+const opened = new WeakMap();
+
+function formState(form) {
+  return JSON.stringify([
+    $$("input[name]:not([type=file]), textarea[name]", form).map((field) => (field.type === "checkbox" ? field.checked : field.value)),
+    $$(".choices", form).map((group) => chosen(form, group.dataset.name)),
+  ]);
+}
+
+function markOpened(form) {
+  opened.set(form, { state: formState(form), photos: [...picked.get(form)] });
+}
+
+function entered(form) {
+  const start = opened.get(form);
+  const photos = picked.get(form);
+  if (!start) return true;
+  return start.state !== formState(form) || photos.length !== start.photos.length || photos.some((p, i) => p !== start.photos[i]);
 }
 
 function choose(form, name, value) {
@@ -835,6 +858,7 @@ function openRegister() {
     if (state.areas.features.length) regMap.fitBounds(regAreaLayer.getBounds());
     describePin();
   }
+  markOpened(registerForm);
 }
 $("#new-site").addEventListener("click", () => {
   state.editing = null;
@@ -950,6 +974,7 @@ function startInspection(feature) {
   const p = feature.properties;
   $("#inspect-title").textContent = `${p.code || gettext("new")} · ${p.name}`;
   show("inspect");
+  markOpened(inspectForm);
   renderLastState(feature);
 }
 
@@ -1042,6 +1067,7 @@ function fixRecord(record) {
   }
   const form = record.type === "site" ? registerForm : inspectForm;
   $(".form-errors", form).textContent = record.error || "";
+  markOpened(form);
 }
 
 function renderOutbox(records) {
