@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, UnidentifiedImageError
 
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")
 STORED_LONG_SIDE = 2560
@@ -77,6 +77,28 @@ def _too_many_pixels(size: int) -> ValidationError:
 BROKEN = (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError)
 
 
+# How each EXIF orientation is undone.
+UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _upright(image: Image.Image) -> Image.Image:
+    """The image turned as its EXIF orientation says. Only the orientation is read:
+    ImageOps.exif_transpose also rewrites the EXIF it leaves, which the stored photo drops
+    anyway, and a tag of the wrong type there (text stored as a number) raised
+    AttributeError, TypeError or struct.error, a 500 a tablet retries for ever (pentest 5)."""
+    orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
+    method = UPRIGHT.get(orientation) if isinstance(orientation, int) else None
+    return image if method is None else image.transpose(method)
+
+
 def process_photo(data: bytes) -> ProcessedPhoto:
     refusal = too_large(len(data))
     if refusal:
@@ -103,7 +125,7 @@ def process_photo(data: bytes) -> ProcessedPhoto:
         if factor >= 2:  # a whole-number reduction first frees the full image early
             image = image.reduce(factor)
         image.thumbnail((STORED_LONG_SIDE, STORED_LONG_SIDE), Image.Resampling.LANCZOS)
-        upright = ImageOps.exif_transpose(image)
+        upright = _upright(image)
         stored = upright if upright.mode == "RGB" else upright.convert("RGB")
     except BROKEN:
         raise _damaged() from None
