@@ -141,6 +141,9 @@ class FollowUpRow:
     key: str  # area code or user name
     label: str
     counts: dict = field(default_factory=dict)
+    # The orders of sites lying in the area `key` itself, in none of its children: its
+    # links carry directly=true, as a report's row of such sites does.
+    directly: bool = False
 
     @property
     def cells(self) -> list[tuple[str, int]]:
@@ -195,7 +198,9 @@ def follow_up_tables(user, roots: list[Area], today: dt.date) -> FollowUpTables:
                     into[name] = into.get(name, 0) + g[name]
         names = dict(Area.objects.filter(parent=root).values_list("code", "name"))
         by_area += [
-            FollowUpRow(code, names.get(code, root.name), areas[code])
+            FollowUpRow(code, names[code], areas[code])
+            if code in names
+            else FollowUpRow(code, _("Directly in %(area)s") % {"area": root.name}, areas[code], directly=True)
             for code in sorted(areas)
             if any(areas[code].values())
         ]

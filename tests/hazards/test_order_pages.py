@@ -3,14 +3,18 @@ the map panel, the map filter and the tablet's due list data."""
 
 import datetime as dt
 import io
+import json
 
 import pytest
 import time_machine
+from django.contrib.gis.geos import Point
 from django.urls import reverse
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from accounts.models import Role
+from areas.loader import field_map, load_boundaries
+from areas.models import Area
 from hazards import orders
 from hazards.models import Campaign, RemediationOrder
 from tests.hazards.site_list import fetch_rows
@@ -451,3 +455,48 @@ def test_people_to_choose_are_shown_by_name(client, demo_tree, make_user, make_s
     )
     board = client.get(campaign["Location"] + f"?area={demo_tree['99101'].code}").content.decode()
     assert ">Nguyễn Thị Lan (canbo)</option>" in board and ">canbo2</option>" in board
+
+
+def box(west: float, south: float, east: float, north: float) -> dict:
+    ring = [[west, south], [east, south], [east, north], [west, north], [west, south]]
+    return {"type": "MultiPolygon", "coordinates": [[ring]]}
+
+
+def test_a_follow_up_row_of_sites_lying_directly_in_the_area_links_to_those_orders_alone(
+    client, make_user, make_site, tmp_path
+):
+    """Where the communes loaded do not cover their province, a site lies in the province
+    itself: its row in the follow-up table by area counts its orders only, and its links
+    list those (directly=true), named as the report names such a row. The row was named as
+    the whole province and linked to all of the province's orders."""
+    features = [
+        ({"code": "98", "name": "Tỉnh Thử", "level": "province"}, box(104.0, 21.0, 104.2, 21.2)),
+        ({"code": "98001", "name": "Xã Một", "level": "commune", "parent": "98"}, box(104.0, 21.0, 104.1, 21.2)),
+    ]
+    for n, (props, geometry) in enumerate(features):
+        path = tmp_path / f"{n}.geojson"
+        feature = {"type": "Feature", "geometry": geometry, "properties": props}
+        path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+        load_boundaries(
+            [path],
+            fields=field_map(code="code", name="name", level=props["level"], parent=props.get("parent") and "parent"),
+        )
+    province, commune = Area.objects.get(code="98"), Area.objects.get(code="98001")
+    manager = make_user("tinh98", province, Role.AREA_MANAGER, is_staff=True)
+    for name, lon in (("Ao trong xã", 104.05), ("Ao ngoài xã", 104.15)):
+        site = make_site(commune, actor=manager, name=name, location=Point(lon, 21.1, srid=4326))
+        orders.order_open(
+            actor=manager, site=site, party_kind="household", party_name="Hộ ông Ba", requirements=["sign"],
+            deadline=dt.date(2026, 4, 30), follow_up=manager,
+        )  # fmt: skip
+    login(client, manager)
+    page = client.get(reverse("order-list"))
+    rows = {row.label: row for row in page.context["by_area"]}
+    assert set(rows) == {"Xã Một", "Directly in Tỉnh Thử"}
+    direct = rows["Directly in Tỉnh Thử"]
+    assert direct.counts["unverified"] == 1
+    html = page.content.decode()
+    link = "?area=98&directly=true&order=unverified"
+    assert f'href="{link}"' in html
+    listed = client.get(reverse("order-list") + link).context["page"].object_list
+    assert [o.site.name for o in listed] == ["Ao ngoài xã"]
