@@ -47,7 +47,22 @@ const state = {
   allowDuplicate: false,
 };
 
-outbox.configure(config, { auth: () => state.device?.token });
+// Who records are made for: the person signed in (by session or pairing), as last known, so
+// offline too. Nobody (never signed in, or signed out): no record is taken, none could be sent.
+function person() {
+  const username = state.me?.username || state.device?.username;
+  return username ? { username, name: state.me?.name || state.device?.fullName || username } : null;
+}
+
+outbox.configure(config, { auth: () => state.device?.token, owner: person });
+
+// Before a record is begun: with nobody signed in, say what to do instead.
+function nobodySignedIn() {
+  if (person()) return false;
+  authLost();
+  show("pair");
+  return true;
+}
 
 // ---------- views ----------
 function show(name) {
@@ -470,6 +485,7 @@ async function refreshProposals() {
 // A site that is gone (filled in, drained...): the worker proposes closing it, a manager decides.
 function proposeClosureButton(p) {
   const propose = button(gettext("Propose closing"), () => {
+    if (nobodySignedIn()) return;
     const form = document.createElement("form");
     form.className = "actions";
     const reason = document.createElement("select");
@@ -861,6 +877,7 @@ function openRegister() {
   markOpened(registerForm);
 }
 $("#new-site").addEventListener("click", () => {
+  if (nobodySignedIn()) return;
   state.editing = null;
   openRegister();
 });
@@ -967,6 +984,7 @@ async function renderLastState(feature) {
 }
 
 function startInspection(feature) {
+  if (nobodySignedIn()) return;
   state.inspecting = feature;
   state.editing = null;
   $("#site-sheet").hidden = true;
@@ -1095,6 +1113,12 @@ function renderOutbox(records) {
     when.textContent = `${new Date(record.created).toLocaleString(LANG)}${photoCount}`;
     text.append(title, when);
     if (record.result?.code) text.append(Object.assign(document.createElement("em"), { textContent: record.result.code }));
+    if (record.state !== "sent" && !outbox.mine(record)) {
+      const owner = fmt(gettext("Made by %(name)s: it waits on this tablet until %(name)s signs in again, and is sent under their name."), {
+        name: record.owner.name,
+      });
+      text.append(Object.assign(document.createElement("span"), { className: "owner", textContent: owner }));
+    }
     if (record.state === "pending" && record.attempts) {
       const retry = document.createElement("span");
       retry.className = "retry";
@@ -1295,9 +1319,19 @@ function renderWho() {
 function authLost() {
   state.authLost = true;
   const text = document.createElement("span");
-  text.textContent = state.device
-    ? gettext("This tablet's pairing was revoked or has ended. Nothing is sent until it is paired again; your records are kept.")
-    : gettext("Your session has ended: pair this tablet or sign in again to send your records (they are kept).");
+  const who = person();
+  if (!who) {
+    text.textContent = gettext(
+      "No one is signed in on this tablet. Sign in, or pair the tablet, before recording: a record made now could never be sent.",
+    );
+  } else if (state.device) {
+    text.textContent = gettext("This tablet's pairing was revoked or has ended. Nothing is sent until it is paired again; your records are kept.");
+  } else {
+    text.textContent = fmt(
+      gettext("Your session has ended. Sign in again as %(name)s (or pair this tablet) to send your records; until then they stay on this tablet."),
+      { name: who.name },
+    );
+  }
   const again = button(gettext("Pair this tablet"), () => show("pair"), "primary");
   const signIn = Object.assign(document.createElement("a"), { href: config.urls.login, textContent: gettext("Sign in") });
   banner(text, " ", again, " ", signIn);
@@ -1384,7 +1418,8 @@ $("#pair-button").addEventListener("click", () => {
 // Signing out leaves nothing of the worker on the tablet, so it is refused while records
 // are unsent: they would be lost, or sent under the next person's name.
 $("#sign-out-button").addEventListener("click", async () => {
-  const waiting = outbox.unsent(await outbox.list()).length;
+  const records = await outbox.list();
+  const waiting = outbox.unsent(records.filter(outbox.mine)).length;
   if (waiting) {
     $("#sign-out-note").textContent = fmt(
       gettext("%(n)s record(s) are not sent yet. Send them (with a network) before signing out, or they would be lost."),
@@ -1395,7 +1430,8 @@ $("#sign-out-button").addEventListener("click", async () => {
   await fetch(config.urls.logout, { method: "POST", credentials: "same-origin", headers: outbox.headers() }).catch(() => null);
   await pairing.forget();
   await db.clear("cache");
-  await db.clear("outbox");
+  // Another person's records stay for their next sign-in.
+  for (const record of records.filter(outbox.mine)) await db.remove("outbox", record.id);
   await caches.delete(PHOTOS);
   location.reload();
 });
@@ -1457,10 +1493,9 @@ if (navigator.onLine && !pairCode) {
     }
   } catch (error) {
     if (error instanceof outbox.SignedOut) {
-      // Sent records need no session: only unsent ones (or a pairing) make the lost
-      // sign-in worth a warning. A sync ending during sign-out can store a sent record.
-      if (state.device || outbox.unsent(state.records).length) authLost();
-      else show("pair");
+      // The banner says what to do: sign in (again, as whom), or pair the tablet.
+      authLost();
+      if (!person()) show("pair");
     }
   }
 }

@@ -14,14 +14,23 @@ const PHOTO_SLOT = "00000000-0000-0000-0000-000000000000";
 
 let urls = {};
 let authorization = () => null;
+let person = () => null;
 let busy = false;
 const listeners = new Set();
 const progressListeners = new Set();
 
-export function configure(config, { auth }) {
+// auth(): the device token, if paired; owner(): who is signed in ({ username, name }, as
+// last known), whose records are made and sent.
+export function configure(config, { auth, owner }) {
   urls = config.urls;
   authorization = auth;
+  person = owner;
 }
+
+// A record goes under the name of the person who made it, never another's: made for
+// someone else (whose session ended before another signed in), it waits on the tablet
+// for that person's next sign-in. Records of the first app versions have no owner.
+export const mine = (record) => !record.owner || record.owner.username === person()?.username;
 
 export function onChange(listener) {
   listeners.add(listener);
@@ -47,6 +56,7 @@ export const unsent = (records) => records.filter((r) => r.state !== "sent");
 export async function add(record) {
   await db.put("outbox", {
     ...record,
+    owner: person(),
     state: "pending",
     created: Date.now(),
     attempts: 0,
@@ -234,7 +244,7 @@ export async function flush() {
     const waiting = new Set(unsent(all).filter((r) => r.type === "site").map((r) => r.id));
     const now = Date.now();
     for (const record of all) {
-      if (!["pending", "sending"].includes(record.state)) continue;
+      if (!["pending", "sending"].includes(record.state) || !mine(record)) continue;
       if (record.type !== "site" && waiting.has(record.payload.site)) continue; // its site goes first
       if ((record.retryAt || 0) > now) continue;
       try {
