@@ -2,10 +2,12 @@
 fixture, tests/stack.py): nginx with TLS in front of gunicorn and the job worker,
 production settings, hashed static files, on the test database."""
 
+import datetime as dt
 import os
 
 import pytest
 from django.conf import global_settings
+from django.utils import timezone
 from playwright.sync_api import sync_playwright
 
 from accounts.models import Role
@@ -60,6 +62,15 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+def days_ago(days: int, time: str = "09:00") -> dt.datetime:
+    """That time of the day `days` before today, Vietnam time, on the real clock. Browser
+    tests run on it (the stack and Chromium keep their own clocks, which no fixture
+    freezes), so they write their dates relative to it: what is recent, due or in the
+    future stays so whenever the suite runs."""
+    hour, minute = map(int, time.split(":"))
+    return timezone.localtime().replace(hour=hour, minute=minute, second=0, microsecond=0) - dt.timedelta(days=days)
 
 
 def login(page, stack, username, password="pw-Secret-123"):

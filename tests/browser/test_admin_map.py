@@ -3,7 +3,7 @@
 import pytest
 
 from accounts.models import Role
-from tests.browser.conftest import login
+from tests.browser.conftest import days_ago, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -11,7 +11,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_site_list_map_shows_own_sites_coloured_by_state(page, stack, demo_tree, make_user, make_site, inspect):
     make_user("nam", demo_tree["991"], Role.AREA_MANAGER, is_staff=True)
     protected = make_site(demo_tree["99101"], name="Ao đã rào")
-    inspect(protected, "2026-01-10T09:00", "in_place", "complete")
+    inspect(protected, days_ago(30), "in_place", "complete")
     make_site(demo_tree["99102"], name="Ao chưa rào")
     make_site(demo_tree["99201"], name="Ao huyện khác")
 

@@ -7,14 +7,14 @@ import subprocess
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import login
+from tests.browser.conftest import days_ago, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
 def registry(demo_tree, make_site, inspect):
-    inspect(make_site(demo_tree["99101"], name="Ao rào xong"), "2026-03-01T09:00", "in_place", "complete")
+    inspect(make_site(demo_tree["99101"], name="Ao rào xong"), days_ago(30), "in_place", "complete")
     make_site(demo_tree["99201"], name="Giếng huyện khác", kind="well")
 
 
@@ -31,7 +31,7 @@ def follow_to_the_file(page, tmp_path, name: str):
 
 def test_the_national_pdf_and_export_are_made_by_the_worker_and_arrive(page, stack, registry, superuser, tmp_path):
     login(page, stack, superuser.username)
-    page.goto(f"{stack.url}/reports/?kind=year&year=2026")
+    page.goto(f"{stack.url}/reports/?kind=year&year={days_ago(30).year}")  # the year of the inspection
     page.click("p.files a:text-is('PDF')")
     page.wait_for_url("**/jobs/*/")
     pdf = follow_to_the_file(page, tmp_path, "report.pdf")

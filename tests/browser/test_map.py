@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from accounts.models import Role
 from hazards import services
-from tests.browser.conftest import login
+from tests.browser.conftest import days_ago, login
 from tests.browser.waiting import wait_until
 from tests.conftest import inside
 from tests.stack import running_stack
@@ -30,8 +30,8 @@ def registry(demo_tree, make_site, inspect, make_user, superuser):
             location.x += i * 0.002
             sites[f"{code}-{i}"] = make_site(demo_tree[code], kind=kind, name=f"{kind} {code}-{i}", location=location)
     first = sites["99101-0"]
-    inspect(first, "2026-03-01T08:30", "none", "partial", notes="Chưa có biển")
-    later = inspect(first, "2026-06-15T16:05", "in_place", "partial")
+    inspect(first, days_ago(100, "08:30"), "none", "partial", notes="Chưa có biển")
+    later = inspect(first, days_ago(10, "16:05"), "in_place", "partial")  # recent: not due
     out = io.BytesIO()
     Image.new("RGB", (60, 40), (10, 120, 10)).save(out, format="JPEG")
     services.photo_attach(actor=superuser, inspection=later, data=out.getvalue())
@@ -139,8 +139,9 @@ def test_site_panel_shows_the_history(page, stack, registry):
     expect(panel.locator(".site-title")).to_contain_text(site.code)
     history = panel.locator(".history li")
     expect(history).to_have_count(2)
-    assert "15/06/2026 16:05" in history.nth(0).inner_text()
-    assert "01/03/2026 08:30" in history.nth(1).inner_text() and "Chưa có biển" in history.nth(1).inner_text()
+    assert f"{days_ago(10, '16:05'):%d/%m/%Y %H:%M}" in history.nth(0).inner_text()
+    earlier = history.nth(1).inner_text()
+    assert f"{days_ago(100, '08:30'):%d/%m/%Y %H:%M}" in earlier and "Chưa có biển" in earlier
     thumb = history.nth(0).locator(".thumbs img")
     expect(thumb).to_have_count(1)
     assert thumb.get_attribute("src").endswith(".jpg")
