@@ -16,6 +16,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.errors import error_responses
+
 from .lockout import Locked, begin, client_address, succeeded
 from .pairing import LOCKOUT_NAME, PairingInvalid, pairing_complete
 
@@ -26,7 +28,6 @@ PAIR_OUT = inline_serializer(
     "PairOut",
     {"token": serializers.CharField(), "username": serializers.CharField(), "full_name": serializers.CharField()},
 )
-REFUSAL = inline_serializer("PairRefused", {"code": serializers.CharField(), "detail": serializers.CharField()})
 
 
 class PairView(APIView):
@@ -36,7 +37,7 @@ class PairView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
 
-    @extend_schema(request=PAIR_IN, responses={200: PAIR_OUT, 400: REFUSAL, 429: REFUSAL})
+    @extend_schema(request=PAIR_IN, responses={200: PAIR_OUT, **error_responses(400, 429)})
     def post(self, request):
         try:
             attempt = begin(LOCKOUT_NAME, client_address(request), per_account=False)

@@ -13,8 +13,13 @@ shape too (config/errors.py)."""
 
 from django.core.exceptions import ValidationError
 from django.http import JsonResponse
+from rest_framework import serializers
 
 NON_FIELD = "non_field_errors"
+# Every "not signed in" answer (401), whether no credentials came or they were refused (a
+# wrong, revoked or deactivated token): DRF's NotAuthenticated and AuthenticationFailed
+# both. A client does the same for either, signs in again; the detail says how.
+NOT_AUTHENTICATED = "not_authenticated"
 
 
 def field_errors(exc: ValidationError) -> dict[str, list[str]]:
@@ -56,3 +61,20 @@ def refused(exc: ValidationError, code: str = "invalid", **extra) -> JsonRespons
     """400: what in the request was refused, per field and as one text."""
     errors = field_errors(exc)
     return error_response(400, code, sentence(errors), errors, **extra)
+
+
+class ApiError(serializers.Serializer):
+    """The shape in the OpenAPI schema (the component ApiError), for clients generated from it."""
+
+    code = serializers.CharField(help_text="What went wrong, for programs: invalid, not_found, not_authenticated, …")
+    detail = serializers.CharField(help_text="What went wrong and what to do, for a person, in their language.")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Only when fields or parameters were refused: the messages of each.",
+    )
+
+
+def error_responses(*statuses: int) -> dict:
+    """`responses` of extend_schema for the error statuses an operation answers."""
+    return dict.fromkeys(statuses, ApiError)

@@ -16,7 +16,7 @@ from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from accounts.scope import OutOfScope
-from common.errors import NON_FIELD, error_body, error_response, field_errors, sentence
+from common.errors import NON_FIELD, NOT_AUTHENTICATED, error_body, error_response, field_errors, sentence
 from mapping.ogc.views import ogc_error
 
 # Where programs read JSON: the APIs, the tiles, OGC API Features, the map's data.
@@ -42,6 +42,8 @@ def api_exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         errors = response.data if isinstance(response.data, dict) else {NON_FIELD: response.data}
         response.data = error_body("invalid", sentence(errors), errors)
+    elif isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+        response.data = error_body(NOT_AUTHENTICATED, exc.detail)
     else:
         code = exc.get_codes()
         response.data = error_body(code if isinstance(code, str) else "error", exc.detail)
@@ -125,7 +127,7 @@ class RefuseNulMiddleware:
             # frame, in the request's own language as the language middleware would choose.
             with translation.override(translation.get_language_from_request(request)):
                 detail = _("The address holds a NUL character, which no page of the registry accepts.")
-                if request.path_info.startswith("/ogc/"):  # OGC clients read the standard's exception
-                    return ogc_error(status.HTTP_400_BAD_REQUEST, "InvalidParameterValue", detail)
+                if request.path_info.startswith("/ogc/"):  # OGC clients read the standard's description
+                    return ogc_error(status.HTTP_400_BAD_REQUEST, "invalid", detail)
                 return _bare_answer(request, status.HTTP_400_BAD_REQUEST, "bad_request", detail)
         return self.get_response(request)

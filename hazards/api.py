@@ -11,7 +11,6 @@ from django.middleware.gzip import GZipMiddleware
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.translation import gettext as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.parsers import FileUploadParser
@@ -22,7 +21,7 @@ from rest_framework.views import APIView
 from accounts.scope import SURVEY, scope_for
 from areas.models import Area
 from areas.selectors import areas_geojson
-from common.errors import error_body
+from common.errors import error_body, error_responses
 
 from . import exports, selectors, sync
 from .job_pages import JOB_STATE, job_started
@@ -74,7 +73,7 @@ class SyncSiteView(SyncView):
     """Register a site (with its first inspection) made on a tablet."""
 
     @extend_schema(
-        request=SiteIn, responses={201: dict, 400: dict, 404: dict, 409: dict, 410: dict}, parameters=[DEVICE_TIME]
+        request=SiteIn, responses={201: dict, **error_responses(400, 404, 409, 410)}, parameters=[DEVICE_TIME]
     )
     def post(self, request):
         offset = self.clock_offset(request)
@@ -86,7 +85,7 @@ class SyncInspectionView(SyncView):
 
     @extend_schema(
         request=InspectionIn,
-        responses={201: dict, 400: dict, 404: dict, 409: dict, 410: dict},
+        responses={201: dict, **error_responses(400, 404, 409, 410)},
         parameters=[DEVICE_TIME],
     )
     def post(self, request):
@@ -100,7 +99,7 @@ class SyncBatchView(SyncView):
 
     @extend_schema(
         request=BatchIn,
-        responses={200: inline_serializer("BatchOut", {"results": OutcomeOut(many=True)}), 400: dict},
+        responses={200: inline_serializer("BatchOut", {"results": OutcomeOut(many=True)}), **error_responses(400)},
         parameters=[DEVICE_TIME],
     )
     def post(self, request):
@@ -118,7 +117,7 @@ class PhotoUploadView(APIView):
     @extend_schema(
         request={"image/jpeg": bytes, "image/png": bytes, "image/webp": bytes},
         parameters=[OpenApiParameter("inspection", str, OpenApiParameter.QUERY, required=True)],
-        responses={201: dict, 400: dict, 404: dict, 409: dict, 413: dict},
+        responses={201: dict, **error_responses(400, 404, 409, 413)},
     )
     def put(self, request, photo_id):
         # Refused before the body is read.
@@ -259,7 +258,7 @@ class SurveySitesRestView(TabletDataView):
                 },
             ),
             304: None,
-            412: OpenApiTypes.OBJECT,
+            **error_responses(412),
         },
     )
     def get(self, request):

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.scope import EDIT, VIEW, OutOfScope, scope_for
+from common.errors import error_responses
 
 from . import api, lifecycle, sync
 from .filters import choice_param
@@ -97,7 +98,7 @@ def _site_out(site: Site) -> dict:
 class SiteCloseView(APIView):
     """Close a site from a day on (managers). Reason "duplicate" merges it into the site named."""
 
-    @extend_schema(request=CloseIn, responses={200: SiteOut, 400: dict, 404: dict})
+    @extend_schema(request=CloseIn, responses={200: SiteOut, **error_responses(400, 404)})
     def post(self, request, pk):
         site = _site(request, pk)
         data = _parsed(CloseIn, request)
@@ -115,7 +116,7 @@ class SiteCloseView(APIView):
 class SiteReopenView(APIView):
     """Reopen a closed site from a day on (managers); the days since its closure stay closed."""
 
-    @extend_schema(request=ReopenIn, responses={200: SiteOut, 400: dict, 404: dict})
+    @extend_schema(request=ReopenIn, responses={200: SiteOut, **error_responses(400, 404)})
     def post(self, request, pk):
         site = _site(request, pk)
         data = _parsed(ReopenIn, request)
@@ -127,7 +128,7 @@ class SiteMergeView(APIView):
     """Merge this site, a duplicate, into another (managers of both): its inspections and
     photos move there and it leaves every period. An administrator can undo it."""
 
-    @extend_schema(request=MergeIn, responses={200: SiteOut, 400: dict, 404: dict})
+    @extend_schema(request=MergeIn, responses={200: SiteOut, **error_responses(400, 404)})
     def post(self, request, pk):
         duplicate = _site(request, pk)
         kept = other_site(request.user, _parsed(MergeIn, request)["into"], "into")
@@ -170,7 +171,7 @@ def _proposal(request, pk) -> ClosureProposal:
 class ClosureConfirmView(APIView):
     """Confirm a proposal: the site closes on the day the worker saw it (or the day given)."""
 
-    @extend_schema(request=DecisionIn, responses={200: ProposalOut, 400: dict, 404: dict})
+    @extend_schema(request=DecisionIn, responses={200: ProposalOut, **error_responses(400, 404)})
     def post(self, request, pk):
         proposal = _proposal(request, pk)
         data = _parsed(DecisionIn, request)
@@ -187,7 +188,7 @@ class ClosureConfirmView(APIView):
 class ClosureDeclineView(APIView):
     """Decline a proposal, saying why the site stays open."""
 
-    @extend_schema(request=DecisionIn, responses={200: ProposalOut, 400: dict, 404: dict})
+    @extend_schema(request=DecisionIn, responses={200: ProposalOut, **error_responses(400, 404)})
     def post(self, request, pk):
         proposal = _proposal(request, pk)
         data = _parsed(DecisionIn, request)
@@ -200,7 +201,7 @@ class SyncClosureView(api.SyncView):
 
     @extend_schema(
         request=ClosureProposalIn,
-        responses={201: dict, 400: dict, 404: dict, 409: dict, 410: dict},
+        responses={201: dict, **error_responses(400, 404, 409, 410)},
         parameters=[api.DEVICE_TIME],
     )
     def post(self, request):

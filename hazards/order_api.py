@@ -6,8 +6,10 @@ from django.core.exceptions import ValidationError
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
+
+from common.errors import error_responses
+from common.pagination import Pages
 
 from . import campaigns
 from .filters import ORDER_LABELS, ORDER_PERIOD_LABELS
@@ -59,11 +61,6 @@ class CampaignEdit(serializers.Serializer):
     ends_on = serializers.DateField(required=False)
 
 
-class Pages(LimitOffsetPagination):
-    default_limit = 100
-    max_limit = 1000
-
-
 class OrderPages(Pages):
     """A page of orders: the list's ids and their count in one statement (listed_page),
     then that page's rows read; DRF's LimitOffsetPagination counts first, then pages."""
@@ -73,9 +70,7 @@ class OrderPages(Pages):
         self.limit = self.get_limit(request)
         if self.limit is None:
             return None
-        # An offset past any list (PostgreSQL's OFFSET is a bigint) is past its end, as the
-        # pages' _page_number takes it: DRF's own pagination never asked for such a page.
-        self.offset = min(self.get_offset(request), 10**9)
+        self.offset = self.get_offset(request)  # at most MAX_OFFSET: past any list, not a bigint overflow
         ids, self.count = listed_page(queryset, self.offset, self.limit)
         if self.count > self.limit and self.template is not None:
             self.display_page_controls = True
@@ -117,7 +112,7 @@ class CampaignViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return campaigns_for(self.request.user).order_by("-starts_on", "id")
 
-    @extend_schema(request=CampaignEdit, responses={200: CampaignOut, 400: dict, 404: dict})
+    @extend_schema(request=CampaignEdit, responses={200: CampaignOut, **error_responses(400, 404)})
     def partial_update(self, request, pk=None):
         """Rename the campaign or move its window, in an area you manage (its sites are
         chosen again only when a window that has not opened moves its first day)."""

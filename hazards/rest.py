@@ -6,12 +6,11 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
-from rest_framework.pagination import LimitOffsetPagination
-from rest_framework_gis.pagination import GeoJsonPagination
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from accounts.scope import VIEW, scope_for
 from areas.models import Area
+from common.pagination import FeaturePages, Pages
 
 from . import selectors
 from .filters import STATE_LABELS, choice_param, filter_sites, within_area
@@ -64,17 +63,7 @@ class AreaOut(GeoFeatureModelSerializer):
         fields = ["code", "name", "level", "unit_type", "parent_code", "depth"]
 
 
-class InspectionPages(LimitOffsetPagination):
-    default_limit = 100
-    max_limit = 1000
-    # Past any list there is: PostgreSQL's OFFSET is a bigint, and a larger one was a 500.
-    max_offset = 10**9
-
-    def get_offset(self, request):
-        return min(super().get_offset(request), self.max_offset)
-
-
-class SitePages(GeoJsonPagination):
+class SitePages(FeaturePages):
     page_size = 100
     max_page_size = 5000
 
@@ -103,7 +92,7 @@ class SiteViewSet(viewsets.ReadOnlyModelViewSet):
 @extend_schema_view(list=extend_schema(parameters=[OpenApiParameter("site", str, description="site id")]))
 class InspectionViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = InspectionOut
-    pagination_class = InspectionPages
+    pagination_class = Pages
 
     def get_queryset(self):
         inspections = selectors.inspections(self.request.user)
@@ -123,7 +112,7 @@ class InspectionViewSet(viewsets.ReadOnlyModelViewSet):
 )
 class AreaViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = AreaOut
-    pagination_class = type("AreaPages", (GeoJsonPagination,), {"page_size": 50, "max_page_size": 500})
+    pagination_class = type("AreaPages", (FeaturePages,), {"page_size": 50, "max_page_size": 500})
     lookup_field = "code"
 
     def get_queryset(self):

@@ -18,7 +18,7 @@ from accounts.sessions import passive_session
 from accounts.tokens import challenge, signed_in_user
 from areas.models import Area
 from areas.selectors import areas_geojson
-from common.errors import error_response, refused
+from common.errors import NOT_AUTHENTICATED, error_response, refused
 from common.numbers import format_number
 from hazards import selectors
 from hazards.exports import csv_stream
@@ -42,7 +42,7 @@ def _api_login_required(view):
 
     def wrapped(request, *args, **kwargs):
         if not request.user.is_authenticated:
-            return error_response(401, "not_authenticated", _("Sign in first."))
+            return error_response(401, NOT_AUTHENTICATED, _("Sign in first."))
         try:
             return view(request, *args, **kwargs)
         except ValidationError as exc:
@@ -143,7 +143,7 @@ def _tile_credentials(view):
             try:
                 request.user = signed_in_user(request)
             except (exceptions.NotAuthenticated, exceptions.AuthenticationFailed) as refusal:
-                response = error_response(401, refusal.get_codes(), refusal.detail)
+                response = error_response(401, NOT_AUTHENTICATED, refusal.detail)
                 response["WWW-Authenticate"] = challenge(request)
                 return response
         try:

@@ -25,7 +25,7 @@ from rest_framework import exceptions
 
 from accounts.scope import VIEW, scope_for
 from accounts.tokens import challenge, signed_in_user
-from common.errors import error_body, field_errors, sentence
+from common.errors import NOT_AUTHENTICATED, error_body, field_errors, sentence
 from hazards.exports import JSONBuild
 
 from . import crs as crs_module
@@ -54,7 +54,11 @@ def _json(data, status=200, content_type=JSON) -> HttpResponse:
 
 
 def ogc_error(status: int, code: str, message, errors: dict | None = None) -> HttpResponse:
-    """The registry's error shape (common/errors.py) with the standard's `description`."""
+    """The registry's error shape (common/errors.py) with the standard's `description`. Its
+    codes are the registry's too (invalid, not_found, not_authenticated): OGC API - Features
+    Part 1's exception schema (17-069r4, openapi/schemas/exception.yaml) requires a `code`
+    string but fixes no names for it; "InvalidParameterValue" and the like are OWS Common's
+    (WFS 2.0), which the API standard does not take over."""
     return _json(error_body(code, message, errors, description=str(message)), status=status)
 
 
@@ -68,13 +72,13 @@ def ogc_view(view):
             response["Allow"] = ALLOWED
             return response
         if request.method not in ("GET", "HEAD"):
-            response = ogc_error(405, "MethodNotAllowed", _("Only GET and HEAD are answered here."))
+            response = ogc_error(405, "method_not_allowed", _("Only GET and HEAD are answered here."))
             response["Allow"] = ALLOWED
             return response
         try:
             user = signed_in_user(request)
         except (exceptions.NotAuthenticated, exceptions.AuthenticationFailed) as refused:
-            response = ogc_error(401, "NotAuthenticated", str(refused.detail))
+            response = ogc_error(401, NOT_AUTHENTICATED, str(refused.detail))
             response["WWW-Authenticate"] = challenge(request)
             return response
         request.user = user
@@ -83,12 +87,12 @@ def ogc_view(view):
                 raise params.BadRequest(_("A parameter holds a NUL character."))
             response = view(request, user, *args, **kwargs)
         except (params.BadRequest, crs_module.UnknownCrs) as exc:
-            response = ogc_error(400, "InvalidParameterValue", str(exc))
+            response = ogc_error(400, "invalid", str(exc))
         except ValidationError as exc:
             errors = field_errors(exc)
-            response = ogc_error(400, "InvalidParameterValue", sentence(errors), errors)
+            response = ogc_error(400, "invalid", sentence(errors), errors)
         except Http404:
-            response = ogc_error(404, "NotFound", _("No such collection or feature in your areas."))
+            response = ogc_error(404, "not_found", _("No such collection or feature in your areas."))
         # What the answer holds depends on who asks: never kept by a shared cache.
         response["Cache-Control"] = "private, no-cache"
         patch_vary_headers(response, ["Authorization", "Cookie", "Accept-Language"])

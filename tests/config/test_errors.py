@@ -63,6 +63,78 @@ def test_api_refusals_before_any_view_have_the_shape_too(client):
     assert client.get(reverse("map-sites"), {"bbox": "1,2,3,4"}).json()["code"] == "not_authenticated"
 
 
+@pytest.mark.parametrize("credentials", [{}, {"HTTP_AUTHORIZATION": "Token not-a-token"}], ids=["none", "refused"])
+def test_not_signed_in_is_one_code_everywhere(client, demo_tree, credentials):
+    """REST, sync, the map's data, the tiles and OGC API Features: one code for a client
+    to act on (sign in again), whether no credentials came or they were refused; OGC's
+    exception schema fixes no code names (mapping/ogc/views.py, ogc_error)."""
+    answers = {
+        "rest": client.get(reverse("site-list"), **credentials),
+        "sync": client.get(reverse("sync-site"), **credentials),
+        "map": client.get(reverse("map-sites"), {"bbox": "1,2,3,4"}, **credentials),
+        "tiles": client.get(reverse("site-tile", args=[14, 13000, 7000]), **credentials),
+        "ogc": client.get(reverse("ogc-items", args=["sites"]), **credentials),
+    }
+    for where, response in answers.items():
+        assert response.status_code == 401, where
+        assert shape(response) >= {"code", "detail"} and response.json()["code"] == "not_authenticated", where
+
+
+def test_ogc_answers_with_the_registrys_codes(manager):
+    assert manager.get(reverse("ogc-items", args=["sites"]), {"limit": "many"}).json()["code"] == "invalid"
+    assert manager.get(reverse("ogc-item", args=["sites", uuid.uuid4()])).json()["code"] == "not_found"
+    assert manager.post(reverse("ogc-items", args=["sites"])).json()["code"] == "method_not_allowed"
+
+
+def test_a_page_past_the_end_says_which_pages_there_are(manager, make_site, demo_tree):
+    make_site(demo_tree["99101"])
+    response = manager.get(reverse("site-list"), {"page": 999})
+    assert response.status_code == 404 and shape(response) == {"code", "detail"}
+    assert response.json()["code"] == "not_found"
+    assert response.json()["detail"] == "There is no page 999 in this list: its pages run from 1 to 1 (100 a page)."
+    vietnamese = manager.get(reverse("site-list"), {"page": 999, "page_size": 20}, HTTP_ACCEPT_LANGUAGE="vi")
+    assert "Không có trang 999" in vietnamese.json()["detail"] and "từ 1 đến 1 (20 " in vietnamese.json()["detail"]
+    assert manager.get(reverse("site-list"), {"page": "last"}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "parameters"),
+    [
+        ("/api/v1/sites/", {"page": "abc"}),
+        ("/api/v1/sites/", {"page": "0"}),
+        ("/api/v1/sites/", {"page_size": "abc"}),
+        ("/api/v1/areas/", {"page_size": "-5"}),
+        ("/api/v1/inspections/", {"limit": "abc"}),
+        ("/api/v1/inspections/", {"offset": "-1"}),
+        ("/api/v1/orders/", {"limit": "abc"}),
+        ("/api/v1/orders/", {"limit": "0"}),
+        ("/api/v1/campaigns/", {"offset": "x"}),
+    ],
+)
+def test_a_paging_parameter_it_cannot_read_is_refused_by_name(manager, path, parameters):
+    """Not taken for the default: the client would get another page than it asked for."""
+    response = manager.get(path, parameters)
+    assert response.status_code == 400 and shape(response) == {"code", "detail", "errors"}
+    (parameter,) = parameters
+    assert list(response.json()["errors"]) == [parameter] and parameter in response.json()["detail"]
+    assert "whole number" in response.json()["detail"]
+
+
+def test_the_schema_documents_the_error_shape(manager):
+    schema = manager.get(reverse("api-schema"), {"format": "json"}).json()
+    error = schema["components"]["schemas"]["ApiError"]
+    assert set(error["properties"]) == {"code", "detail", "errors"} and set(error["required"]) == {"code", "detail"}
+    documented = {
+        (path, method, status): response["content"]["application/json"]["schema"]
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        for status, response in operation["responses"].items()
+        if status.startswith(("4", "5"))
+    }
+    assert len(documented) >= 13
+    assert {where for where, body in documented.items() if body != {"$ref": "#/components/schemas/ApiError"}} == set()
+
+
 def test_a_site_outside_the_areas_is_not_found_in_the_shape(manager):
     response = manager.get(reverse("site-detail", args=[uuid.uuid4()]))
     assert response.status_code == 404 and response.json()["code"] == "not_found"

@@ -221,7 +221,7 @@ def test_bad_parameters_are_400_with_a_reason(client, district, params, message)
     _user, key = district
     response = get(client, reverse("ogc-items", args=["sites"]), key, **params)
     assert response.status_code == 400, response.content
-    assert response.json()["code"] == "InvalidParameterValue" and message in response.json()["description"]
+    assert response.json()["code"] == "invalid" and message in response.json()["description"]
 
 
 def test_datetime_selects_by_last_check_and_takes_what_qgis_sends(client, district):
