@@ -1,3 +1,5 @@
+from collections.abc import Iterable
+
 import segno
 from django import forms
 from django.contrib import admin, messages
@@ -267,7 +269,7 @@ class DeviceTokenAdmin(NotFoundOutOfScope, AccountManagementPermissions, admin.M
 class AuditValueFilter(admin.SimpleListFilter):
     """The values the trail records, offered under their names in the reader's language."""
 
-    values: list[str] = []
+    values: Iterable[str] = ()
 
     def lookups(self, request, model_admin):
         return sorted(((value, self.label(value)) for value in self.values), key=lambda choice: choice[1])
@@ -279,7 +281,7 @@ class AuditValueFilter(admin.SimpleListFilter):
 class RecordTypeFilter(AuditValueFilter):
     title = _("record type")
     parameter_name = "table"
-    values = list(AUDITED)
+    values = AUDITED  # read when the filter is shown: each app declares its tables in ready()
     label = staticmethod(audit_text.table_label)
 
 

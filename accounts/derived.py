@@ -5,45 +5,40 @@ that its sites name (import_entry), with their first inspections received in the
 moment. A record without either escaped the trail (written with triggers disabled, or
 restored from elsewhere): repairing writes an entry for it, its values as they are now
 and marked "reconstructed", since what it was created with is no longer known.
+
+Each app declares how the check reads its audited tables (audited_tables, in its
+AppConfig.ready()), so accounts names no app above it.
 """
+
+from dataclasses import dataclass
 
 from django.db import connection
 
-# Each audited table, the record kind the trigger names, and the area path of a record.
-AUDITED = {
-    "hazards_site": "SELECT a.path FROM areas_area a WHERE a.id = r.area_id",
-    "hazards_inspection": (
-        "SELECT a.path FROM hazards_site s JOIN areas_area a ON a.id = s.area_id WHERE s.id = r.site_id"
-    ),
-    "accounts_membership": "SELECT a.path FROM areas_area a WHERE a.id = r.area_id",
-    "reports_target": "SELECT a.path FROM areas_area a WHERE a.id = r.area_id",
-    "accounts_user": "SELECT registry_account_area(r.id)",
-    "accounts_devicetoken": "SELECT registry_account_area(r.user_id)",
-    "accounts_pairingcode": "SELECT registry_account_area(r.user_id)",
-    "hazards_photo": (
-        "SELECT a.path FROM hazards_inspection i JOIN hazards_site s ON s.id = i.site_id"
-        " JOIN areas_area a ON a.id = s.area_id WHERE i.id = r.inspection_id"
-    ),
-    "hazards_remediationorder": (
-        "SELECT a.path FROM hazards_site s JOIN areas_area a ON a.id = s.area_id WHERE s.id = r.site_id"
-    ),
-    # A campaign for the whole country has no area.
-    "hazards_campaign": "SELECT a.path FROM areas_area a WHERE a.id = r.area_id",
+
+@dataclass(frozen=True)
+class Audited:
+    """How the check reads the records `r` of one audited table, each part in SQL."""
+
+    path: str  # the area path of a record
+    site: str = "NULL::uuid"  # the site it concerns
+    imported: str = "false"  # whether an import's one entry stands for it
+
+
+# Each audited table by name (accounts/sql/audit.sql writes the triggers of the same ones,
+# tests/accounts/test_audit.py holds the two together); accounts' own here.
+AUDITED: dict[str, Audited] = {
+    "accounts_membership": Audited("SELECT a.path FROM areas_area a WHERE a.id = r.area_id"),
+    "accounts_user": Audited("SELECT registry_account_area(r.id)"),
+    "accounts_devicetoken": Audited("SELECT registry_account_area(r.user_id)"),
+    "accounts_pairingcode": Audited("SELECT registry_account_area(r.user_id)"),
 }
-SITE_OF = {
-    "hazards_site": "r.id",
-    "hazards_inspection": "r.site_id",
-    "hazards_photo": "(SELECT i.site_id FROM hazards_inspection i WHERE i.id = r.inspection_id)",
-    "hazards_remediationorder": "r.site_id",
-}
-# Records the import's one entry stands for.
-IMPORTED = {
-    "hazards_site": "r.import_entry_id IS NOT NULL",
-    "hazards_inspection": (
-        "EXISTS (SELECT FROM hazards_site s WHERE s.id = r.site_id AND s.import_entry_id IS NOT NULL"
-        " AND s.created_at = r.received_at)"
-    ),
-}
+
+
+def audited_tables(tables: dict[str, Audited]) -> None:
+    """Declares an app's audited tables to the check."""
+    AUDITED.update(tables)
+
+
 UNCOVERED = """
 SELECT r.id FROM {table} r
 WHERE NOT ({imported}) AND NOT EXISTS (
@@ -63,11 +58,10 @@ def audit_gaps(*, repair: bool) -> int:
     """How many audited records have no entry for their creation; with `repair`, writes one."""
     found = 0
     with connection.cursor() as cursor:
-        for table, path in AUDITED.items():
-            cursor.execute(UNCOVERED.format(table=table, imported=IMPORTED.get(table, "false")))
+        for table, audited in AUDITED.items():
+            cursor.execute(UNCOVERED.format(table=table, imported=audited.imported))
             ids = [record_id for (record_id,) in cursor.fetchall()]
             found += len(ids)
             if repair and ids:
-                sql = RECONSTRUCT.format(table=table, site=SITE_OF.get(table, "NULL::uuid"), path=path)
-                cursor.execute(sql, [ids])
+                cursor.execute(RECONSTRUCT.format(table=table, site=audited.site, path=audited.path), [ids])
     return found

@@ -16,9 +16,11 @@ class HazardsConfig(AppConfig):
     verbose_name = _("Hazard sites")
 
     def ready(self):
+        from accounts.derived import audited_tables
         from accounts.scope import scope_models
         from areas.signals import areas_reloaded
 
+        from .audit_coverage import AUDITED
         from .models import ClosureProposal, Inspection, Photo, Site, SiteMerge
         from .models_remediation import Campaign, CampaignAssignment, RemediationOrder
         from .receivers import reassign_sites
@@ -26,6 +28,7 @@ class HazardsConfig(AppConfig):
         # Every migrate writes the rules again, so a changed TIME_ZONE reaches SQL.
         post_migrate.connect(_install_rules, sender=self)
         areas_reloaded.connect(reassign_sites, dispatch_uid="hazards.reassign_sites")
+        audited_tables(AUDITED)
         scope_models(
             {
                 Site: "area__path",

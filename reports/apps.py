@@ -7,6 +7,7 @@ class ReportsConfig(AppConfig):
     verbose_name = _("Reports")
 
     def ready(self):
+        from accounts.derived import Audited, audited_tables
         from accounts.scope import scope_models
         from hazards.signals import sites_imported
 
@@ -15,3 +16,4 @@ class ReportsConfig(AppConfig):
 
         sites_imported.connect(add_imported_to_summary, dispatch_uid="reports.add_imported_to_summary")
         scope_models({Target: "area__path", ReportSubmission: "area__path"})
+        audited_tables({"reports_target": Audited("SELECT a.path FROM areas_area a WHERE a.id = r.area_id")})

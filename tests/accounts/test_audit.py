@@ -89,6 +89,11 @@ def test_audit_page_is_for_administrators_and_scoped(client, demo_tree, make_use
     assert page.status_code == 200
     shown = {e.area_path for e in page.context["cl"].result_list}
     assert shown and all(p.startswith("/99/991/") for p in shown)
+    # The record types offered are every audited table, those the apps above accounts
+    # declare in their ready() too (the admin is loaded before they are ready).
+    (record_types,) = [f for f in page.context["cl"].filter_specs if getattr(f, "parameter_name", None) == "table"]
+    offered = {value for value, _label in record_types.lookup_choices}
+    assert offered == set(AUDITED) and {"hazards_site", "reports_target"} <= offered
 
 
 def test_site_page_shows_its_history(client, demo_tree, superuser, make_site):
