@@ -1,17 +1,20 @@
 """The notice to a site's owner (issue 22): a remediation order printed as the commune's
 administrative notice (reports/administrative/, Nghị định 30/2020/NĐ-CP) in PDF and
-DOCX: to the responsible party, the site and its current state with a photo of its last
-inspection, what is required and by when, and who checks the work. It is written in the
-registry's language (Vietnamese), whoever prints it. Until the notice is issued
+DOCX: to the responsible party, the site and its state with a photo of its last
+inspection (the last by the notice's date once issued), what is required and by when,
+and who checks the work. It is written in the registry's language (Vietnamese),
+whoever prints it. Until the notice is issued
 (hazards.orders.order_issue_notice keeps its number and date) it prints as a draft with
 the number left blank."""
+
+import datetime as dt
 
 from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from hazards.models import Photo, Requirement
+from hazards.models import Inspection, Photo, Requirement
 from hazards.orders import NOTICE_SYMBOL, notice_issuer
 
 from .administrative import AdministrativeDocument, Paragraph, Picture, Signature, pdf, word
@@ -41,9 +44,25 @@ ACTIONS = {
 }
 
 
-def _last_photo(site) -> Photo | None:
+def _shown_inspection(order) -> Inspection | None:
+    """The inspection whose state the notice states: the site's last by the notice's date
+    once it is issued (printed again later, the kept notice says what it said, not that a
+    site since put right lacks its sign and barrier), else its last."""
+    inspections = Inspection.objects.filter(site=order.site)
+    if order.notice_date:
+        end = timezone.make_aware(dt.datetime.combine(order.notice_date + dt.timedelta(days=1), dt.time.min))
+        inspections = inspections.filter(observed_at__lt=end)
+    return inspections.order_by("-observed_at", "-received_at").first()
+
+
+def _photo(inspection) -> Photo | None:
+    """A photo of that inspection, else of the last one before it that has any."""
     return (
-        Photo.objects.filter(inspection__site=site, inspection__deleted_at__isnull=True)
+        Photo.objects.filter(
+            inspection__site_id=inspection.site_id,
+            inspection__deleted_at__isnull=True,
+            inspection__observed_at__lte=inspection.observed_at,
+        )
         .select_related("inspection")
         .order_by("-inspection__observed_at", "-created_at")
         .first()
@@ -80,14 +99,15 @@ def _body(order, issuer: str, commune) -> list:
             }
         ),
     ]
-    if site.last_checked_at:
+    shown = _shown_inspection(order)
+    if shown is not None:
         blocks.append(
             Paragraph(
                 _("At its last inspection, on %(day)s: warning sign: %(signage)s; barrier: %(barrier)s.")
                 % {
-                    "day": _day(timezone.localdate(site.last_checked_at)),
-                    "signage": site.get_signage_display().lower(),
-                    "barrier": site.get_barrier_display().lower(),
+                    "day": _day(timezone.localdate(shown.observed_at)),
+                    "signage": shown.get_signage_display().lower(),
+                    "barrier": shown.get_barrier_display().lower(),
                 }
             )
         )
@@ -107,7 +127,7 @@ def _body(order, issuer: str, commune) -> list:
             % {"person": _person(order.follow_up)}
         ),
     ]
-    photo = _last_photo(site)
+    photo = _photo(shown) if shown is not None else None
     if photo is not None:
         with photo.image.open("rb") as image:
             data = image.read()

@@ -217,3 +217,23 @@ def test_a_site_in_a_village_gets_the_notice_of_its_commune_numbered_in_the_comm
         assert "ỦY BAN NHÂN DÂN XÃ SUỐI BẠC" in text and "Ủy ban nhân dân xã Suối Bạc đề nghị" in text, text
         assert "DÂN THÔN" not in text and "Ủy ban nhân dân thôn" not in text, text
         assert "Thôn Bản Chang, Xã Suối Bạc" in text, text
+
+
+def test_an_issued_notice_prints_the_site_as_it_was_when_issued(client, order, inspect, frozen_now):
+    """The notice is kept with its number and date: printed again once the owner has done
+    the work, it still says what the site lacked on that date, with that inspection's
+    photo, instead of telling the owner that a site with its sign and barrier in place
+    lacks them."""
+    client.force_login(order.opened_by)
+    client.post(reverse("order-action", args=[order.pk, "notice"]))
+    frozen_now.move_to(dt.datetime(2026, 4, 21, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=7))))
+    inspect(order.site, "2026-04-20T10:00", signage="in_place", barrier="complete", actor=order.follow_up)
+    assert RemediationOrder.objects.get(pk=order.pk).state == "verified"
+    client.force_login(order.opened_by)  # a new day's session
+    pdf = client.get(reverse("order-notice", args=[order.pk, "pdf"])).content
+    docx = client.get(reverse("order-notice", args=[order.pk, "docx"])).content
+    for text in (pdf_text(pdf), docx_text(docx)):
+        flat = " ".join(text.split())
+        assert "ngày 02/04/2026: biển báo: không có biển báo; rào chắn: rào chắn chưa đầy đủ." in flat, flat
+        assert "20/04/2026" not in flat
+    assert len(PdfReader(io.BytesIO(pdf)).pages[0].images) == 1
