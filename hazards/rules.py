@@ -4,7 +4,9 @@ A site's state, the registry's day of an instant, and when evidence decays (a st
 unverified, a site due for inspection) are SQL functions (`sql/rules.sql`); the time
 zone and the evidence intervals they use are settings (TIME_ZONE, EVIDENCE_MAX_AGE_DAYS,
 TEMPORARY_EVIDENCE_MAX_AGE_DAYS), written into `registry_time_zone()` and
-`registry_evidence_days()`. `install` writes them at every `migrate` (a migration, then
+`registry_evidence_days()`; which states count as signed and as fenced are SIGNED_STATES
+and FENCED_STATES here, written into `registry_state_signed()` and
+`registry_state_fenced()`. `install` writes them at every `migrate` (a migration, then
 the post_migrate signal, so a changed setting reaches the database). Python queries read
 them through the expressions below, the API hands `state` and `due` to the browser, and
 `tests/test_one_definition.py` fails when a copy of a rule appears anywhere else.
@@ -96,8 +98,8 @@ def evidence_days() -> dict[str, int]:
 
 
 def install(connection) -> None:
-    """Writes the settings the rules read (time zone, evidence intervals) as functions,
-    then rules.sql, into the database."""
+    """Writes the settings the rules read (time zone, evidence intervals) and the states
+    that count as signed and fenced as functions, then rules.sql, into the database."""
     with connection.cursor() as cursor:
         cursor.execute(
             "CREATE OR REPLACE FUNCTION registry_time_zone() RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE "
@@ -111,4 +113,10 @@ def install(connection) -> None:
             "AS $$ SELECT CASE WHEN is_temporary THEN %s::integer ELSE %s::integer END $$",
             [evidence_days()["temporary_days"], evidence_days()["days"]],
         )
+        # Which states count as signed and as fenced: the reports' summary triggers read these.
+        for function, states in (("registry_state_signed", SIGNED_STATES), ("registry_state_fenced", FENCED_STATES)):
+            cursor.execute(
+                f"CREATE OR REPLACE FUNCTION {function}(state text) RETURNS boolean LANGUAGE sql IMMUTABLE "
+                f"PARALLEL SAFE AS $$ SELECT state IN {sql_list(states)} $$"
+            )
         cursor.execute(RULES_SQL.read_text())

@@ -16,6 +16,9 @@ from django.db import connection
 ROOT = Path(settings.BASE_DIR)
 RULES_SQL = "hazards/sql/rules.sql"
 # Migrations are history (what ran once); the database test below checks what runs now.
+# The benchmarks' references (bench/) write the rules out on purpose: each is an
+# independent formulation, in psql, that the registry's answer is also compared with, so a
+# wrong rule function would show there as a disagreement rather than agree with itself.
 SKIPPED = ("/migrations/", "tests/", "bench/", "static/vendor/", "locale/")
 
 # Deciding a state from the sign and the barrier: comparing with their "in place" and
@@ -23,6 +26,12 @@ SKIPPED = ("/migrations/", "tests/", "bench/", "static/vendor/", "locale/")
 STATE_RULE = re.compile(
     r"""(["']in_place["']|["']complete["'])"""  # the values written out
     r"""|(==|!=|<>|\bsignage=|\bbarrier=)\s*(Signage\.IN_PLACE|Barrier\.COMPLETE)"""  # or named
+)
+# Which states count as signed or as fenced: a set of "signed only" (or "fenced only") and
+# "protected", as values or as names (a list of all states, the legend's, is no such set).
+STATE_SETS = re.compile(
+    r"""[(\[{]\s*["']?(signed|fenced)_only["']?\s*,\s*["']?protected["']?\s*[)\]}]"""
+    r"""|[(\[{]\s*(SiteState\.)?(SIGNED|FENCED)_ONLY\s*,\s*(SiteState\.)?PROTECTED\s*[)\]}]"""
 )
 TIME_ZONE = re.compile(re.escape(settings.TIME_ZONE) + r"|AT TIME ZONE", re.IGNORECASE)
 # Deciding that evidence has decayed: reading the intervals' settings, or the database's
@@ -37,6 +46,7 @@ EVIDENCE_INTERVALS = re.compile(rf"\b({_DAYS})\s*(days|ngày)\b|\bdays\s*=\s*({_
 # values); the time zone in the settings and in rules.sql's registry_local_date.
 ALLOWED = {
     STATE_RULE: {RULES_SQL, "hazards/models.py"},
+    STATE_SETS: {"hazards/rules.py"},
     TIME_ZONE: {RULES_SQL, "config/settings/base.py"},
     EVIDENCE_RULE: {RULES_SQL, "hazards/rules.py"},
     EVIDENCE_INTERVALS: set(),
@@ -71,8 +81,8 @@ def copies_of(rule, names):
 
 @pytest.mark.parametrize(
     "rule",
-    [STATE_RULE, TIME_ZONE, EVIDENCE_RULE, EVIDENCE_INTERVALS],
-    ids=["state", "time zone", "evidence", "evidence intervals"],
+    [STATE_RULE, STATE_SETS, TIME_ZONE, EVIDENCE_RULE, EVIDENCE_INTERVALS],
+    ids=["state", "signed and fenced", "time zone", "evidence", "evidence intervals"],
 )
 def test_no_copy_of_the_rule_in_the_code(rule):
     assert copies_of(rule, source_files()) == []
@@ -90,6 +100,10 @@ def test_the_patterns_find_copies():
     assert STATE_RULE.search('if (p.signage === "in_place" && p.barrier === "complete")')
     assert STATE_RULE.search("SIGNED = Q(signage=Signage.IN_PLACE)")
     assert STATE_RULE.search("count(*) FILTER (WHERE signage = 'in_place')")
+    assert STATE_SETS.search("SELECT state IN ('signed_only', 'protected')")
+    assert STATE_SETS.search("FENCED_STATES = (SiteState.FENCED_ONLY, SiteState.PROTECTED)")
+    assert STATE_SETS.search('const SIGNED = new Set(["signed_only", "protected"]);')
+    assert not STATE_SETS.search('const STATE_ORDER = ["unprotected", "signed_only", "fenced_only", "protected"];')
     assert TIME_ZONE.search("(s.last_checked_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date")
     assert EVIDENCE_RULE.search("last_checked_at < now - dt.timedelta(days=settings.EVIDENCE_MAX_AGE_DAYS)")
     assert EVIDENCE_RULE.search("checked_on + registry_evidence_days(s.is_temporary) <= day")
@@ -117,6 +131,20 @@ def test_no_copy_of_the_rule_in_the_database_functions():
         if name not in homes and any(rule.search(body) for rule in (STATE_RULE, TIME_ZONE, EVIDENCE_RULE))
     ]
     assert copies == []
+
+
+@pytest.mark.django_db
+def test_sql_counts_as_signed_and_fenced_the_states_python_does():
+    from hazards.rules import FENCED_STATES, SIGNED_STATES, SiteState
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT s, registry_state_signed(s), registry_state_fenced(s) FROM unnest(%s::text[]) s",
+            [list(SiteState.values)],
+        )
+        answers = {state: (signed, fenced) for state, signed, fenced in cursor.fetchall()}
+    assert answers == {state: (state in SIGNED_STATES, state in FENCED_STATES) for state in SiteState.values}
+    assert sum(signed for signed, _fenced in answers.values()) == 2
 
 
 @pytest.mark.django_db

@@ -1,6 +1,8 @@
 -- The registry's rules as SQL reads them, each defined here once (hazards/rules.py
 -- applies this file at every `migrate`; Python reads the same functions through
--- hazards/rules.py, the browser through the API's `state`).
+-- hazards/rules.py, the browser through the API's `state`). Which states count as signed
+-- and as fenced (registry_state_signed, registry_state_fenced) hazards/rules.py writes
+-- from SIGNED_STATES and FENCED_STATES, which Python's counts use as they are.
 
 -- A site's state, from its sign and barrier (those of its latest inspection) and whether
 -- it is closed: protected = sign in place and barrier complete. Never inspected: both
@@ -21,17 +23,6 @@ $$;
 CREATE OR REPLACE FUNCTION registry_local_date(at timestamptz)
 RETURNS date LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT (at AT TIME ZONE registry_time_zone())::date
-$$;
-
--- Whether a state counts as signed (sign in place) or fenced (barrier complete).
-CREATE OR REPLACE FUNCTION registry_state_signed(state text)
-RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT state IN ('signed_only', 'protected')
-$$;
-
-CREATE OR REPLACE FUNCTION registry_state_fenced(state text)
-RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT state IN ('fenced_only', 'protected')
 $$;
 
 -- Evidence decays. A check verifies a site's state on the registry's day it was made and
