@@ -203,6 +203,18 @@ class DeviceToken(models.Model):
     key_hash = models.CharField(_("key hash"), max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     created_by = created_by_field()
+    # Who was shown the key besides its holder: the manager who issued a GIS client's key
+    # (it is shown once, to them). The key works only while they may manage the holder
+    # (accounts/tokens.py). None for a paired tablet, whose key only the tablet received.
+    key_seen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+        verbose_name=_("key shown to"),
+    )
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
 

@@ -35,11 +35,17 @@ def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create_token(*, user, name: str, created_by) -> tuple[DeviceToken, str]:
-    """A new token and its key (for the callers below, which check who may issue it)."""
+def create_token(*, user, name: str, created_by, seen_by=None) -> tuple[DeviceToken, str]:
+    """A new token and its key (for the callers below, which check who may issue it);
+    `seen_by`: who is shown the key besides its holder."""
     key = secrets.token_urlsafe(32)
     token = DeviceToken.objects.create(
-        user=user, name=name.strip()[:100] or "?", prefix=key[:8], key_hash=_hash(key), created_by=created_by
+        user=user,
+        name=name.strip()[:100] or "?",
+        prefix=key[:8],
+        key_hash=_hash(key),
+        created_by=created_by,
+        key_seen_by=seen_by if seen_by is not None and seen_by.pk != user.pk else None,
     )
     return token, key
 
@@ -50,7 +56,7 @@ def token_issue(*, actor, user, name: str) -> tuple[DeviceToken, str]:
     act_as(actor)
     if not can_manage_user(actor, user):
         raise OutOfScope
-    return create_token(user=user, name=name, created_by=actor)
+    return create_token(user=user, name=name, created_by=actor, seen_by=actor)
 
 
 @transaction.atomic
@@ -152,13 +158,22 @@ class DeviceTokenAuthentication(authentication.BaseAuthentication):
                     "site. Programs send the token as Authorization: Token <key> or Bearer <key>."
                 )
             )
-        token = DeviceToken.objects.select_related("user").filter(key_hash=_hash(key)).first()
+        token = DeviceToken.objects.select_related("user", "key_seen_by").filter(key_hash=_hash(key)).first()
         if token is None or (username is not None and token.user.get_username() != username):
             raise _refused()
         if token.revoked_at is not None:
             raise exceptions.AuthenticationFailed(_("This device token is not valid or was revoked."))
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("This account is deactivated."))
+        # A key shown to a manager lets them act as its holder: only while they may manage
+        # the holder, not once the holder has roles beyond them (pentest 5).
+        if token.key_seen_by is not None and not can_manage_user(token.key_seen_by, token.user):
+            raise exceptions.AuthenticationFailed(
+                _(
+                    "This device token was shown to a manager who no longer manages this account: ask for a new "
+                    "key (admin → Device tokens)."
+                )
+            )
         now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at > USE_RECORD_INTERVAL:
             DeviceToken.objects.filter(pk=token.pk).update(last_used_at=now)

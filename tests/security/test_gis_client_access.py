@@ -15,6 +15,8 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import Membership, Role
+from accounts.pairing import pairing_complete, pairing_start
+from accounts.scope import can_manage_user
 from accounts.services import user_deactivate
 from accounts.tokens import token_issue, token_revoke
 from tests.conftest import inside
@@ -181,3 +183,31 @@ def test_a_basic_credential_that_is_no_base64_text_is_refused_saying_what_to_sen
         response = client.get(url)
         assert response.status_code == 401, url
         assert "device token" in response.content.decode()
+
+
+def test_a_key_shown_to_a_manager_ends_when_its_holder_leaves_that_manager_s_reach(demo_tree, make_user, make_site):
+    """A GIS client's key is shown once, to the manager who issues it: that manager can use
+    it as its holder. Once the holder is given a role beyond the manager (a viewer of the
+    next district too), the key would read, and with a worker's role write, where the
+    manager may not (pentest 5: sideways through a device token). It is refused from then
+    on, saying to ask for a new key; a tablet's key, which only the tablet received, is not."""
+    manager = make_user("nam", demo_tree["991"], Role.AREA_MANAGER, is_staff=True)
+    worker = make_user("lan", demo_tree["99101"], Role.FIELD_WORKER)
+    _shown, key = token_issue(actor=manager, user=worker, name="QGIS")
+    _pairing, code = pairing_start(actor=manager, user=worker, name="tablet")
+    tablet_key = pairing_complete(code=code, device_name="Galaxy Tab").key
+    for secret in (key, tablet_key):
+        assert Client(headers={"Authorization": f"Bearer {secret}"}).get(reverse("survey-me")).status_code == 200
+    Membership.objects.create(user=worker, area=demo_tree["992"], role=Role.VIEWER)
+    assert not can_manage_user(manager, worker)
+    site = make_site(demo_tree["99201"], location=inside(demo_tree["99201"]))
+    shown = Client(HTTP_ACCEPT_LANGUAGE="en", headers=basic(worker.username, key))
+    for url in (
+        reverse("survey-me"),
+        reverse("ogc-items", args=["sites"]),
+        reverse("site-tile", args=tile_of(site.location.x, site.location.y, 14)),
+    ):
+        response = shown.get(url)
+        assert response.status_code == 401, url
+        assert "ask for a new key" in response.content.decode(), url
+    assert Client(headers={"Authorization": f"Bearer {tablet_key}"}).get(reverse("survey-me")).status_code == 200
