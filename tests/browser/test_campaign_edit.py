@@ -49,7 +49,7 @@ def test_a_manager_renames_a_campaign_and_moves_its_window_on_its_page(page, sta
     form.locator("input[name=name]").fill("Tên khác")
     form.locator("button[type=submit]").click()
     refusal = page.locator("#campaign-edit-form .errors")
-    expect(refusal).to_contain_text(f"Chiến dịch đã bắt đầu từ ngày {opened:%d/%m/%Y}")
+    expect(refusal).to_contain_text(f"Đợt kiểm tra đã bắt đầu từ ngày {opened:%d/%m/%Y}")
     expect(refusal).to_contain_text("ngày bắt đầu được giữ nguyên. Hãy dời ngày kết thúc.")
     expect(page.locator("#campaign-edit-form input[name=name]")).to_have_value("Tên khác")
     stored = Campaign.objects.get(pk=campaign.pk)

@@ -51,7 +51,7 @@ def test_order_opened_on_the_map_is_verified_by_an_offline_inspection(
     assert order.state == "open" and order.follow_up == worker
     # The owner says the work is done: the order now waits for an inspection.
     page.locator("form[action$='/done/'] button").click()
-    expect(page.locator(".order-state")).to_have_text("Đã hoàn thành (chờ xác minh)")
+    expect(page.locator(".order-state")).to_have_text("Đã báo hoàn thành (chờ xác minh)")
 
     # The field worker's tablet takes the sites while online, then loses the signal.
     context = browser.new_context(

@@ -500,3 +500,24 @@ def test_a_follow_up_row_of_sites_lying_directly_in_the_area_links_to_those_orde
     assert f'href="{link}"' in html
     listed = client.get(reverse("order-list") + link).context["page"].object_list
     assert [o.site.name for o in listed] == ["Ao ngoài xã"]
+
+
+def test_vietnamese_pages_use_the_registry_words_for_campaigns_workers_and_states(client, setting):
+    """A campaign is an "đợt kiểm tra" and a field worker a "cán bộ thực địa" on every page
+    (the edit page said "chiến dịch" and "cán bộ hiện trường"); an order the owner says is
+    done is "reported done", not "done", until an inspection verifies it."""
+    vi = type(client)(HTTP_ACCEPT_LANGUAGE="vi")
+    manager = setting["manager"]
+    login(vi, manager)
+    vi.post(reverse("campaign-list"), {"name": "Trước hè", "area": "991", "starts_on": "2026-04-01",
+                                       "ends_on": "2026-05-31"})  # fmt: skip
+    edit = vi.get(reverse("campaign-edit", args=[Campaign.objects.get().pk])).content.decode()
+    assert "Đợt kiểm tra đã bắt đầu" in edit and "cán bộ thực địa" in edit
+    assert "hiến dịch" not in edit and "hiện trường" not in edit
+    order = orders.order_open(
+        actor=manager, site=setting["site"], party_kind="household", party_name="Hộ ông Ba",
+        requirements=["sign"], deadline=dt.date(2026, 4, 30), follow_up=setting["worker"],
+    )  # fmt: skip
+    orders.order_mark_done(actor=manager, order=order)
+    page = vi.get(reverse("order-detail", args=[order.pk])).content.decode()
+    assert "Đã báo hoàn thành (chờ xác minh)" in page
