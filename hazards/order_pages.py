@@ -26,9 +26,10 @@ from common.periods import period_dates, period_name
 from . import campaign_files, campaigns, orders
 from .filters import ORDER_LABELS, ORDER_PERIOD_LABELS, chosen_area, order_period_param
 from .models import Site
-from .models_remediation import CampaignAssignment, OrderState, PartyKind, RemediationOrder, Requirement
+from .models_remediation import OrderState, PartyKind, RemediationOrder, Requirement
 from .order_selectors import (
     FOLLOW_UP_LISTS,
+    campaign_assignments,
     campaign_board,
     campaigns_for,
     filter_orders,
@@ -361,7 +362,7 @@ def campaign_board_page(request, pk):
         area = get_object_or_404(scope_for(request.user).restrict(Area.objects.all(), EDIT), pk=int(area_id))
         form = AssignForm(request.POST, area=area)
         if form.is_valid():
-            chosen = CampaignAssignment.objects.filter(campaign=campaign, area=area)
+            chosen = campaign_assignments(campaign).filter(area=area)
             if form.cleaned_data["only_unassigned"]:
                 chosen = chosen.filter(worker__isnull=True)
             try:
@@ -384,7 +385,7 @@ def campaign_board_page(request, pk):
         context["area"] = area
         context["assignments"] = (
             scope_for(request.user)
-            .restrict(CampaignAssignment.objects.filter(campaign=campaign, area=area), VIEW)
+            .restrict(campaign_assignments(campaign).filter(area=area), VIEW)
             .select_related("site", "worker")
             .order_by("site__code")[:1000]
         )

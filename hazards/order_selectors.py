@@ -283,10 +283,16 @@ def percent_checked(counts: dict) -> float | None:
     return round(100 * counts["checked"] / counts["sites"], 1) if counts["sites"] else None
 
 
+def campaign_assignments(campaign: Campaign) -> QuerySet:
+    """The campaign's sites, as the board counts and lists them: a deleted site leaves
+    them, as it leaves every list and count (and the order list its orders)."""
+    return CampaignAssignment.objects.filter(campaign=campaign, site__deleted_at__isnull=True)
+
+
 def campaign_orders(campaign: Campaign) -> QuerySet:
     """The orders a campaign brought: opened within its window for one of its sites."""
     return RemediationOrder.objects.filter(
-        Exists(CampaignAssignment.objects.filter(campaign=campaign, site_id=OuterRef("site_id"))),
+        Exists(campaign_assignments(campaign).filter(site_id=OuterRef("site_id"))),
         opened_at__gte=window_start(campaign),
         opened_at__lt=window_end(campaign),
     )
@@ -303,7 +309,7 @@ def campaign_board(campaign: Campaign, user) -> tuple[list[BoardRow], dict]:
     # share of a national campaign is then read through its assignments, not through every
     # site of the country (bench/NOTES.md; the site's own area alone cannot be reached
     # from the assignments).
-    assignments = scope.restrict(CampaignAssignment.objects.filter(campaign=campaign), VIEW).filter(
+    assignments = scope.restrict(campaign_assignments(campaign), VIEW).filter(
         area__in=scope.restrict(Area.objects.all(), VIEW).values("pk")
     )
     by_area = {

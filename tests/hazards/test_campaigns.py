@@ -365,3 +365,26 @@ def test_the_edit_page_in_vietnamese(province, demo_tree, client):
     client.post("/i18n/setlang/", {"language": "vi"})
     page = client.get(f"/campaigns/{campaign.pk}/edit/").content.decode()
     assert "Đổi tên hoặc dời thời gian" in page and "chưa bắt đầu" in page
+
+
+def test_a_deleted_site_leaves_the_board_and_its_numbers_agree_with_their_lists(province, demo_tree, frozen, client):
+    """A site a manager deleted leaves every count and list: the board counted it among
+    the commune's sites, listed it with its worker, and counted its order among the orders
+    opened while the list that number links to (the order list) had left it out."""
+    people, sites = province
+    campaign = start(people, demo_tree)
+    frozen.move_to(dt.datetime(2026, 4, 10, 9, 0, tzinfo=TZ))
+    for key in ("never_checked", "unprotected"):
+        orders.order_open(
+            actor=people["manager"], site=sites[key], party_kind="household", party_name="Hộ bà Tư",
+            requirements=["barrier"], deadline=dt.date(2026, 4, 30), follow_up=people["an"],
+        )  # fmt: skip
+    services.site_delete(actor=people["manager"], site=sites["never_checked"])
+    rows, totals = campaign_board(campaign, people["manager"])
+    commune = {r.area.code: r.counts for r in rows}["99101"]
+    assert commune["sites"] == 1 and commune["orders_opened"] == 1 and totals["sites"] == 3
+    client.force_login(people["manager"])
+    listed = client.get("/api/v1/orders/", {"campaign": campaign.pk, "area": "99101"}).json()["count"]
+    assert listed == commune["orders_opened"]
+    page = client.get(f"/campaigns/{campaign.pk}/", {"area": "99101"})
+    assert [a.site for a in page.context["assignments"]] == [sites["unprotected"]]
