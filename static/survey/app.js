@@ -19,6 +19,7 @@ const LANG = document.documentElement.lang || "vi";
 const fmt = (text, params) => interpolate(text, params, true);
 const number = (n, digits = 0) => n.toLocaleString(LANG, { maximumFractionDigits: digits });
 const day = (iso) => new Date(iso).toLocaleDateString(LANG);
+const clockTime = (ms) => new Date(ms).toLocaleTimeString(LANG, { hour: "2-digit", minute: "2-digit" });
 // Site data are fetched again after a send, or when older than this.
 const DATA_MAX_AGE_MS = 15 * 60_000;
 // The due list shows the nearest ones; more than this would only slow the tablet down.
@@ -40,6 +41,7 @@ const state = {
   position: null, // { coords: [lon, lat], accuracy }
   device: null, // the pairing: { token, username, fullName }
   authLost: false, // 401: sending stops until the tablet is paired or signed in again
+  serverDown: false, // the network is up, but the server took nothing at the last try
   pin: null, // registration point chosen by the worker
   pinFromGps: false,
   inspecting: null,
@@ -1122,11 +1124,13 @@ function renderOutbox(records) {
     if (record.state === "pending" && record.attempts) {
       const retry = document.createElement("span");
       retry.className = "retry";
-      retry.textContent = fmt(gettext("Not reached the server (%(error)s); tried %(n)s times, trying again by itself."), {
-        error: record.error,
-        n: record.attempts,
-      });
-      text.append(retry);
+      // In words: a status code means nothing to a worker (it stays in data-error for support).
+      retry.dataset.error = record.error || "";
+      retry.textContent = fmt(
+        gettext("The server does not answer; the tablet tries again by itself at %(time)s (tried %(n)s times)."),
+        { time: clockTime(record.retryAt), n: record.attempts },
+      );
+      text.append(retry, button(gettext("Send now"), sendNow, "send-now"));
     }
     if (record.error && ["refused", "conflict"].includes(record.state)) {
       text.append(Object.assign(document.createElement("span"), { className: "reason", textContent: record.error }));
@@ -1348,6 +1352,8 @@ async function sync() {
   try {
     const result = await outbox.flush();
     if (result === "signed-out") return authLost();
+    if (["done", "unanswered"].includes(result)) state.serverDown = result === "unanswered";
+    renderNetwork();
     const sentSomething = state.records.some((r) => r.state === "sent" && r.sentAt > state.dataAt);
     const stale = sentSomething || Date.now() - state.dataAt > DATA_MAX_AGE_MS;
     if (result === "done" && stale && !state.namingNow) await refreshData();
@@ -1364,14 +1370,25 @@ async function sync() {
   if (next) retryTimer = setTimeout(sync, Math.max(1000, next - Date.now()));
 }
 
+// "Online" only says the tablet has a network: when the server took nothing at the last
+// try, the pill says that instead.
 function renderNetwork() {
   const net = $("#net");
-  net.textContent = navigator.onLine ? gettext("Online") : gettext("Offline");
-  net.className = `pill ${navigator.onLine ? "online" : "offline"}`;
+  const status = !navigator.onLine ? "offline" : state.serverDown ? "server-down" : "online";
+  net.textContent = { offline: gettext("Offline"), "server-down": gettext("The server does not answer"), online: gettext("Online") }[status];
+  net.className = `pill ${status}`;
 }
+
+// The worker asks to send now rather than at the next try.
+async function sendNow() {
+  await outbox.retryNow();
+  sync();
+}
+
 window.addEventListener("online", () => {
   renderNetwork();
-  sync();
+  // The network is back: whatever waited goes now, not at its next try.
+  sendNow();
 });
 window.addEventListener("offline", renderNetwork);
 setInterval(sync, 30000);

@@ -224,18 +224,35 @@ async function sendOne(record) {
     if (refused) {
       Object.assign(record, { state: result.status === 409 ? "conflict" : "refused", ...refused, photo: result.photo || null });
     } else {
-      record.attempts = (record.attempts || 0) + 1;
-      record.state = "pending";
-      record.error = `HTTP ${result.status}`;
-      record.retryAt = Date.now() + retryDelay(record.attempts, Number(result.retryAfter) || null);
+      failedTry(record, `HTTP ${result.status}`, Number(result.retryAfter) || null);
     }
   }
   await db.put("outbox", record);
 }
 
+// The server did not take the record, through no fault of the record: tried again later.
+// `error` is for support staff (the worker reads that the server does not answer).
+function failedTry(record, error, retryAfterSeconds = null) {
+  record.attempts = (record.attempts || 0) + 1;
+  record.state = "pending";
+  record.error = error;
+  record.retryAt = Date.now() + retryDelay(record.attempts, retryAfterSeconds);
+}
+
+// "Send now": every waiting record goes at the next flush, whatever its wait.
+export async function retryNow() {
+  for (const record of await list()) {
+    if (record.state !== "pending" || !record.retryAt) continue;
+    record.retryAt = 0;
+    await db.put("outbox", record);
+  }
+  await changed();
+}
+
 // Sends every record whose turn has come, oldest first; an inspection (or a closure
-// proposal) waits for its new site. Returns "offline", "signed-out" or "done"; nextRetry()
-// says when to call again.
+// proposal) waits for its new site. Returns "offline", "signed-out", "unanswered" (the
+// network is up but the server took nothing: it does not answer, or answers with errors)
+// or "done"; nextRetry() says when to call again.
 export async function flush() {
   if (busy) return "busy";
   busy = true;
@@ -243,6 +260,7 @@ export async function flush() {
     const all = await list();
     const waiting = new Set(unsent(all).filter((r) => r.type === "site").map((r) => r.id));
     const now = Date.now();
+    let unanswered = false;
     for (const record of all) {
       if (!["pending", "sending"].includes(record.state) || !mine(record)) continue;
       if (record.type !== "site" && waiting.has(record.payload.site)) continue; // its site goes first
@@ -250,15 +268,18 @@ export async function flush() {
       try {
         await sendOne(record);
         if (record.state === "sent") waiting.delete(record.id);
+        if (record.state === "pending") unanswered = true;
       } catch (error) {
         record.state = "pending";
+        // No answer at all with the network up: the server (or its proxy) is down.
+        if (error instanceof Offline && navigator.onLine) failedTry(record, "no answer");
         await db.put("outbox", record);
-        if (error instanceof Offline) return "offline";
+        if (error instanceof Offline) return navigator.onLine ? "unanswered" : "offline";
         if (error instanceof SignedOut) return "signed-out";
         throw error;
       }
     }
-    return "done";
+    return unanswered ? "unanswered" : "done";
   } finally {
     busy = false;
     progressListeners.forEach((l) => l({ id: null, loaded: 0, total: 0 }));
