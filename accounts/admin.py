@@ -80,6 +80,9 @@ class MembershipInline(admin.TabularInline):
 
     def get_formset(self, request, obj=None, **kwargs):
         kwargs["form"] = type("MembershipForm", (MembershipForm,), {"grantor": request.user})
+        # The admin shows min_num forms but checks it only when told: a manager who posted
+        # none left a person nobody but a superuser could manage (pentest 5).
+        kwargs["validate_min"] = True
         return super().get_formset(request, obj, **kwargs)
 
     def has_view_permission(self, request, obj=None):

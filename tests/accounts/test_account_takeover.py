@@ -329,3 +329,18 @@ def test_the_database_refuses_a_second_account_under_one_name_whatever_writes_it
     with pytest.raises(IntegrityError), transaction.atomic():
         other.save(update_fields=["username"])
     assert User.objects.filter(username=variant).count() == (1 if variant == taken else 0)
+
+
+def test_a_manager_cannot_leave_a_person_without_a_role_in_their_areas(people):
+    """The form asked for one membership but did not check it: a manager who posted none
+    created an account that vanished from their list at once, nobody but a superuser
+    could manage, and whose audit entries were filed under no area (pentest 5). Removing
+    every role of a person is refused the same way (deactivate them instead)."""
+    client = as_manager(people)
+    assert _create(client, "mocoi", []).status_code == 200
+    assert not User.objects.filter(username="mocoi").exists()
+    worker = people["worker"]
+    data = {"username": worker.username, "is_active": "on", **membership_rows([], initial=worker.memberships.all())}
+    data["memberships-0-DELETE"] = "on"
+    assert client.post(reverse("admin:accounts_user_change", args=[worker.pk]), data).status_code == 200
+    assert worker.memberships.exists()
