@@ -1163,8 +1163,8 @@ outbox.onChange((records) => {
   if (!$("#view-due").hidden) renderDue();
 });
 
-// Photo upload progress: the record's own bar, and the header's for the whole outbox.
-outbox.onProgress(({ id, loaded, total }) => {
+// Photo upload progress: the record's own bar, and the header's for everything being sent.
+outbox.onProgress(({ id, loaded, total, round }) => {
   const overall = $("#overall-progress");
   if (!id) {
     overall.hidden = true;
@@ -1175,13 +1175,13 @@ outbox.onProgress(({ id, loaded, total }) => {
     bar.hidden = false;
     bar.value = total ? loaded / total : 0;
   }
-  const waiting = outbox.unsent(state.records).filter((r) => r.id !== id);
-  const rest = waiting.reduce((sum, r) => sum + r.photos.filter((p) => !p.sent).reduce((s, p) => s + (p.bytes || 0), 0), 0);
   overall.hidden = false;
-  $("progress", overall).value = (loaded / (total + rest || 1));
-  $("span", overall).textContent = fmt(gettext("Sending photos: %(done)s of %(total)s KB"), {
-    done: number(loaded / 1000),
-    total: number((total + rest) / 1000),
+  $("progress", overall).value = round.sentBytes / (round.bytes || 1);
+  $("span", overall).textContent = fmt(gettext("Sent %(sent)s of %(records)s records · photos %(done)s of %(total)s KB"), {
+    sent: number(round.sent),
+    records: number(round.records),
+    done: number(round.sentBytes / 1000),
+    total: number(round.bytes / 1000),
   });
 });
 

@@ -18,6 +18,9 @@ let person = () => null;
 let busy = false;
 const listeners = new Set();
 const progressListeners = new Set();
+// What the flush under way sends: its records and their photos' bytes, and how much of
+// each has gone (the header's progress: sent / total, not only what is left).
+let round = null;
 
 // auth(): the device token, if paired; owner(): who is signed in ({ username, name }, as
 // last known), whose records are made and sent.
@@ -36,7 +39,8 @@ export function onChange(listener) {
   listeners.add(listener);
 }
 
-// listener({ id, loaded, total }) while a record's photos go up; id null when done.
+// listener({ id, loaded, total, round }) while a record's photos go up (round: { sent,
+// records, sentBytes, bytes } of the whole flush); id null when done.
 export function onProgress(listener) {
   progressListeners.add(listener);
 }
@@ -183,7 +187,10 @@ function photoBytes(record) {
 async function sendPhotos(record, inspectionId) {
   const total = photoBytes(record);
   let done = record.photos.filter((p) => p.sent).reduce((sum, p) => sum + (p.bytes || 0), 0);
-  const report = (loaded) => progressListeners.forEach((l) => l({ id: record.id, loaded: done + loaded, total }));
+  const report = (loaded) => {
+    const sofar = { ...round, sentBytes: round.sentBytes + loaded };
+    progressListeners.forEach((l) => l({ id: record.id, loaded: done + loaded, total, round: sofar }));
+  };
   report(0);
   for (const photo of record.photos) {
     if (photo.sent) continue;
@@ -191,6 +198,7 @@ async function sendPhotos(record, inspectionId) {
     const result = await upload(url, photo.blob, photo.type, report);
     if (result.status !== 201) return { ...result, photo: photo.id };
     done += photo.bytes || photo.blob.size;
+    round.sentBytes += photo.bytes || photo.blob.size;
     photo.sent = true;
     photo.blob = null;
     await db.put("outbox", record);
@@ -261,13 +269,19 @@ export async function flush() {
     const waiting = new Set(unsent(all).filter((r) => r.type === "site").map((r) => r.id));
     const now = Date.now();
     let unanswered = false;
+    const due = all.filter((r) => ["pending", "sending"].includes(r.state) && mine(r) && (r.retryAt || 0) <= now);
+    const unsentBytes = (r) => r.photos.filter((p) => !p.sent).reduce((sum, p) => sum + (p.bytes || p.blob?.size || 0), 0);
+    round = { sent: 0, records: due.length, sentBytes: 0, bytes: due.reduce((sum, r) => sum + unsentBytes(r), 0) };
     for (const record of all) {
       if (!["pending", "sending"].includes(record.state) || !mine(record)) continue;
       if (record.type !== "site" && waiting.has(record.payload.site)) continue; // its site goes first
       if ((record.retryAt || 0) > now) continue;
       try {
         await sendOne(record);
-        if (record.state === "sent") waiting.delete(record.id);
+        if (record.state === "sent") {
+          waiting.delete(record.id);
+          round.sent += 1;
+        }
         if (record.state === "pending") unanswered = true;
       } catch (error) {
         record.state = "pending";
