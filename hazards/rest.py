@@ -36,14 +36,21 @@ class SiteOut(GeoFeatureModelSerializer):
 
 class InspectionOut(serializers.ModelSerializer):
     inspector = serializers.CharField(source="inspector.username", default=None)
+    # What people read (the survey's site history): the name, the sign-in name without one.
+    inspector_name = serializers.SerializerMethodField()
     photos = serializers.SerializerMethodField()
 
     class Meta:
         model = Inspection
         fields = [
-            "id", "site", "inspected_at", "received_at", "observed_at", "clock_suspect", "inspector", "signage",
-            "barrier", "water_present", "water_depth_m", "notes", "gps_accuracy_m", "photos",
+            "id", "site", "inspected_at", "received_at", "observed_at", "clock_suspect", "inspector",
+            "inspector_name", "signage", "barrier", "water_present", "water_depth_m", "notes", "gps_accuracy_m",
+            "photos",
         ]  # fmt: skip
+
+    def get_inspector_name(self, inspection) -> str | None:
+        person = inspection.inspector
+        return (person.get_full_name() or person.username) if person else None
 
     def get_photos(self, inspection) -> list[dict]:
         # The survey app's site sheet shows the thumbnails in the history.

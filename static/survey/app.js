@@ -364,7 +364,7 @@ function renderHistory(target, items) {
   for (const item of items) {
     const entry = document.createElement("li");
     const line = document.createElement("div");
-    line.textContent = `${day(item.inspected_at)} · ${item.inspector || ""} · ${describeStates(item)}`;
+    line.textContent = `${day(item.inspected_at)} · ${item.inspector_name || item.inspector || ""} · ${describeStates(item)}`;
     entry.append(line);
     if (item.notes) entry.append(Object.assign(document.createElement("div"), { className: "muted", textContent: item.notes }));
     entry.append(photoThumbs(item.photos));
