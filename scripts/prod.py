@@ -43,6 +43,7 @@ APP_SETTINGS = (
     "DJANGO_SECRET_KEY_FILE",
     "DJANGO_ALLOWED_HOSTS",
     "DJANGO_CSRF_TRUSTED_ORIGINS",
+    "SITE_URL",
     "DJANGO_MEDIA_ROOT",
     "DJANGO_IMPORT_UPLOAD_ROOT",
     "IMPORT_UPLOAD_KEPT_HOURS",
@@ -171,6 +172,8 @@ class Stack:
         v["DJANGO_CSRF_TRUSTED_ORIGINS"] = self.get(
             "DJANGO_CSRF_TRUSTED_ORIGINS", ",".join(f"https://{n}{self.origin_port}" for n in self.server_names)
         )
+        # The address links in mails, spreadsheets and documents point to: the stack's own.
+        v["SITE_URL"] = self.get("SITE_URL", self.base_url)
         v["MEDIA_ACCEL_REDIRECT_PREFIX"] = MEDIA_INTERNAL
         # nginx, which appends the address it saw; one more per load balancer in front of it.
         v["TRUSTED_PROXY_COUNT"] = self.get("TRUSTED_PROXY_COUNT", "1")
