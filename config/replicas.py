@@ -15,6 +15,7 @@ import contextlib
 import contextvars
 import itertools
 import logging
+import re
 import time
 
 from django.conf import settings
@@ -156,7 +157,9 @@ class ReplicaReadsMiddleware:
         if not replica_aliases():
             return self.get_response(request)
         pinned_until = request.COOKIES.get(PIN_COOKIE, "")
-        pinned = pinned_until.isdigit() and int(pinned_until) > time.time()
+        # A time this middleware wrote: ten or so ASCII digits (a forged "²" or 5,000 digits
+        # passes isdigit() and then fails int()).
+        pinned = bool(re.fullmatch(r"[0-9]{1,12}", pinned_until)) and int(pinned_until) > time.time()
         context = contextvars.copy_context()
         response = context.run(self._respond, request, pinned, not pinned and _may_lag(request))
         if response.streaming:

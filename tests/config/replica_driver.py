@@ -3,7 +3,7 @@
 JSON. Run by tests/config/test_replicas.py in a process of its own, since the settings read
 those variables once.
 
-    python -m tests.config.replica_driver seed|paused|past-report|replica-down|gis-client
+    python -m tests.config.replica_driver seed|paused|past-report|replica-down|gis-client|forged-pin
 """
 
 import datetime as dt
@@ -133,6 +133,26 @@ def replica_down() -> dict:
     return {"map": _site_names(planner, point), "tile": _tile_status(planner, point)}
 
 
+def forged_pin() -> dict:
+    """The cookie that sends a client's reads to the primary, forged: not a time it wrote."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from areas.models import Area
+    from config.replicas import PIN_COOKIE
+    from tests.conftest import inside
+
+    point = inside(Area.objects.get(code="99101"))
+    seen = {}
+    for value in ("²", "9" * 5000, "-1", "abc"):
+        planner = Client(HTTP_ACCEPT_LANGUAGE="en")
+        planner.force_login(get_user_model().objects.get(username="root"))
+        planner.cookies[PIN_COOKIE] = value
+        bbox = f"{point.x - 0.05},{point.y - 0.05},{point.x + 0.05},{point.y + 0.05}"
+        seen[value[:8]] = planner.get("/map/sites.json", {"bbox": bbox}).status_code
+    return seen
+
+
 def gis_client() -> dict:
     """QGIS (Basic: user name and device token) while the replica's replay is paused: a
     revoked token and a deactivated person are written to the primary only, and stop it
@@ -186,5 +206,6 @@ if __name__ == "__main__":
         "past-report": past_report,
         "replica-down": replica_down,
         "gis-client": gis_client,
+        "forged-pin": forged_pin,
     }
     print(json.dumps(steps[sys.argv[1]]()))

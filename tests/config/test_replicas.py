@@ -110,3 +110,9 @@ def test_the_app_keeps_working_while_the_replica_is_down(clusters):
         replica.start()
     assert "Ao cũ" in seen["map"]
     assert seen["tile"] == 200
+
+
+def test_a_forged_primary_reads_cookie_is_taken_for_none(clusters):
+    """pentest 5 (C): "²" passed isdigit() and then failed int(), a 500 for its sender."""
+    primary, replica = clusters
+    assert drive("forged-pin", primary, replica) == {"²": 200, "99999999": 200, "-1": 200, "abc": 200}
