@@ -7,7 +7,7 @@ full-width "ｌａｎ" are one name) over a WINDOW, three ways:
 - an address for any names: after FAILURES_PER_ADDRESS the address waits.
 The refusal says which and until when. Whoever may manage the account unlocks it in the
 admin (Users → "Unlock sign-in"). The address is the one the server (or a trusted proxy)
-saw, never a header the client wrote.
+saw, never a header the client wrote; an IPv6 address counts as its /64, one subscriber's.
 
 An attempt is counted before its password is checked (begin), under transaction-wide
 advisory locks on its name and its address, and forgotten only if it succeeds
@@ -17,6 +17,7 @@ current password of the password change, and pairing codes (per address)."""
 
 import datetime as dt
 import hashlib
+import ipaddress
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -48,11 +49,27 @@ def client_address(request) -> str:
     outermost of them saw: the N-th entry from the right of X-Forwarded-For, which a
     client cannot forge because the proxies append to it."""
     count = settings.TRUSTED_PROXY_COUNT
+    address = request.META.get("REMOTE_ADDR", "")
     if count:
         hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
         if len(hops) >= count:
-            return hops[-count]
-    return request.META.get("REMOTE_ADDR", "")
+            address = hops[-count]
+    return counted_address(address)
+
+
+def counted_address(address: str) -> str:
+    """The address failures are counted under: an IPv6 address's /64 network, since one
+    subscriber is given a whole /64 and would otherwise have a fresh count at each of its
+    addresses; an IPv4 address (or an IPv4-mapped IPv6 one) as it is."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 4:
+        return str(ip)
+    if ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False))
 
 
 @dataclass(frozen=True)

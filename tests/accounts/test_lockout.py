@@ -36,6 +36,16 @@ def test_every_spelling_the_form_reads_as_the_name_shares_its_count(make_user, v
     assert locked(sign_in(variant, "pw-Secret-123"))
 
 
+def test_the_addresses_of_one_ipv6_subscriber_share_their_count(make_user):
+    """A subscriber is given a whole /64: counted per address, each of its 2^64 addresses
+    had fresh attempts at a name (pentest 5, B)."""
+    make_user("lan")
+    for attempt in range(FAILURES_PER_USER_AND_ADDRESS):
+        sign_in("lan", "wrong", address=f"2001:db8:1:2::{attempt + 1:x}")
+    assert locked(sign_in("lan", "pw-Secret-123", address="2001:db8:1:2:ffff::9"))
+    assert sign_in("lan", "pw-Secret-123", address="2001:db8:1:3::1").status_code == 302
+
+
 def test_two_long_names_sharing_their_first_150_characters_are_locked_apart(make_user):
     """The key was cut to 150 characters (the column's width), and case folding lengthens
     a name ("ß" is "ss"): "a"*149+"s" and "a"*149+"ß" shared one lockout (pentest I5)."""
