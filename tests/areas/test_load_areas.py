@@ -301,3 +301,12 @@ def test_an_area_name_with_a_control_character_is_refused_naming_its_feature(tmp
     assert f"feature 2 (code 03): Name contains the control character {code}" in str(error.value)
     assert "feature 3 (code 02): Unit type contains the control character U+0007" in str(error.value)
     assert Area.objects.count() == 0
+
+
+def test_each_demo_area_s_unit_type_is_the_whole_start_of_its_name(demo_tree):
+    """The demo city's type was "Thành" (the name's first word), so its documents named
+    the place "phố Sông Xanh"; a type of two words is whole."""
+    types = {"Tỉnh", "Thành phố", "Thị xã", "Thị trấn", "Huyện", "Quận", "Phường", "Xã"}
+    for area in demo_tree.values():
+        assert area.unit_type in types and area.name.startswith(area.unit_type + " "), area.name
+    assert demo_tree["993"].unit_type == "Thành phố"
