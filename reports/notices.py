@@ -10,12 +10,14 @@ the number left blank."""
 import datetime as dt
 
 from django.conf import settings
+from django.db.models import Value
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from hazards.models import Inspection, Photo, Requirement
 from hazards.orders import NOTICE_SYMBOL, notice_issuer
+from hazards.rules import SiteState, StateOf
 
 from .administrative import AdministrativeDocument, Paragraph, Picture, Signature, pdf, word
 from .documents import default_details
@@ -43,6 +45,15 @@ ACTIONS = {
     Requirement.FILL_OR_DRAIN: gettext_lazy("Fill it in or drain it"),
 }
 
+# What the inspection found missing, by the state its sign and barrier give.
+FINDINGS = {
+    SiteState.UNPROTECTED: gettext_lazy("lacks the warning sign and barrier that the rules require"),
+    SiteState.SIGNED_ONLY: gettext_lazy("lacks the barrier that the rules require"),
+    SiteState.FENCED_ONLY: gettext_lazy("lacks the warning sign that the rules require"),
+}
+# Not inspected yet, or found protected (a cover or a fill may still be asked for).
+NOT_SAFE = gettext_lazy("is not made safe as the rules require")
+
 
 def _shown_inspection(order) -> Inspection | None:
     """The inspection whose state the notice states: the site's last by the notice's date
@@ -52,7 +63,8 @@ def _shown_inspection(order) -> Inspection | None:
     if order.notice_date:
         end = timezone.make_aware(dt.datetime.combine(order.notice_date + dt.timedelta(days=1), dt.time.min))
         inspections = inspections.filter(observed_at__lt=end)
-    return inspections.order_by("-observed_at", "-received_at").first()
+    shown = inspections.annotate(shown_state=StateOf(closed=Value(False)))
+    return shown.order_by("-observed_at", "-received_at").first()
 
 
 def _photo(inspection) -> Photo | None:
@@ -79,13 +91,14 @@ def _body(order, issuer: str, commune) -> list:
     if order.party_address:
         party = _("%(party)s, %(address)s") % {"party": party, "address": order.party_address}
     lon, lat = site.location.coords
+    shown = _shown_inspection(order)
     blocks = [
         Paragraph(_("To: %(party)s") % {"party": party}, style="heading"),
         Paragraph(
             _(
                 "On inspection, the %(issuer)s found that %(kind)s “%(name)s” (site %(code)s, at %(lat).5f, "
-                "%(lon).5f, %(area)s), under the responsibility of %(party)s, lacks the warning sign and barrier "
-                "that the rules require, and puts people, children above all, in danger of drowning."
+                "%(lon).5f, %(area)s), under the responsibility of %(party)s, %(finding)s, and puts people, "
+                "children above all, in danger of drowning."
             )
             % {
                 "issuer": issuer,
@@ -96,10 +109,10 @@ def _body(order, issuer: str, commune) -> list:
                 "lon": lon,
                 "area": place,
                 "party": order.party_name,
+                "finding": FINDINGS.get(shown.shown_state, NOT_SAFE) if shown is not None else NOT_SAFE,
             }
         ),
     ]
-    shown = _shown_inspection(order)
     if shown is not None:
         blocks.append(
             Paragraph(

@@ -237,3 +237,30 @@ def test_an_issued_notice_prints_the_site_as_it_was_when_issued(client, order, i
         assert "ngày 02/04/2026: biển báo: không có biển báo; rào chắn: rào chắn chưa đầy đủ." in flat, flat
         assert "20/04/2026" not in flat
     assert len(PdfReader(io.BytesIO(pdf)).pages[0].images) == 1
+
+
+@pytest.mark.parametrize(
+    ("signage", "barrier", "finding"),
+    [
+        ("in_place", "partial", "chưa có rào chắn theo quy định"),
+        ("damaged", "complete", "chưa có biển báo theo quy định"),
+        ("none", "none", "chưa có đủ biển báo và rào chắn theo quy định"),
+    ],
+)
+def test_the_notice_says_what_the_inspection_found_missing(
+    client, demo_tree, make_user, make_site, inspect, signage, barrier, finding
+):
+    """It said "lacks the warning sign and barrier" of a site whose sign was in place, next
+    to the paragraph saying so, when only a barrier was asked for."""
+    manager = make_user("quanly", demo_tree["991"], Role.AREA_MANAGER, is_staff=True)
+    worker = make_user("canbo", demo_tree["99101"], Role.FIELD_WORKER)
+    site = make_site(demo_tree["99101"], actor=manager, name="Ao nhà ông Tư")
+    inspect(site, "2026-04-02T08:00", signage=signage, barrier=barrier, actor=worker)
+    order = orders.order_open(
+        actor=manager, site=site, party_kind="household", party_name="Hộ ông Tư", requirements=["barrier"],
+        deadline=dt.date(2026, 4, 30), follow_up=worker,
+    )  # fmt: skip
+    client.force_login(manager)
+    for fmt, read in (("pdf", pdf_text), ("docx", docx_text)):
+        flat = " ".join(read(client.get(reverse("order-notice", args=[order.pk, fmt])).content).split())
+        assert f"do Hộ ông Tư chịu trách nhiệm {finding}, có nguy cơ gây đuối nước" in flat, flat
