@@ -37,6 +37,13 @@ def _person(user) -> str:
     return f"{user.last_name} {user.first_name}".strip() or user.username
 
 
+def _contact(user) -> str:
+    """A person's name and, when the registry has it, their phone: the owner calls them."""
+    if not user.phone:
+        return _person(user)
+    return _("%(person)s (phone %(phone)s)") % {"person": _person(user), "phone": user.phone}
+
+
 # What the owner is asked to do, as the notice words it (the order's "other" is its details).
 ACTIONS = {
     Requirement.SIGN: gettext_lazy("Put up a sign warning of deep water and the danger of drowning"),
@@ -92,7 +99,9 @@ def _body(order, issuer: str, commune) -> list:
         party = _("%(party)s, %(address)s") % {"party": party, "address": order.party_address}
     lon, lat = site.location.coords
     shown = _shown_inspection(order)
-    blocks = [
+    # A notice not issued yet has no number: marked so that nobody sends it as it is.
+    blocks = [Paragraph(_("DRAFT: not issued, no number yet"), style="heading")] if not order.notice_number else []
+    blocks += [
         Paragraph(_("To: %(party)s") % {"party": party}, style="heading"),
         Paragraph(
             _(
@@ -137,7 +146,7 @@ def _body(order, issuer: str, commune) -> list:
                 "When the work is done, inform %(person)s, who follows this request up, so that the site is "
                 "inspected and the work confirmed."
             )
-            % {"person": _person(order.follow_up)}
+            % {"person": _contact(order.follow_up)}
         ),
     ]
     photo = _photo(shown) if shown is not None else None

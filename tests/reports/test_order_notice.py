@@ -33,7 +33,9 @@ def order(demo_tree, make_user, make_site, inspect):
     manager = make_user(
         "quanly", demo_tree["991"], Role.AREA_MANAGER, is_staff=True, first_name="Lan", last_name="Trần"
     )
-    worker = make_user("canbo", demo_tree["99101"], Role.FIELD_WORKER, first_name="Bình", last_name="Lê")
+    worker = make_user(
+        "canbo", demo_tree["99101"], Role.FIELD_WORKER, first_name="Bình", last_name="Lê", phone="0912 345 678"
+    )
     site = make_site(demo_tree["99101"], actor=manager, name="Ao nhà ông Ba")
     check = inspect(site, "2026-04-02T08:00", signage="none", barrier="partial", actor=worker)
     services.photo_attach(actor=worker, inspection=check, data=jpeg())
@@ -57,6 +59,8 @@ def test_the_notice_is_a_draft_until_issued_then_keeps_its_number_and_date(clien
     client.force_login(order.opened_by)
     draft = pdf_text(client.get(reverse("order-notice", args=[order.pk, "pdf"])).content)
     assert "Số:" in draft and "/TB-UBND" in draft and "1/TB-UBND" not in draft
+    # Marked as a draft, so that nobody sends it to the owner as it is.
+    assert "DỰ THẢO: chưa ban hành, chưa có số" in " ".join(draft.split())
     page = client.get(reverse("order-detail", args=[order.pk])).content.decode()
     assert reverse("order-action", args=[order.pk, "notice"]) in page
     response = client.post(reverse("order-action", args=[order.pk, "notice"]))
@@ -67,6 +71,7 @@ def test_the_notice_is_a_draft_until_issued_then_keeps_its_number_and_date(clien
     client.force_login(order.opened_by)  # three days on: a new session (sessions end after 12 hours)
     again = pdf_text(client.get(reverse("order-notice", args=[order.pk, "pdf"])).content)
     assert "Số: 1/TB-UBND" in again and "ngày 06 tháng 4 năm 2026" in again
+    assert "DỰ THẢO" not in again
 
 
 def test_the_notice_in_pdf_and_docx_says_who_must_do_what_by_when(client, order):
@@ -91,7 +96,8 @@ def test_the_notice_in_pdf_and_docx_says_who_must_do_what_by_when(client, order)
         "- Lắp đặt biển báo cảnh báo nước sâu, nguy cơ đuối nước;",
         "- Làm rào chắn xung quanh khu vực nước sâu nguy hiểm.",
         "Thời hạn hoàn thành: chậm nhất ngày 30/04/2026.",
-        "Lê Bình",
+        # Whom the owner tells when the work is done, and how to reach them.
+        "báo cho Lê Bình (số điện thoại 0912 345 678), người theo dõi",
         "02/04/2026",
     ]
     for text in (pdf_text(pdf.content), docx_text(docx.content)):
@@ -167,7 +173,9 @@ def test_a_notice_without_a_photo_fits_its_page_with_its_signature(client, demo_
     paragraph beside the closing. The closing kept with that paragraph used to be carried
     whole to a second page, leaving half of the first empty (a nested KeepTogether)."""
     manager = make_user("quanly", demo_tree["991"], Role.AREA_MANAGER, is_staff=True)
-    worker = make_user("canbo", demo_tree["99101"], Role.FIELD_WORKER, first_name="Bình", last_name="Lê")
+    worker = make_user(
+        "canbo", demo_tree["99101"], Role.FIELD_WORKER, first_name="Bình", last_name="Lê", phone="0912 345 678"
+    )
     site = make_site(demo_tree["99101"], actor=manager, name="Đập ông Ba")
     inspect(site, "2026-04-02T08:00", signage="in_place", barrier="none", actor=worker)
     order = orders.order_open(
