@@ -22,7 +22,7 @@ from .derived import AUDITED
 from .lockout import account_lock
 from .models import AuditEntry, DeviceToken, Membership, Role, User
 from .pairing import CODE_MINUTES, pairing_start, shown
-from .scope import ADMINISTER, MANAGE, manageable_users, scope_for
+from .scope import ADMINISTER, MANAGE, manageable_users, mark_password_set, scope_for
 from .scoped_admin import NotFoundOutOfScope, ScopedAdminMixin
 from .services import sign_in_unlock, user_deactivate
 from .tokens import token_issue, token_revoke
@@ -130,7 +130,15 @@ class UserAdmin(NotFoundOutOfScope, AccountManagementPermissions, BaseUserAdmin)
         person = self.get_object(request, unquote(id))  # None out of reach: refused below as before
         if person is not None and person.pk == request.user.pk:
             return HttpResponseRedirect(reverse("password-change"))
-        return super().user_change_password(request, id, form_url)
+        response = super().user_change_password(request, id, form_url)
+        if person is not None and request.method == "POST" and response.status_code == 302:  # the password was set
+            mark_password_set(person, request.user)
+        return response
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change and obj.has_usable_password():  # made with a password the manager typed
+            mark_password_set(obj, request.user)
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:

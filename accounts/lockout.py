@@ -27,8 +27,10 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .models import LoginFailure, username_key
+from .scope import mark_password_set, password_still_usable
 
 WINDOW = dt.timedelta(minutes=15)
 FAILURES_PER_USER_AND_ADDRESS = 5
@@ -191,6 +193,18 @@ class LockoutMixin:
             succeeded(attempt)
         return data
 
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        if not password_still_usable(user):
+            raise ValidationError(PASSWORD_SET_BY_OTHER, code="password_set_by_other")
+
+
+# A password another person set, who may no longer manage its holder (scope.password_still_usable).
+PASSWORD_SET_BY_OTHER = gettext_lazy(
+    "This password was set by a manager who no longer manages your account: ask your manager or an administrator "
+    "for a new one."
+)
+
 
 class LockoutAuthenticationForm(LockoutMixin, AuthenticationForm):
     pass
@@ -214,3 +228,9 @@ class LockoutPasswordChangeForm(PasswordChangeForm):
         )
         succeeded(attempt)
         return old
+
+    def save(self, commit=True):
+        user = super().save(commit)
+        if commit:
+            mark_password_set(user, user)  # the holder's own choice: no one else knows it
+        return user

@@ -57,6 +57,13 @@ class User(AbstractUser):
     # a person (a form, a command, a shell, two requests at once) gives two accounts one
     # lockout key. Python's case folding, which PostgreSQL's lower() and upper() are not.
     name_key = models.TextField(_("user name as compared"), unique=True, editable=False)
+    # Who set the password when another person did (a manager's reset, an account made with
+    # one): they know it, so it signs in only while they may manage its holder
+    # (scope.password_still_usable). Cleared when the holder chooses their own.
+    password_set_by = models.ForeignKey(
+        "self", verbose_name=_("password set by"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", editable=False,
+    )  # fmt: skip
 
     def save(self, *args, **kwargs):
         self.name_key = username_key(self.username)

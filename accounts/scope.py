@@ -11,7 +11,7 @@ from django.db.models import Model, Q, QuerySet
 
 from areas.models import Area
 
-from .models import Membership, Role
+from .models import Membership, Role, User
 
 VIEW = "view"
 SURVEY = "survey"  # register sites and record inspections
@@ -199,7 +199,23 @@ def manageable_users(manager, queryset: QuerySet) -> QuerySet:
 
 def can_manage_user(manager, user) -> bool:
     """The one rule of who may manage whom; every account path asks it."""
-    return manageable_users(manager, type(user).objects.filter(pk=user.pk)).exists()
+    return manageable_users(manager, User.objects.filter(pk=user.pk)).exists()
+
+
+def password_still_usable(user) -> bool:
+    """Whether `user`'s password may sign in: one that another person set (a manager's
+    reset) only while that person is active and may still manage them; once the holder has
+    roles beyond the setter, the setter would sign in as them (pentest 5, A)."""
+    setter = user.password_set_by
+    return setter is None or (setter.is_active and can_manage_user(setter, user))
+
+
+def mark_password_set(user, setter) -> None:
+    """Records that `setter` set `user`'s password (no one, when the holder chose it or a
+    superuser set it: a superuser may manage everyone for good)."""
+    by = None if setter is None or setter.pk == user.pk or setter.is_superuser else setter
+    User.objects.filter(pk=user.pk).update(password_set_by=by)
+    user.password_set_by = by
 
 
 def scope_for(user) -> Scope:

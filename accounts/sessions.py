@@ -14,6 +14,8 @@ from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 
+from .scope import password_still_usable
+
 TOUCHED = "_touched_at"
 SIGNED_IN = "_signed_in_at"
 TOUCH_EVERY = 60
@@ -45,6 +47,10 @@ class SessionTimeoutMiddleware:
             return None
         session = getattr(request, "session", None)
         if session is None or not request.user.is_authenticated:
+            return None
+        # Signed in with a password another person set, who may no longer manage them.
+        if request.user.password_set_by_id is not None and not password_still_usable(request.user):
+            logout(request)
             return None
         now = int(time.time())
         if SIGNED_IN not in session:  # a session from before these limits: counted from now

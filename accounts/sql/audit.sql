@@ -108,7 +108,8 @@ $$;
 -- names the same ones), each with its record kind and the columns left out. A site's
 -- updated_at and a target's are left out: they change with every save; so are a person's
 -- last sign-in and a token's last use (a write on every sign-in or request), and a
--- person's name key (it repeats the name's change). A table that does not exist yet (a
+-- person's name key (it repeats the name's change) and who set their password (the actor
+-- of the password's change). A table that does not exist yet (a
 -- migration applies this file before a later one creates it) gets its triggers when the
 -- file is applied again after it.
 --
@@ -131,7 +132,7 @@ BEGIN
             ('hazards_inspection', 'inspection', '{}'),
             ('accounts_membership', 'membership', '{}'),
             ('reports_target', 'target', '{updated_at}'),
-            ('accounts_user', 'user', '{last_login,name_key}'),
+            ('accounts_user', 'user', '{last_login,name_key,password_set_by_id}'),
             ('accounts_devicetoken', 'token', '{last_used_at}'),
             ('accounts_pairingcode', 'pairing', '{}'),
             ('hazards_photo', 'photo', '{}'),

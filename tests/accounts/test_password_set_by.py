@@ -1,0 +1,114 @@
+"""A password a manager set is known to that manager: it signs in only while they may
+still manage its holder (pentest 5, A: a district manager reset a worker's password, an
+administrator then made the worker a field worker of another district too, and the
+manager signed in as the worker and read that district). The holder's own choice, or a
+superuser's reset, is nobody else's."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import Membership, Role, User
+
+pytestmark = pytest.mark.django_db
+
+SET = "Mat-khau-quan-ly-2026!"
+OWN = "Mat-khau-cua-toi-2026!"
+REFUSAL = "This password was set by a manager who no longer manages your account"
+
+
+@pytest.fixture
+def people(demo_tree, make_user):
+    manager = make_user("quanly", demo_tree["991"], Role.AREA_MANAGER, is_staff=True)
+    worker = make_user("canbo", demo_tree["99101"], Role.FIELD_WORKER)
+    return {"manager": manager, "worker": worker, "tree": demo_tree}
+
+
+def set_by(actor, person) -> None:
+    client = Client()
+    client.force_login(actor)
+    response = client.post(
+        reverse("admin:auth_user_password_change", args=[person.pk]),
+        {"password1": SET, "password2": SET, "usable_password": "true"},
+    )
+    assert response.status_code == 302
+
+
+def sign_in(password, username="canbo") -> tuple[Client, str]:
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    response = client.post(reverse("login"), {"username": username, "password": password})
+    return client, response.content.decode() if response.status_code == 200 else ""
+
+
+def signed_in(client) -> bool:
+    return "_auth_user_id" in client.session
+
+
+def moved(people, area="99201", role=Role.FIELD_WORKER) -> None:
+    Membership.objects.create(user=people["worker"], area=people["tree"][area], role=role)
+
+
+def test_a_password_the_manager_set_signs_in_while_they_manage_its_holder(people):
+    set_by(people["manager"], people["worker"])
+    assert User.objects.get(pk=people["worker"].pk).password_set_by == people["manager"]
+    client, _page = sign_in(SET)
+    assert signed_in(client)
+
+
+@pytest.mark.parametrize(
+    ("area", "role"),
+    [("99201", Role.FIELD_WORKER), ("99", Role.VIEWER)],
+    ids=["sideways: another district", "upward: the province"],
+)
+def test_it_stops_once_the_holder_has_roles_beyond_the_manager(people, area, role):
+    set_by(people["manager"], people["worker"])
+    client, _page = sign_in(SET)
+    assert signed_in(client)
+    moved(people, area, role)
+    # A session signed in with it ends at its next request…
+    client.get(reverse("survey"))
+    assert not signed_in(client)
+    # …and the password signs in no more, saying what to do.
+    client, page = sign_in(SET)
+    assert not signed_in(client) and REFUSAL in page
+
+
+def test_it_stops_when_the_manager_who_set_it_is_deactivated(people):
+    set_by(people["manager"], people["worker"])
+    people["manager"].is_active = False
+    people["manager"].save()
+    client, page = sign_in(SET)
+    assert not signed_in(client) and REFUSAL in page
+
+
+def test_the_holder_s_own_password_is_theirs_whatever_their_roles(people):
+    set_by(people["manager"], people["worker"])
+    client, _page = sign_in(SET)
+    response = client.post(
+        reverse("password-change"), {"old_password": SET, "new_password1": OWN, "new_password2": OWN}
+    )
+    assert response.status_code == 302
+    assert User.objects.get(pk=people["worker"].pk).password_set_by is None
+    moved(people)
+    client, _page = sign_in(OWN)
+    assert signed_in(client)
+
+
+def test_a_superuser_s_reset_and_an_account_a_manager_made(people, superuser):
+    set_by(superuser, people["worker"])
+    moved(people)
+    client, _page = sign_in(SET)
+    assert signed_in(client)
+    # An account made by a manager with a password they typed is theirs to know too.
+    maker = Client()
+    maker.force_login(people["manager"])
+    rows = {
+        "memberships-TOTAL_FORMS": "1", "memberships-INITIAL_FORMS": "0", "memberships-MIN_NUM_FORMS": "0",
+        "memberships-0-area": people["tree"]["99102"].pk, "memberships-0-role": Role.FIELD_WORKER,
+    }  # fmt: skip
+    response = maker.post(
+        reverse("admin:accounts_user_add"),
+        {"username": "moi", "password1": SET, "password2": SET, "usable_password": "true", **rows},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert User.objects.get(username="moi").password_set_by == people["manager"]
