@@ -202,12 +202,17 @@ def can_manage_user(manager, user) -> bool:
     return manageable_users(manager, User.objects.filter(pk=user.pk)).exists()
 
 
+def still_managed_by(knower, holder) -> bool:
+    """Whether a secret of `holder` that `knower` was shown or set (a GIS key, a password
+    a manager reset) still works: only while the knower is active and may still manage
+    the holder; once the holder has roles beyond them, the knower would act as the holder
+    there (pentest 5). None: nobody else knows it."""
+    return knower is None or (knower.is_active and can_manage_user(knower, holder))
+
+
 def password_still_usable(user) -> bool:
-    """Whether `user`'s password may sign in: one that another person set (a manager's
-    reset) only while that person is active and may still manage them; once the holder has
-    roles beyond the setter, the setter would sign in as them (pentest 5, A)."""
-    setter = user.password_set_by
-    return setter is None or (setter.is_active and can_manage_user(setter, user))
+    """Whether `user`'s password may sign in (still_managed_by whoever set it)."""
+    return still_managed_by(user.password_set_by, user)
 
 
 def mark_password_set(user, setter) -> None:

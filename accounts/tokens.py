@@ -25,7 +25,7 @@ from rest_framework import authentication, exceptions, permissions
 
 from .audit import act_as
 from .models import DeviceToken
-from .scope import OutOfScope, can_manage_user
+from .scope import OutOfScope, can_manage_user, still_managed_by
 
 # Writing last_used_at on every request would turn every read into a write.
 USE_RECORD_INTERVAL = dt.timedelta(minutes=5)
@@ -165,9 +165,8 @@ class DeviceTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(_("This device token is not valid or was revoked."))
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("This account is deactivated."))
-        # A key shown to a manager lets them act as its holder: only while they may manage
-        # the holder, not once the holder has roles beyond them (pentest 5).
-        if token.key_seen_by is not None and not can_manage_user(token.key_seen_by, token.user):
+        # A key shown to a manager lets them act as its holder (scope.still_managed_by).
+        if not still_managed_by(token.key_seen_by, token.user):
             raise exceptions.AuthenticationFailed(
                 _(
                     "This device token was shown to a manager who no longer manages this account: ask for a new "

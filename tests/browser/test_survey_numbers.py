@@ -37,16 +37,21 @@ def test_a_decimal_comma_and_a_decimal_point_both_read_as_decimals(browser, stac
     context.close()
 
 
+def refused_before_saving(form) -> str:
+    """Save tapped: the form stays, saying why (the text of its errors)."""
+    form.locator("button[type=submit]").tap()
+    errors = form.locator(".form-errors")
+    errors.wait_for(state="visible")
+    return errors.inner_text()
+
+
 def test_what_is_not_a_number_is_refused_with_a_reason_before_saving(browser, stack, worker, demo_tree):
     context = tablet(browser, inside(demo_tree["99101"]))
     page = open_app(context, stack)
     form = fill_register(page, "Ao nhầm")
     type_into(form, "depth_m", "hai mét")
-    form.locator("button[type=submit]").tap()
-    errors = form.locator(".form-errors")
-    errors.wait_for(state="visible")
     # "Depth (m): “hai mét” is not a number. Write it like 2,5 or 2.5."
-    assert "Độ sâu (m): “hai mét” không phải là số" in errors.inner_text()
+    assert "Độ sâu (m): “hai mét” không phải là số" in refused_before_saving(form)
     assert form.locator("input[name=depth_m]").get_attribute("aria-invalid") == "true"
     assert form.is_visible() and unsent(page) == "0"
     type_into(form, "depth_m", "3,25")
@@ -77,12 +82,10 @@ def test_the_servers_limits_are_checked_in_the_form_before_saving(browser, stack
     page = open_app(context, stack)
     form = fill_register(page, "Ao quá sâu")
     type_depths(form, "301", "0")
-    form.locator("button[type=submit]").tap()
-    errors = form.locator(".form-errors")
-    errors.wait_for(state="visible")
+    errors = refused_before_saving(form)
     # The server's own message ("more than 0 and at most 300 m"), for each depth.
-    assert "Độ sâu (m): Độ sâu phải lớn hơn 0 và không quá 300 m." in errors.inner_text()
-    assert "Độ sâu nước (m): Độ sâu phải lớn hơn 0 và không quá 300 m." in errors.inner_text()
+    assert "Độ sâu (m): Độ sâu phải lớn hơn 0 và không quá 300 m." in errors
+    assert "Độ sâu nước (m): Độ sâu phải lớn hơn 0 và không quá 300 m." in errors
     assert form.is_visible() and unsent(page) == "0"
     type_depths(form, "300", "0,5")
     save(page, form)

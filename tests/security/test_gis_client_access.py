@@ -211,3 +211,16 @@ def test_a_key_shown_to_a_manager_ends_when_its_holder_leaves_that_manager_s_rea
         assert response.status_code == 401, url
         assert "ask for a new key" in response.content.decode(), url
     assert Client(headers={"Authorization": f"Bearer {tablet_key}"}).get(reverse("survey-me")).status_code == 200
+
+
+def test_a_key_shown_to_a_manager_ends_when_that_manager_is_deactivated(demo_tree, make_user, superuser):
+    """As a password the manager set (tests/accounts/test_password_set_by.py): one rule,
+    accounts.scope.still_managed_by."""
+    manager = make_user("nam", demo_tree["991"], Role.AREA_MANAGER, is_staff=True)
+    worker = make_user("lan", demo_tree["99101"], Role.FIELD_WORKER)
+    _shown, key = token_issue(actor=manager, user=worker, name="QGIS")
+    client = Client(HTTP_ACCEPT_LANGUAGE="en", headers=basic(worker.username, key))
+    assert client.get(reverse("survey-me")).status_code == 200
+    user_deactivate(actor=superuser, user=manager)
+    response = client.get(reverse("survey-me"))
+    assert response.status_code == 401 and "ask for a new key" in response.content.decode()
