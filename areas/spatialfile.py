@@ -97,13 +97,21 @@ def gdal_driver(path: Path) -> str:
 
 
 def check_tables_only(path: Path) -> None:
-    """A GeoPackage holds tables of data only (and their rtree spatial indexes). A view
-    or another virtual table is a program that SQLite runs when GDAL reads the file or
-    counts a layer: a view over an endless recursive query held a web thread for good
-    (pentest P8). Only SQLite's catalogue is read here, which runs nothing."""
+    """A GeoPackage holds tables of data only (and their rtree spatial indexes). A view,
+    another virtual table or a column computed as it is read is a program that SQLite runs
+    when GDAL reads the file or counts a layer: a view over an endless recursive query held
+    a web thread for good (pentest P8); a column computed as 300 MB of text left GDAL out
+    of memory, and under its limit it then wrote the row without the value or with it
+    empty, as the address space fell. Only SQLite's catalogue is read here, which runs
+    nothing."""
     try:
         with closing(sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)) as db:
             found = db.execute("SELECT type, name, sql FROM sqlite_master").fetchall()
+            # table_xinfo's "hidden" is 2 for a column computed when it is read (VIRTUAL).
+            computed = db.execute(
+                "SELECT m.name, c.name FROM sqlite_master AS m, pragma_table_xinfo(m.name) AS c "
+                "WHERE m.type = 'table' AND c.hidden = 2"
+            ).fetchall()
     except sqlite3.Error:
         raise unreadable(path) from None
     for kind, name, sql in found:
@@ -115,6 +123,15 @@ def check_tables_only(path: Path) -> None:
                 file=path.name,
                 name=name,
             )  # fmt: skip
+    if computed:
+        name, column = computed[0]
+        raise fail(
+            _("%(file)s holds “%(name)s”, whose column “%(column)s” is computed, not data: save its layers "
+              "as tables (in QGIS: Export → Save Features As) and import that."),
+            file=path.name,
+            name=name,
+            column=column,
+        )  # fmt: skip
 
 
 def open_source(path: Path) -> DataSource:

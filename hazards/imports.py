@@ -509,15 +509,21 @@ def _ogr_features(path: Path, system: crs.System, layer: str | None = None) -> I
                 if len(line) > file_limits.MAX_ROW_BYTES:
                     raise _file_problem(path, _feature_too_large(number))
                 yield json.loads(line)
-            if process.wait() != 0:
-                errors.seek(0)
-                message = errors.read().decode(errors="replace").strip()
-                if process.returncode < 0 or "memory" in message.lower():
+            process.wait()
+            errors.seek(0)
+            message = errors.read(64 * 1024).decode(errors="replace")
+            # GDAL reports a feature it cannot read ("ERROR 1: Unable to read geometry", a
+            # value it cannot allocate) and goes on with exit status 0, the feature written
+            # without it: its errors refuse the file as its status does.
+            failed = [line.split(":", 1)[-1].strip() for line in message.splitlines() if line.startswith("ERROR")]
+            if process.returncode != 0 or failed:
+                if process.returncode < 0 or any(word in message.lower() for word in ("memory", "allocate")):
                     raise _file_problem(path, _beyond_gdal_limits()) from None
-                log.info("ogr2ogr refused %s: %s", path.name, message)
+                log.info("ogr2ogr refused %s: %s", path.name, message.strip())
+                said = (failed or message.strip().splitlines() or [f"ogr2ogr {process.returncode}"])[0][:200]
                 raise ImportFileError(
-                    [_("%(file)s: GDAL cannot read its layer. Open it in QGIS, save the layer again as a GeoPackage "
-                       "and import that.") % {"file": path.name}]
+                    [_("%(file)s: GDAL cannot read its layer (%(gdal)s). Open it in QGIS, save the layer again as a "
+                       "GeoPackage and import that.") % {"file": path.name, "gdal": said}]
                 )  # fmt: skip
         finally:
             process.kill()

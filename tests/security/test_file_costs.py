@@ -565,25 +565,28 @@ def test_the_shared_strings_are_held_to_their_limit_whatever_their_name(worker_c
     assert not Site.objects.exists() and not ImportRun.objects.exists()
 
 
-def geopackage_with(tmp_path, *statements: str) -> bytes:
-    """A GeoPackage of one site (layer "pts"), then `statements` run on it by SQLite."""
+def geopackage_with(tmp_path, *statements: str, spatial_index: bool = True) -> bytes:
+    """A GeoPackage of one site (layer "pts"), then `statements` run on it by SQLite
+    (the spatial index's triggers refuse a geometry GDAL cannot read)."""
     import sqlite3
 
     feature = {"type": "Feature", "properties": {"name": "Ao", "kind": "pond"},
                "geometry": {"type": "Point", "coordinates": [105.5, 21.5]}}  # fmt: skip
     (tmp_path / "pts.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
     path = tmp_path / "crafted.gpkg"
-    subprocess.run(["ogr2ogr", "-f", "GPKG", "-nln", "pts", path, tmp_path / "pts.geojson"], check=True)
+    index = [] if spatial_index else ["-lco", "SPATIAL_INDEX=NO"]
+    subprocess.run(["ogr2ogr", "-f", "GPKG", *index, "-nln", "pts", path, tmp_path / "pts.geojson"], check=True)
     with sqlite3.connect(path) as db:
         for statement in statements:
             db.execute(statement)
     return path.read_bytes()
 
 
-def test_a_geopackage_layer_computed_beyond_gdal_s_memory_limit_is_refused(worker_client, tmp_path):
-    """Python cannot count GDAL's memory: a 106 KB GeoPackage whose column SQLite computes
-    as 300 MB of text made ogr2ogr hold 2.1 GB for 57 s. ogr2ogr runs under an address
-    space limit: the file is refused saying why, nothing stored."""
+def test_a_geopackage_column_that_sqlite_computes_is_refused_before_gdal_reads_it(worker_client, tmp_path):
+    """A 106 KB GeoPackage whose column SQLite computes as 300 MB of text made ogr2ogr hold
+    2.1 GB for 57 s. Under its memory limit GDAL then failed, or wrote the row without
+    the column, or with it empty, as the address space fell: the file is refused for
+    what it is, a column that is a program, before GDAL reads a row; nothing stored."""
     from hazards.models import ImportRun, Site
 
     crafted = geopackage_with(
@@ -591,7 +594,30 @@ def test_a_geopackage_layer_computed_beyond_gdal_s_memory_limit_is_refused(worke
     )
     assert len(crafted) < 200_000
     page = refused_on_the_page(worker_client, "computed.gpkg", crafted)
-    assert f"computed.gpkg: reading it needs more than {file_limits.GDAL_MAX_MEMORY_BYTES // MB:,} MB of memory" in page
+    assert "computed.gpkg holds “pts”, whose column “note” is computed, not data" in page
+    assert not Site.objects.exists() and not ImportRun.objects.exists()
+
+
+def test_ogr2ogr_stopped_by_its_limits_is_refused_saying_why(worker_client, tmp_path, monkeypatch):
+    """The address space and CPU time ogr2ogr may take are its last bound (GDAL's memory is
+    not Python's to count); no CPU second at all stops it at its first one."""
+    from hazards.models import ImportRun, Site
+
+    monkeypatch.setattr(file_limits, "GDAL_MAX_SECONDS", 0)
+    page = refused_on_the_page(worker_client, "plain.gpkg", geopackage_with(tmp_path))
+    assert f"plain.gpkg: reading it needs more than {file_limits.GDAL_MAX_MEMORY_BYTES // MB:,} MB of memory" in page
+    assert not Site.objects.exists() and not ImportRun.objects.exists()
+
+
+def test_a_feature_gdal_reports_it_cannot_read_refuses_the_file_not_only_the_row(worker_client, tmp_path):
+    """ogr2ogr says "ERROR 1: Unable to read geometry" and goes on, exit status 0, with the
+    feature's geometry null: the person is told what GDAL could not read, not that the
+    row has no location; nothing stored."""
+    from hazards.models import ImportRun, Site
+
+    crafted = geopackage_with(tmp_path, "UPDATE pts SET geom = X'00'", spatial_index=False)
+    page = refused_on_the_page(worker_client, "broken.gpkg", crafted)
+    assert "broken.gpkg: GDAL cannot read its layer (Unable to read geometry)" in page
     assert not Site.objects.exists() and not ImportRun.objects.exists()
 
 
