@@ -232,5 +232,5 @@ class LockoutPasswordChangeForm(PasswordChangeForm):
     def save(self, commit=True):
         user = super().save(commit)
         if commit:
-            mark_password_set(user, user)  # the holder's own choice: no one else knows it
+            mark_password_set(user, user)  # still known to whoever knew the old one
         return user

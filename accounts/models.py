@@ -59,7 +59,8 @@ class User(AbstractUser):
     name_key = models.TextField(_("user name as compared"), unique=True, editable=False)
     # Who set the password when another person did (a manager's reset, an account made with
     # one): they know it, so it signs in only while they may manage its holder
-    # (scope.password_still_usable). Cleared when the holder chooses their own.
+    # (scope.password_still_usable). Kept when the holder changes it: whoever knew the old
+    # one may be who changed it.
     password_set_by = models.ForeignKey(
         "self", verbose_name=_("password set by"), null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+", editable=False,
@@ -211,8 +212,9 @@ class DeviceToken(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     created_by = created_by_field()
     # Who was shown the key besides its holder: the manager who issued a GIS client's key
-    # (it is shown once, to them). The key works only while they may manage the holder
-    # (accounts/tokens.py). None for a paired tablet, whose key only the tablet received.
+    # (it is shown once, to them), or the pairing code a tablet spent for it (they could
+    # have spent it themselves). The key works only while they may manage the holder
+    # (accounts/tokens.py).
     key_seen_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

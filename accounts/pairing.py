@@ -95,7 +95,9 @@ def pairing_complete(*, code: str, device_name: str) -> Paired:
         name = clean_text(device_name if isinstance(device_name, str) else "", "device_name", "device") or pairing.name
     except ValidationError:
         name = pairing.name
-    token, key = create_token(user=pairing.user, name=name, created_by=pairing.created_by)
+    # The code was shown to its creator, who could have spent it on their own machine: the
+    # key is theirs to know as a GIS client's is (pentest 6), so it is bound the same way.
+    token, key = create_token(user=pairing.user, name=name, created_by=pairing.created_by, seen_by=pairing.created_by)
     pairing.used_at = timezone.now()
     pairing.token = token
     pairing.save(update_fields=["used_at", "token"])

@@ -1,8 +1,9 @@
 """A password a manager set is known to that manager: it signs in only while they may
 still manage its holder (pentest 5, A: a district manager reset a worker's password, an
 administrator then made the worker a field worker of another district too, and the
-manager signed in as the worker and read that district). The holder's own choice, or a
-superuser's reset, is nobody else's."""
+manager signed in as the worker and read that district). So is the password its holder
+changes it to (the manager could have made that change, pentest 6). A superuser's reset,
+and what its holder changes that to, is nobody else's."""
 
 import pytest
 from django.test import Client
@@ -81,8 +82,25 @@ def test_it_stops_when_the_manager_who_set_it_is_deactivated(people):
     assert not signed_in(client) and REFUSAL in page
 
 
-def test_the_holder_s_own_password_is_theirs_whatever_their_roles(people):
+def test_a_password_changed_from_one_the_manager_set_is_still_theirs_to_know(people):
+    """Whoever knew the old password may be who changed it: the manager signed in as the
+    worker with the password they set, chose a new one on the worker's password page, and
+    kept signing in as the worker after the worker was given another district (pentest 6)."""
     set_by(people["manager"], people["worker"])
+    client, _page = sign_in(SET)
+    response = client.post(
+        reverse("password-change"), {"old_password": SET, "new_password1": OWN, "new_password2": OWN}
+    )
+    assert response.status_code == 302
+    assert User.objects.get(pk=people["worker"].pk).password_set_by == people["manager"]
+    moved(people)
+    client, page = sign_in(OWN)
+    assert not signed_in(client) and REFUSAL in page
+
+
+def test_the_holder_s_own_password_is_theirs_whatever_their_roles(people, superuser):
+    """A password nobody else knew (here a superuser's reset), changed by its holder, stays theirs."""
+    set_by(superuser, people["worker"])
     client, _page = sign_in(SET)
     response = client.post(
         reverse("password-change"), {"old_password": SET, "new_password1": OWN, "new_password2": OWN}

@@ -190,7 +190,8 @@ def test_a_key_shown_to_a_manager_ends_when_its_holder_leaves_that_manager_s_rea
     it as its holder. Once the holder is given a role beyond the manager (a viewer of the
     next district too), the key would read, and with a worker's role write, where the
     manager may not (pentest 5: sideways through a device token). It is refused from then
-    on, saying to ask for a new key; a tablet's key, which only the tablet received, is not."""
+    on, saying to ask for a new key. A tablet's key too: the pairing code was shown to the
+    manager, who could spend it on their own machine and keep the key (pentest 6)."""
     manager = make_user("nam", demo_tree["991"], Role.AREA_MANAGER, is_staff=True)
     worker = make_user("lan", demo_tree["99101"], Role.FIELD_WORKER)
     _shown, key = token_issue(actor=manager, user=worker, name="QGIS")
@@ -210,17 +211,27 @@ def test_a_key_shown_to_a_manager_ends_when_its_holder_leaves_that_manager_s_rea
         response = shown.get(url)
         assert response.status_code == 401, url
         assert "ask for a new key" in response.content.decode(), url
-    assert Client(headers={"Authorization": f"Bearer {tablet_key}"}).get(reverse("survey-me")).status_code == 200
+    response = Client(HTTP_ACCEPT_LANGUAGE="en", headers={"Authorization": f"Bearer {tablet_key}"}).get(
+        reverse("ogc-items", args=["sites"])
+    )
+    assert response.status_code == 401 and "ask for a new key" in response.content.decode()
 
 
 def test_a_key_shown_to_a_manager_ends_when_that_manager_is_deactivated(demo_tree, make_user, superuser):
     """As a password the manager set (tests/accounts/test_password_set_by.py): one rule,
-    accounts.scope.still_managed_by."""
+    accounts.scope.still_managed_by; a paired tablet's key too (its code was the manager's)."""
     manager = make_user("nam", demo_tree["991"], Role.AREA_MANAGER, is_staff=True)
     worker = make_user("lan", demo_tree["99101"], Role.FIELD_WORKER)
     _shown, key = token_issue(actor=manager, user=worker, name="QGIS")
-    client = Client(HTTP_ACCEPT_LANGUAGE="en", headers=basic(worker.username, key))
-    assert client.get(reverse("survey-me")).status_code == 200
+    _pairing, code = pairing_start(actor=manager, user=worker, name="tablet")
+    tablet_key = pairing_complete(code=code, device_name="Galaxy Tab").key
+    clients = [
+        Client(HTTP_ACCEPT_LANGUAGE="en", headers=basic(worker.username, key)),
+        Client(HTTP_ACCEPT_LANGUAGE="en", headers={"Authorization": f"Token {tablet_key}"}),
+    ]
+    for client in clients:
+        assert client.get(reverse("survey-me")).status_code == 200
     user_deactivate(actor=superuser, user=manager)
-    response = client.get(reverse("survey-me"))
-    assert response.status_code == 401 and "ask for a new key" in response.content.decode()
+    for client in clients:
+        response = client.get(reverse("survey-me"))
+        assert response.status_code == 401 and "ask for a new key" in response.content.decode()
