@@ -1,6 +1,9 @@
-"""Forms showing a service's refusal."""
+"""Forms showing a service's refusal, and the fields of measures people type."""
 
+from django import forms
 from django.core.exceptions import ValidationError
+
+from .numbers import typed_decimal
 
 
 def add_refusal(form, exc: ValidationError) -> None:
@@ -12,3 +15,27 @@ def add_refusal(form, exc: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc)
+
+
+class _TypedMeasure:
+    """A measure typed as people write it, "2,5" or "2.5" (common.numbers.typed_decimal),
+    shown in the interface's language ("2,5" in Vietnamese)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(localize=True, **kwargs)
+
+    def to_python(self, value):
+        if isinstance(value, str) and value.strip():
+            try:
+                value = str(typed_decimal(value))
+            except ValueError:
+                raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+        return super().to_python(value)
+
+
+class DecimalMeasureField(_TypedMeasure, forms.DecimalField):
+    pass
+
+
+class FloatMeasureField(_TypedMeasure, forms.FloatField):
+    pass

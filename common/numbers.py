@@ -1,10 +1,18 @@
 """Numbers in the reader's format: thousands grouped with "." and decimals after "," in
 Vietnamese (1.234,5; config/formats/vi), with "," and "." in English (1,234.5). Every
-page, file and document that shows a count formats it here."""
+page, file and document that shows a count formats it here; a measure a person types
+(a depth, an accuracy) is read here."""
 
+import re
 from decimal import Decimal
 
 from django.utils.formats import number_format
+
+# Digits with at most one decimal separator, either one, whatever the language: Vietnamese
+# writes 2,5 and English 2.5, and "2,5" must never be read as 25. No grouping: a measure in
+# metres never needs it, and "1.000" would be ambiguous (the survey app's numbers.js reads
+# the same way).
+TYPED_DECIMAL = re.compile(r"\+?(?:\d+(?:[.,]\d+)?|[.,]\d+)")
 
 
 def format_number(value: int | float | Decimal | None, places: int = 0, *, sign: bool = False) -> str:
@@ -13,3 +21,11 @@ def format_number(value: int | float | Decimal | None, places: int = 0, *, sign:
         return ""
     text = number_format(value, decimal_pos=places, use_l10n=True, force_grouping=True)
     return f"+{text}" if sign and value > 0 else text
+
+
+def typed_decimal(text: str) -> Decimal:
+    """The measure a person typed ("2,5", "2.5", " 2 "); ValueError when it is no such number."""
+    typed = "".join(str(text).split())
+    if not TYPED_DECIMAL.fullmatch(typed):
+        raise ValueError(text)
+    return Decimal(typed.replace(",", "."))

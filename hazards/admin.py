@@ -15,6 +15,7 @@ from accounts.audit import audit_of_site
 from accounts.scope import ADMINISTER, EDIT, SURVEY, OutOfScope, scope_for
 from accounts.scoped_admin import CheckedChangeList, ScopedAdminMixin, ServiceForm, service_admin_form
 from areas.models import Area
+from common.forms import DecimalMeasureField, FloatMeasureField
 
 from . import services
 from .lifecycle_admin import SiteLifecycleAdminMixin
@@ -88,6 +89,7 @@ class SiteForm(ServiceForm, forms.ModelForm):
     class Meta:
         model = Site
         fields = list(services.EDITABLE_FIELDS)
+        field_classes = {"depth_m": DecimalMeasureField}
 
     def call_service(self, data):
         data = dict(data)
@@ -280,6 +282,7 @@ class InspectionForm(ServiceForm, forms.ModelForm):
             "gps_fix",
             "gps_accuracy_m",
         ]
+        field_classes = {"water_depth_m": DecimalMeasureField, "gps_accuracy_m": FloatMeasureField}
 
     def call_service(self, data):
         return services.inspection_record(actor=self.request.user, **data)

@@ -1113,7 +1113,7 @@ def _row_checker(mapping: dict, words: dict | None = None, system: int = crs.WGS
             longitude=longitude,
             latitude=latitude,
             deep_water=_boolean(_cell(row, column["deep_water"]), True),
-            depth_m=services.clean_depth(depth.replace(",", "."), "depth_m") if depth else None,
+            depth_m=services.clean_depth(depth, "depth_m") if depth else None,
             responsible_party=services.clean_text(
                 _cell(row, column["responsible_party"]), "responsible_party", _("responsible party")
             )[:200],

@@ -20,6 +20,7 @@ from accounts.scope import ADMINISTER, EDIT, SURVEY, OutOfScope, scope_for
 from areas.assignment import area_containing, areas_containing
 from areas.geometry import clean_outline, clean_point
 from areas.models import Area
+from common.numbers import typed_decimal
 from common.text import clean_text
 
 from . import lifecycle, storage_quota
@@ -72,8 +73,8 @@ def clean_depth(value, field: str) -> Decimal | None:
     if value in (None, ""):
         return None
     try:
-        depth = Decimal(str(value))
-    except ArithmeticError:
+        depth = typed_decimal(value) if isinstance(value, str) else Decimal(str(value))
+    except (ArithmeticError, ValueError):
         raise ValidationError({field: _("The depth must be a number of metres.")}) from None
     if not depth.is_finite() or depth <= MIN_DEPTH_M or depth > MAX_DEPTH_M:
         raise ValidationError({field: depth_out_of_range()})

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.scope import MANAGE, scope_for
 from accounts.scoped_admin import ScopedAdminMixin, ServiceForm, service_admin_form
 from areas.models import Area
+from common.forms import DecimalMeasureField
 
 from . import services
 from .models import Target
@@ -27,6 +28,7 @@ class TargetForm(ServiceForm, forms.ModelForm):
     class Meta:
         model = Target
         fields = ["area", "indicator", "value", "deadline"]
+        field_classes = {"value": DecimalMeasureField}
         widgets = {"deadline": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
 
     def call_service(self, data):

@@ -1,5 +1,7 @@
 """The admin: scoped lists, 404 outside the scope, and forms that write through the services."""
 
+from decimal import Decimal
+
 import pytest
 from django.urls import reverse
 
@@ -111,3 +113,45 @@ def test_field_worker_has_no_admin(client, demo_tree, make_user):
     worker = make_user("lan", demo_tree["99101"], Role.FIELD_WORKER)
     client.force_login(worker)
     assert client.get(reverse("admin:hazards_site_changelist")).status_code == 302
+
+
+def test_depths_and_accuracy_are_typed_as_a_vietnamese_officer_writes_them(client, manager, demo_tree):
+    """Vietnamese writes decimals with a comma: "2,5" is 2.5 m, as on the tablet, and "2.5"
+    too; a depth shows "2,5" in the Vietnamese form; what is no number is refused."""
+    client.force_login(manager)
+    data = {
+        "kind": "pond",
+        "name": "Ao phẩy",
+        "location": inside(demo_tree["99102"]).geojson,
+        "deep_water": "on",
+        "depth_m": "2,5",
+        "active_from": "2026-01-05",
+        "inspections-TOTAL_FORMS": "0",
+        "inspections-INITIAL_FORMS": "0",
+    }
+    assert client.post(reverse("admin:hazards_site_add"), data, HTTP_ACCEPT_LANGUAGE="vi").status_code == 302
+    site = Site.objects.get(name="Ao phẩy")
+    assert str(site.depth_m) == "2.50"
+    change = client.get(reverse("admin:hazards_site_change", args=[site.pk]), HTTP_ACCEPT_LANGUAGE="vi")
+    assert 'name="depth_m" value="2,50"' in change.text
+    inspection = {
+        "site": site.pk,
+        "inspected_at_0": "2026-03-01",
+        "inspected_at_1": "09:30",
+        "signage": "in_place",
+        "barrier": "partial",
+        "water_present": "on",
+        "water_depth_m": "1,25",
+        "gps_accuracy_m": "4.5",
+        "photos-TOTAL_FORMS": "0",
+        "photos-INITIAL_FORMS": "0",
+    }
+    assert (
+        client.post(reverse("admin:hazards_inspection_add"), inspection, HTTP_ACCEPT_LANGUAGE="vi").status_code == 302
+    )
+    assert Inspection.objects.values_list("water_depth_m", "gps_accuracy_m").get() == (Decimal("1.25"), 4.5)
+    for typed in ("2,5,1", "2.500,5", "hai"):
+        refused = client.post(reverse("admin:hazards_site_add"), {**data, "name": typed, "depth_m": typed})
+        assert refused.status_code == 200
+        assert refused.context["adminform"].form.errors["depth_m"]
+    assert not Site.objects.filter(name__in=["2,5,1", "2.500,5", "hai"]).exists()

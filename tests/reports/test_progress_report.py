@@ -350,7 +350,14 @@ def test_managers_set_targets_only_in_their_areas(client, demo_tree, make_user):
         {"area": demo_tree["99102"].pk, "indicator": "signed", "value": "120", "deadline": "2026-12-31"},
     )
     assert too_high.status_code == 200
-    assert list(Target.objects.values_list("area__code", "value")) == [("99101", 80)]
+    # A share typed the Vietnamese way: 92,5 %.
+    comma = client.post(
+        reverse("admin:reports_target_add"),
+        {"area": demo_tree["99102"].pk, "indicator": "signed", "value": "92,5", "deadline": "2026-12-31"},
+        HTTP_ACCEPT_LANGUAGE="vi",
+    )
+    assert comma.status_code == 302
+    assert sorted(Target.objects.values_list("area__code", "value")) == [("99101", 80), ("99102", Decimal("92.5"))]
     # The list of targets says who set each, in the manager's language (it read "CREATED BY").
     listing = client.get(reverse("admin:reports_target_changelist"), HTTP_ACCEPT_LANGUAGE="vi")
     table = listing.text.split('id="result_list"', 1)[1].split("</thead>", 1)[0]
