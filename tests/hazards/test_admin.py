@@ -43,19 +43,22 @@ def test_area_filter_narrows_to_a_subtree(client, superuser, two_sites):
     assert [s.code for s in response.context["cl"].result_list] == [two_sites[1].code]
 
 
-def test_add_site_form_goes_through_the_service(client, manager, demo_tree):
-    client.force_login(manager)
-    point = inside(demo_tree["99102"])
-    data = {
+def new_site(name: str, area, **fields) -> dict:
+    """The admin's form for a new pond in `area`, as a manager fills it in."""
+    return {
         "kind": "pond",
-        "name": "Ao mới",
-        "location": point.geojson,
-        "deep_water": "on",
-        "depth_m": "2.5",
+        "name": name,
+        "location": inside(area).geojson,
         "active_from": "2026-01-05",
         "inspections-TOTAL_FORMS": "0",
         "inspections-INITIAL_FORMS": "0",
+        **fields,
     }
+
+
+def test_add_site_form_goes_through_the_service(client, manager, demo_tree):
+    client.force_login(manager)
+    data = new_site("Ao mới", demo_tree["99102"], deep_water="on", depth_m="2.5")
     response = client.post(reverse("admin:hazards_site_add"), data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     site = Site.objects.get(name="Ao mới")
@@ -64,14 +67,7 @@ def test_add_site_form_goes_through_the_service(client, manager, demo_tree):
 
 def test_add_site_outside_scope_shows_the_error(client, manager, demo_tree):
     client.force_login(manager)
-    data = {
-        "kind": "pond",
-        "name": "Ao xa",
-        "location": inside(demo_tree["99301"]).geojson,
-        "active_from": "2026-01-05",
-        "inspections-TOTAL_FORMS": "0",
-        "inspections-INITIAL_FORMS": "0",
-    }
+    data = new_site("Ao xa", demo_tree["99301"])
     response = client.post(reverse("admin:hazards_site_add"), data)
     assert response.status_code == 200
     assert "outside the areas you work in" in response.text
@@ -119,16 +115,7 @@ def test_depths_and_accuracy_are_typed_as_a_vietnamese_officer_writes_them(clien
     """Vietnamese writes decimals with a comma: "2,5" is 2.5 m, as on the tablet, and "2.5"
     too; a depth shows "2,5" in the Vietnamese form; what is no number is refused."""
     client.force_login(manager)
-    data = {
-        "kind": "pond",
-        "name": "Ao phẩy",
-        "location": inside(demo_tree["99102"]).geojson,
-        "deep_water": "on",
-        "depth_m": "2,5",
-        "active_from": "2026-01-05",
-        "inspections-TOTAL_FORMS": "0",
-        "inspections-INITIAL_FORMS": "0",
-    }
+    data = new_site("Ao phẩy", demo_tree["99102"], deep_water="on", depth_m="2,5")
     assert client.post(reverse("admin:hazards_site_add"), data, HTTP_ACCEPT_LANGUAGE="vi").status_code == 302
     site = Site.objects.get(name="Ao phẩy")
     assert str(site.depth_m) == "2.50"
