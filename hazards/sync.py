@@ -129,7 +129,7 @@ def inspection_body(inspection: Inspection) -> dict:
         "id": str(inspection.pk),
         "site": str(inspection.site_id),
         "clock_suspect": inspection.clock_suspect,
-        "counted_at": inspection.observed_at.astimezone(dt.UTC).isoformat(),
+        "counted_at": timezone.localtime(inspection.observed_at).isoformat(),
     }
 
 
