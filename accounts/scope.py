@@ -216,13 +216,13 @@ def password_still_usable(user) -> bool:
 
 
 def mark_password_set(user, setter) -> None:
-    """Records that `setter` set `user`'s password (no one, when a superuser set it: a
-    superuser may manage everyone for good). The holder's own change keeps who knew the
-    password it replaces: that person could sign in with it and make the change, then
+    """Records that `setter` set `user`'s password, a superuser too (they manage everyone
+    only while active, as for a key they issue). The holder's own change keeps who knew
+    the password it replaces: that person could sign in with it and make the change, then
     know the new one (pentest 6)."""
     if setter is not None and setter.pk == user.pk:
         return
-    by = None if setter is None or setter.is_superuser else setter
+    by = setter
     User.objects.filter(pk=user.pk).update(password_set_by=by)
     user.password_set_by = by
 

@@ -2,8 +2,9 @@
 still manage its holder (pentest 5, A: a district manager reset a worker's password, an
 administrator then made the worker a field worker of another district too, and the
 manager signed in as the worker and read that district). So is the password its holder
-changes it to (the manager could have made that change, pentest 6). A superuser's reset,
-and what its holder changes that to, is nobody else's."""
+changes it to (the manager could have made that change, pentest 6), and a superuser's
+reset (while that superuser is active). A password given outside these pages, and what
+its holder changes that to, is nobody else's."""
 
 import pytest
 from django.test import Client
@@ -15,6 +16,7 @@ pytestmark = pytest.mark.django_db
 
 SET = "Mat-khau-quan-ly-2026!"
 OWN = "Mat-khau-cua-toi-2026!"
+PASSWORD = "pw-Secret-123"  # make_user's: set by nobody else
 REFUSAL = "This password was set by a manager who no longer manages your account"
 
 
@@ -98,18 +100,33 @@ def test_a_password_changed_from_one_the_manager_set_is_still_theirs_to_know(peo
     assert not signed_in(client) and REFUSAL in page
 
 
-def test_the_holder_s_own_password_is_theirs_whatever_their_roles(people, superuser):
-    """A password nobody else knew (here a superuser's reset), changed by its holder, stays theirs."""
-    set_by(superuser, people["worker"])
-    client, _page = sign_in(SET)
+def test_the_holder_s_own_password_is_theirs_whatever_their_roles(people):
+    """A password nobody else knew (here one given outside the registry's pages), changed
+    by its holder, stays theirs."""
+    client, _page = sign_in(PASSWORD)
     response = client.post(
-        reverse("password-change"), {"old_password": SET, "new_password1": OWN, "new_password2": OWN}
+        reverse("password-change"), {"old_password": PASSWORD, "new_password1": OWN, "new_password2": OWN}
     )
     assert response.status_code == 302
     assert User.objects.get(pk=people["worker"].pk).password_set_by is None
     moved(people)
     client, _page = sign_in(OWN)
     assert signed_in(client)
+
+
+def test_a_superuser_s_reset_ends_when_that_superuser_is_deactivated(people, make_user):
+    """A superuser manages everyone, but only while active: one who left kept signing in
+    as everyone whose password they had reset, where a key they issued stopped (pentest 6)."""
+    admin = make_user("admin2", is_superuser=True, is_staff=True)
+    set_by(admin, people["worker"])
+    client, _page = sign_in(SET)
+    assert signed_in(client)
+    admin.is_active = False
+    admin.save()
+    client.get(reverse("survey"))
+    assert not signed_in(client)
+    client, page = sign_in(SET)
+    assert not signed_in(client) and REFUSAL in page
 
 
 def test_a_superuser_s_reset_and_an_account_a_manager_made(people, superuser):
