@@ -1,12 +1,13 @@
 """verify_derived: what the triggers keep (the report summary, the map grid, the audit
-trail's coverage) equals a full rebuild after any mix of writes, and what is broken on
-purpose is found and repaired."""
+trail's coverage, the report results kept for past periods) equals a full rebuild after
+any mix of writes, and what is broken on purpose is found and repaired."""
 
 import datetime as dt
 import io
 import random
 
 import pytest
+import time_machine
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
@@ -14,6 +15,9 @@ from django.utils import timezone
 from areas.loader import load_boundaries
 from hazards import lifecycle, services
 from hazards.models import Barrier, Signage, SiteKind
+from reports.models import AsOfResult
+from reports.periods import year
+from reports.selectors import Country, progress_report
 from tests.conftest import DEMO_FILES, inside
 
 pytestmark = pytest.mark.django_db
@@ -62,20 +66,38 @@ def random_writes(tree, actor, seed: int, count: int = 60):
             services.site_delete(actor=actor, site=site)
 
 
+def past_reports(tree) -> None:
+    """The reports of 2025 and 2026 (past: the clock is in 2027) for the country and the
+    province, whose results are kept for the next reader."""
+    for area in (Country(), tree["99"]):
+        for number in (2025, 2026):
+            progress_report(area, year(number))
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_nothing_to_repair_after_random_writes(demo_tree, superuser, seed):
-    random_writes(demo_tree, superuser, seed)
-    load_boundaries(DEMO_FILES)  # a reload re-derives every site's area in one statement
-    assert verify("--check").splitlines() == [
-        "Report summary: nothing to repair.",
-        "Map grid: nothing to repair.",
-        "Audit coverage: nothing to repair.",
-    ]
+    with time_machine.travel(dt.datetime(2027, 3, 1, 9, tzinfo=dt.UTC), tick=False):
+        random_writes(demo_tree, superuser, seed)
+        past_reports(demo_tree)
+        random_writes(demo_tree, superuser, seed + 100, count=20)
+        past_reports(demo_tree)  # some were dropped by the writes, and are kept again
+        load_boundaries(DEMO_FILES)  # a reload re-derives every site's area in one statement
+        assert AsOfResult.objects.exists()
+        assert verify("--check").splitlines() == [
+            "Report results kept for past periods: nothing to repair.",
+            "Report summary: nothing to repair.",
+            "Map grid: nothing to repair.",
+            "Audit coverage: nothing to repair.",
+        ]
 
 
 def test_broken_rows_are_found_then_repaired(demo_tree, superuser):
     random_writes(demo_tree, superuser, seed=4, count=30)
+    past_reports(demo_tree)
     with connection.cursor() as cursor:
+        cursor.execute(
+            'UPDATE reports_asofresult SET rows = \'{"99": {"counting": 1}}\' WHERE id = (SELECT min(id) FROM reports_asofresult)'
+        )
         cursor.execute(
             "UPDATE reports_areaday SET protected = protected + 1 WHERE id = (SELECT min(id) FROM reports_areaday)"
         )
@@ -88,8 +110,9 @@ def test_broken_rows_are_found_then_repaired(demo_tree, superuser):
         verify("--check")
     repaired = verify()
     assert repaired.splitlines() == [
+        "Report results kept for past periods: 1 row repaired.",
         "Report summary: 1 row repaired.",
         "Map grid: 1 row repaired.",
         "Audit coverage: 1 row repaired.",
     ]
-    assert verify("--check").count("nothing to repair") == 3
+    assert verify("--check").count("nothing to repair") == 4

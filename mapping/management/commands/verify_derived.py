@@ -5,10 +5,12 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.derived import audit_gaps
 from mapping.derived import cell_differences
-from reports.derived import summary_differences
+from reports.derived import kept_result_differences, summary_differences
 
-# What the triggers keep, in the order checked.
+# What the triggers keep, in the order checked: the kept results first, since rebuilding
+# the summary drops them all.
 CHECKS = [
+    (gettext_lazy("Report results kept for past periods"), kept_result_differences),
     (gettext_lazy("Report summary"), summary_differences),
     (gettext_lazy("Map grid"), cell_differences),
     (gettext_lazy("Audit coverage"), audit_gaps),
@@ -17,8 +19,9 @@ CHECKS = [
 
 class Command(BaseCommand):
     help = (
-        "Compare what the database triggers keep (the report summary, the map grid, the audit "
-        "trail's coverage) with a full rebuild from the sites, and repair what differs."
+        "Compare what the database triggers keep (the report results kept for past periods, the "
+        "report summary, the map grid, the audit trail's coverage) with a full rebuild from the "
+        "sites, and repair what differs."
     )
 
     def add_arguments(self, parser):
