@@ -146,6 +146,8 @@ class _Buffer:
                 raise GeoJSONError(self.dropped + exc.pos) from None
             except RecursionError:  # nested deeper than json decodes; no real GeoJSON nests so
                 raise GeoJSONError(self.where()) from None
+            except ValueError:  # an integer of more digits than int() converts (4,300); none is real
+                raise GeoJSONError(self.where()) from None
             if end >= len(self.text) and (self._longer() or self._more()):
                 continue
             if self.most is not None and end - self.pos > self.most:

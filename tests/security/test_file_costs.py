@@ -171,6 +171,9 @@ LIBRARY_WORDS = re.compile(r"Forbidden|system_id|Error|error -|CRC|field limit|n
         ("crc.kmz", kmz_damaged_at(400), *DAMAGED_ZIP),
         ("big-field.csv", b"ten,lat,lon\n" + b'"' + b"x" * 200_000 + b'",21,105\n',
          "a quoted cell is not closed, or is longer than 131,072 characters", "dài hơn 131.072 ký tự"),
+        # More digits than int() converts (4,300): a ValueError of its own, a 500 (pentest 6).
+        ("long-number.geojson", b'{"type": "Feature", "geometry": null, "properties": {"n": ' + b"9" * 5000 + b"}}",
+         "is not valid GeoJSON: it is cut short or malformed at character", "không phải GeoJSON hợp lệ"),
     ],
 )  # fmt: skip
 def test_a_refused_file_is_told_in_words_a_person_can_act_on(worker_client, name, body, english, vietnamese):
