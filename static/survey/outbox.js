@@ -259,8 +259,9 @@ export async function retryNow() {
 
 // Sends every record whose turn has come, oldest first; an inspection (or a closure
 // proposal) waits for its new site. Returns "offline", "signed-out", "unanswered" (the
-// network is up but the server took nothing: it does not answer, or answers with errors)
-// or "done"; nextRetry() says when to call again.
+// network is up but the server took nothing: it does not answer, or answers with errors),
+// "done", or "idle" when records wait but none's turn had come (the server was not asked:
+// nothing is known of it); nextRetry() says when to call again.
 export async function flush() {
   if (busy) return "busy";
   busy = true;
@@ -269,13 +270,15 @@ export async function flush() {
     const waiting = new Set(unsent(all).filter((r) => r.type === "site").map((r) => r.id));
     const now = Date.now();
     let unanswered = false;
-    const due = all.filter((r) => ["pending", "sending"].includes(r.state) && mine(r) && (r.retryAt || 0) <= now);
+    let asked = false;
+    const queued = all.filter((r) => ["pending", "sending"].includes(r.state) && mine(r));
+    const due = queued.filter((r) => (r.retryAt || 0) <= now);
     const unsentBytes = (r) => r.photos.filter((p) => !p.sent).reduce((sum, p) => sum + (p.bytes || p.blob?.size || 0), 0);
     round = { sent: 0, records: due.length, sentBytes: 0, bytes: due.reduce((sum, r) => sum + unsentBytes(r), 0) };
-    for (const record of all) {
-      if (!["pending", "sending"].includes(record.state) || !mine(record)) continue;
+    for (const record of queued) {
       if (record.type !== "site" && waiting.has(record.payload.site)) continue; // its site goes first
       if ((record.retryAt || 0) > now) continue;
+      asked = true;
       try {
         await sendOne(record);
         if (record.state === "sent") {
@@ -293,6 +296,7 @@ export async function flush() {
         throw error;
       }
     }
+    if (!asked && queued.length) return "idle";
     return unanswered ? "unanswered" : "done";
   } finally {
     busy = false;

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from hazards.models import Site
-from tests.browser.tablet import register, sign_in, tablet, unsent, wait_unsent
+from tests.browser.tablet import choose, register, save, sign_in, tablet, tap_site, unsent, wait_unsent
 from tests.conftest import inside
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -41,4 +41,33 @@ def test_a_server_that_does_not_answer_is_said_in_words_and_send_now_sends(brows
     wait_unsent(page, 0)
     assert page.locator("#net").inner_text() == "Có mạng"
     assert Site.objects.filter(name="Ao chờ máy chủ").count() == 1
+    context.close()
+
+
+def test_the_header_keeps_saying_the_server_does_not_answer_while_nothing_got_through(
+    browser, stack, worker, demo_tree
+):
+    """Walkthrough 19-2, #2: a round in which no record's turn had come (the site waiting for
+    its next try, an inspection of it waiting for the site) turned the pill green, "Có
+    mạng", beside the outbox line saying the server does not answer."""
+    point = inside(demo_tree["99101"])
+    context = tablet(browser, point)
+    page = context.new_page()
+    sign_in(page, stack)
+    page.route("**/api/v1/sync/sites/", lambda route: route.fulfill(**UNAVAILABLE))
+    register(page, "Ao chờ máy chủ")
+    page.wait_for_function("document.querySelector('#net').textContent === 'Máy chủ không trả lời'")
+
+    # The worker inspects the site still waiting: the round that follows sends nothing.
+    page.evaluate("([lon, lat]) => window.survey.map.setView([lat, lon], 18)", list(point.coords))
+    tap_site(page, Site(location=point))
+    page.locator("#site-sheet button", has_text="Kiểm tra").tap()
+    form = page.locator("#inspect-form")
+    choose(form, "signage", "in_place")
+    choose(form, "barrier", "complete")
+    rounds = page.evaluate("Number(document.body.dataset.syncRounds || 0)")
+    save(page, form)
+    page.wait_for_function(f"Number(document.body.dataset.syncRounds || 0) > {rounds}")
+    assert unsent(page) == "2"
+    assert page.locator("#net").inner_text() == "Máy chủ không trả lời"
     context.close()
