@@ -179,9 +179,12 @@ def _numbering(cells) -> bool:
     return len(filled) >= 3 and all(NUMBERING_CELL.fullmatch(c) for c in filled)
 
 
-def _table_source(path: Path, table: Callable[[], Iterator], system: int | None, notices=()) -> SourceFile:
+def _table_source(
+    path: Path, table: Callable[[], Iterator], system: int | None, notices=(), delimited: bool = False
+) -> SourceFile:
     """A table (rows of cells from `table()`, read afresh on each call) under a header row:
-    the first row naming two of the registry's fields, else the first row that is not empty."""
+    the first row naming two of the registry's fields, else the first row that is not empty.
+    `delimited` (CSV): a row filled beyond the header is a problem of its row (OVERFLOW)."""
     table = _within_limits(path, table)
     reader = table()
     top = list(islice(reader, HEADER_SEARCH_ROWS))
@@ -203,7 +206,10 @@ def _table_source(path: Path, table: Callable[[], Iterator], system: int | None,
             values = list(values) + [None] * (len(names) - len(values))
             if all(map(_empty, values)):
                 continue
-            yield number, {n: v for n, v in zip(names, values, strict=False) if n}
+            row = {n: v for n, v in zip(names, values, strict=False) if n}
+            if delimited and not all(map(_empty, values[len(names) :])):
+                row[OVERFLOW] = (len(values), len(names))
+            yield number, row
 
     source = SourceFile([n for n in names if n], rows, list(notices), system or crs.WGS84)
     if source.system != crs.WGS84:
@@ -274,7 +280,7 @@ def _csv_source(path: Path, system: int | None) -> SourceFile:
                 dialect = csv.excel
             yield from csv.reader(_lines(handle), dialect)
 
-    return _table_source(path, lambda: _decoded(path, table()), system)
+    return _table_source(path, lambda: _decoded(path, table()), system, delimited=True)
 
 
 # What openpyxl raises for a file that is not a sound workbook (defusedxml's refusals of
@@ -413,6 +419,9 @@ OUTLINE = object()  # the key under which a layer row carries a polygon: the sit
 # The key under which a row of the registry's own export carries the outline its outlines
 # layer still draws for a site whose outline cell says to remove it.
 DRAWN = object()
+# The key under which a CSV row filled beyond its header carries its count of cells and
+# the header's: a delimiter inside a value not in quotes moved every value after it on.
+OVERFLOW = object()
 # What an outline cell says to remove the site's outline in update mode (a blank cell keeps
 # it), compared as column names are (no case or tone marks: "Xóa", "xoá", "XOA"): an
 # explicit word, so that "0", "-", "không" or an empty WKT cannot remove one by accident.
@@ -1073,6 +1082,12 @@ def _row_checker(mapping: dict, words: dict | None = None, system: int = crs.WGS
     placed_by_outline = "geopoint" not in mapping and "latitude" not in mapping
 
     def check(row: dict) -> ImportRow:
+        if OVERFLOW in row:
+            raise ValidationError(
+                _("the row has %(cells)d cells and the header %(columns)d columns: a comma (or the file's "
+                  "separator) inside a value must be in quotes")
+                % dict(zip(("cells", "columns"), row[OVERFLOW], strict=True))
+            )  # fmt: skip
         outline, placed = None, False
         cell = _outline_cell(row, column["outline"])
         removed = _removes_outline(cell)

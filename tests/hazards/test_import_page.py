@@ -384,3 +384,17 @@ def test_a_stated_system_in_digits_of_another_kind_is_no_system_not_a_500(client
     assert client.get(preview_url, {"system": stated}).status_code == 200
     for posted in (stated, "9" * 5000):
         assert client.post(preview_url, {"system": posted}).status_code in (200, 400)
+
+
+def test_a_csv_row_with_more_cells_than_the_header_is_a_row_problem(client, officer, demo_tree):
+    """A comma inside a value not in quotes moves every value after it one column on: the
+    row read "Ao" as the name and the village as the responsible party, and dropped its
+    last cell, with "Every row is good" (pentest 6). Its cells cannot be told apart: it is
+    refused, saying why; a row whose last cells are left out is read as before."""
+    a = inside(demo_tree["99101"])
+    text = f"lat,lon,name,responsible_party\n{a.y},{a.x},Ao, xóm 3,Ông Ba\n{a.y},{a.x + 0.001},Giếng làng\n"
+    preview_url = upload(client, csv_file("x.csv", text))
+    mapping = {"name": "name", "responsible_party": "responsible_party", "latitude": "lat", "longitude": "lon"}
+    page = submitted(client, preview_url, {**mapping, "action": "check"})
+    assert "row 2: " in page and "5 cells" in page and "4 columns" in page
+    assert "row 3:" not in page
