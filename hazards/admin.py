@@ -2,11 +2,12 @@ import json
 
 from django import forms
 from django.contrib import admin
+from django.contrib.gis.gdal import GDALException
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from leaflet.admin import LeafletGeoAdminMixin
+from leaflet.admin import LeafletAdminWidget, LeafletGeoAdminMixin
 from procrastinate.contrib.django.admin import ProcrastinateJobAdmin
 from procrastinate.contrib.django.models import ProcrastinateJob
 
@@ -136,10 +137,25 @@ class InspectionHistory(admin.TabularInline):
         return False
 
 
+class MapWidget(LeafletAdminWidget):
+    """The admin's map of a geometry field. Drawing a form again with its error, Django's
+    widget reads the value sent as a geometry and catches GEOS's errors, not GDAL's, which
+    JSON that is no geometry ('{"a": 1}') raises: a 500 instead of the field's error
+    (pentest 6). Such a value draws an empty map, as any other unreadable one does."""
+
+    def deserialize(self, value):
+        try:
+            return super().deserialize(value)
+        except GDALException:
+            return None
+
+
+class MapAdminMixin(LeafletGeoAdminMixin):
+    widget = MapWidget
+
+
 @admin.register(Site)
-class SiteAdmin(
-    SiteLifecycleAdminMixin, SoftDeleteAdminMixin, ScopedAdminMixin, LeafletGeoAdminMixin, admin.ModelAdmin
-):
+class SiteAdmin(SiteLifecycleAdminMixin, SoftDeleteAdminMixin, ScopedAdminMixin, MapAdminMixin, admin.ModelAdmin):
     form = SiteForm
     add_verb = SURVEY
     delete_verb = EDIT
@@ -304,7 +320,7 @@ class PhotoInline(admin.TabularInline):
 
 
 @admin.register(Inspection)
-class InspectionAdmin(SoftDeleteAdminMixin, ScopedAdminMixin, LeafletGeoAdminMixin, admin.ModelAdmin):
+class InspectionAdmin(SoftDeleteAdminMixin, ScopedAdminMixin, MapAdminMixin, admin.ModelAdmin):
     """Append-only: inspections are added, never changed; a mistaken one is deleted softly."""
 
     form = InspectionForm

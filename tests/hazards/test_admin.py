@@ -142,3 +142,14 @@ def test_depths_and_accuracy_are_typed_as_a_vietnamese_officer_writes_them(clien
         assert refused.status_code == 200
         assert refused.context["adminform"].form.errors["depth_m"]
     assert not Site.objects.filter(name__in=["2,5,1", "2.500,5", "hai"]).exists()
+
+
+@pytest.mark.parametrize("field", ["location", "outline"])
+def test_a_geometry_gdal_cannot_read_is_a_form_error_not_a_server_error(client, manager, demo_tree, field):
+    """JSON that is no geometry ('{"a": 1}') made the map widget, drawing the form again
+    with its error, raise GDAL's error, which Django's widget does not catch: 500 (pentest 6)."""
+    client.force_login(manager)
+    response = client.post(reverse("admin:hazards_site_add"), new_site("Ao", demo_tree["99101"], **{field: '{"a": 1}'}))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors[field]
+    assert not Site.objects.exists()
