@@ -23,7 +23,7 @@ from .lockout import account_lock
 from .models import AuditEntry, DeviceToken, Membership, Role, User
 from .pairing import CODE_MINUTES, pairing_start, shown
 from .scope import ADMINISTER, MANAGE, manageable_users, mark_password_set, scope_for
-from .scoped_admin import NotFoundOutOfScope, ScopedAdminMixin
+from .scoped_admin import CheckedAutocomplete, NotFoundOutOfScope, ScopedAdminMixin
 from .services import sign_in_unlock, user_deactivate
 from .tokens import token_issue, token_revoke
 
@@ -69,7 +69,7 @@ class MembershipForm(forms.ModelForm):
         return data
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(CheckedAutocomplete, admin.TabularInline):
     """Managers give roles only over areas they manage and below their own role (an
     administrator role only where they are administrators themselves)."""
 
@@ -209,7 +209,7 @@ class DeviceTokenForm(forms.ModelForm):
 
 
 @admin.register(DeviceToken)
-class DeviceTokenAdmin(NotFoundOutOfScope, AccountManagementPermissions, admin.ModelAdmin):
+class DeviceTokenAdmin(CheckedAutocomplete, NotFoundOutOfScope, AccountManagementPermissions, admin.ModelAdmin):
     """Device tokens: a tablet is paired here (a one-time code and its QR code; the tablet
     then gets its own key, accounts/pairing.py), a GIS client's key is shown once; keys
     are listed with their last use and revoked with one action."""

@@ -153,3 +153,25 @@ def test_a_geometry_gdal_cannot_read_is_a_form_error_not_a_server_error(client, 
     assert response.status_code == 200
     assert response.context["adminform"].form.errors[field]
     assert not Site.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("url", "data"),
+    [
+        ("admin:accounts_devicetoken_add", {"user": "x"}),
+        ("admin:reports_target_add", {"area": "\x00"}),
+        ("admin:hazards_inspection_add", {"site": "1e309"}),
+        (
+            "admin:accounts_user_add",
+            {"memberships-TOTAL_FORMS": "1", "memberships-INITIAL_FORMS": "0", "memberships-0-area": "x"},
+        ),
+    ],
+    ids=["device token's person", "target's area", "inspection's site", "membership's area"],
+)
+def test_a_choice_sent_that_names_no_record_is_a_form_error_not_a_server_error(client, superuser, url, data):
+    """Drawing a form again with its errors, Django's autocomplete looks the value sent up
+    as its model's key: one that is no key ('x', a NUL) raised there, a 500 (pentest 6)."""
+    client.force_login(superuser)
+    response = client.post(reverse(url), data)
+    assert response.status_code in (200, 400)
+    assert response.context["adminform"].form.errors or response.context["inline_admin_formsets"]
