@@ -5,7 +5,7 @@ right. Errors are ValidationError with messages a person can act on."""
 import datetime as dt
 import uuid
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from django.contrib.gis.geos import GEOSGeometry
@@ -76,9 +76,13 @@ def clean_depth(value, field: str) -> Decimal | None:
         depth = typed_decimal(value) if isinstance(value, str) else Decimal(str(value))
     except (ArithmeticError, ValueError):
         raise ValidationError({field: _("The depth must be a number of metres.")}) from None
+    # Kept to the centimetre, and checked as kept: 4 mm is no depth (it was stored as 0).
+    # A number far beyond the limit is refused as it is (1e40 has more digits than quantize keeps).
+    if depth.is_finite() and abs(depth) <= MAX_DEPTH_M * 2:
+        depth = depth.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     if not depth.is_finite() or depth <= MIN_DEPTH_M or depth > MAX_DEPTH_M:
         raise ValidationError({field: depth_out_of_range()})
-    return depth.quantize(Decimal("0.01"))
+    return depth
 
 
 def clean_name(value: str) -> str:

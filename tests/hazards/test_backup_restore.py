@@ -91,7 +91,10 @@ def fresh_database():
 @pytest.mark.django_db(transaction=True)
 def test_restore_drill(tmp_path, settings, fresh_database):
     settings.MEDIA_ROOT = tmp_path / "media"
-    call_command("load_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    settings.SITE_URL = "https://localhost:9443"  # as `make prod` sets it
+    said = io.StringIO()
+    call_command("load_demo", stdout=said)
+    assert "Sign in at https://localhost:9443/ " in said.getvalue()  # not the development server's
     photos = _photo_digests(settings.MEDIA_ROOT)
     assert len(photos) >= 40  # the demo's photos and thumbnails
     report = _run(["shell", "--no-imports", "-c", REPORT_NUMBERS], _url(connection.settings_dict["NAME"]))

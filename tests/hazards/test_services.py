@@ -45,6 +45,9 @@ def test_register_derives_area_and_code(demo_tree, make_site):
         ({"location": Point(11778000, 2524000, srid=3857)}, "location", "not EPSG:3857"),
         ({"location": Point(109.0, 12.0, srid=4326)}, "location", "outside every loaded area"),
         ({"depth_m": -2}, "depth_m", "between 0 and 300"),
+        # Kept to the centimetre: 4 mm would be stored as a depth of 0.
+        ({"depth_m": "0,004"}, "depth_m", "between 0 and 300"),
+        ({"depth_m": "1" + "0" * 40}, "depth_m", "between 0 and 300"),
         ({"depth_m": "deep"}, "depth_m", "number of metres"),
         (
             {"outline": Polygon(((105, 21), (105.1, 21.1), (105.1, 21), (105, 21.1), (105, 21)), srid=4326)},
@@ -64,6 +67,11 @@ def test_register_refuses_bad_input(demo_tree, make_site, fields, field, text):
     assert field in error.value.message_dict
     assert text in messages(error)
     assert Site.objects.count() == 0
+
+
+def test_a_depth_is_kept_to_the_centimetre_rounding_half_up(demo_tree, make_site):
+    depths = [make_site(demo_tree["99101"], depth_m=typed).depth_m for typed in ("2,555", "0,005", "300.004")]
+    assert [str(depth) for depth in depths] == ["2.56", "0.01", "300.00"]
 
 
 def test_outline_must_hold_the_point(demo_tree, make_site):

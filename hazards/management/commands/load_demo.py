@@ -81,11 +81,10 @@ class Command(BaseCommand):
                 self._sites(users["admin"], [users["canbo.xa"], users["quanly.huyen"], users["admin"]])
             if not RemediationOrder.all_objects.filter(site__area__path__startswith="/99/").exists():
                 self._remediation(users)
+        # At the registry's own address: the production stack's is not the development server's.
         self.stdout.write(
-            _(
-                "Demo data ready. Sign in at http://127.0.0.1:8000/ "
-                "(managers reach the registry, field workers the survey app) with:"
-            )
+            _("Demo data ready. Sign in at %(url)s (managers reach the registry, field workers the survey app) with:")
+            % {"url": settings.SITE_URL.rstrip("/") + "/"}
         )
         for username, _name, _su, _staff, code, role in DEMO_USERS:
             self.stdout.write(
