@@ -179,6 +179,20 @@ def _numbering(cells) -> bool:
     return len(filled) >= 3 and all(NUMBERING_CELL.fullmatch(c) for c in filled)
 
 
+def _distinct(names: list[str]) -> list[str]:
+    """A name used again becomes "name (2)", "name (3)": a row is read by its column names,
+    so under one name the later column's value hid the earlier's (pentest 6)."""
+    seen, out = set(), []
+    for name in names:
+        shown, n = name, 1
+        while shown and shown in seen:
+            n += 1
+            shown = f"{name} ({n})"
+        seen.add(shown)
+        out.append(shown)
+    return out
+
+
 def _table_source(
     path: Path, table: Callable[[], Iterator], system: int | None, notices=(), delimited: bool = False
 ) -> SourceFile:
@@ -194,7 +208,7 @@ def _table_source(
         at = next((i for i, cells in enumerate(top) if not all(map(_empty, cells))), None)
     if at is None:
         raise ImportFileError([_("%(file)s is empty.") % {"file": path.name}])
-    names = [" ".join(str(h).split()) if not _empty(h) else "" for h in top[at]]
+    names = _distinct([" ".join(str(h).split()) if not _empty(h) else "" for h in top[at]])
     skip = at + 1 + (at + 1 < len(top) and _numbering(top[at + 1]))
 
     def rows():

@@ -398,3 +398,12 @@ def test_a_csv_row_with_more_cells_than_the_header_is_a_row_problem(client, offi
     page = submitted(client, preview_url, {**mapping, "action": "check"})
     assert "row 2: " in page and "5 cells" in page and "4 columns" in page
     assert "row 3:" not in page
+
+
+def test_a_column_name_used_twice_keeps_both_columns(client, officer):
+    """Two columns under one name: the row held only the second's value, and the preview
+    showed it under both (pentest 6). The second is shown and chosen as "name (2)"."""
+    preview_url = upload(client, csv_file("x.csv", "name,name,lat,lon\nAo nhà ông Ba,Ao làng,21.0,105.8\n"))
+    page = client.get(preview_url)
+    assert page.context["columns"] == ["name", "name (2)", "lat", "lon"]
+    assert page.context["rows"] == [["Ao nhà ông Ba", "Ao làng", "21.0", "105.8"]]
