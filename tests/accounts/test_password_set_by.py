@@ -147,3 +147,24 @@ def test_a_superuser_s_reset_and_an_account_a_manager_made(people, superuser):
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     assert User.objects.get(username="moi").password_set_by == people["manager"]
+
+
+def test_passwords_set_before_the_binding_are_bound_from_the_audit_trail(people, make_user):
+    """The binding came with 0018 and left the passwords already set bound to nobody, as
+    were a superuser's resets and a holder's own change of a manager's password until 0020
+    (pentest 6): 0020 reads who set each from the audit trail."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    backfill = import_module("accounts.migrations.0020_password_set_by_from_audit").password_setters_from_audit
+    admin = make_user("admin2", is_superuser=True, is_staff=True)
+    other = make_user("khac", people["tree"]["99102"], Role.FIELD_WORKER)  # make_user: set outside the pages
+    set_by(people["manager"], people["worker"])
+    client, _page = sign_in(SET)
+    client.post(reverse("password-change"), {"old_password": SET, "new_password1": OWN, "new_password2": OWN})
+    set_by(admin, people["manager"])
+    User.objects.update(password_set_by=None)  # as before the binding
+    backfill(apps, None)
+    bound = dict(User.objects.values_list("username", "password_set_by__username"))
+    assert bound["canbo"] == "quanly" and bound["quanly"] == "admin2" and bound[other.username] is None
