@@ -647,8 +647,12 @@ function setupForm(form) {
       const files = [...input.files];
       input.value = "";
       await addPhotos(form, files);
+      draftChanged(form);
     });
   }
+  // Typing, a choice, a photo removed.
+  form.addEventListener("input", () => draftChanged(form, 300));
+  form.addEventListener("click", () => draftChanged(form));
   $(".cancel", form).addEventListener("click", () => {
     if (entered(form) && !confirm(gettext("Discard this form? What you entered, photos included, will be lost."))) return;
     resetForm(form);
@@ -661,11 +665,17 @@ function setupForm(form) {
 // asks before throwing away anything entered since.
 const opened = new WeakMap();
 
+// What is typed and chosen in a form, by name (photos apart).
+function formValues(form) {
+  const fields = $$("input[name]:not([type=file]), textarea[name]", form);
+  return {
+    fields: Object.fromEntries(fields.map((field) => [field.name, field.type === "checkbox" ? field.checked : field.value])),
+    choices: Object.fromEntries($$(".choices", form).map((group) => [group.dataset.name, chosen(form, group.dataset.name)])),
+  };
+}
+
 function formState(form) {
-  return JSON.stringify([
-    $$("input[name]:not([type=file]), textarea[name]", form).map((field) => (field.type === "checkbox" ? field.checked : field.value)),
-    $$(".choices", form).map((group) => chosen(form, group.dataset.name)),
-  ]);
+  return JSON.stringify(formValues(form));
 }
 
 function markOpened(form) {
@@ -695,6 +705,8 @@ function resetForm(form) {
   picked.set(form, []);
   renderThumbs(form);
   $(".form-errors", form).textContent = "";
+  $(".draft-note", form).hidden = true;
+  if (draftForm === form) dropDraft();
   $$(".choices", form).forEach((group) => {
     $$("button", group).forEach((b) => {
       b.classList.remove("chosen");
@@ -713,6 +725,72 @@ function fillForm(form, inspection, photos) {
   $("textarea[name=notes]", form).value = inspection.notes || "";
   picked.set(form, photos.filter((p) => !p.sent));
   renderThumbs(form);
+}
+
+// ---------- drafts ----------
+// The form being filled is kept on the tablet as it changes (values, choices, a pin put by
+// hand, photos), for the person filling it, until it is saved or cancelled: Android may
+// discard the page while the camera app is open, and the worker comes back to a page
+// loaded again. The next start opens it again as it was.
+const DRAFT = "draft";
+let draftForm = null; // the form begun last and not yet saved or cancelled
+let draftTimer = null;
+
+// Typing is kept after a pause; a choice, a photo or the pin at once.
+function draftChanged(form, pause = 0) {
+  if (form !== draftForm) return;
+  clearTimeout(draftTimer);
+  draftTimer = setTimeout(keepDraft, pause);
+}
+
+function dropDraft() {
+  draftForm = null;
+  clearTimeout(draftTimer);
+  db.remove("cache", DRAFT);
+}
+
+async function keepDraft() {
+  clearTimeout(draftTimer);
+  const form = draftForm;
+  const who = person();
+  if (!form || !who) return;
+  if (!entered(form)) return db.remove("cache", DRAFT);
+  const draft = { form: form.id, owner: who.username, editing: state.editing?.id ?? null, values: formValues(form), photos: picked.get(form) };
+  // A pin from the GPS follows the GPS again when the form opens; one put by hand stays.
+  if (form === registerForm) draft.pin = state.pinFromGps ? null : state.pin;
+  else draft.site = { type: "Feature", geometry: state.inspecting.geometry, properties: state.inspecting.properties };
+  await db.put("cache", { key: DRAFT, value: draft, at: Date.now() });
+}
+// The camera app coming up hides the page: kept at once, not after the pause.
+document.addEventListener("visibilitychange", () => document.visibilityState === "hidden" && keepDraft());
+window.addEventListener("pagehide", () => keepDraft());
+
+async function restoreDraft() {
+  const draft = (await db.get("cache", DRAFT))?.value;
+  if (!draft || draft.owner !== person()?.username) return;
+  // A refused record being fixed: only while it still waits to be fixed.
+  const editing = draft.editing && state.records.find((r) => r.id === draft.editing && ["refused", "conflict"].includes(r.state));
+  if (draft.editing && !editing) return db.remove("cache", DRAFT);
+  const form = draft.form === registerForm.id ? registerForm : inspectForm;
+  if (editing) fixRecord(editing);
+  else if (form === registerForm) openRegister();
+  else {
+    const id = draft.site.properties.id;
+    startInspection((id && allSites().find((f) => f.properties.id === id)) || draft.site);
+  }
+  for (const [name, value] of Object.entries(draft.values.fields)) {
+    const field = $(`[name=${name}]`, form);
+    if (field?.type === "checkbox") field.checked = value;
+    else if (field) field.value = value;
+  }
+  for (const [name, value] of Object.entries(draft.values.choices)) choose(form, name, value);
+  picked.set(form, draft.photos);
+  renderThumbs(form);
+  if (form === registerForm && draft.pin) placePin(draft.pin, false);
+  const note = $(".draft-note", form);
+  note.textContent = gettext("The form you had not saved was opened again as it was: check it, then tap Save.");
+  note.hidden = false;
+  await keepDraft();
 }
 
 function inspectionPayload(form, extra) {
@@ -850,6 +928,7 @@ function placePin(point, fromGps) {
       state.pinFromGps = false;
       describePin();
       checkPin();
+      draftChanged(registerForm);
     });
   } else {
     pinMarker.setLatLng(latlng);
@@ -858,6 +937,7 @@ function placePin(point, fromGps) {
   if (fromGps) regMap.setView(latlng, 17);
   describePin();
   checkPin();
+  if (!fromGps) draftChanged(registerForm);
 }
 
 // A tap on the map puts the pin there: the only way without a GPS fix.
@@ -877,9 +957,12 @@ function openRegister() {
     describePin();
   }
   markOpened(registerForm);
+  draftForm = registerForm;
 }
 $("#new-site").addEventListener("click", () => {
   if (nobodySignedIn()) return;
+  // A registration left for another view, neither saved nor cancelled, is taken up again.
+  if (draftForm === registerForm && !state.editing && entered(registerForm)) return show("register");
   state.editing = null;
   openRegister();
 });
@@ -995,6 +1078,7 @@ function startInspection(feature) {
   $("#inspect-title").textContent = `${p.code || gettext("new")} · ${p.name}`;
   show("inspect");
   markOpened(inspectForm);
+  draftForm = inspectForm;
   renderLastState(feature);
 }
 
@@ -1522,6 +1606,8 @@ sync();
 if ("serviceWorker" in navigator) {
   navigator.serviceWorker.register(config.urls.sw, { scope: config.urls.scope });
 }
+// A draft the app cannot open again (from an older app) must not keep the app from starting.
+if (!pairCode) await restoreDraft().catch(() => db.remove("cache", DRAFT));
 // For tests and support staff at the console: the two maps and the site markers.
 window.survey = { map, regMap, sites: siteLayer };
 document.body.dataset.ready = "true";
