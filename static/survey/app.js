@@ -156,8 +156,43 @@ function addDot(feature) {
   const [lon, lat] = feature.geometry.coordinates;
   const marker = L.circleMarker([lat, lon], siteStyle(feature.properties));
   marker.feature = feature;
-  marker.on("click", () => openSheet(feature));
+  marker.on("click", () => {
+    const under = sitesUnder(feature);
+    if (under.length > 1) openChooser(under);
+    else openSheet(feature);
+  });
   marker.addTo(siteLayer);
+}
+
+// Dots this close (pixels) are under one finger: a well beside a pond, both registered from
+// the same GPS fix, lies under the pond's dot at every zoom. A tap there asks which one.
+const DOT_REACH_PX = 22;
+
+function sitesUnder(feature) {
+  const point = (f) => map.latLngToLayerPoint([f.geometry.coordinates[1], f.geometry.coordinates[0]]);
+  const at = point(feature);
+  return allSites().filter((f) => point(f).distanceTo(at) <= DOT_REACH_PX);
+}
+
+function openChooser(features) {
+  const sheet = $("#site-sheet");
+  sheet.hidden = false;
+  sheetFor = null;
+  const title = document.createElement("h2");
+  title.textContent = fmt(gettext("%(n)s sites here: which one?"), { n: number(features.length) });
+  const list = document.createElement("ul");
+  list.className = "chooser";
+  for (const feature of features) {
+    const p = feature.properties;
+    const label = `${p.code || gettext("new")} · ${p.name || config.kinds[p.kind] || p.kind} · ${STATE_LABEL[stateOf(p)]}`;
+    const item = document.createElement("li");
+    item.append(button(label, () => openSheet(feature), `state-${stateOf(p)}`));
+    list.append(item);
+  }
+  const actions = document.createElement("div");
+  actions.className = "actions";
+  actions.append(button(gettext("Close"), () => (sheet.hidden = true)));
+  sheet.replaceChildren(title, list, actions);
 }
 
 // With more sites than GROUP_ABOVE only those in view are drawn, and below GROUP_UNTIL_ZOOM

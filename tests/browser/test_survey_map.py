@@ -141,3 +141,37 @@ def test_a_busy_commune_is_drawn_in_numbered_groups_that_a_tap_opens(browser, st
     tap_site(page, site)
     assert "Ao số 820" in page.locator("#site-sheet h2").inner_text()
     context.close()
+
+
+def test_sites_under_one_finger_are_offered_to_choose_from(browser, stack, worker, demo_tree, make_site):
+    """Walkthrough 19-2, #3: a well registered from the same GPS fix as the pond beside it
+    lay under the pond's dot at every zoom, and a tap opened the pond only."""
+    here = inside(demo_tree["99101"])
+    pond = make_site(demo_tree["99101"], name="Ao nhà ông Sáu", location=here)
+    well = make_site(demo_tree["99101"], name="Giếng nhà ông Sáu", kind="well", location=here)
+    alone = make_site(demo_tree["99101"], name="Ao xa", location=Point(here.x + 0.003, here.y, srid=4326))
+    context = tablet(browser, here)
+    page = open_app(context, stack)
+    page.evaluate("([lon, lat]) => window.survey.map.setView([lat, lon], 18, { animate: false })", list(here.coords))
+
+    tap_site(page, pond)
+    sheet = page.locator("#site-sheet")
+    assert sheet.locator("h2").inner_text() == "2 điểm ở đây: chọn điểm nào?"
+    choices = sheet.locator(".chooser button")
+    assert sorted(choices.all_inner_texts()) == sorted(
+        [
+            f"{pond.code} · Ao nhà ông Sáu · Chưa có biển, chưa rào",
+            f"{well.code} · Giếng nhà ông Sáu · Chưa có biển, chưa rào",
+        ]
+    )
+    choices.filter(has_text="Giếng nhà ông Sáu").tap()
+    assert sheet.locator("h2").inner_text() == f"{well.code} · Giếng nhà ông Sáu"
+    assert sheet.locator("button", has_text="Kiểm tra").is_visible()
+
+    # A site alone under the finger opens at once.
+    page.evaluate(
+        "([lon, lat]) => window.survey.map.setView([lat, lon], 18, { animate: false })", list(alone.location.coords)
+    )
+    tap_site(page, alone)
+    assert sheet.locator("h2").inner_text() == f"{alone.code} · Ao xa"
+    context.close()
