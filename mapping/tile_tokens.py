@@ -6,8 +6,9 @@ signed with the site's secret that names the user, the scope `scope_for` compute
 them and a grant (mapping.TileGrant) bound to the page's session. A tile request showing
 it is answered within that scope without either lookup; the tile's own statement checks
 the grant (GRANT_IN_TILE, mapping/tiles.py): the session still alive, the person still
-active with the same password, superuser flag and memberships. So sign-out, idle expiry,
-deactivation, a password change or a change of roles end the map's tiles at once, at the
+active with the same password, superuser flag and memberships, and whoever set that
+password as they were. So sign-out, idle expiry, deactivation, a password change, a
+change of roles or the end of a password setter's reach end the map's tiles at once, at the
 price of one indexed join in a query that runs anyway (a tile read on a replica asks the
 primary in a query of its own: sessions and accounts are read where they are written). A
 token lasts MAP_TILE_TOKEN_SECONDS and the page renews it well before then. Tokens open
@@ -33,12 +34,21 @@ _verified: OrderedDict = OrderedDict()  # token: (holder, expiry in epoch second
 _lock = threading.Lock()
 
 
-# The digest of a person's memberships, as the grant keeps it and each tile checks it
-# again: one SQL expression for both, over the user row aliased u.
-MEMBERSHIPS = (
-    "(SELECT md5(coalesce(string_agg(m.area_id || ':' || m.role, ',' ORDER BY m.area_id, m.role), ''))"
-    " FROM accounts_membership m WHERE m.user_id = u.id)"
-)
+def _roles(who: str) -> str:
+    """SQL: the memberships, as text, of the person whose id is the expression `who`."""
+    roles = "coalesce(string_agg(m.area_id || ':' || m.role, ',' ORDER BY m.area_id, m.role), '')"
+    return f"(SELECT {roles} FROM accounts_membership m WHERE m.user_id = {who})"  # noqa: S608 (a fixed column)
+
+
+# The digest of a person's memberships, and of the standing of whoever set their password
+# (active, superuser, memberships: the password signs in only while that person may still
+# manage them, accounts.scope.password_still_usable), as the grant keeps it and each tile
+# checks it again: one SQL expression for both, over the user row aliased u. A change of
+# the setter's roles ends the grant even where they still manage the person, until the
+# map's next token (renewed every few minutes), whose session check applies the rule.
+MEMBERSHIPS = f"""md5({_roles("u.id")} || coalesce((
+    SELECT '|' || k.is_active || ':' || k.is_superuser || ':' || {_roles("k.id")}
+    FROM accounts_user k WHERE k.id = u.password_set_by_id), ''))"""  # noqa: S608 (fixed expressions)
 
 
 def _grant_valid(key: str, now: str) -> str:

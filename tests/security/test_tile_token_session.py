@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Membership, Role
+from accounts.scope import mark_password_set
 from accounts.services import user_deactivate
 from tests.conftest import inside
 from tests.mapping.test_tile_tokens import page_token, tile_with
@@ -65,6 +66,26 @@ def test_a_password_change_ends_the_token(signed_in):
 def test_a_change_of_roles_ends_the_token(signed_in, demo_tree):
     _browser, person, token, site = signed_in
     Membership.objects.filter(user=person).update(area=demo_tree["992"])
+    assert ended(token, site)
+
+
+@pytest.mark.parametrize("change", ["deactivated", "moved"])
+def test_the_end_of_a_password_setter_s_reach_ends_the_token(demo_tree, make_user, make_site, superuser, change):
+    """A password a manager set signs in only while they may still manage its holder
+    (accounts.scope.password_still_usable): the map's tiles end with it, as the session
+    does, not ten minutes later (pentest 6)."""
+    site = make_site(demo_tree["99101"], location=inside(demo_tree["99101"]))
+    setter = make_user("nam", demo_tree["991"], Role.AREA_MANAGER, is_staff=True)
+    holder = make_user("lan", demo_tree["99101"], Role.FIELD_WORKER)
+    mark_password_set(holder, setter)
+    browser = Client(HTTP_ACCEPT_LANGUAGE="en")
+    browser.force_login(holder)
+    token = page_token(browser)
+    assert tile_with(token, site).status_code == 200
+    if change == "deactivated":
+        user_deactivate(actor=superuser, user=setter)
+    else:
+        Membership.objects.filter(user=setter).update(area=demo_tree["992"])
     assert ended(token, site)
 
 
