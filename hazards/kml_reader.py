@@ -56,6 +56,8 @@ def _geometry(placemark) -> dict | None:
         kind = xml_stream.local(element.tag)
         if kind == "Point":
             positions = _positions(getattr(_child(element, "coordinates"), "text", None))
+            if len(positions) > 1:  # several points, for its row to be refused: which was meant?
+                return {"type": "MultiPoint", "coordinates": positions}
             return {"type": "Point", "coordinates": positions[0] if positions else []}
         if kind == "Polygon":
             outer = _child(element, "outerBoundaryIs")
@@ -103,10 +105,16 @@ class Placemarks:
         except zipfile.BadZipFile:
             raise KMLError(_("it is not a zip file, as a KMZ is")) from None
         with archive:
-            # Google Earth names it doc.kml; any KML at the top of the archive will do.
+            # Google Earth names it doc.kml; without it, the one KML at the top of the
+            # archive (of several, which one is meant is not for the registry to guess).
             names = [n for n in archive.namelist() if n.lower().endswith(".kml") and "/" not in n]
             if not names:
                 raise KMLError(_("the KMZ holds no KML file"))
+            if "doc.kml" not in names and len(names) > 1:
+                raise KMLError(
+                    _("the KMZ holds several KML files (%(names)s) and no doc.kml: send the KML file to import")
+                    % {"names": ", ".join(sorted(names))}
+                )
             name = "doc.kml" if "doc.kml" in names else names[0]
             if archive.getinfo(name).file_size > file_limits.MAX_FILE_BYTES:
                 raise KMLError(str(too_large_unpacked(name)))

@@ -232,7 +232,8 @@ def test_kml_from_google_earth_reads_placemarks_and_follows_no_link(tmp_path, de
             kml(
                 f"<Placemark><name>Mương</name><LineString><coordinates>{a.x},{a.y} {b.x},{b.y}</coordinates>"
                 "</LineString></Placemark><Placemark><name>Ao</name><Point><coordinates>105,8;21,0</coordinates>"
-                "</Point></Placemark>"
+                f"</Point></Placemark><Placemark><name>Giếng</name><Point><coordinates>{a.x},{a.y} {b.x},{b.y}"
+                "</coordinates></Point></Placemark>"
             ),
             encoding="utf-8",
         )
@@ -240,6 +241,8 @@ def test_kml_from_google_earth_reads_placemarks_and_follows_no_link(tmp_path, de
             run(bad)
         assert "row 3: A location must be a point, not a LineString" in str(error.value)
         assert "row 4: the coordinates are not numbers" in str(error.value)
+        # A Point of two positions: the first is not the one meant any more than the second.
+        assert "row 5: A location must be a point, not a MultiPoint" in str(error.value)
         assert not Site.objects.exists()
         good = tmp_path / "diem.kml"
         good.write_text(kml(), encoding="utf-8")

@@ -268,6 +268,15 @@ def test_a_kmz_from_my_maps_on_the_page(client, officer, demo_tree):
     site = Site.objects.get()
     assert (site.name, site.kind, site.signage) == ("Ao Đồng Chùa", "pond", "in_place")
     assert site.location.coords == pytest.approx((a.x, a.y))
+    # Two KML files and no doc.kml: which one is meant is not guessed.
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("thon-1.kml", kml.encode())
+        archive.writestr("thon-2.kml", kml.replace("Ao Đồng Chùa", "Ao khác").encode())
+    response = client.post(reverse("import-upload"), {"file": SimpleUploadedFile("hai.kmz", buffer.getvalue())})
+    page = html.unescape(client.get(response["Location"]).content.decode())
+    assert "the KMZ holds several KML files (thon-1.kml, thon-2.kml) and no doc.kml" in page
+    assert Site.objects.count() == 1
 
 
 def test_outline_cells_geos_cannot_take_are_row_problems_and_fetch_nothing(client, officer, demo_tree):
