@@ -26,7 +26,12 @@ PAIR_IN = inline_serializer(
 )
 PAIR_OUT = inline_serializer(
     "PairOut",
-    {"token": serializers.CharField(), "username": serializers.CharField(), "full_name": serializers.CharField()},
+    {
+        "token": serializers.CharField(),
+        "username": serializers.CharField(),
+        "full_name": serializers.CharField(),
+        "device_name": serializers.CharField(),
+    },
 )
 
 
@@ -56,4 +61,11 @@ class PairView(APIView):
             return Response({"code": "pairing_invalid", "detail": detail}, status=status.HTTP_400_BAD_REQUEST)
         succeeded(attempt)
         name = paired.user.get_username()
-        return Response({"token": paired.key, "username": name, "full_name": paired.user.get_full_name() or name})
+        return Response(
+            {
+                "token": paired.key,
+                "username": name,
+                "full_name": paired.user.get_full_name() or name,
+                "device_name": paired.name,
+            }
+        )

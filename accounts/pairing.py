@@ -70,6 +70,7 @@ def pairing_start(*, actor, user, name: str) -> tuple[PairingCode, str]:
 class Paired:
     key: str
     user: object
+    name: str  # the token's name: the tablet's own, else the manager's
 
 
 class PairingInvalid(Exception):
@@ -101,4 +102,4 @@ def pairing_complete(*, code: str, device_name: str) -> Paired:
     pairing.used_at = timezone.now()
     pairing.token = token
     pairing.save(update_fields=["used_at", "token"])
-    return Paired(key=key, user=pairing.user)
+    return Paired(key=key, user=pairing.user, name=token.name)

@@ -1526,7 +1526,8 @@ pairForm.addEventListener("submit", async (event) => {
   try {
     state.device = await pairing.pair(config.urls.pair, {
       code,
-      deviceName: pairForm.elements.device_name.value.trim() || gettext("Tablet"),
+      // Empty: the server keeps the name the manager gave it.
+      deviceName: pairForm.elements.device_name.value.trim(),
     });
   } catch (error) {
     errors.textContent = error.message;

@@ -39,7 +39,8 @@ export async function pair(url, { code, deviceName }) {
   if (!response.ok || !body.token) {
     throw new PairingRefused(body.detail || window.gettext("The server could not pair this tablet; try again."));
   }
-  const device = { key: KEY, token: body.token, username: body.username, fullName: body.full_name, deviceName, at: Date.now() };
+  // The name the token was given: the tablet's, or the manager's when the tablet gave none.
+  const device = { key: KEY, token: body.token, username: body.username, fullName: body.full_name, deviceName: body.device_name || deviceName, at: Date.now() };
   await db.put("device", device);
   return device;
 }

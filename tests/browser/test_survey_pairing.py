@@ -11,7 +11,7 @@ import pytest
 from django.contrib.sessions.models import Session
 
 from accounts.models import DeviceToken, Role
-from accounts.pairing import ALPHABET
+from accounts.pairing import ALPHABET, pairing_start
 from hazards.models import Site
 from tests.browser.conftest import login
 from tests.browser.tablet import READY, fill_register, save, tablet, unsent, wait_unsent
@@ -104,4 +104,23 @@ def test_a_tablet_paired_with_the_admin_code_sends_with_its_token_until_revoked(
     app.wait_for_selector("#banner:not([hidden])")
     assert unsent(app) == "1"
     assert not Site.objects.filter(name="Hố sau thu hồi").exists()
+    context.close()
+
+
+def test_a_tablet_paired_without_a_name_keeps_the_name_its_manager_gave(browser, stack, worker, demo_tree, make_user):
+    """Walkthrough 19-2, #4: the app sent its own default, "Máy tính bảng", for a name left
+    empty, so the manager's "Máy bảng xã Suối Bạc" never reached the token, and a manager
+    with ten tablets saw ten of that name when one had to be revoked."""
+    manager = make_user("quanly", demo_tree["991"], Role.AREA_MANAGER, is_staff=True)
+    _pairing, code = pairing_start(actor=manager, user=worker, name="Máy bảng xã Suối Bạc")
+    context = tablet(browser, inside(demo_tree["99101"]))
+    app = context.new_page()
+    app.goto(f"{stack.url}/survey/")
+    form = app.locator("#pair-form")
+    form.locator("input[name=code]").fill(code)
+    form.locator("button[type=submit]").tap()
+    app.wait_for_selector("#view-map:not([hidden])")
+    assert DeviceToken.objects.get().name == "Máy bảng xã Suối Bạc"
+    app.locator("#menu-button").tap()
+    assert app.locator("#menu-who").inner_text().endswith("đã ghép nối: Máy bảng xã Suối Bạc")
     context.close()
