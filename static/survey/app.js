@@ -1219,6 +1219,9 @@ function renderOutbox(records) {
     empty.textContent = gettext("Nothing to send.");
     list.append(empty);
   }
+  // A record names its site by code too: a commune has many "Ao UBND xã" of one name.
+  const codes = new Map(state.sites.features.map((f) => [f.properties.id, f.properties.code]));
+  const newSites = new Set(outbox.unsent(records).filter((r) => r.type === "site").map((r) => r.id));
   for (const record of [...records].reverse()) {
     const item = document.createElement("li");
     item.className = `card outbox-${record.state}`;
@@ -1229,7 +1232,8 @@ function renderOutbox(records) {
       ? ` · ${fmt(gettext("%(n)s photo(s), %(kb)s KB"), { n: record.photos.length, kb: number(record.photos.reduce((s, p) => s + (p.bytes || 0), 0) / 1000) })}`
       : "";
     const title = document.createElement("strong");
-    title.textContent = `${what}: ${record.label}`;
+    const code = record.type === "site" ? null : codes.get(record.payload.site);
+    title.textContent = `${what}: ${code ? `${code} · ` : ""}${record.label}`;
     const when = document.createElement("span");
     when.textContent = `${new Date(record.created).toLocaleString(LANG)}${photoCount}`;
     text.append(title, when);
@@ -1239,6 +1243,10 @@ function renderOutbox(records) {
         name: record.owner.name,
       });
       text.append(Object.assign(document.createElement("span"), { className: "owner", textContent: owner }));
+    }
+    if (record.state === "pending" && record.type !== "site" && newSites.has(record.payload.site)) {
+      const after = gettext("It goes once its new site has been sent.");
+      text.append(Object.assign(document.createElement("span"), { className: "after-site", textContent: after }));
     }
     if (record.state === "pending" && record.attempts) {
       const retry = document.createElement("span");

@@ -7,15 +7,19 @@ import datetime as dt
 import json
 
 import pytest
+from django.contrib.gis.geos import Point
 
 from hazards.models import Inspection, Photo, Site
 from tests.browser.tablet import (
     READY,
+    choose,
     go_offline,
     open_app,
     register,
+    save,
     sign_in,
     tablet,
+    tap_site,
     unsent,
     wait_unsent,
 )
@@ -199,4 +203,38 @@ def test_sign_out_is_refused_while_records_are_unsent(browser, stack, worker, de
     page.wait_for_selector("#view-pair:not([hidden])")
     assert page.locator("#who").inner_text() == ""
     assert Site.objects.filter(name="Ao chưa gửi").count() == 1
+    context.close()
+
+
+def test_an_inspection_waiting_names_its_sites_code_or_the_new_site_it_follows(
+    browser, stack, worker, demo_tree, make_site
+):
+    """Walkthrough 19-2, #7: "Lượt kiểm tra: Ao Công ty Xây dựng Sông Xanh 54" among
+    ponds named alike, without the code; an inspection of a site not sent yet said only
+    "Chờ gửi", not that it waits for its site."""
+    here = inside(demo_tree["99101"])
+    old = make_site(demo_tree["99101"], name="Ao UBND xã", location=Point(here.x + 0.003, here.y, srid=4326))
+    context = tablet(browser, here)
+    page = open_app(context, stack)
+    go_offline(context, page)
+    register(page, "Ao mới của xã")
+    page.evaluate("([lon, lat]) => window.survey.map.setView([lat, lon], 18, { animate: false })", list(here.coords))
+    tap_site(page, Site(location=here))
+    page.locator("#site-sheet button", has_text="Kiểm tra").tap()
+    form = page.locator("#inspect-form")
+    choose(form, "signage", "in_place")
+    choose(form, "barrier", "none")
+    save(page, form)
+    page.click("[data-view=due]")
+    page.locator("#due-list li", has_text="Ao UBND xã").locator("button").tap()
+    choose(form, "signage", "none")
+    choose(form, "barrier", "complete")
+    save(page, form)
+
+    page.click("[data-view=outbox]")
+    lines = page.locator("#outbox-list li")
+    assert lines.nth(0).locator("strong").inner_text() == f"Lượt kiểm tra: {old.code} · Ao UBND xã"
+    assert lines.nth(0).locator(".after-site").count() == 0
+    assert lines.nth(1).locator("strong").inner_text() == "Lượt kiểm tra: Ao mới của xã"
+    assert lines.nth(1).locator(".after-site").inner_text() == "Sẽ gửi ngay sau khi điểm mới của nó đã được gửi."
     context.close()
