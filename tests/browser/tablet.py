@@ -6,6 +6,7 @@ import random
 from django.contrib.gis.geos import Point
 from PIL import Image
 
+from hazards.models import Site
 from tests.browser.conftest import no_internet
 
 TABLET = {"width": 1280, "height": 800}
@@ -151,3 +152,15 @@ def site_markers(page) -> list[dict]:
             fill: m.options.fillColor, stroke: m.options.color, dash: m.options.dashArray || null,
         }))"""
     )
+
+
+def inspect_on_map(page, point, signage="in_place", barrier="complete"):
+    """The inspection form of the site at `point`, reached by its dot, its states chosen
+    (not saved yet)."""
+    page.evaluate("([lon, lat]) => window.survey.map.setView([lat, lon], 18, { animate: false })", list(point.coords))
+    tap_site(page, Site(location=point))
+    page.locator("#site-sheet button", has_text="Kiểm tra").tap()
+    form = page.locator("#inspect-form")
+    choose(form, "signage", signage)
+    choose(form, "barrier", barrier)
+    return form

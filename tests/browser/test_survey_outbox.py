@@ -14,12 +14,12 @@ from tests.browser.tablet import (
     READY,
     choose,
     go_offline,
+    inspect_on_map,
     open_app,
     register,
     save,
     sign_in,
     tablet,
-    tap_site,
     unsent,
     wait_unsent,
 )
@@ -218,12 +218,7 @@ def test_an_inspection_waiting_names_its_sites_code_or_the_new_site_it_follows(
     page = open_app(context, stack)
     go_offline(context, page)
     register(page, "Ao mới của xã")
-    page.evaluate("([lon, lat]) => window.survey.map.setView([lat, lon], 18, { animate: false })", list(here.coords))
-    tap_site(page, Site(location=here))
-    page.locator("#site-sheet button", has_text="Kiểm tra").tap()
-    form = page.locator("#inspect-form")
-    choose(form, "signage", "in_place")
-    choose(form, "barrier", "none")
+    form = inspect_on_map(page, here, barrier="none")
     save(page, form)
     page.click("[data-view=due]")
     page.locator("#due-list li", has_text="Ao UBND xã").locator("button").tap()

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from hazards.models import Site
-from tests.browser.tablet import choose, register, save, sign_in, tablet, tap_site, unsent, wait_unsent
+from tests.browser.tablet import inspect_on_map, register, save, sign_in, tablet, unsent, wait_unsent
 from tests.conftest import inside
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -59,12 +59,7 @@ def test_the_header_keeps_saying_the_server_does_not_answer_while_nothing_got_th
     page.wait_for_function("document.querySelector('#net').textContent === 'Máy chủ không trả lời'")
 
     # The worker inspects the site still waiting: the round that follows sends nothing.
-    page.evaluate("([lon, lat]) => window.survey.map.setView([lat, lon], 18)", list(point.coords))
-    tap_site(page, Site(location=point))
-    page.locator("#site-sheet button", has_text="Kiểm tra").tap()
-    form = page.locator("#inspect-form")
-    choose(form, "signage", "in_place")
-    choose(form, "barrier", "complete")
+    form = inspect_on_map(page, point)
     rounds = page.evaluate("Number(document.body.dataset.syncRounds || 0)")
     save(page, form)
     page.wait_for_function(f"Number(document.body.dataset.syncRounds || 0) > {rounds}")
