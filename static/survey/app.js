@@ -526,12 +526,18 @@ function proposeClosureButton(p) {
     const form = document.createElement("form");
     form.className = "actions";
     const reason = document.createElement("select");
-    reason.append(...Object.entries(config.closeReasons).map(([value, label]) => new Option(label, value)));
+    // No reason chosen for the worker: a tap on Send would propose "filled in" unread.
+    const none = new Option(gettext("Choose the reason…"), "", true, true);
+    none.disabled = true;
+    reason.append(none, ...Object.entries(config.closeReasons).map(([value, label]) => new Option(label, value)));
     const note = Object.assign(document.createElement("input"), { placeholder: gettext("Note") });
     const send = Object.assign(document.createElement("button"), { className: "primary", textContent: gettext("Send proposal") });
-    form.append(reason, note, send);
+    const missing = Object.assign(document.createElement("p"), { className: "form-errors" });
+    form.append(reason, note, send, missing);
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
+      missing.textContent = reason.value ? "" : gettext("Choose why the site should be closed.");
+      if (!reason.value) return;
       const payload = { id: crypto.randomUUID(), site: p.id, reason: reason.value, note: note.value, observed_at: new Date().toISOString() };
       await outbox.add({ id: payload.id, type: "closure", label: p.name, payload, photos: [] });
       $("#site-sheet").hidden = true;
