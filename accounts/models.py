@@ -2,6 +2,7 @@ import re
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
@@ -65,6 +66,11 @@ class User(AbstractUser):
         "self", verbose_name=_("password set by"), null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+", editable=False,
     )  # fmt: skip
+    # Who else may know it: whoever knew the setter's own password then (they could have
+    # been signed in as the setter), and so on up (scope.knowers_of_password; pentest 7).
+    password_known_also_by = ArrayField(
+        models.BigIntegerField(), verbose_name=_("password known also by"), default=list, blank=True, editable=False
+    )
 
     def save(self, *args, **kwargs):
         self.name_key = username_key(self.username)
@@ -223,6 +229,11 @@ class DeviceToken(models.Model):
         related_name="+",
         editable=False,
         verbose_name=_("key shown to"),
+    )
+    # Who else may know it: whoever knew the password of the person it was shown to
+    # (scope.knowers_of_password; pentest 7).
+    key_known_also_by = ArrayField(
+        models.BigIntegerField(), verbose_name=_("key known also by"), default=list, blank=True, editable=False
     )
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)

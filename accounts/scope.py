@@ -202,29 +202,49 @@ def can_manage_user(manager, user) -> bool:
     return manageable_users(manager, User.objects.filter(pk=user.pk)).exists()
 
 
-def still_managed_by(knower, holder) -> bool:
+def knowers_of_password(person) -> list[int]:
+    """Who besides `person` may know their password, so may have acted as them: whoever
+    set it, and whoever knew that one's own password then, up the chain. A secret made
+    while signed in as `person` is known to them too: a province manager who set a district
+    manager's password could sign in as them and issue keys or set passwords for the
+    district's workers (pentest 7)."""
+    if person is None or person.password_set_by_id is None:
+        return []
+    return list(dict.fromkeys([person.password_set_by_id, *person.password_known_also_by]))
+
+
+def still_managed_by(knower, holder, also=()) -> bool:
     """Whether a secret of `holder` that `knower` was shown or set (a GIS key, a password
-    a manager reset) still works: only while the knower is active and may still manage
-    the holder; once the holder has roles beyond them, the knower would act as the holder
-    there (pentest 5). None: nobody else knows it."""
-    return knower is None or (knower.is_active and can_manage_user(knower, holder))
+    a manager reset) still works: only while the knower, and each person of `also` who may
+    have acted as them (knowers_of_password, when it was made), is active and may still
+    manage the holder; once the holder has roles beyond them, they would act as the holder
+    there (pentest 5). None and nobody also: nobody else knows it. A person of `also` since
+    deleted counts as one who may not."""
+    others = [pk for pk in dict.fromkeys(also) if pk != holder.pk]
+    knowers = [knower] if knower is not None else []
+    if others:
+        found = list(User.objects.filter(pk__in=others))
+        if len(found) < len(others):
+            return False
+        knowers += found
+    return all(k.is_active and can_manage_user(k, holder) for k in knowers)
 
 
 def password_still_usable(user) -> bool:
-    """Whether `user`'s password may sign in (still_managed_by whoever set it)."""
-    return still_managed_by(user.password_set_by, user)
+    """Whether `user`'s password may sign in (still_managed_by whoever may know it)."""
+    return still_managed_by(user.password_set_by, user, user.password_known_also_by)
 
 
 def mark_password_set(user, setter) -> None:
     """Records that `setter` set `user`'s password, a superuser too (they manage everyone
-    only while active, as for a key they issue). The holder's own change keeps who knew
-    the password it replaces: that person could sign in with it and make the change, then
-    know the new one (pentest 6)."""
+    only while active, as for a key they issue), and who may have been signed in as the
+    setter. The holder's own change keeps who knew the password it replaces: that person
+    could sign in with it and make the change, then know the new one (pentest 6)."""
     if setter is not None and setter.pk == user.pk:
         return
-    by = setter
-    User.objects.filter(pk=user.pk).update(password_set_by=by)
-    user.password_set_by = by
+    also = knowers_of_password(setter)
+    User.objects.filter(pk=user.pk).update(password_set_by=setter, password_known_also_by=also)
+    user.password_set_by, user.password_known_also_by = setter, also
 
 
 def scope_for(user) -> Scope:

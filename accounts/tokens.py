@@ -25,7 +25,7 @@ from rest_framework import authentication, exceptions, permissions
 
 from .audit import act_as
 from .models import DeviceToken
-from .scope import OutOfScope, can_manage_user, still_managed_by
+from .scope import OutOfScope, can_manage_user, knowers_of_password, still_managed_by
 
 # Writing last_used_at on every request would turn every read into a write.
 USE_RECORD_INTERVAL = dt.timedelta(minutes=5)
@@ -37,15 +37,19 @@ def _hash(key: str) -> str:
 
 def create_token(*, user, name: str, created_by, seen_by=None) -> tuple[DeviceToken, str]:
     """A new token and its key (for the callers below, which check who may issue it);
-    `seen_by`: who is shown the key besides its holder."""
+    `seen_by`: who is shown the key besides its holder, and so whoever may have been
+    signed in as them (scope.knowers_of_password)."""
     key = secrets.token_urlsafe(32)
+    shown_to = seen_by if seen_by is not None and seen_by.pk != user.pk else None
     token = DeviceToken.objects.create(
         user=user,
         name=name.strip()[:100] or "?",
         prefix=key[:8],
         key_hash=_hash(key),
         created_by=created_by,
-        key_seen_by=seen_by if seen_by is not None and seen_by.pk != user.pk else None,
+        key_seen_by=shown_to,
+        # Shown to its holder alone: still known to whoever knows the holder's password.
+        key_known_also_by=knowers_of_password(shown_to if shown_to is not None else seen_by),
     )
     return token, key
 
@@ -166,7 +170,7 @@ class DeviceTokenAuthentication(authentication.BaseAuthentication):
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("This account is deactivated."))
         # A key shown to a manager lets them act as its holder (scope.still_managed_by).
-        if not still_managed_by(token.key_seen_by, token.user):
+        if not still_managed_by(token.key_seen_by, token.user, token.key_known_also_by):
             raise exceptions.AuthenticationFailed(
                 _(
                     "This device token was shown to a manager who no longer manages this account: ask for a new "

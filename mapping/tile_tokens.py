@@ -40,15 +40,16 @@ def _roles(who: str) -> str:
     return f"(SELECT {roles} FROM accounts_membership m WHERE m.user_id = {who})"  # noqa: S608 (a fixed column)
 
 
-# The digest of a person's memberships, and of the standing of whoever set their password
-# (active, superuser, memberships: the password signs in only while that person may still
-# manage them, accounts.scope.password_still_usable), as the grant keeps it and each tile
-# checks it again: one SQL expression for both, over the user row aliased u. A change of
-# the setter's roles ends the grant even where they still manage the person, until the
-# map's next token (renewed every few minutes), whose session check applies the rule.
+# The digest of a person's memberships, and of the standing of whoever may know their
+# password (active, superuser, memberships: it signs in only while they may still manage
+# them, accounts.scope.password_still_usable), as the grant keeps it and each tile checks
+# it again: one SQL expression for both, over the user row aliased u. A change of their
+# roles ends the grant even where they still manage the person, until the map's next
+# token (renewed every few minutes), whose session check applies the rule.
 MEMBERSHIPS = f"""md5({_roles("u.id")} || coalesce((
-    SELECT '|' || k.is_active || ':' || k.is_superuser || ':' || {_roles("k.id")}
-    FROM accounts_user k WHERE k.id = u.password_set_by_id), ''))"""  # noqa: S608 (fixed expressions)
+    SELECT string_agg('|' || k.id || ':' || k.is_active || ':' || k.is_superuser || ':' || {_roles("k.id")}, ''
+                      ORDER BY k.id)
+    FROM accounts_user k WHERE k.id = u.password_set_by_id OR k.id = ANY(u.password_known_also_by)), ''))"""  # noqa: S608 (fixed expressions)
 
 
 def _grant_valid(key: str, now: str) -> str:

@@ -4,7 +4,7 @@
 -- bulk SQL too, which model signals would not. Written per statement from the transition
 -- tables, so an update of a million sites is one set-based INSERT (the row-level trigger
 -- this replaced cost far more per record, bench/NOTES.md). Applied by accounts' migrations
--- (0008, 0011, 0013) and hazards 0019, through common/sql_files.py; `manage.py verify_derived` checks
+-- (0008, 0011, 0013, 0018, 0021) and hazards 0019, through common/sql_files.py; `manage.py verify_derived` checks
 -- that every audited record has the entry of its creation (accounts/derived.py).
 --
 -- One function serves every audited table and event. Trigger arguments: the record kind
@@ -108,8 +108,8 @@ $$;
 -- names the same ones), each with its record kind and the columns left out. A site's
 -- updated_at and a target's are left out: they change with every save; so are a person's
 -- last sign-in and a token's last use (a write on every sign-in or request), and a
--- person's name key (it repeats the name's change) and who set their password (the actor
--- of the password's change). A table that does not exist yet (a
+-- person's name key (it repeats the name's change) and who set their password and who else
+-- may know it (the actor of the password's change, and who knew the actor's). A table that does not exist yet (a
 -- migration applies this file before a later one creates it) gets its triggers when the
 -- file is applied again after it.
 --
@@ -132,7 +132,7 @@ BEGIN
             ('hazards_inspection', 'inspection', '{}'),
             ('accounts_membership', 'membership', '{}'),
             ('reports_target', 'target', '{updated_at}'),
-            ('accounts_user', 'user', '{last_login,name_key,password_set_by_id}'),
+            ('accounts_user', 'user', '{last_login,name_key,password_set_by_id,password_known_also_by}'),
             ('accounts_devicetoken', 'token', '{last_used_at}'),
             ('accounts_pairingcode', 'pairing', '{}'),
             ('hazards_photo', 'photo', '{}'),

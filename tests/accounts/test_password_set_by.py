@@ -168,3 +168,37 @@ def test_passwords_set_before_the_binding_are_bound_from_the_audit_trail(people,
     backfill(apps, None)
     bound = dict(User.objects.values_list("username", "password_set_by__username"))
     assert bound["canbo"] == "quanly" and bound["quanly"] == "admin2" and bound[other.username] is None
+
+
+def test_what_a_manager_made_is_known_to_whoever_knew_their_password(people, make_user, superuser):
+    """A province manager set a district manager's password, signed in as them, issued a
+    GIS key for a worker, spent a pairing code for the worker's tablet and set another
+    worker's password; once the province manager is deactivated, all three stop, as the
+    district manager's password does (pentest 7). A key or password the district manager
+    makes later, after a new password of nobody else's, is theirs alone."""
+    from accounts.pairing import pairing_complete, pairing_start
+    from accounts.services import user_deactivate
+    from accounts.tokens import token_issue
+
+    province = make_user("quanly.tinh", people["tree"]["99"], Role.AREA_MANAGER, is_staff=True)
+    district, worker = people["manager"], people["worker"]
+    other = make_user("canbo.hai", people["tree"]["99101"], Role.FIELD_WORKER)
+    set_by(province, district)
+    district.refresh_from_db()
+    _token, gis_key = token_issue(actor=district, user=worker, name="QGIS")
+    code = pairing_start(actor=district, user=worker, name="Máy tính bảng")[1]
+    tablet_key = pairing_complete(code=code, device_name="").key
+    set_by(district, other)
+
+    def works(key) -> bool:
+        return Client().get(reverse("site-list"), HTTP_AUTHORIZATION=f"Token {key}").status_code == 200
+
+    assert works(gis_key) and works(tablet_key) and signed_in(sign_in(SET, "canbo.hai")[0])
+    user_deactivate(actor=superuser, user=province)
+    assert not works(gis_key) and not works(tablet_key)
+    client, page = sign_in(SET, "canbo.hai")
+    assert not signed_in(client) and REFUSAL in page
+    # The district manager's password set anew by nobody else: what they make now is theirs.
+    User.objects.filter(pk=district.pk).update(password_set_by=None, password_known_also_by=[])
+    district.refresh_from_db()
+    assert works(token_issue(actor=district, user=worker, name="QGIS 2")[1])

@@ -69,14 +69,16 @@ def test_a_change_of_roles_ends_the_token(signed_in, demo_tree):
     assert ended(token, site)
 
 
-@pytest.mark.parametrize("change", ["deactivated", "moved"])
+@pytest.mark.parametrize("change", ["deactivated", "moved", "above deactivated"])
 def test_the_end_of_a_password_setter_s_reach_ends_the_token(demo_tree, make_user, make_site, superuser, change):
-    """A password a manager set signs in only while they may still manage its holder
-    (accounts.scope.password_still_usable): the map's tiles end with it, as the session
-    does, not ten minutes later (pentest 6)."""
+    """A password a manager set signs in only while they, and whoever knew their own
+    password then, may still manage its holder (accounts.scope.password_still_usable): the
+    map's tiles end with it, as the session does, not ten minutes later (pentests 6, 7)."""
     site = make_site(demo_tree["99101"], location=inside(demo_tree["99101"]))
     setter = make_user("nam", demo_tree["991"], Role.AREA_MANAGER, is_staff=True)
+    above = make_user("tinh", demo_tree["99"], Role.AREA_MANAGER, is_staff=True)
     holder = make_user("lan", demo_tree["99101"], Role.FIELD_WORKER)
+    mark_password_set(setter, above)
     mark_password_set(holder, setter)
     browser = Client(HTTP_ACCEPT_LANGUAGE="en")
     browser.force_login(holder)
@@ -84,6 +86,8 @@ def test_the_end_of_a_password_setter_s_reach_ends_the_token(demo_tree, make_use
     assert tile_with(token, site).status_code == 200
     if change == "deactivated":
         user_deactivate(actor=superuser, user=setter)
+    elif change == "above deactivated":
+        user_deactivate(actor=superuser, user=above)
     else:
         Membership.objects.filter(user=setter).update(area=demo_tree["992"])
     assert ended(token, site)
