@@ -117,6 +117,7 @@ def app(request):
             "scope": reverse("survey"),
             "login": f"{reverse('login')}?next={reverse('survey')}",
         },
+        "timeZone": settings.TIME_ZONE,
         "duplicateRadius": DUPLICATE_RADIUS_M,
         "accuracyWarn": ACCURACY_WARN_M,
         "accuracyConfirm": ACCURACY_CONFIRM_M,

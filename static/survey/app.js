@@ -18,8 +18,11 @@ const $$ = (selector, root = document) => [...root.querySelectorAll(selector)];
 const LANG = document.documentElement.lang || "vi";
 const fmt = (text, params) => interpolate(text, params, true);
 const number = (n, digits = 0) => n.toLocaleString(LANG, { maximumFractionDigits: digits });
-const day = (iso) => new Date(iso).toLocaleDateString(LANG);
-const clockTime = (ms) => new Date(ms).toLocaleTimeString(LANG, { hour: "2-digit", minute: "2-digit" });
+// Days and times in the registry's time zone (the server's, whatever the tablet's own),
+// written as Vietnamese forms write them: 09/08/2026, 21:45.
+const ZONE = { timeZone: config.timeZone };
+const day = (when) => new Date(when).toLocaleDateString(LANG, { ...ZONE, day: "2-digit", month: "2-digit", year: "numeric" });
+const clockTime = (when) => new Date(when).toLocaleTimeString(LANG, { ...ZONE, hour: "2-digit", minute: "2-digit" });
 // Site data are fetched again after a send, or when older than this.
 const DATA_MAX_AGE_MS = 15 * 60_000;
 // The due list shows the nearest ones; more than this would only slow the tablet down.
@@ -1241,7 +1244,7 @@ function renderOutbox(records) {
     const code = record.type === "site" ? null : codes.get(record.payload.site);
     title.textContent = `${what}: ${code ? `${code} · ` : ""}${record.label}`;
     const when = document.createElement("span");
-    when.textContent = `${new Date(record.created).toLocaleString(LANG)}${photoCount}`;
+    when.textContent = `${clockTime(record.created)} ${day(record.created)}${photoCount}`;
     text.append(title, when);
     if (record.result?.code) text.append(Object.assign(document.createElement("em"), { textContent: record.result.code }));
     if (record.state !== "sent" && !outbox.mine(record)) {
