@@ -40,7 +40,7 @@ def test_legend_my_location_touch_targets_and_the_planner_maps_colours(
         "Đã bảo vệ",
         "Chỉ có biển báo",
         "Chỉ có rào chắn",
-        "Chưa có biển, chưa rào",
+        "Chưa đạt cả biển và rào",
         "Cần kiểm tra",
         "Chưa gửi",
     ]:
@@ -160,8 +160,8 @@ def test_sites_under_one_finger_are_offered_to_choose_from(browser, stack, worke
     choices = sheet.locator(".chooser button")
     assert sorted(choices.all_inner_texts()) == sorted(
         [
-            f"{pond.code} · Ao nhà ông Sáu · Chưa có biển, chưa rào",
-            f"{well.code} · Giếng nhà ông Sáu · Chưa có biển, chưa rào",
+            f"{pond.code} · Ao nhà ông Sáu · Chưa đạt cả biển và rào",
+            f"{well.code} · Giếng nhà ông Sáu · Chưa đạt cả biển và rào",
         ]
     )
     choices.filter(has_text="Giếng nhà ông Sáu").tap()

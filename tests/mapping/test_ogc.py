@@ -449,7 +449,7 @@ def test_each_collection_offers_a_qgis_style_with_its_field_names_and_colours(cl
         symbol = renderer.find(f"symbols/symbol[@name='{category.get('symbol')}']")
         colour = symbol.find("layer/prop[@k='color']").get("v")
         assert colour == ",".join(str(int(colours[category.get("value")][i : i + 2], 16)) for i in (1, 3, 5)) + ",255"
-    assert next(renderer.iter("category")).get("label") == "Chưa có biển, chưa rào"
+    assert next(renderer.iter("category")).get("label") == "Chưa đạt cả biển và rào"
     aliases = {a.get("field"): a.get("name") for a in root.iter("alias")}
     assert aliases["last_checked_at"] == "kiểm tra lần cuối"
     kinds = root.find("fieldConfiguration/field[@name='kind']/editWidget")
