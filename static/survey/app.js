@@ -603,18 +603,32 @@ function distanceText(distance) {
   return distance < 1000 ? `${number(distance)} m` : `${number(distance / 1000, 1)} km`;
 }
 
+// Text as a search compares it: no case, no tone marks, đ as d ("Giếng" is found by "gieng").
+const plain = (text) =>
+  String(text ?? "")
+    .normalize("NFD")
+    .replace(/\p{Diacritic}/gu, "")
+    .replace(/đ/gi, "d")
+    .toLowerCase();
+
+// The due list, or, while the worker searches, every site of theirs whose name or code
+// holds each word typed (the spreadsheet's Ctrl-F), nearest first.
 function renderDue() {
   const list = $("#due-list");
   list.replaceChildren();
   const here = state.position?.coords;
+  const words = plain($("#site-search").value).split(/\s+/).filter(Boolean);
+  const wanted = words.length
+    ? (p) => words.every((word) => plain(`${p.code} ${p.name}`).includes(word))
+    : (p) => p.due;
   const due = allSites()
-    .filter((f) => f.properties.due)
+    .filter((f) => wanted(f.properties))
     .map((f) => ({ feature: f, distance: here ? distanceMetres(here, f.geometry.coordinates) : null }))
     // The server ranks what goes first (an order awaiting verification, then campaign sites).
     .sort((a, b) => (b.feature.properties.first || 0) - (a.feature.properties.first || 0) || (a.distance ?? 0) - (b.distance ?? 0));
   if (!due.length) {
     const empty = document.createElement("li");
-    empty.textContent = gettext("No site is due for inspection.");
+    empty.textContent = words.length ? gettext("None of your sites has this name or code.") : gettext("No site is due for inspection.");
     list.append(empty);
   }
   for (const { feature, distance } of due.slice(0, DUE_SHOWN)) {
@@ -632,7 +646,9 @@ function renderDue() {
       (distance !== null ? ` · ${distanceText(distance)}` : "") +
       (p.first ? ` · ${p.first === 2 ? gettext("order awaiting verification") : gettext("campaign")}` : "");
     text.append(name, meta);
-    item.append(text, button(gettext("Inspect"), () => startInspection(feature), "primary"));
+    const actions = [button(gettext("Inspect"), () => startInspection(feature), "primary")];
+    if (words.length) actions.unshift(button(gettext("On the map"), () => showOnMap(feature), "on-map"));
+    item.append(text, ...actions);
     list.append(item);
   }
   if (due.length > DUE_SHOWN) {
@@ -641,6 +657,16 @@ function renderDue() {
     list.append(more);
   }
 }
+
+// A site found by a search, shown on the map with its sheet open.
+function showOnMap(feature) {
+  show("map");
+  const [lon, lat] = feature.geometry.coordinates;
+  map.setView([lat, lon], Math.max(map.getZoom(), 17));
+  openSheet(feature);
+}
+
+$("#site-search").addEventListener("input", renderDue);
 
 // ---------- forms ----------
 // Photos chosen for a form: each pick adds to them (the camera gives one per tap).

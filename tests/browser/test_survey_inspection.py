@@ -185,3 +185,39 @@ def test_a_paired_tablet_gets_history_photos_through_the_scoped_urls_and_keeps_t
     assert image.get_attribute("data-src") == thumbnail
     assert image.evaluate("(img) => img.complete && img.naturalWidth") == 320  # hazards/photos.py THUMB_LONG_SIDE
     context.close()
+
+
+def test_any_site_of_mine_is_found_by_name_or_code_without_tone_marks(
+    browser, stack, worker, demo_tree, make_site, inspect, old_well
+):
+    """The spreadsheet had Ctrl-F: a site checked last week is in no due list, and among
+    a commune's sites a worker looks it up by name or code, typed as on any keyboard."""
+    here = inside(demo_tree["99101"])
+    checked = make_site(
+        demo_tree["99101"], name="Giếng HTX Nông nghiệp", kind="well", location=Point(here.x, here.y + 0.003, srid=4326)
+    )
+    inspect(checked, dt.datetime.now(HANOI) - dt.timedelta(days=7))
+    context = tablet(browser, here)
+    page = open_app(context, stack)
+    page.click("[data-view=due]")
+    due = page.locator("#due-list li[data-id]")
+    due.first.wait_for()
+    assert page.locator(f"#due-list li[data-id='{checked.pk}']").count() == 0  # not due
+    page.fill("#site-search", "htx nong NGHIEP")
+    found = page.locator(f"#due-list li[data-id='{checked.pk}']")
+    found.wait_for()
+    assert due.count() == 1 and f"{checked.code} · Giếng HTX Nông nghiệp" in found.inner_text()
+    page.fill("#site-search", checked.code.lower())
+    found.wait_for()
+    assert due.count() == 1
+    page.fill("#site-search", "không có điểm này")
+    page.wait_for_function("!document.querySelector('#due-list li[data-id]')")
+    assert "Không có điểm nào của bạn có tên hoặc mã này." in page.locator("#due-list").inner_text()
+    page.fill("#site-search", "")  # the due list again
+    page.locator(f"#due-list li[data-id='{old_well.pk}']").wait_for()
+    page.fill("#site-search", "gieng htx")
+    found.locator("button.on-map").tap()
+    sheet = page.locator("#site-sheet")
+    sheet.wait_for()
+    assert checked.code in sheet.inner_text()
+    context.close()
