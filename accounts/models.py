@@ -258,6 +258,11 @@ class PairingCode(models.Model):
     )
     name = models.CharField(_("device"), max_length=100)
     created_by = created_by_field()
+    # Who may have been signed in as its creator when it was shown (scope.knowers_of_password),
+    # as then: the key it gives is bound to them too, however that changes before it is spent.
+    known_also_by = ArrayField(
+        models.BigIntegerField(), verbose_name=_("code known also by"), default=list, blank=True, editable=False
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     expires_at = models.DateTimeField(_("valid until"))
     used_at = models.DateTimeField(_("used at"), null=True, blank=True)

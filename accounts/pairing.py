@@ -20,7 +20,7 @@ from common.text import clean_text
 
 from .audit import act_as
 from .models import PairingCode
-from .scope import OutOfScope, can_manage_user
+from .scope import OutOfScope, can_manage_user, knowers_of_password
 from .tokens import create_token
 
 # No 0/O, 1/I/L: read off a screen and typed on a tablet without doubt.
@@ -61,6 +61,7 @@ def pairing_start(*, actor, user, name: str) -> tuple[PairingCode, str]:
         user=user,
         name=name.strip()[:100] or "?",
         created_by=actor,
+        known_also_by=knowers_of_password(actor),
         expires_at=timezone.now() + dt.timedelta(minutes=CODE_MINUTES),
     )
     return pairing, code
@@ -98,7 +99,13 @@ def pairing_complete(*, code: str, device_name: str) -> Paired:
         name = pairing.name
     # The code was shown to its creator, who could have spent it on their own machine: the
     # key is theirs to know as a GIS client's is (pentest 6), so it is bound the same way.
-    token, key = create_token(user=pairing.user, name=name, created_by=pairing.created_by, seen_by=pairing.created_by)
+    token, key = create_token(
+        user=pairing.user,
+        name=name,
+        created_by=pairing.created_by,
+        seen_by=pairing.created_by,
+        known_also_by=pairing.known_also_by,
+    )
     pairing.used_at = timezone.now()
     pairing.token = token
     pairing.save(update_fields=["used_at", "token"])

@@ -35,10 +35,11 @@ def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create_token(*, user, name: str, created_by, seen_by=None) -> tuple[DeviceToken, str]:
+def create_token(*, user, name: str, created_by, seen_by=None, known_also_by=None) -> tuple[DeviceToken, str]:
     """A new token and its key (for the callers below, which check who may issue it);
     `seen_by`: who is shown the key besides its holder, and so whoever may have been
-    signed in as them (scope.knowers_of_password)."""
+    signed in as them (scope.knowers_of_password, or `known_also_by` as they were when a
+    pairing code was shown)."""
     key = secrets.token_urlsafe(32)
     shown_to = seen_by if seen_by is not None and seen_by.pk != user.pk else None
     token = DeviceToken.objects.create(
@@ -49,7 +50,7 @@ def create_token(*, user, name: str, created_by, seen_by=None) -> tuple[DeviceTo
         created_by=created_by,
         key_seen_by=shown_to,
         # Shown to its holder alone: still known to whoever knows the holder's password.
-        key_known_also_by=knowers_of_password(shown_to if shown_to is not None else seen_by),
+        key_known_also_by=(known_also_by if known_also_by is not None else knowers_of_password(shown_to or seen_by)),
     )
     return token, key
 

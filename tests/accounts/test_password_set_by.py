@@ -202,3 +202,23 @@ def test_what_a_manager_made_is_known_to_whoever_knew_their_password(people, mak
     User.objects.filter(pk=district.pk).update(password_set_by=None, password_known_also_by=[])
     district.refresh_from_db()
     assert works(token_issue(actor=district, user=worker, name="QGIS 2")[1])
+
+
+def test_a_pairing_code_s_key_is_known_to_whoever_knew_its_creator_s_password_when_it_was_shown(
+    people, make_user, superuser
+):
+    """The code is shown when it is made, and spent up to 15 minutes later: who may have
+    seen it is who knew its creator's password then, whatever a reset in between says
+    (pentest 8)."""
+    from accounts.pairing import pairing_complete, pairing_start
+    from accounts.scope import mark_password_set
+    from accounts.services import user_deactivate
+
+    province = make_user("quanly.tinh", people["tree"]["99"], Role.AREA_MANAGER, is_staff=True)
+    district, worker = people["manager"], people["worker"]
+    mark_password_set(district, province)
+    code = pairing_start(actor=district, user=worker, name="Máy tính bảng")[1]
+    mark_password_set(district, superuser)  # reset before the code is spent
+    key = pairing_complete(code=code, device_name="").key
+    user_deactivate(actor=superuser, user=province)
+    assert Client().get(reverse("site-list"), HTTP_AUTHORIZATION=f"Token {key}").status_code == 401
