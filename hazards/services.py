@@ -45,6 +45,8 @@ from .photos import content_hash, process_photo
 # forms check the same before saving (hazards/survey.py record_limits).
 MIN_DEPTH_M = Decimal("0")
 MAX_DEPTH_M = Decimal("300")
+# A depth is kept to the centimetre (rounded half up), and checked as kept.
+DEPTH_PLACES = 2
 # A site's point may sit on the edge of its outline (a dam), but not far from it.
 OUTLINE_POINT_TOLERANCE_DEG = 0.001
 # A device clock within this of the server's is taken as right: the offset measured at a
@@ -79,7 +81,7 @@ def clean_depth(value, field: str) -> Decimal | None:
     # Kept to the centimetre, and checked as kept: 4 mm is no depth (it was stored as 0).
     # A number far beyond the limit is refused as it is (1e40 has more digits than quantize keeps).
     if depth.is_finite() and abs(depth) <= MAX_DEPTH_M * 2:
-        depth = depth.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        depth = depth.quantize(Decimal(1).scaleb(-DEPTH_PLACES), rounding=ROUND_HALF_UP)
     if not depth.is_finite() or depth <= MIN_DEPTH_M or depth > MAX_DEPTH_M:
         raise ValidationError({field: depth_out_of_range()})
     return depth

@@ -22,7 +22,7 @@ from .filters import STATE_LABELS
 from .models import Barrier, CloseReason, ProposalStatus, Signage, SiteKind
 from .rules import state_table
 from .serializers import InspectionIn, SiteIn
-from .services import MAX_DEPTH_M, MIN_DEPTH_M, depth_out_of_range
+from .services import DEPTH_PLACES, MAX_DEPTH_M, MIN_DEPTH_M, depth_out_of_range
 
 # What a field worker may give as the reason to close a site (works finished is a
 # manager's call on a temporary site).
@@ -75,7 +75,12 @@ def record_limits() -> dict:
     depth rule, the sync serializers' lengths), with the server's own messages: the forms
     check them before saving, so that a wrong record never leaves the tablet to come back
     refused hours later. The numbers live on the server only."""
-    depth = {"above": float(MIN_DEPTH_M), "max": float(MAX_DEPTH_M), "message": depth_out_of_range()}
+    depth = {
+        "above": float(MIN_DEPTH_M),
+        "max": float(MAX_DEPTH_M),
+        "places": DEPTH_PLACES,
+        "message": depth_out_of_range(),
+    }
     return {
         "depth_m": depth,
         "water_depth_m": depth,

@@ -4,7 +4,7 @@ import { basemap, basemapLayer } from "../common/basemap.js";
 import { DUE_RING, paletteToCss, STATE_COLOURS } from "../common/palette.js";
 import * as db from "./db.js";
 import { distanceMetres, inGeometry } from "./geo.js";
-import { formatDecimal, parseDecimal } from "./numbers.js";
+import { formatDecimal, parseDecimal, roundedHalfUp } from "./numbers.js";
 import * as outbox from "./outbox.js";
 import * as pairing from "./pairing.js";
 import { prepare as preparePhoto } from "./photos.js";
@@ -896,7 +896,8 @@ function numberProblem(input, limit) {
     });
   }
   if (read.value === null || !limit) return null;
-  if (read.value <= limit.above || read.value > limit.max) return `${fieldLabel(input)}: ${limit.message}`;
+  const value = limit.places === undefined ? read.value : roundedHalfUp(read.text, limit.places);
+  if (value <= limit.above || value > limit.max) return `${fieldLabel(input)}: ${limit.message}`;
   return null;
 }
 

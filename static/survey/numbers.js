@@ -18,6 +18,14 @@ export function parseDecimal(text) {
   return { value: Number(canonical), text: canonical };
 }
 
+// A number's canonical text (parseDecimal's) rounded half up to `places` decimals, as the
+// server keeps a measure (Decimal.quantize): exact on the digits, not on a binary float.
+export function roundedHalfUp(text, places) {
+  const [whole, fraction = ""] = text.split(".");
+  const scaled = BigInt(whole + fraction.padEnd(places + 1, "0").slice(0, places + 1));
+  return Number((scaled + 5n) / 10n) / 10 ** places;
+}
+
 // `value` (a number or its text with a point, as the server gives it) for a form field in
 // the language `lang`: "2,5" in Vietnamese. Never grouped, so it reads back the same.
 export function formatDecimal(value, lang, digits = 2) {

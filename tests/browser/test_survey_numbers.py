@@ -81,6 +81,10 @@ def test_the_servers_limits_are_checked_in_the_form_before_saving(browser, stack
     context = tablet(browser, inside(demo_tree["99101"]))
     page = open_app(context, stack)
     form = fill_register(page, "Ao quá sâu")
+    # Checked as the server keeps it, to the centimetre: 4 mm is no depth, 300.004 m is 300.
+    type_depths(form, "0,004", "300,004")
+    errors = refused_before_saving(form)
+    assert "Độ sâu (m): Độ sâu phải lớn hơn 0 và không quá 300 m." in errors and "Độ sâu nước" not in errors
     type_depths(form, "301", "0")
     errors = refused_before_saving(form)
     # The server's own message ("more than 0 and at most 300 m"), for each depth.
