@@ -73,6 +73,14 @@ def tap_site(page, site) -> None:
     page.locator("#site-sheet").wait_for()
 
 
+def closure_form(page, site):
+    """The site's sheet with its form proposing to close it open."""
+    tap_site(page, site)
+    sheet = page.locator("#site-sheet")
+    sheet.locator("button.propose-closure").tap()
+    return sheet
+
+
 def photo_file(tmp_path, name="ao.jpg", size=(120, 90), orientation=None) -> "Path":  # noqa: F821
     """A JPEG; size as a camera's gives a file of several MB (noise does not compress)."""
     path = tmp_path / name

@@ -10,7 +10,7 @@ from accounts.models import Role
 from hazards import lifecycle
 from hazards.models import ClosureProposal, Site
 from tests.browser.conftest import days_ago, login
-from tests.browser.tablet import READY, go_offline, open_app, tablet, tap_site
+from tests.browser.tablet import READY, closure_form, go_offline, open_app, tablet, tap_site
 from tests.conftest import inside
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -20,9 +20,7 @@ def test_a_field_worker_proposes_closing_a_site_from_the_tablet(browser, stack, 
     site = make_site(demo_tree["99101"], name="Ao đã lấp")
     context = tablet(browser, inside(demo_tree["99101"]))
     page = open_app(context, stack)
-    tap_site(page, site)
-    sheet = page.locator("#site-sheet")
-    sheet.locator("button.propose-closure").tap()
+    sheet = closure_form(page, site)
     sheet.locator("select").select_option("filled_in")
     sheet.locator("input").fill("Đã san lấp")
     sheet.locator("button.primary", has_text="Gửi đề xuất").tap()  # "Send proposal"
@@ -39,9 +37,7 @@ def test_a_field_worker_proposes_closing_a_site_from_the_tablet(browser, stack, 
 
 
 def propose_closing(page, site, reason, note):
-    tap_site(page, site)
-    sheet = page.locator("#site-sheet")
-    sheet.locator("button.propose-closure").tap()
+    sheet = closure_form(page, site)
     sheet.locator("select").select_option(reason)
     sheet.locator("input").fill(note)
     sheet.locator("button.primary", has_text="Gửi đề xuất").tap()  # "Send proposal"

@@ -4,7 +4,7 @@ san lấp" (filled in), so a tap on Send proposed that, unread (walkthrough 19-2
 import pytest
 
 from hazards.models import ClosureProposal
-from tests.browser.tablet import open_app, tablet, tap_site, unsent
+from tests.browser.tablet import closure_form, open_app, tablet, unsent
 from tests.conftest import inside
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -14,9 +14,7 @@ def test_a_closure_proposal_is_sent_only_with_a_reason_the_worker_chose(browser,
     site = make_site(demo_tree["99101"], name="Ao cạn")
     context = tablet(browser, inside(demo_tree["99101"]))
     page = open_app(context, stack)
-    tap_site(page, site)
-    sheet = page.locator("#site-sheet")
-    sheet.locator("button.propose-closure").tap()
+    sheet = closure_form(page, site)
     reason = sheet.locator("select")
     assert reason.input_value() == ""
     assert reason.locator("option:checked").inner_text() == "Chọn lý do…"
