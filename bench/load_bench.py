@@ -41,8 +41,10 @@ NEW_SITE_SHARE = 0.2  # one record in five registers a new site, the others insp
 RECORDS_PER_BATCH = 10
 # Hard bounds: a run that has not finished by then is stopped and reported as failed.
 RUN_LIMIT_S = int(os.environ.get("LOAD_RUN_LIMIT_S", 3600))
-# When the fault strikes, seconds into the run (the tablets are then mid-sync).
-FAULT_AFTER_S = int(os.environ.get("LOAD_FAULT_AFTER_S", 60))
+# When the fault strikes: once this share of the records is stored, so that the tablets are
+# mid-sync whatever the run's size and the machine's speed (a fixed minute struck after
+# the end of a small run, which then passed without any fault).
+FAULT_AT_SHARE = float(os.environ.get("LOAD_FAULT_AT_SHARE", 0.3))
 FAULTS = [f for f in os.environ.get("LOAD_FAULTS", "database,gunicorn-worker,job-worker").split(",") if f]
 LOAD_PREFIX = "load-"
 NOTE = "load test"
@@ -309,10 +311,22 @@ def _locust(stack: Stack, plan_path: Path, out: Path) -> subprocess.Popen:
     )  # fmt: skip
 
 
-def _fault(name: str, stack: Stack, at_s: float, stop: threading.Event, log: list[str]) -> threading.Thread:
+def _stored(inspections: list[str]) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM hazards_inspection WHERE id = ANY(%s::uuid[])", [inspections])
+        return cursor.fetchone()[0]
+
+
+def _fault(name: str, stack: Stack, plan: dict, stop: threading.Event, log: list[str]) -> threading.Thread:
+    inspections = [r["inspection_id"] for t in plan["tablets"] for r in t["records"]]
+
     def inject():
-        if stop.wait(at_s):
-            return
+        try:
+            while _stored(inspections) < FAULT_AT_SHARE * len(inspections):
+                if stop.wait(1):
+                    return
+        finally:
+            connection.close()  # this thread's own session; the database may restart next
         if name == "database":
             base = Path(connection.settings_dict["HOST"]).parent  # scripts/localdb.sh's cluster
             command = [
@@ -361,7 +375,7 @@ def _one_run(Result, fault: str | None) -> list:
         started = time.monotonic()
         locust = _locust(stack, folder / "plan.json", folder)
         if fault:
-            _fault(fault, stack, FAULT_AFTER_S, stop, log)
+            _fault(fault, stack, plan, stop, log)
         try:
             locust.wait(RUN_LIMIT_S + 120)
         finally:
@@ -397,7 +411,8 @@ def _one_run(Result, fault: str | None) -> list:
     tile_names = [n for n in stats if n.startswith("tile z")]
     tile_p95 = max((float(stats[n]["95%"]) for n in tile_names), default=0)
     retried = ", ".join(f"{code} x{n}" for code, n in sorted(extra["retried"].items())) or "none"
-    label = f"under a fault: {fault} ({'; '.join(log)})" if fault else "no fault"
+    struck = bool(log)
+    label = f"under a fault: {fault} ({'; '.join(log) or 'it never struck'})" if fault else "no fault"
     name = (
         f"load, {label}: {TABLETS} tablets x {RECORDS} records x {PHOTOS_PER_RECORD} photos, {PLANNERS} planners; "
         f"{records / took:.1f} records/s, {float(aggregated.get('Requests/s', 0)):.1f} requests/s over {took:.0f} s; "
@@ -409,7 +424,7 @@ def _one_run(Result, fault: str | None) -> list:
         f"inspections, {check['photos'][0]}/{check['photos'][1]} photos, {check['duplicates']} duplicates, "
         f"{check['missing_files']} photo files missing; stack {'up' if recovered else 'DOWN'} afterwards"
     )
-    passed = whole and failures == 0 and extra["refused"] == 0 and recovered
+    passed = whole and failures == 0 and extra["refused"] == 0 and recovered and (struck or not fault)
     batch_row = stats.get(batch, {})
     return [
         Result(
