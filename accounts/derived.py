@@ -24,8 +24,9 @@ class Audited:
     imported: str = "false"  # whether an import's one entry stands for it
 
 
-# Each audited table by name (accounts/sql/audit.sql writes the triggers of the same ones,
-# tests/accounts/test_audit.py holds the two together); accounts' own here.
+# Each audited table by name; accounts' own here. Its app's SQL file attaches the triggers
+# of the same ones (registry_audit_attach, accounts/sql/audit.sql); tests/accounts/
+# test_audit_triggers.py holds the two together.
 AUDITED: dict[str, Audited] = {
     "accounts_membership": Audited("SELECT a.path FROM areas_area a WHERE a.id = r.area_id"),
     "accounts_user": Audited("SELECT registry_account_area(r.id)"),

@@ -1,5 +1,5 @@
 """How the audit's coverage check (accounts/derived.py) reads hazards' audited tables,
-declared in HazardsConfig.ready()."""
+declared in HazardsConfig.ready(); sql/audit.sql attaches their triggers."""
 
 from accounts.derived import Audited
 

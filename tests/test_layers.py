@@ -22,23 +22,7 @@ ABOVE = {
 }
 
 # Names a lower app may still hold, each with why; any other hit fails.
-ALLOWED = {
-    # The audit's triggers: one DO block writes them for every audited table, applied by
-    # name by migrations of accounts and hazards, and the one trigger function finds an
-    # inspection's, a photo's or an order's site through hazards_site (why they are not
-    # moved yet: the comment above the DO block in accounts/sql/audit.sql).
-    **{
-        ("accounts/sql/audit.sql", table): "the audit's triggers, written for every audited table"
-        for table in (
-            "hazards_site",
-            "hazards_inspection",
-            "hazards_photo",
-            "hazards_remediationorder",
-            "hazards_campaign",
-            "reports_target",
-        )
-    },
-}
+ALLOWED: dict[tuple[str, str], str] = {}
 
 
 def upper_name(apps: tuple[str, ...]) -> re.Pattern:
