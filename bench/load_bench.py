@@ -5,8 +5,8 @@ LOAD_RECORDS records with 2 photos while LOAD_PLANNERS planners pan the map and 
 reports. Then every record sent must be stored exactly once with its photos.
 
 The same load runs again under faults: the database restarted, a gunicorn worker killed,
-the job worker killed, each in the middle of the run; the stack must recover by itself
-and still lose or duplicate nothing. Everything the load wrote is removed afterwards.
+the job worker killed, one after another in the middle of the run (LOAD_FAULTS); the
+stack must recover by itself and still lose or duplicate nothing. Everything the load wrote is removed afterwards.
 Traffic goes only to 127.0.0.1 (the locustfile refuses any other host)."""
 
 import csv
@@ -41,11 +41,13 @@ NEW_SITE_SHARE = 0.2  # one record in five registers a new site, the others insp
 RECORDS_PER_BATCH = 10
 # Hard bounds: a run that has not finished by then is stopped and reported as failed.
 RUN_LIMIT_S = int(os.environ.get("LOAD_RUN_LIMIT_S", 3600))
-# When the fault strikes: once this share of the records is stored, so that the tablets are
-# mid-sync whatever the run's size and the machine's speed (a fixed minute struck after
-# the end of a small run, which then passed without any fault).
-FAULT_AT_SHARE = float(os.environ.get("LOAD_FAULT_AT_SHARE", 0.3))
-FAULTS = [f for f in os.environ.get("LOAD_FAULTS", "database,gunicorn-worker,job-worker").split(",") if f]
+# The runs under faults, comma-separated; a run's faults joined by "+" strike one after
+# another in that run, spread evenly over it by the share of the records stored (with
+# three, at a quarter, a half and three quarters), so that the tablets are mid-sync
+# whatever the run's size and the machine's speed (a fixed minute struck after the end of a
+# small run, which then passed without any fault). One run with all three by default: each
+# fault then meets a stack recovering from the one before, and the suite takes two runs.
+FAULTS = [f for f in os.environ.get("LOAD_FAULTS", "database+gunicorn-worker+job-worker").split(",") if f]
 LOAD_PREFIX = "load-"
 NOTE = "load test"
 
@@ -317,45 +319,50 @@ def _stored(inspections: list[str]) -> int:
         return cursor.fetchone()[0]
 
 
-def _fault(name: str, stack: Stack, plan: dict, stop: threading.Event, log: list[str]) -> threading.Thread:
+def _faults(names: list[str], stack: Stack, plan: dict, stop: threading.Event, log: list[str]) -> threading.Thread:
     inspections = [r["inspection_id"] for t in plan["tablets"] for r in t["records"]]
 
     def inject():
-        try:
-            while _stored(inspections) < FAULT_AT_SHARE * len(inspections):
-                if stop.wait(1):
-                    return
-        finally:
-            connection.close()  # this thread's own session; the database may restart next
-        if name == "database":
-            base = Path(connection.settings_dict["HOST"]).parent  # scripts/localdb.sh's cluster
-            command = [
-                "/usr/lib/postgresql/15/bin/pg_ctl", "-D", str(base / "data"), "-l", str(base / "server.log"),
-                "-m", "fast", "-w", "restart",
-            ]  # fmt: skip
-            if os.geteuid() == 0:
-                command = ["runuser", "-u", "postgres", "--", *command]
-            # The restarted server writes to its log, not to a pipe of ours (waiting for the
-            # pipe's end would wait for the server's), and outlives this process's group.
-            started = time.monotonic()
-            result = subprocess.run(
-                command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, check=False
-            )
-            log.append(f"database restarted in {time.monotonic() - started:.1f} s, pg_ctl exit {result.returncode}")
-        elif name == "gunicorn-worker":
-            workers = _children(stack.pid("gunicorn") or 0)
-            if workers:
-                os.kill(workers[0], signal.SIGKILL)
-            log.append(f"gunicorn worker {workers[:1]} killed")
-        elif name == "job-worker":
-            pid = stack.pid("worker")
-            if pid:
-                os.kill(pid, signal.SIGKILL)
-            log.append(f"job worker {pid} killed")
+        for number, name in enumerate(names, start=1):
+            try:
+                while _stored(inspections) < number / (len(names) + 1) * len(inspections):
+                    if stop.wait(1):
+                        return
+            finally:
+                connection.close()  # this thread's own session; the database may restart next
+            _strike(name, stack, log)
 
     thread = threading.Thread(target=inject, daemon=True)
     thread.start()
     return thread
+
+
+def _strike(name: str, stack: Stack, log: list[str]) -> None:
+    if name == "database":
+        base = Path(connection.settings_dict["HOST"]).parent  # scripts/localdb.sh's cluster
+        command = [
+            "/usr/lib/postgresql/15/bin/pg_ctl", "-D", str(base / "data"), "-l", str(base / "server.log"),
+            "-m", "fast", "-w", "restart",
+        ]  # fmt: skip
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        # The restarted server writes to its log, not to a pipe of ours (waiting for the
+        # pipe's end would wait for the server's), and outlives this process's group.
+        started = time.monotonic()
+        result = subprocess.run(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, check=False
+        )
+        log.append(f"database restarted in {time.monotonic() - started:.1f} s, pg_ctl exit {result.returncode}")
+    elif name == "gunicorn-worker":
+        workers = _children(stack.pid("gunicorn") or 0)
+        if workers:  # no line otherwise: the run then fails, the fault never struck
+            os.kill(workers[0], signal.SIGKILL)
+            log.append(f"gunicorn worker {workers[0]} killed")
+    elif name == "job-worker":
+        pid = stack.pid("worker")
+        if pid:
+            os.kill(pid, signal.SIGKILL)
+            log.append(f"job worker {pid} killed")
 
 
 def _stats(out: Path) -> dict[str, dict]:
@@ -375,7 +382,7 @@ def _one_run(Result, fault: str | None) -> list:
         started = time.monotonic()
         locust = _locust(stack, folder / "plan.json", folder)
         if fault:
-            _fault(fault, stack, plan, stop, log)
+            _faults(fault.split("+"), stack, plan, stop, log)
         try:
             locust.wait(RUN_LIMIT_S + 120)
         finally:
@@ -411,8 +418,8 @@ def _one_run(Result, fault: str | None) -> list:
     tile_names = [n for n in stats if n.startswith("tile z")]
     tile_p95 = max((float(stats[n]["95%"]) for n in tile_names), default=0)
     retried = ", ".join(f"{code} x{n}" for code, n in sorted(extra["retried"].items())) or "none"
-    struck = bool(log)
-    label = f"under a fault: {fault} ({'; '.join(log) or 'it never struck'})" if fault else "no fault"
+    struck = fault is None or len(log) == len(fault.split("+"))
+    label = f"under faults one after another: {'; '.join(log) or 'none struck'}" if fault else "no fault"
     name = (
         f"load, {label}: {TABLETS} tablets x {RECORDS} records x {PHOTOS_PER_RECORD} photos, {PLANNERS} planners; "
         f"{records / took:.1f} records/s, {float(aggregated.get('Requests/s', 0)):.1f} requests/s over {took:.0f} s; "
@@ -424,7 +431,7 @@ def _one_run(Result, fault: str | None) -> list:
         f"inspections, {check['photos'][0]}/{check['photos'][1]} photos, {check['duplicates']} duplicates, "
         f"{check['missing_files']} photo files missing; stack {'up' if recovered else 'DOWN'} afterwards"
     )
-    passed = whole and failures == 0 and extra["refused"] == 0 and recovered and (struck or not fault)
+    passed = whole and failures == 0 and extra["refused"] == 0 and recovered and struck
     batch_row = stats.get(batch, {})
     return [
         Result(
