@@ -118,14 +118,16 @@ def machine_notes() -> list[str]:
         cursor.execute("SELECT version()")
         pg = cursor.fetchone()[0].split(",")[0]
         cursor.execute(
-            "SELECT (SELECT count(*) FROM hazards_site), (SELECT count(*) FROM hazards_inspection), (SELECT count(*) FROM areas_area)"
+            "SELECT (SELECT count(*) FROM hazards_site), (SELECT count(*) FROM hazards_inspection), (SELECT count(*) FROM areas_area),"
+            " (SELECT count(*) FROM accounts_user), (SELECT count(*) FROM django_session)"
         )
-        sites, inspections, areas = cursor.fetchone()
+        sites, inspections, areas, people, sessions = cursor.fetchone()
     memory = Path("/proc/meminfo").read_text().split("\n")[0].split()[1]
     return [
         f"run on {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z} at {_commit()}, {os.cpu_count()} cores, {int(memory) // 1024 // 1024} GiB, "
         f"{platform.python_implementation()} {platform.python_version()}, {pg}.",
-        f"Data: {sites:,} sites, {inspections:,} inspections, {areas:,} areas, built by `make bench-data`.",
+        f"Data: {sites:,} sites, {inspections:,} inspections, {areas:,} areas, built by `make bench-data`; "
+        f"{people:,} accounts and {sessions:,} sessions (bench/users.py registry_people).",
         f"Each figure: {RUNS} runs in one process; the reference runs in psql in the same session (median of 5).",
     ]
 
@@ -203,6 +205,7 @@ def main() -> None:
         submission_bench,
         sync_bench,
         tile_bench,
+        users,
     )
     from hazards.models import Site
 
@@ -213,6 +216,7 @@ def main() -> None:
         print("No benchmark data yet: building it first (make bench-data SCALE=... to choose the size).")
         generate.generate(int(os.environ.get("SCALE", 100_000)), 10)
 
+    users.registry_people()
     notes = machine_notes()
     results = {}
     # Those that add data (sync, import) run last.

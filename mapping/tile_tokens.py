@@ -54,13 +54,15 @@ MEMBERSHIPS = f"""md5({_roles("u.id")} || coalesce((
 
 def _grant_valid(key: str, now: str) -> str:
     """SQL: the grant `key` still holds at `now`: its session alive, its person active with
-    the password, superuser flag and memberships it saw."""
+    the password, superuser flag and memberships it saw. The digest is a subquery on the
+    grant's own row, read after its key matched: as a join condition it was a hash key,
+    computed for every account of the registry at each tile."""
     return f"""EXISTS (
     SELECT 1 FROM mapping_tilegrant g
     JOIN django_session s ON s.session_key = g.session_key AND s.expire_date > {now}
     JOIN accounts_user u ON u.id = g.user_id AND u.is_active AND u.password = g.password
-                            AND u.is_superuser = g.everything AND {MEMBERSHIPS} = g.memberships
-    WHERE g.key = {key})"""  # noqa: S608 (fixed expressions are formatted in)
+                            AND u.is_superuser = g.everything
+    WHERE g.key = {key} AND g.memberships = (SELECT {MEMBERSHIPS} FROM accounts_user u WHERE u.id = g.user_id))"""  # noqa: S608 (fixed expressions are formatted in)
 
 
 # In a tile's own statement on the primary: the grant is its 5th parameter, the tile's
