@@ -27,6 +27,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from django.conf import settings
+from django.contrib.gis.geos import Point
 from django.db import connection
 from django.utils import timezone
 
@@ -130,9 +131,11 @@ def _plan(folder: Path) -> dict:
     admin = national_user()
     rng = random.Random(2026)
     now = timezone.now()
-    tablets = []
+    tablets, boundaries = [], {}
     for number in range(TABLETS):
         commune = communes[number % len(communes)]
+        if commune not in boundaries:
+            boundaries[commune] = Area.objects.get(pk=commune).geom.prepared
         user, _ = User.objects.get_or_create(username=f"{LOAD_PREFIX}tablet-{number:03}")
         Membership.objects.get_or_create(user=user, area_id=commune, role=Role.FIELD_WORKER)
         _token, key = token_issue(actor=admin, user=user, name=f"load tablet {number}")
@@ -158,7 +161,7 @@ def _plan(folder: Path) -> dict:
                 "photos": [str(uuid.uuid4()) for _ in range(PHOTOS_PER_RECORD)],
             }
             if index < RECORDS * NEW_SITE_SHARE:
-                point = [lon + rng.uniform(-0.0002, 0.0002), lat + rng.uniform(-0.0002, 0.0002)]
+                point = _nearby_inside(rng, lon, lat, boundaries[commune])
                 inspection["gps_fix"]["coordinates"] = point
                 record["site"] = {
                     "id": str(uuid.uuid4()),
@@ -196,6 +199,17 @@ def _plan(folder: Path) -> dict:
     path = folder / "plan.json"
     path.write_text(json.dumps(plan))
     return plan
+
+
+def _nearby_inside(rng: random.Random, lon: float, lat: float, commune) -> list[float]:
+    """A new pond some 20 m from a known site, inside the tablet's commune: one over its
+    border is refused as outside the worker's areas (as the survey app warns before
+    sending), which a run counted as a lost record. The known site's own point is inside."""
+    for _try in range(20):
+        point = [lon + rng.uniform(-0.0002, 0.0002), lat + rng.uniform(-0.0002, 0.0002)]
+        if commune.covers(Point(*point, srid=4326)):
+            return point
+    return [lon, lat]
 
 
 def dt_minutes(minutes: int):
