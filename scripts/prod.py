@@ -216,7 +216,7 @@ class Stack:
 
     def local_database(self) -> str:
         """No DATABASE_URL: a database in Debian's PostgreSQL cluster (15/main), with a
-        generated password kept in the env file."""
+        generated password kept in the env file. The role is made here, never changed."""
         name = self.values["PROD_DB_NAME"]
         if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
             sys.exit(f"PROD_DB_NAME must be lower-case letters, digits and _ (it is written into SQL): {name!r}")
@@ -227,8 +227,16 @@ class Stack:
         ).stdout.strip()
         psql = ["runuser", "-u", "postgres", "--", "psql", "-p", port, "-v", "ON_ERROR_STOP=1", "-qtA"]
         found = [*psql, "-c", f"SELECT 1 FROM pg_roles WHERE rolname = '{name}'"]  # noqa: S608 (checked above)
-        role = "ALTER" if subprocess.run(found, capture_output=True).stdout.strip() else "CREATE"
-        run([*psql, "-c", f"{role} ROLE \"{name}\" LOGIN PASSWORD '{password}'"])
+        if subprocess.run(found, capture_output=True).stdout.strip():
+            # Its password is another stack's (or in a lost env file): a new one would lock
+            # that stack out, so the operator says which password to use.
+            sys.exit(
+                f"the database role {name} exists already and the stack in {self.dir} has no password for it: "
+                f"start with DATABASE_URL=postgis://{name}:PASSWORD@127.0.0.1:{port}/{name} (the password in the "
+                "env file of the stack that made it), or PROD_DIR set to that stack's folder, or PROD_DB_NAME "
+                "set to a new name"
+            )
+        run([*psql, "-c", f"CREATE ROLE \"{name}\" LOGIN PASSWORD '{password}'"])
         found = [*psql, "-c", f"SELECT 1 FROM pg_database WHERE datname = '{name}'"]  # noqa: S608 (checked above)
         if not subprocess.run(found, capture_output=True).stdout.strip():
             run([*psql, "-c", f'CREATE DATABASE "{name}" OWNER "{name}"'])
@@ -740,6 +748,13 @@ def main(argv: list[str]) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     stack = Stack()
+    if argv[0] != "start" and not stack.env_file.exists():
+        # Only a start makes a stack: anything else on a wrong folder (a typo, a cron line
+        # without PROD_DIR) would make a new one beside the real stack.
+        sys.exit(
+            f"no stack in {stack.dir} (it has no env file): set PROD_DIR to the stack's folder, "
+            "or make a stack there with `make prod` (scripts/prod.py start)"
+        )
     if argv[0] == "start":
         stack.start(foreground=argv[1:] == ["--foreground"])
     elif argv[0] == "stop":

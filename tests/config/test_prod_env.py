@@ -2,7 +2,12 @@
 stack runs with, not a one-off wish of a single start such as a longer wait."""
 
 import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
 
+import pytest
 from django.conf import settings
 
 
@@ -42,3 +47,55 @@ def test_links_in_mails_and_files_point_to_the_stack_itself(tmp_path, monkeypatc
     assert stack.configure()["SITE_URL"] == "https://registry.songxanh.example.vn:8443"
     monkeypatch.setenv("SITE_URL", "https://dangky.example.vn")
     assert prod.Stack().configure()["SITE_URL"] == "https://dangky.example.vn"
+
+
+SCRIPT = settings.BASE_DIR / "scripts" / "prod.py"
+
+
+def fake_tools(tmp_path, script: str) -> tuple[dict, Path]:
+    """An environment whose system tools (PostgreSQL's, runuser, useradd, nginx, openssl)
+    are stand-ins that write each call to a file and then run `script`: nothing on the
+    machine's own PostgreSQL is touched, whatever the code under test asks for."""
+    folder, calls = tmp_path / "bin", tmp_path / "calls"
+    folder.mkdir()
+    for name in ("runuser", "psql", "pg_ctlcluster", "pg_conftool", "useradd", "nginx", "openssl"):
+        tool = folder / name
+        tool.write_text(f'#!/bin/sh\necho "{name} $*" >> {calls}\n{script}\n')
+        tool.chmod(0o755)
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PROD_", "TLS_", "DATABASE_"))}
+    return {**keep, "PATH": f"{folder}:/usr/bin:/bin"}, calls
+
+
+@pytest.mark.parametrize(
+    "action", [["manage", "restore", "B"], ["manage", "backup", "--keep", "30"], ["stop"], ["status"], ["systemd-unit"]]
+)
+def test_an_action_on_a_folder_without_a_stack_refuses_and_touches_nothing(tmp_path, action):
+    """A wrong PROD_DIR (a typo, a cron line that forgot it) must not make a new stack: that
+    changed the database role's password under the running stack."""
+    env, calls = fake_tools(tmp_path, "exit 1")
+    folder = tmp_path / "no-stack"
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), *action], env={**env, "PROD_DIR": str(folder)}, capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert str(folder) in result.stderr and "make prod" in result.stderr
+    assert not folder.exists()
+    assert not calls.exists()  # no cluster started, no role touched
+
+
+def test_a_first_start_never_changes_the_password_of_an_existing_role(tmp_path):
+    """A new stack folder on a machine whose role `hazards` exists (another stack's, or this
+    one's after its env file was lost) refuses, naming the role, instead of giving the role
+    a new password the other stack does not know."""
+    existing = 'case "$*" in *pg_roles*) echo 1;; *"ALTER ROLE"*) exit 1;; *pg_conftool*|*show*) echo 5432;; esac'
+    env, calls = fake_tools(tmp_path, existing)
+    if os.geteuid() == 0:
+        env["PROD_USER"] = "root"
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "start"], env={**env, "PROD_DIR": str(tmp_path / "new")},
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "hazards" in result.stderr and "DATABASE_URL" in result.stderr
+    assert "ALTER ROLE" not in calls.read_text()
+    assert "CREATE" not in calls.read_text()
