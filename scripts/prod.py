@@ -39,6 +39,10 @@ PYTHON = Path(os.environ.get("PROD_PYTHON", ROOT / ".venv" / "bin" / "python"))
 # later `start` see the same.
 APP_SETTINGS = (
     "DATABASE_URL",
+    "DATABASE_REPLICA_URL",
+    "REPLICA_PIN_SECONDS",
+    "REPLICA_MAX_LAG_SECONDS",
+    "REPLICA_RETRY_SECONDS",
     "DJANGO_SETTINGS_MODULE",
     "DJANGO_SECRET_KEY_FILE",
     "DJANGO_ALLOWED_HOSTS",

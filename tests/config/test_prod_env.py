@@ -99,3 +99,24 @@ def test_a_first_start_never_changes_the_password_of_an_existing_role(tmp_path):
     assert "hazards" in result.stderr and "DATABASE_URL" in result.stderr
     assert "ALTER ROLE" not in calls.read_text()
     assert "CREATE" not in calls.read_text()
+
+
+def test_replica_settings_given_to_one_start_stay_for_manage_and_later_starts(tmp_path, monkeypatch):
+    """`DATABASE_REPLICA_URL=... make prod` (README, "read replicas") reaches the app
+    processes the supervisor restarts, `scripts/prod.py manage` and the next start, as
+    every other setting does: each REPLICA_* setting the app reads, by the same name."""
+    prod = load_prod()
+    given = {"DATABASE_REPLICA_URL": "postgis://hazards:pw@replica1.example/hazards"}
+    given |= {name: "7" for name in dir(settings) if name.startswith("REPLICA_")}
+    assert len(given) > 1
+    monkeypatch.setenv("PROD_DIR", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", "postgis://u:p@127.0.0.1:5432/hazards")
+    monkeypatch.setenv("PROD_USER", "root")
+    for name, value in given.items():
+        monkeypatch.setenv(name, value)
+    prod.Stack().configure()
+
+    for name in given:
+        monkeypatch.delenv(name)
+    later = prod.Stack().app_env()
+    assert {name: later.get(name) for name in given} == given
