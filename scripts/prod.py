@@ -23,6 +23,7 @@ import pwd
 import re
 import secrets
 import shlex
+import shutil
 import signal
 import socket
 import ssl
@@ -200,7 +201,7 @@ class Stack:
         try:
             pwd.getpwnam(self.user)
         except KeyError:
-            run(["useradd", "--system", "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", self.user])
+            run([tool("useradd"), "--system", "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", self.user])
 
     def give(self, path: Path) -> None:
         """The service user owns what it writes (photos, the socket)."""
@@ -229,7 +230,7 @@ class Stack:
         port = subprocess.run(
             ["pg_conftool", "-s", "15", "main", "show", "port"], capture_output=True, text=True, check=True
         ).stdout.strip()
-        psql = ["runuser", "-u", "postgres", "--", "psql", "-p", port, "-v", "ON_ERROR_STOP=1", "-qtA"]
+        psql = [tool("runuser"), "-u", "postgres", "--", "psql", "-p", port, "-v", "ON_ERROR_STOP=1", "-qtA"]
         found = [*psql, "-c", f"SELECT 1 FROM pg_roles WHERE rolname = '{name}'"]  # noqa: S608 (checked above)
         if subprocess.run(found, capture_output=True).stdout.strip():
             # Its password is another stack's (or in a lost env file): a new one would lock
@@ -335,7 +336,7 @@ class Stack:
     def check_service_user(self) -> None:
         if not self.service_ids():
             return
-        probe = ["runuser", "-u", self.user, "--", str(PYTHON), "-c", "import django"]
+        probe = [tool("runuser"), "-u", self.user, "--", str(PYTHON), "-c", "import django"]
         if subprocess.run(probe, cwd=ROOT, capture_output=True).returncode != 0:
             sys.exit(
                 f"the service user {self.user} cannot run {PYTHON} or read {ROOT}: install Python and the "
@@ -345,7 +346,7 @@ class Stack:
     def command(self, name: str) -> tuple[list[str], dict]:
         """How the supervisor starts a process of the stack: its arguments, and whose it is."""
         if name == "nginx":  # in the foreground, so that its death is seen; workers drop to the user
-            return ["nginx", "-c", str(self.dir / "nginx.conf"), "-g", "daemon off;"], {}
+            return [tool("nginx"), "-c", str(self.dir / "nginx.conf"), "-g", "daemon off;"], {}
         if name == "gunicorn":
             argv = [str(PYTHON), "-m", "gunicorn", "config.wsgi", "-c", "config/gunicorn.py"]
             argv += ["--bind", f"unix:{self.run}/gunicorn.sock"]
@@ -381,7 +382,7 @@ class Stack:
         # previous release's hashed files (and browsers keep such pages open): they stay.
         self.manage("collectstatic", "--noinput", "-v0")
         self.manage("check", "--deploy", "--fail-level", "WARNING")
-        run(["nginx", "-t", "-q", "-c", str(self.nginx_conf())])
+        run([tool("nginx"), "-t", "-q", "-c", str(self.nginx_conf())])
         if supervisor:
             # An upgrade pauses the worker: it ends its current job (or is stopped, and the
             # job runs again later) before migrations change the tables under it; the new
@@ -735,6 +736,15 @@ def read_env(path: Path) -> dict:
             key, _, value = line.partition("=")
             values[key] = shlex.split(value)[0] if value else ""
     return values
+
+
+# Where root's tools are (runuser, useradd, nginx), which cron's PATH (/usr/bin:/bin) lacks.
+SBIN_PATH = "/usr/local/sbin:/usr/sbin:/sbin"
+
+
+def tool(name: str) -> str:
+    """A system tool by its path, found on PATH and then in the sbin folders."""
+    return shutil.which(name, path=os.pathsep.join((os.environ.get("PATH", os.defpath), SBIN_PATH))) or name
 
 
 def start_debian_cluster() -> None:

@@ -120,3 +120,17 @@ def test_replica_settings_given_to_one_start_stay_for_manage_and_later_starts(tm
         monkeypatch.delenv(name)
     later = prod.Stack().app_env()
     assert {name: later.get(name) for name in given} == given
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="runuser drops to the service user only when root starts the stack")
+def test_manage_finds_runuser_under_crons_path(tmp_path, monkeypatch):
+    """Cron runs `scripts/prod.py manage backup` with PATH=/usr/bin:/bin, without /usr/sbin
+    where runuser is: the check that the service user can run the app must still run."""
+    prod = load_prod()
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    monkeypatch.setenv("PROD_DIR", str(tmp_path))
+    monkeypatch.setenv("PROD_USER", "nobody")
+    try:
+        prod.Stack().check_service_user()
+    except SystemExit as refused:  # runuser ran, and nobody cannot read this machine's Python
+        assert "the service user nobody cannot run" in str(refused.code)
