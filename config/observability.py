@@ -15,6 +15,7 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 
 from config.jobs import worker_alive
+from config.replicas import set_aside
 from hazards.log_context import current_request_id
 
 request_log = logging.getLogger("hazards.request")
@@ -132,7 +133,8 @@ READINESS_CHECKS = {
 @never_cache
 def readyz(request):
     """Ready for traffic: database reachable, migrations applied, a job worker's heartbeat
-    recent, room left for photos. 503 names what is wrong."""
+    recent, room left for photos. 503 names what is wrong. Replicas this process has set
+    aside are named but cost no readiness: their reads go to the primary."""
     checks = {}
     for name, check in READINESS_CHECKS.items():
         try:
@@ -141,4 +143,7 @@ def readyz(request):
             request_log.warning("readiness check %s failed", name, exc_info=True)
             checks[name] = False
     ok = all(checks.values())
-    return JsonResponse({"status": "ok" if ok else "failing", "checks": checks}, status=200 if ok else 503)
+    return JsonResponse(
+        {"status": "ok" if ok else "failing", "checks": checks, "replicas_set_aside": set_aside()},
+        status=200 if ok else 503,
+    )

@@ -64,6 +64,12 @@ def _healthy(alias: str) -> bool:
     return True
 
 
+def set_aside() -> list[str]:
+    """The replicas this process leaves alone now (unreachable or too far behind)."""
+    now = time.monotonic()
+    return sorted(alias for alias, until in _down_until.items() if until > now)
+
+
 def _replayed_all(alias: str) -> bool:
     """Whether the replica holds every write the primary has committed so far."""
     with connections[DEFAULT_DB_ALIAS].cursor() as cursor:

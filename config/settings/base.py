@@ -110,8 +110,15 @@ DATABASES = {"default": dj_database_url.parse(database_url(), conn_max_age=60)}
 # Read replicas (config/replicas.py): reads that may lag a few seconds go there.
 for _number, _url in enumerate(os.environ.get("DATABASE_REPLICA_URL", "").split(), start=1):
     DATABASES[f"replica{_number}"] = {**dj_database_url.parse(_url, conn_max_age=60), "TEST": {"MIRROR": "default"}}
-for _database in DATABASES.values():
+# libpq waits forever for a host that accepts and never answers (a frozen machine, a
+# network black hole): a replica gives up soon and is set aside as one that refuses; the
+# primary, which nothing replaces, is given longer. A URL's own ?connect_timeout= wins.
+REPLICA_CONNECT_TIMEOUT_SECONDS = int(os.environ.get("REPLICA_CONNECT_TIMEOUT_SECONDS", 3))
+DATABASE_CONNECT_TIMEOUT_SECONDS = int(os.environ.get("DATABASE_CONNECT_TIMEOUT_SECONDS", 10))
+for _alias, _database in DATABASES.items():
     _database["ENGINE"] = "django.contrib.gis.db.backends.postgis"
+    _timeout = REPLICA_CONNECT_TIMEOUT_SECONDS if _alias.startswith("replica") else DATABASE_CONNECT_TIMEOUT_SECONDS
+    _database.setdefault("OPTIONS", {}).setdefault("connect_timeout", _timeout)
 DATABASE_ROUTERS = ["config.replicas.ReplicaRouter"]
 # After a write, the writer's reads stay on the primary this long; a replica further behind
 # than REPLICA_MAX_LAG_SECONDS, or unreachable, is left alone for REPLICA_RETRY_SECONDS.

@@ -130,7 +130,10 @@ def replica_down() -> dict:
     planner = Client(HTTP_ACCEPT_LANGUAGE="en")
     planner.force_login(get_user_model().objects.get(username="root"))
     point = inside(Area.objects.get(code="99101"))
-    return {"map": _site_names(planner, point), "tile": _tile_status(planner, point)}
+    seen = {"map": _site_names(planner, point), "tile": _tile_status(planner, point)}
+    seen["areas"] = planner.get("/map/areas.json").status_code
+    seen["set_aside"] = planner.get("/readyz").json()["replicas_set_aside"]
+    return seen
 
 
 def forged_pin() -> dict:

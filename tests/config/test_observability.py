@@ -96,6 +96,7 @@ def test_readiness_fails_when_the_photo_disk_is_nearly_full(client, settings):
     assert ready.json() == {
         "status": "failing",
         "checks": {"database": True, "migrations": True, "worker": True, "media_space": False},
+        "replicas_set_aside": [],
     }
 
 

@@ -4,8 +4,10 @@ it by pg_basebackup (tests/pgcluster.py). The app runs in processes of its own
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import threading
 
 import pytest
 from django.conf import settings
@@ -41,11 +43,11 @@ def clusters():
         pgcluster.remove(root, replica, primary)
 
 
-def drive(step: str, primary, replica) -> dict:
+def drive(step: str, primary, replica, replica_url: str | None = None) -> dict:
     env = {
         **os.environ,
         "DATABASE_URL": primary.url(),
-        "DATABASE_REPLICA_URL": replica.url(),
+        "DATABASE_REPLICA_URL": replica_url or replica.url(),
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "REPLICA_RETRY_SECONDS": "1",
     }
@@ -56,6 +58,7 @@ def drive(step: str, primary, replica) -> dict:
         capture_output=True,
         text=True,
         check=False,
+        timeout=600,  # a step that hangs fails instead of stalling the suite
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -110,6 +113,42 @@ def test_the_app_keeps_working_while_the_replica_is_down(clusters):
         replica.start()
     assert "Ao cũ" in seen["map"]
     assert seen["tile"] == 200
+    assert seen["set_aside"] == ["replica1"]
+
+
+@pytest.fixture
+def black_hole():
+    """A replica host that accepts connections and never answers (a frozen machine, a
+    network black hole): a listening socket whose thread accepts and keeps them silent."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held = []
+
+    def accept():
+        while True:
+            try:
+                held.append(listener.accept()[0])
+            except OSError:  # the listener closed: the test is over
+                return
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"postgis://hazards@127.0.0.1:{listener.getsockname()[1]}/hazards"
+    finally:
+        listener.shutdown(socket.SHUT_RDWR)  # wakes the thread's accept()
+        listener.close()
+        for connection in held:
+            connection.close()
+        thread.join()
+
+
+def test_a_replica_that_never_answers_is_set_aside(clusters, black_hole):
+    primary, replica = clusters
+    seen = drive("replica-down", primary, replica, replica_url=black_hole)
+    assert "Ao cũ" in seen["map"]
+    assert seen["tile"] == 200
+    assert seen["areas"] == 200
+    assert seen["set_aside"] == ["replica1"]
 
 
 def test_a_forged_primary_reads_cookie_is_taken_for_none(clusters):
