@@ -116,8 +116,11 @@ def _registry_version() -> str:
     head = Path(settings.BASE_DIR) / ".git"
     if not head.exists():
         return ""
+    # The backup runs as the service user and the checkout is root's: git refuses a
+    # repository another user owns ("dubious ownership") unless told this one is safe.
+    root = str(settings.BASE_DIR)
     result = subprocess.run(  # noqa: S603
-        ["git", "-C", str(settings.BASE_DIR), "rev-parse", "HEAD"],  # noqa: S607 - git from PATH
+        ["git", "-c", f"safe.directory={root}", "-C", root, "rev-parse", "HEAD"],  # noqa: S607 - git from PATH
         capture_output=True,
         text=True,
         check=False,

@@ -22,7 +22,7 @@ from django.test import override_settings
 from PIL import Image
 
 from hazards import services
-from hazards.backup import MANIFEST, database_libpq
+from hazards.backup import MANIFEST, backup, database_libpq
 from hazards.models import Photo
 
 MANAGE = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
@@ -271,3 +271,20 @@ def test_backup_and_restore_drill_on_the_production_stack(
         env={**os.environ, **database_libpq(url)}, capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert count.stdout.strip() == "1"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_manifest_names_the_registry_version_of_a_checkout_another_user_owns(tmp_path, settings, monkeypatch):
+    """On the production stack the backup runs as the service user in root's checkout,
+    which git refuses as "dubious ownership" unless told it is safe."""
+    checkout = tmp_path / "checkout"
+    git = ["git", "-c", "user.name=Ops", "-c", "user.email=ops@example.org", "-C", str(checkout)]
+    checkout.mkdir()
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "release"], check=True)
+    head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+    settings.BASE_DIR, settings.MEDIA_ROOT = checkout, tmp_path / "media"
+    monkeypatch.setenv("GIT_TEST_ASSUME_DIFFERENT_OWNER", "1")  # git's own stand-in for another owner
+
+    assert backup(tmp_path / "backup")["registry_version"] == head
+    assert json.loads((tmp_path / "backup" / MANIFEST).read_text())["registry_version"] == head
