@@ -3,6 +3,7 @@ stack runs with, not a one-off wish of a single start such as a longer wait."""
 
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -136,3 +137,18 @@ def test_manage_finds_runuser_under_crons_path(tmp_path, monkeypatch):
     except SystemExit as refused:  # runuser ran, and nobody cannot read this machine's Python
         answer = str(refused.code)
     assert answer is None or answer.startswith("the service user nobody cannot run")
+
+
+def test_every_setting_the_readme_lists_for_the_stack_is_kept_for_later_starts():
+    """README "Production", **Settings.**: each comes from the environment, else from what
+    the last start used. A setting missing from the env file (mail for order reminders was)
+    reaches neither `scripts/prod.py manage`, nor the systemd unit's stack, nor a change at
+    the next `make prod`."""
+    prod = load_prod()
+    text = (settings.BASE_DIR / "README.md").read_text()
+    table = text.split("**Settings.** Each comes from the environment", 1)[1].split("\n\n", 2)[1]
+    named = set()
+    for row in table.splitlines()[2:]:
+        named |= set(re.findall(r"`([A-Z][A-Z_0-9]+)`", row.split(" | ")[0]))
+    not_kept = {"PROD_DIR", "PROD_READY_SECONDS"}  # where the env file is; one start's wait
+    assert sorted(named - not_kept - set(prod.APP_SETTINGS + prod.STACK_SETTINGS)) == []
