@@ -7,8 +7,9 @@ all read the same exported snapshot, so a photo arriving during the backup is ei
 wholly in it (row and file) or not at all. Photo files are named by their content and
 never change, so a backup may hard-link the files an earlier backup already holds.
 A restore goes only into an empty database and an empty media folder, checks every
-checksum before it writes anything and compares the restored row counts with the
-manifest's."""
+checksum (the manifest's own included), the settings the numbers depend on and that the
+media folder can take the photos before it writes anything, and compares the restored row
+counts with the manifest's."""
 
 import datetime as dt
 import hashlib
@@ -29,10 +30,14 @@ from django.utils.translation import gettext as _
 
 FORMAT = 1
 MANIFEST = "manifest.json"
+# The manifest's own checksum (`sha256sum -c` reads it): a manifest changed after the
+# backup is refused before anything is written, not after a whole restore.
+MANIFEST_CHECKSUM = "manifest.sha256"
 DUMP = "database.dump"
 MEDIA = "media"
 SETTINGS = "settings.json"
-# Settings that change what the stored data means: a restore warns when they differ.
+# Settings that change what the stored data means: a restore refuses when they differ
+# unless told they may.
 MEANINGFUL_SETTINGS = ["TIME_ZONE", "LANGUAGE_CODE", "EVIDENCE_MAX_AGE_DAYS", "TEMPORARY_EVIDENCE_MAX_AGE_DAYS"]
 CHUNK = 1 << 20
 REFERENCE_SYSTEMS = "spatial_ref_sys"
@@ -40,6 +45,17 @@ REFERENCE_SYSTEMS = "spatial_ref_sys"
 
 class BackupError(Exception):
     """A backup or restore that cannot go on; the message says what to do."""
+
+
+def _use_another_copy() -> str:
+    return _("Restore an older backup or the off-site copy instead.")
+
+
+def _start_again() -> str:
+    return _(
+        "If this is where the backup belongs, drop and recreate the database and empty the media "
+        "folder as the README's “Operations: backups and restores” shows, then restore again."
+    )
 
 
 @dataclass(frozen=True)
@@ -192,7 +208,11 @@ def backup(destination: Path, *, previous: Path | None = None, alias: str = "def
         "row_counts": counts,
         "files": files,
     }
-    (destination / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    (destination / MANIFEST_CHECKSUM).write_text(f"{digest}  {MANIFEST}\n")
+    # Written last: a folder with a manifest is a complete backup (backups_in).
+    (destination / MANIFEST).write_text(text)
     return manifest
 
 
@@ -202,10 +222,23 @@ def _manifest(source: Path) -> dict:
         raise BackupError(
             _("%(path)s is not a registry backup: it has no %(manifest)s.") % {"path": source, "manifest": MANIFEST}
         )
+    text = path.read_bytes()
+    checksum = source / MANIFEST_CHECKSUM
+    # Backups made before the checksum existed have none; their row counts are still
+    # compared after the restore.
+    if checksum.is_file() and checksum.read_text().split()[:1] != [hashlib.sha256(text).hexdigest()]:
+        raise BackupError(
+            _("The manifest of %(path)s does not match its checksum (%(file)s): it was changed or damaged.")
+            % {"path": source, "file": MANIFEST_CHECKSUM}
+            + " "
+            + _use_another_copy()
+        )
     try:
-        manifest = json.loads(path.read_text())
+        manifest = json.loads(text)
     except (ValueError, UnicodeDecodeError):
-        raise BackupError(_("The manifest of %(path)s is damaged.") % {"path": source}) from None
+        raise BackupError(
+            _("The manifest of %(path)s is damaged.") % {"path": source} + " " + _use_another_copy()
+        ) from None
     if manifest.get("format") != FORMAT:
         raise BackupError(_("The backup %(path)s has a format this version cannot read.") % {"path": source})
     return manifest
@@ -217,10 +250,12 @@ def verify(source: Path) -> dict:
     for relative, expected in manifest["files"].items():
         path = source / relative
         if not path.is_file():
-            raise BackupError(_("The backup is missing %(file)s.") % {"file": relative})
+            raise BackupError(_("The backup is missing %(file)s.") % {"file": relative} + " " + _use_another_copy())
         if sha256_of(path) != expected["sha256"]:
             raise BackupError(
                 _("%(file)s in the backup does not match its checksum: it is damaged.") % {"file": relative}
+                + " "
+                + _use_another_copy()
             )
     return manifest
 
@@ -260,19 +295,61 @@ def _require_empty(target: Target) -> None:
         raise BackupError(
             _("The database %(db)s is not empty (it has %(tables)s); restore only into an empty database.")
             % {"db": target.libpq.get("PGDATABASE", "?"), "tables": ", ".join(t[0] for t in tables)}
+            + " "
+            + _start_again()
         )
     if target.media_root.exists() and any(target.media_root.iterdir()):
         raise BackupError(
             _("The media folder %(path)s is not empty; restore only into an empty folder.")
             % {"path": target.media_root}
+            + " "
+            + _start_again()
         )
 
 
-def restore(source: Path, target: Target) -> dict:
+def _require_room_for_photos(target: Target, manifest: dict) -> None:
+    """The media folder can take the backup's photos, checked before the database is written."""
+    folder = target.media_root
+    existing = next(p for p in (folder, *folder.parents) if p.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise BackupError(
+            _(
+                "The user running the restore cannot write the media folder %(path)s: run the restore as "
+                "the user who owns it (on the production stack: scripts/prod.py manage restore), or give "
+                "that user the folder, then restore again. Nothing was written."
+            )
+            % {"path": folder}
+        )
+    needed = sum(f["bytes"] for name, f in manifest["files"].items() if name.startswith(f"{MEDIA}/"))
+    if shutil.disk_usage(existing).free < needed:
+        raise BackupError(
+            _("The media folder %(path)s has less than the %(mb).1f MB of photos free: make room, then restore again.")
+            % {"path": folder, "mb": needed / 1e6}
+        )
+
+
+def _require_same_settings(source: Path) -> None:
+    differences = settings_differences(source)
+    if differences:
+        raise BackupError(
+            " ".join(differences)
+            + " "
+            + _(
+                "The report numbers depend on these settings: set them as they were, or restore anyway "
+                "with --settings-may-differ."
+            )
+        )
+
+
+def restore(source: Path, target: Target, *, settings_may_differ: bool = False) -> dict:
     """Restore a verified backup into an empty database and media folder; returns the
-    manifest. Nothing is written before every checksum has been checked."""
+    manifest. Nothing is written before every checksum, the settings (unless they may
+    differ) and the media folder have been checked."""
     manifest = verify(source)
+    if not settings_may_differ:
+        _require_same_settings(source)
     _require_empty(target)
+    _require_room_for_photos(target, manifest)
     with tempfile.NamedTemporaryFile("w", suffix=".list") as contents:
         contents.write(_restore_list(source / DUMP))
         contents.flush()
@@ -291,6 +368,17 @@ def restore(source: Path, target: Target) -> dict:
             ],
             target.libpq,
         )
+    try:
+        _copy_photos_and_count(source, target, manifest)
+    except (BackupError, OSError) as exc:
+        # What could be checked was; what fails now leaves a partial restore behind.
+        raise BackupError(f"{exc} {_start_again()}") from exc
+    # pg_restore leaves the planner without statistics: the first reports would crawl.
+    _run([_tool("vacuumdb"), "--analyze-only", "--quiet"], target.libpq)
+    return manifest
+
+
+def _copy_photos_and_count(source: Path, target: Target, manifest: dict) -> None:
     for relative, expected in manifest["files"].items():
         if not relative.startswith(f"{MEDIA}/"):
             continue
@@ -305,9 +393,6 @@ def restore(source: Path, target: Target) -> dict:
         raise BackupError(
             _("The restored tables %(tables)s do not hold the rows the backup counted.") % {"tables": ", ".join(wrong)}
         )
-    # pg_restore leaves the planner without statistics: the first reports would crawl.
-    _run([_tool("vacuumdb"), "--analyze-only", "--quiet"], target.libpq)
-    return manifest
 
 
 def _restore_list(dump: Path) -> str:

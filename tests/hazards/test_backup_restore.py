@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import uuid
 from pathlib import Path
 from urllib.parse import quote
@@ -22,7 +23,7 @@ from django.test import override_settings
 from PIL import Image
 
 from hazards import services
-from hazards.backup import MANIFEST, backup, database_libpq
+from hazards.backup import MANIFEST, MANIFEST_CHECKSUM, backup, database_libpq
 from hazards.models import Photo
 
 MANAGE = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py")]
@@ -288,3 +289,91 @@ def test_the_manifest_names_the_registry_version_of_a_checkout_another_user_owns
 
     assert backup(tmp_path / "backup")["registry_version"] == head
     assert json.loads((tmp_path / "backup" / MANIFEST).read_text())["registry_version"] == head
+
+
+@pytest.fixture
+def small_backup(tmp_path, settings, demo_tree, make_site, inspect):
+    """A backup of one site with one photo, made with the default report settings."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.EVIDENCE_MAX_AGE_DAYS = 365
+    inspection = inspect(make_site(demo_tree["99101"]), "2026-05-02T09:00")
+    picture = io.BytesIO()
+    Image.new("RGB", (64, 48), (10, 90, 60)).save(picture, format="JPEG")
+    services.photo_attach(actor=inspection.inspector, inspection=inspection, data=picture.getvalue())
+    call_command("backup", str(tmp_path / "backup"), stdout=open(os.devnull, "w"))  # noqa: SIM115
+    return tmp_path / "backup"
+
+
+def _public_tables(url: str) -> list[str]:
+    listing = subprocess.run(
+        ["psql", "-X", "-qAt", "-c", "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"],
+        env={**os.environ, **database_libpq(url)}, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return listing.stdout.split()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_changed_manifest_is_refused_before_anything_is_written(tmp_path, small_backup, fresh_database):
+    """A row count changed in manifest.json was found only after the whole restore, which
+    then stayed in place and made a retry "not empty"."""
+    manifest = json.loads((small_backup / MANIFEST).read_text())
+    manifest["row_counts"]["hazards_site"] += 1
+    (small_backup / MANIFEST).write_text(json.dumps(manifest, indent=2))
+    url, media = _url(fresh_database), tmp_path / "restored-media"
+
+    result = _run(["restore", str(small_backup), "--database-url", url, "--media-root", str(media)], url)
+
+    assert result.returncode != 0
+    assert MANIFEST_CHECKSUM in result.stderr and "Traceback" not in result.stderr
+    assert _public_tables(url) == ["spatial_ref_sys"] and not media.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_media_folder_the_restoring_user_cannot_write_is_refused_before_anything_is_written(
+    tmp_path, small_backup, fresh_database
+):
+    """The database was restored, then a PermissionError traceback and no photos."""
+    url = _url(fresh_database)
+    # Where nobody, who runs the restore, reads its own copy of the backup and cannot
+    # write root's media folder (pytest's own folders are root's alone).
+    with tempfile.TemporaryDirectory() as shared:
+        Path(shared).chmod(0o755)
+        backup, media = Path(shared) / "backup", Path(shared) / "roots" / "media"
+        shutil.copytree(small_backup, backup)
+        for path in (backup, *backup.rglob("*")):
+            shutil.chown(path, "nobody")
+        media.parent.mkdir(mode=0o755)
+        env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings.test"}
+        as_nobody = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+        result = subprocess.run(
+            [*as_nobody, *MANAGE, "restore", str(backup), "--database-url", url, "--media-root", str(media)],
+            env=env, capture_output=True, text=True, check=False, cwd="/",
+        )  # fmt: skip
+        created = media.exists()
+
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert str(media) in result.stderr and "scripts/prod.py manage restore" in result.stderr
+    assert _public_tables(url) == ["spatial_ref_sys"] and not created
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_restore_with_other_report_settings_is_refused_unless_the_operator_says_so(
+    tmp_path, settings, small_backup, fresh_database
+):
+    """The report numbers depend on these settings: a warning and exit 0 let a restore
+    with other numbers pass unseen."""
+    settings.EVIDENCE_MAX_AGE_DAYS = 180
+    url, media = _url(fresh_database), tmp_path / "restored-media"
+    restore = ["restore", str(small_backup), "--database-url", url, "--media-root", str(media)]
+
+    with pytest.raises(CommandError) as refused:
+        call_command(*restore)
+    said = str(refused.value)
+    assert all(word in said for word in ("EVIDENCE_MAX_AGE_DAYS", "180", "365", "--settings-may-differ")), said
+    assert _public_tables(url) == ["spatial_ref_sys"] and not media.exists()
+
+    said, warned = io.StringIO(), io.StringIO()
+    call_command(*restore, "--settings-may-differ", stdout=said, stderr=warned)
+    assert "EVIDENCE_MAX_AGE_DAYS" in warned.getvalue()
+    assert "hazards_site" in _public_tables(url) and any(media.rglob("*.jpg"))

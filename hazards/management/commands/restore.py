@@ -21,8 +21,15 @@ class Command(BaseCommand):
             help="restore into this database instead of the configured one (e.g. to test a backup)",
         )
         parser.add_argument("--media-root", help="restore the photos here instead of MEDIA_ROOT")
+        parser.add_argument(
+            "--settings-may-differ",
+            action="store_true",
+            help="restore even though settings the report numbers depend on differ from the backup's",
+        )
 
-    def handle(self, *args, folder, check=False, database_url=None, media_root=None, **options):
+    def handle(
+        self, *args, folder, check=False, database_url=None, media_root=None, settings_may_differ=False, **options
+    ):
         source = Path(folder)
         media = Path(media_root) if media_root else Path(settings.MEDIA_ROOT)
         target = Target(libpq=database_libpq(database_url), media_root=media)
@@ -32,7 +39,7 @@ class Command(BaseCommand):
                 message = _("The backup is complete: %(n)d files match their checksums.")
                 self.stdout.write(message % {"n": len(manifest["files"])})
                 return
-            manifest = restore(source, target)
+            manifest = restore(source, target, settings_may_differ=settings_may_differ)
         except BackupError as exc:
             raise CommandError(str(exc)) from None
         for warning in settings_differences(source):
