@@ -31,6 +31,9 @@ $$;
 -- rolled up from there: they serve zooms 0 to 8 (mapping/tiles.py: STATE_GRID_MAX_ZOOM),
 -- levels 3 to 11; at levels 12 and 13 a cell holds a few sites, so counting them by state
 -- again saved a tile little and cost a third more on every write (bench/NOTES.md).
+-- Each upsert takes its cells in the order of their key: batches synced at once share a
+-- province's coarse cells, and in the order of each one's hash table two of them took the
+-- shared cells in opposite orders and deadlocked (bench/load_bench.py, 200 tablets).
 -- Cells whose count falls to zero are deleted by id from the upserts' RETURNING, in
 -- statements of their own (an upsert's own statement does not see the rows it writes); a
 -- partial index on n = 0 made every count update a non-HOT update of all four indexes.
@@ -58,6 +61,7 @@ BEGIN
                f.area_id, f.kind, f.signage, f.barrier, f.closed, sum(f.n), sum(f.sum_x), sum(f.sum_y)
         FROM fine f CROSS JOIN generate_series(3, 13) AS lv(level)
         GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+        ORDER BY 1, 2, 3, 4, 5, 6, 7, 8
         ON CONFLICT (level, cx, cy, area_id, kind, signage, barrier, closed) DO UPDATE SET
             n = c.n + EXCLUDED.n, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y
         RETURNING c.id, c.n
@@ -72,6 +76,7 @@ BEGIN
             GROUP BY 1, 2, 3, 4
         ) s CROSS JOIN generate_series(3, 11) AS lv(level)
         GROUP BY 1, 2, 3, 4, 5
+        ORDER BY 1, 2, 3, 4, 5
         ON CONFLICT (level, cx, cy, area_id, state) DO UPDATE SET
             n = c.n + EXCLUDED.n, sum_x = c.sum_x + EXCLUDED.sum_x, sum_y = c.sum_y + EXCLUDED.sum_y
         RETURNING c.id, c.n

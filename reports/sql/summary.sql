@@ -35,7 +35,8 @@ $$;
 
 -- Adds deltas to the summary of their areas and every area above. Grouped by area first,
 -- then spread to the ancestors: a million sites in a few thousand areas need a few
--- thousand ancestor lookups.
+-- thousand ancestor lookups. Rows are taken in the order of their key, so that batches
+-- synced at once, which share their province's and country's rows, cannot deadlock.
 CREATE OR REPLACE FUNCTION reports_summary_add(deltas reports_site_delta[]) RETURNS void LANGUAGE sql AS $$
     INSERT INTO reports_areaday AS d (area_id, is_temporary, day, counting, signed, fenced, protected, with_photo)
     SELECT a.id, g.is_temporary, g.day, sum(g.counting), sum(g.signed), sum(g.fenced), sum(g.protected),
@@ -50,6 +51,7 @@ CREATE OR REPLACE FUNCTION reports_summary_add(deltas reports_site_delta[]) RETU
     JOIN areas_area own ON own.id = g.area_id
     JOIN areas_area a ON a.path = ANY (area_ancestor_paths(own.path))
     GROUP BY 1, 2, 3
+    ORDER BY 1, 2, 3
     ON CONFLICT (area_id, is_temporary, day) DO UPDATE SET
         counting = d.counting + EXCLUDED.counting,
         signed = d.signed + EXCLUDED.signed,
