@@ -40,6 +40,7 @@ PYTHON = Path(os.environ.get("PROD_PYTHON", ROOT / ".venv" / "bin" / "python"))
 # later `start` see the same.
 APP_SETTINGS = (
     "DATABASE_URL",
+    "DATABASE_CONNECT_TIMEOUT_SECONDS",
     "DATABASE_REPLICA_URL",
     "REPLICA_CONNECT_TIMEOUT_SECONDS",
     "REPLICA_PIN_SECONDS",
@@ -87,6 +88,9 @@ APP_SETTINGS = (
     "SENTRY_DSN",
     "SENTRY_ENVIRONMENT",
     "SENTRY_RELEASE",
+    "DJANGO_SECURE_HSTS_SECONDS",
+    "DOCUMENT_FONT_DIR",
+    "POSTGRES_BIN_DIR",
 )
 # How the stack itself is laid out, saved the same way.
 STACK_SETTINGS = (

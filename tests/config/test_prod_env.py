@@ -152,3 +152,18 @@ def test_every_setting_the_readme_lists_for_the_stack_is_kept_for_later_starts()
         named |= set(re.findall(r"`([A-Z][A-Z_0-9]+)`", row.split(" | ")[0]))
     not_kept = {"PROD_DIR", "PROD_READY_SECONDS"}  # where the env file is; one start's wait
     assert sorted(named - not_kept - set(prod.APP_SETTINGS + prod.STACK_SETTINGS)) == []
+
+
+def test_every_setting_read_from_the_environment_is_kept_for_later_starts():
+    """The settings read more of the environment than the env file kept: the database's
+    connect timeout, HSTS, the documents' fonts and PostgreSQL's tools reached a start
+    given them but neither `scripts/prod.py manage` nor the systemd unit's stack."""
+    prod = load_prod()
+    read = set()
+    for path in (settings.BASE_DIR / "config" / "settings").glob("*.py"):
+        read |= set(re.findall(r"""os\.environ(?:\.get)?[\[(]["']([A-Z][A-Z_0-9]+)["']""", path.read_text()))
+    not_kept = {
+        "BENCH_DB",  # the benchmarks' database (config/settings/bench.py)
+        "DJANGO_SECRET_KEY",  # the stack keeps the key in its file, DJANGO_SECRET_KEY_FILE
+    }
+    assert sorted(read - not_kept - set(prod.APP_SETTINGS + prod.STACK_SETTINGS)) == []
