@@ -11,7 +11,9 @@ checksum (the manifest's own included), the settings the numbers depend on and t
 media folder can take the photos before it writes anything, and compares the restored row
 counts with the manifest's."""
 
+import contextlib
 import datetime as dt
+import fcntl
 import hashlib
 import json
 import os
@@ -428,6 +430,29 @@ def backups_in(root: Path) -> list[Path]:
     if not root.is_dir():
         return []
     return sorted(p for p in root.iterdir() if p.is_dir() and (p / MANIFEST).is_file())
+
+
+def unfinished_in(root: Path) -> list[Path]:
+    """The dated folders of backups that never wrote their manifest: stopped mid-way. Only
+    to be read while holding the folder's lock (backup_lock), when no backup is running."""
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.glob("registry-*") if p.is_dir() and not (p / MANIFEST).is_file())
+
+
+@contextlib.contextmanager
+def backup_lock(root: Path):
+    """One backup at a time in a folder: a second one is refused (BackupError), and the one
+    holding the lock knows that any unfinished folder there is a stopped run's."""
+    root.mkdir(parents=True, exist_ok=True)
+    with (root / ".lock").open("w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BackupError(
+                _("Another backup is being written into %(path)s; wait for it to end.") % {"path": root}
+            ) from None
+        yield
 
 
 def new_backup_path(root: Path, now: dt.datetime) -> Path:

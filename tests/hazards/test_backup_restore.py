@@ -377,3 +377,23 @@ def test_a_restore_with_other_report_settings_is_refused_unless_the_operator_say
     call_command(*restore, "--settings-may-differ", stdout=said, stderr=warned)
     assert "EVIDENCE_MAX_AGE_DAYS" in warned.getvalue()
     assert "hazards_site" in _public_tables(url) and any(media.rglob("*.jpg"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_backup_stopped_before_its_end_is_removed_by_the_next_one(tmp_path, settings, demo_tree, make_site):
+    """A backup killed mid-way (the machine's power, the OOM killer) left a folder with a
+    dump and photos but no manifest: never counted as a backup, never removed by --keep,
+    filling the disk night after night."""
+    settings.MEDIA_ROOT, settings.BACKUP_ROOT = tmp_path / "media", tmp_path / "backups"
+    make_site(demo_tree["99101"])
+    stopped = settings.BACKUP_ROOT / "registry-20261201-023000"
+    (stopped / "media").mkdir(parents=True)
+    (stopped / "database.dump").write_bytes(b"PGDMP half")
+    out = io.StringIO()
+
+    call_command("backup", "--keep", "3", stdout=out)
+
+    assert not stopped.exists()
+    assert f"Removed the unfinished backup {stopped}" in out.getvalue()
+    assert [p.name for p in settings.BACKUP_ROOT.iterdir() if p.is_dir()] != [stopped.name]
+    assert all((p / MANIFEST).is_file() for p in settings.BACKUP_ROOT.iterdir() if p.is_dir())

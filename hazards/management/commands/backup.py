@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from hazards.backup import BackupError, backup, backups_in, contents, new_backup_path
+from hazards.backup import BackupError, backup, backup_lock, backups_in, contents, new_backup_path, unfinished_in
 
 
 class Command(BaseCommand):
@@ -31,13 +31,25 @@ class Command(BaseCommand):
 
     def handle(self, *args, folder=None, keep=0, **options):
         root = Path(settings.BACKUP_ROOT)
+        try:
+            with backup_lock(root):
+                self._back_up(root, folder, keep)
+        except BackupError as exc:
+            raise CommandError(str(exc)) from None
+
+    def _back_up(self, root: Path, folder: str | None, keep: int) -> None:
+        for stopped in unfinished_in(root):
+            shutil.rmtree(stopped)
+            self.stdout.write(
+                _("Removed the unfinished backup %(path)s (a run stopped before its end).") % {"path": stopped}
+            )
         earlier = backups_in(root)
         destination = Path(folder) if folder else new_backup_path(root, timezone.now())
         try:
             manifest = backup(destination, previous=earlier[-1] if earlier else None)
-        except BackupError as exc:
+        except BackupError:
             shutil.rmtree(destination, ignore_errors=True)
-            raise CommandError(str(exc)) from None
+            raise
         self.stdout.write(
             _("Backup written to %(path)s: %(contents)s.") % {"path": destination, "contents": contents(manifest)}
         )
