@@ -61,7 +61,7 @@ class ImportRow:
     outline: str | None = None  # EWKT of a polygon the file gives
     placed: bool = False  # the point is one on the outline's surface, not the file's
     given: bool = False  # the id is the file's own (a site's, in a list exported by the registry)
-    outline_removed: bool = False  # the outline cell says to remove the site's outline (imports.REMOVE_OUTLINE)
+    outline_removed: bool = False  # the outline cell says to remove the site's outline (import_columns.REMOVE_OUTLINE)
 
 
 # Each chunk arrives by COPY in import_chunk; import_owner holds each row's area. Both
@@ -136,8 +136,10 @@ STAGED_PLACES = "CREATE INDEX ON {staged} (kind, " + CELL_KEY.format("location")
 LOADING = "CREATE TEMPORARY TABLE imported_sites (LIKE hazards_site) ON COMMIT DROP"
 # The site columns an imported site leaves empty (NULL, or '' by the column's database
 # default for close_note): the file has none of them, and the services set none at
-# registration. Every other column is written by INSERT below
-# (tests/hazards/test_import_columns.py holds the two lists to the model).
+# registration but expected_end, which a person gives for works under construction (an
+# import has no column for it). Every other column is written by INSERT below, the sign,
+# barrier, last check and photo evidence as the services derive them from the first
+# inspection (tests/hazards/test_import_columns.py holds both to the model and the rule).
 LEFT_EMPTY = {
     "expected_end",
     "closed_at",

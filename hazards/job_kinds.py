@@ -6,7 +6,7 @@ The worker runs it for a JobRun (hazards/tasks.py) as
     function(*, actor, folder, progress, **params) -> Path
 
 `folder` is where the file goes (the returned Path must lie in it), `progress(done,
-total)` says how far it is, `params` are the JSON values given to services.job_start.
+total)` says how far it is, `params` are the JSON values given to job_queue.job_start.
 The function reads through the area scope of `actor`, as it is when the job runs. A
 refusal a person can act on is raised as JobError; anything else is an unexpected failure,
 logged with its traceback."""

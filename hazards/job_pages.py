@@ -18,9 +18,9 @@ from rest_framework.views import APIView
 
 from accounts.scope import scope_for
 from accounts.tokens import sent_by_another_site
-from common.errors import error_response
+from common.errors import error_response, error_responses
 
-from . import services
+from . import job_queue
 from .job_kinds import KINDS
 from .models import JobRun
 from .private_files import private_file
@@ -84,7 +84,7 @@ def job_started(request, *, kind: str, params: dict) -> HttpResponse:
         if "text/html" in request.headers.get("Accept", ""):
             return render(request, "error.html", {"detail": detail}, status=403)
         return error_response(403, "another_site", detail)
-    run = services.job_start(actor=request.user, kind=kind, params=params, language=get_language())
+    run = job_queue.job_start(actor=request.user, kind=kind, params=params, language=get_language())
     return job_accepted(request, run)
 
 
@@ -137,14 +137,14 @@ class JobRunView(APIView):
 class JobFileView(APIView):
     """A job's file while it is kept (JOBS_RESULT_HOURS): 410 once expired."""
 
-    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    @extend_schema(responses={(200, "application/octet-stream"): bytes, **error_responses(403, 404, 410)})
     def get(self, request, run_id):
         run = owned_run(request, run_id)
         if run.status != JobRun.Status.DONE or run.expires_at is None:  # no file (yet, or ever)
             raise Http404
         if not ready(run):
-            return JsonResponse({"detail": _("This file has expired: ask for it again.")}, status=410)
+            return error_response(410, "expired", _("This file has expired: ask for it again."))
         if not still_readable(request, run):
-            return JsonResponse({"code": "scope_changed", "detail": withdrawn_message()}, status=403)
+            return error_response(403, "scope_changed", withdrawn_message())
         content_type = mimetypes.guess_type(run.file_name)[0] or "application/octet-stream"
         return private_file(run.result, content_type, download_as=run.file_name)

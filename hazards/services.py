@@ -6,7 +6,6 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 
 from django.contrib.gis.geos import GEOSGeometry
 from django.core.exceptions import ValidationError
@@ -23,16 +22,10 @@ from areas.models import Area
 from common.numbers import typed_decimal
 from common.text import clean_text
 
-from . import lifecycle, storage_quota
-from .job_kinds import KINDS
-from .log_context import current_request_id
+from . import lifecycle
 from .models import (
     Barrier,
-    ImportFilePart,
-    ImportRun,
     Inspection,
-    JobInput,
-    JobRun,
     Photo,
     Signage,
     Site,
@@ -528,80 +521,3 @@ def inspection_delete(*, actor, inspection: Inspection, deleted: bool = True) ->
     _mark_deleted(inspection, actor, deleted=deleted)
     refresh_current_state([site.pk])
     return inspection
-
-
-# An uploaded file is copied into the database in parts of this size (bytes).
-IMPORT_PART_BYTES = 8 * 1024 * 1024
-
-
-def _store_parts(path: Path, create) -> None:
-    """Copies an uploaded file into the database, `create(name=, seq=, data=)` per part,
-    for a worker that may be on another machine. A Shapefile is read with the files
-    beside it; the zip it came in is not needed."""
-    for member in sorted(p for p in path.parent.iterdir() if p.is_file() and p.suffix.lower() != ".zip"):
-        with open(member, "rb") as source:
-            for seq, data in enumerate(iter(lambda source=source: source.read(IMPORT_PART_BYTES), b"")):
-                create(name=member.name, seq=seq, data=data)
-
-
-@transaction.atomic
-def import_run_start(
-    *,
-    actor,
-    path: Path,
-    mapping: dict,
-    dry_run: bool,
-    language: str,
-    words: dict | None = None,
-    system: int | None = None,
-    update: bool = False,
-    sheet: str = "",
-) -> ImportRun:
-    """Queues the import (or the check) of an uploaded file for the worker: the run, its
-    file copied into the database (the worker may be on another machine) and the job, all
-    or none."""
-    from .tasks import import_file  # the job runs the import code, which uses this module
-
-    storage_quota.check_job_room(actor)
-    run = ImportRun.objects.create(
-        created_by=actor,
-        upload_id=path.parent.name,
-        file_name=path.name,
-        mapping=mapping,
-        words=words or {},
-        system=system,
-        dry_run=dry_run,
-        update=update,
-        sheet=sheet,
-        language=language,
-    )
-    _store_parts(path, lambda **part: ImportFilePart.objects.create(run=run, **part))
-    import_file.defer(run_id=str(run.pk), request_id=current_request_id.get())
-    return run
-
-
-@transaction.atomic
-def job_start(*, actor, kind: str, params: dict, language: str, upload: Path | None = None) -> JobRun:
-    """Queues long work of a registered kind (job_kinds.py) for the worker: the run, the
-    uploaded file it reads (copied into the database) and its job, all or none. Asked again
-    while the same work (without a file) still waits or runs, it answers that run rather
-    than doing it twice (a person clicking again)."""
-    from .tasks import run_job  # the job runs the kinds' code, which may use this module
-
-    if kind not in KINDS:
-        raise ValueError(f"no job kind {kind!r}")
-    waiting = [JobRun.Status.QUEUED, JobRun.Status.RUNNING]
-    unfinished = JobRun.objects.filter(
-        created_by=actor, kind=kind, params=params, language=language, status__in=waiting
-    )
-    if upload is None and (found := unfinished.order_by("-created_at").first()):
-        return found
-    if upload is None:  # a file sent is held to the upload quota where it arrives
-        storage_quota.check_job_room(actor)
-    run = JobRun.objects.create(
-        created_by=actor, kind=kind, params=params, language=language, request_id=current_request_id.get()
-    )
-    if upload is not None:
-        _store_parts(upload, lambda **part: JobInput.objects.create(run=run, **part))
-    run_job.defer(run_id=str(run.pk), request_id=run.request_id)
-    return run

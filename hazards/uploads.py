@@ -28,8 +28,10 @@ from areas.models import Area
 from areas.spatialfile import SpatialFileError
 from common.text import clean_text
 
-from . import archives, file_limits, services, storage_quota
-from .imports import EXPORT_LAYERS, ChooseSheet, ImportFileError, guess_mapping, own_words, read_file, sheets
+from . import archives, file_limits, job_queue, storage_quota
+from .import_columns import guess_mapping
+from .import_files import EXPORT_LAYERS, ChooseSheet, ImportFileError, read_file, sheets
+from .imports import own_words
 from .models import ImportRun
 from .tasks import BOUNDARIES_JOB
 
@@ -290,7 +292,7 @@ def preview(request, upload_id: str):
         except ImportFileError as exc:
             return render(request, "imports/preview.html", {**choosing, "problems": exc.problems}, status=400)
         try:
-            run = services.import_run_start(
+            run = job_queue.import_run_start(
                 actor=request.user,
                 path=path,
                 mapping=mapping,
@@ -393,7 +395,7 @@ def boundaries(request):
             "layer": form.cleaned_data["layer"],
         }
         try:
-            run = services.job_start(
+            run = job_queue.job_start(
                 actor=request.user, kind=BOUNDARIES_JOB, params=params, language=get_language(), upload=path
             )
         finally:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from accounts.models import Role
-from hazards import services
+from hazards import job_queue
 from hazards.models import ImportRun
 from tests.conftest import inside
 from tests.hazards.test_import_jobs import wait_for
@@ -34,7 +34,7 @@ def test_a_killed_worker_and_gunicorn_master_are_started_again(stack, demo_tree,
     os.kill(worker, signal.SIGKILL)
     os.kill(master, signal.SIGKILL)
     # Queued while nothing runs it.
-    run = services.import_run_start(actor=officer, path=upload, mapping={}, dry_run=False, language="en")
+    run = job_queue.import_run_start(actor=officer, path=upload, mapping={}, dry_run=False, language="en")
 
     wait_for(lambda: stack.pid("worker") not in (None, worker), 30, "a new worker")
     wait_for(lambda: stack.pid("gunicorn") not in (None, master), 30, "a new gunicorn")

@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from accounts.models import Role
-from hazards import import_load, services
+from hazards import import_load, job_queue
 from hazards.models import ImportFilePart, ImportRun, Site
 from tests.conftest import inside
 from tests.hazards.test_import_staging import staging_tables
@@ -44,7 +44,7 @@ def test_a_worker_killed_mid_import_leaves_nothing_and_the_job_runs_again_whole(
 ):
     officer = make_user("nam", demo_tree["99101"], Role.AREA_MANAGER, is_staff=True)
     path = big_file(tmp_path, demo_tree["99101"])
-    run = services.import_run_start(actor=officer, path=path, mapping={}, dry_run=False, language="en")
+    run = job_queue.import_run_start(actor=officer, path=path, mapping={}, dry_run=False, language="en")
 
     def importing():
         run.refresh_from_db()

@@ -20,7 +20,7 @@ from openpyxl import Workbook
 
 from accounts.audit import audit_of_site
 from accounts.models import AuditEntry, Role
-from hazards import imports
+from hazards import import_columns, import_files, imports
 from hazards.models import Inspection, Site
 from hazards.readahead import read_ahead
 from mapping.models import SiteCell, SiteStateCell
@@ -71,7 +71,7 @@ def test_csv_with_vietnamese_columns_and_reimport(tmp_path, demo_tree, officer):
 def test_columns_typed_without_tone_marks_are_recognised(demo_tree, officer):
     """Headers typed on a keyboard without Vietnamese input, or with "_", mean the same."""
     columns = ["Ten", "LOAI", "vi do", "Kinh_do", "Bien bao", "rao_chan", "Ngay kiem tra", "Do sau"]
-    assert imports.guess_mapping(columns) == {
+    assert import_columns.guess_mapping(columns) == {
         "name": "Ten", "kind": "LOAI", "latitude": "vi do", "longitude": "Kinh_do", "signage": "Bien bao",
         "barrier": "rao_chan", "inspected_at": "Ngay kiem tra", "depth_m": "Do sau",
     }  # fmt: skip
@@ -422,8 +422,8 @@ def test_a_geojson_cut_short_is_refused_with_where_it_breaks(tmp_path, demo_tree
     path = tmp_path / "cut.geojson"
     path.write_text(text, encoding="utf-8")
     # GDAL reads the whole file when it opens it; the break shows when the rows are read.
-    opened = imports.open_layer(path, None)
-    monkeypatch.setattr(imports, "open_layer", lambda *_args: opened)
+    opened = import_files.open_layer(path, None)
+    monkeypatch.setattr(import_files, "open_layer", lambda *_args: opened)
     path.write_text(text[: len(text) // 2 + 30], encoding="utf-8")
     with pytest.raises(CommandError, match=r"cut\.geojson is not valid GeoJSON: .* at character \d+"):
         run(path)

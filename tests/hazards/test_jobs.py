@@ -135,7 +135,10 @@ def test_the_file_expires(national, settings):
     JobRun.objects.update(
         created_at=run.created_at - day, finished_at=run.finished_at - day, expires_at=run.expires_at - day
     )
-    assert national.get(reverse("job-file", args=[run.pk])).status_code == 410
+    expired = national.get(reverse("job-file", args=[run.pk]))
+    # The API's one error shape (common/errors.py): a script reads `code`, a person `detail`.
+    assert (expired.status_code, expired.json()["code"]) == (410, "expired")
+    assert "This file has expired" in expired.json()["detail"]
     assert "This file has expired" in national.get(reverse("job-page", args=[run.pk])).content.decode()
     tasks.expire_job_results(timestamp=0)
     run.refresh_from_db()
@@ -237,7 +240,8 @@ def test_a_file_is_no_longer_given_once_its_asker_loses_an_area_it_was_made_from
     membership.save()
 
     refused = client.get(reverse("job-file", args=[state["id"]]))
-    assert refused.status_code == 403 and "Your areas or roles changed" in refused.json()["detail"]
+    assert (refused.status_code, refused.json()["code"]) == (403, "scope_changed")
+    assert "Your areas or roles changed" in refused.json()["detail"]
     assert client.get(reverse("api-job", args=[state["id"]])).json()["file"] is None
     page = client.get(reverse("job-page", args=[state["id"]])).content.decode()
     assert "Your areas or roles changed" in page and "Download" not in page

@@ -26,7 +26,7 @@ from openpyxl import Workbook
 from PIL import Image, ImageCms, PngImagePlugin
 
 from accounts.models import Role
-from hazards import archives, file_limits, imports, uploads, xml_stream
+from hazards import archives, file_limits, import_files, uploads, xml_stream
 from hazards.photos import process_photo
 from tests.conftest import run_queued_jobs
 from tests.hazards.test_sync_api import png_declaring
@@ -116,8 +116,8 @@ def test_a_workbook_bomb_is_refused_before_openpyxl_reads_it(tmp_path):
     peak = []
 
     def read():
-        with pytest.raises(imports.ImportFileError) as refused:
-            imports.read_file(path)
+        with pytest.raises(import_files.ImportFileError) as refused:
+            import_files.read_file(path)
         peak.append(refused.value.problems)
 
     assert peak_python_memory(read) < 20 * MB
@@ -340,7 +340,7 @@ def workbook_with(junk: bytes = b"", dimension: bytes | None = None) -> bytes:
 
 def read_whole(path) -> int:
     """Reads a file as the import does (its count, then its rows); how many rows."""
-    return sum(1 for _row in imports.read_file(path).rows())
+    return sum(1 for _row in import_files.read_file(path).rows())
 
 
 def refused_on_the_page(client, name: str, body: bytes) -> str:
@@ -414,8 +414,8 @@ def test_a_worksheet_is_held_to_the_file_limit_too(tmp_path, monkeypatch):
     monkeypatch.setattr(file_limits, "MAX_FILE_BYTES", 1000)
     path = tmp_path / "sheet.xlsx"
     path.write_bytes(workbook_with(b"<x/>" * 1000))
-    with pytest.raises(imports.ImportFileError) as refused:
-        imports.read_file(path)
+    with pytest.raises(import_files.ImportFileError) as refused:
+        import_files.read_file(path)
     assert "xl/worksheets/sheet1.xml is larger than 0 MB" in refused.value.problems[0]
 
 
@@ -440,7 +440,7 @@ def test_rows_beyond_the_most_one_import_takes_are_refused_while_streaming(tmp_p
         (tmp_path / "rows.geojson").write_text(json.dumps(collection))
         if suffix == "gpkg":
             subprocess.run(["ogr2ogr", "-f", "GPKG", path, tmp_path / "rows.geojson"], check=True)
-    with pytest.raises(imports.ImportFileError) as refused:
+    with pytest.raises(import_files.ImportFileError) as refused:
         read_whole(path)
     assert f"rows.{suffix}: it holds more than 3 rows, the most one import takes: split it." in refused.value.problems
 
@@ -451,7 +451,7 @@ def test_a_geopackage_feature_longer_than_a_row_may_be_is_refused_before_it_is_d
     (tmp_path / "big.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
     subprocess.run(["ogr2ogr", "-f", "GPKG", tmp_path / "big.gpkg", tmp_path / "big.geojson"], check=True)
     monkeypatch.setattr(file_limits, "MAX_ROW_BYTES", 10_000)
-    with pytest.raises(imports.ImportFileError) as refused:
+    with pytest.raises(import_files.ImportFileError) as refused:
         read_whole(tmp_path / "big.gpkg")
     assert "big.gpkg: its feature 1 takes more than 10,000 characters as GeoJSON" in refused.value.problems[0]
 
@@ -470,7 +470,7 @@ def test_a_refused_row_is_refused_before_it_is_held(tmp_path, name, body):
     path.write_bytes(body)
 
     def read():
-        with pytest.raises(imports.ImportFileError):
+        with pytest.raises(import_files.ImportFileError):
             read_whole(path)
 
     assert peak_python_memory(read) < 32 * MB
@@ -655,7 +655,7 @@ def test_one_xml_tag_longer_than_a_tag_may_be_is_refused_before_it_costs_its_squ
         )
     else:
         path.write_bytes(workbook_with(b'<x junk="' + base64.b64encode(os.urandom(3 * MB)) + b'"/>'))
-    with pytest.raises(imports.ImportFileError) as refused:
+    with pytest.raises(import_files.ImportFileError) as refused:
         read_whole(path)
     assert f"tag.{suffix}: it holds an XML tag or comment longer than 262,144 bytes." in refused.value.problems
 
@@ -713,17 +713,17 @@ def test_the_preview_reads_only_the_first_rows_of_a_long_file(worker_client, mon
     preview_url = worker_client.post(
         reverse("import-upload"), {"file": SimpleUploadedFile(f"many{suffix}", many_rows(suffix))}
     )["Location"]
-    read = [counted(monkeypatch, imports, "_lines"), counted(monkeypatch, geojson_reader, "features")]
+    read = [counted(monkeypatch, import_files, "_lines"), counted(monkeypatch, geojson_reader, "features")]
     read.append(counted(monkeypatch, xml_stream, "rows"))
     page = worker_client.get(preview_url)
-    assert 0 < sum(r[0] for r in read) <= 2 * (imports.PREVIEW_FEATURES + imports.HEADER_SEARCH_ROWS)
+    assert 0 < sum(r[0] for r in read) <= 2 * (import_files.PREVIEW_FEATURES + import_files.HEADER_SEARCH_ROWS)
     assert page.status_code == 200
     assert "More than 10 rows in the file" in page.content.decode() and "Ao 9" in page.content.decode()
     for r in read:
         r[0] = 0
     mapping = worker_client.post(preview_url, {"latitude": "nothing", "action": "check"})
     assert mapping.status_code == 400
-    assert 0 < sum(r[0] for r in read) <= 2 * (imports.PREVIEW_FEATURES + imports.HEADER_SEARCH_ROWS)
+    assert 0 < sum(r[0] for r in read) <= 2 * (import_files.PREVIEW_FEATURES + import_files.HEADER_SEARCH_ROWS)
 
 
 def test_the_check_counts_every_row_of_a_long_file(worker_client):

@@ -235,7 +235,7 @@ def world(demo_tree, make_site, inspect, superuser, make_user):
     from PIL import Image
 
     from accounts.tokens import token_issue
-    from hazards import campaigns, lifecycle, orders, services
+    from hazards import campaigns, job_queue, lifecycle, orders, services
     from hazards.models import ImportRun
     from hazards.tasks import EXPORT_JOB
     from reports import services as report_services
@@ -265,7 +265,7 @@ def world(demo_tree, make_site, inspect, superuser, make_user):
     proposal = lifecycle.closure_propose(
         actor=worker, site=make_site(demo_tree["99101"]), reason="filled_in", observed_at=timezone.now()
     )
-    job = services.job_start(
+    job = job_queue.job_start(
         actor=superuser, kind=EXPORT_JOB, params={"fmt": "csv", "query": "area=991"}, language="en"
     )
     run_queued_jobs()  # done, with its file
