@@ -16,7 +16,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from common.errors import error_responses
+from common.errors import error_body, error_responses
 
 from .lockout import Locked, begin, client_address, succeeded
 from .pairing import LOCKOUT_NAME, PairingInvalid, pairing_complete
@@ -49,7 +49,7 @@ class PairView(APIView):
         except Locked as locked:
             until = formats.time_format(timezone.localtime(locked.lock.until))
             detail = _("Too many wrong pairing codes from this address. Try again after %(time)s.") % {"time": until}
-            return Response({"code": "pairing_throttled", "detail": detail}, status=status.HTTP_429_TOO_MANY_REQUESTS)
+            return Response(error_body("pairing_throttled", detail), status=status.HTTP_429_TOO_MANY_REQUESTS)
         try:
             data = request.data if isinstance(request.data, dict) else {}
         except ParseError:  # not JSON: as any other code that is no code
@@ -58,7 +58,7 @@ class PairView(APIView):
             paired = pairing_complete(code=data.get("code"), device_name=data.get("device_name"))
         except PairingInvalid:  # the attempt stays counted
             detail = _("This pairing code is wrong, has expired or was already used. Ask your manager for a new one.")
-            return Response({"code": "pairing_invalid", "detail": detail}, status=status.HTTP_400_BAD_REQUEST)
+            return Response(error_body("pairing_invalid", detail), status=status.HTTP_400_BAD_REQUEST)
         succeeded(attempt)
         name = paired.user.get_username()
         return Response(

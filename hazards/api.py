@@ -124,14 +124,13 @@ class PhotoUploadView(APIView):
         refusal = too_large(int(request.META.get("CONTENT_LENGTH") or 0))
         if refusal:
             return Response(
-                {"code": refusal.code, "detail": " ".join(refusal.messages)},
-                status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+                error_body(refusal.code, " ".join(refusal.messages)), status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
             )
         inspection_id = serializers.UUIDField().run_validation(request.query_params.get("inspection"))
         upload = request.data.get("file")
         data = upload.read() if upload else b""
         if not data:
-            return Response({"code": "empty", "detail": _("The photo is empty.")}, status=status.HTTP_400_BAD_REQUEST)
+            return Response(error_body("empty", _("The photo is empty.")), status=status.HTTP_400_BAD_REQUEST)
         return respond(
             sync.receive_photo(actor=request.user, photo_id=photo_id, inspection_id=inspection_id, data=data)
         )

@@ -79,6 +79,11 @@ def not_a_record() -> Outcome:
     return invalid({"non_field_errors": [_("A record must be a JSON object; this one is not. Update the app.")]})
 
 
+def _id_taken(record_id, detail) -> Outcome:
+    """409: another record is stored under this one's id."""
+    return Outcome(409, error_body("id_conflict", detail, id=str(record_id)))
+
+
 def _conflict(record_id, *, site: bool) -> Outcome:
     if site:
         detail = _(
@@ -90,7 +95,7 @@ def _conflict(record_id, *, site: bool) -> Outcome:
             "Another inspection was already stored under this record's id; it was kept and this record was not "
             "stored. Keep the record on the tablet and show it to your area manager."
         )
-    return Outcome(409, {"code": "id_conflict", "id": str(record_id), "detail": detail})
+    return _id_taken(record_id, detail)
 
 
 def _gone(*, site: bool) -> Outcome:
@@ -98,7 +103,7 @@ def _gone(*, site: bool) -> Outcome:
         detail = _("A manager deleted this site, so it takes nothing more. Discard the record, or ask your manager.")
     else:
         detail = _("A manager deleted this inspection; it cannot be sent again. Discard the record.")
-    return Outcome(410, {"code": "deleted", "detail": detail})
+    return Outcome(410, error_body("deleted", detail))
 
 
 def _not_found(*, site: bool) -> Outcome:
@@ -112,7 +117,7 @@ def _not_found(*, site: bool) -> Outcome:
             "This inspection is not in the areas you work in. Check that you are signed in as yourself, "
             "or ask your manager to give you its area."
         )
-    return Outcome(404, {"code": "not_found", "detail": detail})
+    return Outcome(404, error_body("not_found", detail))
 
 
 def site_body(site: Site, inspection_id) -> dict:
@@ -441,22 +446,16 @@ def receive_photo(*, actor, photo_id, inspection_id, data: bytes) -> Outcome:
     if stored is not None:
         if stored.inspection_id == inspection.pk and stored.sha256 == content_hash(data):
             return Outcome(201, photo_body(stored), replay=True)
-        return Outcome(
-            409,
-            {
-                "code": "id_conflict",
-                "id": str(photo_id),
-                "detail": _(
-                    "Another photo was already stored under this photo's id; it was kept and this photo was not "
-                    "stored. Keep the record on the tablet and show it to your area manager."
-                ),
-            },
+        detail = _(
+            "Another photo was already stored under this photo's id; it was kept and this photo was not "
+            "stored. Keep the record on the tablet and show it to your area manager."
         )
+        return _id_taken(photo_id, detail)
     try:
         photo, created = services.photo_attach(actor=actor, inspection=inspection, data=data, photo_id=photo_id)
     except ValidationError as exc:
         status = 413 if exc.code == "too_large" else 400
-        return Outcome(status, {"code": exc.code or "invalid", "detail": " ".join(exc.messages)})
+        return Outcome(status, error_body(exc.code or "invalid", " ".join(exc.messages)))
     except OutOfScope:
         return _not_found(site=False)
     return Outcome(201, photo_body(photo), replay=not created)
@@ -515,4 +514,4 @@ def _proposal_conflict(record_id) -> Outcome:
         "Another closure proposal was already stored under this record's id; it was kept and this record was not "
         "stored. Keep the record on the tablet and show it to your area manager."
     )
-    return Outcome(409, {"code": "id_conflict", "id": str(record_id), "detail": detail})
+    return _id_taken(record_id, detail)
