@@ -18,7 +18,7 @@ from accounts.scoped_admin import CheckedChangeList, ScopedAdminMixin, ServiceFo
 from areas.models import Area
 from common.forms import DecimalMeasureField, FloatMeasureField
 
-from . import services
+from . import selectors, services
 from .lifecycle_admin import SiteLifecycleAdminMixin
 from .models import Inspection, Photo, Site
 from .orders import needs_order
@@ -200,8 +200,7 @@ class SiteAdmin(SiteLifecycleAdminMixin, SoftDeleteAdminMixin, ScopedAdminMixin,
 
     def get_queryset(self, request):
         # Administrators also get deleted sites, shown only through the "deleted" filter.
-        manager = Site.all_objects if self._holds(request, ADMINISTER) else Site.objects
-        return scope_for(request.user).restrict(manager.select_related("area"))
+        return selectors.sites(request.user, deleted=self._holds(request, ADMINISTER)).select_related("area")
 
     def get_fields(self, request, obj=None):
         fields = super().get_fields(request, obj)
@@ -345,7 +344,7 @@ class InspectionAdmin(SoftDeleteAdminMixin, ScopedAdminMixin, MapAdminMixin, adm
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
         if "site" in form.base_fields:
-            form.base_fields["site"].queryset = scope_for(request.user).restrict(Site.objects.all(), SURVEY)
+            form.base_fields["site"].queryset = selectors.sites(request.user, SURVEY)
         return service_admin_form(form, request)
 
 

@@ -5,7 +5,6 @@ rules are in hazards/lifecycle.py; errors come back in the one error shape
 user's areas 404."""
 
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -15,11 +14,10 @@ from rest_framework.views import APIView
 from accounts.scope import EDIT, VIEW, OutOfScope, scope_for
 from common.errors import error_responses
 
-from . import api, lifecycle, sync
+from . import api, lifecycle, selectors, sync
 from .filters import choice_param
 from .models import CloseReason, ClosureProposal, ProposalStatus, Site
 from .rest import SiteOut
-from .rules import Due
 from .serializers import ClosureProposalIn
 
 
@@ -69,7 +67,7 @@ def _parsed(serializer_class, request) -> dict:
 
 
 def _site(request, pk) -> Site:
-    site = scope_for(request.user).restrict(Site.objects.select_related("area"), VIEW).filter(pk=pk).first()
+    site = selectors.sites(request.user).select_related("area").filter(pk=pk).first()
     if site is None:
         raise OutOfScope
     return site
@@ -80,7 +78,7 @@ def other_site(user, reference: str | None, field: str) -> Site | None:
     reference = (reference or "").strip()
     if not reference:
         return None
-    sites = scope_for(user).restrict(Site.objects.all(), VIEW)
+    sites = selectors.sites(user)
     try:
         site = sites.filter(pk=serializers.UUIDField().to_internal_value(reference)).first()
     except serializers.ValidationError:
@@ -90,9 +88,9 @@ def other_site(user, reference: str | None, field: str) -> Site | None:
     return site
 
 
-def _site_out(site: Site) -> dict:
-    site = Site.all_objects.select_related("area").annotate(due=Due(timezone.now())).get(pk=site.pk)
-    return SiteOut(site).data
+def _site_out(user, site: Site) -> dict:
+    # A site closed as a duplicate is merged away (deleted): the answer still describes it.
+    return SiteOut(selectors.site_with_due(user, site.pk, deleted=True)).data
 
 
 class SiteCloseView(APIView):
@@ -110,7 +108,7 @@ class SiteCloseView(APIView):
             duplicate_of=other_site(request.user, data.get("duplicate_of"), "duplicate_of"),
             note=data["note"],
         )
-        return Response(_site_out(site))
+        return Response(_site_out(request.user, site))
 
 
 class SiteReopenView(APIView):
@@ -121,7 +119,7 @@ class SiteReopenView(APIView):
         site = _site(request, pk)
         data = _parsed(ReopenIn, request)
         site = lifecycle.site_reopen(actor=request.user, site=site, reopened_on=data.get("reopened_on"))
-        return Response(_site_out(site))
+        return Response(_site_out(request.user, site))
 
 
 class SiteMergeView(APIView):
@@ -133,7 +131,7 @@ class SiteMergeView(APIView):
         duplicate = _site(request, pk)
         kept = other_site(request.user, _parsed(MergeIn, request)["into"], "into")
         lifecycle.site_merge(actor=request.user, duplicate=duplicate, kept=kept)
-        return Response(_site_out(kept))
+        return Response(_site_out(request.user, kept))
 
 
 class ClosureProposalListView(APIView):

@@ -23,7 +23,7 @@ from areas.models import Area
 from common.forms import add_refusal
 from common.periods import period_dates, period_name
 
-from . import campaign_files, campaigns, orders
+from . import campaign_files, campaigns, orders, selectors
 from .filters import ORDER_LABELS, ORDER_PERIOD_LABELS, chosen_area, order_period_param
 from .models import Site
 from .models_remediation import OrderState, PartyKind, RemediationOrder, Requirement
@@ -162,12 +162,8 @@ def _period_heading(event: str, start, end) -> dict:
 @login_required
 @require_http_methods(["GET", "POST"])
 def order_new(request):
-    site = (
-        scope_for(request.user)
-        .restrict(Site.objects.select_related("area"), EDIT)
-        .filter(pk=_uuid_or_404(request.GET.get("site")))
-        .first()
-    )
+    chosen = _uuid_or_404(request.GET.get("site"))
+    site = selectors.sites(request.user, EDIT).select_related("area").filter(pk=chosen).first()
     if site is None:
         raise Http404
     form = OrderForm(request.POST or None, site=site, initial={"party_name": site.responsible_party})

@@ -39,9 +39,10 @@ from .models_remediation import CampaignAssignment, OrderState, RemediationOrder
 from .rules import Due, LocalDate, SiteState
 
 
-def sites(user, action: str = VIEW) -> QuerySet:
-    """Every site the user may `action` (VIEW, SURVEY, EDIT, ...)."""
-    return scope_for(user).restrict(Site.objects.all(), action)
+def sites(user, action: str = VIEW, *, deleted: bool = False) -> QuerySet:
+    """Every site the user may `action` (VIEW, SURVEY, EDIT, ...); the deleted ones too
+    when `deleted` (administrators find them in the admin's "deleted" filter)."""
+    return scope_for(user).restrict((Site.all_objects if deleted else Site.objects).all(), action)
 
 
 def filtered_sites(user, request, now=None) -> QuerySet:
@@ -56,13 +57,13 @@ def filtered_site_rows(user, request, fields: list[str]) -> QuerySet:
     return filtered_sites(user, request).order_by("code").values(*fields, due=Due(timezone.now()))
 
 
-def sites_with_due(user) -> QuerySet:
+def sites_with_due(user, *, deleted: bool = False) -> QuerySet:
     """The user's sites with their area and whether each is due now (`due`), by code."""
-    return sites(user).select_related("area").annotate(due=Due(timezone.now())).order_by("code")
+    return sites(user, deleted=deleted).select_related("area").annotate(due=Due(timezone.now())).order_by("code")
 
 
-def site_with_due(user, site_id: uuid.UUID) -> Site | None:
-    return sites_with_due(user).filter(pk=site_id).first()
+def site_with_due(user, site_id: uuid.UUID, *, deleted: bool = False) -> Site | None:
+    return sites_with_due(user, deleted=deleted).filter(pk=site_id).first()
 
 
 def unprotected_open_sites(user, request) -> QuerySet:

@@ -3,7 +3,8 @@ the unique field that is both its feature id and the order it pages in, its geom
 properties (each a value PostgreSQL turns into JSON, and the JSON schema of that value),
 the field `datetime` selects on, and the query parameters that filter it. Adding one is a
 `register(Collection(...))` here; the views, the OpenAPI document, the queryables and the
-schemas follow from it. Every read passes the area scope in the views."""
+schemas follow from it. A collection's rows are the user's, the area scope applied: sites
+as hazards/selectors.py reads them, every other table through accounts/scope.py."""
 
 import uuid
 from collections.abc import Callable
@@ -13,9 +14,11 @@ from django.db.models import BooleanField, Choices, ExpressionWrapper, Q, QueryS
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.scope import VIEW, scope_for
 from areas.models import Area
+from hazards import selectors
 from hazards.filters import ORDER_LABELS, choice_param, filter_sites, within_area
-from hazards.models import Barrier, CloseReason, Signage, Site, SiteKind
+from hazards.models import Barrier, CloseReason, Signage, SiteKind
 from hazards.models_remediation import OrderState, PartyKind, RemediationOrder, Requirement
 from hazards.order_selectors import filter_orders
 from hazards.rules import Due, SiteState
@@ -47,7 +50,7 @@ class Collection:
     id: str
     title: Callable[[], str]
     description: Callable[[], str]
-    rows: Callable[[], QuerySet]  # before the area scope, which the views apply
+    rows: Callable[[object], QuerySet]  # the rows a user may see
     key: str  # unique: the feature id, and the order pages follow (keyset paging)
     parse_key: Callable[[str], object]  # a feature id from a URL; ValueError if it cannot be one
     geometry: str
@@ -83,8 +86,9 @@ NULLABLE = {"nullable": True}
 # -- sites -----------------------------------------------------------------------------
 
 
-def _site_rows() -> QuerySet:
-    return Site.objects.all()
+def _scoped(rows: Callable[[], QuerySet]) -> Callable[[object], QuerySet]:
+    """The rows of a table that is not a site's, within the user's areas."""
+    return lambda user: scope_for(user).restrict(rows(), VIEW)
 
 
 def _due():
@@ -143,7 +147,7 @@ SITES = register(
             "Ponds, lakes, dams, canals, wells, pits and other places with deep water, "
             "with their current sign and barrier state."
         ),
-        rows=_site_rows,
+        rows=selectors.sites,
         key="id",
         parse_key=uuid.UUID,
         geometry="location",
@@ -167,7 +171,7 @@ register(
             "The outline of each site that has one (a pond's or a lake's shore), with the site's "
             "attributes; its feature id is the site's."
         ),
-        rows=lambda: _site_rows().filter(outline__isnull=False),
+        rows=lambda user: selectors.sites(user).filter(outline__isnull=False),
         geometry="outline",
         geometry_type="Polygon",
     )
@@ -189,7 +193,7 @@ register(
             "What each site's responsible party must put right (sign, barrier, cover, fill in), "
             "by when, and whether an inspection has verified it; at the site's place."
         ),
-        rows=_order_rows,
+        rows=_scoped(_order_rows),
         key="id",
         parse_key=uuid.UUID,
         geometry="site__location",
@@ -242,7 +246,7 @@ register(
         id="areas",
         title=lambda: _("Administrative areas"),
         description=lambda: _("Provinces, districts and communes as loaded into the registry."),
-        rows=lambda: Area.objects.all(),
+        rows=_scoped(Area.objects.all),
         key="code",
         parse_key=str,
         geometry="geom",

@@ -216,7 +216,7 @@ def _filtered(request, user, collection: Collection) -> QuerySet:
             _("Unknown parameter %(names)s. This collection takes: %(known)s. Pages follow the next link.")
             % {"names": ", ".join(unknown), "known": ", ".join(sorted(known))}
         )
-    rows = scope_for(user).restrict(collection.rows(), VIEW)
+    rows = collection.rows(user)
     if query.get("bbox"):
         box = crs_module.chosen(query.get("bbox-crs"), "bbox-crs").bbox(query["bbox"])
         rows = rows.filter(**{f"{collection.geometry}__intersects": box})
@@ -343,7 +343,7 @@ def item(request, user, collection_id, feature_id):
         key = collection.parse_key(feature_id)
     except ValueError:
         raise Http404 from None
-    rows = scope_for(user).restrict(collection.rows(), VIEW).filter(**{collection.key: key})
+    rows = collection.rows(user).filter(**{collection.key: key})
     with _local_times(rows.db):
         found = list(_features(collection, crs, rows)[:1])
     if not found:

@@ -71,6 +71,17 @@ def test_a_manager_merges_a_duplicate_by_its_code(client, demo_tree, make_site, 
     assert not Site.objects.filter(pk=copy.pk).exists()
 
 
+def test_a_site_closed_as_a_duplicate_is_answered_as_it_now_is(client, demo_tree, make_site, manager, site):
+    """Closing as a duplicate merges the site away (hidden from every list); the answer
+    still describes it, closed and naming the site kept."""
+    copy = make_site(demo_tree["99101"], name="Ao A (copy)", active_from=D("2025-03-01"))
+    client.force_login(manager)
+    closed = post(client, "site-close", copy.pk, {"reason": "duplicate", "duplicate_of": site.code})
+    assert closed.status_code == 200 and closed.json()["id"] == str(copy.pk)
+    assert closed.json()["properties"]["close_reason"] == "duplicate"
+    assert closed.json()["properties"]["state"] == "closed"
+
+
 def proposal(site, **extra) -> dict:
     return {
         "id": str(uuid.uuid4()),
