@@ -20,11 +20,12 @@ from django.db import connections, transaction
 from django.db.models import BooleanField, ExpressionWrapper, F, FloatField, Func, Q, TextField, Value
 from django.db.models.functions import Cast
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 
-from .rules import Due, SiteState
+from .rules import Due, SiteState, time_zone_offset
 from .spreadsheets import csv_value, xlsx_cell
 
 
@@ -82,7 +83,7 @@ class Field:
     in_layer: bool = True
 
 
-# Times are in Vietnam time (+07:00), the registry's time zone; days are Vietnam days.
+# Times are in the registry's time zone (settings.TIME_ZONE), with its offset; days are its days.
 FIELDS = [
     Field("id", "id", "text (UUID)", gettext_lazy("The site's identifier, the same in every export and the API")),
     Field("code", "code", "text", gettext_lazy("The site's readable code (HZ-…)")),
@@ -101,7 +102,8 @@ FIELDS = [
     Field("state", "state", "text", gettext_lazy("State: protected, signed_only, fenced_only, unprotected, closed")),
     Field("protected", "protected", "true/false", gettext_lazy("Sign in place and barrier complete")),
     Field("due", "due", "true/false", gettext_lazy("Due for inspection: not checked within the set interval")),
-    Field("last_checked_at", "checked_at", "date and time", gettext_lazy("Latest inspection, Vietnam time (+07:00)")),
+    Field("last_checked_at", "checked_at", "date and time",
+          format_lazy(gettext_lazy("Latest inspection, in the registry's time ({offset})"), offset=time_zone_offset())),
     Field("is_temporary", "temporary", "true/false", gettext_lazy("Temporary site (works, a pit): checked more often")),
     Field("active_from", "active_fr", "date", gettext_lazy("Day from which the site counts")),
     Field("closed_at", "closed_on", "date", gettext_lazy("Day the site was closed, if it was")),
@@ -202,7 +204,7 @@ def _copied(texts):
         return
     db = texts.db  # the router's choice: a replica on export routes, where one is set up
     with tempfile.TemporaryFile() as spool, transaction.atomic(using=db), connections[db].cursor() as cursor:
-        # Times written in Vietnam time (+07:00), as every export writes them.
+        # Times written in the registry's time zone, as every export writes them.
         cursor.execute("SELECT set_config('TimeZone', %s, true)", [settings.TIME_ZONE])
         # psycopg's COPY binds the parameters on the client: COPY itself takes none.
         with cursor.cursor.copy(COPY_LINES.format(query=sql), params) as copy:

@@ -12,7 +12,9 @@ them through the expressions below, the API hands `state` and `due` to the brows
 `tests/test_one_definition.py` fails when a copy of a rule appears anywhere else.
 """
 
+import datetime as dt
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import BooleanField, CharField, DateField, ExpressionWrapper, F, Func, Q, TextChoices
@@ -95,6 +97,12 @@ def evidence_days() -> dict[str, int]:
     database's registry_evidence_days and for the text a person reads (the report says
     how long a state stays verified)."""
     return {"days": settings.EVIDENCE_MAX_AGE_DAYS, "temporary_days": settings.TEMPORARY_EVIDENCE_MAX_AGE_DAYS}
+
+
+def time_zone_offset() -> str:
+    """The registry's time zone as the UTC offset its times are written with, for the text
+    that tells a person which time a file holds."""
+    return dt.datetime.now(ZoneInfo(settings.TIME_ZONE)).isoformat()[-6:]
 
 
 def install(connection) -> None:

@@ -8,6 +8,7 @@ import datetime as dt
 import re
 import subprocess
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
@@ -33,7 +34,13 @@ STATE_SETS = re.compile(
     r"""[(\[{]\s*["']?(signed|fenced)_only["']?\s*,\s*["']?protected["']?\s*[)\]}]"""
     r"""|[(\[{]\s*(SiteState\.)?(SIGNED|FENCED)_ONLY\s*,\s*(SiteState\.)?PROTECTED\s*[)\]}]"""
 )
-TIME_ZONE = re.compile(re.escape(settings.TIME_ZONE) + r"|AT TIME ZONE", re.IGNORECASE)
+# The zone by name, the database's conversion, or its offset written as a fact ("Vietnam
+# time (+07:00)"); an offset ending an example time (2026-05-01T08:30:00+07:00) only
+# shows a format.
+_OFFSET = dt.datetime(2026, 1, 1, tzinfo=ZoneInfo(settings.TIME_ZONE)).isoformat()[-6:]
+TIME_ZONE = re.compile(
+    re.escape(settings.TIME_ZONE) + r"|AT TIME ZONE|(?<!\d\d:\d\d:\d\d)" + re.escape(_OFFSET), re.IGNORECASE
+)
 # Deciding that evidence has decayed: reading the intervals' settings, or the database's
 # function of them.
 EVIDENCE_RULE = re.compile(r"settings\.(TEMPORARY_)?EVIDENCE_MAX_AGE_DAYS|registry_evidence_days")
@@ -105,6 +112,8 @@ def test_the_patterns_find_copies():
     assert STATE_SETS.search('const SIGNED = new Set(["signed_only", "protected"]);')
     assert not STATE_SETS.search('const STATE_ORDER = ["unprotected", "signed_only", "fenced_only", "protected"];')
     assert TIME_ZONE.search("(s.last_checked_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date")
+    assert TIME_ZONE.search('gettext_lazy("Latest inspection, Vietnam time (+07:00)")')
+    assert not TIME_ZONE.search('"e.g. 2026-05-01T08:30:00+07:00"')
     assert EVIDENCE_RULE.search("last_checked_at < now - dt.timedelta(days=settings.EVIDENCE_MAX_AGE_DAYS)")
     assert EVIDENCE_RULE.search("checked_on + registry_evidence_days(s.is_temporary) <= day")
     assert EVIDENCE_INTERVALS.search("a state not re-checked within 365 days (90 for works under construction)")
