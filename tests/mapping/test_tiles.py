@@ -163,6 +163,56 @@ def test_tiles_of_the_easternmost_column_count_their_sites(client, make_user, si
         assert cluster_total(fetch_tile(client, *tile, due="false")) == 4
 
 
+@pytest.mark.parametrize(
+    ("z", "x", "y"),
+    [
+        (0, 0, 0),
+        (1, 1, 0),
+        (1, 0, 1),
+        (2, 3, 1),
+        (2, 0, 3),
+        (8, 203, 112),
+        (14, 13113, 7597),
+        (14, 16383, 0),
+        (22, 0, 4194303),
+    ],
+)
+def test_the_tile_box_is_the_buffered_envelope_in_degrees(z, x, y):
+    """The location index is asked with the box computed from the tile numbers: it is the
+    buffered tile envelope transformed to degrees, cut at the world's edges (tiles at the
+    antimeridian, the poles' rows, the finest zoom)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT ST_XMin(a), ST_YMin(a), ST_XMax(a), ST_YMax(a), ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b)
+            FROM (SELECT %s::int AS z, %s::int AS x, %s::int AS y) t,
+                 {tiles.TILE_BOX} AS a,
+                 ST_Transform(ST_Intersection(ST_TileEnvelope(z, x, y, margin => {tiles.BUFFER / tiles.EXTENT}),
+                                              ST_TileEnvelope(0, 0, 0)), 4326) AS b""",  # noqa: S608 (fixed SQL)
+            [z, x, y],
+        )
+        row = cursor.fetchone()
+    assert row[:4] == pytest.approx(row[4:], abs=1e-9)
+
+
+def test_a_site_in_the_buffer_reaches_the_tile_and_one_beyond_does_not(client, superuser, demo_tree, make_site):
+    """A pond just past a tile's edge is drawn in the tile's buffer (its symbol is not cut
+    at the edge); one past the buffer belongs to the next tile only."""
+    client.force_login(superuser)
+    commune = demo_tree["99101"]
+    here = inside(commune)
+    z, x, y = tile_of(here.x, here.y, 14)
+    east_edge = (x + 1) / 2**z * 360 - 180  # the tile's eastern meridian
+    tile_degrees = 360 / 2**z
+    within, beyond = here.clone(), here.clone()
+    within.x = east_edge + tile_degrees * tiles.BUFFER / tiles.EXTENT / 2
+    beyond.x = east_edge + tile_degrees * tiles.BUFFER / tiles.EXTENT * 2
+    near = make_site(commune, name="Ao sát mép", location=within)
+    far = make_site(commune, name="Ao xa mép", location=beyond)
+    codes = site_codes(fetch_tile(client, z, x, y))
+    assert near.code in codes and far.code not in codes
+    assert {near.code, far.code} <= site_codes(fetch_tile(client, z, x + 1, y))
+
+
 def test_tile_requests_that_cannot_be_served(client, superuser, sites):
     assert client.get("/tiles/sites/5/25/14.pbf").status_code == 401
     client.force_login(superuser)
