@@ -4,6 +4,33 @@ map scripts as JSON, and the Content Security Policy allows its origin."""
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from config.switches import OFF, ON
+
+# OpenStreetMap's own tile servers (tile.openstreetmap.org, its old a/b/c subdomains,
+# tile.osm.org): their tile usage policy forbids downloading tiles to view later
+# (https://operations.osmfoundation.org/policies/tiles/).
+NO_OFFLINE_DOMAINS = ("openstreetmap.org", "osm.org")
+
+
+def basemap_offline(url: str, setting: str | None) -> bool:
+    """Whether tablets may store the basemap's tiles ("offline map of my communes"), from
+    BASEMAP_OFFLINE: unset, off for OpenStreetMap's tile server and on for any other; on
+    or off as the operator says, except on against OpenStreetMap's policy."""
+    host = urlsplit(url.replace("{s}", "a")).hostname or ""
+    forbidden = any(host == domain or host.endswith("." + domain) for domain in NO_OFFLINE_DOMAINS)
+    value = (setting or "").strip().lower()
+    if not value:
+        return not forbidden
+    if value not in ON | OFF:
+        raise ImproperlyConfigured(f"BASEMAP_OFFLINE={setting!r}: write on or off.")
+    if value in ON and forbidden:
+        raise ImproperlyConfigured(
+            "BASEMAP_OFFLINE is on, but BASEMAP_URL is OpenStreetMap's tile server, whose tile policy "
+            "forbids downloading tiles for offline use: name your own or a commercial tile server in BASEMAP_URL."
+        )
+    return value in ON
 
 
 def basemap_origin() -> str:

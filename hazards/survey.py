@@ -154,7 +154,7 @@ def service_worker(request):
     response = render(
         request,
         "survey/sw.js",
-        # basemap_origin comes from the project's context processor (config/basemap.py).
+        # basemap and basemap_origin come from the project's context processor (config/basemap.py).
         {"version": shell_version(), "shell": json.dumps(shell)},
         content_type="application/javascript",
     )

@@ -8,7 +8,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
+from config.basemap import basemap_offline
 from config.jsonlog import JSON_FORMATTER
+from config.switches import ON
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -17,7 +19,7 @@ def env_bool(name: str, default: bool) -> bool:
     value = os.environ.get(name)
     if value is None:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    return value.strip().lower() in ON
 
 
 def env_list(name: str, default: str = "") -> list[str]:
@@ -191,14 +193,18 @@ IMPORT_QUOTA_BYTES = int(os.environ.get("IMPORT_QUOTA_BYTES", 1_000_000_000))
 IMPORT_MIN_FREE_BYTES = int(os.environ.get("IMPORT_MIN_FREE_BYTES", 2_000_000_000))
 
 # The background map of every map (planner, survey, reports, admin): one XYZ raster
-# source. The survey app can store its tiles on a tablet for offline work, so the source's
-# terms must allow that (OpenStreetMap's do for a few communes at a time, z10-17).
+# source. "offline" says whether the survey app may store its tiles on a tablet
+# (BASEMAP_OFFLINE, config/basemap.py): not from OpenStreetMap's own tile server, whose
+# tile policy forbids downloading tiles to view later, so a registry whose tablets store
+# their communes names its own or a commercial tile server here.
+_basemap_url = os.environ.get("BASEMAP_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 BASEMAP = {
-    "url": os.environ.get("BASEMAP_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"),
+    "url": _basemap_url,
     "attribution": os.environ.get(
         "BASEMAP_ATTRIBUTION", '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
     ),
     "max_zoom": int(os.environ.get("BASEMAP_MAX_ZOOM", 19)),
+    "offline": basemap_offline(_basemap_url, os.environ.get("BASEMAP_OFFLINE")),
 }
 # The zoom levels (first-last) a tablet stores for "offline map of my communes".
 SURVEY_OFFLINE_ZOOMS = tuple(int(z) for z in os.environ.get("SURVEY_OFFLINE_ZOOMS", "10-17").split("-", 1))

@@ -7,6 +7,9 @@ const PAGE = SHELL[0];
 // Same name as in static/survey/offline-map.js, which fills it.
 const TILES = "basemap-tiles";
 const BASEMAP_ORIGIN = "{{ basemap_origin|escapejs }}";
+// Whether the tile server's terms allow storing its tiles (settings.BASEMAP["offline"]):
+// when not, tiles stored before (under another setting) are dropped and never served.
+const TILES_ALLOWED = {{ basemap.offline|yesno:"true,false" }};
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
@@ -15,7 +18,8 @@ self.addEventListener("install", (event) => {
 self.addEventListener("activate", (event) => {
   event.waitUntil(
     caches.keys()
-      .then((keys) => Promise.all(keys.filter((k) => k.startsWith("survey-") && k !== CACHE).map((k) => caches.delete(k))))
+      .then((keys) => keys.filter((k) => (k.startsWith("survey-") && k !== CACHE) || (k === TILES && !TILES_ALLOWED)))
+      .then((old) => Promise.all(old.map((k) => caches.delete(k))))
       .then(() => self.clients.claim()),
   );
 });
@@ -30,7 +34,7 @@ self.addEventListener("fetch", (event) => {
   const request = event.request;
   const url = new URL(request.url);
   if (request.method !== "GET") return;
-  if (isBasemapTile(url)) {
+  if (TILES_ALLOWED && isBasemapTile(url)) {
     // Stored tiles first (they do not change often), the network for the rest.
     event.respondWith(
       caches.open(TILES).then((cache) => cache.match(request.url).then((hit) => hit || fetch(request))),

@@ -1,0 +1,31 @@
+"""Whether tablets may store the background map's tiles (BASEMAP_OFFLINE): off by default
+for OpenStreetMap's own tile server, whose policy forbids it, on for any other; the
+operator's setting wins, except that it cannot turn storing on against that policy."""
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from config.basemap import basemap_offline
+
+OSM = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+OSM_SUBDOMAINS = "https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png"
+OWN = "https://tiles.example.gov.vn/{z}/{x}/{y}.png"
+
+
+@pytest.mark.parametrize("url", [OSM, OSM_SUBDOMAINS, "https://tile.osm.org/{z}/{x}/{y}.png"])
+def test_openstreetmaps_tile_server_is_not_stored_by_default(url):
+    assert basemap_offline(url, None) is False
+    assert basemap_offline(url, "off") is False
+
+
+def test_another_tile_server_is_stored_by_default_and_can_be_turned_off():
+    assert basemap_offline(OWN, None) is True
+    assert basemap_offline(OWN, "off") is False
+    assert basemap_offline(OWN, "on") is True
+    # A look-alike host is not OpenStreetMap's.
+    assert basemap_offline("https://tile.openstreetmap.org.example.com/{z}/{x}/{y}.png", None) is True
+
+
+def test_turning_it_on_for_openstreetmaps_tile_server_is_refused_at_start():
+    with pytest.raises(ImproperlyConfigured, match="BASEMAP_URL"):
+        basemap_offline(OSM, "on")
