@@ -48,7 +48,7 @@ const state = {
   pin: null, // registration point chosen by the worker
   pinFromGps: false,
   inspecting: null,
-  editing: null, // a refused outbox record being fixed
+  drafts: [], // every form begun and not saved or cancelled, of everyone on this tablet
   allowDuplicate: false,
 };
 
@@ -71,7 +71,10 @@ function nobodySignedIn() {
 
 // ---------- views ----------
 function show(name) {
+  const left = [...live.keys()].filter((form) => !viewOf(form).hidden && viewOf(form).id !== `view-${name}`);
   $$(".view").forEach((view) => (view.hidden = view.id !== `view-${name}`));
+  // A form left for another view is kept as it is now, no longer on screen.
+  left.forEach((form) => keepDraft(form));
   $$(".tabs [data-view]").forEach((tab) => tab.classList.toggle("active", tab.dataset.view === name));
   if (name === "map") map.invalidateSize();
   if (name === "due") renderDue();
@@ -437,7 +440,8 @@ async function openSheet(feature) {
     `${config.kinds[p.kind] || p.kind} · ${STATE_LABEL[stateOf(p)]}` +
     (p.last_checked_at ? ` · ${gettext("last checked")} ${day(p.last_checked_at)}` : ` · ${gettext("never checked")}`) +
     (p.due ? ` · ${gettext("due for inspection")}` : "") +
-    (p.queued ? ` · ${gettext("not sent yet")}` : "");
+    (p.queued ? ` · ${gettext("not sent yet")}` : "") +
+    begunNote(feature);
   const past = document.createElement("ol");
   past.className = "history";
   past.textContent = gettext("Loading history…");
@@ -644,7 +648,8 @@ function renderDue() {
       `${config.kinds[p.kind]} · ${STATE_LABEL[stateOf(p)]}` +
       ` · ${p.last_checked_at ? `${gettext("last checked")} ${day(p.last_checked_at)}` : gettext("never checked")}` +
       (distance !== null ? ` · ${distanceText(distance)}` : "") +
-      (p.first ? ` · ${p.first === 2 ? gettext("order awaiting verification") : gettext("campaign")}` : "");
+      (p.first ? ` · ${p.first === 2 ? gettext("order awaiting verification") : gettext("campaign")}` : "") +
+      begunNote(feature);
     text.append(name, meta);
     const actions = [button(gettext("Inspect"), () => startInspection(feature), "primary")];
     if (words.length) actions.unshift(button(gettext("On the map"), () => showOnMap(feature), "on-map"));
@@ -725,9 +730,10 @@ function setupForm(form) {
   form.addEventListener("click", () => draftChanged(form));
   $(".cancel", form).addEventListener("click", () => {
     if (entered(form) && !confirm(gettext("Discard this form? What you entered, photos included, will be lost."))) return;
+    const fixing = live.get(form)?.editing;
+    closeDraft(form);
     resetForm(form);
-    show(state.editing ? "outbox" : "map");
-    state.editing = null;
+    show(fixing ? "outbox" : "map");
   });
 }
 
@@ -776,7 +782,6 @@ function resetForm(form) {
   renderThumbs(form);
   $(".form-errors", form).textContent = "";
   $(".draft-note", form).hidden = true;
-  if (draftForm === form) dropDraft();
   $$(".choices", form).forEach((group) => {
     $$("button", group).forEach((b) => {
       b.classList.remove("chosen");
@@ -798,69 +803,206 @@ function fillForm(form, inspection, photos) {
 }
 
 // ---------- drafts ----------
-// The form being filled is kept on the tablet as it changes (values, choices, a pin put by
-// hand, photos), for the person filling it, until it is saved or cancelled: Android may
-// discard the page while the camera app is open, and the worker comes back to a page
-// loaded again. The next start opens it again as it was.
-const DRAFT = "draft";
-let draftForm = null; // the form begun last and not yet saved or cancelled
-let draftTimer = null;
+// Every form begun (values, choices, a pin put by hand, photos) is kept on the tablet as
+// it changes, for the person filling it, until it is saved or cancelled: the worker may
+// leave a registration to inspect another site, leave one inspection for another, or
+// Android may discard the page while the camera app is open. Each form has its draft,
+// one per "slot": the registration of a new site, a site's inspection, a refused record
+// being fixed. "Register a site", a site's "Inspect" and "Fix and send again" take up the
+// draft of their slot where it was; the others wait, listed in the outbox view, and the
+// form on screen when the page went away opens again on the next start.
+
+// What each form holds now: { owner, form, editing (the record's id), record, site, key }.
+const live = new Map();
+const draftTimers = new Map();
+const viewOf = (form) => form.closest(".view");
+
+// Whether two slots are one: the same refused record, the registration, or the same site
+// (a site from the list's first part has its code before its id).
+function sameSlot(a, b) {
+  if (a.form !== b.form || (a.editing || null) !== (b.editing || null)) return false;
+  if (a.editing || a.form === registerForm.id) return true;
+  const x = a.site.properties;
+  const y = b.site.properties;
+  return Boolean((x.id && x.id === y.id) || (x.code && x.code === y.code));
+}
+
+function myDrafts() {
+  const who = person()?.username;
+  return state.drafts.filter((d) => d.owner === who);
+}
+
+const draftFor = (slot) => myDrafts().find((d) => sameSlot(d, slot));
+
+// Said beside a site whose inspection was begun and not saved ("Inspect" takes it up).
+const begunNote = (feature) => (draftFor({ form: inspectForm.id, site: feature }) ? ` · ${gettext("inspection begun, not saved")}` : "");
+
+// Whether `form` holds `slot` now (then it is shown as it is, not opened again).
+const holds = (form, slot) => live.has(form) && sameSlot(live.get(form), slot);
+
+// `form` begins to hold `slot`, after keeping what it held before under its own.
+function begin(form, slot) {
+  if (live.has(form)) keepDraft(form, false);
+  live.set(form, { owner: person()?.username, form: form.id, editing: null, record: null, site: null, key: null, ...slot });
+}
 
 // Typing is kept after a pause; a choice, a photo or the pin at once.
 function draftChanged(form, pause = 0) {
-  if (form !== draftForm) return;
-  clearTimeout(draftTimer);
-  draftTimer = setTimeout(keepDraft, pause);
+  if (!live.has(form)) return;
+  clearTimeout(draftTimers.get(form));
+  draftTimers.set(form, setTimeout(() => keepDraft(form), pause));
 }
 
-function dropDraft() {
-  draftForm = null;
-  clearTimeout(draftTimer);
-  db.remove("cache", DRAFT);
+function storeDraft(draft) {
+  state.drafts = [...state.drafts.filter((d) => d.key !== draft.key), draft];
+  renderDrafts();
+  return db.put("drafts", draft);
 }
 
-async function keepDraft() {
-  clearTimeout(draftTimer);
-  const form = draftForm;
-  const who = person();
-  if (!form || !who) return;
-  if (!entered(form)) return db.remove("cache", DRAFT);
-  const draft = { form: form.id, owner: who.username, editing: state.editing?.id ?? null, values: formValues(form), photos: picked.get(form) };
+function removeDraft(key) {
+  state.drafts = state.drafts.filter((d) => d.key !== key);
+  renderDrafts();
+  return db.remove("drafts", key);
+}
+
+// Reads the form at once (it may be emptied for another slot right after), then stores it.
+function keepDraft(form, onScreen = !viewOf(form).hidden) {
+  clearTimeout(draftTimers.get(form));
+  const slot = live.get(form);
+  if (!slot?.owner) return Promise.resolve();
+  if (!entered(form)) {
+    const key = slot.key;
+    slot.key = null;
+    return key ? removeDraft(key) : Promise.resolve();
+  }
+  slot.key ??= crypto.randomUUID();
+  const draft = {
+    key: slot.key,
+    owner: slot.owner,
+    form: form.id,
+    editing: slot.editing,
+    values: formValues(form),
+    photos: [...picked.get(form)],
+    onScreen,
+    at: Date.now(),
+  };
   // A pin from the GPS follows the GPS again when the form opens; one put by hand stays.
   if (form === registerForm) draft.pin = state.pinFromGps ? null : state.pin;
-  else draft.site = { type: "Feature", geometry: state.inspecting.geometry, properties: state.inspecting.properties };
-  await db.put("cache", { key: DRAFT, value: draft, at: Date.now() });
+  else draft.site = { type: "Feature", geometry: slot.site.geometry, properties: slot.site.properties };
+  return storeDraft(draft);
 }
-// The camera app coming up hides the page: kept at once, not after the pause.
-document.addEventListener("visibilitychange", () => document.visibilityState === "hidden" && keepDraft());
-window.addEventListener("pagehide", () => keepDraft());
 
-async function restoreDraft() {
-  const draft = (await db.get("cache", DRAFT))?.value;
-  if (!draft || draft.owner !== person()?.username) return;
-  // A refused record being fixed: only while it still waits to be fixed.
-  const editing = draft.editing && state.records.find((r) => r.id === draft.editing && ["refused", "conflict"].includes(r.state));
-  if (draft.editing && !editing) return db.remove("cache", DRAFT);
-  const form = draft.form === registerForm.id ? registerForm : inspectForm;
-  if (editing) fixRecord(editing);
-  else if (form === registerForm) openRegister();
-  else {
-    const id = draft.site.properties.id;
-    startInspection((id && allSites().find((f) => f.properties.id === id)) || draft.site);
-  }
+// Saved or cancelled: the form's draft goes.
+function closeDraft(form) {
+  clearTimeout(draftTimers.get(form));
+  const key = live.get(form)?.key;
+  live.delete(form);
+  if (key) removeDraft(key);
+}
+
+// The camera app coming up hides the page: kept at once, not after the pause.
+document.addEventListener("visibilitychange", () => document.visibilityState === "hidden" && live.forEach((_, form) => keepDraft(form)));
+window.addEventListener("pagehide", () => live.forEach((_, form) => keepDraft(form)));
+
+// The form just opened for its slot takes up that slot's draft, if there is one, and says so.
+function takeUpDraft(form) {
+  const slot = live.get(form);
+  const draft = draftFor(slot);
+  if (!draft) return;
   for (const [name, value] of Object.entries(draft.values.fields)) {
     const field = $(`[name=${name}]`, form);
     if (field?.type === "checkbox") field.checked = value;
     else if (field) field.value = value;
   }
   for (const [name, value] of Object.entries(draft.values.choices)) choose(form, name, value);
-  picked.set(form, draft.photos);
+  picked.set(form, [...draft.photos]);
   renderThumbs(form);
   if (form === registerForm && draft.pin) placePin(draft.pin, false);
+  // Only now: a draft that could not be opened whole is never overwritten by what did open.
+  slot.key = draft.key;
   const note = $(".draft-note", form);
   note.textContent = gettext("The form you had not saved was opened again as it was: check it, then tap Save.");
   note.hidden = false;
-  await keepDraft();
+}
+
+// A refused record being fixed: only while it still waits to be fixed.
+const fixable = (id) => state.records.find((r) => r.id === id && ["refused", "conflict"].includes(r.state));
+
+// Opens the form of a draft, where it was.
+function resume(draft) {
+  if (draft.editing) {
+    const record = fixable(draft.editing);
+    if (record) fixRecord(record);
+    return;
+  }
+  if (draft.form === registerForm.id) return openRegistration();
+  const { id, code } = draft.site.properties;
+  startInspection(allSites().find((f) => (id && f.properties.id === id) || (code && f.properties.code === code)) || draft.site);
+}
+
+// The fix of a record that is no longer refused (sent again, or discarded) has nothing left to fix.
+function dropOrphanDrafts() {
+  const gone = (id) => id && !state.records.some((r) => r.id === id);
+  for (const [form, slot] of live) {
+    if (!gone(slot.editing)) continue;
+    closeDraft(form);
+    resetForm(form);
+  }
+  for (const draft of state.drafts) if (gone(draft.editing)) removeDraft(draft.key);
+}
+
+// The form that was on screen when the page went away opens again.
+async function restoreDraft() {
+  const draft = myDrafts()
+    .filter((d) => d.onScreen !== false && (!d.editing || fixable(d.editing)))
+    .sort((a, b) => b.at - a.at)[0];
+  if (draft) resume(draft);
+}
+
+function draftTitle(draft) {
+  const { fields } = draft.values;
+  if (draft.form === registerForm.id) {
+    const name = fields.name || gettext("no name yet");
+    return `${draft.editing ? gettext("Fixing a refused record") : gettext("New site")}: ${name}`;
+  }
+  const p = draft.site.properties;
+  const what = draft.editing ? gettext("Fixing a refused record") : gettext("Inspection");
+  return `${what}: ${p.code ? `${p.code} · ` : ""}${p.name || ""}`;
+}
+
+// The worker's forms not saved yet, newest first, each to continue or to discard.
+function renderDrafts() {
+  const drafts = myDrafts().sort((a, b) => b.at - a.at);
+  $("#draft-count").textContent = drafts.length;
+  $("#drafts-button").hidden = !drafts.length;
+  $("#drafts").hidden = !drafts.length;
+  const list = $("#draft-list");
+  list.replaceChildren();
+  for (const draft of drafts) {
+    const item = document.createElement("li");
+    item.className = "card draft";
+    item.dataset.key = draft.key;
+    const text = document.createElement("div");
+    const title = Object.assign(document.createElement("strong"), { textContent: draftTitle(draft) });
+    const photos = draft.photos.length ? ` · ${fmt(gettext("%(n)s photo(s)"), { n: draft.photos.length })}` : "";
+    const when = Object.assign(document.createElement("span"), {
+      textContent: `${fmt(gettext("not saved, last changed %(time)s %(day)s"), { time: clockTime(draft.at), day: day(draft.at) })}${photos}`,
+    });
+    text.append(title, when);
+    item.append(
+      text,
+      button(gettext("Continue"), () => resume(draft), "primary continue"),
+      button(gettext("Discard"), () => {
+        if (!confirm(gettext("Discard this form? What you entered, photos included, will be lost."))) return;
+        const form = [...live.keys()].find((f) => live.get(f).key === draft.key);
+        if (form) {
+          closeDraft(form);
+          resetForm(form);
+        } else removeDraft(draft.key);
+      }, "discard"),
+    );
+    list.append(item);
+  }
 }
 
 function inspectionPayload(form, extra) {
@@ -1014,7 +1156,9 @@ function placePin(point, fromGps) {
 // A tap on the map puts the pin there: the only way without a GPS fix.
 regMap.on("click", (event) => placePin([event.latlng.lng, event.latlng.lat], false));
 
-function openRegister() {
+// The registration form, empty, for a new site or for a refused one (`record`) to be fixed.
+function openRegister(record = null) {
+  begin(registerForm, { editing: record?.id ?? null, record });
   resetForm(registerForm);
   state.allowDuplicate = false;
   state.pin = null;
@@ -1028,19 +1172,22 @@ function openRegister() {
     describePin();
   }
   markOpened(registerForm);
-  draftForm = registerForm;
+}
+
+// "Register a site": the registration begun and not saved is taken up where it was.
+function openRegistration() {
+  if (holds(registerForm, { form: registerForm.id })) return show("register");
+  openRegister();
+  takeUpDraft(registerForm);
 }
 $("#new-site").addEventListener("click", () => {
   if (nobodySignedIn()) return;
-  // A registration left for another view, neither saved nor cancelled, is taken up again.
-  if (draftForm === registerForm && !state.editing && entered(registerForm)) return show("register");
-  state.editing = null;
-  openRegister();
+  openRegistration();
 });
 
 function nearbyDuplicate(point, kind) {
   return allSites()
-    .filter((f) => f.properties.kind === kind && f.properties.id !== state.editing?.id)
+    .filter((f) => f.properties.kind === kind && f.properties.id !== live.get(registerForm)?.editing)
     .map((f) => ({ feature: f, distance: distanceMetres(point, f.geometry.coordinates) }))
     .filter((x) => x.distance <= config.duplicateRadius)
     .sort((a, b) => a.distance - b.distance)[0];
@@ -1080,8 +1227,7 @@ registerForm.addEventListener("submit", async (event) => {
     dialog.showModal();
     $("#open-existing").onclick = () => {
       dialog.close();
-      resetForm(registerForm);
-      startInspection(duplicate.feature);
+      openExisting(duplicate.feature);
     };
     $("#register-anyway").onclick = () => {
       dialog.close();
@@ -1091,7 +1237,7 @@ registerForm.addEventListener("submit", async (event) => {
     return;
   }
   // The outbox record and the site share one UUID, so a replay is recognised.
-  const editing = await takeEditing();
+  const editing = await takeEditing(registerForm);
   const id = editing ? editing.id : crypto.randomUUID();
   const inspection = inspectionPayload(registerForm, editing ? { id: editing.payload.inspection.id } : {});
   const payload = {
@@ -1106,7 +1252,7 @@ registerForm.addEventListener("submit", async (event) => {
   const photos = picked.get(registerForm);
   if (editing) await outbox.resend(id, { payload, photos: [...editing.photos.filter((p) => p.sent), ...photos] });
   else await outbox.add({ id, type: "site", label: name, payload, photos });
-  state.editing = null;
+  closeDraft(registerForm);
   resetForm(registerForm);
   show(editing ? "outbox" : "map");
   sync();
@@ -1139,36 +1285,60 @@ async function renderLastState(feature) {
   }
 }
 
-function startInspection(feature) {
+// A site's inspection form, with the inspection of that site begun and not saved, where
+// it was; or empty for a refused inspection (`record`) to be fixed.
+function startInspection(feature, record = null) {
   if (nobodySignedIn()) return;
-  state.inspecting = feature;
-  state.editing = null;
   $("#site-sheet").hidden = true;
+  const slot = { form: inspectForm.id, editing: record?.id ?? null, record, site: feature };
+  if (holds(inspectForm, slot)) return show("inspect");
+  begin(inspectForm, slot);
+  state.inspecting = feature;
   resetForm(inspectForm);
   const p = feature.properties;
   $("#inspect-title").textContent = `${p.code || gettext("new")} · ${p.name}`;
   show("inspect");
   markOpened(inspectForm);
-  draftForm = inspectForm;
+  if (!record) takeUpDraft(inspectForm);
   renderLastState(feature);
+}
+
+// A registration that turned out to be of a site already registered: what the worker saw
+// and photographed there (sign, barrier, water, notes, photos) goes to that site's inspection.
+function openExisting(feature) {
+  const seen = formValues(registerForm);
+  const photos = picked.get(registerForm);
+  startInspection(feature);
+  if (!live.has(inspectForm)) return; // nobody signed in: the registration stays as it is
+  for (const name of ["signage", "barrier", "water_present"]) if (seen.choices[name]) choose(inspectForm, name, seen.choices[name]);
+  for (const name of ["water_depth_m", "notes"]) if (seen.fields[name]) $(`[name=${name}]`, inspectForm).value = seen.fields[name];
+  picked.set(inspectForm, [...picked.get(inspectForm), ...photos]);
+  renderThumbs(inspectForm);
+  keepDraft(inspectForm);
+  closeDraft(registerForm);
+  resetForm(registerForm);
 }
 
 // The record being fixed, to be sent again under its ids; after a conflict (another
 // record is stored under them) it goes as a new record instead.
-async function takeEditing() {
-  const editing = state.editing;
+async function takeEditing(form) {
+  const slot = live.get(form);
+  const editing = slot?.record;
   if (editing?.state !== "conflict") return editing;
+  // The form no longer fixes the old record, which leaves the outbox: what it holds is new.
+  slot.editing = null;
+  slot.record = null;
   await outbox.discard(editing.id);
-  state.editing = null;
   return null;
 }
 
 async function queueInspection(payload, photos) {
   const site = state.inspecting.properties;
-  if (state.editing) await outbox.resend(state.editing.id, { payload, photos: [...state.editing.photos.filter((p) => p.sent), ...photos] });
+  const editing = live.get(inspectForm)?.record;
+  if (editing) await outbox.resend(editing.id, { payload, photos: [...editing.photos.filter((p) => p.sent), ...photos] });
   else await outbox.add({ id: payload.id, type: "inspection", label: site.name, payload, photos });
-  const back = state.editing ? "outbox" : "due";
-  state.editing = null;
+  const back = live.get(inspectForm)?.editing ? "outbox" : "due";
+  closeDraft(inspectForm);
   resetForm(inspectForm);
   show(back);
   sync();
@@ -1206,7 +1376,7 @@ inspectForm.addEventListener("submit", async (event) => {
   if (problems.length) return;
   const site = await inspectedSiteId();
   if (!site) return;
-  const editing = await takeEditing();
+  const editing = await takeEditing(inspectForm);
   const extra = editing ? { id: editing.id, site } : { site };
   await queueInspection(inspectionPayload(inspectForm, extra), picked.get(inspectForm));
 });
@@ -1220,11 +1390,12 @@ const OUTBOX_STATE = {
   conflict: gettext("Conflict"),
 };
 
+// "Fix and send again": the record in its form, with the fix begun and not saved where it was.
 function fixRecord(record) {
-  state.editing = record;
+  const form = record.type === "site" ? registerForm : inspectForm;
+  if (holds(form, { form: form.id, editing: record.id })) return show(form === registerForm ? "register" : "inspect");
   if (record.type === "site") {
-    openRegister();
-    state.editing = record;
+    openRegister(record);
     const p = record.payload;
     choose(registerForm, "kind", p.kind);
     $("input[name=name]", registerForm).value = p.name;
@@ -1236,13 +1407,12 @@ function fixRecord(record) {
     const feature = allSites().find((f) => f.properties.id === record.payload.site) || {
       properties: { id: record.payload.site, name: record.label, code: "" },
     };
-    startInspection(feature);
-    state.editing = record;
+    startInspection(feature, record);
     fillForm(inspectForm, record.payload, record.photos);
   }
-  const form = record.type === "site" ? registerForm : inspectForm;
   $(".form-errors", form).textContent = record.error || "";
   markOpened(form);
+  takeUpDraft(form);
 }
 
 function renderOutbox(records) {
@@ -1321,6 +1491,7 @@ function renderOutbox(records) {
 
 outbox.onChange((records) => {
   state.records = records;
+  dropOrphanDrafts();
   renderOutbox(records);
   renderSites();
   if (!$("#view-due").hidden) renderDue();
@@ -1473,6 +1644,7 @@ async function historyAhead() {
 }
 
 function renderWho() {
+  renderDrafts(); // whose they are
   if (!state.me) return;
   const who = `${state.me.name} · ${state.me.areas.map((a) => a.name).join(", ")}`;
   $("#who").textContent = who;
@@ -1505,15 +1677,26 @@ function authLost() {
 }
 
 let syncing = false;
+// Asked for while a round was sending (a record saved meanwhile): the round sends again
+// before it ends, rather than leaving the record to the next half-minute round.
+let syncAgain = false;
 let retryTimer = null;
 // Rounds ended, on the page (data-sync-rounds): a test waits for the next one instead of
 // waiting a while.
 let syncRounds = 0;
 async function sync() {
-  if (syncing || state.authLost || !navigator.onLine) return;
+  if (state.authLost || !navigator.onLine) return;
+  if (syncing) {
+    syncAgain = true;
+    return;
+  }
   syncing = true;
   try {
-    const result = await outbox.flush();
+    let result;
+    do {
+      syncAgain = false;
+      result = await outbox.flush();
+    } while (syncAgain && result === "done");
     if (result === "signed-out") return authLost();
     if (["done", "unanswered"].includes(result)) state.serverDown = result === "unanswered";
     renderNetwork();
@@ -1608,6 +1791,14 @@ $("#sign-out-button").addEventListener("click", async () => {
     );
     return;
   }
+  const unsaved = myDrafts().length;
+  if (unsaved) {
+    $("#sign-out-note").textContent = fmt(
+      gettext("%(n)s form(s) you began are not saved (Outbox, Forms not saved). Save or discard them before signing out."),
+      { n: unsaved },
+    );
+    return;
+  }
   await fetch(config.urls.logout, { method: "POST", credentials: "same-origin", headers: outbox.headers() }).catch(() => null);
   await pairing.forget();
   await db.clear("cache");
@@ -1620,6 +1811,8 @@ $("#sign-out-button").addEventListener("click", async () => {
 $("#offline-map-button").addEventListener("click", async () => {
   menu.close();
   const dialog = $("#tiles-dialog");
+  // The tile server's terms forbid storing its tiles: the dialog says why, nothing is fetched.
+  if (!basemap.offline) return dialog.showModal();
   const tiles = await import("./offline-map.js");
   const urls = tiles.tileUrls(basemap.url, state.areas, config.offlineZooms);
   const status = await tiles.status(urls);
@@ -1655,6 +1848,7 @@ renderNetwork();
 state.device = await pairing.stored();
 state.records = await outbox.list();
 await outbox.clearOldSent();
+state.drafts = await db.all("drafts");
 await loadCached();
 renderOutbox(state.records);
 const pairCode = pairing.codeFromHash();
@@ -1669,7 +1863,11 @@ if (navigator.onLine && !pairCode) {
   try {
     if (!state.dataAt || Date.now() - state.dataAt > DATA_MAX_AGE_MS || outbox.unsent(state.records).length) {
       await refreshData();
-    } else if (state.me) {
+    } else if ((await apiGet(config.urls.me)).username !== state.me?.username) {
+      // Another person signed in on this tablet since the list was kept: until now the app
+      // took them for the one before, whose forms and records it offered them.
+      await refreshData();
+    } else {
       refreshProposals(); // a manager may have decided since
     }
   } catch (error) {
@@ -1686,8 +1884,10 @@ sync();
 if ("serviceWorker" in navigator) {
   navigator.serviceWorker.register(config.urls.sw, { scope: config.urls.scope });
 }
-// A draft the app cannot open again (from an older app) must not keep the app from starting.
-if (!pairCode) await restoreDraft().catch(() => db.remove("cache", DRAFT));
+// A draft the app cannot open again (from an older app) must not keep the app from starting;
+// it stays listed, to be tried again or discarded by the worker.
+dropOrphanDrafts();
+if (!pairCode) await restoreDraft().catch(() => {});
 // For tests and support staff at the console: the two maps and the site markers.
 window.survey = { map, regMap, sites: siteLayer };
 document.body.dataset.ready = "true";

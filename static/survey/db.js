@@ -1,5 +1,5 @@
 // IndexedDB: the outbox of unsent records (with their photo blobs), the cached area
-// data and the tablet's pairing. Everything here survives a tablet restart.
+// data, the tablet's pairing and the drafts of forms not saved. Everything here survives a tablet restart.
 //
 // Each version's step runs once, in order, inside the upgrade transaction, so a tablet
 // that skipped versions is brought forward with its records intact. Never edit a step
@@ -28,6 +28,17 @@ const UPGRADES = [
       for (const photo of record.photos || []) photo.bytes ??= photo.blob ? photo.blob.size : 0;
       cursor.update(record);
       cursor.continue();
+    };
+  },
+  // 3: every form begun and not saved has its draft (the cache held one, the last begun).
+  (db, tx) => {
+    const drafts = db.createObjectStore("drafts", { keyPath: "key" });
+    const cache = tx.objectStore("cache");
+    cache.get("draft").onsuccess = (event) => {
+      const kept = event.target.result;
+      if (!kept) return;
+      drafts.put({ ...kept.value, key: crypto.randomUUID(), at: kept.at });
+      cache.delete("draft");
     };
   },
 ];

@@ -172,3 +172,16 @@ def inspect_on_map(page, point, signage="in_place", barrier="complete"):
     choose(form, "signage", signage)
     choose(form, "barrier", barrier)
     return form
+
+
+def refuse_sites(page, *refusals: dict) -> None:
+    """The server refuses the next new sites sent, one answer (a 400 body) each, then takes them."""
+    answers = list(refusals)
+
+    def site_route(route):
+        if answers:
+            route.fulfill(status=400, json=answers.pop(0))
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/sync/sites/", site_route)

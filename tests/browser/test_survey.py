@@ -4,7 +4,17 @@ import pytest
 from django.contrib.gis.geos import Point
 
 from hazards.models import Inspection, Photo, Site
-from tests.browser.tablet import READY, go_offline, open_app, photo_file, register, tablet, unsent, wait_unsent
+from tests.browser.tablet import (
+    READY,
+    fill_register,
+    go_offline,
+    open_app,
+    photo_file,
+    register,
+    tablet,
+    unsent,
+    wait_unsent,
+)
 from tests.conftest import inside
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -70,19 +80,28 @@ def test_offline_records_survive_a_reload_and_sync_once(browser, stack, worker, 
     context.close()
 
 
-def test_duplicate_warning_within_30_m(browser, stack, worker, demo_tree, make_site):
+def test_duplicate_warning_within_30_m(browser, stack, worker, demo_tree, make_site, tmp_path):
     here = inside(demo_tree["99101"])
     existing = make_site(demo_tree["99101"], name="Ao đã có", location=Point(here.x + 0.0001, here.y, srid=4326))
     context = tablet(browser, here)
     page = open_app(context, stack)
-    register(page, "Ao mới trùng", saved=False)
+    form = fill_register(page, "Ao mới trùng", signage="damaged", photos=[photo_file(tmp_path)])
+    form.locator("textarea[name=notes]").fill("Biển bị đổ")
+    form.locator("button[type=submit]").tap()
     dialog = page.locator("#duplicate-dialog")
     dialog.wait_for(state="visible")
     assert "Ao đã có" in dialog.inner_text() and existing.code in dialog.inner_text()
     page.click("#open-existing")
     assert "Ao đã có" in page.locator("#inspect-title").inner_text()
+    # What the worker saw and photographed there becomes the existing site's inspection.
+    inspection = page.locator("#inspect-form")
+    assert inspection.locator(".choices[data-name=signage] .chosen").get_attribute("data-value") == "damaged"
+    assert inspection.locator("textarea[name=notes]").input_value() == "Biển bị đổ"
+    assert inspection.locator(".thumbs li").count() == 1
     assert unsent(page) == "0"
     assert Site.objects.count() == 1
+    page.click("#new-site")
+    assert form.locator("input[name=name]").input_value() == ""
     context.close()
 
 

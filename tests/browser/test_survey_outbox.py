@@ -16,6 +16,7 @@ from tests.browser.tablet import (
     go_offline,
     inspect_on_map,
     open_app,
+    refuse_sites,
     register,
     save,
     sign_in,
@@ -76,16 +77,9 @@ def test_server_errors_timeouts_and_throttling_are_retried_not_refused(browser, 
 def test_a_refused_record_shows_why_and_is_fixed_and_sent_again(browser, stack, worker, demo_tree):
     context = tablet(browser, inside(demo_tree["99101"]))
     page = open_app(context, stack)
-    refusal = {"code": "invalid", "detail": "Bản ghi bị từ chối.", "errors": {"name": ["Tên đã có người dùng."]}}
-    answers = [refusal]
-
-    def site_route(route):
-        if answers:
-            route.fulfill(status=400, json=answers.pop(0))
-        else:
-            route.continue_()
-
-    page.route("**/api/v1/sync/sites/", site_route)
+    refuse_sites(
+        page, {"code": "invalid", "detail": "Bản ghi bị từ chối.", "errors": {"name": ["Tên đã có người dùng."]}}
+    )
     register(page, "Ao")
     page.click("[data-view=outbox]")
     card = page.locator("#outbox-list li.outbox-refused")
@@ -232,4 +226,37 @@ def test_an_inspection_waiting_names_its_sites_code_or_the_new_site_it_follows(
     assert lines.nth(0).locator(".after-site").count() == 0
     assert lines.nth(1).locator("strong").inner_text() == "Lượt kiểm tra: Ao mới của xã"
     assert lines.nth(1).locator(".after-site").inner_text() == "Sẽ gửi ngay sau khi điểm mới của nó đã được gửi."
+    context.close()
+
+
+def test_a_record_saved_while_another_is_being_sent_goes_right_after_it(browser, stack, worker, demo_tree, make_site):
+    """A worker who saves a record while the one before is still on its way does not wait
+    for the next half-minute round: it goes as soon as the first is through. The page's
+    clock stands still once both are saved, so no timer can send it instead."""
+    here = inside(demo_tree["99101"])
+    old = make_site(demo_tree["99101"], name="Ao UBND xã", location=Point(here.x + 0.003, here.y, srid=4326))
+    context = tablet(browser, here)
+    page = context.new_page()
+    page.clock.install()
+    sign_in(page, stack)
+    held = []
+
+    def hold_the_first(route):
+        if held:
+            route.continue_()
+        else:
+            held.append(route)  # answered once the second record is saved
+
+    page.route("**/api/v1/sync/**", hold_the_first)
+    with page.expect_request("**/api/v1/sync/inspections/"):
+        save(page, inspect_on_map(page, old.location))
+    register(page, "Ao lưu khi đang gửi")
+    page.clock.pause_at(dt.datetime.now(tz=dt.UTC) + dt.timedelta(seconds=1))
+    with page.expect_request("**/api/v1/sync/sites/", timeout=15000) as second:
+        held[0].continue_()
+    assert "Ao lưu khi đang gửi" in second.value.post_data
+    page.clock.resume()
+    wait_unsent(page, 0)
+    assert Inspection.objects.filter(site=old).count() == 1
+    assert Site.objects.filter(name="Ao lưu khi đang gửi").count() == 1
     context.close()
