@@ -2,9 +2,10 @@
 static folders), so that a reader finds where each thing lives and the table stays true
 as modules are added. A module is named in its folder's row by its name in backticks
 (`selectors`, `ogc/next_page`, `sql_files.py`); Django's AppConfig modules (`apps`) and
-migrations aside."""
+migrations aside. Every folder of the tree has its row."""
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -71,3 +72,9 @@ def test_the_check_sees_a_module_left_out():
     assert named(Path("models.py"), row) and named(Path("ogc/next_page.py"), row)
     assert named(Path("management/commands/load_areas.py"), row)
     assert not named(Path("signals.py"), row) and not named(Path("ogc/params.py"), row)
+
+
+def test_every_top_level_folder_is_in_the_layout_table():
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    folders = {name.split("/")[0] for name in tracked if "/" in name}
+    assert folders - {row.split("/")[0] for row in layout_rows()} == set()
