@@ -66,6 +66,18 @@ def site_with_due(user, site_id: uuid.UUID, *, deleted: bool = False) -> Site | 
     return sites_with_due(user, deleted=deleted).filter(pk=site_id).first()
 
 
+def named_sites(site_ids) -> QuerySet:
+    """The sites, deleted ones too, that a record the reader may already see names (a
+    submitted report's frozen rows): that record's own scope check covers them, and a site
+    deleted or moved since still has its code and name there."""
+    return Site.all_objects.filter(pk__in=site_ids)
+
+
+def imported_sites(entries: QuerySet) -> QuerySet:
+    """The sites, deleted ones too, that the imports logged as these audit entries wrote."""
+    return Site.all_objects.filter(import_entry_id__in=entries)
+
+
 def unprotected_open_sites(user, request) -> QuerySet:
     """The candidates of the priority list: open sites not protected, under the filters."""
     return filtered_sites(user, request).filter(SITE_OPEN).exclude(state=SiteState.PROTECTED)

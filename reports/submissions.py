@@ -18,7 +18,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import AuditEntry
 from areas.models import Area
-from hazards.models import Barrier, CloseReason, Photo, Signage, Site
+from hazards import selectors
+from hazards.models import Barrier, CloseReason, Photo, Signage
 from hazards.rules import FENCED_STATES, SIGNED_STATES, SiteState
 
 from .models import ReportSubmission, SubmittedSite, Target
@@ -88,9 +89,7 @@ def frozen_sites(submission: ReportSubmission, indicator: str, child_code: str |
     rows = [r for r in frozen.values() if test(r)]
     names = {
         pk: (code, name)
-        for pk, code, name in Site.all_objects.filter(pk__in=[r["site_id"] for r in rows]).values_list(
-            "pk", "code", "name"
-        )
+        for pk, code, name in selectors.named_sites([r["site_id"] for r in rows]).values_list("pk", "code", "name")
     }
     for r in rows:
         r["id"] = r["site_id"]
@@ -107,7 +106,7 @@ def touched_since(moment: dt.datetime) -> set:
     ids |= set(Photo.objects.filter(created_at__gte=since).values_list("inspection__site_id", flat=True))
     imports = AuditEntry.objects.filter(at__gte=since, site_id__isnull=True, table="hazards_site").values("pk")
     if imports.exists():
-        ids |= set(Site.all_objects.filter(import_entry_id__in=imports).values_list("pk", flat=True))
+        ids |= set(selectors.imported_sites(imports).values_list("pk", flat=True))
     return ids
 
 
@@ -230,7 +229,7 @@ def _describe(moved: dict, submission: ReportSubmission) -> list[ChangedSite]:
     changed it: inspections dated in the period that arrived late, closures, merges,
     deletions, dated changes, photos. (Records from just before the submission are
     shown only for a site that has none after it.)"""
-    sites = {s.pk: s for s in Site.all_objects.filter(pk__in=moved)}
+    sites = {s.pk: s for s in selectors.named_sites(moved)}
     names = submission.numbers["children"]
     result = {}
     for site_id, (entered, left) in moved.items():
