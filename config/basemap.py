@@ -16,13 +16,14 @@ NO_OFFLINE_DOMAINS = ("openstreetmap.org", "osm.org")
 
 def basemap_offline(url: str, setting: str | None) -> bool:
     """Whether tablets may store the basemap's tiles ("offline map of my communes"), from
-    BASEMAP_OFFLINE: unset, off for OpenStreetMap's tile server and on for any other; on
-    or off as the operator says, except on against OpenStreetMap's policy."""
+    BASEMAP_OFFLINE: only when the operator turns it on, having read the tile server's
+    terms (the registry cannot know them: many public servers forbid storing, commercial
+    ones allow it by contract), and never against OpenStreetMap's known policy."""
     host = urlsplit(url.replace("{s}", "a")).hostname or ""
     forbidden = any(host == domain or host.endswith("." + domain) for domain in NO_OFFLINE_DOMAINS)
     value = (setting or "").strip().lower()
     if not value:
-        return not forbidden
+        return False
     if value not in ON | OFF:
         raise ImproperlyConfigured(f"BASEMAP_OFFLINE={setting!r}: write on or off.")
     if value in ON and forbidden:

@@ -194,9 +194,10 @@ IMPORT_MIN_FREE_BYTES = int(os.environ.get("IMPORT_MIN_FREE_BYTES", 2_000_000_00
 
 # The background map of every map (planner, survey, reports, admin): one XYZ raster
 # source. "offline" says whether the survey app may store its tiles on a tablet
-# (BASEMAP_OFFLINE, config/basemap.py): not from OpenStreetMap's own tile server, whose
-# tile policy forbids downloading tiles to view later, so a registry whose tablets store
-# their communes names its own or a commercial tile server here.
+# (BASEMAP_OFFLINE, config/basemap.py): only where the operator says the server's terms
+# allow it, never from OpenStreetMap's own tile server, whose tile policy forbids
+# downloading tiles to view later; a registry whose tablets store their communes names its
+# own or a commercial tile server here and turns BASEMAP_OFFLINE on.
 _basemap_url = os.environ.get("BASEMAP_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 BASEMAP = {
     "url": _basemap_url,

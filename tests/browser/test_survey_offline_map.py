@@ -2,7 +2,8 @@
 Policy read; "offline map of my communes" stores its tiles on the tablet, with a size
 estimate before and progress during, and the map shows them with no network. The tile
 server is a local one started by the test (there is no internet here), served over TLS
-with the stack's certificate, and a stack of its own is started with BASEMAP_URL set."""
+with the stack's certificate, and a stack of its own is started with BASEMAP_URL set and
+BASEMAP_OFFLINE on."""
 
 import io
 import ssl
@@ -72,7 +73,11 @@ def stack(django_db_setup, django_db_blocker, certificate, tile_server, tmp_path
     """A stack whose basemap is the local tile server. The app opens at zoom 15 on the
     worker: two levels keep the download short here."""
     cert, key, _spki = certificate
-    env = {"BASEMAP_URL": f"{tile_server.url}/{{z}}/{{x}}/{{y}}.png", "BASEMAP_ATTRIBUTION": "Bản đồ nền thử"}
+    env = {
+        "BASEMAP_URL": f"{tile_server.url}/{{z}}/{{x}}/{{y}}.png",
+        "BASEMAP_ATTRIBUTION": "Bản đồ nền thử",
+        "BASEMAP_OFFLINE": "on",  # the operator has read this server's terms
+    }
     with running_stack(
         tmp_path_factory.mktemp("basemap-stack"), cert, key, SURVEY_OFFLINE_ZOOMS="14-15", **env
     ) as running:
