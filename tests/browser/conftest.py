@@ -4,9 +4,11 @@ production settings, hashed static files, on the test database."""
 
 import datetime as dt
 import os
+import time
 
 import pytest
 from django.conf import global_settings
+from django.db import connection
 from django.utils import timezone
 from playwright.sync_api import sync_playwright
 
@@ -23,6 +25,39 @@ def production_password_hashing(settings):
     """Accounts made by a test sign in through the stack, which knows only production's
     password hashers."""
     settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
+
+
+# The stack's sessions on the test database that are inside a transaction: a request
+# being answered, or a job being run.
+BUSY = """
+SELECT coalesce(string_agg(left(query, 120), ' | '), '') FROM pg_stat_activity
+WHERE datname = current_database() AND pid <> pg_backend_pid()
+  AND backend_type = 'client backend' AND xact_start IS NOT NULL
+"""
+
+
+@pytest.fixture(autouse=True)
+def nothing_left_running(request):
+    """After each test, before its tables are emptied for the next one: every page it
+    opened is closed (tablets' contexts are left open by the tests, and a survey page
+    syncs on its own) and the stack has finished what they asked. Emptying the tables
+    while a request was writing to them deadlocked now and then, and a page left open
+    sent its records into the next test."""
+    yield
+    if "browser" in request.fixturenames:
+        for context in request.getfixturevalue("browser").contexts:
+            context.close()
+    if "stack" not in request.fixturenames:
+        return
+    deadline = time.monotonic() + 60
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(BUSY)
+            busy = cursor.fetchone()[0]
+        if not busy:
+            return
+        assert time.monotonic() < deadline, f"the stack was still busy 60 s after the test: {busy}"
+        time.sleep(0.05)
 
 
 @pytest.fixture(scope="session")
