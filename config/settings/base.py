@@ -117,10 +117,17 @@ for _number, _url in enumerate(os.environ.get("DATABASE_REPLICA_URL", "").split(
 # primary, which nothing replaces, is given longer. A URL's own ?connect_timeout= wins.
 REPLICA_CONNECT_TIMEOUT_SECONDS = int(os.environ.get("REPLICA_CONNECT_TIMEOUT_SECONDS", 3))
 DATABASE_CONNECT_TIMEOUT_SECONDS = int(os.environ.get("DATABASE_CONNECT_TIMEOUT_SECONDS", 10))
+# A server whose host dies or whose network is cut during a query is given up within
+# about 30 s, the query failing as a lost connection (a 503 for a request, a failed job),
+# where TCP's own defaults wait two hours: the job worker, which no gunicorn timeout
+# stops, held a job that long. Keepalive probes after 10 s of silence, and data left
+# unacknowledged for 30 s, end the connection; a live server's kernel answers both, so
+# a long query is not cut. Over a Unix socket they do not apply. A URL's own options win.
+DEAD_PEER_OPTIONS = {"keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3, "tcp_user_timeout": 30_000}
 for _alias, _database in DATABASES.items():
     _database["ENGINE"] = "django.contrib.gis.db.backends.postgis"
     _timeout = REPLICA_CONNECT_TIMEOUT_SECONDS if _alias.startswith("replica") else DATABASE_CONNECT_TIMEOUT_SECONDS
-    _database.setdefault("OPTIONS", {}).setdefault("connect_timeout", _timeout)
+    _database["OPTIONS"] = {"connect_timeout": _timeout, **DEAD_PEER_OPTIONS, **_database.get("OPTIONS", {})}
 DATABASE_ROUTERS = ["config.replicas.ReplicaRouter"]
 # After a write, the writer's reads stay on the primary this long; a replica further behind
 # than REPLICA_MAX_LAG_SECONDS, or unreachable, is left alone for REPLICA_RETRY_SECONDS.

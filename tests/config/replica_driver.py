@@ -3,7 +3,7 @@
 JSON. Run by tests/config/test_replicas.py in a process of its own, since the settings read
 those variables once.
 
-    python -m tests.config.replica_driver seed|paused|past-report|replica-down|gis-client|forged-pin
+    python -m tests.config.replica_driver seed|paused|past-report|replica-down|gis-client|forged-pin|socket-options
 """
 
 import datetime as dt
@@ -197,6 +197,27 @@ def gis_client() -> dict:
     return seen
 
 
+def socket_options() -> dict:
+    """The TCP options of the app's connection to the replica, as the kernel holds them."""
+    import socket
+
+    from django.db import connections
+
+    replica = connections["replica1"]
+    replica.ensure_connection()
+    held = socket.socket(fileno=os.dup(replica.connection.fileno()))
+    try:
+        return {
+            "keepalive": held.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE),
+            "idle": held.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE),
+            "interval": held.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL),
+            "count": held.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT),
+            "unacknowledged_ms": held.getsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT),
+        }
+    finally:
+        held.close()  # a copy of the descriptor: the connection's own stays open
+
+
 if __name__ == "__main__":
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
     django.setup()
@@ -210,5 +231,6 @@ if __name__ == "__main__":
         "replica-down": replica_down,
         "gis-client": gis_client,
         "forged-pin": forged_pin,
+        "socket-options": socket_options,
     }
     print(json.dumps(steps[sys.argv[1]]()))

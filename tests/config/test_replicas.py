@@ -2,6 +2,7 @@
 it by pg_basebackup (tests/pgcluster.py). The app runs in processes of its own
 (tests/config/replica_driver.py) whose settings name the replica, as production's would."""
 
+import contextlib
 import json
 import os
 import socket
@@ -149,6 +150,61 @@ def test_a_replica_that_never_answers_is_set_aside(clusters, black_hole):
     assert seen["tile"] == 200
     assert seen["areas"] == 200
     assert seen["set_aside"] == ["replica1"]
+
+
+@pytest.fixture
+def replica_over_tcp(clusters):
+    """The replica reached over TCP, as a replica on another machine is: a port on this
+    machine whose threads carry each connection to the replica's socket and back."""
+    _primary, replica = clusters
+    listener = socket.create_server(("127.0.0.1", 0))
+    sockets = []
+
+    def carry(source, target):
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                target.sendall(data)
+        for end in (source, target):
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+
+    def accept():
+        while True:
+            try:
+                client = listener.accept()[0]
+            except OSError:  # the listener closed: the test is over
+                return
+            server = socket.socket(socket.AF_UNIX)
+            server.connect(str(next(replica.socket.glob(".s.PGSQL.*"))))
+            sockets.extend([client, server])
+            for source, target in ((client, server), (server, client)):
+                threading.Thread(target=carry, args=(source, target), daemon=True).start()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"postgis://hazards@127.0.0.1:{listener.getsockname()[1]}/hazards"
+    finally:
+        listener.shutdown(socket.SHUT_RDWR)
+        listener.close()
+        for end in sockets:
+            end.close()
+        thread.join()
+
+
+def test_a_database_host_that_dies_mid_query_is_given_up_within_30_seconds(clusters, replica_over_tcp):
+    """Without keepalives TCP waits two hours for a host that died or was cut off during
+    a query: a job on the worker, which no gunicorn timeout ends, hung that long. The
+    kernel gives up on a connection whose probes go unanswered after 10 + 3 x 5 s, or
+    whose data stays unacknowledged for 30 s (a live server's kernel answers both)."""
+    primary, replica = clusters
+    assert drive("socket-options", primary, replica, replica_url=replica_over_tcp) == {
+        "keepalive": 1,
+        "idle": 10,
+        "interval": 5,
+        "count": 3,
+        "unacknowledged_ms": 30_000,
+    }
 
 
 def test_a_forged_primary_reads_cookie_is_taken_for_none(clusters):
