@@ -304,7 +304,7 @@ def _cleanup() -> None:
         )
         cursor.execute("DELETE FROM hazards_site WHERE notes = %s", [NOTE])
     from accounts.models import DeviceToken, Membership, User
-    from hazards.services import refresh_current_state
+    from hazards.current_state import refresh_current_state
 
     refresh_current_state(touched)
     users = User.objects.filter(username__startswith=LOAD_PREFIX)

@@ -45,8 +45,8 @@ def field_worker() -> User:
 def remove_records_of(user: User, reference_note: str | None = None) -> None:
     """Take away what a benchmark wrote as `user` (and its reference rows, marked by their
     notes), so that runs after it measure the same data. The triggers keep the summaries."""
+    from hazards.current_state import refresh_current_state
     from hazards.models import Inspection
-    from hazards.services import refresh_current_state
 
     inspections = Inspection.all_objects.filter(inspector=user)
     if reference_note:

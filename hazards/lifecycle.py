@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 from accounts.audit import act_as
 from accounts.scope import ADMINISTER, EDIT, SURVEY, scope_for
 
-from . import services
+from . import current_state, services
 from .models import CloseReason, ClosureProposal, Inspection, ProposalStatus, Site, SiteMerge, SiteVersion
 from .orders import orders_follow_merge, orders_return
 
@@ -340,7 +340,7 @@ def site_merge(*, actor, duplicate: Site, kept: Site) -> SiteMerge:
     duplicate.save(
         update_fields=["closed_at", "close_reason", "duplicate_of", "deleted_at", "deleted_by", "updated_at"]
     )
-    services.refresh_current_state([kept.pk, duplicate.pk])
+    current_state.refresh_current_state([kept.pk, duplicate.pk])
     return merge
 
 
@@ -377,7 +377,7 @@ def merge_undo(*, actor, merge: SiteMerge) -> SiteMerge:
             "closed_at", "close_reason", "close_note", "duplicate_of", "deleted_at", "deleted_by", "updated_at"
         ]
     )  # fmt: skip
-    services.refresh_current_state([kept.pk, duplicate.pk])
+    current_state.refresh_current_state([kept.pk, duplicate.pk])
     merge.reversed_at, merge.reversed_by = timezone.now(), actor
     merge.save(update_fields=["reversed_at", "reversed_by"])
     return merge

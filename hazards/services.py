@@ -23,6 +23,7 @@ from common.numbers import typed_decimal
 from common.text import clean_text
 
 from . import lifecycle
+from .current_state import refresh_current_state
 from .models import (
     Barrier,
     Inspection,
@@ -416,40 +417,6 @@ def inspection_record(*, actor, site: Site, **fields) -> Inspection:
     if isinstance(inspection, Exception):
         raise inspection
     return inspection
-
-
-# The state rule: a site's current state is its latest live inspection's, by the time it
-# counts at, then by arrival; none, none and never checked without one. Only sites whose
-# state changes are written, so the triggers see only real changes.
-CURRENT_STATE_SQL = """
-UPDATE hazards_site s
-SET signage = n.signage, barrier = n.barrier, last_checked_at = n.observed_at, photo_evidence = n.with_photo
-FROM (
-    SELECT t.id, coalesce(l.signage, %(no_sign)s) AS signage, coalesce(l.barrier, %(no_barrier)s) AS barrier,
-           l.observed_at, coalesce(l.with_photo, false) AS with_photo
-    FROM unnest(%(ids)s::uuid[]) AS t(id)
-    LEFT JOIN LATERAL (
-        SELECT i.signage, i.barrier, i.observed_at,
-               EXISTS (SELECT FROM hazards_photo p WHERE p.inspection_id = i.id) AS with_photo
-        FROM hazards_inspection i
-        WHERE i.site_id = t.id AND i.deleted_at IS NULL
-        ORDER BY i.observed_at DESC, i.received_at DESC
-        LIMIT 1
-    ) l ON true
-) n
-WHERE s.id = n.id
-  AND (s.signage, s.barrier, s.last_checked_at, s.photo_evidence)
-      IS DISTINCT FROM (n.signage, n.barrier, n.observed_at, n.with_photo)
-"""
-
-
-def refresh_current_state(site_ids) -> None:
-    """Derives the current state (state rule above) of the sites with these ids, in one statement."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            CURRENT_STATE_SQL,
-            {"ids": [str(pk) for pk in site_ids], "no_sign": Signage.NONE, "no_barrier": Barrier.NONE},
-        )
 
 
 @transaction.atomic

@@ -119,6 +119,7 @@ def test_nothing_to_repair_after_random_writes(demo_tree, superuser, seed):
         load_boundaries(DEMO_FILES)  # a reload re-derives every site's area in one statement
         assert AsOfResult.objects.exists()
         assert verify("--check").splitlines() == [
+            "Sites' current state: nothing to repair.",
             "Report results kept for past periods: nothing to repair.",
             "Report summary: nothing to repair.",
             "Map grid: nothing to repair.",
@@ -146,9 +147,34 @@ def test_broken_rows_are_found_then_repaired(demo_tree, superuser):
         verify("--check")
     repaired = verify()
     assert repaired.splitlines() == [
+        "Sites' current state: nothing to repair.",
         "Report results kept for past periods: 1 row repaired.",
         "Report summary: 1 row repaired.",
         "Map grid: 1 row repaired.",
         "Audit coverage: 1 row repaired.",
     ]
-    assert verify("--check").count("nothing to repair") == 4
+    assert verify("--check").count("nothing to repair") == 5
+
+
+@pytest.mark.frozen("2027-03-01T16:00")
+def test_a_sites_state_that_differs_from_its_inspections_is_found_then_repaired(demo_tree, superuser):
+    """A site's sign and barrier as stored, changed without an inspection (by hand in SQL,
+    a restore, a bug): the summary and the grid follow it by their triggers, so only the
+    comparison with the inspections finds it, and repairing it puts the counts right."""
+    random_writes(demo_tree, superuser, seed=5, count=30)
+    site = Site.objects.filter(last_checked_at__isnull=False).exclude(signage=Signage.NONE).order_by("code").first()
+    signage = site.signage
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE hazards_site SET signage = %s WHERE id = %s", [Signage.NONE, site.pk])
+
+    with pytest.raises(CommandError):
+        verify("--check")
+    assert verify().splitlines()[:4] == [
+        "Sites' current state: 1 row repaired.",
+        "Report results kept for past periods: nothing to repair.",
+        "Report summary: nothing to repair.",
+        "Map grid: nothing to repair.",
+    ]
+    site.refresh_from_db()
+    assert site.signage == signage
+    assert verify("--check").count("nothing to repair") == 5

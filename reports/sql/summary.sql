@@ -4,7 +4,7 @@
 -- area's rows hold its whole subtree) and the as-of results reports_asofresult (dropped
 -- from the first date a change can alter). Per statement, from the transition tables: a
 -- bulk update of a million sites costs one grouped upsert. Applied by reports' migrations
--- (0006, 0008, 0009, through common/sql_files.py), checked against a full rebuild by
+-- (0006, 0008, 0009, 0013, through common/sql_files.py), checked against a full rebuild by
 -- `manage.py verify_derived`.
 -- The rules it reads (a site's state, the registry's day) are hazards/sql/rules.sql.
 

@@ -10,11 +10,11 @@ import inspect
 import re
 
 import pytest
-from django.db import connection
 
 from hazards import imports, services
+from hazards.current_state import current_state_differences
 from hazards.import_load import INSERT, LEFT_EMPTY
-from hazards.models import Barrier, Signage, Site
+from hazards.models import Site
 from tests.conftest import inside
 
 
@@ -33,8 +33,8 @@ def test_the_import_writes_or_leaves_empty_every_site_column():
 @pytest.mark.django_db
 def test_an_imported_site_has_the_state_the_services_rule_derives(tmp_path, demo_tree, superuser):
     """The import writes each site's sign, barrier, last check and photo evidence with
-    the site itself; the services derive them from its inspections (CURRENT_STATE_SQL).
-    Derived again by that rule, no imported site changes."""
+    the site itself; the services derive them from its inspections (hazards/current_state.py).
+    Compared with that rule, no imported site differs."""
     a, b, c = (inside(demo_tree[code]) for code in ("99101", "99102", "99103"))
     path = tmp_path / "sites.csv"
     with open(path, "w", newline="", encoding="utf-8") as handle:
@@ -49,12 +49,7 @@ def test_an_imported_site_has_the_state_the_services_rule_derives(tmp_path, demo
     imports.import_sites(path, actor=superuser)
     sites = Site.objects.order_by("name")
     assert [s.state for s in sites] == ["protected", "signed_only", "unprotected"]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            services.CURRENT_STATE_SQL,
-            {"ids": [str(s.pk) for s in sites], "no_sign": Signage.NONE, "no_barrier": Barrier.NONE},
-        )
-        assert cursor.rowcount == 0
+    assert current_state_differences(repair=False) == 0
 
 
 def test_the_import_and_a_registration_write_the_same_site_columns():
@@ -69,7 +64,7 @@ def test_the_import_and_a_registration_write_the_same_site_columns():
     registered = {Site._meta.get_field(keyword.arg).column for keyword in call.keywords}
     imported = imported_columns()
     # Written by both in their own way: the state and its evidence (the services derive
-    # them after the first inspection, CURRENT_STATE_SQL), the times and the empty reason
+    # them after the first inspection, hazards/current_state.py), the times and the empty reason
     # (the model's defaults on a registration).
     either = {"signage", "barrier", "last_checked_at", "photo_evidence", "created_at", "updated_at", "close_reason"}
     # Which file and row an imported site came from; a registration has neither.

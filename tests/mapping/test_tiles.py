@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from accounts.tokens import token_issue
-from hazards import lifecycle, services
+from hazards import current_state, lifecycle, services
 from mapping import tiles
 from mapping.models import SiteCell
 from tests.conftest import inside
@@ -88,7 +88,7 @@ def test_due_filter_counts_overdue_sites_at_every_zoom(client, superuser, sites,
     old = timezone.now() - dt.timedelta(days=400)
     services.site_update(actor=superuser, site=sites["dam"], name="Đập cũ")
     sites["dam"].inspections.update(inspected_at=old, observed_at=old)
-    services.refresh_current_state([sites["dam"].pk])
+    current_state.refresh_current_state([sites["dam"].pk])
     client.force_login(superuser)
     assert site_codes(fetch_tile(client, *at(sites["dam"], 14), due="true")) == {sites["dam"].code}
     low = fetch_tile(client, *at(sites["dam"], 7), due="true")

@@ -4,12 +4,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.derived import audit_gaps
+from hazards.current_state import current_state_differences
 from mapping.derived import cell_differences
 from reports.derived import kept_result_differences, summary_differences
 
-# What the triggers keep, in the order checked: the kept results first, since rebuilding
-# the summary drops them all.
+# What is derived, in the order checked: the sites' current state first, which the
+# summary and the grid count (its repair brings them along by their triggers); then what
+# the triggers keep, the kept results before the summary, whose rebuild drops them all.
 CHECKS = [
+    (gettext_lazy("Sites' current state"), current_state_differences),
     (gettext_lazy("Report results kept for past periods"), kept_result_differences),
     (gettext_lazy("Report summary"), summary_differences),
     (gettext_lazy("Map grid"), cell_differences),
@@ -19,9 +22,9 @@ CHECKS = [
 
 class Command(BaseCommand):
     help = (
-        "Compare what the database triggers keep (the report results kept for past periods, the "
-        "report summary, the map grid, the audit trail's coverage) with a full rebuild from the "
-        "sites, and repair what differs."
+        "Compare what is derived (each site's current state from its inspections; what the database "
+        "triggers keep: the report results kept for past periods, the report summary, the map grid, "
+        "the audit trail's coverage) with a full rebuild, and repair what differs."
     )
 
     def add_arguments(self, parser):
