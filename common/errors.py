@@ -11,8 +11,11 @@ the error pages in templates/ (error.html; 500.html without the site's frame), a
 address under the APIs that Django itself answers (no such path, a crash) gets this
 shape too (config/errors.py)."""
 
+import functools
+
 from django.core.exceptions import ValidationError
 from django.http import JsonResponse
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 NON_FIELD = "non_field_errors"
@@ -61,6 +64,23 @@ def refused(exc: ValidationError, code: str = "invalid", **extra) -> JsonRespons
     """400: what in the request was refused, per field and as one text."""
     errors = field_errors(exc)
     return error_response(400, code, sentence(errors), errors, **extra)
+
+
+def data_login_required(view):
+    """For the JSON data of pages (the map's, the report's suggestions): 401 in the shape
+    to nobody signed in, instead of a redirect a program follows to the sign-in form, and
+    a ValidationError the view raises is a 400 refusal."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return error_response(401, NOT_AUTHENTICATED, _("Sign in first."))
+        try:
+            return view(request, *args, **kwargs)
+        except ValidationError as exc:
+            return refused(exc)
+
+    return wrapped
 
 
 class ApiError(serializers.Serializer):

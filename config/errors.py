@@ -97,13 +97,23 @@ def server_error(request):
 class BadInputMiddleware:
     """A ValidationError no view caught is the client's bad input (a malformed id in an
     address, a value a lookup cannot take), never the server's fault: 400 with its
-    message, not 500."""
+    message, not 500. A method the view does not take, which Django refuses with an empty
+    405, is answered with the methods it does take."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        return self.get_response(request)
+        response = self.get_response(request)
+        if response.status_code == status.HTTP_405_METHOD_NOT_ALLOWED and not response.content:
+            allowed = response.get("Allow", "")
+            detail = _("This address does not take %(method)s; it takes %(allowed)s.") % {
+                "method": request.method,
+                "allowed": allowed,
+            }
+            response = _answer(request, status.HTTP_405_METHOD_NOT_ALLOWED, "method_not_allowed", detail)
+            response["Allow"] = allowed
+        return response
 
     def process_exception(self, request, exception):
         if isinstance(exception, ValidationError):

@@ -18,7 +18,7 @@ from accounts.sessions import passive_session
 from accounts.tokens import challenge, signed_in_user
 from areas.models import Area
 from areas.selectors import areas_geojson
-from common.errors import NOT_AUTHENTICATED, error_response, refused
+from common.errors import NOT_AUTHENTICATED, data_login_required, error_response
 from common.numbers import format_number
 from hazards import selectors
 from hazards.exports import csv_stream
@@ -35,22 +35,6 @@ from . import priority, tile_documents, tile_tokens, tiles
 LIST_LIMIT = 200
 COUNT_LIMIT = 10000
 PRIORITY_SHOWN = 100
-
-
-def _api_login_required(view):
-    """Data endpoints answer 401 instead of redirecting to the sign-in page."""
-
-    def wrapped(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return error_response(401, NOT_AUTHENTICATED, _("Sign in first."))
-        try:
-            return view(request, *args, **kwargs)
-        except ValidationError as exc:
-            return refused(exc)
-
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
 
 
 def _area_or_root(request):
@@ -114,7 +98,7 @@ def map_page(request):
 
 @passive_session  # the page renews it by itself: not the person's activity
 @require_GET
-@_api_login_required
+@data_login_required
 def tile_token(request):
     """A fresh token for the map's tile requests (the page renews its own with this)."""
     return JsonResponse({"token": tile_tokens.issue(request), "seconds": settings.MAP_TILE_TOKEN_SECONDS})
@@ -158,7 +142,7 @@ def _tile_credentials(view):
 @passive_session
 @require_safe
 @_tile_credentials
-@_api_login_required
+@data_login_required
 def site_tile(request, z: int, x: int, y: int):
     if z > tiles.MAX_ZOOM or x >= 2**z or y >= 2**z:
         raise Http404
@@ -201,7 +185,7 @@ def _site_summary(site: dict) -> dict:
 
 
 @require_GET
-@_api_login_required
+@data_login_required
 def sites_in_view(request):
     """The sites in the map's bbox under the filters: the first LIST_LIMIT by code, and
     how many there are (counted up to COUNT_LIMIT)."""
@@ -214,7 +198,7 @@ def sites_in_view(request):
 
 
 @require_GET
-@_api_login_required
+@data_login_required
 def area_layer(request):
     """The chosen area, the way up to it, and its children coloured by protected share."""
     area = _area_or_root(request)
@@ -287,7 +271,7 @@ def site_panel(request, pk):
 
 
 @require_GET
-@_api_login_required
+@data_login_required
 def priority_list(request):
     rows = list(priority.priority_rows(request, limit=PRIORITY_SHOWN))
     for row in rows:
@@ -297,7 +281,7 @@ def priority_list(request):
 
 
 @require_GET
-@_api_login_required
+@data_login_required
 def priority_file(request):
     response = StreamingHttpResponse(
         csv_stream(priority.priority_rows(request), priority.COLUMNS), content_type="text/csv; charset=utf-8"

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.scope import MANAGE, VIEW, OutOfScope, scope_for
 from areas.models import Area
 from areas.selectors import areas_geojson
+from common.errors import data_login_required
 from common.forms import add_refusal
 from hazards.filters import ORDER_PERIOD_LABELS
 from hazards.job_pages import job_started
@@ -183,7 +184,7 @@ def _trend_svg(points, width=520, height=150, pad=44) -> dict:
     }
 
 
-@login_required
+@data_login_required
 @require_GET
 def area_search(request):
     """Areas in the user's scope whose name contains what is typed (the area field's suggestions)."""

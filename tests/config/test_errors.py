@@ -182,3 +182,31 @@ def test_a_database_out_of_reach_is_a_503_to_try_again_not_a_crash(path, setting
         assert shape(response) == {"code", "detail"} and response.json()["code"] == "unavailable"
     else:
         assert "thử lại" in response.content.decode()
+
+
+def test_a_method_an_address_does_not_take_is_refused_in_the_shape(manager):
+    """Django's own 405 has an empty body: a program posting to the map's data read
+    nothing it could act on (review of issue 23)."""
+    for name in ("map-sites", "map-areas", "map-tile-token", "report-areas"):
+        response = manager.post(reverse(name))
+        assert response.status_code == 405, name
+        assert response["Allow"] == "GET", name
+        assert shape(response) == {"code", "detail"}, name
+        assert json.loads(response.content)["code"] == "method_not_allowed"
+        assert "GET" in json.loads(response.content)["detail"]
+
+
+def test_a_page_refuses_a_method_with_the_error_page(manager):
+    response = manager.put(reverse("report"))
+    assert response.status_code == 405
+    assert response["Content-Type"].startswith("text/html")
+    assert b"GET" in response.content
+
+
+def test_every_data_address_answers_401_when_nobody_is_signed_in():
+    """Not a redirect to the sign-in page, which a program follows to an HTML form."""
+    anonymous = Client(HTTP_ACCEPT_LANGUAGE="en")
+    for name in ("map-sites", "map-areas", "map-tile-token", "report-areas"):
+        response = anonymous.get(reverse(name), {"q": "Ba"})
+        assert response.status_code == 401, name
+        assert json.loads(response.content)["code"] == "not_authenticated", name
