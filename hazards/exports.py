@@ -42,7 +42,7 @@ class Y(Func):
 class Degrees7(Func):
     """A coordinate rounded to 7 decimals (about 1 cm) in double precision: the division
     gives the double nearest that decimal, which JSON prints as the decimal. Rounding
-    through numeric, as Round does, cost a tenth of the GeoJSON export (bench/NOTES.md)."""
+    through numeric, as Round does, is slower (bench/NOTES.md)."""
 
     template = "round(%(expressions)s * 1e7) / 1e7"
     output_field = FloatField()

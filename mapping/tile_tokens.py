@@ -134,8 +134,8 @@ def issue(request) -> str:
 
 def holder(token: str) -> TokenHolder | None:
     """Who the token was issued to; None when it is forged, altered or expired. A token
-    already verified is known until it expires: checking the signature cost a tenth of
-    the request."""
+    already verified is known until it expires: checking its signature on every tile was
+    a large share of the request (bench/NOTES.md)."""
     now = time.time()
     with _lock:
         known = _verified.get(token)

@@ -174,7 +174,7 @@ class TileAccessEnded(Exception):
 
 def _execute(database, statement: tuple[str, str], params: list) -> tuple[bool, bytes]:
     """Whether the map's grant holds, and the tile, from its statement prepared once per
-    connection: planning the query cost as much as running it at zoom 14."""
+    connection: at zoom 14 planning the query is as costly as running it (bench/NOTES.md)."""
     name, text = statement
     with database.cursor() as cursor:
         prepared = getattr(database, "tile_statements", None)

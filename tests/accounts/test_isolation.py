@@ -106,12 +106,14 @@ def test_autocomplete_offers_nothing_of_b(as_a, world):
         reverse("admin:autocomplete"),
         {"app_label": "hazards", "model_name": "inspection", "field_name": "site", "term": "Ao"},
     )
+    assert response.status_code == 200
     ids = [r["id"] for r in response.json()["results"]]
     assert str(world["a_site"].pk) in ids and str(world["b_site"].pk) not in ids
 
 
 def test_api_reads_hold_nothing_of_b(as_a, world):
     sites = as_a.get(reverse("survey-sites"))
+    assert sites.status_code == 200
     version = sites["ETag"].removeprefix("W/").strip('"')
     for name, params in (
         ("survey-sites", {}),
@@ -119,7 +121,9 @@ def test_api_reads_hold_nothing_of_b(as_a, world):
         ("survey-areas", {}),
         ("survey-me", {}),
     ):
-        body = as_a.get(reverse(name), params).text
+        response = as_a.get(reverse(name), params)
+        assert response.status_code == 200, name
+        body = response.text
         assert "99201" not in body and str(world["b_site"].pk) not in body and "xã B" not in body
 
 

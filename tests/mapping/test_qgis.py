@@ -28,15 +28,16 @@ CLIENT = Path(__file__).with_name("qgis_client.py")
 @pytest.fixture(scope="session")
 def qgis():
     """QGIS for the system Python: installed by `make qgis` (scripts/system-packages.sh)
-    when missing; skipped, saying why, where it cannot be."""
+    when missing. Where it cannot be, the test fails saying why: a GIS client's test
+    that does not run must not pass."""
     if subprocess.run([SYSTEM_PYTHON, "-c", "import qgis.core"], capture_output=True).returncode == 0:
         return
     if os.geteuid() != 0 or not shutil.which("apt-get"):
-        pytest.skip("QGIS (Debian's python3-qgis) is not installed, and installing it needs root: run `make qgis`")
+        pytest.fail("QGIS (Debian's python3-qgis) is not installed, and installing it needs root: run `make qgis`")
     installer = Path(settings.BASE_DIR) / "scripts" / "system-packages.sh"
     installed = subprocess.run([installer, "python3-qgis"], capture_output=True, text=True)
     if installed.returncode != 0:
-        pytest.skip(f"QGIS (python3-qgis) could not be installed: {installed.stderr.strip()[-400:]}")
+        pytest.fail(f"QGIS (python3-qgis) could not be installed: {installed.stderr.strip()[-400:]}")
 
 
 @pytest.fixture

@@ -136,8 +136,8 @@ def _loops_reading(plan: dict, table: str) -> int:
 
 def test_each_tile_reads_the_roles_of_its_own_grant_only(client, make_user, demo_tree, two_districts):
     """The grant's check compared the digest of roles in a hash join, so the statement
-    computed it for every active account of the registry (224 accounts: 9.5 ms of a 10 ms
-    zoom-14 tile); a province's thousands of officers would have made each tile slow."""
+    computed it for every active account of the registry (bench/NOTES.md); a province's
+    thousands of officers would have made each tile slow."""
     mine, _theirs = two_districts
     manager = make_user("quanly", demo_tree["991"], Role.AREA_MANAGER)
     others = User.objects.bulk_create(
