@@ -1,6 +1,7 @@
 """Reads of sites and inspections: the querysets the pages, the APIs, the exports, the
 tiles and the priority list start from. Each passes the one area-scope check
-(accounts/scope.py) and, where a request's filters apply, the shared site filters
+(accounts/scope.py), except named_sites and imported_sites, which read the sites a record
+already checked names; where a request's filters apply, the shared site filters
 (filters.py); views only shape what these return. The survey's site list is made
 here whole, as its speed matters (a tablet fetches it on its first load and keeps it for
 offline work), with what goes first in its due list (remediation orders and
