@@ -99,7 +99,7 @@ def test_legend_my_location_touch_targets_and_the_planner_maps_colours(
 
 
 def test_a_busy_commune_is_drawn_in_numbered_groups_that_a_tap_opens(browser, stack, worker, demo_tree, make_site):
-    """More sites than the app draws one by one (GROUP_ABOVE in static/survey/app.js, 1,500):
+    """More sites than the app draws one by one (GROUP_ABOVE in static/survey/map.js, 1,500):
     close ones are one numbered group of 44 px; a tap zooms in until each has its dot."""
     commune = demo_tree["99101"]
     here = inside(commune)

@@ -1,0 +1,175 @@
+// What the registration and inspection forms share: the sign, barrier and water choices,
+// the photos picked, what was entered since a form opened, the checks of typed values
+// before saving, and the inspection a form records.
+import { config } from "./config.js";
+import { $, $$, button } from "./dom.js";
+import { fmt, gettext, LANG, number } from "./format.js";
+import { formatDecimal, parseDecimal, roundedHalfUp } from "./numbers.js";
+import { prepare as preparePhoto } from "./photos.js";
+import { state } from "./state.js";
+
+// Photos chosen for a form: each pick adds to them (the camera gives one per tap).
+export const picked = new WeakMap();
+
+export function renderThumbs(form) {
+  const thumbs = $(".thumbs", form);
+  thumbs.replaceChildren();
+  for (const photo of picked.get(form)) {
+    const item = document.createElement("li");
+    const image = document.createElement("img");
+    image.src = URL.createObjectURL(photo.blob);
+    image.alt = gettext("Photo");
+    image.onload = () => URL.revokeObjectURL(image.src);
+    const size = document.createElement("span");
+    size.textContent = `${number(photo.bytes / 1000)} KB`;
+    const remove = button("×", () => {
+      picked.set(form, picked.get(form).filter((p) => p !== photo));
+      renderThumbs(form);
+    }, "remove");
+    remove.setAttribute("aria-label", gettext("Remove this photo"));
+    item.append(image, size, remove);
+    thumbs.append(item);
+  }
+}
+
+export async function addPhotos(form, files) {
+  const errors = $(".form-errors", form);
+  for (const file of files) {
+    try {
+      picked.get(form).push(await preparePhoto(file));
+    } catch {
+      errors.textContent = fmt(gettext("%(name)s could not be read as a photo."), { name: file.name });
+    }
+    renderThumbs(form);
+  }
+}
+
+// What a form held when it opened (empty, or a refused record back to be fixed): Cancel
+// asks before throwing away anything entered since.
+const opened = new WeakMap();
+
+// What is typed and chosen in a form, by name (photos apart).
+export function formValues(form) {
+  const fields = $$("input[name]:not([type=file]), textarea[name]", form);
+  return {
+    fields: Object.fromEntries(fields.map((field) => [field.name, field.type === "checkbox" ? field.checked : field.value])),
+    choices: Object.fromEntries($$(".choices", form).map((group) => [group.dataset.name, chosen(form, group.dataset.name)])),
+  };
+}
+
+function formState(form) {
+  return JSON.stringify(formValues(form));
+}
+
+export function markOpened(form) {
+  opened.set(form, { state: formState(form), photos: [...picked.get(form)] });
+}
+
+export function entered(form) {
+  const start = opened.get(form);
+  const photos = picked.get(form);
+  if (!start) return true;
+  return start.state !== formState(form) || photos.length !== start.photos.length || photos.some((p, i) => p !== start.photos[i]);
+}
+
+export function choose(form, name, value) {
+  $$(`.choices[data-name=${name}] button`, form).forEach((b) => {
+    b.classList.toggle("chosen", b.dataset.value === String(value));
+    b.setAttribute("aria-pressed", String(b.dataset.value === String(value)));
+  });
+}
+
+export function chosen(form, name) {
+  return $(`.choices[data-name=${name}] .chosen`, form)?.dataset.value ?? null;
+}
+
+export function resetForm(form) {
+  form.reset();
+  picked.set(form, []);
+  renderThumbs(form);
+  $(".form-errors", form).textContent = "";
+  $(".draft-note", form).hidden = true;
+  $$(".choices", form).forEach((group) => {
+    $$("button", group).forEach((b) => {
+      b.classList.remove("chosen");
+      b.removeAttribute("aria-pressed");
+    });
+    if (["deep_water", "water_present"].includes(group.dataset.name)) $("button", group).classList.add("chosen");
+  });
+}
+
+// A refused record back in its form, to be fixed.
+export function fillForm(form, inspection, photos) {
+  choose(form, "signage", inspection.signage);
+  choose(form, "barrier", inspection.barrier);
+  choose(form, "water_present", inspection.water_present);
+  $("input[name=water_depth_m]", form).value = formatDecimal(inspection.water_depth_m, LANG);
+  $("textarea[name=notes]", form).value = inspection.notes || "";
+  picked.set(form, photos.filter((p) => !p.sent));
+  renderThumbs(form);
+}
+
+export function inspectionPayload(form, extra) {
+  return {
+    id: crypto.randomUUID(),
+    // The tablet's own clock; the server corrects it by the offset it measures (X-Device-Time).
+    inspected_at: new Date().toISOString(),
+    signage: chosen(form, "signage"),
+    barrier: chosen(form, "barrier"),
+    water_present: chosen(form, "water_present") === "true",
+    water_depth_m: numberValue(form, "water_depth_m"),
+    notes: $("textarea[name=notes]", form).value,
+    gps_fix: state.position ? { type: "Point", coordinates: state.position.coords } : null,
+    gps_accuracy_m: state.position ? state.position.accuracy : null,
+    ...extra,
+  };
+}
+
+// Number fields (data-number) are text fields: a number input would drop or mangle the
+// decimal comma Vietnamese writes (2,5 became 25). Read here, sent with a point.
+function fieldLabel(input) {
+  return input.closest("label")?.firstChild?.textContent.trim() || input.name;
+}
+
+// What the server would refuse in the typed values, said before saving: the limits and
+// their messages come from the server (config.limits), which checks them again.
+function numberProblem(input, limit) {
+  const read = parseDecimal(input.value);
+  if (read.invalid) {
+    return fmt(gettext("%(field)s: “%(text)s” is not a number. Write it like 2,5 or 2.5."), {
+      field: fieldLabel(input),
+      text: input.value.trim(),
+    });
+  }
+  if (read.value === null || !limit) return null;
+  const value = limit.places === undefined ? read.value : roundedHalfUp(read.text, limit.places);
+  if (value <= limit.above || value > limit.max) return `${fieldLabel(input)}: ${limit.message}`;
+  return null;
+}
+
+export function fieldProblems(form) {
+  const problems = [];
+  for (const input of $$("input[name], textarea[name]", form)) {
+    const limit = config.limits[input.name];
+    if (!limit && input.dataset.number === undefined) continue;
+    let problem = null;
+    if (input.dataset.number !== undefined) problem = numberProblem(input, limit);
+    // Characters as the server counts them (a value put back in the form may be longer
+    // than the field lets a finger type).
+    else if (limit?.maxLength && [...input.value].length > limit.maxLength) problem = limit.message;
+    input.setAttribute("aria-invalid", String(Boolean(problem)));
+    if (problem) problems.push(problem);
+  }
+  return problems;
+}
+
+export function numberValue(form, name) {
+  return parseDecimal($(`input[name=${name}]`, form).value).text ?? null;
+}
+
+export function requireStates(form) {
+  const missing = [];
+  if (!chosen(form, "signage")) missing.push(gettext("Choose the state of the warning sign."));
+  if (!chosen(form, "barrier")) missing.push(gettext("Choose the state of the barrier."));
+  return missing;
+}
