@@ -14,9 +14,9 @@ from django.db.migrations.executor import MigrationExecutor
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 
+from common.log_context import current_request_id
 from config.jobs import worker_alive
 from config.replicas import set_aside
-from hazards.log_context import current_request_id
 
 request_log = logging.getLogger("hazards.request")
 # An id from outside is kept only when it is plainly an id: it goes into every log line.

@@ -18,9 +18,9 @@ from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
 
 from common.numbers import format_number
 from common.pdf import paragraph
+from common.spreadsheets import xlsx_row
 
 from .order_selectors import BOARD_COLUMNS, percent_checked
-from .spreadsheets import xlsx_row
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FONT = "BoardSerif"  # settings.DOCUMENT_FONTS: a face with every Vietnamese letter

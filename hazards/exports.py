@@ -25,8 +25,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 
+from common.spreadsheets import csv_value, xlsx_cell
+
 from .rules import Due, SiteState, time_zone_offset
-from .spreadsheets import csv_value, xlsx_cell
 
 
 class X(Func):

@@ -25,9 +25,10 @@ from openpyxl.utils.exceptions import InvalidFileException
 from areas import crs, geojson_reader
 from areas.geometry import MAX_OUTLINE_VERTICES
 from areas.spatialfile import GEOJSON_SUFFIXES, SpatialFileError, foreign_crs, open_layer, open_source
+from common import archives
 from common.numbers import format_number
 
-from . import archives, file_limits, kml_reader, xlsx_reader, xml_stream
+from . import file_limits, kml_reader, xlsx_reader, xml_stream
 from .file_limits import TooLarge, too_many_rows
 from .import_columns import guess_mapping, outline_cell, removes_outline
 

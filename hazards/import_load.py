@@ -10,7 +10,7 @@ its row) and sites_imported (hazards/signals.py) hands all the new sites to the 
 above, the map grid and the summary, which take them in one statement each.
 
 Staging runs on a connection of its own, in the thread that reads the file
-(hazards/readahead.py), so that it and the reading share one core while the loading has
+(common/readahead.py), so that it and the reading share one core while the loading has
 the other: on one connection the database did all of it and was the import's bottleneck.
 Its tables are committed as it goes (scratch only: the registry is written by the
 loading, in the caller's transaction, all or nothing). Inside an enclosing transaction,

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from areas import crs
 from areas.geometry import check_extent, clean_outline, geometry_from_text, not_a_point
+from common.readahead import read_ahead
 
 from . import import_update, services
 from .import_columns import (
@@ -41,7 +42,6 @@ from .import_columns import (
 from .import_files import DRAWN, NOT_A_POINT, OUTLINE, OVERFLOW, ImportFileError, SourceFile, read_file
 from .import_load import ImportLoad, ImportRow, copy_line
 from .models import Barrier, Signage, SiteKind
-from .readahead import read_ahead
 
 # A fixed namespace: the same row of the same list always gets the same site id.
 IMPORT_NAMESPACE = uuid.UUID("6f1c2a0e-3d5b-4c8e-9a7f-2b1d0c9e8f71")

@@ -7,9 +7,10 @@ from pathlib import Path
 
 from django.db import transaction
 
+from common.log_context import current_request_id
+
 from . import storage_quota
 from .job_kinds import KINDS
-from .log_context import current_request_id
 from .models import ImportFilePart, ImportRun, JobInput, JobRun
 from .tasks import import_file, run_job
 

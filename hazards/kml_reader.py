@@ -2,7 +2,7 @@
 export) or of the KML inside a KMZ, as GeoJSON-like features, read by the registry
 itself: GDAL's KML drivers would follow a NetworkLink to any address, and a file must
 never make the server fetch anything (areas/spatialfile.py); a KMZ is opened within the
-archive limits (hazards/archives.py) and its KML may unpack to no more than a KML may be
+archive limits (common/archives.py) and its KML may unpack to no more than a KML may be
 sent. The XML is read by hazards/xml_stream.py: a block and one placemark at a time,
 within the limits of hazards/file_limits.py.
 
@@ -20,8 +20,9 @@ from xml.etree.ElementTree import ParseError
 from defusedxml import DefusedXmlException
 from django.utils.translation import gettext as _
 
+from common.archives import DAMAGED, ArchiveError, check
+
 from . import file_limits, xml_stream
-from .archives import DAMAGED, ArchiveError, check
 from .file_limits import TooLarge, too_large_unpacked
 
 

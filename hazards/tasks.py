@@ -34,11 +34,11 @@ from accounts.models import User
 from accounts.scope import scope_for
 from areas.loader import field_map, load_boundaries
 from areas.spatialfile import SpatialFileError
+from common.log_context import current_job_id, current_request_id
 
 from . import exports, selectors
 from .imports import ImportFileError, import_steps
 from .job_kinds import KINDS, JobError, job_kind
-from .log_context import current_job_id, current_request_id
 from .models import ImportFilePart, ImportRun, JobInput, JobRun
 from .reminders import send_due_reminders
 

@@ -26,9 +26,10 @@ from areas import crs
 from areas.loader import field_map
 from areas.models import Area
 from areas.spatialfile import SpatialFileError
+from common import archives
 from common.text import clean_text
 
-from . import archives, file_limits, job_queue, storage_quota
+from . import file_limits, job_queue, storage_quota
 from .import_columns import guess_mapping
 from .import_files import EXPORT_LAYERS, ChooseSheet, ImportFileError, read_file, sheets
 from .imports import own_words
@@ -206,7 +207,7 @@ def _finder_litter(member: str) -> bool:
 
 def _unzip_shapefile(path: Path, folder: Path, user) -> Path:
     """A zipped Shapefile: its .shp and the parts beside it, copied out within the
-    archive limits (hazards/archives.py) and the person's room; the .shp is what is read,
+    archive limits (common/archives.py) and the person's room; the .shp is what is read,
     and the zip goes once they are out."""
     with archives.check(path) as archive:
         members = [m for m in archive.namelist() if not m.endswith("/") and not _finder_litter(m)]

@@ -1,7 +1,7 @@
 """The map grid (mapping_sitecell) and the grid by state (mapping_sitestatecell) against
 one full rebuild of both (mapping/sql/site_cells.sql)."""
 
-from hazards.derived import Derived, compare_with_rebuild
+from common.derived import Derived, compare_with_rebuild
 
 # The cells' coordinate sums are floats added and taken away site by site.
 SUM_TOLERANCE = 1e-9

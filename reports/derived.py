@@ -1,7 +1,7 @@
 """The report's summary (reports_areaday) against a full rebuild (reports/sql/summary.sql),
 and the results kept for past days (reports_asofresult) against the same days computed again."""
 
-from hazards.derived import Derived, compare_with_rebuild
+from common.derived import Derived, compare_with_rebuild
 
 from .models import AsOfResult
 from .periods import Period

@@ -20,8 +20,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from common.spreadsheets import csv_row, xlsx_row
 from common.urls import absolute_url
-from hazards.spreadsheets import csv_row, xlsx_row
 
 from . import orders as order_columns
 from .orders import OrderTable

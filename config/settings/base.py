@@ -267,7 +267,7 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "hazards.log_context.LogContextFilter"}},
+    "filters": {"request_id": {"()": "common.log_context.LogContextFilter"}},
     "formatters": {"json": JSON_FORMATTER},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},

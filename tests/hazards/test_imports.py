@@ -20,9 +20,9 @@ from openpyxl import Workbook
 
 from accounts.audit import audit_of_site
 from accounts.models import AuditEntry, Role
+from common.readahead import read_ahead
 from hazards import import_columns, import_files, imports
 from hazards.models import Inspection, Site
-from hazards.readahead import read_ahead
 from mapping.models import SiteCell, SiteStateCell
 from reports.models import AreaDay
 from tests.conftest import inside, job_file

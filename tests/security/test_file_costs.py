@@ -26,7 +26,8 @@ from openpyxl import Workbook
 from PIL import Image, ImageCms, PngImagePlugin
 
 from accounts.models import Role
-from hazards import archives, file_limits, import_files, uploads, xml_stream
+from common import archives
+from hazards import file_limits, import_files, uploads, xml_stream
 from hazards.photos import process_photo
 from tests.conftest import run_queued_jobs
 from tests.hazards.test_sync_api import png_declaring
