@@ -1,10 +1,14 @@
 """Numbers in the reader's format: thousands grouped with "." and decimals after "," in
 Vietnamese (1.234,5; config/formats/vi), with "," and "." in English (1,234.5). Every
 page, file and document that shows a count formats it here; a measure a person types
-(a depth, an accuracy) is read here."""
+(a depth, an accuracy) is read here. And the one rounding of a share, half up as
+Vietnamese reports write them (12,25 % → 12,3 %; Python's round() and "%.1f" round half
+to even), for the reports and every other page that shows one (the campaign board)."""
 
+import math
 import re
 from decimal import Decimal
+from fractions import Fraction
 
 from django.utils.formats import number_format
 
@@ -29,3 +33,17 @@ def typed_decimal(text: str) -> Decimal:
     if not TYPED_DECIMAL.fullmatch(typed):
         raise ValueError(text)
     return Decimal(typed.replace(",", "."))
+
+
+def round_half_up(value: Fraction | Decimal | int, places: int = 1) -> Decimal:
+    """`value` rounded to `places` decimals, halves away from zero, computed exactly."""
+    exact = Fraction(value)
+    magnitude = math.floor(abs(exact) * 10**places + Fraction(1, 2))
+    return Decimal(magnitude if exact >= 0 else -magnitude).scaleb(-places)
+
+
+def share(part: int, whole: int, places: int = 1) -> Decimal | None:
+    """`part` as a percentage of `whole`, rounded half up; None when `whole` is 0."""
+    if not whole:
+        return None
+    return round_half_up(Fraction(100 * part, whole), places)

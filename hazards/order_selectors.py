@@ -6,6 +6,7 @@ part of the survey's site list, selectors.survey_site_list.)"""
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.core.exceptions import ValidationError
@@ -32,6 +33,7 @@ from accounts import audit_text
 from accounts.models import AuditEntry, Membership, Role, User
 from accounts.scope import SURVEY, VERB_ROLES, VIEW, ancestor_paths, scope_for
 from areas.models import Area
+from common.numbers import share
 
 from .filters import (
     ORDER_PERIOD_LABELS,
@@ -277,10 +279,11 @@ class BoardRow:
     counts: dict
 
 
-def percent_checked(counts: dict) -> float | None:
+def percent_checked(counts: dict) -> Decimal | None:
     """A board row's (or the total's) progress: the share of its sites checked since the
-    window opened, in percent to one decimal, as the page and the files show it."""
-    return round(100 * counts["checked"] / counts["sites"], 1) if counts["sites"] else None
+    window opened, in percent to one decimal rounded as the reports round a share, as the
+    page and the files show it."""
+    return share(counts["checked"], counts["sites"])
 
 
 def campaign_assignments(campaign: Campaign) -> QuerySet:

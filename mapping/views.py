@@ -19,14 +19,14 @@ from accounts.tokens import challenge, signed_in_user
 from areas.models import Area
 from areas.selectors import areas_geojson
 from common.errors import NOT_AUTHENTICATED, data_login_required, error_response
-from common.numbers import format_number
+from common.numbers import format_number, share
 from hazards import selectors
 from hazards.exports import csv_stream
 from hazards.filters import ORDER_LABELS, STATE_LABELS, chosen_area
 from hazards.lifecycle_forms import CloseForm, ReopenForm
 from hazards.models import Barrier, Signage, SiteKind
 from hazards.orders import may_open_order
-from reports.numbers import format_percent, share
+from reports.numbers import format_percent
 from reports.periods import half_year_containing
 from reports.selectors import Country, by_child
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
-from common.numbers import format_number
+from common.numbers import format_number, share
 from hazards.models import Barrier, Signage, SiteKind
 from hazards.rules import evidence_days
 
@@ -19,7 +19,7 @@ from . import orders as order_columns
 from . import submissions
 from .administrative import AdministrativeDocument, Annex, Column, Paragraph, Signature, Table, pdf, word
 from .models import ReportSubmission
-from .numbers import format_percent, format_share, share
+from .numbers import format_percent, format_share
 from .orders import OrderTable, frozen_order_table
 from .selectors import INDICATORS, Report, by_kind, sites_behind
 from .table import COLUMNS, groups, text

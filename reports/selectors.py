@@ -11,7 +11,7 @@ Unverified = never checked, or last checked too long before D (registry_unverifi
 hazards/sql/rules.sql: a check on day C verifies the state until C + 364, for temporary
 sites C + 89). Inspected = checked during the period. Photo evidence = the latest
 inspection on D has a photo. Shares are rounded half up to one decimal
-(reports/numbers.py); the gap to a target is the number of sites still to bring up:
+(common/numbers.py); the gap to a target is the number of sites still to bring up:
 ceil(counting × target / 100) − done, never below 0. The target of a period is the one
 in force on the day its numbers describe (reports.Target).
 
@@ -30,10 +30,11 @@ from django.db.models import Case, F, IntegerField, Q, Sum, Value, When
 from django.utils.translation import gettext
 
 from areas.models import Area
+from common.numbers import share
 from hazards.rules import FENCED_STATES, SIGNED_STATES, SiteState, Unverified, sql_list
 
 from .models import AreaDay, AsOfResult, Indicator, Target
-from .numbers import exact_share, points, share
+from .numbers import exact_share, points
 from .periods import Period, local_midnight
 
 COUNTS = ["counting", "signed", "fenced", "protected", "inspected", "with_photo", "unverified"]

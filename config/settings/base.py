@@ -376,5 +376,5 @@ DOCUMENT_FONTS = {
     "bold_italic": DOCUMENT_FONT_DIR / "LiberationSerif-BoldItalic.ttf",
 }
 # Numbers group thousands in every language (config/formats: Django's Vietnamese formats
-# set no grouping); reports.numbers formats them.
+# set no grouping); common.numbers formats them.
 FORMAT_MODULE_PATH = ["config.formats"]

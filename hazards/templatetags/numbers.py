@@ -3,6 +3,8 @@ own localisation groups no thousands unless every number on every page does;
 `{{ share|number:1 }}` with one decimal; `{{ counts|percent_checked }}`: a campaign board
 row's progress (order_selectors.percent_checked)."""
 
+from decimal import Decimal
+
 from django import template
 
 from common.numbers import format_number
@@ -17,5 +19,5 @@ def number(value, places: int = 0) -> str:
 
 
 @register.filter
-def percent_checked(counts: dict) -> float | None:
+def percent_checked(counts: dict) -> Decimal | None:
     return board_percent_checked(counts)

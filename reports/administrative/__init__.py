@@ -30,7 +30,7 @@ Use:
 
 Names are written in ordinary case: the renderers set the issuing body, the kind, the
 signer's capacity and title in capitals where the decree wants them. Text in tables is
-already formatted (reports.numbers formats numbers in the active language: "1.234",
+already formatted (common.numbers formats numbers in the active language: "1.234",
 "12,5"). Both renderers are plain functions of the document, safe to run in a job.
 Page layout: A4 (landscape=True for wide tables), the national heading and motto,
 number and symbol, place and date ("Sông Xanh, ngày 05 tháng 01 năm 2026"), kind and

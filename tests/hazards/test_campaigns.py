@@ -219,6 +219,22 @@ def test_the_board_shows_the_share_checked_on_the_page_and_in_both_files(provinc
     assert [c.value for c in sheet[3]][3:5] == [1, 33.3] and [c.value for c in sheet[4]][3:5] == [1, 16.7]
 
 
+def test_the_board_rounds_the_share_checked_half_up_as_the_reports_do(province, demo_tree):
+    """49 of 400 is 12.25 %: 12,3 as every report writes a share (common.numbers.share),
+    not 12,2 (Python's round() to even), on the page, in the PDF and in the XLSX."""
+    people, _sites = province
+    campaign = start(people, demo_tree)
+    counts = {**dict.fromkeys(BOARD_COLUMNS, 0), "sites": 400, "checked": 49}
+    rows = [BoardRow(demo_tree["99101"], counts)]
+    with translation.override("vi"):
+        page = render_to_string("campaigns/board.html", {"campaign": campaign, "rows": rows, "totals": counts})
+        pdf = PdfReader(io.BytesIO(campaign_files.as_pdf(campaign, rows, counts))).pages[0].extract_text()
+        sheet = load_workbook(io.BytesIO(campaign_files.as_xlsx(campaign, rows, counts))).active
+    assert "<td>12,3</td>" in page and "12,2" not in page
+    assert "12,3" in pdf and "12,2" not in pdf
+    assert [c.value for c in sheet[3]][4] == 12.3
+
+
 def test_a_started_campaign_is_counted_for_the_planner_at_once(province, demo_tree):
     """The board is opened right after the start: PostgreSQL must know the assignments are
     there (a national campaign's board was slow until autovacuum analysed them,

@@ -18,10 +18,9 @@ from django.utils import translation
 from openpyxl import load_workbook
 
 from accounts.models import Role
-from common.numbers import format_number
+from common.numbers import format_number, round_half_up, share
 from reports import services
 from reports.models import Target
-from reports.numbers import round_half_up, share
 from reports.periods import Period
 from reports.selectors import progress_report, sites_behind
 from reports.table import COLUMNS
