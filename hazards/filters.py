@@ -18,7 +18,7 @@ from areas.geometry import parse_bbox
 from areas.models import Area
 
 from .models import Barrier, Signage, SiteKind
-from .models_remediation import OrderState, RemediationOrder
+from .models_remediation import WAITING_FOR_OWNER, OrderState, RemediationOrder
 from .rules import Due, LocalDate, SiteState
 
 SITE_OPEN = Q(closed_at__isnull=True)
@@ -58,7 +58,6 @@ ORDER_LABELS = {
     "due_week": gettext_lazy("Due this week"),
     "overdue": gettext_lazy("Overdue"),
 }
-WAITING_FOR_OWNER = (OrderState.OPEN, OrderState.ACKNOWLEDGED)
 DUE_SOON_DAYS = 7
 
 

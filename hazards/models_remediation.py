@@ -34,6 +34,13 @@ class OrderState(models.TextChoices):
     VERIFIED = "verified", _("Verified")
 
 
+# An order's life (hazards/orders.py takes its steps and draws them): the owner acknowledges
+# an open order and reports done one still waiting for them; an order can be changed until
+# an inspection has verified it.
+WAITING_FOR_OWNER = (OrderState.OPEN, OrderState.ACKNOWLEDGED)
+UNVERIFIED = (*WAITING_FOR_OWNER, OrderState.DONE)
+
+
 class RemediationOrder(SoftDeletable):
     """What a site's responsible party must put right, by when, and who follows it up.
     Only an inspection verifies it (hazards/orders.py: orders_apply_inspections)."""
@@ -107,6 +114,25 @@ class RemediationOrder(SoftDeletable):
 
     def __str__(self) -> str:
         return f"{self.site.code} · {self.get_state_display()} · {self.deadline:%d/%m/%Y}"
+
+    # The steps its state allows: hazards/orders.py refuses the others, the order's page
+    # offers these.
+    @property
+    def may_acknowledge(self) -> bool:
+        return self.state == OrderState.OPEN
+
+    @property
+    def may_report_done(self) -> bool:
+        return self.state in WAITING_FOR_OWNER
+
+    @property
+    def may_change(self) -> bool:
+        return self.state in UNVERIFIED
+
+    @property
+    def may_issue_notice(self) -> bool:
+        """The notice gets its number once; issuing it again shows the same."""
+        return not self.notice_number
 
     def requirement_labels(self) -> list[str]:
         labels = dict(Requirement.choices)

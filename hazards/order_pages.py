@@ -26,7 +26,7 @@ from common.periods import period_dates, period_name
 from . import campaign_files, campaigns, orders, selectors
 from .filters import ORDER_LABELS, ORDER_PERIOD_LABELS, chosen_area, order_period_param
 from .models import Site
-from .models_remediation import OrderState, PartyKind, RemediationOrder, Requirement
+from .models_remediation import PartyKind, RemediationOrder, Requirement
 from .order_selectors import (
     FOLLOW_UP_LISTS,
     campaign_assignments,
@@ -40,6 +40,7 @@ from .order_selectors import (
     order_rows,
     orders_for,
     people_who_survey,
+    with_overdue,
 )
 
 PAGE_SIZE = 100
@@ -81,7 +82,7 @@ class OrderForm(forms.Form):
 
 
 def _visible_order(request, pk) -> RemediationOrder:
-    return get_object_or_404(orders_for(request.user), pk=pk)
+    return get_object_or_404(with_overdue(orders_for(request.user)), pk=pk)
 
 
 def _may(user, verb, record) -> bool:
@@ -139,7 +140,6 @@ def order_list(request):
         "follow_up": request.GET.get("follow_up", ""),
         "query": params.urlencode(),
         "area_query": f"area={area.code}&" if area else "",
-        "today": today,
         # A report's number links here: the list it counts, named above the orders.
         "period": period and _period_heading(*period),
     }
@@ -185,7 +185,7 @@ def _uuid_or_404(value):
 @require_http_methods(["GET", "POST"])
 def order_edit(request, pk):
     order = _visible_order(request, pk)
-    if not _may(request.user, EDIT, order) or order.state == OrderState.VERIFIED:
+    if not _may(request.user, EDIT, order) or not order.may_change:
         raise Http404
     initial = {f: getattr(order, f) for f in orders.ORDER_EDITABLE}
     form = OrderForm(request.POST or None, site=order.site, initial=initial)
@@ -205,7 +205,6 @@ def order_detail(request, pk):
         "can_edit": _may(request.user, EDIT, order),
         "can_survey": _may(request.user, SURVEY, order),
         "history": order_history(order),
-        "overdue": order.state in (OrderState.OPEN, OrderState.ACKNOWLEDGED) and order.deadline < timezone.localdate(),
     }
     return render(request, "orders/detail.html", context)
 

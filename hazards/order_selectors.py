@@ -12,9 +12,11 @@ from django.contrib.postgres.aggregates import ArrayAgg
 from django.core.exceptions import ValidationError
 from django.db.models import (
     Aggregate,
+    BooleanField,
     CharField,
     Count,
     Exists,
+    ExpressionWrapper,
     F,
     FloatField,
     Func,
@@ -90,15 +92,21 @@ def listed_page(orders: QuerySet, offset: int, limit: int) -> tuple[list, int]:
     return [pk for pk, _n in rows], rows[0][1] if rows else orders.count()
 
 
+def with_overdue(orders: QuerySet) -> QuerySet:
+    """The orders, each saying (`overdue`) whether the overdue list holds it today, by that
+    list's rule (filters.order_q): a page never marks overdue an order the lists leave out."""
+    return orders.annotate(overdue=ExpressionWrapper(order_q("overdue", timezone.localdate()), BooleanField()))
+
+
 def order_rows(ids) -> list[RemediationOrder]:
     """The orders with these ids, in that order, with what a list shows of them (not the
     geometries: a commune's boundary read for each row cost more than the rest)."""
     ids = list(ids)
-    found = (
-        RemediationOrder.objects.select_related("site__area", "follow_up", "opened_by")
-        .defer("site__location", "site__outline", "site__area__geom")
-        .in_bulk(ids)
-    )
+    found = with_overdue(
+        RemediationOrder.objects.select_related("site__area", "follow_up", "opened_by").defer(
+            "site__location", "site__outline", "site__area__geom"
+        )
+    ).in_bulk(ids)
     return [found[pk] for pk in ids]
 
 

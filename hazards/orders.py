@@ -23,11 +23,8 @@ from areas.models import Area
 from common.text import clean_text
 
 from .models import Inspection, Site
-from .models_remediation import OrderState, PartyKind, RemediationOrder, Requirement
+from .models_remediation import UNVERIFIED, OrderState, PartyKind, RemediationOrder, Requirement
 from .rules import FENCED_STATES, SIGNED_STATES, SiteState, StateOf
-
-# States in which an order still waits for the owner or for the check.
-UNVERIFIED = (OrderState.OPEN, OrderState.ACKNOWLEDGED, OrderState.DONE)
 
 
 def requirement_met(requirement: str, state: str, water_present: bool) -> bool:
@@ -199,7 +196,7 @@ def order_update(*, actor, order: RemediationOrder, **changes) -> RemediationOrd
         raise ValidationError(_("These fields cannot be changed: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
     act_as(actor)
     order = _locked_order(order, actor)
-    if order.state == OrderState.VERIFIED:
+    if not order.may_change:
         raise ValidationError(_("A verified order is closed; open a new one if the site needs more."))
     party = {
         key: changes.get(key, getattr(order, key))
@@ -235,7 +232,7 @@ def order_acknowledge(*, actor, order: RemediationOrder) -> RemediationOrder:
     """The owner has received the notice and agreed to act."""
     act_as(actor)
     order = _locked_order(order, actor, SURVEY)
-    if order.state != OrderState.OPEN:
+    if not order.may_acknowledge:
         raise ValidationError(
             _("Only an open order can be acknowledged; this one is %(state)s.") % {"state": order.get_state_display()}
         )
@@ -247,7 +244,7 @@ def order_mark_done(*, actor, order: RemediationOrder) -> RemediationOrder:
     """The owner says the work is done: the site now waits for an inspection."""
     act_as(actor)
     order = _locked_order(order, actor, SURVEY)
-    if order.state not in (OrderState.OPEN, OrderState.ACKNOWLEDGED):
+    if not order.may_report_done:
         raise ValidationError(
             _("This order is %(state)s; only an open or acknowledged order can be reported done.")
             % {"state": order.get_state_display()}
@@ -371,7 +368,7 @@ def order_issue_notice(*, actor, order: RemediationOrder) -> RemediationOrder:
     same. Numbers run per issuing commune and year: "7/TB-UBND"."""
     act_as(actor)
     order = _locked_order(order, actor)
-    if order.notice_number:
+    if not order.may_issue_notice:
         return order
     today = timezone.localdate()
     issuer = notice_issuer(order.site.area)

@@ -23,8 +23,8 @@ from django.utils.translation import gettext as _
 from accounts.models import Membership, Role, User
 from common.urls import absolute_url
 
-from .filters import FOLLOWED_UP, WAITING_FOR_OWNER, order_q
-from .models_remediation import DigestSent, OrderReminder, RemediationOrder
+from .filters import FOLLOWED_UP, order_q
+from .models_remediation import WAITING_FOR_OWNER, DigestSent, OrderReminder, RemediationOrder
 from .order_selectors import FOLLOW_UP_LISTS, follow_up_counts, managers_of, orders_for
 
 log = logging.getLogger(__name__)
@@ -93,12 +93,12 @@ def send_due_reminders(now: dt.datetime | None = None) -> dict[str, int]:
     """Send every reminder and digest due at `now` that was not sent yet."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    waiting = RemediationOrder.objects.filter(FOLLOWED_UP, state__in=WAITING_FOR_OWNER).select_related(
-        "site__area", "follow_up"
-    )
+    orders = RemediationOrder.objects.select_related("site__area", "follow_up")
     soon = today + dt.timedelta(days=settings.ORDER_REMINDER_DAYS_BEFORE)
-    before = waiting.filter(deadline__gte=today, deadline__lte=soon).exclude(_reminded(OrderReminder.Kind.BEFORE))
-    after = waiting.filter(deadline__lt=today).exclude(_reminded(OrderReminder.Kind.AFTER))
+    before = orders.filter(FOLLOWED_UP, state__in=WAITING_FOR_OWNER, deadline__gte=today, deadline__lte=soon).exclude(
+        _reminded(OrderReminder.Kind.BEFORE)
+    )
+    after = orders.filter(order_q("overdue", today)).exclude(_reminded(OrderReminder.Kind.AFTER))
     sent = {"before": 0, "after": 0, "digests": 0}
     with translation.override(settings.LANGUAGE_CODE):
         for kind, orders in ((OrderReminder.Kind.BEFORE, before), (OrderReminder.Kind.AFTER, after)):

@@ -36,7 +36,7 @@ from accounts.scope import SURVEY, VIEW, scope_for
 
 from .filters import SITE_OPEN, filter_sites
 from .models import Barrier, ClosureProposal, Inspection, Signage, Site, SurveyListRest
-from .models_remediation import CampaignAssignment, OrderState, RemediationOrder
+from .models_remediation import UNVERIFIED, CampaignAssignment, OrderState, RemediationOrder
 from .rules import Due, LocalDate, SiteState
 
 
@@ -151,7 +151,7 @@ def _site_rows(user, now: dt.datetime) -> QuerySet:
     """One row per open site the user surveys, each rule read from its home: the scope
     (accounts/scope.py), open (filters.py), due and the registry's day (rules.py). A site
     is due when its state is unverified or it goes first."""
-    unverified = RemediationOrder.objects.filter(site=OuterRef("pk")).exclude(state=OrderState.VERIFIED)
+    unverified = RemediationOrder.objects.filter(site=OuterRef("pk"), state__in=UNVERIFIED)
     awaiting = Exists(unverified.filter(state=OrderState.DONE))
     campaign_site = _campaign_site(user, timezone.localdate(now))
     return (

@@ -8,14 +8,16 @@ import json
 import pytest
 import time_machine
 from django.contrib.gis.geos import Point
+from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from accounts.models import Role
 from areas.loader import field_map, load_boundaries
 from areas.models import Area
-from hazards import orders
+from hazards import lifecycle, orders
 from hazards.models import Campaign, RemediationOrder
 from tests.hazards.site_list import fetch_rows
 
@@ -166,6 +168,91 @@ def test_follow_up_page_counts_link_to_their_orders(client, setting, frozen):
     assert 'href="?area=99101&order=overdue"' in page.content.decode()
     listed = client.get(reverse("order-list"), {"area": "99101", "order": "overdue"})
     assert [o.party_name for o in listed.context["page"]] == ["Hộ ông Ba"]
+
+
+def test_an_order_is_shown_overdue_exactly_while_the_overdue_list_holds_it(client, setting, frozen):
+    """Overdue is one rule (filters.order_q): the order's page and the deadline in the list of
+    orders say it of an order the overdue list counts, so not of the order of a closed site,
+    which the same page says has left the follow-up lists; back with the site reopened."""
+    order = orders.order_open(
+        actor=setting["manager"], site=setting["site"], party_kind="household", party_name="Hộ ông Ba",
+        requirements=["sign"], deadline=dt.date(2026, 4, 8), follow_up=setting["worker"],
+    )  # fmt: skip
+    frozen.move_to(dt.datetime(2026, 4, 10, 9, 0, tzinfo=TZ))
+    login(client, setting["manager"])
+
+    def shown() -> tuple[int, bool, bool]:
+        listed = client.get(reverse("order-list"), {"order": "overdue"}).context["page"].paginator.count
+        page = client.get(reverse("order-detail", args=[order.pk])).content.decode()
+        row = client.get(reverse("order-list")).content.decode()
+        return listed, '<strong class="due">' in page, '<td class="due">08/04/2026</td>' in row
+
+    assert shown() == (1, True, True)
+    lifecycle.site_close(actor=setting["manager"], site=setting["site"], reason="filled_in")
+    assert shown() == (0, False, False)
+    lifecycle.site_reopen(actor=setting["manager"], site=setting["site"])
+    assert shown() == (1, True, True)
+
+
+ACTION_BUTTONS = {
+    "acknowledge": "order-action",
+    "done": "order-action",
+    "notice": "order-action",
+    "edit": "order-edit",
+}
+
+
+def offered(client, order) -> set[str]:
+    page = client.get(reverse("order-detail", args=[order.pk])).content.decode()
+    return {
+        action
+        for action, url in ACTION_BUTTONS.items()
+        if (reverse(url, args=[order.pk, action]) if url == "order-action" else reverse(url, args=[order.pk])) in page
+    }
+
+
+def accepted(client, order) -> set[str]:
+    """The steps the services take from the order's state, each tried and undone."""
+    taken = set()
+    for action in ("acknowledge", "done"):
+        with transaction.atomic():
+            if client.post(reverse("order-action", args=[order.pk, action])).status_code == 302:
+                taken.add(action)
+            transaction.set_rollback(True)
+    if client.get(reverse("order-edit", args=[order.pk])).status_code == 200:
+        taken.add("edit")
+    if not RemediationOrder.objects.get(pk=order.pk).notice_number:
+        taken.add("notice")  # issued once: issuing again keeps the number, so it is offered once
+    return taken
+
+
+def test_the_order_page_offers_exactly_the_steps_the_order_can_take(client, setting, inspect, frozen):
+    """The page reads the order's life from the model (hazards/orders.py takes the steps):
+    in each state it offers what the services accept, and nothing else."""
+    order = orders.order_open(
+        actor=setting["manager"], site=setting["site"], party_kind="household", party_name="Hộ ông Ba",
+        requirements=["sign"], deadline=dt.date(2026, 4, 20), follow_up=setting["worker"],
+    )  # fmt: skip
+    login(client, setting["manager"])
+    seen = {}
+    for step in (
+        lambda: None,
+        lambda: orders.order_issue_notice(actor=setting["manager"], order=order),
+        lambda: orders.order_acknowledge(actor=setting["manager"], order=order),
+        lambda: orders.order_mark_done(actor=setting["manager"], order=order),
+        lambda: inspect(setting["site"], timezone.now(), signage="in_place", barrier="none"),
+    ):
+        step()
+        order.refresh_from_db()
+        seen[(order.state, bool(order.notice_number))] = offered(client, order)
+        assert offered(client, order) == accepted(client, order), order.state
+    assert seen == {
+        ("open", False): {"acknowledge", "done", "notice", "edit"},
+        ("open", True): {"acknowledge", "done", "edit"},
+        ("acknowledged", True): {"done", "edit"},
+        ("done", True): {"edit"},
+        ("verified", True): set(),
+    }
 
 
 def test_follow_up_tables_count_per_area_and_person_and_sum_to_the_total(
