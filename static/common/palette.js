@@ -11,10 +11,33 @@ export const STATE_COLOURS = {
 };
 export const DUE_RING = "#000000";
 
-// An area by its protected share (percent), on the planner map and in reports.
+// An area by its protected share (a percentage with one decimal, as the registry rounds
+// it), on the planner map and in reports: the bands, highest first, each from its least
+// share; and the colour of an area where no site counts (no share).
+export const SHARE_BANDS = [
+  { from: 100, colour: STATE_COLOURS.protected },
+  { from: 80, colour: "#a6d96a" },
+  { from: 50, colour: "#fdae61" },
+  { from: 0, colour: "#d7191c" },
+];
+export const NO_SHARE = "#cccccc";
+
 export function shareColour(share) {
-  if (share === null || share === undefined) return "#cccccc";
-  return share >= 100 ? "#1a9641" : share >= 80 ? "#a6d96a" : share >= 50 ? "#fdae61" : "#d7191c";
+  if (share === null || share === undefined) return NO_SHARE;
+  return SHARE_BANDS.find((band) => share >= band.from).colour;
+}
+
+// Every legend of those colours, one entry per band and one for no share (`none`, the
+// page's words), the shares a band holds in the page's language: a share has one
+// decimal, so a band ends a tenth below the next one ("50–79,9%" in Vietnamese).
+export function shareLegend(none, lang = document.documentElement.lang || "vi") {
+  const number = new Intl.NumberFormat(lang, { maximumFractionDigits: 1 });
+  const bands = SHARE_BANDS.map(({ from, colour }, i) => {
+    const above = SHARE_BANDS[i - 1];
+    const shares = above ? `${number.format(from)}–${number.format(above.from - 0.1)}` : number.format(from);
+    return { colour, label: `${shares}%` };
+  });
+  return [...bands, { colour: NO_SHARE, label: none }];
 }
 
 // Style sheets read the same colours as custom properties (--state-protected, ...).

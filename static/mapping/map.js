@@ -3,7 +3,7 @@
 // list and a site's panel. Filters and the chosen area live in the address bar.
 import { inGeometry } from "../survey/geo.js";
 import { basemapLayer } from "../common/basemap.js";
-import { paletteToCss, shareColour, STATE_COLOURS } from "../common/palette.js";
+import { paletteToCss, shareColour, shareLegend, STATE_COLOURS } from "../common/palette.js";
 import { clusterIcon, siteIcon, KIND_SHAPES, kindSwatch } from "./symbols.js";
 
 paletteToCss();
@@ -321,8 +321,8 @@ legend.onAdd = () => {
   const states = Object.entries(T.states)
     .map(([key, label]) => `<li><span class="state-dot" style="background:${STATE_COLOURS[key]}"></span> ${label}</li>`).join("");
   const kinds = Object.keys(KIND_SHAPES).map((kind) => `<li>${kindSwatch(kind)} ${T.kinds[kind]}</li>`).join("");
-  const shares = [[100, "100%"], [80, "80–99%"], [50, "50–79%"], [0, "< 50%"]]
-    .map(([v, label]) => `<li><span class="swatch" style="background:${shareColour(v)}"></span> ${label}</li>`).join("");
+  const shares = shareLegend(T.no_data)
+    .map(({ colour, label }) => `<li><span class="swatch" style="background:${colour}"></span> ${label}</li>`).join("");
   div.innerHTML = `<details open><summary>${T.legend_states}</summary><ul>${states}</ul></details>
     <details><summary>${T.legend_kinds}</summary><ul>${kinds}</ul></details>
     <details><summary>${T.legend_areas}</summary><ul>${shares}</ul></details>`;

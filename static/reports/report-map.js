@@ -1,6 +1,9 @@
 // Child areas of the report coloured by their protected share; a click opens their report.
+// The colours, their legend and the bars' colour are the palette's, as on the planner map.
 import { basemapLayer } from "../common/basemap.js";
-import { shareColour as colour } from "../common/palette.js";
+import { paletteToCss, shareColour as colour, shareLegend } from "../common/palette.js";
+
+paletteToCss();
 
 const data = JSON.parse(document.getElementById("children-map").textContent);
 const map = L.map("area-map");
@@ -19,3 +22,16 @@ const layer = L.geoJSON(data, {
 }).addTo(map);
 if (data.features.length) map.fitBounds(layer.getBounds());
 else map.setView([16, 106], 5);
+
+// The colours' legend, as the planner map's (static/common/palette.js).
+const legend = document.getElementById("share-legend");
+legend.replaceChildren(
+  ...shareLegend(legend.dataset.none).map(({ colour: background, label }) => {
+    const item = document.createElement("span");
+    const swatch = document.createElement("span");
+    swatch.className = "swatch";
+    swatch.style.background = background;
+    item.append(swatch, ` ${label}`);
+    return item;
+  }),
+);

@@ -3,6 +3,7 @@ click drills down from district to commune, a site's panel shows its history, an
 district's manager never receives another district's sites."""
 
 import io
+import re
 
 import mapbox_vector_tile
 import pytest
@@ -208,3 +209,54 @@ def test_the_map_renews_its_tile_token_before_it_expires(page, short_token_stack
     wait_until(page, lambda: len(tiles) > received, "a tile after zooming in")
     assert refused == []
     assert tokens[-1] != first
+
+
+def share_legend(page, selector: str) -> list[tuple[str, str]]:
+    """(colour, words) of each entry of a share legend, as the page draws it."""
+    return page.locator(f"{selector} .swatch").evaluate_all(
+        "(swatches) => swatches.map((s) => [getComputedStyle(s).backgroundColor, s.parentElement.textContent.trim()])"
+    )
+
+
+def shares_of(words: str) -> list[float]:
+    """The shares a legend entry names, Vietnamese decimals read ("50–79,9%": 50 and 79.9;
+    "< 50%": up to a tenth below 50)."""
+    numbers = [float(n.replace(",", ".")) for n in re.findall(r"\d+(?:,\d+)?", words)]
+    return [0, numbers[0] - 0.1] if words.startswith("<") else numbers
+
+
+def colour_of(page, share) -> str:
+    """The colour palette.js gives an area of this share, as the browser writes a colour."""
+    return page.evaluate(
+        """async (share) => {
+          const { shareColour } = await import("/static/common/palette.js");
+          const probe = document.createElement("span");
+          probe.style.background = shareColour(share);
+          document.body.append(probe);
+          const colour = getComputedStyle(probe).backgroundColor;
+          probe.remove();
+          return colour;
+        }""",
+        share,
+    )
+
+
+def test_the_map_and_the_report_name_each_share_colour_alike(page, stack, registry):
+    """Both legends of the areas' colours are the palette's bands: each entry's colour is the
+    one an area gets at the least and the most share the entry names (80 % lies in one band
+    only), and the two pages draw the same bands."""
+    open_map(page, stack, "tinh")
+    on_map = share_legend(page, ".legend-box")
+    page.goto(f"{stack.url}/reports/?kind=year&year={days_ago(0).year}&area=99")
+    in_report = share_legend(page, "#area-map ~ .legend")
+    bars = page.locator(".bar .fill, .swatch.bar-fill").evaluate_all(
+        "(fills) => fills.map((f) => getComputedStyle(f).backgroundColor)"
+    )
+    assert len(bars) > 1 and set(bars) == {colour_of(page, 100)}  # the protected share, in protected's colour
+    for legend in (on_map, in_report):
+        for colour, words in legend:
+            shares = shares_of(words) or [None]  # the entry of areas without a share
+            assert [colour_of(page, share) for share in shares] == [colour] * len(shares), words
+    assert [entry for entry, _words in on_map] == [entry for entry, _words in in_report]
+    assert [words for _colour, words in on_map[:-1]] == [words for _colour, words in in_report[:-1]]
+    assert [words for _colour, words in in_report] == ["100%", "80–99,9%", "50–79,9%", "0–49,9%", "không có điểm"]
