@@ -18,12 +18,14 @@ whose uncommitted areas another connection would not see, staging runs on the ca
 connection instead, with the same statements."""
 
 import datetime as dt
+import math
 import time
 import uuid
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -33,9 +35,9 @@ from areas.assignment import place_points
 from areas.models import Area
 
 from .models import Site
+from .rules import DUPLICATE_RADIUS_M
 from .services import outside_every_area, outside_scope, site_code_sql
 from .signals import sites_imported
-from .survey import DUPLICATE_RADIUS_M
 
 NEAR_LISTED = 200
 
@@ -124,10 +126,12 @@ KEEP = "INSERT INTO {staged} " + READY
 STAGED_PREFIX = "import_staged_"
 STAGED = "CREATE UNLOGGED TABLE {staged} AS " + READY + " WITH NO DATA; CREATE INDEX ON {staged} (chunk);"
 # The staged rows by kind and grid cell, for the near-site check of later chunks
-# (NEAR_IN_FILE). Cells are twice the radius wide (0.0006° is over 60 m anywhere in the
-# country), so a row's neighbours lie in at most 2 x 2 of them. A B-tree: a spatial
-# index on rows packed in a few metres cost as much as the rest of the import.
-NEAR_GRID_DEG = 0.0006
+# (NEAR_IN_FILE). Cells are at least twice the radius wide anywhere in the country (a
+# degree of longitude is shortest at its northern edge), so a row's neighbours lie in at
+# most 2 x 2 of them. A B-tree: a spatial index on rows packed in a few metres cost as
+# much as the rest of the import.
+_METRES_PER_DEGREE_NORTH = 111_320 * math.cos(math.radians(settings.COUNTRY_BOUNDS[3]))
+NEAR_GRID_DEG = math.ceil(2 * DUPLICATE_RADIUS_M / _METRES_PER_DEGREE_NORTH * 1e5) / 1e5
 CELL_KEY = f"(floor(ST_X({{0}}) / {NEAR_GRID_DEG})::bigint * 1000000 + floor(ST_Y({{0}}) / {NEAR_GRID_DEG})::bigint)"
 STAGED_PLACES = "CREATE INDEX ON {staged} (kind, " + CELL_KEY.format("location") + ")"
 

@@ -99,6 +99,11 @@ def evidence_days() -> dict[str, int]:
     return {"days": settings.EVIDENCE_MAX_AGE_DAYS, "temporary_days": settings.TEMPORARY_EVIDENCE_MAX_AGE_DAYS}
 
 
+# A new site within this many metres of a site of the same kind may be that site: the
+# survey warns before it is saved, the import reports it on its row.
+DUPLICATE_RADIUS_M = 30
+
+
 def time_zone_offset() -> str:
     """The registry's time zone as the UTC offset its times are written with, for the text
     that tells a person which time a file holds."""

@@ -20,15 +20,13 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 
 from .filters import STATE_LABELS
 from .models import Barrier, CloseReason, ProposalStatus, Signage, SiteKind
-from .rules import state_table
+from .rules import DUPLICATE_RADIUS_M, state_table
 from .serializers import InspectionIn, SiteIn
 from .services import DEPTH_PLACES, MAX_DEPTH_M, MIN_DEPTH_M, depth_out_of_range
 
 # What a field worker may give as the reason to close a site (works finished is a
 # manager's call on a temporary site).
 TABLET_CLOSE_REASONS = ["filled_in", "drained", "fenced_off", "duplicate", "not_a_hazard"]
-# Before saving, the app warns of a site of the same kind this close (metres).
-DUPLICATE_RADIUS_M = 30
 # GPS accuracy (metres) above which the app warns, and above which the worker must confirm
 # that the pin is on the site before saving.
 ACCURACY_WARN_M = 30
