@@ -30,8 +30,7 @@ from .tokens import token_issue, token_revoke
 
 def manages_accounts(request) -> bool:
     """Superusers and area managers or administrators may manage accounts (in their areas)."""
-    scope = scope_for(request.user)
-    return request.user.is_active and request.user.is_staff and (scope.everything or bool(scope.paths(MANAGE)))
+    return request.user.is_active and request.user.is_staff and scope_for(request.user).holds(MANAGE)
 
 
 class AccountManagementPermissions:
@@ -104,7 +103,7 @@ class MembershipInline(CheckedAutocomplete, admin.TabularInline):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_choice_field(self, db_field, request, **kwargs):
-        if db_field.name == "role" and not scope_for(request.user).paths(ADMINISTER) and not request.user.is_superuser:
+        if db_field.name == "role" and not scope_for(request.user).holds(ADMINISTER):
             kwargs["choices"] = [c for c in Role.choices if c[0] != Role.ADMINISTRATOR]
         return super().formfield_for_choice_field(db_field, request, **kwargs)
 
@@ -305,9 +304,11 @@ class ActionFilter(AuditValueFilter):
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ScopedAdminMixin, admin.ModelAdmin):
-    """The audit page: administrators read every recorded change in their areas, under the
-    names of the records and fields (accounts/audit_text.py), not the database's."""
+    """The audit page: administrators read every recorded change in the areas where they
+    are administrators, under the names of the records and fields (accounts/audit_text.py),
+    not the database's."""
 
+    view_verb = ADMINISTER
     add_verb = change_verb = delete_verb = None
     list_display = ["at", "actor", "action_shown", "table_shown", "object_id", "summary"]
     list_filter = [RecordTypeFilter, ActionFilter, ("at", admin.DateFieldListFilter)]
@@ -316,9 +317,6 @@ class AuditEntryAdmin(ScopedAdminMixin, admin.ModelAdmin):
     date_hierarchy = "at"
     fields = ["at", "actor", "action_shown", "table_shown", "object_id", "site_id", "area_path", "changes_shown"]
     readonly_fields = fields
-
-    def has_module_permission(self, request):
-        return super().has_module_permission(request) and self._holds(request, ADMINISTER)
 
     @admin.display(description=_("action"), ordering="action")
     def action_shown(self, entry):

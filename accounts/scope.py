@@ -17,7 +17,9 @@ VIEW = "view"
 SURVEY = "survey"  # register sites and record inspections
 EDIT = "edit"  # edit, close and restore sites
 MANAGE = "manage"  # accounts, memberships, targets
-ADMINISTER = "administer"  # boundaries and everything else
+# Restore deleted records, read the audit trail, undo merges, give the administrator
+# role. A boundary reload is not an area's: may_reload_boundaries.
+ADMINISTER = "administer"
 
 # Roles ordered by what they may do; a manager reaches only people below them.
 ROLE_RANK = {Role.VIEWER: 0, Role.FIELD_WORKER: 1, Role.AREA_MANAGER: 2, Role.ADMINISTRATOR: 3}
@@ -121,6 +123,11 @@ class Scope:
         another time): a change of roles that took any of it away ends the file's download."""
         return self.everything or all(any(root.startswith(p) for p in self.paths(VIEW)) for root in roots)
 
+    def holds(self, verb: str) -> bool:
+        """Whether the holder may `verb` anywhere: what opens a page or offers an action,
+        whose records are then each checked."""
+        return self.everything or bool(self.paths(verb))
+
     def allows(self, verb: str, area: Area) -> bool:
         return self.everything or any(area.path.startswith(p) for p in self.paths(verb))
 
@@ -128,13 +135,16 @@ class Scope:
         if not self.allows(verb, area):
             raise OutOfScope
 
-    def require_area_or_country(self, verb: str, area: Area | None) -> None:
-        """`verb` on an area's subtree, or with no area on the whole country (national users)."""
-        if area is None:
-            if not self.everything:
-                raise OutOfScope
-        else:
-            self.require(verb, area)
+    def allows_area_or_country(self, verb: str, area) -> bool:
+        """`verb` on an area's subtree, or with no area (None, or a stand-in for the whole
+        country without a key, reports' Country) on the whole country: national users only."""
+        if area is None or area.pk is None:
+            return self.everything
+        return self.allows(verb, area)
+
+    def require_area_or_country(self, verb: str, area) -> None:
+        if not self.allows_area_or_country(verb, area):
+            raise OutOfScope
 
     def require_record(self, verb: str, record: Model) -> None:
         """The record must be visible and `verb` allowed on it."""
@@ -245,6 +255,19 @@ def mark_password_set(user, setter) -> None:
     also = knowers_of_password(setter)
     User.objects.filter(pk=user.pk).update(password_set_by=setter, password_known_also_by=also)
     user.password_set_by, user.password_known_also_by = setter, also
+
+
+def may_import(user) -> bool:
+    """Imports register sites: whoever may survey somewhere may import. The import pages
+    and the link to them in every page's header both ask this."""
+    return scope_for(user).holds(SURVEY)
+
+
+def may_reload_boundaries(user) -> bool:
+    """A boundary reload re-assigns the sites wherever its file reaches, past any one
+    area's subtree: the whole country's administrators only (superusers), not the
+    administrator role of an area."""
+    return scope_for(user).allows_area_or_country(ADMINISTER, None)
 
 
 def scope_for(user) -> Scope:

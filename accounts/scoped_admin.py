@@ -83,32 +83,37 @@ class CheckedAutocomplete:
 
 
 class ScopedAdminMixin(CheckedAutocomplete, NotFoundOutOfScope):
+    # The verb that opens the page and restricts its rows: one verb for both, so that a
+    # person who holds it somewhere reads no row where they hold only a lesser one (an
+    # administrator of a commune who views the province reads the commune's audit).
+    view_verb = VIEW
     # The verbs that let a user add or change records on this page.
     add_verb = EDIT
     change_verb = EDIT
     delete_verb = ADMINISTER
 
     def get_queryset(self, request):
-        return scope_for(request.user).restrict(super().get_queryset(request), VIEW)
-
-    def _holds(self, request, verb) -> bool:
-        scope = scope_for(request.user)
-        return scope.everything or bool(scope.paths(verb))
+        return scope_for(request.user).restrict(super().get_queryset(request), self.view_verb)
 
     def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_staff and self._holds(request, VIEW)
+        user = request.user
+        return user.is_active and user.is_staff and scope_for(user).holds(self.view_verb)
 
     def has_view_permission(self, request, obj=None):
         return self.has_module_permission(request)
 
     def has_add_permission(self, request):
-        return self.add_verb is not None and self.has_module_permission(request) and self._holds(request, self.add_verb)
+        return (
+            self.add_verb is not None
+            and self.has_module_permission(request)
+            and scope_for(request.user).holds(self.add_verb)
+        )
 
     def _may(self, request, verb, obj) -> bool:
         if verb is None or not self.has_module_permission(request):
             return False
         if obj is None:
-            return self._holds(request, verb)
+            return scope_for(request.user).holds(verb)
         try:
             scope_for(request.user).require_record(verb, obj)
         except OutOfScope:

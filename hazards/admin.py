@@ -199,8 +199,9 @@ class SiteAdmin(SiteLifecycleAdminMixin, SoftDeleteAdminMixin, ScopedAdminMixin,
         return site.is_protected
 
     def get_queryset(self, request):
-        # Administrators also get deleted sites, shown only through the "deleted" filter.
-        return selectors.sites(request.user, deleted=self._holds(request, ADMINISTER)).select_related("area")
+        # Administrators also get the deleted sites of their areas, shown only through the
+        # "deleted" filter.
+        return selectors.sites_and_restorable(request.user).select_related("area")
 
     def get_fields(self, request, obj=None):
         fields = super().get_fields(request, obj)
@@ -249,7 +250,7 @@ class SiteAdmin(SiteLifecycleAdminMixin, SoftDeleteAdminMixin, ScopedAdminMixin,
 
     def get_actions(self, request):
         actions = super().get_actions(request)
-        if not self._holds(request, ADMINISTER):
+        if not scope_for(request.user).holds(ADMINISTER):
             actions.pop("restore_sites", None)
         return actions
 

@@ -12,7 +12,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.scope import ADMINISTER, EDIT, OutOfScope
+from accounts.scope import ADMINISTER, EDIT, OutOfScope, scope_for
 from accounts.scoped_admin import ScopedAdminMixin
 from common.forms import add_refusal
 
@@ -177,6 +177,6 @@ class SiteMergeAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def get_actions(self, request):
         actions = super().get_actions(request)
-        if not self._holds(request, ADMINISTER):
+        if not scope_for(request.user).holds(ADMINISTER):
             actions.pop("undo_merges", None)
         return actions

@@ -265,7 +265,7 @@ class CampaignForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 def campaign_list(request):
     scope = scope_for(request.user)
-    may_start = scope.everything or bool(scope.paths(EDIT))
+    may_start = scope.holds(EDIT)
     # The coming pre-summer window: this year's until its last day, then next year's (a
     # window already over cannot be started).
     today = timezone.localdate()
@@ -308,8 +308,7 @@ def _editable_campaign(request, pk):
     """A campaign the user sees and manages (its area, or the country for national
     administrators); 404 otherwise, as for any record outside one's areas."""
     campaign = get_object_or_404(campaigns_for(request.user), pk=pk)
-    scope = scope_for(request.user)
-    if not (scope.everything if campaign.area is None else scope.allows(EDIT, campaign.area)):
+    if not scope_for(request.user).allows_area_or_country(EDIT, campaign.area):
         raise Http404
     return campaign
 
@@ -367,13 +366,12 @@ def campaign_board_page(request, pk):
             return redirect(f"{reverse('campaign-board', args=[campaign.pk])}?area={area.code}")
         return _bad_request(ValidationError(form.errors.as_text()))
     rows, totals = campaign_board(campaign, request.user)
-    scope = scope_for(request.user)
     context = {
         "campaign": campaign,
         "rows": rows,
         "totals": totals,
         "today": timezone.localdate(),
-        "may_edit": scope.everything if campaign.area is None else scope.allows(EDIT, campaign.area),
+        "may_edit": scope_for(request.user).allows_area_or_country(EDIT, campaign.area),
     }
     area = chosen_area(request) if request.GET.get("area") else None
     if area is not None:

@@ -32,7 +32,7 @@ from django.db.models.functions import Cast, Coalesce
 from django.db.models.lookups import LessThan
 from django.utils import timezone
 
-from accounts.scope import SURVEY, VIEW, scope_for
+from accounts.scope import ADMINISTER, SURVEY, VIEW, scope_for
 
 from .filters import SITE_OPEN, filter_sites
 from .models import Barrier, ClosureProposal, Inspection, Signage, Site, SurveyListRest
@@ -42,8 +42,16 @@ from .rules import Due, LocalDate, SiteState
 
 def sites(user, action: str = VIEW, *, deleted: bool = False) -> QuerySet:
     """Every site the user may `action` (VIEW, SURVEY, EDIT, ...); the deleted ones too
-    when `deleted` (administrators find them in the admin's "deleted" filter)."""
+    when `deleted`."""
     return scope_for(user).restrict((Site.all_objects if deleted else Site.objects).all(), action)
+
+
+def sites_and_restorable(user) -> QuerySet:
+    """The sites the user may see, and the deleted ones where they may restore them
+    (ADMINISTER), not across all they view: the admin's site list, whose "deleted" filter
+    shows those."""
+    deleted = sites(user, ADMINISTER, deleted=True).filter(deleted_at__isnull=False)
+    return sites(user) | deleted
 
 
 def filtered_sites(user, request, now=None) -> QuerySet:

@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
-from accounts.scope import SURVEY, scope_for
+from accounts.scope import may_import, may_reload_boundaries
 from areas import crs
 from areas.loader import field_map
 from areas.models import Area
@@ -130,8 +130,7 @@ def columns_form(columns: list[str], data=None, initial=None) -> forms.Form:
 
 
 def _require_survey(request) -> None:
-    """Imports register sites: only accounts that may survey somewhere may import."""
-    if not scope_for(request.user).paths(SURVEY) and not request.user.is_superuser:
+    if not may_import(request.user):
         raise PermissionDenied
 
 
@@ -379,9 +378,10 @@ class BoundaryForm(forms.Form):
 
 @login_required
 def boundaries(request):
-    """An administrator reloads a boundary set: the worker loads the file as `load_areas`
-    does (one transaction; sites re-assigned), and the job's page says what it did."""
-    if not request.user.is_superuser:
+    """The whole country's administrator reloads a boundary set (may_reload_boundaries):
+    the worker loads the file as `load_areas` does (one transaction; sites re-assigned),
+    and the job's page says what it did."""
+    if not may_reload_boundaries(request.user):
         raise PermissionDenied
     form = BoundaryForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():

@@ -112,12 +112,7 @@ SELECT kind, {COUNT_COLUMNS} FROM reports_submittedsite WHERE submission_id = %(
 
 
 def _may_submit(actor, area) -> None:
-    scope = scope_for(actor)
-    if area.pk is None:
-        if not scope.everything:
-            raise OutOfScope
-    else:
-        scope.require(MANAGE, area)
+    scope_for(actor).require_area_or_country(MANAGE, area)
 
 
 def frozen_numbers(submission: ReportSubmission, area, period: Period) -> dict:
@@ -238,11 +233,8 @@ def may_decide(actor, submission: ReportSubmission) -> bool:
 def _above(actor, submission: ReportSubmission) -> bool:
     """A manager of an area above the submitting one (national administrators above a
     province or the whole country)."""
-    scope = scope_for(actor)
     area = submission.area
-    if area is None or area.parent is None:
-        return scope.everything
-    return scope.allows(MANAGE, area.parent)
+    return scope_for(actor).allows_area_or_country(MANAGE, area and area.parent)
 
 
 @transaction.atomic

@@ -80,9 +80,7 @@ def _submission_for(area, period):
 
 
 def _may_submit(request, area, period) -> bool:
-    scope = scope_for(request.user)
-    allowed = scope.everything if area.pk is None else scope.allows(MANAGE, area)
-    return allowed and period.end < timezone.localdate()
+    return scope_for(request.user).allows_area_or_country(MANAGE, area) and period.end < timezone.localdate()
 
 
 def _header() -> dict:
@@ -275,8 +273,7 @@ def report_file(request, fmt):
 
 def _visible_submission(request, pk) -> ReportSubmission:
     submission = get_object_or_404(ReportSubmission.objects.select_related("area__parent", "submitted_by"), pk=pk)
-    scope = scope_for(request.user)
-    if not (scope.everything or (submission.area is not None and scope.allows(VIEW, submission.area))):
+    if not scope_for(request.user).allows_area_or_country(VIEW, submission.area):
         raise Http404
     return submission
 
@@ -324,7 +321,7 @@ def submission_new(request):
     if not form.is_valid():
         return render(request, "reports/report.html", {"form": form, "shown": form.shown()}, status=400)
     area, period = form.cleaned_data["area"], form.cleaned_data["period"]
-    if not (scope_for(request.user).everything if area.pk is None else scope_for(request.user).allows(MANAGE, area)):
+    if not scope_for(request.user).allows_area_or_country(MANAGE, area):
         raise Http404
     defaults = documents.default_details(area)
     details = SubmissionForm(

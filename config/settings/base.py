@@ -102,6 +102,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "config.security.csp_nonce",
                 "config.basemap.basemap",
+                "accounts.context_processors.navigation",
             ],
             "libraries": {"static_modules": "config.static_modules"},
         },

@@ -179,6 +179,18 @@ def test_refusals(client, officer, make_user, demo_tree):
     assert client.get(reverse("import-upload")).status_code == 302
 
 
+def test_the_header_offers_import_to_those_the_page_lets_in(client, make_user, demo_tree):
+    link = f'href="{reverse("import-upload")}"'
+    # A staff viewer may not import: no link, as the page refuses them.
+    client.force_login(make_user("xem", demo_tree["99"], Role.VIEWER, is_staff=True))
+    assert link not in client.get(reverse("password-change")).content.decode()
+    assert client.get(reverse("import-upload")).status_code == 403
+    # A field worker who is no staff may: the link, and the page.
+    client.force_login(make_user("tho", demo_tree["99101"], Role.FIELD_WORKER))
+    assert link in client.get(reverse("password-change")).content.decode()
+    assert client.get(reverse("import-upload")).status_code == 200
+
+
 def test_uploads_older_than_a_day_are_removed_by_the_next(client, officer, settings):
     first = upload(client, csv_file("a.csv", "ten,lat,lon\nAo,22.1,105.8\n"))
     folder = next(next(settings.IMPORT_UPLOAD_ROOT.iterdir()).iterdir())  # the person's, then the upload's

@@ -217,6 +217,9 @@ def test_only_administrators_load_boundaries_and_field_names_go_together(nationa
     manager = Client()
     manager.force_login(make_user("tinh", demo_tree["99"], Role.AREA_MANAGER, is_staff=True))
     assert manager.get(reverse("load-boundaries")).status_code == 403
+    # Nor an area's administrator: a reload re-assigns sites wherever its file reaches.
+    manager.force_login(make_user("quantri_tinh", demo_tree["99"], Role.ADMINISTRATOR, is_staff=True))
+    assert manager.get(reverse("load-boundaries")).status_code == 403
     upload = SimpleUploadedFile("xa.geojson", DEMO_FILES[2].read_bytes())
     refused = national.post(reverse("load-boundaries"), {"file": upload, "code": "MA"})
     assert refused.status_code == 400 and "go together" in refused.content.decode()
