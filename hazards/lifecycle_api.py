@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from accounts.scope import EDIT, VIEW, OutOfScope, scope_for
 from common.errors import error_responses
 
-from . import api, lifecycle, selectors, sync
+from . import lifecycle, selectors, sync, tablet_api
 from .filters import choice_param
 from .models import CloseReason, ClosureProposal, ProposalStatus, Site
 from .rest import SiteOut
@@ -194,15 +194,15 @@ class ClosureDeclineView(APIView):
         return Response(ProposalOut(proposal).data)
 
 
-class SyncClosureView(api.SyncView):
+class SyncClosureView(tablet_api.SyncView):
     """A tablet proposes to close a site (field workers). Idempotent like every sync record."""
 
     @extend_schema(
         request=ClosureProposalIn,
         responses={201: dict, **error_responses(400, 404, 409, 410)},
-        parameters=[api.DEVICE_TIME],
+        parameters=[tablet_api.DEVICE_TIME],
     )
     def post(self, request):
         offset = self.clock_offset(request)
         outcome = sync.receive_closure_proposal(actor=request.user, record=self.body(request), clock_offset=offset)
-        return api.respond(outcome)
+        return tablet_api.respond(outcome)

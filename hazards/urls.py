@@ -2,7 +2,7 @@ from django.urls import path, re_path
 from django.views.i18n import JavaScriptCatalog
 from rest_framework.routers import SimpleRouter
 
-from . import api, job_pages, lifecycle_api, order_api, order_pages, rest, survey, uploads
+from . import export_api, job_pages, lifecycle_api, order_api, order_pages, rest, survey, tablet_api, uploads
 
 router = SimpleRouter()
 router.register("sites", rest.SiteViewSet, basename="site")
@@ -12,10 +12,10 @@ router.register("orders", order_api.OrderViewSet, basename="order")
 router.register("campaigns", order_api.CampaignViewSet, basename="campaign")
 
 api_urlpatterns = [
-    path("sync/sites/", api.SyncSiteView.as_view(), name="sync-site"),
-    path("sync/inspections/", api.SyncInspectionView.as_view(), name="sync-inspection"),
-    path("sync/batch/", api.SyncBatchView.as_view(), name="sync-batch"),
-    path("sync/photos/<uuid:photo_id>/", api.PhotoUploadView.as_view(), name="sync-photo"),
+    path("sync/sites/", tablet_api.SyncSiteView.as_view(), name="sync-site"),
+    path("sync/inspections/", tablet_api.SyncInspectionView.as_view(), name="sync-inspection"),
+    path("sync/batch/", tablet_api.SyncBatchView.as_view(), name="sync-batch"),
+    path("sync/photos/<uuid:photo_id>/", tablet_api.PhotoUploadView.as_view(), name="sync-photo"),
     path("sync/closures/", lifecycle_api.SyncClosureView.as_view(), name="sync-closure"),
     path("sites/<uuid:pk>/close/", lifecycle_api.SiteCloseView.as_view(), name="site-close"),
     path("sites/<uuid:pk>/reopen/", lifecycle_api.SiteReopenView.as_view(), name="site-reopen"),
@@ -23,13 +23,15 @@ api_urlpatterns = [
     path("closure-proposals/", lifecycle_api.ClosureProposalListView.as_view(), name="closure-proposal-list"),
     path("closure-proposals/<uuid:pk>/confirm/", lifecycle_api.ClosureConfirmView.as_view(), name="closure-confirm"),
     path("closure-proposals/<uuid:pk>/decline/", lifecycle_api.ClosureDeclineView.as_view(), name="closure-decline"),
-    path("survey/me/", api.SurveyMeView.as_view(), name="survey-me"),
-    path("survey/areas/", api.SurveyAreasView.as_view(), name="survey-areas"),
-    path("survey/sites/", api.SurveySitesView.as_view(), name="survey-sites"),
-    path("survey/sites/rest/", api.SurveySitesRestView.as_view(), name="survey-sites-rest"),
-    path("survey/proposals/", api.SurveyProposalsView.as_view(), name="survey-proposals"),
+    path("survey/me/", tablet_api.SurveyMeView.as_view(), name="survey-me"),
+    path("survey/areas/", tablet_api.SurveyAreasView.as_view(), name="survey-areas"),
+    path("survey/sites/", tablet_api.SurveySitesView.as_view(), name="survey-sites"),
+    path("survey/sites/rest/", tablet_api.SurveySitesRestView.as_view(), name="survey-sites-rest"),
+    path("survey/proposals/", tablet_api.SurveyProposalsView.as_view(), name="survey-proposals"),
     re_path(
-        r"^exports/sites\.(?P<fmt>geojson|csv|xlsx|gpkg|shp|kml)$", api.SiteExportView.as_view(), name="site-export"
+        r"^exports/sites\.(?P<fmt>geojson|csv|xlsx|gpkg|shp|kml)$",
+        export_api.SiteExportView.as_view(),
+        name="site-export",
     ),
     path("jobs/<uuid:run_id>/", job_pages.JobRunView.as_view(), name="api-job"),
     path("jobs/<uuid:run_id>/file", job_pages.JobFileView.as_view(), name="job-file"),

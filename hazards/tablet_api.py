@@ -4,9 +4,8 @@ Thin: parsing in serializers, rules in services, idempotency in sync."""
 import hashlib
 import json
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse
 from django.middleware.gzip import GZipMiddleware
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control
@@ -23,13 +22,10 @@ from areas.models import Area
 from areas.selectors import areas_geojson
 from common.errors import error_body, error_responses
 
-from . import exports, selectors, sync
-from .job_pages import JOB_STATE, job_started
+from . import selectors, sync
 from .photos import too_large
-from .rest import SITE_FILTERS
 from .serializers import BatchIn, InspectionIn, OutcomeOut, SiteIn
 from .sync_parser import SyncJSONParser
-from .tasks import EXPORT_JOB
 
 
 def respond(outcome: sync.Outcome) -> Response:
@@ -306,44 +302,3 @@ class SurveyProposalsView(TabletDataView):
 
 # A worker's proposals the tablet keeps: a season's worth.
 PROPOSALS_SHOWN = 200
-
-
-EXPORT_TYPES = {
-    "geojson": "application/geo+json",
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "gpkg": "application/geopackage+sqlite3",
-    "shp": "application/zip",
-    "kml": "application/vnd.google-earth.kml+xml",
-}
-
-
-# Converted by GDAL from a full GeoJSON first: always a job.
-JOB_FORMATS = {"gpkg", "shp", "kml"}
-
-
-class SiteExportView(APIView):
-    """The sites in the user's areas with their current state, in GIS and office formats.
-    Takes the same filters as /api/v1/sites/. GeoPackage, Shapefile and KML, exports of
-    more than EXPORT_INLINE_MAX_SITES sites and national ones (the whole country, no area or
-    bbox) are made by the worker: a browser is sent to the job's page, a script gets 202 with
-    the job to follow (/api/v1/jobs/<id>/) and its file once made."""
-
-    @extend_schema(
-        parameters=SITE_FILTERS, responses={**{(200, t): bytes for t in EXPORT_TYPES.values()}, 202: JOB_STATE}
-    )
-    def get(self, request, fmt):
-        scope = scope_for(request.user)
-        sites = selectors.filtered_sites(request.user, request).order_by("code")
-        national = scope.everything and not (request.GET.get("area") or request.GET.get("bbox"))
-        if fmt in JOB_FORMATS or national or sites.count() > settings.EXPORT_INLINE_MAX_SITES:
-            return job_started(request, kind=EXPORT_JOB, params={"fmt": fmt, "query": request.GET.urlencode()})
-        filename = exports.export_name(fmt)
-        if fmt == "geojson":
-            response = StreamingHttpResponse(exports.geojson_chunks(sites), content_type=EXPORT_TYPES[fmt])
-        elif fmt == "csv":
-            response = StreamingHttpResponse(exports.csv_chunks(sites), content_type=EXPORT_TYPES[fmt])
-        else:
-            response = FileResponse(exports.xlsx_file(sites), content_type=EXPORT_TYPES[fmt])
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
