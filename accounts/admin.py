@@ -103,9 +103,11 @@ class MembershipInline(CheckedAutocomplete, admin.TabularInline):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def formfield_for_choice_field(self, db_field, request, **kwargs):
-        if db_field.name == "role" and not scope_for(request.user).holds(ADMINISTER):
-            kwargs["choices"] = [c for c in Role.choices if c[0] != Role.ADMINISTRATOR]
-        return super().formfield_for_choice_field(db_field, request, **kwargs)
+        field = super().formfield_for_choice_field(db_field, request, **kwargs)
+        if db_field.name == "role":
+            grantable = scope_for(request.user).grantable_roles()
+            field.choices = [(value, label) for value, label in field.choices if not value or value in grantable]
+        return field
 
 
 @admin.register(User)

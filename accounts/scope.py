@@ -176,6 +176,12 @@ class Scope:
             for path, below, same in self._reach()
         )
 
+    def grantable_roles(self) -> set[str]:
+        """The roles `may_grant` allows over some area: what a grantor's role field offers."""
+        if self.everything:
+            return set(Role.values)
+        return {role for _path, below, same in self._reach() for role in (*below, same)}
+
     def grantable(self) -> Q | None:
         """The memberships `may_grant` allows, as a condition on Membership; None for all."""
         if self.everything:

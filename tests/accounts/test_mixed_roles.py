@@ -64,3 +64,20 @@ def test_deleted_sites_show_only_where_the_person_administers(client, mixed, dem
     assert live.pk in {site.pk for site in client.get(listing).context["cl"].result_list}
     assert client.get(reverse("admin:hazards_site_change", args=[other.pk])).status_code == 404
     assert client.get(reverse("admin:hazards_site_change", args=[own.pk])).status_code == 200
+
+
+def _roles_offered(client) -> set[str]:
+    page = client.get(reverse("admin:accounts_user_add"))
+    assert page.status_code == 200
+    (memberships,) = page.context["inline_admin_formsets"]
+    return {value for value, _label in memberships.formset.form.base_fields["role"].choices if value}
+
+
+def test_the_role_field_offers_the_roles_the_person_may_give(client, mixed, demo_tree, make_user):
+    # An administrator of a commune may give every role there; viewing the province adds none.
+    client.force_login(mixed)
+    assert _roles_offered(client) == set(Role.values)
+    # An area manager gives the roles below theirs, and their own below their area; not
+    # the administrator role.
+    client.force_login(make_user("quan_ly", demo_tree["991"], Role.AREA_MANAGER, is_staff=True))
+    assert _roles_offered(client) == {Role.VIEWER, Role.FIELD_WORKER, Role.AREA_MANAGER}
