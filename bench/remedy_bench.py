@@ -44,7 +44,12 @@ FROM (
     FROM hazards_site
     WHERE deleted_at IS NULL AND state NOT IN ('protected', 'closed') AND random() < 0.05
 ) s
-LEFT JOIN accounts_membership w ON w.area_id = s.area_id AND w.role = 'field_worker'
+-- One follow-up worker per order, however many field workers its commune has: a site
+-- takes one unverified order.
+LEFT JOIN LATERAL (
+    SELECT m.user_id FROM accounts_membership m
+    WHERE m.area_id = s.area_id AND m.role = 'field_worker' ORDER BY m.user_id LIMIT 1
+) w ON true
 """
 FOLLOW_UP_REFERENCE = """
 SELECT split_part(a.path, '/', 3) AS child,
