@@ -19,6 +19,18 @@ const FILTERS = ["kind", "signage", "barrier", "state", "due", "order"];
 
 // Leaflet.VectorGrid 1.3 calls L.DomEvent.fakeStop on a click, which Leaflet 1.9 no longer has.
 L.DomEvent.fakeStop = L.DomEvent.fakeStop || L.DomEvent.stop;
+// Leaflet 1.9 takes a small circle on a canvas for a marker and reads the event's place
+// from its latlng; VectorGrid's symbols have none (their place is in their tile), so a
+// click on a site threw and opened nothing. The event gets the pointer's place instead,
+// as Leaflet gives it for every other shape.
+L.Canvas.Tile.include({
+  _fireEvent(layers, e, type) {
+    const containerPoint = this._map.mouseEventToContainerPoint(e);
+    const layerPoint = this._map.containerPointToLayerPoint(containerPoint);
+    const latlng = this._map.layerPointToLatLng(layerPoint);
+    for (const layer of layers) layer.fire(type || e.type, { originalEvent: e, containerPoint, layerPoint, latlng }, true);
+  },
+});
 
 const params = new URLSearchParams(location.search);
 const form = document.getElementById("filters");
@@ -95,6 +107,8 @@ const sites = L.vectorGrid
     },
   })
   .addTo(map);
+// For the browser tests, which place a click on a site's symbol as a person does.
+window.planner = { map, sites };
 sites.on("click", (e) => {
   const p = e.layer.properties;
   if (p.id) openPanel(p.id, e.latlng);

@@ -151,6 +151,29 @@ def test_site_panel_shows_the_history(page, stack, registry):
     expect(page.locator("#site-list")).to_be_visible()
 
 
+def test_a_click_on_a_site_on_the_map_opens_its_panel(page, stack, registry):
+    """The sites are drawn on the tiles' canvases: a click on one threw in Leaflet (its
+    symbol has no position of its own) and opened nothing; only the list's link opened a
+    site (walkthrough)."""
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    open_map(page, stack, "tinh")
+    site = registry["99102-0"]
+    lon, lat = site.location.coords
+    page.evaluate(
+        """([lat, lon]) => new Promise((done) => {
+             window.planner.sites.once("load", done);
+             window.planner.map.setView([lat, lon], 17);
+           })""",
+        [lat, lon],
+    )
+    at = page.evaluate("([lat, lon]) => window.planner.map.latLngToContainerPoint([lat, lon])", [lat, lon])
+    box = page.locator("#map").bounding_box()
+    page.mouse.click(box["x"] + at["x"], box["y"] + at["y"])
+    expect(page.locator("#panel .site-title")).to_contain_text(site.code)
+    assert errors == []
+
+
 def test_district_manager_never_receives_another_districts_sites(page, stack, registry):
     tiles = record_tiles(page)
     bodies = []
