@@ -95,8 +95,9 @@ export function keepDraft(form, onScreen = !viewOf(form).hidden) {
     onScreen,
     at: Date.now(),
   };
-  // A pin from the GPS follows the GPS again when the form opens; one put by hand stays.
-  if (form === registerForm) draft.pin = state.pinFromGps ? null : state.pin;
+  // The pin stays where it was when the form was left, from the GPS or by hand: taken up
+  // later elsewhere, the form must not move its site to where the tablet is then.
+  if (form === registerForm) Object.assign(draft, { pin: state.pin, pinFromGps: state.pinFromGps });
   else draft.site = { type: "Feature", geometry: slot.site.geometry, properties: slot.site.properties };
   return storeDraft(draft);
 }
@@ -155,7 +156,7 @@ export function takeUpDraft(form) {
   for (const [name, value] of Object.entries(draft.values.choices)) choose(form, name, value);
   picked.set(form, [...draft.photos]);
   renderThumbs(form);
-  if (form === registerForm && draft.pin) placePin(draft.pin, false);
+  if (form === registerForm && draft.pin) placePin(draft.pin, false, { kept: draft.pinFromGps === true });
   // Only now: a draft that could not be opened whole is never overwritten by what did open.
   slot.key = draft.key;
   const note = $(".draft-note", form);

@@ -51,7 +51,8 @@ function describePin() {
   const [lon, lat] = state.pin;
   if (!state.pinFromGps) {
     const gps = state.position ? ` · ${gettext("GPS")} ${accuracyText(state.position.accuracy)}` : "";
-    where.textContent = `${lat.toFixed(6)}, ${lon.toFixed(6)} (${gettext("placed by hand")})${gps}`;
+    const how = state.pinKept ? gettext("where the GPS was when the form was begun") : gettext("placed by hand");
+    where.textContent = `${lat.toFixed(6)}, ${lon.toFixed(6)} (${how})${gps}`;
     return;
   }
   const accuracy = state.position.accuracy;
@@ -67,9 +68,11 @@ function describePin() {
   where.textContent = text;
 }
 
-export function placePin(point, fromGps) {
+// `kept`: a pin the GPS put when a form now taken up was begun, which stays there.
+export function placePin(point, fromGps, { kept = false } = {}) {
   state.pin = [...point];
   state.pinFromGps = fromGps;
+  state.pinKept = kept;
   const latlng = [point[1], point[0]];
   if (!pinMarker) {
     pinMarker = L.marker(latlng, { draggable: true, autoPan: true, title: gettext("The site") }).addTo(regMap);
@@ -77,6 +80,7 @@ export function placePin(point, fromGps) {
       const position = pinMarker.getLatLng();
       state.pin = [position.lng, position.lat];
       state.pinFromGps = false;
+      state.pinKept = false;
       describePin();
       checkPin();
       draftChanged(registerForm);
@@ -85,7 +89,7 @@ export function placePin(point, fromGps) {
     pinMarker.setLatLng(latlng);
     if (!regMap.hasLayer(pinMarker)) pinMarker.addTo(regMap);
   }
-  if (fromGps) regMap.setView(latlng, 17);
+  if (fromGps || kept) regMap.setView(latlng, 17);
   describePin();
   checkPin();
   if (!fromGps) draftChanged(registerForm);
@@ -101,6 +105,7 @@ export function openRegister(record = null) {
   state.allowDuplicate = false;
   state.pin = null;
   state.pinFromGps = false;
+  state.pinKept = false;
   if (pinMarker) pinMarker.remove();
   $("#pin-check").textContent = "";
   show("register");

@@ -15,6 +15,7 @@ export const state = {
   serverDown: false, // the network is up, but the server took nothing at the last try
   pin: null, // registration point chosen by the worker
   pinFromGps: false,
+  pinKept: false, // the GPS's place when a form now taken up again was begun
   inspecting: null,
   drafts: [], // every form begun and not saved or cancelled, of everyone on this tablet
   allowDuplicate: false,

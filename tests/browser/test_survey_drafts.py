@@ -366,3 +366,32 @@ def test_the_draft_kept_by_the_previous_app_opens_after_the_update(browser, stac
     wait_unsent(page, 0)
     assert Site.objects.get(name="Ao trước bản cập nhật").inspections.get().photos.count() == 1
     context.close()
+
+
+def test_a_registration_taken_up_elsewhere_keeps_the_place_where_it_was_begun(browser, stack, worker, demo_tree):
+    """The pin the GPS put follows the tablet while the form is on screen; once the form
+    is left, it stays where the site is. Taken up 2.6 km away after a reload, the form
+    put its pond where the tablet was then (walkthrough)."""
+    pond = inside(demo_tree["99101"])
+    context = tablet(browser, pond)
+    page = open_app(context, stack)
+    fill_register(page, "Ao nhà ông Tư", kind="pond")
+    pin = page.locator("#reg-location")
+    pin.wait_for()
+    begun = pin.inner_text()
+    assert f"{pond.y:.6f}"[:7] in begun  # the GPS's place, to about 10 m
+
+    elsewhere = Point(pond.x + 0.02, pond.y + 0.015)  # a couple of kilometres away
+    context.set_geolocation({"latitude": elsewhere.y, "longitude": elsewhere.x, "accuracy": 7})
+    reload(page)
+    form = page.locator("#register-form")
+    assert form.locator(".draft-note").inner_text() == RESTORED
+    page.wait_for_function(
+        "(at) => document.querySelector('#gps').textContent.includes(at)", arg=f"{elsewhere.y:.6f}"[:7]
+    )
+    assert f"{pond.y:.6f}"[:7] in page.locator("#reg-location").inner_text()
+    save(page, form)
+    wait_unsent(page, 0)
+    site = Site.objects.get(name="Ao nhà ông Tư")
+    assert site.location.distance(pond) < 0.0001
+    context.close()
