@@ -1,6 +1,6 @@
 """Vietnamese for messages of the libraries the registry uses that their own catalogues
-lack. Django REST framework's field errors: an API answer to a Vietnamese request said
-'"xyz" is not a valid choice.' Django's admin asks for "Please correct the error below."
+lack. Django REST framework's field errors and refusals: an API answer to a Vietnamese
+request said '"xyz" is not a valid choice.' or 'Authentication credentials were not provided.' Django's admin asks for "Please correct the error below."
 with a plural form its Vietnamese catalogue does not have. The libraries ask gettext for
 these at run time and the project's catalogue (locale/) comes first; they are named here
 only so that `make messages` puts them there (tests/config/test_i18n_and_deploy.py checks
@@ -56,6 +56,22 @@ DRF_FIELD_ERRORS = [
     gettext_noop("This selection may not be empty."),
     gettext_noop("This value does not match the required pattern."),
     gettext_noop("Time has wrong format. Use one of these formats instead: {format}."),
+]
+
+# Its refusals (exceptions' default details): what a client signed out, refused or too
+# quick reads.
+DRF_REFUSALS = [
+    gettext_noop("A server error occurred."),
+    gettext_noop("Invalid input."),
+    gettext_noop("Malformed request."),
+    gettext_noop("Incorrect authentication credentials."),
+    gettext_noop("Authentication credentials were not provided."),
+    gettext_noop("You do not have permission to perform this action."),
+    gettext_noop("Not found."),
+    gettext_noop('Method "{method}" not allowed.'),
+    gettext_noop("Could not satisfy the request Accept header."),
+    gettext_noop('Unsupported media type "{media_type}" in request.'),
+    gettext_noop("Request was throttled."),
 ]
 
 ADMIN_FORM_ERRORS = ngettext_lazy("Please correct the error below.", "Please correct the errors below.")

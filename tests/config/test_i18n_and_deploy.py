@@ -125,6 +125,24 @@ def test_every_field_error_of_the_rest_framework_reads_in_vietnamese():
     assert untranslated == []
 
 
+def test_every_refusal_of_the_rest_framework_reads_in_vietnamese():
+    """A tablet or script signed out read "Authentication credentials were not provided."
+    in a Vietnamese request (walkthrough): DRF's Vietnamese catalogue lacks its refusals
+    too (config/library_messages.py)."""
+    from rest_framework import exceptions
+
+    messages = {
+        cls.default_detail
+        for cls in vars(exceptions).values()
+        if isinstance(cls, type) and issubclass(cls, exceptions.APIException) and cls.default_detail
+    }
+    with translation.override("en"):
+        english = {message: str(message) for message in messages}
+    with translation.override("vi"):
+        untranslated = sorted(text for message, text in english.items() if str(message) == text)
+    assert untranslated == []
+
+
 def test_the_admin_s_form_error_reads_in_vietnamese():
     """Django's Vietnamese catalogue lacks the plural form the admin asks for."""
     with translation.override("vi"):
