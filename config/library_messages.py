@@ -1,7 +1,8 @@
 """Vietnamese for messages of the libraries the registry uses that their own catalogues
 lack. Django REST framework's field errors and refusals: an API answer to a Vietnamese
-request said '"xyz" is not a valid choice.' or 'Authentication credentials were not provided.' Django's admin asks for "Please correct the error below."
-with a plural form its Vietnamese catalogue does not have. The libraries ask gettext for
+request said '"xyz" is not a valid choice.' or 'Authentication credentials were not
+provided.' Django's admin asks for "Please correct the error below." with a plural form
+its Vietnamese catalogue does not have. The libraries ask gettext for
 these at run time and the project's catalogue (locale/) comes first; they are named here
 only so that `make messages` puts them there (tests/config/test_i18n_and_deploy.py checks
 them)."""
