@@ -77,6 +77,13 @@ def page_not_found(request, exception=None):
     return _answer(request, status.HTTP_404_NOT_FOUND, "not_found", detail)
 
 
+def csrf_failure(request, reason=""):
+    """A form or a request sent without the page's CSRF token (an old page, cookies
+    blocked, a script): what to do, in the person's language, instead of Django's page."""
+    detail = _("This page was open too long or your browser refused its cookie: load the page again and repeat.")
+    return _answer(request, status.HTTP_403_FORBIDDEN, "csrf_failed", detail)
+
+
 # Seconds a client is asked to wait when the database does not answer (a restart takes a few).
 DATABASE_RETRY_AFTER_S = 15
 

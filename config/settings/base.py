@@ -165,6 +165,8 @@ LOGIN_URL = "login"
 SESSION_IDLE_TIMEOUT_SECONDS = int(os.environ.get("SESSION_IDLE_TIMEOUT_SECONDS", 30 * 60))
 SESSION_ABSOLUTE_TIMEOUT_SECONDS = int(os.environ.get("SESSION_ABSOLUTE_TIMEOUT_SECONDS", 12 * 3600))
 SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT_SECONDS
+# A refused CSRF check answers like every other refusal (config/errors.py).
+CSRF_FAILURE_VIEW = "config.errors.csrf_failure"
 
 # Vietnamese first: most users read only Vietnamese.
 LANGUAGE_CODE = "vi"

@@ -210,3 +210,17 @@ def test_every_data_address_answers_401_when_nobody_is_signed_in():
         response = anonymous.get(reverse(name), {"q": "Ba"})
         assert response.status_code == 401, name
         assert json.loads(response.content)["code"] == "not_authenticated", name
+
+
+def test_a_refused_csrf_check_answers_in_the_shape_at_data_addresses(make_user, demo_tree):
+    """Django answered a POST without its CSRF token with its own English HTML page, even
+    at the map's data (walkthrough)."""
+    browser = Client(enforce_csrf_checks=True, HTTP_ACCEPT_LANGUAGE="vi")
+    browser.force_login(make_user("nam", demo_tree["991"], Role.AREA_MANAGER))
+    response = browser.post(reverse("map-sites"))
+    assert response.status_code == 403
+    assert shape(response) == {"code", "detail"}
+    assert json.loads(response.content)["code"] == "csrf_failed"
+    page = browser.post(reverse("report"))
+    assert page.status_code == 403 and page["Content-Type"].startswith("text/html")
+    assert "CSRF" not in page.content.decode()  # the registry's page, in the person's words
