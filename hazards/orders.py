@@ -73,6 +73,23 @@ def _clean_requirements(values, details: str) -> list[str]:
     return chosen
 
 
+def _refuse_met(requirements, site: Site) -> None:
+    """An order asks only for what the site lacks: one asking for what its last inspection
+    already shows (a cover where the barrier is complete) would be verified by the next
+    inspection with nothing done."""
+    met = [value for value in requirements if requirement_met(value, site.state, site.deep_water)]
+    if met:
+        raise ValidationError(
+            {
+                "requirements": _(
+                    "The site's last inspection already shows this in place: %(met)s. A cover counts as a "
+                    "barrier. Ask only for what is missing."
+                )
+                % {"met": ", ".join(str(Requirement(value).label) for value in met)}
+            }
+        )
+
+
 def _clean_deadline(deadline) -> dt.date:
     if not isinstance(deadline, dt.date):
         raise ValidationError({"deadline": _("Give the deadline as a date.")})
@@ -138,6 +155,8 @@ def order_open(
             % {"code": site.code, "deadline": existing.deadline.strftime("%d/%m/%Y")}
         )
     details = _clean_text(details, "details", 2000)
+    requirements = _clean_requirements(requirements, details)
+    _refuse_met(requirements, site)
     return RemediationOrder.objects.create(
         site=site,
         **_party(
@@ -148,7 +167,7 @@ def order_open(
                 "party_address": party_address,
             }
         ),
-        requirements=_clean_requirements(requirements, details),
+        requirements=requirements,
         details=details,
         deadline=_clean_deadline(deadline),
         follow_up=_clean_follow_up(follow_up, site),
@@ -205,7 +224,10 @@ def order_update(*, actor, order: RemediationOrder, **changes) -> RemediationOrd
     for key, value in _party(party).items():
         setattr(order, key, value)
     order.details = _clean_text(changes.get("details", order.details), "details", 2000)
-    order.requirements = _clean_requirements(changes.get("requirements", order.requirements), order.details)
+    requirements = _clean_requirements(changes.get("requirements", order.requirements), order.details)
+    # What it asked for before stays, met or not: its inspections decide on it.
+    _refuse_met([value for value in requirements if value not in order.requirements], order.site)
+    order.requirements = requirements
     if "deadline" in changes and changes["deadline"] != order.deadline:
         order.deadline = _clean_deadline(changes["deadline"])
     if "follow_up" in changes:

@@ -143,6 +143,25 @@ def test_each_requirement_is_judged_by_the_inspection(open_order, people, inspec
     assert (order.state == "verified") is verified
 
 
+def test_an_order_cannot_ask_for_what_the_site_already_has(open_order, demo_tree, make_site, inspect, people):
+    """An order asking for a cover on a site whose barrier was already complete (a cover
+    counts as a barrier) was verified by the next inspection, "No change", with nothing
+    done (walkthrough). It is refused when opened, and when changed to ask for it."""
+    site = make_site(demo_tree["99101"], actor=people["manager"])
+    inspect(site, "2026-04-01T09:00", signage="none", barrier="complete", actor=people["worker"])
+    site.refresh_from_db()
+    for asked in (["cover"], ["sign", "barrier"]):
+        with pytest.raises(ValidationError) as refused:
+            open_order(site=site, requirements=asked)
+        assert "already" in messages(refused)
+    assert not RemediationOrder.objects.filter(site=site).exists()
+    order = open_order(site=site, requirements=["sign"])
+    with pytest.raises(ValidationError):
+        orders.order_update(actor=people["manager"], order=order, requirements=["sign", "cover"])
+    # Its deadline still changes once the site has what it asked for in part.
+    orders.order_update(actor=people["manager"], order=order, deadline=dt.date(2026, 5, 15))
+
+
 def test_other_needs_details(open_order):
     with pytest.raises(ValidationError) as error:
         open_order(requirements=["other"])

@@ -248,24 +248,25 @@ def test_an_issued_notice_prints_the_site_as_it_was_when_issued(client, order, i
 
 
 @pytest.mark.parametrize(
-    ("signage", "barrier", "finding"),
+    ("signage", "barrier", "asked", "finding"),
     [
-        ("in_place", "partial", "chưa có rào chắn theo quy định"),
-        ("damaged", "complete", "chưa có biển báo theo quy định"),
-        ("none", "none", "chưa có đủ biển báo và rào chắn theo quy định"),
+        ("in_place", "partial", ["barrier"], "chưa có rào chắn theo quy định"),
+        ("damaged", "complete", ["sign"], "chưa có biển báo theo quy định"),
+        ("none", "none", ["barrier"], "chưa có đủ biển báo và rào chắn theo quy định"),
     ],
 )
 def test_the_notice_says_what_the_inspection_found_missing(
-    client, demo_tree, make_user, make_site, inspect, signage, barrier, finding
+    client, demo_tree, make_user, make_site, inspect, signage, barrier, asked, finding
 ):
     """It said "lacks the warning sign and barrier" of a site whose sign was in place, next
-    to the paragraph saying so, when only a barrier was asked for."""
+    to the paragraph saying so, when only a barrier was asked for: the finding is the
+    inspection's, whatever the order asks (an order asks only for what is missing)."""
     manager = make_user("quanly", demo_tree["991"], Role.AREA_MANAGER, is_staff=True)
     worker = make_user("canbo", demo_tree["99101"], Role.FIELD_WORKER)
     site = make_site(demo_tree["99101"], actor=manager, name="Ao nhà ông Tư")
     inspect(site, "2026-04-02T08:00", signage=signage, barrier=barrier, actor=worker)
     order = orders.order_open(
-        actor=manager, site=site, party_kind="household", party_name="Hộ ông Tư", requirements=["barrier"],
+        actor=manager, site=site, party_kind="household", party_name="Hộ ông Tư", requirements=asked,
         deadline=dt.date(2026, 4, 30), follow_up=worker,
     )  # fmt: skip
     client.force_login(manager)

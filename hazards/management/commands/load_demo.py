@@ -176,12 +176,19 @@ class Command(BaseCommand):
             .exclude(protected_q())
             .order_by(~with_photo, "code")
         )
-        here = list(open_sites.filter(area__code="99101")[:6])
+        here = list(open_sites.filter(area__code="99101")[:20])
         elsewhere = list(open_sites.filter(area__path__startswith="/99/991/").exclude(area__code="99101")[:2])
 
         def lacking(site) -> list[str]:
             """What the site lacks, as a real order would ask."""
             return [r for r in ("sign", "barrier") if not orders.requirement_met(r, site.state, water_present=True)]
+
+        def take(*needs) -> Site:
+            """The next of the commune's sites that lacks each of `needs`: an order asks only
+            for what is missing."""
+            site = next(s for s in here if set(needs) <= set(lacking(s)))
+            here.remove(site)
+            return site
 
         def order(site, days, requirements, party=("household", "Hộ ông Ba"), follow_up=worker):
             return orders.order_open(
@@ -203,17 +210,21 @@ class Command(BaseCommand):
                 actor=worker, site=site, inspected_at=timezone.now(), signage=signage, barrier=barrier
             )
 
-        order(here[0], 5, lacking(here[0]))  # open, due this week
-        backdate(order(here[1], 30, lacking(here[1]), ("cooperative", "HTX Nông nghiệp Suối Bạc")), 40, -6)  # overdue
-        orders.order_acknowledge(actor=worker, order=order(here[2], 20, ["cover"]))
-        orders.order_mark_done(actor=worker, order=order(here[3], 10, ["sign"], ("company", "Công ty Xây dựng")))
-        verified = order(here[4], 15, ["sign", "barrier"], ("public_body", "UBND xã Suối Bạc"))
+        due_soon = take()
+        order(due_soon, 5, lacking(due_soon))  # open, due this week
+        late = take()
+        backdate(order(late, 30, lacking(late), ("cooperative", "HTX Nông nghiệp Suối Bạc")), 40, -6)  # overdue
+        orders.order_acknowledge(actor=worker, order=order(take("barrier"), 20, ["cover"]))
+        orders.order_mark_done(actor=worker, order=order(take("sign"), 10, ["sign"], ("company", "Công ty Xây dựng")))
+        fixed = take()
+        verified = order(fixed, 15, lacking(fixed), ("public_body", "UBND xã Suối Bạc"))
         backdate(verified, 12, 3)
         orders.order_mark_done(actor=worker, order=verified)
-        inspect(here[4], Signage.IN_PLACE, Barrier.COMPLETE)
-        reopened = order(here[5], 12, ["barrier"])
+        inspect(fixed, Signage.IN_PLACE, Barrier.COMPLETE)
+        partly = take("barrier")
+        reopened = order(partly, 12, ["barrier"])
         orders.order_mark_done(actor=worker, order=reopened)
-        inspect(here[5], Signage.IN_PLACE, Barrier.PARTIAL)
+        inspect(partly, Signage.IN_PLACE, Barrier.PARTIAL)
         for site in elsewhere:
             order(site, 25, lacking(site), ("household", "Hộ bà Tư"), follow_up=manager)
         campaigns.campaign_start(
