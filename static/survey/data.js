@@ -48,11 +48,14 @@ export async function loadCached() {
 }
 
 // The site list's first part, and its version, which asks for the second part.
+// `asked`: when it was asked for. A record sent after that may be missing from it, so the
+// sites show such records on top until a later list comes (sites.js).
 async function fetchSiteList() {
+  const asked = Date.now();
   const response = await apiResponse(config.urls.sites);
   const version = (response.headers.get("ETag") || "").replace(/^W\//, "").replaceAll('"', "");
   const first = await response.text();
-  return { sites: sitelist.firstPart(JSON.parse(first)), version, first };
+  return { sites: sitelist.firstPart(JSON.parse(first)), version, first, asked };
 }
 
 // Whether every site shown has its name and id yet, and the areas' outline is in
@@ -109,7 +112,7 @@ function afterPaint() {
   });
 }
 
-async function nameSites({ sites, version, first }, tries = 2) {
+async function nameSites({ sites, version, first, asked }, tries = 2) {
   try {
     const response = await apiResponse(`${config.urls.sitesRest}?version=${encodeURIComponent(version)}`, [412]);
     if (response.status === 412) {
@@ -123,7 +126,7 @@ async function nameSites({ sites, version, first }, tries = 2) {
     sitelist.complete(sites, JSON.parse(rest));
     if (state.sites !== sites) return; // a newer list came meanwhile
     markSites();
-    state.dataAt = Date.now();
+    state.dataAt = asked;
     await db.put("cache", { key: "sites", value: { first, rest }, at: state.dataAt });
     if (!$("#view-due").hidden) renderDue();
     historyAhead();

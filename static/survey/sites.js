@@ -2,29 +2,33 @@
 // and the state of a site's protection (sign and barrier).
 import { config } from "./config.js";
 import { gettext } from "./format.js";
-import * as outbox from "./outbox.js";
 import { state } from "./state.js";
 
 // The state rule lives on the server; it hands it over as a table (signage|barrier -> state).
 export const stateOf = (p) => p.state || config.states[`${p.signage}|${p.barrier}`] || "unprotected";
 export const STATE_LABEL = config.stateLabels;
 
-// Sites known to the server with what the outbox holds on top: new sites, and the latest
-// queued inspection of a known site (its state shown at once, no longer due).
+// Sites known to the server with the outbox's records on top: new sites, and the latest
+// inspection of a known site (its state shown at once, no longer due), while they wait
+// and once sent until a site list asked for after their sending holds them (`queued`:
+// not sent yet).
 export function allSites() {
-  const queued = outbox.unsent(state.records);
+  const shown = state.records.filter((r) => r.state !== "sent" || r.sentAt > state.dataAt);
   const inspected = new Map();
-  for (const r of queued) if (r.type === "inspection") inspected.set(r.payload.site, r.payload);
+  for (const r of shown) if (r.type === "inspection") inspected.set(r.payload.site, r);
   const overlay = (feature) => {
-    const inspection = inspected.get(feature.properties.id);
-    if (!inspection) return feature;
+    const record = inspected.get(feature.properties.id);
+    if (!record) return feature;
+    const inspection = record.payload;
     const p = { ...feature.properties, signage: inspection.signage, barrier: inspection.barrier, state: null };
     return {
       ...feature,
-      properties: { ...p, state: stateOf(p), due: false, last_checked_at: inspection.inspected_at, queued: true },
+      properties: {
+        ...p, state: stateOf(p), due: false, last_checked_at: inspection.inspected_at, queued: record.state !== "sent",
+      },
     };
   };
-  const fresh = queued
+  const fresh = shown
     .filter((r) => r.type === "site")
     .map((r) => {
       const p = { signage: r.payload.inspection?.signage, barrier: r.payload.inspection?.barrier };
@@ -32,8 +36,8 @@ export function allSites() {
         type: "Feature",
         geometry: r.payload.location,
         properties: {
-          id: r.id, code: "", name: r.payload.name, kind: r.payload.kind, queued: true, due: false, new: true,
-          ...p, state: stateOf(p), last_checked_at: r.payload.inspection?.inspected_at,
+          id: r.id, code: "", name: r.payload.name, kind: r.payload.kind, queued: r.state !== "sent", due: false,
+          new: true, ...p, state: stateOf(p), last_checked_at: r.payload.inspection?.inspected_at,
         },
       };
     });

@@ -91,6 +91,29 @@ def test_no_change_is_one_tap_and_the_due_list_and_map_follow_at_once_offline(
     context.close()
 
 
+def test_a_sent_inspection_stays_shown_until_the_site_list_holds_it(browser, stack, worker, demo_tree, old_well):
+    """Once sent, the record stopped being laid over the site list the tablet held, so the
+    site came back to the due list in its old colour until a new list came; with the list
+    refused (the network gone right after sending) it stayed so (walkthrough)."""
+    context = tablet(browser, inside(demo_tree["99101"]), timezone_id="Asia/Ho_Chi_Minh")
+    page = open_app(context, stack)
+    page.route("**/api/v1/survey/sites/**", lambda route: route.abort())
+    page.click("[data-view=due]")
+    page.locator(f"#due-list li[data-id='{old_well.pk}'] button").tap()
+    page.locator("#no-change").tap()
+    page.wait_for_selector("#view-due:not([hidden])")
+    wait_unsent(page, 0)
+    page.wait_for_function("document.body.dataset.syncRounds > 0")
+    assert old_well.inspections.count() == 2
+    page.click("[data-view=map]")
+    page.click("[data-view=due]")
+    assert page.locator(f"#due-list li[data-id='{old_well.pk}']").count() == 0
+    marker = next(m for m in site_markers(page) if m["id"] == str(old_well.pk))
+    assert not marker["dash"]  # sent
+    assert marker["fill"] == page.evaluate("import('/static/common/palette.js').then(m => m.STATE_COLOURS.signed_only)")
+    context.close()
+
+
 def test_site_sheet_shows_history_with_photos_and_directions(browser, stack, worker, demo_tree, old_well):
     # A tablet set to another zone (noon in Vietnam is the evening before there) still
     # shows the registry's days, in Vietnam time.
