@@ -176,16 +176,17 @@ def due_param(request) -> bool | None:
     return None if due is None else due == "true"
 
 
-def filter_sites(sites, request, now=None):
+def filter_sites(sites, request, at=None):
     """Every site filter: the common ones, bbox and due (unverified, due for inspection) at
-    `now` (the current time, or an SQL expression for a query prepared once)."""
+    `at` (the current time, or an SQL expression of an instant or a registry day, for a
+    query prepared once)."""
     params = request.GET
     if params.get("bbox"):
         sites = sites.filter(location__intersects=parse_bbox(params["bbox"]))
     sites = filter_common(sites, request)
     due = due_param(request)
     if due is not None:
-        condition = Due(timezone.now() if now is None else now)
+        condition = Due(timezone.now() if at is None else at)
         sites = sites.filter(condition) if due else sites.exclude(condition)
     order = order_param(request)
     if order:

@@ -50,8 +50,8 @@ class StateOf(Func):
 
 
 class Due(Func):
-    """registry_site_due: whether a site is due for inspection at the instant `at` (open,
-    its state unverified on the registry's day of `at`)."""
+    """registry_site_due: whether a site is due for inspection at `at`, an instant or a
+    registry day (open, its state unverified on that day)."""
 
     function = "registry_site_due"
     output_field = BooleanField()

@@ -54,11 +54,11 @@ def sites_and_restorable(user) -> QuerySet:
     return sites(user) | deleted
 
 
-def filtered_sites(user, request, now=None) -> QuerySet:
+def filtered_sites(user, request, at=None) -> QuerySet:
     """The sites the user may see under the request's filters (bbox, area, kind, signage,
-    barrier, state, due at `now`: the current time, or an SQL expression for a query
-    prepared once)."""
-    return filter_sites(sites(user), request, now=now)
+    barrier, state, due at `at`: the current time, or an SQL expression of an instant or a
+    registry day, for a query prepared once)."""
+    return filter_sites(sites(user), request, at=at)
 
 
 def filtered_site_rows(user, request, fields: list[str]) -> QuerySet:

@@ -74,7 +74,9 @@ def tilejson(request) -> dict:
             },
             {
                 "id": "sites",
-                "description": _("One feature per site, its id the first 60 bits of the site's id."),
+                "description": _(
+                    "One feature per site, its id the same in every tile (60 bits of a hash of the site's id)."
+                ),
                 "minzoom": MAX_GRID_ZOOM + 1,
                 "maxzoom": DETAIL_ZOOM,
                 "fields": {**SITE_FIELDS, "state": "String", "due": "Boolean"},

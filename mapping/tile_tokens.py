@@ -65,9 +65,9 @@ def _grant_valid(key: str, now: str) -> str:
     WHERE g.key = {key} AND g.memberships = (SELECT {MEMBERSHIPS} FROM accounts_user u WHERE u.id = g.user_id))"""  # noqa: S608 (fixed expressions are formatted in)
 
 
-# In a tile's own statement on the primary: the grant is its 5th parameter, the tile's
-# clock its 4th; a request without a token ($5 null) had its session checked already.
-GRANT_IN_TILE = f"($5::text IS NULL OR {_grant_valid('$5::text', '$4::timestamptz')})"
+# In a tile's own statement on the primary: the grant and the tile's clock are its
+# parameters; a request without a token (no grant) had its session checked already.
+GRANT_IN_TILE = f"(%(grant)s::text IS NULL OR {_grant_valid('%(grant)s::text', '%(now)s::timestamptz')})"
 # On its own, where sessions and accounts are written, for a tile read on a replica.
 GRANT_HOLDS = f"SELECT {_grant_valid('%s', '%s')}"
 

@@ -12,19 +12,20 @@ per site.
 The queries are the ORM's, so the area scope and the site filters are the same
 functions the API and the exports use; the tile SQL wraps them."""
 
-import hashlib
 import threading
 from collections import OrderedDict
 from functools import partial
 
+import psycopg
 from django.contrib.gis.db.models import GeometryField
 from django.contrib.gis.db.models.functions import Transform
 from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connection, connections, router
 from django.db.backends.signals import connection_created
-from django.db.models import DateTimeField, ExpressionWrapper, F, IntegerField, Sum
+from django.db.models import DateField, ExpressionWrapper, F, IntegerField, Sum
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
+from psycopg.types.numeric import Int4
 
 from accounts.scope import VIEW, scope_for
 from hazards import selectors
@@ -73,18 +74,18 @@ TILE_BOX = f"""ST_MakeEnvelope(
 
 
 # The tile's numbers and the clock (and on the primary the map's grant): the prepared
-# statement's parameters, given once. The compiled SQL reads them from here, so it depends
-# only on the user's scope and the filters and is kept (TILE_SQL_CACHE): compiling the ORM
-# query cost more than running it. Without a valid grant (mapping/tile_tokens.py) `tile`
-# is empty and the statement's first column says so.
+# statement's parameters, given once by name. The compiled SQL reads them from here, so it
+# depends only on the user's scope and the filters and is kept (TILE_SQL_CACHE): compiling
+# the ORM query cost more than running it. Without a valid grant (mapping/tile_tokens.py)
+# `tile` is empty and the statement's first column says so.
 def _tile_cte(check: str) -> str:
     return f"""
 WITH tile AS (
-    SELECT z, x, y, now, ST_TileEnvelope(z, x, y) AS envelope, {TILE_BOX} AS box,
+    SELECT z, x, y, registry_local_date(now) AS today, ST_TileEnvelope(z, x, y) AS envelope, {TILE_BOX} AS box,
            z + {CELL_LEVELS_BELOW} AS level,
            x * {2**CELL_LEVELS_BELOW} AS x0, x * {2**CELL_LEVELS_BELOW} + {2**CELL_LEVELS_BELOW - 1} AS x1,
            y * {2**CELL_LEVELS_BELOW} AS y0, y * {2**CELL_LEVELS_BELOW} + {2**CELL_LEVELS_BELOW - 1} AS y1
-    FROM (SELECT $1::int AS z, $2::int AS x, $3::int AS y, $4::timestamptz AS now) given
+    FROM (SELECT %(z)s::int AS z, %(x)s::int AS x, %(y)s::int AS y, %(now)s::timestamptz AS now) given
     WHERE {check}
 )
 """  # noqa: S608 (only numbers and a fixed expression are formatted in)
@@ -96,10 +97,10 @@ TILE_CTE = {True: _tile_cte(GRANT_IN_TILE), False: _tile_cte("true")}
 TILE_SQL_CACHE = 512
 
 # Feature ids (MVT takes only unsigned integers, so clients such as QGIS can tell features
-# apart): a site's is the first 60 bits of its UUID, a cluster's its cell's number at the
+# apart): a site's is 60 bits of PostgreSQL's own hash of its UUID (cutting the UUID's
+# bytes up as text cost a sixth of a zoom-14 tile), a cluster's its cell's number at the
 # tile's level (row * cells across + column).
-# Its first 8 bytes as bits, then their first 60: half the work of cutting up its text.
-SITE_FEATURE_ID = "('x' || encode(substring(uuid_send({}) from 1 for 8), 'hex'))::bit(64)::bit(60)::bigint"
+SITE_FEATURE_ID = f"(uuid_hash_extended({{}}, 0) & {2**60 - 1})"
 
 # Cell coordinates of a web mercator point at the tile's level, as the triggers compute them.
 CELL_XY = """
@@ -128,9 +129,9 @@ def _tile(name: str, field) -> RawSQL:
     return RawSQL(f"(SELECT {name} FROM tile)", [], output_field=field)  # noqa: S608, S611 (a fixed column name)
 
 
-def _statement(variant: str, request, build, checked: bool) -> tuple[str, str]:
-    """The tile query of `build(request)` as a statement to prepare: its name and text,
-    compiled once per scope and filters. Their values are written into the text (psycopg
+def _statement(variant: str, request, build, checked: bool) -> str:
+    """The tile query of `build(request)` as the text of a statement to prepare, compiled
+    once per scope and filters. Their values are written into the text (psycopg
     quotes them) so that only the tile and the clock vary (and the grant, `checked`)."""
     scope = scope_for(request.user)
     area = chosen_area(request) if request.GET.get("area") else None
@@ -150,71 +151,75 @@ def _statement(variant: str, request, build, checked: bool) -> tuple[str, str]:
             _compiled.move_to_end(key)
             return _compiled[key]
     sql, params = build(request)
-    query = connection.ops.compose_sql(sql, params)
+    # The values are quoted in, so a % in them is doubled: %(...)s names only the tile's.
+    query = connection.ops.compose_sql(sql, params).replace("%", "%%")
     text = TILE_CTE[checked] + f"SELECT EXISTS (SELECT 1 FROM tile), ({query})"  # noqa: S608
-    statement = "tile_" + hashlib.md5(text.encode(), usedforsecurity=False).hexdigest(), text
     with _compiled_lock:
-        _compiled[key] = statement
+        _compiled[key] = text
         if len(_compiled) > TILE_SQL_CACHE:
             _compiled.popitem(last=False)
-    return statement
+    return text
 
 
-def _forget_prepared(sender, connection, **kwargs):
-    connection.tile_statements = OrderedDict()
+def _prepare_tile_statements(sender, connection, **kwargs):
+    """psycopg prepares a statement the first time a server-side binding cursor runs it
+    and keeps the last TILE_SQL_CACHE: Django turns that off (for connection poolers), but
+    its own cursors bind in the client and are never prepared, so on its connections only
+    the tiles' are (and psycopg forgets them where they could have gone stale, after a
+    rollback or a DROP)."""
+    connection.connection.prepare_threshold = 0
+    connection.connection.prepared_max = TILE_SQL_CACHE
 
 
-# Prepared statements live as long as the database connection (a rollback keeps them).
-connection_created.connect(_forget_prepared)
+connection_created.connect(_prepare_tile_statements)
 
 
 class TileAccessEnded(Exception):
     """The map's grant no longer holds: signed out, idle, deactivated, password or roles changed."""
 
 
-def _execute(database, statement: tuple[str, str], params: list) -> tuple[bool, bytes]:
-    """Whether the map's grant holds, and the tile, from its statement prepared once per
-    connection: at zoom 14 planning the query is as costly as running it (bench/NOTES.md)."""
-    name, text = statement
-    with database.cursor() as cursor:
-        prepared = getattr(database, "tile_statements", None)
-        if prepared is None:
-            prepared = database.tile_statements = OrderedDict()
-        if name in prepared:
-            prepared.move_to_end(name)
-        else:
-            cursor.execute(f"PREPARE {name} AS {text}")
-            prepared[name] = True
-            if len(prepared) > TILE_SQL_CACHE:
-                cursor.execute(f"DEALLOCATE {prepared.popitem(last=False)[0]}")
-        # The generic plan: the tile's numbers reach the query through the CTE at run
-        # time, so a plan made for one tile serves every tile. LOCAL: this statement only.
-        placeholders = ", ".join(["%s"] * len(params))
-        cursor.execute(f"SET LOCAL plan_cache_mode = force_generic_plan; EXECUTE {name}({placeholders})", params)
-        cursor.nextset()  # the EXECUTE's result, after the SET's
-        granted, body = cursor.fetchone()
+def _execute(database, text: str, params: dict) -> tuple[bool, bytes]:
+    """Whether the map's grant holds, and the tile: from its statement prepared once per
+    connection (at zoom 14 planning the query was as costly as running it, bench/NOTES.md),
+    whose plan serves every tile (the tile's numbers reach the query through the CTE once
+    it runs, so PostgreSQL finds its generic plan no costlier than one made for a tile's
+    own numbers), its answer in binary (the tile's bytes as they are, not in hex)."""
+    database.ensure_connection()
+    cursor = psycopg.Cursor(database.connection)  # server-side binding: it can be prepared
+    cursor.format = psycopg.pq.Format.BINARY
+    # Django's wrapper all the same, for its error classes, its debug log and the request's timer.
+    with database.make_debug_cursor(cursor) if database.queries_logged else database.make_cursor(cursor) as wrapped:
+        wrapped.execute(text, params)
+        granted, body = wrapped.fetchone()
     return granted, bytes(body or b"")
 
 
 def _run(variant: str, build, request, z: int, x: int, y: int) -> bytes:
     database = connections[router.db_for_read(Site)]  # this thread's connection to a replica or the primary
     grant = getattr(request.user, "tile_grant", None)
+    # As int4 whatever their size: psycopg prepares a statement per text and parameter types.
+    tile = {"z": Int4(z), "x": Int4(x), "y": Int4(y), "now": timezone.now()}
     if database.alias == DEFAULT_DB_ALIAS:
         statement = _statement(variant, request, build, checked=True)
-        granted, body = _execute(database, statement, [z, x, y, timezone.now(), grant])
+        granted, body = _execute(database, statement, {**tile, "grant": grant})
     else:
         granted = grant is None or tile_tokens.grant_holds(grant)
         statement = _statement(variant, request, build, checked=False)
-        body = _execute(database, statement, [z, x, y, timezone.now()])[1] if granted else b""
+        body = _execute(database, statement, tile)[1] if granted else b""
     if not granted:
         raise TileAccessEnded
     return body
 
 
+def _today():
+    """The registry's day of the statement's clock, worked out once for all its sites."""
+    return _tile("today", DateField())
+
+
 def _sites_in_tile(request):
     """The user's sites under the filters, in the tile or its buffer (the location index)."""
-    # The due filter reads the statement's clock, not the one of the query's first compiling.
-    return selectors.filtered_sites(request.user, request, now=_tile("now", DateTimeField())).filter(
+    # The due filter reads the statement's day, not the one of the query's first compiling.
+    return selectors.filtered_sites(request.user, request, at=_today()).filter(
         location__bboverlaps=_tile("box", GeometryField(srid=4326))
     )
 
@@ -277,11 +282,10 @@ def _cluster_sql(grouped: str) -> str:
 
 
 def _sites_sql(request) -> tuple[str, tuple]:
-    now = _tile("now", DateTimeField())
     inner, params = (
         _sites_in_tile(request)
         .annotate(
-            due=Due(now),
+            due=Due(_today()),
             p=_mercator(),
         )
         .values("id", "code", "name", "kind", "deep_water", "state", "due", "p")

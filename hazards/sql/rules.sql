@@ -37,9 +37,16 @@ RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT checked_on IS NULL OR checked_on + registry_evidence_days(is_temporary) <= day
 $$;
 
--- Whether a site is due for inspection at the instant `at`: open, and its state
--- unverified on the registry's day of `at`.
+-- Whether a site is due for inspection on the registry's day `day`: open, and its state
+-- unverified that day.
+CREATE OR REPLACE FUNCTION registry_site_due(state text, checked timestamptz, is_temporary boolean, day date)
+RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT state <> 'closed' AND registry_unverified(registry_local_date(checked), is_temporary, day)
+$$;
+
+-- The same at the instant `at`: on the registry's day of `at`. (A query over many sites
+-- that knows its day gives the day: this converts `at` again for every site.)
 CREATE OR REPLACE FUNCTION registry_site_due(state text, checked timestamptz, is_temporary boolean, at timestamptz)
 RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT state <> 'closed' AND registry_unverified(registry_local_date(checked), is_temporary, registry_local_date(at))
+    SELECT registry_site_due(state, checked, is_temporary, registry_local_date(at))
 $$;
