@@ -254,6 +254,11 @@ class SiteAdmin(SiteLifecycleAdminMixin, SoftDeleteAdminMixin, ScopedAdminMixin,
             actions.pop("restore_sites", None)
         return actions
 
+    def get_list_filter(self, request):
+        # The bin is for restoring, which only administrators do (get_actions).
+        filters = super().get_list_filter(request)
+        return filters if scope_for(request.user).holds(ADMINISTER) else [f for f in filters if f is not DeletedFilter]
+
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)
         changelist = getattr(response, "context_data", {}).get("cl")

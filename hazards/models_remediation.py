@@ -96,7 +96,7 @@ class RemediationOrder(SoftDeletable):
             models.UniqueConstraint(
                 fields=["site"],
                 name="order_one_unverified_per_site",
-                condition=models.Q(deleted_at__isnull=True) & ~models.Q(state="verified"),
+                condition=models.Q(deleted_at__isnull=True, state__in=UNVERIFIED),
             ),
             # A state holds the time it was reached: later inspections are judged against it.
             *(

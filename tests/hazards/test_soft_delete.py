@@ -99,3 +99,15 @@ def test_administrator_restores_from_the_admin_bin(client, demo_tree, make_user,
         {"action": "restore_sites", "_selected_action": [site.pk]},
     )
     assert Site.objects.filter(pk=site.pk).exists()
+
+
+def test_the_deleted_filter_is_offered_only_to_who_may_restore(client, demo_tree, make_user):
+    """A manager restores no site: the admin's list offers them neither the bin nor its action."""
+    manager = make_user("nam", demo_tree["991"], Role.AREA_MANAGER, is_staff=True)
+    client.force_login(manager)
+    listing = client.get(reverse("admin:hazards_site_changelist"), HTTP_ACCEPT_LANGUAGE="en")
+    assert listing.status_code == 200 and "Deleted sites" not in listing.text
+    assert "restore_sites" not in listing.text
+    admin_user = make_user("quantri", demo_tree["99"], Role.ADMINISTRATOR, is_staff=True)
+    client.force_login(admin_user)
+    assert "Deleted sites" in client.get(reverse("admin:hazards_site_changelist"), HTTP_ACCEPT_LANGUAGE="en").text
