@@ -16,10 +16,10 @@ from accounts.scope import EDIT, SURVEY, scope_for
 from areas.models import Area
 from common.text import clean_text
 
-from .filters import counting_q, protected_q
+from .filters import protected_q
 from .models import Site
 from .models_remediation import Campaign, CampaignAssignment
-from .rules import Due
+from .rules import Counting, Due
 
 # Each site goes to a field worker of the deepest area above it (or its own) that has
 # any; several there share its sites in turn. Workers are found per area (a few
@@ -59,7 +59,7 @@ def campaign_sites(area: Area | None, now: dt.datetime, *, besides: Campaign | N
     if besides is not None:
         sites = sites.exclude(Exists(CampaignAssignment.objects.filter(campaign=besides, site_id=OuterRef("pk"))))
     return (
-        sites.filter(counting_q(timezone.localdate(now)))
+        sites.filter(Counting(timezone.localdate(now)))
         .filter(~protected_q() | Due(now))
         .annotate(protected=ExpressionWrapper(protected_q(), output_field=BooleanField()))
         .values_list("id", "area_id", "protected")

@@ -42,11 +42,6 @@ def protected_q(prefix: str = "") -> Q:
     return Q(**{f"{prefix}state": SiteState.PROTECTED})
 
 
-def counting_q(day) -> Q:
-    """Sites counting toward the target on `day`: active then, with deep water (DESIGN)."""
-    return Q(deep_water=True, active_from__lte=day) & (Q(closed_at__isnull=True) | Q(closed_at__gt=day))
-
-
 # A remediation order's follow-up lists, and the map's order filter: the four states, and
 # the lists a manager works from. Due this week: the deadline within the next seven days.
 ORDER_LABELS = {

@@ -60,6 +60,18 @@ class Due(Func):
         super().__init__(F("state"), F("last_checked_at"), F("is_temporary"), at, **extra)
 
 
+class Counting(Func):
+    """registry_counts: whether a site counts toward the target on `day` (a date or an
+    expression of one), by its current details."""
+
+    function = "registry_counts"
+    output_field = BooleanField()
+
+    def __init__(self, day, **extra):
+        deleted = ExpressionWrapper(Q(deleted_at__isnull=False), BooleanField())
+        super().__init__(deleted, F("close_reason"), F("deep_water"), F("active_from"), F("closed_at"), day, **extra)
+
+
 class Unverified(Func):
     """registry_unverified: whether a state checked on the day `checked_on` (a date column
     or expression; NULL for never) of a site `is_temporary` or not is unverified on `day`."""

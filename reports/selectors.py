@@ -122,15 +122,15 @@ SELECT s.id, s.code, s.name, s.kind,
 FROM (
     SELECT s.id, s.code, s.name, s.kind, s.area_id, s.is_temporary
     FROM hazards_site s
-    WHERE s.deleted_at IS NULL AND s.close_reason <> 'duplicate' AND s.deep_water
-      AND coalesce(s.current_since, s.active_from) <= %(day)s AND (s.closed_at IS NULL OR s.closed_at > %(day)s)
+    WHERE registry_counts(s.deleted_at IS NOT NULL, s.close_reason, s.deep_water,
+                          coalesce(s.current_since, s.active_from), s.closed_at, %(day)s)
       {only}
     UNION ALL
     SELECT s.id, s.code, s.name, s.kind, v.area_id, v.is_temporary
     FROM hazards_siteversion v
     JOIN hazards_site s ON s.id = v.site_id
-    WHERE s.deleted_at IS NULL AND s.close_reason <> 'duplicate' AND v.deep_water
-      AND v.valid_from <= %(day)s AND v.valid_until > %(day)s
+    WHERE registry_counts(s.deleted_at IS NOT NULL, s.close_reason, v.deep_water, v.valid_from, s.closed_at, %(day)s)
+      AND v.valid_until > %(day)s
       {only}
 ) s
 JOIN areas_area a ON a.id = s.area_id

@@ -1,5 +1,5 @@
-"""One home for each rule: a site's state, the time zone and when evidence decays (a
-state unverified, a site due) are defined once (hazards/sql/rules.sql, read through
+"""One home for each rule: a site's state, the time zone, when evidence decays (a
+state unverified, a site due) and which sites count toward the target are defined once (hazards/sql/rules.sql, read through
 hazards/rules.py; settings.TIME_ZONE and the evidence intervals) and every other place
 reads them. These tests fail when a copy appears in the code or in the
 database's functions."""
@@ -49,6 +49,9 @@ EVIDENCE_RULE = re.compile(r"settings\.(TEMPORARY_)?EVIDENCE_MAX_AGE_DAYS|regist
 # setting changes what the report says.
 _DAYS = "|".join(str(d) for d in {settings.EVIDENCE_MAX_AGE_DAYS, settings.TEMPORARY_EVIDENCE_MAX_AGE_DAYS})
 EVIDENCE_INTERVALS = re.compile(rf"\b({_DAYS})\s*(days|ngày)\b|\bdays\s*=\s*({_DAYS})\b", re.IGNORECASE)
+# Deciding which sites count toward the target: asking for deep water, or leaving out the
+# duplicates, as a condition (a site's deep water shown or edited is no such decision).
+COUNTING_RULE = re.compile(r"""close_reason\s*(<>|!=)\s*'duplicate'|\bdeep_water\s*(=\s*True\b|AND\b)""", re.IGNORECASE)
 # Where each may stand: the state rule in rules.sql (and the choices that name the
 # values); the time zone in the settings and in rules.sql's registry_local_date.
 ALLOWED = {
@@ -57,6 +60,7 @@ ALLOWED = {
     TIME_ZONE: {RULES_SQL, "config/settings/base.py"},
     EVIDENCE_RULE: {RULES_SQL, "hazards/rules.py"},
     EVIDENCE_INTERVALS: set(),
+    COUNTING_RULE: {RULES_SQL},
 }
 
 
@@ -88,8 +92,8 @@ def copies_of(rule, names):
 
 @pytest.mark.parametrize(
     "rule",
-    [STATE_RULE, STATE_SETS, TIME_ZONE, EVIDENCE_RULE, EVIDENCE_INTERVALS],
-    ids=["state", "signed and fenced", "time zone", "evidence", "evidence intervals"],
+    [STATE_RULE, STATE_SETS, TIME_ZONE, EVIDENCE_RULE, EVIDENCE_INTERVALS, COUNTING_RULE],
+    ids=["state", "signed and fenced", "time zone", "evidence", "evidence intervals", "counting"],
 )
 def test_no_copy_of_the_rule_in_the_code(rule):
     assert copies_of(rule, source_files()) == []
@@ -116,6 +120,10 @@ def test_the_patterns_find_copies():
     assert not TIME_ZONE.search('"e.g. 2026-05-01T08:30:00+07:00"')
     assert EVIDENCE_RULE.search("last_checked_at < now - dt.timedelta(days=settings.EVIDENCE_MAX_AGE_DAYS)")
     assert EVIDENCE_RULE.search("checked_on + registry_evidence_days(s.is_temporary) <= day")
+    assert COUNTING_RULE.search("return Q(deep_water=True, active_from__lte=day) & (Q(closed_at__isnull=True)")
+    assert COUNTING_RULE.search("WHERE s.deleted_at IS NULL AND s.close_reason <> 'duplicate' AND s.deep_water")
+    assert COUNTING_RULE.search("SELECT CASE WHEN s.deep_water AND s.closed_at IS NULL AND s.deleted_at IS NULL THEN")
+    assert not COUNTING_RULE.search('Field("deep_water", "deep_water", "true/false", gettext_lazy("Deep water"))')
     assert EVIDENCE_INTERVALS.search("a state not re-checked within 365 days (90 for works under construction)")
     assert EVIDENCE_INTERVALS.search("trong vòng 365 ngày (90 ngày với công trình đang thi công)")
     assert EVIDENCE_INTERVALS.search("last_checked_at < now - dt.timedelta(days=365)")
@@ -132,12 +140,19 @@ def test_no_copy_of_the_rule_in_the_database_functions():
             "AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')"  # not PostGIS's
         )
         functions = dict(cursor.fetchall())
-    homes = {"registry_site_state", "registry_local_date", "registry_time_zone", "registry_unverified"}
+    homes = {
+        "registry_site_state",
+        "registry_local_date",
+        "registry_time_zone",
+        "registry_unverified",
+        "registry_counts",
+    }
     assert homes <= set(functions)
     copies = [
         name
         for name, body in functions.items()
-        if name not in homes and any(rule.search(body) for rule in (STATE_RULE, TIME_ZONE, EVIDENCE_RULE))
+        if name not in homes
+        and any(rule.search(body) for rule in (STATE_RULE, TIME_ZONE, EVIDENCE_RULE, COUNTING_RULE))
     ]
     assert copies == []
 

@@ -4,7 +4,7 @@
 -- area's rows hold its whole subtree) and the as-of results reports_asofresult (dropped
 -- from the first date a change can alter). Per statement, from the transition tables: a
 -- bulk update of a million sites costs one grouped upsert. Applied by reports' migrations
--- (0006, 0008, 0009, 0013, through common/sql_files.py), checked against a full rebuild by
+-- (0006, 0008, 0009, 0013, 0014, through common/sql_files.py), checked against a full rebuild by
 -- `manage.py verify_derived`.
 -- The rules it reads (a site's state, the registry's day) are hazards/sql/rules.sql.
 
@@ -15,7 +15,9 @@ CREATE OR REPLACE FUNCTION area_ancestor_paths(path text) RETURNS text[] LANGUAG
 $$;
 
 -- What one site adds to its area's summary (sign 1) or takes away from it (sign -1);
--- NULL for a site that does not count (shallow, closed or deleted).
+-- NULL for a site that does not count from now on (registry_counts at the end of time,
+-- 'infinity', where only a site still open counts: not one shallow, closed, a duplicate
+-- or deleted).
 DO $$ BEGIN
     CREATE TYPE reports_site_delta AS (
         area_id bigint, is_temporary boolean, day date,
@@ -26,7 +28,8 @@ END $$;
 -- One expression, so PostgreSQL inlines it into the statements that call it.
 CREATE OR REPLACE FUNCTION reports_delta(s hazards_site, sign integer)
 RETURNS reports_site_delta LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE WHEN s.deep_water AND s.closed_at IS NULL AND s.deleted_at IS NULL THEN
+    SELECT CASE WHEN registry_counts(s.deleted_at IS NOT NULL, s.close_reason, s.deep_water, s.active_from,
+                                     s.closed_at, 'infinity') THEN
         ROW(s.area_id, s.is_temporary, coalesce(registry_local_date(s.last_checked_at), DATE '0001-01-01'),
             sign, sign * registry_state_signed(s.state)::int, sign * registry_state_fenced(s.state)::int,
             sign * (s.state = 'protected')::int, sign * s.photo_evidence::int)::reports_site_delta

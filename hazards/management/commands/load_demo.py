@@ -24,6 +24,7 @@ from areas.models import Area
 from hazards import campaigns, lifecycle, orders, services
 from hazards.filters import protected_q
 from hazards.models import Barrier, CloseReason, Photo, RemediationOrder, Signage, Site, SiteKind
+from hazards.rules import Counting
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
 DEMO_FILES = ["demo_province.geojson", "demo_districts.geojson", "demo_communes.geojson"]
@@ -171,11 +172,7 @@ class Command(BaseCommand):
         manager, worker = users["quanly.huyen"], users["canbo.xa"]
         # Sites with a photo first: their notice to the owner prints it.
         with_photo = Exists(Photo.objects.filter(inspection__site=OuterRef("pk")))
-        open_sites = (
-            Site.objects.filter(closed_at__isnull=True, deep_water=True)
-            .exclude(protected_q())
-            .order_by(~with_photo, "code")
-        )
+        open_sites = Site.objects.filter(Counting(today)).exclude(protected_q()).order_by(~with_photo, "code")
         here = list(open_sites.filter(area__code="99101")[:20])
         elsewhere = list(open_sites.filter(area__path__startswith="/99/991/").exclude(area__code="99101")[:2])
 
