@@ -7,12 +7,18 @@ class MappingConfig(AppConfig):
     verbose_name = _("Maps")
 
     def ready(self):
+        from django.db.backends.signals import connection_created
+
         from accounts.scope import scope_models
         from areas.signals import boundaries_reloaded
         from hazards.signals import sites_imported
 
         from .models import SiteCell, SiteStateCell
         from .receivers import add_imported_to_cells, rebuild_cells
+        from .tiles import prepare_tile_statements
+
+        # Here, not where the tiles are first imported: every connection, the first too.
+        connection_created.connect(prepare_tile_statements, dispatch_uid="mapping.prepare_tile_statements")
 
         boundaries_reloaded.connect(rebuild_cells, dispatch_uid="mapping.rebuild_cells")
         sites_imported.connect(add_imported_to_cells, dispatch_uid="mapping.add_imported_to_cells")

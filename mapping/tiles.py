@@ -21,7 +21,6 @@ from django.contrib.gis.db.models import GeometryField
 from django.contrib.gis.db.models.functions import Transform
 from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connection, connections, router
-from django.db.backends.signals import connection_created
 from django.db.models import DateField, ExpressionWrapper, F, IntegerField, Sum
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
@@ -161,7 +160,7 @@ def _statement(variant: str, request, build, checked: bool) -> str:
     return text
 
 
-def _prepare_tile_statements(sender, connection, **kwargs):
+def prepare_tile_statements(sender, connection, **kwargs):
     """psycopg prepares a statement the first time a server-side binding cursor runs it
     and keeps the last TILE_SQL_CACHE: Django turns that off (for connection poolers), but
     its own cursors bind in the client and are never prepared, so on its connections only
@@ -169,9 +168,6 @@ def _prepare_tile_statements(sender, connection, **kwargs):
     rollback or a DROP)."""
     connection.connection.prepare_threshold = 0
     connection.connection.prepared_max = TILE_SQL_CACHE
-
-
-connection_created.connect(_prepare_tile_statements)
 
 
 class TileAccessEnded(Exception):
