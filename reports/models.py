@@ -3,6 +3,7 @@ from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateRangeField, RangeBoundary, RangeOperators
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -136,6 +137,9 @@ class ReportSubmission(models.Model):
     number = models.PositiveIntegerField(_("number"))
     symbol = models.CharField(_("symbol"), max_length=30)
     submitted_at = models.DateTimeField(_("submitted at"), default=timezone.now)
+    # The same moment by the database's clock, the one the audit trail writes: records
+    # since the submission are read by it (reports/submissions.py).
+    recorded_at = models.DateTimeField(_("recorded at"), db_default=Now(), editable=False)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("submitted by")
     )

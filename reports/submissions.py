@@ -97,13 +97,24 @@ def frozen_sites(submission: ReportSubmission, indicator: str, child_code: str |
     return sorted(rows, key=lambda r: r["code"])
 
 
-def touched_since(moment: dt.datetime) -> set:
-    """Sites whose counting may have changed since `moment`."""
-    since = moment - LOOK_BACK
+def _since_by_audit_clock(submission: ReportSubmission) -> dt.datetime:
+    """The look-back's start by the audit trail's clock (the database's)."""
+    return submission.recorded_at - LOOK_BACK
+
+
+def _since_by_app_clock(submission: ReportSubmission) -> dt.datetime:
+    """The same by the application's, which dates photos and targets."""
+    return submission.submitted_at - LOOK_BACK
+
+
+def touched_since(submission: ReportSubmission) -> set:
+    """Sites whose counting may have changed since the submission."""
+    since = _since_by_audit_clock(submission)
     ids = set(
         AuditEntry.objects.filter(at__gte=since, site_id__isnull=False).values_list("site_id", flat=True).distinct()
     )
-    ids |= set(Photo.objects.filter(created_at__gte=since).values_list("inspection__site_id", flat=True))
+    photos = Photo.objects.filter(created_at__gte=_since_by_app_clock(submission))
+    ids |= set(photos.values_list("inspection__site_id", flat=True))
     imports = AuditEntry.objects.filter(at__gte=since, site_id__isnull=True, table="hazards_site").values("pk")
     if imports.exists():
         ids |= set(selectors.imported_sites(imports).values_list("pk", flat=True))
@@ -151,7 +162,7 @@ def changes(submission: ReportSubmission) -> Changes:
     """Recompute the submitted period for the sites touched since the submission."""
     area, period = area_of(submission), submission.period
     submitted = frozen_report(submission)
-    ids = list(touched_since(submission.submitted_at))
+    ids = list(touched_since(submission))
     frozen = {r["site_id"]: r for r in SubmittedSite.objects.filter(submission=submission, site_id__in=ids).values()}
     current = _current_rows(area, period, ids) if ids else {}
     delta: dict[tuple[str, str], int] = {}
@@ -207,7 +218,7 @@ def _target_changes(submission: ReportSubmission, area, period: Period) -> list[
     used = {t["id"] for per_row in submission.numbers["targets"].values() for t in per_row.values() if t}
     return list(
         Target.objects.filter(
-            created_at__gte=submission.submitted_at - LOOK_BACK,
+            created_at__gte=_since_by_app_clock(submission),
             valid_from__lte=period.as_of,
             valid_until__gte=period.as_of,
             area__path__in=_paths(area),
@@ -241,24 +252,24 @@ def _describe(moved: dict, submission: ReportSubmission) -> list[ChangedSite]:
             entered=[_cell_label(place, key, names) for place, key in entered if place != TOTAL],
             left=[_cell_label(place, key, names) for place, key in left if place != TOTAL],
         )
-    since = submission.submitted_at - LOOK_BACK
     end = timezone.make_aware(dt.datetime.combine(submission.period_end + dt.timedelta(days=1), dt.time.min))
+    # Each record as (when, what, whether after the submission by its own clock).
     records: dict = {site_id: [] for site_id in moved}
-    entries = AuditEntry.objects.filter(at__gte=since, site_id__in=list(moved)).order_by("at").select_related("actor")
-    for entry in entries:
+    entries = AuditEntry.objects.filter(at__gte=_since_by_audit_clock(submission), site_id__in=list(moved))
+    for entry in entries.order_by("at").select_related("actor"):
         if entry.table == "hazards_inspection" and entry.action == "insert" and not _observed_before(entry, end):
             continue  # dated after the period: it changes nothing in it
         text = describe_entry(entry)
         if text:
-            records[entry.site_id].append((entry.at, text))
-    photos = Photo.objects.filter(created_at__gte=since, inspection__site_id__in=list(moved))
+            records[entry.site_id].append((entry.at, text, entry.at >= submission.recorded_at))
+    photos = Photo.objects.filter(created_at__gte=_since_by_app_clock(submission), inspection__site_id__in=list(moved))
     for photo in photos.select_related("inspection"):
         day = timezone.localdate(photo.inspection.observed_at)
         text = _("Photo added to the inspection of %(day)s") % {"day": f"{day:%d/%m/%Y}"}
-        records[photo.inspection.site_id].append((photo.created_at, text))
+        records[photo.inspection.site_id].append((photo.created_at, text, photo.created_at >= submission.submitted_at))
     for site_id, found in records.items():
-        after = [record for record in found if record[0] >= submission.submitted_at]
-        result[site_id].records = sorted(after or found, key=lambda record: record[0])
+        after = [record for record in found if record[2]]
+        result[site_id].records = [(at, text) for at, text, _after in sorted(after or found, key=lambda r: r[0])]
     return sorted(result.values(), key=lambda s: s.code)
 
 

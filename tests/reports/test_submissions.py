@@ -92,6 +92,18 @@ def test_a_submission_freezes_the_numbers_and_the_lists_behind_them(demo_tree, p
     assert [s["name"] for s in submissions.frozen_sites(submission, "protected")] == ["Ao A"]
 
 
+def test_records_from_before_the_submission_show_only_for_a_site_with_none_after_it(demo_tree, people, sites, inspect):
+    """The records behind a change are placed before or after the submission by the audit
+    trail's own clock, the database's: by the application's (frozen here) every record
+    seemed to come after it, and a site listed what its submitted numbers already held."""
+    inspect(sites["C"], "2025-05-10T09:00", "in_place", "none")  # held by the submitted numbers
+    submission = submit(people["district"], demo_tree["991"])
+    inspect(sites["C"], "2025-06-20T09:00", "in_place", "complete")  # changes them
+    [changed] = submissions.changes(submission).sites
+    texts = " ".join(text for _at, text in changed.records)
+    assert "Inspection of 20/06/2025" in texts and "Inspection of 10/05/2025" not in texts
+
+
 def test_a_closure_or_a_merge_after_submission_shows_with_its_record(demo_tree, people, sites, superuser):
     submission = submit(people["district"], demo_tree["991"])
     lifecycle.site_close(actor=superuser, site=sites["B"], reason="filled_in", closed_at=D("2025-05-01"))
