@@ -35,7 +35,7 @@ from django.utils import timezone
 from accounts.scope import ADMINISTER, SURVEY, VIEW, scope_for
 
 from .filters import SITE_OPEN, filter_sites
-from .models import Barrier, ClosureProposal, Inspection, Signage, Site, SurveyListRest
+from .models import Barrier, ClosureProposal, Inspection, Photo, Signage, Site, SurveyListRest
 from .models_remediation import UNVERIFIED, CampaignAssignment, OrderState, RemediationOrder
 from .rules import Due, LocalDate, SiteState
 
@@ -105,9 +105,28 @@ def own_closure_proposals(user) -> QuerySet:
     return scope_for(user).restrict(proposals.select_related("site", "decided_by"), VIEW).order_by("-received_at")
 
 
+def site_inspections(site: Site) -> QuerySet:
+    """A site's inspections, for a reader whose own check let them see the site (a page
+    of the site, a remediation order's notice)."""
+    return Inspection.objects.filter(site=site)
+
+
 def site_history(site: Site) -> QuerySet:
     """A site's inspections, newest first, for a person who may see the site."""
-    return site.inspections.select_related("inspector").prefetch_related("photos").order_by("-observed_at")
+    return site_inspections(site).select_related("inspector").prefetch_related("photos").order_by("-observed_at")
+
+
+def site_photos(site_id) -> QuerySet:
+    """The photos of a site's inspections, for the same readers as site_inspections."""
+    return Photo.objects.filter(inspection__site_id=site_id, inspection__deleted_at__isnull=True)
+
+
+def photos_added_since(moment, site_ids=None) -> QuerySet:
+    """Photos added since `moment`, of any site or of `site_ids`: what a submitted report
+    (whose own check passed) lists as changed since, restricted to its area by the sites
+    it counts."""
+    photos = Photo.objects.filter(created_at__gte=moment)
+    return photos if site_ids is None else photos.filter(inspection__site_id__in=site_ids)
 
 
 # What puts a site first in the due list, highest first: an owner says the work is done

@@ -15,6 +15,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from hazards import selectors
 from hazards.models import Inspection, Photo, Requirement
 from hazards.orders import NOTICE_SYMBOL, notice_issuer
 from hazards.rules import SiteState, StateOf
@@ -66,7 +67,7 @@ def _shown_inspection(order) -> Inspection | None:
     """The inspection whose state the notice states: the site's last by the notice's date
     once it is issued (printed again later, the kept notice says what it said, not that a
     site since put right lacks its sign and barrier), else its last."""
-    inspections = Inspection.objects.filter(site=order.site)
+    inspections = selectors.site_inspections(order.site)
     if order.notice_date:
         end = timezone.make_aware(dt.datetime.combine(order.notice_date + dt.timedelta(days=1), dt.time.min))
         inspections = inspections.filter(observed_at__lt=end)
@@ -77,11 +78,8 @@ def _shown_inspection(order) -> Inspection | None:
 def _photo(inspection) -> Photo | None:
     """A photo of that inspection, else of the last one before it that has any."""
     return (
-        Photo.objects.filter(
-            inspection__site_id=inspection.site_id,
-            inspection__deleted_at__isnull=True,
-            inspection__observed_at__lte=inspection.observed_at,
-        )
+        selectors.site_photos(inspection.site_id)
+        .filter(inspection__observed_at__lte=inspection.observed_at)
         .select_related("inspection")
         .order_by("-inspection__observed_at", "-created_at")
         .first()

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from accounts.models import AuditEntry
 from areas.models import Area
 from hazards import selectors
-from hazards.models import Barrier, CloseReason, Photo, Signage
+from hazards.models import Barrier, CloseReason, Signage
 from hazards.rules import FENCED_STATES, SIGNED_STATES, SiteState
 
 from .models import ReportSubmission, SubmittedSite, Target
@@ -113,7 +113,7 @@ def touched_since(submission: ReportSubmission) -> set:
     ids = set(
         AuditEntry.objects.filter(at__gte=since, site_id__isnull=False).values_list("site_id", flat=True).distinct()
     )
-    photos = Photo.objects.filter(created_at__gte=_since_by_app_clock(submission))
+    photos = selectors.photos_added_since(_since_by_app_clock(submission))
     ids |= set(photos.values_list("inspection__site_id", flat=True))
     imports = AuditEntry.objects.filter(at__gte=since, site_id__isnull=True, table="hazards_site").values("pk")
     if imports.exists():
@@ -262,7 +262,7 @@ def _describe(moved: dict, submission: ReportSubmission) -> list[ChangedSite]:
         text = describe_entry(entry)
         if text:
             records[entry.site_id].append((entry.at, text, entry.at >= submission.recorded_at))
-    photos = Photo.objects.filter(created_at__gte=_since_by_app_clock(submission), inspection__site_id__in=list(moved))
+    photos = selectors.photos_added_since(_since_by_app_clock(submission), list(moved))
     for photo in photos.select_related("inspection"):
         day = timezone.localdate(photo.inspection.observed_at)
         text = _("Photo added to the inspection of %(day)s") % {"day": f"{day:%d/%m/%Y}"}
