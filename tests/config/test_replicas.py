@@ -86,7 +86,7 @@ def test_lagging_reads_reach_the_replica_writes_and_fresh_reads_the_primary(clus
     # …the replica once it has caught up.
     assert drive("past-report", primary, replica) == {"status": 200, "kept": seen["past_report_kept"]}
     assert "child_code" in replica.server_log()
-    assert "EXECUTE tile_" in log  # the tile
+    assert "WITH tile AS" in log  # the tile
     assert "hazards_site" in log  # the map's list
     # The replica refuses writes; none was even tried on it.
     for verb in ("INSERT INTO", "UPDATE ", "DELETE FROM"):
