@@ -68,10 +68,10 @@ messages: $(VENV)/.installed
 	$(PY) manage.py makemessages -d djangojs -l vi -l en --ignore=.venv --ignore=staticfiles --no-obsolete
 
 # Pins requirements*.in and everything they pull in, with hashes, into requirements*.txt:
-# add a package to the .in file, then run this and commit the four files. pip-tools itself
-# is one of the pinned development packages.
+# add a package to the .in file, then run this and commit the four files.
 PIP_COMPILE := $(VENV)/bin/pip-compile -q --generate-hashes --no-strip-extras --no-emit-index-url --no-emit-find-links
 requirements: $(VENV)/.installed
+	$(PY) -m pip install -q pip-tools==7.7.0
 	$(PIP_COMPILE) requirements.in -o requirements.txt
 	$(PIP_COMPILE) requirements-dev.in -o requirements-dev.txt
 
