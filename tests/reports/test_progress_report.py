@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import html
 import io
+import json
 import re
 from decimal import Decimal
 
@@ -17,12 +18,14 @@ from PIL import Image
 from pypdf import PdfReader
 
 from accounts.models import Role
+from areas.loader import load_boundaries
 from hazards import lifecycle, services
+from reports.derived import summary_differences
 from reports.models import Target
 from reports.periods import Period, half_year_containing
 from reports.selectors import Country, _as_of_by_child, _current_by_child, progress_report, sites_behind
 from reports.services import target_set
-from tests.conftest import inside
+from tests.conftest import DEMO_FILES, inside
 
 pytestmark = pytest.mark.django_db
 
@@ -162,6 +165,24 @@ def test_current_numbers_from_the_summary_match_the_as_of_computation(history, d
     summary = _current_by_child(root, list(root.children.all()), current)
     computed = _as_of_by_child(root, current)
     assert summary == computed
+
+
+def test_a_commune_moved_to_another_district_by_a_reload_is_counted_there_now(history, demo_tree, tmp_path):
+    """A reload that gives a commune another district changes no site, so no site's
+    trigger moves its numbers: the summary of each district holds its whole subtree and
+    kept counting the commune's sites under the district it left."""
+    communes = json.loads(DEMO_FILES[2].read_text())
+    for feature in communes["features"]:
+        if feature["properties"]["ma_xa"] == "99101":
+            feature["properties"]["ma_huyen"] = "992"
+    path = tmp_path / "communes.geojson"
+    path.write_text(json.dumps(communes))
+    load_boundaries([path])
+    root = demo_tree["99"]
+    current = half_year_containing(dt.date.today())
+    summary = _current_by_child(root, list(root.children.all()), current)
+    assert summary == _as_of_by_child(root, current)
+    assert summary_differences(repair=False) == 0
 
 
 def test_sites_behind_each_number(history, demo_tree):
