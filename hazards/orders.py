@@ -22,6 +22,7 @@ from accounts.scope import ADMINISTER, EDIT, SURVEY, scope_for
 from areas.models import Area
 from common.text import clean_text
 
+from . import selectors
 from .models import Inspection, Site
 from .models_remediation import UNVERIFIED, OrderState, PartyKind, RemediationOrder, Requirement
 from .rules import FENCED_STATES, SIGNED_STATES, SiteState, StateOf
@@ -76,8 +77,12 @@ def _clean_requirements(values, details: str) -> list[str]:
 def _refuse_met(requirements, site: Site) -> None:
     """An order asks only for what the site lacks: one asking for what its last inspection
     already shows (a cover where the barrier is complete) would be verified by the next
-    inspection with nothing done."""
-    met = [value for value in requirements if requirement_met(value, site.state, site.deep_water)]
+    inspection with nothing done. Judged as that inspection will be: by the state and by
+    whether its inspector found water (never inspected: as if found)."""
+    last = selectors.site_inspections(site).order_by("-observed_at", "-received_at")
+    water_present = last.values_list("water_present", flat=True).first()
+    water_present = True if water_present is None else water_present
+    met = [value for value in requirements if requirement_met(value, site.state, water_present)]
     if met:
         raise ValidationError(
             {

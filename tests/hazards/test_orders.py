@@ -162,6 +162,25 @@ def test_an_order_cannot_ask_for_what_the_site_already_has(open_order, demo_tree
     orders.order_update(actor=people["manager"], order=order, deadline=dt.date(2026, 5, 15))
 
 
+def test_filling_or_draining_is_judged_by_the_last_inspection_not_the_site_s_record(
+    open_order, demo_tree, make_site, inspect, people
+):
+    """Whether water is there is what an inspection sees (its water_present), which also
+    verifies the order: judged by the site's deep-water record, an order to fill a pond
+    already found dry was opened and verified by the next "No change" with nothing done,
+    and one on a shallow site still holding water was refused."""
+    dry = make_site(demo_tree["99101"], actor=people["manager"])
+    inspect(dry, "2026-04-01T09:00", signage="none", barrier="none", water_present=False, actor=people["worker"])
+    dry.refresh_from_db()
+    with pytest.raises(ValidationError) as refused:
+        open_order(site=dry, requirements=["fill_or_drain"])
+    assert "already" in messages(refused)
+    shallow = make_site(demo_tree["99101"], actor=people["manager"], deep_water=False, name="Ao nông")
+    inspect(shallow, "2026-04-01T09:00", signage="none", barrier="none", water_present=True, actor=people["worker"])
+    shallow.refresh_from_db()
+    assert open_order(site=shallow, requirements=["fill_or_drain"]).state == "open"
+
+
 def test_other_needs_details(open_order):
     with pytest.raises(ValidationError) as error:
         open_order(requirements=["other"])
