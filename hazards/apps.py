@@ -7,8 +7,10 @@ def _install_rules(sender, using, **kwargs):
     from django.db import connections
 
     from .rules import install
+    from .signals import rules_changed
 
-    install(connections[using])
+    if install(connections[using]):
+        rules_changed.send(sender=sender, using=using)
 
 
 class HazardsConfig(AppConfig):

@@ -13,6 +13,7 @@ them through the expressions below, the API hands `state` and `due` to the brows
 """
 
 import datetime as dt
+import json
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -122,10 +123,20 @@ def time_zone_offset() -> str:
     return dt.datetime.now(ZoneInfo(settings.TIME_ZONE)).isoformat()[-6:]
 
 
-def install(connection) -> None:
+# The rule functions as the database holds them: their bodies, by name and arguments.
+RULE_BODIES = """
+SELECT coalesce(jsonb_object_agg(p.oid::regprocedure::text, p.prosrc), '{}')::text
+FROM pg_proc p WHERE p.proname LIKE 'registry%%' AND p.pronamespace = current_schema()::regnamespace
+"""
+
+
+def install(connection) -> bool:
     """Writes the settings the rules read (time zone, evidence intervals) and the states
-    that count as signed and fenced as functions, then rules.sql, into the database."""
+    that count as signed and fenced as functions, then rules.sql, into the database.
+    Whether a rule the database already held changed (a setting, or rules.sql)."""
     with connection.cursor() as cursor:
+        cursor.execute(RULE_BODIES)
+        before = json.loads(cursor.fetchone()[0])
         cursor.execute(
             "CREATE OR REPLACE FUNCTION registry_time_zone() RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE "
             "AS $$ SELECT %s::text $$",
@@ -145,3 +156,6 @@ def install(connection) -> None:
                 f"PARALLEL SAFE AS $$ SELECT state IN {sql_list(states)} $$"
             )
         cursor.execute(RULES_SQL.read_text())
+        cursor.execute(RULE_BODIES)
+        after = json.loads(cursor.fetchone()[0])
+    return any(after.get(name) != body for name, body in before.items())

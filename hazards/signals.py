@@ -9,3 +9,8 @@ from django.dispatch import Signal
 # triggers above (registry.import is set), and a receiver takes all the sites in one
 # statement instead. A receiver's exception undoes the import.
 sites_imported = Signal()
+
+# Sent after a migrate wrote rules that differ from those the database held (a changed
+# TIME_ZONE or evidence interval in the settings, a changed rules.sql), with `using`, the
+# database: whatever an app keeps computed by the old rules is computed again.
+rules_changed = Signal()

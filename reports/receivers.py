@@ -1,14 +1,15 @@
 """What reports does when the apps below it change (connected in ReportsConfig.ready()),
 in the transaction of the change."""
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 
-def rebuild_summary(sender, **kwargs) -> None:
+def rebuild_summary(sender, using=DEFAULT_DB_ALIAS, **kwargs) -> None:
     """Receives boundaries_reloaded: each area's summary holds its whole subtree, and an
-    area moved under another parent moves it, with no site changed to tell the triggers
-    (the stored as-of answers are dropped too)."""
-    with connection.cursor() as cursor:
+    area moved under another parent moves it, with no site changed to tell the triggers;
+    and rules_changed: the summary's days are the registry's, the kept as-of answers were
+    counted by the old evidence interval (the stored as-of answers are dropped too)."""
+    with connections[using].cursor() as cursor:
         cursor.execute("SELECT reports_rebuild_summary()")
 
 

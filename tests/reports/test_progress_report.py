@@ -11,6 +11,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import translation
 from openpyxl import load_workbook
@@ -20,7 +21,7 @@ from pypdf import PdfReader
 from accounts.models import Role
 from areas.loader import load_boundaries
 from hazards import lifecycle, services
-from reports.derived import summary_differences
+from reports.derived import kept_result_differences, summary_differences
 from reports.models import Target
 from reports.periods import Period, half_year_containing
 from reports.selectors import Country, _as_of_by_child, _current_by_child, progress_report, sites_behind
@@ -183,6 +184,17 @@ def test_a_commune_moved_to_another_district_by_a_reload_is_counted_there_now(hi
     summary = _current_by_child(root, list(root.children.all()), current)
     assert summary == _as_of_by_child(root, current)
     assert summary_differences(repair=False) == 0
+
+
+def test_a_changed_evidence_interval_reaches_what_reports_kept(history, demo_tree, settings):
+    """The next migrate writes a changed setting into the rules; the past periods' answers
+    kept as computed by the old interval are dropped, and the summary rebuilt."""
+    root = demo_tree["99"]
+    before = progress_report(root, H1_2025).total.counts["unverified"]  # computed and kept
+    settings.EVIDENCE_MAX_AGE_DAYS = 30
+    call_command("migrate", verbosity=0)
+    assert kept_result_differences(repair=False) == 0 and summary_differences(repair=False) == 0
+    assert progress_report(root, H1_2025).total.counts["unverified"] > before
 
 
 def test_sites_behind_each_number(history, demo_tree):
