@@ -12,4 +12,4 @@ class Migration(migrations.Migration):
         ("accounts", "0022_pairingcode_known_also_by"),
     ]
 
-    operations = [apply_sql_file("accounts", "audit.sql", reverse_sql=migrations.RunSQL.noop)]
+    operations = [apply_sql_file("accounts", "audit.sql", sha256="f560e5ef6eff64c9c879d157e79b6982e2add8d1d18b271877f3136b67ad385c", reverse_sql=migrations.RunSQL.noop)]

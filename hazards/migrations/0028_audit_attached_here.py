@@ -12,4 +12,4 @@ class Migration(migrations.Migration):
         ("accounts", "0023_audit_attached_by_each_app"),
     ]
 
-    operations = [apply_sql_file("hazards", "audit.sql", reverse_sql=migrations.RunSQL.noop)]
+    operations = [apply_sql_file("hazards", "audit.sql", sha256="66e70e67aeb4f902aec9f3eefe36aeeab86640b2de3566f50b0b5e66287eea4d", reverse_sql=migrations.RunSQL.noop)]

@@ -12,4 +12,4 @@ class Migration(migrations.Migration):
         ("accounts", "0023_audit_attached_by_each_app"),
     ]
 
-    operations = [apply_sql_file("reports", "audit.sql", reverse_sql=migrations.RunSQL.noop)]
+    operations = [apply_sql_file("reports", "audit.sql", sha256="8c6680cf619fea4416588590c3a5b3bb97a532d290c8d3678cc481daae50d60e", reverse_sql=migrations.RunSQL.noop)]

@@ -15,4 +15,4 @@ def install_rules(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [("reports", "0013_summary_taken_in_key_order"), ("hazards", "0029_one_order_per_site_reads_unverified")]
 
-    operations = [migrations.RunPython(install_rules, migrations.RunPython.noop), apply_sql_file("reports", "summary.sql")]
+    operations = [migrations.RunPython(install_rules, migrations.RunPython.noop), apply_sql_file("reports", "summary.sql", sha256="11133aeef5380c787c54053c256358a65729d32b8e233be635e6c848dcb1fe26")]
