@@ -31,6 +31,9 @@ TABLET_CLOSE_REASONS = ["filled_in", "drained", "fenced_off", "duplicate", "not_
 # that the pin is on the site before saving.
 ACCURACY_WARN_M = 30
 ACCURACY_CONFIRM_M = 100
+# How far (metres) the tablet's GPS may be from a site before saving its inspection warns
+# that the worker seems not to be there (a warning only: the GPS may be wrong).
+INSPECT_FAR_M = 1000
 TEMPLATES = Path(__file__).parent / "templates" / "survey"
 # What the app needs offline; the service worker caches exactly these.
 # The ES modules the app imports as it starts, preloaded together by the page (one round
@@ -147,6 +150,7 @@ def app(request):
         "duplicateRadius": DUPLICATE_RADIUS_M,
         "accuracyWarn": ACCURACY_WARN_M,
         "accuracyConfirm": ACCURACY_CONFIRM_M,
+        "inspectFar": INSPECT_FAR_M,
         "offlineZooms": settings.SURVEY_OFFLINE_ZOOMS,
         "limits": record_limits(),
         "states": state_table(connection, Signage.values, Barrier.values),

@@ -2,7 +2,7 @@
 import { config } from "./config.js";
 import { $, button } from "./dom.js";
 import { begunNote } from "./drafts.js";
-import { day, fmt, gettext, number } from "./format.js";
+import { day, distanceText, fmt, gettext, number } from "./format.js";
 import { distanceMetres } from "./geo.js";
 import { startInspection } from "./inspect.js";
 import { map } from "./map.js";
@@ -13,10 +13,6 @@ import { show } from "./views.js";
 
 // The due list shows the nearest ones; more than this would only slow the tablet down.
 const DUE_SHOWN = 200;
-
-function distanceText(distance) {
-  return distance < 1000 ? `${number(distance)} m` : `${number(distance / 1000, 1)} km`;
-}
 
 // Text as a search compares it: no case, no tone marks, đ as d ("Giếng" is found by "gieng").
 const plain = (text) =>

@@ -9,6 +9,7 @@ export { gettext };
 export const LANG = document.documentElement.lang || "vi";
 export const fmt = (text, params) => interpolate(text, params, true);
 export const number = (n, digits = 0) => n.toLocaleString(LANG, { maximumFractionDigits: digits });
+export const distanceText = (metres) => (metres < 1000 ? `${number(metres)} m` : `${number(metres / 1000, 1)} km`);
 // Days and times in the registry's time zone (the server's, whatever the tablet's own),
 // written as Vietnamese forms write them: 09/08/2026, 21:45.
 const ZONE = { timeZone: config.timeZone };

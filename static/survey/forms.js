@@ -89,6 +89,7 @@ export function resetForm(form) {
   renderThumbs(form);
   $(".form-errors", form).textContent = "";
   $(".draft-note", form).hidden = true;
+  $$(".was", form).forEach((mark) => mark.remove());
   $$(".choices", form).forEach((group) => {
     $$("button", group).forEach((b) => {
       b.classList.remove("chosen");

@@ -1,8 +1,11 @@
-// Inspecting a site: its form, with the last inspection and "No change", and queueing it.
+// Inspecting a site: its form, opened with the site's last known state, with the last
+// inspection and "No change", the questions asked before recording, and queueing it.
+import { config } from "./config.js";
 import { $, button } from "./dom.js";
 import { begin, closeDraft, holds, keepDraft, live, setupForm, takeEditing, takeUpDraft } from "./drafts.js";
-import { day, gettext } from "./format.js";
-import { choose, fieldProblems, formValues, inspectionPayload, markOpened, picked, renderThumbs, requireStates, resetForm } from "./forms.js";
+import { day, distanceText, fmt, gettext, number } from "./format.js";
+import { choose, chosen, fieldProblems, formValues, inspectionPayload, markOpened, picked, renderThumbs, requireStates, resetForm } from "./forms.js";
+import { distanceMetres } from "./geo.js";
 import * as outbox from "./outbox.js";
 import { registerForm } from "./register.js";
 import { nobodySignedIn } from "./signin.js";
@@ -15,11 +18,40 @@ import { show } from "./views.js";
 export const inspectForm = $("#inspect-form");
 setupForm(inspectForm);
 
+// The choices that record what was seen; "No change" records the last ones.
+const SEEN = ["signage", "barrier", "water_present"];
+
+// What the form chose by itself as it opened (the last known sign and barrier, the water
+// choice it starts with): a choice that differs from it is the worker's answer.
+let preset = {};
+
+// The site's last known sign and barrier are chosen as the form opens, each marked "last
+// time", so the worker changes what differs instead of entering again what the registry
+// knows. A site never inspected has no state to go by: nothing is chosen.
+function preselect(feature) {
+  const p = feature.properties;
+  const note = $(".preset-note", inspectForm);
+  preset = { water_present: chosen(inspectForm, "water_present") };
+  note.hidden = !(p.last_checked_at && p.signage && p.barrier);
+  if (note.hidden) return;
+  for (const name of ["signage", "barrier"]) {
+    choose(inspectForm, name, p[name]);
+    preset[name] = p[name];
+    const mark = Object.assign(document.createElement("small"), { className: "was", textContent: gettext("last time") });
+    $(`.choices[data-name=${name}] button[data-value="${p[name]}"]`, inspectForm)?.append(mark);
+  }
+  note.textContent = fmt(
+    gettext("The sign and barrier are chosen as at the last inspection (%(day)s), marked “last time”: tap what you see where it differs."),
+    { day: day(p.last_checked_at) },
+  );
+}
+
 async function renderLastState(feature) {
   const p = feature.properties;
   const box = $("#inspect-last");
   box.replaceChildren();
   box.className = `last-state state-${stateOf(p)}`;
+  delete box.dataset.water; // the site inspected before's, until this one's history is here
   const text = document.createElement("p");
   if (!p.last_checked_at) {
     text.textContent = gettext("This site has never been inspected.");
@@ -48,6 +80,7 @@ export function startInspection(feature, record = null) {
   begin(inspectForm, slot);
   state.inspecting = feature;
   resetForm(inspectForm);
+  preselect(feature);
   const p = feature.properties;
   $("#inspect-title").textContent = `${p.code || gettext("new")} · ${p.name}`;
   show("inspect");
@@ -94,7 +127,39 @@ async function inspectedSiteId() {
   return null;
 }
 
-// One tap: the same sign and barrier as last time, seen today.
+// A question before recording, in a dialog whose buttons close it with their value:
+// whether the worker said to go on.
+function ask(dialog) {
+  dialog.returnValue = "";
+  dialog.showModal();
+  return new Promise((resolve) => dialog.addEventListener("close", () => resolve(dialog.returnValue === "go"), { once: true }));
+}
+
+// What the form says of `name`, in its own words: "Warning sign: No sign".
+function answerText(name, value) {
+  const group = $(`.choices[data-name=${name}]`, inspectForm);
+  const label = $(`button[data-value="${value}"]`, group)?.firstChild.textContent.trim() ?? value;
+  return `${$("legend", group.closest("fieldset")).textContent}: ${label}`;
+}
+
+// An inspection is evidence of what was seen at the site: the worker whose tablet's GPS is
+// farther from it than config.inspectFar (hazards/survey.py) is asked first; the GPS may be
+// wrong, so the worker may save all the same.
+async function atTheSite() {
+  const site = state.inspecting.geometry?.coordinates;
+  if (!state.position || !site) return true;
+  const distance = distanceMetres(state.position.coords, site);
+  if (distance <= config.inspectFar) return true;
+  $("#far-text").textContent = fmt(
+    gettext("The tablet's GPS is %(distance)s from this site (accurate to ± %(acc)s m). Save the inspection only if you are at the site and the GPS is wrong."),
+    { distance: distanceText(distance), acc: number(state.position.accuracy) },
+  );
+  return ask($("#far-dialog"));
+}
+
+// One tap: the same sign, barrier and water as last time (the water when the site's
+// history is on the tablet), seen today. The worker's answers that differ from them (an
+// inspection begun, or taken up from its draft) are replaced only when the worker says so.
 async function recordNoChange(feature) {
   const p = feature.properties;
   const problems = fieldProblems(inspectForm);
@@ -102,10 +167,20 @@ async function recordNoChange(feature) {
   if (problems.length) return;
   const site = await inspectedSiteId();
   if (!site) return;
-  choose(inspectForm, "signage", p.signage);
-  choose(inspectForm, "barrier", p.barrier);
-  const water = $("#inspect-last").dataset.water;
-  if (water) choose(inspectForm, "water_present", water);
+  const water = $("#inspect-last").dataset.water || chosen(inspectForm, "water_present");
+  const last = { signage: p.signage, barrier: p.barrier, water_present: water };
+  const replaced = SEEN.filter((name) => {
+    const answer = chosen(inspectForm, name);
+    return answer !== null && answer !== preset[name] && answer !== last[name];
+  });
+  if (replaced.length) {
+    const dialog = $("#no-change-dialog");
+    $(".yours", dialog).textContent = `${gettext("Your answers")}: ${replaced.map((name) => answerText(name, chosen(inspectForm, name))).join(" · ")}`;
+    $(".last", dialog).textContent = `${gettext("“No change” records")}: ${replaced.map((name) => answerText(name, last[name])).join(" · ")}`;
+    if (!(await ask(dialog))) return;
+  }
+  if (!(await atTheSite())) return;
+  for (const name of SEEN) choose(inspectForm, name, last[name]);
   await queueInspection(inspectionPayload(inspectForm, { site }), picked.get(inspectForm));
 }
 
@@ -116,6 +191,7 @@ inspectForm.addEventListener("submit", async (event) => {
   if (problems.length) return;
   const site = await inspectedSiteId();
   if (!site) return;
+  if (!(await atTheSite())) return;
   const editing = await takeEditing(inspectForm);
   const extra = editing ? { id: editing.id, site } : { site };
   await queueInspection(inspectionPayload(inspectForm, extra), picked.get(inspectForm));

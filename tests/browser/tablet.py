@@ -115,6 +115,21 @@ def fill_register(page, name, kind="pond", signage="none", barrier="partial", ph
     return form
 
 
+def chosen(form, name):
+    """The value chosen in a form's group of choices (None: none)."""
+    choice = form.locator(f".choices[data-name={name}] .chosen")
+    return choice.get_attribute("data-value") if choice.count() else None
+
+
+def inspect_from_due_list(page, name):
+    """The inspection form of the due site named `name`, reached from the due list."""
+    page.click("[data-view=due]")
+    page.locator("#due-list li", has_text=name).locator("button").tap()
+    form = page.locator("#inspect-form")
+    form.wait_for()
+    return form
+
+
 def add_photo(form, path, source="camera"):
     count = form.locator(".thumbs li").count()
     form.locator(f"input[name={source}]").set_input_files(str(path))

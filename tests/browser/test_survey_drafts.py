@@ -14,8 +14,10 @@ from tests.browser.tablet import (
     READY,
     add_photo,
     choose,
+    chosen,
     fill_register,
     go_offline,
+    inspect_from_due_list,
     inspect_on_map,
     open_app,
     photo_file,
@@ -131,19 +133,6 @@ def tap_reg_map(page, x=0.7, y=0.4):
     pin = page.locator("#reg-location", has_text="đặt bằng tay")
     pin.wait_for()
     return pin.inner_text()
-
-
-def inspect_from_due_list(page, name):
-    page.click("[data-view=due]")
-    page.locator("#due-list li", has_text=name).locator("button").tap()
-    form = page.locator("#inspect-form")
-    form.wait_for()
-    return form
-
-
-def chosen(form, name):
-    choice = form.locator(f".choices[data-name={name}] .chosen")
-    return choice.get_attribute("data-value") if choice.count() else None
 
 
 def test_a_registration_left_for_another_sites_inspection_is_there_again_with_its_photo_and_pin(

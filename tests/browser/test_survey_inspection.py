@@ -4,6 +4,7 @@ offline; the site sheet's history with photos, kept for the field, and direction
 
 import datetime as dt
 import io
+import math
 import zoneinfo
 
 import pytest
@@ -13,7 +14,22 @@ from PIL import Image
 from accounts.models import Role
 from accounts.pairing import pairing_start
 from hazards import services
-from tests.browser.tablet import READY, go_offline, open_app, site_markers, tablet, tap_site, unsent, wait_unsent
+from hazards.survey import INSPECT_FAR_M
+from tests.browser.tablet import (
+    READY,
+    choose,
+    chosen,
+    go_offline,
+    inspect_from_due_list,
+    open_app,
+    save,
+    site_markers,
+    tablet,
+    tap_site,
+    unsent,
+    wait_unsent,
+)
+from tests.browser.test_survey_cancel import answer_dialogs
 from tests.conftest import inside
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -243,4 +259,118 @@ def test_any_site_of_mine_is_found_by_name_or_code_without_tone_marks(
     sheet = page.locator("#site-sheet")
     sheet.wait_for()
     assert checked.code in sheet.inner_text()
+    context.close()
+
+
+def test_no_change_asks_before_it_replaces_the_answers_of_an_inspection_begun(
+    browser, stack, worker, demo_tree, old_well
+):
+    """The sign seen missing, kept as a draft, and "No change" recorded the sign in place
+    without a word: the worker's answer was gone (walkthrough). It asks now, and the answer
+    stays unless the worker says to record the last state."""
+    context = tablet(browser, inside(demo_tree["99101"]))
+    page = open_app(context, stack)
+    form = inspect_from_due_list(page, "Giếng cũ")
+    choose(form, "signage", "none")
+    page.wait_for_selector("#draft-count:text('1')")
+    form = inspect_from_due_list(page, "Giếng cũ")  # taken up again: the draft
+    assert chosen(form, "signage") == "none"
+
+    page.locator("#no-change").tap()
+    dialog = page.locator("#no-change-dialog")
+    dialog.wait_for()
+    text = dialog.inner_text()
+    assert "Không có biển báo" in text and "Có biển báo" in text  # the answer and the last state
+    dialog.locator("button[value=back]").tap()
+    dialog.wait_for(state="hidden")
+    assert form.is_visible() and chosen(form, "signage") == "none"
+    assert unsent(page) == "0" and page.locator("#draft-count").inner_text() == "1"
+    assert old_well.inspections.count() == 1
+
+    page.locator("#no-change").tap()
+    dialog.locator("button[value=go]").tap()
+    page.wait_for_selector("#view-due:not([hidden])")
+    wait_unsent(page, 0)
+    assert page.locator("#drafts-button").is_hidden()
+    latest = old_well.inspections.order_by("-observed_at").first()
+    assert (latest.signage, latest.barrier) == ("in_place", "partial")
+    context.close()
+
+
+def test_the_inspection_form_opens_with_the_last_known_sign_and_barrier_marked_as_such(
+    browser, stack, worker, demo_tree, old_well
+):
+    """The officer re-entered what the registry knew (walkthrough): the last state is chosen
+    and marked "last time"; what the officer taps is what is recorded."""
+    context = tablet(browser, inside(demo_tree["99101"]))
+    page = open_app(context, stack)
+    asked = answer_dialogs(page, accept=False)
+    form = inspect_from_due_list(page, "Giếng cũ")
+    assert (chosen(form, "signage"), chosen(form, "barrier")) == ("in_place", "partial")
+    marked = form.locator("button:has(.was)")
+    assert [marked.nth(i).get_attribute("data-value") for i in range(marked.count())] == ["in_place", "partial"]
+    note = form.locator(".preset-note")
+    assert vietnamese_date(LONG_AGO) in note.inner_text() and "lần kiểm tra trước" in note.inner_text()
+    # Nothing entered yet: Cancel does not ask, no draft is kept.
+    form.locator(".cancel").tap()
+    form.wait_for(state="hidden")
+    assert asked == [] and page.locator("#drafts-button").is_hidden()
+
+    form = inspect_from_due_list(page, "Giếng cũ")
+    choose(form, "barrier", "complete")
+    assert chosen(form, "barrier") == "complete"
+    assert form.locator("button[data-value=partial] .was").count() == 1  # still says what it was
+    save(page, form)
+    wait_unsent(page, 0)
+    latest = old_well.inspections.order_by("-observed_at").first()
+    assert (latest.signage, latest.barrier) == ("in_place", "complete")
+    context.close()
+
+
+def east(point: Point, metres: float) -> Point:
+    """The point `metres` east of `point` (on the tablet's sphere, geo.js): the commune is
+    wider than it is tall."""
+    degree = 111_195 * math.cos(math.radians(point.y))
+    return Point(point.x + metres / degree, point.y, srid=4326)
+
+
+def test_an_inspection_saved_far_from_the_site_is_warned_of_and_saved_if_the_officer_says_so(
+    browser, stack, worker, demo_tree, make_site, inspect
+):
+    """The tablet's GPS 6 km from the site, and the inspection was saved without a word
+    (walkthrough): the app warns, by Save and by "No change", and saves when told to (the
+    GPS can be wrong). A site within the distance is saved as before."""
+    assert INSPECT_FAR_M < 6000
+    here = inside(demo_tree["99101"])
+    far_site = make_site(demo_tree["99101"], name="Ao xa", location=east(here, -3000))
+    inspect(far_site, LONG_AGO, signage="in_place", barrier="partial")
+    far = east(here, 3000)
+    near = make_site(demo_tree["99101"], name="Ao gần", location=east(far, -0.8 * INSPECT_FAR_M))
+    context = tablet(browser, far)
+    page = open_app(context, stack)
+    form = inspect_from_due_list(page, "Ao xa")
+    page.locator("#no-change").tap()
+    dialog = page.locator("#far-dialog")
+    dialog.wait_for()
+    assert "6 km" in dialog.inner_text() and "cách điểm này" in dialog.inner_text()
+    dialog.locator("button[value=back]").tap()
+    dialog.wait_for(state="hidden")
+    assert form.is_visible() and unsent(page) == "0"
+
+    form.locator("button[type=submit]").tap()
+    dialog.wait_for()
+    dialog.locator("button[value=go]").tap()
+    form.wait_for(state="hidden")
+    wait_unsent(page, 0)
+    latest = far_site.inspections.order_by("-observed_at").first()
+    assert (latest.signage, latest.barrier) == ("in_place", "partial")
+    assert latest.gps_fix.distance(far) < 0.0001
+
+    form = inspect_from_due_list(page, "Ao gần")
+    choose(form, "signage", "none")
+    choose(form, "barrier", "none")
+    save(page, form)  # no question asked
+    assert page.locator("#far-dialog").is_hidden()
+    wait_unsent(page, 0)
+    assert near.inspections.count() == 1
     context.close()
