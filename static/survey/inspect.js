@@ -27,12 +27,13 @@ let preset = {};
 
 // The site's last known sign and barrier are chosen as the form opens, each marked "last
 // time", so the worker changes what differs instead of entering again what the registry
-// knows. A site never inspected has no state to go by: nothing is chosen.
-function preselect(feature) {
+// knows. A site never inspected has no state to go by, and a refused record being fixed
+// opens with its own answers: nothing is chosen.
+function preselect(feature, fixing) {
   const p = feature.properties;
   const note = $(".preset-note", inspectForm);
   preset = { water_present: chosen(inspectForm, "water_present") };
-  note.hidden = !(p.last_checked_at && p.signage && p.barrier);
+  note.hidden = fixing || !(p.last_checked_at && p.signage && p.barrier);
   if (note.hidden) return;
   for (const name of ["signage", "barrier"]) {
     choose(inspectForm, name, p[name]);
@@ -80,7 +81,7 @@ export function startInspection(feature, record = null) {
   begin(inspectForm, slot);
   state.inspecting = feature;
   resetForm(inspectForm);
-  preselect(feature);
+  preselect(feature, Boolean(record));
   const p = feature.properties;
   $("#inspect-title").textContent = `${p.code || gettext("new")} · ${p.name}`;
   show("inspect");

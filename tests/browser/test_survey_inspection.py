@@ -327,6 +327,31 @@ def test_the_inspection_form_opens_with_the_last_known_sign_and_barrier_marked_a
     context.close()
 
 
+def test_a_refused_inspection_being_fixed_opens_with_its_own_answers(browser, stack, worker, demo_tree, old_well):
+    """The record's answers, not the site's last state, and no note that they were chosen
+    from it."""
+    refusals = [{"code": "invalid", "detail": "Bản ghi bị từ chối.", "errors": {"notes": ["Ghi chú sai."]}}]
+    context = tablet(browser, inside(demo_tree["99101"]))
+    page = open_app(context, stack)
+    page.route(
+        "**/api/v1/sync/inspections/",
+        lambda route: route.fulfill(status=400, json=refusals.pop()) if refusals else route.continue_(),
+    )
+    form = inspect_from_due_list(page, "Giếng cũ")
+    choose(form, "signage", "none")
+    save(page, form)
+    page.click("[data-view=outbox]")
+    page.locator("#outbox-list li.outbox-refused button.fix").tap()
+    form.wait_for()
+    assert (chosen(form, "signage"), chosen(form, "barrier")) == ("none", "partial")
+    assert form.locator(".preset-note").is_hidden()
+    form.locator("button[type=submit]").tap()
+    wait_unsent(page, 0)
+    latest = old_well.inspections.order_by("-observed_at").first()
+    assert (latest.signage, latest.barrier) == ("none", "partial")
+    context.close()
+
+
 def east(point: Point, metres: float) -> Point:
     """The point `metres` east of `point` (on the tablet's sphere, geo.js): the commune is
     wider than it is tall."""
