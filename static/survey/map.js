@@ -59,7 +59,8 @@ function sitesUnder(feature) {
 const GROUP_ABOVE = 1500;
 const GROUP_UNTIL_ZOOM = 17;
 const GROUP_CELL_PX = 48;
-const STATE_ORDER = ["unprotected", "signed_only", "fenced_only", "protected"];
+// The states of open sites, least protected first, as the registry lists them (SiteState).
+const STATE_ORDER = Object.keys(STATE_LABEL).filter((s) => s !== "closed");
 const groupLayer = L.layerGroup().addTo(map);
 
 function addGroup(cell) {
@@ -144,9 +145,9 @@ legend.onAdd = () => {
   const box = L.DomUtil.create("details", "legend");
   box.id = "legend";
   box.open = window.innerWidth >= 1000;
-  const states = ["unprotected", "signed_only", "fenced_only", "protected"]
-    .map((s) => `<li><span class="dot" style="background:${STATE_COLOURS[s]}"></span>${STATE_LABEL[s]}</li>`)
-    .join("");
+  const states = STATE_ORDER.map(
+    (s) => `<li><span class="dot" style="background:${STATE_COLOURS[s]}"></span>${STATE_LABEL[s]}</li>`,
+  ).join("");
   box.innerHTML = `<summary>${gettext("Legend")}</summary><ul>${states}
     <li><span class="dot ring"></span>${gettext("Due for inspection")}</li>
     <li><span class="dot queued"></span>${gettext("Not sent yet")}</li>
