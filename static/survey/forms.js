@@ -65,6 +65,16 @@ export function markOpened(form) {
   opened.set(form, { state: formState(form), photos: [...picked.get(form)] });
 }
 
+// A choice the form makes by itself after it opened (what comes with the site's history):
+// it is not something the worker entered.
+export function presetChoice(form, name, value) {
+  choose(form, name, value);
+  const start = opened.get(form);
+  const values = JSON.parse(start.state);
+  values.choices[name] = chosen(form, name);
+  opened.set(form, { ...start, state: JSON.stringify(values) });
+}
+
 export function entered(form) {
   const start = opened.get(form);
   const photos = picked.get(form);

@@ -4,7 +4,7 @@ import { config } from "./config.js";
 import { $, button } from "./dom.js";
 import { begin, closeDraft, holds, keepDraft, live, setupForm, takeEditing, takeUpDraft } from "./drafts.js";
 import { day, distanceText, fmt, gettext, number } from "./format.js";
-import { choose, chosen, fieldProblems, formValues, inspectionPayload, markOpened, picked, renderThumbs, requireStates, resetForm } from "./forms.js";
+import { choose, chosen, fieldProblems, formValues, inspectionPayload, markOpened, picked, presetChoice, renderThumbs, requireStates, resetForm } from "./forms.js";
 import { distanceMetres } from "./geo.js";
 import * as outbox from "./outbox.js";
 import { registerForm } from "./register.js";
@@ -25,10 +25,16 @@ const SEEN = ["signage", "barrier", "water_present"];
 // choice it starts with): a choice that differs from it is the worker's answer.
 let preset = {};
 
+function markLast(name, value) {
+  const mark = Object.assign(document.createElement("small"), { className: "was", textContent: gettext("last time") });
+  $(`.choices[data-name=${name}] button[data-value="${value}"]`, inspectForm)?.append(mark);
+}
+
 // The site's last known sign and barrier are chosen as the form opens, each marked "last
 // time", so the worker changes what differs instead of entering again what the registry
-// knows. A site never inspected has no state to go by, and a refused record being fixed
-// opens with its own answers: nothing is chosen.
+// knows (the water follows with the site's history, waterSeen). A site never inspected
+// has no state to go by, and a refused record being fixed opens with its own answers:
+// nothing is chosen.
 function preselect(feature, fixing) {
   const p = feature.properties;
   const note = $(".preset-note", inspectForm);
@@ -38,13 +44,21 @@ function preselect(feature, fixing) {
   for (const name of ["signage", "barrier"]) {
     choose(inspectForm, name, p[name]);
     preset[name] = p[name];
-    const mark = Object.assign(document.createElement("small"), { className: "was", textContent: gettext("last time") });
-    $(`.choices[data-name=${name}] button[data-value="${p[name]}"]`, inspectForm)?.append(mark);
+    markLast(name, p[name]);
   }
-  note.textContent = fmt(
-    gettext("The sign and barrier are chosen as at the last inspection (%(day)s), marked “last time”: tap what you see where it differs."),
-    { day: day(p.last_checked_at) },
-  );
+  note.textContent = fmt(gettext("Chosen as at the last inspection (%(day)s), marked “last time”: tap what you see where it differs."), {
+    day: day(p.last_checked_at),
+  });
+}
+
+// The water seen at the last inspection, once the site's history is here: chosen like
+// the sign and barrier, unless the worker or a draft taken up has given the form anything.
+function waterSeen(value) {
+  const slot = live.get(inspectForm);
+  if ($(".preset-note", inspectForm).hidden || slot?.key || chosen(inspectForm, "water_present") !== preset.water_present) return;
+  presetChoice(inspectForm, "water_present", value);
+  preset.water_present = value;
+  markLast("water_present", value);
 }
 
 async function renderLastState(feature) {
@@ -67,6 +81,7 @@ async function renderLastState(feature) {
   const latest = past?.[0];
   if (latest && state.inspecting === feature) {
     box.dataset.water = String(latest.water_present);
+    waterSeen(box.dataset.water);
     box.append(photoThumbs(latest.photos.slice(0, 1)));
   }
 }

@@ -75,6 +75,13 @@ def vietnamese_date(moment: dt.datetime) -> str:
     return moment.astimezone(HANOI).strftime("%d/%m/%Y")
 
 
+def east(point: Point, metres: float) -> Point:
+    """The point `metres` east of `point` (on the tablet's sphere, geo.js): the commune is
+    wider than it is tall."""
+    degree = 111_195 * math.cos(math.radians(point.y))
+    return Point(point.x + metres / degree, point.y, srid=4326)
+
+
 def test_no_change_is_one_tap_and_the_due_list_and_map_follow_at_once_offline(
     browser, stack, worker, demo_tree, old_well
 ):
@@ -297,18 +304,28 @@ def test_no_change_asks_before_it_replaces_the_answers_of_an_inspection_begun(
     context.close()
 
 
-def test_the_inspection_form_opens_with_the_last_known_sign_and_barrier_marked_as_such(
-    browser, stack, worker, demo_tree, old_well
+def test_the_inspection_form_opens_with_the_last_known_state_marked_as_such(
+    browser, stack, worker, demo_tree, make_site, inspect, old_well
 ):
-    """The officer re-entered what the registry knew (walkthrough): the last state is chosen
-    and marked "last time"; what the officer taps is what is recorded."""
+    """The officer re-entered what the registry knew (walkthrough): the last sign, barrier
+    and water are chosen and marked "last time"; what the officer taps is what is recorded."""
+    # Found dry last time: the water comes with the site's history, which the tablet keeps.
+    dry_well = make_site(demo_tree["99101"], name="Giếng khô", kind="well", location=east(old_well.location, 100))
+    inspect(dry_well, LONG_AGO, signage="none", barrier="none", water_present=False)
     context = tablet(browser, inside(demo_tree["99101"]))
     page = open_app(context, stack)
     asked = answer_dialogs(page, accept=False)
+    form = inspect_from_due_list(page, "Giếng khô")
+    form.locator(".choices[data-name=water_present] button[data-value=false] .was").wait_for()
+    assert [chosen(form, name) for name in ("signage", "barrier", "water_present")] == ["none", "none", "false"]
+    form.locator(".cancel").tap()
+    form.wait_for(state="hidden")
+
     form = inspect_from_due_list(page, "Giếng cũ")
     assert (chosen(form, "signage"), chosen(form, "barrier")) == ("in_place", "partial")
     marked = form.locator("button:has(.was)")
-    assert [marked.nth(i).get_attribute("data-value") for i in range(marked.count())] == ["in_place", "partial"]
+    marked.nth(2).wait_for()  # the water, once the history is read
+    assert [marked.nth(i).get_attribute("data-value") for i in range(3)] == ["in_place", "partial", "true"]
     note = form.locator(".preset-note")
     assert vietnamese_date(LONG_AGO) in note.inner_text() and "lần kiểm tra trước" in note.inner_text()
     # Nothing entered yet: Cancel does not ask, no draft is kept.
@@ -350,13 +367,6 @@ def test_a_refused_inspection_being_fixed_opens_with_its_own_answers(browser, st
     latest = old_well.inspections.order_by("-observed_at").first()
     assert (latest.signage, latest.barrier) == ("none", "partial")
     context.close()
-
-
-def east(point: Point, metres: float) -> Point:
-    """The point `metres` east of `point` (on the tablet's sphere, geo.js): the commune is
-    wider than it is tall."""
-    degree = 111_195 * math.cos(math.radians(point.y))
-    return Point(point.x + metres / degree, point.y, srid=4326)
 
 
 def test_an_inspection_saved_far_from_the_site_is_warned_of_and_saved_if_the_officer_says_so(
