@@ -21,6 +21,7 @@ from common.forms import DecimalMeasureField, FloatMeasureField
 from . import selectors, services
 from .lifecycle_admin import SiteLifecycleAdminMixin
 from .models import Inspection, Photo, Site
+from .order_selectors import site_orders
 from .orders import needs_order
 from .rules import Due, SiteState
 
@@ -211,7 +212,7 @@ class SiteAdmin(SiteLifecycleAdminMixin, SoftDeleteAdminMixin, ScopedAdminMixin,
     def remediation(self, site):
         """The site's orders, and a link to open one where it may need one (the order page
         checks the scope again)."""
-        context = {"orders": site.orders.order_by("-opened_at")[:10], "site": site, "may_open": needs_order(site)}
+        context = {"orders": site_orders(site), "site": site, "may_open": needs_order(site)}
         return render_to_string("admin/hazards/site/orders.html", context)
 
     @admin.display(description=_("change history"))

@@ -94,8 +94,16 @@ def listed_page(orders: QuerySet, offset: int, limit: int) -> tuple[list, int]:
 
 def with_overdue(orders: QuerySet) -> QuerySet:
     """The orders, each saying (`overdue`) whether the overdue list holds it today, by that
-    list's rule (filters.order_q): a page never marks overdue an order the lists leave out."""
-    return orders.annotate(overdue=ExpressionWrapper(order_q("overdue", timezone.localdate()), BooleanField()))
+    list's rule (filters.order_q): a page never marks overdue an order the lists leave out,
+    a deleted one (which a submitted report's list still shows) included."""
+    overdue = order_q("overdue", timezone.localdate()) & Q(deleted_at__isnull=True)
+    return orders.annotate(overdue=ExpressionWrapper(overdue, BooleanField()))
+
+
+def site_orders(site: Site, count: int = 10) -> QuerySet:
+    """A site's latest orders, each saying whether it is overdue (with_overdue), for the
+    pages that show them with the site (the map's panel, the site's admin page)."""
+    return with_overdue(site.orders.select_related("follow_up").order_by("-opened_at"))[:count]
 
 
 def order_rows(ids) -> list[RemediationOrder]:

@@ -25,6 +25,7 @@ from hazards.exports import csv_stream
 from hazards.filters import ORDER_LABELS, STATE_LABELS, chosen_area
 from hazards.lifecycle_forms import CloseForm, ReopenForm
 from hazards.models import Barrier, Signage, SiteKind
+from hazards.order_selectors import site_orders
 from hazards.orders import may_open_order
 from reports.numbers import format_percent
 from reports.periods import half_year_containing
@@ -264,7 +265,7 @@ def site_panel(request, pk):
         "can_edit": may_edit and request.user.is_staff,
         # Managers close and reopen from the panel (through the REST API, hazards/lifecycle_api.py).
         "life_form": (ReopenForm() if site.closed_at else CloseForm()) if may_edit else None,
-        "orders": site.orders.select_related("follow_up").order_by("-opened_at")[:10],
+        "orders": site_orders(site),
         "may_open_order": may_open_order(request.user, site),
     }
     return render(request, "mapping/_site_panel.html", context)

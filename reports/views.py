@@ -24,7 +24,7 @@ from common.forms import add_refusal
 from hazards.filters import ORDER_PERIOD_LABELS
 from hazards.job_pages import job_started
 from hazards.models import Barrier, RemediationOrder, Signage, SiteKind
-from hazards.order_selectors import LIST_ORDER, orders_for
+from hazards.order_selectors import LIST_ORDER, orders_for, with_overdue
 from hazards.rules import evidence_days
 
 from . import documents, files, notices, services, submissions
@@ -434,7 +434,7 @@ def submission_orders(request, pk):
             content_type="text/plain; charset=utf-8",
         )
     found = scope_for(request.user).restrict(
-        RemediationOrder.all_objects.filter(pk__in=ids).select_related("site__area", "follow_up"), VIEW
+        with_overdue(RemediationOrder.all_objects.filter(pk__in=ids).select_related("site__area", "follow_up")), VIEW
     )
     names = submission.numbers["children"]
     context = {

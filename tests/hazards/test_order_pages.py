@@ -5,6 +5,7 @@ import datetime as dt
 import io
 import json
 
+import lxml.html
 import pytest
 import time_machine
 from django.contrib.gis.geos import Point
@@ -608,3 +609,57 @@ def test_vietnamese_pages_use_the_registry_words_for_campaigns_workers_and_state
     orders.order_mark_done(actor=manager, order=order)
     page = vi.get(reverse("order-detail", args=[order.pk])).content.decode()
     assert "Đã báo hoàn thành (chờ xác minh)" in page
+
+
+def texts(html: str, xpath: str) -> list[str]:
+    """The words of each element `xpath` picks, as a person reads them."""
+    return [" ".join(e.text_content().split()) for e in lxml.html.fromstring(html).xpath(xpath)]
+
+
+def classed(name: str) -> str:
+    """An XPath test for elements of the class `name`."""
+    return f"contains(concat(' ', @class, ' '), ' {name} ')"
+
+
+def test_the_order_list_names_each_site_under_site_and_its_area_under_area(client, setting):
+    """The "Địa bàn" (area) column held the site's name beside the commune's (walkthrough):
+    a planner sorting orders by commune read pond names there."""
+    orders.order_open(
+        actor=setting["manager"], site=setting["site"], party_kind="household", party_name="Hộ ông Ba",
+        requirements=["sign"], deadline=dt.date(2026, 4, 20), follow_up=setting["worker"],
+    )  # fmt: skip
+    login(client, setting["manager"])
+    page = client.get(reverse("order-list"), HTTP_ACCEPT_LANGUAGE="vi").content.decode()
+    assert texts(page, f"//table[{classed('orders')}]/thead//th")[:2] == ["Điểm", "Địa bàn"]
+    row = texts(page, f"//table[{classed('orders')}]/tbody/tr[1]/td")
+    assert row[:2] == [f"{setting['site'].code} · Ao nhà ông Ba", "Xã Suối Bạc"]
+
+
+def test_every_page_showing_an_order_s_state_says_when_it_is_overdue(client, setting, frozen):
+    """The list of orders said "Đang mở" of an order past its deadline (walkthrough); only
+    its deadline was red. The state says it wherever an order's state is shown (the list,
+    the order, the map's site panel, the site's admin page), by the overdue list's rule
+    (filters.order_q): not once the site is closed."""
+    orders.order_open(
+        actor=setting["manager"], site=setting["site"], party_kind="household", party_name="Hộ ông Ba",
+        requirements=["sign"], deadline=dt.date(2026, 4, 8), follow_up=setting["worker"],
+    )  # fmt: skip
+    site = setting["site"]
+    order = site.orders.get()
+
+    def states() -> list[str]:
+        login(client, setting["manager"])  # again: a session ends after days without use
+        pages = [
+            reverse("order-list"),
+            reverse("order-detail", args=[order.pk]),
+            reverse("map-site-panel", args=[site.pk]),
+            reverse("admin:hazards_site_change", args=[site.pk]),
+        ]
+        shown = [client.get(url, HTTP_ACCEPT_LANGUAGE="vi").content.decode() for url in pages]
+        return [text for html in shown for text in texts(html, f"//*[{classed('order-state')}]")]
+
+    assert states() == ["Đang mở"] * 4
+    frozen.move_to(dt.datetime(2026, 4, 10, 9, 0, tzinfo=TZ))
+    assert states() == ["Đang mở · quá hạn"] * 4
+    lifecycle.site_close(actor=setting["manager"], site=site, reason="filled_in")
+    assert states() == ["Đang mở"] * 4
