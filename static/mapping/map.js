@@ -157,18 +157,16 @@ async function loadArea(code, fit) {
   const total = data.total.protected === null ? T.no_data
     : fmt(T.sites_counting, { n: data.total.counting_text, share: data.total.protected_text });
   document.getElementById("area-total").textContent = total;
+  // The areas above the one shown, each a link: the heading names the area itself (its name
+  // as the trail's last step said it twice).
   const crumbs = document.getElementById("crumbs");
   crumbs.replaceChildren();
-  const trail = data.national ? [{ code: "", name: T.country }, ...data.crumbs] : data.crumbs;
-  trail.forEach((crumb, i) => {
-    if (i > 0) crumbs.append(" › ");
-    if (i === trail.length - 1) crumbs.append(Object.assign(document.createElement("strong"), { textContent: crumb.name }));
-    else {
-      const link = Object.assign(document.createElement("a"), { href: "#", textContent: crumb.name });
-      link.dataset.code = crumb.code;
-      crumbs.append(link);
-    }
-  });
+  const trail = (data.national ? [{ code: "", name: T.country }, ...data.crumbs] : data.crumbs).slice(0, -1);
+  for (const crumb of trail) {
+    const link = Object.assign(document.createElement("a"), { href: "#", textContent: crumb.name });
+    link.dataset.code = crumb.code;
+    crumbs.append(link, " › ");
+  }
   if (fit) {
     const b = data.area.bounds;
     if (b) map.fitBounds([[b[1], b[0]], [b[3], b[2]]]);
@@ -235,7 +233,7 @@ async function refreshList() {
     note.classList.remove("errors");
     const total = data.more ? fmt(T.more_than, { n: count(data.total) }) : count(data.total);
     document.getElementById("list-count").textContent = `(${total})`;
-    note.textContent = data.total === 0 ? T.none_in_view : fmt(T.shown_of, { shown: data.sites.length, total });
+    note.textContent = data.total === 0 ? T.none_in_view : fmt(T.shown_of, { shown: count(data.sites.length), total });
     document.getElementById("site-list").replaceChildren(
       ...data.sites.map((s) => siteItem(s, `${T.states[s.state]} · ${s.kind} · ${s.area}`)),
     );
@@ -258,16 +256,16 @@ async function refreshPriority() {
     document.getElementById("priority-count").textContent = fmt(T.candidates, { n: count(data.total) });
     priorityMarks.clearLayers();
     const items = data.sites.map((s) => {
-      const reasons = [`${T.score} ${s.score}`, s.kind];
+      const reasons = [`${T.score} ${count(s.score)}`, s.kind];
       if (s.deep_water) reasons.push(T.deep_water);
-      if (s.place_name && s.place_distance_m <= 2000) reasons.push(fmt(T.near, { m: s.place_distance_m, place: s.place_name }));
+      if (s.place_name && s.place_distance_m <= 2000) reasons.push(fmt(T.near, { m: count(s.place_distance_m), place: s.place_name }));
       const mark = L.marker([s.lat, s.lon], {
         pane: "marks",
         icon: L.divIcon({ className: "rank-mark", html: String(s.rank), iconSize: [22, 22] }),
         title: `${s.rank}. ${s.code} · ${s.name}`,
       }).on("click", () => openPanel(s.id, L.latLng(s.lat, s.lon)));
       priorityMarks.addLayer(mark);
-      return siteItem(s, `${s.rank}. ${reasons.join(" · ")} · ${s.area_name}`);
+      return siteItem(s, `${count(s.rank)}. ${reasons.join(" · ")} · ${s.area_name}`);
     });
     document.getElementById("priority-list").replaceChildren(...items);
   } catch (error) {

@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from accounts.models import Role
 from hazards import services
+from mapping.models import Place
 from tests.browser.conftest import days_ago, login
 from tests.browser.waiting import wait_until
 from tests.conftest import inside
@@ -283,3 +284,26 @@ def test_the_map_and_the_report_name_each_share_colour_alike(page, stack, regist
     assert [entry for entry, _words in on_map] == [entry for entry, _words in in_report]
     assert [words for _colour, words in on_map[:-1]] == [words for _colour, words in in_report[:-1]]
     assert [words for _colour, words in in_report] == ["100%", "80–99,9%", "50–79,9%", "0–49,9%", "không có điểm"]
+
+
+def test_the_priority_list_writes_distances_as_vietnamese_numbers(page, stack, registry):
+    """The priority list printed "cách Trường Tiểu học … 1490 m" (walkthrough): a number of
+    the page in the page's language, 1.490 m in Vietnamese, like its counts."""
+    near = registry["99101-0"].location.clone()
+    near.y += 0.0135  # about 1.5 km north: within the 2 km that the list names a school
+    Place.objects.create(kind="school", name="Trường Tiểu học Thử", location=near)
+    open_map(page, stack, "tinh")
+    page.click("#tab-priority")
+    reason = page.locator(f"#priority-list li[data-id='{registry['99101-0'].pk}'] .muted")
+    expect(reason).to_have_text(re.compile(r"cách Trường Tiểu học Thử 1\.\d{3} m"))
+
+
+def test_the_map_names_the_chosen_area_once(page, stack, registry, demo_tree):
+    """The province's map showed "Tỉnh Sông Xanh" twice, the breadcrumb's last step above the
+    heading that says it (walkthrough): the steps are the areas above the one shown."""
+    open_map(page, stack, "tinh")
+    expect(page.locator("#area-name")).to_have_text(demo_tree["99"].name)
+    expect(page.locator("aside.side").get_by_text(demo_tree["99"].name, exact=True)).to_have_count(1)
+    click_area(page, "991")
+    expect(page.locator("#area-name")).to_have_text(demo_tree["991"].name)
+    expect(page.locator("#crumbs")).to_have_text(re.compile(rf"^{demo_tree['99'].name}\s*›\s*$"))
