@@ -20,11 +20,14 @@ TYPED_DECIMAL = re.compile(r"\+?(?:\d+(?:[.,]\d+)?|[.,]\d+)")
 
 
 def format_number(value: int | float | Decimal | None, places: int = 0, *, sign: bool = False) -> str:
-    """A number in the active language's format, thousands grouped; "" for None."""
+    """A number in the active language's format, thousands grouped, rounded half up to
+    `places` decimals; "" for None. (Django's number_format cuts off the digits it does not
+    show: a chart wrote 23 % for a table's 23,8 %.)"""
     if value is None:
         return ""
-    text = number_format(value, decimal_pos=places, use_l10n=True, force_grouping=True)
-    return f"+{text}" if sign and value > 0 else text
+    shown = round_half_up(value, places)
+    text = number_format(shown, decimal_pos=places, use_l10n=True, force_grouping=True)
+    return f"+{text}" if sign and shown > 0 else text
 
 
 def typed_decimal(text: str) -> Decimal:
@@ -35,9 +38,10 @@ def typed_decimal(text: str) -> Decimal:
     return Decimal(typed.replace(",", "."))
 
 
-def round_half_up(value: Fraction | Decimal | int, places: int = 1) -> Decimal:
-    """`value` rounded to `places` decimals, halves away from zero, computed exactly."""
-    exact = Fraction(value)
+def round_half_up(value: Fraction | Decimal | int | float, places: int = 1) -> Decimal:
+    """`value` rounded to `places` decimals, halves away from zero, computed exactly; a float
+    as written (2.675 to 2.68), not as the binary fraction stored (2.67499…)."""
+    exact = Fraction(Decimal(repr(value))) if isinstance(value, float) else Fraction(value)
     magnitude = math.floor(abs(exact) * 10**places + Fraction(1, 2))
     return Decimal(magnitude if exact >= 0 else -magnitude).scaleb(-places)
 

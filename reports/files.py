@@ -20,6 +20,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from common.numbers import round_half_up
 from common.spreadsheets import csv_row, xlsx_row
 from common.urls import absolute_url
 
@@ -50,21 +51,18 @@ def order_headers() -> list[str]:
 
 def order_rows(report: Report, orders: OrderTable) -> list[tuple[list[str], list[Any], list[str]]]:
     """The order table's rows as (area code and name, numbers, links): counts, then the
-    median days in a Decimal of one place, as the page shows it (None: nothing verified);
+    median days in a Decimal of one place, rounded half up as the page shows it (None:
+    nothing verified);
     each number's link is the page's, to the orders it counts."""
     result = []
     for row in [*orders.rows, orders.total]:
         area = ["", row.name(report.area)] if row.area is None else [row.area.code, row.area.name]
         numbers = [
-            cell.value if cell.key != order_columns.MEDIAN or cell.value is None else _one_place(cell.value)
+            cell.value if cell.key != order_columns.MEDIAN or cell.value is None else round_half_up(cell.value, 1)
             for cell in row.cells
         ]
         result.append((area, numbers, [cell.url for cell in row.cells]))
     return result
-
-
-def _one_place(days: float) -> Decimal:
-    return Decimal(str(days)).quantize(Decimal("0.1"))
 
 
 def _csv_number(number, decimal_comma: bool) -> str:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from common.periods import period_dates, period_name
+from common.periods import period_dates, period_name, period_short_name
 
 
 @dataclass(frozen=True)
@@ -30,12 +30,9 @@ class Period:
 
     @property
     def short_label(self) -> str:
-        """For a chart's axis: "1/2025", "2025", "01/03/25–31/05/25"."""
-        if self.kind == "half":
-            return f"{1 if self.start.month == 1 else 2}/{self.start.year}"
-        if self.kind == "year":
-            return str(self.start.year)
-        return f"{self.start:%d/%m/%y}–{self.end:%d/%m/%y}"
+        """For a chart's axis: "6 tháng đầu 2025", "Năm 2025", "Quý I/2026", else its dates
+        ("01/03/25–31/05/25")."""
+        return period_short_name(self.start, self.end) or f"{self.start:%d/%m/%y}–{self.end:%d/%m/%y}"
 
     def previous(self) -> "Period":
         if self.kind == "half":

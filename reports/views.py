@@ -167,7 +167,7 @@ def _trend_svg(points, width=520, height=150, pad=44) -> dict:
         {
             "x": pad + i * step,
             "y": height - pad - (float(value) / 100) * (height - 2 * pad),
-            "text": format_percent(value, 0),
+            "text": format_percent(value),  # as the table writes it
             "label": p.short_label,
         }
         for i, (p, value) in enumerate(points)

@@ -42,3 +42,22 @@ def test_the_report_forms_periods_read_the_same_names():
         assert half_year_containing(D("2026-02-10")).label == "6 tháng đầu năm 2026"
         assert half_year_containing(D("2025-08-10")).label == "6 tháng cuối năm 2025"
         assert year(2025).label == "Năm 2025"
+
+
+@pytest.mark.parametrize(
+    ("period", "vi", "en"),
+    [
+        (half_year_containing(D("2026-02-10")), "6 tháng đầu 2026", "H1 2026"),
+        (half_year_containing(D("2025-08-10")), "6 tháng cuối 2025", "H2 2025"),
+        (year(2025), "Năm 2025", "Year 2025"),
+        (Period(D("2026-01-01"), D("2026-03-31"), "range"), "Quý I/2026", "Q1 2026"),
+        (Period(D("2025-10-01"), D("2025-12-31"), "range"), "Quý IV/2025", "Q4 2025"),
+        (Period(D("2026-03-01"), D("2026-05-31"), "range"), "01/03/26–31/05/26", "01/03/26–31/05/26"),
+    ],
+)
+def test_a_chart_names_a_period_shortly_and_never_like_a_month(period, vi, en):
+    """A chart's axis said "1/2025" for the first half of 2025, which reads as January."""
+    with translation.override("vi"):
+        assert period.short_label == vi
+    with translation.override("en"):
+        assert period.short_label == en

@@ -11,6 +11,7 @@ import re
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import lxml.html
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -216,3 +217,36 @@ def test_csv_and_xlsx_carry_typed_numbers(client, demo_tree, sites, make_user):
     assert signed_share.value == pytest.approx(0.7) and signed_share.number_format == "0.0%"
     assert sheet.cell(row=last, column=1).number_format == "@" and sheet.cell(row=last, column=1).value == "99"
     assert sheet.column_dimensions["B"].width >= 16
+
+
+def test_a_number_shown_with_fewer_places_is_rounded_half_up_not_cut():
+    """Django's number_format cuts off the digits it does not show: the report's chart wrote
+    23 % for the 23,8 % of its table (walkthrough)."""
+    with translation.override("vi"):
+        assert format_number(Decimal("23.8"), 0) == "24"
+        assert format_number(Decimal("12.25"), 1) == "12,3"
+        assert format_number(Decimal("-0.05"), 1) == "-0,1"
+        assert format_number(2.675, 2) == "2,68"  # as written, not as the float is stored
+        assert format_number(Decimal("1234.5"), 0) == "1.235"
+
+
+def test_the_trend_chart_names_its_periods_and_shows_the_table_s_share(
+    client, demo_tree, make_site, inspect, make_user
+):
+    """The chart's axis said "1/2025", read as January, for the first half-year, and its
+    points were cut to whole percents (walkthrough): each point is the share as the table
+    writes it, under the period's short name."""
+    for n in range(16):
+        site = make_site(demo_tree["99101"], name=f"S{n}", active_from=D("2024-01-01"))
+        inspect(site, "2024-03-01T09:00", "in_place" if n == 0 else "none", "complete" if n == 0 else "none")
+    client.force_login(make_user("tinh", demo_tree["99"], Role.AREA_MANAGER, is_staff=True))
+    query = {"kind": "half", "year": 2025, "half": 1, "area": "99101"}
+
+    def chart(language: str) -> list[str]:
+        page = client.get(reverse("report"), query, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        return [" ".join(t.text_content().split()) for t in lxml.html.fromstring(page).xpath("//svg//text")]
+
+    assert chart("vi") == [
+        "6,3%", "6 tháng đầu 2024", "6,3%", "6 tháng cuối 2024", "6,3%", "6 tháng đầu 2025"
+    ]  # fmt: skip
+    assert chart("en") == ["6.3%", "H1 2024", "6.3%", "H2 2024", "6.3%", "H1 2025"]
