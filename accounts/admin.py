@@ -12,9 +12,10 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
-from leaflet.admin import LeafletGeoAdminMixin
 
 from areas.models import Area
+from areas.selectors import path_trail
+from common.admin_maps import MapAdminMixin
 from common.text import clean_text
 
 from . import audit_text
@@ -317,7 +318,7 @@ class AuditEntryAdmin(ScopedAdminMixin, admin.ModelAdmin):
     search_fields = ["object_id", "actor__username"]
     list_select_related = ["actor"]
     date_hierarchy = "at"
-    fields = ["at", "actor", "action_shown", "table_shown", "object_id", "site_id", "area_path", "changes_shown"]
+    fields = ["at", "actor", "action_shown", "table_shown", "object_id", "site_id", "area_shown", "changes_shown"]
     readonly_fields = fields
 
     @admin.display(description=_("action"), ordering="action")
@@ -327,6 +328,11 @@ class AuditEntryAdmin(ScopedAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("record type"), ordering="table")
     def table_shown(self, entry):
         return audit_text.table_label(entry.table)
+
+    @admin.display(description=_("area"))
+    def area_shown(self, entry):
+        """The areas of the record's path by name, not the path ("/99/991/")."""
+        return path_trail(entry.area_path)
 
     @admin.display(description=_("changes"))
     def summary(self, entry):
@@ -342,8 +348,9 @@ class AuditEntryAdmin(ScopedAdminMixin, admin.ModelAdmin):
 # The area tree's admin lives here, not in areas/: it is scoped, and the scope rule is
 # this app's, one layer above the tree.
 @admin.register(Area)
-class AreaAdmin(ScopedAdminMixin, LeafletGeoAdminMixin, admin.ModelAdmin):
-    """Boundaries come from `load_areas`, so the admin shows them and does not edit them."""
+class AreaAdmin(ScopedAdminMixin, MapAdminMixin, admin.ModelAdmin):
+    """Boundaries come from `load_areas`, so the admin shows them, on a map, and does not
+    edit them."""
 
     add_verb = None
     change_verb = None
@@ -353,5 +360,10 @@ class AreaAdmin(ScopedAdminMixin, LeafletGeoAdminMixin, admin.ModelAdmin):
     list_filter = ["level"]
     search_fields = ["code", "name"]
     list_select_related = ["parent"]
-    readonly_fields = ["code", "name", "level", "unit_type", "parent", "path", "depth"]
+    readonly_fields = ["code", "name", "level", "unit_type", "parent", "within"]
     fields = [*readonly_fields, "geom"]
+
+    @admin.display(description=_("within"))
+    def within(self, area):
+        """The areas above it by name (its path, "/99/991/99101/", without itself)."""
+        return path_trail(area.path.removesuffix(f"{area.code}/")) or self.get_empty_value_display()

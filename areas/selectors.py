@@ -1,10 +1,13 @@
-"""Reads of the area tree shared by the pages that draw areas on a map."""
+"""Reads of the area tree shared by the pages that draw areas on a map, and an area path
+as a person reads it."""
 
 import json
 
 from django.contrib.gis.db.models import GeometryField
 from django.contrib.gis.db.models.functions import AsGeoJSON
 from django.db.models import Func, QuerySet, Value
+
+from .models import Area
 
 
 class SimplifiedGeom(Func):
@@ -24,3 +27,10 @@ def areas_geojson(areas: QuerySet, tolerance_deg: float = 0.0001, properties=Non
             props.update(properties(area))
         features.append({"type": "Feature", "geometry": json.loads(area.shape), "properties": props})
     return {"type": "FeatureCollection", "features": features}
+
+
+def path_trail(path: str) -> str:
+    """The areas a path ("/99/991/") names, from the top, as a person reads them: "Tỉnh
+    Sông Xanh (99) › Huyện Đồi Thông (991)"; "" for an empty path."""
+    codes = [code for code in path.split("/") if code]
+    return " › ".join(str(area) for area in Area.objects.filter(code__in=codes).order_by("depth"))

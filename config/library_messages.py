@@ -2,7 +2,8 @@
 lack. Django REST framework's field errors and refusals: an API answer to a Vietnamese
 request said '"xyz" is not a valid choice.' or 'Authentication credentials were not
 provided.' Django's admin asks for "Please correct the error below." with a plural form
-its Vietnamese catalogue does not have. The libraries ask gettext for
+its Vietnamese catalogue does not have. django-leaflet's map widget has no Vietnamese at
+all: the admin's drawing buttons said "Draw a marker". The libraries ask gettext for
 these at run time and the project's catalogue (locale/) comes first; they are named here
 only so that `make messages` puts them there (tests/config/test_i18n_and_deploy.py checks
 them)."""
@@ -76,3 +77,37 @@ DRF_REFUSALS = [
 ]
 
 ADMIN_FORM_ERRORS = ngettext_lazy("Please correct the error below.", "Please correct the errors below.")
+
+# django-leaflet's map widget (its leaflet_draw_i18n tag): the admin's drawing buttons and
+# hints, which it has no Vietnamese catalogue for.
+LEAFLET_DRAW = [
+    gettext_noop("Reset view"),
+    gettext_noop("Cancel drawing"),
+    gettext_noop("Delete last point drawn"),
+    gettext_noop("Delete last point"),
+    gettext_noop("Draw a polyline"),
+    gettext_noop("Draw a polygon"),
+    gettext_noop("Draw a rectangle"),
+    gettext_noop("Draw a circle"),
+    gettext_noop("Draw a marker"),
+    gettext_noop("Click and drag to draw circle."),
+    gettext_noop("Click map to place marker."),
+    gettext_noop("Click to start drawing shape."),
+    gettext_noop("Click to continue drawing shape."),
+    gettext_noop("Click first point to close this shape."),
+    gettext_noop("<strong>Error:</strong> shape edges cannot cross!"),
+    gettext_noop("Click to start drawing line."),
+    gettext_noop("Click to continue drawing line."),
+    gettext_noop("Click last point to finish line."),
+    gettext_noop("Click and drag to draw rectangle."),
+    gettext_noop("Release mouse to finish drawing."),
+    gettext_noop("Save changes."),
+    gettext_noop("Cancel editing, discards all changes."),
+    gettext_noop("Edit layers"),
+    gettext_noop("No layers to edit."),
+    gettext_noop("Delete layers"),
+    gettext_noop("No layers to delete."),
+    gettext_noop("Drag handles, or marker to edit feature."),
+    gettext_noop("Click cancel to undo changes."),
+    gettext_noop("Click on a feature to remove"),
+]

@@ -2,12 +2,10 @@ import json
 
 from django import forms
 from django.contrib import admin
-from django.contrib.gis.gdal import GDALException
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from leaflet.admin import LeafletAdminWidget, LeafletGeoAdminMixin
 from procrastinate.contrib.django.admin import ProcrastinateJobAdmin
 from procrastinate.contrib.django.models import ProcrastinateJob
 
@@ -16,6 +14,7 @@ from accounts.audit import audit_of_site
 from accounts.scope import ADMINISTER, EDIT, SURVEY, OutOfScope, scope_for
 from accounts.scoped_admin import CheckedChangeList, ScopedAdminMixin, ServiceForm, service_admin_form
 from areas.models import Area
+from common.admin_maps import MapAdminMixin
 from common.forms import DecimalMeasureField, FloatMeasureField
 
 from . import selectors, services
@@ -136,23 +135,6 @@ class InspectionHistory(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None):
         return False
-
-
-class MapWidget(LeafletAdminWidget):
-    """The admin's map of a geometry field. Drawing a form again with its error, Django's
-    widget reads the value sent as a geometry and catches GEOS's errors, not GDAL's, which
-    JSON that is no geometry ('{"a": 1}') raises: a 500 instead of the field's error
-    (pentest 6). Such a value draws an empty map, as any other unreadable one does."""
-
-    def deserialize(self, value):
-        try:
-            return super().deserialize(value)
-        except GDALException:
-            return None
-
-
-class MapAdminMixin(LeafletGeoAdminMixin):
-    widget = MapWidget
 
 
 @admin.register(Site)

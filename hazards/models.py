@@ -269,7 +269,7 @@ class Inspection(SoftDeletable):
         ]
 
     def __str__(self) -> str:
-        return f"{self.site.code} · {self.observed_at:%Y-%m-%d}"
+        return f"{self.site.code} · {timezone.localtime(self.observed_at):%d/%m/%Y %H:%M}"
 
 
 def photo_path(instance: "Photo", filename: str) -> str:

@@ -243,3 +243,35 @@ def test_no_admin_page_shows_the_projects_english_in_vietnamese(superuser, histo
                         found.setdefault(part, page)
     assert AuditEntry.objects.filter(table="hazards_site", action="update").exists()  # the history has changes
     assert found == {}
+
+
+# What a database keeps and a person should never read: a geometry as EWKT or WKT
+# ("SRID=4326;MULTIPOLYGON (((106.06…"), an area's path ("/99/991/"), a day as ISO writes it.
+STORED_FORMS = re.compile(
+    r"SRID=\d+;|\b(?:MULTI)?(?:POINT|POLYGON|LINESTRING)\s*Z?\s*\(|^/[\d/]+/$|\b\d{4}-\d{2}-\d{2}\b"
+)
+
+
+def test_no_admin_page_shows_a_geometry_a_path_or_a_date_as_stored(superuser, history, demo_tree):
+    """The area's admin page showed its boundary as EWKT and its path ("/99/"), and an
+    inspection was titled "HZ-000197 · 2026-12-05", to a province's manager (walkthrough).
+    Checked for a manager, who only views areas, and for the country's administrator."""
+    from accounts.models import User
+
+    found = {}
+    for user in (User.objects.get(username="quanly"), superuser):
+        client = Client(HTTP_ACCEPT_LANGUAGE="vi")
+        client.force_login(user)
+        for model, _model_admin in project_admins():
+            info = model._meta.app_label, model._meta.model_name
+            pages = [reverse("admin:{}_{}_changelist".format(*info))]
+            manager = getattr(model, "all_objects", model._default_manager)
+            pages += [reverse("admin:{}_{}_change".format(*info), args=[obj.pk]) for obj in manager.all()[:3]]
+            for page in pages:
+                response = client.get(page)
+                if response.status_code != 200:
+                    continue  # a page the person may not open
+                for text in page_texts(response.text):
+                    if STORED_FORMS.search(text):
+                        found.setdefault(f"{user.username} {page}", []).append(text[:80])
+    assert found == {}

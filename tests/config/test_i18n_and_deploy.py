@@ -149,3 +149,20 @@ def test_the_admin_s_form_error_reads_in_vietnamese():
         for count in (1, 2):
             said = translation.ngettext("Please correct the error below.", "Please correct the errors below.", count)
             assert "Please" not in said, said
+
+
+def test_the_admin_map_s_drawing_tools_read_in_vietnamese():
+    """The buttons and hints of the admin's map widget ("Draw a marker", "Delete layers")
+    were in English in the Vietnamese interface (walkthrough): django-leaflet has no
+    Vietnamese catalogue (config/library_messages.py)."""
+    from leaflet.templatetags.leaflet_tags import leaflet_draw_i18n
+
+    def words() -> dict[str, str]:
+        return {key: str(text) for key, text in leaflet_draw_i18n({"with_forms": True}).items() if key != "with_forms"}
+
+    with translation.override("en"):
+        english = words()
+    with translation.override("vi"):
+        vietnamese = words()
+    untranslated = sorted(text for key, text in english.items() if vietnamese[key] == text)
+    assert untranslated == []
