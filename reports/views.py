@@ -160,12 +160,14 @@ def report_page(request):
     return render(request, "reports/report.html", context)
 
 
-def _trend_svg(points, width=520, height=150, pad=44) -> dict:
-    """Coordinates for a small inline SVG line chart of the protected share."""
-    step = (width - 2 * pad) / max(1, len(points) - 1)
+def _trend_svg(points, width=520, height=150, pad=44, inset=64) -> dict:
+    """Coordinates for a small inline SVG line chart of the protected share: `pad` above and
+    below, `inset` on each side, room for half a period's name centred under its point
+    ("6 tháng cuối 2024")."""
+    step = (width - 2 * inset) / max(1, len(points) - 1)
     dots = [
         {
-            "x": pad + i * step,
+            "x": inset + i * step,
             "y": height - pad - (float(value) / 100) * (height - 2 * pad),
             "text": format_percent(value),  # as the table writes it
             "label": p.short_label,
@@ -177,6 +179,7 @@ def _trend_svg(points, width=520, height=150, pad=44) -> dict:
         "width": width,
         "height": height,
         "pad": pad,
+        "inset": inset,
         "dots": dots,
         "line": " ".join(f"{d['x']:.1f},{d['y']:.1f}" for d in dots),
     }

@@ -2,6 +2,7 @@
 click drills down from district to commune, a site's panel shows its history, and a
 district's manager never receives another district's sites."""
 
+import datetime as dt
 import io
 import re
 
@@ -307,3 +308,21 @@ def test_the_map_names_the_chosen_area_once(page, stack, registry, demo_tree):
     click_area(page, "991")
     expect(page.locator("#area-name")).to_have_text(demo_tree["991"].name)
     expect(page.locator("#crumbs")).to_have_text(re.compile(rf"^{demo_tree['99'].name}\s*›\s*$"))
+
+
+def test_the_report_s_trend_chart_shows_each_period_s_name_whole(page, stack, registry, demo_tree, make_site):
+    """With the periods named ("6 tháng cuối 2024"), the first label ran past the chart's
+    left edge and was cut."""
+    make_site(demo_tree["99101"], name="Ao cũ", active_from=dt.date(2020, 1, 1))  # a point in every period
+    login(page, stack, "tinh")
+    page.goto(f"{stack.url}/reports/?area=99")
+    labels = page.locator("svg.trend").evaluate(
+        """(svg) => {
+          const chart = svg.getBoundingClientRect();
+          return [...svg.querySelectorAll("text")].map((t) => {
+            const box = t.getBoundingClientRect();
+            return [t.textContent, box.left >= chart.left && box.right <= chart.right];
+          });
+        }"""
+    )
+    assert len(labels) == 8 and [text for text, whole in labels if not whole] == []
