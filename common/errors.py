@@ -14,7 +14,8 @@ shape too (config/errors.py)."""
 import functools
 
 from django.core.exceptions import ValidationError
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
@@ -64,6 +65,27 @@ def refused(exc: ValidationError, code: str = "invalid", **extra) -> JsonRespons
     """400: what in the request was refused, per field and as one text."""
     errors = field_errors(exc)
     return error_response(400, code, sentence(errors), errors, **extra)
+
+
+def wants_page(request) -> bool:
+    """A browser asks for an HTML page; a script for anything else."""
+    return "text/html" in request.headers.get("Accept", "")
+
+
+def answer(request, status: int, code: str, detail) -> HttpResponse:
+    """An error at an address that both pages and scripts ask: the error page to a
+    browser, the one shape to a script."""
+    if wants_page(request):
+        return render(request, "error.html", {"detail": detail}, status=status)
+    return error_response(status, code, detail)
+
+
+def refused_for(request, exc: ValidationError) -> HttpResponse:
+    """400 for what in the request was refused: the error page saying it to a browser,
+    refused() to a script."""
+    if wants_page(request):
+        return render(request, "error.html", {"detail": " ".join(exc.messages)}, status=400)
+    return refused(exc)
 
 
 def data_login_required(view):

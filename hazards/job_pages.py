@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from accounts.scope import scope_for
 from accounts.tokens import sent_by_another_site
-from common.errors import error_response, error_responses
+from common.errors import answer, error_response, error_responses
 
 from . import job_queue
 from .job_kinds import KINDS
@@ -81,9 +81,7 @@ def job_started(request, *, kind: str, params: dict) -> HttpResponse:
             "This was asked for by a link or a page on another site, so it was not started. "
             "Open the registry yourself and ask for it there."
         )
-        if "text/html" in request.headers.get("Accept", ""):
-            return render(request, "error.html", {"detail": detail}, status=403)
-        return error_response(403, "another_site", detail)
+        return answer(request, 403, "another_site", detail)
     run = job_queue.job_start(actor=request.user, kind=kind, params=params, language=get_language())
     return job_accepted(request, run)
 

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.scope import MANAGE, VIEW, OutOfScope, scope_for
 from areas.models import Area
 from areas.selectors import areas_geojson
-from common.errors import data_login_required
+from common.errors import data_login_required, refused_for
 from common.forms import add_refusal
 from hazards.filters import ORDER_PERIOD_LABELS
 from hazards.job_pages import job_started
@@ -252,8 +252,7 @@ def _file_response(body: bytes, content_type: str, name: str) -> HttpResponse:
 def report_file(request, fmt):
     form = _form(request)
     if not form.is_valid():
-        message = " ".join(str(e) for errors in form.errors.values() for e in errors)
-        return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+        return refused_for(request, ValidationError(form.errors))
     area, period = form.cleaned_data["area"], form.cleaned_data["period"]
     if fmt in documents.RENDERERS and isinstance(area, Country):
         # The national document reads every province: the worker makes it, its page follows.
@@ -406,7 +405,7 @@ def submission_sites(request, pk):
     try:
         indicator = _indicator(request)
     except ValidationError as exc:
-        return HttpResponse(" ".join(exc.messages), status=400, content_type="text/plain; charset=utf-8")
+        return refused_for(request, exc)
     child = request.GET.get("child")
     names = submission.numbers["children"]
     context = {
@@ -431,11 +430,7 @@ def submission_orders(request, pk):
     ids = frozen_ids(submission, event, child)
     if ids is None:
         choices = ", ".join(ORDER_PERIOD_LABELS)
-        return HttpResponse(
-            _("Choose one of: %(choices)s.") % {"choices": choices},
-            status=400,
-            content_type="text/plain; charset=utf-8",
-        )
+        return refused_for(request, ValidationError({"event": _("Choose one of: %(choices)s.") % {"choices": choices}}))
     found = scope_for(request.user).restrict(
         with_overdue(RemediationOrder.all_objects.filter(pk__in=ids).select_related("site__area", "follow_up")), VIEW
     )

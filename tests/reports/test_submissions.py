@@ -360,3 +360,22 @@ def test_a_submission_stored_with_what_xml_cannot_hold_still_gives_its_docx(clie
         assert response.status_code == 200
         text = b"".join(response.streaming_content) if response.streaming else response.content
         assert "Nguyễn Văn A\ufffd".encode() in zipfile.ZipFile(io.BytesIO(text)).read("word/document.xml")
+
+
+def test_a_refused_list_or_file_answers_in_the_registry_s_shapes(client, demo_tree, people, sites):
+    """A browser gets the registry's error page, a script the one JSON shape (never a bare
+    text page): a file of the report for an area outside the scope, a submitted report's
+    list of an unknown number or of unknown orders."""
+    submission = submit(people["district"], demo_tree["991"])
+    client.force_login(people["district"])
+    refusals = [
+        (reverse("report-file", args=["csv"]), {"area": "992", "period": "2025-H1"}),
+        (reverse("submission-sites", args=[submission.pk]), {"indicator": "volcanoes"}),
+        (reverse("submission-orders", args=[submission.pk]), {"event": "volcanoes"}),
+    ]
+    for url, query in refusals:
+        page = client.get(url, query, HTTP_ACCEPT="text/html", HTTP_ACCEPT_LANGUAGE="en")
+        assert page.status_code == 400 and page["Content-Type"].startswith("text/html"), url
+        assert "<h1>" in page.text
+        script = client.get(url, query, HTTP_ACCEPT="application/json", HTTP_ACCEPT_LANGUAGE="en")
+        assert script.status_code == 400 and script.json()["code"] == "invalid" and script.json()["detail"], url
