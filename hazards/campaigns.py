@@ -16,8 +16,8 @@ from accounts.scope import EDIT, SURVEY, scope_for
 from areas.models import Area
 from common.text import clean_text
 
+from . import selectors
 from .filters import protected_q
-from .models import Site
 from .models_remediation import Campaign, CampaignAssignment
 from .rules import Counting, Due
 
@@ -55,7 +55,7 @@ FROM chosen c JOIN area_workers aw ON aw.area_id = c.area_id
 def campaign_sites(area: Area | None, now: dt.datetime, *, besides: Campaign | None = None):
     """The sites a campaign over `area` (None: the country) takes: counting today, and
     unverified or not protected; `besides`: those this campaign does not hold yet."""
-    sites = Site.objects.filter(area__path__startswith=area.path) if area else Site.objects.all()
+    sites = selectors.sites_under(area)
     if besides is not None:
         sites = sites.exclude(Exists(CampaignAssignment.objects.filter(campaign=besides, site_id=OuterRef("pk"))))
     return (

@@ -46,6 +46,12 @@ def sites(user, action: str = VIEW, *, deleted: bool = False) -> QuerySet:
     return scope_for(user).restrict((Site.all_objects if deleted else Site.objects).all(), action)
 
 
+def sites_under(area) -> QuerySet:
+    """The sites of `area` and the areas below it (None: the country), for a caller whose
+    own check let it act on that area (a campaign over it)."""
+    return Site.objects.filter(area__path__startswith=area.path) if area else Site.objects.all()
+
+
 def sites_and_restorable(user) -> QuerySet:
     """The sites the user may see, and the deleted ones where they may restore them
     (ADMINISTER), not across all they view: the admin's site list, whose "deleted" filter
