@@ -134,16 +134,19 @@ def clean_boundary(geom: GEOSGeometry) -> MultiPolygon:
 
 
 def parse_bbox(text: str) -> Polygon:
-    """A bbox query parameter: min longitude, min latitude, max longitude, max latitude."""
+    """A bbox query parameter: min longitude, min latitude, max longitude, max latitude.
+    Refused under its name, as every parameter is."""
     try:
         numbers = [float(v) for v in text.split(",")]
     except ValueError:
         numbers = []
     if len(numbers) != 4:
-        raise ValidationError(_("bbox must be four numbers: min longitude, min latitude, max longitude, max latitude."))
+        raise ValidationError(
+            {"bbox": _("bbox must be four numbers: min longitude, min latitude, max longitude, max latitude.")}
+        )
     west, south, east, north = numbers
     if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
-        raise ValidationError(_("bbox is out of range or its corners are swapped."))
+        raise ValidationError({"bbox": _("bbox is out of range or its corners are swapped.")})
     box = Polygon.from_bbox(numbers)
     box.srid = WGS84
     return box

@@ -128,6 +128,27 @@ class BadInputMiddleware:
         return None
 
 
+class RefuseRepeatedParametersMiddleware:
+    """At the addresses programs read (wants_json), a query parameter given more than once
+    answers 400 naming it: each of their parameters takes one value, and which one the
+    caller meant is not for the registry to guess (the last was taken, silently). Before
+    the tiles' shortcut (mapping/middleware.py), so that the map's tiles are refused too;
+    in the request's own language, the language middleware not having run."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        repeated = [name for name, values in request.GET.lists() if len(values) > 1]
+        if repeated and wants_json(request):
+            with translation.override(translation.get_language_from_request(request)):
+                errors = {name: [_("Give %(name)s once, with one value.") % {"name": name}] for name in repeated}
+                if request.path_info.startswith("/ogc/"):  # OGC clients read the standard's description
+                    return ogc_error(status.HTTP_400_BAD_REQUEST, "invalid", sentence(errors), errors)
+                return error_response(status.HTTP_400_BAD_REQUEST, "invalid", sentence(errors), errors)
+        return self.get_response(request)
+
+
 class RefuseNulMiddleware:
     """A NUL character in the path or a query parameter answers 400 before any view runs.
     PostgreSQL cannot hold NUL in text, so no lookup could use it, and every filter,

@@ -5,6 +5,7 @@ columns, so one function filters both (the grid by state, mapping.SiteStateCell,
 area and state); `state_of` says how each model's rows get their state."""
 
 import datetime as dt
+import uuid
 
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, F, OuterRef, Q, Value
@@ -17,7 +18,7 @@ from accounts.scope import VIEW, scope_for
 from areas.geometry import parse_bbox
 from areas.models import Area
 
-from .models import Barrier, Signage, SiteKind
+from .models import Barrier, Signage, Site, SiteKind
 from .models_remediation import WAITING_FOR_OWNER, OrderState, RemediationOrder
 from .rules import Due, LocalDate, SiteState
 
@@ -113,10 +114,15 @@ def order_period_param(request) -> tuple[str, dt.date, dt.date] | None:
     event = choice_param(request.GET, "in_period", list(ORDER_PERIOD_LABELS))
     if event is None:
         return None
-    try:
-        start, end = (dt.date.fromisoformat(request.GET.get(k, "")) for k in ("from", "to"))
-    except ValueError:
-        raise ValidationError({"in_period": _("Give the period as from=YYYY-MM-DD and to=YYYY-MM-DD.")}) from None
+    days, errors = {}, {}
+    for name in ("from", "to"):
+        try:
+            days[name] = dt.date.fromisoformat(request.GET.get(name, ""))
+        except ValueError:
+            errors[name] = _("Give the period as from=YYYY-MM-DD and to=YYYY-MM-DD.")
+    if errors:
+        raise ValidationError(errors)
+    start, end = days["from"], days["to"]
     if end < start:
         raise ValidationError({"to": _("The period cannot end before it starts.")})
     return event, start, end
@@ -130,18 +136,39 @@ def choice_param(params, name: str, allowed) -> str | None:
 
 
 def chosen_area(request) -> Area | None:
-    """The `area` parameter, if it names an area the user may see."""
+    """The area the `area` parameter names (None when it is not given), among those the
+    user may see. A code no area has is refused, not answered with an empty list, and one
+    of an area outside the user's areas with the same words: the answer never tells that
+    such an area exists (a record there is not found, accounts/scope.py)."""
     code = request.GET.get("area")
-    if not code or "\x00" in code:  # no area's code holds a NUL, which PostgreSQL refuses in text
+    if not code:
         return None
-    return scope_for(request.user).restrict(Area.objects.all(), VIEW).filter(code=code).first()
+    visible = scope_for(request.user).restrict(Area.objects.all(), VIEW)
+    # No area's code holds a NUL, which PostgreSQL refuses in text.
+    area = None if "\x00" in code else visible.filter(code=code).first()
+    if area is None:
+        raise ValidationError({"area": _("No area of yours has this code: give the code of an area you may see.")})
+    return area
+
+
+def chosen_site(request) -> uuid.UUID | None:
+    """The id the `site` parameter gives (None when it is not given), of a site the user
+    may see: another is refused as chosen_area refuses an area."""
+    value = request.GET.get("site")
+    if not value:
+        return None
+    try:
+        pk = uuid.UUID(value)
+    except ValueError:
+        raise ValidationError({"site": _("Give a site id (UUID).")}) from None
+    if not scope_for(request.user).restrict(Site.objects.filter(pk=pk), VIEW).exists():
+        raise ValidationError({"site": _("No site of yours has this id: give the id of a site you may see.")})
+    return pk
 
 
 def within_area(queryset, request, lookup: str):
-    if not request.GET.get("area"):
-        return queryset
     area = chosen_area(request)
-    return queryset.filter(**{f"{lookup}__startswith": area.path}) if area else queryset.none()
+    return queryset if area is None else queryset.filter(**{f"{lookup}__startswith": area.path})
 
 
 # The filters on a site's own columns, which the map's grid by state does not carry.

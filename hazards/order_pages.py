@@ -111,12 +111,10 @@ def order_list(request):
     today = timezone.localdate()
     try:
         chosen = filter_orders(orders_for(request.user), request)
-        area = chosen_area(request) if request.GET.get("area") else None
+        area = chosen_area(request)
         period = order_period_param(request)
     except ValidationError as exc:
         return _bad_request(exc)
-    if request.GET.get("area") and area is None:
-        raise Http404
     roots = [area] if area else list(scope_for(request.user).root_areas(VIEW).order_by("path"))
     tables = follow_up_tables(request.user, roots, today)
     number = _page_number(request.GET.get("page", ""))
@@ -373,7 +371,7 @@ def campaign_board_page(request, pk):
         "today": timezone.localdate(),
         "may_edit": scope_for(request.user).allows_area_or_country(EDIT, campaign.area),
     }
-    area = chosen_area(request) if request.GET.get("area") else None
+    area = chosen_area(request)
     if area is not None:
         context["area"] = area
         context["assignments"] = (

@@ -4,7 +4,6 @@ reads through the area scope. (What puts a site first in a field worker's due li
 part of the survey's site list, selectors.survey_site_list.)"""
 
 import datetime as dt
-import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -41,6 +40,7 @@ from .filters import (
     ORDER_PERIOD_LABELS,
     choice_param,
     chosen_area,
+    chosen_site,
     filter_sites,
     order_param,
     order_period_param,
@@ -139,19 +139,17 @@ def filter_orders(orders: QuerySet, request) -> QuerySet:
         # The orders of sites lying in the area itself, not below it (a report's row).
         if not params.get("area"):
             raise ValidationError({"directly": _("Name the area (area=<code>).")})
-        area = chosen_area(request)
-        orders = orders.filter(site__area=area) if area else orders.none()
+        orders = orders.filter(site__area=chosen_area(request))
     if params.get("follow_up"):
         orders = orders.filter(follow_up__username=params["follow_up"])
     if params.get("campaign"):
         campaign = campaigns_for(request.user).filter(pk=_number(params["campaign"], "campaign")).first()
-        orders = orders.filter(pk__in=campaign_orders(campaign).values("pk")) if campaign else orders.none()
-    if params.get("site"):
-        try:
-            orders = orders.filter(site_id=uuid.UUID(params["site"]))
-        except ValueError:
-            raise ValidationError({"site": _("Give a site id (UUID).")}) from None
-    return orders
+        if campaign is None:  # or one the user may not see: the same words, as for an area
+            message = _("No campaign of yours has this number: give the number of a campaign you may see.")
+            raise ValidationError({"campaign": message})
+        orders = orders.filter(pk__in=campaign_orders(campaign).values("pk"))
+    site = chosen_site(request)
+    return orders if site is None else orders.filter(site_id=site)
 
 
 @dataclass

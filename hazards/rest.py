@@ -2,8 +2,6 @@
 inspections, areas. Read-only here: writes go through the sync API and the services.
 Every queryset passes the area scope."""
 
-from django.core.exceptions import ValidationError
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
@@ -13,7 +11,7 @@ from areas.models import Area
 from common.pagination import FeaturePages, Pages
 
 from . import selectors
-from .filters import STATE_LABELS, choice_param, filter_sites, within_area
+from .filters import STATE_LABELS, choice_param, chosen_site, filter_sites, within_area
 from .models import Barrier, Inspection, Signage, Site, SiteKind
 
 
@@ -103,13 +101,8 @@ class InspectionViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         inspections = selectors.inspections(self.request.user)
-        site = self.request.query_params.get("site")
-        if self.action == "list" and site:
-            try:
-                inspections = inspections.filter(site_id=serializers.UUIDField().to_internal_value(site))
-            except serializers.ValidationError:
-                raise ValidationError({"site": _("Give a site id (UUID).")}) from None
-        return inspections
+        site = chosen_site(self.request) if self.action == "list" else None
+        return inspections if site is None else inspections.filter(site_id=site)
 
 
 @extend_schema_view(

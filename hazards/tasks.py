@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import F
 from django.http import HttpRequest, QueryDict
@@ -292,7 +293,10 @@ def export_sites(*, actor, folder: Path, progress, fmt: str, query: str) -> Path
     of the sites in the asker's scope as it is when the job runs."""
     request = HttpRequest()
     request.GET, request.user = QueryDict(query), actor
-    sites = selectors.filtered_sites(actor, request).order_by("code")
+    try:
+        sites = selectors.filtered_sites(actor, request).order_by("code")
+    except ValidationError as refused:  # an area no longer the asker's since they asked
+        raise JobError(" ".join(refused.messages)) from None
     return exports.write_export(sites, fmt, folder, progress)
 
 

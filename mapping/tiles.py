@@ -133,7 +133,7 @@ def _statement(variant: str, request, build, checked: bool) -> str:
     once per scope and filters. Their values are written into the text (psycopg
     quotes them) so that only the tile and the clock vary (and the grant, `checked`)."""
     scope = scope_for(request.user)
-    area = chosen_area(request) if request.GET.get("area") else None
+    area = chosen_area(request)
     # The day is part of the key: the order filter writes the date into the text (the due
     # filter reads the statement's clock).
     key = (
@@ -324,7 +324,7 @@ def grid_answers(request) -> bool:
     scope = scope_for(request.user)
     if not scope.everything and any(path.count("/") > 2 for path in scope.paths(VIEW)):
         return False
-    area = chosen_area(request) if request.GET.get("area") else None
+    area = chosen_area(request)
     return area is None or area.depth == 0
 
 
@@ -335,5 +335,5 @@ def tile(request, z: int, x: int, y: int) -> bytes:
         if grid_answers(request):
             return cluster_tile_from_grid(request, z, x, y)
         return cluster_tile_from_sites(request, z, x, y)
-    except EmptyResultSet:  # the scope or an area outside it leaves nothing to ask for
+    except EmptyResultSet:  # a scope of no areas leaves nothing to ask for
         return b""

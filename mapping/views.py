@@ -2,6 +2,8 @@
 child areas coloured by their protected share, a site's panel and the priority list.
 Every one of them reads through the area scope and the shared site filters."""
 
+import contextlib
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -39,12 +41,10 @@ PRIORITY_SHOWN = 100
 
 
 def _area_or_root(request):
-    """The area chosen with ?area=, else the top of the user's scope (the country for
-    national users). An area outside the scope is not found."""
-    if request.GET.get("area"):
-        area = chosen_area(request)
-        if area is None:
-            raise Http404
+    """The area chosen with ?area= (one outside the scope refused as unknown, chosen_area),
+    else the top of the user's scope (the country for national users)."""
+    area = chosen_area(request)
+    if area is not None:
         return area
     scope = scope_for(request.user)
     if scope.everything:
@@ -124,6 +124,9 @@ def _tile_credentials(view):
             if holder is None:
                 return _tile_access_ended(request)
             request.user = holder
+            # The language middleware has not run (mapping/middleware.py): a refusal of a
+            # filter is in the request's language all the same.
+            language = translation.override(translation.get_language_from_request(request))
         else:
             try:
                 request.user = signed_in_user(request)
@@ -131,10 +134,12 @@ def _tile_credentials(view):
                 response = error_response(401, NOT_AUTHENTICATED, refusal.detail)
                 response["WWW-Authenticate"] = challenge(request)
                 return response
-        try:
-            return view(request, *args, **kwargs)
-        except tiles.TileAccessEnded:
-            return _tile_access_ended(request)
+            language = contextlib.nullcontext()  # the language middleware's
+        with language:
+            try:
+                return view(request, *args, **kwargs)
+            except tiles.TileAccessEnded:
+                return _tile_access_ended(request)
 
     wrapped.__name__ = view.__name__
     return wrapped
@@ -191,7 +196,7 @@ def sites_in_view(request):
     """The sites in the map's bbox under the filters: the first LIST_LIMIT by code, and
     how many there are (counted up to COUNT_LIMIT)."""
     if not request.GET.get("bbox"):
-        raise ValidationError(_("bbox is required."))
+        raise ValidationError({"bbox": _("bbox is required.")})
     total = selectors.filtered_sites(request.user, request).order_by()[: COUNT_LIMIT + 1].count()
     fields = ["id", "code", "name", "kind", "area__name", "state", "location"]
     shown = [_site_summary(s) for s in selectors.filtered_site_rows(request.user, request, fields)[:LIST_LIMIT]]

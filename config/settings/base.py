@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",  # before anything that answers (preflights, tiles)
     "django.middleware.security.SecurityMiddleware",
     "config.errors.RefuseNulMiddleware",
+    "config.errors.RefuseRepeatedParametersMiddleware",
     "config.replicas.ReplicaReadsMiddleware",  # before the tile shortcut, which reads too
     "mapping.middleware.TileTokenMiddleware",
     "config.security.ContentSecurityPolicyMiddleware",
@@ -334,6 +335,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "config.parsers.ContentNegotiation",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",

@@ -18,10 +18,6 @@ EPSG4326 = "http://www.opengis.net/def/crs/EPSG/0/4326"
 EPSG3857 = "http://www.opengis.net/def/crs/EPSG/0/3857"
 
 
-class UnknownCrs(ValueError):
-    pass
-
-
 @dataclass(frozen=True)
 class Crs:
     uri: str
@@ -47,10 +43,10 @@ class Crs:
         try:
             west, south, east, north = (float(n) for n in numbers)
         except ValueError:
-            raise ValidationError(_("bbox must be four numbers in the order of bbox-crs.")) from None
+            raise ValidationError({"bbox": _("bbox must be four numbers in the order of bbox-crs.")}) from None
         half = 20037508.342789244  # half the width of the web mercator plane, in metres
         if not -half <= west <= east <= half or not -half <= south <= north <= half:
-            raise ValidationError(_("bbox is out of range or its corners are swapped."))
+            raise ValidationError({"bbox": _("bbox is out of range or its corners are swapped.")})
         box = Polygon.from_bbox((west, south, east, north))
         box.srid = self.srid
         return box.transform(4326, clone=True)
@@ -70,7 +66,6 @@ def chosen(value: str | None, parameter: str) -> Crs:
     named = value.strip().removeprefix("[").removesuffix("]")  # a safe CURIE: [EPSG:4326]
     uri = ALIASES.get(named.upper(), named)
     if uri not in OFFERED:
-        raise UnknownCrs(
-            _("%(parameter)s must be one of: %(offered)s.") % {"parameter": parameter, "offered": ", ".join(OFFERED)}
-        )
+        message = _("%(parameter)s must be one of: %(offered)s.")
+        raise ValidationError({parameter: message % {"parameter": parameter, "offered": ", ".join(OFFERED)}})
     return OFFERED[uri]

@@ -4,6 +4,7 @@ description says is a 400 naming the parameter, never a guess and never a server
 import datetime as dt
 import re
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,28 +21,24 @@ EARLIEST = dt.datetime.min.replace(tzinfo=dt.UTC)
 LATEST = dt.datetime.max.replace(tzinfo=dt.UTC)
 
 
-class BadRequest(Exception):
-    pass
-
-
 def limit(value: str | None) -> int:
     """The page size: DEFAULT_LIMIT when absent, MAX_LIMIT when more is asked."""
     if value in (None, ""):
         return DEFAULT_LIMIT
-    if not value.isascii() or not value.isdigit():
-        raise BadRequest(_("limit must be a whole number from 1 (at most %(max)d are sent).") % {"max": MAX_LIMIT})
-    number = int(value)
-    if number < 1:
-        raise BadRequest(_("limit must be a whole number from 1 (at most %(max)d are sent).") % {"max": MAX_LIMIT})
-    return min(number, MAX_LIMIT)
+    if not value.isascii() or not value.isdigit() or int(value) < 1:
+        message = _("limit must be a whole number from 1 (at most %(max)d are sent).") % {"max": MAX_LIMIT}
+        raise ValidationError({"limit": message})
+    return min(int(value), MAX_LIMIT)
 
 
 def _bad_datetime():
-    return BadRequest(
-        _(
-            "datetime must be an RFC 3339 date (2026-06-01) or date-time (2026-06-01T08:00:00+07:00) "
-            "that exists, or an interval start/end with .. for an open end."
-        )
+    return ValidationError(
+        {
+            "datetime": _(
+                "datetime must be an RFC 3339 date (2026-06-01) or date-time (2026-06-01T08:00:00+07:00) "
+                "that exists, or an interval start/end with .. for an open end."
+            )
+        }
     )
 
 
@@ -102,7 +99,7 @@ def datetime_lookups(value: str, field: str) -> dict:
         start_text, _slash, end_text = value.partition("/")
         start, end = _instant(start_text, end=False), _instant(end_text, end=True)
         if start and end and start > end:
-            raise BadRequest(_("datetime: the start of the interval is after its end."))
+            raise ValidationError({"datetime": _("The start of the interval is after its end.")})
         lookups = {}
         if start:
             lookups[f"{field}__gte"] = start

@@ -83,11 +83,10 @@ def ogc_view(view):
             return response
         request.user = user
         try:
-            if any("\x00" in value for values in request.GET.lists() for value in values[1]):
-                raise params.BadRequest(_("A parameter holds a NUL character."))
+            holding_nul = [name for name, values in request.GET.lists() if any("\x00" in v for v in values)]
+            if holding_nul:
+                raise ValidationError(dict.fromkeys(holding_nul, _("A parameter holds a NUL character.")))
             response = view(request, user, *args, **kwargs)
-        except (params.BadRequest, crs_module.UnknownCrs) as exc:
-            response = ogc_error(400, "invalid", str(exc))
         except ValidationError as exc:
             errors = field_errors(exc)
             response = ogc_error(400, "invalid", sentence(errors), errors)
@@ -119,8 +118,8 @@ def _collection(collection_id: str) -> Collection:
 
 
 def _format(request) -> None:
-    if request.GET.get("f", "json") not in ("json", "geojson"):
-        raise params.BadRequest(_("f: only json is offered."))
+    if request.GET.get("f") not in ("", None, "json", "geojson"):  # empty: not given
+        raise ValidationError({"f": _("Only json is offered.")})
 
 
 @ogc_view
@@ -212,10 +211,8 @@ def _filtered(request, user, collection: Collection) -> QuerySet:
     known = {*ITEM_PARAMETERS, *(p.name for p in collection.parameters)}
     unknown = sorted(set(query) - known)
     if unknown:
-        raise params.BadRequest(
-            _("Unknown parameter %(names)s. This collection takes: %(known)s. Pages follow the next link.")
-            % {"names": ", ".join(unknown), "known": ", ".join(sorted(known))}
-        )
+        message = _("Unknown parameter %(names)s. This collection takes: %(known)s. Pages follow the next link.")
+        raise ValidationError({name: message % {"names": name, "known": ", ".join(sorted(known))} for name in unknown})
     rows = collection.rows(user)
     if query.get("bbox"):
         box = crs_module.chosen(query.get("bbox-crs"), "bbox-crs").bbox(query["bbox"])
@@ -278,9 +275,9 @@ def items(request, user, collection_id):
     size = params.limit(request.GET.get("limit"))
     crs = crs_module.chosen(request.GET.get("crs"), "crs")
     rows = _filtered(request, user, collection)
-    result_type = request.GET.get("resultType", "results")
+    result_type = request.GET.get("resultType") or "results"
     if result_type not in ("results", "hits"):
-        raise params.BadRequest(_("resultType must be results or hits."))
+        raise ValidationError({"resultType": _("resultType must be results or hits.")})
     if result_type == "hits":  # GDAL asks this way for a count: counted only when asked
         body = {"type": "FeatureCollection", "features": [], "numberMatched": rows.count(), "numberReturned": 0}
         return _crs_headers(_json(body, content_type=GEOJSON), crs)
@@ -290,7 +287,7 @@ def items(request, user, collection_id):
         try:
             after_key = collection.parse_key(after)
         except ValueError:
-            raise params.BadRequest(_("after must be the feature id a next link gives.")) from None
+            raise ValidationError({"after": _("after must be the feature id a next link gives.")}) from None
         page = next_page.built(next_page.page_key(user, scope_for(user), collection.id, crs.uri, request.GET))
     if page is None:
         page = _page(collection, crs, rows, after_key, size)
@@ -337,7 +334,7 @@ def item(request, user, collection_id, feature_id):
     _format(request)
     unknown = sorted(set(request.GET) - {"crs", "f"})
     if unknown:
-        raise params.BadRequest(_("Unknown parameter %(names)s.") % {"names": ", ".join(unknown)})
+        raise ValidationError({name: _("Unknown parameter %(names)s.") % {"names": name} for name in unknown})
     crs = crs_module.chosen(request.GET.get("crs"), "crs")
     try:
         key = collection.parse_key(feature_id)

@@ -265,3 +265,21 @@ def test_a_superuser_s_national_file_ends_with_the_superuser_flag(national, supe
     superuser.save()
     superuser.memberships.create(area=Area.objects.get(code="991"), role=Role.VIEWER)
     assert national.get(reverse("job-file", args=[run.pk])).status_code == 403
+
+
+def test_an_export_whose_area_left_the_askers_areas_before_it_ran_says_why(client, demo_tree, make_user, make_site):
+    """The job reads the asker's areas as they are when it runs: an area taken from them
+    meanwhile stops it with the refusal the API would give now, not with an empty file or
+    an "unexpected error"."""
+    from accounts.models import Membership
+
+    make_site(demo_tree["99101"], name="Ao làng")
+    manager = make_user("quanly", demo_tree["991"], Role.AREA_MANAGER)
+    client.force_login(manager)
+    asked = client.get(reverse("site-export", args=["gpkg"]), {"area": "99101"})
+    assert asked.status_code == 202
+    Membership.objects.filter(user=manager).update(area=demo_tree["992"])
+    run_queued_jobs()
+    run = JobRun.objects.get()
+    assert run.status == JobRun.Status.FAILED and run.result == ""
+    assert "No area of yours has this code" in run.problem

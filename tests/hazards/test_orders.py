@@ -292,7 +292,9 @@ def test_follow_up_lists(open_order, people, demo_tree, make_site, rf, frozen):
     frozen.move_to(dt.datetime(2026, 5, 15, 9, 0, tzinfo=NOW.tzinfo))
     assert listed(order="due_week") == {later}
     assert listed(follow_up="canbo", area="99101") == {due_soon, later, done}
-    assert listed(area="99202") == set()
+    with pytest.raises(ValidationError) as refused:  # another district's commune: as a code no area has
+        listed(area="99202")
+    assert list(refused.value.message_dict) == ["area"]
 
 
 def listed_for(user, rf, **params) -> set:

@@ -43,7 +43,6 @@ def test_sites_are_geojson_within_scope(api):
         ({"state": "unprotected"}, ["Kênh trống"]),
         ({"signage": "in_place"}, ["Ao rào", "Giếng biển"]),
         ({"area": "99102"}, ["Giếng biển"]),
-        ({"area": "99201"}, []),
         ({"due": "true"}, ["Kênh trống"]),
     ],
 )
@@ -83,6 +82,9 @@ def test_other_district_is_invisible(api, demo_tree):
     assert api.get(reverse("site-detail", args=[hidden.pk])).status_code == 404
     assert api.get(reverse("area-detail", args=["99201"])).status_code == 404
     assert api.get(reverse("inspection-list")).json()["count"] == 2
+    # Filtered by its area's code, it is refused as a code no area has: not an empty list.
+    asked, unknown = (api.get(reverse("site-list"), {"area": code}) for code in ("99201", "99999"))
+    assert asked.status_code == 400 and asked.json() == unknown.json() and list(asked.json()["errors"]) == ["area"]
 
 
 def test_areas(api):

@@ -92,7 +92,9 @@ def test_area_layer_gives_children_with_their_protected_share(client, world):
     assert all(code.startswith("991") for code in by_code)
     commune = client.get(reverse("map-areas"), {"area": "99101"}).json()
     assert commune["area"]["name"] == world["tree"]["99101"].name and commune["children"]["features"] == []
-    assert client.get(reverse("map-areas"), {"area": "992"}).status_code == 404
+    # An area outside the manager's areas is refused in the words a code no area has gets.
+    outside = client.get(reverse("map-areas"), {"area": "992"})
+    assert outside.status_code == 400 and list(outside.json()["errors"]) == ["area"]
 
 
 def test_national_user_starts_at_the_country(client, superuser, world):

@@ -191,7 +191,9 @@ def test_sites_filters_as_query_parameters(client, district):
     assert names(items(client, key, barrier="none")) == {"well 99101", "pond 99102"}
     assert names(items(client, key, due="true")) == {"well 99101"}
     assert names(items(client, key, area="99101")) == {"pond 99101", "well 99101"}
-    assert names(items(client, key, area="99201")) == set()  # another district's commune
+    # Another district's commune is refused as a code no area has.
+    outside = get(client, reverse("ogc-items", args=["sites"]), key, area="99201")
+    assert outside.status_code == 400 and list(outside.json()["errors"]) == ["area"]
     assert names(items(client, key, kind="pond", area="99101")) == {"pond 99101"}
     assert {f["properties"]["level"] for f in items(client, key, "areas", level="commune")["features"]} == {"commune"}
 

@@ -76,8 +76,9 @@ def test_a_district_managers_token_holds_only_their_district(client, make_user, 
     token = page_token(client)
     assert site_codes(mapbox_vector_tile.decode(tile_with(token, mine).content)) == {mine.code}
     assert site_codes(mapbox_vector_tile.decode(tile_with(token, theirs).content)) == set()
+    # Asked for by name, their commune is refused as a code no area has.
     asked_by_name = tile_with(token, theirs, data={"area": "99201"})
-    assert site_codes(mapbox_vector_tile.decode(asked_by_name.content)) == set()
+    assert asked_by_name.status_code == 400 and list(asked_by_name.json()["errors"]) == ["area"]
 
 
 def test_an_altered_or_expired_token_is_refused(client, superuser, two_districts, monkeypatch):

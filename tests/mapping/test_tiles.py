@@ -146,9 +146,10 @@ def test_tiles_hold_only_the_users_areas(client, make_user, sites, demo_tree):
         ours = sum(at(site, z) == at(other, z) for key, site in sites.items() if key != "other")
         assert cluster_total(fetch_tile(client, *at(other, z))) == ours, z
         assert cluster_total(fetch_tile(client, *at(other, z), due="true")) == 0
-    # Asking for the other district by name gives nothing either.
-    assert cluster_total(fetch_tile(client, *at(other, 6), area="992")) == 0
-    assert site_codes(fetch_tile(client, *at(other, 14), area="99201")) == set()
+    # Asking for the other district by name is refused as a code no area has.
+    for z, code in ((6, "992"), (14, "99201")):
+        asked = client.get(reverse("site-tile", args=at(other, z)), {"area": code})
+        assert asked.status_code == 400 and list(asked.json()["errors"]) == ["area"]
 
 
 def test_tiles_of_the_easternmost_column_count_their_sites(client, make_user, sites, demo_tree):
