@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import Role
 from accounts.scope import EDIT, SURVEY, VIEW, OutOfScope, scope_for
 from areas.models import Area
+from common.errors import refused_for
 from common.forms import add_refusal
 from common.periods import period_dates, period_name
 
@@ -93,10 +94,6 @@ def _may(user, verb, record) -> bool:
     return True
 
 
-def _bad_request(exc: ValidationError) -> HttpResponse:
-    return HttpResponse(" ".join(exc.messages), status=400, content_type="text/plain; charset=utf-8")
-
-
 def _form_page(request, template: str, context: dict) -> HttpResponse:
     """A form page; shown again with its errors it is a refusal (400), as the registry's
     other forms answer."""
@@ -114,7 +111,7 @@ def order_list(request):
         area = chosen_area(request)
         period = order_period_param(request)
     except ValidationError as exc:
-        return _bad_request(exc)
+        return refused_for(request, exc)
     roots = [area] if area else list(scope_for(request.user).root_areas(VIEW).order_by("path"))
     tables = follow_up_tables(request.user, roots, today)
     number = _page_number(request.GET.get("page", ""))
@@ -226,7 +223,7 @@ def order_action(request, pk, action):
     except OutOfScope:
         raise Http404 from None
     except ValidationError as exc:
-        return _bad_request(exc)
+        return refused_for(request, exc)
     return redirect("order-list" if action == "delete" else "order-detail", *([] if action == "delete" else [order.pk]))
 
 
@@ -349,7 +346,7 @@ def campaign_board_page(request, pk):
     if request.method == "POST":
         area_id = request.POST.get("area", "")
         if not (area_id.isascii() and area_id.isdigit()):
-            return _bad_request(ValidationError(_("Choose the area whose sites are given to the worker.")))
+            return refused_for(request, ValidationError(_("Choose the area whose sites are given to the worker.")))
         # Django finds no row for a number beyond the column's range (no database error).
         area = get_object_or_404(scope_for(request.user).restrict(Area.objects.all(), EDIT), pk=int(area_id))
         form = AssignForm(request.POST, area=area)
@@ -360,9 +357,9 @@ def campaign_board_page(request, pk):
             try:
                 campaigns.assignment_change(actor=request.user, assignments=chosen, worker=form.cleaned_data["worker"])
             except ValidationError as exc:
-                return _bad_request(exc)
+                return refused_for(request, exc)
             return redirect(f"{reverse('campaign-board', args=[campaign.pk])}?area={area.code}")
-        return _bad_request(ValidationError(form.errors.as_text()))
+        return refused_for(request, ValidationError(form.errors))
     rows, totals = campaign_board(campaign, request.user)
     context = {
         "campaign": campaign,

@@ -36,12 +36,12 @@ from accounts.scope import SURVEY, VERB_ROLES, VIEW, ancestor_paths, scope_for
 from areas.models import Area
 from common.numbers import share
 
+from . import selectors
 from .filters import (
     ORDER_PERIOD_LABELS,
     choice_param,
     chosen_area,
     chosen_site,
-    filter_sites,
     order_param,
     order_period_param,
     order_period_q,
@@ -128,7 +128,7 @@ def filter_orders(orders: QuerySet, request) -> QuerySet:
     # site's own columns.
     orders = within_area(orders, request, "site__area__path")
     if (SITE_PARAMS - {"area"}) & set(params):
-        orders = orders.filter(site__in=filter_sites(Site.objects.all(), request).values("pk"))
+        orders = orders.filter(site__in=selectors.sites_matching(request).values("pk"))
     order = order_param(request)
     if order:
         orders = orders.filter(order_q(order, timezone.localdate()))

@@ -67,6 +67,12 @@ def filtered_sites(user, request, at=None) -> QuerySet:
     return filter_sites(sites(user), request, at=at)
 
 
+def sites_matching(request) -> QuerySet:
+    """The sites the request's filters name, whoever may see them: a condition on records
+    the caller's scope has already restricted (the orders of a list)."""
+    return filter_sites(Site.objects.all(), request)
+
+
 def filtered_site_rows(user, request, fields: list[str]) -> QuerySet:
     """filtered_sites as one dict each of `fields` and `due`, by code."""
     return filtered_sites(user, request).order_by("code").values(*fields, due=Due(timezone.now()))

@@ -121,7 +121,10 @@ def test_field_worker_records_acknowledged_and_done(client, setting):
     order.refresh_from_db()
     assert order.state == "done"
     again = client.post(reverse("order-action", args=[order.pk, "done"]))
-    assert again.status_code == 400 and "only an open or acknowledged order" in again.content.decode()
+    assert again.status_code == 400 and "only an open or acknowledged order" in again.json()["detail"]
+    # A browser is answered with the registry's error page, not a bare text page.
+    page = client.post(reverse("order-action", args=[order.pk, "done"]), HTTP_ACCEPT="text/html")
+    assert page.status_code == 400 and page["Content-Type"].startswith("text/html") and "<h1>" in page.text
 
 
 def test_order_history_reads_in_words_and_dates_not_columns(client, setting, make_user, demo_tree):
