@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from accounts.scope import scope_for
 from accounts.tokens import sent_by_another_site
-from common.errors import answer, error_response, error_responses
+from common.errors import answer, error_response, error_responses, wants_page
 
 from . import job_queue
 from .job_kinds import KINDS
@@ -64,7 +64,7 @@ def state(request, run: JobRun) -> dict:
 def job_accepted(request, run: JobRun):
     """The answer to a request whose work became a job: a browser is sent to the run's
     page, a script gets 202 with the run's state and the address to follow."""
-    if "text/html" in request.headers.get("Accept", ""):
+    if wants_page(request):
         return HttpResponseRedirect(reverse("job-page", args=[run.pk]), status=303)
     response = JsonResponse(state(request, run), status=202)
     response["Location"] = reverse("api-job", args=[run.pk])
