@@ -7,6 +7,7 @@ import re
 import shutil
 import time
 import uuid
+from functools import partial
 
 from django.conf import settings
 from django.db import DatabaseError, connection, connections
@@ -40,13 +41,16 @@ class QueryTimer:
 
 
 class RequestLogMiddleware:
-    """First in the chain: times the whole request, names it, and logs it when it ends."""
+    """First in the chain: times the whole request, names it, and logs it when the server
+    closes the response, as a WSGI server does once the body has been sent: no client
+    waits for its line (a tenth of a map tile's time, bench/NOTES.md), and a streamed
+    answer is timed to its last byte."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        given = request.headers.get("X-Request-ID", "")
+        given = request.META.get("HTTP_X_REQUEST_ID", "")
         request_id = given if SAFE_REQUEST_ID.match(given) else uuid.uuid4().hex
         request.request_id = request_id
         token = current_request_id.set(request_id)
@@ -56,7 +60,8 @@ class RequestLogMiddleware:
             with connection.execute_wrapper(timer):
                 response = self.get_response(request)
             response["X-Request-ID"] = request_id
-            self._log(request, response.status_code, start, timer)
+            # Django's own hook for what a response's close() must do (it closes files so).
+            response._resource_closers.append(partial(self._log, request, response.status_code, start, timer))
             return response
         finally:
             current_request_id.reset(token)
@@ -90,6 +95,7 @@ class RequestLogMiddleware:
                 "db_ms": round(timer.seconds * 1000, 1),
                 "db_queries": timer.count,
                 "user_id": cls._user_id(request),
+                "request_id": request.request_id,  # the request's context has ended by now
             },
         )
 

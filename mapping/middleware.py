@@ -22,6 +22,7 @@ class TileTokenMiddleware:
             except Resolver404:
                 match = None
             if match is not None and match.url_name == TILE_URL_NAME:
+                request.resolver_match = match  # as the handler would: the request's log line names it
                 response = match.func(request, *match.args, **match.kwargs)
                 # As CommonMiddleware would: without a length the server closes the
                 # connection after each tile instead of keeping it for the next.

@@ -94,7 +94,7 @@ class TokenHolder:
     is_authenticated = True
     is_active = True
 
-    def __init__(self, user_id: str, scope: Scope, grant: str):
+    def __init__(self, user_id: int, scope: Scope, grant: str):
         self.pk = user_id
         self._area_scope = scope
         self.tile_grant = grant
@@ -149,7 +149,7 @@ def holder(token: str) -> TokenHolder | None:
         return None
     issued = signing.b62_decode(token.rsplit(signing.Signer().sep, 2)[-2])
     grants = tuple((path, role) for path, role in payload["g"])
-    found = TokenHolder(payload["u"], Scope(everything=payload["e"], grants=grants), payload["k"])
+    found = TokenHolder(int(payload["u"]), Scope(everything=payload["e"], grants=grants), payload["k"])
     with _lock:
         _verified[token] = (found, issued + settings.MAP_TILE_TOKEN_SECONDS)
         if len(_verified) > VERIFIED_KEPT:

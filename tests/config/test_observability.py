@@ -1,12 +1,15 @@
 """What operators rely on: one JSON line per request with its id, user, route, status,
 timings and queries; /healthz and /readyz answering without a session."""
 
+import io
 import json
 import logging
 
 import pytest
+from django.core.handlers.wsgi import WSGIHandler
 from django.db import connection
-from django.test import Client
+from django.test import Client, RequestFactory
+from django.urls import reverse
 
 from config import observability
 from tests.hazards.test_import_jobs import wait_for
@@ -114,3 +117,40 @@ def test_every_line_the_production_processes_log_is_json(stack):
         lines = stack.log(name).splitlines()
         assert lines, name
         assert [line for line in lines if plain(line)] == [], name
+
+
+def test_a_tile_asked_with_the_maps_token_is_logged_with_its_route(client, superuser, request_lines, demo_tree):
+    """The map's tiles skip most middleware (mapping/middleware.py); their lines still
+    group by view like every other request's."""
+    client.force_login(superuser)
+    token = client.get(reverse("map-tile-token")).json()["token"]
+    response = Client().get(reverse("site-tile", args=(14, 13099, 7463)), HTTP_AUTHORIZATION=f"Tile {token}")
+    assert response.status_code == 200
+    line = request_lines()[-1]
+    assert (line.view, line.route, line.status) == ("site-tile", "tiles/sites/<int:z>/<int:x>/<int:y>.pbf", 200)
+    assert line.user_id == superuser.pk
+
+
+def test_a_line_is_written_once_the_answer_has_left(request_lines):
+    """As a WSGI server serves: the body is sent, then the response closed. The line comes
+    at the close, so that no client waits for it, and a streamed answer's time covers its
+    last byte, not only the view's return (below)."""
+    environ = RequestFactory().get("/healthz").environ
+    environ["wsgi.input"] = io.BytesIO()
+    response = WSGIHandler()(environ, lambda status, headers, exc_info=None: None)
+    assert b"".join(response) == b'{"status": "ok"}' and request_lines() == []
+    response.close()
+    (line,) = request_lines()
+    assert (line.path, line.status) == ("/healthz", 200)
+
+
+def test_a_streamed_answers_line_times_it_to_its_last_byte(client, superuser, request_lines, demo_tree, monkeypatch):
+    client.force_login(superuser)
+    now = [0.0]
+    monkeypatch.setattr(observability.time, "perf_counter", lambda: now[0])
+    response = client.get(reverse("map-priority-file"))
+    assert response.streaming and request_lines() == []
+    now[0] = 2.5  # the file takes its time to reach the browser
+    b"".join(response.streaming_content)
+    (line,) = request_lines()
+    assert line.duration_ms == 2500.0
