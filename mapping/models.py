@@ -85,13 +85,11 @@ class TileGrant(models.Model):
     """A signed-in session's right to ask tiles with the map's token instead of the
     session (mapping/tile_tokens.py). Each tile's query checks it in the same statement:
     the session still alive, the person still active, with the password, superuser flag
-    and memberships the grant saw. Sign-out, idle expiry, deactivation, a password or
+    and memberships the grant saw (their digest, `standing`). Sign-out, idle expiry, deactivation, a password or
     role change end the map's tiles at once."""
 
     key = models.CharField(primary_key=True, max_length=43)
     session_key = models.CharField(max_length=40, unique=True)
     user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
-    password = models.CharField(max_length=128)
-    everything = models.BooleanField()
-    memberships = models.CharField(max_length=32)  # their digest, as tile_tokens.MEMBERSHIPS computes it
+    standing = models.CharField(max_length=32)  # as tile_tokens.STANDING computes it
     created_at = models.DateTimeField(auto_now_add=True)

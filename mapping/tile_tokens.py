@@ -40,29 +40,30 @@ def _roles(who: str) -> str:
     return f"(SELECT {roles} FROM accounts_membership m WHERE m.user_id = {who})"  # noqa: S608 (a fixed column)
 
 
-# The digest of a person's memberships, and of the standing of whoever may know their
-# password (active, superuser, memberships: it signs in only while they may still manage
-# them, accounts.scope.password_still_usable), as the grant keeps it and each tile checks
-# it again: one SQL expression for both, over the user row aliased u. A change of their
-# roles ends the grant even where they still manage the person, until the map's next
-# token (renewed every few minutes), whose session check applies the rule.
-MEMBERSHIPS = f"""md5({_roles("u.id")} || coalesce((
+# The digest of a person's standing, as the grant keeps it and each tile checks it again:
+# active, superuser, password (only its digest: the grant keeps no copy of the hash) and
+# memberships, and the standing of whoever may know their password (active, superuser,
+# memberships: it signs in only while they may still manage them,
+# accounts.scope.password_still_usable). One SQL expression for both, over the user row
+# aliased u. A change of their roles ends the grant even where they still manage the
+# person, until the map's next token (renewed every few minutes), whose session check
+# applies the rule.
+STANDING = f"""md5(u.is_active || ':' || u.is_superuser || ':' || u.password || '|' || {_roles("u.id")} || coalesce((
     SELECT string_agg('|' || k.id || ':' || k.is_active || ':' || k.is_superuser || ':' || {_roles("k.id")}, ''
                       ORDER BY k.id)
     FROM accounts_user k WHERE k.id = u.password_set_by_id OR k.id = ANY(u.password_known_also_by)), ''))"""  # noqa: S608 (fixed expressions)
 
 
 def _grant_valid(key: str, now: str) -> str:
-    """SQL: the grant `key` still holds at `now`: its session alive, its person active with
-    the password, superuser flag and memberships it saw. The digest is a subquery on the
-    grant's own row, read after its key matched: as a join condition it was a hash key,
-    computed for every account of the registry at each tile."""
+    """SQL: the grant `key` still holds at `now`: its session alive, its person active and
+    standing as it saw them. The digest is a subquery on the grant's own row, read after
+    its key matched: as a join condition it was a hash key, computed for every account of
+    the registry at each tile."""
     return f"""EXISTS (
     SELECT 1 FROM mapping_tilegrant g
     JOIN django_session s ON s.session_key = g.session_key AND s.expire_date > {now}
-    JOIN accounts_user u ON u.id = g.user_id AND u.is_active AND u.password = g.password
-                            AND u.is_superuser = g.everything
-    WHERE g.key = {key} AND g.memberships = (SELECT {MEMBERSHIPS} FROM accounts_user u WHERE u.id = g.user_id))"""  # noqa: S608 (fixed expressions are formatted in)
+    WHERE g.key = {key}
+      AND g.standing = (SELECT {STANDING} FROM accounts_user u WHERE u.id = g.user_id AND u.is_active))"""  # noqa: S608 (fixed expressions are formatted in)
 
 
 # In a tile's own statement on the primary: the grant and the tile's clock are its
@@ -72,10 +73,9 @@ GRANT_IN_TILE = f"(%(grant)s::text IS NULL OR {_grant_valid('%(grant)s::text', '
 GRANT_HOLDS = f"SELECT {_grant_valid('%s', '%s')}"
 
 GRANT = f"""
-INSERT INTO mapping_tilegrant (key, session_key, user_id, password, everything, memberships, created_at)
-SELECT %s, %s, u.id, u.password, u.is_superuser, {MEMBERSHIPS}, %s FROM accounts_user u WHERE u.id = %s
-ON CONFLICT (session_key) DO UPDATE SET user_id = EXCLUDED.user_id, password = EXCLUDED.password,
-    everything = EXCLUDED.everything, memberships = EXCLUDED.memberships
+INSERT INTO mapping_tilegrant (key, session_key, user_id, standing, created_at)
+SELECT %s, %s, u.id, {STANDING}, %s FROM accounts_user u WHERE u.id = %s
+ON CONFLICT (session_key) DO UPDATE SET user_id = EXCLUDED.user_id, standing = EXCLUDED.standing
 RETURNING key, xmax = 0
 """  # noqa: S608 (a fixed expression is formatted in)
 # Grants whose session is gone, dropped when a new session takes one. The application's

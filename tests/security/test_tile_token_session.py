@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 import time_machine
 from django.contrib.sessions.models import Session
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -61,6 +62,22 @@ def test_a_password_change_ends_the_token(signed_in):
     person.set_password("Mat-khau-moi-2026!")
     person.save()
     assert ended(token, site)
+
+
+def test_becoming_or_ceasing_to_be_a_superuser_ends_the_token(signed_in):
+    _browser, person, token, site = signed_in
+    person.is_superuser = True
+    person.save(update_fields=["is_superuser"])
+    assert ended(token, site)
+
+
+def test_the_grant_keeps_no_copy_of_the_password_hash(signed_in):
+    """A grant row read by whoever can read the map's tables gives nothing to crack."""
+    _browser, person, _token, _site = signed_in
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT row_to_json(g)::text FROM mapping_tilegrant g WHERE g.user_id = %s", [person.pk])
+        (row,) = cursor.fetchone()
+    assert person.password not in row and person.password.split("$")[-1] not in row
 
 
 def test_a_change_of_roles_ends_the_token(signed_in, demo_tree):
