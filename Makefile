@@ -68,10 +68,15 @@ messages: $(VENV)/.installed
 	$(PY) manage.py makemessages -d djangojs -l vi -l en --ignore=.venv --ignore=staticfiles --no-obsolete
 
 # Pins requirements*.in and everything they pull in, with hashes, into requirements*.txt:
-# add a package to the .in file, then run this and commit the four files.
-PIP_COMPILE := $(VENV)/bin/pip-compile -q --generate-hashes --no-strip-extras --no-emit-index-url --no-emit-find-links
+# add a package to the .in file, then run this and commit the files. pip-tools itself
+# comes pinned and hashed too (requirements-tools.txt), in a virtual environment of its
+# own, so that its pip (newer than a fresh venv's) does not touch the registry's.
+TOOLS := $(VENV)/tools
+PIP_COMPILE := $(TOOLS)/bin/pip-compile -q --generate-hashes --no-strip-extras --no-emit-index-url --no-emit-find-links
 requirements: $(VENV)/.installed
-	$(PY) -m pip install -q pip-tools==7.7.0
+	test -x $(TOOLS)/bin/python || python3 -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install -q --disable-pip-version-check --require-hashes -r requirements-tools.txt
+	$(PIP_COMPILE) --allow-unsafe requirements-tools.in -o requirements-tools.txt
 	$(PIP_COMPILE) requirements.in -o requirements.txt
 	$(PIP_COMPILE) requirements-dev.in -o requirements-dev.txt
 
