@@ -154,3 +154,23 @@ def test_a_streamed_answers_line_times_it_to_its_last_byte(client, superuser, re
     b"".join(response.streaming_content)
     (line,) = request_lines()
     assert line.duration_ms == 2500.0
+
+
+def request_line(log: str, request_id: str) -> dict | None:
+    for text in log.splitlines():
+        line = json.loads(text)
+        if line.get("logger") == "hazards.request" and line.get("request_id") == request_id:
+            return line
+    return None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_gunicorn_behind_nginx_logs_each_request_with_the_id_it_answered(stack):
+    """The line is written when gunicorn closes the response (after sending it): it must
+    come all the same, with the id nginx and the answer carry."""
+    status, headers, _body = stack.get("/healthz")
+    assert status == 200
+    request_id = headers["X-Request-ID"]
+    wait_for(lambda: request_line(stack.log("gunicorn"), request_id) is not None, 30, "the request's log line")
+    line = request_line(stack.log("gunicorn"), request_id)
+    assert (line["path"], line["status"], line["view"]) == ("/healthz", 200, "healthz")
