@@ -263,6 +263,16 @@ def mark_password_set(user, setter) -> None:
     user.password_set_by, user.password_known_also_by = setter, also
 
 
+def people_who_may(verb: str, area: Area) -> QuerySet:
+    """The active accounts whose scope allows `verb` on `area` (`scope_for(person).allows`):
+    superusers, and whoever holds a role of `verb` over the area or one above it. Whom a
+    form offers for work there, so that it offers exactly whom the write then accepts."""
+    holders = Membership.objects.filter(
+        role__in=VERB_ROLES[verb], area__path__in=[*ancestor_paths(area.path), area.path]
+    ).values("user_id")
+    return User.objects.filter(Q(is_superuser=True) | Q(pk__in=holders), is_active=True)
+
+
 def may_import(user) -> bool:
     """Imports register sites: whoever may survey somewhere may import. The import pages
     and the link to them in every page's header both ask this."""

@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.models import Role
 from accounts.scope import EDIT, SURVEY, VIEW, OutOfScope, scope_for
 from areas.models import Area
 from common.errors import refused_for
@@ -336,7 +335,7 @@ class AssignForm(forms.Form):
     def __init__(self, *args, area: Area, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["area"].queryset = Area.objects.filter(pk=area.pk)
-        self.fields["worker"].queryset = people_who_survey(area, roles=[Role.FIELD_WORKER])
+        self.fields["worker"].queryset = people_who_survey(area)
 
 
 @login_required

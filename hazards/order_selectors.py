@@ -32,7 +32,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts import audit_text
 from accounts.models import AuditEntry, Membership, Role, User
-from accounts.scope import SURVEY, VERB_ROLES, VIEW, ancestor_paths, scope_for
+from accounts.scope import SURVEY, VIEW, ancestor_paths, people_who_may, scope_for
 from areas.models import Area
 from common.numbers import share
 
@@ -356,19 +356,10 @@ def campaign_board(campaign: Campaign, user) -> tuple[list[BoardRow], dict]:
     return rows, totals
 
 
-def people_who_survey(area: Area, roles=None) -> QuerySet:
-    """Active accounts that may inspect sites of `area` (holding it or an area above it,
-    in one of `roles`, by default every role that may survey): the follow-up person's and
-    the campaign worker's choices."""
-    return (
-        User.objects.filter(
-            is_active=True,
-            memberships__area__path__in=[*ancestor_paths(area.path), area.path],
-            memberships__role__in=roles or VERB_ROLES[SURVEY],
-        )
-        .distinct()
-        .order_by("last_name", "first_name", "username")
-    )
+def people_who_survey(area: Area) -> QuerySet:
+    """Whom a page offers to inspect sites of `area` (accounts.scope.people_who_may, the
+    rule the follow-up person and the campaign worker are then checked by), by name."""
+    return people_who_may(SURVEY, area).order_by("last_name", "first_name", "username")
 
 
 def managers_of(area: Area) -> list:

@@ -6,8 +6,8 @@ import pytest
 from django.apps import apps
 from django.contrib.sessions.models import Session
 
-from accounts.models import Membership, Role
-from accounts.scope import AREA_PATH_OF, EDIT, SURVEY, VIEW, OutOfScope, scope_for
+from accounts.models import Membership, Role, User
+from accounts.scope import AREA_PATH_OF, EDIT, SURVEY, VERB_ROLES, VIEW, OutOfScope, people_who_may, scope_for
 from areas.loader import load_boundaries
 from areas.models import Area
 from hazards.models import Inspection, Site
@@ -121,3 +121,20 @@ def test_each_app_declares_its_scoped_models_and_an_undeclared_one_is_refused(si
     # A model no app declared is never read unfiltered.
     with pytest.raises(LookupError, match=r"sessions\.session has no area scope"):
         scope.restrict(Session.objects.all())
+
+
+def test_people_who_may_are_those_whose_scope_allows_it(demo_tree, make_user, superuser):
+    """people_who_may asks the rule the other way round (who, rather than whether): for
+    every verb and area it names exactly the people scope_for(person).allows it for."""
+    make_user("lan", demo_tree["99101"], Role.FIELD_WORKER)
+    make_user("nam", demo_tree["991"], Role.AREA_MANAGER)
+    make_user("xem", demo_tree["99"], Role.VIEWER)
+    make_user("quantri", demo_tree["992"], Role.ADMINISTRATOR)
+    make_user("nghi", demo_tree["99"], Role.ADMINISTRATOR, is_active=False)
+    both = make_user("hai", demo_tree["99101"], Role.VIEWER)
+    Membership.objects.create(user=both, area=demo_tree["99102"], role=Role.FIELD_WORKER)
+    people = list(User.objects.all())
+    for verb in VERB_ROLES:
+        for area in Area.objects.all():
+            expected = {person for person in people if scope_for(person).allows(verb, area)}
+            assert set(people_who_may(verb, area)) == expected, (verb, area.code)

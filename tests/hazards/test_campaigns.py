@@ -13,10 +13,11 @@ from django.utils import timezone, translation
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from accounts.models import Role
-from accounts.scope import OutOfScope
+from accounts.models import Role, User
+from accounts.scope import SURVEY, OutOfScope, scope_for
 from hazards import campaign_files, campaigns, lifecycle, orders, services
 from hazards.models import CampaignAssignment
+from hazards.order_pages import AssignForm
 from hazards.order_selectors import BOARD_COLUMNS, BoardRow, campaign_board, campaigns_for
 from hazards.selectors import AWAITING_VERIFICATION, CAMPAIGN_SITE, survey_site_list
 from tests.conftest import inside
@@ -404,3 +405,16 @@ def test_a_deleted_site_leaves_the_board_and_its_numbers_agree_with_their_lists(
     assert listed == commune["orders_opened"]
     page = client.get(f"/campaigns/{campaign.pk}/", {"area": "99101"})
     assert [a.site for a in page.context["assignments"]] == [sites["unprotected"]]
+
+
+def test_the_board_offers_the_sites_to_the_people_the_campaign_accepts(province, demo_tree, superuser, make_user):
+    """The board's choice of whom to give a commune's sites is exactly whom
+    assignment_change accepts, by the one scope rule (accounts/scope.py): a manager or a
+    superuser who may survey there too; nobody deactivated or of another commune."""
+    make_user("nghi", demo_tree["99101"], Role.FIELD_WORKER, is_active=False)
+    commune = demo_tree["99101"]
+    offered = set(AssignForm(area=commune).fields["worker"].queryset)
+    accepted = {person for person in User.objects.all() if scope_for(person).allows(SURVEY, commune)}
+    assert offered == accepted
+    people, _sites = province
+    assert {superuser, people["manager"], people["an"], people["district_worker"]} <= offered

@@ -9,10 +9,11 @@ import time_machine
 from django.core.exceptions import ValidationError
 
 from accounts.derived import audit_gaps
-from accounts.models import AuditEntry, Role
-from accounts.scope import OutOfScope
+from accounts.models import AuditEntry, Role, User
+from accounts.scope import SURVEY, OutOfScope, scope_for
 from hazards import campaigns, lifecycle, orders, services
 from hazards.models import RemediationOrder
+from hazards.order_pages import OrderForm
 from hazards.order_selectors import filter_orders, orders_for
 
 pytestmark = pytest.mark.django_db
@@ -363,3 +364,16 @@ def test_the_database_holds_no_order_in_a_state_without_its_time(open_order, sta
     order = open_order()
     with pytest.raises(IntegrityError, match=f"order_{state}_has_its_time"), transaction.atomic():
         RemediationOrder.objects.filter(pk=order.pk).update(state=state, **{stamp: None})
+
+
+def test_the_follow_up_choices_are_the_people_an_order_accepts(people, superuser, demo_tree, make_user, make_site):
+    """The order page offers as the follow-up person exactly those the order accepts, by
+    the one scope rule (accounts/scope.py): a superuser too; nobody deactivated, nobody
+    who may only view the site, nobody of another commune."""
+    make_user("nghi", demo_tree["99101"], Role.FIELD_WORKER, is_active=False)
+    make_user("xa_khac", demo_tree["99102"], Role.FIELD_WORKER)
+    site = make_site(demo_tree["99101"])
+    offered = set(OrderForm(site=site).fields["follow_up"].queryset)
+    accepted = {person for person in User.objects.all() if scope_for(person).allows(SURVEY, site.area)}
+    assert offered == accepted
+    assert {superuser, people["manager"], people["worker"]} <= offered
