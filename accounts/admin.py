@@ -16,13 +16,14 @@ from django.utils.translation import gettext_lazy as _
 from areas.models import Area
 from areas.selectors import path_trail
 from common.admin_maps import MapAdminMixin
+from common.navigation import links
 from common.text import clean_text
 
 from . import audit_text
 from .derived import AUDITED
 from .lockout import account_lock
 from .models import AuditEntry, DeviceToken, Membership, Role, User
-from .pairing import CODE_MINUTES, pairing_start, shown
+from .pairing import CODE_MINUTES, TABLET_APP, pairing_start, shown
 from .scope import ADMINISTER, MANAGE, manageable_users, mark_password_set, scope_for
 from .scoped_admin import CheckedAutocomplete, NotFoundOutOfScope, ScopedAdminMixin
 from .services import sign_in_unlock, user_deactivate
@@ -259,7 +260,8 @@ class DeviceTokenAdmin(CheckedAutocomplete, NotFoundOutOfScope, AccountManagemen
         if obj.pk is not None:
             return super().response_add(request, obj, post_url_continue)
         pairing, code = request.pairing
-        link = request.build_absolute_uri(reverse("survey")) + f"#pair={shown(code)}"
+        app = links(TABLET_APP)
+        link = request.build_absolute_uri(app[0].url) + f"#pair={shown(code)}" if app else None
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -267,7 +269,7 @@ class DeviceTokenAdmin(CheckedAutocomplete, NotFoundOutOfScope, AccountManagemen
             "code": shown(code),
             "link": link,
             # segno draws it as SVG here: no image request, nothing from outside.
-            "qr_svg": segno.make(link, error="m").svg_inline(scale=6, title=_("Pairing link")),
+            "qr_svg": segno.make(link, error="m").svg_inline(scale=6, title=_("Pairing link")) if link else None,
             "minutes": CODE_MINUTES,
         }
         return TemplateResponse(request, "admin/accounts/devicetoken/pairing.html", context)

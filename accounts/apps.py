@@ -8,6 +8,7 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         from areas.models import Area
+        from common.navigation import ACCOUNT, Link, offer
 
         from . import (
             schema,  # noqa: F401 - registers the API description of device tokens
@@ -17,3 +18,4 @@ class AccountsConfig(AppConfig):
         from .scope import scope_models
 
         scope_models({Area: "path", Membership: "area__path", AuditEntry: "area_path"})
+        offer(ACCOUNT, Link("password-change", _("Password")))

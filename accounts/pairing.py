@@ -27,6 +27,9 @@ from .tokens import create_token
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 LENGTH = 8
 CODE_MINUTES = 15
+# The tablets' app, which the pairing link opens: offered by the app that serves it
+# (common.navigation.offer), as accounts names no page above it.
+TABLET_APP = "accounts.tablet-app"
 # The lockout's name for pairing attempts: failures count per address, as sign-ins do.
 LOCKOUT_NAME = "#pairing"
 

@@ -1,15 +1,7 @@
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect
 from django.urls import reverse_lazy
 
 from .lockout import LockoutPasswordChangeForm
-
-
-@login_required
-def home(request):
-    """Managers and administrators land in the registry; field workers in the survey app."""
-    return redirect("admin:index" if request.user.is_staff else "survey")
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

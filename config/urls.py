@@ -8,7 +8,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts.api import PairView
 from accounts.lockout import LockoutAdminAuthenticationForm, LockoutAuthenticationForm
-from accounts.views import PasswordChangeView, home
+from accounts.views import PasswordChangeView
+from config.home import home
 from config.leaflet_icons import leaflet_icons
 from config.observability import healthz, readyz
 from hazards.photo_files import evidence_file

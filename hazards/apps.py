@@ -19,8 +19,10 @@ class HazardsConfig(AppConfig):
 
     def ready(self):
         from accounts.derived import audited_tables
-        from accounts.scope import scope_models
+        from accounts.pairing import TABLET_APP
+        from accounts.scope import may_import, scope_models
         from areas.signals import areas_reloaded
+        from common.navigation import MENU, Link, offer
 
         from .audit_coverage import AUDITED
         from .models import ClosureProposal, Inspection, Photo, Site, SiteMerge
@@ -31,6 +33,14 @@ class HazardsConfig(AppConfig):
         post_migrate.connect(_install_rules, sender=self)
         areas_reloaded.connect(reassign_sites, dispatch_uid="hazards.reassign_sites")
         audited_tables(AUDITED)
+        offer(
+            MENU,
+            Link("order-list", _("Orders"), position=30),
+            Link("survey", _("Survey"), position=40),
+            # The import pages' own rule, so the link shows to exactly those they let in.
+            Link("import-upload", _("Import"), position=50, shown=may_import),
+        )
+        offer(TABLET_APP, Link("survey"))
         scope_models(
             {
                 Site: "area__path",

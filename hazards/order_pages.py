@@ -21,6 +21,7 @@ from accounts.scope import EDIT, SURVEY, VIEW, OutOfScope, scope_for
 from areas.models import Area
 from common.errors import refused_for
 from common.forms import add_refusal
+from common.navigation import links
 from common.periods import period_dates, period_name
 
 from . import campaign_files, campaigns, orders, selectors
@@ -42,6 +43,7 @@ from .order_selectors import (
     people_who_survey,
     with_overdue,
 )
+from .signals import ORDER_NOTICE
 
 PAGE_SIZE = 100
 
@@ -199,6 +201,7 @@ def order_detail(request, pk):
         "can_edit": _may(request.user, EDIT, order),
         "can_survey": _may(request.user, SURVEY, order),
         "history": order_history(order),
+        "notice_files": links(ORDER_NOTICE, request.user, order),
     }
     return render(request, "orders/detail.html", context)
 

@@ -1,7 +1,14 @@
-"""What hazards tells the apps above it. They connect their receivers in their
-AppConfig.ready(), so hazards names nothing above it (tests/test_layers.py)."""
+"""What hazards tells the apps above it, and where its pages show their links. They
+connect their receivers and offer their links in their AppConfig.ready(), so hazards
+names nothing above it (tests/test_layers.py)."""
 
 from django.dispatch import Signal
+
+# Places of hazards' pages where the apps above offer links (common.navigation.offer):
+# an order's notice to the owner, in each format (a link about the order); the page to
+# see what an import added.
+ORDER_NOTICE = "hazards.order-notice"
+IMPORTED = "hazards.imported"
 
 # Sent at the end of a file import, in its transaction, once the temporary table
 # imported_sites (the columns of hazards_site) holds every site the import inserted and

@@ -27,6 +27,7 @@ from areas.loader import field_map
 from areas.models import Area
 from areas.spatialfile import SpatialFileError
 from common import archives
+from common.navigation import links
 from common.text import clean_text
 
 from . import file_limits, job_queue, storage_quota
@@ -34,6 +35,7 @@ from .import_columns import guess_mapping
 from .import_files import EXPORT_LAYERS, ChooseSheet, ImportFileError, read_file, sheets
 from .imports import own_words
 from .models import ImportRun
+from .signals import IMPORTED
 from .tasks import BOUNDARIES_JOB
 
 SUFFIXES = (".csv", ".xlsx", ".geojson", ".json", ".gpkg", ".kml", ".kmz", ".zip")
@@ -328,6 +330,7 @@ def run_page(request, run_id):
         "result": run,
         "problems": run.problems,
         "upload_id": run.upload_id,
+        "see_imported": links(IMPORTED, request.user),
         "mapping": urlencode(
             {
                 **run.mapping,

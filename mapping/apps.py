@@ -11,7 +11,8 @@ class MappingConfig(AppConfig):
 
         from accounts.scope import scope_models
         from areas.signals import boundaries_reloaded
-        from hazards.signals import sites_imported
+        from common.navigation import MENU, Link, offer
+        from hazards.signals import IMPORTED, sites_imported
 
         from .models import SiteCell, SiteStateCell
         from .receivers import add_imported_to_cells, rebuild_cells
@@ -23,3 +24,5 @@ class MappingConfig(AppConfig):
         boundaries_reloaded.connect(rebuild_cells, dispatch_uid="mapping.rebuild_cells")
         sites_imported.connect(add_imported_to_cells, dispatch_uid="mapping.add_imported_to_cells")
         scope_models({SiteCell: "area__path", SiteStateCell: "area__path"})
+        offer(MENU, Link("map", _("Map"), position=10))
+        offer(IMPORTED, Link("map", _("See them on the map")))

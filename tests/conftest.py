@@ -3,6 +3,7 @@ through the services (never inserted behind their back)."""
 
 import datetime as dt
 import json
+import subprocess
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -32,6 +33,18 @@ def demo_tree(db):
     """Tỉnh Sông Xanh (99) > 3 districts (991-993) > 10 communes (99101...)."""
     load_boundaries(DEMO_FILES)
     return {a.code: a for a in Area.objects.all()}
+
+
+def tracked(*paths: str) -> list[str]:
+    """The repository's files under `paths` (all without), committed or not, as git lists
+    them: what the tests that read the code read, never a stray file of the machine."""
+    return subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", *paths],
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
 
 
 def inside(area: Area) -> Point:

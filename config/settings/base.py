@@ -103,7 +103,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "config.security.csp_nonce",
                 "config.basemap.basemap",
-                "accounts.context_processors.navigation",
+                "common.navigation.header",
             ],
             "libraries": {"static_modules": "config.static_modules"},
         },

@@ -69,6 +69,8 @@ def test_preview_then_mapping_then_check_then_import(client, officer, demo_tree)
     assert not Site.objects.exists()
     imported = submitted(client, preview_url, {**mapping, "action": "import"})
     assert "2 sites added; 0 were already in the registry" in imported
+    # The map's link, which mapping offers at the import's place for it (common.navigation).
+    assert f'<a href="{reverse("map")}">See them on the map</a>' in imported
     assert sorted(Site.objects.values_list("name", "kind", "area__code")) == [
         ("Ao ông Ba", "pond", "99101"),
         ("Giếng làng", "well", "99102"),

@@ -5,10 +5,11 @@ the selectors return and never start a query of sites or inspections of their ow
 test reads them for one."""
 
 import re
-import subprocess
 from pathlib import Path
 
 from django.conf import settings
+
+from tests.conftest import tracked
 
 ROOT = Path(settings.BASE_DIR)
 # The modules that answer requests or write what a person downloads, by their names.
@@ -22,14 +23,7 @@ APPS = ["areas", "accounts", "hazards", "reports", "mapping"]
 
 
 def answering_modules() -> list[str]:
-    tracked = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", *APPS],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    return [name for name in tracked if ANSWERING.search(name) and "/migrations/" not in name]
+    return [name for name in tracked(*APPS) if ANSWERING.search(name) and "/migrations/" not in name]
 
 
 def test_pages_and_apis_read_sites_through_the_selectors():

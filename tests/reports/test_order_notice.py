@@ -15,8 +15,10 @@ from pypdf import PdfReader
 
 from accounts.models import Role
 from areas.loader import field_map, load_boundaries
+from common import navigation
 from hazards import orders, services
 from hazards.models import RemediationOrder
+from hazards.signals import ORDER_NOTICE
 from tests.conftest import inside
 
 pytestmark = [pytest.mark.django_db, pytest.mark.frozen("2026-04-06T09:00")]
@@ -273,3 +275,19 @@ def test_the_notice_says_what_the_inspection_found_missing(
     for fmt, read in (("pdf", pdf_text), ("docx", docx_text)):
         flat = " ".join(read(client.get(reverse("order-notice", args=[order.pk, fmt])).content).split())
         assert f"do Hộ ông Tư chịu trách nhiệm {finding}, có nguy cơ gây đuối nước" in flat, flat
+
+
+def test_the_order_page_links_to_the_notice_files_reports_offers_and_renders_without_them(client, order, monkeypatch):
+    """hazards' order page names no page of reports (tests/test_layers.py): reports offers
+    the notice's files at hazards' place for them. Without reports' offers (reports not
+    installed) the page still renders, without the notice and its issuing."""
+    client.force_login(order.opened_by)
+    page = client.get(reverse("order-detail", args=[order.pk])).content.decode()
+    for fmt in ("pdf", "docx"):
+        assert f'href="{reverse("order-notice", args=[order.pk, fmt])}"' in page
+    assert reverse("order-action", args=[order.pk, "notice"]) in page
+    monkeypatch.setitem(navigation.OFFERED, ORDER_NOTICE, [])
+    response = client.get(reverse("order-detail", args=[order.pk]))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "/notices/" not in page and reverse("order-action", args=[order.pk, "notice"]) not in page
