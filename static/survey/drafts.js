@@ -3,7 +3,7 @@
 import * as db from "./db.js";
 import { $, $$, button } from "./dom.js";
 import { clockTime, day, fmt, gettext } from "./format.js";
-import { addPhotos, choose, entered, formValues, picked, renderThumbs, resetForm } from "./forms.js";
+import { addPhotos, choose, entered, formValues, give, given, picked, renderThumbs, resetForm, setValues } from "./forms.js";
 import { inspectForm, startInspection } from "./inspect.js";
 import { fixRecord } from "./outbox-view.js";
 import * as outbox from "./outbox.js";
@@ -91,6 +91,7 @@ export function keepDraft(form, onScreen = !viewOf(form).hidden) {
     form: form.id,
     editing: slot.editing,
     values: formValues(form),
+    given: [...given.get(form)],
     photos: [...picked.get(form)],
     onScreen,
     at: Date.now(),
@@ -114,9 +115,13 @@ export function closeDraft(form) {
 // Cancel, which asks before discarding what was entered.
 export function setupForm(form) {
   picked.set(form, []);
+  given.set(form, new Set());
   $$(".choices", form).forEach((group) =>
     $$("button", group).forEach((choice) =>
-      choice.addEventListener("click", () => choose(form, group.dataset.name, choice.dataset.value)),
+      choice.addEventListener("click", () => {
+        choose(form, group.dataset.name, choice.dataset.value);
+        give(form, [group.dataset.name]);
+      }),
     ),
   );
   for (const input of $$("input[type=file]", form)) {
@@ -128,7 +133,10 @@ export function setupForm(form) {
     });
   }
   // Typing, a choice, a photo removed.
-  form.addEventListener("input", () => draftChanged(form, 300));
+  form.addEventListener("input", (event) => {
+    if (event.target.name && event.target.type !== "file") give(form, [event.target.name]);
+    draftChanged(form, 300);
+  });
   form.addEventListener("click", () => draftChanged(form));
   $(".cancel", form).addEventListener("click", () => {
     if (entered(form) && !confirm(gettext("Discard this form? What you entered, photos included, will be lost."))) return;
@@ -148,12 +156,13 @@ export function takeUpDraft(form) {
   const slot = live.get(form);
   const draft = draftFor(slot);
   if (!draft) return;
-  for (const [name, value] of Object.entries(draft.values.fields)) {
-    const field = $(`[name=${name}]`, form);
-    if (field?.type === "checkbox") field.checked = value;
-    else if (field) field.value = value;
-  }
-  for (const [name, value] of Object.entries(draft.values.choices)) choose(form, name, value);
+  // The answers the worker gave, and only those: the rest the form chooses as it does when
+  // it opens (the site's last state may have changed since). A draft from an app that did
+  // not tell them apart is all answers.
+  const values = { ...draft.values.fields, ...draft.values.choices };
+  const answers = draft.given ?? Object.keys(values);
+  setValues(form, Object.fromEntries(answers.filter((name) => name in values).map((name) => [name, values[name]])));
+  give(form, answers);
   picked.set(form, [...draft.photos]);
   renderThumbs(form);
   if (form === registerForm && draft.pin) placePin(draft.pin, false, { kept: draft.pinFromGps === true });

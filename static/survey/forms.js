@@ -48,6 +48,49 @@ export async function addPhotos(form, files) {
 // asks before throwing away anything entered since.
 const opened = new WeakMap();
 
+// The fields (by name) the worker has answered in a form: tapped, typed, or brought back
+// from a draft, a refused record or a registration. What the app chose by itself (the
+// last known state, the choice a group starts with) is not among them, whatever its value:
+// the app never replaces an answer without asking (answersReplaced).
+export const given = new WeakMap();
+
+export function give(form, names) {
+  for (const name of names) given.get(form).add(name);
+}
+
+// Every field of a form, typed or chosen, by name.
+export function flatValues(form) {
+  const { fields, choices } = formValues(form);
+  return { ...fields, ...choices };
+}
+
+// Of `values` (by name), the ones that would replace an answer the worker gave: one rule
+// for every field of the form, present or to come.
+export function answersReplaced(form, values) {
+  const now = flatValues(form);
+  return Object.keys(values).filter((name) => given.get(form).has(name) && name in now && String(values[name]) !== String(now[name]));
+}
+
+// Puts `values` (by name) in the form's fields and choices.
+export function setValues(form, values) {
+  for (const [name, value] of Object.entries(values)) {
+    if ($(`.choices[data-name=${name}]`, form)) choose(form, name, value);
+    else {
+      const field = $(`[name=${name}]`, form);
+      if (field?.type === "checkbox") field.checked = value;
+      else if (field) field.value = value;
+    }
+  }
+}
+
+// What the form says of `name`, in its own words: "Warning sign: No sign", "Notes: …".
+export function answerText(form, name, value) {
+  const group = $(`.choices[data-name=${name}]`, form);
+  if (!group) return `${fieldLabel($(`[name=${name}]`, form))}: ${value}`;
+  const label = $(`button[data-value="${value}"]`, group)?.firstChild.textContent.trim() ?? value;
+  return `${$("legend", group.closest("fieldset")).textContent}: ${label}`;
+}
+
 // What is typed and chosen in a form, by name (photos apart).
 export function formValues(form) {
   const fields = $$("input[name]:not([type=file]), textarea[name]", form);
@@ -62,7 +105,7 @@ function formState(form) {
 }
 
 export function markOpened(form) {
-  opened.set(form, { state: formState(form), photos: [...picked.get(form)] });
+  opened.set(form, { state: formState(form), photos: [...picked.get(form)], given: new Set(given.get(form)) });
 }
 
 // A choice the form makes by itself after it opened (what comes with the site's history):
@@ -79,7 +122,9 @@ export function entered(form) {
   const start = opened.get(form);
   const photos = picked.get(form);
   if (!start) return true;
-  return start.state !== formState(form) || photos.length !== start.photos.length || photos.some((p, i) => p !== start.photos[i]);
+  // An answer given equal to what the form showed is entered too: kept, and never replaced.
+  const answered = [...given.get(form)].some((name) => !start.given.has(name));
+  return answered || start.state !== formState(form) || photos.length !== start.photos.length || photos.some((p, i) => p !== start.photos[i]);
 }
 
 export function choose(form, name, value) {
@@ -96,6 +141,7 @@ export function chosen(form, name) {
 export function resetForm(form) {
   form.reset();
   picked.set(form, []);
+  given.set(form, new Set());
   renderThumbs(form);
   $(".form-errors", form).textContent = "";
   $(".draft-note", form).hidden = true;
@@ -109,13 +155,17 @@ export function resetForm(form) {
   });
 }
 
-// A refused record back in its form, to be fixed.
+// A refused record back in its form, to be fixed: its answers are the worker's.
 export function fillForm(form, inspection, photos) {
-  choose(form, "signage", inspection.signage);
-  choose(form, "barrier", inspection.barrier);
-  choose(form, "water_present", inspection.water_present);
-  $("input[name=water_depth_m]", form).value = formatDecimal(inspection.water_depth_m, LANG);
-  $("textarea[name=notes]", form).value = inspection.notes || "";
+  const values = {
+    signage: inspection.signage,
+    barrier: inspection.barrier,
+    water_present: inspection.water_present,
+    water_depth_m: formatDecimal(inspection.water_depth_m, LANG),
+    notes: inspection.notes || "",
+  };
+  setValues(form, values);
+  give(form, Object.keys(values));
   picked.set(form, photos.filter((p) => !p.sent));
   renderThumbs(form);
 }

@@ -4,7 +4,7 @@ import { config } from "./config.js";
 import { $, button } from "./dom.js";
 import { begin, closeDraft, holds, keepDraft, live, setupForm, takeEditing, takeUpDraft } from "./drafts.js";
 import { day, distanceText, fmt, gettext, number } from "./format.js";
-import { choose, chosen, fieldProblems, formValues, inspectionPayload, markOpened, picked, presetChoice, renderThumbs, requireStates, resetForm } from "./forms.js";
+import { answersReplaced, answerText, choose, fieldProblems, flatValues, give, given, inspectionPayload, markOpened, picked, presetChoice, renderThumbs, requireStates, resetForm, setValues } from "./forms.js";
 import { distanceMetres } from "./geo.js";
 import * as outbox from "./outbox.js";
 import { registerForm } from "./register.js";
@@ -17,13 +17,6 @@ import { show } from "./views.js";
 
 export const inspectForm = $("#inspect-form");
 setupForm(inspectForm);
-
-// The choices that record what was seen; "No change" records the last ones.
-const SEEN = ["signage", "barrier", "water_present"];
-
-// What the form chose by itself as it opened (the last known sign and barrier, the water
-// choice it starts with): a choice that differs from it is the worker's answer.
-let preset = {};
 
 function markLast(name, value) {
   const mark = Object.assign(document.createElement("small"), { className: "was", textContent: gettext("last time") });
@@ -38,12 +31,10 @@ function markLast(name, value) {
 function preselect(feature, fixing) {
   const p = feature.properties;
   const note = $(".preset-note", inspectForm);
-  preset = { water_present: chosen(inspectForm, "water_present") };
   note.hidden = fixing || !(p.last_checked_at && p.signage && p.barrier);
   if (note.hidden) return;
   for (const name of ["signage", "barrier"]) {
     choose(inspectForm, name, p[name]);
-    preset[name] = p[name];
     markLast(name, p[name]);
   }
   note.textContent = fmt(gettext("Chosen as at the last inspection (%(day)s), marked “last time”: tap what you see where it differs."), {
@@ -52,12 +43,10 @@ function preselect(feature, fixing) {
 }
 
 // The water seen at the last inspection, once the site's history is here: chosen like
-// the sign and barrier, unless the worker or a draft taken up has given the form anything.
+// the sign and barrier, unless the worker has answered it (here, or in the draft taken up).
 function waterSeen(value) {
-  const slot = live.get(inspectForm);
-  if ($(".preset-note", inspectForm).hidden || slot?.key || chosen(inspectForm, "water_present") !== preset.water_present) return;
+  if ($(".preset-note", inspectForm).hidden || given.get(inspectForm).has("water_present")) return;
   presetChoice(inspectForm, "water_present", value);
-  preset.water_present = value;
   markLast("water_present", value);
 }
 
@@ -106,14 +95,25 @@ export function startInspection(feature, record = null) {
 }
 
 // A registration that turned out to be of a site already registered: what the worker saw
-// and photographed there (sign, barrier, water, notes, photos) goes to that site's inspection.
-export function openExisting(feature) {
-  const seen = formValues(registerForm);
+// and photographed there (the answers given in the fields both forms have, the photos)
+// goes to that site's inspection, the one begun and not saved if there is one. Where that
+// holds other answers, the worker chooses which stay, or goes back to the registration.
+export async function openExisting(feature) {
+  const seen = flatValues(registerForm);
+  const answers = [...given.get(registerForm)].filter((name) => name in seen && name in flatValues(inspectForm));
   const photos = picked.get(registerForm);
   startInspection(feature);
   if (!live.has(inspectForm)) return; // nobody signed in: the registration stays as it is
-  for (const name of ["signage", "barrier", "water_present"]) if (seen.choices[name]) choose(inspectForm, name, seen.choices[name]);
-  for (const name of ["water_depth_m", "notes"]) if (seen.fields[name]) $(`[name=${name}]`, inspectForm).value = seen.fields[name];
+  let carried = answers;
+  const replaced = answersReplaced(inspectForm, Object.fromEntries(answers.map((name) => [name, seen[name]])));
+  if (replaced.length) {
+    const now = flatValues(inspectForm);
+    const choice = await ask(describe($("#existing-dialog"), replaced, now, seen));
+    if (!["keep", "go"].includes(choice)) return show("register");
+    if (choice === "keep") carried = answers.filter((name) => !replaced.includes(name));
+  }
+  setValues(inspectForm, Object.fromEntries(carried.map((name) => [name, seen[name]])));
+  give(inspectForm, carried);
   picked.set(inspectForm, [...picked.get(inspectForm), ...photos]);
   renderThumbs(inspectForm);
   keepDraft(inspectForm);
@@ -143,19 +143,20 @@ async function inspectedSiteId() {
   return null;
 }
 
-// A question before recording, in a dialog whose buttons close it with their value:
-// whether the worker said to go on.
+// A question, in a dialog whose buttons close it with their value: the value of the one
+// tapped ("" when the dialog was closed otherwise, by the tablet's Back button).
 function ask(dialog) {
   dialog.returnValue = "";
   dialog.showModal();
-  return new Promise((resolve) => dialog.addEventListener("close", () => resolve(dialog.returnValue === "go"), { once: true }));
+  return new Promise((resolve) => dialog.addEventListener("close", () => resolve(dialog.returnValue), { once: true }));
 }
 
-// What the form says of `name`, in its own words: "Warning sign: No sign".
-function answerText(name, value) {
-  const group = $(`.choices[data-name=${name}]`, inspectForm);
-  const label = $(`button[data-value="${value}"]`, group)?.firstChild.textContent.trim() ?? value;
-  return `${$("legend", group.closest("fieldset")).textContent}: ${label}`;
+// A dialog asking before the answers `names` are replaced: the form's now, and the others.
+function describe(dialog, names, now, others) {
+  const line = (values) => names.map((name) => answerText(inspectForm, name, values[name])).join(" · ");
+  $(".yours .answers", dialog).textContent = line(now);
+  $(".last .answers", dialog).textContent = line(others);
+  return dialog;
 }
 
 // An inspection is evidence of what was seen at the site: the worker whose tablet's GPS is
@@ -170,12 +171,13 @@ async function atTheSite() {
     gettext("The tablet's GPS is %(distance)s from this site (accurate to ± %(acc)s m). Save the inspection only if you are at the site and the GPS is wrong."),
     { distance: distanceText(distance), acc: number(state.position.accuracy) },
   );
-  return ask($("#far-dialog"));
+  return (await ask($("#far-dialog"))) === "go";
 }
 
 // One tap: the same sign, barrier and water as last time (the water when the site's
-// history is on the tablet), seen today. The worker's answers that differ from them (an
-// inspection begun, or taken up from its draft) are replaced only when the worker says so.
+// history is on the tablet), seen today; the rest of the form as it is. Any answer the
+// worker gave that this would change (an inspection begun, or taken up from its draft) is
+// replaced only when the worker says so.
 async function recordNoChange(feature) {
   const p = feature.properties;
   const problems = fieldProblems(inspectForm);
@@ -183,20 +185,12 @@ async function recordNoChange(feature) {
   if (problems.length) return;
   const site = await inspectedSiteId();
   if (!site) return;
-  const water = $("#inspect-last").dataset.water || chosen(inspectForm, "water_present");
-  const last = { signage: p.signage, barrier: p.barrier, water_present: water };
-  const replaced = SEEN.filter((name) => {
-    const answer = chosen(inspectForm, name);
-    return answer !== null && answer !== preset[name] && answer !== last[name];
-  });
-  if (replaced.length) {
-    const dialog = $("#no-change-dialog");
-    $(".yours", dialog).textContent = `${gettext("Your answers")}: ${replaced.map((name) => answerText(name, chosen(inspectForm, name))).join(" · ")}`;
-    $(".last", dialog).textContent = `${gettext("“No change” records")}: ${replaced.map((name) => answerText(name, last[name])).join(" · ")}`;
-    if (!(await ask(dialog))) return;
-  }
+  const water = $("#inspect-last").dataset.water;
+  const last = { signage: p.signage, barrier: p.barrier, ...(water ? { water_present: water } : {}) };
+  const replaced = answersReplaced(inspectForm, last);
+  if (replaced.length && (await ask(describe($("#no-change-dialog"), replaced, flatValues(inspectForm), last))) !== "go") return;
   if (!(await atTheSite())) return;
-  for (const name of SEEN) choose(inspectForm, name, last[name]);
+  setValues(inspectForm, last);
   await queueInspection(inspectionPayload(inspectForm, { site }), picked.get(inspectForm));
 }
 

@@ -3,7 +3,7 @@
 import { $, button } from "./dom.js";
 import { holds, takeUpDraft } from "./drafts.js";
 import { clockTime, day, fmt, gettext, LANG, number } from "./format.js";
-import { choose, fillForm, markOpened } from "./forms.js";
+import { fillForm, give, markOpened, setValues } from "./forms.js";
 import { inspectForm, startInspection } from "./inspect.js";
 import { formatDecimal } from "./numbers.js";
 import * as outbox from "./outbox.js";
@@ -28,10 +28,9 @@ export function fixRecord(record) {
   if (record.type === "site") {
     openRegister(record);
     const p = record.payload;
-    choose(registerForm, "kind", p.kind);
-    $("input[name=name]", registerForm).value = p.name;
-    choose(registerForm, "deep_water", p.deep_water);
-    $("input[name=depth_m]", registerForm).value = formatDecimal(p.depth_m, LANG);
+    const values = { kind: p.kind, name: p.name, deep_water: p.deep_water, depth_m: formatDecimal(p.depth_m, LANG) };
+    setValues(registerForm, values);
+    give(registerForm, Object.keys(values));
     fillForm(registerForm, p.inspection, record.photos);
     placePin(p.location.coordinates, false);
   } else {

@@ -384,3 +384,55 @@ def test_a_registration_taken_up_elsewhere_keeps_the_place_where_it_was_begun(br
     site = Site.objects.get(name="Ao nhà ông Tư")
     assert site.location.distance(pond) < 0.0001
     context.close()
+
+
+def test_open_the_existing_site_from_a_registration_keeps_the_inspection_begun_there(
+    browser, stack, worker, demo_tree, make_site, tmp_path
+):
+    """An inspection of a pond begun (its sign found missing, a note), then the pond
+    registered again by mistake: "Open the existing site" wrote the registration's answers
+    over the inspection begun (walkthrough). The inspection keeps its answers unless the
+    worker chooses the registration's, or goes back to the registration; what does not
+    collide (the registration's photo, an answer the inspection did not give) comes along."""
+    here = inside(demo_tree["99101"])
+    pond = make_site(demo_tree["99101"], name="Ao đã có", location=Point(here.x + 0.0001, here.y, srid=4326))
+    context = tablet(browser, here)
+    page = open_app(context, stack)
+    form = inspect_from_due_list(page, "Ao đã có")
+    choose(form, "signage", "none")
+    form.locator("textarea[name=notes]").fill("Biển bị mất")
+    page.wait_for_selector("#draft-count:text('1')")
+
+    registration = fill_register(page, "Ao mới trùng", signage="damaged", barrier="partial")
+    add_photo(registration, photo_file(tmp_path))
+    registration.locator("button[type=submit]").tap()
+    page.locator("#duplicate-dialog").wait_for()
+    page.click("#open-existing")
+    page.wait_for_selector("#existing-dialog[open], #view-inspect:not([hidden]) .thumbs li")
+    dialog = page.locator("#existing-dialog")
+    assert dialog.is_visible(), "the registration's answers were written over the inspection begun"
+    text = dialog.inner_text()
+    assert "Biển báo: Không có biển báo" in text and "Biển báo: Biển báo hư hỏng" in text
+    assert "Rào chắn" not in text  # not answered in the inspection: the registration's comes
+
+    # Back: both forms as they were.
+    dialog.locator("button[value=back]").tap()
+    registration.wait_for()
+    assert registration.locator("input[name=name]").input_value() == "Ao mới trùng"
+    assert page.locator("#draft-count").inner_text() == "2"
+
+    registration.locator("button[type=submit]").tap()
+    page.click("#open-existing")
+    dialog.locator("button[value=keep]").tap()
+    page.wait_for_selector("#draft-count:text('1')")  # the registration went into the inspection
+    assert form.is_visible()
+    assert (chosen(form, "signage"), chosen(form, "barrier")) == ("none", "partial")
+    assert form.locator("textarea[name=notes]").input_value() == "Biển bị mất"
+    assert form.locator(".thumbs li").count() == 1
+    save(page, form)
+    wait_unsent(page, 0)
+    latest = pond.inspections.get()
+    assert (latest.signage, latest.barrier, latest.notes) == ("none", "partial", "Biển bị mất")
+    assert latest.photos.count() == 1
+    assert Site.objects.count() == 1
+    context.close()

@@ -409,3 +409,53 @@ def test_an_inspection_saved_far_from_the_site_is_warned_of_and_saved_if_the_off
     wait_unsent(page, 0)
     assert near.inspections.count() == 1
     context.close()
+
+
+def test_no_change_asks_before_it_replaces_any_answer_given_even_one_the_form_started_with(
+    browser, stack, worker, demo_tree, make_site, inspect, old_well
+):
+    """A pond found dry last time; the officer, the history not yet on the tablet, answered
+    "water present" (the choice the form starts with) and wrote a note, the form was kept,
+    and "No change" taken up later with the history recorded it dry without a word
+    (walkthrough): the dialog caught only answers that differed from what the form had
+    chosen by itself. One rule now covers every field: what the worker gave is replaced
+    only when the worker says so."""
+    dry_pond = make_site(demo_tree["99101"], name="Ao cạn", location=east(old_well.location, 100))
+    inspect(dry_pond, LONG_AGO, signage="in_place", barrier="partial", water_present=False)
+    context = tablet(browser, inside(demo_tree["99101"]))
+    history = {"reachable": False}
+    context.route(
+        "**/api/v1/inspections/?*",
+        lambda route: route.continue_() if history["reachable"] else route.abort(),
+    )
+    page = open_app(context, stack)
+    form = inspect_from_due_list(page, "Ao cạn")
+    assert chosen(form, "water_present") == "true"  # where the form starts, nothing known
+    choose(form, "water_present", "true")
+    form.locator("textarea[name=notes]").fill("Nước ngập sau mưa")
+    page.wait_for_selector("#draft-count:text('1')")
+
+    history["reachable"] = True
+    page.reload()  # the form on screen opens again with its draft, and the history is read
+    page.wait_for_selector(READY)
+    page.wait_for_selector("#inspect-last[data-water=false]", state="attached")
+    assert chosen(form, "water_present") == "true"  # the answer given stays on screen
+    page.locator("#no-change").tap()
+    dialog = page.locator("#no-change-dialog")
+    page.wait_for_selector("#no-change-dialog[open], #view-due:not([hidden])")
+    assert dialog.is_visible(), "No change recorded the last state over the answer given"
+    text = dialog.inner_text()
+    assert "Nước: Có nước" in text and "Nước: Khô" in text
+    assert "Biển báo" not in text  # not given: "No change" takes it from the last state
+    dialog.locator("button[value=back]").tap()
+    dialog.wait_for(state="hidden")
+    assert chosen(form, "water_present") == "true" and unsent(page) == "0"
+
+    page.locator("#no-change").tap()
+    dialog.locator("button[value=go]").tap()
+    page.wait_for_selector("#view-due:not([hidden])")
+    wait_unsent(page, 0)
+    latest = dry_pond.inspections.order_by("-observed_at").first()
+    assert (latest.signage, latest.barrier, latest.water_present) == ("in_place", "partial", False)
+    assert latest.notes == "Nước ngập sau mưa"  # "No change" records the state, not over the note
+    context.close()
