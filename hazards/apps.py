@@ -6,10 +6,12 @@ from django.utils.translation import gettext_lazy as _
 def _install_rules(sender, using, **kwargs):
     from django.db import connections
 
+    from .current_state import restate
     from .rules import install
     from .signals import rules_changed
 
     if install(connections[using]):
+        restate(using)  # the sites' stored state, by the rule as it is now
         rules_changed.send(sender=sender, using=using)
 
 

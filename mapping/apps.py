@@ -12,7 +12,7 @@ class MappingConfig(AppConfig):
         from accounts.scope import scope_models
         from areas.signals import boundaries_reloaded
         from common.navigation import MENU, Link, offer
-        from hazards.signals import IMPORTED, sites_imported
+        from hazards.signals import IMPORTED, rules_changed, sites_imported
 
         from .models import SiteCell, SiteStateCell
         from .receivers import add_imported_to_cells, rebuild_cells
@@ -22,6 +22,7 @@ class MappingConfig(AppConfig):
         connection_created.connect(prepare_tile_statements, dispatch_uid="mapping.prepare_tile_statements")
 
         boundaries_reloaded.connect(rebuild_cells, dispatch_uid="mapping.rebuild_cells")
+        rules_changed.connect(rebuild_cells, dispatch_uid="mapping.rebuild_cells_by_new_rules")
         sites_imported.connect(add_imported_to_cells, dispatch_uid="mapping.add_imported_to_cells")
         scope_models({SiteCell: "area__path", SiteStateCell: "area__path"})
         offer(MENU, Link("map", _("Map"), position=10))

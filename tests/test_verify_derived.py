@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from areas.loader import load_boundaries
 from hazards import imports, lifecycle, services
+from hazards import rules as hazards_rules
 from hazards.models import Barrier, Signage, Site, SiteKind
 from reports.models import AsOfResult
 from reports.periods import year
@@ -180,4 +181,65 @@ def test_a_sites_state_that_differs_from_its_inspections_is_found_then_repaired(
     ]
     site.refresh_from_db()
     assert site.signage == signage
+    assert verify("--check").count("nothing to repair") == 5
+
+
+@pytest.fixture
+def rule_counting_damaged_and_partial_as_protected(tmp_path, monkeypatch):
+    """rules.sql as an edit would leave it: a damaged sign with a partial barrier now
+    counts as protected. The next migrate writes it into the database."""
+    rules = tmp_path / "rules.sql"
+    old = "WHEN signage = 'in_place' AND barrier = 'complete' THEN 'protected'"
+    text = hazards_rules.RULES_SQL.read_text()
+    assert old in text
+    rules.write_text(
+        text.replace(old, f"{old}\n        WHEN signage = 'damaged' AND barrier = 'partial' THEN 'protected'")
+    )
+    monkeypatch.setattr(hazards_rules, "RULES_SQL", rules)
+
+
+def damaged_and_partial(tree, actor) -> Site:
+    site = services.site_register(
+        actor=actor, kind=SiteKind.POND, name="Ao hư hỏng", location=inside(tree["99101"]), deep_water=True
+    )
+    services.inspection_record(
+        actor=actor, site=site, inspected_at=timezone.now(), signage=Signage.DAMAGED, barrier=Barrier.PARTIAL
+    )
+    return Site.objects.get(pk=site.pk)
+
+
+@pytest.mark.frozen("2027-03-01T16:00")
+def test_a_changed_state_rule_reaches_every_site_and_what_counts_them(
+    demo_tree, superuser, rule_counting_damaged_and_partial_as_protected
+):
+    """A site's state is stored when its row is written, and PostgreSQL does not compute it
+    again when the function behind it is replaced: the migrate that writes a changed rule
+    writes those sites again, so their lists, tiles, the map grid and the reports all
+    follow the new rule, and verify_derived finds a stored state the rule no longer gives."""
+    random_writes(demo_tree, superuser, seed=6, count=20)
+    site = damaged_and_partial(demo_tree, superuser)
+    assert site.state == "unprotected"
+    protected = progress_report(demo_tree["99"], year(2027)).total.counts["protected"]
+
+    call_command("migrate", verbosity=0)
+
+    assert Site.objects.get(pk=site.pk).state == "protected"
+    assert progress_report(demo_tree["99"], year(2027)).total.counts["protected"] == protected + 1
+    assert verify("--check").count("nothing to repair") == 5
+
+
+@pytest.mark.frozen("2027-03-01T16:00")
+def test_a_stored_state_the_rule_no_longer_gives_is_found_then_repaired(
+    demo_tree, superuser, rule_counting_damaged_and_partial_as_protected
+):
+    """The rule changed in the database without a migrate (by hand, a restore of an older
+    database under newer rules): verify_derived finds the sites, and repairing writes them
+    again, the counts along."""
+    site = damaged_and_partial(demo_tree, superuser)
+    with connection.cursor() as cursor:
+        cursor.execute(hazards_rules.RULES_SQL.read_text())  # the new rule, and nothing else done
+    with pytest.raises(CommandError):
+        verify("--check")
+    assert verify().splitlines()[0] == "Sites' current state: 1 row repaired."
+    assert Site.objects.get(pk=site.pk).state == "protected"
     assert verify("--check").count("nothing to repair") == 5
