@@ -83,4 +83,14 @@ export const put = (store, value) => run(store, "readwrite", (s) => s.put(value)
 export const get = (store, key) => run(store, "readonly", (s) => s.get(key));
 export const all = (store) => run(store, "readonly", (s) => s.getAll());
 export const remove = (store, key) => run(store, "readwrite", (s) => s.delete(key));
+// Reads the value under `key` and writes what `change` makes of it (undefined: nothing,
+// null: removed) in one transaction: no other tab writes in between.
+export const update = (store, key, change) =>
+  run(store, "readwrite", (s) => {
+    s.get(key).onsuccess = (event) => {
+      const next = change(event.target.result);
+      if (next === null) s.delete(key);
+      else if (next !== undefined) s.put(next);
+    };
+  });
 export const clear = (store) => run(store, "readwrite", (s) => s.clear());

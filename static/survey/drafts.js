@@ -62,16 +62,29 @@ export function draftChanged(form, pause = 0) {
   draftTimers.set(form, setTimeout(() => keepDraft(form), pause));
 }
 
-function storeDraft(draft) {
+// The app may be open in two tabs (Chrome keeps the one left behind), each with the same
+// form taken up from its draft. Each write names the version it follows (`rev`): a tab
+// never writes over, nor removes, a version another tab has kept since. Its own copy is
+// kept beside that one instead, and the worker finds both listed.
+function storeDraft(slot, draft) {
+  const follows = slot.rev;
+  draft.rev = slot.rev = crypto.randomUUID();
   state.drafts = [...state.drafts.filter((d) => d.key !== draft.key), draft];
   renderDrafts();
-  return db.put("drafts", draft);
+  return db.update("drafts", draft.key, (stored) => {
+    if (!stored || stored.rev === follows) return draft;
+    if (slot.key === draft.key) slot.key = crypto.randomUUID();
+    const own = { ...draft, key: slot.key };
+    state.drafts = [...state.drafts.filter((d) => d.key !== draft.key && d.key !== own.key), stored, own];
+    renderDrafts();
+    return own;
+  });
 }
 
-function removeDraft(key) {
+function removeDraft(key, rev) {
   state.drafts = state.drafts.filter((d) => d.key !== key);
   renderDrafts();
-  return db.remove("drafts", key);
+  return db.update("drafts", key, (stored) => (stored?.rev === rev ? null : undefined));
 }
 
 // Reads the form at once (it may be emptied for another slot right after), then stores it.
@@ -82,7 +95,8 @@ export function keepDraft(form, onScreen = !viewOf(form).hidden) {
   if (!entered(form)) {
     const key = slot.key;
     slot.key = null;
-    return key ? removeDraft(key) : Promise.resolve();
+    slot.kept = undefined;
+    return key ? removeDraft(key, slot.rev) : Promise.resolve();
   }
   slot.key ??= crypto.randomUUID();
   const draft = {
@@ -100,15 +114,20 @@ export function keepDraft(form, onScreen = !viewOf(form).hidden) {
   // later elsewhere, the form must not move its site to where the tablet is then.
   if (form === registerForm) Object.assign(draft, { pin: state.pin, pinFromGps: state.pinFromGps });
   else draft.site = { type: "Feature", geometry: slot.site.geometry, properties: slot.site.properties };
-  return storeDraft(draft);
+  // Written only when it holds something new: a tab left behind writes nothing as it is
+  // hidden or closed, only what the worker gives it.
+  const content = JSON.stringify([draft.values, draft.given, draft.photos.map((p) => p.id), draft.pin, onScreen]);
+  if (content === slot.kept) return Promise.resolve();
+  slot.kept = content;
+  return storeDraft(slot, draft);
 }
 
 // Saved or cancelled: the form's draft goes.
 export function closeDraft(form) {
   clearTimeout(draftTimers.get(form));
-  const key = live.get(form)?.key;
+  const slot = live.get(form);
   live.delete(form);
-  if (key) removeDraft(key);
+  if (slot?.key) removeDraft(slot.key, slot.rev);
 }
 
 // A form is set up once: its choices and photos, kept as its draft as they change, and
@@ -168,6 +187,7 @@ export function takeUpDraft(form) {
   if (form === registerForm && draft.pin) placePin(draft.pin, false, { kept: draft.pinFromGps === true });
   // Only now: a draft that could not be opened whole is never overwritten by what did open.
   slot.key = draft.key;
+  slot.rev = draft.rev;
   const note = $(".draft-note", form);
   note.textContent = gettext("The form you had not saved was opened again as it was: check it, then tap Save.");
   note.hidden = false;
@@ -196,7 +216,7 @@ export function dropOrphanDrafts() {
     closeDraft(form);
     resetForm(form);
   }
-  for (const draft of state.drafts) if (gone(draft.editing)) removeDraft(draft.key);
+  for (const draft of state.drafts) if (gone(draft.editing)) removeDraft(draft.key, draft.rev);
 }
 
 // The form that was on screen when the page went away opens again.
@@ -246,7 +266,7 @@ export function renderDrafts() {
         if (form) {
           closeDraft(form);
           resetForm(form);
-        } else removeDraft(draft.key);
+        } else removeDraft(draft.key, draft.rev);
       }, "discard"),
     );
     list.append(item);

@@ -436,3 +436,48 @@ def test_open_the_existing_site_from_a_registration_keeps_the_inspection_begun_t
     assert latest.photos.count() == 1
     assert Site.objects.count() == 1
     context.close()
+
+
+# Every draft kept on the tablet, as the values of its fields and choices.
+KEPT_DRAFTS = """() => new Promise((resolve) => {
+  const request = indexedDB.open("hazard-survey");
+  request.onsuccess = () => {
+    const all = request.result.transaction("drafts").objectStore("drafts").getAll();
+    all.onsuccess = () => {
+      request.result.close();
+      resolve(all.result.map((d) => ({ ...d.values.fields, ...d.values.choices })));
+    };
+  };
+})"""
+
+
+def test_a_form_open_in_two_tabs_keeps_what_each_tab_was_given(browser, stack, worker, demo_tree, make_site):
+    """The app open in a second tab took up the inspection begun in the first, and the
+    worker went on there; a tap in the first tab, left open with its older copy, wrote that
+    copy over the draft, and what was given in the second tab was gone. A tab now never
+    writes over a draft another tab has kept since: its own copy is kept beside it."""
+    make_site(demo_tree["99101"], name="Giếng cũ", kind="well")
+    context = tablet(browser, inside(demo_tree["99101"]))
+    first = open_app(context, stack)
+    form = inspect_from_due_list(first, "Giếng cũ")
+    choose(form, "signage", "none")
+    first.wait_for_selector("#draft-count:text('1')")
+
+    second = context.new_page()
+    second.goto(f"{stack.url}/survey/")
+    second.wait_for_selector(READY)
+    later = second.locator("#inspect-form")
+    assert later.is_visible() and chosen(later, "signage") == "none"  # the form on screen, taken up
+    later.locator("textarea[name=notes]").fill("Ghi ở thẻ thứ hai")
+    choose(later, "barrier", "complete")
+    second.wait_for_function(f"({KEPT_DRAFTS})().then((drafts) => drafts.some((d) => d.barrier === 'complete'))")
+
+    choose(form, "water_present", "false")  # the first tab, with its older copy
+    first.wait_for_function(f"({KEPT_DRAFTS})().then((drafts) => drafts.some((d) => d.water_present === 'false'))")
+    drafts = first.evaluate(KEPT_DRAFTS)
+    assert any(d["notes"] == "Ghi ở thẻ thứ hai" and d["barrier"] == "complete" for d in drafts), drafts
+    assert len(drafts) == 2
+    second.reload()
+    second.wait_for_selector(READY)
+    assert second.locator("#draft-count").inner_text() == "2"  # both listed, to continue or discard
+    context.close()
