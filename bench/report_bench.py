@@ -5,8 +5,9 @@ import datetime as dt
 
 from django.utils import timezone
 
+from hazards.rules import day_start
 from reports.models import AsOfResult
-from reports.periods import half_year_containing, last_complete_half_year, local_midnight
+from reports.periods import half_year_containing, last_complete_half_year
 from reports.selectors import Country, _as_of_by_child, progress_report
 
 # An independent formulation of the same table (DISTINCT ON over all inspections rather
@@ -49,15 +50,13 @@ def reference_sql(period) -> str:
     from django.conf import settings
 
     day = period.as_of
-    until = local_midnight(day + dt.timedelta(days=1))
+    until = day_start(day + dt.timedelta(days=1))
     return REFERENCE.format(
         until=until.isoformat(),
-        since=local_midnight(period.start).isoformat(),
+        since=day_start(period.start).isoformat(),
         day=day.isoformat(),
-        stale=local_midnight(day - dt.timedelta(days=settings.EVIDENCE_MAX_AGE_DAYS - 1)).isoformat(),
-        stale_temporary=local_midnight(
-            day - dt.timedelta(days=settings.TEMPORARY_EVIDENCE_MAX_AGE_DAYS - 1)
-        ).isoformat(),
+        stale=day_start(day - dt.timedelta(days=settings.EVIDENCE_MAX_AGE_DAYS - 1)).isoformat(),
+        stale_temporary=day_start(day - dt.timedelta(days=settings.TEMPORARY_EVIDENCE_MAX_AGE_DAYS - 1)).isoformat(),
     )
 
 

@@ -13,7 +13,6 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.conf import settings
 from django.contrib.gis.db.models.functions import AsGeoJSON
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, transaction
@@ -27,6 +26,7 @@ from openpyxl import Workbook
 
 from common.spreadsheets import csv_value, xlsx_cell
 
+from .models import Barrier, CloseReason, Signage, SiteKind
 from .rules import Due, SiteState, time_zone_offset
 
 
@@ -84,13 +84,20 @@ class Field:
     in_layer: bool = True
 
 
+def values_of(choices):
+    """The values a field of these choices holds, each with its label in the reader's
+    language ("pond (Pond), lake (Lake or reservoir), …"), as its description in the field
+    map lists them: taken from the model's choices, so a value added there is listed here."""
+    pairs = [part for pair in choices.choices for part in pair]
+    return format_lazy(", ".join(["{} ({})"] * len(choices.choices)), *pairs)
+
+
 # Times are in the registry's time zone (settings.TIME_ZONE), with its offset; days are its days.
 FIELDS = [
     Field("id", "id", "text (UUID)", gettext_lazy("The site's identifier, the same in every export and the API")),
     Field("code", "code", "text", gettext_lazy("The site's readable code (HZ-…)")),
     Field("name", "name", "text", gettext_lazy("Name")),
-    Field("kind", "kind", "text",
-          gettext_lazy("Kind: pond, lake, dam, canal, well, pit, river_landing, irrigation_works, other")),
+    Field("kind", "kind", "text", format_lazy(gettext_lazy("Kind: {values}"), values=values_of(SiteKind))),
     Field("area_code", "area_code", "text",
           gettext_lazy("Official code of the lowest area holding it (leading zeros kept)")),
     Field("area_name", "area_name", "text", gettext_lazy("Name of that area")),
@@ -98,9 +105,11 @@ FIELDS = [
     Field("latitude", "latitude", "number", gettext_lazy("Latitude, WGS 84 (EPSG:4326), 7 decimals")),
     Field("deep_water", "deep_water", "true/false", gettext_lazy("Deep water: counts toward the target while active")),
     Field("depth_m", "depth_m", "number", gettext_lazy("Depth in metres, where measured")),
-    Field("signage", "signage", "text", gettext_lazy("Sign at the latest inspection: none, damaged, in_place")),
-    Field("barrier", "barrier", "text", gettext_lazy("Barrier at the latest inspection: none, partial, complete")),
-    Field("state", "state", "text", gettext_lazy("State: protected, signed_only, fenced_only, unprotected, closed")),
+    Field("signage", "signage", "text",
+          format_lazy(gettext_lazy("Sign at the latest inspection: {values}"), values=values_of(Signage))),
+    Field("barrier", "barrier", "text",
+          format_lazy(gettext_lazy("Barrier at the latest inspection: {values}"), values=values_of(Barrier))),
+    Field("state", "state", "text", format_lazy(gettext_lazy("State: {values}"), values=values_of(SiteState))),
     Field("protected", "protected", "true/false", gettext_lazy("Sign in place and barrier complete")),
     Field("due", "due", "true/false", gettext_lazy("Due for inspection: not checked within the set interval")),
     Field("last_checked_at", "checked_at", "date and time",
@@ -108,7 +117,8 @@ FIELDS = [
     Field("is_temporary", "temporary", "true/false", gettext_lazy("Temporary site (works, a pit): checked more often")),
     Field("active_from", "active_fr", "date", gettext_lazy("Day from which the site counts")),
     Field("closed_at", "closed_on", "date", gettext_lazy("Day the site was closed, if it was")),
-    Field("close_reason", "close_why", "text", gettext_lazy("Why it was closed: filled_in, works_finished, duplicate")),
+    Field("close_reason", "close_why", "text",
+          format_lazy(gettext_lazy("Why it was closed: {values}"), values=values_of(CloseReason))),
     Field("responsible_party", "resp_party", "text", gettext_lazy("Who is responsible for the site")),
     Field("outline", "outlines", "polygon",
           gettext_lazy("The site's outline, where drawn, WGS 84, 7 decimals: WKT in CSV and XLSX, a GeoJSON geometry "
@@ -205,8 +215,8 @@ def _copied(texts):
         return
     db = texts.db  # the router's choice: a replica on export routes, where one is set up
     with tempfile.TemporaryFile() as spool, transaction.atomic(using=db), connections[db].cursor() as cursor:
-        # Times written in the registry's time zone, as every export writes them.
-        cursor.execute("SELECT set_config('TimeZone', %s, true)", [settings.TIME_ZONE])
+        # Times written in the registry's time zone, the one its days (registry_local_date) follow.
+        cursor.execute("SELECT set_config('TimeZone', registry_time_zone(), true)")
         # psycopg's COPY binds the parameters on the client: COPY itself takes none.
         with cursor.cursor.copy(COPY_LINES.format(query=sql), params) as copy:
             spool.writelines(copy)

@@ -33,6 +33,7 @@ from accounts.scope import ADMINISTER, EDIT, SURVEY, scope_for
 from . import current_state, services
 from .models import CloseReason, ClosureProposal, Inspection, ProposalStatus, Site, SiteMerge, SiteVersion
 from .orders import orders_follow_merge, orders_return
+from .rules import day_start
 
 # The details whose change moves a site between the counts of reports.
 COUNTED_DETAILS = ("area_id", "deep_water", "is_temporary")
@@ -40,10 +41,6 @@ COUNTED_DETAILS = ("area_id", "deep_water", "is_temporary")
 
 def _day(value: dt.date) -> str:
     return f"{value:%d/%m/%Y}"
-
-
-def _midnight(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 def counted_details(site: Site) -> dict:
@@ -207,7 +204,7 @@ def _closing_day(site: Site, closed_at: dt.date | None) -> dt.date:
             }
         )
     last = (
-        Inspection.objects.filter(site=site, observed_at__gte=_midnight(closed_at + dt.timedelta(days=1)))
+        Inspection.objects.filter(site=site, observed_at__gte=day_start(closed_at + dt.timedelta(days=1)))
         .order_by("-observed_at")
         .first()
     )

@@ -51,6 +51,7 @@ from .filters import (
 )
 from .models import Site
 from .models_remediation import Campaign, CampaignAssignment, OrderState, RemediationOrder
+from .rules import checked_since, day_start
 
 SITE_PARAMS = {"bbox", "area", "kind", "signage", "barrier", "state", "due"}
 # The follow-up lists, in the order a manager works them.
@@ -275,11 +276,11 @@ def campaigns_for(user) -> QuerySet:
 
 
 def window_start(campaign: Campaign) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(campaign.starts_on, dt.time.min))
+    return day_start(campaign.starts_on)
 
 
 def window_end(campaign: Campaign) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(campaign.ends_on + dt.timedelta(days=1), dt.time.min))
+    return day_start(campaign.ends_on + dt.timedelta(days=1))
 
 
 BOARD_COLUMNS = [
@@ -320,7 +321,6 @@ def campaign_board(campaign: Campaign, user) -> tuple[list[BoardRow], dict]:
     checked since the window opened, protected at the start and now, sites with nobody
     assigned, orders opened within the window and how many of those are verified. And
     the totals. The rows are the user's communes, of the sites the user sees now."""
-    start = window_start(campaign)
     scope = scope_for(user)
     # The communes first, by the assignments' own (campaign, area) index: a province's
     # share of a national campaign is then read through its assignments, not through every
@@ -333,7 +333,7 @@ def campaign_board(campaign: Campaign, user) -> tuple[list[BoardRow], dict]:
         row["area_id"]: row
         for row in assignments.values("area_id").annotate(
             sites=Count("pk"),
-            checked=Count("pk", filter=Q(site__last_checked_at__gte=start)),
+            checked=Count("pk", filter=checked_since(campaign.starts_on, "site__last_checked_at")),
             protected_before=Count("pk", filter=Q(protected_at_start=True)),
             protected_now=Count("pk", filter=protected_q("site__") & Q(site__closed_at__isnull=True)),
             unassigned=Count("pk", filter=Q(worker__isnull=True)),

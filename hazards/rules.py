@@ -9,7 +9,9 @@ and FENCED_STATES here, written into `registry_state_signed()` and
 `registry_state_fenced()`. `install` writes them at every `migrate` (a migration, then
 the post_migrate signal, so a changed setting reaches the database). Python queries read
 them through the expressions below, the API hands `state` and `due` to the browser, and
-`tests/test_one_definition.py` fails when a copy of a rule appears anywhere else.
+`tests/test_one_definition.py` fails when a copy of a rule appears anywhere else. The
+instant a registry day begins (day_start) and whether a check fell on a registry day or
+after (checked_since) are defined here too.
 """
 
 import datetime as dt
@@ -18,7 +20,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import BooleanField, CharField, DateField, ExpressionWrapper, F, Func, Q, TextChoices
+from django.db.models import BooleanField, CharField, DateField, ExpressionWrapper, F, Func, Q, TextChoices, Value
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import GreaterThanOrEqual
 from django.utils.translation import gettext_lazy as _
 
 RULES_SQL = Path(__file__).parent / "sql" / "rules.sql"
@@ -86,6 +90,21 @@ class LocalDate(Func):
 
     function = "registry_local_date"
     output_field = DateField()
+
+
+def day_start(day: dt.date) -> dt.datetime:
+    """The instant the registry's day `day` begins: its midnight in the registry's time
+    zone, whatever zone Django has active. An instant before it falls on an earlier day
+    (registry_local_date), so `at < day_start(D + 1)` is "on D or before"."""
+    return dt.datetime.combine(day, dt.time.min, tzinfo=ZoneInfo(settings.TIME_ZONE))
+
+
+def checked_since(day, checked="last_checked_at"):
+    """Whether a site's state was checked on the registry's day `day` (a date or an
+    expression of one) or after, false for a site never checked: the campaign's "checked
+    since it opened", on its board and on the tablet. `checked`: the column of the latest
+    check (or an OuterRef to it)."""
+    return Coalesce(GreaterThanOrEqual(LocalDate(checked), day), Value(False), output_field=BooleanField())
 
 
 def state_table(connection, signage_values, barrier_values) -> dict[str, str]:

@@ -28,8 +28,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce
-from django.db.models.lookups import LessThan
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from accounts.scope import ADMINISTER, SURVEY, VIEW, scope_for
@@ -37,7 +36,7 @@ from accounts.scope import ADMINISTER, SURVEY, VIEW, scope_for
 from .filters import SITE_OPEN, filter_sites
 from .models import Barrier, ClosureProposal, Inspection, Photo, Signage, Site, SurveyListRest
 from .models_remediation import UNVERIFIED, CampaignAssignment, OrderState, RemediationOrder
-from .rules import Due, LocalDate, SiteState
+from .rules import Due, LocalDate, SiteState, checked_since
 
 
 def sites(user, action: str = VIEW, *, deleted: bool = False) -> QuerySet:
@@ -145,7 +144,6 @@ def photos_added_since(moment, site_ids=None) -> QuerySet:
 # and only an inspection can verify it; then the campaign sites sent to this worker.
 AWAITING_VERIFICATION = 2
 CAMPAIGN_SITE = 1
-NEVER = dt.date(1, 1, 1)  # the day of the last check of a site never checked
 # Changes whenever the list's layout changes, so no tablet reads a copy of another layout.
 SITE_LIST_FORMAT = 2
 # Coordinates as integers of 1e-5 degree (about 1.1 m: metres matter, centimetres do not).
@@ -182,7 +180,7 @@ def _campaign_site(user, today: dt.date) -> Exists:
             campaign__deleted_at__isnull=True,
             campaign__starts_on__lte=today,
             campaign__ends_on__gte=today,
-        ).filter(LessThan(Coalesce(LocalDate(OuterRef("last_checked_at")), Value(NEVER)), F("campaign__starts_on")))
+        ).exclude(checked_since(F("campaign__starts_on"), OuterRef("last_checked_at")))
     )
 
 

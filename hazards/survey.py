@@ -24,9 +24,9 @@ from .rules import DUPLICATE_RADIUS_M, state_table
 from .serializers import InspectionIn, SiteIn
 from .services import DEPTH_PLACES, MAX_DEPTH_M, MIN_DEPTH_M, depth_out_of_range
 
-# What a field worker may give as the reason to close a site (works finished is a
-# manager's call on a temporary site).
-TABLET_CLOSE_REASONS = ["filled_in", "drained", "fenced_off", "duplicate", "not_a_hazard"]
+# What a field worker may give as the reason to close a site: any but works finished, a
+# manager's call on a temporary site.
+TABLET_CLOSE_REASONS = [reason for reason in CloseReason if reason != CloseReason.WORKS_FINISHED]
 # GPS accuracy (metres) above which the app warns, and above which the worker must confirm
 # that the pin is on the site before saving.
 ACCURACY_WARN_M = 30

@@ -269,7 +269,7 @@ class SurveySitesRestView(TabletDataView):
 class SurveyProposalsView(TabletDataView):
     """The closure proposals the user made from a tablet, newest first (the latest
     PROPOSALS_SHOWN): the site (id, code, name), reason (and its label), note, observed_at, and the
-    manager's decision: status (pending, confirmed, declined), decided_at, decided_by
+    manager's decision: status (a ProposalStatus value), decided_at, decided_by
     (their name) and decision_note (why). ETag: send If-None-Match to get 304 while
     nothing changed; gzip-compressed."""
 

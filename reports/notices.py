@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 from hazards import selectors
 from hazards.models import Inspection, Photo, Requirement
 from hazards.orders import NOTICE_SYMBOL, notice_issuer
-from hazards.rules import SiteState, StateOf
+from hazards.rules import SiteState, StateOf, day_start
 
 from .administrative import AdministrativeDocument, Paragraph, Picture, Signature, pdf, word
 from .documents import default_details
@@ -69,7 +69,7 @@ def _shown_inspection(order) -> Inspection | None:
     site since put right lacks its sign and barrier), else its last."""
     inspections = selectors.site_inspections(order.site)
     if order.notice_date:
-        end = timezone.make_aware(dt.datetime.combine(order.notice_date + dt.timedelta(days=1), dt.time.min))
+        end = day_start(order.notice_date + dt.timedelta(days=1))
         inspections = inspections.filter(observed_at__lt=end)
     shown = inspections.annotate(shown_state=StateOf(closed=Value(False)))
     return shown.order_by("-observed_at", "-received_at").first()

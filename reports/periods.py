@@ -67,7 +67,3 @@ def year(number: int) -> Period:
 def last_complete_half_year(today: dt.date | None = None) -> Period:
     today = today or timezone.localdate()
     return half_year_containing(half_year_containing(today).start - dt.timedelta(days=1))
-
-
-def local_midnight(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))

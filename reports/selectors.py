@@ -8,8 +8,9 @@ A site closed as a duplicate, or merged into another, never counted. Its state o
 that of its latest inspection counted before the end of D (Vietnam time). Signed = sign
 in place; fenced = barrier complete; protected = both (hazards/sql/rules.sql).
 Unverified = never checked, or last checked too long before D (registry_unverified in
-hazards/sql/rules.sql: a check on day C verifies the state until C + 364, for temporary
-sites C + 89). Inspected = checked during the period. Photo evidence = the latest
+hazards/sql/rules.sql: a check on day C verifies the state on C and the days after, as
+many days in all as hazards.rules.evidence_days() gives, fewer for temporary sites; the
+settings set them). Inspected = checked during the period. Photo evidence = the latest
 inspection on D has a photo. Shares are rounded half up to one decimal
 (common/numbers.py); the gap to a target is the number of sites still to bring up:
 ceil(counting × target / 100) − done, never below 0. The target of a period is the one
@@ -31,11 +32,11 @@ from django.utils.translation import gettext
 
 from areas.models import Area
 from common.numbers import share
-from hazards.rules import FENCED_STATES, SIGNED_STATES, SiteState, Unverified, sql_list
+from hazards.rules import FENCED_STATES, SIGNED_STATES, SiteState, Unverified, day_start, sql_list
 
 from .models import AreaDay, AsOfResult, Indicator, Target
 from .numbers import exact_share, points
-from .periods import Period, local_midnight
+from .periods import Period
 
 COUNTS = ["counting", "signed", "fenced", "protected", "inspected", "with_photo", "unverified"]
 INDICATORS = ["signed", "fenced", "protected"]
@@ -182,8 +183,8 @@ def as_of_params(area: Area, period: Period) -> dict:
     return {
         "root": area.path,
         "day": period.as_of,
-        "until": local_midnight(period.as_of + dt.timedelta(days=1)),
-        "since": local_midnight(period.start),
+        "until": day_start(period.as_of + dt.timedelta(days=1)),
+        "since": day_start(period.start),
     }
 
 

@@ -20,7 +20,7 @@ from accounts.models import AuditEntry
 from areas.models import Area
 from hazards import selectors
 from hazards.models import Barrier, CloseReason, Signage
-from hazards.rules import FENCED_STATES, SIGNED_STATES, SiteState
+from hazards.rules import FENCED_STATES, SIGNED_STATES, SiteState, day_start
 
 from .models import ReportSubmission, SubmittedSite, Target
 from .periods import Period
@@ -252,7 +252,7 @@ def _describe(moved: dict, submission: ReportSubmission) -> list[ChangedSite]:
             entered=[_cell_label(place, key, names) for place, key in entered if place != TOTAL],
             left=[_cell_label(place, key, names) for place, key in left if place != TOTAL],
         )
-    end = timezone.make_aware(dt.datetime.combine(submission.period_end + dt.timedelta(days=1), dt.time.min))
+    end = day_start(submission.period_end + dt.timedelta(days=1))
     # Each record as (when, what, whether after the submission by its own clock).
     records: dict = {site_id: [] for site_id in moved}
     entries = AuditEntry.objects.filter(at__gte=_since_by_audit_clock(submission), site_id__in=list(moved))

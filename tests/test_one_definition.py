@@ -1,8 +1,9 @@
-"""One home for each rule: a site's state, the time zone, when evidence decays (a
-state unverified, a site due) and which sites count toward the target are defined once (hazards/sql/rules.sql, read through
-hazards/rules.py; settings.TIME_ZONE and the evidence intervals) and every other place
-reads them. These tests fail when a copy appears in the code or in the
-database's functions."""
+"""One home for each rule: a site's state, the time zone, the instant a registry day
+begins, when evidence decays (a state unverified, a site due) and which sites count
+toward the target are defined once (hazards/sql/rules.sql, read through hazards/rules.py;
+settings.TIME_ZONE and the evidence intervals), and the values a field may hold once (its
+model's choices); every other place reads them. These tests fail when a copy appears in
+the code or in the database's functions."""
 
 import datetime as dt
 import re
@@ -11,6 +12,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.apps import apps
 from django.conf import settings
 from django.db import connection
 
@@ -44,14 +46,45 @@ TIME_ZONE = re.compile(
 # Deciding that evidence has decayed: reading the intervals' settings, or the database's
 # function of them.
 EVIDENCE_RULE = re.compile(r"settings\.(TEMPORARY_)?EVIDENCE_MAX_AGE_DAYS|registry_evidence_days")
-# Writing the intervals out for a person to read ("365 days", "90 ngày") or in code
-# (timedelta(days=365)): text takes them from hazards.rules.evidence_days, so a changed
-# setting changes what the report says.
-_DAYS = "|".join(str(d) for d in {settings.EVIDENCE_MAX_AGE_DAYS, settings.TEMPORARY_EVIDENCE_MAX_AGE_DAYS})
-EVIDENCE_INTERVALS = re.compile(rf"\b({_DAYS})\s*(days|ngày)\b|\bdays\s*=\s*({_DAYS})\b", re.IGNORECASE)
+# Writing the intervals out for a person to read ("365 days", "90 ngày"), in code
+# (timedelta(days=365)) or as a day's arithmetic ("C + 364"), a day more or less too:
+# text takes them from hazards.rules.evidence_days, so a changed setting changes what the
+# report says.
+_DAYS = "|".join(
+    str(days + shift)
+    for days in {settings.EVIDENCE_MAX_AGE_DAYS, settings.TEMPORARY_EVIDENCE_MAX_AGE_DAYS}
+    for shift in (-1, 0, 1)
+)
+EVIDENCE_INTERVALS = re.compile(
+    rf"\b({_DAYS})\s*(days|ngày)\b|\bdays\s*=\s*({_DAYS})\b|[\w)](\s+[+-]\s+|[+-])({_DAYS})\b", re.IGNORECASE
+)
 # Deciding which sites count toward the target: asking for deep water, or leaving out the
 # duplicates, as a condition (a site's deep water shown or edited is no such decision).
-COUNTING_RULE = re.compile(r"""close_reason\s*(<>|!=)\s*'duplicate'|\bdeep_water\s*(=\s*True\b|AND\b)""", re.IGNORECASE)
+COUNTING_RULE = re.compile(
+    r"""close_reason\s*(=|<>|!=)\s*'duplicate'|\bdeep_water\s*(=\s*True\b|AND\b)""", re.IGNORECASE
+)
+# The instant a registry day begins: midnight made by hand (hazards.rules.day_start is it).
+MIDNIGHT = re.compile(r"\bcombine\(.*\btime(\.min\b|\(\s*(0\s*(,\s*0\s*)*)?\))|\.replace\(\s*hour\s*=\s*0\b")
+
+
+def _choices_listed(values) -> str:
+    """Three values of one choice written one after another, quoted or not."""
+    one = "|".join(re.escape(value) for value in sorted(values, key=len, reverse=True))
+    value = rf"""["']?({one})["']?"""
+    return rf"(?<![\w-]){value}\s*,\s*{value}\s*,\s*{value}(?![\w-])"
+
+
+# The values a field of the registry's records may hold, listed by hand ("Why it was
+# closed: filled_in, works_finished, duplicate", a list of the reasons a tablet offers):
+# a list that misses a value added to the choices. Descriptions and lists are built from
+# the model's choices (hazards.exports.values_of).
+_CHOICES = {
+    tuple(value for value, _label in choices)
+    for model in apps.get_app_config("hazards").get_models()
+    for field in model._meta.get_fields()
+    if (choices := getattr(getattr(field, "output_field", field), "choices", None))
+}
+CHOICE_LISTS = re.compile("|".join(_choices_listed(values) for values in sorted(_CHOICES)))
 # Where each may stand: the state rule in rules.sql (and the choices that name the
 # values); the time zone in the settings and in rules.sql's registry_local_date.
 ALLOWED = {
@@ -61,6 +94,8 @@ ALLOWED = {
     EVIDENCE_RULE: {RULES_SQL, "hazards/rules.py"},
     EVIDENCE_INTERVALS: set(),
     COUNTING_RULE: {RULES_SQL},
+    MIDNIGHT: {"hazards/rules.py"},
+    CHOICE_LISTS: {"hazards/models.py", "hazards/models_remediation.py", "hazards/rules.py"},
 }
 
 
@@ -92,8 +127,17 @@ def copies_of(rule, names):
 
 @pytest.mark.parametrize(
     "rule",
-    [STATE_RULE, STATE_SETS, TIME_ZONE, EVIDENCE_RULE, EVIDENCE_INTERVALS, COUNTING_RULE],
-    ids=["state", "signed and fenced", "time zone", "evidence", "evidence intervals", "counting"],
+    [STATE_RULE, STATE_SETS, TIME_ZONE, EVIDENCE_RULE, EVIDENCE_INTERVALS, COUNTING_RULE, MIDNIGHT, CHOICE_LISTS],
+    ids=[
+        "state",
+        "signed and fenced",
+        "time zone",
+        "evidence",
+        "evidence intervals",
+        "counting",
+        "midnight",
+        "choices",
+    ],
 )
 def test_no_copy_of_the_rule_in_the_code(rule):
     assert copies_of(rule, source_files()) == []
@@ -106,27 +150,52 @@ def test_no_copy_of_the_evidence_intervals_in_what_a_person_reads():
     assert copies_of(EVIDENCE_INTERVALS, texts) == []
 
 
+# Copies this project once had, which the tests above would see.
+COPIES = [
+    (STATE_RULE, 'if (p.signage === "in_place" && p.barrier === "complete")'),
+    (STATE_RULE, "SIGNED = Q(signage=Signage.IN_PLACE)"),
+    (STATE_RULE, "count(*) FILTER (WHERE signage = 'in_place')"),
+    (STATE_SETS, "SELECT state IN ('signed_only', 'protected')"),
+    (STATE_SETS, "FENCED_STATES = (SiteState.FENCED_ONLY, SiteState.PROTECTED)"),
+    (STATE_SETS, 'const SIGNED = new Set(["signed_only", "protected"]);'),
+    (TIME_ZONE, "(s.last_checked_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date"),
+    (TIME_ZONE, 'gettext_lazy("Latest inspection, Vietnam time (+07:00)")'),
+    (EVIDENCE_RULE, "last_checked_at < now - dt.timedelta(days=settings.EVIDENCE_MAX_AGE_DAYS)"),
+    (EVIDENCE_RULE, "checked_on + registry_evidence_days(s.is_temporary) <= day"),
+    (COUNTING_RULE, "return Q(deep_water=True, active_from__lte=day) & (Q(closed_at__isnull=True)"),
+    (COUNTING_RULE, "WHERE s.deleted_at IS NULL AND s.close_reason <> 'duplicate' AND s.deep_water"),
+    (COUNTING_RULE, "SELECT CASE WHEN s.deep_water AND s.closed_at IS NULL AND s.deleted_at IS NULL THEN"),
+    (COUNTING_RULE, "CASE WHEN (o.deleted_at, o.active_from, o.close_reason = 'duplicate')"),
+    (EVIDENCE_INTERVALS, "a state not re-checked within 365 days (90 for works under construction)"),
+    (EVIDENCE_INTERVALS, "trong vòng 365 ngày (90 ngày với công trình đang thi công)"),
+    (EVIDENCE_INTERVALS, "last_checked_at < now - dt.timedelta(days=365)"),
+    (EVIDENCE_INTERVALS, "a check on day C verifies the state until C + 364, for temporary sites C + 89"),
+    (EVIDENCE_INTERVALS, "checked_on + 365 <= day"),
+    (EVIDENCE_INTERVALS, "within 364 days"),
+    (MIDNIGHT, "return timezone.make_aware(dt.datetime.combine(campaign.starts_on, dt.time.min))"),
+    (MIDNIGHT, "end = make_aware(datetime.combine(day, time(0, 0)))"),
+    (MIDNIGHT, "start = now.replace(hour=0, minute=0, second=0, microsecond=0)"),
+    (CHOICE_LISTS, 'gettext_lazy("Why it was closed: filled_in, works_finished, duplicate")'),
+    (CHOICE_LISTS, 'gettext_lazy("State: protected, signed_only, fenced_only, unprotected, closed")'),
+    (CHOICE_LISTS, 'TABLET_CLOSE_REASONS = ["filled_in", "drained", "fenced_off", "duplicate"]'),
+]
+# Lines that only look like copies: a format's example, a list of all states (the legend's),
+# a field shown, coordinates, noon, a value written twice.
+NOT_COPIES = [
+    (STATE_SETS, 'const STATE_ORDER = ["unprotected", "signed_only", "fenced_only", "protected"];'),
+    (TIME_ZONE, '"e.g. 2026-05-01T08:30:00+07:00"'),
+    (COUNTING_RULE, 'Field("deep_water", "deep_water", "true/false", gettext_lazy("Deep water"))'),
+    (EVIDENCE_INTERVALS, "if lon_min < -180 or lon_max > 180 or lat_min < -90 or lat_max > 90:"),
+    (EVIDENCE_INTERVALS, 'transform="rotate(-90 ${c} ${c})"'),
+    (EVIDENCE_INTERVALS, "if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):"),
+    (MIDNIGHT, "return dt.datetime.combine(day, dt.time(12)) if day else parse_datetime(value)"),
+    (CHOICE_LISTS, "# counts at, then by arrival; none, none and never checked without one."),
+]
+
+
 def test_the_patterns_find_copies():
-    """The test above would see the copies this project once had."""
-    assert STATE_RULE.search('if (p.signage === "in_place" && p.barrier === "complete")')
-    assert STATE_RULE.search("SIGNED = Q(signage=Signage.IN_PLACE)")
-    assert STATE_RULE.search("count(*) FILTER (WHERE signage = 'in_place')")
-    assert STATE_SETS.search("SELECT state IN ('signed_only', 'protected')")
-    assert STATE_SETS.search("FENCED_STATES = (SiteState.FENCED_ONLY, SiteState.PROTECTED)")
-    assert STATE_SETS.search('const SIGNED = new Set(["signed_only", "protected"]);')
-    assert not STATE_SETS.search('const STATE_ORDER = ["unprotected", "signed_only", "fenced_only", "protected"];')
-    assert TIME_ZONE.search("(s.last_checked_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date")
-    assert TIME_ZONE.search('gettext_lazy("Latest inspection, Vietnam time (+07:00)")')
-    assert not TIME_ZONE.search('"e.g. 2026-05-01T08:30:00+07:00"')
-    assert EVIDENCE_RULE.search("last_checked_at < now - dt.timedelta(days=settings.EVIDENCE_MAX_AGE_DAYS)")
-    assert EVIDENCE_RULE.search("checked_on + registry_evidence_days(s.is_temporary) <= day")
-    assert COUNTING_RULE.search("return Q(deep_water=True, active_from__lte=day) & (Q(closed_at__isnull=True)")
-    assert COUNTING_RULE.search("WHERE s.deleted_at IS NULL AND s.close_reason <> 'duplicate' AND s.deep_water")
-    assert COUNTING_RULE.search("SELECT CASE WHEN s.deep_water AND s.closed_at IS NULL AND s.deleted_at IS NULL THEN")
-    assert not COUNTING_RULE.search('Field("deep_water", "deep_water", "true/false", gettext_lazy("Deep water"))')
-    assert EVIDENCE_INTERVALS.search("a state not re-checked within 365 days (90 for works under construction)")
-    assert EVIDENCE_INTERVALS.search("trong vòng 365 ngày (90 ngày với công trình đang thi công)")
-    assert EVIDENCE_INTERVALS.search("last_checked_at < now - dt.timedelta(days=365)")
+    assert [text for rule, text in COPIES if not rule.search(text)] == []
+    assert [text for rule, text in NOT_COPIES if rule.search(text)] == []
 
 
 @pytest.mark.django_db
@@ -145,6 +214,7 @@ def test_no_copy_of_the_rule_in_the_database_functions():
         "registry_local_date",
         "registry_time_zone",
         "registry_unverified",
+        "registry_never_counted",
         "registry_counts",
     }
     assert homes <= set(functions)

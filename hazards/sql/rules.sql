@@ -37,15 +37,22 @@ RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT checked_on IS NULL OR checked_on + registry_evidence_days(is_temporary) <= day
 $$;
 
--- Whether a site counts toward the target on day `day` (DESIGN): not deleted, not a
--- duplicate (never counted, not even before it was found out), with deep water, active
--- from `from_day` (its first day, or the first of the details in question) and not closed
--- by `day` (`closed_on`, NULL while open). The reports' as-of counts, their summary and
--- the campaigns read it.
+-- Whether a site never counts on any day, not even before it was found out: deleted (a
+-- merge included) or closed as a duplicate. registry_counts reads it, and the summary's
+-- triggers, to know how far back a change reaches.
+CREATE OR REPLACE FUNCTION registry_never_counted(deleted boolean, close_reason text)
+RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT deleted OR close_reason = 'duplicate'
+$$;
+
+-- Whether a site counts toward the target on day `day` (DESIGN): not one that never
+-- counts (registry_never_counted), with deep water, active from `from_day` (its first
+-- day, or the first of the details in question) and not closed by `day` (`closed_on`,
+-- NULL while open). The reports' as-of counts, their summary and the campaigns read it.
 CREATE OR REPLACE FUNCTION registry_counts(
     deleted boolean, close_reason text, deep_water boolean, from_day date, closed_on date, day date)
 RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT NOT deleted AND close_reason <> 'duplicate' AND deep_water AND from_day <= day
+    SELECT NOT registry_never_counted(deleted, close_reason) AND deep_water AND from_day <= day
            AND (closed_on IS NULL OR closed_on > day)
 $$;
 

@@ -92,10 +92,11 @@ END
 $$;
 
 -- Only sites whose counted state changed: an edited name costs nothing. Kept as-of
--- results: a change of a site's start, a deletion (a merge included) or a closure as a
--- duplicate (never counted) reaches back to its first day; a dated change of area, deep
--- water or temporary flag (hazards.SiteVersion) to the day its current details started
--- (current_since); a closure or reopening to the earlier of the two closing days.
+-- results: a change of a site's start, or of whether it ever counts (registry_never_counted:
+-- a deletion, a merge included, or a closure as a duplicate), reaches back to its first
+-- day; a dated change of area, deep water or temporary flag (hazards.SiteVersion) to the
+-- day its current details started (current_since); a closure or reopening to the earlier
+-- of the two closing days.
 CREATE OR REPLACE FUNCTION reports_sites_updated() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM reports_summary_add(ARRAY(
@@ -109,8 +110,8 @@ BEGIN
                n.deep_water, n.closed_at, n.deleted_at, n.active_from)));
     DELETE FROM reports_asofresult WHERE day >= (
         SELECT min(least(
-            CASE WHEN (o.deleted_at, o.active_from, o.close_reason = 'duplicate')
-                      IS DISTINCT FROM (n.deleted_at, n.active_from, n.close_reason = 'duplicate')
+            CASE WHEN (o.active_from, registry_never_counted(o.deleted_at IS NOT NULL, o.close_reason))
+                      IS DISTINCT FROM (n.active_from, registry_never_counted(n.deleted_at IS NOT NULL, n.close_reason))
                  THEN least(o.active_from, n.active_from) END,
             CASE WHEN (o.area_id, o.is_temporary, o.deep_water, o.current_since)
                       IS DISTINCT FROM (n.area_id, n.is_temporary, n.deep_water, n.current_since)

@@ -146,6 +146,26 @@ def test_campaign_sites_come_first_for_their_worker_until_checked(province, demo
     assert first_in_due_list(people["an"]) == {}
 
 
+def test_the_board_and_the_tablet_agree_on_a_check_late_on_the_day_before(province, demo_tree, inspect, frozen):
+    """ "Checked since the campaign opened" is one rule (hazards.rules.checked_since): a
+    check on the registry's day the campaign starts or after. A check at 23:30 Vietnam time
+    the day before (16:30 in UTC, as stored) is not one, on the board as on the tablet,
+    whatever time zone Django has active (here one where midnight came two hours earlier)."""
+    people, _sites = province
+    campaign = start(people, demo_tree)
+    site = CampaignAssignment.objects.get(worker=people["an"]).site
+    frozen.move_to(dt.datetime(2026, 4, 2, 9, 0, tzinfo=TZ))
+    inspect(site, dt.datetime(2026, 3, 31, 23, 30, tzinfo=TZ), signage="none")
+    with timezone.override("Asia/Tokyo"):
+        rows, _totals = campaign_board(campaign, people["manager"])
+        assert {r.area.code: r.counts["checked"] for r in rows}["99101"] == 0
+        assert first_in_due_list(people["an"]) == {str(site.pk): (CAMPAIGN_SITE, None, None)}
+    inspect(site, dt.datetime(2026, 4, 1, 0, 30, tzinfo=TZ), signage="none")
+    rows, _totals = campaign_board(campaign, people["manager"])
+    assert {r.area.code: r.counts["checked"] for r in rows}["99101"] == 1
+    assert first_in_due_list(people["an"]) == {}
+
+
 def test_order_awaiting_verification_comes_first(province, demo_tree):
     people, sites = province
     order = orders.order_open(

@@ -11,11 +11,14 @@ import zipfile
 
 import pytest
 from django.contrib.gis.geos import GEOSGeometry, Polygon
+from django.db import connection
 from django.urls import reverse
 from openpyxl import load_workbook
 
 from accounts.models import Role
 from hazards import exports
+from hazards.models import Barrier, CloseReason, Signage, SiteKind
+from hazards.rules import SiteState
 from tests.conftest import inside, job_file
 
 pytestmark = pytest.mark.django_db
@@ -125,6 +128,30 @@ def test_xlsx_cells_are_typed_and_the_fields_are_explained(api, early):
     assert cells[header.index("last_checked_at")].number_format == "dd/mm/yyyy hh:mm"
     fields = {name: meaning for name, _type, meaning in book["fields"].iter_rows(min_row=2, values_only=True)}
     assert list(fields) == list(header) and "(+07:00)" in fields["last_checked_at"]
+
+
+def test_the_field_map_lists_every_value_a_field_may_hold(api):
+    """The XLSX "fields" sheet (and the Shapefile's sites_fields.csv, from the same list)
+    names each value of a field with choices, and its label, as the model's choices have
+    them: a file read without our API says what a close reason of "drained" is."""
+    _response, body = download(api, "xlsx")
+    fields = {name: meaning for name, _type, meaning in load_workbook(io.BytesIO(body))["fields"].iter_rows(
+        min_row=2, values_only=True)}  # fmt: skip
+    for name, choices in [("kind", SiteKind), ("signage", Signage), ("barrier", Barrier), ("state", SiteState),
+                          ("close_reason", CloseReason)]:  # fmt: skip
+        assert [value for value in choices.values if f" {value} (" in fields[name]] == choices.values, name
+
+
+def test_geojson_times_follow_the_registry_time_zone_its_days_follow(api, early):
+    """The GeoJSON's times are written in the zone of the database's registry_time_zone(),
+    the one every day in the file (registry_local_date) follows, not in a zone of its own."""
+    with connection.cursor() as cursor:  # the test's transaction ends it
+        cursor.execute(
+            "CREATE OR REPLACE FUNCTION registry_time_zone() RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT 'UTC' $$"
+        )
+    _response, body = download(api, "geojson", kind="dam")
+    (feature,) = json.loads(body)["features"]
+    assert feature["properties"]["last_checked_at"] == "2026-02-28T23:30:00+00:00"
 
 
 def ogr_json(tmp_path, source) -> dict:
