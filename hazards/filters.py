@@ -18,7 +18,7 @@ from accounts.scope import VIEW, scope_for
 from areas.geometry import parse_bbox
 from areas.models import Area
 
-from .models import Barrier, Signage, Site, SiteKind
+from .models import Barrier, Signage, SiteKind
 from .models_remediation import WAITING_FOR_OWNER, OrderState, RemediationOrder
 from .rules import Due, LocalDate, SiteState
 
@@ -161,7 +161,10 @@ def chosen_site(request) -> uuid.UUID | None:
         pk = uuid.UUID(value)
     except ValueError:
         raise ValidationError({"site": _("Give a site id (UUID).")}) from None
-    if not scope_for(request.user).restrict(Site.objects.filter(pk=pk), VIEW).exists():
+    # selectors.py builds on this module's filters, so it is imported only when called.
+    from .selectors import sites
+
+    if not sites(request.user).filter(pk=pk).exists():
         raise ValidationError({"site": _("No site of yours has this id: give the id of a site you may see.")})
     return pk
 

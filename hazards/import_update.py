@@ -15,10 +15,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from pyproj import Geod
 
-from accounts.scope import VIEW, OutOfScope, scope_for
+from accounts.scope import OutOfScope
 from common.numbers import format_number
 
-from . import services
+from . import selectors, services
 from .import_load import ImportRow
 from .models import Barrier, Signage, Site, SiteKind
 
@@ -134,13 +134,12 @@ def apply(*, actor, rows: list[tuple[int, ImportRow]], given: set[str]) -> Updat
     registry; `given` are the fields the file's columns give. Rows naming no site are
     the import's new sites and left alone here."""
     outcome = UpdateOutcome()
-    scope = scope_for(actor)
     seen: dict[str, int] = {}
     for start in range(0, len(rows), BATCH):
         batch = rows[start : start + BATCH]
         ids = [row.id for _number, row in batch]
-        sites = {str(pk): site for pk, site in Site.all_objects.select_related("area").in_bulk(ids).items()}
-        visible = set(scope.restrict(Site.all_objects.filter(pk__in=ids), VIEW).values_list("pk", flat=True))
+        sites = {str(pk): site for pk, site in selectors.stored_sites(ids).items()}
+        visible = set(selectors.sites(actor, deleted=True).filter(pk__in=ids).values_list("pk", flat=True))
         drafts, described = [], {}
         for number, row in batch:
             site = sites.get(row.id)

@@ -1,11 +1,29 @@
-"""Reads of sites and inspections: the querysets the pages, the APIs, the exports, the
-tiles and the priority list start from. Each passes the one area-scope check
-(accounts/scope.py), except named_sites and imported_sites, which read the sites a record
-already checked names; where a request's filters apply, the shared site filters
-(filters.py); views only shape what these return. The survey's site list is made
-here whole, as its speed matters (a tablet fetches it on its first load and keeps it for
-offline work), with what goes first in its due list (remediation orders and
-campaigns; their own reads are in order_selectors.py)."""
+"""Reads of sites, inspections and photos: the querysets the pages, the APIs, the exports,
+the tiles, the priority list and the tablets' sync start from; where a request's filters
+apply, the shared site filters (filters.py); views only shape what these return. The
+survey's site list is made here whole, as its speed matters (a tablet fetches it on its
+first load and keeps it for offline work), with what goes first in its due list
+(remediation orders and campaigns; their own reads are in order_selectors.py).
+
+A selector that takes the user first passes the one area-scope check (accounts/scope.py)
+for that user. One that takes no user reads without it, so a call without a user shows
+where the caller answers for the scope, having checked the record or area it names
+(tests/hazards/test_site_reads.py holds this list to the code):
+- sites_under: the sites of an area its caller's check let it act on (a campaign over it);
+- sites_matching: a condition on records the caller's scope has already restricted (the
+  orders of a list);
+- named_sites: the sites a record the reader may see names (a submitted report's frozen
+  rows), deleted or moved since;
+- imported_sites: the sites the imports of audit entries the reader may see wrote (a
+  submitted report's changes since);
+- site_inspections, site_history, site_photos: a site's inspections and photos, for a
+  reader whose own check let them see the site (its page, an order's notice);
+- photos_added_since: what a submitted report, whose own check passed, lists as changed
+  since, restricted by the sites it counts;
+- stored_sites, stored_inspections, stored_photo: whether the id a tablet's record or an
+  imported row gives is already taken, whoever's record it is (an id is one record's
+  across the country); sync.py and import_update.py then refuse one outside the sender's
+  scope without showing what it holds."""
 
 import datetime as dt
 import hashlib
@@ -138,6 +156,36 @@ def photos_added_since(moment, site_ids=None) -> QuerySet:
     it counts."""
     photos = Photo.objects.filter(created_at__gte=moment)
     return photos if site_ids is None else photos.filter(inspection__site_id__in=site_ids)
+
+
+def inspection(user, inspection_id, action: str = VIEW) -> Inspection | None:
+    """The inspection, when it is of a site the user may `action` (a tablet's photo is
+    attached to an inspection the sender surveys)."""
+    return scope_for(user).restrict(Inspection.objects.all(), action).filter(pk=inspection_id).first()
+
+
+def photos_of_file(user, name: str) -> QuerySet:
+    """The photos whose image or thumbnail is the stored file `name` that the user may
+    see: of a live inspection of a live site they view, or of any inspection where they
+    administer (deleted records stay visible to the administrators who may restore them)."""
+    scope = scope_for(user)
+    named = Photo.objects.filter(Q(image=name) | Q(thumbnail=name))
+    live = named.filter(inspection__deleted_at__isnull=True, inspection__site__deleted_at__isnull=True)
+    return scope.restrict(live, VIEW) | scope.restrict(named, ADMINISTER)
+
+
+def stored_sites(site_ids) -> dict:
+    """The stored sites, deleted ones too, with their area, by id, of those ids."""
+    return Site.all_objects.select_related("area").in_bulk(site_ids)
+
+
+def stored_inspections(inspection_ids) -> dict:
+    """The stored inspections, deleted ones too, with their site and its area, by id, of those ids."""
+    return Inspection.all_objects.select_related("site__area").in_bulk(inspection_ids)
+
+
+def stored_photo(photo_id) -> Photo | None:
+    return Photo.objects.filter(pk=photo_id).first()
 
 
 # What puts a site first in the due list, highest first: an owner says the work is done

@@ -25,7 +25,7 @@ from rest_framework import serializers
 from accounts.scope import SURVEY, OutOfScope, scope_for
 from common.errors import error_body, field_errors, messages
 
-from . import lifecycle, services
+from . import lifecycle, selectors, services
 from .models import ClosureProposal, Inspection, Photo, Site
 from .photos import content_hash
 from .serializers import ClosureProposalIn, InspectionIn, SiteIn
@@ -278,10 +278,8 @@ def _store(actor, items: list[Received], clock_offset) -> dict[Received, Outcome
     """The outcome of each item: records already stored are answered from what is stored,
     new ones are written. Raises IntegrityError or Refused (see _store_all)."""
     outcomes: dict[Received, Outcome] = {}
-    stored_sites = Site.all_objects.select_related("area").in_bulk(
-        [item.data["id"] for item in items if item.type == "site"]
-    )
-    stored_inspections = Inspection.all_objects.select_related("site__area").in_bulk(
+    stored_sites = selectors.stored_sites([item.data["id"] for item in items if item.type == "site"])
+    stored_inspections = selectors.stored_inspections(
         [item.data["id"] for item in items if item.type == "inspection"]
         + [item.nested["id"] for item in items if item.nested]
     )
@@ -352,7 +350,7 @@ def _surveyed_sites(actor, site_ids) -> dict:
     """The sites records name, by id, as far as the actor surveys them: a duplicate merged
     since stands for the site that was kept (lifecycle.surviving_sites)."""
     scope = scope_for(actor)
-    named = scope.restrict(Site.all_objects.select_related("area").filter(pk__in=set(site_ids)), SURVEY).in_bulk()
+    named = selectors.sites(actor, SURVEY, deleted=True).select_related("area").filter(pk__in=set(site_ids)).in_bulk()
     return {
         site_id: site for site_id, site in lifecycle.surviving_sites(named).items() if scope.allows(SURVEY, site.area)
     }
@@ -439,10 +437,10 @@ def photo_body(photo: Photo) -> dict:
 
 
 def receive_photo(*, actor, photo_id, inspection_id, data: bytes) -> Outcome:
-    inspection = scope_for(actor).restrict(Inspection.objects.all(), SURVEY).filter(pk=inspection_id).first()
+    inspection = selectors.inspection(actor, inspection_id, SURVEY)
     if inspection is None:
         return _not_found(site=False)
-    stored = Photo.objects.filter(pk=photo_id).first()
+    stored = selectors.stored_photo(photo_id)
     if stored is not None:
         if stored.inspection_id == inspection.pk and stored.sha256 == content_hash(data):
             return Outcome(201, photo_body(stored), replay=True)
