@@ -5,7 +5,8 @@ Score out of 100 (the page and the file show its parts):
 - kind: up to 20 points, highest where children go in or fall in (ponds, pits, river
   landings, wells);
 - a school or kindergarten nearby: 35 points at the door, falling linearly to 0 at 2 km;
-- nothing in place (no sign and no barrier): 10 points.
+- no sign in place and no complete barrier (the state unprotected: a damaged sign or a
+  partial barrier protects nothing): 10 points.
 Ties go to the nearer school, then to the code."""
 
 from django.core.exceptions import EmptyResultSet
@@ -18,7 +19,7 @@ from hazards.rules import SiteState
 DEEP_WATER_POINTS = 35
 NEAR_PLACE_POINTS = 35
 NEAR_PLACE_RANGE_M = 2000
-NOTHING_IN_PLACE_POINTS = 10
+UNPROTECTED_POINTS = 10
 KIND_POINTS = {
     SiteKind.POND: 20,
     SiteKind.PIT: 20,
@@ -61,7 +62,7 @@ def ranked_sql(request, limit: int | None) -> tuple[str, tuple]:
                     + CASE WHEN near.dist < {NEAR_PLACE_RANGE_M}
                            THEN {NEAR_PLACE_POINTS} * (1 - near.dist / {NEAR_PLACE_RANGE_M}) ELSE 0 END
                     + CASE WHEN q.state = '{SiteState.UNPROTECTED.value}'
-                           THEN {NOTHING_IN_PLACE_POINTS} ELSE 0 END) AS score
+                           THEN {UNPROTECTED_POINTS} ELSE 0 END) AS score
             FROM (SELECT id, code, name, kind, deep_water, signage, barrier, state, location, area_name
                   FROM ({inner})
                   AS raw (id, code, name, kind, deep_water, signage, barrier, state, location, area_name)) q

@@ -144,6 +144,19 @@ def test_priority_list_ranks_unprotected_sites_by_risk(client, world):
     assert client.get(reverse("map-priority"), {"kind": "well"}).json()["total"] == 1
 
 
+def test_the_priority_note_says_which_sites_get_the_unprotected_points(client, world, inspect):
+    """The 10 points go to every unprotected site: a damaged sign and a partial barrier
+    protect nothing, and the note above the list says so, in both languages."""
+    inspect(world["sites"]["well"], timezone.now(), "damaged", "partial")
+    client.force_login(world["manager"])
+    well = next(s for s in client.get(reverse("map-priority")).json()["sites"] if s["name"] == "Giếng xa")
+    assert (well["state"], well["score"]) == ("unprotected", 39)  # 0 + 20 + 35 * 0.25 + 10
+    english = client.get(reverse("map"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "neither a sign in place nor a complete barrier (10)" in english
+    vietnamese = " ".join(client.get(reverse("map"), HTTP_ACCEPT_LANGUAGE="vi").content.decode().split())
+    assert "chưa có biển báo tại chỗ cũng chưa có rào chắn đầy đủ (10)" in vietnamese
+
+
 def test_priority_file_lists_the_whole_ranking(client, world):
     client.force_login(world["manager"])
     response = client.get(reverse("map-priority-file"))
