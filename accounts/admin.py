@@ -6,17 +6,19 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import ValidationError
+from django.db.models import OuterRef, Subquery
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import formats, timezone
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from areas.models import Area
 from areas.selectors import path_trail
 from common.admin_maps import MapAdminMixin
 from common.navigation import links
+from common.numbers import format_number
 from common.text import clean_text
 
 from . import audit_text
@@ -169,7 +171,7 @@ class UserAdmin(NotFoundOutOfScope, AccountManagementPermissions, BaseUserAdmin)
         people = list(queryset.exclude(pk=request.user.pk))
         for user in people:
             user_deactivate(actor=request.user, user=user)
-        self.message_user(request, _("%(n)d account(s) deactivated.") % {"n": len(people)})
+        self.message_user(request, _("%(n)s account(s) deactivated.") % {"n": format_number(len(people))})
 
     @admin.display(description=_("sign-in"))
     def sign_in(self, user):
@@ -183,7 +185,7 @@ class UserAdmin(NotFoundOutOfScope, AccountManagementPermissions, BaseUserAdmin)
         # The list holds only people the user may manage.
         for user in queryset:
             sign_in_unlock(actor=request.user, user=user)
-        self.message_user(request, _("Sign-in unlocked for %(n)d account(s).") % {"n": len(queryset)})
+        self.message_user(request, _("Sign-in unlocked for %(n)s account(s).") % {"n": format_number(len(queryset))})
 
 
 TABLET, CLIENT = "tablet", "client"
@@ -278,7 +280,7 @@ class DeviceTokenAdmin(CheckedAutocomplete, NotFoundOutOfScope, AccountManagemen
     def revoke(self, request, queryset):
         for token in queryset:
             token_revoke(actor=request.user, token=token)
-        self.message_user(request, _("%(n)d token(s) revoked.") % {"n": queryset.count()})
+        self.message_user(request, _("%(n)s token(s) revoked.") % {"n": format_number(queryset.count())})
 
 
 class AuditValueFilter(admin.SimpleListFilter):
@@ -315,13 +317,52 @@ class AuditEntryAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     view_verb = ADMINISTER
     add_verb = change_verb = delete_verb = None
-    list_display = ["at", "actor", "action_shown", "table_shown", "object_id", "summary"]
+    list_display = ["at", "actor", "action_shown", "table_shown", "record_shown", "site_shown", "summary"]
     list_filter = [RecordTypeFilter, ActionFilter, ("at", admin.DateFieldListFilter)]
     search_fields = ["object_id", "actor__username"]
     list_select_related = ["actor"]
     date_hierarchy = "at"
-    fields = ["at", "actor", "action_shown", "table_shown", "object_id", "site_id", "area_shown", "changes_shown"]
+    fields = ["at", "actor", "action_shown", "table_shown", "record_shown", "site_shown", "area_shown", "changes_shown"]
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        """Each entry with its site's code, name and deletion as the reader may see the site,
+        with the page's query; None where they may not (the entry's area was theirs when
+        it was written, the site may have moved out of it since)."""
+        seen = audit_text.readable_sites(request.user).filter(pk=OuterRef("site_id"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                site_code=Subquery(seen.values("code")[:1]),
+                site_name=Subquery(seen.values("name")[:1]),
+                site_deleted_at=Subquery(seen.values("deleted_at")[:1]),
+            )
+        )
+
+    def _hidden_site(self, entry) -> bool:
+        return entry.site_id is not None and entry.site_code is None
+
+    @admin.display(description=_("record"))
+    def record_shown(self, entry):
+        """The record by its name, not its key (a UUID, an account's number); nothing of
+        a record of a site the reader may not see, nor of one since removed."""
+        if self._hidden_site(entry):
+            return self.get_empty_value_display()
+        if entry.object_id == str(entry.site_id):  # the site's own entry
+            return self.site_shown(entry)
+        return audit_text.record_name(entry.table, entry.object_id) or self.get_empty_value_display()
+
+    @admin.display(description=_("site"))
+    def site_shown(self, entry):
+        """The site by code and name, a link to its page; a deleted one by its code."""
+        if entry.site_code is None:
+            return self.get_empty_value_display()
+        if entry.site_deleted_at is not None:
+            return _("%(code)s (deleted)") % {"code": entry.site_code}
+        site = f"{entry.site_code} · {entry.site_name}"
+        pages = links(audit_text.AUDITED_SITE, record=entry.site_id)
+        return format_html('<a href="{}">{}</a>', pages[0].url, site) if pages else site
 
     @admin.display(description=_("action"), ordering="action")
     def action_shown(self, entry):

@@ -32,8 +32,26 @@ OTHER_KEYS = {
     "sites_added": gettext_lazy("sites added"),
     "sign_in_failures": gettext_lazy("failed sign-ins"),
 }
+# What the trigger records in place of a value nobody may read (accounts/sql/audit.sql).
+HIDDEN = "…"
 # Longest value shown in a list of changes (geometry and notes run long).
 SHOWN_CHARS = 60
+
+# The sites a person may see (deleted ones where they may restore them), as their admin
+# lists them: declared by the app that keeps the sites (hazards, above this one), so that
+# the trail names an entry's site (AuditEntry.site_id) by code and name only to who may see
+# it. For a user, a queryset of the sites (with `code`, `name`, `deleted_at`).
+_readable_sites = []
+# Where that app offers the link to a site's page, given the site's id (common/navigation).
+AUDITED_SITE = "audited-site"
+
+
+def readable_sites_are(sites_of_user) -> None:
+    _readable_sites[:] = [sites_of_user]
+
+
+def readable_sites(user):
+    return _readable_sites[0](user)
 
 
 @dataclass
@@ -60,6 +78,19 @@ def _field(table: str, column: str):
 def _is_key(table: str, column: str) -> bool:
     model = _models_by_table().get(table)
     return model is not None and model._meta.pk.column == column
+
+
+def record_name(table: str, key: str) -> str:
+    """The record an entry is about, as the admin names it ("HZ-000197 · 05/12/2026 14:30",
+    a person's user name), not its key; "" when it is gone (removed, or never kept)."""
+    model = _models_by_table().get(table)
+    if model is None:
+        return ""
+    try:
+        found = model._base_manager.filter(pk=key).first()
+    except (ValueError, ValidationError):
+        found = None
+    return str(found) if found is not None else ""
 
 
 def action_label(action: str) -> str:
@@ -102,7 +133,8 @@ def value_text_of(field, value, names: dict | None = None) -> str:
                 found = field.related_model._base_manager.filter(pk=value).first()
             except (ValueError, ValidationError):  # a hidden value ("…", accounts/sql/audit.sql)
                 found = None
-            names[key] = str(found) if found is not None else str(value)
+            # A record since removed has no name left: its key would mean nothing to a person.
+            names[key] = str(found) if found is not None else HIDDEN if value == HIDDEN else "–"
         return names[key]
     if field is not None and field.choices:
         return str(dict(field.flatchoices).get(value, value))
@@ -122,7 +154,8 @@ def value_text_of(field, value, names: dict | None = None) -> str:
         except ValueError:  # a hidden value ("…", accounts/sql/audit.sql)
             return value
     if isinstance(value, float | int) and not isinstance(value, bool):
-        return formats.number_format(value, use_l10n=True)
+        # Grouped as every count the registry shows (12.345 rows), its decimals as stored.
+        return formats.number_format(value, use_l10n=True, force_grouping=True)
     text = str(value)
     return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
 

@@ -171,7 +171,8 @@ class AuditEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{timezone.localtime(self.at):%d/%m/%Y %H:%M} · {what(self)} · {self.object_id}"
+        # Not the record's key (a UUID): the entry's page names the record in its fields.
+        return f"{timezone.localtime(self.at):%d/%m/%Y %H:%M} · {what(self)}"
 
 
 class LoginFailure(models.Model):

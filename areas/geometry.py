@@ -8,6 +8,8 @@ from django.contrib.gis.geos import GEOSException, GEOSGeometry, LinearRing, Mul
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from common.numbers import format_number
+
 from . import geojson_reader
 
 WGS84 = 4326
@@ -64,7 +66,9 @@ def clean_outline(geom: GEOSGeometry) -> Polygon:
     if not geom.valid:
         raise ValidationError(_("The outline is not a valid polygon: %(reason)s.") % {"reason": geom.valid_reason})
     if geom.num_points > MAX_OUTLINE_VERTICES:
-        raise ValidationError(_("The outline has too many vertices (more than %(n)d).") % {"n": MAX_OUTLINE_VERTICES})
+        raise ValidationError(
+            _("The outline has too many vertices (more than %(n)s).") % {"n": format_number(MAX_OUTLINE_VERTICES)}
+        )
     if geom.area > MAX_OUTLINE_AREA_DEG2:
         raise ValidationError(_("The outline is too large for one site (over about 100 km²)."))
     geom.srid = WGS84

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from common.numbers import format_number
 from common.text import clean_text
 
 from .geometry import WGS84, clean_boundary
@@ -59,11 +60,16 @@ class LoadResult:
     def summary(self) -> str:
         """What a load did, for the person who asked."""
         done = _(
-            "Loaded %(files)d file(s): %(created)d areas created, %(updated)d updated; %(moved)d sites re-assigned."
-        ) % {"files": len(self.files), "created": self.created, "updated": self.updated, "moved": self.sites_moved}
+            "Loaded %(files)s file(s): %(created)s areas created, %(updated)s updated; %(moved)s sites re-assigned."
+        ) % {
+            "files": format_number(len(self.files)),
+            "created": format_number(self.created),
+            "updated": format_number(self.updated),
+            "moved": format_number(self.sites_moved),
+        }
         if self.sites_outside:
-            done += " " + _("Warning: %(n)d sites lie outside every loaded area and keep their previous area.") % {
-                "n": self.sites_outside
+            done += " " + _("Warning: %(n)s sites lie outside every loaded area and keep their previous area.") % {
+                "n": format_number(self.sites_outside)
             }
         return done
 

@@ -17,6 +17,8 @@ from pathlib import Path
 
 from django.utils.translation import gettext as _
 
+from .numbers import format_number
+
 MAX_MEMBERS = 1000
 MAX_DIRECTORY_BYTES = 1024 * 1024
 MAX_TOTAL_BYTES = 1024 * 1024 * 1024
@@ -62,7 +64,7 @@ def _end_record(handle) -> tuple[int, int]:
 
 
 def too_many() -> ArchiveError:
-    return ArchiveError(_("The zip file holds too many files (more than %(n)d).") % {"n": MAX_MEMBERS})
+    return ArchiveError(_("The zip file holds too many files (more than %(n)s).") % {"n": format_number(MAX_MEMBERS)})
 
 
 def check(path: Path) -> zipfile.ZipFile:

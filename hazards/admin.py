@@ -16,6 +16,7 @@ from accounts.scoped_admin import CheckedChangeList, ScopedAdminMixin, ServiceFo
 from areas.models import Area
 from common.admin_maps import MapAdminMixin
 from common.forms import DecimalMeasureField, FloatMeasureField
+from common.numbers import format_number
 
 from . import selectors, services
 from .lifecycle_admin import SiteLifecycleAdminMixin
@@ -229,7 +230,7 @@ class SiteAdmin(SiteLifecycleAdminMixin, SoftDeleteAdminMixin, ScopedAdminMixin,
                 restored += 1
             except OutOfScope:
                 continue
-        self.message_user(request, _("%(n)d site(s) restored.") % {"n": restored})
+        self.message_user(request, _("%(n)s site(s) restored.") % {"n": format_number(restored)})
 
     def get_actions(self, request):
         actions = super().get_actions(request)

@@ -20,6 +20,7 @@ class HazardsConfig(AppConfig):
     verbose_name = _("Hazard sites")
 
     def ready(self):
+        from accounts.audit_text import AUDITED_SITE, readable_sites_are
         from accounts.derived import audited_tables
         from accounts.pairing import TABLET_APP
         from accounts.scope import may_import, scope_models
@@ -30,6 +31,7 @@ class HazardsConfig(AppConfig):
         from .models import ClosureProposal, Inspection, Photo, Site, SiteMerge
         from .models_remediation import Campaign, CampaignAssignment, RemediationOrder
         from .receivers import reassign_sites
+        from .selectors import sites_and_restorable
 
         # Every migrate writes the rules again, so a changed TIME_ZONE reaches SQL.
         post_migrate.connect(_install_rules, sender=self)
@@ -43,6 +45,9 @@ class HazardsConfig(AppConfig):
             Link("import-upload", _("Import"), position=50, shown=may_import),
         )
         offer(TABLET_APP, Link("survey"))
+        # The audit trail names an entry's site to who may see it, and links to its page.
+        readable_sites_are(sites_and_restorable)
+        offer(AUDITED_SITE, Link("admin:hazards_site_change", args=lambda site_id: [site_id]))
         scope_models(
             {
                 Site: "area__path",

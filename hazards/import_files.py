@@ -154,8 +154,8 @@ def _within_limits(path: Path, read: Callable[[], Iterator]) -> Callable[[], Ite
             for values in read():
                 if len(values) > file_limits.MAX_COLUMNS:
                     raise TooLarge(
-                        _("a row has %(count)d columns; the most one import takes is %(n)d")
-                        % {"count": len(values), "n": file_limits.MAX_COLUMNS}
+                        _("a row has %(count)s columns; the most one import takes is %(n)s")
+                        % {"count": format_number(len(values)), "n": format_number(file_limits.MAX_COLUMNS)}
                     )
                 yield values
         except TooLarge as exc:
@@ -459,8 +459,8 @@ def _geojson_features(path: Path) -> Iterator[dict]:
 
 def _too_many_fields(count: int) -> TooLarge:
     return TooLarge(
-        _("it has %(count)d fields; the most one import takes is %(n)d")
-        % {"count": count, "n": file_limits.MAX_COLUMNS}
+        _("it has %(count)s fields; the most one import takes is %(n)s")
+        % {"count": format_number(count), "n": format_number(file_limits.MAX_COLUMNS)}
     )
 
 
@@ -645,8 +645,8 @@ def _kml_source(path: Path, head: int | None = None) -> SourceFile:
     source = _features_source(path, fields, count, _kml_features)
     if placemarks.network_links:
         source.notices.append(
-            _("%(n)d network links in the file were not followed: only its own placemarks are read.")
-            % {"n": placemarks.network_links}
+            _("%(n)s network links in the file were not followed: only its own placemarks are read.")
+            % {"n": format_number(placemarks.network_links)}
         )
     return source
 

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from areas import crs
 from areas.geometry import check_extent, clean_outline, geometry_from_text, not_a_point
+from common.numbers import format_number
 from common.readahead import read_ahead
 
 from . import import_update, services
@@ -323,9 +324,9 @@ def _row_checker(mapping: dict, words: dict | None = None, system: int = crs.WGS
     def check(row: dict) -> ImportRow:
         if OVERFLOW in row:
             raise ValidationError(
-                _("the row has %(cells)d cells and the header %(columns)d columns: a comma (or the file's "
+                _("the row has %(cells)s cells and the header %(columns)s columns: a comma (or the file's "
                   "separator) inside a value must be in quotes")
-                % dict(zip(("cells", "columns"), row[OVERFLOW], strict=True))
+                % dict(zip(("cells", "columns"), map(format_number, row[OVERFLOW]), strict=True))
             )  # fmt: skip
         outline, placed = None, False
         cell = outline_cell(row, column["outline"])

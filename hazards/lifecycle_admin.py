@@ -16,7 +16,7 @@ from accounts.scope import ADMINISTER, EDIT, OutOfScope, scope_for
 from accounts.scoped_admin import ScopedAdminMixin
 from common.forms import add_refusal
 
-from . import lifecycle
+from . import lifecycle, selectors
 from .lifecycle_api import other_site
 from .lifecycle_forms import CloseForm, DecisionForm, MergeForm, ReopenForm
 from .models import ClosureProposal, ProposalStatus, Site, SiteMerge
@@ -160,8 +160,14 @@ class SiteMergeAdmin(ScopedAdminMixin, admin.ModelAdmin):
     list_select_related = ["duplicate", "kept", "merged_by", "reversed_by"]
     search_fields = ["kept__code", "duplicate__code"]
     actions = ["undo_merges"]
-    readonly_fields = ["kept", "duplicate", "merged_at", "merged_by", "inspections", "reversed_at", "reversed_by"]
+    readonly_fields = ["kept", "duplicate", "merged_at", "merged_by", "inspections_moved", "reversed_at", "reversed_by"]
     fields = readonly_fields
+
+    @admin.display(description=SiteMerge._meta.get_field("inspections").verbose_name)
+    def inspections_moved(self, merge):
+        """The inspections moved by their site and time, not their keys (UUIDs)."""
+        moved = sorted(selectors.stored_inspections(merge.inspections).values(), key=lambda i: i.observed_at)
+        return ", ".join(str(i) for i in moved) or self.get_empty_value_display()
 
     @admin.action(description=gettext_lazy("Undo the selected merges"))
     def undo_merges(self, request, queryset):

@@ -118,8 +118,8 @@ class Workbook:
                 width = max((cell["column"] for cell in found), default=0)
                 if width > file_limits.MAX_COLUMNS:
                     raise TooLarge(
-                        _("its row %(row)d reaches column %(column)d; the most one import takes is %(n)d")
-                        % {"row": index, "column": width, "n": file_limits.MAX_COLUMNS}
+                        _("its row %(row)d reaches column %(column)s; the most one import takes is %(n)s")
+                        % {"row": index, "column": format_number(width), "n": format_number(file_limits.MAX_COLUMNS)}
                     )
                 for _missing in range(number + 1, index):
                     yield []

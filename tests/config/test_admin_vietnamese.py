@@ -28,6 +28,7 @@ from accounts import audit_text
 from accounts.derived import AUDITED
 from accounts.models import AuditEntry, Role
 from accounts.tokens import token_issue
+from common.numbers import format_number
 from hazards import lifecycle, orders
 from reports import services as report_services
 
@@ -246,15 +247,20 @@ def test_no_admin_page_shows_the_projects_english_in_vietnamese(superuser, histo
 
 
 # What a database keeps and a person should never read: a geometry as EWKT or WKT
-# ("SRID=4326;MULTIPOLYGON (((106.06…"), an area's path ("/99/991/"), a day as ISO writes it.
+# ("SRID=4326;MULTIPOLYGON (((106.06…"), an area's path ("/99/991/"), a day as ISO writes it,
+# a record's key (a UUID); and a day in Django's own Vietnamese long form ("14:30 Ngày 05
+# tháng 12 năm 2026", "Tháng Mười Hai 2026") where the registry writes 05/12/2026.
 STORED_FORMS = re.compile(
     r"SRID=\d+;|\b(?:MULTI)?(?:POINT|POLYGON|LINESTRING)\s*Z?\s*\(|^/[\d/]+/$|\b\d{4}-\d{2}-\d{2}\b"
+    r"|\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"
+    r"|\b[Tt]háng (?:\d+|Một|Hai|Ba|Tư|Năm|Sáu|Bảy|Tám|Chín|Mười)\b"
 )
 
 
-def test_no_admin_page_shows_a_geometry_a_path_or_a_date_as_stored(superuser, history, demo_tree):
-    """The area's admin page showed its boundary as EWKT and its path ("/99/"), and an
-    inspection was titled "HZ-000197 · 2026-12-05", to a province's manager (walkthrough).
+def test_no_admin_page_shows_a_geometry_a_path_a_key_or_a_date_as_stored(superuser, history, demo_tree):
+    """The area's admin page showed its boundary as EWKT and its path ("/99/"), an
+    inspection was titled "HZ-000197 · 2026-12-05", to a province's manager, and the audit
+    trail showed each site by its UUID and every moment in Django's long form (walkthrough).
     Checked for a manager, who only views areas, and for the country's administrator."""
     from accounts.models import User
 
@@ -262,9 +268,12 @@ def test_no_admin_page_shows_a_geometry_a_path_or_a_date_as_stored(superuser, hi
     for user in (User.objects.get(username="quanly"), superuser):
         client = Client(HTTP_ACCEPT_LANGUAGE="vi")
         client.force_login(user)
-        for model, _model_admin in project_admins():
+        for model, model_admin in project_admins():
             info = model._meta.app_label, model._meta.model_name
             pages = [reverse("admin:{}_{}_changelist".format(*info))]
+            if model_admin.date_hierarchy:  # the drill-down's months and days
+                field = model_admin.date_hierarchy
+                pages += [f"{pages[0]}?{field}__year=2026", f"{pages[0]}?{field}__year=2026&{field}__month=3"]
             manager = getattr(model, "all_objects", model._default_manager)
             pages += [reverse("admin:{}_{}_change".format(*info), args=[obj.pk]) for obj in manager.all()[:3]]
             for page in pages:
@@ -275,3 +284,25 @@ def test_no_admin_page_shows_a_geometry_a_path_or_a_date_as_stored(superuser, hi
                     if STORED_FORMS.search(text):
                         found.setdefault(f"{user.username} {page}", []).append(text[:80])
     assert found == {}
+
+
+def test_the_admin_groups_its_counts_as_the_registry_does(superuser):
+    """A change list wrote "1234 người dùng" under its rows, its search "1234 kết quả" and
+    its actions "Hãy chọn tất cả 1234 người dùng", where every other count of the registry
+    is grouped (1.234)."""
+    from accounts.models import User, username_key
+
+    User.objects.bulk_create(
+        User(username=f"canbo{n:04d}", name_key=username_key(f"canbo{n:04d}")) for n in range(1234)
+    )
+    total, found = User.objects.count(), User.objects.filter(username__startswith="canbo").count()
+    client = Client(HTTP_ACCEPT_LANGUAGE="vi")
+    client.force_login(superuser)
+    listed = client.get(reverse("admin:accounts_user_changelist")).text
+    searched = client.get(reverse("admin:accounts_user_changelist") + "?q=canbo").text
+    with override("vi"):
+        shown, shown_found = format_number(total), format_number(found)
+    (paginator,) = re.findall(r'<p class="paginator">(.*?)</p>', listed, re.S)
+    assert "." in shown and f"{shown} người dùng" in paginator, paginator
+    assert f"Hãy chọn tất cả {shown} người dùng" in listed and f"Tất cả {shown} đã được chọn" in listed
+    assert f"{shown_found} kết quả" in searched and f"tổng số {shown}" in searched

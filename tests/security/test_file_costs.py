@@ -382,10 +382,10 @@ def test_xml_between_the_rows_costs_no_memory(tmp_path, monkeypatch, name, body)
         ("long-text.kml", kml_with(b"", b"<description>" + b"a" * 1_000_001 + b"</description>"),
          "it holds a text longer than 1,000,000 characters"),
         ("wide.xlsx", workbook_with(b'<row r="1"><c r="ALM1"><v>1</v></c></row>'),
-         "its row 1 reaches column 1001; the most one import takes is 1000"),
+         "its row 1 reaches column 1,001; the most one import takes is 1,000"),
         ("long-line.csv", b"name,lat,lon\n" + b"a" * (MB + 1) + b"\n", "its line 2 is longer than 1,048,576 characters"),
         ("wide.csv", b"name,lat,lon\n" + b",".join([b"1"] * 1001) + b"\n",
-         "a row has 1001 columns; the most one import takes is 1000"),
+         "a row has 1,001 columns; the most one import takes is 1,000"),
         ("big-polygon.geojson",
          json.dumps({"type": "Feature", "properties": {}, "geometry": {
              "type": "Polygon", "coordinates": [[[105.5 + i * 1e-7, 21.5] for i in range(100_000)]]}}).encode(),
