@@ -1,8 +1,9 @@
 """Tile requests that carry the map's tile token are answered right after the security
 headers are set, as WhiteNoise answers static files: they need nothing the middleware
 below them does (session, language, CSRF, messages, framing), which cost a third of a
-zoom-14 tile. Every other request, tiles asked with a session included, takes the usual
-way."""
+zoom-14 tile, nor CORS: the token reaches only a page of this site, so its tiles are
+asked from the same origin. Every other request, tiles asked with a session or a device
+token included, takes the usual way."""
 
 from django.urls import Resolver404, resolve
 

@@ -68,12 +68,14 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "config.observability.RequestLogMiddleware",  # first: it times and logs everything after it
-    "corsheaders.middleware.CorsMiddleware",  # before anything that answers (preflights, tiles)
     "django.middleware.security.SecurityMiddleware",
     "config.errors.RefuseNulMiddleware",
     "config.errors.RefuseRepeatedParametersMiddleware",
     "config.replicas.ReplicaReadsMiddleware",  # before the tile shortcut, which reads too
+    # The map page's own tiles skip what follows, CORS included (a twentieth of a zoom-14
+    # tile): its token comes only to a page of this site, so they are asked same-origin.
     "mapping.middleware.TileTokenMiddleware",
+    "corsheaders.middleware.CorsMiddleware",  # before anything else that answers (preflights, tiles)
     "config.security.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

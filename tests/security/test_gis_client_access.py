@@ -58,6 +58,22 @@ def test_qgis_and_bearer_clients_read_tiles_and_the_ogc_api_without_a_session(gi
         assert reads(headers, site) == (200, {site.code}, 200, {str(site.pk)})
 
 
+def test_a_web_map_on_another_site_reads_tiles_with_a_bearer_token(gis):
+    """Its browser asks first (a preflight: no credentials in it), then reads the tile,
+    which it may hand to the page only with the CORS answer."""
+    _person, _token, key, site = gis
+    tile = reverse("site-tile", args=tile_of(site.location.x, site.location.y, 14))
+    origin = {"Origin": "https://maps.example.org"}
+    preflight = Client().options(
+        tile,
+        headers={**origin, "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "authorization"},
+    )
+    assert preflight.status_code == 200 and "authorization" in preflight["Access-Control-Allow-Headers"]
+    read = Client().get(tile, headers={**origin, "Authorization": f"Bearer {key}"})
+    assert read.status_code == 200 and read["Access-Control-Allow-Origin"] == "*"
+    assert site.code in site_codes(mapbox_vector_tile.decode(read.content))
+
+
 def test_revoking_the_token_stops_qgis_at_once(gis, superuser):
     person, token, key, site = gis
     assert reads(basic(person.username, key), site)[0] == 200
