@@ -92,11 +92,16 @@ class LocalDate(Func):
     output_field = DateField()
 
 
+def registry_zone() -> ZoneInfo:
+    """The registry's time zone (settings.TIME_ZONE), whatever zone Django has active."""
+    return ZoneInfo(settings.TIME_ZONE)
+
+
 def day_start(day: dt.date) -> dt.datetime:
     """The instant the registry's day `day` begins: its midnight in the registry's time
     zone, whatever zone Django has active. An instant before it falls on an earlier day
     (registry_local_date), so `at < day_start(D + 1)` is "on D or before"."""
-    return dt.datetime.combine(day, dt.time.min, tzinfo=ZoneInfo(settings.TIME_ZONE))
+    return dt.datetime.combine(day, dt.time.min, tzinfo=registry_zone())
 
 
 def checked_since(day, checked="last_checked_at"):
@@ -139,7 +144,7 @@ DUPLICATE_RADIUS_M = 30
 def time_zone_offset() -> str:
     """The registry's time zone as the UTC offset its times are written with, for the text
     that tells a person which time a file holds."""
-    return dt.datetime.now(ZoneInfo(settings.TIME_ZONE)).isoformat()[-6:]
+    return dt.datetime.now(registry_zone()).isoformat()[-6:]
 
 
 # The rule functions as the database holds them: their bodies, by name and arguments.
