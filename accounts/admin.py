@@ -27,7 +27,7 @@ from .lockout import account_lock
 from .models import AuditEntry, DeviceToken, Membership, Role, User
 from .pairing import CODE_MINUTES, TABLET_APP, pairing_start, shown
 from .scope import ADMINISTER, MANAGE, manageable_users, mark_password_set, scope_for
-from .scoped_admin import CheckedAutocomplete, NotFoundOutOfScope, ScopedAdminMixin
+from .scoped_admin import CheckedAutocomplete, NotFoundOutOfScope, ReadByRequest, ScopedAdminMixin
 from .services import sign_in_unlock, user_deactivate
 from .tokens import token_issue, token_revoke
 
@@ -310,7 +310,7 @@ class ActionFilter(AuditValueFilter):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class AuditEntryAdmin(ReadByRequest, ScopedAdminMixin, admin.ModelAdmin):
     """The audit page: administrators read every recorded change in the areas where they
     are administrators, under the names of the records and fields (accounts/audit_text.py),
     not the database's."""
@@ -346,12 +346,13 @@ class AuditEntryAdmin(ScopedAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("record"))
     def record_shown(self, entry):
         """The record by its name, not its key (a UUID, an account's number); nothing of
-        a record of a site the reader may not see, nor of one since removed."""
+        a record of a site the reader may not see, nor of one since removed or outside the
+        reader's areas now."""
         if self._hidden_site(entry):
             return self.get_empty_value_display()
         if entry.object_id == str(entry.site_id):  # the site's own entry
             return self.site_shown(entry)
-        return audit_text.record_name(entry.table, entry.object_id) or self.get_empty_value_display()
+        return audit_text.record_name(entry.read_by, entry.table, entry.object_id)
 
     @admin.display(description=_("site"))
     def site_shown(self, entry):
@@ -383,9 +384,8 @@ class AuditEntryAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("changes"))
     def changes_shown(self, entry):
-        return format_html_join(
-            "", "<div>{}: {} → {}</div>", ((c.label, c.before, c.after) for c in audit_text.changes_of(entry))
-        )
+        changes = audit_text.changes_of(entry, entry.read_by)
+        return format_html_join("", "<div>{}: {} → {}</div>", ((c.label, c.before, c.after) for c in changes))
 
 
 # The area tree's admin lives here, not in areas/: it is scoped, and the scope rule is

@@ -4,17 +4,22 @@ table and column names and stored values ("update accounts_membership",
 names and the choices' labels in the reader's language instead."""
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
 from django.apps import apps
+from django.contrib.admin.sites import AdminSite
 from django.contrib.gis.db import models as gis_models
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Model, QuerySet
 from django.utils import formats, timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from .scope import AREA_PATH_OF, VIEW, scope_for
 
 ACTIONS = {
     "insert": gettext_lazy("Added"),
@@ -37,21 +42,64 @@ HIDDEN = "…"
 # Longest value shown in a list of changes (geometry and notes run long).
 SHOWN_CHARS = 60
 
-# The sites a person may see (deleted ones where they may restore them), as their admin
-# lists them: declared by the app that keeps the sites (hazards, above this one), so that
-# the trail names an entry's site (AuditEntry.site_id) by code and name only to who may see
-# it. For a user, a queryset of the sites (with `code`, `name`, `deleted_at`).
-_readable_sites = []
+# The records of registry data a person may read now, by model label: each app declares how
+# its own are read (readable_records_are, in its AppConfig.ready(): its selectors, through
+# the one scope check, accounts/scope.py), so that the trail names a record, and a record a
+# changed value points to, only to who may see it now. For a user, a queryset of the model's
+# records (what naming them needs selected with them).
+_readers: dict[str, Callable] = {}
+# The model of an entry's site (AuditEntry.site_id), declared with its reader.
+_site_model: list[type[Model]] = []
 # Where that app offers the link to a site's page, given the site's id (common/navigation).
 AUDITED_SITE = "audited-site"
+# What the trail shows for a record it does not name (one since removed, or one outside the
+# reader's areas now), as for an entry whose site the reader may not see: the admin's empty
+# value, never the record's key.
+NOT_NAMED = AdminSite.empty_value_display
 
 
-def readable_sites_are(sites_of_user) -> None:
-    _readable_sites[:] = [sites_of_user]
+def readable_records_are(readers: dict[type[Model], Callable], *, sites: type[Model]) -> None:
+    _readers.update({model._meta.label_lower: reader for model, reader in readers.items()})
+    _site_model[:] = [sites]
 
 
-def readable_sites(user):
-    return _readable_sites[0](user)
+def readable(user, model: type[Model]) -> QuerySet:
+    """The records of `model` the user may see now, as its app reads them; a model no app
+    declared but with an area scope (areas, memberships, targets) through the scope check,
+    its live records; one with none (people, their devices and codes) is no area's data."""
+    label = model._meta.label_lower
+    if label in _readers:
+        return _readers[label](user)
+    if label in AREA_PATH_OF:
+        return scope_for(user).restrict(model._default_manager.all(), VIEW)
+    return model._base_manager.all()
+
+
+def readable_sites(user) -> QuerySet:
+    """The sites the user may see (deleted ones where they may restore them), with `code`,
+    `name` and `deleted_at`: whose code and name the trail shows for an entry's site."""
+    return readable(user, _site_model[0])
+
+
+class Reader:
+    """A person reading the trail (one page of it): names the records they may see now,
+    each looked up once for the page (a site's history names the same people and areas
+    again and again)."""
+
+    def __init__(self, user):
+        self.user = user
+        self._names: dict = {}
+
+    def name(self, model: type[Model], key) -> str:
+        """The record as the admin names it ("HZ-000197 · Ao làng", a person's user name);
+        NOT_NAMED when it is gone or outside the reader's areas."""
+        if (model, key) not in self._names:
+            try:
+                found = readable(self.user, model).filter(pk=key).first()
+            except (ValueError, ValidationError):  # no key of the model
+                found = None
+            self._names[(model, key)] = NOT_NAMED if found is None else str(found)
+        return self._names[(model, key)]
 
 
 @dataclass
@@ -80,17 +128,12 @@ def _is_key(table: str, column: str) -> bool:
     return model is not None and model._meta.pk.column == column
 
 
-def record_name(table: str, key: str) -> str:
+def record_name(reader: Reader, table: str, key: str) -> str:
     """The record an entry is about, as the admin names it ("HZ-000197 · 05/12/2026 14:30",
-    a person's user name), not its key; "" when it is gone (removed, or never kept)."""
+    a person's user name), not its key; NOT_NAMED when it is gone (removed, or never kept)
+    or the reader may not see it now."""
     model = _models_by_table().get(table)
-    if model is None:
-        return ""
-    try:
-        found = model._base_manager.filter(pk=key).first()
-    except (ValueError, ValidationError):
-        found = None
-    return str(found) if found is not None else ""
+    return NOT_NAMED if model is None else reader.name(model, key)
 
 
 def action_label(action: str) -> str:
@@ -109,33 +152,26 @@ def column_label(table: str, column: str) -> str:
     return str(capfirst(OTHER_KEYS.get(column, column)))
 
 
-def value_text(table: str, column: str, value, names: dict | None = None) -> str:
+def value_text(table: str, column: str, value, reader: Reader | None = None) -> str:
     """A stored value as the field shows it: a choice's label, yes or no, a date in the
-    reader's format, a point's coordinates."""
+    reader's format, a point's coordinates, a record by its name to a `reader` who may see
+    it (and to nobody without one)."""
     if value is None or value == "" or value == []:
         return "–"
     field = _field(table, column)
     if isinstance(value, list):
         base = getattr(field, "base_field", None)
-        return ", ".join(value_text_of(base, item, names) for item in value)
-    return value_text_of(field, value, names)
+        return ", ".join(value_text_of(base, item, reader) for item in value)
+    return value_text_of(field, value, reader)
 
 
-def value_text_of(field, value, names: dict | None = None) -> str:
-    """`names`: the records already named, shared by the entries of one page (a site's
-    history names the same people and areas again and again)."""
+def value_text_of(field, value, reader: Reader | None = None) -> str:
     if isinstance(field, models.ForeignKey):
-        names = {} if names is None else names
-        key = (field.related_model, value)
-        if key not in names:
-            # The record it names as the admin names it (a person's user name, an area's name).
-            try:
-                found = field.related_model._base_manager.filter(pk=value).first()
-            except (ValueError, ValidationError):  # a hidden value ("…", accounts/sql/audit.sql)
-                found = None
-            # A record since removed has no name left: its key would mean nothing to a person.
-            names[key] = str(found) if found is not None else HIDDEN if value == HIDDEN else "–"
-        return names[key]
+        if value == HIDDEN:  # a value nobody may read (accounts/sql/audit.sql)
+            return HIDDEN
+        # The record it points to as the admin names it (a person's user name, a site's
+        # code and name), never by its key, which would mean nothing to a person.
+        return NOT_NAMED if reader is None else reader.name(field.related_model, value)
     if field is not None and field.choices:
         return str(dict(field.flatchoices).get(value, value))
     if isinstance(value, bool):
@@ -160,15 +196,15 @@ def value_text_of(field, value, names: dict | None = None) -> str:
     return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
 
 
-def changes_of(entry, names: dict | None = None) -> list[Change]:
-    """Each changed field with its value before and after; an entry that records facts
-    rather than changes (a file import's) has only the after."""
+def changes_of(entry, reader: Reader) -> list[Change]:
+    """Each changed field with its value before and after, as `reader` may read them; an
+    entry that records facts rather than changes (a file import's) has only the after."""
     changes = []
     for column, values in entry.changes.items():
         if _is_key(entry.table, column):
             continue  # the record itself, which the entry names
         before, after = values if isinstance(values, list) and len(values) == 2 else (None, values)
-        shown = value_text(entry.table, column, before, names), value_text(entry.table, column, after, names)
+        shown = value_text(entry.table, column, before, reader), value_text(entry.table, column, after, reader)
         if shown[0] != shown[1]:  # a record's empty fields, when it was added
             changes.append(Change(column_label(entry.table, column), *shown))
     return sorted(changes, key=lambda change: change.label)

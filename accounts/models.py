@@ -10,8 +10,6 @@ from django.utils.translation import gettext_lazy as _
 
 from common.text import clean_text
 
-from .audit_text import what
-
 # Characters of a user name that read as others in a list (pentest I8: "ADMİN" beside
 # "admin"), compared in lower case. Django's validator lets a user name hold letters of
 # any script, digits and . @ + - _; this is the part of Unicode's confusables (UTS #39)
@@ -171,6 +169,9 @@ class AuditEntry(models.Model):
         ]
 
     def __str__(self) -> str:
+        # Here, not above: the trail's reading reads the scope, which reads these models.
+        from .audit_text import what
+
         # Not the record's key (a UUID): the entry's page names the record in its fields.
         return f"{timezone.localtime(self.at):%d/%m/%Y %H:%M} · {what(self)}"
 

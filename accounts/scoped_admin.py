@@ -11,6 +11,7 @@ from django.http import Http404
 
 from common.forms import add_refusal
 
+from .audit_text import Reader
 from .scope import ADMINISTER, EDIT, VIEW, OutOfScope, scope_for
 
 
@@ -40,6 +41,25 @@ class NotFoundOutOfScope:
 
     def get_changelist(self, request, **kwargs):
         return CheckedChangeList
+
+
+class ReadByRequest:
+    """Django's admin gives a field or column it shows only the record: each record a page
+    shows carries who reads it (`read_by`, one audit_text.Reader for the page), so that what
+    it names of other records (the audit trail's) it names only to that reader."""
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            obj.read_by = Reader(request.user)
+        return obj
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        reader = Reader(request.user)
+        for obj in changelist.result_list:
+            obj.read_by = reader
+        return changelist
 
 
 class CheckedChangeList(ChangeList):

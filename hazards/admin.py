@@ -12,7 +12,7 @@ from procrastinate.contrib.django.models import ProcrastinateJob
 from accounts import audit_text
 from accounts.audit import audit_of_site
 from accounts.scope import ADMINISTER, EDIT, SURVEY, OutOfScope, scope_for
-from accounts.scoped_admin import CheckedChangeList, ScopedAdminMixin, ServiceForm, service_admin_form
+from accounts.scoped_admin import CheckedChangeList, ReadByRequest, ScopedAdminMixin, ServiceForm, service_admin_form
 from areas.models import Area
 from common.admin_maps import MapAdminMixin
 from common.forms import DecimalMeasureField, FloatMeasureField
@@ -139,7 +139,9 @@ class InspectionHistory(admin.TabularInline):
 
 
 @admin.register(Site)
-class SiteAdmin(SiteLifecycleAdminMixin, SoftDeleteAdminMixin, ScopedAdminMixin, MapAdminMixin, admin.ModelAdmin):
+class SiteAdmin(
+    SiteLifecycleAdminMixin, SoftDeleteAdminMixin, ReadByRequest, ScopedAdminMixin, MapAdminMixin, admin.ModelAdmin
+):
     form = SiteForm
     add_verb = SURVEY
     delete_verb = EDIT
@@ -200,7 +202,6 @@ class SiteAdmin(SiteLifecycleAdminMixin, SoftDeleteAdminMixin, ScopedAdminMixin,
 
     @admin.display(description=_("change history"))
     def history(self, site):
-        names = {}  # the people, areas and sites the entries name, each looked up once
         entries = [
             {
                 "at": entry.at,
@@ -208,7 +209,7 @@ class SiteAdmin(SiteLifecycleAdminMixin, SoftDeleteAdminMixin, ScopedAdminMixin,
                 "what": audit_text.what(entry),
                 "imported": entry.pk == site.import_entry_id,
                 "changes": entry.changes,
-                "shown": audit_text.changes_of(entry, names),
+                "shown": audit_text.changes_of(entry, site.read_by),
             }
             for entry in audit_of_site(site)
         ]

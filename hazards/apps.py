@@ -20,7 +20,7 @@ class HazardsConfig(AppConfig):
     verbose_name = _("Hazard sites")
 
     def ready(self):
-        from accounts.audit_text import AUDITED_SITE, readable_sites_are
+        from accounts.audit_text import AUDITED_SITE, readable_records_are
         from accounts.derived import audited_tables
         from accounts.pairing import TABLET_APP
         from accounts.scope import may_import, scope_models
@@ -30,8 +30,9 @@ class HazardsConfig(AppConfig):
         from .audit_coverage import AUDITED
         from .models import ClosureProposal, Inspection, Photo, Site, SiteMerge
         from .models_remediation import Campaign, CampaignAssignment, RemediationOrder
+        from .order_selectors import campaigns_and_restorable, orders_and_restorable
         from .receivers import reassign_sites
-        from .selectors import sites_and_restorable
+        from .selectors import inspections_and_restorable, photos_and_restorable, sites_and_restorable
 
         # Every migrate writes the rules again, so a changed TIME_ZONE reaches SQL.
         post_migrate.connect(_install_rules, sender=self)
@@ -45,8 +46,19 @@ class HazardsConfig(AppConfig):
             Link("import-upload", _("Import"), position=50, shown=may_import),
         )
         offer(TABLET_APP, Link("survey"))
-        # The audit trail names an entry's site to who may see it, and links to its page.
-        readable_sites_are(sites_and_restorable)
+        # The audit trail names an entry's site, its record and the records its changes
+        # point to, to who may see them now, as this app's pages read them; and links to a
+        # site's page.
+        readable_records_are(
+            {
+                Site: sites_and_restorable,
+                Inspection: inspections_and_restorable,
+                Photo: photos_and_restorable,
+                RemediationOrder: orders_and_restorable,
+                Campaign: campaigns_and_restorable,
+            },
+            sites=Site,
+        )
         offer(AUDITED_SITE, Link("admin:hazards_site_change", args=lambda site_id: [site_id]))
         scope_models(
             {

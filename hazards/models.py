@@ -303,7 +303,9 @@ class Photo(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.sha256[:12]
+        # As a person knows it: the site and the visit it was taken at (its inspection's
+        # name); its content hash would mean nothing to them.
+        return str(self.inspection)
 
 
 class RunStatus(models.TextChoices):

@@ -32,7 +32,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts import audit_text
 from accounts.models import AuditEntry, Membership, Role, User
-from accounts.scope import SURVEY, VIEW, ancestor_paths, people_who_may, scope_for
+from accounts.scope import ADMINISTER, SURVEY, VIEW, ancestor_paths, people_who_may, scope_for
 from areas.models import Area
 from common.numbers import share
 
@@ -66,6 +66,13 @@ def orders_for(user, verb: str = VIEW, within: str | None = None) -> QuerySet:
     )
     scope = scope_for(user)
     return scope.restrict(orders, verb) if within is None else scope.restrict_within(orders, verb, within)
+
+
+def orders_and_restorable(user) -> QuerySet:
+    """The orders the user may see (orders_for), and any where they administer, deleted or
+    of a deleted site: deleted records stay visible to the administrators who may restore
+    them (selectors.sites_and_restorable)."""
+    return orders_for(user) | scope_for(user).restrict(RemediationOrder.all_objects.select_related("site"), ADMINISTER)
 
 
 # How order lists run: by deadline, then opening, then id (a stable page order).
@@ -273,6 +280,12 @@ def order_numbers(
 def campaigns_for(user) -> QuerySet:
     """Campaigns over the user's areas or over an area above them."""
     return scope_for(user).restrict_overlapping(Campaign.objects.select_related("area", "created_by"), VIEW)
+
+
+def campaigns_and_restorable(user) -> QuerySet:
+    """The campaigns the user may see (campaigns_for), and any where they administer,
+    deleted ones too (orders_and_restorable)."""
+    return campaigns_for(user) | scope_for(user).restrict(Campaign.all_objects.select_related("area"), ADMINISTER)
 
 
 def window_start(campaign: Campaign) -> dt.datetime:

@@ -164,14 +164,29 @@ def inspection(user, inspection_id, action: str = VIEW) -> Inspection | None:
     return scope_for(user).restrict(Inspection.objects.all(), action).filter(pk=inspection_id).first()
 
 
-def photos_of_file(user, name: str) -> QuerySet:
-    """The photos whose image or thumbnail is the stored file `name` that the user may
-    see: of a live inspection of a live site they view, or of any inspection where they
-    administer (deleted records stay visible to the administrators who may restore them)."""
+def inspections_and_restorable(user) -> QuerySet:
+    """The inspections the user may see: live ones of live sites they view, and any where
+    they administer (deleted records stay visible to the administrators who may restore
+    them), each with its site (which names it)."""
     scope = scope_for(user)
-    named = Photo.objects.filter(Q(image=name) | Q(thumbnail=name))
-    live = named.filter(inspection__deleted_at__isnull=True, inspection__site__deleted_at__isnull=True)
-    return scope.restrict(live, VIEW) | scope.restrict(named, ADMINISTER)
+    seen = scope.restrict(Inspection.objects.all(), VIEW) | scope.restrict(Inspection.all_objects.all(), ADMINISTER)
+    return seen.select_related("site")
+
+
+def photos_and_restorable(user) -> QuerySet:
+    """The photos the user may see, as inspections_and_restorable: of a live inspection of
+    a live site they view, or of any inspection where they administer; each with its
+    inspection and site (which name it)."""
+    scope = scope_for(user)
+    live = Photo.objects.filter(inspection__deleted_at__isnull=True, inspection__site__deleted_at__isnull=True)
+    seen = scope.restrict(live, VIEW) | scope.restrict(Photo.objects.all(), ADMINISTER)
+    return seen.select_related("inspection__site")
+
+
+def photos_of_file(user, name: str) -> QuerySet:
+    """The photos whose image or thumbnail is the stored file `name` that the user may see
+    (photos_and_restorable)."""
+    return photos_and_restorable(user).filter(Q(image=name) | Q(thumbnail=name))
 
 
 def stored_sites(site_ids) -> dict:
