@@ -168,7 +168,7 @@ class SiteAdmin(
         "closed_at",
         "close_reason",
         "close_note",
-        "duplicate_of",
+        "duplicate_of_shown",
         "remediation",
         "history",
     ]
@@ -192,6 +192,14 @@ class SiteAdmin(
     def get_fields(self, request, obj=None):
         fields = super().get_fields(request, obj)
         return fields if obj else [f for f in fields if f not in ("history", "effective_from", "remediation")]
+
+    @admin.display(description=_("duplicate of"))
+    def duplicate_of_shown(self, site):
+        """The site it duplicates by code and name, to who may see that site now: a merge
+        may have kept one of another district (as its history names it, audit_text)."""
+        if site.duplicate_of_id is None:
+            return self.get_empty_value_display()
+        return site.read_by.name(Site, site.duplicate_of_id)
 
     @admin.display(description=_("remediation orders"))
     def remediation(self, site):

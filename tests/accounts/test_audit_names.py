@@ -1,7 +1,8 @@
 """What the audit trail names: the record an entry is about, and a record one of its changed
 values points to, by name only to a reader who may see that record now (the one scope
-check: accounts/scope.py, through the selectors of the app that keeps it); a photo as a
-person recognises it, by its site and its date, not its file's hash."""
+check: accounts/scope.py, through the selectors of the app that keeps it), as the site's
+page names the site it duplicates; a photo as a person recognises it, by its site and its
+date, not its file's hash."""
 
 import datetime as dt
 import io
@@ -73,6 +74,20 @@ def test_a_changed_value_names_a_site_only_to_who_may_see_it(client, demo_tree, 
     client.force_login(superuser)
     history = history_of(client.get(reverse("admin:hazards_site_change", args=[duplicate.pk])).text)
     assert f"Duplicate of: – → {kept.code} · Ao huyện bên" in history
+
+
+def test_the_site_page_names_the_site_it_duplicates_only_to_who_may_see_it(
+    client, demo_tree, make_user, superuser, merged_away
+):
+    duplicate, kept = merged_away["duplicate"], merged_away["kept"]
+    client.force_login(make_user("quantri", demo_tree["991"], Role.ADMINISTRATOR, is_staff=True))
+    page = client.get(reverse("admin:hazards_site_change", args=[duplicate.pk])).text
+    shown = re.search(r'field-duplicate_of_shown.*?<div class="readonly">(.*?)</div>', page, re.S).group(1)
+    assert shown == "-" and kept.code not in page and "Ao huyện bên" not in page
+    client.force_login(superuser)
+    page = client.get(reverse("admin:hazards_site_change", args=[duplicate.pk])).text
+    shown = re.search(r'field-duplicate_of_shown.*?<div class="readonly">(.*?)</div>', page, re.S).group(1)
+    assert shown == f"{kept.code} · Ao huyện bên"
 
 
 def test_an_entry_names_its_record_only_to_who_may_see_it(client, demo_tree, make_user, superuser, merged_away):
