@@ -83,13 +83,13 @@ class Place(models.Model):
 
 class TileGrant(models.Model):
     """A signed-in session's right to ask tiles with the map's token instead of the
-    session (mapping/tile_tokens.py). Each tile's query checks it in the same statement:
-    the session still alive, the person still active, with the password, superuser flag
-    and memberships the grant saw (their digest, `standing`). Sign-out, idle expiry, deactivation, a password or
-    role change end the map's tiles at once."""
+    session (mapping/tile_tokens.py). Each tile's query checks in the same statement that
+    it and its session are still there. Triggers delete it when what the token stands for
+    changes (mapping/sql/tile_grants.sql): deactivation, a password or role change, the
+    end of a password setter's reach, a move in the area tree; sign-out and idle expiry
+    end its session. Either ends the map's tiles at once."""
 
     key = models.CharField(primary_key=True, max_length=43)
     session_key = models.CharField(max_length=40, unique=True)
     user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
-    standing = models.CharField(max_length=32)  # as tile_tokens.STANDING computes it
     created_at = models.DateTimeField(auto_now_add=True)

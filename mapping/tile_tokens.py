@@ -5,14 +5,16 @@ every one cost more than building the tile (bench/NOTES.md). The map page gets a
 signed with the site's secret that names the user, the scope `scope_for` computed for
 them and a grant (mapping.TileGrant) bound to the page's session. A tile request showing
 it is answered within that scope without either lookup; the tile's own statement checks
-the grant (GRANT_IN_TILE, mapping/tiles.py): the session still alive, the person still
-active with the same password, superuser flag and memberships, and whoever set that
-password as they were. So sign-out, idle expiry, deactivation, a password change, a
-change of roles or the end of a password setter's reach end the map's tiles at once, at the
-price of one indexed join in a query that runs anyway (a tile read on a replica asks the
-primary in a query of its own: sessions and accounts are read where they are written). A
-token lasts MAP_TILE_TOKEN_SECONDS and the page renews it well before then. Tokens open
-tiles only: every other view still reads the session."""
+that the grant and its session are still there (GRANT_IN_TILE, mapping/tiles.py), at the
+price of two index lookups in a query that runs anyway. Whatever the token stands for
+ending ends the grant: sign-out and idle expiry end the session; deactivation, a password
+change, a change of roles, the end of a password setter's reach and a move in the area
+tree delete the grant, by triggers on the accounts and the areas
+(mapping/sql/tile_grants.sql), whatever writes the change. So the map's tiles stop at
+once (a tile read on a replica asks the primary in a query of its own: sessions and
+grants are read where they are written). A token lasts MAP_TILE_TOKEN_SECONDS and the
+page renews it well before then. Tokens open tiles only: every other view still reads
+the session."""
 
 import secrets
 import threading
@@ -24,6 +26,7 @@ from django.core import signing
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.utils import timezone
 
+from accounts.models import User
 from accounts.scope import Scope, scope_for
 
 SALT = "mapping.tile-token"
@@ -34,50 +37,31 @@ _verified: OrderedDict = OrderedDict()  # token: (holder, expiry in epoch second
 _lock = threading.Lock()
 
 
-def _roles(who: str) -> str:
-    """SQL: the memberships, as text, of the person whose id is the expression `who`."""
-    roles = "coalesce(string_agg(m.area_id || ':' || m.role, ',' ORDER BY m.area_id, m.role), '')"
-    return f"(SELECT {roles} FROM accounts_membership m WHERE m.user_id = {who})"  # noqa: S608 (a fixed column)
-
-
-# The digest of a person's standing, as the grant keeps it and each tile checks it again:
-# active, superuser, password (only its digest: the grant keeps no copy of the hash) and
-# memberships, and the standing of whoever may know their password (active, superuser,
-# memberships: it signs in only while they may still manage them,
-# accounts.scope.password_still_usable). One SQL expression for both, over the user row
-# aliased u. A change of their roles ends the grant even where they still manage the
-# person, until the map's next token (renewed every few minutes), whose session check
-# applies the rule.
-STANDING = f"""md5(u.is_active || ':' || u.is_superuser || ':' || u.password || '|' || {_roles("u.id")} || coalesce((
-    SELECT string_agg('|' || k.id || ':' || k.is_active || ':' || k.is_superuser || ':' || {_roles("k.id")}, ''
-                      ORDER BY k.id)
-    FROM accounts_user k WHERE k.id = u.password_set_by_id OR k.id = ANY(u.password_known_also_by)), ''))"""  # noqa: S608 (fixed expressions)
-
-
 def _grant_valid(key: str, now: str) -> str:
-    """SQL: the grant `key` still holds at `now`: its session alive, its person active and
-    standing as it saw them. The digest is a subquery on the grant's own row, read after
-    its key matched: as a join condition it was a hash key, computed for every account of
-    the registry at each tile."""
+    """SQL: the grant `key` is still there and its session alive at `now`."""
     return f"""EXISTS (
     SELECT 1 FROM mapping_tilegrant g
     JOIN django_session s ON s.session_key = g.session_key AND s.expire_date > {now}
-    WHERE g.key = {key}
-      AND g.standing = (SELECT {STANDING} FROM accounts_user u WHERE u.id = g.user_id AND u.is_active))"""  # noqa: S608 (fixed expressions are formatted in)
+    WHERE g.key = {key})"""  # noqa: S608 (fixed expressions are formatted in)
 
 
 # In a tile's own statement on the primary: the grant and the tile's clock are its
 # parameters; a request without a token (no grant) had its session checked already.
 GRANT_IN_TILE = f"(%(grant)s::text IS NULL OR {_grant_valid('%(grant)s::text', '%(now)s::timestamptz')})"
-# On its own, where sessions and accounts are written, for a tile read on a replica.
+# On its own, where sessions and grants are written, for a tile read on a replica.
 GRANT_HOLDS = f"SELECT {_grant_valid('%s', '%s')}"
 
-GRANT = f"""
-INSERT INTO mapping_tilegrant (key, session_key, user_id, standing, created_at)
-SELECT %s, %s, u.id, {STANDING}, %s FROM accounts_user u WHERE u.id = %s
-ON CONFLICT (session_key) DO UPDATE SET user_id = EXCLUDED.user_id, standing = EXCLUDED.standing
+# A session's grant is kept while it holds (a renewal gets the same key); one ended by a
+# change (mapping/sql/tile_grants.sql) is gone, so the renewal after it makes a new key
+# and the tokens made before it stay ended. A session signed in as someone else (Django
+# gives a sign-in a new session key, so only in SQL) gets a new key too.
+GRANT = """
+INSERT INTO mapping_tilegrant (key, session_key, user_id, created_at) VALUES (%s, %s, %s, %s)
+ON CONFLICT (session_key) DO UPDATE SET
+    key = CASE WHEN mapping_tilegrant.user_id = EXCLUDED.user_id THEN mapping_tilegrant.key ELSE EXCLUDED.key END,
+    user_id = EXCLUDED.user_id
 RETURNING key, xmax = 0
-"""  # noqa: S608 (a fixed expression is formatted in)
+"""
 # Grants whose session is gone, dropped when a new session takes one. The application's
 # clock, as the session's expiry date and each tile's check are read by it.
 FORGET = """
@@ -112,7 +96,7 @@ def grant(request) -> str:
         request.session.save()
     now = timezone.now()
     with connection.cursor() as cursor:
-        cursor.execute(GRANT, [secrets.token_urlsafe(32), request.session.session_key, now, request.user.pk])
+        cursor.execute(GRANT, [secrets.token_urlsafe(32), request.session.session_key, request.user.pk, now])
         key, created = cursor.fetchone()
         if created:
             cursor.execute(FORGET, [now])
@@ -126,9 +110,13 @@ def grant_holds(key: str) -> bool:
 
 
 def issue(request) -> str:
-    """A token for the map of this signed-in request's session."""
-    scope = scope_for(request.user)
-    payload = {"u": str(request.user.pk), "e": scope.everything, "g": scope.grants, "k": grant(request)}
+    """A token for the map of this signed-in request's session. The grant first, then the
+    person's scope read again: a change of roles committed in between either ends the
+    grant (mapping/sql/tile_grants.sql) or is in the scope, where the scope the request
+    read at its start could miss it and the grant made after it would not end."""
+    key = grant(request)
+    scope = scope_for(User.objects.get(pk=request.user.pk))
+    payload = {"u": str(request.user.pk), "e": scope.everything, "g": scope.grants, "k": key}
     return signing.dumps(payload, salt=SALT, compress=True)
 
 

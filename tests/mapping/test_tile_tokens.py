@@ -137,10 +137,11 @@ def _loops_reading(plan: dict, table: str) -> int:
     return own + sum(_loops_reading(child, table) for child in plan.get("Plans", []))
 
 
-def test_each_tile_reads_the_roles_of_its_own_grant_only(client, make_user, demo_tree, two_districts):
-    """The grant's check compared the digest of roles in a hash join, so the statement
-    computed it for every active account of the registry (bench/NOTES.md); a province's
-    thousands of officers would have made each tile slow."""
+def test_each_tile_checks_its_grant_without_reading_the_accounts(client, make_user, demo_tree, two_districts):
+    """The grant's check once compared a digest of roles in a hash join, computing it for
+    every active account of the registry, then a digest of the person's standing at each
+    tile, a tenth of a zoom-14 tile (bench/NOTES.md). The grant now ends by triggers when
+    that standing changes: a tile reads its grant and its session, once, and no account."""
     mine, _theirs = two_districts
     manager = make_user("quanly", demo_tree["991"], Role.AREA_MANAGER)
     others = User.objects.bulk_create(
@@ -158,7 +159,8 @@ def test_each_tile_reads_the_roles_of_its_own_grant_only(client, make_user, demo
             [z, x, y, timezone.now(), tile_tokens.holder(token).tile_grant],
         )
         plan = cursor.fetchone()[0][0]["Plan"]
-    assert _loops_reading(plan, "accounts_membership") == 1
+    assert _loops_reading(plan, "mapping_tilegrant") == 1 and _loops_reading(plan, "django_session") == 1
+    assert _loops_reading(plan, "accounts_membership") == 0 and _loops_reading(plan, "accounts_user") == 0
 
 
 def tile_statements() -> list[tuple[str, int]]:

@@ -5,17 +5,21 @@ not the clock of the first tile that compiled the query."""
 
 import datetime as dt
 
+import mapbox_vector_tile
 import pytest
 import time_machine
+from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.db import connection
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Membership, Role
-from accounts.scope import mark_password_set
+from accounts.models import Membership, Role, User
+from accounts.scope import VIEW, mark_password_set, scope_for
 from accounts.services import user_deactivate
+from areas.tree import refresh_paths
+from mapping import tile_tokens
 from tests.conftest import inside
 from tests.mapping.test_tile_tokens import page_token, tile_with
 from tests.mapping.tiles_helpers import fetch_tile, site_codes, tile_of
@@ -84,6 +88,77 @@ def test_a_change_of_roles_ends_the_token(signed_in, demo_tree):
     _browser, person, token, site = signed_in
     Membership.objects.filter(user=person).update(area=demo_tree["992"])
     assert ended(token, site)
+
+
+def test_the_token_of_the_old_roles_stays_ended_once_the_map_renews_its_own(signed_in, demo_tree):
+    """The renewal made for the new roles gives the map a new token; the one that carried
+    the old scope (a district this person no longer manages) does not come back with it."""
+    browser, person, token, site = signed_in
+    Membership.objects.filter(user=person).update(area=demo_tree["992"])
+    renewed = browser.get(reverse("map-tile-token")).json()["token"]
+    assert tile_with(renewed, site).status_code == 200
+    assert ended(token, site)
+
+
+def test_a_token_carries_the_roles_as_they_are_when_its_grant_is_made(signed_in, demo_tree, make_site):
+    """Roles changed after the request read the person (its scope cached for the request)
+    and before the token's grant was made: the token is made with the new roles, not with
+    the old ones under a grant that no change will end any more."""
+    browser, person, _token, site = signed_in
+    elsewhere = make_site(demo_tree["99201"], location=inside(demo_tree["99201"]))
+    request = RequestFactory().get(reverse("map-tile-token"))
+    request.user = User.objects.get(pk=person.pk)
+    request.session = SessionStore(browser.session.session_key)
+    assert scope_for(request.user).allows(VIEW, demo_tree["99101"])  # as the request read it
+    Membership.objects.filter(user=person).update(area=demo_tree["992"])
+    token = tile_tokens.issue(request)
+    assert site.code not in site_codes(mapbox_vector_tile.decode(tile_with(token, site).content))
+    assert elsewhere.code in site_codes(mapbox_vector_tile.decode(tile_with(token, elsewhere).content))
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE accounts_membership SET role = 'viewer' WHERE user_id = %(person)s",
+        "DELETE FROM accounts_membership WHERE user_id = %(person)s",
+        "INSERT INTO accounts_membership (user_id, area_id, role, created_at)"
+        " SELECT %(person)s, id, 'viewer', now() FROM areas_area WHERE code = '992'",
+        "UPDATE accounts_user SET is_active = false WHERE id = %(person)s",
+        "UPDATE accounts_user SET password = 'changed' WHERE id = %(person)s",
+        # Constraints checked first: a truncate refuses to run with checks still pending.
+        "SET CONSTRAINTS ALL IMMEDIATE; TRUNCATE accounts_membership",
+    ],
+)
+def test_a_change_made_in_sql_ends_the_token_as_one_made_by_the_application(signed_in, statement):
+    """A database administrator's repair, a script: whatever writes the accounts, the map's
+    tiles end with what they stood for."""
+    _browser, person, token, site = signed_in
+    with connection.cursor() as cursor:
+        cursor.execute(statement, {"person": person.pk})
+    assert ended(token, site)
+
+
+def test_a_move_in_the_area_tree_ends_the_token(signed_in, demo_tree):
+    """The token's scope is the areas' paths as they were: a commune moved to another
+    district changes who manages it, so the map asks again."""
+    _browser, _person, token, site = signed_in
+    moved = demo_tree["99101"]
+    moved.parent = demo_tree["992"]
+    moved.save(update_fields=["parent"])
+    refresh_paths()
+    assert ended(token, site)
+
+
+def test_what_leaves_the_persons_standing_as_it_was_keeps_the_token(signed_in, demo_tree):
+    """Signing in elsewhere (last_login), a new phone number, an area renamed: the map goes on."""
+    _browser, person, token, site = signed_in
+    person.last_login = timezone.now()
+    person.phone = "0912 345 678"
+    person.save()
+    Membership.objects.filter(user=person).update(created_at=timezone.now())
+    demo_tree["991"].name = "Huyện mới"
+    demo_tree["991"].save(update_fields=["name"])
+    assert tile_with(token, site).status_code == 200
 
 
 @pytest.mark.parametrize("change", ["deactivated", "moved", "above deactivated"])
