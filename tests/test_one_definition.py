@@ -85,6 +85,10 @@ _CHOICES = {
     if (choices := getattr(getattr(field, "output_field", field), "choices", None))
 }
 CHOICE_LISTS = re.compile("|".join(_choices_listed(values) for values in sorted(_CHOICES)))
+# Switching Django's active time zone: nothing does, so that timezone.localdate() and
+# localtime(), which the pages, forms and services read, give the registry's day and hour
+# (hazards.rules.registry_zone, rules.sql's registry_local_date) and not a request's own.
+ZONE_SWITCH = re.compile(r"\btimezone\.(activate|override)\b|django\.utils\.timezone import .*\b(activate|override)\b")
 # Where each may stand: the state rule in rules.sql (and the choices that name the
 # values); the time zone in the settings and in rules.sql's registry_local_date.
 ALLOWED = {
@@ -96,6 +100,7 @@ ALLOWED = {
     COUNTING_RULE: {RULES_SQL},
     MIDNIGHT: {"hazards/rules.py"},
     CHOICE_LISTS: {"hazards/models.py", "hazards/models_remediation.py", "hazards/rules.py"},
+    ZONE_SWITCH: set(),
 }
 
 
@@ -127,7 +132,17 @@ def copies_of(rule, names):
 
 @pytest.mark.parametrize(
     "rule",
-    [STATE_RULE, STATE_SETS, TIME_ZONE, EVIDENCE_RULE, EVIDENCE_INTERVALS, COUNTING_RULE, MIDNIGHT, CHOICE_LISTS],
+    [
+        STATE_RULE,
+        STATE_SETS,
+        TIME_ZONE,
+        EVIDENCE_RULE,
+        EVIDENCE_INTERVALS,
+        COUNTING_RULE,
+        MIDNIGHT,
+        CHOICE_LISTS,
+        ZONE_SWITCH,
+    ],
     ids=[
         "state",
         "signed and fenced",
@@ -137,6 +152,7 @@ def copies_of(rule, names):
         "counting",
         "midnight",
         "choices",
+        "active time zone",
     ],
 )
 def test_no_copy_of_the_rule_in_the_code(rule):
@@ -178,6 +194,9 @@ COPIES = [
     (CHOICE_LISTS, 'gettext_lazy("Why it was closed: filled_in, works_finished, duplicate")'),
     (CHOICE_LISTS, 'gettext_lazy("State: protected, signed_only, fenced_only, unprotected, closed")'),
     (CHOICE_LISTS, 'TABLET_CLOSE_REASONS = ["filled_in", "drained", "fenced_off", "duplicate"]'),
+    (ZONE_SWITCH, "timezone.activate(ZoneInfo(request.user.time_zone))"),
+    (ZONE_SWITCH, 'with timezone.override("Asia/Tokyo"):'),
+    (ZONE_SWITCH, "from django.utils.timezone import activate, now"),
 ]
 # Lines that only look like copies: a format's example, a list of all states (the legend's),
 # a field shown, coordinates, noon, a value written twice.
@@ -190,6 +209,7 @@ NOT_COPIES = [
     (EVIDENCE_INTERVALS, "if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):"),
     (MIDNIGHT, "return dt.datetime.combine(day, dt.time(12)) if day else parse_datetime(value)"),
     (CHOICE_LISTS, "# counts at, then by arrival; none, none and never checked without one."),
+    (ZONE_SWITCH, "with translation.override(translation.get_language_from_request(request)):"),
 ]
 
 
