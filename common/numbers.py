@@ -1,9 +1,10 @@
 """Numbers in the reader's format: thousands grouped with "." and decimals after "," in
 Vietnamese (1.234,5; config/formats/vi), with "," and "." in English (1,234.5). Every
-page, file and document that shows a count formats it here; a measure a person types
-(a depth, an accuracy) is read here. And the one rounding of a share, half up as
-Vietnamese reports write them (12,25 % → 12,3 %; Python's round() and "%.1f" round half
-to even), for the reports and every other page that shows one (the campaign board)."""
+page, file, document, command's output and API message that shows a count formats it
+here; a measure a person types (a depth, an accuracy) is read here. And the one rounding
+of a share, half up as Vietnamese reports write them (12,25 % → 12,3 %; Python's round()
+and "%.1f" round half to even), for the reports and every other page that shows one (the
+campaign board)."""
 
 import math
 import re
@@ -11,6 +12,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from django.utils.formats import number_format
+from django.utils.functional import lazy
 
 # Digits with at most one decimal separator, either one, whatever the language: Vietnamese
 # writes 2,5 and English 2.5, and "2,5" must never be read as 25. No grouping: a measure in
@@ -28,6 +30,11 @@ def format_number(value: int | float | Decimal | None, places: int = 0, *, sign:
     shown = round_half_up(value, places)
     text = number_format(shown, decimal_pos=places, use_l10n=True, force_grouping=True)
     return f"+{text}" if sign and shown > 0 else text
+
+
+# format_number when the text is read, for a message made once at import (a serializer's
+# refusals) and read in the language of each request.
+format_number_lazy = lazy(format_number, str)
 
 
 def typed_decimal(text: str) -> Decimal:

@@ -9,6 +9,8 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework_gis.pagination import GeoJsonPagination
 
+from common.numbers import format_number
+
 # Past any list there is: PostgreSQL's OFFSET is a bigint, and a larger one was a 500.
 MAX_OFFSET = 10**9
 
@@ -24,7 +26,8 @@ def whole_number(request, name: str, least: int, most: int | None = None) -> int
     except ValueError:
         number = None
     if number is None or number < least:
-        raise ValidationError({name: [_("Give a whole number of %(least)s or more.") % {"least": least}]})
+        message = _("Give a whole number of %(least)s or more.") % {"least": format_number(least)}
+        raise ValidationError({name: [message]})
     return number if most is None else min(number, most)
 
 
@@ -60,8 +63,8 @@ class FeaturePages(GeoJsonPagination):
             raise NotFound(
                 _("There is no page %(page)s in this list: its pages run from 1 to %(last)s (%(size)s a page).")
                 % {
-                    "page": request.query_params.get(self.page_query_param),
-                    "last": self.last_page,
-                    "size": self.get_page_size(request),
+                    "page": format_number(whole_number(request, self.page_query_param, 1)),
+                    "last": format_number(self.last_page),
+                    "size": format_number(self.get_page_size(request)),
                 }
             ) from None

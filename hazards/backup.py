@@ -30,6 +30,8 @@ from django.db import connections
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common.numbers import format_number
+
 FORMAT = 1
 MANIFEST = "manifest.json"
 # The manifest's own checksum (`sha256sum -c` reads it): a manifest changed after the
@@ -118,10 +120,10 @@ def contents(manifest: dict) -> str:
     """What a backup holds, said the same way by `backup` and `restore`: rows, photos (one
     per stored photo, its thumbnail not counted again) and size."""
     size = sum(f["bytes"] for f in manifest["files"].values())
-    return _("%(rows)d rows, %(photos)d photos, %(mb).1f MB") % {
-        "rows": sum(manifest["row_counts"].values()),
-        "photos": manifest["row_counts"].get("hazards_photo", 0),
-        "mb": size / 1e6,
+    return _("%(rows)s rows, %(photos)s photos, %(mb)s MB") % {
+        "rows": format_number(sum(manifest["row_counts"].values())),
+        "photos": format_number(manifest["row_counts"].get("hazards_photo", 0)),
+        "mb": format_number(size / 1e6, 1),
     }
 
 
@@ -325,8 +327,8 @@ def _require_room_for_photos(target: Target, manifest: dict) -> None:
     needed = sum(f["bytes"] for name, f in manifest["files"].items() if name.startswith(f"{MEDIA}/"))
     if shutil.disk_usage(existing).free < needed:
         raise BackupError(
-            _("The media folder %(path)s has less than the %(mb).1f MB of photos free: make room, then restore again.")
-            % {"path": folder, "mb": needed / 1e6}
+            _("The media folder %(path)s has less than the %(mb)s MB of photos free: make room, then restore again.")
+            % {"path": folder, "mb": format_number(needed / 1e6, 1)}
         )
 
 

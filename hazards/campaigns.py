@@ -14,6 +14,7 @@ from accounts.audit import act_as
 from accounts.models import Role
 from accounts.scope import EDIT, SURVEY, scope_for
 from areas.models import Area
+from common.numbers import format_number
 from common.text import clean_text
 
 from . import selectors
@@ -82,7 +83,7 @@ def _clean_name(name: str) -> str:
     if not name:
         raise ValidationError({"name": _("Give the campaign a name (e.g. “Trước hè 2026”).")})
     if len(name) > 200:
-        raise ValidationError({"name": _("At most %(limit)s characters.") % {"limit": 200}})
+        raise ValidationError({"name": _("At most %(limit)s characters.") % {"limit": format_number(200)}})
     return name
 
 

@@ -18,16 +18,16 @@ from . import lifecycle, selectors, sync, tablet_api
 from .filters import choice_param
 from .models import CloseReason, ClosureProposal, ProposalStatus, Site
 from .rest import SiteOut
-from .serializers import ClosureProposalIn
+from .serializers import ClosureProposalIn, bounded_text
 
 
 class CloseIn(serializers.Serializer):
     reason = serializers.ChoiceField(choices=CloseReason.choices)
     closed_at = serializers.DateField(required=False, allow_null=True, help_text="today unless given")
-    duplicate_of = serializers.CharField(
-        required=False, allow_blank=True, max_length=64, help_text="code or id of the site kept (reason duplicate)"
+    duplicate_of = bounded_text(
+        64, required=False, allow_blank=True, help_text="code or id of the site kept (reason duplicate)"
     )
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+    note = bounded_text(4000, required=False, allow_blank=True, default="")
 
 
 class ReopenIn(serializers.Serializer):
@@ -35,13 +35,13 @@ class ReopenIn(serializers.Serializer):
 
 
 class MergeIn(serializers.Serializer):
-    into = serializers.CharField(max_length=64, help_text="code or id of the site kept")
+    into = bounded_text(64, help_text="code or id of the site kept")
 
 
 class DecisionIn(serializers.Serializer):
     closed_at = serializers.DateField(required=False, allow_null=True, help_text="the day the site was seen")
-    duplicate_of = serializers.CharField(required=False, allow_blank=True, max_length=64)
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+    duplicate_of = bounded_text(64, required=False, allow_blank=True)
+    note = bounded_text(4000, required=False, allow_blank=True, default="")
 
 
 class ProposalOut(serializers.ModelSerializer):

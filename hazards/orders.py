@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from accounts.audit import act_as
 from accounts.scope import ADMINISTER, EDIT, SURVEY, scope_for
 from areas.models import Area
+from common.numbers import format_number
 from common.text import clean_text
 
 from . import selectors
@@ -57,7 +58,7 @@ def _clean_text(value, field: str, limit: int, *, required: bool = False, messag
     if required and not text:
         raise ValidationError({field: message})
     if len(text) > limit:
-        raise ValidationError({field: _("At most %(limit)s characters.") % {"limit": limit}})
+        raise ValidationError({field: _("At most %(limit)s characters.") % {"limit": format_number(limit)}})
     return text
 
 

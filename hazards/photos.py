@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from PIL import ExifTags, Image, UnidentifiedImageError
 
+from common.numbers import format_number
+
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")
 STORED_LONG_SIDE = 2560
 THUMB_LONG_SIDE = 320
@@ -43,8 +45,8 @@ def too_large(size: int) -> ValidationError | None:
     if size <= settings.PHOTO_MAX_BYTES:
         return None
     return ValidationError(
-        _("The photo is too large (%(size).1f MB); the limit is %(limit)d MB.")
-        % {"size": size / 1e6, "limit": settings.PHOTO_MAX_BYTES // 1_000_000},
+        _("The photo is too large (%(size)s MB); the limit is %(limit)s MB.")
+        % {"size": format_number(size / 1e6, 1), "limit": format_number(settings.PHOTO_MAX_BYTES // 1_000_000)},
         code="too_large",
     )
 
@@ -64,10 +66,10 @@ def pixel_budget(size: int) -> int:
 def _too_many_pixels(size: int) -> ValidationError:
     return ValidationError(
         _(
-            "The photo has too many pixels for a file of %(kb)d KB (at most %(mp).1f megapixels): "
+            "The photo has too many pixels for a file of %(kb)s KB (at most %(mp)s megapixels): "
             "send the photo as the camera took it."
         )
-        % {"kb": size // 1000, "mp": pixel_budget(size) / 1e6},
+        % {"kb": format_number(size // 1000), "mp": format_number(pixel_budget(size) / 1e6, 1)},
         code="too_many_pixels",
     )
 

@@ -10,6 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
+from common.numbers import format_number_lazy
+
 from .models import Inspection, Site
 
 MISSING = _("{field}: missing. Fill it in and send again.")
@@ -45,9 +47,18 @@ def said(label, kind: str, max_length: int | None = None) -> dict:
     )
     if max_length:
         messages["max_length"] = format_lazy(
-            _("{field} is too long: at most {limit} characters."), field=label, limit=max_length
+            _("{field} is too long: at most {limit} characters."), field=label, limit=format_number_lazy(max_length)
         )
     return messages
+
+
+def bounded_text(max_length: int, **options):
+    """DRF's CharField with its own refusal of a longer text, but the limit written as the
+    reader writes a count (DRF writes "4000")."""
+    too_long = format_lazy(
+        _("Ensure this field has no more than {max_length} characters."), max_length=format_number_lazy(max_length)
+    )
+    return serializers.CharField(max_length=max_length, error_messages={"max_length": too_long}, **options)
 
 
 def text(model, name: str, max_length: int, kind: str = "text", **options):
@@ -156,9 +167,9 @@ class SiteIn(serializers.Serializer):
 class ClosureProposalIn(serializers.Serializer):
     id = serializers.UUIDField()
     site = serializers.UUIDField()
-    reason = serializers.CharField(max_length=30)
+    reason = bounded_text(30)
     observed_at = serializers.DateTimeField(help_text="when the worker saw the site (device time)")
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+    note = bounded_text(4000, required=False, allow_blank=True, default="")
 
 
 class BatchIn(serializers.Serializer):

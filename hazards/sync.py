@@ -24,6 +24,7 @@ from rest_framework import serializers
 
 from accounts.scope import SURVEY, OutOfScope, scope_for
 from common.errors import error_body, field_errors, messages
+from common.numbers import format_number
 
 from . import lifecycle, selectors, services
 from .models import ClosureProposal, Inspection, Photo, Site
@@ -411,8 +412,8 @@ def read_batch(body) -> tuple[list, list]:
             raise ValidationError(_('"%(name)s" must be a list of records.') % {"name": name})
         if len(records) > BATCH_LIMIT:
             raise ValidationError(
-                _("A batch holds at most %(limit)d %(name)s: send the rest in another batch.")
-                % {"limit": BATCH_LIMIT, "name": name}
+                _("A batch holds at most %(limit)s %(name)s: send the rest in another batch.")
+                % {"limit": format_number(BATCH_LIMIT), "name": name}
             )
         lists.append(records)
     return lists[0], lists[1]

@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common.numbers import format_number
+
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 10_000
 
@@ -26,7 +28,9 @@ def limit(value: str | None) -> int:
     if value in (None, ""):
         return DEFAULT_LIMIT
     if not value.isascii() or not value.isdigit() or int(value) < 1:
-        message = _("limit must be a whole number from 1 (at most %(max)d are sent).") % {"max": MAX_LIMIT}
+        message = _("limit must be a whole number from 1 (at most %(max)s are sent).") % {
+            "max": format_number(MAX_LIMIT)
+        }
         raise ValidationError({"limit": message})
     return min(int(value), MAX_LIMIT)
 

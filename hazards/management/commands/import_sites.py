@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from areas import crs
+from common.numbers import format_number
 from hazards.imports import CHOICES, ImportFileError, import_sites, own_words
 
 
@@ -68,7 +69,9 @@ class Command(BaseCommand):
             raise CommandError(" ".join(exc.messages)) from None
 
         def progress(done, total):
-            self.stderr.write(_("%(done)d of %(total)d rows checked") % {"done": done, "total": total})
+            self.stderr.write(
+                _("%(done)s of %(total)s rows checked") % {"done": format_number(done), "total": format_number(total)}
+            )
 
         try:
             result = import_sites(
@@ -91,11 +94,15 @@ class Command(BaseCommand):
             self.stdout.write(change)
         if options["update"]:
             self.stdout.write(
-                _("Imported %(created)d sites; updated %(updated)d; %(unchanged)d unchanged.")
-                % {"created": result.created, "updated": result.updated, "unchanged": result.unchanged}
+                _("Imported %(created)s sites; updated %(updated)s; %(unchanged)s unchanged.")
+                % {
+                    "created": format_number(result.created),
+                    "updated": format_number(result.updated),
+                    "unchanged": format_number(result.unchanged),
+                }
             )
         else:
             self.stdout.write(
-                _("Imported %(created)d sites; %(unchanged)d were already in the registry.")
-                % {"created": result.created, "unchanged": result.unchanged}
+                _("Imported %(created)s sites; %(unchanged)s were already in the registry.")
+                % {"created": format_number(result.created), "unchanged": format_number(result.unchanged)}
             )

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
+from common.numbers import format_number
 from hazards.backup import BackupError, Target, contents, database_libpq, restore, settings_differences, verify
 
 
@@ -36,8 +37,8 @@ class Command(BaseCommand):
         try:
             if check:
                 manifest = verify(source)
-                message = _("The backup is complete: %(n)d files match their checksums.")
-                self.stdout.write(message % {"n": len(manifest["files"])})
+                message = _("The backup is complete: %(n)s files match their checksums.")
+                self.stdout.write(message % {"n": format_number(len(manifest["files"]))})
                 return
             manifest = restore(source, target, settings_may_differ=settings_may_differ)
         except BackupError as exc:

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from areas.spatialfile import SpatialFileError
+from common.numbers import format_number
 from mapping.models import Place
 from mapping.places import load_places
 
@@ -35,4 +36,4 @@ class Command(BaseCommand):
             )
         except SpatialFileError as exc:
             raise CommandError(_("Nothing was loaded:") + "\n" + "\n".join(exc.problems)) from None
-        self.stdout.write(_("Loaded %(n)d schools and kindergartens.") % {"n": count})
+        self.stdout.write(_("Loaded %(n)s schools and kindergartens.") % {"n": format_number(count)})

@@ -4,6 +4,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.derived import audit_gaps
+from common.numbers import format_number
 from hazards.current_state import current_state_differences
 from mapping.derived import cell_differences
 from reports.derived import kept_result_differences, summary_differences
@@ -40,9 +41,9 @@ class Command(BaseCommand):
                 if not found:
                     message = _("%(name)s: nothing to repair.")
                 elif repair:
-                    message = ngettext("%(name)s: %(n)d row repaired.", "%(name)s: %(n)d rows repaired.", found)
+                    message = ngettext("%(name)s: %(n)s row repaired.", "%(name)s: %(n)s rows repaired.", found)
                 else:
-                    message = ngettext("%(name)s: %(n)d row to repair.", "%(name)s: %(n)d rows to repair.", found)
-                self.stdout.write(message % {"name": name, "n": found})
+                    message = ngettext("%(name)s: %(n)s row to repair.", "%(name)s: %(n)s rows to repair.", found)
+                self.stdout.write(message % {"name": name, "n": format_number(found)})
         if differing and not repair:
             raise CommandError(_("Derived data differ from a rebuild; run verify_derived without --check to repair."))
