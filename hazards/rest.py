@@ -4,15 +4,19 @@ Every queryset passes the area scope."""
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from accounts.scope import VIEW, scope_for
 from areas.models import Area
+from common.errors import error_responses
 from common.pagination import FeaturePages, Pages
 
 from . import selectors
 from .filters import STATE_LABELS, choice_param, chosen_site, filter_sites, within_area
 from .models import Barrier, Inspection, Signage, Site, SiteKind
+from .sync import not_in_areas
 
 
 class SiteOut(GeoFeatureModelSerializer):
@@ -92,6 +96,22 @@ class SiteViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         sites = selectors.sites_with_due(self.request.user)
         return filter_sites(sites, self.request) if self.action == "list" else sites
+
+    @extend_schema(
+        parameters=[OpenApiParameter("limit", int), OpenApiParameter("offset", int)],
+        responses={200: InspectionOut(many=True), **error_responses(404)},
+    )
+    @action(detail=True, serializer_class=InspectionOut, pagination_class=Pages)
+    def inspections(self, request, pk=None):
+        """The site's inspections, newest first: the survey's site sheet. A site outside
+        the person's areas (one that has left them since the tablet listed it), or none, is
+        not found, as the site itself is, with what a worker can do about it: not a refused
+        parameter, as `/inspections/?site=` answers a filter it cannot apply."""
+        site = selectors.sites(request.user).filter(pk=pk).first()
+        if site is None:
+            raise NotFound(not_in_areas(site=True))
+        page = self.paginate_queryset(selectors.site_history(site))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
 @extend_schema_view(list=extend_schema(parameters=[OpenApiParameter("site", str, description="site id")]))

@@ -35,6 +35,9 @@ ACCURACY_CONFIRM_M = 100
 # that the worker seems not to be there (a warning only: the GPS may be wrong).
 INSPECT_FAR_M = 1000
 TEMPLATES = Path(__file__).parent / "templates" / "survey"
+# The id in the addresses of one record (a site's history, a photo) the page carries: the
+# app puts the record's own in its place.
+ID_SLOT = "00000000-0000-0000-0000-000000000000"
 # What the app needs offline; the service worker caches exactly these.
 # The ES modules the app imports as it starts, preloaded together by the page (one round
 # trip instead of one per level of imports); offline-map.js loads when it is used.
@@ -133,7 +136,7 @@ def app(request):
             "me": reverse("survey-me"),
             "pair": "/api/v1/pair/",
             "logout": reverse("logout"),
-            "history": reverse("inspection-list"),
+            "history": reverse("site-inspections", args=[ID_SLOT]),
             "areas": reverse("survey-areas"),
             "sites": reverse("survey-sites"),
             "sitesRest": reverse("survey-sites-rest"),
@@ -141,11 +144,12 @@ def app(request):
             "site": reverse("sync-site"),
             "inspection": reverse("sync-inspection"),
             "closure": reverse("sync-closure"),
-            "photo": reverse("sync-photo", args=["00000000-0000-0000-0000-000000000000"]),
+            "photo": reverse("sync-photo", args=[ID_SLOT]),
             "sw": reverse("survey-sw"),
             "scope": reverse("survey"),
             "login": f"{reverse('login')}?next={reverse('survey')}",
         },
+        "idSlot": ID_SLOT,
         "timeZone": settings.TIME_ZONE,
         "duplicateRadius": DUPLICATE_RADIUS_M,
         "accuracyWarn": ACCURACY_WARN_M,

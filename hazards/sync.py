@@ -107,18 +107,22 @@ def _gone(*, site: bool) -> Outcome:
     return Outcome(410, error_body("deleted", detail))
 
 
-def _not_found(*, site: bool) -> Outcome:
+def not_in_areas(*, site: bool) -> str:
+    """What a worker reads of a site (or an inspection) outside their areas, which the API
+    answers as not found: what to do about it. Said alike of one that does not exist."""
     if site:
-        detail = _(
+        return _(
             "This site is not in the areas you work in. Check that you are signed in as yourself, "
             "or ask your manager to give you its area."
         )
-    else:
-        detail = _(
-            "This inspection is not in the areas you work in. Check that you are signed in as yourself, "
-            "or ask your manager to give you its area."
-        )
-    return Outcome(404, error_body("not_found", detail))
+    return _(
+        "This inspection is not in the areas you work in. Check that you are signed in as yourself, "
+        "or ask your manager to give you its area."
+    )
+
+
+def _not_found(*, site: bool) -> Outcome:
+    return Outcome(404, error_body("not_found", not_in_areas(site=site)))
 
 
 def site_body(site: Site, inspection_id) -> dict:

@@ -10,9 +10,9 @@ const RETRY_MAX_MS = 15 * 60_000;
 // Sent records stay visible this long (the worker may want to see the site code), then go.
 export const KEEP_SENT_MS = 7 * 24 * 3600_000;
 const RETRIED_STATUSES = new Set([408, 425, 429]);
-const PHOTO_SLOT = "00000000-0000-0000-0000-000000000000";
 
 let urls = {};
+let idSlot = "";
 let authorization = () => null;
 let person = () => null;
 let busy = false;
@@ -26,6 +26,7 @@ let round = null;
 // last known), whose records are made and sent.
 export function configure(config, { auth, owner }) {
   urls = config.urls;
+  idSlot = config.idSlot;
   authorization = auth;
   person = owner;
 }
@@ -194,7 +195,7 @@ async function sendPhotos(record, inspectionId) {
   report(0);
   for (const photo of record.photos) {
     if (photo.sent) continue;
-    const url = `${urls.photo.replace(PHOTO_SLOT, photo.id)}?inspection=${inspectionId}`;
+    const url = `${urls.photo.replace(idSlot, photo.id)}?inspection=${inspectionId}`;
     const result = await upload(url, photo.blob, photo.type, report);
     if (result.status !== 201) return { ...result, photo: photo.id };
     done += photo.bytes || photo.blob.size;

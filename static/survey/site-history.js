@@ -1,5 +1,5 @@
 // A site's past inspections and their photos: fetched while online and kept for the field.
-import { apiGet } from "./api.js";
+import { apiResponse } from "./api.js";
 import { config } from "./config.js";
 import * as db from "./db.js";
 import { day, gettext } from "./format.js";
@@ -8,13 +8,27 @@ import { authLost } from "./signin.js";
 import { describeStates } from "./sites.js";
 import { state } from "./state.js";
 
-// A site's inspections, newest first: from the server when online, else as last fetched.
+// The server's answer that the worker may not see a site's history: the site has left
+// their areas since the tablet listed it (404 not_found), with what to do about it.
+export class Refused {
+  constructor(detail) {
+    this.detail = detail;
+  }
+}
+
+// A site's inspections, newest first: from the server when online, else as last fetched;
+// Refused when the server says the site is not the worker's (what was kept of it goes).
 export async function siteHistory(siteId) {
   const key = `history:${siteId}`;
   if (navigator.onLine && !state.authLost) {
     try {
-      const body = await apiGet(`${config.urls.history}?site=${siteId}&limit=10`);
-      const items = body.results || body;
+      const response = await apiResponse(`${config.urls.history.replace(config.idSlot, siteId)}?limit=10`, [404]);
+      const body = await response.json();
+      if (response.status === 404) {
+        await db.remove("cache", key);
+        return new Refused(body.detail);
+      }
+      const items = body.results;
       await db.put("cache", { key, value: items, at: Date.now() });
       // The latest inspection's photos are kept for the field.
       for (const photo of items[0]?.photos || []) if (photo.thumbnail) await storedPhoto(photo.thumbnail);
@@ -65,6 +79,11 @@ export function photoThumbs(photos) {
 
 export function renderHistory(target, items) {
   target.replaceChildren();
+  if (items instanceof Refused) {
+    target.textContent = items.detail;
+    target.classList.add("refused");
+    return;
+  }
   if (!items) {
     target.textContent = gettext("History not available offline for this site yet.");
     return;

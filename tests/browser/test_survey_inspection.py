@@ -9,11 +9,13 @@ import zoneinfo
 
 import pytest
 from django.contrib.gis.geos import Point
+from django.utils import translation
 from PIL import Image
 
 from accounts.models import Role
 from accounts.pairing import pairing_start
-from hazards import services
+from hazards import services, sync
+from hazards.models import Site
 from hazards.survey import INSPECT_FAR_M
 from tests.browser.tablet import (
     READY,
@@ -57,17 +59,18 @@ def jpeg(colour) -> bytes:
     return out.getvalue()
 
 
+# Whether the tablet keeps the history of the site with the id given.
+HISTORY_ON_TABLET = """(id) => new Promise((resolve) => {
+    const request = indexedDB.open("hazard-survey");
+    request.onsuccess = () => {
+      const get = request.result.transaction("cache").objectStore("cache").get(`history:${id}`);
+      get.onsuccess = () => resolve(Boolean(get.result));
+    };
+})"""
+
+
 def history_kept(page, site_id) -> None:
-    page.wait_for_function(
-        """(id) => new Promise((resolve) => {
-            const request = indexedDB.open("hazard-survey");
-            request.onsuccess = () => {
-              const get = request.result.transaction("cache").objectStore("cache").get(`history:${id}`);
-              get.onsuccess = () => resolve(Boolean(get.result));
-            };
-        })""",
-        arg=str(site_id),
-    )
+    page.wait_for_function(HISTORY_ON_TABLET, arg=str(site_id))
 
 
 def vietnamese_date(moment: dt.datetime) -> str:
@@ -159,6 +162,24 @@ def test_site_sheet_shows_history_with_photos_and_directions(browser, stack, wor
     lon, lat = old_well.location.coords
     # To the metre: the site list carries five decimals.
     assert sheet.locator("a.directions").get_attribute("href").startswith(f"geo:{lat:.5f},{lon:.5f}?")
+    context.close()
+
+
+def test_the_sheet_of_a_site_that_left_the_workers_areas_says_what_to_do(browser, stack, worker, demo_tree, old_well):
+    """The tablet listed the well; a boundary reload put it in another district since. Its
+    history was refused as a filter the server could not apply (400), and the sheet said
+    "History not available offline for this site yet" while online: now the server's
+    reason, and the history the tablet kept of it goes."""
+    context = tablet(browser, inside(demo_tree["99101"]), timezone_id="Asia/Ho_Chi_Minh")
+    page = open_app(context, stack)
+    history_kept(page, old_well.pk)  # fetched ahead while it was hers
+    Site.objects.filter(pk=old_well.pk).update(area=demo_tree["99201"])
+    tap_site(page, old_well)
+    refused = page.locator("#site-sheet .history.refused")
+    refused.wait_for()
+    with translation.override("vi"):
+        assert refused.inner_text() == sync.not_in_areas(site=True)
+    assert not page.evaluate(HISTORY_ON_TABLET, str(old_well.pk))
     context.close()
 
 
@@ -425,7 +446,7 @@ def test_no_change_asks_before_it_replaces_any_answer_given_even_one_the_form_st
     context = tablet(browser, inside(demo_tree["99101"]))
     history = {"reachable": False}
     context.route(
-        "**/api/v1/inspections/?*",
+        "**/api/v1/sites/*/inspections/?*",
         lambda route: route.continue_() if history["reachable"] else route.abort(),
     )
     page = open_app(context, stack)
