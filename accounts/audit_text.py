@@ -93,13 +93,24 @@ class Reader:
     def name(self, model: type[Model], key) -> str:
         """The record as the admin names it ("HZ-000197 · Ao làng", a person's user name);
         NOT_NAMED when it is gone or outside the reader's areas."""
-        if (model, key) not in self._names:
-            try:
-                found = readable(self.user, model).filter(pk=key).first()
-            except (ValueError, ValidationError):  # no key of the model
-                found = None
-            self._names[(model, key)] = NOT_NAMED if found is None else str(found)
-        return self._names[(model, key)]
+        return self.names(model, [key])[0]
+
+    def names(self, model: type[Model], keys) -> list[str]:
+        """Each record's name as name() gives it, in the order of `keys`, those not yet
+        named on this page read together (a merge's inspections moved)."""
+        wanted = {}
+        for key in dict.fromkeys(keys):
+            if (model, key) not in self._names:
+                try:
+                    wanted[key] = model._meta.pk.to_python(key)
+                except ValidationError:  # no key of the model: nothing to name
+                    self._names[(model, key)] = NOT_NAMED
+        if wanted:
+            found = readable(self.user, model).in_bulk(list(wanted.values()))
+            self._names.update(
+                {(model, key): str(found[pk]) if pk in found else NOT_NAMED for key, pk in wanted.items()}
+            )
+        return [self._names[(model, key)] for key in keys]
 
 
 @dataclass

@@ -13,13 +13,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.scope import ADMINISTER, EDIT, OutOfScope, scope_for
-from accounts.scoped_admin import ScopedAdminMixin
+from accounts.scoped_admin import ReadByRequest, ScopedAdminMixin
 from common.forms import add_refusal
 
 from . import lifecycle, selectors
 from .lifecycle_api import other_site
 from .lifecycle_forms import CloseForm, DecisionForm, MergeForm, ReopenForm
-from .models import ClosureProposal, ProposalStatus, Site, SiteMerge
+from .models import ClosureProposal, Inspection, ProposalStatus, Site, SiteMerge
 
 
 class SiteLifecycleAdminMixin:
@@ -152,22 +152,37 @@ class ClosureProposalAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(SiteMerge)
-class SiteMergeAdmin(ScopedAdminMixin, admin.ModelAdmin):
-    """Every merge of a duplicate, with who did it; administrators undo them."""
+class SiteMergeAdmin(ReadByRequest, ScopedAdminMixin, admin.ModelAdmin):
+    """Every merge of a duplicate, with who did it; administrators undo them. A merge is
+    the kept site's area's, and the duplicate may be of another area: each site, and each
+    inspection moved, is named only to who may see it now (audit_text.Reader), as the
+    audit trail names them."""
 
     add_verb = change_verb = delete_verb = None
-    list_display = ["duplicate", "kept", "merged_at", "merged_by", "reversed_at", "reversed_by"]
-    list_select_related = ["duplicate", "kept", "merged_by", "reversed_by"]
+    # Each opened by its moment, which names it (SiteMerge.__str__), not by the duplicate.
+    list_display = ["merged_at", "duplicate_shown", "kept_shown", "merged_by", "reversed_at", "reversed_by"]
+    list_select_related = ["merged_by", "reversed_by"]
     search_fields = ["kept__code", "duplicate__code"]
     actions = ["undo_merges"]
-    readonly_fields = ["kept", "duplicate", "merged_at", "merged_by", "inspections_moved", "reversed_at", "reversed_by"]
+    readonly_fields = [
+        "kept_shown", "duplicate_shown", "merged_at", "merged_by", "inspections_moved", "reversed_at", "reversed_by"
+    ]  # fmt: skip
     fields = readonly_fields
+
+    @admin.display(description=SiteMerge._meta.get_field("duplicate").verbose_name)
+    def duplicate_shown(self, merge):
+        return merge.read_by.name(Site, merge.duplicate_id)
+
+    @admin.display(description=SiteMerge._meta.get_field("kept").verbose_name)
+    def kept_shown(self, merge):
+        return merge.read_by.name(Site, merge.kept_id)
 
     @admin.display(description=SiteMerge._meta.get_field("inspections").verbose_name)
     def inspections_moved(self, merge):
-        """The inspections moved by their site and time, not their keys (UUIDs)."""
+        """The inspections moved by their site and time, not their keys (UUIDs), in the
+        order they were made; undone, they are the duplicate's again."""
         moved = sorted(selectors.stored_inspections(merge.inspections).values(), key=lambda i: i.observed_at)
-        return ", ".join(str(i) for i in moved) or self.get_empty_value_display()
+        return ", ".join(merge.read_by.names(Inspection, [i.pk for i in moved])) or self.get_empty_value_display()
 
     @admin.action(description=gettext_lazy("Undo the selected merges"))
     def undo_merges(self, request, queryset):
@@ -177,7 +192,8 @@ class SiteMergeAdmin(ScopedAdminMixin, admin.ModelAdmin):
             except ValidationError as exc:
                 self.message_user(request, " ".join(exc.messages), messages.ERROR)
             except OutOfScope:
-                self.message_user(request, _("You cannot undo the merge of %(code)s.") % {"code": merge.duplicate.code})
+                # Named by its moment: the duplicate may be of an area the person may not see.
+                self.message_user(request, _("You cannot undo the merge made at %(at)s.") % {"at": merge})
             else:
                 self.message_user(request, _("Merge of %(code)s undone.") % {"code": merge.duplicate.code})
 

@@ -506,7 +506,9 @@ class SiteMerge(models.Model):
         ordering = ["-merged_at"]
 
     def __str__(self) -> str:
-        return f"{self.duplicate.code} → {self.kept.code}"
+        # By its moment, not its sites: the duplicate may be of an area the kept site's
+        # people may not see (the admin names each site to who may, lifecycle_admin).
+        return f"{timezone.localtime(self.merged_at):%d/%m/%Y %H:%M}"
 
 
 class SurveyListRest(models.Model):

@@ -15,6 +15,7 @@ from PIL import Image
 
 from accounts.models import AuditEntry, Role
 from hazards import lifecycle, orders, services
+from hazards.models import SiteMerge
 
 pytestmark = pytest.mark.django_db
 
@@ -123,3 +124,39 @@ def test_a_photo_is_named_by_its_site_and_date(client, demo_tree, make_site, ins
     page = client.get(reverse("admin:accounts_auditentry_change", args=[entry.pk])).text
     record = re.search(r'field-record_shown.*?<div class="readonly">(.*?)</div>', page, re.S).group(1)
     assert record == f"{site.code} · 02/05/2026 09:00" and photo.sha256[:12] not in record
+
+
+def test_the_merges_list_names_the_duplicate_only_to_who_may_see_it(
+    client, demo_tree, make_user, superuser, merged_away
+):
+    """The merge is the kept pond's (district 992): its administrator lists it and opens
+    it, and read the code and name of the pond of 991 merged into theirs, and, once the
+    merge was undone, the inspections that went back to it by that pond's code."""
+    duplicate, kept = merged_away["duplicate"], merged_away["kept"]
+    merge = SiteMerge.objects.get(kept=kept)
+    changelist = reverse("admin:hazards_sitemerge_changelist")
+    change = reverse("admin:hazards_sitemerge_change", args=[merge.pk])
+    history = reverse("admin:hazards_sitemerge_history", args=[merge.pk])
+
+    def shown(page: str, field: str) -> str:
+        return re.search(rf'field-{field}.*?<div class="readonly">(.*?)</div>', page, re.S).group(1)
+
+    client.force_login(make_user("quantri", demo_tree["992"], Role.ADMINISTRATOR, is_staff=True))
+    for url in (changelist, change, history):
+        page = client.get(url).text
+        assert duplicate.code not in page and "Ao trùng" not in page, url
+    listed = client.get(changelist).text
+    assert '<td class="field-duplicate_shown">-</td>' in listed and f"{kept.code} · Ao huyện bên" in listed
+    observed = f"{timezone.localtime(merged_away['inspection'].observed_at):%d/%m/%Y %H:%M}"
+    assert shown(client.get(change).text, "inspections_moved") == f"{kept.code} · {observed}"
+    lifecycle.merge_undo(actor=superuser, merge=merge)
+    page = client.get(change).text
+    assert shown(page, "duplicate_shown") == shown(page, "inspections_moved") == "-"
+    assert duplicate.code not in page and "Ao trùng" not in page
+
+    # The province's administrator sees both ponds: the merge names them.
+    client.force_login(superuser)
+    page = client.get(change).text
+    assert shown(page, "duplicate_shown") == f"{duplicate.code} · Ao trùng"
+    assert shown(page, "kept_shown") == f"{kept.code} · Ao huyện bên"
+    assert shown(page, "inspections_moved") == f"{duplicate.code} · {observed}"
