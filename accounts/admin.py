@@ -5,6 +5,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm, SetUnusablePasswordMixin
 from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, Subquery
 from django.http import HttpResponseRedirect
@@ -12,6 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from areas.models import Area
@@ -114,12 +116,25 @@ class MembershipInline(CheckedAutocomplete, admin.TabularInline):
         return field
 
 
+class PasswordSetForm(AdminPasswordChangeForm):
+    """Django's form for setting a person's password, its warning through gettext: Django
+    adds "If disabled, the current password for this user will be lost." to the translated
+    help text as a plain string, in English on the Vietnamese page."""
+
+    usable_password_help_text = format_lazy(
+        '{}<ul id="id_unusable_warning" class="messagelist"><li class="warning">{}</li></ul>',
+        SetUnusablePasswordMixin.usable_password_help_text,
+        _("If disabled, the current password for this user will be lost."),
+    )
+
+
 @admin.register(User)
 class UserAdmin(NotFoundOutOfScope, AccountManagementPermissions, BaseUserAdmin):
     """Account management: administrators everywhere, area managers for the people who
     work in their areas (create, set areas and roles, deactivate)."""
 
     inlines = [MembershipInline]
+    change_password_form = PasswordSetForm
     list_display = ["username", "first_name", "last_name", "phone", "is_active", "is_staff", "areas", "sign_in"]
     list_filter = ["is_active", "is_staff", "memberships__role"]
     actions = ["deactivate", "unlock"]

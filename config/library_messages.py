@@ -2,8 +2,10 @@
 lack. Django REST framework's field errors and refusals: an API answer to a Vietnamese
 request said '"xyz" is not a valid choice.' or 'Authentication credentials were not
 provided.' Django's admin asks for "Please correct the error below." with a plural form
-its Vietnamese catalogue does not have. django-leaflet's map widget has no Vietnamese at
-all: the admin's drawing buttons said "Draw a marker". The libraries ask gettext for
+its Vietnamese catalogue does not have, and writes words it has no Vietnamese for (the
+filters' "Show counts") or a wrong one ("Các mô models trong"). django-leaflet's map
+widget has no Vietnamese at all: the admin's drawing buttons said "Draw a marker". The
+libraries ask gettext for
 these at run time and the project's catalogue (locale/) comes first; they are named here
 only so that `make messages` puts them there (tests/config/test_i18n_and_deploy.py checks
 them)."""
@@ -77,6 +79,53 @@ DRF_REFUSALS = [
 ]
 
 ADMIN_FORM_ERRORS = ngettext_lazy("Please correct the error below.", "Please correct the errors below.")
+
+# What Django's admin writes on the pages a district's people open (every page's header
+# and sidebar, the lists and their filters, forms, a record's history, a person's account
+# and password) that its Vietnamese catalogue leaves in English
+# (tests/config/test_admin_vietnamese.py finds them), or gives wrong ("Models in the
+# %(name)s application": "Các mô models trong").
+DJANGO_ADMIN = [
+    gettext_noop("Skip to main content"),
+    gettext_noop("Breadcrumbs"),
+    gettext_noop("Toggle theme (current theme: auto)"),
+    gettext_noop("Toggle theme (current theme: light)"),
+    gettext_noop("Toggle theme (current theme: dark)"),
+    gettext_noop("Toggle navigation"),
+    gettext_noop("Sidebar"),
+    gettext_noop("Filter navigation items"),
+    gettext_noop("Models in the %(name)s application"),
+    gettext_noop("Model name"),
+    gettext_noop("Add link"),
+    gettext_noop("Change or view list link"),
+    gettext_noop("Added:"),
+    gettext_noop("Changed:"),
+    gettext_noop("Deleted:"),
+    gettext_noop("Show counts"),
+    gettext_noop("Hide counts"),
+    gettext_noop("Select all objects on this page for an action"),
+    gettext_noop("Select this object for an action - {}"),
+    gettext_noop("View selected %(model)s"),
+    gettext_noop("Error:"),
+    gettext_noop("After you’ve created a user, you’ll be able to edit more user options."),
+    gettext_noop("Password-based authentication"),
+    gettext_noop("Enabled"),
+    gettext_noop("Disabled"),
+    gettext_noop(
+        "Whether the user will be able to authenticate using a password or not. If disabled, they may still be "
+        "able to authenticate using other backends, such as Single Sign-On or LDAP."
+    ),
+    gettext_noop("Raw passwords are not stored, so there is no way to see the user’s password."),
+    gettext_noop("Reset password"),
+    gettext_noop("Set password"),
+    gettext_noop("This action will <strong>enable</strong> password-based authentication for this user."),
+    gettext_noop("Disable password-based authentication"),
+    gettext_noop("Enable password-based authentication"),
+    gettext_noop("Password-based authentication was disabled."),
+    gettext_noop("Conflicting form data submitted. Please try again."),
+]
+# A record's history, counted under its rows when it runs to more than one page.
+HISTORY_ENTRIES = ngettext_lazy("entry", "entries")
 
 # django-leaflet's map widget (its leaflet_draw_i18n tag): the admin's drawing buttons and
 # hints, which it has no Vietnamese catalogue for.
