@@ -9,7 +9,7 @@ that the grant and its session are still there (GRANT_IN_TILE, mapping/tiles.py)
 price of two index lookups in a query that runs anyway. Whatever the token stands for
 ending ends the grant: sign-out and idle expiry end the session; deactivation, a password
 change, a change of roles, the end of a password setter's reach and a move in the area
-tree delete the grant, by triggers on the accounts and the areas
+tree delete the grant when they commit, by triggers on the accounts and the areas
 (mapping/sql/tile_grants.sql), whatever writes the change. So the map's tiles stop at
 once (a tile read on a replica asks the primary in a query of its own: sessions and
 grants are read where they are written). A token lasts MAP_TILE_TOKEN_SECONDS and the
@@ -23,7 +23,7 @@ from collections import OrderedDict
 
 from django.conf import settings
 from django.core import signing
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -110,12 +110,15 @@ def grant_holds(key: str) -> bool:
 
 
 def issue(request) -> str:
-    """A token for the map of this signed-in request's session. The grant first, then the
-    person's scope read again: a change of roles committed in between either ends the
-    grant (mapping/sql/tile_grants.sql) or is in the scope, where the scope the request
-    read at its start could miss it and the grant made after it would not end."""
-    key = grant(request)
-    scope = scope_for(User.objects.get(pk=request.user.pk))
+    """A token for the map of this signed-in request's session: its grant made, then the
+    person's scope read again, under the lock a change that ends grants takes at its
+    commit (mapping/sql/tile_grants.sql). A change not yet committed ends this grant when
+    it commits; one committing meanwhile is waited for and read. The scope the request
+    read at its start could be from before either."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT mapping_tile_grants_lock(true)")
+        key = grant(request)
+        scope = scope_for(User.objects.get(pk=request.user.pk))
     payload = {"u": str(request.user.pk), "e": scope.everything, "g": scope.grants, "k": key}
     return signing.dumps(payload, salt=SALT, compress=True)
 

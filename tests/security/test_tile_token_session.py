@@ -6,6 +6,7 @@ not the clock of the first tile that compiled the query."""
 import datetime as dt
 
 import mapbox_vector_tile
+import psycopg
 import pytest
 import time_machine
 from django.contrib.sessions.backends.db import SessionStore
@@ -31,6 +32,7 @@ pytestmark = pytest.mark.django_db
 def signed_in(demo_tree, make_user, make_site):
     site = make_site(demo_tree["99101"], location=inside(demo_tree["99101"]))
     person = make_user("huyen", demo_tree["991"], Role.AREA_MANAGER, is_staff=True)
+    committed()  # the person as made, before the map opens
     browser = Client(HTTP_ACCEPT_LANGUAGE="en")
     browser.force_login(person)
     token = page_token(browser)
@@ -38,7 +40,15 @@ def signed_in(demo_tree, make_user, make_site):
     return browser, person, token, site
 
 
+def committed() -> None:
+    """What the change's commit does, in the test's own transaction, which never commits:
+    the grants' triggers run then (mapping/sql/tile_grants.sql, deferred)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
 def ended(token, site) -> bool:
+    committed()
     refused = tile_with(token, site)
     return refused.status_code == 401 and refused.json()["detail"].startswith("The map's access to tiles has expired")
 
@@ -116,6 +126,28 @@ def test_a_token_carries_the_roles_as_they_are_when_its_grant_is_made(signed_in,
     assert elsewhere.code in site_codes(mapbox_vector_tile.decode(tile_with(token, elsewhere).content))
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_token_made_before_a_change_of_roles_commits_ends_with_its_commit(demo_tree, make_user, make_site):
+    """A change of roles in a transaction not yet committed (a script, an account import);
+    the person opens the map meanwhile and gets a token with the roles from before it. The
+    change's commit ends it: its triggers ran before, not at the commit, and the grant made
+    after them went on (pentest)."""
+    site = make_site(demo_tree["99101"], location=inside(demo_tree["99101"]))
+    person = make_user("huyen", demo_tree["991"], Role.AREA_MANAGER, is_staff=True)
+    with psycopg.connect(**connection.get_connection_params()) as change:
+        change.execute(
+            "UPDATE accounts_membership SET area_id = (SELECT id FROM areas_area WHERE code = '992') WHERE user_id = %s",
+            [person.pk],
+        )
+        browser = Client(HTTP_ACCEPT_LANGUAGE="en")
+        browser.force_login(person)
+        token = page_token(browser)
+        assert tile_with(token, site).status_code == 200  # the roles as committed
+    # Leaving the block committed the change.
+    assert not Membership.objects.filter(user=person, area=demo_tree["991"]).exists()
+    assert ended(token, site)
+
+
 @pytest.mark.parametrize(
     "statement",
     [
@@ -125,6 +157,9 @@ def test_a_token_carries_the_roles_as_they_are_when_its_grant_is_made(signed_in,
         " SELECT %(person)s, id, 'viewer', now() FROM areas_area WHERE code = '992'",
         "UPDATE accounts_user SET is_active = false WHERE id = %(person)s",
         "UPDATE accounts_user SET password = 'changed' WHERE id = %(person)s",
+        # Renumbered on the way: still the same person's roles.
+        "UPDATE accounts_membership SET id = id + 100000, area_id = (SELECT id FROM areas_area WHERE code = '992')"
+        " WHERE user_id = %(person)s",
         # Constraints checked first: a truncate refuses to run with checks still pending.
         "SET CONSTRAINTS ALL IMMEDIATE; TRUNCATE accounts_membership",
     ],
@@ -158,6 +193,7 @@ def test_what_leaves_the_persons_standing_as_it_was_keeps_the_token(signed_in, d
     Membership.objects.filter(user=person).update(created_at=timezone.now())
     demo_tree["991"].name = "Huyện mới"
     demo_tree["991"].save(update_fields=["name"])
+    committed()
     assert tile_with(token, site).status_code == 200
 
 
@@ -172,6 +208,7 @@ def test_the_end_of_a_password_setter_s_reach_ends_the_token(demo_tree, make_use
     holder = make_user("lan", demo_tree["99101"], Role.FIELD_WORKER)
     mark_password_set(setter, above)
     mark_password_set(holder, setter)
+    committed()
     browser = Client(HTTP_ACCEPT_LANGUAGE="en")
     browser.force_login(holder)
     token = page_token(browser)
