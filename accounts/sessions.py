@@ -2,8 +2,9 @@
 SESSION_ABSOLUTE_TIMEOUT_SECONDS after signing in however busy (OWASP ASVS level 2: 30
 minutes idle, 12 hours in all). The idle end is the session's own expiry date, which
 SESSION_COOKIE_AGE sets from the last save: a request moves it forward by saving the
-session (at most once a minute, not a write per request), so the database itself holds
-the end, and the map's tile grants (mapping/tile_tokens.py), which read it, end with it.
+session (at most once a minute, not a write per request), never past the twelve-hour
+end, so the database itself holds both ends, and the map's tile grants
+(mapping/tile_tokens.py), which read it, end with them.
 Requests a page makes by itself (the map renewing its tile token, tiles) are marked
 `passive_session` and move nothing. Tablets use device tokens, which no session bounds."""
 
@@ -55,9 +56,13 @@ class SessionTimeoutMiddleware:
         now = int(time.time())
         if SIGNED_IN not in session:  # a session from before these limits: counted from now
             session[SIGNED_IN] = now
-        if now - session[SIGNED_IN] > settings.SESSION_ABSOLUTE_TIMEOUT_SECONDS:
+        if now - session[SIGNED_IN] >= settings.SESSION_ABSOLUTE_TIMEOUT_SECONDS:  # as the row's expiry
             logout(request)  # the view sees an anonymous request: sign in again
             return None
         if not getattr(view_func, "passive_session", False) and now - session.get(TOUCHED, 0) >= TOUCH_EVERY:
             session[TOUCHED] = now  # saved at the response, with a new expiry date
+            # Never past the twelve-hour end: the database holds that end too, and the
+            # map's tile grants, which read it, end there without waiting for a request.
+            left = session[SIGNED_IN] + settings.SESSION_ABSOLUTE_TIMEOUT_SECONDS - now
+            session.set_expiry(min(settings.SESSION_COOKIE_AGE, left))
         return None

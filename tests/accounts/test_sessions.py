@@ -6,9 +6,13 @@ import datetime as dt
 import pytest
 import time_machine
 from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+
+from tests.conftest import inside
+from tests.mapping.test_tile_tokens import page_token, tile_with
 
 pytestmark = pytest.mark.django_db
 
@@ -59,8 +63,24 @@ def test_the_maps_own_renewals_do_not_keep_it_alive(browser, clock):
 
 
 def test_twelve_hours_after_signing_in_it_ends_however_busy(browser, clock):
-    for _hour in range(12 * 3):
+    for _twenty_minutes in range(12 * 3 - 1):
         clock.shift(20 * MINUTE)
         assert signed_in(browser.get(reverse("admin:index")))
-    clock.shift(20 * MINUTE)
+    clock.shift(20 * MINUTE)  # twelve hours to the second: ended, as the session's row says
     assert browser.get(reverse("admin:index")).status_code == 302
+
+
+def test_the_database_holds_the_twelve_hour_end_so_the_maps_tiles_stop_there(browser, clock, demo_tree, make_site):
+    """The twelve-hour end was applied only when a request with the cookie came: the
+    session's row (expiring half an hour after the last activity) and so the map's tile
+    grant outlived it, and a copied token read tiles past it (pentest)."""
+    site = make_site(demo_tree["99101"], location=inside(demo_tree["99101"]))
+    end = timezone.now() + dt.timedelta(seconds=settings.SESSION_ABSOLUTE_TIMEOUT_SECONDS)
+    while timezone.now() + 25 * MINUTE < end - 2 * MINUTE:  # a busy day
+        clock.shift(25 * MINUTE)
+        assert signed_in(browser.get(reverse("admin:index")))
+    clock.shift(end - 2 * MINUTE - timezone.now())
+    token = page_token(browser)  # busy until two minutes before the end
+    assert Session.objects.get(session_key=browser.session.session_key).expire_date <= end
+    clock.shift(7 * MINUTE)
+    assert tile_with(token, site).status_code == 401
