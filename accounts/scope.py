@@ -7,11 +7,14 @@ whole subtree. Every view, API, tile, export, report and admin list filters thro
 
 from dataclasses import dataclass
 
-from django.db.models import Model, Q, QuerySet
+from django.contrib.postgres.fields import ArrayField
+from django.db.models import BigIntegerField, F, Func, Model, Q, QuerySet, Value
+from django.db.models.signals import pre_delete
+from django.dispatch import receiver
 
 from areas.models import Area
 
-from .models import Membership, Role, User
+from .models import DeviceToken, Membership, Role, User
 
 VIEW = "view"
 SURVEY = "survey"  # register sites and record inspections
@@ -244,6 +247,17 @@ def still_managed_by(knower, holder, also=()) -> bool:
             return False
         knowers += found
     return all(k.is_active and can_manage_user(k, holder) for k in knowers)
+
+
+@receiver(pre_delete, sender=User)
+def _still_known_once_deleted(sender, instance, **kwargs):
+    """A person deleted still knows the passwords they set and the keys they were shown:
+    their key on those (set to NULL with them) is kept among the secret's other knowers,
+    whom still_managed_by counts, once gone, as people who may not (pentest)."""
+    for model, knower, others in ((User, "password_set_by", "password_known_also_by"),
+                                  (DeviceToken, "key_seen_by", "key_known_also_by")):  # fmt: skip
+        kept = Func(F(others), Value(instance.pk), function="array_append", output_field=ArrayField(BigIntegerField()))
+        model._base_manager.filter(**{knower: instance}).update(**{others: kept})
 
 
 def password_still_usable(user) -> bool:

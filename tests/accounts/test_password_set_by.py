@@ -11,6 +11,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import Membership, Role, User
+from accounts.tokens import token_issue
 
 pytestmark = pytest.mark.django_db
 
@@ -222,3 +223,22 @@ def test_a_pairing_code_s_key_is_known_to_whoever_knew_its_creator_s_password_wh
     key = pairing_complete(code=code, device_name="").key
     user_deactivate(actor=superuser, user=province)
     assert Client().get(reverse("site-list"), HTTP_AUTHORIZATION=f"Token {key}").status_code == 401
+
+
+def test_deleting_the_manager_who_set_a_password_does_not_give_it_back(people):
+    """Deactivated, the manager's password stops; deleted, the account's link to them was
+    emptied and the password became the holder's own again, so the manager, who knows it,
+    signed in as the worker (pentest). A deleted person counts as one who may not."""
+    set_by(people["manager"], people["worker"])
+    User.objects.filter(pk=people["manager"].pk).delete()
+    client, page = sign_in(SET)
+    assert not signed_in(client) and REFUSAL in page
+
+
+def test_deleting_the_manager_shown_a_gis_key_does_not_give_it_back(people):
+    """The same for a device token's key shown to the manager who issued it."""
+    _token, key = token_issue(actor=people["manager"], user=people["worker"], name="QGIS")
+    gis = Client(HTTP_ACCEPT_LANGUAGE="en")
+    assert gis.get(reverse("site-list"), HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 200
+    User.objects.filter(pk=people["manager"].pk).delete()
+    assert gis.get(reverse("site-list"), HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 401
