@@ -5,8 +5,12 @@ SESSION_COOKIE_AGE sets from the last save: a request moves it forward by saving
 session (at most once a minute, not a write per request), never past the twelve-hour
 end, so the database itself holds both ends, and the map's tile grants
 (mapping/tile_tokens.py), which read it, end with them.
-Requests a page makes by itself (the map renewing its tile token, tiles) are marked
-`passive_session` and move nothing. Tablets use device tokens, which no session bounds."""
+Requests a page makes by itself move nothing: those of views only a page's own timers ask
+(the map renewing its tile token, tiles) are marked `passive_session`; the survey app, whose
+timers ask what the person's taps ask too (its half-minute sending rounds, the site list
+refreshed every 15 minutes), says so per request with the header X-Passive-Session: 1. A
+client can only end its own session sooner with it, never keep one. Tablets use device
+tokens, which no session bounds."""
 
 import time
 
@@ -20,6 +24,7 @@ from .scope import password_still_usable
 TOUCHED = "_touched_at"
 SIGNED_IN = "_signed_in_at"
 TOUCH_EVERY = 60
+PASSIVE_HEADER = "X-Passive-Session"
 
 
 def passive_session(view):
@@ -59,7 +64,8 @@ class SessionTimeoutMiddleware:
         if now - session[SIGNED_IN] >= settings.SESSION_ABSOLUTE_TIMEOUT_SECONDS:  # as the row's expiry
             logout(request)  # the view sees an anonymous request: sign in again
             return None
-        if not getattr(view_func, "passive_session", False) and now - session.get(TOUCHED, 0) >= TOUCH_EVERY:
+        passive = getattr(view_func, "passive_session", False) or request.headers.get(PASSIVE_HEADER) == "1"
+        if not passive and now - session.get(TOUCHED, 0) >= TOUCH_EVERY:
             session[TOUCHED] = now  # saved at the response, with a new expiry date
             # Never past the twelve-hour end: the database holds that end too, and the
             # map's tile grants, which read it, end there without waiting for a request.

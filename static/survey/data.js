@@ -50,9 +50,9 @@ export async function loadCached() {
 // The site list's first part, and its version, which asks for the second part.
 // `asked`: when it was asked for. A record sent after that may be missing from it, so the
 // sites show such records on top until a later list comes (sites.js).
-async function fetchSiteList() {
+async function fetchSiteList(passive) {
   const asked = Date.now();
-  const response = await apiResponse(config.urls.sites);
+  const response = await apiResponse(config.urls.sites, { passive });
   const version = (response.headers.get("ETag") || "").replace(/^W\//, "").replaceAll('"', "");
   const first = await response.text();
   return { sites: sitelist.firstPart(JSON.parse(first)), version, first, asked };
@@ -79,23 +79,24 @@ function showSites(sites) {
 // names and ids (the list's second part) follow, and the tablet keeps the list once it
 // has both parts. The outline (some 40 KB for a large commune) is asked for only then: on
 // a slow network it would share the bandwidth with the sites, which the worker waits for.
-export async function refreshData() {
+// `passive`: the app refreshes by itself (a round of its timer), as do the requests that follow.
+export async function refreshData({ passive = false } = {}) {
   // In parallel: on a slow network each request costs its round trips.
-  const [me, list] = await Promise.all([apiGet(config.urls.me), fetchSiteList()]);
+  const [me, list] = await Promise.all([apiGet(config.urls.me, { passive }), fetchSiteList(passive)]);
   state.me = me;
   await db.put("cache", { key: "me", value: me, at: Date.now() });
   renderWho();
   state.namingNow = true;
   showSites(list.sites);
-  state.naming = afterPaint().then(() => Promise.all([refreshAreas(), nameSites(list), refreshProposals()])).finally(() => {
+  state.naming = afterPaint().then(() => Promise.all([refreshAreas(passive), nameSites(list, passive), refreshProposals({ passive })])).finally(() => {
     state.namingNow = false;
     markSites();
   });
 }
 
-async function refreshAreas() {
+async function refreshAreas(passive) {
   try {
-    state.areas = await apiGet(config.urls.areas);
+    state.areas = await apiGet(config.urls.areas, { passive });
     await db.put("cache", { key: "areas", value: state.areas, at: Date.now() });
     renderAreas();
   } catch (error) {
@@ -112,15 +113,15 @@ function afterPaint() {
   });
 }
 
-async function nameSites({ sites, version, first, asked }, tries = 2) {
+async function nameSites({ sites, version, first, asked }, passive, tries = 2) {
   try {
-    const response = await apiResponse(`${config.urls.sitesRest}?version=${encodeURIComponent(version)}`, [412]);
+    const response = await apiResponse(`${config.urls.sitesRest}?version=${encodeURIComponent(version)}`, { answered: [412], passive });
     if (response.status === 412) {
       // The list changed in between: both parts again.
       if (!tries) return;
-      const list = await fetchSiteList();
+      const list = await fetchSiteList(passive);
       if (state.sites === sites) showSites(list.sites);
-      return nameSites(list, tries - 1);
+      return nameSites(list, passive, tries - 1);
     }
     const rest = await response.text();
     sitelist.complete(sites, JSON.parse(rest));
@@ -129,14 +130,14 @@ async function nameSites({ sites, version, first, asked }, tries = 2) {
     state.dataAt = asked;
     await db.put("cache", { key: "sites", value: { first, rest }, at: state.dataAt });
     if (!$("#view-due").hidden) renderDue();
-    historyAhead();
+    historyAhead(passive);
   } catch (error) {
     if (error instanceof outbox.SignedOut) authLost();
   }
 }
 
 // The history of the nearest due sites, fetched while there is a network, for the field.
-async function historyAhead() {
+async function historyAhead(passive) {
   const here = state.position?.coords;
   const due = state.sites.features
     .filter((f) => f.properties.due && f.properties.last_checked_at)
@@ -146,6 +147,6 @@ async function historyAhead() {
   for (const { f } of due) {
     if (!navigator.onLine || state.authLost) return;
     if (await db.get("cache", `history:${f.properties.id}`)) continue;
-    await siteHistory(f.properties.id);
+    await siteHistory(f.properties.id, { passive });
   }
 }

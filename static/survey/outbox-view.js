@@ -93,7 +93,7 @@ export function renderOutbox(records) {
         gettext("The server does not answer; the tablet tries again by itself at %(time)s (tried %(n)s times)."),
         { time: clockTime(record.retryAt), n: record.attempts },
       );
-      text.append(retry, button(gettext("Send now"), sendNow, "send-now"));
+      text.append(retry, button(gettext("Send now"), () => sendNow(), "send-now"));
     }
     if (record.error && ["refused", "conflict"].includes(record.state)) {
       text.append(Object.assign(document.createElement("span"), { className: "reason", textContent: record.error }));

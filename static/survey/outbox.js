@@ -101,6 +101,11 @@ function csrfToken() {
   return match ? decodeURIComponent(match[1]) : "";
 }
 
+// What the app asks for by itself (at its timers' rounds, as the network comes back) says
+// so: the server does not count it as the person's activity, and a tablet left open signs
+// out after its idle half hour (accounts/sessions.py). What follows a tap is the person's.
+export const passiveHeaders = (passive) => (passive ? { "X-Passive-Session": "1" } : {});
+
 export function headers(extra = {}) {
   const token = authorization();
   const auth = token ? { Authorization: `Token ${token}` } : {};
@@ -137,13 +142,13 @@ async function send(url, options) {
 }
 
 // A photo goes up with XMLHttpRequest: fetch() cannot report upload progress.
-function upload(url, blob, type, onProgress) {
+function upload(url, blob, type, onProgress, passive) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open("PUT", url);
     xhr.withCredentials = true;
     for (const [name, value] of Object.entries(
-      headers({ "Content-Type": type, "Content-Disposition": 'attachment; filename="photo.jpg"' }),
+      headers({ "Content-Type": type, "Content-Disposition": 'attachment; filename="photo.jpg"', ...passiveHeaders(passive) }),
     )) {
       xhr.setRequestHeader(name, value);
     }
@@ -185,7 +190,7 @@ function photoBytes(record) {
   return record.photos.reduce((sum, p) => sum + (p.bytes || p.blob?.size || 0), 0);
 }
 
-async function sendPhotos(record, inspectionId) {
+async function sendPhotos(record, inspectionId, passive) {
   const total = photoBytes(record);
   let done = record.photos.filter((p) => p.sent).reduce((sum, p) => sum + (p.bytes || 0), 0);
   const report = (loaded) => {
@@ -196,7 +201,7 @@ async function sendPhotos(record, inspectionId) {
   for (const photo of record.photos) {
     if (photo.sent) continue;
     const url = `${urls.photo.replace(idSlot, photo.id)}?inspection=${inspectionId}`;
-    const result = await upload(url, photo.blob, photo.type, report);
+    const result = await upload(url, photo.blob, photo.type, report, passive);
     if (result.status !== 201) return { ...result, photo: photo.id };
     done += photo.bytes || photo.blob.size;
     round.sentBytes += photo.bytes || photo.blob.size;
@@ -208,7 +213,7 @@ async function sendPhotos(record, inspectionId) {
   return { status: 201 };
 }
 
-async function sendOne(record) {
+async function sendOne(record, passive) {
   record.state = "sending";
   await db.put("outbox", record);
   await changed();
@@ -217,14 +222,14 @@ async function sendOne(record) {
     const url = urls[record.type]; // site, inspection or closure (a proposal to close a site)
     result = await send(url, {
       method: "POST",
-      headers: headers({ "Content-Type": "application/json" }),
+      headers: headers({ "Content-Type": "application/json", ...passiveHeaders(passive) }),
       body: JSON.stringify(record.payload),
     });
     if (result.status === 201) record.result = result.body;
   }
   if (result.status === 201) {
     const inspectionId = { site: record.payload.inspection?.id, inspection: record.payload.id }[record.type];
-    if (inspectionId) result = await sendPhotos(record, inspectionId);
+    if (inspectionId) result = await sendPhotos(record, inspectionId, passive);
   }
   if (result.status === 201) {
     Object.assign(record, { state: "sent", sentAt: Date.now(), error: null, errors: null, attempts: 0 });
@@ -262,8 +267,9 @@ export async function retryNow() {
 // proposal) waits for its new site. Returns "offline", "signed-out", "unanswered" (the
 // network is up but the server took nothing: it does not answer, or answers with errors),
 // "done", or "idle" when records wait but none's turn had come (the server was not asked:
-// nothing is known of it); nextRetry() says when to call again.
-export async function flush() {
+// nothing is known of it); nextRetry() says when to call again. `passive`: the app sends
+// by itself, not at the person's tap.
+export async function flush({ passive = false } = {}) {
   if (busy) return "busy";
   busy = true;
   try {
@@ -281,7 +287,7 @@ export async function flush() {
       if ((record.retryAt || 0) > now) continue;
       asked = true;
       try {
-        await sendOne(record);
+        await sendOne(record, passive);
         if (record.state === "sent") {
           waiting.delete(record.id);
           round.sent += 1;

@@ -62,10 +62,11 @@ export function renderProposals() {
 
 // The worker's proposals and what managers decided, kept for offline use. Without a
 // network or a session the kept ones stay (the site list's requests report a lost sign-in).
-export async function refreshProposals() {
+// `passive`: the app asks by itself.
+export async function refreshProposals({ passive = false } = {}) {
   let proposals;
   try {
-    proposals = (await apiGet(config.urls.proposals)).proposals;
+    proposals = (await apiGet(config.urls.proposals, { passive })).proposals;
   } catch {
     return;
   }

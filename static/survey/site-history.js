@@ -18,11 +18,12 @@ export class Refused {
 
 // A site's inspections, newest first: from the server when online, else as last fetched;
 // Refused when the server says the site is not the worker's (what was kept of it goes).
-export async function siteHistory(siteId) {
+// `passive`: fetched ahead by the app itself, not for a sheet the worker opened.
+export async function siteHistory(siteId, { passive = false } = {}) {
   const key = `history:${siteId}`;
   if (navigator.onLine && !state.authLost) {
     try {
-      const response = await apiResponse(`${config.urls.history.replace(config.idSlot, siteId)}?limit=10`, [404]);
+      const response = await apiResponse(`${config.urls.history.replace(config.idSlot, siteId)}?limit=10`, { answered: [404], passive });
       const body = await response.json();
       if (response.status === 404) {
         await db.remove("cache", key);
@@ -31,7 +32,7 @@ export async function siteHistory(siteId) {
       const items = body.results;
       await db.put("cache", { key, value: items, at: Date.now() });
       // The latest inspection's photos are kept for the field.
-      for (const photo of items[0]?.photos || []) if (photo.thumbnail) await storedPhoto(photo.thumbnail);
+      for (const photo of items[0]?.photos || []) if (photo.thumbnail) await storedPhoto(photo.thumbnail, passive);
       return items;
     } catch (error) {
       if (error instanceof outbox.SignedOut) authLost();
@@ -47,13 +48,13 @@ export async function siteHistory(siteId) {
 // Not named "survey-…": the service worker drops those caches at each release.
 export const PHOTOS = "site-photos";
 
-async function storedPhoto(url) {
+async function storedPhoto(url, passive = false) {
   const cache = await caches.open(PHOTOS);
   // The answer varies with who asks (Cookie, Authorization): the tablet keeps its own.
   const hit = await cache.match(url, { ignoreVary: true });
   if (hit) return hit;
   if (!navigator.onLine || state.authLost) return null;
-  const response = await fetch(url, { credentials: "same-origin", headers: outbox.headers() }).catch(() => null);
+  const response = await fetch(url, { credentials: "same-origin", headers: outbox.headers(outbox.passiveHeaders(passive)) }).catch(() => null);
   if (!response?.ok) return null;
   await cache.put(url, response.clone());
   return response;

@@ -1,5 +1,6 @@
 """Sessions end after half an hour without the person's own requests (the map renewing its
-tile token by itself does not count) and twelve hours after signing in (OWASP ASVS 2)."""
+tile token by itself, the survey app's own rounds, do not count) and twelve hours after
+signing in (OWASP ASVS 2)."""
 
 import datetime as dt
 
@@ -60,6 +61,40 @@ def test_the_maps_own_renewals_do_not_keep_it_alive(browser, clock):
     clock.shift(4 * MINUTE)  # 30 minutes 40 since the person last did anything
     assert browser.get(reverse("map-tile-token")).status_code == 401
     assert browser.get(reverse("map")).status_code == 302
+
+
+# What the survey app asks for by itself every 15 minutes (a stale site list) and sends at
+# its own rounds (records waiting, retried): the same requests the person's taps make.
+SURVEY_ROUND = ["survey-me", "survey-sites", "survey-areas", "survey-proposals"]
+PASSIVE = {"HTTP_X_PASSIVE_SESSION": "1"}
+
+
+@pytest.fixture
+def officer(demo_tree, make_user, clock):
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(make_user("lan", demo_tree["99101"]))
+    return client
+
+
+def test_the_survey_apps_own_rounds_do_not_keep_it_alive(officer, clock):
+    assert officer.get(reverse("survey-me")).status_code == 200  # the person opens the app
+    for _round in range(2):  # 14 and 28 minutes later, the tablet left open
+        clock.shift(14 * MINUTE)
+        for name in SURVEY_ROUND:
+            assert officer.get(reverse(name), **PASSIVE).status_code == 200
+        assert officer.post(reverse("sync-site"), {}, content_type="application/json", **PASSIVE).status_code == 400
+    clock.shift(3 * MINUTE)  # 31 minutes since the person last did anything
+    assert officer.get(reverse("survey-me"), **PASSIVE).status_code == 401
+    assert officer.get(reverse("survey-me")).status_code == 401  # ended: a tap does not bring it back
+
+
+def test_what_the_person_does_in_the_survey_app_still_counts(officer, clock):
+    for _tap in range(3):  # a site's sheet, a record sent as it is saved: same requests, no header
+        clock.shift(20 * MINUTE)
+        assert officer.get(reverse("survey-sites")).status_code == 200
+        assert officer.post(reverse("sync-site"), {}, content_type="application/json").status_code == 400
+    clock.shift(20 * MINUTE)
+    assert officer.get(reverse("survey-me"), **PASSIVE).status_code == 200
 
 
 def test_twelve_hours_after_signing_in_it_ends_however_busy(browser, clock):
