@@ -7,9 +7,12 @@ router and raw SQL through `connections[router.db_for_read(Model)]`, and those w
 says so with the router's hint `lag_ok` (past-period reports).
 Everything else, reads inside a transaction, writes, and the reads of a client that wrote
 in the last REPLICA_PIN_SECONDS (a cookie set by `ReplicaReadsMiddleware`) uses the
-primary. A replica that cannot be reached or lags more than REPLICA_MAX_LAG_SECONDS is
+primary. A replica that cannot be reached, or cannot show that it follows the primary, is
 left alone for REPLICA_RETRY_SECONDS and its reads go to the primary: the registry keeps
-working."""
+working. Following means: its WAL receiver streams, the primary's last message came less
+than REPLICA_MAX_LAG_SECONDS ago, and it has replayed the position the primary had
+REPLICA_MAX_LAG_SECONDS ago. A replica cut off from the primary has replayed all it
+received, so its own replay lag says nothing: it is measured against the primary."""
 
 import contextlib
 import contextvars
@@ -30,15 +33,64 @@ _chosen = contextvars.ContextVar("replica_chosen", default=None)
 _down_until: dict[str, float] = {}
 _turns = itertools.count()
 PIN_COOKIE = "primary_reads"
-# How far behind the primary a replica is, in seconds (0 while it has replayed all it received).
-LAG_SQL = (
-    "SELECT CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 "
-    "ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp()) END"
+# What a replica shows of its following the primary, in the one statement a lagging request
+# costs it: whether a WAL receiver is connected (none on a promoted one), whether it streams
+# and the seconds since the primary's last message (both hidden, NULL, from a role without
+# pg_read_all_stats), and the position it has replayed.
+FOLLOWING_SQL = (
+    "SELECT receiver.pid IS NOT NULL, receiver.status = 'streaming', "
+    "extract(epoch FROM now() - receiver.last_msg_receipt_time), pg_last_wal_replay_lsn()::text "
+    "FROM (VALUES (1)) AS one LEFT JOIN pg_stat_wal_receiver AS receiver ON true"
 )
+# The primary's position is asked at most this often, so a lagging request costs the
+# primary nothing more (a replica's lag is counted from when it was asked).
+PRIMARY_POSITION_SECONDS = 2
+_primary_position: tuple[float, int] = (float("-inf"), 0)  # when it was asked (monotonic), where
+# Per replica, the oldest position the primary was seen at that the replica has not replayed
+# yet, and when: how long it has lacked what the primary holds.
+_lacking_since: dict[str, tuple[float, int]] = {}
 
 
 def replica_aliases() -> list[str]:
     return [alias for alias in settings.DATABASES if alias.startswith("replica")]
+
+
+def _lsn(text: str) -> int:
+    high, low = text.split("/")
+    return int(high, 16) << 32 | int(low, 16)
+
+
+def _primary_now() -> tuple[float, int]:
+    """When the primary was last asked its WAL position (monotonic) and the position."""
+    global _primary_position
+    if _primary_position[0] + PRIMARY_POSITION_SECONDS <= time.monotonic():
+        with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+            cursor.execute("SELECT pg_current_wal_lsn()::text")
+            _primary_position = (time.monotonic(), _lsn(cursor.fetchone()[0]))
+    return _primary_position
+
+
+def _not_following(alias: str, running: bool, streaming, silent, replayed) -> str | None:
+    """Why the replica cannot show that it follows the primary; None if it can."""
+    if not running:
+        return "has no WAL receiver connected to the primary"
+    if streaming is None:
+        return "hides its WAL receiver's state from its role (grant it pg_read_all_stats)"
+    if not streaming:
+        return "has a WAL receiver that is not streaming"
+    if silent is None:
+        return "has had no message from the primary yet"
+    if silent > settings.REPLICA_MAX_LAG_SECONDS:
+        return f"has had no message from the primary for {silent:.0f} s"
+    asked, position = _primary_now()
+    replayed = _lsn(replayed)
+    lacking = _lacking_since.get(alias)
+    if lacking is None or replayed >= lacking[1]:
+        lacking = (asked, position) if replayed < position else None
+        _lacking_since[alias] = lacking
+    if lacking and time.monotonic() - lacking[0] > settings.REPLICA_MAX_LAG_SECONDS:
+        return f"lacks what the primary held {time.monotonic() - lacking[0]:.0f} s ago"
+    return None
 
 
 def _healthy(alias: str) -> bool:
@@ -48,8 +100,8 @@ def _healthy(alias: str) -> bool:
     try:
         connection.ensure_connection()
         with connection.cursor() as cursor:
-            cursor.execute(LAG_SQL)
-            lag = cursor.fetchone()[0] or 0
+            cursor.execute(FOLLOWING_SQL)
+            shown = cursor.fetchone()
     except DatabaseError as exc:
         logger.warning("replica %s unreachable, reading from the primary: %s", alias, exc)
         connection.close_if_unusable_or_obsolete()
@@ -57,15 +109,15 @@ def _healthy(alias: str) -> bool:
             connection.close()
         _down_until[alias] = time.monotonic() + settings.REPLICA_RETRY_SECONDS
         return False
-    if lag > settings.REPLICA_MAX_LAG_SECONDS:
-        logger.warning("replica %s lags %.0f s, reading from the primary", alias, lag)
+    if why := _not_following(alias, *shown):
+        logger.warning("replica %s %s, reading from the primary", alias, why)
         _down_until[alias] = time.monotonic() + settings.REPLICA_RETRY_SECONDS
         return False
     return True
 
 
 def set_aside() -> list[str]:
-    """The replicas this process leaves alone now (unreachable or too far behind)."""
+    """The replicas this process leaves alone now (unreachable or not following the primary)."""
     now = time.monotonic()
     return sorted(alias for alias, until in _down_until.items() if until > now)
 

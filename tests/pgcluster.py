@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 import uuid
 from pathlib import Path
 from urllib.parse import quote
@@ -74,6 +75,15 @@ class Cluster:
             check=True,
         )
         return result.stdout.strip()
+
+    def replays(self, primary: "Cluster", seconds: float = 60) -> None:
+        """Waits until this replica has replayed everything the primary has written."""
+        position = primary.sql("SELECT pg_current_wal_lsn()")
+        deadline = time.monotonic() + seconds
+        while self.sql(f"SELECT pg_last_wal_replay_lsn() >= '{position}'::pg_lsn") != "t":
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the replica did not replay {position} within {seconds:.0f} s")
+            time.sleep(0.05)  # polling, bounded by the deadline
 
     def server_log(self) -> str:
         return _run(["cat", self.log]).stdout

@@ -133,8 +133,9 @@ for _alias, _database in DATABASES.items():
     _timeout = REPLICA_CONNECT_TIMEOUT_SECONDS if _alias.startswith("replica") else DATABASE_CONNECT_TIMEOUT_SECONDS
     _database["OPTIONS"] = {"connect_timeout": _timeout, **DEAD_PEER_OPTIONS, **_database.get("OPTIONS", {})}
 DATABASE_ROUTERS = ["config.replicas.ReplicaRouter"]
-# After a write, the writer's reads stay on the primary this long; a replica further behind
-# than REPLICA_MAX_LAG_SECONDS, or unreachable, is left alone for REPLICA_RETRY_SECONDS.
+# After a write, the writer's reads stay on the primary this long; a replica unreachable, or
+# not shown following the primary within REPLICA_MAX_LAG_SECONDS (config/replicas.py), is
+# left alone for REPLICA_RETRY_SECONDS.
 REPLICA_PIN_SECONDS = int(os.environ.get("REPLICA_PIN_SECONDS", 5))
 REPLICA_MAX_LAG_SECONDS = int(os.environ.get("REPLICA_MAX_LAG_SECONDS", 30))
 REPLICA_RETRY_SECONDS = int(os.environ.get("REPLICA_RETRY_SECONDS", 30))

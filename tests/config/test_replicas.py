@@ -35,8 +35,10 @@ def clusters():
         primary.sql("CREATE DATABASE hazards", database="postgres")
         env = {**os.environ, "DATABASE_URL": primary.url(), "DJANGO_SETTINGS_MODULE": "config.settings.test"}
         subprocess.run([*MANAGE, "migrate", "--no-input", "-v0"], env=env, check=True, cwd=settings.BASE_DIR)
-        # Every statement the replica runs goes to its log, to see which reads reached it.
-        replica.init_replica_of(primary, extra="log_statement = 'all'")
+        # Every statement the replica runs goes to its log, to see which reads reached it;
+        # an idle primary is asked for a message every second (README: wal_receiver_timeout
+        # at most REPLICA_MAX_LAG_SECONDS, which a test lowers to 3).
+        replica.init_replica_of(primary, extra="log_statement = 'all'\nwal_receiver_timeout = '2s'")
         replica.start()
         drive("seed", primary, replica)
         yield primary, replica
@@ -44,13 +46,14 @@ def clusters():
         pgcluster.remove(root, replica, primary)
 
 
-def drive(step: str, primary, replica, replica_url: str | None = None) -> dict:
+def drive(step: str, primary, replica, replica_url: str | None = None, **settings_env: str) -> dict:
     env = {
         **os.environ,
         "DATABASE_URL": primary.url(),
         "DATABASE_REPLICA_URL": replica_url or replica.url(),
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "REPLICA_RETRY_SECONDS": "1",
+        **settings_env,
     }
     done = subprocess.run(
         [sys.executable, "-m", "tests.config.replica_driver", step],
@@ -211,3 +214,53 @@ def test_a_forged_primary_reads_cookie_is_taken_for_none(clusters):
     """pentest 5 (C): "²" passed isdigit() and then failed int(), a 500 for its sender."""
     primary, replica = clusters
     assert drive("forged-pin", primary, replica) == {"²": 200, "99999999": 200, "-1": 200, "abc": 200}
+
+
+def test_a_replica_cut_off_from_the_primary_is_set_aside_until_it_follows_again(clusters):
+    """Pentest 6: a replica whose WAL receiver has lost the primary has replayed all it
+    received, so it reported no lag for ever and served ever older data: a commune moved to
+    another district on the primary stayed in the old one there, and that district's
+    manager read its sites on the map and its tiles."""
+    primary, replica = clusters
+    seen = drive("cut-off", primary, replica)
+    assert "Ao cũ" in seen["before"]["map"]
+    assert seen["before"]["tile"]
+    assert seen["replica_district"] == "991"  # the replica has not seen the move
+    assert seen["cut_off"] == {"map": [], "tile": [], "set_aside": ["replica1"]}
+    assert any("WAL receiver" in why for why in seen["why"]), seen["why"]
+    assert seen["following_again"] == {"map": [], "set_aside": []}
+    log = replica.server_log()
+    cut_off, following_again = log.split("SELECT 'cut off'", 1)[1].split("SELECT 'reconnecting'", 1)
+    assert "hazards_site" in log.split("SELECT 'cut off'", 1)[0]  # read there before the cut
+    assert "hazards_site" not in cut_off
+    assert "WITH tile AS" not in cut_off
+    assert "hazards_site" in following_again
+
+
+def test_a_replica_that_does_not_replay_is_set_aside_once_it_lags_more_than_allowed(clusters):
+    """Receiving all the primary sends and replaying none of it: read while what it lacks
+    is younger than REPLICA_MAX_LAG_SECONDS, set aside after, read again once caught up."""
+    primary, replica = clusters
+    seen = drive("replay-behind", primary, replica, REPLICA_MAX_LAG_SECONDS="3")
+    assert seen["at_once"] == {"new_site": False, "set_aside": []}
+    assert seen["set_aside_after_max_lag"]
+    assert seen["set_aside"] == {"new_site": True, "set_aside": ["replica1"]}
+    assert any("primary held" in why for why in seen["why"]), seen["why"]
+
+
+def test_a_replica_whose_role_cannot_see_its_wal_receiver_is_set_aside(clusters):
+    """Without pg_read_all_stats a role sees that a WAL receiver runs, but neither whether
+    it streams nor when the primary last spoke: such a replica cannot show that it follows
+    the primary and is set aside. Given that role (README), it is read."""
+    primary, replica = clusters
+    primary.sql("CREATE ROLE watcher LOGIN; GRANT SELECT ON ALL TABLES IN SCHEMA public TO watcher")
+    replica.replays(primary)
+    as_watcher = replica.url().replace("//hazards@", "//watcher@", 1)
+    seen = drive("replica-down", primary, replica, replica_url=as_watcher)
+    assert seen["set_aside"] == ["replica1"]
+    assert any("pg_read_all_stats" in why for why in seen["why"]), seen["why"]
+    primary.sql("GRANT pg_read_all_stats TO watcher")
+    replica.replays(primary)
+    seen = drive("replica-down", primary, replica, replica_url=as_watcher)
+    assert "Ao cũ" in seen["map"]
+    assert (seen["set_aside"], seen["why"]) == ([], [])
