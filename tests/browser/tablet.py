@@ -8,6 +8,7 @@ from PIL import Image
 
 from hazards.models import Site
 from tests.browser.conftest import no_internet
+from tests.browser.waiting import wait_until
 
 TABLET = {"width": 1280, "height": 800}
 PASSWORD = "pw-Secret-123"
@@ -149,6 +150,32 @@ def register(page, name, saved=True, **fields):
     else:
         form.locator("button[type=submit]").tap()
     return form
+
+
+# Every draft kept on the tablet, as the values of its fields and choices.
+KEPT_DRAFTS = """() => new Promise((resolve) => {
+  const request = indexedDB.open("hazard-survey");
+  request.onsuccess = () => {
+    const all = request.result.transaction("drafts").objectStore("drafts").getAll();
+    all.onsuccess = () => {
+      request.result.close();
+      resolve(all.result.map((d) => ({ ...d.values.fields, ...d.values.choices })));
+    };
+  };
+})"""
+
+
+def wait_drafts(page, check, what: str) -> list[dict]:
+    """The drafts kept on the tablet once `check(drafts)` holds. Their reading is
+    asynchronous, which wait_for_function does not wait for (a promise is truthy)."""
+    drafts = []
+
+    def kept():
+        drafts[:] = page.evaluate(KEPT_DRAFTS)
+        return check(drafts)
+
+    wait_until(page, kept, what)
+    return drafts
 
 
 def unsent(page) -> str:

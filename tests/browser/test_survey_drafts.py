@@ -27,6 +27,7 @@ from tests.browser.tablet import (
     sign_in,
     tablet,
     unsent,
+    wait_drafts,
     wait_unsent,
 )
 from tests.browser.test_survey_cancel import answer_dialogs
@@ -438,19 +439,6 @@ def test_open_the_existing_site_from_a_registration_keeps_the_inspection_begun_t
     context.close()
 
 
-# Every draft kept on the tablet, as the values of its fields and choices.
-KEPT_DRAFTS = """() => new Promise((resolve) => {
-  const request = indexedDB.open("hazard-survey");
-  request.onsuccess = () => {
-    const all = request.result.transaction("drafts").objectStore("drafts").getAll();
-    all.onsuccess = () => {
-      request.result.close();
-      resolve(all.result.map((d) => ({ ...d.values.fields, ...d.values.choices })));
-    };
-  };
-})"""
-
-
 def test_a_form_open_in_two_tabs_keeps_what_each_tab_was_given(browser, stack, worker, demo_tree, make_site):
     """The app open in a second tab took up the inspection begun in the first, and the
     worker went on there; a tap in the first tab, left open with its older copy, wrote that
@@ -470,11 +458,12 @@ def test_a_form_open_in_two_tabs_keeps_what_each_tab_was_given(browser, stack, w
     assert later.is_visible() and chosen(later, "signage") == "none"  # the form on screen, taken up
     later.locator("textarea[name=notes]").fill("Ghi ở thẻ thứ hai")
     choose(later, "barrier", "complete")
-    second.wait_for_function(f"({KEPT_DRAFTS})().then((drafts) => drafts.some((d) => d.barrier === 'complete'))")
+    wait_drafts(second, lambda drafts: any(d["barrier"] == "complete" for d in drafts), "the second tab's draft kept")
 
     choose(form, "water_present", "false")  # the first tab, with its older copy
-    first.wait_for_function(f"({KEPT_DRAFTS})().then((drafts) => drafts.some((d) => d.water_present === 'false'))")
-    drafts = first.evaluate(KEPT_DRAFTS)
+    drafts = wait_drafts(
+        first, lambda drafts: any(d["water_present"] == "false" for d in drafts), "the first tab's copy kept"
+    )
     assert any(d["notes"] == "Ghi ở thẻ thứ hai" and d["barrier"] == "complete" for d in drafts), drafts
     assert len(drafts) == 2
     second.reload()
