@@ -5,16 +5,16 @@ every one cost more than building the tile (bench/NOTES.md). The map page gets a
 signed with the site's secret that names the user, the scope `scope_for` computed for
 them and a grant (mapping.TileGrant) bound to the page's session. A tile request showing
 it is answered within that scope without either lookup; the tile's own statement checks
-that the grant and its session are still there (GRANT_IN_TILE, mapping/tiles.py), at the
-price of two index lookups in a query that runs anyway. Whatever the token stands for
-ending ends the grant: sign-out and idle expiry end the session; deactivation, a password
-change, a change of roles, the end of a password setter's reach and a move in the area
-tree delete the grant when they commit, by triggers on the accounts and the areas
-(mapping/sql/tile_grants.sql), whatever writes the change. So the map's tiles stop at
-once (a tile read on a replica asks the primary in a query of its own: sessions and
-grants are read where they are written). A token lasts MAP_TILE_TOKEN_SECONDS and the
-page renews it well before then. Tokens open tiles only: every other view still reads
-the session."""
+the grant (GRANT_IN_TILE, mapping/tiles.py): its session still alive and its person's
+standing as it was made under, at the price of three index lookups in a query that runs
+anyway. Sign-out and idle expiry end the session; deactivation, a password change, a
+change of roles, the end of a password setter's reach and a move in the area tree change
+the standing, counted by triggers on the accounts and the areas
+(mapping/sql/tile_grants.sql) whatever writes the change, at its commit. So the map's
+tiles stop at once (a tile read on a replica asks the primary in a query of its own:
+sessions and grants are read where they are written). A token lasts
+MAP_TILE_TOKEN_SECONDS and the page renews it well before then. Tokens open tiles only:
+every other view still reads the session."""
 
 import secrets
 import threading
@@ -23,7 +23,7 @@ from collections import OrderedDict
 
 from django.conf import settings
 from django.core import signing
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.utils import timezone
 
 from accounts.models import User
@@ -37,12 +37,19 @@ _verified: OrderedDict = OrderedDict()  # token: (holder, expiry in epoch second
 _lock = threading.Lock()
 
 
+# The sum of a person's standing and the area tree's (mapping.TileStanding), the person
+# the SQL expression `who`.
+def _standing(who: str) -> str:
+    return f"(SELECT coalesce(sum(t.version), 0)::bigint FROM mapping_tilestanding t WHERE t.user_id IN (0, {who}))"  # noqa: S608
+
+
 def _grant_valid(key: str, now: str) -> str:
-    """SQL: the grant `key` is still there and its session alive at `now`."""
+    """SQL: the grant `key` still holds at `now`: its session alive, its person's standing
+    the one it was made under."""
     return f"""EXISTS (
     SELECT 1 FROM mapping_tilegrant g
     JOIN django_session s ON s.session_key = g.session_key AND s.expire_date > {now}
-    WHERE g.key = {key})"""  # noqa: S608 (fixed expressions are formatted in)
+    WHERE g.key = {key} AND g.standing = {_standing("g.user_id")})"""  # noqa: S608 (fixed expressions are formatted in)
 
 
 # In a tile's own statement on the primary: the grant and the tile's clock are its
@@ -51,17 +58,19 @@ GRANT_IN_TILE = f"(%(grant)s::text IS NULL OR {_grant_valid('%(grant)s::text', '
 # On its own, where sessions and grants are written, for a tile read on a replica.
 GRANT_HOLDS = f"SELECT {_grant_valid('%s', '%s')}"
 
-# A session's grant is kept while it holds (a renewal gets the same key); one ended by a
-# change (mapping/sql/tile_grants.sql) is gone, so the renewal after it makes a new key
-# and the tokens made before it stay ended. A session signed in as someone else (Django
-# gives a sign-in a new session key, so only in SQL) gets a new key too.
-GRANT = """
-INSERT INTO mapping_tilegrant (key, session_key, user_id, created_at) VALUES (%s, %s, %s, %s)
+# A session's grant keeps its key while its person's standing is the same (a renewal); a
+# new standing, or a session signed in as someone else (Django gives a sign-in a new
+# session key, so only in SQL), gets a new key, so the tokens made before stay ended.
+GRANT = f"""
+INSERT INTO mapping_tilegrant (key, session_key, user_id, standing, created_at)
+VALUES (%(key)s, %(session)s, %(user)s, {_standing("%(user)s")}, %(now)s)
 ON CONFLICT (session_key) DO UPDATE SET
-    key = CASE WHEN mapping_tilegrant.user_id = EXCLUDED.user_id THEN mapping_tilegrant.key ELSE EXCLUDED.key END,
-    user_id = EXCLUDED.user_id
+    key = CASE WHEN (mapping_tilegrant.user_id, mapping_tilegrant.standing) = (EXCLUDED.user_id, EXCLUDED.standing)
+               THEN mapping_tilegrant.key ELSE EXCLUDED.key END,
+    user_id = EXCLUDED.user_id,
+    standing = EXCLUDED.standing
 RETURNING key, xmax = 0
-"""
+"""  # noqa: S608 (a fixed expression is formatted in)
 # Grants whose session is gone, dropped when a new session takes one. The application's
 # clock, as the session's expiry date and each tile's check are read by it.
 FORGET = """
@@ -96,7 +105,15 @@ def grant(request) -> str:
         request.session.save()
     now = timezone.now()
     with connection.cursor() as cursor:
-        cursor.execute(GRANT, [secrets.token_urlsafe(32), request.session.session_key, request.user.pk, now])
+        cursor.execute(
+            GRANT,
+            {
+                "key": secrets.token_urlsafe(32),
+                "session": request.session.session_key,
+                "user": request.user.pk,
+                "now": now,
+            },
+        )
         key, created = cursor.fetchone()
         if created:
             cursor.execute(FORGET, [now])
@@ -110,15 +127,12 @@ def grant_holds(key: str) -> bool:
 
 
 def issue(request) -> str:
-    """A token for the map of this signed-in request's session: its grant made, then the
-    person's scope read again, under the lock a change that ends grants takes at its
-    commit (mapping/sql/tile_grants.sql). A change not yet committed ends this grant when
-    it commits; one committing meanwhile is waited for and read. The scope the request
-    read at its start could be from before either."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT mapping_tile_grants_lock(true)")
-        key = grant(request)
-        scope = scope_for(User.objects.get(pk=request.user.pk))
+    """A token for the map of this signed-in request's session: its grant made, with the
+    person's standing as it is, then their scope read again. A change committed in
+    between, or still open, changes the standing and so ends the grant; the scope the
+    request read at its start could be from before either."""
+    key = grant(request)
+    scope = scope_for(User.objects.get(pk=request.user.pk))
     payload = {"u": str(request.user.pk), "e": scope.everything, "g": scope.grants, "k": key}
     return signing.dumps(payload, salt=SALT, compress=True)
 

@@ -18,5 +18,6 @@ class Migration(migrations.Migration):
     operations = [
         migrations.RunSQL("DELETE FROM mapping_tilegrant", migrations.RunSQL.noop),
         migrations.RemoveField(model_name="tilegrant", name="standing"),
-        apply_sql_file("mapping", "tile_grants.sql", sha256="6c2f7d0208a9854cf977451fef29e4d1f1e96bcf31a2798abd1c3192f70c65bd"),
+        # The file as it is now names mapping_tilestanding, which 0017 creates: unchecked here.
+        apply_sql_file("mapping", "tile_grants.sql", sha256="6c2f7d0208a9854cf977451fef29e4d1f1e96bcf31a2798abd1c3192f70c65bd", check_bodies=False),
     ]

@@ -11,4 +11,5 @@ from common.sql_files import apply_sql_file
 class Migration(migrations.Migration):
     dependencies = [("mapping", "0015_tile_grants_ended_by_triggers")]
 
-    operations = [apply_sql_file("mapping", "tile_grants.sql", sha256="7180a5d881eaf616c28918b879a5740f185d5e568eff0d12c9f006eeb5a34b31")]
+    # The file as it is now names mapping_tilestanding, which 0017 creates: unchecked here.
+    operations = [apply_sql_file("mapping", "tile_grants.sql", sha256="7180a5d881eaf616c28918b879a5740f185d5e568eff0d12c9f006eeb5a34b31", check_bodies=False)]

@@ -140,8 +140,8 @@ def _loops_reading(plan: dict, table: str) -> int:
 def test_each_tile_checks_its_grant_without_reading_the_accounts(client, make_user, demo_tree, two_districts):
     """The grant's check once compared a digest of roles in a hash join, computing it for
     every active account of the registry, then a digest of the person's standing at each
-    tile, a tenth of a zoom-14 tile (bench/NOTES.md). The grant now ends by triggers when
-    that standing changes: a tile reads its grant and its session, once, and no account."""
+    tile, a tenth of a zoom-14 tile (bench/NOTES.md). Triggers now count changes of that
+    standing: a tile reads its grant and its session, once, and no account."""
     mine, _theirs = two_districts
     manager = make_user("quanly", demo_tree["991"], Role.AREA_MANAGER)
     others = User.objects.bulk_create(

@@ -32,7 +32,6 @@ pytestmark = pytest.mark.django_db
 def signed_in(demo_tree, make_user, make_site):
     site = make_site(demo_tree["99101"], location=inside(demo_tree["99101"]))
     person = make_user("huyen", demo_tree["991"], Role.AREA_MANAGER, is_staff=True)
-    committed()  # the person as made, before the map opens
     browser = Client(HTTP_ACCEPT_LANGUAGE="en")
     browser.force_login(person)
     token = page_token(browser)
@@ -40,15 +39,7 @@ def signed_in(demo_tree, make_user, make_site):
     return browser, person, token, site
 
 
-def committed() -> None:
-    """What the change's commit does, in the test's own transaction, which never commits:
-    the grants' triggers run then (mapping/sql/tile_grants.sql, deferred)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-
-
 def ended(token, site) -> bool:
-    committed()
     refused = tile_with(token, site)
     return refused.status_code == 401 and refused.json()["detail"].startswith("The map's access to tiles has expired")
 
@@ -126,19 +117,28 @@ def test_a_token_carries_the_roles_as_they_are_when_its_grant_is_made(signed_in,
     assert elsewhere.code in site_codes(mapbox_vector_tile.decode(tile_with(token, elsewhere).content))
 
 
+def change_of_roles(person, isolation) -> psycopg.Connection:
+    """Another connection (a script, an account import, psql) moving the person to district
+    992 in a transaction it keeps open."""
+    change = psycopg.connect(**connection.get_connection_params())
+    change.isolation_level = isolation
+    change.execute(
+        "UPDATE accounts_membership SET area_id = (SELECT id FROM areas_area WHERE code = '992') WHERE user_id = %s",
+        [person.pk],
+    )
+    return change
+
+
 @pytest.mark.django_db(transaction=True)
-def test_a_token_made_before_a_change_of_roles_commits_ends_with_its_commit(demo_tree, make_user, make_site):
-    """A change of roles in a transaction not yet committed (a script, an account import);
-    the person opens the map meanwhile and gets a token with the roles from before it. The
-    change's commit ends it: its triggers ran before, not at the commit, and the grant made
-    after them went on (pentest)."""
+@pytest.mark.parametrize("isolation", list(psycopg.IsolationLevel), ids=lambda level: level.name)
+def test_a_token_made_before_a_change_of_roles_commits_ends_with_its_commit(demo_tree, make_user, make_site, isolation):
+    """The person opens the map while a change of their roles is not yet committed and
+    gets a token with the roles from before it. The change's commit ends it, at whatever
+    isolation level it ran: the triggers that deleted grants had run before the grant was
+    made, and at REPEATABLE READ could not see it at the commit either (pentests)."""
     site = make_site(demo_tree["99101"], location=inside(demo_tree["99101"]))
     person = make_user("huyen", demo_tree["991"], Role.AREA_MANAGER, is_staff=True)
-    with psycopg.connect(**connection.get_connection_params()) as change:
-        change.execute(
-            "UPDATE accounts_membership SET area_id = (SELECT id FROM areas_area WHERE code = '992') WHERE user_id = %s",
-            [person.pk],
-        )
+    with change_of_roles(person, isolation):
         browser = Client(HTTP_ACCEPT_LANGUAGE="en")
         browser.force_login(person)
         token = page_token(browser)
@@ -146,6 +146,22 @@ def test_a_token_made_before_a_change_of_roles_commits_ends_with_its_commit(demo
     # Leaving the block committed the change.
     assert not Membership.objects.filter(user=person, area=demo_tree["991"]).exists()
     assert ended(token, site)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_map_waits_for_a_change_left_open(demo_tree, make_user, make_site):
+    """A change of someone's roles left open (a psql session, a slow script) made every
+    person's map wait for its commit, under a lock the token's issue shared (pentest)."""
+    site = make_site(demo_tree["99101"], location=inside(demo_tree["99101"]))
+    worker = make_user("canbo", demo_tree["99101"], Role.FIELD_WORKER)
+    person = make_user("huyen", demo_tree["991"], Role.AREA_MANAGER, is_staff=True)
+    with change_of_roles(worker, psycopg.IsolationLevel.READ_COMMITTED), connection.cursor() as cursor:
+        cursor.execute("SET lock_timeout = '2s'")  # a wait fails the test instead of hanging it
+        browser = Client(HTTP_ACCEPT_LANGUAGE="en")
+        browser.force_login(person)
+        assert tile_with(page_token(browser), site).status_code == 200
+        assert browser.get(reverse("map-tile-token")).status_code == 200
+        cursor.execute("RESET lock_timeout")
 
 
 @pytest.mark.parametrize(
@@ -193,7 +209,6 @@ def test_what_leaves_the_persons_standing_as_it_was_keeps_the_token(signed_in, d
     Membership.objects.filter(user=person).update(created_at=timezone.now())
     demo_tree["991"].name = "Huyện mới"
     demo_tree["991"].save(update_fields=["name"])
-    committed()
     assert tile_with(token, site).status_code == 200
 
 
@@ -208,7 +223,6 @@ def test_the_end_of_a_password_setter_s_reach_ends_the_token(demo_tree, make_use
     holder = make_user("lan", demo_tree["99101"], Role.FIELD_WORKER)
     mark_password_set(setter, above)
     mark_password_set(holder, setter)
-    committed()
     browser = Client(HTTP_ACCEPT_LANGUAGE="en")
     browser.force_login(holder)
     token = page_token(browser)
