@@ -119,3 +119,10 @@ def login(page, stack, username, password="pw-Secret-123"):
 def worker(demo_tree, make_user):
     """Lan, field worker of commune 99101 (the survey tests sign in as her)."""
     return make_user("lan", demo_tree["99101"], Role.FIELD_WORKER)
+
+
+@pytest.fixture
+def stack_sessions(settings, stack):
+    """Sessions read and written as the stack signs them, with its secret key: with the
+    tests' own, each session decodes to nothing, and a check of whose it is cannot fail."""
+    settings.SECRET_KEY = (stack.dir / "secret_key").read_text().strip()

@@ -47,7 +47,7 @@ def revoke_in_admin(page, stack, device_name: str) -> None:
 
 
 def test_a_tablet_paired_with_the_admin_code_sends_with_its_token_until_revoked(
-    browser, page, stack, worker, demo_tree, make_user
+    stack_sessions, browser, page, stack, worker, demo_tree, make_user
 ):
     make_user("quanly", demo_tree["991"], Role.AREA_MANAGER, is_staff=True)
     login(page, stack, "quanly")
@@ -86,8 +86,9 @@ def test_a_tablet_paired_with_the_admin_code_sends_with_its_token_until_revoked(
     # The token, not a session, carries the tablet: no session cookie, and no session of the
     # worker on the server, so no session's end can stop it.
     assert not [c for c in context.cookies() if c["name"] == "sessionid"]
-    sessions = [s.get_decoded().get("_auth_user_id") for s in Session.objects.all()]
-    assert str(worker.pk) not in sessions
+    sessions = [s.get_decoded() for s in Session.objects.all()]
+    assert all(sessions)  # each read with the stack's key (stack_sessions)
+    assert str(worker.pk) not in [s.get("_auth_user_id") for s in sessions]
 
     # The manager revokes the tablet: its next contact is refused and it says so.
     revoke_in_admin(page, stack, "Tab A8 của Lan")

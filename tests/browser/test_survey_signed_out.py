@@ -82,12 +82,6 @@ def test_records_wait_for_the_same_persons_next_sign_in(browser, stack, worker, 
 MINUTES_16 = 16 * 60 * 1000  # the site list is then older than the app keeps it (data.js)
 
 
-@pytest.fixture
-def stack_sessions(settings, stack):
-    """Sessions read and written as the stack signs them, with its secret key."""
-    settings.SECRET_KEY = (stack.dir / "secret_key").read_text().strip()
-
-
 def session_of(context) -> Session:
     (key,) = [c["value"] for c in context.cookies() if c["name"] == "sessionid"]
     return Session.objects.get(session_key=key)
