@@ -1,4 +1,5 @@
 from django.contrib.gis.db import models
+from django.contrib.postgres.fields import ArrayField
 from django.utils.translation import gettext_lazy as _
 
 
@@ -85,14 +86,17 @@ class TileGrant(models.Model):
     """A signed-in session's right to ask tiles with the map's token instead of the
     session (mapping/tile_tokens.py). Each tile's query checks in the same statement that
     it and its session are still there and that its person's standing is still the one it
-    was made under (`standing`, TileStanding): deactivation, a password or role change,
-    the end of a password setter's reach or a move in the area tree change that; sign-out
-    and idle expiry end its session. Either ends the map's tiles at once."""
+    was made under, with that of who may know their password (`standing`, TileStanding):
+    deactivation, a password or role change, a change of a password setter's standing or
+    a move in the area tree change that; sign-out and idle expiry end its session. Either
+    ends the map's tiles at once."""
 
     key = models.CharField(primary_key=True, max_length=43)
     session_key = models.CharField(max_length=40, unique=True)
     user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
-    # The sum of its person's and the area tree's TileStanding.version when it was made.
+    # Who besides its person may know their password (accounts.scope.knowers_of_password)
+    # and the sum of the TileStanding.version of the area tree, its person and them.
+    knowers = ArrayField(models.BigIntegerField(), default=list)
     standing = models.BigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -101,8 +105,8 @@ class TileStanding(models.Model):
     """How many times what a map's token stands for has changed, per person (user 0: the
     area tree), counted by triggers on the accounts and the areas, whatever writes the
     change (mapping/sql/tile_grants.sql). A count, not a lock: a change at any isolation
-    level shows at its commit, and no map waits for one. Rows are never deleted, so the
-    sum of two only grows."""
+    level shows at its commit, and no map waits for one. Counts only grow (a trigger
+    refuses less, or a row deleted), so a grant's sum changes with any of them."""
 
     user_id = models.BigIntegerField(primary_key=True)  # no key: 0 is the tree, a person may go
     version = models.BigIntegerField()

@@ -23,7 +23,8 @@ from collections import OrderedDict
 
 from django.conf import settings
 from django.core import signing
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.core.exceptions import PermissionDenied
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
 from accounts.models import User
@@ -37,19 +38,20 @@ _verified: OrderedDict = OrderedDict()  # token: (holder, expiry in epoch second
 _lock = threading.Lock()
 
 
-# The sum of a person's standing and the area tree's (mapping.TileStanding), the person
-# the SQL expression `who`.
-def _standing(who: str) -> str:
-    return f"(SELECT coalesce(sum(t.version), 0)::bigint FROM mapping_tilestanding t WHERE t.user_id IN (0, {who}))"  # noqa: S608
+# The sum of the counts (mapping.TileStanding) of the area tree, of the person `who` and
+# of who else may know their password (`knowers`): SQL expressions.
+def _standing(who: str, knowers: str) -> str:
+    return f"""(SELECT coalesce(sum(t.version), 0)::bigint FROM mapping_tilestanding t
+                WHERE t.user_id = ANY (ARRAY[0, {who}] || {knowers}))"""  # noqa: S608 (fixed expressions)
 
 
 def _grant_valid(key: str, now: str) -> str:
-    """SQL: the grant `key` still holds at `now`: its session alive, its person's standing
-    the one it was made under."""
+    """SQL: the grant `key` still holds at `now`: its session alive, its person's standing,
+    and that of who may know their password, the one it was made under."""
     return f"""EXISTS (
     SELECT 1 FROM mapping_tilegrant g
     JOIN django_session s ON s.session_key = g.session_key AND s.expire_date > {now}
-    WHERE g.key = {key} AND g.standing = {_standing("g.user_id")})"""  # noqa: S608 (fixed expressions are formatted in)
+    WHERE g.key = {key} AND g.standing = {_standing("g.user_id", "g.knowers")})"""  # noqa: S608 (fixed expressions are formatted in)
 
 
 # In a tile's own statement on the primary: the grant and the tile's clock are its
@@ -58,24 +60,34 @@ GRANT_IN_TILE = f"(%(grant)s::text IS NULL OR {_grant_valid('%(grant)s::text', '
 # On its own, where sessions and grants are written, for a tile read on a replica.
 GRANT_HOLDS = f"SELECT {_grant_valid('%s', '%s')}"
 
-# A session's grant keeps its key while its person's standing is the same (a renewal); a
-# new standing, or a session signed in as someone else (Django gives a sign-in a new
-# session key, so only in SQL), gets a new key, so the tokens made before stay ended.
+# The grant of a session, with who may know its person's password (accounts.scope.
+# knowers_of_password: whoever set it and whoever knew theirs then) and their standing.
+# It keeps its key while all that is the same (a renewal); otherwise, or for a session
+# signed in as someone else (Django gives a sign-in a new session key, so only in SQL),
+# a new key, so the tokens made before stay ended. Nothing when the person is gone.
 GRANT = f"""
-INSERT INTO mapping_tilegrant (key, session_key, user_id, standing, created_at)
-VALUES (%(key)s, %(session)s, %(user)s, {_standing("%(user)s")}, %(now)s)
+WITH person AS (
+    SELECT u.id, array_remove(ARRAY[u.password_set_by_id] || u.password_known_also_by, NULL) AS knowers
+    FROM accounts_user u WHERE u.id = %(user)s
+)
+INSERT INTO mapping_tilegrant (key, session_key, user_id, knowers, standing, created_at)
+SELECT %(key)s, %(session)s, p.id, p.knowers, {_standing("p.id", "p.knowers")}, %(now)s FROM person p
 ON CONFLICT (session_key) DO UPDATE SET
-    key = CASE WHEN (mapping_tilegrant.user_id, mapping_tilegrant.standing) = (EXCLUDED.user_id, EXCLUDED.standing)
+    key = CASE WHEN (mapping_tilegrant.user_id, mapping_tilegrant.knowers, mapping_tilegrant.standing)
+                    = (EXCLUDED.user_id, EXCLUDED.knowers, EXCLUDED.standing)
                THEN mapping_tilegrant.key ELSE EXCLUDED.key END,
     user_id = EXCLUDED.user_id,
+    knowers = EXCLUDED.knowers,
     standing = EXCLUDED.standing
 RETURNING key, xmax = 0
 """  # noqa: S608 (a fixed expression is formatted in)
-# Grants whose session is gone, dropped when a new session takes one. The application's
-# clock, as the session's expiry date and each tile's check are read by it.
+# Grants whose session is gone, dropped when a new session takes one, but for a grant a
+# change still open holds (a person being deleted): no map waits for it.
 FORGET = """
-DELETE FROM mapping_tilegrant g
-WHERE NOT EXISTS (SELECT 1 FROM django_session s WHERE s.session_key = g.session_key AND s.expire_date > %s)
+DELETE FROM mapping_tilegrant WHERE key IN (
+    SELECT g.key FROM mapping_tilegrant g
+    WHERE NOT EXISTS (SELECT 1 FROM django_session s WHERE s.session_key = g.session_key AND s.expire_date > %s)
+    FOR UPDATE SKIP LOCKED)
 """
 
 
@@ -104,18 +116,18 @@ def grant(request) -> str:
     if request.session.session_key is None:
         request.session.save()
     now = timezone.now()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            GRANT,
-            {
-                "key": secrets.token_urlsafe(32),
-                "session": request.session.session_key,
-                "user": request.user.pk,
-                "now": now,
-            },
-        )
-        key, created = cursor.fetchone()
-        if created:
+    given = {"key": secrets.token_urlsafe(32), "session": request.session.session_key, "user": request.user.pk}
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(GRANT, {**given, "now": now})
+            made = cursor.fetchone()
+    except IntegrityError:  # the person deleted while this request ran
+        made = None
+    if made is None:
+        raise PermissionDenied
+    key, created = made
+    if created:
+        with connection.cursor() as cursor:
             cursor.execute(FORGET, [now])
     return key
 

@@ -1,7 +1,5 @@
 from django.db import migrations
 
-from common.sql_files import apply_sql_file
-
 
 class Migration(migrations.Migration):
     """Grants are deleted by triggers when what they stand for changes
@@ -18,6 +16,7 @@ class Migration(migrations.Migration):
     operations = [
         migrations.RunSQL("DELETE FROM mapping_tilegrant", migrations.RunSQL.noop),
         migrations.RemoveField(model_name="tilegrant", name="standing"),
-        # The file as it is now names mapping_tilestanding, which 0017 creates: unchecked here.
-        apply_sql_file("mapping", "tile_grants.sql", sha256="6c2f7d0208a9854cf977451fef29e4d1f1e96bcf31a2798abd1c3192f70c65bd", check_bodies=False),
+        # The triggers it applied then (mapping/sql/tile_grants.sql) are now applied from
+        # 0017 on, which creates the table the file names: a database migrated before got
+        # them here and has them replaced there.
     ]

@@ -1,9 +1,12 @@
 -- The map's tile grants (mapping_tilegrant, mapping/tile_tokens.py) end when what the
 -- map's token stands for changes. These triggers count each such change in the person's
 -- standing (mapping_tilestanding, one row a person, user 0 for the area tree), whatever
--- writes it (the application, the admin, a script, SQL). A grant keeps the sum of its
--- person's and the tree's counts as it was before its token's scope was read; a tile is
--- served while the sum is the same (GRANT_IN_TILE). A change not yet committed shows at
+-- writes it (the application, the admin, a script, SQL). A grant keeps who besides its
+-- person may know their password, and the sum of their counts, its person's and the
+-- tree's as it was before its token's scope was read; a tile is served while the sum is
+-- the same (GRANT_IN_TILE). A change counts only for the people it changes: no trigger
+-- looks up whom it concerns besides (that read a snapshot, which missed a password set
+-- while the change was open), nor waits on their rows. A change not yet committed shows at
 -- its commit, at any isolation level, and nobody waits for it. Computing a digest of the
 -- person's standing at each tile instead cost a tenth of a zoom-14 tile (bench/NOTES.md);
 -- deleting grants by triggers instead missed grants made while a change was open, and a
@@ -16,7 +19,8 @@
 --   signs in only while they may still manage its holder);
 -- - the area tree: a token carries its scope as the areas' paths.
 -- Per row, old and new, so a row renumbered in SQL is still the same person's.
--- Applied by mapping's migrations (0015, 0016, 0017 and any later one that applies it
+-- Counts only grow: a row set back or deleted would make an ended grant hold again.
+-- Applied by mapping's migrations (0015 to 0018 and any later one that applies it
 -- again, through common/sql_files.py).
 
 -- What mapping 0015 and 0016 made: grants deleted by triggers, under a lock.
@@ -27,32 +31,37 @@ DROP FUNCTION IF EXISTS mapping_tile_grants_roles_changed() CASCADE;
 DROP FUNCTION IF EXISTS mapping_tile_grants_all_end() CASCADE;
 DROP FUNCTION IF EXISTS mapping_tile_grants_tree_changed() CASCADE;
 
--- Counts a change for `people`, and for everyone whose password one of `setters` set or
--- may know. The rows in key order: two changes at once take them in the same order.
-CREATE OR REPLACE FUNCTION mapping_tile_standing_changed(people bigint[], setters bigint[]) RETURNS void
-LANGUAGE sql AS $$
+DROP FUNCTION IF EXISTS mapping_tile_standing_changed(bigint[], bigint[]);
+
+-- Counts a change for `people`, in key order: two changes at once take the rows in the
+-- same order.
+CREATE OR REPLACE FUNCTION mapping_tile_standing_changed(people bigint[]) RETURNS void LANGUAGE sql AS $$
     INSERT INTO mapping_tilestanding AS t (user_id, version)
-    SELECT DISTINCT who, 1 FROM (
-        SELECT unnest(people) AS who
-        UNION ALL
-        SELECT u.id FROM accounts_user u
-        WHERE u.password_set_by_id = ANY (setters) OR u.password_known_also_by && setters
-    ) changed
-    WHERE who IS NOT NULL
-    ORDER BY who
+    SELECT DISTINCT who, 1 FROM unnest(people) AS who WHERE who IS NOT NULL ORDER BY who
     ON CONFLICT (user_id) DO UPDATE SET version = t.version + 1
 $$;
 
--- A person changed or deleted: their standing; if their activity or superuser flag
--- changed, or they are gone, that of the people whose password they set or may know.
+CREATE OR REPLACE FUNCTION mapping_tile_standing_only_grows() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'mapping_tilestanding only counts up: % refused', TG_OP;
+END $$;
+
+DROP TRIGGER IF EXISTS mapping_tile_standing_only_grows ON mapping_tilestanding;
+CREATE TRIGGER mapping_tile_standing_only_grows BEFORE UPDATE ON mapping_tilestanding FOR EACH ROW
+    WHEN (NEW.version <= OLD.version OR NEW.user_id <> OLD.user_id)
+    EXECUTE FUNCTION mapping_tile_standing_only_grows();
+DROP TRIGGER IF EXISTS mapping_tile_standing_kept ON mapping_tilestanding;
+CREATE TRIGGER mapping_tile_standing_kept BEFORE DELETE ON mapping_tilestanding FOR EACH ROW
+    EXECUTE FUNCTION mapping_tile_standing_only_grows();
+
+-- A person changed or deleted. The people whose password they set or may know hold
+-- their count in their grants' sums.
 CREATE OR REPLACE FUNCTION mapping_tile_standing_person() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN
-        PERFORM mapping_tile_standing_changed(ARRAY[OLD.id], ARRAY[OLD.id]);
-    ELSIF (OLD.id, OLD.is_active, OLD.is_superuser) IS DISTINCT FROM (NEW.id, NEW.is_active, NEW.is_superuser) THEN
-        PERFORM mapping_tile_standing_changed(ARRAY[OLD.id, NEW.id], ARRAY[OLD.id, NEW.id]);
+        PERFORM mapping_tile_standing_changed(ARRAY[OLD.id]);
     ELSE
-        PERFORM mapping_tile_standing_changed(ARRAY[NEW.id], '{}');
+        PERFORM mapping_tile_standing_changed(ARRAY[OLD.id, NEW.id]);
     END IF;
     RETURN NULL;
 END $$;
@@ -67,14 +76,12 @@ DROP TRIGGER IF EXISTS mapping_tile_standing_person_deleted ON accounts_user;
 CREATE TRIGGER mapping_tile_standing_person_deleted AFTER DELETE ON accounts_user FOR EACH ROW
     EXECUTE FUNCTION mapping_tile_standing_person();
 
--- A membership added, changed or removed: its person's standing (before and after), and
--- that of the people whose password that person set or may know.
+-- A membership added, changed or removed: its person's standing, before and after.
 CREATE OR REPLACE FUNCTION mapping_tile_standing_roles() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    people bigint[] := CASE TG_OP WHEN 'INSERT' THEN ARRAY[NEW.user_id] WHEN 'DELETE' THEN ARRAY[OLD.user_id]
-                                  ELSE ARRAY[OLD.user_id, NEW.user_id] END;
 BEGIN
-    PERFORM mapping_tile_standing_changed(people, people);
+    PERFORM mapping_tile_standing_changed(CASE TG_OP WHEN 'INSERT' THEN ARRAY[NEW.user_id]
+                                                     WHEN 'DELETE' THEN ARRAY[OLD.user_id]
+                                                     ELSE ARRAY[OLD.user_id, NEW.user_id] END);
     RETURN NULL;
 END $$;
 
@@ -91,7 +98,7 @@ CREATE TRIGGER mapping_tile_standing_roles_updated AFTER UPDATE ON accounts_memb
 -- rewrites every area's row), and for a truncate of the memberships, which has no rows.
 CREATE OR REPLACE FUNCTION mapping_tile_standing_everyone() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM mapping_tile_standing_changed(ARRAY[0::bigint], '{}');
+    PERFORM mapping_tile_standing_changed(ARRAY[0::bigint]);
     RETURN NULL;
 END $$;
 

@@ -11,13 +11,13 @@ import pytest
 import time_machine
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Membership, Role, User
-from accounts.scope import VIEW, mark_password_set, scope_for
+from accounts.scope import VIEW, mark_password_set, password_still_usable, scope_for
 from accounts.services import user_deactivate
 from areas.tree import refresh_paths
 from mapping import tile_tokens
@@ -26,6 +26,8 @@ from tests.mapping.test_tile_tokens import page_token, tile_with
 from tests.mapping.tiles_helpers import fetch_tile, site_codes, tile_of
 
 pytestmark = pytest.mark.django_db
+
+SET_BY_MANAGER = "Mat-khau-quan-ly-2026!"
 
 
 @pytest.fixture
@@ -162,6 +164,69 @@ def test_no_map_waits_for_a_change_left_open(demo_tree, make_user, make_site):
         assert tile_with(page_token(browser), site).status_code == 200
         assert browser.get(reverse("map-tile-token")).status_code == 200
         cursor.execute("RESET lock_timeout")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("isolation", list(psycopg.IsolationLevel), ids=lambda level: level.name)
+def test_a_password_set_while_its_setters_loss_of_reach_is_open_ends_with_it(
+    demo_tree, make_user, make_site, isolation
+):
+    """A script removes a manager's roles in a transaction still open; meanwhile the
+    manager resets a worker's password, the worker signs in with it and opens the map. At
+    the script's commit the password may not sign in (the manager no longer manages the
+    worker), and the map's tiles end with it: the triggers had looked up whose password
+    the manager set in the script's snapshot, before this one was (pentest)."""
+    site = make_site(demo_tree["99101"], location=inside(demo_tree["99101"]))
+    manager = make_user("quan", demo_tree["991"], Role.AREA_MANAGER, is_staff=True)
+    worker = make_user("tho", demo_tree["99101"], Role.FIELD_WORKER)
+    with psycopg.connect(**connection.get_connection_params()) as script:
+        script.isolation_level = isolation
+        script.execute("SELECT 1")  # the snapshot of a repeatable read taken
+        worker.set_password(SET_BY_MANAGER)
+        worker.save(update_fields=["password"])
+        mark_password_set(worker, manager)
+        browser = Client(HTTP_ACCEPT_LANGUAGE="en")
+        browser.force_login(worker)
+        token = page_token(browser)
+        assert tile_with(token, site).status_code == 200
+        script.execute("DELETE FROM accounts_membership WHERE user_id = %s", [manager.pk])
+    assert not password_still_usable(User.objects.get(pk=worker.pk))
+    assert ended(token, site)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_map_waits_for_a_person_being_deleted(demo_tree, make_user, make_site):
+    """A person signed out long ago is being deleted by a script that has not committed;
+    another person's map clears the grants of ended sessions when it opens, and waited on
+    that person's, which the deletion holds (pentest)."""
+    site = make_site(demo_tree["99101"], location=inside(demo_tree["99101"]))
+    leaving = make_user("nghi", demo_tree["99101"], Role.FIELD_WORKER)
+    person = make_user("huyen", demo_tree["991"], Role.AREA_MANAGER, is_staff=True)
+    gone = Client(HTTP_ACCEPT_LANGUAGE="en")
+    gone.force_login(leaving)
+    page_token(gone)
+    gone.post(reverse("logout"))  # the session ends; its grant is left to be cleared
+    with psycopg.connect(**connection.get_connection_params()) as script, connection.cursor() as cursor:
+        script.execute("DELETE FROM mapping_tilegrant WHERE user_id = %s", [leaving.pk])
+        cursor.execute("SET lock_timeout = '2s'")  # a wait fails the test instead of hanging it
+        browser = Client(HTTP_ACCEPT_LANGUAGE="en")
+        browser.force_login(person)
+        assert tile_with(page_token(browser), site).status_code == 200
+        cursor.execute("RESET lock_timeout")
+
+
+def test_a_count_of_standing_never_goes_back(signed_in):
+    """Set back or deleted in SQL, a count would make the grants a change ended hold again."""
+    _browser, person, token, site = signed_in
+    Membership.objects.filter(user=person).update(role=Role.VIEWER)
+    assert ended(token, site)
+    for statement in (
+        "UPDATE mapping_tilestanding SET version = version - 1 WHERE user_id = %s",
+        "DELETE FROM mapping_tilestanding WHERE user_id = %s",
+    ):
+        with pytest.raises(DatabaseError, match="only counts up"), transaction.atomic():
+            connection.cursor().execute(statement, [person.pk])
+    assert ended(token, site)
 
 
 @pytest.mark.parametrize(
