@@ -20,5 +20,5 @@ class Migration(migrations.Migration):
             name="knowers",
             field=django.contrib.postgres.fields.ArrayField(base_field=models.BigIntegerField(), default=list, size=None),
         ),
-        apply_sql_file("mapping", "tile_grants.sql", sha256="d2fc901b3ec08084c9a47cc44605d974018ec1992e79b561a9523a1522e95890"),
+        apply_sql_file("mapping", "tile_grants.sql", sha256="c89a2ee6afa5506e41df264e00293c7d87d500eda56810174a15965a38b7230d"),
     ]

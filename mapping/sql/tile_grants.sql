@@ -20,7 +20,7 @@
 -- - the area tree: a token carries its scope as the areas' paths.
 -- Per row, old and new, so a row renumbered in SQL is still the same person's.
 -- Counts only grow: a row set back or deleted would make an ended grant hold again.
--- Applied by mapping's migrations (0015 to 0018 and any later one that applies it
+-- Applied by mapping's migrations (0017, 0018 and any later one that applies it
 -- again, through common/sql_files.py).
 
 -- What mapping 0015 and 0016 made: grants deleted by triggers, under a lock.
